@@ -196,15 +196,25 @@ function fakeClock(start = 1_000_000) {
 
 const MINUTE = 60_000;
 
+/**
+ * An isolation of 5 strikes whose quiet-topic rule letters after `attempts` failures alone
+ * over 10 minutes of `clock`; its topic's last good event, handled before the poison one
+ * came, is 'good'.
+ */
+function quietIsolation(clock: { now: () => number }, attempts: number) {
+  const isolation = new PoisonIsolation<string>((s) => s, 5, undefined, {
+    attempts,
+    afterMs: 10 * MINUTE,
+    now: clock.now,
+  });
+  isolation.forget(['good']);
+  return isolation;
+}
+
 describe('PoisonIsolation: the quiet-topic rule (a lone event, nothing else of its topic moving)', () => {
   it('letters it after N failures over T once the last event of its topic, handled again, succeeds', async () => {
     const clock = fakeClock();
-    const isolation = new PoisonIsolation<string>((s) => s, 5, undefined, {
-      attempts: 3,
-      afterMs: 10 * MINUTE,
-      now: clock.now,
-    });
-    isolation.forget(['good']); // handled before the poison event came
+    const isolation = quietIsolation(clock, 3);
     const calls: string[] = [];
     const handle = async (item: string) => {
       calls.push(item);
@@ -229,23 +239,13 @@ describe('PoisonIsolation: the quiet-topic rule (a lone event, nothing else of i
 
   it('waits T even after N failures, and N failures even after T', async () => {
     const clock = fakeClock();
-    const isolation = new PoisonIsolation<string>((s) => s, 5, undefined, {
-      attempts: 3,
-      afterMs: 10 * MINUTE,
-      now: clock.now,
-    });
-    isolation.forget(['good']);
+    const isolation = quietIsolation(clock, 3);
     for (let round = 0; round < 10; round++) {
       assert.deepEqual((await isolation.round(['p'], failOn('p'))).poison, []);
     }
     clock.advance(10 * MINUTE - 1);
     assert.deepEqual((await isolation.round(['p'], failOn('p'))).poison, [], 'a ms short of T');
-    const slow = new PoisonIsolation<string>((s) => s, 5, undefined, {
-      attempts: 3,
-      afterMs: 10 * MINUTE,
-      now: clock.now,
-    });
-    slow.forget(['good']);
+    const slow = quietIsolation(clock, 3);
     assert.deepEqual((await slow.round(['q'], failOn('q'))).poison, []);
     clock.advance(60 * MINUTE);
     assert.deepEqual((await slow.round(['q'], failOn('q'))).poison, [], 'two failures of three');
@@ -254,12 +254,7 @@ describe('PoisonIsolation: the quiet-topic rule (a lone event, nothing else of i
 
   it('letters nothing while the store is down (the check fails too), however long, and waits T again after it', async () => {
     const clock = fakeClock();
-    const isolation = new PoisonIsolation<string>((s) => s, 5, undefined, {
-      attempts: 3,
-      afterMs: 10 * MINUTE,
-      now: clock.now,
-    });
-    isolation.forget(['good']);
+    const isolation = quietIsolation(clock, 3);
     // Down for 95 minutes: its check runs (and fails) at minutes 10, 20, ... 90.
     for (let round = 0; round < 95; round++) {
       const result = await isolation.round(['p'], storeDown);
@@ -304,32 +299,22 @@ describe('PoisonIsolation: the quiet-topic rule (a lone event, nothing else of i
 
   it('starts its clock over when its error changes in kind', async () => {
     const clock = fakeClock();
-    const isolation = new PoisonIsolation<string>((s) => s, 5, undefined, {
-      attempts: 2,
-      afterMs: 10 * MINUTE,
-      now: clock.now,
-    });
-    isolation.forget(['good']);
+    const isolation = quietIsolation(clock, 2);
     await isolation.round(['p'], failOn('p'));
     clock.advance(9 * MINUTE);
     const refused = Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
-    await isolation.round(['p'], async (item) => {
+    const refusedOnP = async (item: string): Promise<void> => {
       if (item === 'p') throw refused;
-    });
+    };
+    await isolation.round(['p'], refusedOnP);
     clock.advance(2 * MINUTE);
     assert.deepEqual(
-      (
-        await isolation.round(['p'], async (item) => {
-          if (item === 'p') throw refused;
-        })
-      ).poison,
+      (await isolation.round(['p'], refusedOnP)).poison,
       [],
       '2 minutes of this kind',
     );
     clock.advance(8 * MINUTE);
-    const result = await isolation.round(['p'], async (item) => {
-      if (item === 'p') throw refused;
-    });
+    const result = await isolation.round(['p'], refusedOnP);
     assert.equal(result.poison.length, 1);
   });
 
