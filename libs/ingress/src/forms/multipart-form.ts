@@ -33,7 +33,15 @@ export function invalidForm(message: string): DataPlaneError {
 
 /** The boundary of a `multipart/form-data` content type, or undefined if it has none. */
 export function formBoundary(contentType: string | undefined): string | undefined {
-  if (!contentType || !/^multipart\/form-data\s*(;|$)/i.test(contentType)) return undefined;
+  return boundaryOf(contentType, /^multipart\/form-data\s*(;|$)/i);
+}
+
+/**
+ * The boundary parameter (RFC 2046: 1-70 characters, quoted or not) of a content type that
+ * `accepted` matches, or undefined if it has none.
+ */
+export function boundaryOf(contentType: string | undefined, accepted: RegExp): string | undefined {
+  if (!contentType || !accepted.test(contentType)) return undefined;
   const match = /;\s*boundary=(?:"([^"]{1,70})"|([^\s;]{1,70}))/i.exec(contentType);
   return match ? (match[1] ?? match[2]) : undefined;
 }

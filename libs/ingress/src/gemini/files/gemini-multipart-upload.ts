@@ -1,5 +1,5 @@
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
-import { MAX_PART_HEADER_BYTES } from '../../forms/multipart-form';
+import { boundaryOf, MAX_PART_HEADER_BYTES } from '../../forms/multipart-form';
 import { MultipartScan } from '../../forms/multipart-scan';
 
 // Google's simple multipart upload (`uploadType=multipart`, or `X-Goog-Upload-Protocol:
@@ -21,11 +21,7 @@ export function isMultipartUpload(
 
 /** The boundary of a `multipart/related` or `multipart/form-data` body, if it has one. */
 export function multipartBoundary(contentType: string | undefined): string | undefined {
-  if (!contentType || !/^multipart\/(related|form-data)\s*(;|$)/i.test(contentType)) {
-    return undefined;
-  }
-  const match = /;\s*boundary=(?:"([^"]{1,70})"|([^\s;]{1,70}))/i.exec(contentType);
-  return match ? (match[1] ?? match[2]) : undefined;
+  return boundaryOf(contentType, /^multipart\/(related|form-data)\s*(;|$)/i);
 }
 
 /** A part's headers, lower-cased names. */
