@@ -153,7 +153,8 @@ interface AnswerParts {
    * or cited text: its content is then these parts (anthropic-server-tools in contracts).
    */
   ordered: JsonObject[];
-  hasServerTools: boolean;
+  /** Whether a server tool block or a cited text came, so the content is `ordered`. */
+  answersOrdered: boolean;
 }
 
 /** A thinking or redacted_thinking block added to the reasoning; false when malformed. */
@@ -181,7 +182,7 @@ function answerParts(
     toolCalls: [],
     reasoning: { text: '', blocks: [] },
     ordered: [],
-    hasServerTools: false,
+    answersOrdered: false,
   };
   for (const block of content) {
     if (!isJsonObject(block)) return undefined;
@@ -189,14 +190,14 @@ function answerParts(
       if (typeof block.text !== 'string') return undefined;
       if (answerTool === undefined) parts.text += block.text;
       const cited = Array.isArray(block.citations) && block.citations.length > 0;
-      if (cited) parts.hasServerTools = true;
+      if (cited) parts.answersOrdered = true;
       parts.ordered.push({
         type: 'text',
         text: block.text,
         ...(cited ? { citations: block.citations } : {}),
       });
     } else if (isServerToolBlockType(block.type)) {
-      parts.hasServerTools = true;
+      parts.answersOrdered = true;
       parts.ordered.push(block);
     } else if (block.type === 'tool_use') {
       const call = toolCallOf(block);
@@ -243,7 +244,7 @@ export function fromAnthropicMessage(
     : undefined;
   if (tier !== undefined) completion.service_tier = tier;
   // The searches (or fetches, code runs) and the cited texts, in order, as Anthropic wrote them.
-  if (parts.hasServerTools && answerTool === undefined) {
+  if (parts.answersOrdered && answerTool === undefined) {
     const [choice] = completion.choices as JsonObject[];
     (choice.message as JsonObject).content = parts.ordered;
   }

@@ -175,10 +175,10 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
       this.serverCalls.set(index, { block, input: '' });
       return [];
     }
-    return this.answerTool === undefined ? [this.serverBlocks(block)] : [];
+    return this.answerTool === undefined ? [this.serverBlockChunk(block)] : [];
   }
 
-  private serverBlocks(block: JsonObject): JsonObject {
+  private serverBlockChunk(block: JsonObject): JsonObject {
     return this.chunks.delta({ server_tool_blocks: [block] });
   }
 
@@ -199,7 +199,7 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
       }
     }
     if (this.answerTool !== undefined) return [];
-    return [this.serverBlocks({ ...call.block, input })];
+    return [this.serverBlockChunk({ ...call.block, input })];
   }
 
   /**
