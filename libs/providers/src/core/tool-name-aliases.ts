@@ -175,8 +175,9 @@ function withFunctionName(item: unknown, rename: (name: unknown) => unknown): un
 }
 
 /**
- * An answer with the client's tool names back (`restoreToolNames`), for an adapter that
- * sent aliases: its chat.completion, or each chunk of its stream as it passes.
+ * An answer with the client's tool names back, for an adapter that sent aliases: its
+ * chat.completion (`restoreToolNames`), or its stream's chunks (StreamedToolNames, which
+ * holds a call back while its name may still become an alias).
  */
 export function withRestoredToolNames(
   answer: GatewayAnswer,
@@ -201,7 +202,8 @@ async function* restoredEvents(
 
 /**
  * The call with its tool names past 64 aliased, for a translating adapter whose backend
- * takes no more (Converse); `originals` to restore the answer with.
+ * takes no more (Bedrock's Converse, Gemini, Vertex, Cohere); `originals` to restore the
+ * answer with.
  */
 export function withAliasedToolNames(call: ProviderCall): {
   readonly call: ProviderCall;
