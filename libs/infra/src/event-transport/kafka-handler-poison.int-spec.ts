@@ -12,18 +12,6 @@ import { handlerFailingOn } from '../testing/poison-handler';
 
 const real = realKafkaBuses('handler-poison', 1);
 
-/** The offset a group committed on a one-partition topic (none = 0). */
-async function committed(groupId: string, topic: string): Promise<number> {
-  const admin = real.kafka.admin();
-  await admin.connect();
-  try {
-    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return Math.max(Number(offsets.partitions[0]?.offset ?? -1), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 describe('KafkaEventBus with a handler that keeps failing on one event', () => {
   it('dead-letters it with the error, handles the others, and commits past it', async () => {
     const prefix = `it.handler-poison.${randomUUID().slice(0, 8)}.`;
@@ -49,7 +37,7 @@ describe('KafkaEventBus with a handler that keeps failing on one event', () => {
     await until('the events around the poison one are handled', () => handled.size === 2);
     await until(
       'the group commits past it',
-      async () => (await committed(`${prefix}budget`, topic)) === 3,
+      async () => (await real.committedOffset(`${prefix}budget`, topic)) === 3,
     );
 
     const letters = await deadLettersOnceThere(real.kafka, prefix, 1, 'the dead letter');
@@ -70,7 +58,10 @@ describe('KafkaEventBus with a handler that keeps failing on one event', () => {
     bus.publish(later);
     await bus.flush();
     await until('the later event is handled', () => handled.has(later.eventId));
-    await until('and committed', async () => (await committed(`${prefix}budget`, topic)) === 4);
+    await until(
+      'and committed',
+      async () => (await real.committedOffset(`${prefix}budget`, topic)) === 4,
+    );
   });
 
   it('fetched alone, it waits (never dead-lettered) until events behind it show the store works', async () => {
@@ -89,14 +80,18 @@ describe('KafkaEventBus with a handler that keeps failing on one event', () => {
       handle: handlerFailingOn(poison.eventId, 'cannot apply', handled),
     });
     await until('several failed retries', () => retried >= 6);
-    assert.equal(await committed(`${prefix}budget`, topic), 0, 'nothing committed alone');
+    assert.equal(
+      await real.committedOffset(`${prefix}budget`, topic),
+      0,
+      'nothing committed alone',
+    );
 
     bus.publish(later);
     await bus.flush();
     await until('the later event is handled', () => handled.has(later.eventId));
     await until(
       'the group commits past both',
-      async () => (await committed(`${prefix}budget`, topic)) === 2,
+      async () => (await real.committedOffset(`${prefix}budget`, topic)) === 2,
     );
     const letters = await deadLettersOnceThere(real.kafka, prefix, 1, 'the dead letter');
     assert.equal(letters.length, 1);

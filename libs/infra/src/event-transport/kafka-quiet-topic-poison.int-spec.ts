@@ -13,18 +13,6 @@ import { DEAD_LETTER_HEADERS } from './kafka-event-bus';
 const real = realKafkaBuses('quiet-topic-poison', 1);
 const QUIET = { quietTopicAttempts: 3, quietTopicAfterMs: 2_000 };
 
-/** The offset a group committed on a one-partition topic (none = 0). */
-async function committed(groupId: string, topic: string): Promise<number> {
-  const admin = real.kafka.admin();
-  await admin.connect();
-  try {
-    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return Math.max(Number(offsets.partitions[0]?.offset ?? -1), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 describe('KafkaEventBus: a poison event on a quiet topic', () => {
   it('is dead-lettered after N failures over T, once the last event of its topic handled again succeeds', async () => {
     const prefix = `it.quiet-poison.${randomUUID().slice(0, 8)}.`;
@@ -48,7 +36,10 @@ describe('KafkaEventBus: a poison event on a quiet topic', () => {
     bus.publish(good);
     await bus.flush();
     await until('the good event is handled', () => calls.get(good.eventId) === 1);
-    await until('and committed', async () => (await committed(`${prefix}budget`, topic)) === 1);
+    await until(
+      'and committed',
+      async () => (await real.committedOffset(`${prefix}budget`, topic)) === 1,
+    );
 
     const publishedAt = Date.now();
     bus.publish(poison); // nothing after it, on no partition
@@ -68,7 +59,7 @@ describe('KafkaEventBus: a poison event on a quiet topic', () => {
     assert.equal(calls.get(good.eventId), 2, 'the good event handled once more, as the check');
     assert.deepEqual(lettered, [{ group: 'budget', topic, rule: 'quiet-topic' }], 'counted once');
     await until('the group commits past it', async () => {
-      return (await committed(`${prefix}budget`, topic)) === 2;
+      return (await real.committedOffset(`${prefix}budget`, topic)) === 2;
     });
   });
 
@@ -92,7 +83,7 @@ describe('KafkaEventBus: a poison event on a quiet topic', () => {
     bus.publish(good);
     await bus.flush();
     await until('the good event is committed', async () => {
-      return (await committed(`${prefix}budget`, topic)) === 1;
+      return (await real.committedOffset(`${prefix}budget`, topic)) === 1;
     });
 
     storeDown = true;
@@ -104,13 +95,20 @@ describe('KafkaEventBus: a poison event on a quiet topic', () => {
       await new Promise((resolve) => setTimeout(resolve, 3 * QUIET.quietTopicAfterMs));
       assert.ok(retried >= 3 * QUIET.quietTopicAttempts, `${retried} retries`);
       assert.equal(letters.length, 0, 'nothing dead-lettered during the outage');
-      assert.equal(await committed(`${prefix}budget`, topic), 1, 'the held event not passed');
+      assert.equal(
+        await real.committedOffset(`${prefix}budget`, topic),
+        1,
+        'the held event not passed',
+      );
 
       storeDown = false;
       await until('the held event is handled once the store is back', () =>
         handled.has(held.eventId),
       );
-      await until('and committed', async () => (await committed(`${prefix}budget`, topic)) === 2);
+      await until(
+        'and committed',
+        async () => (await real.committedOffset(`${prefix}budget`, topic)) === 2,
+      );
       assert.equal(letters.length, 0, 'still nothing dead-lettered');
     } finally {
       await stop();

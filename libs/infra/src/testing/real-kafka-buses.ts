@@ -29,6 +29,8 @@ export interface RealKafkaBuses {
     observer?: KafkaEventBusObserver,
     options?: Partial<Omit<KafkaEventBusOptions, 'spool' | 'topicPrefix' | 'observer'>>,
   ) => Promise<KafkaEventBus>;
+  /** The offset a group committed on a one-partition topic (none = 0). */
+  readonly committedOffset: (groupId: string, topic: string) => Promise<number>;
 }
 
 /**
@@ -72,6 +74,16 @@ export function realKafkaBuses(name: string, topicPartitions: number): RealKafka
       buses.push(bus);
       await bus.start({ topicPartitions });
       return bus;
+    },
+    committedOffset: async (groupId, topic) => {
+      const admin = started().admin();
+      await admin.connect();
+      try {
+        const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        return Math.max(Number(offsets.partitions[0]?.offset ?? -1), 0);
+      } finally {
+        await admin.disconnect();
+      }
     },
   };
 }
