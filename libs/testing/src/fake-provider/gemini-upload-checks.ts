@@ -24,3 +24,32 @@ export function assertUploadedInTwoSteps(
   }
   assert.equal(other.calls.length, 0);
 }
+
+/**
+ * Checks that a resumable start whose file content type no HTTP header value carries (a
+ * tab, a Latin-1 character, more than 255 characters) is refused with Google's 400 naming
+ * X-Goog-Upload-Header-Content-Type. `caller`: the key, user and model headers.
+ */
+export async function assertUncarriableContentTypesRefused(
+  baseUrl: string,
+  caller: Record<string, string>,
+): Promise<void> {
+  for (const type of ['text/plain;\tcharset=utf-8', 'text/caf\u00e9', `text/${'x'.repeat(251)}`]) {
+    const response = await fetch(`${baseUrl}/upload/v1beta/files`, {
+      method: 'POST',
+      headers: {
+        ...caller,
+        'x-goog-upload-protocol': 'resumable',
+        'x-goog-upload-command': 'start',
+        'x-goog-upload-header-content-type': type,
+        'content-type': 'application/json',
+      },
+      body: '{"file":{"displayName":"typed"}}',
+    });
+    const text = await response.text();
+    assert.equal(response.status, 400, text);
+    const body = JSON.parse(text) as { error: { status: string; message: string } };
+    assert.equal(body.error.status, 'INVALID_ARGUMENT');
+    assert.match(body.error.message, /X-Goog-Upload-Header-Content-Type/);
+  }
+}
