@@ -63,7 +63,7 @@ function heldFileRequest(holder: string, narrowed = true): GatewayRequest {
   };
 }
 
-function backends(failing = new Set<string>()) {
+function backends(failing = new Set<string>(), failure = DataPlaneErrorCode.UpstreamError) {
   const called: string[] = [];
   return {
     called,
@@ -71,7 +71,7 @@ function backends(failing = new Set<string>()) {
       const backend = call.target.backendName;
       called.push(backend);
       if (failing.has(backend)) {
-        throw new DataPlaneError(DataPlaneErrorCode.UpstreamError, `backend "${backend}" 500`);
+        throw new DataPlaneError(failure, `backend "${backend}" refused`);
       }
       return {
         kind: 'json',
@@ -128,6 +128,19 @@ describe('a held file pins its call to the holding backend', () => {
         error.code === DataPlaneErrorCode.UpstreamError &&
         /holding the file/.test(error.message) &&
         /no other backend was tried/.test(error.message),
+    );
+    assert.deepEqual(providers.called, ['a']);
+  });
+
+  it("passes the holder's refusal of the request itself on as it is, blaming no backend", async () => {
+    const providers = backends(new Set(['a']), DataPlaneErrorCode.InvalidRequest);
+    const router = new FailoverRouter({ config: () => config(), providers });
+    await assert.rejects(
+      router.route(heldFileRequest('a'), signal()),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.code === DataPlaneErrorCode.InvalidRequest &&
+        error.message === 'backend "a" refused',
     );
     assert.deepEqual(providers.called, ['a']);
   });

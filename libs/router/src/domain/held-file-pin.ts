@@ -106,10 +106,12 @@ export function pinnedLink(
 
 /**
  * The holder's failure as the client is told it: its own status and retry hint, with why
- * no other backend was tried. The backend's name is not told (clients never see it).
+ * no other backend was tried. The backend's name is not told (clients never see it). Only
+ * a failure that would have failed over is explained so; a refusal of the request itself
+ * (a 400 naming a field, a tool the holder cannot run) is the client's and goes as it is.
  */
 export function holderFailed(error: unknown): unknown {
-  if (!(error instanceof DataPlaneError)) return error;
+  if (!(error instanceof DataPlaneError) || error.trigger === undefined) return error;
   return new DataPlaneError(
     error.code,
     `The backend holding the file this request names failed, and the file can be read there only, so no other backend was tried: ${error.message}`,
