@@ -46,10 +46,10 @@ export function readFlightEntry(fields: readonly string[], expectedSeq: number):
     // A beat comes after every batch sent before it: one not read by then was lost.
     if (name === 's' && Number(value) >= expectedSeq) return { lost: true };
     if (name === 'n') {
-      // Entries without a number come from an earlier version's leader: read as they are.
       if (Number(value) !== expectedSeq) return { lost: true };
       nextSeq = expectedSeq + 1;
     }
+    // Events without a number come from an earlier version's leader: read as they are.
     if (name === 'e') events.push(...(JSON.parse(value) as FlightEvent[]));
   }
   return { events, retained, nextSeq };

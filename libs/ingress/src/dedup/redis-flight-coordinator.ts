@@ -184,8 +184,9 @@ export class RedisFlightCoordinator implements FlightCoordinator {
 
   private leading(key: string, flightId: string, flight: Flight, windowMs: number): LeadingFlight {
     const lock = lockKey(key);
+    const stream = streamKey(key, flightId);
     const writer = new FlightStreamWriter(this.redis, {
-      stream: streamKey(key, flightId),
+      stream,
       keepMs: windowMs + this.graceMs,
       release: () => this.abandon(lock, flightId),
       ...(this.options.onError ? { onError: this.options.onError } : {}),
@@ -217,7 +218,7 @@ export class RedisFlightCoordinator implements FlightCoordinator {
         // follower already on it may take to read it.
         if (!flight.retained) {
           this.redis
-            .pexpire(streamKey(key, flightId), this.leaderTimeoutMs)
+            .pexpire(stream, this.leaderTimeoutMs)
             .catch((error: unknown) => this.options.onError?.('dedup expire', error));
         }
         if (flight.failed || !flight.retained) await this.abandon(lock, flightId);
