@@ -195,11 +195,7 @@ export function translateMessagesRequest(
   }
   applyToolChoice(chat, body.tool_choice, tools.length > 0 || serverTools.length > 0, serverTools);
 
-  const toolNames = chatToolNames(tools);
-  return {
-    chat,
-    facts: { model, stream, stopSequences, ...(toolNames.length > 0 ? { toolNames } : {}) },
-  };
+  return { chat, facts: { model, stream, stopSequences } };
 }
 
 function systemMessages(system: unknown): JsonObject[] {
