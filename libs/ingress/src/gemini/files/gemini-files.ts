@@ -609,7 +609,8 @@ interface Uploader {
 
 /**
  * The backend a model's files are uploaded to: the first of its chain (by priority),
- * which must be a Gemini backend, as generateContent with `fallback: false` calls it.
+ * which must be a Gemini backend. A generateContent naming the file later goes to that
+ * backend whatever the chain's order then (the router's held-file pin).
  */
 function geminiHolderFor(config: GatewayConfig, model: string): Holder {
   const route = routeForModel(config, model);
