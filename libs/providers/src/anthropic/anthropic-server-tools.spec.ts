@@ -84,6 +84,21 @@ describe('Anthropic server tools to the Messages API', () => {
     });
   });
 
+  it('names a bad part after a server tool’s blocks at its place in the message as sent', () => {
+    const content = [...searchedContent().slice(0, 3), { type: 'text', text: 5 }];
+    const bad = canonical({
+      messages: [
+        { role: 'user', content: 'Weather in Paris?' },
+        { role: 'assistant', content },
+      ],
+    });
+    assert.throws(
+      () => parseChatRequest(bad, { anthropicServerTools: ALL }),
+      (error: unknown) =>
+        error instanceof DataPlaneError && error.param === 'messages[1].content[3]',
+    );
+  });
+
   it('forces a server tool a tool_choice names', () => {
     const prompt = parseChatRequest(
       canonical({ tool_choice: { type: 'function', function: { name: 'web_search' } } }),

@@ -269,12 +269,14 @@ function parseParts(
   partParam?: string,
   /** Whether the backend fetches PDFs by URL itself (Anthropic's own API). */
   documentUrls = false,
+  /** Each part's index in the message as sent, where some were taken out first. */
+  indexes?: readonly number[],
 ): ChatPart[] {
   if (content === undefined || content === null) return [];
   if (typeof content === 'string') return content === '' ? [] : [{ kind: 'text', text: content }];
   if (!Array.isArray(content)) throw invalid(`${param} must be a string or an array`, param);
   return content.map((part: unknown, index): ChatPart => {
-    const at = partParam ?? `${param}[${index}]`;
+    const at = partParam ?? `${param}[${indexes?.[index] ?? index}]`;
     if (!isJsonObject(part)) throw invalid(`${at} must be an object`, at);
     const cache = parseCacheControl(part.cache_control, `${at}.cache_control`);
     const marked = cache ? { cache } : {};
@@ -623,11 +625,11 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
       case 'assistant': {
         const toolCalls = parseToolCalls(message.tool_calls, `${at}.tool_calls`);
         for (const call of toolCalls) toolNames.set(call.id, call.name);
-        const { content, serverToolBlocks } =
+        const { content, serverToolBlocks, indexes } =
           (options.anthropicServerTools?.size ?? 0) > 0
             ? withoutServerToolBlocks(message.content)
-            : { content: message.content, serverToolBlocks: [] };
-        const parts = parseParts(content, `${at}.content`, false);
+            : { content: message.content, serverToolBlocks: [], indexes: undefined };
+        const parts = parseParts(content, `${at}.content`, false, undefined, false, indexes);
         const thinking = parseThinkingBlocks(message.thinking_blocks, `${at}.thinking_blocks`);
         turns.push({
           role: 'assistant',
@@ -745,16 +747,22 @@ export function serverToolRefused(tool: AnthropicServerTool): DataPlaneError {
 function withoutServerToolBlocks(content: unknown): {
   content: unknown;
   serverToolBlocks: ServerToolBlockPart[];
+  /** Where each part left stood in `content`, so an error names the part as sent. */
+  indexes: number[] | undefined;
 } {
-  if (!Array.isArray(content)) return { content, serverToolBlocks: [] };
+  if (!Array.isArray(content)) return { content, serverToolBlocks: [], indexes: undefined };
   const rest: unknown[] = [];
+  const indexes: number[] = [];
   const serverToolBlocks: ServerToolBlockPart[] = [];
-  for (const part of content) {
+  content.forEach((part: unknown, index) => {
     if (isJsonObject(part) && isServerToolBlockType(part.type)) {
       serverToolBlocks.push({ block: part, after: rest.length });
-    } else rest.push(part);
-  }
-  return { content: rest, serverToolBlocks };
+    } else {
+      rest.push(part);
+      indexes.push(index);
+    }
+  });
+  return { content: rest, serverToolBlocks, indexes };
 }
 
 /** The 400 for a server tool's block in the history of a backend that cannot read it. */
