@@ -1,11 +1,21 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { InvalidSettingError } from '@aigw/config';
 
 /** Thrown for a failure at start that the operator can fix; main prints it on one line. */
 export class StartupError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'StartupError';
+  }
+}
+
+/** What `read` returns; a setting it finds invalid stops the start (a StartupError). */
+export function startupSetting<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    throw error instanceof InvalidSettingError ? new StartupError(error.message) : error;
   }
 }
 

@@ -13,7 +13,7 @@ import type { SqliteSync } from '@aigw/embedded';
 import type { ConfigReloadTrigger, Logger } from '@aigw/observability';
 import { adminAccessFrom, type AdminAccess } from './admin-access';
 import { corsOriginsFrom, type CorsOrigins } from './cors-origins';
-import { StartupError } from './listen';
+import { startupSetting, StartupError } from './listen';
 import { sqliteSync } from './sqlite-sync-setting';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -197,11 +197,9 @@ export async function loadServiceConfig(
 
 /** AI_GATEWAY_CONFIG_POLL_MS, checked: a bad value is a one-line start-up error. */
 export function configPollMs(env: Env): number {
-  try {
-    return nonNegativeIntegerSetting(env, CONFIG_POLL_MS_SETTING, DEFAULT_CONFIG_POLL_MS);
-  } catch (error) {
-    throw new StartupError((error as Error).message);
-  }
+  return startupSetting(() =>
+    nonNegativeIntegerSetting(env, CONFIG_POLL_MS_SETTING, DEFAULT_CONFIG_POLL_MS),
+  );
 }
 
 const RELOAD_TRIGGER_LABELS: Readonly<Record<ReloadCause, ConfigReloadTrigger>> = {

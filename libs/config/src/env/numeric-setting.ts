@@ -28,6 +28,25 @@ export function nonNegativeIntegerSetting(
   return integerSetting(env, name, fallback, 0, 'a whole number, 0 or more');
 }
 
+/**
+ * A whole number from `bounds.min` to `bounds.max`, blanks around it ignored, or the
+ * fallback when unset or blank; `bounds.expected` says what it must be in the message.
+ */
+export function boundedIntegerSetting(
+  env: Readonly<Record<string, string | undefined>>,
+  name: string,
+  fallback: number,
+  bounds: { readonly min: number; readonly max: number; readonly expected: string },
+): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < bounds.min || value > bounds.max) {
+    throw new InvalidSettingError(`${name} must be ${bounds.expected}, got "${raw}"`);
+  }
+  return value;
+}
+
 function integerSetting(
   env: Readonly<Record<string, string | undefined>>,
   name: string,
