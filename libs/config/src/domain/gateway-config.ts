@@ -192,6 +192,12 @@ export interface ModelPricing extends TokenRates {
    * unit per query of up to 100 documents, a long document counting as several).
    */
   readonly per1kSearches?: number;
+  /**
+   * US dollars per 1000 web searches a model ran as a server tool (Anthropic's web_search,
+   * counted in `usage.server_tool_use`); absent = Anthropic's list price
+   * (DEFAULT_WEB_SEARCH_PER_1K, usage-cost.ts).
+   */
+  readonly webSearchPer1k?: number;
 }
 
 export interface CostControlConfig {

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { configureBuiltinPrices } from './builtin-prices';
 import type { RouteConfig } from './gateway-config';
-import { dollarCost, dollarsAt, modelPrice, ratesForPrompt, usageCost } from './usage-cost';
+import {
+  DEFAULT_WEB_SEARCH_PER_1K,
+  dollarCost,
+  dollarsAt,
+  modelPrice,
+  ratesForPrompt,
+  usageCost,
+} from './usage-cost';
 
 const route = (modelPricing: unknown, backends: unknown[] = []): RouteConfig =>
   ({
@@ -137,6 +144,38 @@ describe('dollarCost with cache writes', () => {
     assert.ok(Math.abs(dollarCost(r, 'rerank-v3.5', ranked) - (0.001 + 0.006)) < 1e-12);
     const tokensOnly = route({ m: { inputPer1k: 0.001, outputPer1k: 0 } });
     assert.ok(Math.abs(dollarCost(tokensOnly, 'm', ranked) - 0.001) < 1e-12);
+  });
+
+  it("bills a server tool's web searches at webSearchPer1k, else at Anthropic's $10 per 1000", () => {
+    const claude = { inputPer1k: 0.003, outputPer1k: 0.015 };
+    const searched = {
+      inputTokens: 1000,
+      outputTokens: 1000,
+      serverToolRequests: { web_search: 3, web_fetch: 2 },
+    };
+    const listed = route({ 'claude-sonnet-4-5': claude });
+    // Web fetches have no fee of their own: only the three searches add to the tokens.
+    assert.ok(Math.abs(dollarCost(listed, 'claude-sonnet-4-5', searched) - (0.018 + 0.03)) < 1e-12);
+    assert.equal(DEFAULT_WEB_SEARCH_PER_1K, 10);
+    const own = route({ 'claude-sonnet-4-5': { ...claude, webSearchPer1k: 5 } });
+    assert.ok(Math.abs(dollarCost(own, 'claude-sonnet-4-5', searched) - (0.018 + 0.015)) < 1e-12);
+    const free = route({ 'claude-sonnet-4-5': { ...claude, webSearchPer1k: 0 } });
+    assert.ok(Math.abs(dollarCost(free, 'claude-sonnet-4-5', searched) - 0.018) < 1e-12);
+    const fetchedOnly = { ...searched, serverToolRequests: { web_fetch: 2 } };
+    assert.ok(Math.abs(dollarCost(listed, 'claude-sonnet-4-5', fetchedOnly) - 0.018) < 1e-12);
+  });
+
+  it('bills web searches on a catalog price too (Claude on the Anthropic API and Vertex AI)', () => {
+    const searched = {
+      inputTokens: 0,
+      outputTokens: 0,
+      serverToolRequests: { web_search: 2 },
+    };
+    for (const provider of ['anthropic', 'vertex']) {
+      const price = modelPrice(route({}), 'claude-sonnet-4-5', provider);
+      assert.ok(price, `${provider} lists claude-sonnet-4-5`);
+      assert.ok(Math.abs(dollarsAt(price, searched) - 0.02) < 1e-12, provider);
+    }
   });
 
   it('bills characters spoken at per1kCharacters beside the tokens', () => {

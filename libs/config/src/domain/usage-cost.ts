@@ -57,7 +57,31 @@ export interface TokenCounts {
   readonly imageVariant?: string;
   /** Search units of a rerank (Cohere bills one per query of up to 100 document chunks). */
   readonly searches?: number;
+  /**
+   * Runs of the provider's server tools, as it reported them (Anthropic's
+   * `usage.server_tool_use`); absent when none ran.
+   */
+  readonly serverToolRequests?: ServerToolCounts;
 }
+
+/**
+ * Server tool runs by tool. Only web searches are billed per run (`webSearchPer1k`): a web
+ * fetch has no fee of its own (the page it reads is billed as input tokens), and code
+ * execution is billed by container hours per organisation, which no call's usage reports.
+ */
+export interface ServerToolCounts {
+  readonly web_search?: number;
+  readonly web_fetch?: number;
+  readonly code_execution?: number;
+}
+
+/**
+ * Anthropic's list price of web search: $10 per 1000 searches, beside the tokens (the
+ * results the model reads bill as input). The price of a search when the model's price
+ * sets no `webSearchPer1k`: only Anthropic's Messages usage reports searches (the Anthropic
+ * API, and Claude on Vertex AI, which bills them the same), so it is the one that applies.
+ */
+export const DEFAULT_WEB_SEARCH_PER_1K = 10;
 
 export interface UsageCost {
   /** Tokens as budgets count them. */
@@ -218,7 +242,12 @@ function servingBackend(
  * tokens at `imageOutputPer1k`, its audio tokens at `audioOutputPer1k` (each else
  * `outputPer1k`); audio billed by
  * duration at `perMinute`, speech by its characters at `per1kCharacters`, images by the
- * image at `perImage` (or the variant asked), reranks by the search unit at `per1kSearches`.
+ * image at `perImage` (or the variant asked), reranks by the search unit at `per1kSearches`,
+ * server-tool web searches by the search at `webSearchPer1k` (else Anthropic's list price).
+ *
+ * What a call spends: the usage event's dollars, which budgets settle with. The budget
+ * admission's estimate (budget-admission.ts) stays token-based: how many searches a model
+ * will run is not known before it answers, so settlement charges them afterwards.
  */
 export function dollarsAt(price: ModelPricing, counts: TokenCounts): number {
   const input = counts.inputTokens;
@@ -249,8 +278,17 @@ export function dollarsAt(price: ModelPricing, counts: TokenCounts): number {
     ((counts.audioSeconds ?? 0) / 60) * (price.perMinute ?? 0) +
     ((counts.characters ?? 0) / 1000) * (price.per1kCharacters ?? 0) +
     (counts.images ?? 0) * imagePrice(price, counts.imageVariant) +
-    ((counts.searches ?? 0) / 1000) * (price.per1kSearches ?? 0)
+    ((counts.searches ?? 0) / 1000) * (price.per1kSearches ?? 0) +
+    webSearchDollars(price, counts.serverToolRequests)
   );
+}
+
+/** The web searches a model ran as a server tool, at the price's rate or Anthropic's. */
+function webSearchDollars(price: ModelPricing, runs: ServerToolCounts | undefined): number {
+  const searches = runs?.web_search;
+  // Guarded: most calls run none, and a count is never below 0 in the dollars.
+  if (searches === undefined || !(searches > 0)) return 0;
+  return (searches / 1000) * (price.webSearchPer1k ?? DEFAULT_WEB_SEARCH_PER_1K);
 }
 
 /** One image's price: its `quality/size`, then its quality, then its size, then `perImage`. */

@@ -431,6 +431,28 @@ describe('bad input', () => {
     });
   });
 
+  it("modelPricing.webSearchPer1k prices a server tool's web searches, a number >= 0", () => {
+    const pricing = (rest: string) =>
+      `${ROUTE_HEAD}  costControl:\n    modelPricing:\n` +
+      `      claude-sonnet-4-5: {inputPer1k: 0.003, outputPer1k: 0.015${rest}}\n`;
+    const at =
+      'gw.yaml:8: document 1 (AIGatewayRoute "r"): spec.costControl.modelPricing["claude-sonnet-4-5"]';
+    for (const bad of ['-10', '"ten"', '.inf', '.nan']) {
+      assert.deepEqual(
+        errorsOf(pricing(`, webSearchPer1k: ${bad}`)),
+        [`${at}.webSearchPer1k: expected US dollars per 1000 web searches (a number >= 0)`],
+        bad,
+      );
+    }
+    const result = parseGatewayConfig(pricing(', webSearchPer1k: 8'), options);
+    assert.ok(result.ok, JSON.stringify(!result.ok && result.errors.map((e) => e.format())));
+    assert.deepEqual(result.config.routes[0].costControl?.modelPricing['claude-sonnet-4-5'], {
+      inputPer1k: 0.003,
+      outputPer1k: 0.015,
+      webSearchPer1k: 8,
+    });
+  });
+
   it('modelPricing.perImage and perImageVariants price images, numbers >= 0', () => {
     const pricing = (rest: string) =>
       `${ROUTE_HEAD}  costControl:\n    modelPricing:\n` +

@@ -249,6 +249,7 @@ function costControl(dto: CostControlDto, path: PathSegment[], ctx: Ctx): CostCo
         ...optional('perImage', price.perImage),
         ...optional('perImageVariants', price.perImageVariants && { ...price.perImageVariants }),
         ...optional('per1kSearches', price.per1kSearches),
+        ...optional('webSearchPer1k', price.webSearchPer1k),
         ...optional(
           'tiers',
           price.tiers && priceTiers(price.tiers, [...path, 'modelPricing', model, 'tiers'], ctx),

@@ -313,6 +313,10 @@ export class ModelPricingDto extends CacheRatesDto {
   per1kSearches?: number;
 
   @IsOptional()
+  @UsDollarsPer('1000 web searches')
+  webSearchPer1k?: number;
+
+  @IsOptional()
   @IsArray(expecting(`a list of {aboveInputTokens, ${RATE_FIELDS}}`))
   @ValidateNested(expecting(`a mapping {aboveInputTokens, ${RATE_FIELDS}}`, { each: true }))
   @Type(() => PriceTierDto)
@@ -335,7 +339,7 @@ export class CostControlDto {
   @ValidateNested({
     each: true,
     message:
-      'expected a mapping of model name to {inputPer1k, outputPer1k, cachedInputPer1k, cacheWritePer1k, cacheWrite1hPer1k, imageInputPer1k, imageOutputPer1k, audioInputPer1k, audioOutputPer1k, perMinute, per1kCharacters, perImage, perImageVariants, per1kSearches, tiers}',
+      'expected a mapping of model name to {inputPer1k, outputPer1k, cachedInputPer1k, cacheWritePer1k, cacheWrite1hPer1k, imageInputPer1k, imageOutputPer1k, audioInputPer1k, audioOutputPer1k, perMinute, per1kCharacters, perImage, perImageVariants, per1kSearches, webSearchPer1k, tiers}',
   })
   @Type(() => ModelPricingDto)
   modelPricing?: Map<string, ModelPricingDto>;

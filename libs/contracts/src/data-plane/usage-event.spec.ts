@@ -100,4 +100,17 @@ describe('usageRecordedEvent', () => {
     assert.ok(!('imageOutputTokens' in recorded(base)));
     assert.ok(!('imageOutputTokens' in recorded({ ...base, imageOutputTokens: 0 })));
   });
+
+  it('records the server tool runs a provider reported, and leaves them out when none ran', () => {
+    const event = recorded({ ...base, serverToolRequests: { web_search: 2, web_fetch: 1 } });
+    assert.equal(event.webSearchRequests, 2);
+    assert.equal(event.webFetchRequests, 1);
+    const searchedOnly = recorded({ ...base, serverToolRequests: { web_search: 1 } });
+    assert.equal(searchedOnly.webSearchRequests, 1);
+    assert.ok(!('webFetchRequests' in searchedOnly));
+    for (const none of [base, { ...base, serverToolRequests: { web_search: 0 } }]) {
+      const plain = recorded(none);
+      assert.ok(!('webSearchRequests' in plain) && !('webFetchRequests' in plain));
+    }
+  });
 });

@@ -40,6 +40,8 @@ export function usageRecordedEvent(
     cacheWrite1hInputTokens: usage.cacheWrite1hInputTokens || undefined,
     imageInputTokens: usage.imageInputTokens || undefined,
     imageOutputTokens: usage.imageOutputTokens || undefined,
+    webSearchRequests: usage.serverToolRequests?.web_search || undefined,
+    webFetchRequests: usage.serverToolRequests?.web_fetch || undefined,
     usageSource: usage.source === 'reported' ? UsageSource.Reported : UsageSource.Estimated,
     modelRequested: request.requestedModel,
     modelServed: servedBy.model,

@@ -144,6 +144,38 @@ describe('event codec', () => {
     }
   });
 
+  it('reads the server tool runs, and an event of an older build without them as none', () => {
+    const old = JSON.parse(encodeEvent(usage()).value.toString()) as Record<string, unknown>;
+    assert.ok(!('webSearchRequests' in old) && !('webFetchRequests' in old));
+    const decodedOld = decodeEvent(Topic.UsageRecorded, JSON.stringify(old));
+    assert.ok(decodedOld.ok, decodedOld.ok ? '' : decodedOld.error.message);
+    assert.equal(decodedOld.value.webSearchRequests, undefined);
+    assert.equal(decodedOld.value.webFetchRequests, undefined);
+    // Both checks read the new fields: the compiled one vouches for the event, the full one
+    // (an unknown field sends the event to it) keeps them as well.
+    const searched = Object.assign(usage(), { webSearchRequests: 3, webFetchRequests: 1 });
+    const decoded = decodeEvent(Topic.UsageRecorded, encodeEvent(searched).value);
+    assert.ok(decoded.ok, decoded.ok ? '' : decoded.error.message);
+    assert.equal(decoded.value.webSearchRequests, 3);
+    assert.equal(decoded.value.webFetchRequests, 1);
+    const withUnknown = { ...JSON.parse(encodeEvent(searched).value.toString()), later: 1 };
+    const fully = decodeEvent(Topic.UsageRecorded, JSON.stringify(withUnknown));
+    assert.ok(fully.ok, fully.ok ? '' : fully.error.message);
+    assert.equal(fully.value.webSearchRequests, 3);
+    assert.equal(fully.value.webFetchRequests, 1);
+
+    for (const field of ['webSearchRequests', 'webFetchRequests']) {
+      for (const bad of [-1, 1.5, '2']) {
+        const refused = decodeEvent(Topic.UsageRecorded, JSON.stringify({ ...old, [field]: bad }));
+        assert.ok(!refused.ok, `${field} ${JSON.stringify(bad)}`);
+        assert.deepEqual(
+          refused.error.details.issues?.map((i) => i.path),
+          [field],
+        );
+      }
+    }
+  });
+
   it('reads the 1-hour part of a cache write, and an event without it as none', () => {
     const old = JSON.parse(encodeEvent(usage()).value.toString()) as Record<string, unknown>;
     assert.ok(!('cacheWrite1hInputTokens' in old), 'an event without one carries no field');

@@ -46,6 +46,8 @@ export function usageRecorded(fields: FilledFields): TokenUsageRecorded {
       cacheWrite1hInputTokens: 5,
       imageInputTokens: 3,
       imageOutputTokens: 2,
+      webSearchRequests: 2,
+      webFetchRequests: 1,
     }),
     usageSource: UsageSource.Reported,
     modelRequested: 'gpt-4',

@@ -78,6 +78,23 @@ export class TokenUsageRecorded extends RequestEventEnvelope {
   @Count()
   imageOutputTokens?: number;
 
+  /**
+   * Web searches the model ran as a server tool (Anthropic's
+   * `usage.server_tool_use.web_search_requests`), billed per search in `costDollars`.
+   * Optional and left out when none ran, for the same reason as the cache writes.
+   */
+  @IsOptional()
+  @Count()
+  webSearchRequests?: number;
+
+  /**
+   * Web fetches the model ran as a server tool (`web_fetch_requests`): no fee of their own
+   * (the pages read bill as input tokens). Optional and left out when none ran.
+   */
+  @IsOptional()
+  @Count()
+  webFetchRequests?: number;
+
   @IsEnum(UsageSource)
   usageSource!: UsageSource;
 

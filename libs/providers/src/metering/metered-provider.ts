@@ -145,7 +145,7 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
       },
     );
     if (price.dollars > 0) this.metrics.addCost({ user, model }, price.dollars);
-    // Billed per run beside the tokens (web search); the cost above leaves them out.
+    // Web searches are billed per run beside the tokens: the price above includes them.
     if (usage.serverToolRequests)
       this.metrics.recordServerToolRequests(model, usage.serverToolRequests);
   }
