@@ -56,6 +56,30 @@ describe('presentedToken', () => {
     });
   });
 
+  it("reads api-key (Azure OpenAI's SDKs) as it reads x-api-key", () => {
+    const token = { kind: 'token', value: TOKEN };
+    assert.deepEqual(presentedToken({ 'api-key': TOKEN }), token);
+    assert.deepEqual(presentedToken({ 'api-key': [` ${TOKEN}`, 'x.y.z'] }), token);
+    assert.deepEqual(
+      presentedToken({ authorization: `Bearer ${TOKEN}`, 'api-key': TOKEN, 'x-api-key': TOKEN }),
+      token,
+      'the same token in several headers',
+    );
+    assert.equal(presentedToken({ 'api-key': ' ' }).kind, 'missing');
+    assert.equal(
+      presentedToken({ 'api-key': '0123456789abcdef0123456789abcdef' }).kind,
+      'malformed',
+    );
+    assert.deepEqual(presentedToken({ authorization: `Bearer ${TOKEN}`, 'api-key': 'x.y.z' }), {
+      kind: 'conflicting',
+      headers: ['authorization', 'api-key'],
+    });
+    assert.deepEqual(presentedToken({ 'x-api-key': TOKEN, 'api-key': 'azure-static-key' }), {
+      kind: 'conflicting',
+      headers: ['x-api-key', 'api-key'],
+    });
+  });
+
   it('calls two different credentials conflicting, naming only the headers', () => {
     assert.deepEqual(presentedToken({ authorization: `Bearer ${TOKEN}`, 'x-api-key': 'x.y.z' }), {
       kind: 'conflicting',

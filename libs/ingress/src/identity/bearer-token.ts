@@ -21,13 +21,14 @@ const SCHEME = /^bearer[ \t]+/i;
 
 /**
  * Headers clients carry an API key in, and so a JWT given to them as one: `x-api-key`
- * (Anthropic's API) and `x-goog-api-key` (Google's).
+ * (Anthropic's API), `api-key` (Azure OpenAI's, which its SDKs send) and `x-goog-api-key`
+ * (Google's).
  */
-const TOKEN_KEY_HEADERS = ['x-api-key', 'x-goog-api-key'] as const;
+const TOKEN_KEY_HEADERS = ['x-api-key', 'api-key', 'x-goog-api-key'] as const;
 
 /**
  * The token a request presents: `Authorization: Bearer <token>`, or the bare token in
- * `x-api-key` / `x-goog-api-key`. Several of them may carry it (Google's SDK path copies
+ * `x-api-key` / `api-key` / `x-goog-api-key`. Several of them may carry it (Google's SDK path copies
  * its key into Authorization), but only the same token: two different credentials are
  * `conflicting`, never one picked over the other. An Authorization of another scheme
  * (Basic) carries no token.

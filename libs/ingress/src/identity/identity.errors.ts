@@ -71,7 +71,7 @@ export function keysUnavailable(failure: KeySetFailure): DataPlaneError {
 export function unauthenticated(reason: RejectionReason): DataPlaneError {
   const message =
     reason === 'missing-token'
-      ? "This endpoint requires a bearer token: send 'Authorization: Bearer <token>' (or the token as 'x-api-key')"
+      ? "This endpoint requires a bearer token: send 'Authorization: Bearer <token>' (or the token as 'x-api-key' or 'api-key')"
       : reason === 'expired'
         ? 'The bearer token has expired'
         : 'The bearer token is not valid';

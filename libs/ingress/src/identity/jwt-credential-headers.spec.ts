@@ -1,5 +1,5 @@
-// A JWT sent in the header an API documents for keys: Anthropic's `x-api-key`, Google's
-// `x-goog-api-key`. Read like a bearer token, and two different credentials in one request
+// A JWT sent in the header an API documents for keys: Anthropic's `x-api-key`, Azure
+// OpenAI's `api-key`, Google's `x-goog-api-key`. Read like a bearer token, and two different credentials in one request
 // are refused, never one picked.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -83,6 +83,17 @@ describe('CallerIdentifier: a JWT in an API-key header', () => {
     );
   });
 
+  it("reads api-key too (Azure OpenAI's SDKs), alone or beside the same token", async () => {
+    const token = await issuer.sign({ sub: 'alice', plan: 'pro' });
+    expected(await identifier().identify({ 'api-key': token }, secured));
+    expected(
+      await identifier().identify(
+        { authorization: `Bearer ${token}`, 'api-key': token, 'x-api-key': token },
+        secured,
+      ),
+    );
+  });
+
   it('validates it as a bearer token: a bad signature, expiry, or not a JWT at all is 401', async () => {
     const ids = identifier();
     const cases: [Record<string, string>, RejectionReason][] = [
@@ -90,6 +101,9 @@ describe('CallerIdentifier: a JWT in an API-key header', () => {
       [{ 'x-api-key': await issuer.sign({ sub: 'alice' }, { expiresIn: -120 }) }, 'expired'],
       [{ 'x-api-key': 'sk-ant-api03-static-key' }, 'malformed-token'],
       [{ 'x-api-key': '' }, 'missing-token'],
+      [{ 'api-key': await issuer.signWithForeignKey({ sub: 'alice' }) }, 'bad-signature'],
+      [{ 'api-key': await issuer.sign({ sub: 'alice' }, { expiresIn: -120 }) }, 'expired'],
+      [{ 'api-key': '0123456789abcdef0123456789abcdef' }, 'malformed-token'],
     ];
     for (const [headers, reason] of cases) {
       const error = await rejection(() => ids.identify(headers, secured));
@@ -106,6 +120,8 @@ describe('CallerIdentifier: a JWT in an API-key header', () => {
       { authorization: `Bearer ${alice}`, 'x-api-key': mallory },
       { authorization: `Bearer ${alice}`, 'x-api-key': 'sk-ant-api03-static-key' },
       { 'x-api-key': alice, 'x-goog-api-key': mallory },
+      { authorization: `Bearer ${alice}`, 'api-key': mallory },
+      { 'api-key': alice, 'x-api-key': 'sk-ant-api03-static-key' },
     ];
     for (const headers of pairs) {
       const error = await rejection(() => ids.identify(headers, secured));
