@@ -40,6 +40,14 @@ export interface SettleResult {
    * settled: its call outlived it, or its usage event came late. Charged all the same.
    */
   readonly holdLapsed?: boolean;
+  /**
+   * Each balance's spend before this settlement, in the changes' order, as the store held
+   * it (for a redelivery, its spend now: nothing was added). A threshold is crossed when
+   * this is below it and `used` is not; `used - amount` in floating point may read spend
+   * that sits exactly on a threshold as just under it (1.0006 - 0.0006 is
+   * 0.9999999999999999), and cross it again. Absent from stores that do not tell it.
+   */
+  readonly spentBefore?: readonly number[];
 }
 
 /**

@@ -322,7 +322,10 @@ export class BudgetSettler implements EventSubscription {
       // A window that ended before the usage occurred is no limit's state any more:
       // announced, its room would end the current window's spent mark.
       const current = limit.windowRef.endsAt > occurredAt;
-      this.announce(usage, limit, used - changes[index].amount, used, reserved, current);
+      // The spend before as the store held it: recomputed as `used - amount`, spend sitting
+      // exactly on a threshold would read as just under it and cross it again.
+      const before = result.spentBefore?.[index] ?? used - changes[index].amount;
+      this.announce(usage, limit, before, used, reserved, current);
     }
   }
 

@@ -169,7 +169,8 @@ export class LocalBudgetStore implements BudgetStore {
   ): SettleResult {
     if (this.applied.has(eventId, occurredAt)) {
       const balances = changes.map((c) => this.balance(c.key, c.limit));
-      return { applied: false, balances, holdLapsed: false };
+      const spentBefore = balances.map((balance) => balance.used);
+      return { applied: false, balances, holdLapsed: false, spentBefore };
     }
     let holdLapsed = false;
     if (reservationId) {
@@ -179,14 +180,16 @@ export class LocalBudgetStore implements BudgetStore {
       holdLapsed = !hold || hold.until <= Math.max(occurredAt, this.clock());
       this.dropHold(reservationId);
     }
+    const spentBefore: number[] = [];
     const balances: Balance[] = changes.map((change) => {
       const entry = this.entry(change.key, change.windowEndsAt);
+      spentBefore.push(entry.used);
       entry.used += change.amount;
       this.dirty.add(change.key);
       return { key: change.key, limit: change.limit, used: entry.used, reserved: entry.reserved };
     });
     this.applied.add(eventId, occurredAt);
-    return { applied: true, balances, holdLapsed };
+    return { applied: true, balances, holdLapsed, spentBefore };
   }
 
   async adjust(

@@ -183,12 +183,15 @@ return 1
  * KEYS: applied-marker, hold record, balance keys... ARGV: reservationId ('' for none),
  * when the marker expires (ms since epoch), when a hold still there counts as lapsed
  * (ms since epoch), then per balance key: amount, expireAt. Returns {applied, used,
- * reserved, ..., holdLapsed}: holdLapsed 1 when the settlement named a hold that was
- * gone or past its time (the call outlived it), 0 otherwise and for a redelivery.
+ * reserved, ..., spent before, ..., holdLapsed}: each key's used before the settlement
+ * as stored (the string the last one left), and holdLapsed 1 when the settlement named a
+ * hold that was gone or past its time (the call outlived it), 0 otherwise and for a
+ * redelivery.
  */
 export const SETTLE_LUA = `${RELEASE_BODY}
 local fresh = redis.call('SET', KEYS[1], '1', 'NX', 'PXAT', ARGV[2])
 local out = {fresh and 1 or 0}
+local before = {}
 local holdLapsed = 0
 if fresh and ARGV[1] ~= '' and not release(KEYS[2], ARGV[1], tonumber(ARGV[3])) then
   holdLapsed = 1
@@ -196,6 +199,7 @@ end
 for i = 3, #KEYS do
   local bal = KEYS[i]
   local base = 3 + (i - 3) * 2
+  before[#before + 1] = redis.call('HGET', bal, 'used') or '0'
   if fresh then
     redis.call('HINCRBYFLOAT', bal, 'used', ARGV[base + 1])
     redis.call('PEXPIREAT', bal, ARGV[base + 2])
@@ -203,6 +207,7 @@ for i = 3, #KEYS do
   out[#out + 1] = redis.call('HGET', bal, 'used') or '0'
   out[#out + 1] = redis.call('HGET', bal, 'reserved') or '0'
 end
+for _, used in ipairs(before) do out[#out + 1] = used end
 out[#out + 1] = holdLapsed
 return out
 `;

@@ -156,7 +156,13 @@ export class RedisBudgetStore implements BudgetStore {
     for (const change of changes)
       args.push(amount(change.amount), change.windowEndsAt + KEY_GRACE_MS);
     const reply = await this.redis.aigwSettle(changes.length + 2, ...args);
-    return { ...appliedBalances(reply, changes), holdLapsed: num(reply[reply.length - 1]) === 1 };
+    // After the balances: each one's spend before, then whether the hold had lapsed.
+    const spentBefore = changes.map((_, i) => num(reply[1 + 2 * changes.length + i]));
+    return {
+      ...appliedBalances(reply, changes),
+      holdLapsed: num(reply[reply.length - 1]) === 1,
+      spentBefore,
+    };
   }
 
   async adjust(

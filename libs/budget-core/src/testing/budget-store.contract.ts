@@ -239,6 +239,31 @@ export function describeBudgetStoreContract(
       assert.ok(Math.abs(balance.used - 1) < 1e-6, `used ${balance.used}`);
     });
 
+    it("tells each balance's spend before a settlement as it held it, for a crossing read once", async () => {
+      const k = key();
+      const cap = (amount: number) => [change(k, amount, 1)];
+      const first = await store.settle(randomUUID(), undefined, cap(0.5), now);
+      assert.deepEqual(first.spentBefore, [0]);
+      const reached = await store.settle(randomUUID(), undefined, cap(0.5), now);
+      assert.deepEqual(reached.spentBefore, [first.balances[0].used]);
+      // Past it: what was spent before is exactly what the settlement before ended on, not
+      // `used - amount` (1.0006 - 0.0006 is 0.9999999999999999, below a threshold of 1).
+      for (const amount of [0.0006, 0.0000004, 0.0013]) {
+        const before = (await store.balances([{ key: k, limit: 1 }], now))[0].used;
+        const next = await store.settle(randomUUID(), undefined, cap(amount), now);
+        assert.deepEqual(next.spentBefore, [before], `settling ${amount}`);
+        assert.ok(before >= 1, `settling ${amount}: spent before ${before}`);
+      }
+      const again = await store.settle('spent-before-' + k, undefined, cap(0.1), now);
+      const repeated = await store.settle('spent-before-' + k, undefined, cap(0.1), now);
+      assert.equal(repeated.applied, false);
+      assert.deepEqual(
+        repeated.spentBefore,
+        again.balances.map((b) => b.used),
+        'a redelivery spends nothing',
+      );
+    });
+
     it('resets a balance to 0 once per event id, keeping holds in flight', async () => {
       const k = key();
       await store.settle(randomUUID(), undefined, [change(k, 90)], now);
