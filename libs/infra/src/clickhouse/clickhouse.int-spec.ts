@@ -47,6 +47,7 @@ test('migrations apply once and are recorded', async () => {
     '009_request_payloads',
     '010_backend_routes',
     '011_route_rollups',
+    '012_web_searches',
   ];
   assert.deepEqual(first.applied, all);
   assert.match(first.serverVersion, /^\d+\.\d+/);
@@ -168,6 +169,7 @@ test('a database of migration 003 gains cache writes: old rows read 0, all roll 
       '009_request_payloads',
       '010_backend_routes',
       '011_route_rollups',
+      '012_web_searches',
     ]);
     await older.insert({
       table: 'usage_events',

@@ -14,6 +14,7 @@ import {
   sqlIdentifier,
 } from '@aigw/infra';
 import { startClickHouse, type RealService } from '@aigw/testing';
+import { toRowsByTable } from '../domain/event-rows';
 import { buildWorkload, RANGE } from '../testing/analytics-fixture';
 import { ClickHouseUsageAnalytics } from './clickhouse-usage.analytics';
 import { ClickHouseUsageWriter } from './clickhouse-usage.writer';
@@ -113,10 +114,14 @@ describe('ClickHouse rollups by route', () => {
     await withDatabase(10, async (client) => {
       // Usage a sink stored with routes before the rollups by route existed.
       const routed = ['usage.recorded', 'request.completed'];
+      // As a sink of that release wrote it: without the later web-search column (012).
       const before = buildWorkload(30).events.filter((e) => routed.includes(e.type));
+      for (const [table, tableRows] of toRowsByTable(before)) {
+        const values = tableRows.map(({ web_search_requests: _later, ...row }) => row);
+        await client.insert({ table, values, format: 'JSONEachRow' });
+      }
+      assert.deepEqual((await migrate(client)).applied, ['011_route_rollups', '012_web_searches']);
       const writer = new ClickHouseUsageWriter(client);
-      await writer.write(before);
-      assert.deepEqual((await migrate(client)).applied, ['011_route_rollups']);
       const after = buildWorkload(30)
         .events.filter((e) => routed.includes(e.type))
         .map((e) => ({ ...e, eventId: `${e.eventId}-later`, route: 'later' }) as GatewayEvent);
@@ -135,6 +140,8 @@ describe('ClickHouse rollups by route', () => {
         assert.ok(Math.abs(byRoute.totals.costDollars - all.totals.costDollars) < 1e-9);
         assert.equal(byRoute.totals.inputTokens, all.totals.inputTokens);
         assert.equal(byRoute.totals.cacheWriteInputTokens, all.totals.cacheWriteInputTokens);
+        assert.ok(all.totals.webSearchRequests > 0, 'the later usage ran web searches');
+        assert.equal(byRoute.totals.webSearchRequests, all.totals.webSearchRequests);
         // Within one operation, too.
         const chat = await analytics.usage({
           ...range,

@@ -194,7 +194,8 @@ function usageAsRouteless(bucket: 'hourly' | 'daily', where: string): string {
 const byRoute = (groupBy: string, filters: { route?: string }): boolean =>
   groupBy === 'route' || filters.route !== undefined;
 
-function totalsOf(row: TotalsRow): UsageTotals {
+/** A usage rollup's totals; `webSearches` from the web-search rollups (migration 012). */
+function totalsOf(row: TotalsRow, webSearches = 0): UsageTotals {
   return {
     requests: Number(row.s_requests),
     cacheHits: Number(row.s_cache_hits),
@@ -202,9 +203,33 @@ function totalsOf(row: TotalsRow): UsageTotals {
     outputTokens: Number(row.s_tokens_out),
     cachedInputTokens: Number(row.s_tokens_cached_in),
     cacheWriteInputTokens: Number(row.s_tokens_cache_write_in),
+    webSearchRequests: webSearches,
     costDollars: Number(row.s_cost),
     weightedTokens: Number(row.s_weighted),
   };
+}
+
+/** Where a group's web searches are found: its bucket's start and its key. */
+const searchKey = (t: Num, key: string): string => `${Number(t)}\n${key}`;
+
+/**
+ * The web searches of the usage groups of `query` (by bucket and key), from the rollups of
+ * migration 012. They have every key a usage query groups or filters by, with the route and
+ * operation as the event named them ('' for none), so one query serves every grouping: a
+ * group's searches are those of its rows, as in the usage rollups' groups they are added to.
+ */
+async function webSearchesByGroup(
+  rows: <T>(query: string) => Promise<T[]>,
+  query: UsageQuery,
+): Promise<Map<string, number>> {
+  const bucket = query.bucket === 'hour' ? 'hourly' : 'daily';
+  const found = await rows<{ t: Num; key: string; n: Num }>(
+    `SELECT toUnixTimestamp(bucket) AS t,
+       ${keyExpression(query.groupBy, USAGE_ROUTE_COLUMNS)} AS key, sum(web_searches) AS n
+     FROM web_searches_${bucket} ${whereClause(query, query.filters, USAGE_ROUTE_COLUMNS)}
+     GROUP BY t, key`,
+  );
+  return new Map(found.map((row) => [searchKey(row.t, row.key), Number(row.n)]));
 }
 
 /** Quantiles of an empty group come back as NaN (null in JSON): report 0. */
@@ -213,7 +238,7 @@ const finite = (value: Num | null | undefined): number => {
   return Number.isFinite(n) ? n : 0;
 };
 
-/** Answers from the rollup tables of migrations 003, 005, 006 and 011; no query reads a raw table. */
+/** Answers from the rollup tables of migrations 003, 005, 006, 011 and 012; no query reads a raw table. */
 export class ClickHouseUsageAnalytics implements UsageAnalytics {
   private readonly maxSeriesPoints: number;
 
@@ -235,12 +260,7 @@ export class ClickHouseUsageAnalytics implements UsageAnalytics {
        GROUP BY t, key ORDER BY t, key LIMIT ${this.maxSeriesPoints + 1}`,
     );
     if (rows.length > this.maxSeriesPoints) throw seriesTooLarge(this.maxSeriesPoints);
-    const series: UsagePoint[] = rows.map((row) => ({
-      bucket: isoSeconds(Number(row.t)),
-      key: row.key,
-      ...totalsOf(row),
-    }));
-    return { series, totals: series.reduce<UsageTotals>(addTotals, EMPTY_TOTALS) };
+    return this.report(rows, query);
   }
 
   private async usageByOperation(query: UsageQuery): Promise<UsageReport> {
@@ -253,12 +273,7 @@ export class ClickHouseUsageAnalytics implements UsageAnalytics {
        GROUP BY t, key HAVING s_requests != 0 ORDER BY t, key LIMIT ${this.maxSeriesPoints + 1}`,
     );
     if (rows.length > this.maxSeriesPoints) throw seriesTooLarge(this.maxSeriesPoints);
-    const series: UsagePoint[] = rows.map((row) => ({
-      bucket: isoSeconds(Number(row.t)),
-      key: row.key,
-      ...totalsOf(row),
-    }));
-    return { series, totals: series.reduce<UsageTotals>(addTotals, EMPTY_TOTALS) };
+    return this.report(rows, query);
   }
 
   private async usageByRoute(query: UsageQuery): Promise<UsageReport> {
@@ -269,10 +284,19 @@ export class ClickHouseUsageAnalytics implements UsageAnalytics {
        GROUP BY t, key HAVING s_requests != 0 ORDER BY t, key LIMIT ${this.maxSeriesPoints + 1}`,
     );
     if (rows.length > this.maxSeriesPoints) throw seriesTooLarge(this.maxSeriesPoints);
+    return this.report(rows, query);
+  }
+
+  /** The usage groups' series and totals, each group with its web searches. */
+  private async report(
+    rows: readonly (TotalsRow & { t: Num; key: string })[],
+    query: UsageQuery,
+  ): Promise<UsageReport> {
+    const searches = await webSearchesByGroup((sql) => this.rows(sql), query);
     const series: UsagePoint[] = rows.map((row) => ({
       bucket: isoSeconds(Number(row.t)),
       key: row.key,
-      ...totalsOf(row),
+      ...totalsOf(row, searches.get(searchKey(row.t, row.key)) ?? 0),
     }));
     return { series, totals: series.reduce<UsageTotals>(addTotals, EMPTY_TOTALS) };
   }
@@ -291,7 +315,17 @@ export class ClickHouseUsageAnalytics implements UsageAnalytics {
       `SELECT user_id, ${from}
        GROUP BY user_id ORDER BY ${order} DESC, user_id LIMIT ${limitOf(query.limit)}`,
     );
-    return rows.map((row) => ({ user: row.user_id, ...totalsOf(row) }));
+    // Each user's web searches over the same range and filters (rollups of migration 012).
+    const searched = await this.rows<{ user_id: string; n: Num }>(
+      `SELECT user_id, sum(web_searches) AS n
+       FROM web_searches_hourly ${whereClause(query, query.filters, USAGE_ROUTE_COLUMNS)}
+       GROUP BY user_id`,
+    );
+    const searches = new Map(searched.map((row) => [row.user_id, Number(row.n)]));
+    return rows.map((row) => ({
+      user: row.user_id,
+      ...totalsOf(row, searches.get(row.user_id) ?? 0),
+    }));
   }
 
   async rates(query: RatesQuery): Promise<RatesReport> {

@@ -234,6 +234,36 @@ describe('the ClickHouse sink', () => {
       assert.deepEqual(writesRollup, writesRaw, rollup);
     }
 
+    // The web-search rollups (migration 012) hold the searches of every row that ran one,
+    // by every key, route and operation included.
+    const searched = workload.usage.reduce((a, u) => a + (u.webSearchRequests ?? 0), 0);
+    assert.ok(searched > 0);
+    const bySearchKeys = `b, route, operation, user_id, model_served, provider, tier, model_requested`;
+    for (const [rollup, start] of [
+      ['web_searches_hourly', 'toStartOfHour'],
+      ['web_searches_daily', 'toStartOfDay'],
+    ]) {
+      const searchesRollup = await rows<Record<string, string | number>>(
+        db.client,
+        `SELECT ${dims}, route, operation, sum(web_searches) AS n
+         FROM ${rollup} GROUP BY ${bySearchKeys} ORDER BY ${bySearchKeys}`,
+      );
+      const searchesRaw = await rows<Record<string, string | number>>(
+        db.client,
+        `SELECT toString(${start}(occurred_at)) AS b, user_id, model_served, provider, tier,
+           model_requested, route, operation, sum(web_search_requests) AS n
+         FROM usage_events FINAL WHERE web_search_requests > 0
+         GROUP BY ${bySearchKeys} ORDER BY ${bySearchKeys}`,
+      );
+      assert.ok(searchesRaw.length > 0);
+      assert.deepEqual(searchesRollup, searchesRaw, rollup);
+      assert.equal(
+        searchesRaw.reduce((a, r) => a + Number(r.n), 0),
+        searched,
+        rollup,
+      );
+    }
+
     // The rollups by operation (migration 006) hold every total of the rows naming one.
     const byOperation = `b, operation, user_id, model_served, provider, tier, model_requested`;
     for (const [rollup, start] of [
@@ -325,11 +355,14 @@ describe('the ClickHouse sink', () => {
 describe('a ClickHouse database of migration 005', () => {
   it("gains operations: usage stored before reads '', and every total still adds up", async () => {
     await withDatabaseOfMigration(5, 'it_ops', async (client) => {
-      // Rows as a sink of that release wrote them: no operation (nor route) column.
+      // Rows as a sink of that release wrote them: no operation (nor route, nor web search)
+      // column.
       const older = buildWorkload(40);
       for (const [table, tableRows] of toRowsByTable(older.events)) {
         if (table === 'budget_adjustment_events') continue; // a table of migration 007
-        const values = tableRows.map(({ operation: _dropped, route: _route, ...row }) => row);
+        const values = tableRows.map(
+          ({ operation: _dropped, route: _route, web_search_requests: _searches, ...row }) => row,
+        );
         await client.insert({ table, values, format: 'JSONEachRow' });
       }
       assert.ok((await migrate(client)).applied.includes('006_usage_operations'));
@@ -380,6 +413,7 @@ describe('a ClickHouse database of migration 007', () => {
         '009_request_payloads',
         '010_backend_routes',
         '011_route_rollups',
+        '012_web_searches',
       ]);
       const newer = buildWorkload(10).events.filter((e) => e.type === 'budget.adjusted');
       await new ClickHouseUsageWriter(client).write(newer);
@@ -413,12 +447,15 @@ describe('a ClickHouse database of migration 009', () => {
       const routed = ['usage.recorded', 'request.completed'];
       const older = buildWorkload(10).events.filter((e) => routed.includes(e.type));
       for (const [table, rows] of toRowsByTable(older)) {
-        const values = rows.map(({ route: _dropped, ...row }) => row);
+        const values = rows.map(
+          ({ route: _dropped, web_search_requests: _searches, ...row }) => row,
+        );
         await client.insert({ table, values, format: 'JSONEachRow' });
       }
       assert.deepEqual((await migrate(client)).applied, [
         '010_backend_routes',
         '011_route_rollups',
+        '012_web_searches',
       ]);
       const newer = buildWorkload(10)
         .events.filter((e) => routed.includes(e.type))
@@ -442,6 +479,49 @@ describe('a ClickHouse database of migration 009', () => {
           { route: 'embed', n: count(newer) },
         ]);
       }
+    });
+  });
+});
+
+describe('a ClickHouse database of migration 011', () => {
+  it('gains web searches: usage stored before reads 0, later usage its own in every grouping', async () => {
+    await withDatabaseOfMigration(11, 'it_search', async (client) => {
+      // Usage as a sink of that release wrote it: no web-search column.
+      const older = buildWorkload(30);
+      const usageRows = toRowsByTable(older.events).get('usage_events') ?? [];
+      const values = usageRows.map(({ web_search_requests: _dropped, ...row }) => row);
+      await client.insert({ table: 'usage_events', values, format: 'JSONEachRow' });
+      assert.deepEqual((await migrate(client)).applied, ['012_web_searches']);
+      const newer = buildWorkload(30);
+      const searched = newer.usage.reduce((a, u) => a + (u.webSearchRequests ?? 0), 0);
+      assert.ok(searched > 0, 'the workload runs web searches');
+      await new ClickHouseUsageWriter(client).write(
+        newer.events.filter((e) => e.type === 'usage.recorded'),
+      );
+      assert.equal(
+        await scalar(
+          client,
+          `SELECT toUInt64(count()) AS n FROM usage_events FINAL WHERE web_search_requests = 0`,
+        ),
+        older.usage.length + newer.usage.filter((u) => !u.webSearchRequests).length,
+      );
+      const analytics = new ClickHouseUsageAnalytics(client);
+      const range = { from: new Date(RANGE.from), to: new Date(RANGE.to) };
+      for (const groupBy of ['none', 'user', 'operation', 'route'] as const) {
+        const report = await analytics.usage({ ...range, bucket: 'hour', groupBy, filters: {} });
+        assert.equal(report.totals.requests, older.usage.length + newer.usage.length, groupBy);
+        assert.equal(report.totals.webSearchRequests, searched, groupBy);
+      }
+      const spenders = await analytics.topSpenders({
+        ...range,
+        limit: 10,
+        orderBy: 'cost',
+        filters: {},
+      });
+      assert.equal(
+        spenders.reduce((a, r) => a + r.webSearchRequests, 0),
+        searched,
+      );
     });
   });
 });

@@ -65,6 +65,8 @@ export interface UsageTotals {
   readonly cachedInputTokens: number;
   /** The part of `inputTokens` written to providers' prompt caches. */
   readonly cacheWriteInputTokens: number;
+  /** Web searches models ran as a server tool (Anthropic's), billed in `costDollars`. */
+  readonly webSearchRequests: number;
   readonly costDollars: number;
   /** Tokens after `llmRequestCosts` weights and `modelCosts`: what token budgets count. */
   readonly weightedTokens: number;
@@ -344,6 +346,7 @@ export const EMPTY_TOTALS: UsageTotals = {
   outputTokens: 0,
   cachedInputTokens: 0,
   cacheWriteInputTokens: 0,
+  webSearchRequests: 0,
   costDollars: 0,
   weightedTokens: 0,
 };
@@ -356,6 +359,7 @@ export function addTotals(a: UsageTotals, b: UsageTotals): UsageTotals {
     outputTokens: a.outputTokens + b.outputTokens,
     cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
     cacheWriteInputTokens: a.cacheWriteInputTokens + b.cacheWriteInputTokens,
+    webSearchRequests: a.webSearchRequests + b.webSearchRequests,
     costDollars: a.costDollars + b.costDollars,
     weightedTokens: a.weightedTokens + b.weightedTokens,
   };

@@ -66,7 +66,15 @@ test('a usage event becomes its row, optional fields filled', () => {
     cache_write_input_tokens: 0,
     operation: '',
     route: '',
+    web_search_requests: 0,
   });
+});
+
+test("a usage event's web searches fill their column; an older build's event reads 0", () => {
+  const [[, [row]]] = [...toRowsByTable([{ ...usage, webSearchRequests: 3 }])];
+  assert.equal(row.web_search_requests, 3);
+  const [[, [old]]] = [...toRowsByTable([usage])];
+  assert.equal(old.web_search_requests, 0);
 });
 
 test("a usage or completed request's route fills its column; an older build's event reads ''", () => {

@@ -7,7 +7,7 @@ import {
 } from '@aigw/contracts';
 
 // One flat row per event, in the column names of the raw tables (ClickHouse migrations
-// 001/002/004/006/007/008/009/010 and the embedded SQLite schema): both stores write exactly these rows. A
+// 001/002/004/006/007/008/009/010/012 and the embedded SQLite schema): both stores write exactly these rows. A
 // column added to a table later comes last, where adding it to an existing table puts it.
 
 export type RowValue = string | number;
@@ -126,6 +126,8 @@ const READERS: { readonly [T in GatewayEventType]: ColumnReaders<EventOfType<T>>
     operation: (e) => e.operation ?? '',
     // The backend's route ('' for an older build's event); added by migration 010.
     route: (e) => e.route ?? '',
+    // Server-tool web searches, billed in cost_dollars (0 when none); migration 012.
+    web_search_requests: (e) => e.webSearchRequests ?? 0,
   },
   'request.completed': {
     ...ENVELOPE,

@@ -10,14 +10,15 @@ import { ADJUSTMENTS, buildWorkload, payloadEvents, RANGE } from '../testing/ana
 import { SqliteUsageStore } from './sqlite-usage.store';
 
 /** The layout the store writes (sqlite-usage.schema.ts). */
-const LAYOUT = 7;
+const LAYOUT = 8;
 
-/** Columns added by layouts 2, 3, 5 and 7 (7's to two tables). */
-const ADDED_BY: Readonly<Record<2 | 3 | 5 | 7, string>> = {
+/** Columns added by layouts 2, 3, 5, 7 and 8 (7's to two tables). */
+const ADDED_BY: Readonly<Record<2 | 3 | 5 | 7 | 8, string>> = {
   2: 'cache_write_input_tokens',
   3: 'operation',
   5: 'operator',
   7: 'route',
+  8: 'web_search_requests',
 };
 
 /** The columns of a table in an older layout: every one but those added since. */
@@ -348,6 +349,47 @@ test("a database of layout 6 gains the route columns, its rows at '', and stores
       '': count(older.events, 'request.completed'),
       embed: count(routed, 'request.completed'),
     });
+    const { user_version: version } = db.prepare('PRAGMA user_version').get() as {
+      user_version: number;
+    };
+    assert.equal(version, LAYOUT);
+  } finally {
+    db.close();
+  }
+});
+
+test('a database of layout 7 gains the web-search column, its rows at 0, and stores searches', async () => {
+  const older = buildWorkload(30);
+  const newer = buildWorkload(30);
+  const searchesOf = (usage: readonly TokenUsageRecorded[]) =>
+    usage.reduce((sum, u) => sum + (u.webSearchRequests ?? 0), 0);
+  assert.ok(searchesOf(newer.usage) > 0, 'the workload runs web searches');
+  const path = join(mkdtempSync(join(tmpdir(), 'aigw-analytics-')), 'a.db');
+  writeLayoutOne(path, toRowsByTable(older.events), 7);
+  const store = new SqliteUsageStore(path);
+  try {
+    await store.write(newer.events);
+    const report = await store.usage({
+      from: new Date(RANGE.from),
+      to: new Date(RANGE.to),
+      bucket: 'day',
+      groupBy: 'none',
+      filters: {},
+    });
+    assert.equal(report.totals.requests, older.usage.length + newer.usage.length);
+    assert.equal(report.totals.webSearchRequests, searchesOf(newer.usage));
+  } finally {
+    store.close();
+  }
+  const db = new DatabaseSync(path);
+  try {
+    const row = db
+      .prepare(
+        `SELECT count(*) - count(web_search_requests) AS unset,
+           coalesce(sum(web_search_requests), 0) AS total FROM usage_events`,
+      )
+      .get() as { unset: number; total: number };
+    assert.deepEqual({ ...row }, { unset: 0, total: searchesOf(newer.usage) });
     const { user_version: version } = db.prepare('PRAGMA user_version').get() as {
       user_version: number;
     };

@@ -22,18 +22,25 @@ import { RAW_TABLES, TABLE_COLUMNS, type RawTable } from '../domain/event-rows';
  *    and by user and time, the two ways it is read.
  * 7. as 6, and `usage_events` and `request_completed_events` have `route`, the backend's
  *    route ('' in rows stored before; migration 010).
+ * 8. as 7, and `usage_events` has `web_search_requests`, the server-tool web searches
+ *    billed in its cost (0 in rows stored before; migration 012).
  */
 const CLUSTERED_BY_TIME = 1;
 const REQUEST_PAYLOADS = 6;
-const BACKEND_ROUTES = 7;
-const LAYOUT = BACKEND_ROUTES;
+const WEB_SEARCHES = 8;
+const LAYOUT = WEB_SEARCHES;
 
 /**
  * Columns added to a table after it was first laid out, with the value the rows stored
  * before it hold. They come last in `TABLE_COLUMNS`, where ALTER TABLE adds them.
  */
 const ADDED_COLUMNS: Readonly<Partial<Record<RawTable, Readonly<Record<string, number | ''>>>>> = {
-  usage_events: { cache_write_input_tokens: 0, operation: '', route: '' },
+  usage_events: {
+    cache_write_input_tokens: 0,
+    operation: '',
+    route: '',
+    web_search_requests: 0,
+  },
   request_completed_events: { route: '' },
   budget_adjustment_events: { operator: '' },
 };

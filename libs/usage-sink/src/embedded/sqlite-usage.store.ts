@@ -76,6 +76,7 @@ const TOTALS = `count(*) AS requests, coalesce(sum(cache_hit), 0) AS cacheHits,
   coalesce(sum(input_tokens), 0) AS inputTokens, coalesce(sum(output_tokens), 0) AS outputTokens,
   coalesce(sum(cached_input_tokens), 0) AS cachedInputTokens,
   coalesce(sum(cache_write_input_tokens), 0) AS cacheWriteInputTokens,
+  coalesce(sum(web_search_requests), 0) AS webSearchRequests,
   coalesce(sum(cost_dollars), 0.0) AS costDollars,
   coalesce(sum(weighted_token_cost), 0.0) AS weightedTokens`;
 
@@ -449,6 +450,7 @@ function numbers(totals: UsageTotals): UsageTotals {
     outputTokens: Number(totals.outputTokens),
     cachedInputTokens: Number(totals.cachedInputTokens),
     cacheWriteInputTokens: Number(totals.cacheWriteInputTokens),
+    webSearchRequests: Number(totals.webSearchRequests),
     costDollars: Number(totals.costDollars),
     weightedTokens: Number(totals.weightedTokens),
   };

@@ -56,6 +56,7 @@ function expectedTotals(
     outputTokens: rows.reduce((a, u) => a + u.outputTokens, 0),
     cachedInputTokens: rows.reduce((a, u) => a + u.cachedInputTokens, 0),
     cacheWriteInputTokens: rows.reduce((a, u) => a + (u.cacheWriteInputTokens ?? 0), 0),
+    webSearchRequests: rows.reduce((a, u) => a + (u.webSearchRequests ?? 0), 0),
     costDollars: rows.reduce((a, u) => a + u.costDollars, 0),
     weightedTokens: rows.reduce((a, u) => a + u.weightedTokenCost, 0),
   };

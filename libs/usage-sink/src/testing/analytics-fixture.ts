@@ -100,6 +100,8 @@ export function buildWorkload(requests = 60): Workload {
         ),
       );
     }
+    // Some Claude answers ran web searches (a server tool), billed beside their tokens.
+    const webSearches = provider === 'anthropic' && !cacheHit && i % 2 === 0 ? 1 + (i % 3) : 0;
     const u = createTokenUsageRecorded(
       {
         requestId,
@@ -109,13 +111,14 @@ export function buildWorkload(requests = 60): Workload {
         outputTokens,
         cachedInputTokens: i % 4 === 0 ? 3 : 0,
         ...(i % 5 === 2 ? { cacheWriteInputTokens: 4 } : {}),
+        ...(webSearches > 0 ? { webSearchRequests: webSearches } : {}),
         usageSource: UsageSource.Reported,
         modelRequested: model,
         modelServed: model,
         provider,
         backend: 'secondary',
         tier,
-        costDollars: cacheHit ? 0 : (inputTokens + outputTokens) * price,
+        costDollars: cacheHit ? 0 : (inputTokens + outputTokens) * price + webSearches * 0.01,
         weightedTokenCost: inputTokens + outputTokens * 2,
         cacheHit,
         operation: OPERATIONS[i % OPERATIONS.length],
