@@ -2,7 +2,17 @@ import { backendsForModel, upstreamModel, type RouteConfig } from '@aigw/config'
 
 // Per route object (a config reload brings new ones): requested model and tier's models
 // to the answer. Clients may name any model on a wildcard route, so entries are bounded.
-const byRoute = new WeakMap<RouteConfig, Map<string, readonly string[]>>();
+// Two maps, so no key of one form can be the other's: a client names models freely,
+// newlines and NULs included, and a key joined with a separator let "gpt-4\ngpt-4o" stand
+// for gpt-4 with gpt-4o allowed, handing a tier's callers that name's chain (held on no
+// per-model limit, priced at nothing).
+interface ChainCache {
+  /** By requested model, for callers no allowed list narrows (the common case). */
+  readonly bare: Map<string, readonly string[]>;
+  /** By the JSON of [requested model, ...allowed models]: one list, one key. */
+  readonly listed: Map<string, readonly string[]>;
+}
+const byRoute = new WeakMap<RouteConfig, ChainCache>();
 const MAX_ENTRIES_PER_ROUTE = 1_000;
 
 /**
@@ -19,16 +29,18 @@ export function servingModels(
 ): readonly string[] {
   let cache = byRoute.get(route);
   if (!cache) {
-    cache = new Map();
+    cache = { bare: new Map(), listed: new Map() };
     byRoute.set(route, cache);
   }
-  const key =
-    allowedModels.length === 0 ? requestedModel : `${requestedModel}\n${allowedModels.join('\n')}`;
-  let models = cache.get(key);
+  const [entries, key] =
+    allowedModels.length === 0
+      ? [cache.bare, requestedModel]
+      : [cache.listed, JSON.stringify([requestedModel, ...allowedModels])];
+  let models = entries.get(key);
   if (!models) {
     models = Object.freeze(chainModels(route, requestedModel, allowedModels));
-    if (cache.size >= MAX_ENTRIES_PER_ROUTE) cache.clear();
-    cache.set(key, models);
+    if (entries.size >= MAX_ENTRIES_PER_ROUTE) entries.clear();
+    entries.set(key, models);
   }
   return models;
 }
