@@ -1,6 +1,7 @@
 import type { LimitKind } from '@aigw/contracts';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import type { BoundLimit, LimitUnit } from './budget-limits';
+import { dollarsShown } from './dollars-shown';
 import { rateLimitHeaders, type RateLimitHeaderUnit } from './rate-limit-headers';
 
 /** A budget refusal that knows which limit refused, for the `request.rejected` event. */
@@ -88,12 +89,10 @@ export function unitName(unit: LimitUnit): 'dollars' | 'requests' | 'tokens' {
 /**
  * An amount of a limit's unit as messages show it. Dollars are float sums of per-token
  * prices (2.4589499999999997): shown to the micro-dollar, rounded up so an amount said to
- * exceed a limit never reads as below it.
+ * exceed a limit never reads as below it, at any magnitude (`dollarsShown`).
  */
 export function amountShown(amount: number, unit: LimitUnit): string {
-  if (unitName(unit) !== 'dollars') return String(amount);
-  // Twelve digits first drop the float noise (300000.00000000006), which would round up.
-  return String(Math.ceil(Number((amount * 1e6).toPrecision(12))) / 1e6);
+  return unitName(unit) === 'dollars' ? dollarsShown(amount) : String(amount);
 }
 
 function defaultMessage(limit: BoundLimit, resetAt: number): string {
