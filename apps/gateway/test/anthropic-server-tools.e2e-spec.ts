@@ -3,7 +3,9 @@
 // answer comes back with the server_tool_use and web_search_tool_result blocks, the cited
 // text, stop_reason pause_turn and usage.server_tool_use, plain and streamed, through the
 // official SDK. A chain never sends it to a backend that cannot run it, and a model with
-// no such backend answers an Anthropic-style 400 naming the tool.
+// no such backend answers an Anthropic-style 400 naming the tool. The search is billed
+// beside the tokens (Anthropic's $10 per 1000 where the price names no webSearchPer1k): in
+// the cost header and in the usage the analytics store keeps.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
@@ -17,6 +19,13 @@ const WEB_SEARCH = {
   name: 'web_search' as const,
   max_uses: 5,
 };
+/** The route's token price for the model the Claude backend serves (no webSearchPer1k). */
+const PRICE = { inputPer1k: 0.003, outputPer1k: 0.015 };
+/** The fake's answer (40 tokens in, 12 out, one search) at PRICE, the search at $0.01. */
+const SEARCH_ANSWER_DOLLARS =
+  (40 / 1000) * PRICE.inputPer1k + (12 / 1000) * PRICE.outputPer1k + 1 * (10 / 1000);
+const COST_HEADER = 'x-ai-gateway-cost-usd';
+
 const ASK = {
   max_tokens: 512,
   tools: [WEB_SEARCH],
@@ -40,6 +49,9 @@ spec:
   - {name: claude, priority: 1, provider: anthropic, baseUrl: "${claude.origin}", model: claude-sonnet-4-5, modelNameOverride: claude-web, auth: {apiKeyRef: {name: anthropic-key}}}
   - {name: gpt, provider: openai-compatible, baseUrl: "${openai.baseUrl}", model: gpt-4o-mini, modelNameOverride: gpt-only}
   failover: {on: [error]}
+  costControl:
+    modelPricing:
+      claude-sonnet-4-5: {inputPer1k: ${PRICE.inputPer1k}, outputPer1k: ${PRICE.outputPer1k}}
 `,
       { AI_GATEWAY_SECRET_ANTHROPIC_KEY_APIKEY: 'sk-ant-test' },
     );
@@ -63,7 +75,9 @@ spec:
     claude.reset();
     openai.reset();
     const counted = await searchesCounted();
-    const message = await client.messages.create({ model: 'claude-web', ...ASK });
+    const { data: message, response } = await client.messages
+      .create({ model: 'claude-web', ...ASK })
+      .withResponse();
     assert.deepEqual(message.content, SEARCH_ANSWER_CONTENT);
     assert.equal(message.stop_reason, 'pause_turn');
     assert.equal(message.usage.server_tool_use?.web_search_requests, 1);
@@ -71,8 +85,12 @@ spec:
     assert.equal(openai.calls.length, 0);
     assert.equal(claude.calls.length, 1);
     assert.deepEqual(claude.calls[0].body.tools, [WEB_SEARCH]);
-    // The search is counted (billed per request beside the tokens).
+    // The search is counted, and billed beside the tokens at Anthropic's list price.
     assert.equal(await searchesCounted(), counted + 1);
+    assert.equal(
+      Number(response.headers.get(COST_HEADER)),
+      Number(SEARCH_ANSWER_DOLLARS.toFixed(7)),
+    );
   });
 
   it('streams the blocks (input_json_delta, citations_delta) that the SDK puts back together', async () => {
@@ -88,6 +106,35 @@ spec:
     assert.equal(message.stop_reason, 'pause_turn');
     assert.equal(message.usage.server_tool_use?.web_search_requests, 1);
     assert.equal(claude.calls[0].body.stream, true);
+  });
+
+  it("records each answer's search and its fee in the usage the analytics store keeps", async () => {
+    // The two answers above (plain and streamed), as the usage events brought them in.
+    const query = new URLSearchParams({
+      bucket: 'day',
+      model: 'claude-sonnet-4-5',
+      from: new Date(Date.now() - 86_400_000).toISOString(),
+      to: new Date(Date.now() + 86_400_000).toISOString(),
+    });
+    type Totals = { requests: number; webSearchRequests: number; costDollars: number };
+    const totals = async (): Promise<Totals> =>
+      (
+        (await (
+          await fetch(`${gateway.baseUrl}/v1/analytics/usage?${query.toString()}`)
+        ).json()) as { totals: Totals }
+      ).totals;
+    // The usage events reach the embedded store in batches.
+    const deadline = Date.now() + 10_000;
+    while ((await totals()).requests < 2 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const stored = await totals();
+    assert.equal(stored.requests, 2);
+    assert.equal(stored.webSearchRequests, 2);
+    assert.ok(
+      Math.abs(stored.costDollars - 2 * SEARCH_ANSWER_DOLLARS) < 1e-12,
+      `${stored.costDollars}`,
+    );
   });
 
   it('sends a paused turn back to Anthropic intact to go on', async () => {
