@@ -3,7 +3,14 @@
 // the group moves on; the second is retried until the store is back, and nothing is lost.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { serializeEvent, Topic, type EventTopic, type GatewayEvent } from '@aigw/contracts';
+import {
+  createRequestAccepted,
+  GatewayEndpoint,
+  serializeEvent,
+  Topic,
+  type EventTopic,
+  type GatewayEvent,
+} from '@aigw/contracts';
 import { numberedUsageEvent, until } from '@aigw/testing';
 import { EmbeddedEventBus, type HandlerDeadLetter } from './embedded-event-bus';
 import { SqliteEventLog } from './sqlite-event-log';
@@ -170,6 +177,59 @@ describe('EmbeddedEventBus with a handler that keeps failing', () => {
     assert.deepEqual(letters, []);
     assert.equal(log.count(DEAD_LETTER), 0);
     assert.equal(log.committed('usage-sink'), 3);
+    await bus.close();
+    log.close();
+  });
+
+  it("strikes nothing for another topic's success in the same retry: one topic's store refusing writes while another takes its events letters nothing", async () => {
+    const log = new SqliteEventLog(':memory:');
+    const errors: unknown[] = [];
+    const letters: HandlerDeadLetter[] = [];
+    const bus = busWith(log, errors, letters); // handlerAttempts: 3
+    const usage = numberedUsageEvent('erin', 1);
+    const accepted = createRequestAccepted({
+      requestId: 'req-erin-accepted',
+      partitionKey: 'erin',
+      userId: 'erin',
+      endpoint: GatewayEndpoint.ChatCompletions,
+      modelRequested: 'gpt-4o-mini',
+      stream: false,
+    });
+    let usageTableDown = true;
+    const handled = new Set<string>();
+    let acceptedHandled = 0;
+    await bus.subscribe({
+      group: 'usage-sink',
+      topics: [Topic.UsageRecorded, Topic.RequestAccepted],
+      handle: async (events: readonly GatewayEvent[]) => {
+        if (usageTableDown && events.some((e) => e.type === usage.type)) {
+          throw new Error('TOO_MANY_PARTS: the usage table refuses inserts');
+        }
+        for (const e of events) {
+          handled.add(e.eventId);
+          if (e.eventId === accepted.eventId) acceptedHandled++;
+        }
+      },
+    });
+    bus.publish(usage);
+    bus.publish(accepted);
+    await bus.flush();
+    // Retry rounds handle the other topic's event alone each time: far past 3 rounds (or
+    // a letter ends the retries, the failure this guards against).
+    await until(
+      'the other topic handled in many retries',
+      () => acceptedHandled >= 12 || letters.length > 0,
+    );
+    assert.deepEqual(letters, [], 'nothing dead-lettered');
+    assert.equal(log.count(DEAD_LETTER), 0);
+    assert.equal(log.committed('usage-sink'), 0, 'the usage event not passed');
+
+    usageTableDown = false;
+    await until('the usage event is handled once its table takes writes', () =>
+      handled.has(usage.eventId),
+    );
+    await until('and committed', () => log.committed('usage-sink') === 2);
+    assert.deepEqual(letters, []);
     await bus.close();
     log.close();
   });

@@ -37,13 +37,14 @@ export interface EmbeddedEventBusOptions {
   readonly onHandlerRetried?: (labels: { group: string; topic: EventTopic }) => void;
   /**
    * Strikes before an event the handler keeps failing on is dead-lettered; a strike counts
-   * only in a retry where other events (of the same delivery) are handled, so a store
-   * outage never dead-letters anything. Default 5.
+   * only in a retry where other events of its topic (in the same delivery) are handled, as
+   * on Kafka: another topic's success proves nothing for its store, so a store outage
+   * never dead-letters anything. Default 5.
    */
   readonly handlerAttempts?: number;
   /**
    * The quiet-topic rule (see PoisonIsolation): a lone event that fails while nothing else
-   * of the subscription moves is dead-lettered after this many failures alone (default:
+   * of its topic moves is dead-lettered after this many failures alone (default:
    * handlerAttempts) over at least `quietTopicAfterMs` (default 10 minutes), once the last
    * event of its topic handled again succeeds (nothing is lettered while the store is down).
    */

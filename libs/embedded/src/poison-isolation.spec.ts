@@ -141,6 +141,41 @@ describe('PoisonIsolation', () => {
     assert.equal(isolation.striking, 0);
   });
 
+  it('strikes nothing for a success of another scope in the same round (the embedded log hands every topic over at once)', async () => {
+    const isolation = new PoisonIsolation<string>(
+      (s) => s,
+      2,
+      (s) => s.split(':')[0],
+    );
+    for (let round = 0; round < 6; round++) {
+      const result = await isolation.round(['usage:p', 'completed:x'], failOn('usage:p'));
+      assert.deepEqual(result.handled, ['completed:x']);
+      assert.deepEqual(result.poison, [], `round ${round}`);
+      assert.deepEqual(result.failing, ['usage:p']);
+    }
+    assert.equal(isolation.striking, 0);
+    // A success of its own scope in the round is proof, as before.
+    const struck = await isolation.round(['usage:p', 'usage:y', 'completed:x'], failOn('usage:p'));
+    assert.deepEqual(struck.failing, ['usage:p']);
+    assert.equal(isolation.striking, 1);
+  });
+
+  it('strikes nothing when a known-good event of another scope is handled again first', async () => {
+    const isolation = new PoisonIsolation<string>(
+      (s) => s,
+      1,
+      (s) => s.split(':')[0],
+    );
+    const result = await isolation.round(['usage:p'], failOn('usage:p'), 'completed:x');
+    assert.deepEqual(result.poison, []);
+    assert.deepEqual(result.failing, ['usage:p']);
+    const own = await isolation.round(['usage:p'], failOn('usage:p'), 'usage:x');
+    assert.deepEqual(
+      own.poison.map((p) => [p.item, p.rule]),
+      [['usage:p', 'strikes']],
+    );
+  });
+
   it('takes back the strikes of a lone event once an event behind it fails too with nothing handled', async () => {
     const isolation = new PoisonIsolation<string>((s) => s, 3);
     await isolation.round(['a'], storeDown);

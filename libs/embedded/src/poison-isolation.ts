@@ -1,10 +1,12 @@
 // Tells a poison event (one the handler always fails on) from a store outage (every event
 // fails), for both event buses. After a batch fails, its events are handled one at a time:
-// an event earns a strike only when the store demonstrably works: in a round where another
-// event of the batch was handled (or a known-good event handled again), or, when it is the
-// only event of its scope (its topic) in the round, when the subscription handled other
-// events of that scope (another partition's) since it last failed. Scoped, so one table
-// refusing writes (ClickHouse's "too many parts") while others take theirs strikes nothing.
+// an event earns a strike only when the handler demonstrably works for its scope (its
+// topic): in a round where another event of that scope was handled (or a known-good one of
+// it handled again), or, when it is the only event of its scope in the round, when the
+// subscription handled other events of that scope (another partition's) since it last
+// failed. Scoped, so one table refusing writes (ClickHouse's "too many parts") while others
+// take theirs strikes nothing, on Kafka (a round is one partition's) and on the embedded
+// log alike (a round holds every topic of the subscription).
 // An event with `maxAttempts` strikes is poison and goes to the dead-letter topic. While
 // every call fails, nothing earns a strike: the bus keeps retrying with backoff and never
 // dead-letters, so a Redis / ClickHouse / SQLite outage loses nothing.
@@ -68,7 +70,10 @@ export interface IsolationRound<T> {
   readonly failing: readonly T[];
   /** Dead-letter these; each is out of `failing`. */
   readonly poison: readonly PoisonEvent<T>[];
-  /** Whether the store was seen working this round, or since a failing event last failed. */
+  /**
+   * Whether the store was seen working this round (for any scope), or since a failing event
+   * last failed; a strike needs proof for the event's own scope.
+   */
   readonly proven: boolean;
   /** The last error seen, for the caller's log. */
   readonly lastError: unknown;
@@ -145,12 +150,15 @@ export class PoisonIsolation<T> {
     }
     if (this.quiet.size > MAX_TRACKED) this.quiet.clear();
     let proven = false;
+    // Scopes with an event handled this round: proof for their own failing events only.
+    const provenScopes = new Set<string>();
     let lastError: unknown;
     if (known !== undefined) {
       try {
         await handle(known);
         this.countHandled(known);
         proven = true;
+        provenScopes.add(this.scopeOf(known));
       } catch (error) {
         return { handled: [], failing: pending, poison: [], proven: false, lastError: error };
       }
@@ -176,6 +184,7 @@ export class PoisonIsolation<T> {
         handled.push(item);
         this.forgetFailures(this.idOf(item));
         proven = true;
+        provenScopes.add(this.scopeOf(item));
       } catch (error) {
         failed.push({ item, error });
         lastError = error;
@@ -197,10 +206,10 @@ export class PoisonIsolation<T> {
       const workedSince = handledInScope > (this.failedAt.get(id) ?? Infinity);
       this.failedAt.set(id, handledInScope);
       const alone = pendingInScope.get(scope) === 1;
-      if (!proven && !(alone && workedSince)) {
+      if (!provenScopes.has(scope) && !(alone && workedSince)) {
         if (!alone) {
           this.quiet.delete(id); // events behind it will show which it is
-          // Two or more of one scope failing with nothing handled: their partition fails.
+          // Two or more of one scope failing with nothing of it handled: their partition fails.
           if ((failedInScope.get(scope) ?? 0) >= 2) this.strikes.delete(id);
           failing.push(item);
           continue;

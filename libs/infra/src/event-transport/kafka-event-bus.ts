@@ -94,10 +94,10 @@ export interface KafkaEventBusOptions {
   readonly retryMaxMs?: number;
   /**
    * Strikes before an event the handler keeps failing on is dead-lettered: a strike counts
-   * only in a retry round where other events of its batch (or a known-good one handled
-   * again) succeed, or, when it is alone in its batch, when the subscription handled other
-   * events of its topic (another partition's) since it last failed, so a store outage never
-   * dead-letters anything. Default 5.
+   * only in a retry round where other events of its topic in its batch (or a known-good one
+   * handled again) succeed, or, when it is alone in its batch, when the subscription handled
+   * other events of its topic (another partition's) since it last failed, so a store outage
+   * never dead-letters anything. Default 5.
    */
   readonly handlerAttempts?: number;
   /**
