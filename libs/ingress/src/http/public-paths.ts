@@ -63,6 +63,7 @@ export const SERVED_PATHS: readonly (readonly [pattern: string, methods: readonl
   ['/models/*', ['GET', 'HEAD']],
   ['/realtime', ['GET']],
   ['/realtime/client_secrets', ['POST']],
+  ['/realtime/calls', ['POST']],
   // Before `/responses/:id`, which their paths also match (the first match names the methods).
   ['/responses/input_tokens', ['POST']],
   ['/responses/compact', ['POST']],

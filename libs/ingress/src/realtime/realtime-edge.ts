@@ -47,6 +47,7 @@ import {
   writeRefusal,
 } from './realtime-handshake';
 import { chatPromptRules, screenRealtimeEvent } from './realtime-prompt-rules';
+import { REALTIME_CALLS_PATH, RealtimeCallsEndpoint } from './webrtc/realtime-calls-endpoint';
 import { RealtimeSession, type SessionEnd } from './realtime-session';
 import {
   NOOP_REALTIME_OBSERVER,
@@ -91,6 +92,8 @@ export class RealtimeEdge {
    * store is opened with the edge and closed with it.
    */
   private readonly secrets?: RealtimeClientSecrets;
+  /** `POST /v1/realtime/calls` (WebRTC), served where sessions are. */
+  private readonly calls?: RealtimeCallsEndpoint;
 
   constructor(
     private readonly pipeline: IngressPipeline,
@@ -104,19 +107,31 @@ export class RealtimeEdge {
       openRealtimeClientSecrets(options.redisUrl, () =>
         this.observer.clientSecret?.('evicted', {}),
       );
+    this.calls =
+      options &&
+      new RealtimeCallsEndpoint({
+        pipeline,
+        router: options.router,
+        observer: this.observer,
+        requests,
+        admission,
+        redeem: (secret, model, fields) => this.redeemed(secret, model, fields),
+        ended: (request, servedBy, timings, end) => this.ended(request, servedBy, timings, end),
+      });
   }
 
   /**
-   * `POST /v1/realtime/client_secrets` under `prefix`: minted where sessions are served,
-   * else the same 501 as the WebSocket's.
+   * `POST /v1/realtime/client_secrets` and `POST /v1/realtime/calls` (WebRTC) under
+   * `prefix`: served where sessions are, else the same 501 as the WebSocket's.
    */
   registerClientSecrets(fastify: FastifyInstance, prefix: string): void {
-    if (!this.secrets) {
-      fastify.post(prefix + CLIENT_SECRETS_PATH, (_request, reply) =>
-        reply.code(501).send(REALTIME_NOT_SERVED),
-      );
+    if (!this.secrets || !this.calls) {
+      for (const path of [CLIENT_SECRETS_PATH, REALTIME_CALLS_PATH]) {
+        fastify.post(prefix + path, (_request, reply) => reply.code(501).send(REALTIME_NOT_SERVED));
+      }
       return;
     }
+    this.calls.register(fastify, prefix);
     new ClientSecretsEndpoint(
       this.pipeline,
       this.secrets,
@@ -138,6 +153,7 @@ export class RealtimeEdge {
   close(): void {
     this.server.close();
     for (const session of [...this.sessions]) session.shutdown();
+    this.calls?.close();
     void this.secrets?.close();
   }
 
@@ -198,15 +214,14 @@ export class RealtimeEdge {
   }
 
   /**
-   * The grant of the client secret a session came with, for the model it names (`?model=`,
-   * or the grant's when it names none); refused with a 401 as other authentication is.
+   * The grant of the client secret a session or call came with, for the model it names
+   * (`?model=`, or the grant's when it names none); refused with a 401 as other authentication is.
    */
   private async redeemed(
     secret: string,
-    url: URL,
+    model: string | undefined,
     fields: Record<string, string | undefined>,
   ): Promise<ClientSecretGrant> {
-    const model = url.searchParams.get('model') || undefined;
     const report = (outcome: ClientSecretOutcome) =>
       this.observer.clientSecret?.(outcome, { ...fields, model });
     let redemption;
@@ -250,7 +265,11 @@ export class RealtimeEdge {
       const secret = this.secrets && clientSecretOf(http.headers);
       if (secret !== undefined) {
         // The secret stands in for the caller's credential: its grant says who calls.
-        const grant = await this.redeemed(secret, url, fields);
+        const grant = await this.redeemed(
+          secret,
+          url.searchParams.get('model') || undefined,
+          fields,
+        );
         boundSession = grant.session;
         request = this.pipeline.prepareAs(
           'realtime',

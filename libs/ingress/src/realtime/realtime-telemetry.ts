@@ -14,8 +14,10 @@ export type RealtimeOutcome =
   | 'client_too_slow'
   /** The client answered no ping (its network dropped without a close). */
   | 'client_unresponsive'
-  /** The gateway stopped (SIGTERM): the client was told to reconnect. */
-  | 'shutdown';
+  /** The gateway stopped (SIGTERM): the client was told to reconnect (a call, hung up). */
+  | 'shutdown'
+  /** A WebRTC call ended at the backend (the browser hung up): its sideband closed normally. */
+  | 'call_ended';
 
 export type RealtimeDirection = 'client_to_backend' | 'backend_to_client';
 

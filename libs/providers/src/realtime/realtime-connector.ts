@@ -9,9 +9,12 @@ import {
   type RealtimeFrame,
   type RealtimeProvider,
   isOversizedFrameError,
+  realtimeCallOffer,
   realtimeFrameOf,
 } from '@aigw/contracts/data-plane';
 import { REALTIME_PROVIDERS, realtimeUrl } from './realtime-url';
+import { credentialHeaders } from './realtime-calls';
+import { connectRealtimeCall } from './realtime-call-connection';
 import { servedByOf } from '../core/openai-wire';
 
 /**
@@ -55,7 +58,7 @@ export class RealtimeConnector implements RealtimeProvider {
   constructor(private readonly pingIntervalMs = BACKEND_PING_INTERVAL_MS) {}
 
   connectRealtime(call: RealtimeCall): Promise<RealtimeConnection> {
-    const { target, listener, signal } = call;
+    const { target } = call;
     if (!REALTIME_PROVIDERS.has(target.provider)) {
       return Promise.reject(
         new DataPlaneError(
@@ -65,14 +68,18 @@ export class RealtimeConnector implements RealtimeProvider {
         ),
       );
     }
-    const headers: Record<string, string> = {};
-    const credential = target.credential;
-    if (credential) {
-      headers[credential.headerName] = credential.headerPrefix + credential.apiKey.reveal();
-    }
+    // A WebRTC call: created by HTTP, then watched through its sideband socket.
+    const offer = realtimeCallOffer(call.request);
+    if (offer) return connectRealtimeCall(call, offer, (url, watched) => this.open(url, watched));
+    return this.open(realtimeUrl(target), call);
+  }
+
+  /** The backend's socket at `url`, with the backend's credential, relayed to the listener. */
+  private open(url: string, call: RealtimeCall): Promise<RealtimeConnection> {
+    const { target, listener, signal } = call;
     const backend = target.backendName;
-    const socket = new WebSocket(realtimeUrl(target), {
-      headers,
+    const socket = new WebSocket(url, {
+      headers: credentialHeaders(target),
       handshakeTimeout: target.firstByteTimeoutMs,
       perMessageDeflate: false,
       followRedirects: false,

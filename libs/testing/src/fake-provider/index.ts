@@ -15,6 +15,7 @@ export * from './fake-batch-upstream';
 export * from './fake-batch-upstream-deployment';
 export * from './fake-batch-upstream-upload-cases';
 export * from './fake-realtime-upstream';
+export * from './fake-realtime-calls-upstream';
 export * from './half-answer-stream';
 export * from './fake-gemini-builtin-tools';
 export * from './hanging-upstream';

@@ -12,7 +12,7 @@ import type { BoundCaller, IngressPipeline, RedactionReport } from '../../ingres
 import { chatPromptRules, screenRealtimeEvent } from '../realtime-prompt-rules';
 import type { RealtimeObserver } from '../realtime-telemetry';
 import { type RealtimeClientSecrets } from './client-secret-grants';
-import { parseClientSecretRequest, type ClientSecretRequest } from './client-secret-request';
+import { parseClientSecretRequest } from './client-secret-request';
 
 /** The path, under each prefix (`/v1` and none). */
 export const CLIENT_SECRETS_PATH = '/realtime/client_secrets';
@@ -53,7 +53,7 @@ export class ClientSecretsEndpoint {
         throw modelNotAllowed(asked.model);
       }
       await this.admissible(asked.model, bound, request.id);
-      const session = this.screened(asked);
+      const session = screenedSession(this.pipeline, asked.model, asked.session, this.redacted);
       const { value, grant } = await this.secrets.mint(
         { model: asked.model, caller: bound.caller, allowedModels, session },
         asked.seconds,
@@ -91,17 +91,25 @@ export class ClientSecretsEndpoint {
     const admission = await this.admission.admit(probe);
     await this.admission.release(admission);
   }
+}
 
-  /** The session configuration under the route's prompt rules: refused, or masked where they say. */
-  private screened(asked: ClientSecretRequest): JsonObject {
-    const frame = JSON.stringify({ type: 'session.update', session: asked.session });
-    const rules = chatPromptRules(this.pipeline, asked.model, this.redacted);
-    const screening = screenRealtimeEvent(frame, rules);
-    if (screening.refusal) {
-      const { error, param } = screening.refusal;
-      throw new DataPlaneError(error.code, error.message, { param });
-    }
-    if (screening.frame === frame) return asked.session;
-    return (JSON.parse(screening.frame as string) as { session: JsonObject }).session;
+/**
+ * A session configuration under the route's prompt rules, as a `session.update` of it would
+ * be read: refused (a 400 naming the field), or masked where they say. The client secrets'
+ * and the WebRTC calls' configuration go through it.
+ */
+export function screenedSession(
+  pipeline: IngressPipeline,
+  model: string,
+  session: JsonObject,
+  redacted?: RedactionReport,
+): JsonObject {
+  const frame = JSON.stringify({ type: 'session.update', session });
+  const screening = screenRealtimeEvent(frame, chatPromptRules(pipeline, model, redacted));
+  if (screening.refusal) {
+    const { error, param } = screening.refusal;
+    throw new DataPlaneError(error.code, error.message, { param });
   }
+  if (screening.frame === frame) return session;
+  return (JSON.parse(screening.frame as string) as { session: JsonObject }).session;
 }

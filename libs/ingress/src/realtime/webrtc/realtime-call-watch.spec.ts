@@ -1,0 +1,86 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  realtimeCallAnsweredFrame,
+  type RealtimeConnection,
+} from '@aigw/contracts/data-plane';
+import type { SessionEnd } from '../realtime-session';
+import { NOOP_REALTIME_OBSERVER, type RealtimeOutcome } from '../realtime-telemetry';
+import { RealtimeCallWatch } from './realtime-call-watch';
+
+const USAGE = { input_tokens: 100, output_tokens: 20 };
+const done = JSON.stringify({ type: 'response.done', response: { usage: USAGE } });
+
+function watched(spent?: () => DataPlaneError | undefined) {
+  const closes: number[] = [];
+  const outcomes: RealtimeOutcome[] = [];
+  const ends: SessionEnd[] = [];
+  const watch = new RealtimeCallWatch({
+    observer: { ...NOOP_REALTIME_OBSERVER, ended: (outcome) => outcomes.push(outcome) },
+    fields: {},
+    spentLimit: spent,
+    finished: (end) => ends.push(end),
+    checkIntervalMs: 60_000,
+  });
+  const connection: RealtimeConnection = {
+    servedBy: { backend: 'b', provider: 'openai', model: 'gpt-realtime' },
+    send: () => undefined,
+    close: (code) => closes.push(code ?? 1000),
+  };
+  return { watch, connection, closes, outcomes, ends };
+}
+
+describe('RealtimeCallWatch', () => {
+  it('takes the provider side’s answer first, sums each response’s usage, and ends as call_ended when the sideband closes', () => {
+    const { watch, connection, closes, outcomes, ends } = watched();
+    watch.listener.frame(realtimeCallAnsweredFrame({ sdp: 'v=0\r\n', callId: 'rtc_1' }));
+    watch.listener.frame('{"type":"session.created","session":{}}');
+    watch.listener.frame(done);
+    watch.attach(connection);
+    watch.listener.frame(done);
+    assert.deepEqual(watch.answer, { sdp: 'v=0\r\n', callId: 'rtc_1' });
+    watch.listener.closed(1000, '');
+    assert.deepEqual(outcomes, ['call_ended']);
+    assert.equal(ends[0].usage?.inputTokens, 200);
+    assert.equal(ends[0].usage?.outputTokens, 40);
+    // Closing a sideband already closed: the provider side owes no hang-up then.
+    assert.deepEqual(closes, [1000]);
+  });
+
+  it('ends as upstream_closed when the sideband drops, even before it was attached', () => {
+    const { watch, connection, outcomes, ends } = watched();
+    watch.listener.closed(1006, '');
+    assert.deepEqual(outcomes, []);
+    watch.attach(connection);
+    assert.deepEqual(outcomes, ['upstream_closed']);
+    assert.equal(ends[0].usage, undefined);
+  });
+
+  it('hangs the call up (closes 1008) once a response spent the caller’s budget, with the refusal', () => {
+    let spent: DataPlaneError | undefined = undefined;
+    const { watch, connection, closes, outcomes, ends } = watched(() => spent);
+    watch.attach(connection);
+    watch.listener.frame(done);
+    assert.deepEqual(outcomes, []);
+    spent = new DataPlaneError(DataPlaneErrorCode.BudgetExceeded, 'spent');
+    watch.listener.frame(done);
+    assert.deepEqual(outcomes, ['budget_exceeded']);
+    assert.deepEqual(closes, [1008]);
+    assert.equal(ends[0].refusal, spent);
+    watch.listener.closed(1000, '');
+    assert.equal(ends.length, 1, 'ended once');
+  });
+
+  it('hangs up at once when the budget was spent before the call was attached, and on shutdown', () => {
+    const early = watched(() => new DataPlaneError(DataPlaneErrorCode.BudgetExceeded, 'spent'));
+    early.watch.attach(early.connection);
+    assert.deepEqual(early.outcomes, ['budget_exceeded']);
+    const stopping = watched();
+    stopping.watch.attach(stopping.connection);
+    stopping.watch.shutdown();
+    assert.deepEqual(stopping.outcomes, ['shutdown']);
+    assert.deepEqual(stopping.closes, [1001]);
+  });
+});

@@ -1,0 +1,113 @@
+import {
+  realtimeCallAnswered,
+  realtimeUsage,
+  responseDone,
+  type DataPlaneError,
+  type RealtimeCallAnswer,
+  type RealtimeConnection,
+  type RealtimeListener,
+  type TokenUsage,
+} from '@aigw/contracts/data-plane';
+import { addUsage } from '../realtime-accounting';
+import { BUDGET_CHECK_INTERVAL_MS, type SessionEnd } from '../realtime-session';
+import type { RealtimeLogFields, RealtimeObserver, RealtimeOutcome } from '../realtime-telemetry';
+
+export interface RealtimeCallWatchOptions {
+  readonly observer: RealtimeObserver;
+  readonly fields: RealtimeLogFields;
+  /** The refusal of a spent limit of the caller, if one is spent now (local, no network). */
+  readonly spentLimit?: () => DataPlaneError | undefined;
+  /** Told once the call is over. */
+  readonly finished: (end: SessionEnd) => void;
+  readonly checkIntervalMs?: number;
+}
+
+/** The sideband's close codes of a call that simply ended (its browser hung up). */
+const CALL_OVER: ReadonlySet<number> = new Set([1000, 1001]);
+
+/**
+ * A WebRTC call as the gateway sees it: its sideband's events, which reach no client (the
+ * browser has the media and data channel itself). The provider side's answer comes first;
+ * each `response.done` is billed on the way here (as a socket session's) and summed for the
+ * session's request. The call is a session as the metrics and request telemetry count
+ * them: open from the answer until the sideband closes. A caller's budget spent mid-call
+ * ends it as a socket session's would end: closing the connection hangs the call up.
+ */
+export class RealtimeCallWatch {
+  /** The backend's answer, once the provider side sent it. */
+  answer?: RealtimeCallAnswer;
+  private connection?: RealtimeConnection;
+  private closedEarly?: number;
+  private outcome?: RealtimeOutcome;
+  private usage?: TokenUsage;
+  private refusal?: DataPlaneError;
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly options: RealtimeCallWatchOptions) {}
+
+  readonly listener: RealtimeListener = {
+    frame: (frame) => {
+      if (!this.answer) {
+        const answer = realtimeCallAnswered(frame);
+        if (answer) {
+          this.answer = answer;
+          return;
+        }
+      }
+      const done = responseDone(frame);
+      const usage = done && realtimeUsage(done);
+      if (!usage) return;
+      this.usage = addUsage(this.usage, usage);
+      if (this.connection) this.checkBudget();
+    },
+    closed: (code) => {
+      if (!this.connection) {
+        this.closedEarly = code;
+        return;
+      }
+      this.onSidebandClosed(code);
+    },
+  };
+
+  /** The call was answered and its sideband is open: watch it from now on. */
+  attach(connection: RealtimeConnection): void {
+    this.connection = connection;
+    this.options.observer.opened(this.options.fields);
+    if (this.closedEarly !== undefined) return this.onSidebandClosed(this.closedEarly);
+    if (this.checkBudget() || !this.options.spentLimit) return;
+    this.timer = setInterval(
+      () => this.checkBudget(),
+      this.options.checkIntervalMs ?? BUDGET_CHECK_INTERVAL_MS,
+    );
+    this.timer.unref();
+  }
+
+  /** The gateway is stopping: nothing would bill the call any more, so it is hung up. */
+  shutdown(): void {
+    this.end('shutdown', 1001, 'gateway shutting down');
+  }
+
+  /** Hangs the call up when the caller's budget is spent; true when it did. */
+  private checkBudget(): boolean {
+    if (this.outcome) return true;
+    const refusal = this.options.spentLimit?.();
+    if (!refusal) return false;
+    this.refusal = refusal;
+    this.end('budget_exceeded', 1008, 'budget exceeded');
+    return true;
+  }
+
+  private onSidebandClosed(code: number): void {
+    this.end(CALL_OVER.has(code) ? 'call_ended' : 'upstream_closed');
+  }
+
+  /** Ends the call once (hung up unless the backend ended it); the first reason is the outcome. */
+  private end(outcome: RealtimeOutcome, code = 1000, reason = ''): void {
+    if (this.outcome) return;
+    this.outcome = outcome;
+    clearInterval(this.timer);
+    this.connection?.close(code, reason);
+    this.options.observer.ended(outcome, this.options.fields);
+    this.options.finished({ outcome, usage: this.usage, refusal: this.refusal });
+  }
+}

@@ -1,0 +1,251 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayEndpoint } from '@aigw/contracts';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  withRealtimeCallOffer,
+  type GatewayRequest,
+  type JsonObject,
+  type RealtimeRouter,
+  type ServedBy,
+} from '@aigw/contracts/data-plane';
+import {
+  admittedRequest,
+  type Admission,
+  type BudgetAdmission,
+} from '../../admission/budget-admission';
+import { sendOpenAiError, toDataPlaneError } from '../../http/openai-errors';
+import type { IngressObserver, RequestTimings } from '../../ingress-observer';
+import type { IngressPipeline } from '../../ingress-pipeline';
+import type { ClientSecretGrant } from '../client-secrets/client-secret-grants';
+import { screenedSession } from '../client-secrets/client-secrets-endpoint';
+import { clientSecretOf } from '../realtime-handshake';
+import type { SessionEnd } from '../realtime-session';
+import type { RealtimeObserver } from '../realtime-telemetry';
+import { parseCallRequest, type CallRequest } from './call-offer';
+import { RealtimeCallWatch } from './realtime-call-watch';
+
+/** The path, under each prefix (`/v1` and none). */
+export const REALTIME_CALLS_PATH = '/realtime/calls';
+
+/** What the edge lends the calls: its router, its secrets and how it ends a session's request. */
+export interface RealtimeCallsDeps {
+  readonly pipeline: IngressPipeline;
+  readonly router: RealtimeRouter;
+  readonly observer: RealtimeObserver;
+  readonly requests: IngressObserver;
+  readonly admission?: BudgetAdmission;
+  /** A client secret's grant for the model named (a 401 when refused), as a session redeems it. */
+  readonly redeem?: (
+    secret: string,
+    model: string | undefined,
+    fields: Record<string, string | undefined>,
+  ) => Promise<ClientSecretGrant>;
+  /** An open session's end as its request's (completed, or failed and why). */
+  readonly ended: (
+    request: GatewayRequest,
+    servedBy: ServedBy,
+    timings: RequestTimings,
+    end: SessionEnd,
+  ) => void;
+}
+
+/**
+ * `POST /v1/realtime/calls`: OpenAI's Realtime over WebRTC. The browser posts its SDP offer
+ * with a gateway client secret (`ek_…`) or any credential a Realtime socket takes; it is
+ * identified, checked against its tier and admitted against budgets as a `/v1/realtime`
+ * upgrade is, with the same errors. The call is created on the model's OpenAI backend with
+ * the backend's key and the secret's (or the form's, screened) session configuration, and
+ * the backend's SDP answer goes back (201, `Location: /v1/realtime/calls/rtc_…`). The media
+ * then flows between the browser and OpenAI; the gateway watches the call's sideband and
+ * bills each response as a socket session's, until the call ends.
+ */
+export class RealtimeCallsEndpoint {
+  /** Calls being watched, hung up when the gateway stops. */
+  private readonly calls = new Set<RealtimeCallWatch>();
+
+  constructor(private readonly deps: RealtimeCallsDeps) {}
+
+  /**
+   * In a scope of its own: the body is read whole as bytes whatever its type (an SDP, a
+   * form), where the app's parsers would refuse both.
+   */
+  register(fastify: FastifyInstance, prefix: string): void {
+    void fastify.register(async (scope) => {
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) =>
+        done(null, body),
+      );
+      scope.post(prefix + REALTIME_CALLS_PATH, (request, reply) => this.serve(request, reply));
+    });
+  }
+
+  /** The gateway is stopping: every watched call is hung up (nothing would bill it after). */
+  close(): void {
+    for (const call of [...this.calls]) call.shutdown();
+  }
+
+  private async serve(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const { observer, requests, admission: budgets } = this.deps;
+    const endpoint = GatewayEndpoint.Realtime;
+    const requestId = request.id;
+    requests.started(endpoint);
+    const timings: { startedAt: number; firstByteAt?: number } = { startedAt: performance.now() };
+    const fields: Record<string, string | undefined> = { requestId, transport: 'webrtc' };
+    const abort = new AbortController();
+    const gone = () => {
+      if (!reply.raw.writableEnded) abort.abort(new Error('client disconnected'));
+    };
+    reply.raw.once('close', gone);
+    let done = false;
+    const finished = () => {
+      if (done) return;
+      done = true;
+      requests.finished(endpoint);
+    };
+    let admission: Admission | undefined;
+    let gatewayRequest: GatewayRequest | undefined;
+    let upstream = false;
+    try {
+      const asked = parseCallRequest(request.headers['content-type'], request.body);
+      const prepared = await this.prepared(request, asked, fields, timings.startedAt);
+      gatewayRequest = prepared.request;
+      Object.assign(fields, {
+        model: gatewayRequest.requestedModel,
+        user: gatewayRequest.caller.userKey,
+      });
+      if (budgets) {
+        admission = await budgets.admit(gatewayRequest);
+        gatewayRequest = admittedRequest(gatewayRequest, admission);
+        // Kept from lapsing while the call runs, until its first response's usage settles it.
+        budgets.started(admission);
+      }
+      const admitted = gatewayRequest;
+      requests.accepted(endpoint, admitted);
+      upstream = true;
+      // Set once the call is answered: the session's request ends as served by it.
+      let servedBy: ServedBy | undefined = undefined;
+      const watch = new RealtimeCallWatch({
+        observer,
+        fields,
+        spentLimit: budgets && (() => budgets.spentLimit(admitted)),
+        finished: (end) => {
+          this.calls.delete(watch);
+          if (admission) budgets?.ended(admission);
+          // No response reported usage: nothing will settle the hold.
+          if (!end.usage && admission) void budgets?.release(admission);
+          if (servedBy) this.deps.ended(admitted, servedBy, timings, end);
+          finished();
+        },
+      });
+      const offer = {
+        sdp: asked.offer.sdp,
+        ...(prepared.session ? { session: prepared.session } : {}),
+      };
+      const connection = await this.deps.router.connectRealtime(
+        withRealtimeCallOffer(admitted, offer),
+        watch.listener,
+        abort.signal,
+      );
+      fields.backend = connection.servedBy.backend;
+      const answer = watch.answer;
+      if (!answer || abort.signal.aborted) {
+        connection.close(1001); // hangs the call up: nobody would join it
+        throw answer
+          ? new DataPlaneError(DataPlaneErrorCode.Internal, 'the client disconnected')
+          : new DataPlaneError(
+              DataPlaneErrorCode.UpstreamError,
+              'the realtime call was not answered',
+            );
+      }
+      reply.raw.off('close', gone);
+      servedBy = connection.servedBy;
+      fields.callId = answer.callId;
+      timings.firstByteAt = performance.now();
+      this.calls.add(watch);
+      watch.attach(connection);
+      void reply
+        .code(201)
+        .header('content-type', 'application/sdp')
+        .header('location', `/v1/realtime/calls/${answer.callId}`)
+        .header('cache-control', 'no-store')
+        .send(answer.sdp);
+    } catch (error) {
+      reply.raw.off('close', gone);
+      if (admission) void budgets?.release(admission);
+      const refusal = toDataPlaneError(error);
+      const clientGone = abort.signal.aborted;
+      if (clientGone) observer.abandoned(fields);
+      else observer.refused(refusal, upstream, fields);
+      requests.failed({
+        requestId,
+        endpoint,
+        request: gatewayRequest,
+        error: refusal,
+        timings,
+        accepted: upstream,
+        clientGone,
+      });
+      finished();
+      if (!clientGone) sendOpenAiError(reply, refusal, requestId);
+    }
+  }
+
+  /**
+   * The call's request as a socket session's, and the session configuration it is created
+   * with: a client secret's caller and configuration (the form's `session` applied over it),
+   * or the caller its credential names and the form's, through the route's prompt rules.
+   */
+  private async prepared(
+    request: FastifyRequest,
+    asked: CallRequest,
+    fields: Record<string, string | undefined>,
+    startedAt: number,
+  ): Promise<{ request: GatewayRequest; session?: JsonObject }> {
+    const { pipeline } = this.deps;
+    const named = modelOf(request.query) ?? asked.model;
+    const secret = this.deps.redeem && clientSecretOf(request.headers);
+    let prepared: GatewayRequest;
+    let bound: JsonObject | undefined;
+    if (secret !== undefined) {
+      const grant = await this.deps.redeem!(secret, named, fields);
+      bound = grant.session;
+      prepared = pipeline.prepareAs(
+        'realtime',
+        { model: grant.model },
+        grant,
+        request.id,
+        startedAt,
+      );
+    } else {
+      if (!named) {
+        throw new DataPlaneError(
+          DataPlaneErrorCode.InvalidRequest,
+          "'model' is required: POST /v1/realtime/calls?model=<model>, or name it in the form's 'session'",
+          { param: 'model' },
+        );
+      }
+      prepared = await pipeline.prepare(
+        'realtime',
+        { model: named },
+        request.headers,
+        request.id,
+        startedAt,
+      );
+    }
+    const own = asked.offer.session;
+    const screened =
+      own &&
+      screenedSession(pipeline, prepared.requestedModel, own, (route, tally) =>
+        this.deps.requests.redacted?.(route, tally),
+      );
+    const session = bound || screened ? { ...bound, ...screened } : undefined;
+    return { request: prepared, ...(session ? { session } : {}) };
+  }
+}
+
+/** `?model=` of the request, if it names one. */
+function modelOf(query: unknown): string | undefined {
+  const model = (query as Record<string, unknown> | undefined)?.model;
+  return typeof model === 'string' && model !== '' ? model : undefined;
+}
