@@ -664,6 +664,7 @@ export function mutate(endpoint: Endpoint, rng: Rng): Attempt {
         'authorization',
         'x-api-key',
         'x-goog-api-key',
+        'api-key',
         'anthropic-version',
         'anthropic-beta',
         'x-user-id',
