@@ -8,7 +8,10 @@ import {
   type FlightCoordinator,
   type FlightMemoryLimits,
 } from '../dedup/domain/flight-coordinator';
-import { RedisFlightCoordinator } from '../dedup/redis-flight-coordinator';
+import {
+  DEFAULT_LEADER_TIMEOUT_MS,
+  RedisFlightCoordinator,
+} from '../dedup/redis-flight-coordinator';
 import { parseReuseBilling } from './domain/reuse-billing';
 import {
   cacheStoreState,
@@ -62,7 +65,13 @@ export function openResponseReuse(host: ReuseHost, env: Env): ResponseReuse {
     'AI_GATEWAY_CACHE_MEMORY_MAX_BYTES',
     DEFAULT_MEMORY_BYTES,
   );
-  const leaderTimeoutMs = positiveIntegerSetting(env, 'AI_GATEWAY_DEDUP_LEADER_TIMEOUT_MS', 10_000);
+  // A few missed heartbeats (one a second): a follower waits no longer for a leader that
+  // went down or lost Redis, and a dead leader's lock outlives its last renewal by as much.
+  const leaderTimeoutMs = positiveIntegerSetting(
+    env,
+    'AI_GATEWAY_DEDUP_LEADER_TIMEOUT_MS',
+    DEFAULT_LEADER_TIMEOUT_MS,
+  );
   const flightMemory: FlightMemoryLimits = {
     maxBytes: positiveIntegerSetting(
       env,
@@ -105,6 +114,15 @@ export function openResponseReuse(host: ReuseHost, env: Env): ResponseReuse {
             memory: flightMemory,
             // Its blocking reader is a connection of its own: /readyz watches it too.
             onReader: (reader) => redisClients.add(reader),
+            onLockRenewalFailed: (reason) => {
+              host.metrics.recordDedupLockRenewalFailure(reason);
+              // A failed command is logged by onError ('dedup renew failed').
+              if (reason === 'lost') logger.warn('dedup lock lost while its call ran');
+            },
+            onSilentLeader: () => {
+              host.metrics.recordDedupSilentLeader();
+              logger.warn('dedup leader stopped sending heartbeats; its followers got an error');
+            },
             onError,
           })
         : new InProcessFlightCoordinator(Date.now, flightMemory);

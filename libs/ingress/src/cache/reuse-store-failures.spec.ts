@@ -9,6 +9,11 @@ describe('the reuse store failure a cache or dedup error is counted as', () => {
     assert.equal(reuseStoreOperation('dedup publish'), 'dedup_stream');
   });
 
+  it('counts a lock settled at a call’s end as a stream command, a renewal in its own metric only', () => {
+    assert.equal(reuseStoreOperation('dedup settle'), 'dedup_stream');
+    assert.equal(reuseStoreOperation('dedup renew'), undefined);
+  });
+
   it('counts no connection error (readiness reports those)', () => {
     assert.equal(reuseStoreOperation('dedup reader'), undefined);
     assert.equal(reuseStoreOperation('cache redis connection'), undefined);

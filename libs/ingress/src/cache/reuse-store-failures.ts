@@ -24,7 +24,11 @@ export function reuseStoreOperation(what: string): ReuseStoreOperation | undefin
     case 'dedup wake':
     case 'dedup expire':
     case 'dedup abandon':
+    case 'dedup settle':
       return 'dedup_stream';
+    // Counted in ai_gateway_dedup_lock_renewal_failures_total, once.
+    case 'dedup renew':
+      return undefined;
     default:
       return undefined;
   }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import { DataPlaneError, DataPlaneErrorCode, type GatewayAnswer } from '@aigw/contracts/data-plane';
-import { defineLuaScript, luaReply, queueOnlyUntilFirstReady } from '@aigw/infra';
+import { queueOnlyUntilFirstReady } from '@aigw/infra';
 import { Flight, flightError, pumpIntoFlight, type FlightEvent } from './domain/flight';
+import { abandonLock, FlightLock, type LockRenewalFailure } from './flight-lock';
 import { readFlightEntry } from './flight-stream-entries';
 import { FlightStreamWriter } from './flight-stream-writer';
 import {
@@ -20,18 +21,13 @@ export const dedupLockKey = (key: string) => `${PREFIX}{${key}}:lock`;
 const lockKey = dedupLockKey;
 const streamKey = (key: string, flightId: string) => `${PREFIX}{${key}}:s:${flightId}`;
 
-/** Deletes the lock only if it still names this flight (a successor may hold it). */
-const ABANDON = defineLuaScript<[lock: string], [flightId: string], number>({
-  name: 'dedup-abandon',
-  keyCount: 1,
-  decode: luaReply.integer,
-  source: `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
-});
-
 export interface RedisFlightOptions {
-  /** How often a leader says it is alive while its call runs. */
+  /** How often a leader says it is alive (and renews its lock) while its call runs. */
   readonly beatMs?: number;
-  /** Silence after which followers give up on a leader (its replica died). */
+  /**
+   * Silence after which followers give up on a leader (its replica died, or lost Redis): a
+   * few missed heartbeats. Also how long a leader's lock outlives its last renewal.
+   */
   readonly leaderTimeoutMs?: number;
   /** How long a finished call's events stay readable after its last write, past the window. */
   readonly graceMs?: number;
@@ -47,8 +43,15 @@ export interface RedisFlightOptions {
   readonly memory?: FlightMemoryLimits;
   /** Told of the blocking reader's own connection once opened (readiness watches it). */
   readonly onReader?: (reader: Redis) => void;
+  /** A leader could not renew its running call's lock (see LockRenewalFailure). */
+  readonly onLockRenewalFailed?: (reason: LockRenewalFailure) => void;
+  /** A follower was given an error because its leader stopped sending heartbeats. */
+  readonly onSilentLeader?: () => void;
   readonly onError?: (what: string, error: unknown) => void;
 }
+
+/** Three missed heartbeats (one a second): the leader is gone, or cannot reach Redis. */
+export const DEFAULT_LEADER_TIMEOUT_MS = 3_000;
 
 /** This replica could not read the shared call's events: not the leader's fault. */
 const readerLost = () =>
@@ -78,11 +81,14 @@ interface Follow {
  * Deduplication across replicas through Redis. The first caller takes a lock
  * (`SET NX PX window`) naming a fresh flight id, calls upstream, and appends the call's
  * events to a Redis Stream for that flight (batched per tick, expiring `window + grace`
- * after the last write), with a heartbeat while it runs. Callers on any replica that find
+ * after the last write), with a heartbeat while it runs. Each heartbeat also renews the
+ * lock (FlightLock), so a call running past its window keeps its one leader; at its end
+ * the lock lasts the rest of the window. Callers on any replica that find
  * the lock read the stream from its first entry (`XREAD` from id 0), so late joiners get
  * the whole answer. One blocking reader connection per process serves every followed
- * flight; a follower hears nothing for `leaderTimeoutMs` only if the leader's replica is
- * gone, and then gets an explicit error, never a hang. Callers on the same replica share
+ * flight; a follower hears nothing for `leaderTimeoutMs` (a few heartbeats) only if the
+ * leader's replica is gone or cannot reach Redis, and then gets an explicit error, never
+ * a hang. Callers on the same replica share
  * the flight in memory. A Redis failure before the call is shared degrades to an
  * undeduplicated call. Once shared, Redis lost on either side never costs a wait nor a
  * wrong answer: a follower whose replica cannot read for `readerLossMs` gets an error at
@@ -114,7 +120,7 @@ export class RedisFlightCoordinator implements FlightCoordinator {
     private readonly options: RedisFlightOptions = {},
   ) {
     this.beatMs = options.beatMs ?? 1_000;
-    this.leaderTimeoutMs = options.leaderTimeoutMs ?? 10_000;
+    this.leaderTimeoutMs = options.leaderTimeoutMs ?? DEFAULT_LEADER_TIMEOUT_MS;
     this.graceMs = options.graceMs ?? 60_000;
     this.blockMs = options.blockMs ?? 500;
     this.readerLossMs = options.readerLossMs ?? 2_000;
@@ -142,23 +148,24 @@ export class RedisFlightCoordinator implements FlightCoordinator {
       const known = this.local.get(key);
       if (known) return { follower: known };
       const flightId = randomUUID();
+      const lock = this.lockOf(key, flightId, windowMs);
       let taken: string | null;
       try {
-        taken = await this.redis.set(lockKey(key), flightId, 'PX', Math.max(1, windowMs), 'NX');
+        taken = await this.redis.set(lockKey(key), flightId, 'PX', lock.initialTtlMs, 'NX');
       } catch (error) {
         this.options.onError?.('dedup lock', error);
         // A SET that timed out may still have been applied (Redis silent, not gone): its lock
         // would name a flight nobody leads, and identical requests on other replicas would
         // follow it until the leader timeout, then fail. Sent on the same connection, this
         // runs after that SET if it runs at all (its own failure is the SET's, counted above).
-        ABANDON.run(this.redis, [lockKey(key)], [flightId]).catch(() => undefined);
+        void abandonLock(this.redis, lockKey(key), flightId);
         return { leader: solo() };
       }
       if (taken === 'OK') {
         const flight = new Flight();
         flight.retained = retain;
         this.local.put(key, flight, windowMs);
-        return { leader: this.leading(key, flightId, flight, windowMs) };
+        return { leader: this.leading(key, flightId, flight, lock, windowMs) };
       }
       const running = await this.join(key);
       if (running) return { follower: running };
@@ -182,13 +189,30 @@ export class RedisFlightCoordinator implements FlightCoordinator {
     this.reader?.disconnect();
   }
 
-  private leading(key: string, flightId: string, flight: Flight, windowMs: number): LeadingFlight {
-    const lock = lockKey(key);
+  private lockOf(key: string, flightId: string, windowMs: number): FlightLock {
+    const { onLockRenewalFailed, onError } = this.options;
+    return new FlightLock(this.redis, {
+      lock: lockKey(key),
+      flightId,
+      leaseMs: this.leaderTimeoutMs,
+      windowEndsAt: Date.now() + windowMs,
+      ...(onLockRenewalFailed ? { onRenewalFailed: onLockRenewalFailed } : {}),
+      ...(onError ? { onError } : {}),
+    });
+  }
+
+  private leading(
+    key: string,
+    flightId: string,
+    flight: Flight,
+    lock: FlightLock,
+    windowMs: number,
+  ): LeadingFlight {
     const stream = streamKey(key, flightId);
     const writer = new FlightStreamWriter(this.redis, {
       stream,
       keepMs: windowMs + this.graceMs,
-      release: () => this.abandon(lock, flightId),
+      release: () => lock.abandon(),
       ...(this.options.onError ? { onError: this.options.onError } : {}),
     });
     const remote = {
@@ -202,7 +226,12 @@ export class RedisFlightCoordinator implements FlightCoordinator {
       flight,
       run: async (call: Promise<GatewayAnswer>) => {
         writer.start(flight.retained);
-        const beat = setInterval(() => writer.beat(), this.beatMs);
+        // Each beat tells followers the leader is alive and keeps its lock while the call
+        // runs, however long past the window: an identical request joins, never calls again.
+        const beat = setInterval(() => {
+          writer.beat();
+          lock.renew();
+        }, this.beatMs);
         beat.unref();
         this.beats.add(beat);
         try {
@@ -221,17 +250,16 @@ export class RedisFlightCoordinator implements FlightCoordinator {
             .pexpire(stream, this.leaderTimeoutMs)
             .catch((error: unknown) => this.options.onError?.('dedup expire', error));
         }
-        if (flight.failed || !flight.retained) await this.abandon(lock, flightId);
+        if (flight.failed || !flight.retained) await lock.abandon();
+        // An answer to share stays joinable for the rest of the window, then the key is free.
+        else await lock.settle();
       },
     };
   }
 
   /** Frees the lock if it still names this flight; never rejects. */
   private abandon(lock: string, flightId: string): Promise<void> {
-    return ABANDON.run(this.redis, [lock], [flightId]).then(
-      () => undefined,
-      (error: unknown) => this.options.onError?.('dedup abandon', error),
-    );
+    return abandonLock(this.redis, lock, flightId, this.options.onError);
   }
 
   private follow(key: string, flightId: string, ttlMs: number): Flight {
@@ -369,7 +397,11 @@ export class RedisFlightCoordinator implements FlightCoordinator {
     follow.flight.append(flightError(error));
   }
 
-  /** A leader silent for too long is gone: the key is freed, then its followers get an error. */
+  /**
+   * A leader silent for `leaderTimeoutMs` (a few missed heartbeats while this replica reads
+   * fine) is gone, or lost Redis: the key is freed, then its followers get an error. As on
+   * a reader loss, they do not make the call themselves (no budget admission); a retry does.
+   */
   private async expireSilent(): Promise<void> {
     for (const [stream, follow] of this.follows) {
       // Silence counts up to this process's last read only: while its own reads fail, it is
@@ -378,11 +410,12 @@ export class RedisFlightCoordinator implements FlightCoordinator {
       this.follows.delete(stream);
       // Freed first, so a caller that retries on the error leads a new call.
       await this.abandon(lockKey(follow.key), follow.flightId);
+      this.options.onSilentLeader?.();
       follow.flight.append(
         flightError(
           new DataPlaneError(
             DataPlaneErrorCode.UpstreamError,
-            'the gateway replica making this shared upstream call stopped answering',
+            'the gateway replica making this shared upstream call stopped answering (it went down or lost its connection to Redis); a retry makes its own call',
           ),
         ),
       );

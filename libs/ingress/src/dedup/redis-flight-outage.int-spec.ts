@@ -62,9 +62,12 @@ describe('deduplication across replicas when one loses Redis mid-request (real R
     client.on('error', () => undefined);
     clients.push(client);
     const errors: string[] = [];
+    /** Flights it stopped following because their leader went silent. */
+    const silentLeaders: string[] = [];
     const coordinator = new RedisFlightCoordinator(client, {
       beatMs: 100,
       ...options,
+      onSilentLeader: () => silentLeaders.push('silent'),
       onError: (what) => errors.push(what),
     });
     closers.push(async () => {
@@ -72,7 +75,7 @@ describe('deduplication across replicas when one loses Redis mid-request (real R
       await link?.close();
     });
     await until('connected', () => client.status === 'ready');
-    return { coordinator, client, link, errors };
+    return { coordinator, client, link, errors, silentLeaders };
   }
 
   type Replica = Awaited<ReturnType<typeof replica>>;
@@ -117,6 +120,36 @@ describe('deduplication across replicas when one loses Redis mid-request (real R
     assert.equal(followErrors(follower), 1, 'counted once, for the one follower');
 
     // The leader is not touched: its own caller gets the whole answer.
+    push({ n: 2 });
+    push(null);
+    await running;
+    assert.deepEqual(await own.done, ['1', '2']);
+  });
+
+  it('a follower whose leader lost Redis for good (its own Redis fine) gets a clear error after a few missed heartbeats, not 10 s', async () => {
+    // The gateway's cadence: a heartbeat a second, the default leader timeout.
+    const leader = await replica({ beatMs: 1_000 }, true);
+    const follower = await replica({ beatMs: 1_000 });
+    const { key, lead, raced, push, running } = await sharedStream(leader, follower);
+    const own = reading(lead.leader.flight);
+    const followed = reading(raced.follower);
+    await firstChunkRead(push, followed);
+
+    const cutAt = Date.now();
+    leader.link?.cut(); // never restored
+    await assert.rejects(followed.done, /stopped answering .*a retry makes its own call/);
+    const waited = Date.now() - cutAt;
+    assert.ok(waited >= 1_900 && waited < 4_500, `the follower waited ${waited} ms`);
+    assert.deepEqual(follower.silentLeaders, ['silent'], 'counted once');
+    assert.equal(followErrors(follower), 0, 'not its own replica’s loss');
+    assert.deepEqual(followed.seen, ['1']);
+
+    // The key is freed: the retry, on the follower's replica, makes its own call.
+    const next = await follower.coordinator.lead(key, 30_000);
+    assert.ok('leader' in next, 'the next caller leads');
+    await next.leader.run(Promise.resolve(jsonAnswer()));
+
+    // The leader's own caller still gets the whole answer from memory.
     push({ n: 2 });
     push(null);
     await running;

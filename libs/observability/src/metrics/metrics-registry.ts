@@ -49,6 +49,9 @@ export type TokenType =
 export type ReuseStoreOperation =
   'cache_lookup' | 'cache_store' | 'dedup_join' | 'dedup_lead' | 'dedup_stream' | 'dedup_follow';
 
+/** Why a deduplication leader could not renew its running call's lock (a fixed set). */
+export type DedupLockRenewalFailure = 'lost' | 'error';
+
 /** Labels of the OpenTelemetry GenAI metrics, in our own spelling. */
 export interface GenAiLabels {
   /** `chat`, `text_completion`, `embeddings`. */
@@ -228,6 +231,17 @@ export class MetricsRegistry {
   readonly #dedupEvictions = new Counter({
     name: 'ai_gateway_dedup_evictions_total',
     help: 'Finished deduplicated answers dropped from process memory before their window ended, to stay within AI_GATEWAY_DEDUP_MEMORY_MAX_BYTES / _MAX_ENTRIES (a later identical request then reads the Redis stream or makes its own call)',
+    registers: [this.registry],
+  });
+  readonly #dedupLockRenewalFailures = new Counter({
+    name: 'ai_gateway_dedup_lock_renewal_failures_total',
+    help: "Heartbeats whose renewal of a running deduplicated call's Redis lock failed, by reason: lost (the lock no longer named the call: it lapsed while Redis was away, or a follower freed it; not taken back, so an identical request may make a second call; once per call), error (the command failed; the next heartbeat tries again, the lock lasting AI_GATEWAY_DEDUP_LEADER_TIMEOUT_MS past the last renewal)",
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly #dedupSilentLeaders = new Counter({
+    name: 'ai_gateway_dedup_silent_leaders_total',
+    help: 'Shared calls a replica stopped following because their leader sent no heartbeat for AI_GATEWAY_DEDUP_LEADER_TIMEOUT_MS (default 3 s) while this replica read Redis fine (the leader went down or lost Redis): its followers got a 502 and the key was freed, so a retry makes its own call',
     registers: [this.registry],
   });
   readonly #reuseStoreFailures = new Counter({
@@ -892,6 +906,16 @@ export class MetricsRegistry {
   /** A response cache or deduplication store command failed; the request went on without it. */
   recordReuseStoreFailure(operation: ReuseStoreOperation): void {
     this.#reuseStoreFailures.inc({ operation });
+  }
+
+  /** A deduplication leader's heartbeat could not renew its running call's lock. */
+  recordDedupLockRenewalFailure(reason: DedupLockRenewalFailure): void {
+    this.#dedupLockRenewalFailures.inc({ reason });
+  }
+
+  /** This replica gave up on a shared call whose leader stopped sending heartbeats. */
+  recordDedupSilentLeader(): void {
+    this.#dedupSilentLeaders.inc();
   }
 
   /** A finished deduplicated answer left process memory early (the memory bound). */

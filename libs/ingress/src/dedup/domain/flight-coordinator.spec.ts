@@ -112,3 +112,45 @@ describe('finished answers kept for late followers', () => {
     assert.equal(chunks, 20);
   });
 });
+
+describe('a call running past its window', () => {
+  /** A clock the test moves by hand. */
+  function fakeClock() {
+    let nowMs = 1_000_000;
+    return { now: () => nowMs, advance: (ms: number) => (nowMs += ms) };
+  }
+
+  it('keeps its one leader: an identical request past the window joins it, not a second call', async () => {
+    const clock = fakeClock();
+    const flights = new InProcessFlightCoordinator(clock.now);
+    const leader = leaderOf(await flights.lead('slow', 5_000));
+    clock.advance(30_000); // a long reasoning call, six windows in
+    assert.equal(followed(await flights.lead('slow', 5_000)), leader.flight);
+    assert.equal(await flights.join('slow'), leader.flight);
+  });
+
+  it('frees its key once it ends past the window: the next identical request calls', async () => {
+    const clock = fakeClock();
+    const flights = new InProcessFlightCoordinator(clock.now);
+    const leader = leaderOf(await flights.lead('slow', 5_000));
+    clock.advance(30_000);
+    await leader.run(Promise.resolve(answer('late')));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(await flights.join('slow'), undefined);
+    const next = leaderOf(await flights.lead('slow', 5_000));
+    assert.notEqual(next.flight, leader.flight);
+  });
+
+  it('ending within its window, its answer stays joinable for the rest of it, then goes', async () => {
+    const clock = fakeClock();
+    const flights = new InProcessFlightCoordinator(clock.now);
+    const leader = leaderOf(await flights.lead('quick', 5_000));
+    clock.advance(1_000);
+    await leader.run(Promise.resolve(answer('done')));
+    await new Promise((resolve) => setImmediate(resolve));
+    clock.advance(3_000);
+    assert.equal(await flights.join('quick'), leader.flight, 'still within the window');
+    clock.advance(1_001);
+    assert.equal(await flights.join('quick'), undefined, 'the window is over');
+  });
+});

@@ -46,7 +46,9 @@ interface HeldFlight {
 }
 
 /**
- * Flights this process knows, each joinable until its window is over. A finished answer
+ * Flights this process knows, each joinable until its window is over, or for as long as
+ * its call runs past it (an identical request never makes a second call meanwhile). A
+ * finished answer
  * stays for late followers only within `limits`: past them the answers that finished first
  * go first (a call still running is never dropped, its callers read it from memory). A
  * caller who finds none makes its own call (or, across replicas, reads the Redis stream).
@@ -65,7 +67,7 @@ export class LocalFlights {
   get(key: string): Flight | undefined {
     const entry = this.flights.get(key);
     if (!entry) return undefined;
-    if (entry.until > this.now()) return entry.flight;
+    if (entry.until > this.now() || !entry.flight.finished) return entry.flight;
     this.forget(key, entry.flight);
     return undefined;
   }
@@ -73,8 +75,11 @@ export class LocalFlights {
   put(key: string, flight: Flight, windowMs: number): void {
     const previous = this.flights.get(key);
     if (previous) this.forget(key, previous.flight);
-    // Forget it once the window is over, so an idle process holds no finished answers.
-    const timer = setTimeout(() => this.forget(key, flight), windowMs + 10);
+    // Forget it once the window is over, so an idle process holds no finished answers; a
+    // call still running then is forgotten as it ends (answered).
+    const timer = setTimeout(() => {
+      if (flight.finished) this.forget(key, flight);
+    }, windowMs + 10);
     timer.unref();
     this.flights.set(key, { flight, until: this.now() + windowMs, timer });
     flight.usage.then(
@@ -92,8 +97,8 @@ export class LocalFlights {
   private answered(key: string, flight: Flight): void {
     const entry = this.flights.get(key);
     if (entry?.flight !== flight) return;
-    if (!flight.retained) {
-      this.forget(key, flight); // no-store: kept only while the call ran
+    if (!flight.retained || entry.until <= this.now()) {
+      this.forget(key, flight); // no-store, or past its window: kept only while the call ran
       return;
     }
     const bytes = serializedSize(flight);
