@@ -487,13 +487,42 @@ describe('invokeOpenAiWire on a stream that sends a tool name in pieces', () => 
     assert.equal((chunks.at(-1)?.choices as JsonObject[])[0].finish_reason, 'tool_calls');
   });
 
-  it('relays a stream without aliases chunk for chunk, a name in pieces as it came', async () => {
+  it('hands a name sent in pieces on whole without aliases too, in the delta before its arguments', async () => {
+    // The edges that translate a stream (Messages, Responses, Gemini) read a call's name
+    // from its first delta.
     raw.next(splitCall('search_the_docs_for_everything'));
     const chunks = await collectStream(await invoke(['search_the_docs_for_everything']));
-    assert.equal(chunks.length, 7);
-    const names = toolDeltas(chunks)
-      .map((delta) => (delta.function as JsonObject).name)
-      .filter(Boolean);
-    assert.deepEqual(names, ['search_', 'the_docs_for_everything']);
+    const deltas = toolDeltas(chunks);
+    assert.deepEqual(deltas[0], {
+      index: 0,
+      id: 'call_1',
+      type: 'function',
+      function: { name: 'search_the_docs_for_everything', arguments: '' },
+    });
+    const names = deltas.map((delta) => (delta.function as JsonObject).name).filter(Boolean);
+    assert.deepEqual(names, ['search_the_docs_for_everything']);
+    assert.equal(chunks.length, 6, 'the first piece went on with the second, no chunk of its own');
+  });
+
+  it('relays a stream whose calls are named whole chunk for chunk, as the very objects', async () => {
+    const whole = [
+      chunk({ role: 'assistant', content: '' }),
+      chunk({
+        tool_calls: [
+          { index: 0, id: 'a', type: 'function', function: { name: 'get_time', arguments: '' } },
+        ],
+      }),
+      chunk({
+        tool_calls: [
+          { index: 1, id: 'b', type: 'function', function: { name: 'get_weather', arguments: '' } },
+        ],
+      }),
+      chunk({ tool_calls: [{ index: 0, function: { arguments: '{}' } }] }),
+      chunk({ tool_calls: [{ index: 1, function: { arguments: '{}' } }] }),
+      chunk({}, 'tool_calls'),
+    ];
+    raw.next([...whole, '[DONE]']);
+    const chunks = await collectStream(await invoke(['get_time', 'get_weather']));
+    assert.deepEqual(chunks, whole);
   });
 });

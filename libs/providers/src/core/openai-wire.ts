@@ -134,6 +134,7 @@ export async function invokeOpenAiWire(
     skipChoiceless: endpoint.skipChoicelessChunks,
     echoedPrefix,
     toolNames: aliased.originals,
+    tools: Array.isArray(body.tools) && body.tools.length > 0 ? body.tools : undefined,
   });
   return { kind: 'stream', status: 200, events, usage, servedBy };
 }
@@ -152,6 +153,8 @@ async function* openAiStreamEvents(
     echoedPrefix?: string;
     /** Alias to client's name of tools whose names were too long for the backend. */
     toolNames?: ReadonlyMap<string, string>;
+    /** The tools as sent (aliases in): each call's name is handed on whole. */
+    tools?: readonly unknown[];
   },
 ): AsyncGenerator<JsonObject> {
   const { request, target } = call;
@@ -163,8 +166,11 @@ async function* openAiStreamEvents(
   let done = false;
   const unfinished = new UnfinishedChoices();
   let relayedAny = false;
-  // Only a stream whose request had aliases may hold a call's name back.
-  const toolNames = relay.toolNames ? new StreamedToolNames(relay.toolNames) : undefined;
+  // Only a stream whose request offered tools may hold a call's name back.
+  const toolNames =
+    relay.toolNames || relay.tools
+      ? new StreamedToolNames({ originals: relay.toolNames, tools: relay.tools })
+      : undefined;
   try {
     for await (const message of sseMessages(bodyChunks(body))) {
       if (message.data === '[DONE]') {
@@ -208,7 +214,14 @@ async function* openAiStreamEvents(
         continue;
       }
       if (carriesUsage && !request.clientWantsStreamUsage) delete chunk.usage;
-      for (const relayed of toolNames ? toolNames.pass(chunk) : [chunk]) {
+      // Undefined for the chunk as it came (no name held or put back): nothing allocated.
+      const inPlace = toolNames?.pass(chunk);
+      if (inPlace === undefined) {
+        relayedAny = true;
+        yield chunk;
+        continue;
+      }
+      for (const relayed of inPlace) {
         relayedAny = true;
         yield relayed;
       }

@@ -195,8 +195,13 @@ async function* restoredEvents(
   events: AsyncIterable<JsonObject>,
   originals: ReadonlyMap<string, string>,
 ): AsyncGenerator<JsonObject> {
-  const names = new StreamedToolNames(originals);
-  for await (const event of events) yield* names.pass(event);
+  // The names of a translated stream come whole: only the aliases are looked for.
+  const names = new StreamedToolNames({ originals });
+  for await (const event of events) {
+    const inPlace = names.pass(event);
+    if (inPlace === undefined) yield event;
+    else yield* inPlace;
+  }
   yield* names.end();
 }
 
