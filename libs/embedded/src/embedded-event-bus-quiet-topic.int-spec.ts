@@ -1,7 +1,8 @@
 // The quiet-topic rule on the all-in-one gateway's embedded event log (SQLite on disk): a
 // poison event with nothing else of the subscription moving is dead-lettered after N
-// failures over T, once the last event of its topic handled again succeeds; while the
-// handler's store is down, nothing is dead-lettered however long, and all is handled after.
+// failures over T, once the last event of its topic handled again succeeds (two back to
+// back: one after the other, each by that rule); while the handler's store is down,
+// nothing is dead-lettered however long (one event held or two), and all is handled after.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +26,13 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function openBus(name: string, letters: HandlerDeadLetter[], errors: unknown[]) {
+/** A bus on its own log file; `letteredAt` gets the time of each letter. */
+function openBus(
+  name: string,
+  letters: HandlerDeadLetter[],
+  errors: unknown[],
+  letteredAt: number[] = [],
+) {
   const log = new SqliteEventLog(join(dir, `${name}.db`));
   const bus = new EmbeddedEventBus(log, {
     flushIntervalMs: 5,
@@ -35,7 +42,10 @@ function openBus(name: string, letters: HandlerDeadLetter[], errors: unknown[]) 
     handlerAttempts: 5,
     ...QUIET,
     onError: (error) => errors.push(error),
-    onDeadLettered: (letter) => letters.push(letter),
+    onDeadLettered: (letter) => {
+      letters.push(letter);
+      letteredAt.push(Date.now());
+    },
   });
   opened.push({ bus, log });
   return { log, bus };
@@ -114,6 +124,94 @@ describe('EmbeddedEventBus: a poison event with nothing else moving', () => {
       handled.has(held.eventId),
     );
     await until('and committed', () => log.committed('usage-sink') === 2);
+    assert.deepEqual(letters, []);
+    await bus.close();
+  });
+
+  it('letters two poison events back to back at its end one after the other, each by the quiet-topic rule', async () => {
+    const letters: HandlerDeadLetter[] = [];
+    const errors: unknown[] = [];
+    const letteredAt: number[] = [];
+    const { log, bus } = openBus('poison-pair', letters, errors, letteredAt);
+    const [good, first, second] = [1, 2, 3].map((n) => numberedUsageEvent('quiet-pair', n));
+    const poison = new Set([first.eventId, second.eventId]);
+    const calls = new Map<string, number>();
+    await bus.subscribe({
+      group: 'budget',
+      topics: [Topic.UsageRecorded],
+      handle: async (events: readonly GatewayEvent[]) => {
+        for (const e of events) calls.set(e.eventId, (calls.get(e.eventId) ?? 0) + 1);
+        if (events.some((e) => poison.has(e.eventId))) throw new Error('cannot apply');
+      },
+    });
+    bus.publish(good);
+    await bus.flush();
+    assert.equal(log.committed('budget'), 1);
+
+    const publishedAt = Date.now();
+    bus.publish(first);
+    bus.publish(second);
+    await bus.flush();
+    await until('both quiet-topic letters', () => letters.length === 2, { deadlineMs: 30_000 });
+    assert.deepEqual(
+      letters.map((l) => [l.eventId, l.seq, l.rule]),
+      [
+        [first.eventId, 2, 'quiet-topic'],
+        [second.eventId, 3, 'quiet-topic'],
+      ],
+    );
+    for (const letter of letters) assert.ok(letter.attempts >= QUIET.quietTopicAttempts);
+    const [firstAt, secondAt] = letteredAt;
+    assert.ok(firstAt - publishedAt >= QUIET.quietTopicAfterMs, 'the first waited T');
+    assert.ok(
+      secondAt - firstAt >= QUIET.quietTopicAfterMs,
+      `the second waited T of its own, alone at the end (${secondAt - firstAt} ms)`,
+    );
+    assert.equal(calls.get(good.eventId), 3, 'the good event handled again once per letter');
+    assert.deepEqual(
+      log
+        .read([DEAD_LETTER], 0, 10)
+        .map((row) => (JSON.parse(row.value) as { event: GatewayEvent }).event.eventId),
+      [first.eventId, second.eventId],
+    );
+    await until('the group commits past both', () => log.committed('budget') >= 3);
+    await bus.close();
+  });
+
+  it('letters neither of two events back to back while the store is down, and handles both once it is back', async () => {
+    const letters: HandlerDeadLetter[] = [];
+    const errors: unknown[] = [];
+    const { log, bus } = openBus('outage-pair', letters, errors);
+    const [good, ...held] = [1, 2, 3].map((n) => numberedUsageEvent('pair-outage-user', n));
+    let storeDown = false;
+    const handled = new Set<string>();
+    await bus.subscribe({
+      group: 'usage-sink',
+      topics: [Topic.UsageRecorded],
+      handle: async (events: readonly GatewayEvent[]) => {
+        if (storeDown) throw new Error('connect ECONNREFUSED 127.0.0.1:8123');
+        for (const e of events) handled.add(e.eventId);
+      },
+    });
+    bus.publish(good);
+    await bus.flush();
+    assert.equal(log.committed('usage-sink'), 1);
+
+    storeDown = true;
+    for (const event of held) bus.publish(event);
+    await bus.flush();
+    // Four times T, and far more failures than N.
+    await new Promise((resolve) => setTimeout(resolve, 4 * QUIET.quietTopicAfterMs));
+    assert.ok(errors.length >= 4 * QUIET.quietTopicAttempts, `${errors.length} failures`);
+    assert.deepEqual(letters, [], 'nothing dead-lettered during the outage');
+    assert.equal(log.count(DEAD_LETTER), 0);
+    assert.equal(log.committed('usage-sink'), 1, 'the held events not passed');
+
+    storeDown = false;
+    await until('both held events are handled once the store is back', () =>
+      held.every((e) => handled.has(e.eventId)),
+    );
+    await until('and committed', () => log.committed('usage-sink') === 3);
     assert.deepEqual(letters, []);
     await bus.close();
   });

@@ -47,6 +47,7 @@ export interface EmbeddedEventBusOptions {
    * of its topic moves is dead-lettered after this many failures alone (default:
    * handlerAttempts) over at least `quietTopicAfterMs` (default 10 minutes), once the last
    * event of its topic handled again succeeds (nothing is lettered while the store is down).
+   * Several failing at the end of the topic are judged so one at a time, in order.
    */
   readonly quietTopicAttempts?: number;
   readonly quietTopicAfterMs?: number;

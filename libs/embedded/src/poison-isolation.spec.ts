@@ -332,6 +332,58 @@ describe('PoisonIsolation: the quiet-topic rule (a lone event, nothing else of i
     assert.deepEqual(lettered, ['quiet-topic']);
   });
 
+  it('letters two back-to-back events at the end of the topic one after the other, each once its own N failures over T are done', async () => {
+    const clock = fakeClock();
+    const isolation = quietIsolation(clock, 3);
+    const calls: string[] = [];
+    const handle = async (item: string) => {
+      calls.push(item);
+      if (item !== 'good') throw new Error('cannot apply');
+    };
+    const letters: { item: string; rule: string; minute: number }[] = [];
+    let pending = ['p1', 'p2'];
+    for (let minute = 0; minute <= 30 && pending.length > 0; minute++) {
+      const result = await isolation.round(pending, handle);
+      for (const p of result.poison) letters.push({ item: p.item, rule: p.rule, minute });
+      pending = [...result.failing];
+      clock.advance(MINUTE);
+    }
+    assert.deepEqual(letters, [
+      { item: 'p1', rule: 'quiet-topic', minute: 10 },
+      // Its clock starts at its first failure at the end of the topic, minute 11.
+      { item: 'p2', rule: 'quiet-topic', minute: 21 },
+    ]);
+    assert.equal(calls.filter((c) => c === 'good').length, 2, 'one check per letter');
+    assert.equal(isolation.striking, 0);
+  });
+
+  it('letters neither of two back-to-back events while the store is down (the check fails too), and both once it is back', async () => {
+    const clock = fakeClock();
+    const isolation = quietIsolation(clock, 3);
+    for (let round = 0; round < 95; round++) {
+      const result = await isolation.round(['p1', 'p2'], storeDown);
+      assert.deepEqual(result.poison, [], `round ${round}`);
+      assert.deepEqual(result.failing, ['p1', 'p2']);
+      assert.equal(result.proven, false);
+      clock.advance(MINUTE);
+    }
+    const back = await isolation.round(['p1', 'p2'], async () => undefined);
+    assert.deepEqual(back.handled, ['p1', 'p2']);
+    assert.deepEqual(back.poison, []);
+  });
+
+  it('judges no run of two by the quiet-topic rule while the rest of its topic moves (its partition fails as a whole)', async () => {
+    const clock = fakeClock();
+    const isolation = quietIsolation(clock, 3);
+    for (let round = 0; round < 60; round++) {
+      isolation.forget([`other-${round}`]); // the topic's other partition handled meanwhile
+      const result = await isolation.round(['p1', 'p2'], failOn('p1', 'p2'));
+      assert.deepEqual(result.poison, [], `round ${round}`);
+      clock.advance(MINUTE);
+    }
+    assert.equal(isolation.striking, 0);
+  });
+
   it('starts its clock over when its error changes in kind', async () => {
     const clock = fakeClock();
     const isolation = quietIsolation(clock, 2);

@@ -23,7 +23,11 @@
 // idempotent per event id), succeeds. When the subscription has handled nothing of the topic
 // yet, events of its other topics handled since the event last failed stand in. A failed
 // check is an outage: nothing is lettered and the event's clock starts over. During an
-// outage of the handler's store the check fails too, so nothing is lettered.
+// outage of the handler's store the check fails too, so nothing is lettered. A run of
+// failing events at the end of a quiet topic is judged one at a time: its first event as a
+// lone one (the rest wait, their clocks not started), then the next once it is first, so k
+// poison events there take k times `quiet.afterMs`. While other events of the topic are
+// handled between its tries, a run is a partition failing as a whole and is never judged.
 import { redactString } from '@aigw/observability';
 
 /** Strikes before a failing event is dead-lettered. */
@@ -191,6 +195,7 @@ export class PoisonIsolation<T> {
       }
     }
     const pendingInScope = countBy(pending, this.scopeOf);
+    const headOfScope = firstBy(pending, this.scopeOf);
     const failedInScope = countBy(
       failed.map((f) => f.item),
       this.scopeOf,
@@ -207,10 +212,14 @@ export class PoisonIsolation<T> {
       this.failedAt.set(id, handledInScope);
       const alone = pendingInScope.get(scope) === 1;
       if (!provenScopes.has(scope) && !(alone && workedSince)) {
-        if (!alone) {
-          this.quiet.delete(id); // events behind it will show which it is
-          // Two or more of one scope failing with nothing of it handled: their partition fails.
-          if ((failedInScope.get(scope) ?? 0) >= 2) this.strikes.delete(id);
+        // Two or more of one scope failing with nothing of it handled: their partition fails.
+        if (!alone && (failedInScope.get(scope) ?? 0) >= 2) this.strikes.delete(id);
+        // The first of a run at the end of a quiet topic is judged as a lone event is; the
+        // ones behind it wait their turn. While the rest of its topic moves, the run is a
+        // partition failing as a whole, never judged.
+        const quietHead = headOfScope.get(scope) === item && !workedSince;
+        if (!alone && !quietHead) {
+          this.quiet.delete(id);
           failing.push(item);
           continue;
         }
@@ -332,6 +341,13 @@ function errorKind(error: unknown): string {
   return typeof code === 'string' || typeof code === 'number'
     ? `${error.name}:${code}`
     : error.name;
+}
+
+/** The first item of each key, in order. */
+function firstBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T> {
+  const first = new Map<string, T>();
+  for (const item of items) if (!first.has(keyOf(item))) first.set(keyOf(item), item);
+  return first;
 }
 
 function countBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, number> {

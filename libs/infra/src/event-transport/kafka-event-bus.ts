@@ -104,7 +104,8 @@ export interface KafkaEventBusOptions {
    * The quiet-topic rule (see PoisonIsolation): a lone event that fails while nothing else of
    * its topic moves is dead-lettered after this many failures alone (default: handlerAttempts)
    * over at least `quietTopicAfterMs` (default 10 minutes), once the last event of its topic
-   * handled again succeeds (nothing is lettered while the store is down).
+   * handled again succeeds (nothing is lettered while the store is down). Several failing at
+   * the end of a partition are judged so one at a time, in order.
    */
   readonly quietTopicAttempts?: number;
   readonly quietTopicAfterMs?: number;
@@ -1046,7 +1047,8 @@ export class KafkaEventBus implements EventPublisher {
    * same events over again with any that arrived behind them, and the backoff carries on
    * across fetches. A poison event alone on its partition earns its strikes from the events
    * of its topic's other partitions handled between its tries, and on a topic where nothing
-   * else moves the quiet-topic rule letters it (see PoisonIsolation).
+   * else moves the quiet-topic rule letters it, and then the next of a run of them at the
+   * partition's end (see PoisonIsolation).
    */
   private async handleUntilDone(
     member: Member,

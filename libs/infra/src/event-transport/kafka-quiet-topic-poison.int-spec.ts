@@ -1,7 +1,8 @@
 // The quiet-topic rule against the real broker of the run: a poison event with nothing else
 // of its topic moving is dead-lettered after N failures over T, once the last event of its
-// topic handled again succeeds; while the handler's store is down on the same quiet topic,
-// nothing is dead-lettered however long it lasts, and the event is handled once it is back.
+// topic handled again succeeds (two back to back: one after the other, each by that rule);
+// while the handler's store is down on the same quiet topic, nothing is dead-lettered
+// however long it lasts (one event held or two), and all are handled once it is back.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
@@ -108,6 +109,136 @@ describe('KafkaEventBus: a poison event on a quiet topic', () => {
       await until(
         'and committed',
         async () => (await real.committedOffset(`${prefix}budget`, topic)) === 2,
+      );
+      assert.equal(letters.length, 0, 'still nothing dead-lettered');
+    } finally {
+      await stop();
+    }
+  });
+
+  it('letters two poison events back to back at the end of the topic one after the other, each by the quiet-topic rule', async () => {
+    const prefix = `it.quiet-pair.${randomUUID().slice(0, 8)}.`;
+    const lettered: { topic: string; rule: string; at: number }[] = [];
+    const bus = await real.openBus(
+      prefix,
+      {
+        handlerDeadLettered: ({ topic, rule }) => lettered.push({ topic, rule, at: Date.now() }),
+      },
+      QUIET,
+    );
+    const topic = `${prefix}${Topic.UsageRecorded}`;
+    const [good, first, second] = [1, 2, 3].map((n) => numberedUsageEvent('quiet-pair', n));
+    const poison = new Set([first.eventId, second.eventId]);
+    const calls = new Map<string, number>();
+    await bus.subscribe({
+      group: 'budget',
+      topics: [Topic.UsageRecorded],
+      handle: async (events: readonly GatewayEvent[]) => {
+        for (const e of events) calls.set(e.eventId, (calls.get(e.eventId) ?? 0) + 1);
+        if (events.some((e) => poison.has(e.eventId))) throw new Error('cannot apply');
+      },
+    });
+    bus.publish(good);
+    await bus.flush();
+    await until(
+      'the good event is committed',
+      async () => (await real.committedOffset(`${prefix}budget`, topic)) === 1,
+    );
+
+    const publishedAt = Date.now();
+    bus.publish(first);
+    bus.publish(second); // nothing after them, on no partition
+    await bus.flush();
+    const letters = await deadLettersOnceThere(real.kafka, prefix, 2, 'both quiet-topic letters');
+    assert.equal(letters.length, 2);
+    assert.deepEqual(
+      letters.map((l) => [
+        (JSON.parse(l.value) as GatewayEvent).eventId,
+        l.headers[DEAD_LETTER_HEADERS.offset],
+      ]),
+      [
+        [first.eventId, '1'],
+        [second.eventId, '2'],
+      ],
+    );
+    for (const letter of letters) {
+      assert.equal(letter.headers[DEAD_LETTER_HEADERS.rule], 'quiet-topic');
+      assert.ok(Number(letter.headers[DEAD_LETTER_HEADERS.attempts]) >= QUIET.quietTopicAttempts);
+    }
+    assert.deepEqual(
+      lettered.map(({ topic, rule }) => ({ topic, rule })),
+      [
+        { topic, rule: 'quiet-topic' },
+        { topic, rule: 'quiet-topic' },
+      ],
+      'each counted once',
+    );
+    const [firstAt, secondAt] = lettered.map((l) => l.at);
+    assert.ok(firstAt - publishedAt >= QUIET.quietTopicAfterMs, 'the first waited T');
+    assert.ok(
+      secondAt - firstAt >= QUIET.quietTopicAfterMs,
+      `the second waited T of its own, alone at the end (${secondAt - firstAt} ms)`,
+    );
+    assert.equal(calls.get(good.eventId), 3, 'the good event handled again once per letter');
+    await until('the group commits past both', async () => {
+      return (await real.committedOffset(`${prefix}budget`, topic)) === 3;
+    });
+  });
+
+  it('letters neither of two events back to back while the store is down, and handles both once it is back', async () => {
+    const prefix = `it.quiet-pair-outage.${randomUUID().slice(0, 8)}.`;
+    let retried = 0;
+    const lettered: unknown[] = [];
+    const bus = await real.openBus(
+      prefix,
+      {
+        handlerRetried: () => void retried++,
+        handlerDeadLettered: (labels) => void lettered.push(labels),
+      },
+      QUIET,
+    );
+    const topic = `${prefix}${Topic.UsageRecorded}`;
+    const [good, ...held] = [1, 2, 3].map((n) => numberedUsageEvent('pair-outage-user', n));
+    let storeDown = false;
+    const handled = new Set<string>();
+    await bus.subscribe({
+      group: 'budget',
+      topics: [Topic.UsageRecorded],
+      handle: async (events: readonly GatewayEvent[]) => {
+        if (storeDown)
+          throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+        for (const e of events) handled.add(e.eventId);
+      },
+    });
+    bus.publish(good);
+    await bus.flush();
+    await until('the good event is committed', async () => {
+      return (await real.committedOffset(`${prefix}budget`, topic)) === 1;
+    });
+
+    storeDown = true;
+    for (const event of held) bus.publish(event);
+    await bus.flush();
+    const { letters, stop } = await readDeadLetters(real.kafka, prefix);
+    try {
+      // Three times T, and many more failures than N.
+      await new Promise((resolve) => setTimeout(resolve, 3 * QUIET.quietTopicAfterMs));
+      assert.ok(retried >= 3 * QUIET.quietTopicAttempts, `${retried} retries`);
+      assert.equal(letters.length, 0, 'nothing dead-lettered during the outage');
+      assert.deepEqual(lettered, []);
+      assert.equal(
+        await real.committedOffset(`${prefix}budget`, topic),
+        1,
+        'the held events not passed',
+      );
+
+      storeDown = false;
+      await until('both held events are handled once the store is back', () =>
+        held.every((e) => handled.has(e.eventId)),
+      );
+      await until(
+        'and committed',
+        async () => (await real.committedOffset(`${prefix}budget`, topic)) === 3,
       );
       assert.equal(letters.length, 0, 'still nothing dead-lettered');
     } finally {
