@@ -1,3 +1,4 @@
+import { ANTHROPIC_SERVER_TOOLS, type AnthropicServerTool } from '../anthropic-server-tools';
 import { DataPlaneError, DataPlaneErrorCode } from '../data-plane.errors';
 import {
   REQUEST_SETTINGS,
@@ -180,8 +181,36 @@ export function decodeUsage(value: unknown): TokenUsage {
     ...(images === undefined ? {} : { images }),
     ...(variant === undefined ? {} : { imageVariant: variant }),
     ...(searches === undefined ? {} : { searches }),
+    ...serverToolRequests(object.serverToolRequests),
     source: object.source === 'reported' ? 'reported' : 'estimated',
   };
+}
+
+const SERVER_TOOLS: ReadonlySet<string> = new Set(ANTHROPIC_SERVER_TOOLS);
+
+/**
+ * The server tool runs a peer sent (web searches are billed per run): absent from an older
+ * peer's usage, and then none. A tool this build does not know (a newer peer's) is left
+ * out; a known tool's count must be a count.
+ */
+function serverToolRequests(value: unknown): Pick<TokenUsage, 'serverToolRequests'> {
+  if (value === undefined) return {};
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    throw malformed('usage.serverToolRequests');
+  }
+  const runs: Partial<Record<AnthropicServerTool, number>> = {};
+  let any = false;
+  for (const [tool, count] of Object.entries(value as JsonObject)) {
+    if (!SERVER_TOOLS.has(tool)) continue;
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
+      throw malformed(`usage.serverToolRequests.${tool}`);
+    }
+    if (count > 0) {
+      runs[tool as AnthropicServerTool] = count;
+      any = true;
+    }
+  }
+  return any ? { serverToolRequests: runs } : {};
 }
 
 export function badAnswer(peer: string, cause: unknown): DataPlaneError {

@@ -315,6 +315,47 @@ describe('wire messages', () => {
   });
 });
 
+describe('wire messages for server tools', () => {
+  const usage = {
+    inputTokens: 40,
+    outputTokens: 12,
+    cachedInputTokens: 0,
+    serverToolRequests: { web_search: 2, web_fetch: 1 },
+    source: 'reported' as const,
+  };
+
+  it('carries the server tool runs, so the edge prices the searches; none from an older peer', () => {
+    const answer = {
+      kind: 'json' as const,
+      status: 200,
+      body: { id: 'msg' },
+      usage,
+      servedBy: { backend: 'b', provider: 'anthropic', model: 'claude-sonnet-4-5' },
+    };
+    assert.deepEqual(decodeJsonAnswer(sentAsJson(answer), 'peer').usage, usage);
+    const { serverToolRequests: _, ...older } = usage;
+    assert.ok(!('serverToolRequests' in decodeUsage(older)));
+    assert.ok(
+      !('serverToolRequests' in decodeUsage({ ...usage, serverToolRequests: { web_search: 0 } })),
+    );
+  });
+
+  it("leaves out a newer peer's tool, and refuses a count that is not one", () => {
+    const newer = { ...usage, serverToolRequests: { web_search: 1, tool_search: 3 } };
+    assert.deepEqual(decodeUsage(newer).serverToolRequests, { web_search: 1 });
+    for (const bad of [-1, 1.5, '2']) {
+      assert.throws(
+        () => decodeUsage({ ...usage, serverToolRequests: { web_search: bad } }),
+        /usage\.serverToolRequests\.web_search/,
+      );
+    }
+    assert.throws(
+      () => decodeUsage({ ...usage, serverToolRequests: [2] }),
+      /usage\.serverToolRequests/,
+    );
+  });
+});
+
 describe('wire messages for audio', () => {
   const audio: GatewayRequest = {
     ...request,
