@@ -178,87 +178,66 @@ describe('OpenAI chunks to Anthropic stream events', () => {
     });
   });
 
-  describe('a tool name streamed in pieces (vLLM and other OpenAI-compatible servers)', () => {
-    const call = (fn: JsonObject, id?: string): JsonObject =>
-      chunk({ tool_calls: [{ index: 0, ...(id ? { id, type: 'function' } : {}), function: fn }] });
-    const translatorFor = (toolNames: string[]) =>
-      new MessageStreamTranslator(
-        { model: 'claude-virtual', stream: true, stopSequences: [], toolNames },
-        'req-1',
-      );
+  describe("a tool call's name, handed on whole by the providers (StreamedToolNames)", () => {
     const toolStarts = (events: AnthropicStreamEvent[]) =>
       events.flatMap((event) =>
         event.type === 'content_block_start' && event.content_block.type === 'tool_use'
           ? [`${event.index} ${event.content_block.id} ${event.content_block.name}`]
           : [],
       );
-
-    it('starts the tool_use block once the name is whole, with the input after it', () => {
-      const translator = translatorFor(['search_docs', 'weather']);
-      const events = [
-        ...translator.push(chunk({ role: 'assistant', content: 'Looking.' })),
-        ...translator.push(call({ name: 'sea', arguments: '' }, 'call_1')),
-        ...translator.push(call({ name: 'rch_d' })),
-        ...translator.push(call({ name: 'ocs' })),
-        ...translator.push(call({ name: null, arguments: '{"q":' })),
-        ...translator.push(call({ arguments: '"x"}' })),
-        ...translator.push(chunk({}, 'tool_calls')),
-        ...translator.finish(usage),
-      ];
-      assert.deepEqual(toolStarts(events), ['1 call_1 search_docs']);
-      const start = events.findIndex((e) => e.type === 'content_block_start' && e.index === 1);
-      assert.deepEqual(
-        events.slice(start + 1, start + 4).map((e) => e.type === 'content_block_delta' && e.delta),
-        [
-          { type: 'input_json_delta', partial_json: '{"q":' },
-          { type: 'input_json_delta', partial_json: '"x"}' },
-          false,
-        ],
+    const inputs = (events: AnthropicStreamEvent[]) =>
+      events.flatMap((event) =>
+        event.type === 'content_block_delta' && event.delta.type === 'input_json_delta'
+          ? [`${event.index} ${event.delta.partial_json}`]
+          : [],
       );
-    });
 
-    it('does not hold a call named whole: its block starts with that very chunk', () => {
-      const translator = translatorFor(['weather', 'search_docs']);
+    it("starts the tool_use block at the call's first delta: the edge holds no name back", () => {
+      // The edge holds no start: a name sent in pieces, or one a longer tool begins with,
+      // is whole by the time it gets here (the provider held it), so it starts at once.
+      const translator = new MessageStreamTranslator(
+        { model: 'claude-virtual', stream: true, stopSequences: [] },
+        'req-1',
+      );
       translator.push(chunk({ role: 'assistant' }));
-      const events = translator.push(call({ name: 'weather', arguments: '' }, 'call_w'));
-      assert.deepEqual(toolStarts(events), ['0 call_w weather']);
+      const events = translator.push(
+        chunk({
+          tool_calls: [
+            { index: 0, id: 'call_r', type: 'function', function: { name: 'Read', arguments: '' } },
+          ],
+        }),
+      );
+      assert.deepEqual(toolStarts(events), ['0 call_r Read']);
     });
 
-    it('holds a name that a longer tool begins with until the call goes on', () => {
-      const translator = translatorFor(['Read', 'ReadMcpResource']);
-      translator.push(chunk({ role: 'assistant' }));
-      assert.deepEqual(translator.push(call({ name: 'Read', arguments: '' }, 'call_r')), []);
-      assert.deepEqual(translator.push(call({ name: 'Mcp' })), []);
-      const events = translator.push(call({ name: 'Resource' }));
-      assert.deepEqual(toolStarts(events), ['0 call_r ReadMcpResource']);
-      // A server repeating the whole name with the arguments adds nothing to it.
-      const short = translatorFor(['Read', 'ReadMcpResource']);
-      short.push(call({ name: 'Read', arguments: '' }, 'call_s'));
-      const args = short.push(call({ name: 'Read', arguments: '{}' }));
-      assert.deepEqual(toolStarts(args), ['0 call_s Read']);
-    });
-
-    it('a held call starts at another call, other content, the finish or the end', () => {
-      const pieces = [call({ name: 'sea', arguments: '' }, 'call_1'), call({ name: 'rch_docs' })];
-      const next = chunk({
-        tool_calls: [{ index: 1, id: 'call_2', function: { name: 'weather', arguments: '{}' } }],
-      });
-      const cases: [JsonObject[], string[]][] = [
-        [
-          [...pieces, next],
-          ['0 call_1 search_docs', '1 call_2 weather'],
-        ],
-        [[...pieces, chunk({ content: 'and' })], ['0 call_1 search_docs']],
-        [[...pieces, chunk({}, 'tool_calls')], ['0 call_1 search_docs']],
-        [pieces, ['0 call_1 search_docs']],
-      ];
-      for (const [chunks, starts] of cases) {
-        const translator = translatorFor(['search_docs', 'search_docs_v2', 'weather']);
-        const events = [...chunks.flatMap((c) => translator.push(c)), ...translator.finish(usage)];
-        assert.deepEqual(toolStarts(events), starts, JSON.stringify(chunks));
-        const stop = events.findIndex((e) => e.type === 'message_delta');
-        assert.equal(events[stop - 1]?.type, 'content_block_stop');
-      }
+    it('lands the arguments of interleaved parallel calls each on its own block, in order', () => {
+      const events = run([
+        chunk({
+          tool_calls: [
+            {
+              index: 0,
+              id: 'call_a',
+              type: 'function',
+              function: { name: 'weather', arguments: '' },
+            },
+          ],
+        }),
+        chunk({
+          tool_calls: [
+            {
+              index: 1,
+              id: 'call_b',
+              type: 'function',
+              function: { name: 'time', arguments: '{"tz":' },
+            },
+          ],
+        }),
+        chunk({ tool_calls: [{ index: 0, function: { arguments: '{"city":"Paris"}' } }] }),
+        chunk({ tool_calls: [{ index: 1, function: { arguments: '"UTC"}' } }] }),
+        chunk({}, 'tool_calls'),
+      ]);
+      assert.deepEqual(toolStarts(events), ['0 call_a weather', '1 call_b time']);
+      assert.deepEqual(inputs(events), ['1 {"tz":', '0 {"city":"Paris"}', '1 "UTC"}']);
     });
   });
 

@@ -21,11 +21,11 @@ type ServerToolStart = Extract<
   { type: 'content_block_start' }
 >['content_block'];
 
-/** A tool call whose name may still be arriving: its tool_use block not started yet. */
-interface HeldToolStart {
+/** A tool call's block to start: the call's first delta carries its whole name. */
+interface ToolStart {
   readonly toolIndex: number;
-  id: string;
-  name: string;
+  readonly id: string;
+  readonly name: string;
 }
 
 type OpenBlock = {
@@ -65,8 +65,6 @@ export class MessageStreamTranslator {
   private tierInStart = false;
   /** Whether the open text block has had text yet (a citation after it starts another). */
   private openTextHasText = false;
-  /** A tool call whose name may come in more pieces (see toolCallDelta). */
-  private heldTool: HeldToolStart | undefined;
 
   constructor(
     private readonly facts: MessagesRequestFacts,
@@ -85,8 +83,6 @@ export class MessageStreamTranslator {
     const choice = Array.isArray(choices) ? (choices[0] as JsonObject | undefined) : undefined;
     if (!choice) return events; // a usage-only chunk: usage comes from the answer itself
     const delta = (choice.delta ?? {}) as JsonObject;
-    // Anything besides tool calls ends the held call's name: its block goes first.
-    if (this.heldTool && carriesMoreThanToolCalls(choice, delta)) this.releaseTool(events);
 
     const reasoning = reasoningTextOf(delta);
     if (reasoning !== undefined) this.thinkingDelta(reasoning, events);
@@ -124,7 +120,6 @@ export class MessageStreamTranslator {
   finish(usage: TokenUsage): AnthropicStreamEvent[] {
     const events: AnthropicStreamEvent[] = [];
     this.ensureStarted(undefined, events);
-    this.releaseTool(events);
     // Like a JSON answer, an empty one still has its text block.
     if (this.nextIndex === 0) this.openBlock('text', events, { type: 'text', text: '' });
     this.closeBlock(events);
@@ -255,34 +250,18 @@ export class MessageStreamTranslator {
   }
 
   /**
-   * One delta of a streamed tool call. OpenAI names a call whole in its first delta, but a
-   * compatible server (vLLM...) may send the name in pieces over several deltas before the
-   * arguments; the block's start carries the name, so a call whose name is not yet one of
-   * the client's tools whole (or could still grow into a longer one) is held until its name
-   * is complete: its first arguments, another call, anything else, the finish or the end.
-   * A call named whole at once starts at once.
+   * One delta of a streamed tool call: its first starts the tool_use block, which carries
+   * the name. The providers hand each call's name on whole in that delta, also from a
+   * server that streams it in pieces (StreamedToolNames), so nothing is held here.
    */
   private toolCallDelta(call: JsonObject, events: AnthropicStreamEvent[]): void {
     const fn = (call.function ?? {}) as JsonObject;
     const toolIndex = typeof call.index === 'number' ? call.index : this.toolBlocks.size;
-    const name = typeof fn.name === 'string' ? fn.name : '';
-    const id = typeof call.id === 'string' ? call.id : '';
     const args = typeof fn.arguments === 'string' ? fn.arguments : '';
-    const held = this.heldTool;
-    if (held && held.toolIndex !== toolIndex) this.releaseTool(events);
-    else if (held) {
-      // A piece of the name; one repeating the name so far (sent whole again) adds nothing.
-      if (name !== '' && name !== held.name) held.name += name;
-      if (held.id === '') held.id = id;
-      if (args !== '' || this.isWholeToolName(held.name)) this.releaseTool(events);
-    }
     let blockIndex = this.toolBlocks.get(toolIndex);
-    if (blockIndex === undefined && this.heldTool?.toolIndex === toolIndex) return;
     if (blockIndex === undefined) {
-      if (args === '' && !this.isWholeToolName(name)) {
-        this.heldTool = { toolIndex, id, name };
-        return;
-      }
+      const id = typeof call.id === 'string' ? call.id : '';
+      const name = typeof fn.name === 'string' ? fn.name : '';
       blockIndex = this.startTool({ toolIndex, id, name }, events);
     }
     if (args !== '') {
@@ -296,24 +275,7 @@ export class MessageStreamTranslator {
     }
   }
 
-  /** Whether a streamed name is one of the client's tools, and no longer one begins with it. */
-  private isWholeToolName(name: string): boolean {
-    const names = this.facts.toolNames ?? [];
-    return (
-      names.includes(name) &&
-      !names.some((other) => other.length > name.length && other.startsWith(name))
-    );
-  }
-
-  /** The held tool call's block started, its name now complete. */
-  private releaseTool(events: AnthropicStreamEvent[]): void {
-    const held = this.heldTool;
-    if (!held) return;
-    this.heldTool = undefined;
-    this.startTool(held, events);
-  }
-
-  private startTool(call: HeldToolStart, events: AnthropicStreamEvent[]): number {
+  private startTool(call: ToolStart, events: AnthropicStreamEvent[]): number {
     const blockIndex = this.openBlock('tool', events, {
       type: 'tool_use',
       id: call.id !== '' ? call.id : `toolu_${this.requestId}_${call.toolIndex}`,
@@ -342,17 +304,4 @@ export class MessageStreamTranslator {
     events.push({ type: 'content_block_stop', index: this.open.index });
     this.open = undefined;
   }
-}
-
-/** Whether a choice carries anything besides tool calls and its role. */
-function carriesMoreThanToolCalls(choice: JsonObject, delta: JsonObject): boolean {
-  if (choice.finish_reason !== undefined && choice.finish_reason !== null) return true;
-  return Object.entries(delta).some(
-    ([key, value]) =>
-      key !== 'tool_calls' &&
-      key !== 'role' &&
-      value !== undefined &&
-      value !== null &&
-      value !== '',
-  );
 }
