@@ -194,7 +194,8 @@ export class RedisFlightCoordinator implements FlightCoordinator {
     return new FlightLock(this.redis, {
       lock: lockKey(key),
       flightId,
-      leaseMs: this.leaderTimeoutMs,
+      // Never shorter than two beats: one renewal may be late without the lock lapsing.
+      leaseMs: Math.max(this.leaderTimeoutMs, 2 * this.beatMs),
       windowEndsAt: Date.now() + windowMs,
       ...(onLockRenewalFailed ? { onRenewalFailed: onLockRenewalFailed } : {}),
       ...(onError ? { onError } : {}),

@@ -100,6 +100,23 @@ describe('a deduplication leader’s lock (real Redis)', () => {
     assert.ok(ttl > 1_000 && ttl <= 1_700, `the rest of the window, not a lease: ${ttl} ms`);
   });
 
+  it('never lapses between two beats, even with a leader timeout set shorter than a beat', async () => {
+    const a = replica({ beatMs: 100, leaderTimeoutMs: 40 });
+    const key = randomUUID();
+    const lead = await a.coordinator.lead(key, 50);
+    assert.ok('leader' in lead);
+    const { answer, push } = controlledStream();
+    const running = lead.leader.run(Promise.resolve(answer));
+    const until = Date.now() + 600;
+    while (Date.now() < until) {
+      assert.equal(await admin.exists(dedupLockKey(key)), 1, 'the running call’s lock lapsed');
+      await sleep(10);
+    }
+    push(null);
+    await running;
+    assert.equal(await admin.exists(dedupLockKey(key)), 0, 'freed at its end, past its window');
+  });
+
   it('outlives a leader that died by the leader timeout at most', async () => {
     const ghostClient = createRedisClient(redis.url);
     const ghost = new RedisFlightCoordinator(ghostClient, FAST);
