@@ -8,6 +8,7 @@ import { FilesAndBatches } from './batches/files-and-batches';
 import { registerUnservedFilesAndBatches } from './batches/unserved-routes';
 import { MESSAGES_DIALECT } from './anthropic/messages-dialect';
 import { AUDIO_DIALECT } from './audio/audio-dialect';
+import { registerAzureDeploymentRoutes } from './azure-edge/azure-routes';
 import { registerFormParser } from './forms/form-parser';
 import { SPEECH_DIALECT } from './audio/speech-dialect';
 import { sendMessagesError } from './anthropic/messages-errors';
@@ -167,6 +168,8 @@ export class EdgeRoutes implements OnModuleInit {
       if (this.batches) this.batches.register(fastify, prefix, this.pipeline);
       else registerUnservedFilesAndBatches(fastify, prefix);
     }
+    // Azure OpenAI's `/openai/deployments/{deployment}/...`, the deployment the model.
+    registerAzureDeploymentRoutes(fastify, this.exchange, this.routes);
     registering = false;
   }
 

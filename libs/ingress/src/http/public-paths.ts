@@ -1,5 +1,6 @@
 import { GatewayEndpoint } from '@aigw/contracts';
 import { routePatternMatcher } from '@aigw/runtime';
+import { AZURE_PREFIXES, deploymentCallAt, withoutAzurePrefix } from '../azure-edge/azure-paths';
 import { geminiEndpointAt, isGeminiPath } from '../gemini/gemini-paths';
 
 // The public API's paths, in one place: which are served, under which prefixes, and with
@@ -8,9 +9,10 @@ import { geminiEndpointAt, isGeminiPath } from '../gemini/gemini-paths';
 
 /**
  * Every public path is served with and without `/v1`: an SDK's base URL is set either
- * way (`http://gateway/v1` for OpenAI's, `http://gateway` for many others).
+ * way (`http://gateway/v1` for OpenAI's, `http://gateway` for many others); and under
+ * Azure OpenAI's `/openai/v1` and `/openai` (azure-edge/azure-paths.ts).
  */
-export const PATH_PREFIXES = ['/v1', ''] as const;
+export const PATH_PREFIXES = ['/v1', '', ...AZURE_PREFIXES] as const;
 
 /**
  * The model calls at one fixed path; the Gemini API's name their model in theirs, and a
@@ -88,21 +90,24 @@ const PATH_METHODS: readonly (readonly [RegExp, readonly string[]])[] = [
   ...SERVED_PATHS.map(([pattern, methods]) => [routePatternMatcher(pattern), methods] as const),
 ];
 
-/** The path without its query and without the `/v1` prefix. */
+/** The path without its query and without the `/v1` prefix (or an Azure one). */
 export function unprefixedPath(url: string): string {
   const query = url.indexOf('?');
   const path = query === -1 ? url : url.slice(0, query);
-  return path === '/v1' || path.startsWith('/v1/') ? path.slice(3) : path;
+  if (path === '/v1' || path.startsWith('/v1/')) return path.slice(3);
+  return withoutAzurePrefix(path) ?? path;
 }
 
 /** The model call a URL names, `/v1` or not, if any. */
 export function endpointAt(url: string): GatewayEndpoint | undefined {
-  return ENDPOINT_AT.get(unprefixedPath(url)) ?? geminiEndpointAt(url);
+  return (
+    ENDPOINT_AT.get(unprefixedPath(url)) ?? geminiEndpointAt(url) ?? deploymentCallAt(url)?.endpoint
+  );
 }
 
 /** The methods a public path answers (for `Allow`), or undefined for a path not served. */
 export function methodsAllowedAt(url: string): readonly string[] | undefined {
-  if (isGeminiPath(url)) return ['POST'];
+  if (isGeminiPath(url) || deploymentCallAt(url)) return ['POST'];
   const path = unprefixedPath(url);
   return PATH_METHODS.find(([matcher]) => matcher.test(path))?.[1];
 }
