@@ -12,7 +12,10 @@ export type LeadOutcome = { readonly leader: LeadingFlight } | { readonly follow
 
 /** Finds or starts the one upstream call identical requests share. */
 export interface FlightCoordinator {
-  /** An identical call started within its window (running or over), read from its start. */
+  /**
+   * An identical call still running (however long past its window), or over and started
+   * within its window, read from its start.
+   */
   join(key: string): Promise<Flight | undefined>;
   /**
    * Takes the key for a new call, unless another caller took it first: then its flight.
