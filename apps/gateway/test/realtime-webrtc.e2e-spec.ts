@@ -29,7 +29,7 @@ interface OpenAiError {
 describe('all-in-one gateway: /v1/realtime/calls (WebRTC)', () => {
   const backend = new FakeRealtimeCallsUpstream();
   const dir = mkdtempSync(join(tmpdir(), 'aigw-realtime-webrtc-'));
-  let gateway: AppProcess;
+  let gateway: AppProcess | undefined;
   let user: string;
 
   before(async () => {
@@ -60,7 +60,7 @@ spec:
   });
 
   after(async () => {
-    await gateway?.stop();
+    await gateway?.stop('SIGKILL');
     await backend.stop();
   });
 
@@ -71,7 +71,7 @@ spec:
 
   /** A call as a browser posts it: the bare SDP offer. */
   function postSdp(sdp: string, headers: Record<string, string>, query = ''): Promise<Response> {
-    return fetch(`${gateway.baseUrl}/v1/realtime/calls${query}`, {
+    return fetch(`${gateway!.baseUrl}/v1/realtime/calls${query}`, {
       method: 'POST',
       headers: { 'content-type': 'application/sdp', ...headers },
       body: sdp,
@@ -83,11 +83,11 @@ spec:
     const form = new FormData();
     form.set('sdp', sdp);
     form.set('session', JSON.stringify(session));
-    return fetch(`${gateway.baseUrl}/v1/realtime/calls`, { method: 'POST', headers, body: form });
+    return fetch(`${gateway!.baseUrl}/v1/realtime/calls`, { method: 'POST', headers, body: form });
   }
 
   async function mint(session: Record<string, unknown>): Promise<string> {
-    const answer = await fetch(`${gateway.baseUrl}/v1/realtime/client_secrets`, {
+    const answer = await fetch(`${gateway!.baseUrl}/v1/realtime/client_secrets`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-user-id': user },
       body: JSON.stringify({ session }),
@@ -97,7 +97,7 @@ spec:
   }
 
   async function metrics(): Promise<string> {
-    return (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+    return (await fetch(`http://127.0.0.1:${gateway!.adminPort}/metrics`)).text();
   }
 
   /** The sessions metric for `outcome`, once it reached `count` (or 10 s passed). */
@@ -233,7 +233,7 @@ spec:
     assert.equal(empty.type, 'invalid_request_error');
     const notSdp = await refused(await postSdp('hello', caller, '?model=voice'), 400);
     assert.equal(notSdp.param, 'sdp');
-    const json = await fetch(`${gateway.baseUrl}/v1/realtime/calls?model=voice`, {
+    const json = await fetch(`${gateway!.baseUrl}/v1/realtime/calls?model=voice`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...caller },
       body: JSON.stringify({ sdp: FAKE_SDP_OFFER }),
@@ -242,7 +242,7 @@ spec:
     const badSession = new FormData();
     badSession.set('sdp', FAKE_SDP_OFFER);
     badSession.set('session', 'not json');
-    const form = await fetch(`${gateway.baseUrl}/v1/realtime/calls?model=voice`, {
+    const form = await fetch(`${gateway!.baseUrl}/v1/realtime/calls?model=voice`, {
       method: 'POST',
       headers: caller,
       body: badSession,
@@ -269,5 +269,19 @@ spec:
     assert.match(other.message, /another model/);
     assert.ok(!JSON.stringify(other).includes(secret));
     assert.equal(backend.calls.length, 0);
+  });
+
+  // Last: it stops the gateway.
+  it('hangs up the calls it watches as it stops (nothing would bill them after), and exits promptly', async () => {
+    const answer = await postSdp(FAKE_SDP_OFFER, { 'x-user-id': user }, '?model=voice');
+    assert.equal(answer.status, 201, await answer.clone().text());
+    const [call] = backend.calls;
+    const ended = await gateway!.stop();
+    gateway = undefined;
+    assert.deepEqual(ended, { code: 0, signal: null });
+    assert.deepEqual(
+      backend.hangups.map(({ id }) => id),
+      [call.id],
+    );
   });
 });

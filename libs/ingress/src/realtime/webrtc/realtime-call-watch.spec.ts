@@ -33,7 +33,7 @@ function watched(spent?: () => DataPlaneError | undefined) {
 }
 
 describe('RealtimeCallWatch', () => {
-  it('takes the provider side’s answer first, sums each response’s usage, and ends as call_ended when the sideband closes', () => {
+  it('takes the provider side’s answer first, sums each response’s usage, and ends as call_ended when the sideband closes', async () => {
     const { watch, connection, closes, outcomes, ends } = watched();
     watch.listener.frame(realtimeCallAnsweredFrame({ sdp: 'v=0\r\n', callId: 'rtc_1' }));
     watch.listener.frame('{"type":"session.created","session":{}}');
@@ -41,6 +41,7 @@ describe('RealtimeCallWatch', () => {
     watch.attach(connection);
     watch.listener.frame(done);
     assert.deepEqual(watch.answer, { sdp: 'v=0\r\n', callId: 'rtc_1' });
+    assert.deepEqual(await watch.answered, { sdp: 'v=0\r\n', callId: 'rtc_1' });
     watch.listener.closed(1000, '');
     assert.deepEqual(outcomes, ['call_ended']);
     assert.equal(ends[0].usage?.inputTokens, 200);
@@ -49,9 +50,10 @@ describe('RealtimeCallWatch', () => {
     assert.deepEqual(closes, [1000]);
   });
 
-  it('ends as upstream_closed when the sideband drops, even before it was attached', () => {
+  it('ends as upstream_closed when the sideband drops, even before it was attached', async () => {
     const { watch, connection, outcomes, ends } = watched();
     watch.listener.closed(1006, '');
+    assert.equal(await watch.answered, undefined, 'no answer will come');
     assert.deepEqual(outcomes, []);
     watch.attach(connection);
     assert.deepEqual(outcomes, ['upstream_closed']);

@@ -36,6 +36,15 @@ const CALL_OVER: ReadonlySet<number> = new Set([1000, 1001]);
 export class RealtimeCallWatch {
   /** The backend's answer, once the provider side sent it. */
   answer?: RealtimeCallAnswer;
+  private settleAnswer!: (answer: RealtimeCallAnswer | undefined) => void;
+  /**
+   * The answer: sent before the connection resolved in one process, after it across the
+   * split deployment's hops (their frames follow each upgrade). Undefined when the sideband
+   * closed first.
+   */
+  readonly answered = new Promise<RealtimeCallAnswer | undefined>(
+    (resolve) => (this.settleAnswer = resolve),
+  );
   private connection?: RealtimeConnection;
   private closedEarly?: number;
   private outcome?: RealtimeOutcome;
@@ -51,6 +60,7 @@ export class RealtimeCallWatch {
         const answer = realtimeCallAnswered(frame);
         if (answer) {
           this.answer = answer;
+          this.settleAnswer(answer);
           return;
         }
       }
@@ -61,6 +71,7 @@ export class RealtimeCallWatch {
       if (this.connection) this.checkBudget();
     },
     closed: (code) => {
+      this.settleAnswer(undefined);
       if (!this.connection) {
         this.closedEarly = code;
         return;

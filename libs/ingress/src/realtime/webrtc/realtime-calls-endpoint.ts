@@ -6,6 +6,7 @@ import {
   withRealtimeCallOffer,
   type GatewayRequest,
   type JsonObject,
+  type RealtimeCallAnswer,
   type RealtimeRouter,
   type ServedBy,
 } from '@aigw/contracts/data-plane';
@@ -24,6 +25,12 @@ import type { SessionEnd } from '../realtime-session';
 import type { RealtimeObserver } from '../realtime-telemetry';
 import { parseCallRequest, type CallRequest } from './call-offer';
 import { RealtimeCallWatch } from './realtime-call-watch';
+
+/**
+ * How long the answer may trail the connection (a frame behind the hops' upgrades): far
+ * more than it takes, and short of a browser's own wait for it.
+ */
+const ANSWER_WAIT_MS = 10_000;
 
 /** The path, under each prefix (`/v1` and none). */
 export const REALTIME_CALLS_PATH = '/realtime/calls';
@@ -148,7 +155,7 @@ export class RealtimeCallsEndpoint {
         abort.signal,
       );
       fields.backend = connection.servedBy.backend;
-      const answer = watch.answer;
+      const answer = await answerOf(watch, abort.signal);
       if (!answer || abort.signal.aborted) {
         connection.close(1001); // hangs the call up: nobody would join it
         throw answer
@@ -241,6 +248,28 @@ export class RealtimeCallsEndpoint {
       );
     const session = bound || screened ? { ...bound, ...screened } : undefined;
     return { request: prepared, ...(session ? { session } : {}) };
+  }
+}
+
+/**
+ * The call's answer as it comes after the connection: at once in one process, behind the
+ * split deployment's hops else. Undefined if it never came (the sideband closed, the
+ * client left, or the wait ran out).
+ */
+async function answerOf(
+  watch: RealtimeCallWatch,
+  signal: AbortSignal,
+): Promise<RealtimeCallAnswer | undefined> {
+  if (watch.answer) return watch.answer;
+  let timer: NodeJS.Timeout | undefined;
+  const givenUp = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ANSWER_WAIT_MS);
+    signal.addEventListener('abort', () => resolve(undefined), { once: true });
+  });
+  try {
+    return await Promise.race([watch.answered, givenUp]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
