@@ -52,6 +52,7 @@ describe('corsOptions', () => {
       'x-ai-gateway-dedup',
       'retry-after',
       'allow',
+      'location',
       ...['limit', 'remaining', 'reset'].flatMap((what) => [
         `x-ratelimit-${what}-tokens`,
         `x-ratelimit-${what}-requests`,

@@ -10,7 +10,7 @@ export type CorsOrigins = '*' | readonly string[];
 /**
  * What a browser script may read of an answer beyond the CORS-safelisted headers: every
  * header the gateway sets for its clients to read (README), the request limits' beside the
- * token limits', and a 405's `Allow`.
+ * token limits', a 405's `Allow`, and a created WebRTC call's `Location`.
  */
 const EXPOSED_HEADERS: readonly string[] = [
   'x-request-id',
@@ -26,6 +26,8 @@ const EXPOSED_HEADERS: readonly string[] = [
   'x-ratelimit-remaining-requests',
   'x-ratelimit-reset-requests',
   'allow',
+  // A WebRTC call's id (`/v1/realtime/calls/rtc_…`), as OpenAI's answer names it.
+  'location',
 ];
 
 /** The methods the API serves: DELETE removes stored responses, files and conversations. */
