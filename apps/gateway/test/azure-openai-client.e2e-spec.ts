@@ -8,7 +8,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request as forward, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import OpenAI, { AzureOpenAI, NotFoundError } from 'openai';
+import OpenAI, { AzureOpenAI, NotFoundError, toFile } from 'openai';
 import { GatewayEndpoint } from '@aigw/contracts';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { LocalJwksServer, TestIssuer } from '@aigw/testing/jwks';
@@ -25,6 +25,7 @@ spec:
   backends:
   - {name: chat, provider: openai, baseUrl: "${openaiUrl}", auth: {apiKeyRef: {name: openai-key}}, model: gpt-4o-mini, modelNameOverride: chat-prod}
   - {name: embed, provider: openai, baseUrl: "${openaiUrl}", auth: {apiKeyRef: {name: openai-key}}, model: text-embedding-3-small, modelNameOverride: embedder}
+  - {name: speech, provider: openai, baseUrl: "${openaiUrl}", auth: {apiKeyRef: {name: openai-key}}, model: whisper-1, modelNameOverride: speech-prod}
   userIdentification: {header: x-user-id}
 ---
 kind: SecurityPolicy
@@ -191,6 +192,27 @@ describe('Azure OpenAI clients against the all-in-one gateway', () => {
     assert.equal(requests(await metrics(), embeddings) - requests(before, embeddings), 1);
   });
 
+  it("transcribes at the deployment path, the deployment the form's model", async () => {
+    const clip = await toFile(Buffer.from('RIFF-not-really-audio'), 'clip.wav', {
+      type: 'audio/wav',
+    });
+    const answer = await azure('speech-prod').audio.transcriptions.create({
+      model: 'whisper-large',
+      file: clip,
+    });
+    assert.equal(answer.text, 'Hello from the fake upstream.');
+    assertSentAsOpenAi('/v1/audio/transcriptions');
+    assert.equal(openai.calls[0].body.model, 'whisper-1');
+  });
+
+  it("answers an AzureOpenAI client's Responses call (no deployment in its path)", async () => {
+    const answer = await azure().responses.create({ model: 'chat-prod', input: 'hello' });
+    assert.equal(answer.output_text, 'Hello from the fake upstream.');
+    assert.equal(answer.model, 'chat-prod');
+    // The gateway's Responses API, served over the backend's chat completions.
+    assertSentAsOpenAi('/v1/chat/completions');
+  });
+
   it('answers an unknown deployment as an unknown model: 404 in the OpenAI error shape', async () => {
     await assert.rejects(
       azure('no-such-deployment').chat.completions.create({
@@ -254,7 +276,11 @@ describe('Azure OpenAI clients against the all-in-one gateway', () => {
     const chat = GatewayEndpoint.ChatCompletions;
     assert.equal(requests(await metrics(), chat) - requests(before, chat), 1);
     const models = await client.models.list();
-    assert.deepEqual(models.data.map((model) => model.id).sort(), ['chat-prod', 'embedder']);
+    assert.deepEqual(models.data.map((model) => model.id).sort(), [
+      'chat-prod',
+      'embedder',
+      'speech-prod',
+    ]);
   });
 
   it('refuses the deployment path without a valid token in api-key, as /v1 does', async () => {
