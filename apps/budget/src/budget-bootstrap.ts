@@ -14,12 +14,8 @@ import {
  */
 export async function bootstrapBudget(env: Env): Promise<RunningService> {
   const runtime = await ServiceRuntime.open(env, { app: 'budget', missingSecrets: 'not-needed' });
-  const { logger } = runtime;
   try {
     const settings = budgetSettings(env);
-    if (!runtime.settings.redisUrl) {
-      logger.warn('REDIS_URL is not set: balances live in this process only (embedded store)');
-    }
     await startBudgetSettlement(runtime, await openBudgetStore(runtime), settings);
     return await runtime.serve();
   } catch (error) {

@@ -70,6 +70,20 @@ function becomesReady(redis: Redis, ms: number): Promise<boolean> {
 }
 
 /**
+ * What a split service without `REDIS_URL` must be told: its balances are its own. The
+ * all-in-one gateway settles its own holds; an ingress's are settled by nobody (the budget
+ * service settles in Redis), so each lapses after its timeout and replicas share no limit.
+ */
+export function unsharedBudgetStoreWarning(app: string): string | undefined {
+  if (app === 'gateway') return undefined;
+  const why =
+    app === 'ingress'
+      ? 'no budget service settles its holds (each lapses after its timeout) and ingress replicas do not share limits'
+      : 'ingresses and other budget replicas do not see them';
+  return `REDIS_URL is not set: budget balances live in this process only (embedded store), so ${why}; set REDIS_URL in a split deployment`;
+}
+
+/**
  * The authoritative balances for this process: Redis when `REDIS_URL` is set (shared by
  * every replica), else SQLite under the data directory (one process only).
  */
@@ -111,6 +125,8 @@ export async function openBudgetStore(runtime: ServiceRuntime): Promise<BudgetSt
     }
     return new RedisBudgetStore(redis, { onLapse });
   }
+  const unshared = unsharedBudgetStoreWarning(runtime.app);
+  if (unshared) logger.warn(unshared);
   const store = new LocalBudgetStore(join(settings.dataDir, 'budget.db'), Date.now, onLapse, {
     sync: settings.sqliteSync,
     onSync: sqliteSyncObserver(runtime.metrics, logger, 'budget'),

@@ -213,13 +213,17 @@ export class LocalBudgetStore implements BudgetStore {
   }
 
   async flush(): Promise<void> {
-    const now = this.clock();
-    const ended = now >= this.nextSweepAt ? this.endedKeys(now) : [];
     // Nothing new, yet an earlier flush's sync may have failed (its batch comes again, is
     // found applied, and must not be committed past unsynced): that waits here.
-    if (this.dirty.size === 0 && !this.applied.hasPending && ended.length === 0) {
-      return this.durablePoint.durable();
-    }
+    if (!this.commitChanges()) return this.durablePoint.durable();
+    await this.durablePoint.afterCommit();
+  }
+
+  /** Writes what changed since the last flush in one transaction; false when nothing had. */
+  private commitChanges(): boolean {
+    const now = this.clock();
+    const ended = now >= this.nextSweepAt ? this.endedKeys(now) : [];
+    if (this.dirty.size === 0 && !this.applied.hasPending && ended.length === 0) return false;
     try {
       inTransaction(this.db, () => {
         for (const key of this.dirty) {
@@ -237,7 +241,7 @@ export class LocalBudgetStore implements BudgetStore {
     for (const key of ended) this.keys.delete(key);
     this.dirty.clear();
     this.applied.written(now);
-    await this.durablePoint.afterCommit();
+    return true;
   }
 
   /** Whether `flush` waits for an fsync (`full`, on a file), rather than for nothing. */
@@ -261,7 +265,14 @@ export class LocalBudgetStore implements BudgetStore {
   }
 
   close(): void {
-    void this.flush().catch(() => undefined); // its sync fails once the file closes
+    // Committed, not synced: closing the last connection checkpoints the WAL into the
+    // database and syncs it. A sync of the WAL started here would find it gone, and its
+    // failure was logged as an error at every stop.
+    try {
+      this.commitChanges();
+    } catch {
+      // Nothing it held was committed past: the events come again at the next start.
+    }
     this.checkpointer?.stop();
     void this.durablePoint.close();
     this.db.close();
