@@ -738,7 +738,7 @@ export class MetricsRegistry {
   });
   readonly #identityRefusals = new Counter({
     name: 'ai_gateway_identity_refusals_total',
-    help: "Requests the identity step refused as the caller's fault, by reason: 401 missing_token, malformed_token, conflicting_credentials (Authorization, x-api-key or x-goog-api-key carrying different credentials), unknown_issuer, algorithm_not_allowed, unknown_key, bad_signature, expired, not_yet_valid, claims_rejected, unusable_user_claim, no_user_claim, provider_not_configured; 403 no_tier, tier_not_granted (a client's tier header naming a tier its token does not grant). Keys that could not be fetched are counted in ai_gateway_identity_keys_unavailable_total instead",
+    help: "Requests the identity step refused as the caller's fault, by reason: 401 missing_token, malformed_token, conflicting_credentials (Authorization, x-api-key, api-key or x-goog-api-key carrying different credentials), unknown_issuer, algorithm_not_allowed, unknown_key, bad_signature, expired, not_yet_valid, claims_rejected, unusable_user_claim, no_user_claim, provider_not_configured; 403 no_tier, tier_not_granted (a client's tier header naming a tier its token does not grant). Keys that could not be fetched are counted in ai_gateway_identity_keys_unavailable_total instead",
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
