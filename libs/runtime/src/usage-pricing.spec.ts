@@ -51,6 +51,17 @@ describe('configUsagePricing', () => {
     assert.deepEqual(unpriced, []);
   });
 
+  it("prices the usage event's web searches too, which budgets then settle with", () => {
+    const { price } = pricingWithCounter();
+    const served = { backend: 'own', provider: 'anthropic', model: 'claude-sonnet-4-5' };
+    const searched: TokenUsage = { ...usage, serverToolRequests: { web_search: 3, web_fetch: 1 } };
+    const tokens = price(call, served, usage).dollars;
+    // Anthropic's $10 per 1000 searches (the price names no webSearchPer1k); fetches are free.
+    assert.ok(Math.abs(price(call, served, searched).dollars - (tokens + 0.03)) < 1e-12);
+    // Budget tokens weigh tokens only.
+    assert.equal(price(call, served, searched).weightedTokens, 10_100);
+  });
+
   it('prices a model the route does not from the catalog, for the provider that served it', () => {
     const { price, unpriced } = pricingWithCounter();
     const served = { backend: 'listed', provider: 'openai', model: 'gpt-4o-mini' };
