@@ -169,6 +169,19 @@ spec:
     backend.endCall(call.id);
     assert.equal(await sessionsEnded('call_ended', ended + 1), ended + 1);
     assert.deepEqual(backend.hangups, []);
+    // The call is one request, completed once it ended, as a socket session's.
+    const [completed] = await analyticsRows<{ endpoint: string; status: string; backend: string }>(
+      join(dir, 'data'),
+      `SELECT endpoint, status, backend FROM request_completed_events WHERE user_id = ?`,
+      user,
+      1,
+    );
+    assert.deepEqual(
+      { ...completed },
+      { endpoint: 'realtime', status: 'success', backend: 'openai-rt' },
+    );
+    assert.ok(!gateway!.output().includes('sk-backend-openai'));
+    assert.ok(!gateway!.output().includes(secret.slice(3)));
   });
 
   it('takes a server’s form with its own credential, the session screened by the route’s prompt rules', async () => {
