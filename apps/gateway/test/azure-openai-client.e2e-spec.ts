@@ -26,6 +26,8 @@ spec:
   - {name: chat, provider: openai, baseUrl: "${openaiUrl}", auth: {apiKeyRef: {name: openai-key}}, model: gpt-4o-mini, modelNameOverride: chat-prod}
   - {name: embed, provider: openai, baseUrl: "${openaiUrl}", auth: {apiKeyRef: {name: openai-key}}, model: text-embedding-3-small, modelNameOverride: embedder}
   - {name: speech, provider: openai, baseUrl: "${openaiUrl}", auth: {apiKeyRef: {name: openai-key}}, model: whisper-1, modelNameOverride: speech-prod}
+  - {name: image, provider: openai, baseUrl: "${openaiUrl}", auth: {apiKeyRef: {name: openai-key}}, model: dall-e-3, modelNameOverride: image-prod}
+  - {name: voice, provider: openai, baseUrl: "${openaiUrl}", auth: {apiKeyRef: {name: openai-key}}, model: tts-1, modelNameOverride: voice-prod}
   userIdentification: {header: x-user-id}
 ---
 kind: SecurityPolicy
@@ -205,6 +207,26 @@ describe('Azure OpenAI clients against the all-in-one gateway', () => {
     assert.equal(openai.calls[0].body.model, 'whisper-1');
   });
 
+  it('generates images and speech at the deployment paths', async () => {
+    const images = await azure('image-prod').images.generate({
+      model: 'dall-e-3',
+      prompt: 'a fox',
+    });
+    assert.equal(images.data?.length, 1);
+    assertSentAsOpenAi('/v1/images/generations');
+    assert.equal(openai.calls[0].body.model, 'dall-e-3');
+    openai.reset();
+    recorder.urls.length = 0;
+    const speech = await azure('voice-prod').audio.speech.create({
+      model: 'tts-1',
+      voice: 'alloy',
+      input: 'hello',
+    });
+    assert.ok((await speech.arrayBuffer()).byteLength > 0);
+    assertSentAsOpenAi('/v1/audio/speech');
+    assert.equal(openai.calls[0].body.model, 'tts-1');
+  });
+
   it("answers an AzureOpenAI client's Responses call (no deployment in its path)", async () => {
     const answer = await azure().responses.create({ model: 'chat-prod', input: 'hello' });
     assert.equal(answer.output_text, 'Hello from the fake upstream.');
@@ -279,7 +301,9 @@ describe('Azure OpenAI clients against the all-in-one gateway', () => {
     assert.deepEqual(models.data.map((model) => model.id).sort(), [
       'chat-prod',
       'embedder',
+      'image-prod',
       'speech-prod',
+      'voice-prod',
     ]);
   });
 
