@@ -9,7 +9,12 @@ import type { JsonObject } from './data-plane.types';
 // What they answer with (server_tool_use and *_tool_result blocks, citations on text)
 // rides in Anthropic's own shape: as parts of the assistant message's content, in order
 // (`{type: "server_tool_use", ...}`, a text part's `citations`), and in a stream as the
-// delta's `server_tool_blocks` (each block whole) and `citations`.
+// delta's `server_tool_blocks` (each block whole) and `citations`. Such content (an
+// answer's, or an assistant turn's sent back with a server tool's blocks) carries the
+// turn's thinking and redacted_thinking blocks too, in their places among the parts and
+// not in `thinking_blocks`: Claude may think between a search and its answer, and
+// Anthropic refuses a turn sent back with its thinking moved. A stream keeps the order
+// as it comes, each block in its turn.
 
 export const ANTHROPIC_SERVER_TOOLS = ['web_search', 'web_fetch', 'code_execution'] as const;
 export type AnthropicServerTool = (typeof ANTHROPIC_SERVER_TOOLS)[number];

@@ -43,6 +43,52 @@ const USAGE: TokenUsage = {
 };
 const SERVED = { backend: 'b', provider: 'openai', model: 'm' };
 
+// An Anthropic answer that searched and fetched (@aigw/contracts anthropic-server-tools):
+// its readable text names EMAIL; what is encrypted or a URL names it too, and must pass.
+const PAGE_URL = `https://example.com/people/${EMAIL}`;
+const SEARCH_USE = {
+  type: 'server_tool_use',
+  id: 'srvtoolu_1',
+  name: 'web_search',
+  input: { query: `contact ${EMAIL}` },
+};
+const searchResult = (title: string) => ({
+  type: 'web_search_tool_result',
+  tool_use_id: 'srvtoolu_1',
+  content: [{ type: 'web_search_result', url: PAGE_URL, title, encrypted_content: `enc ${EMAIL}` }],
+});
+const FETCH_RESULT = {
+  type: 'web_fetch_tool_result',
+  tool_use_id: 'srvtoolu_2',
+  content: {
+    type: 'web_fetch_result',
+    url: PAGE_URL,
+    content: {
+      type: 'document',
+      source: { type: 'text', media_type: 'text/plain', data: `Write to ${EMAIL}.` },
+      title: 'People',
+    },
+  },
+};
+const CODE_RESULT = {
+  type: 'bash_code_execution_tool_result',
+  tool_use_id: 'srvtoolu_3',
+  content: {
+    type: 'bash_code_execution_result',
+    stdout: `${EMAIL}\n`,
+    stderr: '',
+    return_code: 0,
+    content: [],
+  },
+};
+const citation = (cited: string) => ({
+  type: 'web_search_result_location',
+  url: PAGE_URL,
+  title: 'People',
+  encrypted_index: `idx ${EMAIL}`,
+  cited_text: cited,
+});
+
 class Recorder implements AnswerReport {
   readonly tallies: Map<string, number>[] = [];
   readonly parts: AnswerPart[] = [];
@@ -421,6 +467,65 @@ describe('AnswerGuard on JSON answers', () => {
     assert.equal(report.count('apiKey'), 0, 'the key it contained is not counted as masked');
   });
 
+  it("checks a server tool's readable text and the thinking among its blocks; encrypted parts, URLs and signatures pass", () => {
+    const report = new Recorder();
+    const thinking = { type: 'thinking', thinking: `Look up ${EMAIL}.`, signature: 'sig' };
+    const redacted = { type: 'redacted_thinking', data: `enc ${EMAIL}` };
+    const content = [
+      thinking,
+      SEARCH_USE,
+      searchResult(`${EMAIL} - profile`),
+      redacted,
+      FETCH_RESULT,
+      CODE_RESULT,
+      { type: 'text', text: 'Found.', citations: [citation(`Mail ${EMAIL}.`)] },
+    ];
+    const out = guard.check(
+      chatJson(content, { reasoning_content: `Look up ${EMAIL}.` }),
+      'chat',
+      report,
+    ) as JsonAnswer;
+    const message = (out.body.choices as JsonObject[])[0].message as JsonObject;
+    const mask = '[REDACTED:email]';
+    assert.deepEqual(message.content, [
+      { ...thinking, thinking: `Look up ${mask}.` },
+      { ...SEARCH_USE, input: { query: `contact ${mask}` } },
+      searchResult(`${mask} - profile`),
+      redacted,
+      {
+        ...FETCH_RESULT,
+        content: {
+          ...FETCH_RESULT.content,
+          content: {
+            ...FETCH_RESULT.content.content,
+            source: { type: 'text', media_type: 'text/plain', data: `Write to ${mask}.` },
+          },
+        },
+      },
+      { ...CODE_RESULT, content: { ...CODE_RESULT.content, stdout: `${mask}\n` } },
+      { type: 'text', text: 'Found.', citations: [citation(`Mail ${mask}.`)] },
+    ]);
+    assert.equal(message.reasoning_content, `Look up ${mask}.`);
+    // The thinking block repeats the reasoning text: its match is counted once.
+    assert.equal(report.count('email', 'reasoning'), 1);
+    assert.equal(report.count('email', 'content'), 5);
+  });
+
+  it("a block match in a server tool's result or a cited text withholds the choice", () => {
+    for (const content of [
+      [SEARCH_USE, searchResult(`SSN ${SSN}`)],
+      [SEARCH_USE, { type: 'text', text: 'Found.', citations: [citation(`SSN ${SSN}`)] }],
+    ]) {
+      const report = new Recorder();
+      const out = guard.check(chatJson(content), 'chat', report) as JsonAnswer;
+      const choice = (out.body.choices as JsonObject[])[0];
+      assert.equal(choice.finish_reason, 'content_filter');
+      assert.deepEqual(choice.message, { role: 'assistant', content: null });
+      assert.deepEqual(report.blocks, ['usSsn']);
+      assert.deepEqual(report.blockParts, ['content']);
+    }
+  });
+
   it('an answer with nothing to mask is the very same object, and nothing is reported', () => {
     const report = new Recorder();
     const answer = chatJson('Nothing to see: version 1.2.3, order 4155552671.');
@@ -713,6 +818,79 @@ describe('AnswerGuard on streams', () => {
     ]);
     assert.equal(report.count('email'), 1);
     assert.ok(out.every((c) => c.usage === undefined || c === out.at(-1)));
+  });
+
+  it("a streamed server tool's blocks and citations are checked whole; a block match ends the choice", async () => {
+    const delta = (d: JsonObject, finish: string | null = null): JsonObject => ({
+      id: 'c1',
+      object: 'chat.completion.chunk',
+      choices: [{ index: 0, delta: d, finish_reason: finish }],
+    });
+    const mask = '[REDACTED:email]';
+    const report = new Recorder();
+    const out = await streamed(
+      guard,
+      [
+        delta({ content: 'Searching.' }),
+        delta({ server_tool_blocks: [SEARCH_USE] }),
+        delta({ server_tool_blocks: [searchResult(`${EMAIL} - profile`), FETCH_RESULT] }),
+        delta({ citations: [citation(`Mail ${EMAIL}.`)] }),
+        delta({ content: 'Found.' }),
+        delta({}, 'stop'),
+        USAGE_CHUNK,
+      ],
+      report,
+    );
+    const deltas = out.flatMap((c) => (c.choices as JsonObject[]).map((ch) => ch.delta));
+    assert.deepEqual(deltas, [
+      { content: 'Searching.' },
+      { server_tool_blocks: [{ ...SEARCH_USE, input: { query: `contact ${mask}` } }] },
+      {
+        server_tool_blocks: [
+          searchResult(`${mask} - profile`),
+          {
+            ...FETCH_RESULT,
+            content: {
+              ...FETCH_RESULT.content,
+              content: {
+                ...FETCH_RESULT.content.content,
+                source: { type: 'text', media_type: 'text/plain', data: `Write to ${mask}.` },
+              },
+            },
+          },
+        ],
+      },
+      { citations: [citation(`Mail ${mask}.`)] },
+      // Held to the end, it goes with the finish.
+      { content: 'Found.' },
+    ]);
+    assert.equal(report.count('email', 'content'), 4);
+
+    const blocking = new Recorder();
+    const cut = await streamed(
+      guard,
+      [
+        delta({ content: 'Searching.' }),
+        delta({ server_tool_blocks: [SEARCH_USE] }),
+        delta({ server_tool_blocks: [searchResult(`SSN ${SSN}`)] }),
+        delta({ content: 'Found.' }),
+        delta({}, 'stop'),
+        USAGE_CHUNK,
+      ],
+      blocking,
+    );
+    const choices = cut.flatMap((c) => c.choices as JsonObject[]);
+    assert.deepEqual(
+      choices.map((ch) => [ch.delta, ch.finish_reason]),
+      [
+        [{ content: 'Searching.' }, null],
+        [{ server_tool_blocks: [{ ...SEARCH_USE, input: { query: `contact ${mask}` } }] }, null],
+        [{}, 'content_filter'],
+      ],
+    );
+    assert.ok(!JSON.stringify(cut).includes(SSN));
+    assert.deepEqual(blocking.blocks, ['usSsn']);
+    assert.equal(cut.at(-1)?.usage !== undefined, true);
   });
 
   it('a refusal is held and checked like content, per choice', async () => {

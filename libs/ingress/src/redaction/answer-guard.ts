@@ -1,15 +1,17 @@
 import type { ResponseValidationConfig } from '@aigw/config';
-import type {
-  GatewayAnswer,
-  JsonAnswer,
-  JsonObject,
-  Operation,
-  StreamAnswer,
+import {
+  isServerToolBlockType,
+  type GatewayAnswer,
+  type JsonAnswer,
+  type JsonObject,
+  type Operation,
+  type StreamAnswer,
 } from '@aigw/contracts/data-plane';
 import { Redactor, type RedactionTally } from './redactor';
 import { DetailTails, checkDetails, signsDetails } from './reasoning-details';
 import { streamHoldFor } from './stream-hold';
 import { StreamTail, applyMatches, type TailStep } from './stream-tail';
+import { mapCitationTexts, mapServerToolBlockTexts, type MapText } from './server-tool-texts';
 
 /**
  * Where in an answer a rule matched: the answer itself (content, a refusal, a completion's
@@ -47,10 +49,15 @@ export const CONTENT_FILTER = 'content_filter';
  * is the text a reader sees: chat message content (string or text parts), a chat refusal,
  * the reasoning text (`reasoning_content` or `reasoning`, the text of `thinking_blocks`,
  * which the Messages API shows as thinking blocks, and of OpenRouter's `reasoning_details`)
- * and a completion's text. Signatures and redacted (encrypted) blocks and entries are
+ * and a completion's text; in an answer that ran an Anthropic server tool, the readable
+ * text of its blocks (server-tool-texts.ts: the search query, result titles, a fetched
+ * page's text, a code run's output), its cited texts' quotes (`cited_text`) and the
+ * thinking blocks standing among them, plain or streamed. Signatures, redacted
+ * (encrypted) blocks and entries, a result's `encrypted_*` content and its URLs are
  * opaque and pass as they came. Tool-call arguments are left as they are: they are the
  * caller's own program's input (an email address to send to), and masking them would
- * break the call, not protect a reader. A redacted or
+ * break the call, not protect a reader (a server tool's call is checked: Anthropic ran it
+ * already, and the client only reads it). A redacted or
  * withheld choice loses its logprobs, which spell the same text token by token.
  *
  * A block match withholds the choice, as OpenAI's and Azure's filters do: finish_reason
@@ -119,15 +126,15 @@ export class AnswerGuard {
       if (step.blocked) return new Withheld(step.blocked, 'content');
       content = step.text;
     } else if (Array.isArray(content)) {
+      // Thinking among a server tool's blocks repeats the reasoning text, if there is any.
+      const repeated = REASONING_TEXT.some((field) => typeof message[field] === 'string')
+        ? new Map<string, number>()
+        : tallies.reasoning;
       const parts: unknown[] = [];
       for (const part of content) {
-        if (!isObject(part) || typeof part.text !== 'string') {
-          parts.push(part);
-          continue;
-        }
-        const step = this.text(part.text, tally);
-        if (step.blocked) return new Withheld(step.blocked, 'content');
-        parts.push(step.text === part.text ? part : { ...part, text: step.text });
+        const checked = this.contentPart(part, tally, repeated);
+        if (checked instanceof Withheld) return checked;
+        parts.push(checked);
       }
       if (parts.every((part, i) => part === (content as unknown[])[i])) content = message.content;
       else content = parts;
@@ -152,6 +159,39 @@ export class AnswerGuard {
       },
       logprobs: null,
     };
+  }
+
+  /**
+   * One part of a message's content checked: a text (and its citations' quotes), a server
+   * tool's block (server-tool-texts.ts) or a thinking block standing among them; the same
+   * part when nothing matched, or the block that withholds the choice.
+   */
+  private contentPart(
+    part: unknown,
+    tally: RedactionTally,
+    reasoningTally: RedactionTally,
+  ): unknown {
+    if (!isObject(part)) return part;
+    if (part.type === 'thinking') {
+      const blocks = this.thinkingBlocks([part], reasoningTally);
+      if (typeof blocks === 'string') return new Withheld(blocks, 'reasoning');
+      return blocks ? blocks[0] : part;
+    }
+    const { check, blocked } = this.checker(tally);
+    if (isServerToolBlockType(part.type)) {
+      const checked = mapServerToolBlockTexts(part, check);
+      const rule = blocked();
+      return rule ? new Withheld(rule, 'content') : checked;
+    }
+    if (typeof part.text !== 'string') return part;
+    const text = check(part.text);
+    const citations = Array.isArray(part.citations)
+      ? mapCitationTexts(part.citations, check)
+      : part.citations;
+    const rule = blocked();
+    if (rule) return new Withheld(rule, 'content');
+    if (text === part.text && citations === part.citations) return part;
+    return { ...part, text, ...(citations === part.citations ? {} : { citations }) };
   }
 
   /**
@@ -203,6 +243,47 @@ export class AnswerGuard {
       }
     }
     return changed;
+  }
+
+  /**
+   * A delta's server tool blocks and citations checked: the fields that changed (undefined
+   * when none did), or the blocking rule.
+   */
+  private serverToolDelta(
+    delta: JsonObject,
+    tally: RedactionTally,
+  ): JsonObject | string | undefined {
+    const { check, blocked } = this.checker(tally);
+    let changed: JsonObject | undefined;
+    const { server_tool_blocks: tools, citations } = delta;
+    if (Array.isArray(tools)) {
+      const checked = tools.map((block: unknown) =>
+        isObject(block) ? mapServerToolBlockTexts(block, check) : block,
+      );
+      if (checked.some((block, i) => block !== tools[i])) {
+        (changed ??= {}).server_tool_blocks = checked;
+      }
+    }
+    if (Array.isArray(citations)) {
+      const checked = mapCitationTexts(citations, check);
+      if (checked !== citations) (changed ??= {}).citations = checked;
+    }
+    return blocked() ?? changed;
+  }
+
+  /**
+   * A check of whole texts (a server tool's, a citation's) that masks until a block rule
+   * matches, then leaves the rest: `blocked` names that rule, once the texts are checked.
+   */
+  private checker(tally: RedactionTally): { check: MapText; blocked: () => string | undefined } {
+    let rule: string | undefined;
+    const check = (text: string): string => {
+      if (rule) return text;
+      const step = this.text(text, tally);
+      rule = step.blocked;
+      return step.text;
+    };
+    return { check, blocked: () => rule };
   }
 
   private textChoice(choice: JsonObject, tally: RedactionTally): JsonObject | Withheld {
@@ -304,10 +385,20 @@ export class AnswerGuard {
                     : tallies.reasoning,
                 )
               : undefined;
+          // A server tool's blocks and a text's citations come whole: checked as they are.
+          const toolParts =
+            chat && startsBlock && typeof blocks !== 'string'
+              ? this.serverToolDelta(source, tallies.content)
+              : undefined;
           // Reasoning details before the text fields, so a block in them (or in a thinking
           // block) withholds this chunk's answer text too.
           let blocked = typeof blocks === 'string' ? blocks : undefined;
           let part: AnswerPart = 'reasoning'; // until a content field's rule blocks
+          if (typeof toolParts === 'string') {
+            blocked = toolParts;
+            part = 'content';
+          }
+          const checked = typeof toolParts === 'object' ? { ...source, ...toolParts } : source;
           const detailed = chat ? source.reasoning_details : undefined;
           const endsDetails = finished || calls || reasoningEnds || startsBlock;
           let entries: unknown[] | undefined;
@@ -349,8 +440,8 @@ export class AnswerGuard {
           if (finished) done.add(index);
           const released = withStreamText(
             withDeltaParts(
-              choice,
-              source,
+              checked === source ? choice : { ...choice, delta: checked },
+              checked,
               Array.isArray(blocks) ? blocks : undefined,
               detailed,
               entries,

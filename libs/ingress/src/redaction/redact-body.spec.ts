@@ -141,6 +141,96 @@ describe('redactBody', () => {
     assert.match(JSON.stringify(messages[1].content), /data:image\/png;base64,AAAA/);
   });
 
+  it('Anthropic Messages: a server tool’s query, results and cited text sent back; encrypted parts, URLs and thinking kept', () => {
+    const url = `https://example.com/u/${EMAIL}`;
+    const turn = [
+      { type: 'thinking', thinking: `search ${EMAIL}`, signature: 'sig-1' },
+      {
+        type: 'server_tool_use',
+        id: 'srvtoolu_1',
+        name: 'web_search',
+        input: { query: `who is ${EMAIL}` },
+      },
+      {
+        type: 'web_search_tool_result',
+        tool_use_id: 'srvtoolu_1',
+        content: [
+          {
+            type: 'web_search_result',
+            url,
+            title: `Profile of ${EMAIL}`,
+            encrypted_content: `enc-${EMAIL}`,
+          },
+        ],
+      },
+      { type: 'server_tool_use', id: 'srvtoolu_2', name: 'web_fetch', input: { url } },
+      {
+        type: 'web_fetch_tool_result',
+        tool_use_id: 'srvtoolu_2',
+        content: {
+          type: 'web_fetch_result',
+          url,
+          content: {
+            type: 'document',
+            source: { type: 'text', media_type: 'text/plain', data: `Contact ${EMAIL}` },
+            title: 'Contact',
+          },
+        },
+      },
+      {
+        type: 'text',
+        text: `Write to ${EMAIL}.`,
+        citations: [
+          {
+            type: 'web_search_result_location',
+            url,
+            title: 'Profile',
+            encrypted_index: `idx-${EMAIL}`,
+            cited_text: `Mail ${EMAIL} for details.`,
+          },
+        ],
+      },
+    ];
+    const { chat } = translateMessagesRequest({
+      model: 'claude',
+      max_tokens: 10,
+      tools: [{ type: 'web_search_20250305', name: 'web_search' }],
+      messages: [
+        { role: 'user', content: 'Who is it?' },
+        { role: 'assistant', content: turn },
+      ],
+    });
+    const { out, tally } = redact('chat', chat);
+    const content = (out.messages as JsonObject[])[1].content as JsonObject[];
+    const [thinking, search, results, fetch, fetched, cited] = content;
+    assert.deepEqual(thinking, turn[0]);
+    assert.deepEqual(search.input, { query: `who is ${MASK}` });
+    assert.deepEqual(results.content, [
+      {
+        type: 'web_search_result',
+        url,
+        title: `Profile of ${MASK}`,
+        encrypted_content: `enc-${EMAIL}`,
+      },
+    ]);
+    // A URL in a fetch's input is the call's input, masked as a tool call's arguments are.
+    assert.deepEqual(fetch.input, { url: `https://example.com/u/${MASK}` });
+    const page = (fetched.content as JsonObject).content as JsonObject;
+    assert.equal((page.source as JsonObject).data, `Contact ${MASK}`);
+    assert.equal((fetched.content as JsonObject).url, url);
+    assert.equal(cited.text, `Write to ${MASK}.`);
+    assert.deepEqual(cited.citations, [
+      {
+        type: 'web_search_result_location',
+        url,
+        title: 'Profile',
+        encrypted_index: `idx-${EMAIL}`,
+        cited_text: `Mail ${MASK} for details.`,
+      },
+    ]);
+    assert.equal(tally.get('email'), 6);
+  });
+
   it('Responses: instructions, input_text, function_call arguments and outputs', () => {
     const { chat } = translateResponsesRequest({
       model: 'm',

@@ -6,6 +6,7 @@ import {
   type Operation,
 } from '@aigw/contracts/data-plane';
 import type { RedactionTally, Redactor } from './redactor';
+import { isServerToolPart, mapCitationTexts, mapServerToolBlockTexts } from './server-tool-texts';
 
 type Redact = (text: string) => string;
 
@@ -25,7 +26,10 @@ const TEXT_PARTS = new Set(['text', 'input_text', 'output_text']);
  * jane@example.com") and their tool arguments carry it, so leaving them would hand the
  * provider the same data on the next turn. What identifies or signs a turn is never
  * touched: ids, tool_call_id, names, and thinking or reasoning blocks (signed or
- * encrypted: a provider refuses one that was altered).
+ * encrypted: a provider refuses one that was altered). An Anthropic server tool's blocks
+ * sent back in a turn are read as its text is (server-tool-texts.ts): the call's input
+ * (a search query), the results' titles and outputs, a fetched page's text and a cited
+ * text's quotes; their encrypted content, URLs and ids pass as they came.
  */
 export function redactBody(
   operation: Operation,
@@ -119,10 +123,18 @@ function redactContent(content: unknown, redact: Redact): unknown {
   if (typeof content === 'string') return redact(content);
   if (!Array.isArray(content)) return content;
   return mapSame(content, (part) => {
+    // An Anthropic server tool's call or result sent back: its query, titles, outputs.
+    if (isServerToolPart(part)) return mapServerToolBlockTexts(part, redact);
     if (!isObject(part) || typeof part.text !== 'string') return part;
     if (part.type !== undefined && !TEXT_PARTS.has(part.type as string)) return part;
     const text = redact(part.text);
-    return text === part.text ? part : { ...part, text };
+    let out = text === part.text ? part : { ...part, text };
+    // A cited text's sources quote the page (`cited_text`): the same rules read them.
+    if (Array.isArray(part.citations)) {
+      const citations = mapCitationTexts(part.citations, redact);
+      if (citations !== part.citations) out = { ...out, citations };
+    }
+    return out;
   });
 }
 

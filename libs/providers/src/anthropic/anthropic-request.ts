@@ -57,8 +57,10 @@ function contentBlocks(parts: readonly ChatPart[]): Block[] {
 }
 
 /**
- * An assistant turn's parts with its server tools' calls and results back in their places
- * (between the texts they came between), as Anthropic wrote them.
+ * An assistant turn's parts with its server tools' calls and results, and the thinking
+ * among them, back in their places (between the texts they came between), as Anthropic
+ * wrote them. A thinking block without a signature (another model's) is left out, as
+ * anywhere else.
  */
 function assistantContentBlocks(
   parts: readonly ChatPart[],
@@ -70,10 +72,17 @@ function assistantContentBlocks(
   for (const { block, after } of serverToolBlocks) {
     blocks.push(...contentBlocks(parts.slice(next, Math.max(next, after))));
     next = Math.max(next, after);
+    if (isUnsignedThinking(block)) continue;
     blocks.push({ ...block });
   }
   blocks.push(...contentBlocks(parts.slice(next)));
   return blocks;
+}
+
+function isUnsignedThinking(block: Block): boolean {
+  return (
+    block.type === 'thinking' && (typeof block.signature !== 'string' || block.signature === '')
+  );
 }
 
 function contentBlock(part: ChatPart): Block {
@@ -126,7 +135,8 @@ function blocksOf(turn: ChatTurn): { role: 'user' | 'assistant'; blocks: Block[]
     case 'assistant':
       return {
         role: 'assistant',
-        // Thinking first: Anthropic wants a turn's reasoning back where it produced it.
+        // Thinking first: Anthropic wants a turn's reasoning back where it produced it (the
+        // thinking among a server tool's blocks is placed with them, not here).
         blocks: [
           ...thinkingBlocks(turn.thinking),
           ...assistantContentBlocks(turn.parts, turn.serverToolBlocks),

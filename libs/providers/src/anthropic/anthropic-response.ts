@@ -149,20 +149,25 @@ interface AnswerParts {
   toolCalls: OpenAiToolCall[];
   reasoning: { text: string; blocks: ThinkingBlock[] };
   /**
-   * The texts and server tools' blocks in order, for an answer with any server tool block
-   * or cited text: its content is then these parts (anthropic-server-tools in contracts).
+   * The texts, server tools' blocks and thinking blocks in order, for an answer with any
+   * server tool block or cited text: its content is then these parts, its thinking in its
+   * places among them (anthropic-server-tools in contracts).
    */
   ordered: JsonObject[];
   /** Whether a server tool block or a cited text came, so the content is `ordered`. */
   answersOrdered: boolean;
 }
 
-/** A thinking or redacted_thinking block added to the reasoning; false when malformed. */
-function addReasoning(block: JsonObject, reasoning: AnswerParts['reasoning']): boolean {
+/**
+ * A thinking or redacted_thinking block added to the reasoning, and in its place among the
+ * ordered parts when Claude may send it back; false when malformed.
+ */
+function addReasoning(block: JsonObject, parts: AnswerParts): boolean {
   const thinking = normalizedThinkingBlock(block);
   if (!thinking) return false;
-  if (thinking.type === 'thinking') reasoning.text += thinking.thinking;
-  reasoning.blocks.push(thinking);
+  if (thinking.type === 'thinking') parts.reasoning.text += thinking.thinking;
+  parts.reasoning.blocks.push(thinking);
+  if (replayableThinking([thinking]).length > 0) parts.ordered.push({ ...thinking });
   return true;
 }
 
@@ -206,7 +211,7 @@ function answerParts(
       else if (call.name === answerTool) parts.text += call.argumentsJson;
       else return undefined;
     } else if (block.type === 'thinking' || block.type === 'redacted_thinking') {
-      if (!addReasoning(block, parts.reasoning)) return undefined;
+      if (!addReasoning(block, parts)) return undefined;
     }
   }
   return parts;
@@ -216,8 +221,10 @@ function answerParts(
  * A Messages API response as an OpenAI chat.completion: text blocks joined, tool_use
  * blocks as tool_calls, or the answer tool's input as the text when the request forced
  * one. Thinking blocks are the reasoning: their text, and the blocks to send back (an
- * unsigned one would be refused). Returns undefined when the body is not a well-formed
- * message with usage; `fallbackModel` names the model when the body does not.
+ * unsigned one would be refused), in `thinking_blocks` or, in an answer whose content is
+ * its blocks in order (a server tool's), in their places there. Returns undefined when
+ * the body is not a well-formed message with usage; `fallbackModel` names the model when
+ * the body does not.
  */
 export function fromAnthropicMessage(
   body: JsonObject,
@@ -228,6 +235,9 @@ export function fromAnthropicMessage(
   const parts = answerParts(body.content, answerTool);
   const usage = anthropicUsage(body.usage);
   if (!parts || !usage) return undefined;
+  // Beside a server tool's blocks the thinking stands in its places in the content, as
+  // Anthropic wrote it (it checks the order when the turn comes back), not apart.
+  const ordered = parts.answersOrdered && answerTool === undefined;
   const completion = chatCompletion({
     id: isNonEmptyString(body.id) ? body.id : 'msg',
     model: isNonEmptyString(body.model) ? body.model : fallbackModel,
@@ -236,15 +246,19 @@ export function fromAnthropicMessage(
     finishReason: anthropicFinishReason(body.stop_reason, parts.toolCalls.length > 0),
     stoppedAt: anthropicStoppedAt(body.stop_reason, body.stop_sequence),
     usage,
-    reasoning: { text: parts.reasoning.text, blocks: replayableThinking(parts.reasoning.blocks) },
+    reasoning: {
+      text: parts.reasoning.text,
+      blocks: ordered ? [] : replayableThinking(parts.reasoning.blocks),
+    },
   });
   // The tier it was served at, as OpenAI answers it (service_tier beside usage).
   const tier = isJsonObject(body.usage)
     ? servedTierOfAnthropic(body.usage.service_tier)
     : undefined;
   if (tier !== undefined) completion.service_tier = tier;
-  // The searches (or fetches, code runs) and the cited texts, in order, as Anthropic wrote them.
-  if (parts.answersOrdered && answerTool === undefined) {
+  // The searches (or fetches, code runs), the cited texts and the thinking, in order, as
+  // Anthropic wrote them.
+  if (ordered) {
     const [choice] = completion.choices as JsonObject[];
     (choice.message as JsonObject).content = parts.ordered;
   }

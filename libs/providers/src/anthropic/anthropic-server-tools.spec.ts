@@ -39,6 +39,21 @@ const CITATION = {
   cited_text: 'Sunny.',
 };
 const ALL = new Set(ANTHROPIC_SERVER_TOOLS);
+const THINK_FIRST = { type: 'thinking', thinking: 'I should search.', signature: 'sig-1' };
+const THINK_AFTER = { type: 'thinking', thinking: 'The result says sunny.', signature: 'sig-2' };
+const REDACTED = { type: 'redacted_thinking', data: 'enc-thought' };
+
+/** A turn that thinks between its search and its answer (interleaved thinking). */
+function interleavedContent(): JsonObject[] {
+  return [
+    THINK_FIRST,
+    CALL,
+    RESULT,
+    THINK_AFTER,
+    REDACTED,
+    { type: 'text', text: 'It is sunny.', citations: [CITATION] },
+  ];
+}
 
 /** A turn's content with a search: a text, the call, its result, a cited text (a new copy). */
 function searchedContent(): JsonObject[] {
@@ -82,6 +97,41 @@ describe('Anthropic server tools to the Messages API', () => {
       role: 'assistant',
       content: searchedContent(),
     });
+  });
+
+  it('sends an earlier turn’s thinking back in its places among the server tool’s blocks', () => {
+    const turn = [...interleavedContent(), { type: 'thinking', thinking: 'x', signature: '' }];
+    const prompt = parseChatRequest(
+      canonical({
+        messages: [
+          { role: 'user', content: 'Weather in Paris?' },
+          { role: 'assistant', content: turn },
+          { role: 'user', content: 'And tomorrow?' },
+        ],
+      }),
+      { anthropicServerTools: ALL },
+    );
+    const body = toAnthropicRequest(prompt, 'claude-sonnet-4-5', false, undefined);
+    // In order, as Anthropic wrote them; an unsigned block (not Claude's) is left out.
+    assert.deepEqual((body.messages as JsonObject[])[1], {
+      role: 'assistant',
+      content: interleavedContent(),
+    });
+    const malformed = [THINK_FIRST, CALL, { type: 'thinking', thinking: 5, signature: 's' }];
+    assert.throws(
+      () =>
+        parseChatRequest(
+          canonical({
+            messages: [
+              { role: 'user', content: 'Weather in Paris?' },
+              { role: 'assistant', content: malformed },
+            ],
+          }),
+          { anthropicServerTools: ALL },
+        ),
+      (error: unknown) =>
+        error instanceof DataPlaneError && error.param === 'messages[1].content[2]',
+    );
   });
 
   it('names a bad part after a server tool’s blocks at its place in the message as sent', () => {
@@ -175,6 +225,25 @@ describe('Anthropic server tools from the Messages API', () => {
     assert.deepEqual(translated.usage.serverToolRequests, { web_search: 2 });
   });
 
+  it('answers interleaved thinking in its places among the blocks, its text as reasoning', () => {
+    const translated = fromAnthropicMessage(
+      {
+        type: 'message',
+        id: 'msg_1',
+        content: interleavedContent(),
+        stop_reason: 'end_turn',
+        usage: { input_tokens: 10, output_tokens: 5 },
+      },
+      'claude',
+    );
+    assert.ok(translated);
+    const message = (translated.completion.choices as JsonObject[])[0].message as JsonObject;
+    assert.deepEqual(message.content, interleavedContent());
+    // Read as any reasoning is; the blocks are in the content only, never twice.
+    assert.equal(message.reasoning_content, 'I should search.The result says sunny.');
+    assert.equal(message.thinking_blocks, undefined);
+  });
+
   it('keeps a plain answer’s content a string', () => {
     const translated = fromAnthropicMessage(
       {
@@ -245,5 +314,52 @@ describe('Anthropic server tools from the Messages API', () => {
     );
     assert.equal(deltas.at(-1)?.stop_reason, 'pause_turn');
     assert.deepEqual(translation.reportedUsage()?.serverToolRequests, { web_search: 1 });
+  });
+
+  it('streams interleaved thinking in its places between the server tool’s blocks', () => {
+    const translation = new AnthropicStreamTranslation('claude', 'claude');
+    const thinking = (index: number, block: JsonObject): JsonObject[] => [
+      { type: 'content_block_start', index, content_block: { ...block, thinking: '' } },
+      {
+        type: 'content_block_delta',
+        index,
+        delta: { type: 'thinking_delta', thinking: block.thinking },
+      },
+      {
+        type: 'content_block_delta',
+        index,
+        delta: { type: 'signature_delta', signature: block.signature },
+      },
+      { type: 'content_block_stop', index },
+    ];
+    const events: JsonObject[] = [
+      { type: 'message_start', message: { id: 'msg_1', usage: { input_tokens: 10 } } },
+      ...thinking(0, THINK_FIRST),
+      { type: 'content_block_start', index: 1, content_block: CALL },
+      { type: 'content_block_stop', index: 1 },
+      { type: 'content_block_start', index: 2, content_block: RESULT },
+      { type: 'content_block_stop', index: 2 },
+      ...thinking(3, THINK_AFTER),
+      { type: 'content_block_start', index: 4, content_block: REDACTED },
+      { type: 'content_block_stop', index: 4 },
+      { type: 'content_block_start', index: 5, content_block: { type: 'text', text: 'Sunny.' } },
+      { type: 'content_block_stop', index: 5 },
+      { type: 'message_stop' },
+    ];
+    const deltas = events
+      .flatMap((event) => translation.translate({ event: '', id: '', data: JSON.stringify(event) }))
+      .map((chunk) => (chunk.choices as JsonObject[])[0].delta);
+    assert.deepEqual(deltas, [
+      { role: 'assistant', content: '' },
+      { reasoning_content: 'I should search.' },
+      { thinking_blocks: [{ type: 'thinking', thinking: '', signature: 'sig-1' }] },
+      { server_tool_blocks: [CALL] },
+      { server_tool_blocks: [RESULT] },
+      { reasoning_content: 'The result says sunny.' },
+      { thinking_blocks: [{ type: 'thinking', thinking: '', signature: 'sig-2' }] },
+      { thinking_blocks: [REDACTED] },
+      { content: 'Sunny.' },
+      {},
+    ]);
   });
 });

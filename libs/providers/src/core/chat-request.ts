@@ -94,6 +94,8 @@ export interface HeldFilePart {
 /**
  * A server tool's call or result in an assistant turn (Anthropic's server_tool_use,
  * web_search_tool_result, ...), as Anthropic wrote it: its results hold encrypted content.
+ * A thinking block among them stands in its place too (a well-formed ThinkingBlock):
+ * Anthropic checks that a turn's thinking comes back where it was produced.
  */
 export interface ServerToolBlockPart {
   readonly block: JsonObject;
@@ -627,7 +629,7 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
         for (const call of toolCalls) toolNames.set(call.id, call.name);
         const { content, serverToolBlocks, indexes } =
           (options.anthropicServerTools?.size ?? 0) > 0
-            ? withoutServerToolBlocks(message.content)
+            ? withoutServerToolBlocks(message.content, `${at}.content`)
             : { content: message.content, serverToolBlocks: [], indexes: undefined };
         const parts = parseParts(content, `${at}.content`, false, undefined, false, indexes);
         const thinking = parseThinkingBlocks(message.thinking_blocks, `${at}.thinking_blocks`);
@@ -743,8 +745,15 @@ export function serverToolRefused(tool: AnthropicServerTool): DataPlaneError {
   );
 }
 
-/** An assistant turn's content with its server tools' blocks taken out, each placed. */
-function withoutServerToolBlocks(content: unknown): {
+/**
+ * An assistant turn's content with its server tools' blocks, and the thinking blocks among
+ * them (the Messages edge writes a turn's thinking there beside a server tool's), taken
+ * out, each placed.
+ */
+function withoutServerToolBlocks(
+  content: unknown,
+  at: string,
+): {
   content: unknown;
   serverToolBlocks: ServerToolBlockPart[];
   /** Where each part left stood in `content`, so an error names the part as sent. */
@@ -757,6 +766,12 @@ function withoutServerToolBlocks(content: unknown): {
   content.forEach((part: unknown, index) => {
     if (isJsonObject(part) && isServerToolBlockType(part.type)) {
       serverToolBlocks.push({ block: part, after: rest.length });
+    } else if (
+      isJsonObject(part) &&
+      (part.type === 'thinking' || part.type === 'redacted_thinking')
+    ) {
+      const block = parseThinkingBlock(part, `${at}[${index}]`);
+      serverToolBlocks.push({ block: { ...block }, after: rest.length });
     } else {
       rest.push(part);
       indexes.push(index);
@@ -785,16 +800,18 @@ export function geminiToolRefused(tool: string): DataPlaneError {
 function parseThinkingBlocks(value: unknown, param: string): ThinkingBlock[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw invalid(`${param} must be an array`, param);
-  return value.map((item: unknown, index) => {
-    const block = normalizedThinkingBlock(item);
-    if (!block) {
-      throw invalid(
-        `${param}[${index}] must be {"type": "thinking", "thinking", "signature"} or {"type": "redacted_thinking", "data"}`,
-        `${param}[${index}]`,
-      );
-    }
-    return block;
-  });
+  return value.map((item: unknown, index) => parseThinkingBlock(item, `${param}[${index}]`));
+}
+
+function parseThinkingBlock(item: unknown, param: string): ThinkingBlock {
+  const block = normalizedThinkingBlock(item);
+  if (!block) {
+    throw invalid(
+      `${param} must be {"type": "thinking", "thinking", "signature"} or {"type": "redacted_thinking", "data"}`,
+      param,
+    );
+  }
+  return block;
 }
 
 /**

@@ -337,6 +337,9 @@ function assistantMessage(blocks: JsonObject[], path: string): JsonObject {
   const texts: JsonObject[] = [];
   const toolCalls: JsonObject[] = [];
   const thinking: ThinkingBlock[] = [];
+  // Beside a server tool's blocks the thinking keeps its places among them in the content
+  // (Anthropic refuses a turn whose thinking comes back moved); elsewhere it goes first.
+  const placesThinking = blocks.some((block) => isServerToolBlockType(block.type));
   blocks.forEach((block, index) => {
     const at = `${path}.${index}`;
     switch (block.type) {
@@ -366,7 +369,8 @@ function assistantMessage(blocks: JsonObject[], path: string): JsonObject {
       }
       case 'thinking':
       case 'redacted_thinking':
-        thinking.push(thinkingBlock(block, at));
+        if (placesThinking) texts.push({ ...thinkingBlock(block, at) });
+        else thinking.push(thinkingBlock(block, at));
         break;
       default:
         // A server tool's call and result go back as they came, in their place among the

@@ -148,11 +148,14 @@ export function toAnthropicMessage(
 ): AnthropicMessagesResponse {
   const choice = firstChoice(completion);
   const message = (choice.message ?? {}) as JsonObject;
-  const content: AnthropicContentBlock[] = reasoningBlocks(message);
   // A refusal is the text the client shows (Anthropic has no refusal block), after any
   // text, as a stream sends both in one text block; stop_reason says it refused.
   const refusal = refusalText(message);
   const ordered = serverToolContent(message.content);
+  // Content in Anthropic's order carries its thinking in its places; otherwise it goes first.
+  const content: AnthropicContentBlock[] = ordered?.some(isThinking)
+    ? []
+    : reasoningBlocks(message);
   if (ordered) {
     content.push(...ordered);
     if (refusal !== '') content.push({ type: 'text', text: refusal });
@@ -186,10 +189,15 @@ export function toAnthropicMessage(
   };
 }
 
+function isThinking(block: AnthropicContentBlock): boolean {
+  return block.type === 'thinking' || block.type === 'redacted_thinking';
+}
+
 /**
  * An answer's content that ran a server tool (its call and result blocks, texts with
- * citations: @aigw/contracts anthropic-server-tools), as Anthropic wrote it, in order;
- * undefined for any other content, whose text is joined as one block.
+ * citations and the thinking among them: @aigw/contracts anthropic-server-tools), as
+ * Anthropic wrote it, in order; undefined for any other content, whose text is joined as
+ * one block.
  */
 function serverToolContent(content: unknown): AnthropicContentBlock[] | undefined {
   if (!Array.isArray(content)) return undefined;
@@ -203,6 +211,10 @@ function serverToolContent(content: unknown): AnthropicContentBlock[] | undefine
   if (!ran) return undefined;
   return parts.flatMap((part): AnthropicContentBlock[] => {
     if (isServerToolBlockType(part.type)) return [{ ...part } as AnthropicContentBlock];
+    if (part.type === 'thinking' || part.type === 'redacted_thinking') {
+      const block = normalizedThinkingBlock(part);
+      return block ? [{ ...block }] : [];
+    }
     if (part.type !== 'text' || typeof part.text !== 'string') return [];
     const citations = Array.isArray(part.citations) ? { citations: part.citations } : {};
     return [{ type: 'text', text: part.text, ...citations }];

@@ -37,6 +37,18 @@ const CITATION = {
   cited_text: 'Sunny, 21 degrees.',
 };
 const base = { model: 'claude-sonnet-4', max_tokens: 256 };
+const THINK_FIRST = { type: 'thinking', thinking: 'I should search.', signature: 'sig-1' };
+const THINK_AFTER = { type: 'thinking', thinking: 'The result says sunny.', signature: 'sig-2' };
+const REDACTED = { type: 'redacted_thinking', data: 'enc-thought' };
+/** A turn that thinks between its search and its answer (interleaved thinking). */
+const INTERLEAVED = [
+  THINK_FIRST,
+  CALL,
+  RESULT,
+  THINK_AFTER,
+  REDACTED,
+  { type: 'text', text: 'It is sunny.', citations: [CITATION] },
+];
 
 function usage(extra: Partial<TokenUsage> = {}): TokenUsage {
   return { inputTokens: 30, outputTokens: 8, cachedInputTokens: 0, source: 'reported', ...extra };
@@ -98,6 +110,80 @@ describe('Anthropic server tools through the Messages edge', () => {
     });
     const messages = chat.messages as JsonObject[];
     assert.deepEqual(messages[1], { role: 'assistant', content: earlierTurn });
+  });
+
+  it('keeps an earlier turn’s thinking in its places among the server tool’s blocks', () => {
+    const { chat } = translateMessagesRequest({
+      ...base,
+      thinking: { type: 'enabled', budget_tokens: 1024 },
+      max_tokens: 2048,
+      tools: [WEB_SEARCH],
+      messages: [
+        { role: 'user', content: 'Weather in Paris?' },
+        { role: 'assistant', content: structuredClone(INTERLEAVED) },
+        { role: 'user', content: 'Thanks' },
+      ],
+    });
+    const messages = chat.messages as JsonObject[];
+    assert.deepEqual(messages[1], { role: 'assistant', content: INTERLEAVED });
+  });
+
+  it('answers thinking in its places among a server tool’s blocks, not first', () => {
+    const completion = {
+      id: 'msg_1',
+      choices: [
+        {
+          index: 0,
+          finish_reason: 'stop',
+          message: {
+            role: 'assistant',
+            content: INTERLEAVED,
+            // The same reasoning as text: it must not come again as an unsigned block.
+            reasoning_content: 'I should search.The result says sunny.',
+          },
+        },
+      ],
+    };
+    const message = toAnthropicMessage(
+      completion,
+      usage(),
+      { model: 'claude-virtual', stream: false, stopSequences: [] },
+      'req-1',
+    );
+    assert.deepEqual(message.content, INTERLEAVED);
+  });
+
+  it('streams interleaved thinking as blocks in its places between the server tool’s', () => {
+    const translator = new MessageStreamTranslator(
+      { model: 'claude-virtual', stream: true, stopSequences: [] },
+      'req-1',
+    );
+    const chunk = (delta: JsonObject) => ({
+      id: 'msg_1',
+      choices: [{ index: 0, delta, finish_reason: null }],
+    });
+    const events = [
+      chunk({ reasoning_content: 'I should search.' }),
+      chunk({ thinking_blocks: [{ type: 'thinking', thinking: '', signature: 'sig-1' }] }),
+      chunk({ server_tool_blocks: [CALL] }),
+      chunk({ server_tool_blocks: [RESULT] }),
+      chunk({ reasoning_content: 'The result says sunny.' }),
+      chunk({ thinking_blocks: [{ type: 'thinking', thinking: '', signature: 'sig-2' }] }),
+      chunk({ thinking_blocks: [REDACTED] }),
+      chunk({ content: 'Sunny.' }),
+    ].flatMap((c) => translator.push(c));
+    events.push(...translator.finish(usage()));
+    const starts = events.flatMap((e) =>
+      e.type === 'content_block_start' ? [e.content_block.type] : [],
+    );
+    assert.deepEqual(starts, [
+      'thinking',
+      'server_tool_use',
+      'web_search_tool_result',
+      'thinking',
+      'redacted_thinking',
+      'text',
+    ]);
   });
 
   it('answers a plain web search turn with its blocks in order, pause_turn and the searches', () => {
