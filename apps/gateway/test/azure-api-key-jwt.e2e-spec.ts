@@ -1,8 +1,8 @@
 // A JWT in `api-key`, the header Azure OpenAI's SDKs send their key in, on a JWT route: it is
 // checked as a bearer token is, and never reaches a provider, neither an Azure backend (which
-// gets the gateway's own api-key) nor any other. The gateway serves no Azure-style
-// `/openai/deployments/{d}/...` paths, so the AzureOpenAI client cannot be pointed at it: raw
-// requests to /v1/chat/completions carry the header as that client would.
+// gets the gateway's own api-key) nor any other. Raw requests to /v1/chat/completions carry
+// the header as that client would; azure-openai-client.e2e-spec.ts drives the AzureOpenAI
+// client itself at the Azure-style paths.
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeAzureOpenAiUpstream, FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
