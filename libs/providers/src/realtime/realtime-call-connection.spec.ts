@@ -71,7 +71,7 @@ describe('RealtimeConnector: WebRTC calls', () => {
     );
   });
 
-  it('creates the call with the backend’s key, hands its answer over first, relays the sideband, and hangs up on close', async () => {
+  it('creates the call with the backend’s key, hands its answer over once, relays the sideband, and hangs up on close', async () => {
     const { frames, listener, closedWith } = listening();
     const request = withRealtimeCallOffer(REQUEST, {
       sdp: FAKE_SDP_OFFER,
@@ -91,10 +91,13 @@ describe('RealtimeConnector: WebRTC calls', () => {
       model: 'gpt-realtime',
       instructions: 'Be brief',
     });
-    assert.deepEqual(realtimeCallAnswered(frames[0]), { sdp: FAKE_SDP_ANSWER, callId: call.id });
     await until(() => frames.length >= 3);
+    const answers = frames.map(realtimeCallAnswered).filter((answer) => answer !== undefined);
+    assert.deepEqual(answers, [{ sdp: FAKE_SDP_ANSWER, callId: call.id }]);
     assert.deepEqual(
-      frames.slice(1).map((frame) => (JSON.parse(frame as string) as { type: string }).type),
+      frames
+        .filter((frame) => realtimeCallAnswered(frame) === undefined)
+        .map((frame) => (JSON.parse(frame as string) as { type: string }).type),
       ['session.created', 'response.done'],
     );
     assert.equal(backend.upgrades[0].headers.authorization, 'Bearer sk-backend');
@@ -146,6 +149,26 @@ describe('RealtimeConnector: WebRTC calls', () => {
         error.httpStatus === 400 && /Invalid SDP offer/.test(error.message),
     );
     assert.equal(backend.upgrades.length, 0);
+  });
+
+  it('hangs up a call whose sideband could not be opened, and hands no answer over', async () => {
+    backend.refuseSidebandWith = 503;
+    const { frames, listener } = listening();
+    await assert.rejects(
+      new RealtimeConnector().connectRealtime({
+        request: withRealtimeCallOffer(REQUEST, { sdp: FAKE_SDP_OFFER }),
+        target,
+        listener,
+        signal: new AbortController().signal,
+      }),
+      (error: DataPlaneError) => error.upstreamStatus === 503,
+    );
+    await until(() => backend.hangups.length > 0);
+    assert.deepEqual(
+      backend.hangups.map(({ id }) => id),
+      [backend.calls[0].id],
+    );
+    assert.deepEqual(frames, []);
   });
 
   it('refuses a call on an Azure OpenAI backend before anything is sent', async () => {

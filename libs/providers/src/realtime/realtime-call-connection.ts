@@ -16,8 +16,8 @@ export type SocketOpener = (url: string, call: RealtimeCall) => Promise<Realtime
 
 /**
  * A WebRTC call as a Realtime connection: the call is created on the backend with its key,
- * its answer goes to the listener first (realtimeCallAnsweredFrame), then its sideband
- * socket (`?call_id=`) is the connection, whose events (`response.done` with usage) the
+ * its sideband socket (`?call_id=`) opened, and its answer handed to the listener
+ * (realtimeCallAnsweredFrame); the sideband is the connection, whose events (`response.done` with usage) the
  * listener hears as a socket session's. The browser's media goes to the backend directly.
  * Closing the connection hangs the call up (the edge ends it so for a spent budget or a
  * stopping gateway); a call whose sideband could not be opened is hung up too, as nothing
@@ -39,7 +39,6 @@ export async function connectRealtimeCall(
     hungUp = true;
     await hangUpRealtimeCall(target, answer.callId);
   };
-  listener.frame(realtimeCallAnsweredFrame(answer));
   let sideband: RealtimeConnection;
   try {
     sideband = await openSocket(sidebandUrl(target, answer.callId), {
@@ -56,6 +55,10 @@ export async function connectRealtimeCall(
     void hangUp();
     throw error;
   }
+  // Only now: a call whose sideband failed is hung up, and the router may fail over to
+  // another backend's call, whose answer is then the only one. The sideband's first events
+  // may come before it; the edge waits for it, whatever came first.
+  listener.frame(realtimeCallAnsweredFrame(answer));
   return {
     servedBy: sideband.servedBy,
     send: (frame) => sideband.send(frame),

@@ -52,6 +52,8 @@ export class FakeRealtimeCallsUpstream {
   readonly hangups: { id: string; headers: IncomingHttpHeaders }[] = [];
   /** Refuse the next calls with this HTTP status. */
   refuseWith?: number;
+  /** Refuse the next sidebands with this HTTP status (their calls are created). */
+  refuseSidebandWith?: number;
   /** `response.done` events each sideband sends as it opens, after `session.created`. */
   responsesOnJoin = 1;
   usage: Record<string, unknown> = FAKE_REALTIME_USAGE;
@@ -78,6 +80,10 @@ export class FakeRealtimeCallsUpstream {
         socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n');
         return;
       }
+      if (this.refuseSidebandWith) {
+        socket.end(`HTTP/1.1 ${this.refuseSidebandWith} Refused\r\ncontent-length: 0\r\n\r\n`);
+        return;
+      }
       this.sockets.handleUpgrade(request, socket, head, (ws) => this.join(ws, call));
     });
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
@@ -93,6 +99,7 @@ export class FakeRealtimeCallsUpstream {
     this.upgrades.length = 0;
     this.hangups.length = 0;
     this.refuseWith = undefined;
+    this.refuseSidebandWith = undefined;
     this.responsesOnJoin = 1;
     this.usage = FAKE_REALTIME_USAGE;
   }
