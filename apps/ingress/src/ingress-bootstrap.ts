@@ -9,6 +9,7 @@ import {
   openResponseState,
   identityOptionsFromEnv,
   realtimeTelemetry,
+  SPLIT_HOP_MAX_CALL_OFFER_BYTES,
   warnIdentityConfigProblems,
 } from '@aigw/ingress';
 import {
@@ -112,6 +113,8 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
           observer: realtimeTelemetry(metrics, logger),
           // Client secrets minted here are kept in Redis when set, so any replica redeems them.
           redisUrl: runtime.settings.redisUrl,
+          // A WebRTC call's offer crosses the hops in a header: bounded, with a clear 400.
+          maxCallOfferBytes: SPLIT_HOP_MAX_CALL_OFFER_BYTES,
         },
         tracing: runtime.tracing && (await edgeTracing(runtime.tracing)),
       }),

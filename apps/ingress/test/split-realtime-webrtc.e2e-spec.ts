@@ -15,7 +15,7 @@ import {
 import { startSplitDataPlane, type AppProcess } from '@aigw/testing/processes';
 import { adapterUsageEvents } from './adapter-usage-events';
 
-/** A browser's offer as long as a real one with its ICE candidates gathered (about 8 KB). */
+/** A browser's offer as long as a real one with its ICE candidates gathered (about 7.5 KB). */
 const LONG_OFFER =
   FAKE_SDP_OFFER +
   Array.from(
@@ -81,7 +81,7 @@ spec:
     for (const service of services) assert.ok(!service.output().includes('sk-client-own'));
   });
 
-  it('refuses a missing SDP and an unknown model at the ingress, as OpenAI-style errors', async () => {
+  it('refuses a missing SDP, an unknown model and an offer too large for the hops at the ingress, as OpenAI-style errors', async () => {
     const post = (query: string, body: string) =>
       fetch(`${ingress.baseUrl}/v1/realtime/calls${query}`, {
         method: 'POST',
@@ -97,6 +97,12 @@ spec:
       ((await unknown.json()) as { error: { code: string } }).error.code,
       'model_not_found',
     );
+    // An offer past what the hops carry (they send it in a header): a 400 saying so.
+    const long = await post('?model=voice', LONG_OFFER + LONG_OFFER.slice(FAKE_SDP_OFFER.length));
+    assert.equal(long.status, 400);
+    const error = ((await long.json()) as { error: { param: string; message: string } }).error;
+    assert.equal(error.param, 'sdp');
+    assert.match(error.message, /all-in-one gateway takes larger ones/);
     assert.equal(backend.calls.length, 0);
   });
 

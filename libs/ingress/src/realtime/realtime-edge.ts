@@ -48,6 +48,8 @@ import {
 } from './realtime-handshake';
 import { chatPromptRules, screenRealtimeEvent } from './realtime-prompt-rules';
 import { REALTIME_CALLS_PATH, RealtimeCallsEndpoint } from './webrtc/realtime-calls-endpoint';
+
+export { SPLIT_HOP_MAX_CALL_OFFER_BYTES } from './webrtc/realtime-calls-endpoint';
 import { RealtimeSession, type SessionEnd } from './realtime-session';
 import {
   NOOP_REALTIME_OBSERVER,
@@ -67,6 +69,12 @@ export interface RealtimeEdgeOptions {
    * mints are kept there, else in memory (openRealtimeClientSecrets).
    */
   readonly redisUrl?: string;
+  /**
+   * The largest offer (SDP and session configuration, as JSON) a WebRTC call may carry:
+   * the split ingress's hops send it in a header (SPLIT_HOP_MAX_CALL_OFFER_BYTES); unset,
+   * any the body limit lets in.
+   */
+  readonly maxCallOfferBytes?: number;
 }
 
 export const REALTIME_EDGE = Symbol('REALTIME_EDGE');
@@ -115,6 +123,7 @@ export class RealtimeEdge {
         observer: this.observer,
         requests,
         admission,
+        maxOfferBytes: options.maxCallOfferBytes,
         redeem: (secret, model, fields) => this.redeemed(secret, model, fields),
         ended: (request, servedBy, timings, end) => this.ended(request, servedBy, timings, end),
       });

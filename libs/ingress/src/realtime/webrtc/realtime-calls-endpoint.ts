@@ -7,6 +7,7 @@ import {
   type GatewayRequest,
   type JsonObject,
   type RealtimeCallAnswer,
+  type RealtimeCallOffer,
   type RealtimeRouter,
   type ServedBy,
 } from '@aigw/contracts/data-plane';
@@ -32,6 +33,13 @@ import { RealtimeCallWatch } from './realtime-call-watch';
  */
 const ANSWER_WAIT_MS = 10_000;
 
+/**
+ * What the split deployment's Realtime hops carry of a call's offer: the session request
+ * crosses each hop in a header (base64 JSON), within Node's 16 KiB of headers, with room
+ * for the request's other fields.
+ */
+export const SPLIT_HOP_MAX_CALL_OFFER_BYTES = 8 * 1024;
+
 /** The path, under each prefix (`/v1` and none). */
 export const REALTIME_CALLS_PATH = '/realtime/calls';
 
@@ -42,6 +50,8 @@ export interface RealtimeCallsDeps {
   readonly observer: RealtimeObserver;
   readonly requests: IngressObserver;
   readonly admission?: BudgetAdmission;
+  /** The largest offer (SDP and session, as JSON) this deployment carries; unset, any. */
+  readonly maxOfferBytes?: number;
   /** A client secret's grant for the model named (a 401 when refused), as a session redeems it. */
   readonly redeem?: (
     secret: string,
@@ -149,6 +159,7 @@ export class RealtimeCallsEndpoint {
         sdp: asked.offer.sdp,
         ...(prepared.session ? { session: prepared.session } : {}),
       };
+      this.refuseOversized(offer);
       const connection = await this.deps.router.connectRealtime(
         withRealtimeCallOffer(admitted, offer),
         watch.listener,
@@ -196,6 +207,19 @@ export class RealtimeCallsEndpoint {
       finished();
       if (!clientGone) sendOpenAiError(reply, refusal, requestId);
     }
+  }
+
+  /** A 400 for an offer past what this deployment carries, before any backend is called. */
+  private refuseOversized(offer: RealtimeCallOffer): void {
+    const limit = this.deps.maxOfferBytes;
+    if (limit === undefined || Buffer.byteLength(JSON.stringify(offer)) <= limit) return;
+    throw new DataPlaneError(
+      DataPlaneErrorCode.InvalidRequest,
+      `The call's SDP offer and session configuration together pass the ${limit} bytes this ` +
+        'deployment (ingress, router and provider-adapter apart) carries; the all-in-one ' +
+        'gateway takes larger ones, or shorten the session configuration',
+      { param: 'sdp' },
+    );
   }
 
   /**
