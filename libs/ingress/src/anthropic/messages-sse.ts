@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { GatewayRequest } from '@aigw/contracts/data-plane';
 import { NamedEventRelay, namedEventFrames } from '../http/named-event-relay';
 import type { StreamHeartbeats } from '../http/stream-heartbeats';
-import { chatToolNames, type MessagesRequestFacts } from './domain/anthropic-request';
+import type { MessagesRequestFacts } from './domain/anthropic-request';
 import { MessageStreamTranslator } from './domain/anthropic-stream';
 import { messagesErrorEvent } from './messages-errors';
 
@@ -35,6 +35,5 @@ export function messagesFacts(request: GatewayRequest): MessagesRequestFacts {
     stopSequences: Array.isArray(stop)
       ? stop.filter((s): s is string => typeof s === 'string')
       : [],
-    toolNames: chatToolNames(request.body.tools),
   };
 }

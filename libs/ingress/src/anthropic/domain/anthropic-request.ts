@@ -23,17 +23,6 @@ export interface MessagesRequestFacts {
   readonly stream: boolean;
   /** The stop sequences asked for: a backend that names the one it hit gets `stop_sequence`. */
   readonly stopSequences: readonly string[];
-  /** The client's own tools' names: a streamed call naming one whole starts at once. */
-  readonly toolNames?: readonly string[];
-}
-
-/** The function names of canonical (OpenAI chat) tools. */
-export function chatToolNames(tools: unknown): string[] {
-  if (!Array.isArray(tools)) return [];
-  return tools.flatMap((tool: unknown) => {
-    const fn = isObject(tool) ? tool.function : undefined;
-    return isObject(fn) && typeof fn.name === 'string' ? [fn.name] : [];
-  });
 }
 
 export interface TranslatedMessagesRequest {
