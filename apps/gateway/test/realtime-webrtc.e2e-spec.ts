@@ -45,6 +45,13 @@ spec:
   userIdentification: {header: x-user-id}
   tokenBudget:
     perUser: {limit: ${BUDGET_TOKENS}, period: 30d}
+---
+kind: AIGatewayRoute
+metadata: {name: screened}
+spec:
+  backends:
+  - {name: openai-rt-screened, provider: openai, baseUrl: "${backend.baseUrl}/v1", auth: {apiKeyRef: {name: openai-key}}, model: gpt-realtime, modelNameOverride: screened-voice}
+  userIdentification: {header: x-user-id}
   security:
     promptValidation:
       blockPatterns: ['secret-plan-[0-9]+']
@@ -184,7 +191,7 @@ spec:
     assert.ok(!gateway!.output().includes(secret.slice(3)));
   });
 
-  it('takes a server’s form with its own credential, the session screened by the route’s prompt rules', async () => {
+  it('takes a server’s form with its own credential and its session configuration', async () => {
     const answer = await postForm(
       FAKE_SDP_OFFER,
       { type: 'realtime', model: 'voice', instructions: 'mail jane.doe@example.com' },
@@ -198,19 +205,33 @@ spec:
     assert.deepEqual(call.session, {
       type: 'realtime',
       model: 'gpt-realtime',
-      instructions: 'mail [REDACTED:email]',
+      instructions: 'mail jane.doe@example.com',
     });
     assert.equal((await usageRows(1)).length, 1);
     backend.endCall(call.id);
+  });
 
-    const blocked = await postForm(
-      FAKE_SDP_OFFER,
-      { model: 'voice', instructions: 'do secret-plan-7' },
-      { 'x-user-id': user },
-    );
-    const error = await refused(blocked, 400);
-    assert.equal(error.param, 'session.instructions');
-    assert.equal(backend.calls.length, 1, 'no call created for the blocked configuration');
+  it('refuses a call on a route that screens prompts or answers, whose data channel would pass them unchecked, before any backend call', async () => {
+    const cases = [
+      () =>
+        postForm(
+          FAKE_SDP_OFFER,
+          { model: 'screened-voice', instructions: 'hello' },
+          { 'x-user-id': user },
+        ),
+      async () =>
+        postSdp(FAKE_SDP_OFFER, {
+          authorization: `Bearer ${await mint({ type: 'realtime', model: 'screened-voice' })}`,
+        }),
+    ];
+    for (const post of cases) {
+      const error = await refused(await post(), 400);
+      assert.equal(error.type, 'invalid_request_error');
+      assert.equal(error.param, 'model');
+      assert.match(error.message, /screens prompts or answers/);
+      assert.match(error.message, /GET \/v1\/realtime/);
+    }
+    assert.equal(backend.calls.length, 0);
   });
 
   it('hangs up a call once its caller’s budget is spent, and refuses the next before any backend call', async () => {

@@ -289,6 +289,15 @@ export class IngressPipeline {
   }
 
   /**
+   * The route of `model` screens what passes (blockPatterns, `redact`, or
+   * `responseValidation`): a path that would carry text past those checks must not open.
+   */
+  screensText(model: string): boolean {
+    const route = this.routeFor(model);
+    return route !== undefined && (route.checksPrompts || !!route.redactor || !!route.answerGuard);
+  }
+
+  /**
    * The router's answer, checked by the route's `security.responseValidation` when it has
    * one and `report` is given (see AnswerGuard); otherwise the router's promise as it is.
    */

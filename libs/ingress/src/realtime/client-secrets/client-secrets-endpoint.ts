@@ -95,10 +95,9 @@ export class ClientSecretsEndpoint {
 
 /**
  * A session configuration under the route's prompt rules, as a `session.update` of it would
- * be read: refused (a 400 naming the field), or masked where they say. The client secrets'
- * and the WebRTC calls' configuration go through it.
+ * be read: refused (a 400 naming the field), or masked where they say.
  */
-export function screenedSession(
+function screenedSession(
   pipeline: IngressPipeline,
   model: string,
   session: JsonObject,

@@ -20,7 +20,6 @@ import { sendOpenAiError, toDataPlaneError } from '../../http/openai-errors';
 import type { IngressObserver, RequestTimings } from '../../ingress-observer';
 import type { IngressPipeline } from '../../ingress-pipeline';
 import type { ClientSecretGrant } from '../client-secrets/client-secret-grants';
-import { screenedSession } from '../client-secrets/client-secrets-endpoint';
 import { clientSecretOf } from '../realtime-handshake';
 import type { SessionEnd } from '../realtime-session';
 import type { RealtimeObserver } from '../realtime-telemetry';
@@ -72,7 +71,7 @@ export interface RealtimeCallsDeps {
  * with a gateway client secret (`ek_…`) or any credential a Realtime socket takes; it is
  * identified, checked against its tier and admitted against budgets as a `/v1/realtime`
  * upgrade is, with the same errors. The call is created on the model's OpenAI backend with
- * the backend's key and the secret's (or the form's, screened) session configuration, and
+ * the backend's key and the secret's (or the form's) session configuration, and
  * the backend's SDP answer goes back (201, `Location: /v1/realtime/calls/rtc_…`). The media
  * then flows between the browser and OpenAI; the gateway watches the call's sideband and
  * bills each response as a socket session's, until the call ends.
@@ -225,7 +224,7 @@ export class RealtimeCallsEndpoint {
   /**
    * The call's request as a socket session's, and the session configuration it is created
    * with: a client secret's caller and configuration (the form's `session` applied over it),
-   * or the caller its credential names and the form's, through the route's prompt rules.
+   * or the caller its credential names and the form's (a route that screens text takes no calls).
    */
   private async prepared(
     request: FastifyRequest,
@@ -264,13 +263,9 @@ export class RealtimeCallsEndpoint {
         startedAt,
       );
     }
+    refuseUnscreenedRoute(pipeline, prepared.requestedModel);
     const own = asked.offer.session;
-    const screened =
-      own &&
-      screenedSession(pipeline, prepared.requestedModel, own, (route, tally) =>
-        this.deps.requests.redacted?.(route, tally),
-      );
-    const session = bound || screened ? { ...bound, ...screened } : undefined;
+    const session = bound || own ? { ...bound, ...own } : undefined;
     return { request: prepared, ...(session ? { session } : {}) };
   }
 }
@@ -295,6 +290,22 @@ async function answerOf(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * A call's data channel runs between the browser and OpenAI: the gateway never sees the
+ * events a route's prompt rules or answer checks would read. A route that screens text
+ * keeps its promise by refusing calls; its WebSocket sessions are screened event by event.
+ */
+function refuseUnscreenedRoute(pipeline: IngressPipeline, model: string): void {
+  if (!pipeline.screensText(model)) return;
+  throw new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    `The route serving '${model}' screens prompts or answers (security.promptValidation, ` +
+      "security.responseValidation), and a WebRTC call's data channel would pass them " +
+      'unchecked: open a Realtime WebSocket (GET /v1/realtime) instead',
+    { param: 'model' },
+  );
 }
 
 /** `?model=` of the request, if it names one. */
