@@ -3,12 +3,22 @@
 // failures over T, once the last event of its topic handled again succeeds (two back to
 // back: one after the other, each by that rule); while the handler's store is down,
 // nothing is dead-lettered however long (one event held or two), and all is handled after.
+// After a restart (nothing of the topic handled since), the check is the topic's last event
+// before the group's position, read from the log: a store down past T while another topic
+// flows letters nothing, and a real poison event is lettered once that check succeeds.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Topic, type EventTopic, type GatewayEvent } from '@aigw/contracts';
+import {
+  BudgetAdjustmentAction,
+  createBudgetAdjusted,
+  Topic,
+  type EventSubscription,
+  type EventTopic,
+  type GatewayEvent,
+} from '@aigw/contracts';
 import { numberedUsageEvent, until } from '@aigw/testing';
 import { EmbeddedEventBus, type HandlerDeadLetter } from './embedded-event-bus';
 import { SqliteEventLog } from './sqlite-event-log';
@@ -21,7 +31,11 @@ const opened: { bus: EmbeddedEventBus; log: SqliteEventLog }[] = [];
 after(async () => {
   for (const { bus, log } of opened) {
     await bus.close().catch(() => undefined);
-    log.close();
+    try {
+      log.close();
+    } catch {
+      // closed by its test already (a restart)
+    }
   }
   rmSync(dir, { recursive: true, force: true });
 });
@@ -213,6 +227,118 @@ describe('EmbeddedEventBus: a poison event with nothing else moving', () => {
     );
     await until('and committed', () => log.committed('usage-sink') === 3);
     assert.deepEqual(letters, []);
+    await bus.close();
+  });
+
+  it("after a restart, letters nothing while one topic's store is down past T and another topic flows", async () => {
+    const letters: HandlerDeadLetter[] = [];
+    const errors: unknown[] = [];
+    const first = openBus('restart-outage', letters, errors);
+    const [good, held] = [1, 2].map((n) => numberedUsageEvent('restart-outage-user', n));
+    let usageStoreDown = false;
+    const handled: string[] = [];
+    const tried = new Map<string, number>();
+    const settler: EventSubscription = {
+      group: 'budget',
+      topics: [Topic.UsageRecorded, Topic.BudgetAdjusted],
+      handle: async (events: readonly GatewayEvent[]) => {
+        for (const e of events) tried.set(e.eventId, (tried.get(e.eventId) ?? 0) + 1);
+        if (usageStoreDown && events.some((e) => e.type === 'usage.recorded'))
+          throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
+        for (const e of events) handled.push(e.eventId);
+      },
+    };
+    await first.bus.subscribe(settler);
+    first.bus.publish(good);
+    await first.bus.flush();
+    assert.equal(first.log.committed('budget'), 1);
+    await first.bus.close();
+    first.log.close();
+
+    // The restart: nothing of the usage topic handled by this process yet.
+    const { log, bus } = openBus('restart-outage', letters, errors);
+    usageStoreDown = true;
+    await bus.subscribe(settler);
+    bus.publish(held);
+    await bus.flush();
+    // The other topic flows for four times T (far more failures than N meanwhile).
+    const adjusted: string[] = [];
+    const flowUntil = Date.now() + 4 * QUIET.quietTopicAfterMs;
+    while (Date.now() < flowUntil) {
+      const event = createBudgetAdjusted({
+        partitionKey: 'other-user',
+        userKey: 'other-user',
+        action: BudgetAdjustmentAction.Reset,
+      });
+      adjusted.push(event.eventId);
+      bus.publish(event);
+      await bus.flush();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.deepEqual(letters, [], 'nothing dead-lettered during the outage');
+    assert.equal(log.count(DEAD_LETTER), 0);
+    assert.ok(errors.length >= 4 * QUIET.quietTopicAttempts, `${errors.length} failures`);
+    assert.ok(
+      adjusted.every((id) => handled.includes(id)),
+      'the other topic is handled meanwhile',
+    );
+    assert.ok(
+      (tried.get(good.eventId) ?? 0) >= 3,
+      `the good event read from the log was tried as the check, once per T (${tried.get(good.eventId)})`,
+    );
+    assert.equal(
+      handled.filter((id) => id === good.eventId).length,
+      1,
+      'and failed with the store each time',
+    );
+    assert.equal(log.committed('budget'), 1, 'the held event not passed');
+
+    usageStoreDown = false;
+    await until('the held event is handled once the store is back', () =>
+      handled.includes(held.eventId),
+    );
+    await until(
+      'and committed past the other topic too',
+      () => log.committed('budget') === 2 + adjusted.length,
+    );
+    assert.deepEqual(letters, []);
+    await bus.close();
+  });
+
+  it('after a restart, letters a real poison event at the end of its topic after T, once its last event read from the log handled again succeeds', async () => {
+    const letters: HandlerDeadLetter[] = [];
+    const errors: unknown[] = [];
+    const first = openBus('restart-poison', letters, errors);
+    const [good, poison] = [1, 2].map((n) => numberedUsageEvent('restart-poison-user', n));
+    const calls = new Map<string, number>();
+    const settler: EventSubscription = {
+      group: 'budget',
+      topics: [Topic.UsageRecorded, Topic.BudgetAdjusted],
+      handle: async (events: readonly GatewayEvent[]) => {
+        for (const e of events) calls.set(e.eventId, (calls.get(e.eventId) ?? 0) + 1);
+        if (events.some((e) => e.eventId === poison.eventId)) throw new Error('cannot apply');
+      },
+    };
+    await first.bus.subscribe(settler);
+    first.bus.publish(good);
+    await first.bus.flush();
+    assert.equal(first.log.committed('budget'), 1);
+    await first.bus.close();
+    first.log.close();
+
+    const { log, bus } = openBus('restart-poison', letters, errors);
+    await bus.subscribe(settler);
+    const publishedAt = Date.now();
+    bus.publish(poison); // nothing after it, on no topic
+    await bus.flush();
+    await until('the quiet-topic letter', () => letters.length === 1, { deadlineMs: 15_000 });
+    const waited = Date.now() - publishedAt;
+    assert.ok(waited >= QUIET.quietTopicAfterMs, `lettered after ${waited} ms, not before T`);
+    const [letter] = letters;
+    assert.deepEqual([letter.eventId, letter.seq, letter.rule], [poison.eventId, 2, 'quiet-topic']);
+    assert.ok(letter.attempts >= QUIET.quietTopicAttempts);
+    assert.equal(calls.get(good.eventId), 2, 'handled before the restart, then once as the check');
+    await until('the group commits past it', () => log.committed('budget') >= 2);
     await bus.close();
   });
 });

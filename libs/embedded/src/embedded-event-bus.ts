@@ -16,6 +16,7 @@ import { LetteredPositions } from './lettered-positions';
 import {
   deadLetterReason,
   HANDLER_FAILED_CODE,
+  LOG_CHECK_LOOKBACK,
   PoisonIsolation,
   type PoisonEvent,
   type PoisonRule,
@@ -47,6 +48,8 @@ export interface EmbeddedEventBusOptions {
    * of its topic moves is dead-lettered after this many failures alone (default:
    * handlerAttempts) over at least `quietTopicAfterMs` (default 10 minutes), once the last
    * event of its topic handled again succeeds (nothing is lettered while the store is down).
+   * With nothing of the topic handled since start, that event is read from the log (the
+   * topic's last before the subscriber's position); with none there, nothing is lettered.
    * Several failing at the end of the topic are judged so one at a time, in order.
    */
   readonly quietTopicAttempts?: number;
@@ -666,12 +669,33 @@ export class EmbeddedEventBus implements EventPublisher {
     delivered: readonly Delivered[],
   ): Promise<{ error: unknown } | undefined> {
     const isolation = this.isolationOf(subscription);
-    const round = await isolation.round(delivered, (d) => subscription.handle([d.event]));
+    const round = await isolation.round(
+      delivered,
+      (d) => subscription.handle([d.event]),
+      undefined,
+      async (d) => this.lastBefore(subscription, d),
+    );
     for (const poison of round.poison) {
       this.deadLetter(subscription.group, poison);
       this.deadLettered.add(positionKey(subscription), poison.item.seq);
     }
     return round.failing.length === 0 ? undefined : { error: round.lastError };
+  }
+
+  /**
+   * The quiet-topic rule's check when nothing of the topic was handled since start: the
+   * last readable event of `failing`'s topic before the subscriber's position (it handled
+   * it, in this process or an earlier one), read back from the log. As on Kafka.
+   */
+  private lastBefore(subscription: EventSubscription, failing: Delivered): Delivered | undefined {
+    const through = Math.min(this.positionOf(subscription), failing.seq - 1);
+    const lettered = this.deadLettered.of(positionKey(subscription));
+    for (const row of this.log.lastOfTopic(failing.topic, through, LOG_CHECK_LOOKBACK)) {
+      if (lettered?.has(row.seq)) continue;
+      const decoded = decodeEvent(row.topic, row.value);
+      if (decoded.ok) return { seq: row.seq, topic: row.topic, event: decoded.value };
+    }
+    return undefined;
   }
 
   private isolationOf(subscription: EventSubscription): PoisonIsolation<Delivered> {

@@ -307,29 +307,96 @@ describe('PoisonIsolation: the quiet-topic rule (a lone event, nothing else of i
     assert.equal(lettered, 5, 'lettered T after its last failed check, not at once');
   });
 
-  it('with nothing of its topic handled yet, letters it only when the subscription handled other topics meanwhile', async () => {
+  it("after a restart (nothing of its topic handled since), takes no other topic's success as proof: its store down past T while another topic flows letters nothing", async () => {
     const clock = fakeClock();
-    const quiet = { attempts: 2, afterMs: 10 * MINUTE, now: clock.now };
-    const scoped = () =>
-      new PoisonIsolation<string>(
-        (s) => s,
-        5,
-        (s) => s.split(':')[0],
-        quiet,
-      );
-    const idle = scoped();
-    for (let round = 0; round < 30; round++) {
-      assert.deepEqual((await idle.round(['usage:p'], failOn('usage:p'))).poison, []);
+    const isolation = new PoisonIsolation<string>(
+      (s) => s,
+      5,
+      (s) => s.split(':')[0],
+      { attempts: 2, afterMs: 10 * MINUTE, now: clock.now },
+    );
+    const calls: string[] = [];
+    // The usage table refuses writes; the other topic's store takes its events.
+    const usageDown = async (item: string) => {
+      calls.push(item);
+      if (item.startsWith('usage:')) throw new Error('too many parts');
+    };
+    const fromLog = async (item: string) => {
+      assert.equal(item, 'usage:held');
+      return 'usage:before-restart'; // the last usage event before the committed position
+    };
+    for (let round = 0; round < 60; round++) {
+      isolation.forget([`adjusted:${round}`]); // the consumer's other topic moves
+      const result = await isolation.round(['usage:held'], usageDown, undefined, fromLog);
+      assert.deepEqual(result.poison, [], `minute ${round}`);
+      assert.deepEqual(result.failing, ['usage:held']);
       clock.advance(MINUTE);
     }
-    const busy = scoped();
-    let lettered: string[] = [];
-    for (let round = 0; round < 30 && lettered.length === 0; round++) {
-      busy.forget([`adjusted:${round}`]); // the consumer's other topic moves
-      lettered = (await busy.round(['usage:p'], failOn('usage:p'))).poison.map((p) => p.rule);
+    // The check, the event read from the log, runs once per T and fails with the store.
+    assert.equal(calls.filter((c) => c === 'usage:before-restart').length, 5);
+  });
+
+  it('after a restart, letters a real poison event once the last event of its topic read from the log, handled again, succeeds', async () => {
+    const clock = fakeClock();
+    const isolation = new PoisonIsolation<string>((s) => s, 5, undefined, {
+      attempts: 3,
+      afterMs: 10 * MINUTE,
+      now: clock.now,
+    });
+    const calls: string[] = [];
+    const handle = async (item: string) => {
+      calls.push(item);
+      if (item === 'p') throw new Error('cannot apply');
+    };
+    const reads: string[] = [];
+    const fromLog = async (item: string) => {
+      reads.push(item);
+      return 'before-restart';
+    };
+    let lettered: number | undefined;
+    for (let minute = 0; minute <= 30 && lettered === undefined; minute++) {
+      const result = await isolation.round(['p'], handle, undefined, fromLog);
+      if (result.poison.length > 0) {
+        assert.deepEqual(
+          result.poison.map((p) => [p.item, p.rule]),
+          [['p', 'quiet-topic']],
+        );
+        lettered = minute;
+      }
       clock.advance(MINUTE);
     }
-    assert.deepEqual(lettered, ['quiet-topic']);
+    assert.equal(lettered, 10, 'after N failures over T');
+    assert.deepEqual(reads, ['p'], 'the log read once, at the check');
+    assert.deepEqual(calls.slice(-2), ['p', 'before-restart']);
+  });
+
+  it('letters nothing when the log holds no earlier event of its topic (a new topic) or cannot be read, until one of its events is handled', async () => {
+    const clock = fakeClock();
+    const isolation = new PoisonIsolation<string>(
+      (s) => s,
+      5,
+      (s) => s.split(':')[0],
+      { attempts: 2, afterMs: 10 * MINUTE, now: clock.now },
+    );
+    const logs = [async () => undefined, async () => Promise.reject(new Error('broker away'))];
+    for (let round = 0; round < 40; round++) {
+      isolation.forget([`adjusted:${round}`]);
+      const fromLog = logs[round % 2];
+      const result = await isolation.round(['usage:p'], failOn('usage:p'), undefined, fromLog);
+      assert.deepEqual(result.poison, [], `minute ${round}`);
+      clock.advance(MINUTE);
+    }
+    isolation.forget(['usage:first']); // an event of its topic handled (another partition's)
+    let lettered: number | undefined;
+    for (let minute = 0; minute <= 12 && lettered === undefined; minute++) {
+      const result = await isolation.round(['usage:p'], failOn('usage:p'), undefined, logs[0]);
+      if (result.poison.length > 0) lettered = minute;
+      clock.advance(MINUTE);
+    }
+    // Its last check (none to make) was at minute 30, so its N over T are done at 40; that
+    // try earns a strike instead (its topic moved since it last failed), and the next one
+    // is judged by the quiet-topic rule, with the event just handled as its check.
+    assert.equal(lettered, 1);
   });
 
   it('letters two back-to-back events at the end of the topic one after the other, each once its own N failures over T are done', async () => {

@@ -21,9 +21,14 @@
 // of error, over at least `quiet.afterMs`, and the handler then demonstrably works for its
 // topic: the last event of that topic the subscription handled, handled again (handlers are
 // idempotent per event id), succeeds. When the subscription has handled nothing of the topic
-// yet, events of its other topics handled since the event last failed stand in. A failed
-// check is an outage: nothing is lettered and the event's clock starts over. During an
-// outage of the handler's store the check fails too, so nothing is lettered. A run of
+// since the process started, that event comes from the log itself: the last one of the
+// topic (on Kafka, of the partition) before the consumer's committed position (`fromLog`).
+// Other topics' successes never stand in: right after a restart, one topic's store down
+// while another topic flows would otherwise letter the first topic's events one per T. With
+// no such event at all (a new topic), nothing is lettered by this rule until one of the
+// topic's events is handled. A failed check, or none to make, is an outage: nothing is
+// lettered and the event's clock starts over (so the log is read at most once per T).
+// During an outage of the handler's store the check fails too, so nothing is lettered. A run of
 // failing events at the end of a quiet topic is judged one at a time: its first event as a
 // lone one (the rest wait, their clocks not started), then the next once it is first, so k
 // poison events there take k times `quiet.afterMs`. While other events of the topic are
@@ -35,6 +40,12 @@ export const DEFAULT_HANDLER_ATTEMPTS = 5;
 
 /** How long a lone event on a quiet topic fails before it may be dead-lettered. */
 export const DEFAULT_QUIET_TOPIC_AFTER_MS = 10 * 60_000;
+
+/**
+ * How far back from the committed position a bus looks for the check `fromLog` gives: the
+ * last event there this build can read (one it cannot was dead-lettered, never handled).
+ */
+export const LOG_CHECK_LOOKBACK = 20;
 
 /** Events tried alone in a round before anything succeeded in it (an outage costs this). */
 const TRIES_WITHOUT_PROOF = 3;
@@ -93,9 +104,23 @@ interface QuietFailures {
   since: number;
   failures: number;
   readonly kind: string;
-  /** The subscription's handled calls (any scope) when it last failed. */
-  handledAt: number;
 }
+
+/**
+ * The last event of the item's topic (on Kafka, its partition) before the consumer's
+ * committed position, read from the log: the quiet-topic rule's check when nothing of the
+ * topic was handled since the process started. Undefined when the log holds none.
+ * Handling it again is safe for every subscriber, each idempotent per event id even for an
+ * event long past: the budget settler applies a usage or adjustment once (the embedded
+ * ledger remembers ids for the topic's retention and a week more; a Redis marker lives
+ * until every balance the event changed has expired, after which a replay lands in expired
+ * keys and is dropped); the usage sink keeps one row per event id (SQLite INSERT OR
+ * IGNORE on time and id; ClickHouse checks the batch's ids in the raw tables first; one
+ * older than the analytics retention comes back until the next drop, as any redelivery);
+ * an exhaustion view (ephemeral) has applied it last of its topic, so the state it sets
+ * is the one it holds. A new subscriber must keep this true.
+ */
+export type LastEventFromLog<T> = (item: T) => Promise<T | undefined>;
 
 /** One subscription's strikes, kept across its deliveries (the embedded bus redelivers). */
 export class PoisonIsolation<T> {
@@ -104,8 +129,6 @@ export class PoisonIsolation<T> {
   private readonly failedAt = new Map<string, number>();
   /** Per scope, calls of the subscription's handler that succeeded (any partition's). */
   private readonly handled = new Map<string, number>();
-  /** Calls of the subscription's handler that succeeded, any scope. */
-  private handledAll = 0;
   /** Per scope, the last event handled: handled again, it shows the store works. */
   private readonly lastGood = new Map<string, T>();
   private readonly quiet = new Map<string, QuietFailures>();
@@ -141,11 +164,14 @@ export class PoisonIsolation<T> {
    * Handles `pending` one event at a time, in order. `known`, when given, is an event of the
    * same batch already handled (handlers are idempotent per event id): handled again first,
    * it shows whether the store works at all; when it fails, the round stops at once.
+   * `fromLog` gives the quiet-topic rule its check when nothing of the topic was handled
+   * since start (see the file's comment); without it there is none then.
    */
   async round(
     pending: readonly T[],
     handle: (item: T) => Promise<void>,
     known?: T,
+    fromLog?: LastEventFromLog<T>,
   ): Promise<IsolationRound<T>> {
     this.rounds++;
     if (this.strikes.size > MAX_TRACKED || this.failedAt.size > MAX_TRACKED) {
@@ -223,7 +249,7 @@ export class PoisonIsolation<T> {
           failing.push(item);
           continue;
         }
-        const quietFailures = await this.quietFailuresIfPoison(item, error, handle);
+        const quietFailures = await this.quietFailuresIfPoison(item, error, handle, fromLog);
         if (quietFailures === undefined) failing.push(item);
         else {
           this.forgetFailures(id);
@@ -281,6 +307,7 @@ export class PoisonIsolation<T> {
     item: T,
     error: unknown,
     handle: (item: T) => Promise<void>,
+    fromLog: LastEventFromLog<T> | undefined,
   ): Promise<number | undefined> {
     const id = this.idOf(item);
     const kind = errorKind(error);
@@ -288,28 +315,28 @@ export class PoisonIsolation<T> {
     let failures = this.quiet.get(id);
     if (failures?.kind !== kind) {
       // A new kind of error starts its clock over: a poison event fails the same way.
-      failures = { since: now, failures: 0, kind, handledAt: this.handledAll };
+      failures = { since: now, failures: 0, kind };
       this.quiet.set(id, failures);
     }
     failures.failures++;
-    const othersWorked = this.handledAll > failures.handledAt;
-    failures.handledAt = this.handledAll;
     if (failures.failures < this.quietAttempts || now - failures.since < this.quietAfterMs) {
       return undefined;
     }
     const scope = this.scopeOf(item);
-    const good = this.lastGood.get(scope);
-    let works = othersWorked;
-    if (good !== undefined && this.idOf(good) !== id) {
+    let check = this.lastGood.get(scope);
+    if (check === undefined || this.idOf(check) === id) {
       try {
-        await handle(good);
-        works = true;
+        check = await fromLog?.(item);
       } catch {
-        works = false;
+        check = undefined; // the log could not be read: no check this time
       }
     }
-    if (works) return failures.failures;
-    // The handler fails its topic as a whole (an outage): the wait starts over.
+    if (check !== undefined && this.idOf(check) !== id && (await succeeds(handle, check))) {
+      this.lastGood.set(scope, check);
+      return failures.failures;
+    }
+    // The handler fails its topic as a whole (an outage), or nothing can show it works for
+    // the topic (none of its events before this one): the wait starts over.
     failures.since = this.now();
     failures.failures = 0;
     return undefined;
@@ -324,13 +351,22 @@ export class PoisonIsolation<T> {
   private countHandled(item: T): void {
     const scope = this.scopeOf(item);
     this.handled.set(scope, (this.handled.get(scope) ?? 0) + 1);
-    this.handledAll++;
     this.lastGood.set(scope, item);
   }
 
   /** Events with strikes now (a test's and an operator's view). */
   get striking(): number {
     return this.strikes.size;
+  }
+}
+
+/** Whether the handler takes `item` now (handled again: handlers are idempotent per event id). */
+async function succeeds<T>(handle: (item: T) => Promise<void>, item: T): Promise<boolean> {
+  try {
+    await handle(item);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -33,6 +33,7 @@ export class SqliteEventLog {
   private readonly checkpointer: WalCheckpointer | undefined;
   private readonly durablePoint: DurablePoint;
   private readonly selects = new Map<number, StatementSync>();
+  private lastOfTopicStmt: StatementSync | undefined;
 
   /**
    * `sync` (default `full`): this log is the record, consumers are handed what it holds
@@ -127,6 +128,18 @@ export class SqliteEventLog {
       this.selects.set(topicCount, statement);
     }
     return statement;
+  }
+
+  /**
+   * The last `limit` events of `topic` at or before `throughSeq`, newest first: where the
+   * bus finds the quiet-topic rule's check after a restart (see PoisonIsolation).
+   */
+  lastOfTopic(topic: EventTopic, throughSeq: number, limit: number): LoggedEvent[] {
+    this.lastOfTopicStmt ??= this.db.prepare(
+      `SELECT seq, topic, value FROM events
+       WHERE topic = ? AND seq <= ? ORDER BY seq DESC LIMIT ?`,
+    );
+    return this.lastOfTopicStmt.all(topic, throughSeq, limit) as unknown as LoggedEvent[];
   }
 
   committed(group: string): number {

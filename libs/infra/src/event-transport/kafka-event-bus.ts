@@ -19,6 +19,7 @@ import {
   deadLetterReason,
   HANDLER_FAILED_CODE,
   LetteredPositions,
+  LOG_CHECK_LOOKBACK,
   PoisonIsolation,
   type PoisonEvent,
   type PoisonRule,
@@ -36,6 +37,7 @@ import type {
 } from 'kafkajs';
 import { kafkajs } from '../client-libraries';
 import { ensureEventTopics } from './event-topics';
+import { readPartitionRange } from './kafka-partition-read';
 import { type EventSpool, type SpooledEvent } from './event-spool';
 import { signsOfLife, stalledConsumers, type WatchedConsumer } from './consumer-watch';
 import { joinAssignment, PartitionLag, refreshLag, type ConsumerLagObserver } from './consumer-lag';
@@ -104,8 +106,10 @@ export interface KafkaEventBusOptions {
    * The quiet-topic rule (see PoisonIsolation): a lone event that fails while nothing else of
    * its topic moves is dead-lettered after this many failures alone (default: handlerAttempts)
    * over at least `quietTopicAfterMs` (default 10 minutes), once the last event of its topic
-   * handled again succeeds (nothing is lettered while the store is down). Several failing at
-   * the end of a partition are judged so one at a time, in order.
+   * handled again succeeds (nothing is lettered while the store is down). With nothing of
+   * the topic handled since start, that event is read from Kafka (the partition's last
+   * before the group's committed offset); with none there, nothing is lettered. Several
+   * failing at the end of a partition are judged so one at a time, in order.
    */
   readonly quietTopicAttempts?: number;
   readonly quietTopicAfterMs?: number;
@@ -1092,7 +1096,12 @@ export class KafkaEventBus implements EventPublisher {
       } catch {
         // Then one event at a time, to find any the handler cannot take.
       }
-      const result = await isolation.round(pending, (item) => handleAll([item]), known);
+      const result = await isolation.round(
+        pending,
+        (item) => handleAll([item]),
+        known,
+        (item) => heartbeatingWhile(payload, this.lastEventBefore(member, topic, partition, item)),
+      );
       known = result.handled.at(-1) ?? known;
       for (const poison of result.poison) {
         await this.deadLetterPoison(group, topic, partition, poison);
@@ -1126,6 +1135,51 @@ export class KafkaEventBus implements EventPublisher {
         return false;
       }
     }
+  }
+
+  /**
+   * The quiet-topic rule's check when nothing of the topic was handled since start: the last
+   * readable event of the partition before the group's committed offset (a view, which
+   * commits nothing, reads from its start: before the failing event), read by a short-lived
+   * consumer of its own (readPartitionRange). As on the embedded bus.
+   */
+  private async lastEventBefore(
+    member: Member,
+    topic: string,
+    partition: number,
+    failing: Consumed,
+  ): Promise<Consumed | undefined> {
+    let before = BigInt(failing.message.offset);
+    let low: bigint;
+    const admin = await this.connectedAdmin();
+    try {
+      if (!member.ephemeral) {
+        const [offsets] = await admin.fetchOffsets({ groupId: member.group, topics: [topic] });
+        const committed = offsets?.partitions.find((p) => p.partition === partition)?.offset;
+        // Nothing committed: the group reads from the start, so nothing is before it.
+        if (committed === undefined || BigInt(committed) < 0n) return undefined;
+        if (BigInt(committed) < before) before = BigInt(committed);
+      }
+      const ends = await admin.fetchTopicOffsets(topic);
+      low = BigInt(ends.find((p) => p.partition === partition)?.low ?? before);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    const lookback = before - BigInt(LOG_CHECK_LOOKBACK);
+    const messages = await readPartitionRange(this.kafka, {
+      topic,
+      partition,
+      from: lookback > low ? lookback : low,
+      before,
+      groupId: `${member.group}.quiet-check.${randomUUID()}`,
+      timeoutMs: LOG_CHECK_TIMEOUT_MS,
+    });
+    const logical = topic.startsWith(this.prefix) ? topic.slice(this.prefix.length) : topic;
+    for (const message of messages.reverse()) {
+      const decoded = decodeEvent(logical, message.value);
+      if (decoded.ok) return { message, event: decoded.value };
+    }
+    return undefined;
   }
 
   /** Waits out a retry's backoff; false once the partition is no longer this member's. */
@@ -1387,10 +1441,10 @@ export class KafkaEventBus implements EventPublisher {
  * from the last commit and handle the same events at the same time. A heartbeat refused
  * during a rebalance still keeps the member until it rejoins, after this batch.
  */
-async function heartbeatingWhile(payload: EachBatchPayload, handled: Promise<void>): Promise<void> {
+async function heartbeatingWhile<T>(payload: EachBatchPayload, handled: Promise<T>): Promise<T> {
   const timer = setInterval(() => void payload.heartbeat().catch(() => undefined), HEARTBEAT_MS);
   try {
-    await handled;
+    return await handled;
   } finally {
     clearInterval(timer);
   }
@@ -1438,6 +1492,9 @@ const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
 
 /** How often a consumer heartbeats, between batches and while a handler works. */
 const HEARTBEAT_MS = 3_000;
+
+/** How long the quiet-topic rule's read of an earlier event may take (a join, a fetch). */
+const LOG_CHECK_TIMEOUT_MS = 15_000;
 
 /** Whether kafkajs failed a produce request because the broker found it too large. */
 function isTooLarge(error: unknown): boolean {

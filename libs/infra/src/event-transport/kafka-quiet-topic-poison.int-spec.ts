@@ -3,10 +3,19 @@
 // topic handled again succeeds (two back to back: one after the other, each by that rule);
 // while the handler's store is down on the same quiet topic, nothing is dead-lettered
 // however long it lasts (one event held or two), and all are handled once it is back.
+// After a restart (nothing of the topic handled since), the check is the partition's last
+// event before the group's committed offset, read from Kafka: a store down past T while
+// another topic flows letters nothing, and a real poison event is lettered once it succeeds.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { Topic, type GatewayEvent } from '@aigw/contracts';
+import {
+  BudgetAdjustmentAction,
+  createBudgetAdjusted,
+  Topic,
+  type EventSubscription,
+  type GatewayEvent,
+} from '@aigw/contracts';
 import { numberedUsageEvent, until } from '@aigw/testing';
 import { deadLettersOnceThere, readDeadLetters, realKafkaBuses } from '../testing/real-kafka-buses';
 import { DEAD_LETTER_HEADERS } from './kafka-event-bus';
@@ -244,5 +253,132 @@ describe('KafkaEventBus: a poison event on a quiet topic', () => {
     } finally {
       await stop();
     }
+  });
+
+  it("after a restart, letters nothing while one topic's store is down past T and another topic flows", async () => {
+    const prefix = `it.quiet-restart-outage.${randomUUID().slice(0, 8)}.`;
+    const lettered: unknown[] = [];
+    const observer = { handlerDeadLettered: (labels: unknown) => void lettered.push(labels) };
+    const topic = `${prefix}${Topic.UsageRecorded}`;
+    const [good, held] = [1, 2].map((n) => numberedUsageEvent('restart-outage-user', n));
+    let usageStoreDown = false;
+    const tried = new Map<string, number>();
+    const handled = new Set<string>();
+    const settler: EventSubscription = {
+      group: 'budget',
+      topics: [Topic.UsageRecorded, Topic.BudgetAdjusted],
+      handle: async (events: readonly GatewayEvent[]) => {
+        for (const e of events) tried.set(e.eventId, (tried.get(e.eventId) ?? 0) + 1);
+        if (usageStoreDown && events.some((e) => e.type === 'usage.recorded'))
+          throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+        for (const e of events) handled.add(e.eventId);
+      },
+    };
+    const first = await real.openBus(prefix, observer, QUIET);
+    await first.subscribe(settler);
+    first.publish(good);
+    await first.flush();
+    await until('the good event is committed', async () => {
+      return (await real.committedOffset(`${prefix}budget`, topic)) === 1;
+    });
+    await first.close();
+
+    // The restart: nothing of the usage topic handled by this process yet.
+    usageStoreDown = true;
+    const bus = await real.openBus(prefix, observer, QUIET);
+    await bus.subscribe(settler);
+    bus.publish(held);
+    await bus.flush();
+    const { letters, stop } = await readDeadLetters(real.kafka, prefix);
+    try {
+      // The other topic flows for three times T.
+      const adjusted: string[] = [];
+      const flowUntil = Date.now() + 3 * QUIET.quietTopicAfterMs;
+      while (Date.now() < flowUntil) {
+        const event = createBudgetAdjusted({
+          partitionKey: 'other-user',
+          userKey: 'other-user',
+          action: BudgetAdjustmentAction.Reset,
+        });
+        adjusted.push(event.eventId);
+        bus.publish(event);
+        await bus.flush();
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      await until('the other topic is handled meanwhile', () =>
+        adjusted.every((id) => handled.has(id)),
+      );
+      assert.equal(letters.length, 0, 'nothing dead-lettered during the outage');
+      assert.deepEqual(lettered, []);
+      assert.ok((tried.get(held.eventId) ?? 0) >= 3 * QUIET.quietTopicAttempts);
+      assert.ok(
+        (tried.get(good.eventId) ?? 0) >= 2,
+        `the good event read from Kafka was tried as the check (${tried.get(good.eventId)})`,
+      );
+      assert.equal(
+        await real.committedOffset(`${prefix}budget`, topic),
+        1,
+        'the held event not passed',
+      );
+
+      usageStoreDown = false;
+      await until('the held event is handled once the store is back', () =>
+        handled.has(held.eventId),
+      );
+      await until(
+        'and committed',
+        async () => (await real.committedOffset(`${prefix}budget`, topic)) === 2,
+      );
+      assert.equal(letters.length, 0, 'still nothing dead-lettered');
+    } finally {
+      await stop();
+    }
+  });
+
+  it('after a restart, letters a real poison event at the end of its topic after T, once its last event read from Kafka handled again succeeds', async () => {
+    const prefix = `it.quiet-restart-poison.${randomUUID().slice(0, 8)}.`;
+    const lettered: { group: string; topic: string; rule: string }[] = [];
+    const observer = {
+      handlerDeadLettered: (labels: { group: string; topic: string; rule: string }) =>
+        void lettered.push(labels),
+    };
+    const topic = `${prefix}${Topic.UsageRecorded}`;
+    const [good, poison] = [1, 2].map((n) => numberedUsageEvent('restart-poison-user', n));
+    const calls = new Map<string, number>();
+    const settler: EventSubscription = {
+      group: 'budget',
+      topics: [Topic.UsageRecorded, Topic.BudgetAdjusted],
+      handle: async (events: readonly GatewayEvent[]) => {
+        for (const e of events) calls.set(e.eventId, (calls.get(e.eventId) ?? 0) + 1);
+        if (events.some((e) => e.eventId === poison.eventId)) throw new Error('cannot apply');
+      },
+    };
+    const first = await real.openBus(prefix, observer, QUIET);
+    await first.subscribe(settler);
+    first.publish(good);
+    await first.flush();
+    await until('the good event is committed', async () => {
+      return (await real.committedOffset(`${prefix}budget`, topic)) === 1;
+    });
+    await first.close();
+
+    const bus = await real.openBus(prefix, observer, QUIET);
+    await bus.subscribe(settler);
+    const publishedAt = Date.now();
+    bus.publish(poison); // nothing after it, on no topic
+    await bus.flush();
+    const letters = await deadLettersOnceThere(real.kafka, prefix, 1, 'the quiet-topic letter');
+    const waited = Date.now() - publishedAt;
+    assert.ok(waited >= QUIET.quietTopicAfterMs, `lettered after ${waited} ms, not before T`);
+    assert.equal(letters.length, 1);
+    const [letter] = letters;
+    assert.equal(JSON.parse(letter.value).eventId, poison.eventId);
+    assert.equal(letter.headers[DEAD_LETTER_HEADERS.rule], 'quiet-topic');
+    assert.equal(letter.headers[DEAD_LETTER_HEADERS.offset], '1');
+    assert.equal(calls.get(good.eventId), 2, 'handled before the restart, then once as the check');
+    assert.deepEqual(lettered, [{ group: 'budget', topic, rule: 'quiet-topic' }]);
+    await until('the group commits past it', async () => {
+      return (await real.committedOffset(`${prefix}budget`, topic)) === 2;
+    });
   });
 });
