@@ -359,6 +359,8 @@ export class FailoverRouter implements RouterPort {
         const target = this.chains.target(link, route.name);
         span = this.deps.tracing?.start(request, target, attempt, callSignal);
         const attempted = span ? span.request : request;
+        // The first-byte clock runs from the call's start: the wait for the headers counts.
+        const startedAt = request.stream ? performance.now() : 0;
         if (request.stream) {
           streamSignal = streamAttemptSignal(callSignal);
           streamCommit = new AttemptCommit();
@@ -379,6 +381,7 @@ export class FailoverRouter implements RouterPort {
                 attempt: streamSignal,
                 commit: streamCommit,
                 stalled: () => this.deps.observer?.streamStalled?.(link.backend),
+                startedAt,
               });
         this.health.recordSuccess(link.backend.name);
         const served = { ...answer, servedBy: { ...answer.servedBy, attempts: attempt } };
@@ -455,6 +458,8 @@ interface StreamWatch {
   readonly commit?: AttemptCommit;
   /** The stream went silent for its idle timeout after it started, and was cut. */
   readonly stalled?: () => void;
+  /** When the attempt started (`performance.now()`): the first event is due from then. */
+  readonly startedAt?: number;
 }
 
 /** A stream once its first event came, renamed for the model the client asked for. */
@@ -566,10 +571,12 @@ async function commitStream(
   requestedModel: string,
   { firstEventMs, idleMs }: { firstEventMs: number; idleMs: number },
   signal: AbortSignal,
-  { attempt, commit, stalled }: StreamWatch,
+  { attempt, commit, stalled, startedAt }: StreamWatch,
 ): Promise<StreamAnswer> {
   const backendName = answer.servedBy.backend;
   const iterator = answer.events[Symbol.asyncIterator]();
+  // What is left of the first-byte timeout once the headers came (they took part of it).
+  const spent = startedAt === undefined ? 0 : performance.now() - startedAt;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -580,7 +587,7 @@ async function commitStream(
             `backend "${backendName}" sent no stream data within ${firstEventMs} ms`,
           ),
         ),
-      firstEventMs,
+      Math.max(0, firstEventMs - spent),
     );
   });
   let first: IteratorResult<JsonObject>;

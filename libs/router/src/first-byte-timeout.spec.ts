@@ -1,0 +1,91 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { configFromYaml as configFrom } from '@aigw/testing';
+import type { GatewayAnswer, GatewayRequest, ProviderCall } from '@aigw/contracts/data-plane';
+import { FailoverRouter } from './failover-router';
+import { ScriptedProviders, type Script } from './testing/scripted-providers';
+
+// firstByteTimeout bounds a stream's wait for its first event from when the attempt starts:
+// a backend slow to send its headers does not get a fresh firstByteTimeout for its body.
+const CONFIG = configFrom(`
+kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: slow, priority: 0, provider: openai, model: gpt-4, firstByteTimeout: 150ms}
+  - {name: fast, priority: 1, provider: openai, model: gpt-4}
+  failover: {on: [timeout]}
+`);
+
+const streamRequest: GatewayRequest = {
+  requestId: 'r1',
+  operation: 'chat',
+  requestedModel: 'gpt-4',
+  stream: true,
+  clientWantsStreamUsage: false,
+  body: { model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }], stream: true },
+  caller: { userKey: 'u' },
+  allowedModels: [],
+  forwardHeaders: {},
+};
+
+const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Headers after `headersMs`, then the first event `eventMs` later. */
+function streamAfter(headersMs: number, eventMs: number): Script {
+  return async (call: ProviderCall): Promise<GatewayAnswer> => {
+    await wait(headersMs);
+    return {
+      kind: 'stream',
+      status: 200,
+      usage: Promise.resolve({
+        inputTokens: 1,
+        outputTokens: 1,
+        cachedInputTokens: 0,
+        source: 'reported',
+      }),
+      servedBy: {
+        backend: call.target.backendName,
+        provider: call.target.provider,
+        model: call.target.model,
+      },
+      events: (async function* () {
+        await wait(eventMs);
+        yield { choices: [] };
+      })(),
+    };
+  };
+}
+
+describe('firstByteTimeout', () => {
+  it('counts the wait for the headers: headers at 100 ms and the first event 100 ms later miss 150 ms', async () => {
+    const providers = new ScriptedProviders({
+      slow: streamAfter(100, 100),
+      fast: streamAfter(0, 0),
+    });
+    const router = new FailoverRouter({
+      config: () => CONFIG,
+      providers,
+      sleep: async () => undefined,
+    });
+    const answer = await router.route(streamRequest, new AbortController().signal);
+    assert.equal(answer.servedBy.backend, 'fast');
+    assert.deepEqual(
+      providers.calls.map((call) => call.target.backendName),
+      ['slow', 'fast'],
+    );
+    assert.equal(providers.calls[0].signal.aborted, true, "the late backend's call is cancelled");
+  });
+
+  it('keeps a stream whose headers and first event together come within it', async () => {
+    const providers = new ScriptedProviders({ slow: streamAfter(40, 40) });
+    const router = new FailoverRouter({
+      config: () => CONFIG,
+      providers,
+      sleep: async () => undefined,
+    });
+    const answer = await router.route(streamRequest, new AbortController().signal);
+    assert.equal(answer.servedBy.backend, 'slow');
+    assert.equal(providers.calls.length, 1);
+  });
+});
