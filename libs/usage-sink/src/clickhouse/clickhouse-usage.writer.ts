@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { GatewayEvent } from '@aigw/contracts';
 import { sqlIdentifier, sqlString } from '@aigw/infra';
@@ -45,15 +46,24 @@ export type AlreadyStoredListener = (table: RawTable, events: number) => void;
  * new owner's write of them. Another gap, stated in the README: an insert whose raw part
  * was written but whose view push failed leaves those rows out of the rollups.
  *
+ * An insert that failed on this side (the client's request timeout, a dropped connection)
+ * may still be running on the server, and land after the redelivery's check: every insert
+ * carries a query id, and the next write first asks `system.processes` whether a failed
+ * one still runs, failing (so the bus backs off and redelivers) until none does.
+ *
  * Any error is thrown to the consumer, so the batch is not committed and comes again.
  */
 export class ClickHouseUsageWriter implements UsageEventWriter {
+  /** Query ids of inserts that failed here and may still be running on the server. */
+  private unsettledInserts: string[] = [];
+
   constructor(
     private readonly client: ClickHouseClient,
     private readonly onAlreadyStored: AlreadyStoredListener = () => undefined,
   ) {}
 
   async write(events: readonly GatewayEvent[]): Promise<void> {
+    await this.waitForUnsettledInserts();
     const byTable = toRowsByTable(events);
     const stored = await this.storedIds(byTable);
     for (const [table, rows] of byTable) {
@@ -61,11 +71,39 @@ export class ClickHouseUsageWriter implements UsageEventWriter {
       const fresh = held ? rows.filter((r) => !held.has(String(r.event_id))) : rows;
       if (fresh.length < rows.length) this.onAlreadyStored(table, rows.length - fresh.length);
       if (fresh.length === 0) continue;
-      await this.client.insert({
-        table: sqlIdentifier(table),
-        values: fresh,
-        format: 'JSONEachRow',
-      });
+      const queryId = randomUUID();
+      try {
+        await this.client.insert({
+          table: sqlIdentifier(table),
+          values: fresh,
+          format: 'JSONEachRow',
+          query_id: queryId,
+        });
+      } catch (error) {
+        this.unsettledInserts.push(queryId);
+        throw error;
+      }
+    }
+  }
+
+  /**
+   * Throws while an insert that failed here still runs on the server: a check now would not
+   * see its rows, and they would be inserted, and counted in the rollups, a second time.
+   */
+  private async waitForUnsettledInserts(): Promise<void> {
+    if (this.unsettledInserts.length === 0) return;
+    const ids = this.unsettledInserts.map(sqlString).join(',');
+    const result = await this.client.query({
+      query: `SELECT query_id FROM system.processes WHERE query_id IN (${ids})`,
+      format: 'JSONEachRow',
+    });
+    const running = new Set((await result.json<{ query_id: string }>()).map((r) => r.query_id));
+    this.unsettledInserts = this.unsettledInserts.filter((id) => running.has(id));
+    if (this.unsettledInserts.length > 0) {
+      throw new Error(
+        `${this.unsettledInserts.length} insert(s) that failed on the sink's side still run ` +
+          'on ClickHouse; the batch is written once they end',
+      );
     }
   }
 
