@@ -13,6 +13,7 @@ import { createRedisClient } from '@aigw/infra';
 import type { Redis } from 'ioredis';
 import { StartupError } from './listen';
 import type { ServiceRuntime } from './service-runtime';
+import { watchRedisEvictionPolicy } from './redis-eviction-policy';
 import type { Env } from './service-settings';
 import { sqliteSyncObserver } from './sqlite-sync-observer';
 
@@ -105,6 +106,8 @@ export async function openBudgetStore(runtime: ServiceRuntime): Promise<BudgetSt
       logger.warn('redis connection problem', { reason: error.name }),
     );
     runtime.onClose(() => void redis.disconnect());
+    // A Redis that may evict keys loses balances silently: warned about, never refused.
+    watchRedisEvictionPolicy(redis, logger, runtime.metrics);
     // Shared by every replica: reported, not gating. Were Redis to take pods out of
     // rotation, all of them would leave at once, and clients would get connection errors
     // instead of our 503 budget_store_unavailable (and unbudgeted routes would fail too).

@@ -132,6 +132,18 @@ export interface RouteBackendsSample {
   readonly available: number;
 }
 
+/** Redis's documented `maxmemory-policy` values: the label values Redis can report. */
+const REDIS_MAXMEMORY_POLICIES: readonly string[] = [
+  'noeviction',
+  'allkeys-lru',
+  'allkeys-lfu',
+  'allkeys-random',
+  'volatile-lru',
+  'volatile-lfu',
+  'volatile-random',
+  'volatile-ttl',
+];
+
 /** What made a config reload happen (libs/config's ReloadCause, as a label). */
 export const CONFIG_RELOAD_TRIGGERS = ['file_event', 'poll', 'signal', 'secrets_watch'] as const;
 export type ConfigReloadTrigger = (typeof CONFIG_RELOAD_TRIGGERS)[number];
@@ -412,6 +424,13 @@ export class MetricsRegistry {
     name: 'ai_gateway_dependency_reachable',
     help: 'Whether a dependency every replica shares (redis, router, providerAdapter) answered at the last /readyz (1) or not (0); it never takes a pod out of rotation',
     labelNames: ['dependency'] as const,
+    registers: [this.registry],
+  });
+  // Set when the budget store's Redis connection opens (CONFIG GET maxmemory-policy).
+  readonly #redisEvictionPolicySafe = new Gauge({
+    name: 'ai_gateway_redis_eviction_policy_safe',
+    help: "Whether the budget store's Redis (REDIS_URL) keeps every key under memory pressure: 1 when its maxmemory-policy is noeviction, 0 when it may evict keys (allkeys-*, volatile-*: budget balances and applied-event markers, so budgets reset and redelivered usage counts twice; client secrets; deduplication locks), by policy; read with CONFIG GET each time the connection opens. Absent when Redis refuses CONFIG (managed Redis often does): not checked",
+    labelNames: ['policy'] as const,
     registers: [this.registry],
   });
   readonly #usageSettlements = new FastCounter({
@@ -1189,6 +1208,16 @@ export class MetricsRegistry {
   /** A shared dependency's state as /readyz last found it (reported, never gating). */
   setDependencyReachable(dependency: string, reachable: boolean): void {
     this.#dependencyReachable.set({ dependency }, reachable ? 1 : 0);
+  }
+
+  /**
+   * The budget store Redis's `maxmemory-policy` as read at its last connection: one series,
+   * 1 for `noeviction`, else 0. A policy Redis does not document folds into `other`.
+   */
+  setRedisEvictionPolicy(policy: string): void {
+    const label = REDIS_MAXMEMORY_POLICIES.includes(policy) ? policy : 'other';
+    this.#redisEvictionPolicySafe.reset();
+    this.#redisEvictionPolicySafe.set({ policy: label }, policy === 'noeviction' ? 1 : 0);
   }
 
   /** The source of `ai_gateway_budget_exhaustion_marks`: the process's exhaustion view. */
