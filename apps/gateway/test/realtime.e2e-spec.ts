@@ -358,6 +358,20 @@ spec:
     assert.ok(!JSON.stringify(upgrade.headers).includes('sk-browser-secret'));
   });
 
+  it('serves a session at Azure OpenAI’s /openai/v1/realtime, as an Azure v1 client connects', async () => {
+    const client = await connect(`${wsBase}/openai/v1/realtime?model=azure-voice`, {
+      'x-user-id': user,
+      'api-key': 'sk-client-secret',
+    });
+    const created = await client.next('session.created');
+    assert.equal((created.session as { model: string }).model, 'azure-voice');
+    client.socket.close();
+    await client.closed;
+    assert.equal(backend.upgrades.length, 1);
+    assert.equal(backend.upgrades[0].url, '/openai/v1/realtime?model=rt-deployment');
+    assert.equal(backend.upgrades[0].headers['api-key'], 'azure-backend-key');
+  });
+
   it("reaches Azure OpenAI's dated preview form when the backend's baseUrl names an api-version", async () => {
     const client = await connect(`${wsBase}/realtime?model=azure-preview-voice`, headers());
     const created = await client.next('session.created');

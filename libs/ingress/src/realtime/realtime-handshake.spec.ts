@@ -5,9 +5,19 @@ import {
   clientSecretOf,
   identityHeaders,
   offeredProtocols,
+  REALTIME_PATHS,
 } from './realtime-handshake';
 
 describe('realtime handshake', () => {
+  it('serves a session under every public prefix, Azure OpenAI’s included', () => {
+    assert.deepEqual([...REALTIME_PATHS].sort(), [
+      '/openai/realtime',
+      '/openai/v1/realtime',
+      '/realtime',
+      '/v1/realtime',
+    ]);
+  });
+
   it('identifies a browser by its key subprotocol, and drops the header that holds it', () => {
     const headers = identityHeaders({
       'x-user-id': 'u1',

@@ -1,12 +1,18 @@
 import { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { PATH_PREFIXES } from '../http/public-paths';
 
 /** Browsers cannot set headers on a WebSocket: OpenAI takes the key as a subprotocol. */
 export const KEY_PROTOCOL_PREFIX = 'openai-insecure-api-key.';
 
-/** The paths of a Realtime session, with and without `/v1`, as every endpoint is served. */
-export const REALTIME_PATHS: ReadonlySet<string> = new Set(['/v1/realtime', '/realtime']);
+/**
+ * The paths of a Realtime session, under every prefix the public API is served at: with
+ * and without `/v1`, and Azure OpenAI's `/openai/v1` and `/openai`.
+ */
+export const REALTIME_PATHS: ReadonlySet<string> = new Set(
+  PATH_PREFIXES.map((prefix) => `${prefix}/realtime`),
+);
 
 /** The subprotocols a client offered (`Sec-WebSocket-Protocol`), in order. */
 export function offeredProtocols(headers: IncomingHttpHeaders): string[] {
