@@ -1,9 +1,9 @@
-import type { TokenUsage } from '@aigw/contracts/data-plane';
+import type { ServerToolRequests, TokenUsage } from '@aigw/contracts/data-plane';
 
 /**
  * What a caller is billed for an answer it got without a provider call of its own (a
- * cache hit, or a deduplicated follower): `none` (default), `full` (the tokens of the
- * original answer, as if served), or a fraction of them. Read from
+ * cache hit, or a deduplicated follower): `none` (default), `full` (the tokens and server
+ * tool runs of the original answer, as if served), or a fraction of them. Read from
  * `AI_GATEWAY_REUSE_BILLING`.
  */
 export type ReuseBilling =
@@ -48,7 +48,27 @@ const SHARED_COUNTS = [
   'searches',
 ] as const;
 
-/** The token counts a reused answer bills to its caller. */
+/**
+ * The server tool runs (Anthropic's web searches, billed per search) a reused answer bills,
+ * in the same share as its tokens: the original call's searches are part of its price.
+ */
+function sharedServerToolRequests(
+  runs: ServerToolRequests | undefined,
+  share: (count: number) => number,
+): ServerToolRequests | undefined {
+  if (runs === undefined) return undefined;
+  const shared: Partial<Record<keyof ServerToolRequests, number>> = {};
+  let any = false;
+  for (const [tool, count] of Object.entries(runs) as [keyof ServerToolRequests, number][]) {
+    const billed = share(count);
+    if (billed <= 0) continue;
+    shared[tool] = billed;
+    any = true;
+  }
+  return any ? shared : undefined;
+}
+
+/** The token counts (and server tool runs) a reused answer bills to its caller. */
 export function billedUsage(billing: ReuseBilling, original: TokenUsage): TokenUsage {
   switch (billing.kind) {
     case 'none':
@@ -70,6 +90,8 @@ export function billedUsage(billing: ReuseBilling, original: TokenUsage): TokenU
         usage.audioSeconds = original.audioSeconds * billing.fraction;
       }
       if (original.imageVariant !== undefined) usage.imageVariant = original.imageVariant;
+      const runs = sharedServerToolRequests(original.serverToolRequests, share);
+      if (runs !== undefined) usage.serverToolRequests = runs;
       return usage;
     }
   }
