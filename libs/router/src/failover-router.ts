@@ -245,8 +245,10 @@ export class FailoverRouter implements RouterPort {
       }
       // Healthy backends first; cooled or drained ones stay a last resort, not a failure.
       // With none out of rotation (the usual case) the order stands, with nothing copied.
+      // A backend another call is trying after its cooldown waits for that trial too.
       const resting = (l: ChainLink | UnresolvedLink) =>
-        !isUnresolved(l) && this.health.isOutOfRotation(l.backend.name);
+        !isUnresolved(l) &&
+        (this.health.isOutOfRotation(l.backend.name) || this.health.isOnTrial(l.backend.name));
       ordered = usable.some(resting)
         ? [...usable.filter((l) => !resting(l)), ...usable.filter(resting)]
         : usable;
@@ -353,10 +355,12 @@ export class FailoverRouter implements RouterPort {
       // Kept once the stream's first event came, given up if it failed before: only a kept
       // attempt's usage settles the request's hold (the metered provider waits on it).
       let streamCommit: AttemptCommit | undefined;
+      let endTrial: (() => void) | undefined;
       try {
         const gated = this.deps.modelBudgetGate?.(route, link.upstreamModel, request);
         if (gated) await gated;
         const target = this.chains.target(link, route.name);
+        endTrial = this.health.startCall(link.backend.name);
         span = this.deps.tracing?.start(request, target, attempt, callSignal);
         const attempted = span ? span.request : request;
         // The first-byte clock runs from the call's start: the wait for the headers counts.
@@ -420,6 +424,8 @@ export class FailoverRouter implements RouterPort {
           error,
           attempt < maxAttempts && callableLeft(ordered, askedToWait) ? 'failover' : 'final',
         );
+      } finally {
+        endTrial?.();
       }
     }
     throw lastError;

@@ -58,6 +58,8 @@ export class BackendHealth {
   private readonly cooledBy = new Map<string, CooldownCause>();
   private readonly lastFailure = new Map<string, { at: number; trigger?: FailoverTrigger }>();
   private readonly drained = new Map<string, DrainNote & { since: number }>();
+  /** Backends whose cooldown ended and whose one trial call is under way. */
+  private readonly onTrial = new Set<string>();
 
   constructor(
     private readonly options: BackendHealthOptions = DEFAULT_BACKEND_HEALTH,
@@ -72,6 +74,27 @@ export class BackendHealth {
   /** Cooling or drained: called only when the backends in rotation failed. */
   isOutOfRotation(backend: string): boolean {
     return (this.drained.size > 0 && this.drained.has(backend)) || this.isCooling(backend);
+  }
+
+  /**
+   * Whether another call is trying this backend after its cooldown ended: until that call
+   * ends, the others put it last, rather than all waiting on a backend that may still fail.
+   */
+  isOnTrial(backend: string): boolean {
+    return this.onTrial.size > 0 && this.onTrial.has(backend);
+  }
+
+  /**
+   * A call to `backend` starts. The first one after a cooldown ended (no success since) is
+   * its trial; the returned function, called when that call ends however it ends, lets the
+   * backend back into everyone's order (a failure has cooled it again by then).
+   */
+  startCall(backend: string): (() => void) | undefined {
+    if (!this.coolUntil.has(backend) || this.isCooling(backend) || this.onTrial.has(backend)) {
+      return undefined;
+    }
+    this.onTrial.add(backend);
+    return () => this.onTrial.delete(backend);
   }
 
   recordSuccess(backend: string): void {
