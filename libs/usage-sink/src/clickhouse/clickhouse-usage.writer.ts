@@ -48,8 +48,8 @@ export type AlreadyStoredListener = (table: RawTable, events: number) => void;
  *
  * An insert that failed on this side (the client's request timeout, a dropped connection)
  * may still be running on the server, and land after the redelivery's check: every insert
- * carries a query id, and the next write first asks `system.processes` whether a failed
- * one still runs, failing (so the bus backs off and redelivers) until none does.
+ * carries a query id, and the next write first asks whether a failed one still runs,
+ * failing (so the bus backs off and redelivers) until none does.
  *
  * Any error is thrown to the consumer, so the batch is not committed and comes again.
  */
@@ -89,20 +89,30 @@ export class ClickHouseUsageWriter implements UsageEventWriter {
   /**
    * Throws while an insert that failed here still runs on the server: a check now would not
    * see its rows, and they would be inserted, and counted in the rollups, a second time.
+   * Asked by running `SELECT 1` under the insert's query id, which the server refuses while
+   * a query with that id runs (QUERY_WITH_SAME_ID_IS_ALREADY_RUNNING, on every version we
+   * support): no system table to be granted.
    */
   private async waitForUnsettledInserts(): Promise<void> {
-    if (this.unsettledInserts.length === 0) return;
-    const ids = this.unsettledInserts.map(sqlString).join(',');
-    const result = await this.client.query({
-      query: `SELECT query_id FROM system.processes WHERE query_id IN (${ids})`,
-      format: 'JSONEachRow',
-    });
-    const running = new Set((await result.json<{ query_id: string }>()).map((r) => r.query_id));
-    this.unsettledInserts = this.unsettledInserts.filter((id) => running.has(id));
-    if (this.unsettledInserts.length > 0) {
+    const running: string[] = [];
+    for (const queryId of this.unsettledInserts) {
+      try {
+        const result = await this.client.query({
+          query: 'SELECT 1',
+          format: 'JSONEachRow',
+          query_id: queryId,
+        });
+        await result.json();
+      } catch (error) {
+        if (!isQueryIdInUse(error)) throw error; // ClickHouse away: asked again next time
+        running.push(queryId);
+      }
+    }
+    this.unsettledInserts = running;
+    if (running.length > 0) {
       throw new Error(
-        `${this.unsettledInserts.length} insert(s) that failed on the sink's side still run ` +
-          'on ClickHouse; the batch is written once they end',
+        `${running.length} insert(s) that failed on the sink's side still run on ClickHouse; ` +
+          'the batch is written once they end',
       );
     }
   }
@@ -140,6 +150,13 @@ export class ClickHouseUsageWriter implements UsageEventWriter {
     await ask();
     return stored;
   }
+}
+
+/** ClickHouse's QUERY_WITH_SAME_ID_IS_ALREADY_RUNNING. */
+const QUERY_ID_IN_USE = '216';
+
+function isQueryIdInUse(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === QUERY_ID_IN_USE;
 }
 
 /** Which of `rows`' ids `table` holds, read only within their time range (the key's prefix). */
