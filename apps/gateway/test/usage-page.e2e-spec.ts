@@ -1,7 +1,8 @@
 // The usage page in a real browser: Debian's headless Chromium (installed by
 // scripts/browser/ensure-chromium.sh) driven by playwright-core loads /usage from the
 // all-in-one gateway after a scripted workload (with a cache hit and a failover, so the
-// rates are not trivially 0%), and every number it shows must be the analytics API's.
+// rates are not trivially 0%, and a Claude call that ran a web search), and every number
+// it shows must be the analytics API's.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { FakeAnthropicWebSearch } from './fake-anthropic-web-search';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = [
@@ -40,13 +42,15 @@ async function withChromiumPage(use: (page: Page) => Promise<void>): Promise<voi
   }
 }
 
-const USERS = ['ada', 'brook', 'cyd'];
+// eve makes one call, to Claude with its web_search server tool.
+const USERS = ['ada', 'brook', 'cyd', 'eve'];
 const MODELS = ['gpt-4o-mini', 'small-model'];
 
 interface Totals {
   requests: number;
   inputTokens: number;
   outputTokens: number;
+  webSearchRequests: number;
   costDollars: number;
 }
 interface UsageBody {
@@ -96,10 +100,17 @@ const maybe = (v: string | number | null) => (v === null ? '–' : String(v));
 function perKey(series: UsageBody['series']): Map<string, Totals> {
   const totals = new Map<string, Totals>();
   for (const p of series) {
-    const t = totals.get(p.key) ?? { requests: 0, inputTokens: 0, outputTokens: 0, costDollars: 0 };
+    const t = totals.get(p.key) ?? {
+      requests: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      webSearchRequests: 0,
+      costDollars: 0,
+    };
     t.requests += p.requests;
     t.inputTokens += p.inputTokens;
     t.outputTokens += p.outputTokens;
+    t.webSearchRequests += p.webSearchRequests;
     t.costDollars += p.costDollars;
     totals.set(p.key, t);
   }
@@ -109,6 +120,7 @@ function perKey(series: UsageBody['series']): Map<string, Totals> {
 describe('the usage page in headless Chromium', () => {
   // small-model's first backend always fails: its calls fail over to the local one.
   const failing = new FakeOpenAiUpstream('failing');
+  const claude = new FakeAnthropicWebSearch();
   let gateway: AppProcess;
   let dir: string;
   let served = 0;
@@ -118,7 +130,7 @@ describe('the usage page in headless Chromium', () => {
       existsSync(CHROMIUM),
       `${CHROMIUM} is missing: run scripts/browser/ensure-chromium.sh (Debian's chromium)`,
     );
-    await failing.start();
+    await Promise.all([failing.start(), claude.start()]);
     failing.always({ kind: 'status', status: 503 });
     dir = mkdtempSync(join(tmpdir(), 'aigw-usage-page-'));
     writeFileSync(
@@ -130,6 +142,7 @@ spec:
   - {name: mini, provider: local, model: gpt-4o-mini}
   - {name: small-down, priority: 0, provider: vllm, baseUrl: "${failing.baseUrl}", model: small-model}
   - {name: small, priority: 1, provider: local, model: small-model}
+  - {name: claude, provider: anthropic, baseUrl: "${claude.origin}", model: claude-sonnet-4-5, modelNameOverride: claude-web, auth: {apiKeyRef: {name: anthropic-key}}}
   failover: {on: [error]}
   caching: {enabled: true, ttl: 3600s}
   userIdentification: {header: x-user-id}
@@ -150,6 +163,7 @@ spec:
       // Every settlement's room announced at once, not paced per second: the budgets the
       // test reads from the API settle with the last usage, and the page then reads the same.
       AI_GATEWAY_BUDGET_STATE_INTERVAL_MS: '0',
+      AI_GATEWAY_SECRET_ANTHROPIC_KEY_APIKEY: 'sk-ant-test',
     });
     // The workload: three users, two models, plain and streamed. `cyd` names no max_tokens
     // and sends until the budget's admission refuses (429): its spend passes the limit, so
@@ -189,6 +203,19 @@ spec:
       assert.equal(embedded.status, 200, await embedded.text());
       served++;
     }
+    // eve's question to Claude runs one web search (the fake's usage.server_tool_use).
+    const searched = await fetch(`${gateway.baseUrl}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-user-id': 'eve' },
+      body: JSON.stringify({
+        model: 'claude-web',
+        max_tokens: 20,
+        tools: [{ type: 'web_search_20250305', name: 'web_search', max_uses: 1 }],
+        messages: [{ role: 'user', content: 'What is the weather in Paris?' }],
+      }),
+    });
+    assert.equal(searched.status, 200, await searched.text());
+    served++;
     // An operator gives dee (no traffic yet) budget twice on the admin port: a named,
     // reasoned credit, then a bare reset.
     const adjust = (path: string, body: unknown) =>
@@ -211,7 +238,7 @@ spec:
 
   after(async () => {
     await gateway?.stop();
-    await failing.stop();
+    await Promise.all([failing.stop(), claude.stop()]);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -245,7 +272,7 @@ spec:
       i < 100 &&
       (rates.requests < served ||
         latency.rows[0]?.requests !== served ||
-        budgets.rows.length < 4 ||
+        budgets.rows.length < 5 ||
         adjustments.rows.length < 2 ||
         // cyd's earlier batches announced room before her last one spent the limit.
         !budgets.rows.some((b) => b.budgetKey === 'cyd' && b.state === 'exhausted'));
@@ -273,13 +300,19 @@ spec:
     // The budget service announces every settled limit: cyd spent hers, the others have room,
     // and dee's, given back, is whole.
     const stateOf = (user: string) => budgets.rows.find((b) => b.budgetKey === user);
-    assert.deepEqual(budgets.rows.map((b) => b.budgetKey).sort(), ['ada', 'brook', 'cyd', 'dee']);
+    assert.deepEqual(budgets.rows.map((b) => b.budgetKey).sort(), [
+      'ada',
+      'brook',
+      'cyd',
+      'dee',
+      'eve',
+    ]);
     assert.deepEqual([stateOf('dee')?.state, stateOf('dee')?.remaining], ['recovered', 300]);
     assert.deepEqual(
       [stateOf('cyd')?.limitKind, stateOf('cyd')?.state, stateOf('cyd')?.remaining],
       ['tokenBudget.perUser', 'exhausted', 0],
     );
-    for (const user of ['ada', 'brook']) {
+    for (const user of ['ada', 'brook', 'eve']) {
       const row = stateOf(user)!;
       assert.equal(row.state, 'remaining', user);
       assert.ok(row.remaining > 0 && row.remaining < row.limit, `${user}: ${row.remaining}`);
@@ -289,6 +322,17 @@ spec:
     const byOperation = await api<UsageBody>('usage', { ...range, groupBy: 'operation' });
     assert.deepEqual([...perKey(byOperation.series).keys()].sort(), ['chat', 'embeddings']);
     assert.equal(perKey(byOperation.series).get('embeddings')?.requests, 2);
+    // eve's search is the workload's only one: in her row and in the totals.
+    assert.deepEqual(
+      [...perKey(byUser.series)].map(([user, t]) => [user, t.webSearchRequests]).sort(),
+      [
+        ['ada', 0],
+        ['brook', 0],
+        ['cyd', 0],
+        ['eve', 1],
+      ],
+    );
+    assert.equal(byModel.totals.webSearchRequests, 1);
     // Newest first: the bare reset, then the operator's credit.
     assert.deepEqual(
       adjustments.rows.map((a) => [a.user, a.action, a.amount, a.operator, a.reason]),
@@ -335,6 +379,7 @@ spec:
             int(t.requests),
             int(t.inputTokens),
             int(t.outputTokens),
+            int(t.webSearchRequests),
             cost(t.costDollars),
           ]);
         }
@@ -347,7 +392,7 @@ spec:
 
       // Charts: drawn by uPlot (a canvas each), one series per model or user.
       for (const [id, count] of [
-        ['chart-cost', MODELS.length],
+        ['chart-cost', MODELS.length + 1], // and the model Claude served eve
         ['chart-operations', 2],
         ['chart-tokens', USERS.length],
         ['chart-burn', USERS.length],
@@ -611,6 +656,7 @@ spec:
             int(r.requests),
             int(r.inputTokens),
             int(r.outputTokens),
+            int(r.webSearchRequests),
             cost(r.costDollars),
           ],
         })),
@@ -628,6 +674,7 @@ spec:
               int(t.requests),
               int(t.inputTokens),
               int(t.outputTokens),
+              int(t.webSearchRequests),
               cost(t.costDollars),
             ],
           })),

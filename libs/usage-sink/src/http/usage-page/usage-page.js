@@ -80,11 +80,13 @@
         requests: 0,
         inputTokens: 0,
         outputTokens: 0,
+        webSearchRequests: 0,
         costDollars: 0,
       };
       t.requests += p.requests;
       t.inputTokens += p.inputTokens;
       t.outputTokens += p.outputTokens;
+      t.webSearchRequests += p.webSearchRequests;
       t.costDollars += p.costDollars;
       totals.set(p.key, t);
     }
@@ -104,6 +106,7 @@
         cell(fmt.int(t.requests), true),
         cell(fmt.int(t.inputTokens), true),
         cell(fmt.int(t.outputTokens), true),
+        cell(fmt.int(t.webSearchRequests), true),
         cell(fmt.cost(t.costDollars), true),
       );
       body.append(tr);
