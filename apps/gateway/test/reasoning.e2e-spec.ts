@@ -207,7 +207,9 @@ describe('all-in-one gateway: adaptive thinking on Claude Opus 4.7', () => {
     // Opus 4.7 leaves the thinking text out unless asked: the client expects to read it.
     assert.deepEqual(sent.thinking, { type: 'adaptive', display: 'summarized' });
     assert.deepEqual(sent.output_config, { effort: 'medium' });
-    assert.equal(sent.max_tokens, 16_384);
+    // No max_tokens: the default admission held (AI_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS, 4096),
+    // which an effort does not add to.
+    assert.equal(sent.max_tokens, 4096);
     const message = completion.choices[0].message as { reasoning_content?: string };
     assert.equal(message.reasoning_content, ANTHROPIC_FAKE_THINKING.thinking);
 

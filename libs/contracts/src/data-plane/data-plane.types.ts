@@ -117,6 +117,13 @@ export interface GatewayRequest {
    * it never calls one with nothing held (a later model of the chain holds its room).
    */
   readonly passedOverModels?: readonly string[];
+  /**
+   * The output admission held for each choice of a request that sets no `max_tokens`
+   * (AI_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS): an adapter whose provider requires a cap
+   * (Claude's `max_tokens`) sends this one, so the provider writes no more than was held.
+   * Absent (a peer of an older build, a call not admitted): the adapter's own 4096.
+   */
+  readonly defaultMaxOutputTokens?: number;
   /** Models the caller's tier may use; empty means any. */
   readonly allowedModels: readonly string[];
   /** Headers the client sent that may travel upstream (already sanitized). */

@@ -88,18 +88,24 @@ export interface Admission {
    * the router to turn away: `GatewayRequest.passedOverModels` (`admittedRequest`).
    */
   readonly passedOverModels?: readonly string[];
+  /**
+   * The output held for each choice of a request without `max_tokens`, for the adapter
+   * whose provider requires a cap to send: `GatewayRequest.defaultMaxOutputTokens`.
+   */
+  readonly defaultMaxOutputTokens?: number;
 }
 
-/** `request` as the router gets it once admitted: with its hold and its passed-over models. */
+/**
+ * `request` as the router gets it once admitted: with its hold, its passed-over models and
+ * the default output held (the cap a Claude adapter sends when the client set none).
+ */
 export function admittedRequest(request: GatewayRequest, admission: Admission): GatewayRequest {
-  const { reservationId, passedOverModels } = admission;
+  const { reservationId, passedOverModels, defaultMaxOutputTokens } = admission;
   // Per request: one copy, with no key (nor a spread object) when no model was passed over.
   return passedOverModels === undefined
-    ? { ...request, reservationId }
-    : { ...request, reservationId, passedOverModels };
+    ? { ...request, reservationId, defaultMaxOutputTokens }
+    : { ...request, reservationId, passedOverModels, defaultMaxOutputTokens };
 }
-
-const NO_LIMITS: Admission = { headers: {} };
 
 /** A limit as admission checks it: with its entry in the exhaustion view. */
 interface AdmissionLimit extends BoundLimit {
@@ -135,6 +141,8 @@ export class BudgetAdmission {
   private readonly running: RunningHolds;
   /** Holds given back, tried again off the request path when the store fails. */
   private readonly releases: HoldReleases;
+  /** An admission that holds nothing: no limit binds (its default output still goes on). */
+  private readonly noLimits: Admission;
 
   constructor(
     private readonly config: () => GatewayConfig,
@@ -143,6 +151,7 @@ export class BudgetAdmission {
     private readonly options: AdmissionOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.noLimits = { headers: {}, defaultMaxOutputTokens: options.defaultMaxOutputTokens };
     this.lastBalances = new LastBalances<AdmissionLimit>(this.now);
     this.running = new RunningHolds(store, {
       holdMs: options.holdMs,
@@ -159,7 +168,7 @@ export class BudgetAdmission {
 
   async admit(request: GatewayRequest): Promise<Admission> {
     const own = this.callerLimits(request);
-    if (!own) return NO_LIMITS; // the router answers "model not found"
+    if (!own) return this.noLimits; // the router answers "model not found"
     const { route, now, limits } = own;
     // Known spent from the broadcast, or a limit of 0: refused with no network call, so a
     // caller hammering an exhausted limit costs the store nothing (its headers only).
@@ -170,7 +179,7 @@ export class BudgetAdmission {
 
     const perModel = route.tokenRateLimit?.perModel;
     if (limits.length === 0 && !(perModel && models.some((m) => Object.hasOwn(perModel, m)))) {
-      return NO_LIMITS;
+      return this.noLimits;
     }
     const amounts = worstCase(
       route,
@@ -249,8 +258,12 @@ export class BudgetAdmission {
           throw refusal.error; // known spent: no network call, as for the caller's own
         }
       }
-      if (held.length === 0)
-        return passedOver ? { headers: {}, passedOverModels: passedOver } : NO_LIMITS;
+      const defaultMaxOutputTokens = this.options.defaultMaxOutputTokens;
+      if (held.length === 0) {
+        return passedOver
+          ? { headers: {}, passedOverModels: passedOver, defaultMaxOutputTokens }
+          : this.noLimits;
+      }
       const reservationId = newReservationId(now);
       const holds =
         ownLimits.length > 0 ? [...changes, ...balanceChangesOf(ownLimits, amounts)] : changes;
@@ -272,8 +285,8 @@ export class BudgetAdmission {
         }
         const headers = tightestLimitHeaders(held, result.balances, now);
         return passedOver
-          ? { reservationId, headers, passedOverModels: passedOver }
-          : { reservationId, headers };
+          ? { reservationId, headers, passedOverModels: passedOver, defaultMaxOutputTokens }
+          : { reservationId, headers, defaultMaxOutputTokens };
       }
       const { used, reserved } = result.blocked;
       const limit = held.find((l) => l.key === result.blocked.key)!;

@@ -187,7 +187,11 @@ userTiers:
       );
       // Admitted for the next model of the chain; the router's gate turns the closed one away
       // (free-model has no limit of its own: nothing is held for it).
-      assert.deepEqual(await admission.admit(ask('alice')), { headers: {} });
+      // (The fixture's default output, 100, goes on with it for Claude's max_tokens.)
+      assert.deepEqual(await admission.admit(ask('alice')), {
+        headers: {},
+        defaultMaxOutputTokens: 100,
+      });
       const gate = modelBudgetGate(new ExhaustionView(), () => START);
       assert.throws(
         () => gate(route, 'gpt-4o'),

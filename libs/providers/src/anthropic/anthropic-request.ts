@@ -6,6 +6,7 @@ import { cacheField } from '../core/cache-control';
 import { anthropicAnswerToolFields } from './anthropic-response-format';
 import {
   ANTHROPIC_DEFAULT_MAX_TOKENS,
+  claudeMaxTokens,
   claudeThinking,
   claudeThinkingFields,
   replayableThinking,
@@ -229,7 +230,7 @@ export function toAnthropicRequest(
   const thinking = claudeThinking(prompt, answerTool, model);
   const body: JsonObject = {
     model,
-    max_tokens: thinking ? thinking.maxTokens : (prompt.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS),
+    max_tokens: thinking ? thinking.maxTokens : claudeMaxTokens(prompt),
     messages: messages(prompt.turns),
   };
   if (thinking) Object.assign(body, claudeThinkingFields(thinking));

@@ -16,10 +16,39 @@ import { isAtLeast, readClaudeModel } from './claude-models';
 // and from Opus 4.7 refuse a budget with a 400. Each request is written for its model's.
 
 /**
- * Anthropic requires `max_tokens`; OpenAI clients often leave it out. 4096 is what every
- * current Claude model can produce, so a missing value never fails a call.
+ * Anthropic requires `max_tokens`; OpenAI clients often leave it out. Without one the
+ * request's held default is sent (`claudeMaxTokens`); 4096, what every current Claude
+ * model can produce, when it carries none (a peer of an older build, a call not admitted).
  */
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
+
+/** The default output admission held for the request (AI_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS). */
+function heldDefault(prompt: ChatPrompt): number {
+  return prompt.defaultMaxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS;
+}
+
+/**
+ * The output admission held for each choice of a request without `max_tokens`, as
+ * budget-admission's unboundedOutputTokens reckons it from the request's `thinking`: its
+ * budget plus the default, as much as adaptive thinking is given (at least), else the
+ * default (an effort, `reasoning_effort`, adds nothing there). Claude is asked for no more.
+ */
+function heldOutput(prompt: ChatPrompt): number {
+  const fallback = heldDefault(prompt);
+  switch (prompt.reasoning?.kind) {
+    case 'budget':
+      return prompt.reasoning.budgetTokens + fallback;
+    case 'adaptive':
+      return Math.max(fallback, ADAPTIVE_THINKING_MAX_TOKENS);
+    default:
+      return fallback;
+  }
+}
+
+/** `max_tokens` for a request Claude answers without thinking: the client's, else the held one. */
+export function claudeMaxTokens(prompt: ChatPrompt): number {
+  return prompt.maxTokens ?? heldDefault(prompt);
+}
 
 /** Anthropic's `output_config.effort` for each effort (it has no minimal: that is its low). */
 const ANTHROPIC_EFFORTS: Readonly<Record<ThinkingEffort, string>> = {
@@ -75,17 +104,17 @@ export function claudeThinking(
   if (reasoning === undefined || reasoning.kind === 'off') return undefined;
   return thinksWithinBudgetOnly(model)
     ? budgetThinking(prompt, reasoning)
-    : adaptiveThinking(reasoning, prompt.maxTokens);
+    : adaptiveThinking(reasoning, prompt.maxTokens ?? heldOutput(prompt));
 }
 
 function budgetThinking(prompt: ChatPrompt, reasoning: ChatReasoning): ClaudeThinking | undefined {
   const budget = thinkingBudget(reasoning, DOUBLING_EFFORT_BUDGETS);
   if (budget === undefined || budget === 0) return undefined;
-  const maxTokens = prompt.maxTokens;
+  // Without the client's max_tokens: the answer's default after the budget, as far as the
+  // hold reaches (all of it for a client's budget). Where an effort's budget leaves no
+  // room in what was held, it is fitted as under a client's max_tokens too small for it.
+  const maxTokens = prompt.maxTokens ?? Math.min(budget + heldDefault(prompt), heldOutput(prompt));
   const display = reasoning.kind === 'budget' ? reasoning.display : undefined;
-  if (maxTokens === undefined) {
-    return budgeted(budget, budget + ANTHROPIC_DEFAULT_MAX_TOKENS, display);
-  }
   // A budget the client chose goes as given: if it does not fit, Anthropic's own 400
   // tells the client so.
   if (reasoning.kind === 'budget' || maxTokens > budget) {
@@ -113,7 +142,7 @@ function effortForBudget(budgetTokens: number): ThinkingEffort {
 
 function adaptiveThinking(
   reasoning: Exclude<ChatReasoning, { kind: 'off' }>,
-  maxTokens: number | undefined,
+  maxTokens: number,
 ): ClaudeThinking {
   const effort =
     reasoning.kind === 'budget' ? effortForBudget(reasoning.budgetTokens) : reasoning.effort;
@@ -121,7 +150,7 @@ function adaptiveThinking(
     kind: 'adaptive',
     ...(effort === undefined ? {} : { effort: ANTHROPIC_EFFORTS[effort] }),
     ...displayOf(reasoning),
-    maxTokens: maxTokens ?? ADAPTIVE_THINKING_MAX_TOKENS,
+    maxTokens,
   };
 }
 

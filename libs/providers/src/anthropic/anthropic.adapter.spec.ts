@@ -280,19 +280,21 @@ describe('AnthropicAdapter against a fake Messages API', () => {
       max_tokens,
     });
 
-    it("maps each reasoning_effort to its budget, with max_tokens the budget plus Anthropic's default", async () => {
+    it('maps each reasoning_effort to its budget, within the default max_tokens admission held', async () => {
+      // No held default on the request (an older peer): 4096. An effort adds nothing to
+      // the hold, so its budget thinks within it, fitted below it when it does not fit.
       const cases = [
         ['minimal', 1024],
         ['low', 1024],
         ['medium', 2048],
-        ['high', 4096],
+        ['high', 4095],
       ] as const;
       for (const [reasoning_effort, budget] of cases) {
         const body = await bodyOf({ reasoning_effort });
-        assert.deepEqual(thinkingOf(body), enabled(budget, budget + 4096), reasoning_effort);
+        assert.deepEqual(thinkingOf(body), enabled(budget, 4096), reasoning_effort);
       }
       const streamed = await bodyOf({ reasoning_effort: 'medium', stream: true });
-      assert.deepEqual(thinkingOf(streamed), enabled(2048, 2048 + 4096));
+      assert.deepEqual(thinkingOf(streamed), enabled(2048, 4096));
       // Nothing asked, nothing sent: the model thinks as it does by default.
       assert.deepEqual(thinkingOf(await bodyOf({})), { thinking: undefined, max_tokens: 4096 });
     });
@@ -339,10 +341,10 @@ describe('AnthropicAdapter against a fake Messages API', () => {
         max_tokens,
       });
       // An effort's client expects to read the reasoning, which Opus 4.7 leaves out
-      // unless asked: summarized.
+      // unless asked: summarized. Without max_tokens, the default held (4096 here).
       assert.deepEqual(
         await on({ reasoning_effort: 'minimal' }),
-        adaptive('low', 16384, 'summarized'),
+        adaptive('low', 4096, 'summarized'),
       );
       assert.deepEqual(
         await on({ reasoning_effort: 'high', max_tokens: 9000 }),
@@ -363,14 +365,15 @@ describe('AnthropicAdapter against a fake Messages API', () => {
         await on({ thinking: { type: 'enabled', budget_tokens: 10000 }, max_tokens: 12000 }),
         adaptive('high', 12000, 'summarized'),
       );
+      // Without max_tokens: the budget plus the default (4096 here), as admission held it.
       assert.deepEqual(
         await on({ thinking: { type: 'enabled', budget_tokens: 1024 } }),
-        adaptive('low', 16384, 'summarized'),
+        adaptive('low', 5120, 'summarized'),
       );
       // ...unless the client chose its display with the budget: that is kept.
       assert.deepEqual(
         await on({ thinking: { type: 'enabled', budget_tokens: 1024, display: 'omitted' } }),
-        adaptive('low', 16384, 'omitted'),
+        adaptive('low', 5120, 'omitted'),
       );
       assert.deepEqual(await on({ reasoning_effort: 'none' }), {
         thinking: undefined,
@@ -425,7 +428,7 @@ describe('AnthropicAdapter against a fake Messages API', () => {
 
     it('leaves thinking out beside the forced answer tool, which Anthropic refuses with it', async () => {
       const asked = { reasoning_effort: 'high', temperature: 0.2 };
-      assert.deepEqual(thinkingOf(await bodyOf(asked)), enabled(4096, 8192));
+      assert.deepEqual(thinkingOf(await bodyOf(asked)), enabled(4095, 4096));
       for (const response_format of [WEATHER_FORMAT, { type: 'json_object' }]) {
         const body = await bodyOf({ ...asked, response_format });
         assert.deepEqual(thinkingOf(body), { thinking: undefined, max_tokens: 4096 });

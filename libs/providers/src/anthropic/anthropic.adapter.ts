@@ -46,6 +46,8 @@ export class AnthropicAdapter implements ProviderAdapter {
       toolNameLimit: ANTHROPIC_TOOL_NAME_LIMIT,
       documentUrls: true,
       anthropicServerTools: ALL_SERVER_TOOLS,
+      // Anthropic requires max_tokens: without the client's, the one admission held.
+      defaultMaxTokens: request.defaultMaxOutputTokens,
     });
     const tool = answerTool(prompt, 'anthropic');
     const answerToolName = tool?.name;

@@ -91,7 +91,10 @@ export class BedrockAdapter implements ProviderAdapter {
     const { request, target } = call;
     if (request.operation === 'embeddings') return this.embed(call);
     if (request.operation !== 'chat') throw unsupportedOperation('bedrock', request.operation);
-    const prompt = parseChatRequest(request.body);
+    // Claude's thinking needs a max_tokens: without the client's, from the one admission held.
+    const prompt = parseChatRequest(request.body, {
+      defaultMaxTokens: request.defaultMaxOutputTokens,
+    });
     // A JSON response_format: a forced answer tool, or structured outputs, by family.
     const jsonMode = converseJsonMode(prompt, target.model);
     const tool = jsonMode?.kind === 'tool' ? jsonMode.tool : undefined;

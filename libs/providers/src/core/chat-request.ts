@@ -189,6 +189,11 @@ export interface ChatPrompt extends ChatExtras {
   readonly toolChoice?: ChatToolChoice;
   readonly parallelToolCalls?: boolean;
   readonly maxTokens?: number;
+  /**
+   * The output admission held for a request without `maxTokens`, for a provider that
+   * requires a cap (Claude): `GatewayRequest.defaultMaxOutputTokens`, absent when unknown.
+   */
+  readonly defaultMaxTokens?: number;
   readonly temperature?: number;
   readonly topP?: number;
   readonly stop: readonly string[];
@@ -576,6 +581,8 @@ export interface ChatParseOptions {
    * AI: web search): it takes their definitions and their blocks in assistant turns.
    */
   readonly anthropicServerTools?: ReadonlySet<AnthropicServerTool>;
+  /** The request's held default output (`ChatPrompt.defaultMaxTokens`), when it carries one. */
+  readonly defaultMaxTokens?: number;
 }
 
 /** Reads and checks an OpenAI chat body; throws a 400 DataPlaneError naming the field. */
@@ -690,6 +697,9 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
     parallelToolCalls:
       typeof body.parallel_tool_calls === 'boolean' ? body.parallel_tool_calls : undefined,
     maxTokens,
+    ...(options.defaultMaxTokens === undefined
+      ? {}
+      : { defaultMaxTokens: options.defaultMaxTokens }),
     temperature: optionalNumber(body, 'temperature'),
     topP: optionalNumber(body, 'top_p'),
     stop: parseStop(body.stop),

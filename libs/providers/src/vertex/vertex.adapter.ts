@@ -157,6 +157,8 @@ export class VertexAdapter implements ProviderAdapter {
           geminiTools: gemini,
           // Claude on Vertex runs Anthropic's web search (Google's docs); Gemini none of them.
           ...(gemini ? {} : { anthropicServerTools: VERTEX_CLAUDE_SERVER_TOOLS }),
+          // Claude requires max_tokens: without the client's, the one admission held.
+          defaultMaxTokens: request.defaultMaxOutputTokens,
         });
     if (embeds && model.publisher !== 'google') throw notAnEmbeddingModel(target.model);
     const serviceAccountKey = target.credential?.apiKey.reveal();

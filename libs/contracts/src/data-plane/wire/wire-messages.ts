@@ -262,12 +262,23 @@ function gatewayRequest(value: unknown): GatewayRequest {
       : { reservationId: str(object, 'reservationId', 'request') }),
     // Dropped here, the router would call a model too small for the request, held nowhere.
     ...(passedOverModels === undefined ? {} : { passedOverModels }),
+    // Dropped here, Claude would be asked for 4096 tokens where admission held fewer.
+    ...defaultMaxOutputTokens(object.defaultMaxOutputTokens),
     ...(object.traceContext === undefined
       ? {}
       : { traceContext: traceContext(object.traceContext) }),
     // The client's narrowing of failover: dropped here, the router would widen it back.
     ...(object.overrides === undefined ? {} : { overrides: overrides(object.overrides) }),
   };
+}
+
+/** The held default output: absent from an older peer's request, and then the adapter's own. */
+function defaultMaxOutputTokens(value: unknown): Pick<GatewayRequest, 'defaultMaxOutputTokens'> {
+  if (value === undefined) return {};
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw malformed('request.defaultMaxOutputTokens');
+  }
+  return { defaultMaxOutputTokens: value };
 }
 
 function overrides(value: unknown): RequestOverrides {

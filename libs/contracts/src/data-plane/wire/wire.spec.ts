@@ -79,6 +79,26 @@ describe('wire messages', () => {
     }
   });
 
+  it('carries the default output admission held, absent from an older peer, and refuses a bad one', () => {
+    const held: GatewayRequest = { ...request, defaultMaxOutputTokens: 1000 };
+    assert.deepEqual(decodeRouteRequest(JSON.parse(encodeRouteRequest(held))), held);
+    const target = { backendName: 'primary', provider: 'anthropic', model: 'claude-sonnet-4-5' };
+    assert.equal(
+      decodeInvokeRequest(JSON.parse(encodeInvokeRequest(held, target))).request
+        .defaultMaxOutputTokens,
+      1000,
+    );
+    // An older peer's request has no such field: none is made up (the adapter's own applies).
+    const older = decodeRouteRequest(JSON.parse(encodeRouteRequest(request)));
+    assert.equal(Object.hasOwn(older, 'defaultMaxOutputTokens'), false);
+    for (const bad of [0, -5, 1.5, '1000', null]) {
+      assert.throws(
+        () => decodeRouteRequest({ request: { ...request, defaultMaxOutputTokens: bad } }),
+        /request\.defaultMaxOutputTokens/,
+      );
+    }
+  });
+
   it("carries the edge span's trace context, and refuses one that is not strings", () => {
     const traced = {
       ...request,
