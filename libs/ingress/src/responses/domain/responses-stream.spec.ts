@@ -79,6 +79,50 @@ function run(chunks: JsonObject[], on: ResponseContext = context): ResponseStrea
   ];
 }
 
+/** A chunk carrying fragments of the choice's tool calls. */
+function tools(...calls: JsonObject[]): JsonObject {
+  return chunk({ tool_calls: calls });
+}
+
+/** A call's fragment: its first names it whole (as the providers' wire hands it on). */
+function call(index: number, args: string, name?: string): JsonObject {
+  return name === undefined
+    ? { index, function: { arguments: args } }
+    : { index, id: `call_${index}`, type: 'function', function: { name, arguments: args } };
+}
+
+/** The function_call item of chat call `index` at output index `index`. */
+function functionCall(index: number, name: string, args: string, status = 'completed'): JsonObject {
+  return {
+    type: 'function_call',
+    id: `fc_req1_${index}`,
+    call_id: `call_${index}`,
+    name,
+    arguments: args,
+    status,
+  };
+}
+
+/** Claude Code's MCP tool names, past OpenAI's 64: aliased to the backend, restored whole. */
+const MCP_A = `mcp__plugin_marketplace_docs__${'search_the_whole_site_'.repeat(4)}`;
+const MCP_B = `mcp__plugin_marketplace_docs__${'read_the_whole_page_'.repeat(4)}`;
+
+/** Items never overlap: every event of an item comes between its added and its done. */
+function assertItemsApart(events: ResponseStreamEvent[]): void {
+  let open: unknown;
+  for (const event of events) {
+    if (!('output_index' in event)) continue;
+    if (event.type === 'response.output_item.added') {
+      assert.equal(open, undefined, `item ${String(event.output_index)} added while one is open`);
+      open = event.output_index;
+      continue;
+    }
+    assert.equal(event.output_index, open, `${event.type} outside its item`);
+    if (event.type === 'response.output_item.done') open = undefined;
+  }
+  assert.equal(open, undefined, 'an item left open');
+}
+
 /** The events without their sequence numbers, which one test checks for all. */
 function unnumbered(events: ResponseStreamEvent[]): JsonObject[] {
   return events.map(({ sequence_number: _, ...rest }) => rest);
@@ -673,15 +717,158 @@ describe('OpenAI chunks to Responses stream events', () => {
     );
   });
 
-  it('refuses arguments for a call that already ended', () => {
+  it('refuses arguments for a call whose arguments were whole when the next began, and lets whitespace by', () => {
     const translator = new ResponseStreamTranslator(context);
-    translator.push(chunk({ tool_calls: [{ index: 0, id: 'a', function: { name: 'f' } }] }));
-    translator.push(chunk({ tool_calls: [{ index: 1, id: 'b', function: { name: 'g' } }] }));
+    translator.push(tools(call(0, '{"a":1}', 'f')));
+    translator.push(tools(call(1, '', 'g')));
+    assert.deepEqual(translator.push(tools(call(0, ' \n'))), [], 'whitespace is nothing to add');
     assert.throws(
-      () => translator.push(chunk({ tool_calls: [{ index: 0, function: { arguments: '{}' } }] })),
+      () => translator.push(tools(call(0, ',"b":2}'))),
       (error: unknown) =>
-        error instanceof DataPlaneError && error.code === DataPlaneErrorCode.UpstreamBadResponse,
+        error instanceof DataPlaneError &&
+        error.code === DataPlaneErrorCode.UpstreamBadResponse &&
+        /after the next one had begun/.test(error.message),
     );
+  });
+
+  it('streams two interleaved parallel calls as two items, one after the other, each whole', () => {
+    const events = run([
+      tools(call(0, '', 'search_docs')),
+      tools(call(1, '', 'read_page')),
+      tools(call(0, '{"q": "in')),
+      tools(call(1, '{"url": "/up')),
+      tools(call(0, 'stall"}')),
+      tools(call(1, 'date"}')),
+      chunk({}, 'tool_calls'),
+    ]);
+    assertItemsApart(events);
+    const fc = (index: number) => ({ item_id: `fc_req1_${index}`, output_index: index });
+    assert.deepEqual(unnumbered(events).slice(2, -1), [
+      {
+        type: 'response.output_item.added',
+        output_index: 0,
+        item: functionCall(0, 'search_docs', '', 'in_progress'),
+      },
+      { type: 'response.function_call_arguments.delta', ...fc(0), delta: '{"q": "in' },
+      { type: 'response.function_call_arguments.delta', ...fc(0), delta: 'stall"}' },
+      {
+        type: 'response.function_call_arguments.done',
+        ...fc(0),
+        name: 'search_docs',
+        arguments: '{"q": "install"}',
+      },
+      {
+        type: 'response.output_item.done',
+        output_index: 0,
+        item: functionCall(0, 'search_docs', '{"q": "install"}'),
+      },
+      // Call 1's item opens once call 0's arguments are whole, with what it gathered.
+      {
+        type: 'response.output_item.added',
+        output_index: 1,
+        item: functionCall(1, 'read_page', '', 'in_progress'),
+      },
+      { type: 'response.function_call_arguments.delta', ...fc(1), delta: '{"url": "/up' },
+      { type: 'response.function_call_arguments.delta', ...fc(1), delta: 'date"}' },
+      {
+        type: 'response.function_call_arguments.done',
+        ...fc(1),
+        name: 'read_page',
+        arguments: '{"url": "/update"}',
+      },
+      {
+        type: 'response.output_item.done',
+        output_index: 1,
+        item: functionCall(1, 'read_page', '{"url": "/update"}'),
+      },
+    ]);
+    assert.deepEqual((events.at(-1)?.response as JsonObject).output, [
+      functionCall(0, 'search_docs', '{"q": "install"}'),
+      functionCall(1, 'read_page', '{"url": "/update"}'),
+    ]);
+  });
+
+  it('streams three interleaved calls with long (restored) names in the order they began, each whole', () => {
+    // As the providers' wire hands them on: each name whole in its call's first fragment,
+    // the client's own name where the backend was sent an alias; call 2 began first.
+    const events = run([
+      chunk({ content: 'Checking.' }),
+      tools(call(2, '{"q": ', MCP_A)),
+      tools(call(0, '{"q": "a', MCP_A), call(1, '', MCP_B)),
+      tools(call(1, '{"url": "b"}'), call(0, '"}')),
+      tools(call(2, '"c"}')),
+      chunk({}, 'tool_calls'),
+    ]);
+    assertItemsApart(events);
+    const done = events
+      .filter((event) => event.type === 'response.output_item.done')
+      .map((event) => event.item as JsonObject)
+      .map((item) => [item.type, item.call_id, item.name, item.arguments]);
+    assert.deepEqual(done, [
+      ['message', undefined, undefined, undefined],
+      ['function_call', 'call_2', MCP_A, '{"q": "c"}'],
+      ['function_call', 'call_0', MCP_A, '{"q": "a"}'],
+      ['function_call', 'call_1', MCP_B, '{"url": "b"}'],
+    ]);
+    const completed = events.at(-1) as ResponseStreamEvent & { response: JsonObject };
+    assert.equal(completed.type, 'response.completed');
+    assert.deepEqual(
+      (completed.response.output as JsonObject[]).map((item) => [item.id, item.call_id]),
+      [
+        ['msg_req1_0', undefined],
+        ['fc_req1_1', 'call_2'],
+        ['fc_req1_2', 'call_0'],
+        ['fc_req1_3', 'call_1'],
+      ],
+    );
+  });
+
+  it('ends held calls before other content and at the finish, whole, even with their arguments cut', () => {
+    const translator = new ResponseStreamTranslator(context);
+    const events = [
+      ...translator.start(),
+      ...translator.push(tools(call(0, '{"q": ', 'f'))),
+      ...translator.push(tools(call(1, '{"x": 1}', 'g'))),
+      ...translator.push(tools(call(0, '"a"'))),
+    ];
+    assert.equal(events.filter((event) => event.type === 'response.output_item.added').length, 1);
+    // Text: call 0's item ends (its arguments as they are), then call 1's, then the message.
+    events.push(...translator.push(chunk({ content: 'Done.' })), ...translator.finish(usage));
+    assertItemsApart(events);
+    const completed = events.at(-1)?.response as JsonObject;
+    assert.deepEqual(
+      (completed.output as JsonObject[]).map((item) => [item.type, item.name, item.arguments]),
+      [
+        ['function_call', 'f', '{"q": "a"'],
+        ['function_call', 'g', '{"x": 1}'],
+        ['message', undefined, undefined],
+      ],
+    );
+  });
+
+  it('streams calls sent one after another as they come: the second call holds nothing back', () => {
+    const translator = new ResponseStreamTranslator(context);
+    translator.start();
+    translator.push(tools(call(0, '{"q": ', 'f')));
+    translator.push(tools(call(0, '"a"}')));
+    const second = translator.push(tools(call(1, '{"x": ', 'g')));
+    assert.deepEqual(
+      unnumbered(second).map((event) => [event.type, event.output_index]),
+      [
+        ['response.function_call_arguments.done', 0],
+        ['response.output_item.done', 0],
+        ['response.output_item.added', 1],
+        ['response.function_call_arguments.delta', 1],
+      ],
+    );
+    assert.deepEqual(unnumbered(translator.push(tools(call(1, '2}')))), [
+      {
+        type: 'response.function_call_arguments.delta',
+        item_id: 'fc_req1_1',
+        output_index: 1,
+        delta: '2}',
+      },
+    ]);
   });
 
   it("streams a custom tool's call as a custom_tool_call item with input deltas, then done", () => {

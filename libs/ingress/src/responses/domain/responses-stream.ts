@@ -8,6 +8,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import { thinkingBlocksOf } from './encrypted-reasoning';
 import { blocksToKeep } from './reasoning-text-back';
+import { isBlank, isWholeJsonObject } from './whole-arguments';
 import { refusalText } from '../../domain/refusal-text';
 import {
   fallbackCallId,
@@ -61,21 +62,29 @@ interface OpenMessage {
   readonly parts: OpenPart[];
 }
 
+/** A tool call's item being streamed: a function's call or a custom tool's. */
+interface OpenToolCall {
+  readonly kind: 'tool_call';
+  readonly index: number;
+  readonly id: string;
+  readonly toolIndex: number;
+  readonly callId: string;
+  readonly name: string;
+  /** A custom tool's call: `args` is its free-form input. */
+  readonly custom: boolean;
+  args: string;
+}
+
 /** The output item being streamed, with what it has gathered so far. */
-type OpenItem =
-  | OpenReasoning
-  | OpenMessage
-  | {
-      readonly kind: 'tool_call';
-      readonly index: number;
-      readonly id: string;
-      readonly toolIndex: number;
-      readonly callId: string;
-      readonly name: string;
-      /** A custom tool's call: `args` is its free-form input. */
-      readonly custom: boolean;
-      args: string;
-    };
+type OpenItem = OpenReasoning | OpenMessage | OpenToolCall;
+
+/** A tool call that began while another call's item was still streaming: not yet an item. */
+interface HeldToolCall {
+  /** The fragment that began it: its id, whole name and kind. */
+  readonly first: JsonObject;
+  readonly custom: boolean;
+  args: string;
+}
 
 /**
  * Turns a stream of OpenAI chat.completion.chunk objects into the Responses API's event
@@ -86,6 +95,11 @@ type OpenItem =
  * output_text (a refusal, `delta.refusal`, its refusal part); each tool call a
  * function_call item whose arguments arrive as deltas, or a custom tool's call
  * (custom_tool_call) whose input arrives as response.custom_tool_call_input.delta.
+ * Items never overlap. A backend may interleave parallel calls' fragments (call 0, call 1,
+ * call 0 again): a call that begins while the streaming call's arguments are not yet a
+ * whole JSON object is held, its fragments gathered, until that item ends (its arguments
+ * whole, other content, or the finish); then it streams, in the order the calls began.
+ * Calls sent one after another (OpenAI, vLLM) each stream as they come.
  * When the request's `include` asked for `reasoning.encrypted_content`, the thinking
  * blocks (`delta.thinking_blocks`: a signature ending the text streamed before it, or a
  * redacted block) are gathered on the reasoning item, which carries them when done.
@@ -103,6 +117,8 @@ export class ResponseStreamTranslator {
   private open: OpenItem | undefined;
   /** Chat tool-call indexes whose call item (a function's or a custom tool's) is done. */
   private readonly closedTools = new Set<number>();
+  /** Calls held behind the streaming call's item, by chat index; none on the common path. */
+  private held: Map<number, HeldToolCall> | undefined;
   private finishReason: unknown = null;
   private reasoningTokens = 0;
   /** The tier the backend's chunks say it served at (OpenAI names it on every chunk). */
@@ -182,7 +198,7 @@ export class ResponseStreamTranslator {
     if (this.output.length === 0 && !this.open) {
       this.openPart(this.openMessage(events), 'output_text', events);
     }
-    this.closeItem(events, incomplete ? 'incomplete' : 'completed');
+    this.closeAll(events, incomplete ? 'incomplete' : 'completed');
     const status = incomplete ? 'incomplete' : 'completed';
     const fields = {
       usage: responseUsage(usage, this.reasoningTokens),
@@ -204,6 +220,7 @@ export class ResponseStreamTranslator {
    * A stream that broke after it began: an `error` event (which OpenAI's SDKs raise) and
    * response.failed with the output so far, so it never reads as a finished answer. It
    * says `store: false`: nothing of a broken stream is stored, so nothing can chain from it.
+   * Held calls were never announced, so they are not in it.
    */
   fail(error: DataPlaneError): ResponseStreamEvent[] {
     const { code, message, param } = error.toOpenAiBody().error;
@@ -279,7 +296,7 @@ export class ResponseStreamTranslator {
 
   private openReasoning(events: ResponseStreamEvent[]): OpenReasoning {
     if (this.open?.kind === 'reasoning') return this.open;
-    this.closeItem(events, 'completed');
+    this.closeAll(events, 'completed');
     const index = this.output.length;
     const item: OpenReasoning = {
       kind: 'reasoning',
@@ -364,31 +381,86 @@ export class ResponseStreamTranslator {
   private toolCallDelta(call: JsonObject, events: ResponseStreamEvent[]): void {
     const open = this.open?.kind === 'tool_call' ? this.open : undefined;
     const toolIndex = this.toolIndexOf(call, open);
-    let item = open?.toolIndex === toolIndex ? open : undefined;
-    if (!item) {
-      if (this.closedTools.has(toolIndex)) {
-        // OpenAI streams one call's arguments before the next call begins; its item is done.
-        throw new DataPlaneError(
-          DataPlaneErrorCode.UpstreamBadResponse,
-          'The backend streamed arguments of a tool call after the next one had begun',
-        );
-      }
-      item = this.openToolCall(toolIndex, call, events);
+    if (open?.toolIndex === toolIndex) {
+      this.argumentsDelta(open, fragmentOf(call, open.custom), events);
+      if (this.held) this.releaseHeld(events);
+      return;
     }
-    const fragment = item.custom
-      ? ((call.custom ?? {}) as JsonObject).input
-      : ((call.function ?? {}) as JsonObject).arguments;
-    if (typeof fragment === 'string' && fragment.length > 0) {
-      item.args += fragment;
-      events.push(
-        this.event(
-          item.custom
-            ? 'response.custom_tool_call_input.delta'
-            : 'response.function_call_arguments.delta',
-          { item_id: item.id, output_index: item.index, delta: fragment },
-        ),
+    const held = this.held?.get(toolIndex);
+    if (held) {
+      held.args += fragmentOf(call, held.custom);
+      return;
+    }
+    if (this.closedTools.has(toolIndex)) {
+      // Its item is done: only whitespace may follow arguments that were whole.
+      if (isBlank(fragmentOf(call, false)) && isBlank(fragmentOf(call, true))) return;
+      throw new DataPlaneError(
+        DataPlaneErrorCode.UpstreamBadResponse,
+        'The backend streamed arguments of a tool call after the next one had begun',
       );
     }
+    const custom = isCustomToolCall(call);
+    if (open && !isComplete(open)) {
+      // Parallel calls may interleave: this one waits until the streaming call's item ends.
+      (this.held ??= new Map()).set(toolIndex, {
+        first: call,
+        custom,
+        args: fragmentOf(call, custom),
+      });
+      return;
+    }
+    const item = this.openToolCall(toolIndex, call, events);
+    this.argumentsDelta(item, fragmentOf(call, custom), events);
+  }
+
+  /** Adds a fragment to a call's item, streamed as an arguments (or custom input) delta. */
+  private argumentsDelta(
+    item: OpenToolCall,
+    fragment: string,
+    events: ResponseStreamEvent[],
+  ): void {
+    if (fragment.length === 0) return;
+    item.args += fragment;
+    events.push(
+      this.event(
+        item.custom
+          ? 'response.custom_tool_call_input.delta'
+          : 'response.function_call_arguments.delta',
+        { item_id: item.id, output_index: item.index, delta: fragment },
+      ),
+    );
+  }
+
+  /**
+   * Streams held calls while the call before them is complete: ends its item, then opens
+   * the next held call's with the arguments it gathered (which may be complete too).
+   */
+  private releaseHeld(events: ResponseStreamEvent[]): void {
+    const held = this.held;
+    if (!held) return;
+    for (const [toolIndex, call] of held) {
+      if (this.open?.kind === 'tool_call' && !isComplete(this.open)) return;
+      held.delete(toolIndex);
+      this.streamHeld(toolIndex, call, events);
+    }
+    this.held = undefined;
+  }
+
+  /** Ends the open item, then streams each held call's item whole, in the order they began. */
+  private closeAll(events: ResponseStreamEvent[], status: ItemStatus): void {
+    this.closeItem(events, status);
+    const held = this.held;
+    if (!held) return;
+    this.held = undefined;
+    for (const [toolIndex, call] of held) {
+      this.streamHeld(toolIndex, call, events);
+      this.closeItem(events, status);
+    }
+  }
+
+  private streamHeld(toolIndex: number, call: HeldToolCall, events: ResponseStreamEvent[]): void {
+    const item = this.openToolCall(toolIndex, call.first, events);
+    this.argumentsDelta(item, call.args, events);
   }
 
   /** The chat tool-call index a fragment belongs to; a backend may leave it out. */
@@ -396,7 +468,7 @@ export class ResponseStreamTranslator {
     if (typeof call.index === 'number') return call.index;
     if (open?.kind !== 'tool_call') return this.closedTools.size;
     const continues = call.id === undefined || call.id === open.callId;
-    return continues ? open.toolIndex : this.closedTools.size + 1;
+    return continues ? open.toolIndex : this.closedTools.size + 1 + (this.held?.size ?? 0);
   }
 
   /** Opens the item of a tool call's first fragment: a function's call or a custom tool's. */
@@ -404,13 +476,13 @@ export class ResponseStreamTranslator {
     toolIndex: number,
     call: JsonObject,
     events: ResponseStreamEvent[],
-  ): Extract<OpenItem, { kind: 'tool_call' }> {
+  ): OpenToolCall {
     this.closeItem(events, 'completed');
     const index = this.output.length;
     const custom = isCustomToolCall(call);
     const callId = call.id;
     const name = ((custom ? call.custom : call.function) as JsonObject | undefined)?.name;
-    const item: OpenItem = {
+    const item: OpenToolCall = {
       kind: 'tool_call',
       index,
       id: outputItemId(custom ? 'ctc' : 'fc', this.context.requestId, index),
@@ -435,7 +507,7 @@ export class ResponseStreamTranslator {
 
   /** Opens a message item; its content parts open with their first text. */
   private openMessage(events: ResponseStreamEvent[]): OpenMessage {
-    this.closeItem(events, 'completed');
+    this.closeAll(events, 'completed');
     const index = this.output.length;
     const item: OpenMessage = {
       kind: 'message',
@@ -547,4 +619,17 @@ export class ResponseStreamTranslator {
 
 function contentOf(part: OpenPart): MessageContent {
   return part.type === 'output_text' ? outputText(part.text) : refusalContent(part.text);
+}
+
+/** A fragment's arguments (a function's call) or input (a custom tool's); '' when it has none. */
+function fragmentOf(call: JsonObject, custom: boolean): string {
+  const text = custom
+    ? ((call.custom ?? {}) as JsonObject).input
+    : ((call.function ?? {}) as JsonObject).arguments;
+  return typeof text === 'string' ? text : '';
+}
+
+/** A call no later fragment can extend: a function's whose arguments are a whole object. */
+function isComplete(item: OpenToolCall): boolean {
+  return !item.custom && isWholeJsonObject(item.args);
 }
