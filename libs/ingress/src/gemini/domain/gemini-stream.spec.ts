@@ -27,6 +27,39 @@ function closingFinishes(translator: GeminiStreamTranslator): Record<number, unk
   return Object.fromEntries(candidates.map((c) => [c.index as number, c.finishReason]));
 }
 
+/** A chunk carrying fragments of the first choice's tool calls. */
+function calls(...fragments: JsonObject[]): JsonObject {
+  return {
+    id: 'chatcmpl-1',
+    object: 'chat.completion.chunk',
+    choices: [{ index: 0, delta: { tool_calls: fragments }, finish_reason: null }],
+  };
+}
+
+/** A call's fragment: its first names it whole (as the providers' wire hands it on). */
+function fragment(index: number, args: string, name?: string): JsonObject {
+  const fn: JsonObject = { arguments: args };
+  if (name !== undefined) fn.name = name;
+  return name === undefined
+    ? { index, function: fn }
+    : { index, id: `call_${index}`, type: 'function', function: fn };
+}
+
+/** Every functionCall part the stream sent, in order, from its events and closing event. */
+function functionCalls(events: JsonObject[]): unknown[] {
+  return events.flatMap((event) =>
+    (event.candidates as JsonObject[]).flatMap((candidate) =>
+      (((candidate.content as JsonObject | undefined)?.parts ?? []) as JsonObject[]).flatMap(
+        (part) => (part.functionCall ? [part.functionCall] : []),
+      ),
+    ),
+  );
+}
+
+/** Claude Code's MCP tool names, past OpenAI's 64: aliased to the backend, restored whole. */
+const MCP_A = `mcp__plugin_marketplace_docs__${'search_the_whole_site_'.repeat(4)}`;
+const MCP_B = `mcp__plugin_marketplace_docs__${'read_the_whole_page_'.repeat(4)}`;
+
 describe('Gemini stream translation', () => {
   it("closes each candidate with its choice's finish reason", () => {
     const translator = new GeminiStreamTranslator(facts, 'req-1');
@@ -72,5 +105,71 @@ describe('Gemini stream translation', () => {
     // Cut before a finish_reason: the refusal already said why the model stopped.
     translator.push(chunk(1, 'B'));
     assert.deepEqual(closingFinishes(translator), { 0: 'SAFETY', 1: 'FINISH_REASON_UNSPECIFIED' });
+  });
+  it('sends two interleaved parallel calls whole, each with its name and arguments, in index order', () => {
+    const translator = new GeminiStreamTranslator(facts, 'req-1');
+    const sent = [
+      calls(fragment(0, '', 'search_docs')),
+      calls(fragment(1, '', 'read_page')),
+      calls(fragment(0, '{"q": "in')),
+      calls(fragment(1, '{"url": "/up')),
+      calls(fragment(0, 'stall"}')),
+      calls(fragment(1, 'date"}')),
+    ].flatMap((c) => translator.push(c));
+    assert.deepEqual(functionCalls(sent), [], 'nothing goes out before the calls are complete');
+    const finished = translator.push(chunk(0, '', 'tool_calls'));
+    assert.deepEqual(functionCalls([...finished, ...translator.finish(usage)]), [
+      { id: 'call_0', name: 'search_docs', args: { q: 'install' } },
+      { id: 'call_1', name: 'read_page', args: { url: '/update' } },
+    ]);
+  });
+
+  it('sends three interleaved calls with long (restored) names whole in index order, call 2 begun first', () => {
+    const translator = new GeminiStreamTranslator(facts, 'req-1');
+    const sent = [
+      calls(fragment(2, '{"q": ', MCP_A)),
+      calls(fragment(0, '{"q": "a', MCP_A), fragment(1, '', MCP_B)),
+      calls(fragment(1, '{"url": "b"}'), fragment(0, '"}')),
+      calls(fragment(2, '"c"}')),
+    ].flatMap((c) => translator.push(c));
+    // The stream ends with no finish_reason: the calls still go out, whole.
+    sent.push(...translator.finish(usage));
+    assert.deepEqual(functionCalls(sent), [
+      { id: 'call_0', name: MCP_A, args: { q: 'a' } },
+      { id: 'call_1', name: MCP_B, args: { url: 'b' } },
+      { id: 'call_2', name: MCP_A, args: { q: 'c' } },
+    ]);
+  });
+
+  it('sends calls that come one after another in one piece each, as before', () => {
+    const translator = new GeminiStreamTranslator(facts, 'req-1');
+    const sent = [
+      calls(fragment(0, '{"q": ', MCP_A)),
+      calls(fragment(0, '"a"}')),
+      calls(fragment(1, '{"url": "b"}', MCP_B)),
+      chunk(0, '', 'tool_calls'),
+    ].flatMap((c) => translator.push(c));
+    assert.deepEqual(functionCalls(sent), [
+      { id: 'call_0', name: MCP_A, args: { q: 'a' } },
+      { id: 'call_1', name: MCP_B, args: { url: 'b' } },
+    ]);
+  });
+
+  it('continues the last call with a fragment that names no index (a backend that leaves it out)', () => {
+    const translator = new GeminiStreamTranslator(facts, 'req-1');
+    const unindexed = (call: JsonObject): JsonObject => {
+      const { index: _, ...rest } = call;
+      return rest;
+    };
+    const sent = [
+      calls(unindexed(fragment(0, '{"q": ', 'search_docs'))),
+      calls(unindexed(fragment(0, '"a"}'))),
+      calls(unindexed(fragment(1, '{}', 'read_page'))),
+      chunk(0, '', 'tool_calls'),
+    ].flatMap((c) => translator.push(c));
+    assert.deepEqual(functionCalls(sent), [
+      { id: 'call_0', name: 'search_docs', args: { q: 'a' } },
+      { id: 'call_1', name: 'read_page', args: {} },
+    ]);
   });
 });

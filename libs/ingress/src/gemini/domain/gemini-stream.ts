@@ -29,7 +29,10 @@ interface OpenCall {
 
 /** Where one choice (one of Gemini's candidates) stands in the stream. */
 interface ChoiceState {
+  /** Its tool calls by index, each held whole until the choice finishes. */
   readonly calls: Map<number, OpenCall>;
+  /** The index of the call that began last: a fragment naming no index continues it. */
+  lastCall: number;
   finishReason: unknown;
   /** The model refused (its refusal went out as text): the candidate closes with SAFETY. */
   refused: boolean;
@@ -54,7 +57,9 @@ function choiceIndex(choice: JsonObject, position: number): number {
  * Turns a stream of OpenAI chat.completion.chunk objects into Gemini's stream: each
  * event a partial GenerateContentResponse. Text and thought summaries go out as they
  * come; a function call goes out whole, as Gemini sends it, once its arguments are
- * complete (the next call begins, or the choice finishes). Each choice is the candidate
+ * complete: when the choice finishes (or the stream ends), its calls go out in index
+ * order. A backend may interleave the fragments of parallel calls (call 0, call 1, call 0
+ * again), so a call that begins completes none before it. Each choice is the candidate
  * of its index (several when candidateCount asked for them, interleaved as they came);
  * the last event carries every candidate's finishReason and the usage, which is known
  * only when the stream has ended.
@@ -126,9 +131,7 @@ export class GeminiStreamTranslator {
       parts.push({ text: refusal });
     }
     if (Array.isArray(delta.tool_calls)) {
-      for (const call of delta.tool_calls as JsonObject[]) {
-        parts.push(...this.toolCallDelta(state, call));
-      }
+      for (const call of delta.tool_calls as JsonObject[]) this.toolCallDelta(state, call);
     }
     if (choice.finish_reason !== undefined && choice.finish_reason !== null) {
       state.finishReason = choice.finish_reason;
@@ -142,6 +145,7 @@ export class GeminiStreamTranslator {
     if (!state) {
       state = {
         calls: new Map(),
+        lastCall: -1,
         finishReason: null,
         refused: false,
         thinking: [],
@@ -160,33 +164,45 @@ export class GeminiStreamTranslator {
     };
   }
 
-  /** A fragment of a tool call; a call that begins completes the ones before it. */
-  private toolCallDelta(state: ChoiceState, call: JsonObject): JsonObject[] {
+  /** A fragment of a tool call: gathered on its call, which goes out when the choice finishes. */
+  private toolCallDelta(state: ChoiceState, call: JsonObject): void {
     const fn = (call.function ?? {}) as JsonObject;
-    const index = typeof call.index === 'number' ? call.index : state.calls.size;
+    const index = callIndex(state, call);
     let open = state.calls.get(index);
-    const done: JsonObject[] = [];
     if (!open) {
-      done.push(...this.flushCalls(state));
       open = { id: call.id, name: typeof fn.name === 'string' ? fn.name : '', args: '' };
       state.calls.set(index, open);
     }
+    state.lastCall = index;
     const signature = thoughtSignatureOf(call);
     if (signature !== undefined) open.signature = signature;
     if (typeof fn.name === 'string' && fn.name !== '' && open.name === '') open.name = fn.name;
     if (typeof fn.arguments === 'string') open.args += fn.arguments;
-    return done;
   }
 
+  /** The choice's calls, whole and in index order (the order their fragments came may differ). */
   private flushCalls(state: ChoiceState): JsonObject[] {
-    const parts = [...state.calls.values()].map((call) => {
+    if (state.calls.size === 0) return [];
+    const calls = [...state.calls.entries()].sort(([a], [b]) => a - b);
+    state.calls.clear();
+    return calls.map(([, call]) => {
       const signature = call.signature ?? reasoningBlocksSignature(state.thinking);
       state.thinking = [];
       return functionCallPart(call.id, call.name, toolArgs(call.args, call.name), signature);
     });
-    state.calls.clear();
-    return parts;
   }
+}
+
+/**
+ * The index of the call a fragment belongs to. OpenAI always names it; for a backend that
+ * leaves it out (and so cannot interleave), a fragment with no other call's id continues
+ * the call that began last, and one with a new id begins the next.
+ */
+function callIndex(state: ChoiceState, call: JsonObject): number {
+  if (typeof call.index === 'number') return call.index;
+  const last = state.calls.get(state.lastCall);
+  if (last && (call.id === undefined || call.id === last.id)) return state.lastCall;
+  return state.lastCall + 1;
 }
 
 /**
