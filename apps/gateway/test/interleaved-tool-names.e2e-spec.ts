@@ -18,6 +18,10 @@ type Json = Record<string, unknown>;
 /** A second MCP tool of the same server: its alias begins as MCP_TOOL's does. */
 const MCP_TOOL_2 = `mcp__plugin_marketplace_docs__${'read_the_whole_page_'.repeat(4)}`;
 
+/** Two names within Gemini's 64 characters, each past 40: sent as they are, in three pieces. */
+const DOCS_SEARCH = 'search_the_documentation_for_a_query_by_keyword';
+const DOCS_READ = 'read_a_whole_page_of_the_documentation_site';
+
 /**
  * Calls the tools it is offered, each name in pieces: two tools interleaved (see the
  * script below), one tool in three pieces and then its arguments.
@@ -270,5 +274,87 @@ spec:
       }
     }
     assert.deepEqual(calls, [['search_the_docs', { q: 'install' }]]);
+  });
+  it('Responses (responses.stream): the interleaved calls as two function_call items, one after the other, each whole', async () => {
+    const client = new OpenAI({
+      baseURL: `${gateway.baseUrl}/v1`,
+      apiKey: 'unused',
+      maxRetries: 0,
+    });
+    const stream = client.responses.stream({
+      model: 'interleaved',
+      input: 'Find the install guide and the update page',
+      tools: [MCP_TOOL, MCP_TOOL_2].map((name) => ({
+        type: 'function' as const,
+        name,
+        parameters: QUERY_INPUT,
+        strict: false,
+      })),
+    });
+    const events: { type: string; output_index?: number }[] = [];
+    stream.on('event', (event) => events.push(event));
+    const response = await stream.finalResponse();
+    assertNoAlias('responses', JSON.stringify(events));
+    // Items never overlap: each one's events lie between its added and its done.
+    let open: number | undefined;
+    for (const event of events) {
+      if (event.output_index === undefined) continue;
+      if (event.type === 'response.output_item.added') {
+        assert.equal(open, undefined, `item ${event.output_index} added while ${open} is open`);
+        open = event.output_index;
+      } else assert.equal(event.output_index, open, event.type);
+      if (event.type === 'response.output_item.done') open = undefined;
+    }
+    const calls = response.output.flatMap((item) =>
+      item.type === 'function_call'
+        ? [[item.call_id, item.name, JSON.parse(item.arguments) as unknown, item.status]]
+        : [],
+    );
+    // Call 1's name was whole first (call 0's last piece came after its arguments).
+    assert.deepEqual(calls, [
+      ['call_1', MCP_TOOL_2, { q: 'update' }, 'completed'],
+      ['call_0', MCP_TOOL, { q: 'install' }, 'completed'],
+    ]);
+    assert.equal(response.status, 'completed');
+    assert.equal(response.output_text, 'Checking both.');
+  });
+
+  it('Gemini (:streamGenerateContent?alt=sse): the interleaved calls as two whole functionCalls in index order', async () => {
+    // Gemini takes names of at most 64 characters: these are sent as they are, in pieces.
+    const client = new GoogleGenAI({
+      apiKey: 'goog-key',
+      httpOptions: { baseUrl: gateway.baseUrl },
+    });
+    const stream = await client.models.generateContentStream({
+      model: 'interleaved',
+      contents: 'Find the install guide and the update page',
+      config: {
+        tools: [
+          {
+            functionDeclarations: [DOCS_SEARCH, DOCS_READ].map((name) => ({
+              name,
+              description: 'Docs',
+              parametersJsonSchema: QUERY_INPUT,
+            })),
+          },
+        ],
+      },
+    });
+    const relayed: unknown[] = [];
+    const calls: unknown[] = [];
+    for await (const response of stream) {
+      relayed.push(response);
+      for (const part of response.candidates?.[0]?.content?.parts ?? []) {
+        if (part.functionCall) {
+          const { id, name, args } = part.functionCall;
+          calls.push([id, name, args]);
+        }
+      }
+    }
+    assert.deepEqual(upstream.sentNames(), [DOCS_SEARCH, DOCS_READ]);
+    assert.deepEqual(calls, [
+      ['call_0', DOCS_SEARCH, { q: 'install' }],
+      ['call_1', DOCS_READ, { q: 'update' }],
+    ]);
   });
 });
