@@ -361,6 +361,7 @@ export class FailoverRouter implements RouterPort {
         if (gated) await gated;
         const target = this.chains.target(link, route.name);
         endTrial = this.health.startCall(link.backend.name);
+        const calledAt = this.health.time();
         span = this.deps.tracing?.start(request, target, attempt, callSignal);
         const attempted = span ? span.request : request;
         // The first-byte clock runs from the call's start: the wait for the headers counts.
@@ -387,7 +388,7 @@ export class FailoverRouter implements RouterPort {
                 stalled: () => this.deps.observer?.streamStalled?.(link.backend),
                 startedAt,
               });
-        this.health.recordSuccess(link.backend.name);
+        this.health.recordSuccess(link.backend.name, calledAt);
         const served = { ...answer, servedBy: { ...answer.servedBy, attempts: attempt } };
         return span ? span.answered(served) : served;
       } catch (thrown) {

@@ -83,6 +83,7 @@ export class RealtimeRouting implements RealtimeRouter {
         frame: (frame) => listener.frame(renameRealtimeModel(frame, request.requestedModel)),
         closed: (code, reason) => listener.closed(code, reason),
       };
+      const calledAt = health?.time();
       try {
         const connection = await this.deps.providers.connectRealtime({
           request,
@@ -90,7 +91,7 @@ export class RealtimeRouting implements RealtimeRouter {
           listener: renamed,
           signal,
         });
-        health?.recordSuccess(link.backend.name);
+        health?.recordSuccess(link.backend.name, calledAt);
         return {
           servedBy: connection.servedBy,
           send: (frame) => connection.send(renameRealtimeModel(frame, target.model)),

@@ -97,7 +97,21 @@ export class BackendHealth {
     return () => this.onTrial.delete(backend);
   }
 
-  recordSuccess(backend: string): void {
+  /** The health clock: when a call starts, for `recordSuccess`. */
+  time(): number {
+    return this.now();
+  }
+
+  /**
+   * A call answered. One that started before the backend's current cooldown began (a long
+   * generation sent before the 429) says nothing of the backend now: it leaves the cooldown
+   * and the failures as they are. Without `startedAt` every success counts.
+   */
+  recordSuccess(backend: string, startedAt?: number): void {
+    if (startedAt !== undefined && this.isCooling(backend)) {
+      const since = this.cooledBy.get(backend)?.since;
+      if (since !== undefined && startedAt < since) return;
+    }
     this.consecutiveFailures.delete(backend);
     this.coolUntil.delete(backend);
   }
