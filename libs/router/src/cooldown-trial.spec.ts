@@ -118,3 +118,22 @@ describe('the end of a cooldown: one trial call', () => {
     assert.deepEqual(called(providers), ['t:primary', 'n:primary']);
   });
 });
+
+describe('an operator reset during a trial', () => {
+  it('puts the backend back in every order at once', async () => {
+    const primary = held();
+    const { providers, router, health } = setUp(primary.script);
+    const signal = new AbortController().signal;
+    const trial = router.route(chat('t'), signal);
+    assert.equal(health.isOnTrial('primary'), true);
+    health.reset('primary');
+    assert.equal(health.isOnTrial('primary'), false);
+    const next = router.route(chat('n'), signal);
+    assert.deepEqual(called(providers), ['t:primary', 'n:primary']);
+    primary.answer();
+    primary.answer();
+    assert.equal((await trial).servedBy.backend, 'primary');
+    assert.equal((await next).servedBy.backend, 'primary');
+    assert.equal(health.isOnTrial('primary'), false);
+  });
+});

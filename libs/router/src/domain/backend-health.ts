@@ -59,7 +59,7 @@ export class BackendHealth {
   private readonly lastFailure = new Map<string, { at: number; trigger?: FailoverTrigger }>();
   private readonly drained = new Map<string, DrainNote & { since: number }>();
   /** Backends whose cooldown ended and whose one trial call is under way. */
-  private readonly onTrial = new Set<string>();
+  private readonly onTrial = new Map<string, object>();
 
   constructor(
     private readonly options: BackendHealthOptions = DEFAULT_BACKEND_HEALTH,
@@ -93,8 +93,12 @@ export class BackendHealth {
     if (!this.coolUntil.has(backend) || this.isCooling(backend) || this.onTrial.has(backend)) {
       return undefined;
     }
-    this.onTrial.add(backend);
-    return () => this.onTrial.delete(backend);
+    // Ends this trial only: a reset may have ended it, and another begun since.
+    const trial = {};
+    this.onTrial.set(backend, trial);
+    return () => {
+      if (this.onTrial.get(backend) === trial) this.onTrial.delete(backend);
+    };
   }
 
   /** The health clock: when a call starts, for `recordSuccess`. */
@@ -138,12 +142,13 @@ export class BackendHealth {
     return undefined;
   }
 
-  /** Ends a backend's cooldown and drain and forgets its failures in a row. */
+  /** Ends a backend's cooldown (and a trial after one) and drain, and forgets its failures in a row. */
   reset(backend: string): void {
     this.consecutiveFailures.delete(backend);
     this.coolUntil.delete(backend);
     this.cooledBy.delete(backend);
     this.drained.delete(backend);
+    this.onTrial.delete(backend);
   }
 
   /** Takes a backend out of rotation until `reset` (a last resort, as a cooled one). */
