@@ -12,9 +12,10 @@
 // dead-letters, so a Redis / ClickHouse / SQLite outage loses nothing.
 //
 // A partition failing as a whole (a store shard of its keys down) is not one event: in a
-// round where nothing was handled and two or more events of one scope failed, those events
-// lose their strikes; a strike whose error differs in kind (name and code) from the event's
-// previous one starts its count over, since a poison event fails the same way every time.
+// round where nothing of a scope was handled and two or more events of it failed, those
+// events lose their strikes; a strike whose error differs in kind (name and code) from the
+// event's previous one starts its count over, since a poison event fails the same way every
+// time.
 //
 // The quiet-topic rule: a lone event on a topic where nothing else moves never earns a
 // strike. It is lettered once it has failed alone `quiet.attempts` times, with the same kind
