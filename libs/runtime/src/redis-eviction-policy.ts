@@ -6,12 +6,12 @@ import type { Logger, MetricsRegistry } from '@aigw/observability';
 // managed Redis often forbids CONFIG, and a start must not fail for a check.
 
 /** What the check needs of a Redis client (ioredis's `call`). */
-export interface RedisCommander {
+interface RedisCommander {
   call(command: string, ...args: string[]): Promise<unknown>;
 }
 
 /** Why a policy other than `noeviction` is a problem, for the operator's log. */
-export const EVICTION_LOSSES =
+const EVICTION_LOSSES =
   'under memory pressure Redis may evict budget balances and applied-event markers ' +
   '(budgets reset, redelivered usage is counted twice), client secrets and deduplication locks';
 
