@@ -6,6 +6,7 @@ import {
   type Operation,
 } from '@aigw/contracts/data-plane';
 import type { RedactionTally, Redactor } from './redactor';
+import { isObject, mapEveryString, mapSame } from './copy-on-write';
 import { isServerToolPart, mapCitationTexts, mapServerToolBlockTexts } from './server-tool-texts';
 
 type Redact = (text: string) => string;
@@ -161,35 +162,6 @@ function redactArguments(args: string, redact: Redact): string {
   } catch {
     return redact(args);
   }
-  const redacted = redactJson(parsed, redact);
+  const redacted = mapEveryString(parsed, redact);
   return redacted === parsed ? args : JSON.stringify(redacted);
-}
-
-function redactJson(value: unknown, redact: Redact): unknown {
-  if (typeof value === 'string') return redact(value);
-  if (Array.isArray(value)) return mapSame(value, (item) => redactJson(item, redact));
-  if (!isObject(value)) return value;
-  let out = value;
-  for (const [key, item] of Object.entries(value)) {
-    const redacted = redactJson(item, redact);
-    if (redacted !== item) out = { ...out, [key]: redacted };
-  }
-  return out;
-}
-
-/** `items` mapped, or `items` itself when no item changed. */
-function mapSame(items: readonly unknown[], map: (item: unknown) => unknown): unknown[] {
-  let out: unknown[] | undefined;
-  for (let i = 0; i < items.length; i++) {
-    const mapped = map(items[i]);
-    if (mapped !== items[i]) {
-      out ??= items.slice();
-      out[i] = mapped;
-    }
-  }
-  return out ?? (items as unknown[]);
-}
-
-function isObject(value: unknown): value is JsonObject {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

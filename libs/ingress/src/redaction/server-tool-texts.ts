@@ -1,4 +1,5 @@
 import { isServerToolBlockType, type JsonObject } from '@aigw/contracts/data-plane';
+import { isObject, mapEveryString, mapSame } from './copy-on-write';
 
 /** A text's checked (masked) form; the same string when nothing in it matched. */
 export type MapText = (text: string) => string;
@@ -67,30 +68,4 @@ function isReadable(key: string, holder: JsonObject): boolean {
   if (READABLE.has(key) || key === 'content') return true;
   // A base64 source (a fetched PDF) is not text: only a text source's data is read.
   return key === 'data' && holder.type === 'text';
-}
-
-/** Every string in a JSON value mapped (a call's input); the same value when none changed. */
-function mapEveryString(value: unknown, map: MapText): unknown {
-  if (typeof value === 'string') return map(value);
-  if (Array.isArray(value)) return mapSame(value, (item) => mapEveryString(item, map));
-  if (!isObject(value)) return value;
-  let out = value;
-  for (const [key, item] of Object.entries(value)) {
-    const mapped = mapEveryString(item, map);
-    if (mapped !== item) out = { ...out, [key]: mapped };
-  }
-  return out;
-}
-
-function mapSame(items: readonly unknown[], map: (item: unknown) => unknown): unknown[] {
-  let out: unknown[] | undefined;
-  items.forEach((item, i) => {
-    const mapped = map(item);
-    if (mapped !== item) (out ??= items.slice())[i] = mapped;
-  });
-  return out ?? (items as unknown[]);
-}
-
-function isObject(value: unknown): value is JsonObject {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
