@@ -195,12 +195,9 @@ const SERVER_TOOLS: ReadonlySet<string> = new Set(ANTHROPIC_SERVER_TOOLS);
  */
 function serverToolRequests(value: unknown): Pick<TokenUsage, 'serverToolRequests'> {
   if (value === undefined) return {};
-  if (!value || typeof value !== 'object' || Array.isArray(value)) {
-    throw malformed('usage.serverToolRequests');
-  }
   const runs: Partial<Record<AnthropicServerTool, number>> = {};
   let any = false;
-  for (const [tool, count] of Object.entries(value as JsonObject)) {
+  for (const [tool, count] of Object.entries(asObject(value, 'usage.serverToolRequests'))) {
     if (!SERVER_TOOLS.has(tool)) continue;
     if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
       throw malformed(`usage.serverToolRequests.${tool}`);
