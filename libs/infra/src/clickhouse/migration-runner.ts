@@ -2,7 +2,7 @@
 // second service) applies only what is new. An applied migration whose file changed is
 // an error: migrations are append-only.
 import { type ClickHouseClient } from '@clickhouse/client';
-import { serverVersion, sqlIdentifier } from './clickhouse-client';
+import { serverVersion, sqlIdentifier, sqlString } from './clickhouse-client';
 import {
   appliesTo,
   BUILTIN_MIGRATIONS_DIR,
@@ -65,7 +65,9 @@ export async function migrate(
       continue;
     }
     for (const statement of migration.statements) {
-      if (appliesTo(statement, version.parts)) await client.command({ query: statement.sql });
+      if (!appliesTo(statement, version.parts)) continue;
+      if (await columnAlreadyAdded(client, statement.sql)) continue;
+      await client.command({ query: statement.sql });
     }
     await client.insert({
       table,
@@ -82,4 +84,33 @@ export async function migrate(
     applied.push(label);
   }
   return { serverVersion: version.text, applied, alreadyApplied };
+}
+
+/** `ALTER TABLE t ADD COLUMN c ...` with one clause: the table and the column it adds. */
+const ADD_COLUMN =
+  /^ALTER\s+TABLE\s+([A-Za-z_][A-Za-z0-9_]*)\s+ADD\s+COLUMN\s+([A-Za-z_][A-Za-z0-9_]*)\s[^,]*$/i;
+
+/** The table and column an `ALTER TABLE ... ADD COLUMN` of one clause adds; else undefined. */
+export function addedColumn(sql: string): { table: string; column: string } | undefined {
+  const match = ADD_COLUMN.exec(sql.trim());
+  return match ? { table: match[1], column: match[2] } : undefined;
+}
+
+/**
+ * Whether `sql` adds a column the table already has: a migration cut off after that ALTER
+ * and before it was recorded (the process killed, a later statement refused for a moment)
+ * runs again from its first statement, and 18.16 knows no `ADD COLUMN IF NOT EXISTS`. The
+ * ALTER again would fail every start from then on, and the sink would never run.
+ */
+async function columnAlreadyAdded(client: ClickHouseClient, sql: string): Promise<boolean> {
+  const added = addedColumn(sql);
+  if (!added) return false;
+  const result = await client.query({
+    query: `SELECT count() AS n FROM system.columns
+            WHERE database = currentDatabase() AND table = ${sqlString(added.table)}
+              AND name = ${sqlString(added.column)}`,
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ n: string | number }>();
+  return Number(row?.n ?? 0) > 0;
 }
