@@ -6,6 +6,7 @@ import {
   type RealtimeCallOffer,
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
+import { credentialHeaders } from '../core/upstream-http';
 import { resolveBaseUrl } from '../openai-compatible/openai-base-urls';
 
 /** A hang-up is best effort: a backend that takes longer is not waited for. */
@@ -47,14 +48,6 @@ export function sidebandUrl(target: UpstreamTarget, callId: string): string {
   const base = apiBase(target);
   const scheme = base.protocol === 'http:' ? 'ws:' : 'wss:';
   return `${scheme}//${base.host}${base.pathname}/realtime?call_id=${encodeURIComponent(callId)}`;
-}
-
-/** The backend's own credential header (the client's never travels here). */
-export function credentialHeaders(target: UpstreamTarget): Record<string, string> {
-  const credential = target.credential;
-  return credential
-    ? { [credential.headerName]: credential.headerPrefix + credential.apiKey.reveal() }
-    : {};
 }
 
 /**

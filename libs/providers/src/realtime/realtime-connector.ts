@@ -13,9 +13,9 @@ import {
   realtimeFrameOf,
 } from '@aigw/contracts/data-plane';
 import { REALTIME_PROVIDERS, realtimeUrl } from './realtime-url';
-import { credentialHeaders } from './realtime-calls';
 import { connectRealtimeCall } from './realtime-call-connection';
 import { servedByOf } from '../core/openai-wire';
+import { credentialHeaders } from '../core/upstream-http';
 
 /**
  * The client's frames the backend has not read yet past which the session ends (a stalled
