@@ -5,6 +5,7 @@ import {
   withRealtimeCallOffer,
   type DataPlaneError,
   type GatewayRequest,
+  type RealtimeCallOffer,
   type RealtimeFrame,
   type RealtimeListener,
   type UpstreamTarget,
@@ -59,6 +60,18 @@ describe('RealtimeConnector: WebRTC calls', () => {
   });
   after(() => backend.stop());
   beforeEach(() => backend.reset());
+  /** Connects a WebRTC call with this offer, on the fake backend unless told otherwise. */
+  const connectCall = (
+    offer: RealtimeCallOffer,
+    listener: RealtimeListener = listening().listener,
+    on: UpstreamTarget = target,
+  ) =>
+    new RealtimeConnector().connectRealtime({
+      request: withRealtimeCallOffer(REQUEST, offer),
+      target: on,
+      listener,
+      signal: new AbortController().signal,
+    });
 
   it('names the call’s sideband under the backend’s base URL, https as wss', () => {
     assert.equal(
@@ -73,16 +86,10 @@ describe('RealtimeConnector: WebRTC calls', () => {
 
   it('creates the call with the backend’s key, hands its answer over once, relays the sideband, and hangs up on close', async () => {
     const { frames, listener, closedWith } = listening();
-    const request = withRealtimeCallOffer(REQUEST, {
-      sdp: FAKE_SDP_OFFER,
-      session: { model: 'voice', instructions: 'Be brief' },
-    });
-    const connection = await new RealtimeConnector().connectRealtime({
-      request,
-      target,
+    const connection = await connectCall(
+      { sdp: FAKE_SDP_OFFER, session: { model: 'voice', instructions: 'Be brief' } },
       listener,
-      signal: new AbortController().signal,
-    });
+    );
     const [call] = backend.calls;
     assert.equal(call.headers.authorization, 'Bearer sk-backend');
     assert.equal(call.sdp, FAKE_SDP_OFFER);
@@ -112,12 +119,7 @@ describe('RealtimeConnector: WebRTC calls', () => {
 
   it('owes no hang-up for a call the backend ended', async () => {
     const { listener, closedWith } = listening();
-    const connection = await new RealtimeConnector().connectRealtime({
-      request: withRealtimeCallOffer(REQUEST, { sdp: FAKE_SDP_OFFER }),
-      target,
-      listener,
-      signal: new AbortController().signal,
-    });
+    const connection = await connectCall({ sdp: FAKE_SDP_OFFER }, listener);
     backend.endCall(backend.calls[0].id);
     assert.equal(await closedWith, 1000);
     connection.close();
@@ -128,23 +130,13 @@ describe('RealtimeConnector: WebRTC calls', () => {
   it('fails as the backend refused the call, with its status, and opens no sideband', async () => {
     backend.refuseWith = 429;
     await assert.rejects(
-      new RealtimeConnector().connectRealtime({
-        request: withRealtimeCallOffer(REQUEST, { sdp: FAKE_SDP_OFFER }),
-        target,
-        listener: listening().listener,
-        signal: new AbortController().signal,
-      }),
+      connectCall({ sdp: FAKE_SDP_OFFER }),
       (error: DataPlaneError) =>
         error.httpStatus === 429 && /refused the realtime call/.test(error.message),
     );
     backend.refuseWith = undefined;
     await assert.rejects(
-      new RealtimeConnector().connectRealtime({
-        request: withRealtimeCallOffer(REQUEST, { sdp: 'not an offer the backend reads' }),
-        target,
-        listener: listening().listener,
-        signal: new AbortController().signal,
-      }),
+      connectCall({ sdp: 'not an offer the backend reads' }),
       (error: DataPlaneError) =>
         error.httpStatus === 400 && /Invalid SDP offer/.test(error.message),
     );
@@ -155,12 +147,7 @@ describe('RealtimeConnector: WebRTC calls', () => {
     backend.refuseSidebandWith = 503;
     const { frames, listener } = listening();
     await assert.rejects(
-      new RealtimeConnector().connectRealtime({
-        request: withRealtimeCallOffer(REQUEST, { sdp: FAKE_SDP_OFFER }),
-        target,
-        listener,
-        signal: new AbortController().signal,
-      }),
+      connectCall({ sdp: FAKE_SDP_OFFER }, listener),
       (error: DataPlaneError) => error.upstreamStatus === 503,
     );
     await until(() => backend.hangups.length > 0);
@@ -173,12 +160,11 @@ describe('RealtimeConnector: WebRTC calls', () => {
 
   it('refuses a call on an Azure OpenAI backend before anything is sent', async () => {
     await assert.rejects(
-      new RealtimeConnector().connectRealtime({
-        request: withRealtimeCallOffer(REQUEST, { sdp: FAKE_SDP_OFFER }),
-        target: upstreamTarget({ provider: 'azure', model: 'rt', baseUrl: backend.baseUrl }),
-        listener: listening().listener,
-        signal: new AbortController().signal,
-      }),
+      connectCall(
+        { sdp: FAKE_SDP_OFFER },
+        listening().listener,
+        upstreamTarget({ provider: 'azure', model: 'rt', baseUrl: backend.baseUrl }),
+      ),
       (error: DataPlaneError) =>
         error.httpStatus === 400 && /OpenAI backends only/.test(error.message),
     );

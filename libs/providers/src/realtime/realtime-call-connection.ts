@@ -17,8 +17,9 @@ export type SocketOpener = (url: string, call: RealtimeCall) => Promise<Realtime
 /**
  * A WebRTC call as a Realtime connection: the call is created on the backend with its key,
  * its sideband socket (`?call_id=`) opened, and its answer handed to the listener
- * (realtimeCallAnsweredFrame); the sideband is the connection, whose events (`response.done` with usage) the
- * listener hears as a socket session's. The browser's media goes to the backend directly.
+ * (realtimeCallAnsweredFrame); the sideband is the connection, whose events
+ * (`response.done` with usage) the listener hears as a socket session's. The browser's
+ * media goes to the backend directly.
  * Closing the connection hangs the call up (the edge ends it so for a spent budget or a
  * stopping gateway); a call whose sideband could not be opened is hung up too, as nothing
  * would bill it.
