@@ -189,10 +189,10 @@ export class StreamedToolNames {
 
   /** Whether a longer tool name (or alias) begins with this one. */
   private mayGrowInto(name: string): boolean {
-    if (this.tools !== undefined) return this.tools.some((tool) => beginsLonger(tool, name));
-    for (const alias of this.originals.keys()) {
-      if (alias.length > name.length && alias.startsWith(name)) return true;
+    if (this.tools !== undefined) {
+      return this.tools.some((tool) => growsFrom(toolNameOf(tool), name));
     }
+    for (const alias of this.originals.keys()) if (growsFrom(alias, name)) return true;
     return false;
   }
 
@@ -244,16 +244,13 @@ function isWholeName(name: string, tools: readonly unknown[]): boolean {
   for (const tool of tools) {
     const other = toolNameOf(tool);
     if (other === name) known = true;
-    else if (other !== undefined && other.length > name.length && other.startsWith(name)) {
-      return false;
-    }
+    else if (growsFrom(other, name)) return false;
   }
   return known;
 }
 
-/** Whether a tool's name is longer than `name` and begins with it. */
-function beginsLonger(tool: unknown, name: string): boolean {
-  const other = toolNameOf(tool);
+/** Whether `other` is a longer name than `name` that begins with it. */
+function growsFrom(other: string | undefined, name: string): boolean {
   return other !== undefined && other.length > name.length && other.startsWith(name);
 }
 
