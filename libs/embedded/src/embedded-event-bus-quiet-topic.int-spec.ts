@@ -65,21 +65,81 @@ function openBus(
   return { log, bus };
 }
 
+/** Handles `topics` for `group`, failing on the `poison` events; `calls` counts each one's tries. */
+function poisonedSubscriber(
+  group: string,
+  topics: EventTopic[],
+  poison: readonly GatewayEvent[],
+): { subscription: EventSubscription; calls: Map<string, number> } {
+  const ids = new Set(poison.map((e) => e.eventId));
+  const calls = new Map<string, number>();
+  const subscription: EventSubscription = {
+    group,
+    topics,
+    handle: async (events: readonly GatewayEvent[]) => {
+      for (const e of events) calls.set(e.eventId, (calls.get(e.eventId) ?? 0) + 1);
+      if (events.some((e) => ids.has(e.eventId))) throw new Error('cannot apply');
+    },
+  };
+  return { subscription, calls };
+}
+
+/** The usage sink on a store that can go down: while `store.down`, every call fails. */
+function sinkWithOutage(): {
+  subscription: EventSubscription;
+  handled: Set<string>;
+  store: { down: boolean };
+} {
+  const store = { down: false };
+  const handled = new Set<string>();
+  const subscription: EventSubscription = {
+    group: 'usage-sink',
+    topics: [Topic.UsageRecorded],
+    handle: async (events: readonly GatewayEvent[]) => {
+      if (store.down) throw new Error('connect ECONNREFUSED 127.0.0.1:8123');
+      for (const e of events) handled.add(e.eventId);
+    },
+  };
+  return { subscription, handled, store };
+}
+
+/** Waits four times T of an outage: far more failures than N, and nothing lettered. */
+async function outlastFourT(
+  log: SqliteEventLog,
+  letters: HandlerDeadLetter[],
+  errors: unknown[],
+): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 4 * QUIET.quietTopicAfterMs));
+  assert.ok(errors.length >= 4 * QUIET.quietTopicAttempts, `${errors.length} failures`);
+  assert.deepEqual(letters, [], 'nothing dead-lettered during the outage');
+  assert.equal(log.count(DEAD_LETTER), 0);
+}
+
+/** A first process on `name`'s log handles `good` and stops: what the restart finds there. */
+async function handledBeforeRestart(
+  name: string,
+  subscription: EventSubscription,
+  good: GatewayEvent,
+  letters: HandlerDeadLetter[],
+  errors: unknown[],
+): Promise<void> {
+  const first = openBus(name, letters, errors);
+  await first.bus.subscribe(subscription);
+  first.bus.publish(good);
+  await first.bus.flush();
+  assert.equal(first.log.committed(subscription.group), 1);
+  await first.bus.close();
+  first.log.close();
+}
+
 describe('EmbeddedEventBus: a poison event with nothing else moving', () => {
   it('is dead-lettered after N failures over T, once the last event of its topic handled again succeeds', async () => {
     const letters: HandlerDeadLetter[] = [];
     const errors: unknown[] = [];
     const { log, bus } = openBus('poison', letters, errors);
     const [good, poison] = [1, 2].map((n) => numberedUsageEvent('quiet-user', n));
-    const calls = new Map<string, number>();
-    await bus.subscribe({
-      group: 'budget',
-      topics: [Topic.UsageRecorded],
-      handle: async (events: readonly GatewayEvent[]) => {
-        for (const e of events) calls.set(e.eventId, (calls.get(e.eventId) ?? 0) + 1);
-        if (events.some((e) => e.eventId === poison.eventId)) throw new Error('cannot apply');
-      },
-    });
+    const { subscription, calls } = poisonedSubscriber('budget', [Topic.UsageRecorded], [poison]);
+    await bus.subscribe(subscription);
     bus.publish(good);
     await bus.flush();
     assert.equal(log.committed('budget'), 1);
@@ -109,31 +169,19 @@ describe('EmbeddedEventBus: a poison event with nothing else moving', () => {
     const errors: unknown[] = [];
     const { log, bus } = openBus('outage', letters, errors);
     const [good, held] = [1, 2].map((n) => numberedUsageEvent('outage-user', n));
-    let storeDown = false;
-    const handled = new Set<string>();
-    await bus.subscribe({
-      group: 'usage-sink',
-      topics: [Topic.UsageRecorded],
-      handle: async (events: readonly GatewayEvent[]) => {
-        if (storeDown) throw new Error('connect ECONNREFUSED 127.0.0.1:8123');
-        for (const e of events) handled.add(e.eventId);
-      },
-    });
+    const { subscription, handled, store } = sinkWithOutage();
+    await bus.subscribe(subscription);
     bus.publish(good);
     await bus.flush();
     assert.equal(log.committed('usage-sink'), 1);
 
-    storeDown = true;
+    store.down = true;
     bus.publish(held);
     await bus.flush();
-    // Four times T, and far more failures than N.
-    await new Promise((resolve) => setTimeout(resolve, 4 * QUIET.quietTopicAfterMs));
-    assert.ok(errors.length >= 4 * QUIET.quietTopicAttempts, `${errors.length} failures`);
-    assert.deepEqual(letters, [], 'nothing dead-lettered during the outage');
-    assert.equal(log.count(DEAD_LETTER), 0);
+    await outlastFourT(log, letters, errors);
     assert.equal(log.committed('usage-sink'), 1, 'the held event not passed');
 
-    storeDown = false;
+    store.down = false;
     await until('the held event is handled once the store is back', () =>
       handled.has(held.eventId),
     );
@@ -148,16 +196,12 @@ describe('EmbeddedEventBus: a poison event with nothing else moving', () => {
     const letteredAt: number[] = [];
     const { log, bus } = openBus('poison-pair', letters, errors, letteredAt);
     const [good, first, second] = [1, 2, 3].map((n) => numberedUsageEvent('quiet-pair', n));
-    const poison = new Set([first.eventId, second.eventId]);
-    const calls = new Map<string, number>();
-    await bus.subscribe({
-      group: 'budget',
-      topics: [Topic.UsageRecorded],
-      handle: async (events: readonly GatewayEvent[]) => {
-        for (const e of events) calls.set(e.eventId, (calls.get(e.eventId) ?? 0) + 1);
-        if (events.some((e) => poison.has(e.eventId))) throw new Error('cannot apply');
-      },
-    });
+    const { subscription, calls } = poisonedSubscriber(
+      'budget',
+      [Topic.UsageRecorded],
+      [first, second],
+    );
+    await bus.subscribe(subscription);
     bus.publish(good);
     await bus.flush();
     assert.equal(log.committed('budget'), 1);
@@ -197,31 +241,19 @@ describe('EmbeddedEventBus: a poison event with nothing else moving', () => {
     const errors: unknown[] = [];
     const { log, bus } = openBus('outage-pair', letters, errors);
     const [good, ...held] = [1, 2, 3].map((n) => numberedUsageEvent('pair-outage-user', n));
-    let storeDown = false;
-    const handled = new Set<string>();
-    await bus.subscribe({
-      group: 'usage-sink',
-      topics: [Topic.UsageRecorded],
-      handle: async (events: readonly GatewayEvent[]) => {
-        if (storeDown) throw new Error('connect ECONNREFUSED 127.0.0.1:8123');
-        for (const e of events) handled.add(e.eventId);
-      },
-    });
+    const { subscription, handled, store } = sinkWithOutage();
+    await bus.subscribe(subscription);
     bus.publish(good);
     await bus.flush();
     assert.equal(log.committed('usage-sink'), 1);
 
-    storeDown = true;
+    store.down = true;
     for (const event of held) bus.publish(event);
     await bus.flush();
-    // Four times T, and far more failures than N.
-    await new Promise((resolve) => setTimeout(resolve, 4 * QUIET.quietTopicAfterMs));
-    assert.ok(errors.length >= 4 * QUIET.quietTopicAttempts, `${errors.length} failures`);
-    assert.deepEqual(letters, [], 'nothing dead-lettered during the outage');
-    assert.equal(log.count(DEAD_LETTER), 0);
+    await outlastFourT(log, letters, errors);
     assert.equal(log.committed('usage-sink'), 1, 'the held events not passed');
 
-    storeDown = false;
+    store.down = false;
     await until('both held events are handled once the store is back', () =>
       held.every((e) => handled.has(e.eventId)),
     );
@@ -233,7 +265,6 @@ describe('EmbeddedEventBus: a poison event with nothing else moving', () => {
   it("after a restart, letters nothing while one topic's store is down past T and another topic flows", async () => {
     const letters: HandlerDeadLetter[] = [];
     const errors: unknown[] = [];
-    const first = openBus('restart-outage', letters, errors);
     const [good, held] = [1, 2].map((n) => numberedUsageEvent('restart-outage-user', n));
     let usageStoreDown = false;
     const handled: string[] = [];
@@ -248,12 +279,7 @@ describe('EmbeddedEventBus: a poison event with nothing else moving', () => {
         for (const e of events) handled.push(e.eventId);
       },
     };
-    await first.bus.subscribe(settler);
-    first.bus.publish(good);
-    await first.bus.flush();
-    assert.equal(first.log.committed('budget'), 1);
-    await first.bus.close();
-    first.log.close();
+    await handledBeforeRestart('restart-outage', settler, good, letters, errors);
 
     // The restart: nothing of the usage topic handled by this process yet.
     const { log, bus } = openBus('restart-outage', letters, errors);
@@ -308,23 +334,13 @@ describe('EmbeddedEventBus: a poison event with nothing else moving', () => {
   it('after a restart, letters a real poison event at the end of its topic after T, once its last event read from the log handled again succeeds', async () => {
     const letters: HandlerDeadLetter[] = [];
     const errors: unknown[] = [];
-    const first = openBus('restart-poison', letters, errors);
     const [good, poison] = [1, 2].map((n) => numberedUsageEvent('restart-poison-user', n));
-    const calls = new Map<string, number>();
-    const settler: EventSubscription = {
-      group: 'budget',
-      topics: [Topic.UsageRecorded, Topic.BudgetAdjusted],
-      handle: async (events: readonly GatewayEvent[]) => {
-        for (const e of events) calls.set(e.eventId, (calls.get(e.eventId) ?? 0) + 1);
-        if (events.some((e) => e.eventId === poison.eventId)) throw new Error('cannot apply');
-      },
-    };
-    await first.bus.subscribe(settler);
-    first.bus.publish(good);
-    await first.bus.flush();
-    assert.equal(first.log.committed('budget'), 1);
-    await first.bus.close();
-    first.log.close();
+    const { subscription: settler, calls } = poisonedSubscriber(
+      'budget',
+      [Topic.UsageRecorded, Topic.BudgetAdjusted],
+      [poison],
+    );
+    await handledBeforeRestart('restart-poison', settler, good, letters, errors);
 
     const { log, bus } = openBus('restart-poison', letters, errors);
     await bus.subscribe(settler);
