@@ -27,10 +27,10 @@ async function logOpeningAndClosing(app: string): Promise<string[]> {
   );
   const lines: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
+  process.stdout.write = (chunk: string | Uint8Array) => {
     lines.push(String(chunk));
     return true;
-  });
+  };
   try {
     await openBudgetStore(runtime);
     await runtime.close();
