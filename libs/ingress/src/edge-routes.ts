@@ -158,8 +158,9 @@ export class EdgeRoutes implements OnModuleInit {
       fastify.get(`${prefix}/models/*`, (request, reply) => this.sendModel(request, reply));
       // Reached without `Upgrade: websocket`: say what the endpoint is.
       fastify.get(`${prefix}/realtime`, (request, reply) => this.sendRealtimeHint(request, reply));
-      // Ephemeral keys for browsers' Realtime sessions (501 where sessions are not served).
-      this.realtime.registerClientSecrets(fastify, prefix);
+      // Ephemeral keys for browsers' Realtime sessions, and WebRTC calls (501 where sessions
+      // are not served).
+      this.realtime.registerSecretsAndCalls(fastify, prefix);
       // input_tokens, cancel and compact: served (or refused) with the store on or off.
       registerResponsesSideRoutes(fastify, prefix, this.pipeline);
       if (this.storedResponses) this.storedResponses.register(fastify, prefix);

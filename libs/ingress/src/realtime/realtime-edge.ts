@@ -48,14 +48,14 @@ import {
 } from './realtime-handshake';
 import { chatPromptRules, screenRealtimeEvent } from './realtime-prompt-rules';
 import { REALTIME_CALLS_PATH, RealtimeCallsEndpoint } from './webrtc/realtime-calls-endpoint';
-
-export { SPLIT_HOP_MAX_CALL_OFFER_BYTES } from './webrtc/realtime-calls-endpoint';
 import { RealtimeSession, type SessionEnd } from './realtime-session';
 import {
   NOOP_REALTIME_OBSERVER,
   type ClientSecretOutcome,
   type RealtimeObserver,
 } from './realtime-telemetry';
+
+export { SPLIT_HOP_MAX_CALL_OFFER_BYTES } from './webrtc/realtime-calls-endpoint';
 
 /** The largest frame a client may send (a second of 24 kHz PCM is 64 KiB as base64). */
 const MAX_CLIENT_FRAME_BYTES = 16 * 1024 * 1024;
@@ -133,7 +133,7 @@ export class RealtimeEdge {
    * `POST /v1/realtime/client_secrets` and `POST /v1/realtime/calls` (WebRTC) under
    * `prefix`: served where sessions are, else the same 501 as the WebSocket's.
    */
-  registerClientSecrets(fastify: FastifyInstance, prefix: string): void {
+  registerSecretsAndCalls(fastify: FastifyInstance, prefix: string): void {
     if (!this.secrets || !this.calls) {
       for (const path of [CLIENT_SECRETS_PATH, REALTIME_CALLS_PATH]) {
         fastify.post(prefix + path, (_request, reply) => reply.code(501).send(REALTIME_NOT_SERVED));

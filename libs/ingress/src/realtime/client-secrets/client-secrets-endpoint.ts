@@ -14,7 +14,7 @@ import type { RealtimeObserver } from '../realtime-telemetry';
 import { type RealtimeClientSecrets } from './client-secret-grants';
 import { parseClientSecretRequest } from './client-secret-request';
 
-/** The path, under each prefix (`/v1` and none). */
+/** The path, under each public prefix (PATH_PREFIXES: `/v1`, none, Azure's). */
 export const CLIENT_SECRETS_PATH = '/realtime/client_secrets';
 
 /**

@@ -39,7 +39,7 @@ const ANSWER_WAIT_MS = 10_000;
  */
 export const SPLIT_HOP_MAX_CALL_OFFER_BYTES = 8 * 1024;
 
-/** The path, under each prefix (`/v1` and none). */
+/** The path, under each public prefix (PATH_PREFIXES: `/v1`, none, Azure's). */
 export const REALTIME_CALLS_PATH = '/realtime/calls';
 
 /** What the edge lends the calls: its router, its secrets and how it ends a session's request. */
@@ -52,7 +52,7 @@ export interface RealtimeCallsDeps {
   /** The largest offer (SDP and session, as JSON) this deployment carries; unset, any. */
   readonly maxOfferBytes?: number;
   /** A client secret's grant for the model named (a 401 when refused), as a session redeems it. */
-  readonly redeem?: (
+  readonly redeem: (
     secret: string,
     model: string | undefined,
     fields: Record<string, string | undefined>,
@@ -234,11 +234,11 @@ export class RealtimeCallsEndpoint {
   ): Promise<{ request: GatewayRequest; session?: JsonObject }> {
     const { pipeline } = this.deps;
     const named = modelOf(request.query) ?? asked.model;
-    const secret = this.deps.redeem && clientSecretOf(request.headers);
+    const secret = clientSecretOf(request.headers);
     let prepared: GatewayRequest;
     let bound: JsonObject | undefined;
     if (secret !== undefined) {
-      const grant = await this.deps.redeem!(secret, named, fields);
+      const grant = await this.deps.redeem(secret, named, fields);
       bound = grant.session;
       prepared = pipeline.prepareAs(
         'realtime',
