@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { GoogleGenAI } from '@google/genai';
+import { GoogleGenAI, type FunctionCall, type GenerateContentResponse } from '@google/genai';
 import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
 import { MCP_TOOL, QUERY_INPUT } from './claude-code-tools';
 
@@ -34,9 +34,7 @@ class InterleavedNamesUpstream {
     request.on('end', () => {
       const body = JSON.parse(Buffer.concat(parts).toString('utf8')) as Json;
       this.bodies.push(body);
-      const names = (body.tools as { function: { name: string } }[]).map(
-        (tool) => tool.function.name,
-      );
+      const names = toolNamesOf(body);
       response.writeHead(200, { 'content-type': 'text/event-stream' });
       const deltas = names.length > 1 ? interleaved(names[0], names[1]) : inPieces(names[0]);
       response.end(
@@ -62,15 +60,28 @@ class InterleavedNamesUpstream {
 
   /** The tool names the backend was last sent. */
   sentNames(): string[] {
-    return (this.bodies.at(-1)?.tools as { function: { name: string } }[]).map(
-      (tool) => tool.function.name,
-    );
+    return toolNamesOf(this.bodies.at(-1));
   }
 
   async stop(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
+}
+
+function toolNamesOf(body: Json | undefined): string[] {
+  return (body?.tools as { function: { name: string } }[]).map((tool) => tool.function.name);
+}
+
+/** The functionCalls of a Gemini stream's first candidate, in the order they came. */
+async function functionCallsOf(stream: AsyncIterable<GenerateContentResponse>) {
+  const calls: FunctionCall[] = [];
+  for await (const response of stream) {
+    for (const part of response.candidates?.[0]?.content?.parts ?? []) {
+      if (part.functionCall) calls.push(part.functionCall);
+    }
+  }
+  return calls;
 }
 
 function event(choices: Json[], usage?: Json): string {
@@ -122,6 +133,11 @@ describe('parallel tool calls whose aliased names a backend streams interleaved'
     }
   };
 
+  const openai = () =>
+    new OpenAI({ baseURL: `${gateway.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
+  const gemini = () =>
+    new GoogleGenAI({ apiKey: 'goog-key', httpOptions: { baseUrl: gateway.baseUrl } });
+
   before(async () => {
     await upstream.start();
     gateway = await startGatewayWithConfig(
@@ -140,12 +156,7 @@ spec:
   });
 
   it('chat completions: each call named whole in its first delta, by the client’s names', async () => {
-    const client = new OpenAI({
-      baseURL: `${gateway.baseUrl}/v1`,
-      apiKey: 'unused',
-      maxRetries: 0,
-    });
-    const stream = await client.chat.completions.create({
+    const stream = await openai().chat.completions.create({
       model: 'interleaved',
       stream: true,
       messages: [{ role: 'user', content: 'Find the install guide and the update page' }],
@@ -221,12 +232,7 @@ spec:
   });
 
   it('Responses: a name of no alias sent in pieces comes whole in the function_call item', async () => {
-    const client = new OpenAI({
-      baseURL: `${gateway.baseUrl}/v1`,
-      apiKey: 'unused',
-      maxRetries: 0,
-    });
-    const stream = await client.responses.create({
+    const stream = await openai().responses.create({
       model: 'interleaved',
       input: 'Find the install guide',
       stream: true,
@@ -250,11 +256,7 @@ spec:
   });
 
   it('Gemini: a name of no alias sent in pieces comes whole in the functionCall', async () => {
-    const client = new GoogleGenAI({
-      apiKey: 'goog-key',
-      httpOptions: { baseUrl: gateway.baseUrl },
-    });
-    const stream = await client.models.generateContentStream({
+    const stream = await gemini().models.generateContentStream({
       model: 'interleaved',
       contents: 'Find the install guide',
       config: {
@@ -267,21 +269,12 @@ spec:
         ],
       },
     });
-    const calls: unknown[] = [];
-    for await (const response of stream) {
-      for (const part of response.candidates?.[0]?.content?.parts ?? []) {
-        if (part.functionCall) calls.push([part.functionCall.name, part.functionCall.args]);
-      }
-    }
+    const calls = (await functionCallsOf(stream)).map(({ name, args }) => [name, args]);
     assert.deepEqual(calls, [['search_the_docs', { q: 'install' }]]);
   });
+
   it('Responses (responses.stream): the interleaved calls as two function_call items, one after the other, each whole', async () => {
-    const client = new OpenAI({
-      baseURL: `${gateway.baseUrl}/v1`,
-      apiKey: 'unused',
-      maxRetries: 0,
-    });
-    const stream = client.responses.stream({
+    const stream = openai().responses.stream({
       model: 'interleaved',
       input: 'Find the install guide and the update page',
       tools: [MCP_TOOL, MCP_TOOL_2].map((name) => ({
@@ -321,11 +314,7 @@ spec:
 
   it('Gemini (:streamGenerateContent?alt=sse): the interleaved calls as two whole functionCalls in index order', async () => {
     // Gemini takes names of at most 64 characters: these are sent as they are, in pieces.
-    const client = new GoogleGenAI({
-      apiKey: 'goog-key',
-      httpOptions: { baseUrl: gateway.baseUrl },
-    });
-    const stream = await client.models.generateContentStream({
+    const stream = await gemini().models.generateContentStream({
       model: 'interleaved',
       contents: 'Find the install guide and the update page',
       config: {
@@ -340,17 +329,7 @@ spec:
         ],
       },
     });
-    const relayed: unknown[] = [];
-    const calls: unknown[] = [];
-    for await (const response of stream) {
-      relayed.push(response);
-      for (const part of response.candidates?.[0]?.content?.parts ?? []) {
-        if (part.functionCall) {
-          const { id, name, args } = part.functionCall;
-          calls.push([id, name, args]);
-        }
-      }
-    }
+    const calls = (await functionCallsOf(stream)).map(({ id, name, args }) => [id, name, args]);
     assert.deepEqual(upstream.sentNames(), [DOCS_SEARCH, DOCS_READ]);
     assert.deepEqual(calls, [
       ['call_0', DOCS_SEARCH, { q: 'install' }],
