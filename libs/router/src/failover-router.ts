@@ -28,6 +28,7 @@ import { BackendLoad, LATENCY_KINDS, type LatencyKind } from './domain/backend-l
 import { measuredProviders } from './measured-providers';
 import { streamAttemptSignal, type StreamAttemptSignal } from './stream-attempt-signal';
 import { StreamIdleWatch } from './stream-idle-watch';
+import { FirstEventDeadline } from './first-event-deadline';
 import { BackendHealth, type Cooldown } from './domain/backend-health';
 import { RequestDeadline } from './domain/request-deadline';
 import { modelCallFailure } from './domain/model-call-failure';
@@ -356,6 +357,7 @@ export class FailoverRouter implements RouterPort {
       // attempt's usage settles the request's hold (the metered provider waits on it).
       let streamCommit: AttemptCommit | undefined;
       let endTrial: (() => void) | undefined;
+      let firstEvent: FirstEventDeadline | undefined;
       try {
         const gated = this.deps.modelBudgetGate?.(route, link.upstreamModel, request);
         if (gated) await gated;
@@ -364,35 +366,44 @@ export class FailoverRouter implements RouterPort {
         const calledAt = this.health.time();
         span = this.deps.tracing?.start(request, target, attempt, callSignal);
         const attempted = span ? span.request : request;
-        // The first-byte clock runs from the call's start: the wait for the headers counts.
-        const startedAt = request.stream ? performance.now() : 0;
         if (request.stream) {
           streamSignal = streamAttemptSignal(callSignal);
           streamCommit = new AttemptCommit();
+          // From the call's start: the wait for the headers counts towards the first event.
+          firstEvent = new FirstEventDeadline(firstEventMs(request, target), target.backendName);
         }
         // The provider's promise awaited here, a JSON answer finished without a further
         // async layer (one promise and tick less per call); a stream waits for its start.
-        const called = await this.providers.invoke({
+        const invoked = this.providers.invoke({
           request: attempted,
           target,
           signal: streamSignal?.signal ?? callSignal,
           streamCommit,
         });
-        if (called.kind === 'json') streamSignal?.release();
+        const called = firstEvent ? await firstEvent.answer(invoked, streamSignal) : await invoked;
+        if (called.kind === 'json') {
+          streamSignal?.release();
+          firstEvent?.clear();
+        }
         const answer =
           called.kind === 'json'
             ? namedJson(called, attempted)
-            : await committedStream(called, attempted, link.backend, target, callSignal, {
+            : await commitStream(called, attempted.requestedModel, callSignal, {
                 attempt: streamSignal,
                 commit: streamCommit,
                 stalled: () => this.deps.observer?.streamStalled?.(link.backend),
-                startedAt,
+                firstEvent: (firstEvent ??= new FirstEventDeadline(
+                  firstEventMs(request, target),
+                  target.backendName,
+                )),
+                idleMs: idleMs(request, link.backend, target),
               });
         this.health.recordSuccess(link.backend.name, calledAt);
         const served = { ...answer, servedBy: { ...answer.servedBy, attempts: attempt } };
         return span ? span.answered(served) : served;
       } catch (thrown) {
         const error = modelCallFailure(thrown, link.backend);
+        firstEvent?.clear();
         streamSignal?.release();
         streamCommit?.decide(false);
         if (signal.aborted) {
@@ -465,27 +476,24 @@ interface StreamWatch {
   readonly commit?: AttemptCommit;
   /** The stream went silent for its idle timeout after it started, and was cut. */
   readonly stalled?: () => void;
-  /** When the attempt started (`performance.now()`): the first event is due from then. */
-  readonly startedAt?: number;
+  /** The attempt's first-byte timeout, running since the call started. */
+  readonly firstEvent: FirstEventDeadline;
+  /** The longest wait between two events once it started. */
+  readonly idleMs: number;
 }
 
-/** A stream once its first event came, renamed for the model the client asked for. */
-function committedStream(
-  answer: StreamAnswer,
-  request: GatewayRequest,
-  backend: BackendConfig,
-  target: UpstreamTarget,
-  signal: AbortSignal,
-  watch: StreamWatch,
-): Promise<StreamAnswer> {
-  // A gpt-image stream's events are images (partials, or the whole one without
-  // partial_images): each as slow as the JSON answer, which waits the request timeout.
-  const images = isImageStream(request);
-  const timeouts = {
-    firstEventMs: images ? target.requestTimeoutMs : target.firstByteTimeoutMs,
-    idleMs: images ? target.requestTimeoutMs : backend.streamIdleTimeoutMs,
-  };
-  return commitStream(answer, request.requestedModel, timeouts, signal, watch);
+/**
+ * How long a stream may take to its first event. A gpt-image stream's events are images
+ * (partials, or the whole one without partial_images): each as slow as the JSON answer,
+ * which waits the request timeout.
+ */
+function firstEventMs(request: GatewayRequest, target: UpstreamTarget): number {
+  return isImageStream(request) ? target.requestTimeoutMs : target.firstByteTimeoutMs;
+}
+
+/** The longest wait between two events of a stream that started. */
+function idleMs(request: GatewayRequest, backend: BackendConfig, target: UpstreamTarget): number {
+  return isImageStream(request) ? target.requestTimeoutMs : backend.streamIdleTimeoutMs;
 }
 
 function unservedOperation(
@@ -576,30 +584,14 @@ function isCallable(link: ChainLink | UnresolvedLink): boolean {
 async function commitStream(
   answer: StreamAnswer,
   requestedModel: string,
-  { firstEventMs, idleMs }: { firstEventMs: number; idleMs: number },
   signal: AbortSignal,
-  { attempt, commit, stalled, startedAt }: StreamWatch,
+  { attempt, commit, stalled, firstEvent, idleMs }: StreamWatch,
 ): Promise<StreamAnswer> {
   const backendName = answer.servedBy.backend;
   const iterator = answer.events[Symbol.asyncIterator]();
-  // What is left of the first-byte timeout once the headers came (they took part of it).
-  const spent = startedAt === undefined ? 0 : performance.now() - startedAt;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new DataPlaneError(
-            DataPlaneErrorCode.UpstreamTimeout,
-            `backend "${backendName}" sent no stream data within ${firstEventMs} ms`,
-          ),
-        ),
-      Math.max(0, firstEventMs - spent),
-    );
-  });
   let first: IteratorResult<JsonObject>;
   try {
-    first = await Promise.race([iterator.next(), timeout]);
+    first = await Promise.race([iterator.next(), firstEvent.expired]);
   } catch (error) {
     // The iterator may be waiting on the backend: only cancelling the call ends the wait
     // and lets go of its connection now (the return() is queued behind that wait).
@@ -611,7 +603,7 @@ async function commitStream(
     }
     throw error;
   } finally {
-    clearTimeout(timer);
+    firstEvent.clear();
   }
   commit?.decide(true);
   if (signal.aborted) void iterator.return?.();

@@ -1,7 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { configFromYaml as configFrom } from '@aigw/testing';
-import type { GatewayAnswer, GatewayRequest, ProviderCall } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type GatewayAnswer,
+  type GatewayRequest,
+  type ProviderCall,
+} from '@aigw/contracts/data-plane';
 import { FailoverRouter } from './failover-router';
 import { ScriptedProviders, type Script } from './testing/scripted-providers';
 
@@ -75,6 +81,37 @@ describe('firstByteTimeout', () => {
       ['slow', 'fast'],
     );
     assert.equal(providers.calls[0].signal.aborted, true, "the late backend's call is cancelled");
+  });
+
+  it('cancels a call whose answer does not start within it at all (headers never came)', async () => {
+    let hung: ProviderCall | undefined;
+    const providers = new ScriptedProviders({
+      // Like a backend that sends an error status and then stalls its body, or a token
+      // fetch and the headers each just within their own bound: only the cancel ends it.
+      slow: (call) => {
+        hung = call;
+        return new Promise<GatewayAnswer>((_, reject) =>
+          call.signal.addEventListener('abort', () => reject(call.signal.reason as Error), {
+            once: true,
+          }),
+        );
+      },
+      fast: streamAfter(0, 0),
+    });
+    const router = new FailoverRouter({
+      config: () => CONFIG,
+      providers,
+      sleep: async () => undefined,
+    });
+    const started = performance.now();
+    const answer = await router.route(streamRequest, new AbortController().signal);
+    assert.equal(answer.servedBy.backend, 'fast');
+    assert.ok(performance.now() - started < 1_000, 'failed over at the first-byte timeout');
+    assert.equal(hung?.signal.aborted, true, "the hung backend's call is cancelled");
+    assert.ok(
+      hung.signal.reason instanceof DataPlaneError &&
+        hung.signal.reason.code === DataPlaneErrorCode.UpstreamTimeout,
+    );
   });
 
   it('keeps a stream whose headers and first event together come within it', async () => {
