@@ -42,14 +42,14 @@ export function realtimeCallOffer(request: GatewayRequest): RealtimeCallOffer | 
   // A request some callers build by hand (tests, tools) may come without a body at all.
   const body = request.body as JsonObject | undefined;
   const call = body?.[OFFER_FIELD];
-  if (call === null || typeof call !== 'object' || Array.isArray(call)) return undefined;
-  const { sdp, session } = call as JsonObject;
+  if (!isObject(call)) return undefined;
+  const { sdp, session } = call;
   if (typeof sdp !== 'string') return undefined;
-  const configured =
-    session !== null && typeof session === 'object' && !Array.isArray(session)
-      ? (session as JsonObject)
-      : undefined;
-  return { sdp, ...(configured ? { session: configured } : {}) };
+  return { sdp, ...(isObject(session) ? { session } : {}) };
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** The frame the provider side sends first on a call: the backend's answer. */
