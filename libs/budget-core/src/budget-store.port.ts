@@ -31,10 +31,14 @@ export type ReserveResult =
   /** `blocked` is the first limit that cannot take the amount. */
   | { readonly ok: false; readonly blocked: Balance };
 
-export interface SettleResult {
+/** What an adjustment did: whether it was applied this time, and the balances after. */
+export interface AdjustResult {
   /** False when this event id was applied before: nothing changed. */
   readonly applied: boolean;
   readonly balances: readonly Balance[];
+}
+
+export interface SettleResult extends AdjustResult {
   /**
    * The settlement named a hold that had lapsed (past its time, or swept) before it was
    * settled: its call outlived it, or its usage event came late. Charged all the same.
@@ -45,9 +49,9 @@ export interface SettleResult {
    * it (for a redelivery, its spend now: nothing was added). A threshold is crossed when
    * this is below it and `used` is not; `used - amount` in floating point may read spend
    * that sits exactly on a threshold as just under it (1.0006 - 0.0006 is
-   * 0.9999999999999999), and cross it again. Absent from stores that do not tell it.
+   * 0.9999999999999999), and cross it again.
    */
-  readonly spentBefore?: readonly number[];
+  readonly spentBefore: readonly number[];
 }
 
 /**
@@ -101,7 +105,7 @@ export interface BudgetStore {
     eventId: string,
     changes: readonly BalanceAdjustment[],
     occurredAt: number,
-  ): Promise<SettleResult>;
+  ): Promise<AdjustResult>;
   balances(keys: readonly { key: string; limit: number }[], now: number): Promise<Balance[]>;
   /**
    * Makes every settlement so far durable. A store that writes each one at once needs

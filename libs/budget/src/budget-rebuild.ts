@@ -1,5 +1,6 @@
 import type { GatewayConfig } from '@aigw/config';
 import type {
+  AdjustResult,
   Balance,
   BalanceAdjustment,
   BalanceChange,
@@ -139,7 +140,7 @@ class KeyRecordingStore implements BudgetStore {
     eventId: string,
     changes: readonly BalanceAdjustment[],
     occurredAt: number,
-  ): Promise<SettleResult> {
+  ): Promise<AdjustResult> {
     for (const change of changes) this.keys.set(change.key, change.limit);
     return this.inner.adjust(
       eventId,

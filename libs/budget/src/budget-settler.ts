@@ -324,8 +324,7 @@ export class BudgetSettler implements EventSubscription {
       const current = limit.windowRef.endsAt > occurredAt;
       // The spend before as the store held it: recomputed as `used - amount`, spend sitting
       // exactly on a threshold would read as just under it and cross it again.
-      const before = result.spentBefore?.[index] ?? used - changes[index].amount;
-      this.announce(usage, limit, before, used, reserved, current);
+      this.announce(usage, limit, result.spentBefore[index], used, reserved, current);
     }
   }
 

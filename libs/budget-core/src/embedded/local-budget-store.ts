@@ -11,6 +11,7 @@ import {
 } from '@aigw/embedded';
 import {
   KEY_GRACE_MS,
+  type AdjustResult,
   type Balance,
   type BalanceAdjustment,
   type BalanceChange,
@@ -196,7 +197,7 @@ export class LocalBudgetStore implements BudgetStore {
     eventId: string,
     changes: readonly BalanceAdjustment[],
     occurredAt: number,
-  ): Promise<SettleResult> {
+  ): Promise<AdjustResult> {
     if (this.applied.has(eventId, occurredAt)) {
       return { applied: false, balances: changes.map((c) => this.balance(c.key, c.limit)) };
     }

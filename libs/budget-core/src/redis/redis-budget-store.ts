@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import {
   appliedMarkerExpiresAt,
   KEY_GRACE_MS,
+  type AdjustResult,
   type Balance,
   type BalanceAdjustment,
   type BalanceChange,
@@ -169,7 +170,7 @@ export class RedisBudgetStore implements BudgetStore {
     eventId: string,
     changes: readonly BalanceAdjustment[],
     _occurredAt: number,
-  ): Promise<SettleResult> {
+  ): Promise<AdjustResult> {
     const args: (string | number)[] = [
       `${this.namespace}:applied:${eventId}`,
       ...changes.map((c) => c.key),
@@ -227,7 +228,7 @@ export class RedisBudgetStore implements BudgetStore {
 function appliedBalances(
   reply: ScriptReply,
   changes: readonly { readonly key: string; readonly limit: number }[],
-): SettleResult {
+): AdjustResult {
   return {
     applied: num(reply[0]) === 1,
     balances: changes.map((c, i) => ({
