@@ -57,7 +57,7 @@ const searchResult = (title: string) => ({
   tool_use_id: 'srvtoolu_1',
   content: [{ type: 'web_search_result', url: PAGE_URL, title, encrypted_content: `enc ${EMAIL}` }],
 });
-const FETCH_RESULT = {
+const fetchResult = (data: string) => ({
   type: 'web_fetch_tool_result',
   tool_use_id: 'srvtoolu_2',
   content: {
@@ -65,11 +65,12 @@ const FETCH_RESULT = {
     url: PAGE_URL,
     content: {
       type: 'document',
-      source: { type: 'text', media_type: 'text/plain', data: `Write to ${EMAIL}.` },
+      source: { type: 'text', media_type: 'text/plain', data },
       title: 'People',
     },
   },
-};
+});
+const FETCH_RESULT = fetchResult(`Write to ${EMAIL}.`);
 const CODE_RESULT = {
   type: 'bash_code_execution_tool_result',
   tool_use_id: 'srvtoolu_3',
@@ -492,16 +493,7 @@ describe('AnswerGuard on JSON answers', () => {
       { ...SEARCH_USE, input: { query: `contact ${mask}` } },
       searchResult(`${mask} - profile`),
       redacted,
-      {
-        ...FETCH_RESULT,
-        content: {
-          ...FETCH_RESULT.content,
-          content: {
-            ...FETCH_RESULT.content.content,
-            source: { type: 'text', media_type: 'text/plain', data: `Write to ${mask}.` },
-          },
-        },
-      },
+      fetchResult(`Write to ${mask}.`),
       { ...CODE_RESULT, content: { ...CODE_RESULT.content, stdout: `${mask}\n` } },
       { type: 'text', text: 'Found.', citations: [citation(`Mail ${mask}.`)] },
     ]);
@@ -846,19 +838,7 @@ describe('AnswerGuard on streams', () => {
       { content: 'Searching.' },
       { server_tool_blocks: [{ ...SEARCH_USE, input: { query: `contact ${mask}` } }] },
       {
-        server_tool_blocks: [
-          searchResult(`${mask} - profile`),
-          {
-            ...FETCH_RESULT,
-            content: {
-              ...FETCH_RESULT.content,
-              content: {
-                ...FETCH_RESULT.content.content,
-                source: { type: 'text', media_type: 'text/plain', data: `Write to ${mask}.` },
-              },
-            },
-          },
-        ],
+        server_tool_blocks: [searchResult(`${mask} - profile`), fetchResult(`Write to ${mask}.`)],
       },
       { citations: [citation(`Mail ${mask}.`)] },
       // Held to the end, it goes with the finish.
