@@ -62,7 +62,6 @@ export interface FlightLockOptions {
   readonly leaseMs: number;
   /** When the call's window ends, by this process's clock. */
   readonly windowEndsAt: number;
-  readonly now?: () => number;
   readonly onRenewalFailed?: (reason: LockRenewalFailure) => void;
   readonly onError?: (what: string, error: unknown) => void;
 }
@@ -75,7 +74,6 @@ export interface FlightLockOptions {
  * window (or goes), or is freed at once when the answer is not to be shared.
  */
 export class FlightLock {
-  private readonly now: () => number;
   /** The last renewal sent: the end waits for it, so none lands after the lock was settled. */
   private renewal?: Promise<void>;
   private lost = false;
@@ -84,13 +82,11 @@ export class FlightLock {
   constructor(
     private readonly redis: Redis,
     private readonly options: FlightLockOptions,
-  ) {
-    this.now = options.now ?? Date.now;
-  }
+  ) {}
 
   /** How long to take the lock for at first: the window, and never less than a lease. */
   get initialTtlMs(): number {
-    return Math.max(1, this.options.windowEndsAt - this.now(), this.options.leaseMs);
+    return Math.max(1, this.options.windowEndsAt - Date.now(), this.options.leaseMs);
   }
 
   /** One heartbeat's renewal; skipped while the previous one is out (a slow Redis). */
@@ -116,7 +112,7 @@ export class FlightLock {
   async settle(): Promise<void> {
     await this.end();
     const { lock, flightId, windowEndsAt } = this.options;
-    const restMs = Math.max(0, windowEndsAt - this.now());
+    const restMs = Math.max(0, windowEndsAt - Date.now());
     await SETTLE.run(this.redis, [lock], [flightId, restMs]).catch((error: unknown) =>
       this.options.onError?.('dedup settle', error),
     );
