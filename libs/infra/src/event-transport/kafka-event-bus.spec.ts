@@ -301,6 +301,24 @@ describe('KafkaEventBus publisher', () => {
     await bus.close();
   });
 
+  it('refuses an event larger than the whole spool without marking the spool full (it stays ready)', async () => {
+    const kafka = new FakeKafka();
+    const refused: { reason: string; count: number }[] = [];
+    const bus = busOn(kafka, {
+      maxBytes: 100, // less than any one event
+      observer: { refused: ({ reason }, count) => refused.push({ reason, count }) },
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    });
+    await bus.start({ createTopics: false });
+    kafka.setMode('down');
+    bus.publish(numberedUsageEvent('huge', 0));
+    await bus.flush();
+    assert.deepEqual(refused, [{ reason: 'too-large', count: 1 }]);
+    assert.notEqual(bus.status().state, 'spool-full');
+    assert.equal(bus.status().ready, true);
+    await bus.close();
+  });
+
   it('past the byte bound refuses new events loudly, keeps the old ones, and recovers', async () => {
     const kafka = new FakeKafka();
     const refused: number[] = [];

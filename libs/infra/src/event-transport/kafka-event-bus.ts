@@ -703,8 +703,15 @@ export class KafkaEventBus implements EventPublisher {
   } {
     const result = this.spool.append(events);
     if (result.refused.length > 0) {
-      if (result.reason === 'full') this.spoolFull = true;
-      this.refuse(result.refused, result.reason ?? 'write-failed', result.error);
+      // An empty spool refusing an event means that event alone passes the bound: it is
+      // too large to keep, the spool is not full, and nothing would ever clear the mark.
+      const tooLarge = result.reason === 'full' && this.spool.count === 0;
+      if (result.reason === 'full' && !tooLarge) this.spoolFull = true;
+      this.refuse(
+        result.refused,
+        tooLarge ? 'too-large' : (result.reason ?? 'write-failed'),
+        result.error,
+      );
     }
     this.advance(events.length);
     this.reportSpool();
