@@ -81,6 +81,13 @@ function canonical(extra: JsonObject = {}): JsonObject {
   };
 }
 
+/** The choice of each chunk a stream's events translate into, in order. */
+function streamedChoices(translation: AnthropicStreamTranslation, events: JsonObject[]) {
+  return events
+    .flatMap((event) => translation.translate({ event: '', id: '', data: JSON.stringify(event) }))
+    .map((chunk) => (chunk.choices as JsonObject[])[0]);
+}
+
 function refusedAsServerTool(pattern: RegExp) {
   return (error: unknown) =>
     error instanceof DataPlaneError &&
@@ -295,9 +302,7 @@ describe('Anthropic server tools from the Messages API', () => {
       },
       { type: 'message_stop' },
     ];
-    const deltas = events
-      .flatMap((event) => translation.translate({ event: '', id: '', data: JSON.stringify(event) }))
-      .map((chunk) => (chunk.choices as JsonObject[])[0]);
+    const deltas = streamedChoices(translation, events);
     assert.deepEqual(
       deltas.map((choice) => choice.delta),
       [
@@ -346,9 +351,7 @@ describe('Anthropic server tools from the Messages API', () => {
       { type: 'content_block_stop', index: 5 },
       { type: 'message_stop' },
     ];
-    const deltas = events
-      .flatMap((event) => translation.translate({ event: '', id: '', data: JSON.stringify(event) }))
-      .map((chunk) => (chunk.choices as JsonObject[])[0].delta);
+    const deltas = streamedChoices(translation, events).map((choice) => choice.delta);
     assert.deepEqual(deltas, [
       { role: 'assistant', content: '' },
       { reasoning_content: 'I should search.' },
