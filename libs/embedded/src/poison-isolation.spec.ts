@@ -1,7 +1,12 @@
 // The strike rules both buses share: a strike only in a round where the store works.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deadLetterLogMessage, deadLetterReason, PoisonIsolation } from './poison-isolation';
+import {
+  deadLetterLogMessage,
+  deadLetterReason,
+  PoisonIsolation,
+  type QuietTopicRule,
+} from './poison-isolation';
 
 const failOn =
   (...bad: string[]) =>
@@ -11,6 +16,16 @@ const failOn =
 const storeDown = async (): Promise<void> => {
   throw new Error('connect ECONNREFUSED');
 };
+
+/** Items are "topic:id": an isolation whose scope is the item's topic. */
+function topicScoped(maxAttempts: number, quiet?: QuietTopicRule): PoisonIsolation<string> {
+  return new PoisonIsolation<string>(
+    (s) => s,
+    maxAttempts,
+    (s) => s.split(':')[0],
+    quiet,
+  );
+}
 
 describe('PoisonIsolation', () => {
   it('counts a strike only while other events are handled, and calls the event poison at maxAttempts', async () => {
@@ -88,12 +103,8 @@ describe('PoisonIsolation', () => {
   });
 
   it('strikes nothing for successes of another scope (one table refusing writes, others taking theirs)', async () => {
-    // Items are "scope:id"; the scope stands for the topic, and so the table.
-    const isolation = new PoisonIsolation<string>(
-      (s) => s,
-      2,
-      (s) => s.split(':')[0],
-    );
+    // The scope stands for the topic, and so the table.
+    const isolation = topicScoped(2);
     await isolation.round(['usage:p'], failOn('usage:p'));
     for (let round = 0; round < 5; round++) {
       isolation.forget(['completed:x']); // another topic's partition handled meanwhile
@@ -142,11 +153,7 @@ describe('PoisonIsolation', () => {
   });
 
   it('strikes nothing for a success of another scope in the same round (the embedded log hands every topic over at once)', async () => {
-    const isolation = new PoisonIsolation<string>(
-      (s) => s,
-      2,
-      (s) => s.split(':')[0],
-    );
+    const isolation = topicScoped(2);
     for (let round = 0; round < 6; round++) {
       const result = await isolation.round(['usage:p', 'completed:x'], failOn('usage:p'));
       assert.deepEqual(result.handled, ['completed:x']);
@@ -161,11 +168,7 @@ describe('PoisonIsolation', () => {
   });
 
   it('strikes nothing when a known-good event of another scope is handled again first', async () => {
-    const isolation = new PoisonIsolation<string>(
-      (s) => s,
-      1,
-      (s) => s.split(':')[0],
-    );
+    const isolation = topicScoped(1);
     const result = await isolation.round(['usage:p'], failOn('usage:p'), 'completed:x');
     assert.deepEqual(result.poison, []);
     assert.deepEqual(result.failing, ['usage:p']);
@@ -309,12 +312,7 @@ describe('PoisonIsolation: the quiet-topic rule (a lone event, nothing else of i
 
   it("after a restart (nothing of its topic handled since), takes no other topic's success as proof: its store down past T while another topic flows letters nothing", async () => {
     const clock = fakeClock();
-    const isolation = new PoisonIsolation<string>(
-      (s) => s,
-      5,
-      (s) => s.split(':')[0],
-      { attempts: 2, afterMs: 10 * MINUTE, now: clock.now },
-    );
+    const isolation = topicScoped(5, { attempts: 2, afterMs: 10 * MINUTE, now: clock.now });
     const calls: string[] = [];
     // The usage table refuses writes; the other topic's store takes its events.
     const usageDown = async (item: string) => {
@@ -372,12 +370,7 @@ describe('PoisonIsolation: the quiet-topic rule (a lone event, nothing else of i
 
   it('letters nothing when the log holds no earlier event of its topic (a new topic) or cannot be read, until one of its events is handled', async () => {
     const clock = fakeClock();
-    const isolation = new PoisonIsolation<string>(
-      (s) => s,
-      5,
-      (s) => s.split(':')[0],
-      { attempts: 2, afterMs: 10 * MINUTE, now: clock.now },
-    );
+    const isolation = topicScoped(5, { attempts: 2, afterMs: 10 * MINUTE, now: clock.now });
     const logs = [async () => undefined, async () => Promise.reject(new Error('broker away'))];
     for (let round = 0; round < 40; round++) {
       isolation.forget([`adjusted:${round}`]);
