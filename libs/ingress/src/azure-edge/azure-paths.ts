@@ -14,6 +14,9 @@ import { GatewayEndpoint } from '@aigw/contracts';
  */
 export const AZURE_PREFIXES = ['/openai/v1', '/openai'] as const;
 
+/** Each prefix with the slash a path goes on with after it, made once. */
+const AZURE_PREFIX_DIRS = AZURE_PREFIXES.map((prefix) => [prefix, `${prefix}/`] as const);
+
 /** Where a deployment's calls start; the deployment name is the next segment. */
 const DEPLOYMENTS = '/openai/deployments/';
 
@@ -39,8 +42,8 @@ export function deploymentRoute(path: string): string {
 
 /** The path (no query) without an Azure prefix, or undefined when it has none. */
 export function withoutAzurePrefix(path: string): string | undefined {
-  for (const prefix of AZURE_PREFIXES) {
-    if (path === prefix || path.startsWith(`${prefix}/`)) return path.slice(prefix.length);
+  for (const [prefix, dir] of AZURE_PREFIX_DIRS) {
+    if (path === prefix || path.startsWith(dir)) return path.slice(prefix.length);
   }
   return undefined;
 }
