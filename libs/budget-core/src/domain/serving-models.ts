@@ -32,10 +32,10 @@ export function servingModels(
     cache = { bare: new Map(), listed: new Map() };
     byRoute.set(route, cache);
   }
-  const [entries, key] =
-    allowedModels.length === 0
-      ? [cache.bare, requestedModel]
-      : [cache.listed, JSON.stringify([requestedModel, ...allowedModels])];
+  // Nothing allocated on the bare path, which every request without an allowed list takes.
+  const bare = allowedModels.length === 0;
+  const entries = bare ? cache.bare : cache.listed;
+  const key = bare ? requestedModel : JSON.stringify([requestedModel, ...allowedModels]);
   let models = entries.get(key);
   if (!models) {
     models = Object.freeze(chainModels(route, requestedModel, allowedModels));
