@@ -130,9 +130,9 @@ async function callRefusal(response: Response, backend: string): Promise<DataPla
 
 /**
  * Ends the call for everyone (`POST /v1/realtime/calls/{id}/hangup`): the browser's media
- * and the sideband. Best effort; false when the backend could not be told.
+ * and the sideband. Best effort: a hang-up that fails is not retried.
  */
-export async function hangUpRealtimeCall(target: UpstreamTarget, callId: string): Promise<boolean> {
+export async function hangUpRealtimeCall(target: UpstreamTarget, callId: string): Promise<void> {
   try {
     const response = await fetch(callsUrl(target, `/${encodeURIComponent(callId)}/hangup`), {
       method: 'POST',
@@ -141,8 +141,7 @@ export async function hangUpRealtimeCall(target: UpstreamTarget, callId: string)
       signal: AbortSignal.timeout(HANGUP_TIMEOUT_MS),
     });
     await response.body?.cancel();
-    return response.ok;
   } catch {
-    return false;
+    // Best effort: a failed hang-up is not retried.
   }
 }
