@@ -34,7 +34,7 @@ async function logOpeningAndClosing(app: string): Promise<string[]> {
   try {
     await openBudgetStore(runtime);
     await runtime.close();
-    // Anything the close left running (a WAL sync once did) reports after it returns.
+    // Anything the close left running (a WAL sync of a closed database) reports after it returns.
     await new Promise((resolve) => setTimeout(resolve, 300));
   } finally {
     process.stdout.write = write;
@@ -44,7 +44,7 @@ async function logOpeningAndClosing(app: string): Promise<string[]> {
 
 async function warningsOpening(app: string): Promise<string[]> {
   const lines = await logOpeningAndClosing(app);
-  // The close used to start a sync of the WAL that the closing database then removed.
+  // A close that started a sync of the WAL the closing database then removes logs an error.
   assert.deepEqual(
     lines.filter((line) => line.includes('"level":"error"')),
     [],

@@ -1,7 +1,7 @@
 // Dollar amounts in budget messages: to the micro-dollar, rounded up, exactly at any
 // magnitude a budget can hold; only float noise a few doubles above a micro-dollar is
-// dropped. The 12-significant-digit rounding this replaces moved amounts of $1,000,000 and
-// more, by up to a cent at $1e10 and a dollar at $1e12, sometimes below them.
+// dropped. Rounding the scaled float to 12 significant digits instead would move amounts of
+// $1,000,000 and more, by up to a cent at $1e10 and a dollar at $1e12, sometimes below them.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { amountShown } from './budget-refusal';

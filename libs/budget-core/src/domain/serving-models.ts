@@ -3,9 +3,9 @@ import { backendsForModel, upstreamModel, type RouteConfig } from '@aigw/config'
 // Per route object (a config reload brings new ones): requested model and tier's models
 // to the answer. Clients may name any model on a wildcard route, so entries are bounded.
 // Two maps, so no key of one form can be the other's: a client names models freely,
-// newlines and NULs included, and a key joined with a separator let "gpt-4\ngpt-4o" stand
-// for gpt-4 with gpt-4o allowed, handing a tier's callers that name's chain (held on no
-// per-model limit, priced at nothing).
+// newlines and NULs included, and a key joined with a separator would let "gpt-4\ngpt-4o"
+// stand for gpt-4 with gpt-4o allowed, handing a tier's callers that name's chain (held on
+// no per-model limit, priced at nothing).
 interface ChainCache {
   /** By requested model, for callers no allowed list narrows (the common case). */
   readonly bare: Map<string, readonly string[]>;

@@ -267,8 +267,8 @@ export class LocalBudgetStore implements BudgetStore {
 
   close(): void {
     // Committed, not synced: closing the last connection checkpoints the WAL into the
-    // database and syncs it. A sync of the WAL started here would find it gone, and its
-    // failure was logged as an error at every stop.
+    // database and syncs it. A sync of the WAL started here would find it gone and fail,
+    // an error logged at every stop.
     try {
       this.commitChanges();
     } catch {
