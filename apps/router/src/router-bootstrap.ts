@@ -76,12 +76,13 @@ export async function bootstrapRouter(env: Env): Promise<RunningService> {
     const health = new BackendHealth();
     // Calls in flight and latency per backend, in this process (each replica its own).
     const load = new BackendLoad(undefined, halfLifeMs);
+    const telemetry = new RouterTelemetry(events, metrics, logger);
     const router = new FailoverRouter({
       config,
       providers,
       health,
       load,
-      observer: new RouterTelemetry(events, metrics, logger),
+      observer: telemetry,
       modelBudgetGate: routerBudgetGate(runtime, exhaustion),
       tracing: runtime.tracing && (await attemptTracing(runtime.tracing)),
     });
@@ -103,6 +104,7 @@ export async function bootstrapRouter(env: Env): Promise<RunningService> {
       config,
       providers: new RealtimeProviderClient(providerUrl, internalToken),
       health,
+      observer: telemetry,
     });
     const realtimeHops = serveRealtimeWire(
       fastify.server,

@@ -19,6 +19,7 @@ import {
 } from './domain/backend-chain';
 import type { BackendHealth } from './domain/backend-health';
 import { modelCallFailure } from './domain/model-call-failure';
+import type { RouterObserver } from './failover-router';
 
 /** The providers with OpenAI's Realtime WebSocket: OpenAI itself and Azure OpenAI. */
 const REALTIME_PROVIDERS: ReadonlySet<string> = new Set(['openai', 'azure']);
@@ -27,6 +28,8 @@ export interface RealtimeRoutingDeps {
   readonly config: () => GatewayConfig;
   readonly providers: RealtimeProvider;
   readonly health?: BackendHealth;
+  /** Told of the cooldowns a refused connect starts, as the chat router tells its own. */
+  readonly observer?: Pick<RouterObserver, 'cooledDown'>;
 }
 
 /**
@@ -104,7 +107,8 @@ export class RealtimeRouting implements RealtimeRouter {
         const trigger = error instanceof DataPlaneError ? error.trigger : undefined;
         if (trigger === undefined || !chain.route.failover.on.includes(trigger)) throw error;
         const retryAfterMs = error instanceof DataPlaneError ? error.retryAfterMs : undefined;
-        health?.recordFailure(link.backend.name, retryAfterMs, trigger);
+        const cooldown = health?.recordFailure(link.backend.name, retryAfterMs, trigger);
+        if (cooldown) this.deps.observer?.cooledDown?.(link.backend, cooldown);
       }
     }
     throw lastError;
