@@ -82,15 +82,14 @@ interface Follow {
  * (`SET NX PX window`) naming a fresh flight id, calls upstream, and appends the call's
  * events to a Redis Stream for that flight (batched per tick, expiring `window + grace`
  * after the last write), with a heartbeat while it runs. Each heartbeat also renews the
- * lock (FlightLock), so a call running past its window keeps its one leader; at its end
- * the lock lasts the rest of the window. Callers on any replica that find
- * the lock read the stream from its first entry (`XREAD` from id 0), so late joiners get
- * the whole answer. One blocking reader connection per process serves every followed
- * flight; a follower hears nothing for `leaderTimeoutMs` (a few heartbeats) only if the
- * leader's replica is gone or cannot reach Redis, and then gets an explicit error, never
- * a hang. Callers on the same replica share
- * the flight in memory. A Redis failure before the call is shared degrades to an
- * undeduplicated call. Once shared, Redis lost on either side never costs a wait nor a
+ * lock (FlightLock), so a call running past its window keeps its one leader; at its end the
+ * lock lasts the rest of the window. Callers on any replica that find the lock read the
+ * stream from its first entry (`XREAD` from id 0), so late joiners get the whole answer.
+ * One blocking reader connection per process serves every followed flight; a follower hears
+ * nothing for `leaderTimeoutMs` (a few heartbeats) only if the leader's replica is gone or
+ * cannot reach Redis, and then gets an explicit error, never a hang. Callers on the same
+ * replica share the flight in memory. A Redis failure before the call is shared degrades to
+ * an undeduplicated call. Once shared, Redis lost on either side never costs a wait nor a
  * wrong answer: a follower whose replica cannot read for `readerLossMs` gets an error at
  * once (a shorter flap resumes), and one whose leader's replica could not publish every
  * batch gets an error instead of an answer with a hole (FlightStreamWriter); the leader's

@@ -28,10 +28,10 @@ const TOKEN_KEY_HEADERS = ['x-api-key', 'api-key', 'x-goog-api-key'] as const;
 
 /**
  * The token a request presents: `Authorization: Bearer <token>`, or the bare token in
- * `x-api-key` / `api-key` / `x-goog-api-key`. Several of them may carry it (Google's SDK path copies
- * its key into Authorization), but only the same token: two different credentials are
- * `conflicting`, never one picked over the other. An Authorization of another scheme
- * (Basic) carries no token.
+ * `x-api-key` / `api-key` / `x-goog-api-key`. Several of them may carry it (Google's SDK
+ * path copies its key into Authorization), but only the same token: two different
+ * credentials are `conflicting`, never one picked over the other. An Authorization of
+ * another scheme (Basic) carries no token.
  */
 export function presentedToken(
   headers: Readonly<Record<string, string | string[] | undefined>>,

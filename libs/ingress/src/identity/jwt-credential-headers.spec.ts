@@ -1,6 +1,6 @@
 // A JWT sent in the header an API documents for keys: Anthropic's `x-api-key`, Azure
-// OpenAI's `api-key`, Google's `x-goog-api-key`. Read like a bearer token, and two different credentials in one request
-// are refused, never one picked.
+// OpenAI's `api-key`, Google's `x-goog-api-key`. Read like a bearer token, and two
+// different credentials in one request are refused, never one picked.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GatewayConfig, RouteConfig } from '@aigw/config';

@@ -49,12 +49,11 @@ interface HeldFlight {
 }
 
 /**
- * Flights this process knows, each joinable until its window is over, or for as long as
- * its call runs past it (an identical request never makes a second call meanwhile). A
- * finished answer
- * stays for late followers only within `limits`: past them the answers that finished first
- * go first (a call still running is never dropped, its callers read it from memory). A
- * caller who finds none makes its own call (or, across replicas, reads the Redis stream).
+ * Flights this process knows, each joinable until its window is over, or for as long as its
+ * call runs past it (an identical request never makes a second call meanwhile). A finished
+ * answer stays for late followers only within `limits`: past them the answers that finished
+ * first go first (a call still running is never dropped, its callers read it from memory).
+ * A caller who finds none makes its own call (or, across replicas, reads the Redis stream).
  */
 export class LocalFlights {
   private readonly flights = new Map<string, HeldFlight>();
