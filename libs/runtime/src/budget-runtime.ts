@@ -75,7 +75,7 @@ function becomesReady(redis: Redis, ms: number): Promise<boolean> {
  * all-in-one gateway settles its own holds; an ingress's are settled by nobody (the budget
  * service settles in Redis), so each lapses after its timeout and replicas share no limit.
  */
-export function unsharedBudgetStoreWarning(app: string): string | undefined {
+function unsharedBudgetStoreWarning(app: string): string | undefined {
   if (app === 'gateway') return undefined;
   const why =
     app === 'ingress'
