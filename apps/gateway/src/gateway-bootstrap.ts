@@ -75,12 +75,14 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
     const health = new BackendHealth();
     // Calls in flight and latency per backend, in this process (each replica its own).
     const load = new BackendLoad(undefined, halfLifeMs);
+    // One observer for chat calls and Realtime connects: both cool backends.
+    const routerTelemetry = new RouterTelemetry(events, metrics, logger);
     const router = new FailoverRouter({
       config,
       providers,
       health,
       load,
-      observer: new RouterTelemetry(events, metrics, logger),
+      observer: routerTelemetry,
       modelBudgetGate: modelBudgetGate(exhaustion, Date.now, (source) =>
         runtime.metrics.recordModelBudgetSteer(source),
       ),
@@ -122,7 +124,7 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
           responses: openResponseState(runtime, env),
           // Realtime sessions: this process holds the keys and meters each response.
           realtime: {
-            router: new RealtimeRouting({ config, providers, health }),
+            router: new RealtimeRouting({ config, providers, health, observer: routerTelemetry }),
             observer: realtimeTelemetry(metrics, logger),
             // Client secrets minted here are kept in Redis when set, so any replica redeems them.
             redisUrl: runtime.settings.redisUrl,
