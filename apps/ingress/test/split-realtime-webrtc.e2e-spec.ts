@@ -55,16 +55,16 @@ spec:
 
   beforeEach(() => backend.reset());
 
-  it('answers the offer across both hops, the call created with the backend’s key and metered at the adapter', async () => {
-    const answer = await fetch(`${ingress.baseUrl}/v1/realtime/calls?model=voice`, {
+  /** A browser's call: its bare SDP offer, posted for `model`. */
+  const postOffer = (sdp: string, headers: Record<string, string> = {}, model = 'voice') =>
+    fetch(`${ingress.baseUrl}/v1/realtime/calls?model=${model}`, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/sdp',
-        'x-user-id': 'split-caller',
-        authorization: 'Bearer sk-client-own',
-      },
-      body: LONG_OFFER,
+      headers: { 'content-type': 'application/sdp', 'x-user-id': 'split-caller', ...headers },
+      body: sdp,
     });
+
+  it('answers the offer across both hops, the call created with the backend’s key and metered at the adapter', async () => {
+    const answer = await postOffer(LONG_OFFER, { authorization: 'Bearer sk-client-own' });
     assert.equal(answer.status, 201, await answer.clone().text());
     assert.equal(await answer.text(), FAKE_SDP_ANSWER);
     const [call] = backend.calls;
@@ -82,23 +82,17 @@ spec:
   });
 
   it('refuses a missing SDP, an unknown model and an offer too large for the hops at the ingress, as OpenAI-style errors', async () => {
-    const post = (query: string, body: string) =>
-      fetch(`${ingress.baseUrl}/v1/realtime/calls${query}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/sdp', 'x-user-id': 'split-caller' },
-        body,
-      });
-    const missing = await post('?model=voice', '');
+    const missing = await postOffer('');
     assert.equal(missing.status, 400);
     assert.equal(((await missing.json()) as { error: { param: string } }).error.param, 'sdp');
-    const unknown = await post('?model=nope', FAKE_SDP_OFFER);
+    const unknown = await postOffer(FAKE_SDP_OFFER, {}, 'nope');
     assert.equal(unknown.status, 404);
     assert.equal(
       ((await unknown.json()) as { error: { code: string } }).error.code,
       'model_not_found',
     );
     // An offer past what the hops carry (they send it in a header): a 400 saying so.
-    const long = await post('?model=voice', LONG_OFFER + LONG_OFFER.slice(FAKE_SDP_OFFER.length));
+    const long = await postOffer(LONG_OFFER + LONG_OFFER.slice(FAKE_SDP_OFFER.length));
     assert.equal(long.status, 400);
     const error = ((await long.json()) as { error: { param: string; message: string } }).error;
     assert.equal(error.param, 'sdp');
@@ -108,11 +102,7 @@ spec:
 
   // Last: it stops the ingress.
   it('hangs up the calls the ingress watches as it stops, through both hops', async () => {
-    const answer = await fetch(`${ingress.baseUrl}/v1/realtime/calls?model=voice`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/sdp', 'x-user-id': 'split-caller' },
-      body: FAKE_SDP_OFFER,
-    });
+    const answer = await postOffer(FAKE_SDP_OFFER);
     assert.equal(answer.status, 201, await answer.clone().text());
     const [call] = backend.calls;
     await ingress.stop();
