@@ -125,6 +125,8 @@ for (const [shape, start] of SHAPES) {
       const sent = lastSent();
       assert.deepEqual(sent.thinking, { type: 'enabled', budget_tokens: 1024 });
       assert.ok((sent.max_tokens ?? 0) > 1024, 'max_tokens leaves room for the answer');
+      // No max_tokens: the 16384 a reasoning request is held, in either deployment shape.
+      assert.equal(sent.max_tokens, 16_384);
       const message = completion.choices[0].message as (typeof completion.choices)[0]['message'] & {
         reasoning_content?: string;
         thinking_blocks?: unknown[];
@@ -207,9 +209,9 @@ describe('all-in-one gateway: adaptive thinking on Claude Opus 4.7', () => {
     // Opus 4.7 leaves the thinking text out unless asked: the client expects to read it.
     assert.deepEqual(sent.thinking, { type: 'adaptive', display: 'summarized' });
     assert.deepEqual(sent.output_config, { effort: 'medium' });
-    // No max_tokens: the default admission held (AI_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS, 4096),
-    // which an effort does not add to.
-    assert.equal(sent.max_tokens, 4096);
+    // No max_tokens: the room a reasoning request is held (16384, above the 4096 default),
+    // so the thinking leaves the answer room.
+    assert.equal(sent.max_tokens, 16_384);
     const message = completion.choices[0].message as { reasoning_content?: string };
     assert.equal(message.reasoning_content, ANTHROPIC_FAKE_THINKING.thinking);
 
@@ -225,6 +227,7 @@ describe('all-in-one gateway: adaptive thinking on Claude Opus 4.7', () => {
       reasoning += delta?.reasoning_content ?? '';
     }
     assert.deepEqual(lastSent().thinking, { type: 'adaptive', display: 'summarized' });
+    assert.equal(lastSent().max_tokens, 16_384);
     assert.equal(reasoning, ANTHROPIC_FAKE_THINKING.thinking);
   });
 

@@ -38,11 +38,17 @@ export type ThinkingConfig =
 export const MIN_THINKING_BUDGET = 1024;
 
 /**
- * The output a request with adaptive thinking and no `max_tokens` is given (the thinking
- * shares it with the answer, and a common 4096 would cut a long think short); budget
- * holds reserve as much.
+ * The output a request that asks for reasoning (an effort, adaptive or budgeted thinking,
+ * in any dialect) and sets no `max_tokens` is given at least, in place of the plain
+ * default (AI_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS, 4096 unless set): the thinking shares
+ * the output with the answer, and 4096 cuts a long think's answer short. Anthropic's
+ * adaptive-thinking guide (platform.claude.com/docs/en/build-with-claude/adaptive-thinking)
+ * writes its adaptive and effort requests with `max_tokens: 16000` and names no other
+ * figure; this is that, rounded up to the power of two the gateway has always sent.
+ * Budget admission holds it and the Claude adapters send it: what is held is what Claude
+ * may write.
  */
-export const ADAPTIVE_THINKING_MAX_TOKENS = 16_384;
+export const REASONING_DEFAULT_MAX_OUTPUT_TOKENS = 16_384;
 
 /**
  * The efforts translating adapters know how to map: OpenAI's `reasoning_effort` values

@@ -591,10 +591,11 @@ spec:
     return held - estimatePromptTokensUpperBound(req.body);
   };
 
-  it('holds the budget and the default answer after it when no max_tokens bounds the output', async () => {
+  it('holds the budget and the reasoning default answer after it when no max_tokens bounds the output', async () => {
+    // A request that thinks has a default of at least 16384 (REASONING_DEFAULT_MAX_OUTPUT_TOKENS).
     const thinking = { type: 'enabled', budget_tokens: 8000 };
-    assert.equal(await outputHeld(chat('t1', { thinking })), 8000 + 100);
-    assert.equal(await outputHeld(chat('t2', { thinking, n: 2 })), 2 * (8000 + 100));
+    assert.equal(await outputHeld(chat('t1', { thinking })), 8000 + 16_384);
+    assert.equal(await outputHeld(chat('t2', { thinking, n: 2 })), 2 * (8000 + 16_384));
     // A bound the client set is the most it can be billed; thinking off is an ordinary call.
     assert.equal(await outputHeld(chat('t3', { thinking, max_tokens: 9000 })), 9000);
     assert.equal(await outputHeld(chat('t4', { thinking, max_completion_tokens: 8500 })), 8500);

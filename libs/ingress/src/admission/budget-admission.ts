@@ -41,7 +41,7 @@ import {
   MEDIA_OPERATIONS,
   SCORING_OPERATIONS,
   normalizedThinking,
-  ADAPTIVE_THINKING_MAX_TOKENS,
+  REASONING_DEFAULT_MAX_OUTPUT_TOKENS,
   callerBudgetKey,
   type GatewayRequest,
   type Operation,
@@ -520,17 +520,46 @@ export class BudgetAdmission {
 
   /**
    * A choice's output when the request sets no bound: the default, after the `thinking`
-   * budget when it gives one (reasoning is billed as output, and an adapter leaves the
-   * answer room past the budget: Anthropic's asks for the budget plus 4096), or the room
-   * adaptive thinking is given.
+   * budget when it gives one (reasoning is billed as output, and Claude's adapters leave
+   * the answer that room past the budget). A request that asks for reasoning is given a
+   * default of at least REASONING_DEFAULT_MAX_OUTPUT_TOKENS, as Claude's adapters send
+   * it (anthropic-thinking.ts): a long think would otherwise cut its answer short, and an
+   * OpenAI reasoning model, sent no cap, is held nearer what it spends.
    */
   private unboundedOutputTokens(body: GatewayRequest['body']): number {
     const thinking = normalizedThinking(body.thinking);
     const fallback = this.options.defaultMaxOutputTokens;
-    if (thinking?.type === 'adaptive') return Math.max(fallback, ADAPTIVE_THINKING_MAX_TOKENS);
-    const budget = thinking?.type === 'enabled' ? thinking.budget_tokens : 0;
-    return budget + fallback;
+    if (!asksForReasoning(body, thinking)) return fallback;
+    const reasoningDefault = Math.max(fallback, REASONING_DEFAULT_MAX_OUTPUT_TOKENS);
+    return thinking?.type === 'enabled'
+      ? thinking.budget_tokens + reasoningDefault
+      : reasoningDefault;
   }
+}
+
+/**
+ * Whether the request asks for reasoning, read as the adapters read it (chat-request.ts
+ * parseReasoning): a `thinking` budget or adaptive thinking (not at effort "none"), else
+ * an effort other than "none" (`reasoning_effort`, which the Responses and Gemini edges
+ * write too, or the Messages edge's `output_config.effort`). A plain request pays two
+ * property reads here, and only when it sets no max_tokens and a limit binds it.
+ */
+function asksForReasoning(
+  body: GatewayRequest['body'],
+  thinking: ReturnType<typeof normalizedThinking>,
+): boolean {
+  const effort = body.reasoning_effort ?? outputEffort(body.output_config);
+  if (thinking !== undefined) {
+    if (thinking.type === 'disabled') return false;
+    return thinking.type === 'enabled' || effort !== 'none';
+  }
+  return effort !== undefined && effort !== null && effort !== 'none';
+}
+
+function outputEffort(outputConfig: unknown): unknown {
+  return typeof outputConfig === 'object' && outputConfig !== null
+    ? (outputConfig as { effort?: unknown }).effort
+    : undefined;
 }
 
 /** How soon a client refused for an unreachable budget store is told to try again. */

@@ -45,3 +45,79 @@ describe('the default output admission held goes on with the request', () => {
     assert.equal(admittedRequest(unbounded('bob'), admitted).defaultMaxOutputTokens, 1000);
   });
 });
+
+describe('a request that asks for reasoning is held its room when it sets no max_tokens', () => {
+  const perDay = '  tokenBudget: {perUser: {limit: 1000000, period: 1d}}';
+  const messages = [{ role: 'user', content: 'Think it over' }];
+  let users = 0;
+  /** The output held for a request of `fields` and what goes on for the adapter. */
+  const held = async (fields: Record<string, unknown>, defaultMaxOutputTokens = 1000) => {
+    const { admission } = admissionOn(BACKEND, perDay, undefined, { defaultMaxOutputTokens });
+    const request: GatewayRequest = {
+      ...unbounded(`u${++users}`),
+      body: { model: 'chat', messages, ...fields },
+    };
+    const admitted = await admission.admit(request);
+    const remaining = Number(admitted.headers['x-ratelimit-remaining-tokens']);
+    return {
+      output: 1_000_000 - remaining - estimatePromptTokensUpperBound(request.body),
+      carried: admittedRequest(request, admitted).defaultMaxOutputTokens,
+    };
+  };
+
+  it('holds 16384 for an effort in each dialect the edges write, and for adaptive thinking', async () => {
+    // Chat's reasoning_effort (the Responses edge's reasoning.effort and Gemini's
+    // thinkingLevel arrive as it), the Messages edge's output_config.effort, and adaptive
+    // thinking (Gemini's thinkingBudget -1 too).
+    for (const fields of [
+      { reasoning_effort: 'low' },
+      { reasoning_effort: 'high' },
+      { output_config: { effort: 'medium' } },
+      { thinking: { type: 'adaptive' } },
+      { thinking: { type: 'adaptive' }, reasoning_effort: 'max' },
+    ]) {
+      assert.deepEqual(
+        await held(fields),
+        { output: 16_384, carried: 1000 },
+        JSON.stringify(fields),
+      );
+    }
+  });
+
+  it("holds a client's thinking budget and the reasoning default after it", async () => {
+    const thinking = { type: 'enabled', budget_tokens: 2048 };
+    assert.equal((await held({ thinking })).output, 2048 + 16_384);
+    // Thinking the client set wins over an effort of none, as the adapters read it.
+    assert.equal((await held({ thinking, reasoning_effort: 'none' })).output, 2048 + 16_384);
+  });
+
+  it('holds what the client bounded the output to, reasoning or not', async () => {
+    assert.equal((await held({ reasoning_effort: 'high', max_tokens: 2000 })).output, 2000);
+    assert.equal(
+      (await held({ thinking: { type: 'adaptive' }, max_completion_tokens: 3000 })).output,
+      3000,
+    );
+  });
+
+  it('holds the plain default for a request without reasoning, or with it turned off', async () => {
+    for (const fields of [
+      {},
+      { reasoning_effort: 'none' },
+      { output_config: { effort: 'none' } },
+      { thinking: { type: 'disabled' } },
+      { thinking: { type: 'disabled' }, reasoning_effort: 'high' },
+      { thinking: { type: 'adaptive' }, reasoning_effort: 'none' },
+      { output_config: { format: { type: 'json_schema', schema: {} } } },
+    ]) {
+      assert.deepEqual(await held(fields), { output: 1000, carried: 1000 }, JSON.stringify(fields));
+    }
+  });
+
+  it('keeps a configured default above 16384 for reasoning too', async () => {
+    assert.equal((await held({ reasoning_effort: 'high' }, 20_000)).output, 20_000);
+    assert.equal(
+      (await held({ thinking: { type: 'enabled', budget_tokens: 1024 } }, 20_000)).output,
+      1024 + 20_000,
+    );
+  });
+});

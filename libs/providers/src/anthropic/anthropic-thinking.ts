@@ -1,6 +1,6 @@
 import {
-  ADAPTIVE_THINKING_MAX_TOKENS,
   MIN_THINKING_BUDGET,
+  REASONING_DEFAULT_MAX_OUTPUT_TOKENS,
   type ThinkingBlock,
   type ThinkingDisplay,
 } from '@aigw/contracts/data-plane';
@@ -17,37 +17,39 @@ import { isAtLeast, readClaudeModel } from './claude-models';
 
 /**
  * Anthropic requires `max_tokens`; OpenAI clients often leave it out. Without one the
- * request's held default is sent (`claudeMaxTokens`); 4096, what every current Claude
- * model can produce, when it carries none (a peer of an older build, a call not admitted).
+ * output the request's admission held is sent (`heldOutput`), from its held default;
+ * 4096, what every current Claude model can produce, when it carries none (a peer of an
+ * older build, a call not admitted).
  */
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
 
-/** The default output admission held for the request (AI_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS). */
+/**
+ * The default output admission held for the request (AI_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS),
+ * at least REASONING_DEFAULT_MAX_OUTPUT_TOKENS when it asks for reasoning, as
+ * budget-admission's unboundedOutputTokens reckons it.
+ */
 function heldDefault(prompt: ChatPrompt): number {
-  return prompt.defaultMaxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS;
+  const fallback = prompt.defaultMaxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS;
+  const reasoning = prompt.reasoning;
+  return reasoning === undefined || reasoning.kind === 'off'
+    ? fallback
+    : Math.max(fallback, REASONING_DEFAULT_MAX_OUTPUT_TOKENS);
 }
 
 /**
- * The output admission held for each choice of a request without `max_tokens`, as
- * budget-admission's unboundedOutputTokens reckons it from the request's `thinking`: its
- * budget plus the default, as much as adaptive thinking is given (at least), else the
- * default (an effort, `reasoning_effort`, adds nothing there). Claude is asked for no more.
+ * The output admission held for each choice of a request without `max_tokens`: the held
+ * default, after the client's thinking budget when it gave one. Claude is asked for
+ * exactly this, with thinking or without (beside the answer tool), so it writes no more
+ * than was held and a reasoning answer keeps its room.
  */
 function heldOutput(prompt: ChatPrompt): number {
-  const fallback = heldDefault(prompt);
-  switch (prompt.reasoning?.kind) {
-    case 'budget':
-      return prompt.reasoning.budgetTokens + fallback;
-    case 'adaptive':
-      return Math.max(fallback, ADAPTIVE_THINKING_MAX_TOKENS);
-    default:
-      return fallback;
-  }
+  const held = heldDefault(prompt);
+  return prompt.reasoning?.kind === 'budget' ? prompt.reasoning.budgetTokens + held : held;
 }
 
 /** `max_tokens` for a request Claude answers without thinking: the client's, else the held one. */
 export function claudeMaxTokens(prompt: ChatPrompt): number {
-  return prompt.maxTokens ?? heldDefault(prompt);
+  return prompt.maxTokens ?? heldOutput(prompt);
 }
 
 /** Anthropic's `output_config.effort` for each effort (it has no minimal: that is its low). */
@@ -110,10 +112,9 @@ export function claudeThinking(
 function budgetThinking(prompt: ChatPrompt, reasoning: ChatReasoning): ClaudeThinking | undefined {
   const budget = thinkingBudget(reasoning, DOUBLING_EFFORT_BUDGETS);
   if (budget === undefined || budget === 0) return undefined;
-  // Without the client's max_tokens: the answer's default after the budget, as far as the
-  // hold reaches (all of it for a client's budget). Where an effort's budget leaves no
-  // room in what was held, it is fitted as under a client's max_tokens too small for it.
-  const maxTokens = prompt.maxTokens ?? Math.min(budget + heldDefault(prompt), heldOutput(prompt));
+  // Without the client's max_tokens: what was held. An effort's budget that leaves no room
+  // in it (max's 16384) is fitted as under a client's max_tokens too small for it.
+  const maxTokens = prompt.maxTokens ?? heldOutput(prompt);
   const display = reasoning.kind === 'budget' ? reasoning.display : undefined;
   // A budget the client chose goes as given: if it does not fit, Anthropic's own 400
   // tells the client so.

@@ -280,33 +280,36 @@ describe('AnthropicAdapter against a fake Messages API', () => {
       max_tokens,
     });
 
-    it('maps each reasoning_effort to its budget, within the default max_tokens admission held', async () => {
-      // No held default on the request (an older peer): 4096. An effort adds nothing to
-      // the hold, so its budget thinks within it, fitted below it when it does not fit.
+    it('maps each reasoning_effort to its budget, within the reasoning default admission held', async () => {
+      // No held default on the request (an older peer): 4096, which a request asking for
+      // reasoning raises to 16384 (REASONING_DEFAULT_MAX_OUTPUT_TOKENS), as admission holds
+      // it. Each effort's budget thinks within it; max's is fitted one below it.
       const cases = [
         ['minimal', 1024],
         ['low', 1024],
         ['medium', 2048],
-        ['high', 4095],
+        ['high', 4096],
+        ['max', 16383],
       ] as const;
       for (const [reasoning_effort, budget] of cases) {
         const body = await bodyOf({ reasoning_effort });
-        assert.deepEqual(thinkingOf(body), enabled(budget, 4096), reasoning_effort);
+        assert.deepEqual(thinkingOf(body), enabled(budget, 16384), reasoning_effort);
       }
       const streamed = await bodyOf({ reasoning_effort: 'medium', stream: true });
-      assert.deepEqual(thinkingOf(streamed), enabled(2048, 4096));
+      assert.deepEqual(thinkingOf(streamed), enabled(2048, 16384));
       // Nothing asked, nothing sent: the model thinks as it does by default.
       assert.deepEqual(thinkingOf(await bodyOf({})), { thinking: undefined, max_tokens: 4096 });
     });
 
     it("sends the client's own budget as given, and nothing when told off", async () => {
+      // Without max_tokens: the budget, and the reasoning default (16384) after it.
       const explicit = { type: 'enabled', budget_tokens: 3000 };
-      assert.deepEqual(thinkingOf(await bodyOf({ thinking: explicit })), enabled(3000, 7096));
+      assert.deepEqual(thinkingOf(await bodyOf({ thinking: explicit })), enabled(3000, 19384));
       // Its display too, when it set one.
       const hidden = { ...explicit, display: 'omitted' };
       assert.deepEqual(thinkingOf(await bodyOf({ thinking: hidden })), {
         thinking: hidden,
-        max_tokens: 7096,
+        max_tokens: 19384,
       });
       // Too small a max_tokens for the client's own budget: Anthropic's 400 says so.
       assert.deepEqual(
@@ -341,10 +344,10 @@ describe('AnthropicAdapter against a fake Messages API', () => {
         max_tokens,
       });
       // An effort's client expects to read the reasoning, which Opus 4.7 leaves out
-      // unless asked: summarized. Without max_tokens, the default held (4096 here).
+      // unless asked: summarized. Without max_tokens, the reasoning default held (16384).
       assert.deepEqual(
         await on({ reasoning_effort: 'minimal' }),
-        adaptive('low', 4096, 'summarized'),
+        adaptive('low', 16384, 'summarized'),
       );
       assert.deepEqual(
         await on({ reasoning_effort: 'high', max_tokens: 9000 }),
@@ -365,15 +368,15 @@ describe('AnthropicAdapter against a fake Messages API', () => {
         await on({ thinking: { type: 'enabled', budget_tokens: 10000 }, max_tokens: 12000 }),
         adaptive('high', 12000, 'summarized'),
       );
-      // Without max_tokens: the budget plus the default (4096 here), as admission held it.
+      // Without max_tokens: the budget plus the reasoning default, as admission held it.
       assert.deepEqual(
         await on({ thinking: { type: 'enabled', budget_tokens: 1024 } }),
-        adaptive('low', 5120, 'summarized'),
+        adaptive('low', 1024 + 16384, 'summarized'),
       );
       // ...unless the client chose its display with the budget: that is kept.
       assert.deepEqual(
         await on({ thinking: { type: 'enabled', budget_tokens: 1024, display: 'omitted' } }),
-        adaptive('low', 5120, 'omitted'),
+        adaptive('low', 1024 + 16384, 'omitted'),
       );
       assert.deepEqual(await on({ reasoning_effort: 'none' }), {
         thinking: undefined,
@@ -389,13 +392,14 @@ describe('AnthropicAdapter against a fake Messages API', () => {
     });
 
     it('gives a budget-only Claude (4.5 and older) a budget when the client asks adaptive thinking', async () => {
+      // The default effort's budget (high), within the 16384 held for adaptive thinking.
       assert.deepEqual(
         thinkingOf(await bodyOf({ thinking: { type: 'adaptive' } })),
-        enabled(4096, 8192),
+        enabled(4096, 16384),
       );
       assert.deepEqual(
         thinkingOf(await bodyOf({ thinking: { type: 'adaptive' }, reasoning_effort: 'low' })),
-        enabled(1024, 5120),
+        enabled(1024, 16384),
       );
     });
 
@@ -428,10 +432,11 @@ describe('AnthropicAdapter against a fake Messages API', () => {
 
     it('leaves thinking out beside the forced answer tool, which Anthropic refuses with it', async () => {
       const asked = { reasoning_effort: 'high', temperature: 0.2 };
-      assert.deepEqual(thinkingOf(await bodyOf(asked)), enabled(4095, 4096));
+      assert.deepEqual(thinkingOf(await bodyOf(asked)), enabled(4096, 16384));
+      // Without thinking the answer still gets all that was held for the request.
       for (const response_format of [WEATHER_FORMAT, { type: 'json_object' }]) {
         const body = await bodyOf({ ...asked, response_format });
-        assert.deepEqual(thinkingOf(body), { thinking: undefined, max_tokens: 4096 });
+        assert.deepEqual(thinkingOf(body), { thinking: undefined, max_tokens: 16384 });
         assert.equal(body.temperature, 0.2);
         assert.equal((body.tool_choice as JsonObject).type, 'tool');
       }

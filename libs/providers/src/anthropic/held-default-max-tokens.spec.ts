@@ -14,7 +14,9 @@ import { AnthropicAdapter } from './anthropic.adapter';
 
 // Claude requires max_tokens. Without the client's, each Claude adapter asks for what budget
 // admission held for the request (GatewayRequest.defaultMaxOutputTokens, from
-// AI_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS), so Claude writes no more than was held.
+// AI_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS; at least 16384, REASONING_DEFAULT_MAX_OUTPUT_TOKENS,
+// for a request that asks for reasoning), so Claude writes no more than was held, and a
+// reasoning answer has room after its thinking.
 
 /** A chat request that admission held `held` output tokens for (none: an older peer's). */
 const heldFor = (held: number | undefined, body: JsonObject = {}): GatewayRequest =>
@@ -56,30 +58,41 @@ describe("Claude's default max_tokens follows the output admission held", () => 
       assert.deepEqual(await sent(heldFor(undefined)), { thinking: undefined, max_tokens: 4096 });
     });
 
-    it("gives a client's thinking budget the held default after it, as admission held it", async () => {
+    it("gives a client's thinking budget the reasoning default after it, as admission held it", async () => {
       const thinking = { type: 'enabled', budget_tokens: 2048 };
-      assert.deepEqual(await sent(heldFor(1000, { thinking })), enabled(2048, 3048));
+      assert.deepEqual(await sent(heldFor(1000, { thinking })), enabled(2048, 2048 + 16384));
+      // A default configured above 16384 is kept.
+      assert.deepEqual(await sent(heldFor(20_000, { thinking })), enabled(2048, 2048 + 20_000));
     });
 
-    it('fits an effort’s budget under the held default as under a client max_tokens too small', async () => {
-      // An effort adds nothing to the hold: its budget thinks within the default...
+    it('gives an effort the reasoning default, its budget thinking within it', async () => {
       assert.deepEqual(
-        await sent(heldFor(3000, { reasoning_effort: 'medium' })),
-        enabled(2048, 3000),
+        await sent(heldFor(1000, { reasoning_effort: 'medium' })),
+        enabled(2048, 16384),
       );
-      // ...fitted one below it when it does not fit...
+      // max's budget (16384) is fitted one below it, as under a client max_tokens too small.
       assert.deepEqual(
-        await sent(heldFor(2000, { reasoning_effort: 'medium' })),
-        enabled(1999, 2000),
+        await sent(heldFor(1000, { reasoning_effort: 'max' })),
+        enabled(16383, 16384),
       );
-      // ...and left out when even the least budget (1024) does not: the answer, not a 400.
-      assert.deepEqual(await sent(heldFor(1000, { reasoning_effort: 'low' })), {
+      assert.deepEqual(
+        await sent(heldFor(20_000, { reasoning_effort: 'high' })),
+        enabled(4096, 20_000),
+      );
+      // The client's max_tokens wins: with no room for the least budget (1024), thinking is
+      // left out rather than refused.
+      assert.deepEqual(await sent(heldFor(1000, { reasoning_effort: 'low', max_tokens: 1000 })), {
+        thinking: undefined,
+        max_tokens: 1000,
+      });
+      // Reasoning turned off is a plain request: the plain default.
+      assert.deepEqual(await sent(heldFor(1000, { reasoning_effort: 'none' })), {
         thinking: undefined,
         max_tokens: 1000,
       });
     });
 
-    it('gives adaptive thinking its room, and an effort on an adaptive model the held default', async () => {
+    it('gives adaptive thinking and an effort on an adaptive model the reasoning default', async () => {
       const opus = 'claude-opus-4-7';
       const adaptive = await sent(heldFor(1000, { thinking: { type: 'adaptive' } }), opus);
       assert.deepEqual(adaptive, { thinking: { type: 'adaptive' }, max_tokens: 16384 });
@@ -88,8 +101,14 @@ describe("Claude's default max_tokens follows the output admission held", () => 
       const effort = await sent(heldFor(1000, { reasoning_effort: 'high' }), opus);
       assert.deepEqual(effort, {
         thinking: { type: 'adaptive', display: 'summarized' },
-        max_tokens: 1000,
+        max_tokens: 16384,
       });
+      // A Messages client's output_config.effort alone asks for reasoning too.
+      const messages = await sent(heldFor(1000, { output_config: { effort: 'low' } }), opus);
+      assert.equal(messages.max_tokens, 16384);
+      // An older peer's request (no held default) gets as much.
+      const older = await sent(heldFor(undefined, { reasoning_effort: 'low' }), opus);
+      assert.equal(older.max_tokens, 16384);
     });
   });
 
@@ -104,6 +123,10 @@ describe("Claude's default max_tokens follows the output admission held", () => 
       assert.equal(claude.calls.at(-1)!.body.max_tokens, 1000);
       await invoke(heldFor(undefined), target('claude-sonnet-4-5@20250929', claude.baseUrl));
       assert.equal(claude.calls.at(-1)!.body.max_tokens, 4096);
+      // A request that asks for reasoning: the reasoning default admission held.
+      const effort = heldFor(1000, { reasoning_effort: 'high' });
+      await invoke(effort, target('claude-opus-4-7', claude.baseUrl));
+      assert.equal(claude.calls.at(-1)!.body.max_tokens, 16384);
     });
   });
 
@@ -130,10 +153,12 @@ describe("Claude's default max_tokens follows the output admission held", () => 
 
     it("sizes thinking's maxTokens from the held default; sends none without thinking", async () => {
       assert.deepEqual(await inferenceOf(heldFor(3000, { reasoning_effort: 'low' })), {
-        maxTokens: 3000,
+        maxTokens: 16384,
       });
       const thinking = { type: 'enabled', budget_tokens: 2048 };
-      assert.deepEqual(await inferenceOf(heldFor(1000, { thinking })), { maxTokens: 3048 });
+      assert.deepEqual(await inferenceOf(heldFor(1000, { thinking })), {
+        maxTokens: 2048 + 16384,
+      });
       // Converse takes no cap as required: none asked, none sent (Bedrock's own applies).
       assert.equal(await inferenceOf(heldFor(1000)), undefined);
     });

@@ -431,21 +431,22 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
     const REDACTED = 'EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIw';
 
     it('sends thinking in additionalModelRequestFields, with maxTokens above its budget', async () => {
-      // Without max_tokens, within the default held (4096 here: none on the request).
+      // Without max_tokens, the reasoning default held: 16384 (none on the request, 4096,
+      // raised for a request that asks for reasoning), after a client's own budget.
       const cases = [
         ['minimal', 1024],
         ['low', 1024],
         ['medium', 2048],
-        ['high', 4095],
+        ['high', 4096],
       ] as const;
       for (const [reasoning_effort, budget] of cases) {
         const body = await bodyOf({ reasoning_effort });
-        assert.deepEqual(thinkingOf(body), enabled(budget, 4096), reasoning_effort);
+        assert.deepEqual(thinkingOf(body), enabled(budget, 16384), reasoning_effort);
       }
       const streamed = await bodyOf({ reasoning_effort: 'low', stream: true });
-      assert.deepEqual(thinkingOf(streamed), enabled(1024, 4096));
+      assert.deepEqual(thinkingOf(streamed), enabled(1024, 16384));
       const explicit = { type: 'enabled', budget_tokens: 3000 };
-      assert.deepEqual(thinkingOf(await bodyOf({ thinking: explicit })), enabled(3000, 7096));
+      assert.deepEqual(thinkingOf(await bodyOf({ thinking: explicit })), enabled(3000, 19384));
       assert.deepEqual(
         thinkingOf(await bodyOf({ thinking: explicit, max_tokens: 2000 })),
         enabled(3000, 2000),
@@ -491,7 +492,7 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
         thinking: { type: 'adaptive', display: 'summarized' },
         output_config: { effort: 'medium' },
       });
-      assert.deepEqual(body.inferenceConfig, { maxTokens: 4096 });
+      assert.deepEqual(body.inferenceConfig, { maxTokens: 16384 });
       assert.equal(upstream.lastSignatureProblem, undefined);
     });
 
@@ -559,7 +560,7 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
 
     it('leaves the temperature out with thinking on; sends nothing when off or beside the answer tool', async () => {
       const thinking = await bodyOf({ reasoning_effort: 'high', temperature: 0.3 });
-      assert.deepEqual(thinking.inferenceConfig, { maxTokens: 4096 });
+      assert.deepEqual(thinking.inferenceConfig, { maxTokens: 16384 });
       // Other model families refuse fields they do not know: "off" sends none.
       for (const off of [{ thinking: { type: 'disabled' } }, { reasoning_effort: 'none' }]) {
         const body = await bodyOf({ ...off, temperature: 0.3 });
