@@ -357,4 +357,49 @@ describe('EmbeddedEventBus: a poison event with nothing else moving', () => {
     await until('the group commits past it', () => log.committed('budget') >= 2);
     await bus.close();
   });
+
+  it('after a restart, skips an event it lettered before the restart as the check: a second poison event is lettered after T, checked by the handled event before the first', async () => {
+    const letters: HandlerDeadLetter[] = [];
+    const errors: unknown[] = [];
+    const [good, first, second] = [1, 2, 3].map((n) =>
+      numberedUsageEvent('restart-lettered-user', n),
+    );
+    const { subscription: settler, calls } = poisonedSubscriber(
+      'budget',
+      [Topic.UsageRecorded],
+      [first, second],
+    );
+    await handledBeforeRestart('restart-lettered', settler, good, letters, errors);
+    // A second process letters the first poison event and commits past it, then stops.
+    const before = openBus('restart-lettered', letters, errors);
+    await before.bus.subscribe(settler);
+    before.bus.publish(first);
+    await before.bus.flush();
+    await until('the first letter', () => letters.length === 1, { deadlineMs: 15_000 });
+    await until('committed past it', () => before.log.committed('budget') >= 2);
+    await before.bus.close();
+    before.log.close();
+    const firstTries = calls.get(first.eventId) ?? 0;
+
+    // The restart: the log's last event of the topic before the second one is the lettered one.
+    const { log, bus } = openBus('restart-lettered', letters, errors);
+    await bus.subscribe(settler);
+    const publishedAt = Date.now();
+    bus.publish(second); // nothing after it, on no topic
+    await bus.flush();
+    await until('the second letter', () => letters.length === 2, { deadlineMs: 15_000 });
+    const waited = Date.now() - publishedAt;
+    assert.ok(waited >= QUIET.quietTopicAfterMs, `lettered after ${waited} ms, not before T`);
+    assert.deepEqual(
+      letters.map((l) => [l.eventId, l.seq, l.rule]),
+      [
+        [first.eventId, 2, 'quiet-topic'],
+        [second.eventId, 4, 'quiet-topic'],
+      ],
+    );
+    assert.equal(calls.get(first.eventId), firstTries, 'the lettered event never tried as a check');
+    assert.equal(calls.get(good.eventId), 3, 'the handled event, once, then once per letter');
+    await until('the group commits past it', () => log.committed('budget') >= 4);
+    await bus.close();
+  });
 });

@@ -684,13 +684,22 @@ export class EmbeddedEventBus implements EventPublisher {
 
   /**
    * The quiet-topic rule's check when nothing of the topic was handled since start: the
-   * last readable event of `failing`'s topic before the subscriber's position (it handled
-   * it, in this process or an earlier one), read back from the log. As on Kafka.
+   * last readable event of `failing`'s topic before the subscriber's position that it did
+   * not dead-letter (it handled it, in this process or an earlier one), read back from the
+   * log. One lettered before a restart is skipped by its letter there (`lastOfTopic`):
+   * handled again it fails, which would read as an outage and hold `failing` forever.
+   * As on Kafka.
    */
   private lastBefore(subscription: EventSubscription, failing: Delivered): Delivered | undefined {
     const through = Math.min(this.positionOf(subscription), failing.seq - 1);
     const lettered = this.deadLettered.of(positionKey(subscription));
-    for (const row of this.log.lastOfTopic(failing.topic, through, LOG_CHECK_LOOKBACK)) {
+    const rows = this.log.lastOfTopic(
+      failing.topic,
+      through,
+      LOG_CHECK_LOOKBACK,
+      subscription.group,
+    );
+    for (const row of rows) {
       if (lettered?.has(row.seq)) continue;
       const decoded = decodeEvent(row.topic, row.value);
       if (decoded.ok) return { seq: row.seq, topic: row.topic, event: decoded.value };
@@ -739,6 +748,7 @@ export class EmbeddedEventBus implements EventPublisher {
    * event and the handler's error, kept for that topic's retention. A failed write throws,
    * and the delivery (not committed) is retried: nothing is skipped unrecorded.
    */
+  // Its id (event id, group) is how `lastOfTopic` knows the event was lettered, not handled.
   private deadLetter(group: string, poison: PoisonEvent<Delivered>): void {
     const { seq, topic, event } = poison.item;
     const reason = deadLetterReason(poison.error);

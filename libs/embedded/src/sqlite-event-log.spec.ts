@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Topic } from '@aigw/contracts';
+import { Topic, type EventTopic, type SerializedEvent } from '@aigw/contracts';
 import { SqliteEventLog } from './sqlite-event-log';
 
 function withLogPath(run: (path: string) => void): void {
@@ -57,5 +57,40 @@ describe('SqliteEventLog durability', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('SqliteEventLog.lastOfTopic', () => {
+  const usage = Topic.UsageRecorded;
+  const deadLetter = Topic.DeadLetter as unknown as EventTopic;
+  const row = (topic: EventTopic, eventId: string): SerializedEvent => ({
+    topic,
+    key: 'u',
+    eventId,
+    json: '{}',
+  });
+
+  // The quiet-topic rule's check after a restart must be an event the group handled: one it
+  // dead-lettered (by id, or by position when it could not be read) never was.
+  it("skips the group's lettered events, newest first, and keeps another group's", () => {
+    withLogPath((path) => {
+      const log = new SqliteEventLog(path);
+      log.append([
+        row(usage, 'good'), // 1
+        row(usage, 'p1'), // 2
+        row(deadLetter, 'p1:dead-letter:budget'), // 3
+        row(usage, 'unreadable'), // 4
+        row(deadLetter, 'seq-4:dead-letter:budget'), // 5
+        row(usage, 'p2'), // 6
+        row(deadLetter, 'p2:dead-letter:usage-sink'), // 7
+      ]);
+      const seqs = (group: string, through: number, limit = 20) =>
+        log.lastOfTopic(usage, through, limit, group).map((r) => r.seq);
+      assert.deepEqual(seqs('budget', 6), [6, 1]);
+      assert.deepEqual(seqs('budget', 5), [1]);
+      assert.deepEqual(seqs('budget', 6, 1), [6]);
+      assert.deepEqual(seqs('usage-sink', 6), [4, 2, 1]);
+      log.close();
+    });
   });
 });

@@ -131,15 +131,23 @@ export class SqliteEventLog {
   }
 
   /**
-   * The last `limit` events of `topic` at or before `throughSeq`, newest first: where the
-   * bus finds the quiet-topic rule's check after a restart (see PoisonIsolation).
+   * The last `limit` events of `topic` at or before `throughSeq` that `group` did not
+   * dead-letter, newest first: where the bus finds the quiet-topic rule's check after a
+   * restart (see PoisonIsolation). A lettered event was never handled, so it shows nothing.
+   * Its letter is a row of this log named after it (the bus's `deadLetter`), found by the
+   * unique index on event ids.
    */
-  lastOfTopic(topic: EventTopic, throughSeq: number, limit: number): LoggedEvent[] {
+  lastOfTopic(topic: EventTopic, throughSeq: number, limit: number, group: string): LoggedEvent[] {
     this.lastOfTopicStmt ??= this.db.prepare(
-      `SELECT seq, topic, value FROM events
-       WHERE topic = ? AND seq <= ? ORDER BY seq DESC LIMIT ?`,
+      `SELECT e.seq, e.topic, e.value FROM events e
+       WHERE e.topic = ?1 AND e.seq <= ?2 AND NOT EXISTS (
+         SELECT 1 FROM events d
+         WHERE d.event_id IN (e.event_id || ':dead-letter:' || ?3,
+                              'seq-' || e.seq || ':dead-letter:' || ?3)
+       )
+       ORDER BY e.seq DESC LIMIT ?4`,
     );
-    return this.lastOfTopicStmt.all(topic, throughSeq, limit) as unknown as LoggedEvent[];
+    return this.lastOfTopicStmt.all(topic, throughSeq, group, limit) as unknown as LoggedEvent[];
   }
 
   committed(group: string): number {
