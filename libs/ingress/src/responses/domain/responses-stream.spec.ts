@@ -788,6 +788,26 @@ describe('OpenAI chunks to Responses stream events', () => {
     ]);
   });
 
+  it('gives a second call without index its own arguments when the first has none (a tool with no parameters)', () => {
+    // Backends that name no index: each call's first fragment carries its id, the rest none.
+    const unindexed = (fragment: JsonObject): JsonObject => {
+      const { index: _index, ...rest } = fragment;
+      return rest;
+    };
+    const events = run([
+      tools(unindexed(call(0, '', 'now'))),
+      tools(unindexed(call(1, '', 'weather'))),
+      tools(unindexed(call(1, '{"city": '))),
+      tools(unindexed(call(1, '"Paris"}'))),
+      chunk({}, 'tool_calls'),
+    ]);
+    assertItemsApart(events);
+    assert.deepEqual((events.at(-1)?.response as JsonObject).output, [
+      functionCall(0, 'now', ''),
+      functionCall(1, 'weather', '{"city": "Paris"}'),
+    ]);
+  });
+
   it('streams three interleaved calls with long (restored) names in the order they began, each whole', () => {
     // As the providers' wire hands them on: each name whole in its call's first fragment,
     // the client's own name where the backend was sent an alias; call 2 began first.

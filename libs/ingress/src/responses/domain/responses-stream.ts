@@ -467,8 +467,15 @@ export class ResponseStreamTranslator {
   private toolIndexOf(call: JsonObject, open: OpenItem | undefined): number {
     if (typeof call.index === 'number') return call.index;
     if (open?.kind !== 'tool_call') return this.closedTools.size;
-    const continues = call.id === undefined || call.id === open.callId;
-    return continues ? open.toolIndex : this.closedTools.size + 1 + (this.held?.size ?? 0);
+    if (call.id === open.callId) return open.toolIndex;
+    // With no index, a fragment without an id continues the call that began last: a held
+    // one, when a call began while the streaming one's arguments were not yet whole.
+    let last = open.toolIndex;
+    for (const [toolIndex, held] of this.held ?? []) {
+      if (call.id !== undefined && held.first.id === call.id) return toolIndex;
+      last = toolIndex;
+    }
+    return call.id === undefined ? last : this.closedTools.size + 1 + (this.held?.size ?? 0);
   }
 
   /** Opens the item of a tool call's first fragment: a function's call or a custom tool's. */
