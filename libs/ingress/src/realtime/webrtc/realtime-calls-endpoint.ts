@@ -130,6 +130,12 @@ export class RealtimeCallsEndpoint {
         model: gatewayRequest.requestedModel,
         user: gatewayRequest.caller.userKey,
       });
+      const offer: RealtimeCallOffer = {
+        sdp: asked.offer.sdp,
+        ...(prepared.session ? { session: prepared.session } : {}),
+      };
+      // A refusal of the request itself, before any budget is held or the call counted.
+      this.refuseOversized(offer);
       if (budgets) {
         admission = await budgets.admit(gatewayRequest);
         gatewayRequest = admittedRequest(gatewayRequest, admission);
@@ -154,11 +160,6 @@ export class RealtimeCallsEndpoint {
           finished();
         },
       });
-      const offer = {
-        sdp: asked.offer.sdp,
-        ...(prepared.session ? { session: prepared.session } : {}),
-      };
-      this.refuseOversized(offer);
       const connection = await this.deps.router.connectRealtime(
         withRealtimeCallOffer(admitted, offer),
         watch.listener,
