@@ -23,7 +23,9 @@
 // topic: the last event of that topic the subscription handled, handled again (handlers are
 // idempotent per event id), succeeds. When the subscription has handled nothing of the topic
 // since the process started, that event comes from the log itself: the last one of the
-// topic (on Kafka, of the partition) before the consumer's committed position (`fromLog`).
+// topic (on Kafka, of the partition) before the consumer's committed position (`fromLog`)
+// that the subscription did not dead-letter (one lettered before a restart was never handled:
+// its check would fail every T and hold the topic behind it).
 // Other topics' successes never stand in: right after a restart, one topic's store down
 // while another topic flows would otherwise letter the first topic's events one per T. With
 // no such event at all (a new topic), nothing is lettered by this rule until one of the
@@ -44,7 +46,8 @@ export const DEFAULT_QUIET_TOPIC_AFTER_MS = 10 * 60_000;
 
 /**
  * How far back from the committed position a bus looks for the check `fromLog` gives: the
- * last event there this build can read (one it cannot was dead-lettered, never handled).
+ * last event there this build can read and the subscription did not dead-letter (either
+ * was never handled).
  */
 export const LOG_CHECK_LOOKBACK = 20;
 
@@ -109,8 +112,9 @@ interface QuietFailures {
 
 /**
  * The last event of the item's topic (on Kafka, its partition) before the consumer's
- * committed position, read from the log: the quiet-topic rule's check when nothing of the
- * topic was handled since the process started. Undefined when the log holds none.
+ * committed position that the subscription did not dead-letter, read from the log: the
+ * quiet-topic rule's check when nothing of the topic was handled since the process started.
+ * Undefined when the log holds none; rejects when the log (or its letters) cannot be read.
  * Handling it again is safe for every subscriber, each idempotent per event id even for an
  * event long past: the budget settler applies a usage or adjustment once (the embedded
  * ledger remembers ids for the topic's retention and a week more; a Redis marker lives

@@ -37,7 +37,7 @@ import type {
 } from 'kafkajs';
 import { kafkajs } from '../client-libraries';
 import { ensureEventTopics } from './event-topics';
-import { readPartitionRange } from './kafka-partition-read';
+import { readPartitionRanges, type PartitionRange } from './kafka-partition-read';
 import { type EventSpool, type SpooledEvent } from './event-spool';
 import { signsOfLife, stalledConsumers, type WatchedConsumer } from './consumer-watch';
 import { joinAssignment, PartitionLag, refreshLag, type ConsumerLagObserver } from './consumer-lag';
@@ -1147,8 +1147,11 @@ export class KafkaEventBus implements EventPublisher {
   /**
    * The quiet-topic rule's check when nothing of the topic was handled since start: the last
    * readable event of the partition before the group's committed offset (a view, which
-   * commits nothing, reads from its start: before the failing event), read by a short-lived
-   * consumer of its own (readPartitionRange). As on the embedded bus.
+   * commits nothing, reads from its start: before the failing event) that the group did not
+   * dead-letter, read by a short-lived consumer of its own (readPartitionRanges) with the
+   * dead-letter topic's tail. One lettered before a restart was never handled: handled
+   * again it fails, which would read as an outage and hold the partition forever. A failed
+   * read rejects (no check this time). As on the embedded bus.
    */
   private async lastEventBefore(
     member: Member,
@@ -1158,6 +1161,7 @@ export class KafkaEventBus implements EventPublisher {
   ): Promise<Consumed | undefined> {
     let before = BigInt(failing.message.offset);
     let low: bigint;
+    let letterEnds: { partition: number; low: string; high: string }[];
     const admin = await this.connectedAdmin();
     try {
       if (!member.ephemeral) {
@@ -1169,20 +1173,30 @@ export class KafkaEventBus implements EventPublisher {
       }
       const ends = await admin.fetchTopicOffsets(topic);
       low = BigInt(ends.find((p) => p.partition === partition)?.low ?? before);
+      letterEnds = await admin.fetchTopicOffsets(this.physical(Topic.DeadLetter));
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
     const lookback = before - BigInt(LOG_CHECK_LOOKBACK);
-    const messages = await readPartitionRange(this.kafka, {
+    const from = lookback > low ? lookback : low;
+    if (before <= from) return undefined;
+    const [messages, ...letterTails] = await readPartitionRanges(
+      this.kafka,
+      [
+        { topic, partition, from, before },
+        ...deadLetterTails(letterEnds, this.physical(Topic.DeadLetter)),
+      ],
+      { groupId: `${member.group}.quiet-check.${randomUUID()}`, timeoutMs: LOG_CHECK_TIMEOUT_MS },
+    );
+    const lettered = letteredOffsets(
+      letterTails.flat(),
+      member.subscription.group,
       topic,
       partition,
-      from: lookback > low ? lookback : low,
-      before,
-      groupId: `${member.group}.quiet-check.${randomUUID()}`,
-      timeoutMs: LOG_CHECK_TIMEOUT_MS,
-    });
+    );
     const logical = topic.startsWith(this.prefix) ? topic.slice(this.prefix.length) : topic;
     for (const message of messages.reverse()) {
+      if (lettered.has(message.offset)) continue;
       const decoded = decodeEvent(logical, message.value);
       if (decoded.ok) return { message, event: decoded.value };
     }
@@ -1502,6 +1516,50 @@ const HEARTBEAT_MS = 3_000;
 
 /** How long the quiet-topic rule's read of an earlier event may take (a join, a fetch). */
 const LOG_CHECK_TIMEOUT_MS = 15_000;
+
+/**
+ * Letters per dead-letter partition read back for the quiet-topic check: those of the
+ * lookback's events were written after them, so they are among the latest unless more
+ * than this many letters (of any topic and group) landed there since.
+ */
+const DEAD_LETTER_TAIL = 100;
+
+/** The last DEAD_LETTER_TAIL messages of each partition of the dead-letter topic. */
+function deadLetterTails(
+  ends: readonly { partition: number; low: string; high: string }[],
+  topic: string,
+): PartitionRange[] {
+  return ends.map(({ partition, low, high }) => {
+    const tail = BigInt(high) - BigInt(DEAD_LETTER_TAIL);
+    return {
+      topic,
+      partition,
+      from: tail > BigInt(low) ? tail : BigInt(low),
+      before: BigInt(high),
+    };
+  });
+}
+
+/** Offsets of `topic`'s `partition` that `group` dead-lettered, as its letters name them. */
+function letteredOffsets(
+  letters: readonly KafkaMessage[],
+  group: string,
+  topic: string,
+  partition: number,
+): Set<string> {
+  const offsets = new Set<string>();
+  for (const letter of letters) {
+    const headers = stringHeaders(letter.headers);
+    if (
+      headers[DEAD_LETTER_HEADERS.group] === group &&
+      headers[DEAD_LETTER_HEADERS.topic] === topic &&
+      headers[DEAD_LETTER_HEADERS.partition] === String(partition)
+    ) {
+      offsets.add(headers[DEAD_LETTER_HEADERS.offset]);
+    }
+  }
+  return offsets;
+}
 
 /** Whether kafkajs failed a produce request because the broker found it too large. */
 function isTooLarge(error: unknown): boolean {

@@ -6,6 +6,9 @@ export interface PartitionRange {
   readonly partition: number;
   readonly from: bigint;
   readonly before: bigint;
+}
+
+export interface PartitionReadOptions {
   /** A throwaway group of the reader's own: it commits nothing and leaves at the end. */
   readonly groupId: string;
   /** The read gives up (rejects) after this long: a join or a fetch that never answers. */
@@ -13,51 +16,69 @@ export interface PartitionRange {
 }
 
 /**
- * Reads a few messages of one partition, oldest first, with a short-lived consumer in a
- * group of its own: kafkajs has no group-less read, and seeking the running consumer would
- * hand its partition over again from there. The group's own consumption is not disturbed:
- * its members, offsets and assignment are untouched. The range must end at or before a
- * message that exists (the caller's failing event), which ends the read at gaps too.
+ * Reads a few messages of some partitions (each range's, oldest first; an empty range
+ * gives none) with one short-lived consumer in a group of its own: kafkajs has no
+ * group-less read, and seeking the running consumer would hand its partition over again
+ * from there. The group's own consumption is not disturbed: its members, offsets and
+ * assignment are untouched. Each range must end at or before a message that exists (the
+ * caller's failing event, or a topic's end), which ends the read at gaps too.
  */
-export async function readPartitionRange(
+export async function readPartitionRanges(
   kafka: Kafka,
-  range: PartitionRange,
-): Promise<KafkaMessage[]> {
-  const { topic, partition, from, before } = range;
-  const found: KafkaMessage[] = [];
-  if (before <= from) return found;
+  ranges: readonly PartitionRange[],
+  options: PartitionReadOptions,
+): Promise<KafkaMessage[][]> {
+  const found = ranges.map((): KafkaMessage[] => []);
+  // Per topic and partition, the range to read there and where its messages go.
+  const open = new Map<string, { range: PartitionRange; into: KafkaMessage[] }>();
+  ranges.forEach((range, index) => {
+    if (range.before > range.from) open.set(partitionId(range), { range, into: found[index] });
+  });
+  if (open.size === 0) return found;
   const consumer = kafka.consumer({
-    groupId: range.groupId,
+    groupId: options.groupId,
     allowAutoTopicCreation: false,
     maxWaitTimeInMs: 200,
     retry: { retries: 2, restartOnFailure: async () => false },
   });
+  const reading = [...open.values()].map(({ range }) => range);
+  const names = reading.map((r) => `${r.topic}:${r.partition}`).join(', ');
   let timer: NodeJS.Timeout | undefined;
   try {
     const read = new Promise<void>((resolve, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`reading ${topic}:${partition} took over ${range.timeoutMs} ms`)),
-        range.timeoutMs,
+        () => reject(new Error(`reading ${names} took over ${options.timeoutMs} ms`)),
+        options.timeoutMs,
       );
       consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
       void (async () => {
         await consumer.connect();
-        // The other partitions start at their end (nothing is read there); this one seeks.
-        await consumer.subscribe({ topics: [topic], fromBeginning: false });
+        // The other partitions start at their end (nothing is read there); these seek.
+        const topics = [...new Set(reading.map((r) => r.topic))];
+        await consumer.subscribe({ topics, fromBeginning: false });
         await consumer.run({
           autoCommit: false,
           eachBatch: async ({ batch }) => {
-            if (batch.partition !== partition) return;
+            const id = partitionId(batch);
+            const target = open.get(id);
+            if (!target) return;
+            const { from, before } = target.range;
             for (const message of batch.messages) {
               const offset = BigInt(message.offset);
-              const last = found.at(-1);
+              const last = target.into.at(-1);
               const fresh = last === undefined || offset > BigInt(last.offset); // not seen again
-              if (offset >= from && offset < before && fresh) found.push(message);
-              if (offset + 1n >= before) return resolve();
+              if (offset >= from && offset < before && fresh) target.into.push(message);
+              if (offset + 1n >= before) {
+                open.delete(id);
+                if (open.size === 0) resolve();
+                return;
+              }
             }
           },
         });
-        consumer.seek({ topic, partition, offset: from.toString() });
+        for (const { topic, partition, from } of reading) {
+          consumer.seek({ topic, partition, offset: from.toString() });
+        }
       })().catch(reject);
     });
     await read;
@@ -66,4 +87,8 @@ export async function readPartitionRange(
     clearTimeout(timer);
     await consumer.disconnect().catch(() => undefined);
   }
+}
+
+function partitionId({ topic, partition }: { topic: string; partition: number }): string {
+  return `${topic}:${partition}`;
 }

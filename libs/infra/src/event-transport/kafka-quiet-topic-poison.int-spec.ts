@@ -381,4 +381,69 @@ describe('KafkaEventBus: a poison event on a quiet topic', () => {
       return (await real.committedOffset(`${prefix}budget`, topic)) === 2;
     });
   });
+
+  it('after a restart, skips an event it lettered before the restart as the check: a second poison event is lettered after T, checked by the handled event before the first', async () => {
+    const prefix = `it.quiet-restart-lettered.${randomUUID().slice(0, 8)}.`;
+    const lettered: { group: string; topic: string; rule: string }[] = [];
+    const observer = {
+      handlerDeadLettered: (labels: { group: string; topic: string; rule: string }) =>
+        void lettered.push(labels),
+    };
+    const topic = `${prefix}${Topic.UsageRecorded}`;
+    const [good, first, second] = [1, 2, 3].map((n) =>
+      numberedUsageEvent('restart-lettered-user', n),
+    );
+    const poison = new Set([first.eventId, second.eventId]);
+    const calls = new Map<string, number>();
+    const settler: EventSubscription = {
+      group: 'budget',
+      topics: [Topic.UsageRecorded],
+      handle: async (events: readonly GatewayEvent[]) => {
+        for (const e of events) calls.set(e.eventId, (calls.get(e.eventId) ?? 0) + 1);
+        if (events.some((e) => poison.has(e.eventId))) throw new Error('cannot apply');
+      },
+    };
+    const committed = () => real.committedOffset(`${prefix}budget`, topic);
+    const handling = await real.openBus(prefix, observer, QUIET);
+    await handling.subscribe(settler);
+    handling.publish(good);
+    await handling.flush();
+    await until('the good event is committed', async () => (await committed()) === 1);
+    await handling.close();
+
+    // A second process letters the first poison event (checked by the good one) and stops.
+    const lettering = await real.openBus(prefix, observer, QUIET);
+    await lettering.subscribe(settler);
+    lettering.publish(first);
+    await lettering.flush();
+    await until('the first letter', () => lettered.length === 1);
+    await until('committed past it', async () => (await committed()) === 2);
+    await lettering.close();
+    const firstTries = calls.get(first.eventId) ?? 0;
+
+    // The restart: the partition's last event before the second one is the lettered one.
+    const bus = await real.openBus(prefix, observer, QUIET);
+    await bus.subscribe(settler);
+    const publishedAt = Date.now();
+    bus.publish(second); // nothing after it, on no partition
+    await bus.flush();
+    await until('the second letter', () => lettered.length === 2);
+    const waited = Date.now() - publishedAt;
+    assert.ok(waited >= QUIET.quietTopicAfterMs, `lettered after ${waited} ms, not before T`);
+    const letters = await deadLettersOnceThere(real.kafka, prefix, 2, 'both letters');
+    assert.deepEqual(
+      letters.map((l) => [
+        (JSON.parse(l.value) as GatewayEvent).eventId,
+        l.headers[DEAD_LETTER_HEADERS.offset],
+        l.headers[DEAD_LETTER_HEADERS.rule],
+      ]),
+      [
+        [first.eventId, '1', 'quiet-topic'],
+        [second.eventId, '2', 'quiet-topic'],
+      ],
+    );
+    assert.equal(calls.get(first.eventId), firstTries, 'the lettered event never tried as a check');
+    assert.equal(calls.get(good.eventId), 3, 'the handled event, once, then once per letter');
+    await until('the group commits past it', async () => (await committed()) === 3);
+  });
 });
