@@ -1180,19 +1180,15 @@ export class KafkaEventBus implements EventPublisher {
     const lookback = before - BigInt(LOG_CHECK_LOOKBACK);
     const from = lookback > low ? lookback : low;
     if (before <= from) return undefined;
+    const letters = this.physical(Topic.DeadLetter);
+    const ofThis = letterOf(member.subscription.group, topic, partition);
     const [messages, ...letterTails] = await readPartitionRanges(
       this.kafka,
-      [
-        { topic, partition, from, before },
-        ...deadLetterTails(letterEnds, this.physical(Topic.DeadLetter)),
-      ],
+      [{ topic, partition, from, before }, ...deadLetterTails(letterEnds, letters, ofThis)],
       { groupId: `${member.group}.quiet-check.${randomUUID()}`, timeoutMs: LOG_CHECK_TIMEOUT_MS },
     );
-    const lettered = letteredOffsets(
-      letterTails.flat(),
-      member.subscription.group,
-      topic,
-      partition,
+    const lettered = new Set(
+      letterTails.flat().map((letter) => letterHeader(letter, DEAD_LETTER_HEADERS.offset)),
     );
     const logical = topic.startsWith(this.prefix) ? topic.slice(this.prefix.length) : topic;
     for (const message of messages.reverse()) {
@@ -1528,37 +1524,29 @@ const DEAD_LETTER_TAIL = 100;
 function deadLetterTails(
   ends: readonly { partition: number; low: string; high: string }[],
   topic: string,
+  keep: (letter: KafkaMessage) => boolean,
 ): PartitionRange[] {
   return ends.map(({ partition, low, high }) => {
     const tail = BigInt(high) - BigInt(DEAD_LETTER_TAIL);
-    return {
-      topic,
-      partition,
-      from: tail > BigInt(low) ? tail : BigInt(low),
-      before: BigInt(high),
-    };
+    const from = tail > BigInt(low) ? tail : BigInt(low);
+    return { topic, partition, from, before: BigInt(high), keep };
   });
 }
 
-/** Offsets of `topic`'s `partition` that `group` dead-lettered, as its letters name them. */
-function letteredOffsets(
-  letters: readonly KafkaMessage[],
+/** Whether a letter is `group`'s of a message of `topic`'s `partition` (its headers say). */
+function letterOf(
   group: string,
   topic: string,
   partition: number,
-): Set<string> {
-  const offsets = new Set<string>();
-  for (const letter of letters) {
-    const headers = stringHeaders(letter.headers);
-    if (
-      headers[DEAD_LETTER_HEADERS.group] === group &&
-      headers[DEAD_LETTER_HEADERS.topic] === topic &&
-      headers[DEAD_LETTER_HEADERS.partition] === String(partition)
-    ) {
-      offsets.add(headers[DEAD_LETTER_HEADERS.offset]);
-    }
-  }
-  return offsets;
+): (letter: KafkaMessage) => boolean {
+  return (letter) =>
+    letterHeader(letter, DEAD_LETTER_HEADERS.group) === group &&
+    letterHeader(letter, DEAD_LETTER_HEADERS.topic) === topic &&
+    letterHeader(letter, DEAD_LETTER_HEADERS.partition) === String(partition);
+}
+
+function letterHeader(letter: KafkaMessage, name: string): string | undefined {
+  return letter.headers?.[name]?.toString();
 }
 
 /** Whether kafkajs failed a produce request because the broker found it too large. */

@@ -6,6 +6,8 @@ export interface PartitionRange {
   readonly partition: number;
   readonly from: bigint;
   readonly before: bigint;
+  /** Which messages to keep (default all): the others' values are not held meanwhile. */
+  readonly keep?: (message: KafkaMessage) => boolean;
 }
 
 export interface PartitionReadOptions {
@@ -30,9 +32,10 @@ export async function readPartitionRanges(
 ): Promise<KafkaMessage[][]> {
   const found = ranges.map((): KafkaMessage[] => []);
   // Per topic and partition, the range to read there and where its messages go.
-  const open = new Map<string, { range: PartitionRange; into: KafkaMessage[] }>();
+  const open = new Map<string, { range: PartitionRange; into: KafkaMessage[]; next: bigint }>();
   ranges.forEach((range, index) => {
-    if (range.before > range.from) open.set(partitionId(range), { range, into: found[index] });
+    const into = found[index];
+    if (range.before > range.from) open.set(partitionId(range), { range, into, next: range.from });
   });
   if (open.size === 0) return found;
   const consumer = kafka.consumer({
@@ -62,12 +65,14 @@ export async function readPartitionRanges(
             const id = partitionId(batch);
             const target = open.get(id);
             if (!target) return;
-            const { from, before } = target.range;
+            const { before, keep } = target.range;
             for (const message of batch.messages) {
               const offset = BigInt(message.offset);
-              const last = target.into.at(-1);
-              const fresh = last === undefined || offset > BigInt(last.offset); // not seen again
-              if (offset >= from && offset < before && fresh) target.into.push(message);
+              // At or past the range's start, and not seen before (a batch fetched again).
+              if (offset >= target.next && offset < before) {
+                target.next = offset + 1n;
+                if (!keep || keep(message)) target.into.push(message);
+              }
               if (offset + 1n >= before) {
                 open.delete(id);
                 if (open.size === 0) resolve();
