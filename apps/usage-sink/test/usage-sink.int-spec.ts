@@ -75,6 +75,7 @@ describe('the usage-sink service', () => {
         'request_payloads',
         'backend_routes',
         'route_rollups',
+        'web_searches',
       ],
     );
   });
