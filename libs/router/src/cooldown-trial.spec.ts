@@ -9,7 +9,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import { BackendHealth } from './domain/backend-health';
 import { FailoverRouter } from './failover-router';
-import { answers, ScriptedProviders, type Script } from './testing/scripted-providers';
+import { answers, chatRequest, ScriptedProviders, type Script } from './testing/scripted-providers';
 
 // When a backend's cooldown ends, one call tries it; the calls that come while that trial
 // is under way go to the other backends first instead of all waiting on a backend that
@@ -24,19 +24,7 @@ spec:
   failover: {on: [error, timeout]}
 `);
 
-function chat(requestId: string): GatewayRequest {
-  return {
-    requestId,
-    operation: 'chat',
-    requestedModel: 'gpt-4',
-    stream: false,
-    clientWantsStreamUsage: false,
-    body: { model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }] },
-    caller: { userKey: 'u' },
-    allowedModels: [],
-    forwardHeaders: {},
-  };
-}
+const chat = (requestId: string): GatewayRequest => chatRequest({ requestId });
 
 /** A backend call that hangs until the test settles it. */
 function held(): { script: Script; fail(): void; answer(): void } {

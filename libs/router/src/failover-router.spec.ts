@@ -6,13 +6,18 @@ import { configFromYaml as configFrom } from '@aigw/testing';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
-  type GatewayRequest,
   type JsonObject,
   type ProviderCall,
 } from '@aigw/contracts/data-plane';
 import { BackendHealth } from './domain/backend-health';
 import { abortableSleep, FailoverRouter, type RouterObserver } from './failover-router';
-import { answers, ScriptedProviders, type Script } from './testing/scripted-providers';
+import {
+  answers,
+  chatRequest,
+  ScriptedProviders,
+  streamAnswer,
+  type Script,
+} from './testing/scripted-providers';
 
 const THREE_BACKENDS = configFrom(`
 kind: AIGatewayRoute
@@ -42,20 +47,7 @@ spec:
   failover: {on: [timeout]}
 `);
 
-function request(overrides: Partial<GatewayRequest> = {}): GatewayRequest {
-  return {
-    requestId: 'r1',
-    operation: 'chat',
-    requestedModel: 'gpt-4',
-    stream: false,
-    clientWantsStreamUsage: false,
-    body: { model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }] },
-    caller: { userKey: 'u' },
-    allowedModels: [],
-    forwardHeaders: {},
-    ...overrides,
-  };
-}
+const request = chatRequest;
 
 const fail =
   (code: DataPlaneErrorCode, retryAfterMs?: number): Script =>
@@ -64,29 +56,18 @@ const fail =
   };
 
 function streamOf(events: JsonObject[], breakAfter?: number): Script {
-  return async (call) => ({
-    kind: 'stream',
-    status: 200,
-    usage: Promise.resolve({
-      inputTokens: 1,
-      outputTokens: 1,
-      cachedInputTokens: 0,
-      source: 'reported',
-    }),
-    servedBy: {
-      backend: call.target.backendName,
-      provider: call.target.provider,
-      model: call.target.model,
-    },
-    events: (async function* () {
-      for (const [index, event] of events.entries()) {
-        if (breakAfter !== undefined && index >= breakAfter) {
-          throw new DataPlaneError(DataPlaneErrorCode.StreamInterrupted, 'cut');
+  return async (call) =>
+    streamAnswer(
+      call,
+      (async function* () {
+        for (const [index, event] of events.entries()) {
+          if (breakAfter !== undefined && index >= breakAfter) {
+            throw new DataPlaneError(DataPlaneErrorCode.StreamInterrupted, 'cut');
+          }
+          yield event;
         }
-        yield event;
-      }
-    })(),
-  });
+      })(),
+    );
 }
 
 const noSleep = async () => undefined;

@@ -9,7 +9,12 @@ import {
   type ProviderCall,
 } from '@aigw/contracts/data-plane';
 import { FailoverRouter } from './failover-router';
-import { ScriptedProviders, type Script } from './testing/scripted-providers';
+import {
+  chatRequest,
+  ScriptedProviders,
+  streamAnswer,
+  type Script,
+} from './testing/scripted-providers';
 
 // firstByteTimeout bounds a stream's wait for its first event from when the attempt starts:
 // a backend slow to send its headers does not get a fresh firstByteTimeout for its body.
@@ -23,17 +28,10 @@ spec:
   failover: {on: [timeout]}
 `);
 
-const streamRequest: GatewayRequest = {
-  requestId: 'r1',
-  operation: 'chat',
-  requestedModel: 'gpt-4',
+const streamRequest: GatewayRequest = chatRequest({
   stream: true,
-  clientWantsStreamUsage: false,
   body: { model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }], stream: true },
-  caller: { userKey: 'u' },
-  allowedModels: [],
-  forwardHeaders: {},
-};
+});
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -41,25 +39,13 @@ const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 function streamAfter(headersMs: number, eventMs: number): Script {
   return async (call: ProviderCall): Promise<GatewayAnswer> => {
     await wait(headersMs);
-    return {
-      kind: 'stream',
-      status: 200,
-      usage: Promise.resolve({
-        inputTokens: 1,
-        outputTokens: 1,
-        cachedInputTokens: 0,
-        source: 'reported',
-      }),
-      servedBy: {
-        backend: call.target.backendName,
-        provider: call.target.provider,
-        model: call.target.model,
-      },
-      events: (async function* () {
+    return streamAnswer(
+      call,
+      (async function* () {
         await wait(eventMs);
         yield { choices: [] };
       })(),
-    };
+    );
   };
 }
 

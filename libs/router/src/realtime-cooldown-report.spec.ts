@@ -11,6 +11,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import { BackendHealth, type Cooldown } from './domain/backend-health';
 import { RealtimeRouting } from './realtime-routing';
+import { realtimeSession } from './testing/scripted-providers';
 
 // A cooldown a Realtime connect starts is reported as a chat call's is: the
 // ai_gateway_backend_cooldowns_total counter and the warning come from the observer.
@@ -24,17 +25,7 @@ spec:
   failover: {on: [rateLimit, error]}
 `);
 
-const session: GatewayRequest = {
-  requestId: 'r1',
-  operation: 'realtime',
-  requestedModel: 'voice',
-  stream: false,
-  clientWantsStreamUsage: false,
-  body: { model: 'voice' },
-  caller: { userKey: 'u' },
-  allowedModels: [],
-  forwardHeaders: {},
-};
+const session: GatewayRequest = realtimeSession();
 
 describe('Realtime cooldowns', () => {
   it('tells the observer of a cooldown a refused connect started', async () => {

@@ -4,13 +4,13 @@ import { configFromYaml as configFrom } from '@aigw/testing';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
-  type GatewayRequest,
   type RealtimeCall,
   type RealtimeConnection,
   type RealtimeFrame,
 } from '@aigw/contracts/data-plane';
 import { BackendHealth } from './domain/backend-health';
 import { RealtimeRouting } from './realtime-routing';
+import { realtimeSession } from './testing/scripted-providers';
 
 const CONFIG = configFrom(`
 kind: AIGatewayRoute
@@ -24,20 +24,7 @@ spec:
   failover: {on: [rateLimit, timeout, error]}
 `);
 
-function request(overrides: Partial<GatewayRequest> = {}): GatewayRequest {
-  return {
-    requestId: 'r1',
-    operation: 'realtime',
-    requestedModel: 'voice',
-    stream: false,
-    clientWantsStreamUsage: false,
-    body: { model: 'voice' },
-    caller: { userKey: 'u' },
-    allowedModels: [],
-    forwardHeaders: {},
-    ...overrides,
-  };
-}
+const request = realtimeSession;
 
 /** Providers that fail as scripted per backend, else open a session that records what it got. */
 function providers(failures: Record<string, DataPlaneError> = {}) {

@@ -9,7 +9,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import { BackendHealth } from './domain/backend-health';
 import { FailoverRouter } from './failover-router';
-import { answers, ScriptedProviders, type Script } from './testing/scripted-providers';
+import { answers, chatRequest, ScriptedProviders, type Script } from './testing/scripted-providers';
 
 // A call that started before a backend was cooled down says nothing of how it is now: its
 // late success must not end the cooldown (a Retry-After the backend sent since, say).
@@ -23,19 +23,7 @@ spec:
   failover: {on: [rateLimit, error]}
 `);
 
-function chat(requestId: string): GatewayRequest {
-  return {
-    requestId,
-    operation: 'chat',
-    requestedModel: 'gpt-4',
-    stream: false,
-    clientWantsStreamUsage: false,
-    body: { model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }] },
-    caller: { userKey: 'u' },
-    allowedModels: [],
-    forwardHeaders: {},
-  };
-}
+const chat = (requestId: string): GatewayRequest => chatRequest({ requestId });
 
 describe('a success from a call older than the cooldown', () => {
   it('leaves a Retry-After cooldown in force', async () => {

@@ -3,12 +3,14 @@ import {
   DataPlaneErrorCode,
   type GatewayAnswer,
   type GatewayRequest,
+  type JsonObject,
   type ProviderCall,
   type ProviderPort,
 } from '@aigw/contracts/data-plane';
 
 // Spec helpers for routing a chat through FailoverRouter with scripted backends: each
-// backend answers or fails as its script says, and every call is recorded in order.
+// backend answers or fails as its script says, and every call is recorded in order. Also the
+// requests the router specs send (a chat, a Realtime session).
 
 /** What one backend does when called. */
 export type Script = (call: ProviderCall) => Promise<GatewayAnswer>;
@@ -25,6 +27,26 @@ export const answers: Script = async (call) => ({
     model: call.target.model,
   },
 });
+
+/** A 200 stream of `events`, served by the backend called, reporting 1 token each way. */
+export function streamAnswer(call: ProviderCall, events: AsyncIterable<JsonObject>): GatewayAnswer {
+  return {
+    kind: 'stream',
+    status: 200,
+    usage: Promise.resolve({
+      inputTokens: 1,
+      outputTokens: 1,
+      cachedInputTokens: 0,
+      source: 'reported',
+    }),
+    servedBy: {
+      backend: call.target.backendName,
+      provider: call.target.provider,
+      model: call.target.model,
+    },
+    events,
+  };
+}
 
 /** Fails as an upstream error, a failover trigger. */
 export const unavailable: Script = async () => {
@@ -60,5 +82,37 @@ export function chatWithExtras(
     caller: { userKey: 'u' },
     allowedModels: [],
     forwardHeaders: {},
+  };
+}
+
+/** A non-streamed chat of gpt-4 saying "hi" (request r1 of user u), with these fields replaced. */
+export function chatRequest(overrides: Partial<GatewayRequest> = {}): GatewayRequest {
+  return {
+    requestId: 'r1',
+    operation: 'chat',
+    requestedModel: 'gpt-4',
+    stream: false,
+    clientWantsStreamUsage: false,
+    body: { model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }] },
+    caller: { userKey: 'u' },
+    allowedModels: [],
+    forwardHeaders: {},
+    ...overrides,
+  };
+}
+
+/** A Realtime session of the `voice` model (request r1 of user u), with these fields replaced. */
+export function realtimeSession(overrides: Partial<GatewayRequest> = {}): GatewayRequest {
+  return {
+    requestId: 'r1',
+    operation: 'realtime',
+    requestedModel: 'voice',
+    stream: false,
+    clientWantsStreamUsage: false,
+    body: { model: 'voice' },
+    caller: { userKey: 'u' },
+    allowedModels: [],
+    forwardHeaders: {},
+    ...overrides,
   };
 }
