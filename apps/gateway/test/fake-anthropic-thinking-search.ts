@@ -14,6 +14,7 @@ import {
   type AnswerMode,
   type ProviderFakeCall,
 } from '@aigw/testing/fake-provider';
+import { continuesPause } from './fake-anthropic-web-search';
 
 export const PRESS_EMAIL = 'press@meteo-paris.example';
 const PAGE_URL = `https://meteo-paris.example/contact/${PRESS_EMAIL}`;
@@ -94,14 +95,6 @@ const USAGE = {
   cache_read_input_tokens: 0,
   server_tool_use: { web_search_requests: 1, web_fetch_requests: 1 },
 };
-
-/** Whether a call continues a paused turn (it sends the answer back as the last message). */
-function continuesPause(call: ProviderFakeCall): boolean {
-  const messages = Array.isArray(call.body.messages)
-    ? (call.body.messages as { role?: unknown }[])
-    : [];
-  return messages.at(-1)?.role === 'assistant';
-}
 
 /** One content block as Anthropic streams it, at `index`. */
 function blockEvents(index: number, block: Record<string, unknown>): Record<string, unknown>[] {

@@ -60,7 +60,7 @@ const USAGE = {
 };
 
 /** Whether a call continues a paused turn (it sends the answer back as the last message). */
-function continuesPause(call: ProviderFakeCall): boolean {
+export function continuesPause(call: ProviderFakeCall): boolean {
   const messages = Array.isArray(call.body.messages)
     ? (call.body.messages as { role?: unknown }[])
     : [];
