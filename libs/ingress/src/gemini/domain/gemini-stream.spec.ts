@@ -155,6 +155,40 @@ describe('Gemini stream translation', () => {
     ]);
   });
 
+  it('sends text that follows whole calls after them, in the order it came', () => {
+    const translator = new GeminiStreamTranslator(facts, 'req-1');
+    const sent = [
+      calls(fragment(0, '{"q": ', 'search_docs')),
+      calls(fragment(0, '"a"}')),
+      chunk(0, 'Searching now.'),
+      chunk(0, '', 'tool_calls'),
+    ].flatMap((c) => translator.push(c));
+    const order = sent.flatMap((event) =>
+      (event.candidates as JsonObject[]).flatMap((candidate) =>
+        (((candidate.content as JsonObject | undefined)?.parts ?? []) as JsonObject[]).map(
+          (part) => (part.functionCall ? 'call' : `text:${String(part.text)}`),
+        ),
+      ),
+    );
+    assert.deepEqual(order, ['call', 'text:Searching now.']);
+    assert.deepEqual(functionCalls(sent), [
+      { id: 'call_0', name: 'search_docs', args: { q: 'a' } },
+    ]);
+  });
+
+  it('keeps calls still mid-arguments for the finish when text comes between their pieces', () => {
+    const translator = new GeminiStreamTranslator(facts, 'req-1');
+    const sent = [
+      calls(fragment(0, '{"q": ', 'search_docs')),
+      chunk(0, 'Hm.'),
+      calls(fragment(0, '"a"}')),
+      chunk(0, '', 'tool_calls'),
+    ].flatMap((c) => translator.push(c));
+    assert.deepEqual(functionCalls(sent), [
+      { id: 'call_0', name: 'search_docs', args: { q: 'a' } },
+    ]);
+  });
+
   it('continues the last call with a fragment that names no index (a backend that leaves it out)', () => {
     const translator = new GeminiStreamTranslator(facts, 'req-1');
     const unindexed = (call: JsonObject): JsonObject => {

@@ -124,8 +124,14 @@ export class GeminiStreamTranslator {
     for (const block of thinkingBlocksOf(delta.thinking_blocks)) thinkingBlock(state, block);
     this.toolUseTokens = Math.max(this.toolUseTokens, toolUseTokensOf(delta));
     // The built-in tools' parts (code run, its result) go out between the texts.
-    parts.push(...textAndToolParts(typeof delta.content === 'string' ? delta.content : '', delta));
+    const visible = textAndToolParts(typeof delta.content === 'string' ? delta.content : '', delta);
     const refusal = refusalText(delta);
+    // Text after calls goes out after them, as it came: calls whose arguments are whole
+    // by now are done (a call still mid-arguments keeps them all waiting for the finish).
+    if ((visible.length > 0 || refusal !== '') && state.calls.size > 0 && callsWhole(state)) {
+      parts.push(...this.flushCalls(state));
+    }
+    parts.push(...visible);
     if (refusal !== '') {
       state.refused = true;
       parts.push({ text: refusal });
@@ -191,6 +197,18 @@ export class GeminiStreamTranslator {
       return functionCallPart(call.id, call.name, toolArgs(call.args, call.name), signature);
     });
   }
+}
+
+/** Whether every call the choice holds has whole arguments (a JSON object, or none). */
+function callsWhole(state: ChoiceState): boolean {
+  for (const call of state.calls.values()) {
+    try {
+      toolArgs(call.args, call.name);
+    } catch {
+      return false;
+    }
+  }
+  return true;
 }
 
 /**
