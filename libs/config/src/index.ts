@@ -1,5 +1,6 @@
 // Public API of @aigw/config: load, validate and watch the gateway's YAML configuration.
 export * from './domain/bedrock-model-ids';
+export * from './domain/config-digest';
 export * from './domain/config-issue';
 export * from './domain/gateway-config';
 export * from './domain/model-resolution';

@@ -163,6 +163,7 @@ export async function loadServiceConfig(
       reloadSignal: 'SIGHUP',
     },
     startup.config,
+    startup.sourceDigest,
   );
   await watcher.start();
   const listeners: ((config: GatewayConfig) => void)[] = [];

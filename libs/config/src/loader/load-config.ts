@@ -24,6 +24,7 @@ import { UserTierDto, UserTiersDocumentDto } from '../schema/user-tier.dto';
 import { SECRETS_DIR_ENV } from '../secrets/secret-resolver';
 import { classifyDocument } from './classify-document';
 import { deepFreeze } from './deep-freeze';
+import { configTextDigest } from '../domain/config-digest';
 import { type LoadOptions } from './load-options';
 import { normalizeRoute } from './normalize-route';
 import { normalizeSecurityPolicy } from './normalize-security-policy';
@@ -43,6 +44,8 @@ export type LoadResult =
       /** Documents left aside (Kubernetes resources that are not for the gateway), one line each. */
       readonly notes: string[];
       readonly skippedDocuments: number;
+      /** configTextDigest() of the text loaded, to tell later whether the file changed. */
+      readonly sourceDigest: string;
     }
   | { readonly ok: false; readonly errors: ConfigIssue[] };
 
@@ -136,6 +139,7 @@ function* loadSteps(text: string, options: LoadOptions): Steps<LoadResult> {
     inferences: report.inferences.map((i) => i.format()),
     notes: report.notes.map((n) => n.format()),
     skippedDocuments: collected.skipped,
+    sourceDigest: configTextDigest(text),
   };
 }
 

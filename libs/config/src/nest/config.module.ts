@@ -1,6 +1,7 @@
 // Nest wiring: ConfigModule.forRoot() provides ProcessSettings and the live config store
 // to the whole application (global module).
 import { Module, type DynamicModule } from '@nestjs/common';
+import { type GatewayConfig } from '../domain/gateway-config';
 import { parseProcessSettings, type ProcessSettings } from '../env/process-settings';
 import { loadGatewayConfigFile } from '../loader/load-config';
 import { type MissingSecretPolicy } from '../loader/load-options';
@@ -55,16 +56,22 @@ export class ConfigModule {
                 ? {}
                 : { missingSecrets: options.missingSecrets }),
             };
-            let initial = options.preloaded?.config;
+            let initial: { config: GatewayConfig; sourceDigest: string } | undefined =
+              options.preloaded;
             if (initial === undefined) {
               const loaded = await loadGatewayConfigFile(path, loadOptions);
               if (!loaded.ok) throw new ConfigLoadError(loaded.errors.map((e) => e.format()));
-              initial = loaded.config;
+              initial = loaded;
             }
-            if (options.watch === false) return new GatewayConfigStore(initial);
-            const watcher = new ConfigWatcher(path, loadOptions, initial);
+            if (options.watch === false) return new GatewayConfigStore(initial.config);
+            const watcher = new ConfigWatcher(
+              path,
+              loadOptions,
+              initial.config,
+              initial.sourceDigest,
+            );
             await watcher.start();
-            return new GatewayConfigStore(initial, watcher);
+            return new GatewayConfigStore(initial.config, watcher);
           },
         },
         { provide: GATEWAY_CONFIG, useExisting: GatewayConfigStore },

@@ -17,6 +17,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
+import { configTextDigest } from '../domain/config-digest';
 import { ConfigIssue } from '../domain/config-issue';
 import { type GatewayConfig } from '../domain/gateway-config';
 import { parseGatewayConfigInSlices, type LoadResult } from '../loader/load-config';
@@ -41,6 +42,8 @@ export interface ConfigReload {
   readonly inferences: readonly string[];
   readonly trigger: ReloadTrigger;
   readonly cause: ReloadCause;
+  /** configTextDigest() of the text now in force. */
+  readonly digest: string;
 }
 
 export interface ConfigWatcherOptions extends LoadOptions {
@@ -75,6 +78,8 @@ export class ConfigWatcher {
   #lastGoodText: string | undefined;
   /** Digest of the keys last loaded (or last seen on disk, when that load failed). */
   #keysSeen: string | undefined;
+  /** configTextDigest() of the text of the config in force, when known. */
+  #currentDigest: string | undefined;
   #fsWatcher: FSWatcher | undefined;
   #secretsWatcher: SecretsDirWatcher | undefined;
   #fileDebounce: Debouncer | undefined;
@@ -87,15 +92,31 @@ export class ConfigWatcher {
   readonly #onReload = new Set<Listener<ConfigReload>>();
   readonly #onInvalid = new Set<Listener<readonly ConfigIssue[]>>();
 
-  constructor(path: string, options: ConfigWatcherOptions = {}, initial?: GatewayConfig) {
+  /**
+   * `initial`: a config the caller already loaded from the file, with `initialDigest`, the
+   * `sourceDigest` of that load; a file that differs from it by the start (edited in
+   * between) is loaded then. Without the digest, the file at the start is taken as loaded.
+   */
+  constructor(
+    path: string,
+    options: ConfigWatcherOptions = {},
+    initial?: GatewayConfig,
+    initialDigest?: string,
+  ) {
     this.path = resolve(path);
     this.#options = options;
     this.#current = initial;
+    if (initial !== undefined) this.#currentDigest = initialDigest;
   }
 
   /** The last config that loaded without errors. */
   get current(): GatewayConfig | undefined {
     return this.#current;
+  }
+
+  /** configTextDigest() of the file text the config in force was loaded from, when known. */
+  get currentDigest(): string | undefined {
+    return this.#currentDigest;
   }
 
   /** Called with each new good config. Returns an unsubscribe function. */
@@ -113,11 +134,21 @@ export class ConfigWatcher {
   /** Loads the file once (unless an initial config was given) and starts watching. */
   async start(): Promise<LoadResult | undefined> {
     let first: LoadResult | undefined;
+    let editedSinceLoad = false;
     if (this.#current === undefined) {
       first = await this.#load(true, 'file event');
     } else {
-      this.#lastText = await readFile(this.path, 'utf8').catch(() => undefined);
-      this.#lastGoodText = this.#lastText;
+      const text = await readFile(this.path, 'utf8').catch(() => undefined);
+      // Edited after the caller's load: left unseen, so the look below loads it (taking it
+      // as loaded would keep the older config until the file changed again).
+      editedSinceLoad =
+        text !== undefined &&
+        this.#currentDigest !== undefined &&
+        configTextDigest(text) !== this.#currentDigest;
+      if (!editedSinceLoad) {
+        this.#lastText = text;
+        this.#lastGoodText = text;
+      }
       this.#keysSeen = fingerprintOfConfig(this.#current);
     }
     if (this.#closed) return first;
@@ -143,6 +174,7 @@ export class ConfigWatcher {
       }
       this.#secretsWatcher.start();
     }
+    if (editedSinceLoad) void this.reload('file event');
     return first;
   }
 
@@ -288,6 +320,7 @@ export class ConfigWatcher {
     if (this.#closed) return undefined;
     if (result.ok) {
       this.#current = result.config;
+      this.#currentDigest = result.sourceDigest;
       this.#lastGoodText = next.text;
       this.#keysSeen = fingerprintOfConfig(result.config);
       this.#secretsWatcher?.watchFolders(secretFolderNames(result.config));
@@ -297,6 +330,7 @@ export class ConfigWatcher {
         inferences: result.inferences,
         trigger,
         cause,
+        digest: result.sourceDigest,
       };
       this.#notify(this.#onReload, reload, trigger, cause);
     } else {
