@@ -45,6 +45,8 @@ function exceptionCode(name: string): DataPlaneErrorCode {
 export class BedrockStreamTranslation implements StreamTranslation<BedrockStreamEvent> {
   private readonly chunks: ChunkFactory;
   private readonly toolIndexByBlock = new Map<number, number>();
+  /** The client tool calls (by OpenAI index) that got input fragments so far. */
+  private readonly toolsWithArguments = new Set<number>();
   /** The answer tool's blocks, by block index: whether input arrived for each. */
   private readonly answerBlocks = new Map<unknown, boolean>();
   private usage: TokenUsage | undefined;
@@ -99,7 +101,7 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
         return this.finishOnceComplete();
       }
       case 'contentBlockStop':
-        return this.answerBlockStop(payload);
+        return this.blockStop(payload);
       case 'metadata': {
         this.sawMetadata = true;
         this.usage = bedrockUsage(payload.usage) ?? this.usage;
@@ -188,17 +190,28 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
     const input = isJsonObject(toolUse) ? toolUse.input : undefined;
     if (typeof input !== 'string') throw this.malformed('toolUse input that is not a string');
     if (input === '') return [];
-    if (toolIndex !== undefined) return [this.chunks.toolCallArguments(toolIndex, input)];
+    if (toolIndex !== undefined) {
+      this.toolsWithArguments.add(toolIndex);
+      return [this.chunks.toolCallArguments(toolIndex, input)];
+    }
     this.answerBlocks.set(block, true);
     return [this.chunks.text(input)];
   }
 
-  /** An answer tool that got no input takes none: `{}`, which clients can parse. */
-  private answerBlockStop(payload: JsonObject): JsonObject[] {
+  /**
+   * A tool call that got no input (a tool without parameters) takes none: `{}`, which
+   * clients can parse and the JSON answer gives too; an answer tool's is the content.
+   */
+  private blockStop(payload: JsonObject): JsonObject[] {
     const block = payload.contentBlockIndex;
-    if (this.answerBlocks.get(block) !== false) return [];
-    this.answerBlocks.set(block, true);
-    return [this.chunks.text('{}')];
+    if (this.answerBlocks.get(block) === false) {
+      this.answerBlocks.set(block, true);
+      return [this.chunks.text('{}')];
+    }
+    const toolIndex = typeof block === 'number' ? this.toolIndexByBlock.get(block) : undefined;
+    if (toolIndex === undefined || this.toolsWithArguments.has(toolIndex)) return [];
+    this.toolsWithArguments.add(toolIndex);
+    return [this.chunks.toolCallArguments(toolIndex, '{}')];
   }
 
   private blockIndex(payload: JsonObject): number {

@@ -730,6 +730,35 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
     assert.equal(streamedFinishReason(chunks), 'tool_calls');
   });
 
+  it('streams {} as the arguments of a tool call that got no input, as the JSON answer has', async () => {
+    // A tool without parameters: Bedrock starts and stops its block with no input, or an
+    // empty one, and the JSON answer's toolUse.input is {} for it.
+    upstream.nextStream(
+      ['messageStart', { role: 'assistant' }],
+      [
+        'contentBlockStart',
+        { contentBlockIndex: 0, start: { toolUse: { toolUseId: 'tu_1', name: 'now' } } },
+      ],
+      ['contentBlockStop', { contentBlockIndex: 0 }],
+      [
+        'contentBlockStart',
+        { contentBlockIndex: 1, start: { toolUse: { toolUseId: 'tu_2', name: 'now' } } },
+      ],
+      ['contentBlockDelta', { contentBlockIndex: 1, delta: { toolUse: { input: '' } } }],
+      ['contentBlockStop', { contentBlockIndex: 1 }],
+      ['messageStop', { stopReason: 'tool_use' }],
+      ['metadata', { usage: { inputTokens: 10, outputTokens: 3, totalTokens: 13 } }],
+    );
+    const now = { type: 'function', function: { name: 'now', parameters: { type: 'object' } } };
+    const request = gatewayChatRequest({ stream: true, tools: [now] });
+    const chunks = await collectStream((await invoke(request)) as StreamAnswer);
+    assert.deepEqual(streamedToolCalls(chunks), [
+      { id: 'tu_1', name: 'now', arguments: '{}' },
+      { id: 'tu_2', name: 'now', arguments: '{}' },
+    ]);
+    assert.equal(streamedFinishReason(chunks), 'tool_calls');
+  });
+
   it("sends a long tool name as its alias in tools, tool_choice and history, streaming the client's name back", async () => {
     const long = `mcp__plugin_marketplace_docs__${'search_the_documentation_'.repeat(3)}`;
     const alias = toolNameAlias(long);
