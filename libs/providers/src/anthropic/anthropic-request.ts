@@ -9,6 +9,7 @@ import {
   claudeMaxTokens,
   claudeThinking,
   claudeThinkingFields,
+  isReplayableThinking,
   replayableThinking,
 } from './anthropic-thinking';
 import { claudeSampling, type SettingsDroppedListener } from './claude-sampling';
@@ -73,17 +74,12 @@ function assistantContentBlocks(
   for (const { block, after } of serverToolBlocks) {
     blocks.push(...contentBlocks(parts.slice(next, Math.max(next, after))));
     next = Math.max(next, after);
-    if (isUnsignedThinking(block)) continue;
+    const thinking = block.type === 'thinking' || block.type === 'redacted_thinking';
+    if (thinking && !isReplayableThinking(block)) continue;
     blocks.push({ ...block });
   }
   blocks.push(...contentBlocks(parts.slice(next)));
   return blocks;
-}
-
-function isUnsignedThinking(block: Block): boolean {
-  return (
-    block.type === 'thinking' && (typeof block.signature !== 'string' || block.signature === '')
-  );
 }
 
 function contentBlock(part: ChatPart): Block {

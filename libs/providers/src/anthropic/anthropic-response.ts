@@ -10,7 +10,7 @@ import { chatCompletion, type FinishReason, type OpenAiToolCall } from '../core/
 import { isJsonObject, isNonEmptyString } from '../core/json-shape';
 import { sumTokens, tokenCount } from '../core/usage';
 import { servedTierOfAnthropic } from '../core/service-tier';
-import { replayableThinking } from './anthropic-thinking';
+import { isReplayableThinking, replayableThinking } from './anthropic-thinking';
 
 const USAGE_FIELDS = [
   'input_tokens',
@@ -167,7 +167,7 @@ function addReasoning(block: JsonObject, parts: AnswerParts): boolean {
   if (!thinking) return false;
   if (thinking.type === 'thinking') parts.reasoning.text += thinking.thinking;
   parts.reasoning.blocks.push(thinking);
-  if (replayableThinking([thinking]).length > 0) parts.ordered.push({ ...thinking });
+  if (isReplayableThinking(thinking)) parts.ordered.push({ ...thinking });
   return true;
 }
 

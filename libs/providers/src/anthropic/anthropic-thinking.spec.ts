@@ -1,7 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { JsonObject } from '@aigw/contracts/data-plane';
 import { parseChatRequest } from '../core/chat-request';
-import { claudeThinking, claudeThinkingFields } from './anthropic-thinking';
+import {
+  claudeThinking,
+  claudeThinkingFields,
+  isReplayableThinking,
+  replayableThinking,
+} from './anthropic-thinking';
 
 // Which models think within a budget only is in claude-models.spec, with every naming.
 
@@ -59,5 +65,34 @@ describe("how Claude's thinking is shown", () => {
     const effort = sent('claude-sonnet-4-5@20250929', { reasoning_effort: 'low' });
     assert.equal(effort?.thinking.type, 'enabled');
     assert.equal(effort?.thinking.display, undefined);
+  });
+});
+
+describe('which thinking blocks Claude takes back', () => {
+  const signed = { type: 'thinking', thinking: 'Hm.', signature: 'sig-1' } as const;
+  const unsigned = { type: 'thinking', thinking: 'Hm.', signature: '' } as const;
+  const redacted = { type: 'redacted_thinking', data: 'enc' } as const;
+
+  it('takes a signed thinking block and a redacted one, not an unsigned one', () => {
+    assert.equal(isReplayableThinking(signed), true);
+    assert.equal(isReplayableThinking(redacted), true);
+    assert.equal(isReplayableThinking(unsigned), false);
+  });
+
+  it('reads a raw block as a parsed one: no signature, or not a string, is unsigned', () => {
+    const raw = (block: JsonObject) => isReplayableThinking(block);
+    assert.equal(raw({ type: 'thinking', thinking: 'Hm.' }), false);
+    assert.equal(raw({ type: 'thinking', thinking: 'Hm.', signature: 7 }), false);
+    assert.equal(raw({ type: 'thinking', thinking: 'Hm.', signature: 'sig-1' }), true);
+    assert.equal(raw({ type: 'redacted_thinking', data: 'enc' }), true);
+    // Not a thinking block at all: nothing to send back as reasoning.
+    assert.equal(raw({ type: 'text', signature: 'sig-1' }), false);
+  });
+
+  it("keeps a turn's replayable blocks in their order", () => {
+    assert.deepEqual(replayableThinking([unsigned, signed, redacted, unsigned]), [
+      signed,
+      redacted,
+    ]);
   });
 });

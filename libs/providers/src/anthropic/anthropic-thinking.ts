@@ -189,9 +189,19 @@ export function claudeThinkingFields(thinking: ClaudeThinking): {
 }
 
 /**
- * The blocks of an assistant turn's reasoning that Claude takes back: a thinking block
- * without a signature (another provider's reasoning) would be refused, so it is left out.
+ * Whether Claude takes a thinking or redacted_thinking block back in an assistant turn: a
+ * redacted one always, a thinking one only with its signature (another provider's
+ * reasoning has none, and Claude refuses it). Read from a parsed block or a raw one alike.
  */
+export function isReplayableThinking(block: {
+  readonly type?: unknown;
+  readonly signature?: unknown;
+}): boolean {
+  if (block.type === 'redacted_thinking') return true;
+  return block.type === 'thinking' && typeof block.signature === 'string' && block.signature !== '';
+}
+
+/** The blocks of an assistant turn's reasoning that Claude takes back (isReplayableThinking). */
 export function replayableThinking(blocks: readonly ThinkingBlock[]): ThinkingBlock[] {
-  return blocks.filter((block) => block.type === 'redacted_thinking' || block.signature !== '');
+  return blocks.filter(isReplayableThinking);
 }
