@@ -15,7 +15,7 @@ import type {
   FilesAndBatchesOptions,
 } from './files-and-batches-options';
 import { gatewayId } from './gateway-ids';
-import { enc, jsonOf } from './held-api';
+import { enc, isGoneAtBackend, jsonOf } from './held-api';
 import { recordUserId, type HeldRecord } from './held-objects';
 import type { HeldRecords } from './held-records';
 import { describedFile, lacksFileFields, outputFileObject } from './output-files';
@@ -285,7 +285,7 @@ export class BatchBilling {
     try {
       usage = await readUsage();
     } catch (error) {
-      if (isGone(error)) return await this.outputGone(batch, error);
+      if (isGoneAtBackend(error)) return await this.outputGone(batch, error);
       return await this.failedSettling(key, error);
     }
     try {
@@ -391,14 +391,6 @@ function owesBillingFrom(batch: HeldRecord, fileId: string): boolean {
     batch.outputGone !== true &&
     batch.object.output_file_id === fileId &&
     batch.object.status !== 'failed'
-  );
-}
-
-/** The backend answered that the object is not there (directly, or relayed as a 404). */
-function isGone(error: unknown): boolean {
-  return (
-    error instanceof DataPlaneError &&
-    (error.code === DataPlaneErrorCode.NotFound || error.upstreamStatus === 404)
   );
 }
 

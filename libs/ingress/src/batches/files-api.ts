@@ -15,6 +15,7 @@ import {
   enc,
   firstHeader,
   invalid,
+  isGoneAtBackend,
   jsonOf,
   listPage,
   targetOf,
@@ -395,7 +396,14 @@ export class FilesApi {
     const record = await this.records.owned('file', request, who);
     // A batch's output is billed from before it goes: once deleted it never could be.
     await this.billing.billBeforeOutputDeleted(record);
-    await this.records.call(record, 'DELETE', `/files/${enc(record.providerId)}`);
+    try {
+      await this.records.call(record, 'DELETE', `/files/${enc(record.providerId)}`);
+    } catch (error) {
+      // Gone at the backend already (expired there, deleted there): its 404 is the answer,
+      // and the gateway forgets it too, else it stays listed with no way to remove it.
+      if (isGoneAtBackend(error)) await this.options.store.delete(record);
+      throw error;
+    }
     await this.options.store.delete(record);
     return { id: record.id, object: 'file', deleted: true };
   }

@@ -78,6 +78,14 @@ export function notFound(kind: HeldKind, id: string): DataPlaneError {
   );
 }
 
+/** The backend answered that the object is not there (directly, or relayed as a 404). */
+export function isGoneAtBackend(error: unknown): boolean {
+  return (
+    error instanceof DataPlaneError &&
+    (error.code === DataPlaneErrorCode.NotFound || error.upstreamStatus === 404)
+  );
+}
+
 export function jsonOf(reply: { body: Buffer }): JsonObject {
   let parsed: unknown;
   try {
