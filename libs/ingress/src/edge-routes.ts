@@ -5,7 +5,10 @@ import { GatewayEndpoint } from '@aigw/contracts';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { BudgetAdmission } from './admission/budget-admission';
 import { FilesAndBatches } from './batches/files-and-batches';
-import { registerUnservedFilesAndBatches } from './batches/unserved-routes';
+import {
+  registerUnservedAzureDeploymentBatches,
+  registerUnservedFilesAndBatches,
+} from './batches/unserved-routes';
 import { MESSAGES_DIALECT } from './anthropic/messages-dialect';
 import { AUDIO_DIALECT } from './audio/audio-dialect';
 import { registerAzureDeploymentRoutes } from './azure-edge/azure-routes';
@@ -171,6 +174,8 @@ export class EdgeRoutes implements OnModuleInit {
     }
     // Azure OpenAI's `/openai/deployments/{deployment}/...`, the deployment the model.
     registerAzureDeploymentRoutes(fastify, this.exchange, this.routes);
+    if (this.batches) this.batches.registerAzureDeploymentBatches(fastify, this.pipeline);
+    else registerUnservedAzureDeploymentBatches(fastify);
     registering = false;
   }
 

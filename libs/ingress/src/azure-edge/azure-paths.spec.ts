@@ -48,7 +48,6 @@ describe('Azure OpenAI deployment paths', () => {
       '/openai/deployments/gpt-4o',
       '/openai/deployments/gpt-4o/',
       '/openai/deployments/gpt-4o/chat/completions/more',
-      '/openai/deployments/gpt-4o/batches',
       '/openai/deployments/gpt-4o/images/variations',
       '/openai/deployments/gpt-4o/responses',
       '/deployments/gpt-4o/chat/completions',
@@ -58,6 +57,13 @@ describe('Azure OpenAI deployment paths', () => {
       assert.equal(endpointAt(url), undefined, url);
       assert.equal(methodsAllowedAt(url), undefined, url);
     }
+  });
+
+  it('serve a batch creation (POST) but count it as no model call', () => {
+    const url = '/openai/deployments/gpt-4o/batches?api-version=2024-10-21';
+    assert.equal(deploymentCallAt(url), undefined);
+    assert.equal(endpointAt(url), undefined);
+    assert.deepEqual(methodsAllowedAt(url), ['POST']);
   });
 
   it('keep a malformed escape in the deployment as sent', () => {

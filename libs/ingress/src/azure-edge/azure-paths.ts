@@ -22,7 +22,7 @@ const DEPLOYMENTS = '/openai/deployments/';
 
 /**
  * The model calls Azure serves under a deployment (the AzureOpenAI client's deployment
- * paths, less `/batches`, whose body names no model), by the path after the deployment.
+ * paths, less `/batches`: see DEPLOYMENT_BATCHES), by the path after the deployment.
  */
 export const DEPLOYMENT_ENDPOINTS: ReadonlyMap<string, GatewayEndpoint> = new Map([
   ['/chat/completions', GatewayEndpoint.ChatCompletions],
@@ -34,6 +34,23 @@ export const DEPLOYMENT_ENDPOINTS: ReadonlyMap<string, GatewayEndpoint> = new Ma
   ['/images/generations', GatewayEndpoint.ImagesGenerations],
   ['/images/edits', GatewayEndpoint.ImagesEdits],
 ]);
+
+/**
+ * A batch created under a deployment: the openai package's AzureOpenAI client built with a
+ * `deployment` posts `batches.create` there (`/batches` is among its deployment paths). Its
+ * body names no model: the batch runs on its input file's, as at `/openai/batches`.
+ */
+export const DEPLOYMENT_BATCHES = '/batches';
+
+/** Whether a URL is a deployment's batch creation (`/openai/deployments/{d}/batches`). */
+export function isDeploymentBatchesPath(url: string): boolean {
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
+  if (!path.startsWith(DEPLOYMENTS)) return false;
+  const rest = path.slice(DEPLOYMENTS.length);
+  const slash = rest.indexOf('/');
+  return slash > 0 && rest.slice(slash) === DEPLOYMENT_BATCHES;
+}
 
 /** The route pattern of a deployment's call (`/openai/deployments/:deployment/embeddings`). */
 export function deploymentRoute(path: string): string {

@@ -18,6 +18,7 @@ import { HeldRecords } from './held-records';
 import { GeminiFiles } from '../gemini/files/gemini-files';
 import { geminiFileHandlers } from '../gemini/files/gemini-file-routes';
 import { wantsGeminiShape } from '../gemini/gemini-models';
+import { DEPLOYMENT_BATCHES, deploymentRoute } from '../azure-edge/azure-paths';
 
 export type {
   BatchSettled,
@@ -90,16 +91,7 @@ export class FilesAndBatches {
         return reply;
       };
     };
-    // Owner keys: one id named two ways on a route (two JWT providers' alice) is two owners.
-    const who = (model: string, headers: Headers) => pipeline.ownerKeyFor(model, headers);
-    const callerOf = (model: string, headers: Headers) => pipeline.callerFor(model, headers);
-    // The tier's allowedModels, which the router checks for calls it routes: a batch
-    // runs its lines at the backend without them passing the router.
-    const mayUse = async (model: string, headers: Headers) => {
-      if (!(await pipeline.mayUse(model, headers))) {
-        throw modelNotAllowed(model);
-      }
-    };
+    const { who, callerOf, mayUse } = callersOf(pipeline);
     const lister = (headers: Headers) => {
       const model = firstHeader(headers, 'x-ai-gateway-model');
       return model ? pipeline.ownerKeyFor(model, headers) : pipeline.ownerKeyWithoutModel(headers);
@@ -153,6 +145,21 @@ export class FilesAndBatches {
   }
 
   /**
+   * `POST /openai/deployments/{deployment}/batches`: where the AzureOpenAI client built with
+   * a deployment creates a batch. Served as `/openai/batches` is: the batch runs on its
+   * input file's model, whatever the deployment (Azure reads the model from the file too).
+   */
+  registerAzureDeploymentBatches(fastify: FastifyInstance, pipeline: IngressPipeline): void {
+    const { who, callerOf, mayUse } = callersOf(pipeline);
+    fastify.post(deploymentRoute(DEPLOYMENT_BATCHES), async (request, reply) => {
+      await this.serve('batch', 'create', request, reply, (rq) =>
+        this.batches.createBatch(rq, who, mayUse, callerOf),
+      );
+      return reply;
+    });
+  }
+
+  /**
    * The sweeper's look at a pending batch: retrieved as a client's GET retrieves it
    * (through the router and adapter when split) and billed if finished. A backend's
    * error (a 404 among them) is thrown.
@@ -183,6 +190,22 @@ export class FilesAndBatches {
       sendOpenAiError(reply, failure, request.id);
     }
   }
+}
+
+/** The caller as each held-object call asks about it, on the model's route. */
+function callersOf(pipeline: IngressPipeline) {
+  return {
+    // Owner keys: one id named two ways on a route (two JWT providers' alice) is two owners.
+    who: (model: string, headers: Headers) => pipeline.ownerKeyFor(model, headers),
+    callerOf: (model: string, headers: Headers) => pipeline.callerFor(model, headers),
+    // The tier's allowedModels, which the router checks for calls it routes: a batch
+    // runs its lines at the backend without them passing the router.
+    mayUse: async (model: string, headers: Headers) => {
+      if (!(await pipeline.mayUse(model, headers))) {
+        throw modelNotAllowed(model);
+      }
+    },
+  };
 }
 
 /** A metric's outcome: ok, or the kind of failure (never its text). */

@@ -1,6 +1,11 @@
 import { GatewayEndpoint } from '@aigw/contracts';
 import { routePatternMatcher } from '@aigw/runtime';
-import { AZURE_PREFIXES, deploymentCallAt, withoutAzurePrefix } from '../azure-edge/azure-paths';
+import {
+  AZURE_PREFIXES,
+  deploymentCallAt,
+  isDeploymentBatchesPath,
+  withoutAzurePrefix,
+} from '../azure-edge/azure-paths';
 import { geminiEndpointAt, isGeminiPath } from '../gemini/gemini-paths';
 
 // The public API's paths, in one place: which are served, under which prefixes, and with
@@ -66,6 +71,10 @@ export const SERVED_PATHS: readonly (readonly [pattern: string, methods: readonl
   ['/realtime', ['GET']],
   ['/realtime/client_secrets', ['POST']],
   ['/realtime/calls', ['POST']],
+  ['/realtime/calls/:call_id/hangup', ['POST']],
+  ['/realtime/calls/:call_id/accept', ['POST']],
+  ['/realtime/calls/:call_id/reject', ['POST']],
+  ['/realtime/calls/:call_id/refer', ['POST']],
   // Before `/responses/:id`, which their paths also match (the first match names the methods).
   ['/responses/input_tokens', ['POST']],
   ['/responses/compact', ['POST']],
@@ -107,7 +116,7 @@ export function endpointAt(url: string): GatewayEndpoint | undefined {
 
 /** The methods a public path answers (for `Allow`), or undefined for a path not served. */
 export function methodsAllowedAt(url: string): readonly string[] | undefined {
-  if (isGeminiPath(url) || deploymentCallAt(url)) return ['POST'];
+  if (isGeminiPath(url) || deploymentCallAt(url) || isDeploymentBatchesPath(url)) return ['POST'];
   const path = unprefixedPath(url);
   return PATH_METHODS.find(([matcher]) => matcher.test(path))?.[1];
 }
