@@ -38,6 +38,8 @@ class Backend implements GeminiFileCalls {
   readonly targets: BackendCallTarget[] = [];
   readonly steps: { command: string; offset: string; bytes: string }[] = [];
   deleted: string[] = [];
+  /** When the backend will delete the files it finalizes (Google's `expirationTime`), if said. */
+  expirationTime?: string;
 
   async start(backend: BackendCallTarget) {
     this.targets.push(backend);
@@ -66,6 +68,7 @@ class Backend implements GeminiFileCalls {
       uri: 'http://127.0.0.1:9/v1beta/files/backendfile1',
       downloadUri: 'http://127.0.0.1:9/download/backendfile1',
       state: 'ACTIVE',
+      ...(this.expirationTime !== undefined && { expirationTime: this.expirationTime }),
     };
     return { status: 200, uploadStatus: 'final', body: Buffer.from(JSON.stringify({ file })) };
   }
@@ -130,9 +133,9 @@ const START = {
   'x-ai-gateway-model': 'pro',
 };
 
-function setup(maxFileBytes?: number) {
+function setup(maxFileBytes?: number, now: () => number = Date.now) {
   const backend = new Backend();
-  const store = new MemoryHeldObjectStore({ maxEntries: 100, maxBytes: 1_000_000 });
+  const store = new MemoryHeldObjectStore({ maxEntries: 100, maxBytes: 1_000_000 }, undefined, now);
   const outcomes: string[] = [];
   const files = new GeminiFiles({
     config: () => CONFIG,
@@ -141,6 +144,7 @@ function setup(maxFileBytes?: number) {
     ttlMs: 60_000,
     maxFileBytes,
     onUpload: (outcome) => outcomes.push(outcome),
+    now,
   });
   /** alice's file, uploaded in two steps. */
   const upload = async (user = 'alice') => {
@@ -262,6 +266,26 @@ describe('GeminiFiles', () => {
     await files.delete(as('alice'), CALLERS);
     assert.deepEqual(backend.deleted, ['backendfile1']);
     await assert.rejects(files.get(as('alice'), CALLERS), isCode(DataPlaneErrorCode.NotFound));
+  });
+
+  it('forgets a file when its backend deletes it (Google keeps files 48 h), not a whole TTL later', async () => {
+    let clock = Date.parse('2026-12-01T00:00:00Z');
+    const { backend, files, upload } = setup(undefined, () => clock);
+    // The gateway would remember it a minute (setup's TTL); the backend keeps it 10 s.
+    backend.expirationTime = new Date(clock + 10_000).toISOString();
+    const { final } = await upload();
+    const name = String((final.body!.file as Record<string, unknown>).name);
+    const alice = request({ headers: { 'x-user-id': 'alice' } });
+    const listed = async () =>
+      (
+        (await files.list(alice, CALLERS)).body!.files as Record<string, unknown>[] | undefined
+      )?.map((file) => file.name) ?? [];
+    assert.deepEqual(await listed(), [name]);
+    clock += 10_001;
+    assert.deepEqual(await listed(), [], 'gone at the backend: neither listed nor usable');
+    const id = geminiFileIdIn(name)!;
+    const reading = request({ headers: { 'x-user-id': 'alice' }, params: { id } });
+    await assert.rejects(files.get(reading, CALLERS), isCode(DataPlaneErrorCode.NotFound));
   });
 
   it('refuses a start naming no model, a model not first served by Gemini, a forbidden model, or too large a file', async () => {

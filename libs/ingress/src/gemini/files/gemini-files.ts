@@ -419,8 +419,20 @@ export class GeminiFiles {
       createdAt: this.now(),
       object: file,
     };
-    await this.options.store.put(record, this.options.ttlMs);
+    await this.options.store.put(record, this.ttlOf(file));
     return record;
+  }
+
+  /**
+   * How long the gateway remembers a file: its TTL, cut to the `expirationTime` at which
+   * the backend deletes the file (Google keeps one 48 hours), so a file gone there is not
+   * listed or sent on for the rest of the TTL.
+   */
+  private ttlOf(file: JsonObject): number {
+    const expires =
+      typeof file.expirationTime === 'string' ? Date.parse(file.expirationTime) : Number.NaN;
+    if (!Number.isFinite(expires)) return this.options.ttlMs;
+    return Math.max(1, Math.min(this.options.ttlMs, expires - this.now()));
   }
 
   /** `GET /v1beta/files/{id}`: the owner's file, as its backend describes it now. */
@@ -433,7 +445,11 @@ export class GeminiFiles {
     );
     const file = fileOf(jsonOf(answer.body));
     // Its state (PROCESSING, ACTIVE) changes: a list shows the last one seen.
-    await this.options.store.put({ ...record, object: file }, this.options.ttlMs);
+    // An answer without its expiry keeps the one first seen.
+    await this.options.store.put(
+      { ...record, object: file },
+      this.ttlOf({ ...record.object, ...file }),
+    );
     return { status: 200, body: clientFile(record, file, originOf(request)) };
   }
 
