@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@aigw/observability';
-import { type ReloadCause } from '@aigw/config';
+import { configTextDigest, type ReloadCause } from '@aigw/config';
 import { loadServiceConfig, reloadTriggerLabel } from './service-settings';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-reload-triggers-'));
@@ -38,6 +38,37 @@ describe('config reload triggers', () => {
       assert.equal(reloadTriggerLabel('file event'), 'file_event');
       await sleep(400);
       assert.equal(reloads.length, 1, 'the later file event finds nothing new');
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('tells the digest of the file in force after each reload, kept on a rejected one', async () => {
+    writeFileSync(configPath, route('gpt-4o'));
+    const digests: [boolean, string][] = [];
+    const holder = await loadServiceConfig(
+      { AI_GATEWAY_CONFIG: configPath, AI_GATEWAY_CONFIG_POLL_MS: '0' },
+      quiet,
+      (ok, _cause, digest) => digests.push([ok, digest]),
+    );
+    const wait = async (count: number) => {
+      const deadline = Date.now() + 5000;
+      while (digests.length < count && Date.now() < deadline) await sleep(20);
+    };
+    try {
+      assert.equal(holder.currentDigest(), configTextDigest(route('gpt-4o')));
+      writeFileSync(configPath, route('gpt-4.1'));
+      process.emit('SIGHUP', 'SIGHUP');
+      await wait(1);
+      writeFileSync(configPath, 'kind: Nope\n');
+      process.emit('SIGHUP', 'SIGHUP');
+      await wait(2);
+      const good = configTextDigest(route('gpt-4.1'));
+      assert.deepEqual(digests, [
+        [true, good],
+        [false, good],
+      ]);
+      assert.equal(holder.currentDigest(), good);
     } finally {
       holder.close();
     }

@@ -165,9 +165,10 @@ export class ServiceRuntime {
     const holder = await loadServiceConfig(
       env,
       logger,
-      (ok, cause) => metrics.recordConfigReload(ok, reloadTriggerLabel(cause)),
+      (ok, cause, digest) => metrics.recordConfigReload(ok, reloadTriggerLabel(cause), digest),
       options.missingSecrets === undefined ? {} : { missingSecrets: options.missingSecrets },
     );
+    metrics.recordConfigInForce(holder.currentDigest());
     if (holder.settings.sqliteSync === 'normal') {
       logger.warn(
         'AI_GATEWAY_SQLITE_SYNC=normal: a power loss may lose the last commits of the SQLite ' +

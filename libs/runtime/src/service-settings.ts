@@ -104,6 +104,8 @@ function missingSecretPolicy(
 export interface ConfigHolder {
   readonly settings: ServiceSettings;
   current(): GatewayConfig;
+  /** configTextDigest() of the file text the config in force was loaded from. */
+  currentDigest(): string;
   /** Calls `listener` with each configuration a good reload puts in force. */
   onReload(listener: (config: GatewayConfig) => void): void;
   close(): void;
@@ -126,7 +128,8 @@ export interface ServiceConfigOptions {
 export async function loadServiceConfig(
   env: Env,
   logger: Logger,
-  onReload: (success: boolean, cause: ReloadCause) => void,
+  /** After each reload applied or rejected, with the digest of the config in force after it. */
+  onReload: (success: boolean, cause: ReloadCause, digestInForce: string) => void,
   options: ServiceConfigOptions = {},
 ): Promise<ConfigHolder> {
   const missingSecrets = missingSecretPolicy(env, options.missingSecrets);
@@ -167,6 +170,7 @@ export async function loadServiceConfig(
   );
   await watcher.start();
   const listeners: ((config: GatewayConfig) => void)[] = [];
+  const currentDigest = () => watcher.currentDigest ?? startup.sourceDigest;
   // One path for both triggers: an edited file, or a key that appeared or changed in the
   // secrets directory (named, never shown).
   watcher.onReload((reload) => {
@@ -174,10 +178,11 @@ export async function loadServiceConfig(
       path: settings.configPath,
       trigger: reload.trigger,
       cause: reload.cause,
+      digest: reload.digest,
     });
     for (const warning of reload.warnings) logger.warn(`config: ${warning}`);
     for (const listener of listeners) listener(reload.config);
-    onReload(true, reload.cause);
+    onReload(true, reload.cause, reload.digest);
   });
   watcher.onInvalid((issues, trigger, cause) => {
     const what = trigger === 'secrets' ? 'secrets change' : 'config edit';
@@ -186,11 +191,12 @@ export async function loadServiceConfig(
       cause,
       errors: issues.map((issue) => issue.format()),
     });
-    onReload(false, cause);
+    onReload(false, cause, currentDigest());
   });
   return {
     settings,
     current: () => watcher.current ?? startup.config,
+    currentDigest,
     onReload: (listener) => listeners.push(listener),
     close: () => watcher.close(),
   };

@@ -779,6 +779,17 @@ export class MetricsRegistry {
     labelNames: ['result', 'trigger'] as const,
     registers: [this.registry],
   });
+  readonly #configLastReloadSuccessful = new Gauge({
+    name: 'ai_gateway_config_last_reload_successful',
+    help: 'Whether the last config reload was applied (1; also before any) or rejected (0: the file or a key on disk now is not in force, the last good config is, until a change loads)',
+    registers: [this.registry],
+  });
+  readonly #configInfo = new Gauge({
+    name: 'ai_gateway_config_info',
+    help: "The config in force, always 1, labelled with the SHA-256 of the file text it was loaded from (compare `sha256sum` of the file; a rejected file's is never shown); keys read through apiKeyRef are not part of it",
+    labelNames: ['digest'] as const,
+    registers: [this.registry],
+  });
 
   readonly #providerTokenRefreshes = new Counter({
     name: 'ai_gateway_provider_token_refreshes_total',
@@ -809,6 +820,7 @@ export class MetricsRegistry {
       this.#configReloads.inc({ result: 'success', trigger }, 0);
       this.#configReloads.inc({ result: 'failure', trigger }, 0);
     }
+    this.#configLastReloadSuccessful.set(1);
   }
 
   static fromEnv(
@@ -1308,8 +1320,17 @@ export class MetricsRegistry {
     this.#requestSettingsDropped.inc({ provider, setting, reason });
   }
 
-  recordConfigReload(success: boolean, trigger: ConfigReloadTrigger): void {
+  /** A reload applied or rejected, and the digest of the config in force after it. */
+  recordConfigReload(success: boolean, trigger: ConfigReloadTrigger, digestInForce: string): void {
     this.#configReloads.inc({ result: success ? 'success' : 'failure', trigger });
+    this.#configLastReloadSuccessful.set(success ? 1 : 0);
+    this.recordConfigInForce(digestInForce);
+  }
+
+  /** The digest (configTextDigest) of the config in force: its series alone is kept. */
+  recordConfigInForce(digest: string): void {
+    this.#configInfo.reset();
+    this.#configInfo.set({ digest }, 1);
   }
 
   /** Prometheus text exposition of every metric in this registry. */
