@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
@@ -161,6 +162,32 @@ function reasoningBlocks(blocks: readonly ThinkingBlock[]): Block[] {
   }));
 }
 
+/** The toolUseIds Converse takes (ToolUseBlock, ToolResultBlock): 1 to 64 of these. */
+const CONVERSE_TOOL_USE_ID = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/** The hex digits of a rewritten id's digest, after a `_`. */
+const TOOL_USE_ID_DIGEST_CHARS = 12;
+
+/**
+ * A client's tool call id as one Converse takes. Ids made elsewhere (another provider's
+ * "functions.get_weather:0", a framework's long ones) are rewritten the same way every
+ * time, so a toolResult still names its toolUse; a digest of the original keeps two
+ * rewritten ids apart.
+ */
+function converseToolUseId(id: string): string {
+  if (CONVERSE_TOOL_USE_ID.test(id)) return id;
+  const digest = createHash('sha256').update(id).digest('hex').slice(0, TOOL_USE_ID_DIGEST_CHARS);
+  const kept = id.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64 - TOOL_USE_ID_DIGEST_CHARS - 1);
+  return `${kept}_${digest}`;
+}
+
+/**
+ * What a tool result that is empty or only whitespace says instead: Converse refuses a
+ * blank text block in a toolResult (and an empty one flagged as an error), while a tool
+ * that printed nothing is common.
+ */
+const EMPTY_TOOL_RESULT_TEXT = '(no output)';
+
 /**
  * A tool result block. A failed tool's has Converse's `status: "error"` where the model
  * takes it (Claude and Nova, per Converse's ToolResultBlock; others may refuse it), and
@@ -168,10 +195,11 @@ function reasoningBlocks(blocks: readonly ThinkingBlock[]): Block[] {
  */
 function toolResultBlock(turn: ChatTurn & { role: 'tool' }, model: string): Block {
   const flagged = turn.isError === true && takesToolResultStatus(model);
+  const text = flagged ? turn.content : toolOutputText(turn);
   return {
     toolResult: {
-      toolUseId: turn.toolCallId,
-      content: [{ text: flagged ? turn.content : toolOutputText(turn) }],
+      toolUseId: converseToolUseId(turn.toolCallId),
+      content: [{ text: isBlank(text) ? EMPTY_TOOL_RESULT_TEXT : text }],
       ...(flagged ? { status: 'error' } : {}),
     },
   };
@@ -201,7 +229,13 @@ function blocksOf(
           ...turn.parts.flatMap((p) => block(p, at, points)),
           // A marked call gets its cache point after it, as a marked result does.
           ...turn.toolCalls.flatMap((call) => [
-            { toolUse: { toolUseId: call.id, name: call.name, input: call.arguments } },
+            {
+              toolUse: {
+                toolUseId: converseToolUseId(call.id),
+                name: call.name,
+                input: call.arguments,
+              },
+            },
             ...(call.cache && points.prompt ? [cachePoint(call.cache)] : []),
           ]),
         ],
@@ -265,11 +299,12 @@ function toolNamesInHistory(turns: readonly ChatTurn[]): string[] {
   return [...names];
 }
 
+/** A tool's spec; a blank description is left out, as Converse takes none shorter than 1. */
 function toolSpec(name: string, description: string | undefined, schema: JsonObject): JsonObject {
   return {
     toolSpec: {
       name,
-      ...(description === undefined ? {} : { description }),
+      ...(description === undefined || isBlank(description) ? {} : { description }),
       inputSchema: { json: schema },
     },
   };

@@ -412,6 +412,73 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
     assert.equal(upstream.lastSignatureProblem, undefined);
   });
 
+  it('rewrites tool call ids Converse refuses, the same in the call and its result', async () => {
+    // Converse's toolUseId is 1-64 of [a-zA-Z0-9_-]: another provider's ids (Kimi's
+    // "functions.get_weather:0") or a framework's long ones are refused as they are.
+    const ids = ['functions.get_weather:0', `call_${'x'.repeat(70)}`, 'tooluse_ok-1'];
+    const answer = await invoke(
+      gatewayChatRequest({
+        tools: [WEATHER_TOOL],
+        messages: [
+          { role: 'user', content: 'Weather in three cities?' },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: ids.map((id) => ({
+              id,
+              type: 'function',
+              function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+            })),
+          },
+          ...ids.map((id) => ({ role: 'tool', tool_call_id: id, content: '18C' })),
+        ],
+      }),
+    );
+    assert.equal(answer.kind, 'json', JSON.stringify(answer));
+    const [, calls, results] = upstream.calls[0].body.messages as { content: JsonObject[] }[];
+    const callIds = calls.content.map((block) => (block.toolUse as JsonObject).toolUseId);
+    const resultIds = results.content.map((block) => (block.toolResult as JsonObject).toolUseId);
+    assert.deepEqual(resultIds, callIds);
+    assert.equal(callIds[2], 'tooluse_ok-1');
+    assert.equal(new Set(callIds).size, 3);
+    for (const id of callIds) assert.match(String(id), /^[a-zA-Z0-9_-]{1,64}$/);
+  });
+
+  it('leaves out an empty tool description, which Converse refuses', async () => {
+    const tool = { type: 'function', function: { ...WEATHER_TOOL.function, description: '' } };
+    const answer = await invoke(gatewayChatRequest({ tools: [tool] }));
+    assert.equal(answer.kind, 'json', JSON.stringify(answer));
+    const config = upstream.calls[0].body.toolConfig as { tools: JsonObject[] };
+    assert.equal('description' in (config.tools[0].toolSpec as JsonObject), false);
+  });
+
+  it('sends a blank tool result as text Converse takes, plain and flagged as failed', async () => {
+    // A tool that printed nothing: Converse refuses a blank text block in a toolResult.
+    const messages = (isError: boolean) => [
+      { role: 'user', content: 'Touch the file' },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          { id: 'tooluse_1', type: 'function', function: { name: 'touch', arguments: '{}' } },
+        ],
+      },
+      { role: 'tool', tool_call_id: 'tooluse_1', content: ' \n', is_error: isError },
+    ];
+    const touch = { type: 'function', function: { name: 'touch', parameters: { type: 'object' } } };
+    for (const isError of [false, true]) {
+      upstream.reset();
+      const answer = await invoke(
+        gatewayChatRequest({ tools: [touch], messages: messages(isError) }),
+      );
+      assert.equal(answer.kind, 'json', JSON.stringify(answer));
+      const result = (upstream.calls[0].body.messages as { content: JsonObject[] }[])[2].content[0]
+        .toolResult as { content: { text: string }[]; status?: string };
+      assert.notEqual(result.content[0].text.trim(), '');
+      assert.equal(result.status, isError ? 'error' : undefined);
+    }
+  });
+
   describe("with Claude's extended thinking", () => {
     const bodyOf = async (fields: JsonObject) => {
       const answer = await invoke(gatewayChatRequest(fields));

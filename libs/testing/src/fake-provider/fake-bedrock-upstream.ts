@@ -116,6 +116,40 @@ function invokeEmbeddingModel(call: ProviderFakeCall, response: ServerResponse):
   return validationError(response, 'The provided model does not support InvokeModel embeddings.');
 }
 
+/** Converse's ToolUseBlock and ToolResultBlock `toolUseId`: 1 to 64 of these characters. */
+const TOOL_USE_ID = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/**
+ * What Converse's validation refuses in a request body (its API reference's constraints),
+ * in Bedrock's words; undefined when it would pass. Only the rules the adapter must keep.
+ */
+function converseBodyProblem(body: Record<string, unknown>): string | undefined {
+  const messages = Array.isArray(body.messages) ? body.messages : [];
+  for (const [m, message] of messages.entries()) {
+    const content = Array.isArray(message?.content) ? message.content : [];
+    for (const [b, block] of content.entries()) {
+      const at = `messages.${m}.member.content.${b}.member`;
+      const id = block?.toolUse?.toolUseId ?? block?.toolResult?.toolUseId;
+      if (id !== undefined && !TOOL_USE_ID.test(String(id))) {
+        const kind = block.toolUse ? 'toolUse' : 'toolResult';
+        return `1 validation error detected: Value '${id}' at '${at}.${kind}.toolUseId' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+`;
+      }
+      const texts = [block, ...(block?.toolResult?.content ?? [])];
+      if (texts.some((each) => typeof each?.text === 'string' && each.text.trim() === '')) {
+        return `The text field in the ContentBlock object at messages.${m}.content.${b} is blank. Add text to the text field, and try again.`;
+      }
+    }
+  }
+  const tools = (body.toolConfig as { tools?: unknown[] } | undefined)?.tools ?? [];
+  for (const [t, tool] of tools.entries()) {
+    const description = (tool as { toolSpec?: { description?: unknown } }).toolSpec?.description;
+    if (description === '') {
+      return `1 validation error detected: Value '' at 'toolConfig.tools.${t}.member.toolSpec.description' failed to satisfy constraint: Member must have length greater than or equal to 1`;
+    }
+  }
+  return undefined;
+}
+
 export interface FakeAwsCredentials {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
@@ -216,6 +250,8 @@ export class FakeBedrockUpstream extends FakeProviderServer {
         'A conversation must start with a user message. Try again with a conversation that starts with a user message.',
       );
     }
+    const problem = converseBodyProblem(call.body);
+    if (problem) return validationError(response, problem);
     const toolConfig = call.body.toolConfig as
       { tools?: { toolSpec: { name: string } }[] } | undefined;
     const tool = toolConfig?.tools?.[0]?.toolSpec.name;
