@@ -1,5 +1,6 @@
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { batchLineFileId } from './batch-file-ids';
+import { canonicalBatchUrl } from './batch-urls';
 import {
   forEachLine,
   isBlankLine,
@@ -136,7 +137,9 @@ function rewrittenLine(
       `names ${named} in body.model; every request of this file must name '${virtualModel}', the model the file was uploaded for.`,
     );
   }
-  const fileId = batchLineFileId(request.url, request.body);
+  // Azure's `/chat/completions` read (and sent) as the `/v1/chat/completions` it is.
+  const url = canonicalBatchUrl(request.url);
+  const fileId = batchLineFileId(url, request.body);
   if (fileId !== undefined) {
     throw invalidLine(
       number,
@@ -146,7 +149,7 @@ function rewrittenLine(
   let body = request.body;
   if (screen) {
     try {
-      body = screen(request.url, body);
+      body = screen(url, body);
     } catch (error) {
       // A refusal names the rule, never the text it matched: here with the line's number.
       if (!(error instanceof DataPlaneError)) throw error;
@@ -159,7 +162,7 @@ function rewrittenLine(
       );
     }
   }
-  return JSON.stringify({ ...request, body: { ...body, model: upstreamModel } });
+  return JSON.stringify({ ...request, url, body: { ...body, model: upstreamModel } });
 }
 
 /**

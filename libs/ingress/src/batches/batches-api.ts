@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
 import type { BatchBilling } from './batch-billing';
+import { canonicalBatchUrl } from './batch-urls';
 import {
   enc,
   invalid,
@@ -50,11 +51,12 @@ export class BatchesApi {
     }
     const {
       input_file_id: fileId,
-      endpoint,
       completion_window: window,
       metadata,
       output_expires_after: outputExpiry,
     } = body;
+    // Azure's `/chat/completions` is OpenAI's `/v1/chat/completions`, as its file's lines are.
+    const endpoint = canonicalBatchUrl(body.endpoint);
     if (typeof fileId !== 'string' || fileId === '') {
       throw invalid("Missing required parameter: 'input_file_id'.", 'input_file_id');
     }
