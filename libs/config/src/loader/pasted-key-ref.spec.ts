@@ -40,3 +40,19 @@ describe('a key pasted into apiKeyRef', () => {
     }
   });
 });
+
+describe('a key pasted where a field name goes', () => {
+  it('is named by its place, never shown (apiKeyRef: {KEY} is a mapping with the key as field)', () => {
+    const key = 'sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z';
+    const errors = refusalsOf(withRef(`{${key}}`), options);
+    assert.deepEqual(errors, [
+      'gw.yaml:5: document 1 (AIGatewayRoute "default"): backends[0].auth.apiKeyRef[<a name that looks like an API key>]: unknown field (expected one of: name, key, optional)',
+      'gw.yaml:5: document 1 (AIGatewayRoute "default"): backends[0].auth.apiKeyRef.name: is required',
+    ]);
+  });
+
+  it('an ordinary misspelt field is still named', () => {
+    const errors = refusalsOf(withRef('{nmae: openai-key}'), options);
+    assert.match(errors[0] ?? '', /backends\[0\]\.auth\.apiKeyRef\.nmae: unknown field/);
+  });
+});

@@ -3,6 +3,7 @@
 // class-transformer's @Type reads design-time metadata, which needs the polyfill loaded.
 import 'reflect-metadata';
 import { ValidateBy, type ValidationOptions } from 'class-validator';
+import { looksLikeApiKey } from '../domain/api-key-shape';
 import {
   DURATION_EXPECTATION,
   PERIOD_EXPECTATION,
@@ -91,14 +92,6 @@ export const IsRegexSource = stringCheck('isRegexSource', 'a valid regular expre
 export const SAFE_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/;
 export const SAFE_NAME_EXPECTATION =
   'a name of letters, digits, ".", "_" or "-" (it names a file in the secrets directory)';
-
-// Providers' key prefixes (OpenAI sk-, sk-proj-; Anthropic sk-ant-; Groq gsk_; xAI xai-;
-// Perplexity pplx-; Hugging Face hf_; Google AIza; AWS AKIA) followed by a key's length of
-// random text, upper case and digits included (a Kubernetes name is lower case).
-const API_KEY_PREFIX = /^(?:sk-|sk_|gsk_|xai-|pplx-|hf_|AIza|AKIA)[A-Za-z0-9._-]{16,}$/;
-function looksLikeApiKey(text: string): boolean {
-  return API_KEY_PREFIX.test(text) && /[A-Z]/.test(text) && /[0-9]/.test(text);
-}
 
 /** apiKeyRef's name and key name where a key is kept: a key pasted there is refused unshown. */
 export function NotAnApiKey(options?: ValidationOptions): PropertyDecorator {
