@@ -1,7 +1,12 @@
 import { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import type { BackendConfig } from '@aigw/config';
-import { DataPlaneError, DataPlaneErrorCode, modelNotServed } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  modelNotServed,
+  type JsonObject,
+} from '@aigw/contracts/data-plane';
 import type { FilesAndBatchesOptions } from './files-and-batches-options';
 import { gatewayId, parseGatewayId, type HeldKind } from './gateway-ids';
 import { notFound, targetOf, type CallerOf, type Headers, type Lister, type Who } from './held-api';
@@ -40,8 +45,21 @@ export class HeldRecords {
       createdAt: this.now(),
       object: { ...init.object, id },
     };
-    await this.options.store.put(record, this.options.ttlMs);
+    // A batch's `expires_at` is when it stops running, not when its backend forgets it.
+    const ttl = record.kind === 'file' ? this.fileTtl(record.object) : this.options.ttlMs;
+    await this.options.store.put(record, ttl);
     return record;
+  }
+
+  /**
+   * How long the gateway remembers a file: its TTL, cut to the `expires_at` (Unix seconds)
+   * at which the backend deletes it (one uploaded with `expires_after`), so a file gone
+   * there is not listed for the rest of the TTL.
+   */
+  private fileTtl(object: JsonObject): number {
+    const expiresAt = object.expires_at;
+    if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) return this.options.ttlMs;
+    return Math.max(1, Math.min(this.options.ttlMs, expiresAt * 1000 - this.now()));
   }
 
   /**
