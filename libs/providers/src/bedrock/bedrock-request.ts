@@ -276,8 +276,8 @@ function toolChoice(prompt: ChatPrompt): JsonObject | undefined {
   const choice = prompt.toolChoice;
   switch (choice?.kind) {
     case undefined:
-    // Converse has no "none": the tools stay declared (earlier toolUse blocks need them)
-    // and the model decides, as with "auto".
+    // Converse has no "none": toolConfig() offers no tools then, unless earlier toolUse
+    // blocks need them declared, and the model decides, as with "auto".
     case 'none':
       return undefined;
     case 'auto':
@@ -329,6 +329,11 @@ function toolConfig(
       tools: [toolSpec(answer.name, answer.description, answer.schema), ...declared],
       toolChoice: { tool: { name: answer.name } },
     };
+  }
+  // "none" with tools: offering them would let the model call one, which the client ruled
+  // out; only a history that holds tool calls needs them declared.
+  if (prompt.toolChoice?.kind === 'none' && toolNamesInHistory(prompt.turns).length === 0) {
+    return undefined;
   }
   const choice = toolChoice(prompt);
   return {

@@ -444,6 +444,45 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
     for (const id of callIds) assert.match(String(id), /^[a-zA-Z0-9_-]{1,64}$/);
   });
 
+  it('offers no tools for tool_choice none, unless earlier turns used tools', async () => {
+    // Converse has no "none": tools offered may be called, which the client ruled out.
+    await invoke(gatewayChatRequest({ tools: [WEATHER_TOOL], tool_choice: 'none' }));
+    assert.equal(upstream.calls[0].body.toolConfig, undefined);
+    // With toolUse blocks in the history Converse needs the toolConfig: the tools stay.
+    upstream.reset();
+    await invoke(
+      gatewayChatRequest({
+        tools: [WEATHER_TOOL],
+        tool_choice: 'none',
+        messages: [
+          { role: 'user', content: 'Weather?' },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              {
+                id: 'tooluse_1',
+                type: 'function',
+                function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+              },
+            ],
+          },
+          { role: 'tool', tool_call_id: 'tooluse_1', content: '18C' },
+        ],
+      }),
+    );
+    assert.deepEqual(upstream.calls.at(-1)!.body.toolConfig, {
+      tools: [
+        {
+          toolSpec: {
+            name: 'get_weather',
+            inputSchema: { json: WEATHER_TOOL.function.parameters },
+          },
+        },
+      ],
+    });
+  });
+
   it('leaves out an empty tool description, which Converse refuses', async () => {
     const tool = { type: 'function', function: { ...WEATHER_TOOL.function, description: '' } };
     const answer = await invoke(gatewayChatRequest({ tools: [tool] }));
