@@ -66,15 +66,15 @@ describe('rewrittenBatchInput', () => {
     assert.equal(ended, 0);
   });
 
-  it('refuses a line over the per-line limit with a 400 on the file', async () => {
-    const long = Buffer.from(`${line('a')}\n${line('b', 'gpt-v', 'x'.repeat(2000))}\n`);
+  it('refuses a line over the per-line limit with a 400 on the file, naming the line', async () => {
+    const long = Buffer.from(`${line('a')}\n\n${line('b', 'gpt-v', 'x'.repeat(2000))}\n`);
     await assert.rejects(
       streamed(long, 64, 1024),
       (error: unknown) =>
         error instanceof DataPlaneError &&
         error.httpStatus === 400 &&
         error.param === 'file' &&
-        /longer than 1024 bytes/.test(error.message),
+        /^Line 3 of the batch input file is longer than 1024 bytes/.test(error.message),
     );
     // The same lines under the limit pass.
     assert.equal((await streamed(long, 64, 4096)).ended, 1);

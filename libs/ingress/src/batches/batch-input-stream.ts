@@ -8,9 +8,14 @@ export async function* rewrittenBatchInput(
   onEnd: () => void,
   maxLineBytes = MAX_BATCH_LINE_BYTES,
 ): AsyncGenerator<Buffer> {
-  const splitter = new LineSplitter(maxLineBytes, uploadLineTooLong);
+  // Lines cut so far: a line too long is the next one, named as a bad line is.
+  let lines = 0;
+  const splitter = new LineSplitter(maxLineBytes, () => uploadLineTooLong(lines + 1, maxLineBytes));
   let out: Buffer[] = [];
-  const each = (line: Buffer, ending: string) => out.push(...rewrite(line, ending));
+  const each = (line: Buffer, ending: string) => {
+    lines++;
+    out.push(...rewrite(line, ending));
+  };
   for await (const chunk of content) {
     splitter.push(chunk, each);
     if (out.length > 0) yield Buffer.concat(out);
@@ -21,10 +26,10 @@ export async function* rewrittenBatchInput(
   onEnd();
 }
 
-function uploadLineTooLong(maxLineBytes: number): DataPlaneError {
+function uploadLineTooLong(line: number, maxLineBytes: number): DataPlaneError {
   return new DataPlaneError(
     DataPlaneErrorCode.InvalidRequest,
-    `A line of the batch input file is longer than ${maxLineBytes} bytes, the most the gateway reads as one line`,
+    `Line ${line} of the batch input file is longer than ${maxLineBytes} bytes, the most the gateway reads as one line`,
     { param: 'file' },
   );
 }
