@@ -305,6 +305,146 @@ spec:
     assert.equal(backend.calls.length, 0);
   });
 
+  /** A control request (`hangup`, `accept`, …) on a call, as its caller's server sends it. */
+  function control(
+    callId: string,
+    verb: string,
+    headers: Record<string, string>,
+    body?: unknown,
+  ): Promise<Response> {
+    return fetch(`${gateway!.baseUrl}/v1/realtime/calls/${callId}/${verb}`, {
+      method: 'POST',
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  }
+
+  function callsEnded(outcome: string, text: string): number {
+    return metricSum(text, 'ai_gateway_realtime_calls_ended_total', { outcome });
+  }
+
+  it('hangs up a call its caller asks to end: the backend hangs it up with its own key, the responses it reported last are billed, and the call counts as hung up', async () => {
+    const secret = await mint({ type: 'realtime', model: 'voice' });
+    backend.responsesOnHangup = 1;
+    const before = await metrics();
+    const answer = await postSdp(FAKE_SDP_OFFER, { authorization: `Bearer ${secret}` });
+    assert.equal(answer.status, 201, await answer.clone().text());
+    const [call] = backend.calls;
+    assert.equal((await usageRows(1)).length, 1);
+
+    // The server that minted the secret hangs up, with its own credential (never sent on).
+    const hungUp = await control(call.id, 'hangup', {
+      'x-user-id': user,
+      authorization: 'Bearer sk-client-own',
+    });
+    assert.equal(hungUp.status, 200, await hungUp.clone().text());
+    assert.equal(await hungUp.text(), '');
+    assert.deepEqual(
+      backend.hangups.map(({ id, headers }) => [id, headers.authorization]),
+      [[call.id, 'Bearer sk-backend-openai']],
+    );
+    assert.equal(backend.watched(call.id), false);
+    // The response the backend reported as it hung up is billed to the caller.
+    assert.equal((await usageRows(2)).length, 2);
+    // The call is one request, completed as it was hung up.
+    const [completed] = await analyticsRows<{ status: string }>(
+      join(dir, 'data'),
+      `SELECT status FROM request_completed_events WHERE user_id = ?`,
+      user,
+      1,
+    );
+    assert.equal(completed.status, 'success');
+    const after = await metrics();
+    assert.equal(callsEnded('hung_up', after), callsEnded('hung_up', before) + 1);
+    assert.equal(
+      metricSum(after, 'ai_gateway_realtime_sessions_total', { outcome: 'hung_up' }),
+      metricSum(before, 'ai_gateway_realtime_sessions_total', { outcome: 'hung_up' }) + 1,
+    );
+
+    // Over now: a second hang-up finds no call.
+    const again = await refused(await control(call.id, 'hangup', { 'x-user-id': user }), 404);
+    assert.equal(again.type, 'invalid_request_error');
+    assert.equal(backend.hangups.length, 1);
+  });
+
+  it('lets only the caller that placed a call control it: anyone else gets the 404 of an unknown call', async () => {
+    // Minted first: the call's budget hold leaves no room for a mint until a response settles it.
+    const secret = await mint({ type: 'realtime', model: 'voice' });
+    const answer = await postSdp(FAKE_SDP_OFFER, { 'x-user-id': user }, '?model=voice');
+    assert.equal(answer.status, 201, await answer.clone().text());
+    const [call] = backend.calls;
+    const other = await refused(
+      await control(call.id, 'hangup', { 'x-user-id': `${user}-other` }),
+      404,
+    );
+    const unknown = await refused(
+      await control('rtc_not_one_of_ours', 'hangup', { 'x-user-id': user }),
+      404,
+    );
+    // The same answer, the id apart: nothing says the other caller's call exists.
+    assert.equal(
+      other.message.replace(call.id, '<id>'),
+      unknown.message.replace('rtc_not_one_of_ours', '<id>'),
+    );
+    assert.deepEqual({ ...other, message: '' }, { ...unknown, message: '' });
+    const stranger = await refused(
+      await control(call.id, 'hangup', { authorization: 'Bearer ek_not-one-of-ours' }),
+      404,
+    );
+    assert.equal(stranger.message, other.message);
+    assert.deepEqual(backend.hangups, []);
+    assert.equal(backend.watched(call.id), true, 'the call goes on');
+
+    // Its caller, by a client secret it minted, may.
+    const hungUp = await control(call.id, 'hangup', { authorization: `Bearer ${secret}` });
+    assert.equal(hungUp.status, 200, await hungUp.clone().text());
+    assert.deepEqual(
+      backend.hangups.map(({ id }) => id),
+      [call.id],
+    );
+  });
+
+  it('releases the budget hold of a call hung up before any response, so its caller has its room back', async () => {
+    backend.responsesOnJoin = 0;
+    const answer = await postSdp(FAKE_SDP_OFFER, { 'x-user-id': user }, '?model=voice');
+    assert.equal(answer.status, 201, await answer.clone().text());
+    const [call] = backend.calls;
+    // Held while the call runs: no room for a client secret meanwhile.
+    const held = await fetch(`${gateway!.baseUrl}/v1/realtime/client_secrets`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-user-id': user },
+      body: JSON.stringify({ session: { type: 'realtime', model: 'voice' } }),
+    });
+    assert.equal((await refused(held, 429)).code, 'budget_exceeded');
+    const hungUp = await control(call.id, 'hangup', { 'x-user-id': user });
+    assert.equal(hungUp.status, 200, await hungUp.clone().text());
+    await mint({ type: 'realtime', model: 'voice' });
+  });
+
+  it('answers accept, reject and refer (incoming SIP calls only) with a 400 on a call it placed and a 404 on any other, forwarding none', async () => {
+    const answer = await postSdp(FAKE_SDP_OFFER, { 'x-user-id': user }, '?model=voice');
+    assert.equal(answer.status, 201, await answer.clone().text());
+    const [call] = backend.calls;
+    const caller = { 'x-user-id': user };
+    const bodies: Record<string, unknown> = {
+      accept: { type: 'realtime', model: 'voice' },
+      reject: { status_code: 486 },
+      refer: { target_uri: 'tel:+14155550123' },
+    };
+    for (const [verb, body] of Object.entries(bodies)) {
+      const own = await refused(await control(call.id, verb, caller, body), 400);
+      assert.equal(own.type, 'invalid_request_error');
+      assert.equal(own.param, 'call_id');
+      assert.match(own.message, /incoming SIP calls/);
+      assert.match(own.message, /hangup/);
+      await refused(await control('rtc_sip_elsewhere', verb, caller, body), 404);
+      await refused(await control(call.id, verb, { 'x-user-id': `${user}-other` }, body), 404);
+    }
+    assert.deepEqual(backend.hangups, []);
+    assert.equal(backend.watched(call.id), true);
+    backend.endCall(call.id);
+  });
+
   // Last: it stops the gateway.
   it('hangs up the calls it watches as it stops (nothing would bill them after), and exits promptly', async () => {
     const answer = await postSdp(FAKE_SDP_OFFER, { 'x-user-id': user }, '?model=voice');

@@ -100,6 +100,42 @@ spec:
     assert.equal(backend.calls.length, 0);
   });
 
+  it('hangs up a call its caller asks to end through both hops, with the backend’s key, its last response metered; another caller gets a 404', async () => {
+    backend.responsesOnHangup = 1;
+    const answer = await postOffer(FAKE_SDP_OFFER, { 'x-user-id': 'split-hanger' });
+    assert.equal(answer.status, 201, await answer.clone().text());
+    const [call] = backend.calls;
+    const hangUp = (user: string) =>
+      fetch(`${ingress.baseUrl}/v1/realtime/calls/${call.id}/hangup`, {
+        method: 'POST',
+        headers: { 'x-user-id': user, authorization: 'Bearer sk-client-own' },
+      });
+    const other = await hangUp('split-other');
+    assert.equal(other.status, 404);
+    assert.equal(
+      ((await other.json()) as { error: { type: string } }).error.type,
+      'invalid_request_error',
+    );
+    assert.equal(backend.watched(call.id), true);
+
+    const hungUp = await hangUp('split-hanger');
+    assert.equal(hungUp.status, 200, await hungUp.clone().text());
+    const deadline = Date.now() + 5_000;
+    while (backend.hangups.length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.deepEqual(
+      backend.hangups.map(({ id, headers }) => [id, headers.authorization]),
+      [[call.id, 'Bearer sk-backend-openai']],
+    );
+    // The response on join and the one the backend reported as it hung up.
+    const events = (await adapterUsageEvents(dir, 3)).filter(
+      (event) => event.userId === 'split-hanger',
+    );
+    assert.equal(events.length, 2);
+    for (const service of services) assert.ok(!service.output().includes('sk-client-own'));
+  });
+
   // Last: it stops the ingress.
   it('hangs up the calls the ingress watches as it stops, through both hops', async () => {
     const answer = await postOffer(FAKE_SDP_OFFER);

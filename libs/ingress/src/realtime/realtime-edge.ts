@@ -47,6 +47,7 @@ import {
   writeRefusal,
 } from './realtime-handshake';
 import { chatPromptRules, screenRealtimeEvent } from './realtime-prompt-rules';
+import { CALL_CONTROL_VERBS } from './webrtc/realtime-call-control';
 import { REALTIME_CALLS_PATH, RealtimeCallsEndpoint } from './webrtc/realtime-calls-endpoint';
 import { RealtimeSession, type SessionEnd } from './realtime-session';
 import {
@@ -135,7 +136,8 @@ export class RealtimeEdge {
    */
   registerSecretsAndCalls(fastify: FastifyInstance, prefix: string): void {
     if (!this.secrets || !this.calls) {
-      for (const path of [CLIENT_SECRETS_PATH, REALTIME_CALLS_PATH]) {
+      const controls = CALL_CONTROL_VERBS.map((verb) => `${REALTIME_CALLS_PATH}/:callId/${verb}`);
+      for (const path of [CLIENT_SECRETS_PATH, REALTIME_CALLS_PATH, ...controls]) {
         fastify.post(prefix + path, (_request, reply) => reply.code(501).send(REALTIME_NOT_SERVED));
       }
       return;

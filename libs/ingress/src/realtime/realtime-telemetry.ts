@@ -17,7 +17,9 @@ export type RealtimeOutcome =
   /** The gateway stopped (SIGTERM): the client was told to reconnect (a call, hung up). */
   | 'shutdown'
   /** A WebRTC call ended at the backend (the browser hung up): its sideband closed normally. */
-  | 'call_ended';
+  | 'call_ended'
+  /** A WebRTC call its caller hung up (`POST /v1/realtime/calls/{id}/hangup`). */
+  | 'hung_up';
 
 export type RealtimeDirection = 'client_to_backend' | 'backend_to_client';
 
@@ -28,6 +30,8 @@ export type RealtimeLogFields = Readonly<Record<string, string | number | undefi
 export interface RealtimeObserver {
   opened(fields: RealtimeLogFields): void;
   ended(outcome: RealtimeOutcome, fields: RealtimeLogFields): void;
+  /** A WebRTC call ended (as well as its session): who ended it, for the calls' own count. */
+  callEnded?(outcome: RealtimeOutcome): void;
   /** Refused before the upgrade (`upstream` when the backend refused it). */
   refused(error: DataPlaneError, upstream: boolean, fields: RealtimeLogFields): void;
   /** The client hung up before its session was open: nobody refused it. */
@@ -74,6 +78,7 @@ export function realtimeTelemetry(
       metrics.recordRealtimeSession(outcome);
       logger?.info('realtime session ended', { ...fields, outcome });
     },
+    callEnded: (outcome) => metrics.recordRealtimeCallEnded(outcome),
     refused: (error, upstream, fields) => {
       metrics.recordRealtimeSession(upstream ? 'upstream_refused' : 'refused');
       // The message only: it names models and limits, never a key or a prompt.

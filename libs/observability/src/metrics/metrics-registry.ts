@@ -300,7 +300,13 @@ export class MetricsRegistry {
   });
   readonly #realtimeSessions = new Counter({
     name: 'ai_gateway_realtime_sessions_total',
-    help: 'Realtime API sessions asked for, by outcome: refused (before the upgrade), upstream_refused, client_gone_before_open (the client hung up during the handshake), client_closed, upstream_closed, budget_exceeded, client_too_slow, client_unresponsive (no answer to a ping), shutdown (the gateway stopped)',
+    help: 'Realtime API sessions asked for, by outcome: refused (before the upgrade), upstream_refused, client_gone_before_open (the client hung up during the handshake), client_closed, upstream_closed, budget_exceeded, client_too_slow, client_unresponsive (no answer to a ping), shutdown (the gateway stopped), call_ended (a WebRTC call ended at the backend), hung_up (a WebRTC call its caller hung up through the gateway)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly #realtimeCallsEnded = new Counter({
+    name: 'ai_gateway_realtime_calls_ended_total',
+    help: "Realtime WebRTC calls (POST /v1/realtime/calls) ended, by outcome: who ended them. hung_up (its caller: POST /v1/realtime/calls/{id}/hangup), budget_exceeded (the gateway: the caller's budget was spent), shutdown (the gateway, as it stopped), call_ended (the browser, at the backend), upstream_closed (the backend dropped the sideband)",
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
@@ -967,6 +973,11 @@ export class MetricsRegistry {
   /** How a Realtime session ended, or that it was refused (a fixed set of outcomes). */
   recordRealtimeSession(outcome: string): void {
     this.#realtimeSessions.inc({ outcome });
+  }
+
+  /** A WebRTC call ended, by who ended it (a fixed set of outcomes). */
+  recordRealtimeCallEnded(outcome: string): void {
+    this.#realtimeCallsEnded.inc({ outcome });
   }
 
   /** A Realtime client secret minted, refused or presented (a fixed set of outcomes). */

@@ -2,8 +2,9 @@
 // `sdp` and `session`, or a bare `application/sdp`) answered 201 with a fixed SDP and
 // `Location: /v1/realtime/calls/rtc_…`; the call's sideband WebSocket
 // (`/v1/realtime?call_id=`) sends `session.created` and, as each test asks, `response.done`
-// with usage; `POST /v1/realtime/calls/{id}/hangup` ends the call (its sideband closes
-// 1000). It records every call, upgrade and hang-up, headers included.
+// with usage; `POST /v1/realtime/calls/{id}/hangup` ends the call (its sideband sends the
+// responses a test asks for, then closes 1000). It records every call, upgrade and hang-up,
+// headers included.
 import {
   createServer,
   type IncomingHttpHeaders,
@@ -56,6 +57,8 @@ export class FakeRealtimeCallsUpstream {
   refuseSidebandWith?: number;
   /** `response.done` events each sideband sends as it opens, after `session.created`. */
   responsesOnJoin = 1;
+  /** `response.done` events a sideband sends as its call is hung up, before it closes. */
+  responsesOnHangup = 0;
   usage: Record<string, unknown> = FAKE_REALTIME_USAGE;
   private readonly sidebands = new Map<string, WebSocket>();
   private readonly sockets = new WebSocketServer({ noServer: true });
@@ -101,6 +104,7 @@ export class FakeRealtimeCallsUpstream {
     this.refuseWith = undefined;
     this.refuseSidebandWith = undefined;
     this.responsesOnJoin = 1;
+    this.responsesOnHangup = 0;
     this.usage = FAKE_REALTIME_USAGE;
   }
 
@@ -155,7 +159,11 @@ export class FakeRealtimeCallsUpstream {
     const hangup = /^\/v1\/realtime\/calls\/([^/]+)\/hangup$/.exec(path);
     if (request.method === 'POST' && hangup) {
       this.hangups.push({ id: hangup[1], headers: request.headers });
-      this.sidebands.get(hangup[1])?.close(1000, 'hung up');
+      const sideband = this.sidebands.get(hangup[1]);
+      for (let i = 0; i < this.responsesOnHangup; i++) {
+        sideband?.send(JSON.stringify(this.responseDone()));
+      }
+      sideband?.close(1000, 'hung up');
       return { status: 200, headers: json, body: '{}' };
     }
     if (request.method !== 'POST' || path !== '/v1/realtime/calls') return error(404, 'not found');

@@ -13,23 +13,29 @@ import { RealtimeCallWatch } from './realtime-call-watch';
 const USAGE = { input_tokens: 100, output_tokens: 20 };
 const done = JSON.stringify({ type: 'response.done', response: { usage: USAGE } });
 
-function watched(spent?: () => DataPlaneError | undefined) {
+function watched(spent?: () => DataPlaneError | undefined, closeWaitMs?: number) {
   const closes: number[] = [];
   const outcomes: RealtimeOutcome[] = [];
+  const calls: RealtimeOutcome[] = [];
   const ends: SessionEnd[] = [];
   const watch = new RealtimeCallWatch({
-    observer: { ...NOOP_REALTIME_OBSERVER, ended: (outcome) => outcomes.push(outcome) },
+    observer: {
+      ...NOOP_REALTIME_OBSERVER,
+      ended: (outcome) => outcomes.push(outcome),
+      callEnded: (outcome) => calls.push(outcome),
+    },
     fields: {},
     spentLimit: spent,
     finished: (end) => ends.push(end),
     checkIntervalMs: 60_000,
+    closeWaitMs,
   });
   const connection: RealtimeConnection = {
     servedBy: { backend: 'b', provider: 'openai', model: 'gpt-realtime' },
     send: () => undefined,
     close: (code) => closes.push(code ?? 1000),
   };
-  return { watch, connection, closes, outcomes, ends };
+  return { watch, connection, closes, outcomes, calls, ends };
 }
 
 describe('RealtimeCallWatch', () => {
@@ -84,5 +90,46 @@ describe('RealtimeCallWatch', () => {
     stopping.watch.shutdown();
     assert.deepEqual(stopping.outcomes, ['shutdown']);
     assert.deepEqual(stopping.closes, [1001]);
+  });
+
+  it('ends a call its caller hung up once the sideband closed, the responses before the close summed, and counts it as hung_up', async () => {
+    const { watch, connection, closes, outcomes, calls, ends } = watched();
+    watch.attach(connection);
+    watch.listener.frame(done);
+    let over = false;
+    const hungUp = watch.hangUp().then(() => (over = true));
+    assert.deepEqual(closes, [1000], 'the provider side hangs the call up');
+    // The backend's last response, between the hang-up and the sideband's close.
+    watch.listener.frame(done);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(over, false, 'not over before the sideband closed');
+    assert.equal(ends.length, 0);
+    watch.listener.closed(1000, '');
+    await hungUp;
+    assert.deepEqual(outcomes, ['hung_up']);
+    assert.deepEqual(calls, ['hung_up']);
+    assert.equal(ends.length, 1);
+    assert.equal(ends[0].usage?.inputTokens, 200);
+    // A second hang-up of the call over: nothing more.
+    await watch.hangUp();
+    assert.equal(ends.length, 1);
+    assert.deepEqual(closes, [1000]);
+  });
+
+  it('ends a hung-up call whose sideband never closes once the wait passed', async () => {
+    const { watch, connection, outcomes, ends } = watched(undefined, 20);
+    watch.attach(connection);
+    await watch.hangUp();
+    assert.deepEqual(outcomes, ['hung_up']);
+    assert.equal(ends.length, 1);
+  });
+
+  it('counts calls ended by budget and by shutdown apart', () => {
+    const spent = watched(() => new DataPlaneError(DataPlaneErrorCode.BudgetExceeded, 'spent'));
+    spent.watch.attach(spent.connection);
+    const stopping = watched();
+    stopping.watch.attach(stopping.connection);
+    stopping.watch.shutdown();
+    assert.deepEqual([...spent.calls, ...stopping.calls], ['budget_exceeded', 'shutdown']);
   });
 });

@@ -20,7 +20,15 @@ export interface RealtimeCallWatchOptions {
   /** Told once the call is over. */
   readonly finished: (end: SessionEnd) => void;
   readonly checkIntervalMs?: number;
+  /** How long a hang-up of its caller's waits for the sideband to close (SIDEBAND_CLOSE_WAIT_MS). */
+  readonly closeWaitMs?: number;
 }
+
+/**
+ * How long a hang-up its caller asked for waits for the sideband's close, the backend's
+ * last events before it: past the provider side's own wait for the backend's hang-up (5 s).
+ */
+const SIDEBAND_CLOSE_WAIT_MS = 6_000;
 
 /** The sideband's close codes of a call that simply ended (its browser hung up). */
 const CALL_OVER: ReadonlySet<number> = new Set([1000, 1001]);
@@ -51,6 +59,10 @@ export class RealtimeCallWatch {
   private usage?: TokenUsage;
   private refusal?: DataPlaneError;
   private timer?: NodeJS.Timeout;
+  private finished = false;
+  private settleOver!: () => void;
+  /** Settled once the call is over and reported (its usage summed, `finished` told). */
+  readonly over = new Promise<void>((resolve) => (this.settleOver = resolve));
 
   constructor(private readonly options: RealtimeCallWatchOptions) {}
 
@@ -72,6 +84,8 @@ export class RealtimeCallWatch {
     },
     closed: (code) => {
       this.settleAnswer(undefined);
+      // A hang-up waits for this: the backend's events before it are the call's last.
+      if (this.outcome) return this.finish();
       if (!this.connection) {
         this.closedEarly = code;
         return;
@@ -98,6 +112,16 @@ export class RealtimeCallWatch {
     this.end('shutdown', 1001, 'gateway shutting down');
   }
 
+  /**
+   * Its caller hung it up (`POST /v1/realtime/calls/{id}/hangup`): the call is over once
+   * the sideband closed behind the backend's hang-up, so the responses it reported last
+   * are summed too (or once SIDEBAND_CLOSE_WAIT_MS passed). A call already over stays so.
+   */
+  hangUp(): Promise<void> {
+    this.end('hung_up', 1000, 'hung up by its caller', true);
+    return this.over;
+  }
+
   /** Hangs the call up when the caller's budget is spent; true when it did. */
   private checkBudget(): boolean {
     if (this.outcome) return true;
@@ -112,13 +136,32 @@ export class RealtimeCallWatch {
     this.end(CALL_OVER.has(code) ? 'call_ended' : 'upstream_closed');
   }
 
-  /** Ends the call once (hung up unless the backend ended it); the first reason is the outcome. */
-  private end(outcome: RealtimeOutcome, code = 1000, reason = ''): void {
+  /**
+   * Ends the call once (hung up unless the backend ended it); the first reason is the
+   * outcome. Reported at once, or, `untilClosed`, once the sideband closed.
+   */
+  private end(outcome: RealtimeOutcome, code = 1000, reason = '', untilClosed = false): void {
     if (this.outcome) return;
     this.outcome = outcome;
     clearInterval(this.timer);
     this.connection?.close(code, reason);
+    if (!untilClosed || this.closedEarly !== undefined) return this.finish();
+    this.timer = setTimeout(
+      () => this.finish(),
+      this.options.closeWaitMs ?? SIDEBAND_CLOSE_WAIT_MS,
+    );
+    this.timer.unref();
+  }
+
+  /** Reports the call's end once: its outcome, and the usage summed by then. */
+  private finish(): void {
+    if (this.finished || !this.outcome) return;
+    this.finished = true;
+    clearTimeout(this.timer);
+    const outcome = this.outcome;
     this.options.observer.ended(outcome, this.options.fields);
+    this.options.observer.callEnded?.(outcome);
     this.options.finished({ outcome, usage: this.usage, refusal: this.refusal });
+    this.settleOver();
   }
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayEndpoint } from '@aigw/contracts';
 import {
+  callerOwnerKey,
   DataPlaneError,
   DataPlaneErrorCode,
   withRealtimeCallOffer,
@@ -24,6 +25,7 @@ import { clientSecretOf } from '../realtime-handshake';
 import type { SessionEnd } from '../realtime-session';
 import type { RealtimeObserver } from '../realtime-telemetry';
 import { parseCallRequest, type CallRequest } from './call-offer';
+import { PlacedCalls, RealtimeCallControl } from './realtime-call-control';
 import { RealtimeCallWatch } from './realtime-call-watch';
 
 /**
@@ -79,12 +81,14 @@ export interface RealtimeCallsDeps {
 export class RealtimeCallsEndpoint {
   /** Calls being watched, hung up when the gateway stops. */
   private readonly calls = new Set<RealtimeCallWatch>();
+  /** The same calls by id, for their callers' control requests (`…/calls/{id}/hangup`). */
+  private readonly placed = new PlacedCalls();
 
   constructor(private readonly deps: RealtimeCallsDeps) {}
 
   /**
    * In a scope of its own: the body is read whole as bytes whatever its type (an SDP, a
-   * form), where the app's parsers would refuse both.
+   * form), where the app's parsers would refuse both. The calls' control requests with it.
    */
   register(fastify: FastifyInstance, prefix: string): void {
     void fastify.register(async (scope) => {
@@ -93,6 +97,11 @@ export class RealtimeCallsEndpoint {
         done(null, body),
       );
       scope.post(prefix + REALTIME_CALLS_PATH, (request, reply) => this.serve(request, reply));
+      new RealtimeCallControl({
+        pipeline: this.deps.pipeline,
+        calls: this.placed,
+        redeem: this.deps.redeem,
+      }).register(scope, prefix + REALTIME_CALLS_PATH);
     });
   }
 
@@ -153,6 +162,7 @@ export class RealtimeCallsEndpoint {
         spentLimit: budgets && (() => budgets.spentLimit(admitted)),
         finished: (end) => {
           this.calls.delete(watch);
+          if (watch.answer) this.placed.delete(watch.answer.callId);
           if (admission) budgets?.ended(admission);
           // No response reported usage: nothing will settle the hold.
           if (!end.usage && admission) void budgets?.release(admission);
@@ -181,6 +191,11 @@ export class RealtimeCallsEndpoint {
       fields.callId = answer.callId;
       timings.firstByteAt = performance.now();
       this.calls.add(watch);
+      this.placed.add(answer.callId, {
+        watch,
+        owner: callerOwnerKey(admitted.caller),
+        model: admitted.requestedModel,
+      });
       watch.attach(connection);
       void reply
         .code(201)

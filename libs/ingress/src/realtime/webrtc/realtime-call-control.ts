@@ -1,0 +1,148 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  callerOwnerKey,
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type CallerContext,
+} from '@aigw/contracts/data-plane';
+import { sendOpenAiError, toDataPlaneError } from '../../http/openai-errors';
+import type { IngressPipeline } from '../../ingress-pipeline';
+import type { ClientSecretGrant } from '../client-secrets/client-secret-grants';
+import { clientSecretOf } from '../realtime-handshake';
+import type { RealtimeCallWatch } from './realtime-call-watch';
+
+/** A call this gateway placed and watches, as its control requests find it. */
+export interface PlacedCall {
+  readonly watch: RealtimeCallWatch;
+  /** The owner key (callerOwnerKey) of the caller that placed it. */
+  readonly owner: string;
+  /** The model it was placed for: its route says how control requests' callers are identified. */
+  readonly model: string;
+}
+
+/** The calls placed through this process, by call id, while they run. */
+export class PlacedCalls {
+  private readonly calls = new Map<string, PlacedCall>();
+
+  add(callId: string, call: PlacedCall): void {
+    this.calls.set(callId, call);
+  }
+
+  delete(callId: string): void {
+    this.calls.delete(callId);
+  }
+
+  get(callId: string): PlacedCall | undefined {
+    return this.calls.get(callId);
+  }
+}
+
+/** OpenAI's call-control verbs: `POST /v1/realtime/calls/{call_id}/<verb>`. */
+export const CALL_CONTROL_VERBS = ['hangup', 'accept', 'reject', 'refer'] as const;
+type CallControlVerb = (typeof CALL_CONTROL_VERBS)[number];
+
+/** The verbs that apply to an incoming SIP call only, never to a WebRTC call placed here. */
+const SIP_ONLY_VERBS: ReadonlySet<CallControlVerb> = new Set(['accept', 'reject', 'refer']);
+
+/** OpenAI's call ids; anything else is named in no answer. */
+const CALL_ID = /^rtc_[A-Za-z0-9_-]{1,200}$/;
+
+export interface RealtimeCallControlDeps {
+  readonly pipeline: IngressPipeline;
+  readonly calls: PlacedCalls;
+  /** A client secret's grant for the model named (throws when refused), as a call redeems it. */
+  readonly redeem: (
+    secret: string,
+    model: string,
+    fields: Record<string, string | undefined>,
+  ) => Promise<ClientSecretGrant>;
+}
+
+/**
+ * The one answer for a call the caller may not control: unknown, placed by another caller,
+ * already over, or placed through another replica (each keeps its own calls). The same for
+ * each, so it tells nobody that someone else's call exists.
+ */
+function callNotFound(callId: string): DataPlaneError {
+  const named = CALL_ID.test(callId) ? ` '${callId}'` : '';
+  return new DataPlaneError(
+    DataPlaneErrorCode.NotFound,
+    `No active realtime call${named} placed by you through this gateway. Calls are ` +
+      'controlled through the gateway replica that placed them, while they run.',
+    { upstreamCode: 'not_found' },
+  );
+}
+
+/** Accept, reject and refer on a WebRTC call: they apply to incoming SIP calls only. */
+function notSipCall(verb: CallControlVerb, callId: string): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    `'${verb}' applies to incoming SIP calls; '${callId}' is a WebRTC call placed through ` +
+      `this gateway, which takes no SIP calls. End it with POST /v1/realtime/calls/${callId}/hangup`,
+    { param: 'call_id' },
+  );
+}
+
+/**
+ * OpenAI's call control for the calls this gateway placed (POST /v1/realtime/calls):
+ * `hangup` ends the call as its caller asks (the backend hangs it up with its own key, the
+ * sideband's last responses are billed and the session's request completes); `accept`,
+ * `reject` and `refer` are for incoming SIP calls, which only the backend's own project
+ * receives (its webhook, never the gateway): on a call of the gateway's they are a 400,
+ * and any other call id is a 404, never forwarded with the gateway's key, which would let
+ * any caller steer another's SIP calls. Only the caller that placed a call, identified as
+ * its model's route identifies callers (or by a client secret it minted), controls it;
+ * anyone else gets the 404 of an unknown call.
+ */
+export class RealtimeCallControl {
+  constructor(private readonly deps: RealtimeCallControlDeps) {}
+
+  register(fastify: FastifyInstance, callsPath: string): void {
+    for (const verb of CALL_CONTROL_VERBS) {
+      fastify.post(`${callsPath}/:callId/${verb}`, (request, reply) =>
+        this.serve(verb, request, reply),
+      );
+    }
+  }
+
+  private async serve(
+    verb: CallControlVerb,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<void> {
+    const { callId } = request.params as { callId: string };
+    try {
+      const call = await this.controlled(callId, request);
+      if (SIP_ONLY_VERBS.has(verb)) throw notSipCall(verb, callId);
+      await call.watch.hangUp();
+      void reply.code(200).header('cache-control', 'no-store').send();
+    } catch (error) {
+      sendOpenAiError(reply, toDataPlaneError(error), request.id);
+    }
+  }
+
+  /** The call, when the request's caller is the one that placed it; a 404 otherwise. */
+  private async controlled(callId: string, request: FastifyRequest): Promise<PlacedCall> {
+    const call = this.deps.calls.get(callId);
+    if (!call) throw callNotFound(callId);
+    let owner: string | undefined;
+    try {
+      owner = await this.ownerOf(call, request);
+    } catch {
+      // A credential that identifies nobody controls nothing: said as for an unknown call.
+    }
+    if (owner !== call.owner) throw callNotFound(callId);
+    return call;
+  }
+
+  /** The request's caller's owner key, as the call's route (or its client secret) names it. */
+  private async ownerOf(call: PlacedCall, request: FastifyRequest): Promise<string | undefined> {
+    const secret = clientSecretOf(request.headers);
+    if (secret !== undefined) {
+      const fields = { requestId: request.id, transport: 'webrtc' };
+      const caller: CallerContext = (await this.deps.redeem(secret, call.model, fields)).caller;
+      return callerOwnerKey(caller);
+    }
+    return this.deps.pipeline.ownerKeyFor(call.model, request.headers);
+  }
+}
