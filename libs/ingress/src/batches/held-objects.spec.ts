@@ -62,6 +62,21 @@ describe('held objects in memory', () => {
     );
   });
 
+  it('lists a record expiring while the list is made as it found it, never failing', async () => {
+    // A clock that moves on each read, as Date.now() may between two of a list's looks.
+    let now = 0;
+    const store = new MemoryHeldObjectStore(
+      { maxEntries: 10, maxBytes: 1_000_000 },
+      undefined,
+      () => now++,
+    );
+    await store.put(record('f1', 'alice'), 3);
+    assert.deepEqual(
+      (await store.list('alice', 'file', 10)).map((r) => r.id),
+      ['f1'],
+    );
+  });
+
   it('grants a claim once until released or expired', async () => {
     let now = 0;
     const store = new MemoryHeldObjectStore(

@@ -157,14 +157,20 @@ export class MemoryHeldObjectStore implements HeldObjectStore {
   async list(owner: string, kind: StoredKind, max: number): Promise<HeldRecord[]> {
     const key = `${kind}\n${owner}`;
     const ids = this.owners.get(key) ?? [];
-    // Evicted or expired ids leave the index as they are met.
-    const live = ids.filter((id) => this.records.live(id) !== undefined);
+    // Evicted or expired ids leave the index as they are met. Each is read once: one
+    // expiring between two reads would be found, then not.
+    const live: HeldRecord[] = [];
+    for (const id of ids) {
+      const entry = this.records.live(id);
+      if (entry) live.push(entry.record);
+    }
     if (live.length === 0) this.owners.delete(key);
-    else this.owners.set(key, live);
-    return live
-      .slice(-max)
-      .reverse()
-      .map((id) => this.records.live(id)!.record);
+    else
+      this.owners.set(
+        key,
+        live.map((record) => record.id),
+      );
+    return live.slice(-max).reverse();
   }
 
   async claim(key: string, ttlMs: number): Promise<boolean> {
