@@ -288,7 +288,7 @@ export class MetricsRegistry {
   });
   readonly #storedResponses = new Counter({
     name: 'ai_gateway_stored_responses_total',
-    help: 'Responses API stored responses (stored, too_large, store_failed, hit, miss, deleted, evicted) and conversations (conversation_created, _updated, _deleted, _items_added, _item_deleted, _hit, _miss, _too_large, _append_failed, _evicted)',
+    help: 'Responses API stored responses (stored, too_large, store_failed, store_unavailable: the store could not be read or deleted from, a 503; hit, miss, deleted, evicted) and conversations (conversation_created, _updated, _deleted, _items_added, _item_deleted, _hit, _miss, _too_large, _append_failed, _evicted)',
     labelNames: ['event'] as const,
     registers: [this.registry],
   });

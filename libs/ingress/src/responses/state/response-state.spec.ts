@@ -203,4 +203,53 @@ describe('stored responses, as each caller sees them', () => {
     assert.deepEqual(events, ['store_failed', 'too_large']);
     assert.deepEqual(errors, ['storing a response']);
   });
+
+  it('answers a 503 to retry, not a 500, when the store cannot be read or written (Redis away)', async () => {
+    const events: ResponseStateEvent[] = [];
+    const errors: string[] = [];
+    const away: ResponseStore = {
+      kind: 'redis',
+      put: async () => true,
+      get: async () => {
+        throw new Error('Command timed out');
+      },
+      delete: async () => {
+        throw new Error('Command timed out');
+      },
+      close: async () => undefined,
+    };
+    const state = new ResponseState({
+      store: away,
+      ttlMs: 1_000,
+      onEvent: (event) => events.push(event),
+      onError: (what) => errors.push(what),
+    });
+    const unavailable = (error: unknown) => {
+      assert.ok(error instanceof DataPlaneError);
+      assert.equal(error.httpStatus, 503);
+      const body = error.toOpenAiBody().error;
+      assert.equal(body.type, 'service_unavailable');
+      assert.equal(body.code, 'response_store_unavailable');
+      assert.ok(error.retryAfterMs !== undefined && error.retryAfterMs > 0);
+      assert.doesNotMatch(error.message, /timed out/, "the store's own error stays in the log");
+      return true;
+    };
+    await assert.rejects(state.find('alice', 'resp_a'), unavailable);
+    await assert.rejects(
+      state.lookup('resp_a', () => 'alice'),
+      unavailable,
+    );
+    await assert.rejects(
+      state.history(() => 'alice', 'resp_a'),
+      unavailable,
+    );
+    await assert.rejects(state.remove(storedRecord('resp_a', 'alice')), unavailable);
+    assert.deepEqual(events, Array(4).fill('store_unavailable'));
+    assert.deepEqual(errors, [
+      'reading a stored response',
+      'reading a stored response',
+      'reading a stored response',
+      'deleting a stored response',
+    ]);
+  });
 });

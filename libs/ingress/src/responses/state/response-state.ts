@@ -5,7 +5,14 @@ import type { StoredResponse } from './stored-response';
 
 /** What the operator is told of stored responses (a metric per event). */
 export type ResponseStateEvent =
-  'stored' | 'store_failed' | 'too_large' | 'hit' | 'miss' | 'deleted' | 'evicted';
+  | 'stored'
+  | 'store_failed'
+  | 'store_unavailable'
+  | 'too_large'
+  | 'hit'
+  | 'miss'
+  | 'deleted'
+  | 'evicted';
 
 export interface ResponseStateOptions {
   readonly store: ResponseStore;
@@ -34,6 +41,21 @@ export function responseNotFound(id: string, param?: string): DataPlaneError {
     DataPlaneErrorCode.NotFound,
     `${previous ? 'Previous response' : 'Response'} with id '${printable(id)}' not found.`,
     { param, upstreamCode: previous ? 'previous_response_not_found' : 'not_found' },
+  );
+}
+
+/** How long a client is asked to wait when the store cannot be reached. */
+const STORE_RETRY_AFTER_MS = 1_000;
+
+/**
+ * The store did not answer (Redis away): the gateway's trouble, so a 503 to retry, not a
+ * 500 that reads as a bug nor a 404 that says the response is gone.
+ */
+function storeUnavailable(cause: unknown): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.NoBackendAvailable,
+    'The gateway could not reach its store of responses. Try again shortly.',
+    { upstreamCode: 'response_store_unavailable', retryAfterMs: STORE_RETRY_AFTER_MS, cause },
   );
 }
 
@@ -100,7 +122,7 @@ export class ResponseState {
 
   /** The caller's record, or a 404. */
   async find(owner: string, id: string, param?: string): Promise<StoredResponse> {
-    const [record] = await this.options.store.get([id]);
+    const [record] = await this.read([id]);
     if (!record || record.owner !== owner) {
       this.onEvent('miss');
       throw responseNotFound(id, param);
@@ -115,7 +137,7 @@ export class ResponseState {
    * only its owner gets it.
    */
   async lookup(id: string, whoAsks: WhoAsks, param?: string): Promise<StoredResponse> {
-    const [record] = await this.options.store.get([id]);
+    const [record] = await this.read([id]);
     const asker = record && (await whoAsks(record));
     if (!record || asker === undefined || asker !== record.owner) {
       this.onEvent('miss');
@@ -127,8 +149,28 @@ export class ResponseState {
 
   /** Deletes a record its owner looked up. */
   async remove(record: StoredResponse): Promise<void> {
-    await this.options.store.delete(record.id);
+    try {
+      await this.options.store.delete(record.id);
+    } catch (error) {
+      throw this.unavailable('deleting a stored response', error);
+    }
     this.onEvent('deleted');
+  }
+
+  /** The records under these ids, or a 503 when the store cannot be read. */
+  private async read(ids: readonly string[]): Promise<(StoredResponse | undefined)[]> {
+    try {
+      return await this.options.store.get(ids);
+    } catch (error) {
+      throw this.unavailable('reading a stored response', error);
+    }
+  }
+
+  /** Reported (counted and logged) as the 503 the client is given. */
+  private unavailable(what: string, error: unknown): DataPlaneError {
+    this.onEvent('store_unavailable');
+    this.onError(what, error);
+    return storeUnavailable(error);
   }
 
   /**
@@ -153,7 +195,7 @@ export class ResponseState {
         { param },
       );
     }
-    const earlier = await this.options.store.get(last.ancestors);
+    const earlier = await this.read(last.ancestors);
     const chain: StoredResponse[] = [];
     for (const [index, record] of earlier.entries()) {
       // Not identified on its route (a JWT route without a token): not the caller's.
