@@ -5,6 +5,8 @@
 // good config stays current.
 // The secrets directory is watched too (and polled): a key that appears or changes there
 // reloads the last good config text with the keys as they are now, through the same path.
+// An edit refused only because a key it names is missing waits for that key: its keys are
+// watched too, and it loads once they appear, the file unchanged.
 // The file and the secrets have debounces of their own, each with a maximum wait, so a
 // busy secrets directory neither holds off a config edit nor its own reload for long.
 // Environment variables cannot change in a running process, so they are never re-read.
@@ -70,6 +72,13 @@ export interface ConfigWatcherOptions extends LoadOptions {
 
 type Listener<T> = (value: T, trigger: ReloadTrigger, cause: ReloadCause) => void;
 
+/** A refused text that loads without its missing keys: the config it gives, and their digest. */
+interface WaitingForKeys {
+  readonly text: string;
+  readonly config: GatewayConfig;
+  keysSeen: string;
+}
+
 export class ConfigWatcher {
   readonly path: string;
   #current: GatewayConfig | undefined;
@@ -80,6 +89,8 @@ export class ConfigWatcher {
   #keysSeen: string | undefined;
   /** configTextDigest() of the text of the config in force, when known. */
   #currentDigest: string | undefined;
+  /** The file's text, refused only for keys it names that are missing (see #awaitKeys). */
+  #waitingForKeys: WaitingForKeys | undefined;
   #fsWatcher: FSWatcher | undefined;
   #secretsWatcher: SecretsDirWatcher | undefined;
   #fileDebounce: Debouncer | undefined;
@@ -250,8 +261,18 @@ export class ConfigWatcher {
     // The secrets directory has a poll of its own; this one reads the config file only.
     if (cause === 'poll') return undefined;
     const sources = this.#secretSources();
-    if (this.#current === undefined || sources.secretsDir === undefined) return undefined;
+    if (sources.secretsDir === undefined) return undefined;
     if (this.#options.missingSecrets === 'not-needed') return undefined;
+    // The file as it is now, waiting for its keys: tried again when they changed.
+    const waiting = this.#waitingForKeys;
+    if (waiting?.text === text) {
+      const waitingKeysNow = fingerprintNow(waiting.config, sources);
+      if (waitingKeysNow !== waiting.keysSeen) {
+        waiting.keysSeen = waitingKeysNow;
+        return { text, trigger: 'secrets' };
+      }
+    }
+    if (this.#current === undefined) return undefined;
     const keysNow = fingerprintNow(this.#current, sources);
     if (keysNow === this.#keysSeen) return undefined;
     // Seen, whatever the load makes of it: a failing load is not retried until the keys
@@ -323,7 +344,8 @@ export class ConfigWatcher {
       this.#currentDigest = result.sourceDigest;
       this.#lastGoodText = next.text;
       this.#keysSeen = fingerprintOfConfig(result.config);
-      this.#secretsWatcher?.watchFolders(secretFolderNames(result.config));
+      this.#waitingForKeys = undefined;
+      this.#watchKeyFolders();
       const reload: ConfigReload = {
         config: result.config,
         warnings: result.warnings,
@@ -334,8 +356,46 @@ export class ConfigWatcher {
       };
       this.#notify(this.#onReload, reload, trigger, cause);
     } else {
+      if (next.text === text) await this.#awaitKeys(text, source);
+      if (this.#closed) return undefined;
       this.#notify(this.#onInvalid, result.errors, trigger, cause);
     }
     return result;
+  }
+
+  /**
+   * After the file's text was refused: when a missing key is all that is wrong with it, the
+   * keys it names are watched, so it loads once the operator adds them (the file itself
+   * need not change again). Found by loading it as if missing keys were allowed.
+   */
+  async #awaitKeys(text: string, source: string): Promise<void> {
+    this.#waitingForKeys = undefined;
+    if ((this.#options.missingSecrets ?? 'error') !== 'error') return;
+    const withoutKeys = await parseGatewayConfigInSlices(text, {
+      ...this.#options,
+      sourceName: source,
+      missingSecrets: 'warn',
+    });
+    if (!withoutKeys.ok || this.#closed) return;
+    // A key that appeared after the refusal, before the look above, is already in this
+    // digest: if the text loads now, an empty digest has the next look try it again.
+    const loadsNow = (
+      await parseGatewayConfigInSlices(text, { ...this.#options, sourceName: source })
+    ).ok;
+    this.#waitingForKeys = {
+      text,
+      config: withoutKeys.config,
+      keysSeen: loadsNow ? '' : fingerprintOfConfig(withoutKeys.config),
+    };
+    this.#watchKeyFolders();
+  }
+
+  /** The `<name>` folders of the config in force and of a text waiting for its keys. */
+  #watchKeyFolders(): void {
+    const names = new Set<string>();
+    if (this.#current !== undefined) secretFolderNames(this.#current).forEach((n) => names.add(n));
+    const waiting = this.#waitingForKeys?.config;
+    if (waiting !== undefined) secretFolderNames(waiting).forEach((n) => names.add(n));
+    this.#secretsWatcher?.watchFolders(names);
   }
 }
