@@ -1,5 +1,6 @@
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { batchLineFileId } from './batch-file-ids';
+import { responsesLineRefusal } from './batch-responses-lines';
 import { canonicalBatchUrl } from './batch-urls';
 import {
   forEachLine,
@@ -146,6 +147,9 @@ function rewrittenLine(
       `names a file by id at ${fileId}: a batch's requests reach its backend as written, so this gateway takes files in them only as content; send the content instead, as a data URL ('file_data' for a file, 'image_url' for an image).`,
     );
   }
+  // What a single Responses call is refused for (built-in tools, the backend's stored state).
+  const refused = url === '/v1/responses' ? responsesLineRefusal(request.body) : undefined;
+  if (refused !== undefined) throw invalidLine(number, refused);
   let body = request.body;
   if (screen) {
     try {
