@@ -396,6 +396,11 @@ export function toConverseRequest(
   if (sampling.topP !== undefined) inference.topP = sampling.topP;
   if (prompt.stop.length > 0) inference.stopSequences = prompt.stop;
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
+  // Which stop sequence ended the answer: Claude's response field, which Converse returns
+  // only when asked (and ignores where the model does not answer it).
+  if (prompt.stop.length > 0 && mayBeClaude(model)) {
+    body.additionalModelResponseFieldPaths = ['/stop_sequence'];
+  }
   const tools = toolConfig(prompt, answer, points);
   if (tools) body.toolConfig = tools;
   if (thinking) {

@@ -96,6 +96,20 @@ export function bedrockFinishReason(stopReason: unknown, madeToolCalls: boolean)
   }
 }
 
+/**
+ * What the choice's `stop_reason` says of why a Converse answer stopped, as Anthropic's
+ * adapter names it: a full context window beside finish_reason "length", or the stop
+ * sequence hit, which Converse names in `additionalModelResponseFields.stop_sequence`
+ * when the request asked for that path (toConverseRequest does, with stop sequences).
+ * The Messages edge answers them as Anthropic's stop_reason and stop_sequence.
+ */
+export function converseStoppedAt(stopReason: unknown, modelFields: unknown): string | undefined {
+  if (stopReason === 'model_context_window_exceeded') return stopReason;
+  if (stopReason !== 'stop_sequence' || !isJsonObject(modelFields)) return undefined;
+  const sequence = modelFields.stop_sequence;
+  return typeof sequence === 'string' ? sequence : undefined;
+}
+
 /** What a Converse answer needs besides its body. */
 export interface ConverseAnswerContext {
   readonly id: string;
@@ -131,6 +145,7 @@ export function fromConverseResponse(
     text,
     toolCalls,
     finishReason: bedrockFinishReason(body.stopReason, toolCalls.length > 0),
+    stoppedAt: converseStoppedAt(body.stopReason, body.additionalModelResponseFields),
     usage,
     // Only signed or redacted blocks go back to the client: Claude refuses unsigned ones.
     reasoning: { text: reasoning.text, blocks: replayableThinking(reasoning.blocks) },

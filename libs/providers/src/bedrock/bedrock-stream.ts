@@ -11,7 +11,12 @@ import type { StreamTranslation } from '../core/translated-stream';
 import { scrubbedUpstreamText } from '../core/upstream-failure';
 import { streamInterrupted } from '../core/upstream-http';
 import type { BedrockStreamEvent } from './bedrock-event-stream';
-import { bedrockFinishReason, bedrockUsage, failedStopReason } from './bedrock-response';
+import {
+  bedrockFinishReason,
+  bedrockUsage,
+  converseStoppedAt,
+  failedStopReason,
+} from './bedrock-response';
 
 /** The most of an upstream's exception message an error passes on. */
 const MAX_DETAIL_CHARS = 300;
@@ -54,6 +59,7 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
   private stopped = false;
   private sawMetadata = false;
   private finishReason: FinishReason | undefined;
+  private stoppedAt: string | undefined;
   private finishSent = false;
 
   constructor(
@@ -98,6 +104,10 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
         if (failed) throw streamInterrupted(this.backendName, `stopped with ${failed}`);
         this.stopped = true;
         this.finishReason = bedrockFinishReason(payload.stopReason, this.toolIndexByBlock.size > 0);
+        this.stoppedAt = converseStoppedAt(
+          payload.stopReason,
+          payload.additionalModelResponseFields,
+        );
         return this.finishOnceComplete();
       }
       case 'contentBlockStop':
@@ -121,7 +131,7 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
   private finishOnceComplete(): JsonObject[] {
     if (!this.finished || this.finishReason === undefined || this.finishSent) return [];
     this.finishSent = true;
-    return [this.chunks.finish(this.finishReason)];
+    return [this.chunks.finish(this.finishReason, this.stoppedAt)];
   }
 
   private blockStart(payload: JsonObject): JsonObject[] {

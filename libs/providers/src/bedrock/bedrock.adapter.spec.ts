@@ -397,6 +397,7 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
       ],
       system: [{ text: 'Be brief.' }],
       inferenceConfig: { maxTokens: 200, temperature: 0.1, topP: 0.5, stopSequences: ['END'] },
+      additionalModelResponseFieldPaths: ['/stop_sequence'],
       toolConfig: {
         tools: [
           {
@@ -958,6 +959,47 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
         const chunks = await collectStream(streamed);
         assert.equal(streamedText(chunks), 'Partial answer', stopReason);
         assert.equal(streamedFinishReason(chunks), finish, stopReason);
+      }
+    });
+
+    it("names a full context window and the stop sequence hit in the choice's stop_reason, as Anthropic's adapter does", async () => {
+      // The Messages edge answers them as stop_reason model_context_window_exceeded and
+      // stop_sequence; Converse names the sequence where asked (additionalModelResponseFieldPaths).
+      const lastChoice = (chunks: readonly JsonObject[]) =>
+        (
+          chunks.findLast((chunk) => (chunk.choices as JsonObject[])[0]?.finish_reason)!
+            .choices as JsonObject[]
+        )[0];
+      const cases: [JsonObject, JsonObject, string][] = [
+        [{ stopReason: 'model_context_window_exceeded' }, {}, 'model_context_window_exceeded'],
+        [
+          { stopReason: 'stop_sequence', additionalModelResponseFields: { stop_sequence: 'END' } },
+          { stop: ['END', 'STOP'] },
+          'END',
+        ],
+      ];
+      for (const [stop, fields, stoppedAt] of cases) {
+        upstream.reset();
+        upstream.next({ kind: 'json', body: { ...converseAnswer('end_turn'), ...stop } });
+        const answer = await invoke(gatewayChatRequest(fields));
+        if (answer.kind !== 'json') return assert.fail('expected json');
+        assert.equal((answer.body.choices as JsonObject[])[0].stop_reason, stoppedAt);
+        upstream.nextStream(
+          ['messageStart', { role: 'assistant' }],
+          ['contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Partial answer' } }],
+          ['contentBlockStop', { contentBlockIndex: 0 }],
+          ['messageStop', stop],
+          ['metadata', { usage: { inputTokens: 10, outputTokens: 3, totalTokens: 13 } }],
+        );
+        const streamed = (await invoke(
+          gatewayChatRequest({ ...fields, stream: true }),
+        )) as StreamAnswer;
+        assert.equal(lastChoice(await collectStream(streamed)).stop_reason, stoppedAt);
+        // The stop sequence is named only when asked for, and asked for only with stops.
+        const asked = fields.stop ? ['/stop_sequence'] : undefined;
+        for (const call of upstream.calls) {
+          assert.deepEqual(call.body.additionalModelResponseFieldPaths, asked);
+        }
       }
     });
 
