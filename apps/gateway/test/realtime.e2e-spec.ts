@@ -372,6 +372,20 @@ spec:
     assert.equal(backend.upgrades[0].headers['api-key'], 'azure-backend-key');
   });
 
+  it('serves a session at Azure OpenAI’s preview /openai/realtime?deployment=, as the beta Azure helper connects', async () => {
+    const client = await connect(
+      `${wsBase}/openai/realtime?api-version=2025-04-01-preview&deployment=azure-voice`,
+      { 'x-user-id': user, 'api-key': 'sk-client-secret' },
+    );
+    const created = await client.next('session.created');
+    assert.equal((created.session as { model: string }).model, 'azure-voice');
+    client.socket.close();
+    await client.closed;
+    assert.equal(backend.upgrades.length, 1);
+    assert.equal(backend.upgrades[0].url, '/openai/v1/realtime?model=rt-deployment');
+    assert.ok(!JSON.stringify(backend.upgrades[0].headers).includes('sk-client-secret'));
+  });
+
   it("reaches Azure OpenAI's dated preview form when the backend's baseUrl names an api-version", async () => {
     const client = await connect(`${wsBase}/realtime?model=azure-preview-voice`, headers());
     const created = await client.next('session.created');

@@ -40,6 +40,7 @@ import {
   clientSecretOf,
   handshakeProblem,
   identityHeaders,
+  namedModel,
   REALTIME_NOT_SERVED,
   REALTIME_PATHS,
   refuseUpgrade,
@@ -276,11 +277,7 @@ export class RealtimeEdge {
       const secret = this.secrets && clientSecretOf(http.headers);
       if (secret !== undefined) {
         // The secret stands in for the caller's credential: its grant says who calls.
-        const grant = await this.redeemed(
-          secret,
-          url.searchParams.get('model') || undefined,
-          fields,
-        );
+        const grant = await this.redeemed(secret, namedModel(url), fields);
         boundSession = grant.session;
         request = this.pipeline.prepareAs(
           'realtime',

@@ -4,8 +4,10 @@ import {
   chosenProtocol,
   clientSecretOf,
   identityHeaders,
+  namedModel,
   offeredProtocols,
   REALTIME_PATHS,
+  requestedModel,
 } from './realtime-handshake';
 
 describe('realtime handshake', () => {
@@ -16,6 +18,23 @@ describe('realtime handshake', () => {
       '/realtime',
       '/v1/realtime',
     ]);
+  });
+
+  it('reads the model from ?model=, and from ?deployment= on Azure OpenAI’s preview path only', () => {
+    const at = (path: string) => new URL(path, 'http://gateway');
+    assert.equal(namedModel(at('/v1/realtime?model=voice')), 'voice');
+    assert.equal(
+      namedModel(at('/openai/realtime?api-version=2025-04-01-preview&deployment=azure-voice')),
+      'azure-voice',
+    );
+    assert.equal(namedModel(at('/openai/realtime?deployment=d&model=m')), 'm');
+    assert.equal(namedModel(at('/v1/realtime?deployment=azure-voice')), undefined);
+    assert.equal(namedModel(at('/openai/v1/realtime?deployment=azure-voice')), undefined);
+    assert.equal(namedModel(at('/openai/realtime?deployment=')), undefined);
+    assert.throws(
+      () => requestedModel(at('/realtime?deployment=azure-voice')),
+      (error: Error & { param?: string }) => /'model' is required/.test(error.message),
+    );
   });
 
   it('identifies a browser by its key subprotocol, and drops the header that holds it', () => {

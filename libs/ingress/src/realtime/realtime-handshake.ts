@@ -83,9 +83,25 @@ export function handshakeProblem(http: IncomingMessage): string | undefined {
   return undefined;
 }
 
-/** The model a session asks for (`?model=`), or a 400 naming `model`. */
-export function requestedModel(url: URL): string {
+/** Azure OpenAI's preview Realtime path, where a session names its deployment. */
+const AZURE_PREVIEW_REALTIME_PATH = '/openai/realtime';
+
+/**
+ * The model a session names, if any: `?model=`, or on Azure OpenAI's preview path
+ * `?deployment=` (the openai package's beta `OpenAIRealtimeWS.azure` connects to
+ * `/openai/realtime?api-version=…&deployment=<name>`), the deployment being the virtual
+ * model name as on the Azure edge's other calls.
+ */
+export function namedModel(url: URL): string | undefined {
   const model = url.searchParams.get('model');
+  if (model) return model;
+  if (url.pathname !== AZURE_PREVIEW_REALTIME_PATH) return undefined;
+  return url.searchParams.get('deployment') || undefined;
+}
+
+/** The model a session asks for (`namedModel`), or a 400 naming `model`. */
+export function requestedModel(url: URL): string {
+  const model = namedModel(url);
   if (!model) {
     throw new DataPlaneError(
       DataPlaneErrorCode.InvalidRequest,
