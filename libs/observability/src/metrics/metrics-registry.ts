@@ -288,7 +288,7 @@ export class MetricsRegistry {
   });
   readonly #storedResponses = new Counter({
     name: 'ai_gateway_stored_responses_total',
-    help: 'Responses API stored responses (stored, too_large, store_failed, store_unavailable: the store could not be read or deleted from, a 503; hit, miss, deleted, evicted) and conversations (conversation_created, _updated, _deleted, _items_added, _item_deleted, _hit, _miss, _too_large, _append_failed, _evicted)',
+    help: 'Responses API stored responses (stored, too_large, store_failed, store_unavailable: the store could not be read or deleted from, a 503; hit, miss, deleted, evicted) and conversations (conversation_created, _updated, _deleted, _items_added, _item_deleted, _hit, _miss, _too_large, _append_failed, _evicted, _store_unavailable)',
     labelNames: ['event'] as const,
     registers: [this.registry],
   });
@@ -345,6 +345,18 @@ export class MetricsRegistry {
     name: 'ai_gateway_batches_billed_total',
     help: 'Finished batches billed, by what found them finished: a client retrieving or listing them (client_poll), the background sweeper (sweeper), or a download of the output file (content)',
     labelNames: ['trigger'] as const,
+    registers: [this.registry],
+  });
+  readonly #batchesFinished = new Counter({
+    name: 'ai_gateway_batches_finished_total',
+    help: 'Batches seen finished at their backends, once each, by status: completed, failed (the backend refused the batch, e.g. its input file failed validation), expired (its 24h window passed), cancelled',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+  readonly #batchRequests = new Counter({
+    name: 'ai_gateway_batch_requests_total',
+    help: "Requests (input file lines) of finished batches, by outcome as the batch's request_counts tell it: completed (answered) or failed",
+    labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
   readonly #batchFileBytes = new Counter({
@@ -1004,6 +1016,13 @@ export class MetricsRegistry {
   /** A finished batch billed, and what found it finished. */
   recordBatchBilled(trigger: string): void {
     this.#batchesBilled.inc({ trigger });
+  }
+
+  /** A batch seen finished (status from a fixed set), and its completed and failed requests. */
+  recordBatchFinished(status: string, completedRequests: number, failedRequests: number): void {
+    this.#batchesFinished.inc({ status });
+    if (completedRequests > 0) this.#batchRequests.inc({ outcome: 'completed' }, completedRequests);
+    if (failedRequests > 0) this.#batchRequests.inc({ outcome: 'failed' }, failedRequests);
   }
 
   /** A batch file streamed from or to its backend (`use` and `outcome` from fixed sets): its bytes. */

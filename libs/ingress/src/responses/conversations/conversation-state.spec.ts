@@ -4,6 +4,7 @@ import { DataPlaneError, type JsonObject } from '@aigw/contracts/data-plane';
 import { inputItemsPage } from '../stored-responses-routes';
 import { conversationItems } from './conversation';
 import { ConversationState, type ConversationEvent } from './conversation-state';
+import type { ConversationStore } from './conversation-store';
 import { MemoryConversationStore } from './memory-conversation-store';
 
 function stateWith(maxBytes = 1_000_000) {
@@ -169,6 +170,51 @@ describe('conversations, as each caller sees them', () => {
     // A deleted conversation takes no turn.
     await state.delete('alice', header.id);
     assert.equal(await state.appendTurn('alice', header.id, [said('late')]), false);
+    assert.equal(events.at(-1), 'conversation_append_failed');
+  });
+
+  it('answers a 503 to retry, not a 500, when the store cannot be reached (Redis away)', async () => {
+    const fail = async (): Promise<never> => {
+      throw new Error('Command timed out');
+    };
+    const away: ConversationStore = {
+      kind: 'redis',
+      create: fail,
+      header: fail,
+      read: fail,
+      append: fail,
+      setMetadata: fail,
+      deleteItem: fail,
+      delete: fail,
+      close: async () => undefined,
+    };
+    const events: ConversationEvent[] = [];
+    const errors: string[] = [];
+    const state = new ConversationState({
+      store: away,
+      ttlMs: 60_000,
+      maxBytes: 1_000_000,
+      onEvent: (event) => events.push(event),
+      onError: (what) => errors.push(what),
+    });
+    const unavailable = (error: unknown) => {
+      assert.ok(error instanceof DataPlaneError);
+      assert.equal(error.httpStatus, 503);
+      const body = error.toOpenAiBody().error;
+      assert.equal(body.type, 'service_unavailable');
+      assert.equal(body.code, 'conversation_store_unavailable');
+      assert.ok(error.retryAfterMs !== undefined && error.retryAfterMs > 0);
+      return true;
+    };
+    const id = 'conv_' + '0'.repeat(48);
+    await assert.rejects(state.create('alice', {}, []), unavailable);
+    await assert.rejects(state.header('alice', id), unavailable);
+    await assert.rejects(state.forResponse('alice', id, 10), unavailable);
+    await assert.rejects(state.delete('alice', id), unavailable);
+    assert.deepEqual(events, Array(4).fill('conversation_store_unavailable'));
+    assert.equal(errors.length, 4);
+    // A completed turn's append stays reported, never thrown: the answer is on its way.
+    assert.equal(await state.appendTurn('alice', id, [said('late')]), false);
     assert.equal(events.at(-1), 'conversation_append_failed');
   });
 });

@@ -6,6 +6,7 @@ import {
   type ConversationHeader,
   type StoredConversation,
 } from './conversation';
+import { storeUnavailable } from '../state/store-unavailable';
 import type { ConversationStore } from './conversation-store';
 
 /** What the operator is told of conversations (`ai_gateway_stored_responses_total{event}`). */
@@ -19,7 +20,8 @@ export type ConversationEvent =
   | 'conversation_miss'
   | 'conversation_too_large'
   | 'conversation_append_failed'
-  | 'conversation_evicted';
+  | 'conversation_evicted'
+  | 'conversation_store_unavailable';
 
 export interface ConversationStateOptions {
   readonly store: ConversationStore;
@@ -91,7 +93,7 @@ export class ConversationState {
     };
     const unique = withUniqueIds(items, []);
     this.refuseLarger(header.id, itemBytes(unique));
-    if (!(await this.options.store.create({ header, items: unique }, this.ttlMs))) {
+    if (!(await this.reach((store) => store.create({ header, items: unique }, this.ttlMs)))) {
       this.onEvent('conversation_too_large');
       throw this.tooLarge(header.id);
     }
@@ -101,13 +103,13 @@ export class ConversationState {
 
   /** The caller's conversation header, or a 404. */
   async header(owner: string, id: string, param?: string): Promise<ConversationHeader> {
-    const header = await this.options.store.header(id);
+    const header = await this.reach((store) => store.header(id));
     return this.owned(owner, id, header, param);
   }
 
   /** The caller's conversation with its items, or a 404. */
   async read(owner: string, id: string, param?: string): Promise<StoredConversation> {
-    const conversation = await this.options.store.read(id);
+    const conversation = await this.reach((store) => store.read(id));
     this.owned(owner, id, conversation?.header, param);
     return conversation!;
   }
@@ -127,7 +129,7 @@ export class ConversationState {
     const { items: held } = await this.read(owner, id);
     const unique = withUniqueIds(items, idsOf(held));
     this.refuseLarger(id, itemBytes(held) + itemBytes(unique));
-    const result = await this.options.store.append(id, unique, this.ttlMs);
+    const result = await this.reach((store) => store.append(id, unique, this.ttlMs));
     if (result === 'missing') throw conversationNotFound(id);
     if (result === 'too_large') {
       this.onEvent('conversation_too_large');
@@ -168,7 +170,7 @@ export class ConversationState {
     metadata: Readonly<Record<string, string>>,
   ): Promise<ConversationHeader> {
     const header = await this.header(owner, id);
-    if (!(await this.options.store.setMetadata(id, metadata, this.ttlMs))) {
+    if (!(await this.reach((store) => store.setMetadata(id, metadata, this.ttlMs)))) {
       throw conversationNotFound(id);
     }
     this.onEvent('conversation_updated');
@@ -186,14 +188,14 @@ export class ConversationState {
   /** Deletes one item of the caller's conversation; the conversation, or a 404. */
   async deleteItem(owner: string, id: string, itemId: string): Promise<ConversationHeader> {
     const header = await this.header(owner, id);
-    if (!(await this.options.store.deleteItem(id, itemId))) throw itemNotFound(itemId);
+    if (!(await this.reach((store) => store.deleteItem(id, itemId)))) throw itemNotFound(itemId);
     this.onEvent('conversation_item_deleted');
     return header;
   }
 
   async delete(owner: string, id: string): Promise<void> {
     await this.header(owner, id);
-    await this.options.store.delete(id);
+    await this.reach((store) => store.delete(id));
     this.onEvent('conversation_deleted');
   }
 
@@ -202,6 +204,20 @@ export class ConversationState {
       await this.options.store.close();
     } catch (error) {
       this.onError('closing the conversation store', error);
+    }
+  }
+
+  /**
+   * A call to the store; one that fails (Redis away) is counted, logged and answered with a
+   * 503 to retry. Not for appendTurn, which reports its own failures and throws none.
+   */
+  private async reach<T>(call: (store: ConversationStore) => Promise<T>): Promise<T> {
+    try {
+      return await call(this.options.store);
+    } catch (error) {
+      this.onEvent('conversation_store_unavailable');
+      this.onError('reaching the conversation store', error);
+      throw storeUnavailable('conversation', error);
     }
   }
 

@@ -1,6 +1,7 @@
 import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
 import type { ConversationState } from '../conversations/conversation-state';
 import type { ResponseStore } from './response-store';
+import { storeUnavailable } from './store-unavailable';
 import type { StoredResponse } from './stored-response';
 
 /** What the operator is told of stored responses (a metric per event). */
@@ -41,21 +42,6 @@ export function responseNotFound(id: string, param?: string): DataPlaneError {
     DataPlaneErrorCode.NotFound,
     `${previous ? 'Previous response' : 'Response'} with id '${printable(id)}' not found.`,
     { param, upstreamCode: previous ? 'previous_response_not_found' : 'not_found' },
-  );
-}
-
-/** How long a client is asked to wait when the store cannot be reached. */
-const STORE_RETRY_AFTER_MS = 1_000;
-
-/**
- * The store did not answer (Redis away): the gateway's trouble, so a 503 to retry, not a
- * 500 that reads as a bug nor a 404 that says the response is gone.
- */
-function storeUnavailable(cause: unknown): DataPlaneError {
-  return new DataPlaneError(
-    DataPlaneErrorCode.NoBackendAvailable,
-    'The gateway could not reach its store of responses. Try again shortly.',
-    { upstreamCode: 'response_store_unavailable', retryAfterMs: STORE_RETRY_AFTER_MS, cause },
   );
 }
 
@@ -170,7 +156,7 @@ export class ResponseState {
   private unavailable(what: string, error: unknown): DataPlaneError {
     this.onEvent('store_unavailable');
     this.onError(what, error);
-    return storeUnavailable(error);
+    return storeUnavailable('response', error);
   }
 
   /**
