@@ -118,6 +118,7 @@ export class BatchBilling {
     // gone) since `record` was read, and writing `record` back would drop its mark (billed
     // again once the claim lapses).
     const latest = await this.options.store.get(record.id);
+    await this.countFinished(record, latest, status, answer);
     const billed = record.billed === true || latest?.billed === true;
     const outputGone = record.outputGone === true || latest?.outputGone === true;
     await this.options.store.put(
@@ -226,6 +227,37 @@ export class BatchBilling {
       this.options.onError?.('releasing a batch hold', error);
       return false;
     }
+  }
+
+  /**
+   * A batch first seen in a final status is counted for operators (how it ended, its
+   * requests), once: the look that sees the change claims it, so racing looks and replicas
+   * count it one time. A claim that fails leaves it uncounted, never the client's error.
+   */
+  private async countFinished(
+    record: HeldRecord,
+    latest: HeldRecord | undefined,
+    status: string,
+    answer: JsonObject,
+  ): Promise<void> {
+    const { onFinished, store, ttlMs } = this.options;
+    if (!onFinished || !FINAL_STATUSES.has(status)) return;
+    const before = (latest ?? record).object.status;
+    if (typeof before === 'string' && FINAL_STATUSES.has(before)) return;
+    try {
+      if (!(await store.claim(`finished:${record.id}`, ttlMs))) return;
+    } catch (error) {
+      this.options.onError?.('counting a finished batch', error);
+      return;
+    }
+    const counts = answer.request_counts;
+    const of = (key: string) => {
+      const value = typeof counts === 'object' && counts !== null ? (counts as JsonObject)[key] : 0;
+      return typeof value === 'number' && Number.isFinite(value) && value > 0
+        ? Math.floor(value)
+        : 0;
+    };
+    onFinished({ status, completedRequests: of('completed'), failedRequests: of('failed') });
   }
 
   private async unindex(id: string): Promise<void> {

@@ -39,6 +39,15 @@ export interface BatchSettled {
   readonly dollars: number;
 }
 
+/** A batch seen in a final status for the first time: how it ended, and its requests. */
+export interface BatchFinished {
+  /** completed, failed, expired or cancelled. */
+  readonly status: string;
+  /** Its requests that got an answer, and those that failed (its `request_counts`). */
+  readonly completedRequests: number;
+  readonly failedRequests: number;
+}
+
 export interface FilesAndBatchesOptions {
   readonly config: () => GatewayConfig;
   readonly upstream: HeldObjectCalls;
@@ -77,6 +86,8 @@ export interface FilesAndBatchesOptions {
   /** One per request: which kind, what was done, and how it ended (metrics). */
   readonly onAction?: (kind: HeldKind, action: string, outcome: string) => void;
   readonly onSettled?: (settled: BatchSettled) => void;
+  /** A batch seen finished, once per batch across looks and replicas (metrics). */
+  readonly onFinished?: (finished: BatchFinished) => void;
   /** A file streamed from its backend or to it (an upload): `bytes` read, however it ended (metrics). */
   readonly onFileBytes?: (use: FileBytesUse, outcome: FileBytesOutcome, bytes: number) => void;
   /**

@@ -175,6 +175,12 @@ export function openFilesAndBatches(
         dollars: settled.dollars,
       });
     },
+    onFinished: (finished) =>
+      metrics.recordBatchFinished(
+        finished.status,
+        finished.completedRequests,
+        finished.failedRequests,
+      ),
     // A batch file streamed from its backend, to a client or to bill it: its bytes, and
     // how it ended (a cut download or a failed read shows here, after the request's `ok`).
     onFileBytes: (use, outcome, bytes) => metrics.recordBatchFileBytes(use, outcome, bytes),
