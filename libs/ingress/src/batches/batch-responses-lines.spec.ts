@@ -43,6 +43,11 @@ describe('a Responses batch line', () => {
       /^Line 2 .* body\.previous_response_id/,
     );
     assert.match(refusal(file({ conversation: 'conv_1' })), /^Line 2 .* body\.conversation/);
+    const input = [
+      { role: 'user', content: 'q' },
+      { type: 'item_reference', id: 'msg_other' },
+    ];
+    assert.match(refusal(file({ input })), /^Line 2 .* body\.input\[1\]\.type 'item_reference'/);
     // Azure's url names the same endpoint.
     assert.match(refusal(file({ prompt: { id: 'p' } }, '/responses')), /body\.prompt/);
   });

@@ -12,9 +12,9 @@ const CALLER_TOOLS: ReadonlySet<unknown> = new Set(['function', 'custom']);
  * Why a Responses batch line is refused, or undefined: what a single `/v1/responses` call is
  * refused for, since a batch's lines reach the backend as written. Built-in tools
  * (web_search, file_search over the backend account's vector stores, code_interpreter,
- * mcp...) would run there, billed apart from tokens; a `prompt` template, and a
- * `previous_response_id` or `conversation` (the backend's ids, not the gateway's stored
- * ones) would read what the shared backend account keeps, whoever's it is.
+ * mcp...) would run there, billed apart from tokens; a `prompt` template, an
+ * `item_reference`, a `previous_response_id` or `conversation` (the backend's ids, not the
+ * gateway's stored ones) would read what the shared backend account keeps, whoever's it is.
  */
 export function responsesLineRefusal(body: Json): string | undefined {
   if (Array.isArray(body.tools)) {
@@ -27,6 +27,12 @@ export function responsesLineRefusal(body: Json): string | undefined {
   }
   if (given(body.prompt)) {
     return "sets body.prompt: this gateway stores no prompt templates, in a batch as in a single call; send the prompt in 'input'.";
+  }
+  if (Array.isArray(body.input)) {
+    const at = body.input.findIndex((item) => isObject(item) && item.type === 'item_reference');
+    if (at !== -1) {
+      return `sets body.input[${at}].type 'item_reference': a batch's requests reach its backend as written, where no item of this gateway's is kept; send the item itself in 'input'.`;
+    }
   }
   for (const field of ['previous_response_id', 'conversation']) {
     if (given(body[field])) {
