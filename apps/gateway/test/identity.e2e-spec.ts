@@ -237,6 +237,38 @@ describe('all-in-one gateway with a JWT SecurityPolicy', () => {
     }
   });
 
+  it('counts refusals by reason on every endpoint that identifies callers, not only model calls', async () => {
+    const refusals = async (reason: string) => {
+      const text = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+      const line = new RegExp(
+        `^ai_gateway_identity_refusals_total\\{reason="${reason}"\\} (\\d+)$`,
+        'm',
+      );
+      return Number(line.exec(text)?.[1] ?? 0);
+    };
+    const expiredBefore = await refusals('expired');
+    const expired = await issuer.sign({ sub: 'hal', plan: 'pro' }, { expiresIn: -300 });
+    const counted = await fetch(`${gateway.baseUrl}/v1/messages/count_tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${expired}` },
+      body: JSON.stringify({ model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    assert.equal(counted.status, 401);
+    assert.equal(
+      ((await counted.json()) as { error: { type: string } }).error.type,
+      'authentication_error',
+    );
+    assert.equal(await refusals('expired'), expiredBefore + 1);
+
+    const forgedBefore = await refusals('bad_signature');
+    const forged = await issuer.signWithForeignKey({ sub: 'mallory', plan: 'pro' });
+    const files = await fetch(`${gateway.baseUrl}/v1/files`, {
+      headers: { authorization: `Bearer ${forged}`, 'x-ai-gateway-model': 'gpt-4' },
+    });
+    assert.equal(files.status, 401);
+    assert.equal(await refusals('bad_signature'), forgedBefore + 1);
+  });
+
   it('refuses a token whose user claim cannot name one user, never serving it as another', async () => {
     // agent-sandbox has a default tier: read as anonymous (or trimmed to alice), these were served.
     const subs: unknown[] = [' alice', { id: 'alice' }, 2 ** 60, 'al\ud800ice'];

@@ -34,6 +34,11 @@ export interface IngressObserver {
     outcome?: CompletionOutcome,
   ): void;
   failed(failure: RequestFailure): void;
+  /**
+   * The identity step refused a caller (401, 403, or 503 for a JWT provider's keys it could
+   * not fetch), on whichever endpoint: `failed` follows only for the model calls.
+   */
+  identityRefused?(error: DataPlaneError): void;
   /** Prompt redaction masked `tally` matches per detector on the route named; never the text. */
   redacted?(route: string, tally: ReadonlyMap<string, number>): void;
   /**
@@ -101,6 +106,10 @@ export function bothObservers(first: IngressObserver, second: IngressObserver): 
     failed: (failure) => {
       first.failed(failure);
       second.failed(failure);
+    },
+    identityRefused: (error) => {
+      first.identityRefused?.(error);
+      second.identityRefused?.(error);
     },
     redacted: (route, tally) => {
       first.redacted?.(route, tally);

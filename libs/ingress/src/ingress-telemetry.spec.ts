@@ -393,11 +393,13 @@ describe('IngressTelemetry: budget store unavailable', () => {
 describe('IngressTelemetry: JWT provider keys that could not be fetched', () => {
   it('counts the refusal by reason, apart from the other 503s', async () => {
     const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
-    refuse(metrics, keysUnavailable('timeout'));
-    refuse(metrics, keysUnavailable('timeout'));
-    refuse(metrics, keysUnavailable('bad_response'));
-    refuse(metrics, new DataPlaneError(DataPlaneErrorCode.NoBackendAvailable, 'none left'));
-    refuse(metrics, keysUnavailable('unreachable'), true);
+    const telemetry = new IngressTelemetry(publisher, metrics);
+    telemetry.identityRefused(keysUnavailable('timeout'));
+    telemetry.identityRefused(keysUnavailable('timeout'));
+    telemetry.identityRefused(keysUnavailable('bad_response'));
+    telemetry.identityRefused(new DataPlaneError(DataPlaneErrorCode.NoBackendAvailable, 'none'));
+    // A model call's failure is not counted again: identity told it when it refused.
+    refuse(metrics, keysUnavailable('unreachable'));
 
     const text = await metrics.metrics();
     const counted = text
@@ -413,13 +415,14 @@ describe('IngressTelemetry: JWT provider keys that could not be fetched', () => 
 describe('IngressTelemetry: callers the identity step refused', () => {
   it('counts 401s and 403s by their fixed reason, apart from keys that could not be fetched', async () => {
     const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
+    const telemetry = new IngressTelemetry(publisher, metrics);
+    telemetry.identityRefused(tierNotGranted('x-plan'));
+    telemetry.identityRefused(tierNotGranted('x-plan'));
+    telemetry.identityRefused(conflictingCredentials(['authorization', 'x-api-key']));
+    telemetry.identityRefused(unauthenticated('expired'));
+    telemetry.identityRefused(keysUnavailable('timeout'));
+    telemetry.identityRefused(new DataPlaneError(DataPlaneErrorCode.Forbidden, 'another 403'));
     refuse(metrics, tierNotGranted('x-plan'));
-    refuse(metrics, tierNotGranted('x-plan'));
-    refuse(metrics, conflictingCredentials(['authorization', 'x-api-key']));
-    refuse(metrics, unauthenticated('expired'));
-    refuse(metrics, keysUnavailable('timeout'));
-    refuse(metrics, new DataPlaneError(DataPlaneErrorCode.Forbidden, 'another 403'));
-    refuse(metrics, tierNotGranted('x-plan'), true);
 
     const text = await metrics.metrics();
     const counted = text

@@ -190,6 +190,17 @@ export class IngressTelemetry implements IngressObserver {
     this.metrics.recordPayloadDropped(route, reason);
   }
 
+  /** Counted apart from the requests' statuses, on every endpoint (see IngressObserver). */
+  identityRefused(error: DataPlaneError): void {
+    // Same statuses as others: a JWT provider's keys could not be fetched (not the token's fault).
+    if (error.cause instanceof KeysUnavailable) {
+      this.metrics.recordIdentityKeysUnavailable(error.cause.failure);
+    } else if (error.cause instanceof IdentityRejection) {
+      // The caller's credential or tier header was refused (401, 403): by its fixed reason.
+      this.metrics.recordIdentityRefusal(error.cause.reason.replaceAll('-', '_'));
+    }
+  }
+
   failed(failure: RequestFailure): void {
     const { requestId, endpoint, request, error, timings, accepted, clientGone, statusSent } =
       failure;
@@ -200,13 +211,6 @@ export class IngressTelemetry implements IngressObserver {
     // Counted apart: the status (503, 529 on Anthropic's API) is also "no backend available".
     if (!clientGone && error.code === DataPlaneErrorCode.BudgetUnavailable) {
       this.metrics.recordBudgetStoreUnavailable(endpoint);
-    }
-    // Same statuses again: a JWT provider's keys could not be fetched (the token is not at fault).
-    if (!clientGone && error.cause instanceof KeysUnavailable) {
-      this.metrics.recordIdentityKeysUnavailable(error.cause.failure);
-    } else if (!clientGone && error.cause instanceof IdentityRejection) {
-      // The caller's credential or tier header was refused (401, 403): by its fixed reason.
-      this.metrics.recordIdentityRefusal(error.cause.reason.replaceAll('-', '_'));
     }
     // A hang-up is the client's doing: counted and recorded, never reported as ours.
     if (!clientGone && error.code === DataPlaneErrorCode.Internal) {

@@ -49,7 +49,7 @@ export class IngressModule {
     const pipeline = new IngressPipeline(
       options.config,
       options.router,
-      identityOptionsFromEnv(),
+      { ...identityOptionsFromEnv(), onRefusal: (error) => observer.identityRefused?.(error) },
       options.tracing,
     );
     return {

@@ -360,6 +360,16 @@ describe('CallerIdentifier with a JWT provider', () => {
       }
     }
   });
+
+  it('tells onRefusal of each refusal, synchronous or after a signature check, and of nothing else', async () => {
+    const heard: DataPlaneError[] = [];
+    const ids = identifier({ onRefusal: (error) => heard.push(error) });
+    assert.throws(() => ids.identify({}, secured), DataPlaneError);
+    const forged = await issuer.signWithForeignKey({ sub: 'mallory', plan: 'pro' });
+    await rejection(() => ids.identify(bearer(forged), secured));
+    await ids.identify(bearer(await issuer.sign({ sub: 'alice', plan: 'pro' })), secured);
+    assert.deepEqual(heard.map(reasonOf), ['missing-token', 'bad-signature']);
+  });
 });
 
 describe('CallerIdentifier without JWT', () => {

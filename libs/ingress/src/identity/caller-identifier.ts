@@ -6,7 +6,7 @@ import {
 } from '@aigw/budget-core';
 import type { GatewayConfig, JwtProviderConfig, RouteConfig, UserIdSource } from '@aigw/config';
 import { MAX_NAME_LENGTH } from '@aigw/contracts';
-import type { CallerContext } from '@aigw/contracts/data-plane';
+import { DataPlaneError, type CallerContext } from '@aigw/contracts/data-plane';
 import { presentedToken } from './bearer-token';
 import { applyClaimHeaders } from './claim-headers';
 import { credentialUserKey, isCredentialHeader } from './credential-user-key';
@@ -83,6 +83,25 @@ export class CallerIdentifier {
   ) {}
 
   identify(headers: IncomingHeaders, route: RouteConfig): CallerIdentity | Promise<CallerIdentity> {
+    const onRefusal = this.options.onRefusal;
+    if (!onRefusal) return this.identified(headers, route);
+    // Told here, where every endpoint's callers pass, so no endpoint's refusals go uncounted.
+    const told = (error: unknown): never => {
+      if (error instanceof DataPlaneError) onRefusal(error);
+      throw error;
+    };
+    try {
+      const identity = this.identified(headers, route);
+      return identity instanceof Promise ? identity.catch(told) : identity;
+    } catch (error) {
+      return told(error);
+    }
+  }
+
+  private identified(
+    headers: IncomingHeaders,
+    route: RouteConfig,
+  ): CallerIdentity | Promise<CallerIdentity> {
     const state = this.current();
     const plan = this.planFor(state, route);
     if (!plan.jwtRequired) return finish(plan, headers, undefined);

@@ -1,5 +1,6 @@
 // Process-level identity settings. The configuration names a default tier with
 // `userTiers[].default: true`; AI_GATEWAY_DEFAULT_TIER overrides it (see README.md here).
+import type { DataPlaneError } from '@aigw/contracts/data-plane';
 import { DEFAULT_KEY_SET_TIMING, type KeySetTiming } from './remote-key-set';
 
 export const DEFAULT_TIER_ENV = 'AI_GATEWAY_DEFAULT_TIER';
@@ -17,6 +18,11 @@ export interface IdentityOptions {
   readonly verifiedTokenCacheSize?: number;
   /** Longest a remembered verification is reused, in ms. */
   readonly verifiedTokenMaxAgeMs?: number;
+  /**
+   * Hears every caller identity refuses (401, 403, or 503 for keys it could not fetch),
+   * whichever endpoint asked: model calls, files, batches, stored responses, count_tokens.
+   */
+  readonly onRefusal?: (error: DataPlaneError) => void;
 }
 
 const TIER_NAME = /^[^\x00-\x1f\x7f]{1,128}$/;
