@@ -124,6 +124,16 @@ export interface GatewayRequest {
    * Absent (a peer of an older build, a call not admitted): the adapter's own 4096.
    */
   readonly defaultMaxOutputTokens?: number;
+  /**
+   * The output admission held for each choice of a request that sets no `max_tokens`, as it
+   * reckoned it: the default above, at least REASONING_DEFAULT_MAX_OUTPUT_TOKENS for a
+   * request that asks for reasoning, after the client's thinking budget. A Claude adapter
+   * sends it as it is, so what Claude is asked for cannot differ from what was held.
+   * Absent (a peer of an older build, a call not admitted, a request with `max_tokens`):
+   * the adapter reckons it from `defaultMaxOutputTokens` as before. Both go on together
+   * while an adapter of an older build, which reads only the default, may get the request.
+   */
+  readonly heldOutputTokens?: number;
   /** Models the caller's tier may use; empty means any. */
   readonly allowedModels: readonly string[];
   /** Headers the client sent that may travel upstream (already sanitized). */

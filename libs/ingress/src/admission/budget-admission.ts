@@ -89,23 +89,34 @@ export interface Admission {
    */
   readonly passedOverModels?: readonly string[];
   /**
-   * The output held for each choice of a request without `max_tokens`, for the adapter
-   * whose provider requires a cap to send: `GatewayRequest.defaultMaxOutputTokens`.
+   * The default output held for each choice of a request without `max_tokens`
+   * (`GatewayRequest.defaultMaxOutputTokens`): what an adapter of an older build reckons
+   * its cap from.
    */
   readonly defaultMaxOutputTokens?: number;
+  /**
+   * The output held for each choice of this request, which sets no `max_tokens`, reasoning
+   * room included (`unboundedOutputTokens`), for the adapter whose provider requires a cap
+   * to send as it is: `GatewayRequest.heldOutputTokens`. Absent when the request sets one.
+   */
+  readonly heldOutputTokens?: number;
 }
 
 /**
  * `request` as the router gets it once admitted: with its hold, its passed-over models and
- * the default output held (the cap a Claude adapter sends when the client set none).
+ * the output held (the cap a Claude adapter sends when the client set none), with the
+ * default it came from for an adapter of an older build.
  */
 export function admittedRequest(request: GatewayRequest, admission: Admission): GatewayRequest {
-  const { reservationId, passedOverModels, defaultMaxOutputTokens } = admission;
-  // Per request: one copy, with no key (nor a spread object) when no model was passed over.
-  return passedOverModels === undefined
-    ? { ...request, reservationId, defaultMaxOutputTokens }
-    : { ...request, reservationId, passedOverModels, defaultMaxOutputTokens };
+  const { reservationId, passedOverModels, defaultMaxOutputTokens, heldOutputTokens } = admission;
+  // Per request: one copy, with no key (nor a spread object) for what the admission lacks.
+  const admitted: Writable<GatewayRequest> = { ...request, reservationId, defaultMaxOutputTokens };
+  if (passedOverModels !== undefined) admitted.passedOverModels = passedOverModels;
+  if (heldOutputTokens !== undefined) admitted.heldOutputTokens = heldOutputTokens;
+  return admitted;
 }
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** A limit as admission checks it: with its entry in the exhaustion view. */
 interface AdmissionLimit extends BoundLimit {
@@ -173,13 +184,17 @@ export class BudgetAdmission {
     // Known spent from the broadcast, or a limit of 0: refused with no network call, so a
     // caller hammering an exhausted limit costs the store nothing (its headers only).
     if (own.spent) throw own.spent;
+    // The output held for each choice of a request without max_tokens, reckoned here alone:
+    // it goes on with the request for a Claude adapter to send as it is, held or not.
+    const heldOutputTokens = this.heldOutputOf(request);
+    const defaultMaxOutputTokens = this.options.defaultMaxOutputTokens;
 
     const served = servingModels(route, request.requestedModel, request.allowedModels);
     const models = served.length > 0 ? served : [request.requestedModel];
 
     const perModel = route.tokenRateLimit?.perModel;
     if (limits.length === 0 && !(perModel && models.some((m) => Object.hasOwn(perModel, m)))) {
-      return this.noLimits;
+      return this.unheld(heldOutputTokens);
     }
     const amounts = worstCase(
       route,
@@ -188,7 +203,10 @@ export class BudgetAdmission {
         ? ownHoldCounts(request)
         : {
             inputTokens: estimatePromptTokensUpperBound(request.body, promptTextOnce(request.body)),
-            outputTokens: request.operation === 'embeddings' ? 0 : this.maxOutputTokens(request),
+            outputTokens:
+              request.operation === 'embeddings'
+                ? 0
+                : this.maxOutputTokens(request.body, heldOutputTokens),
           },
     );
     // A worst case above a whole window of one of the caller's limits is refused whenever
@@ -258,11 +276,10 @@ export class BudgetAdmission {
           throw refusal.error; // known spent: no network call, as for the caller's own
         }
       }
-      const defaultMaxOutputTokens = this.options.defaultMaxOutputTokens;
       if (held.length === 0) {
         return passedOver
-          ? { headers: {}, passedOverModels: passedOver, defaultMaxOutputTokens }
-          : this.noLimits;
+          ? { headers: {}, passedOverModels: passedOver, defaultMaxOutputTokens, heldOutputTokens }
+          : this.unheld(heldOutputTokens);
       }
       const reservationId = newReservationId(now);
       const holds =
@@ -285,8 +302,14 @@ export class BudgetAdmission {
         }
         const headers = tightestLimitHeaders(held, result.balances, now);
         return passedOver
-          ? { reservationId, headers, passedOverModels: passedOver, defaultMaxOutputTokens }
-          : { reservationId, headers, defaultMaxOutputTokens };
+          ? {
+              reservationId,
+              headers,
+              passedOverModels: passedOver,
+              defaultMaxOutputTokens,
+              heldOutputTokens,
+            }
+          : { reservationId, headers, defaultMaxOutputTokens, heldOutputTokens };
       }
       const { used, reserved } = result.blocked;
       const limit = held.find((l) => l.key === result.blocked.key)!;
@@ -510,21 +533,46 @@ export class BudgetAdmission {
     );
   }
 
-  /** The output the request may be billed for: `max_tokens` for each choice it asks for. */
-  private maxOutputTokens(request: GatewayRequest): number {
-    const asked = Number(request.body.max_completion_tokens ?? request.body.max_tokens);
-    const perChoice =
-      Number.isFinite(asked) && asked > 0 ? asked : this.unboundedOutputTokens(request.body);
-    return perChoice * choicesOf(request.body);
+  /** An admission that holds nothing, with the output the request would be held. */
+  private unheld(heldOutputTokens: number | undefined): Admission {
+    if (heldOutputTokens === undefined) return this.noLimits;
+    return {
+      headers: {},
+      defaultMaxOutputTokens: this.options.defaultMaxOutputTokens,
+      heldOutputTokens,
+    };
+  }
+
+  /**
+   * The output held for each choice of a request that sets no `max_tokens`
+   * (unboundedOutputTokens); undefined when it sets one, or makes no such output (an
+   * embedding, an operation held by its own counts).
+   */
+  private heldOutputOf(request: GatewayRequest): number | undefined {
+    const operation = request.operation;
+    if (operation === 'embeddings' || OWN_HOLD_OPERATIONS.has(operation)) return undefined;
+    if (askedOutputTokens(request.body) !== undefined) return undefined;
+    return this.unboundedOutputTokens(request.body);
+  }
+
+  /**
+   * The output the request may be billed for: for each choice it asks for, its
+   * `max_tokens`, or the output `held` for it without one (heldOutputOf).
+   */
+  private maxOutputTokens(body: GatewayRequest['body'], held: number | undefined): number {
+    const perChoice = held ?? askedOutputTokens(body) ?? this.unboundedOutputTokens(body);
+    return perChoice * choicesOf(body);
   }
 
   /**
    * A choice's output when the request sets no bound: the default, after the `thinking`
    * budget when it gives one (reasoning is billed as output, and Claude's adapters leave
    * the answer that room past the budget). A request that asks for reasoning is given a
-   * default of at least REASONING_DEFAULT_MAX_OUTPUT_TOKENS, as Claude's adapters send
-   * it (anthropic-thinking.ts): a long think would otherwise cut its answer short, and an
-   * OpenAI reasoning model, sent no cap, is held nearer what it spends.
+   * default of at least REASONING_DEFAULT_MAX_OUTPUT_TOKENS: a long think would otherwise
+   * cut its answer short, and an OpenAI reasoning model, sent no cap, is held nearer what
+   * it spends. Claude's adapters send this (`GatewayRequest.heldOutputTokens`) as it is;
+   * only for a request of an older ingress without it do they reckon the same
+   * (anthropic-thinking.ts).
    */
   private unboundedOutputTokens(body: GatewayRequest['body']): number {
     const thinking = normalizedThinking(body.thinking);
@@ -537,12 +585,18 @@ export class BudgetAdmission {
   }
 }
 
+/** The output per choice the client bounded the request to; undefined when it set none. */
+function askedOutputTokens(body: GatewayRequest['body']): number | undefined {
+  const asked = Number(body.max_completion_tokens ?? body.max_tokens);
+  return Number.isFinite(asked) && asked > 0 ? asked : undefined;
+}
+
 /**
  * Whether the request asks for reasoning, read as the adapters read it (chat-request.ts
  * parseReasoning): a `thinking` budget or adaptive thinking (not at effort "none"), else
  * an effort other than "none" (`reasoning_effort`, which the Responses and Gemini edges
  * write too, or the Messages edge's `output_config.effort`). A plain request pays two
- * property reads here, and only when it sets no max_tokens and a limit binds it.
+ * property reads here, and only when it sets no max_tokens.
  */
 function asksForReasoning(
   body: GatewayRequest['body'],

@@ -4,8 +4,10 @@ import { estimatePromptTokensUpperBound, type GatewayRequest } from '@aigw/contr
 import { admittedRequest } from './budget-admission';
 import { admissionOn } from './admission-fixture';
 
-// The default output admission holds for a request without max_tokens goes on with the
-// admitted request (GatewayRequest.defaultMaxOutputTokens): a Claude adapter asks for it.
+// The output admission holds for a request without max_tokens goes on with the admitted
+// request (GatewayRequest.heldOutputTokens): a Claude adapter asks for it as it is. The
+// default it came from goes on too (defaultMaxOutputTokens), for an adapter of an older
+// build, which reckons the output from it.
 
 const BACKEND =
   '  - {name: b, provider: anthropic, model: claude-sonnet-4-5, modelNameOverride: chat}';
@@ -34,6 +36,7 @@ describe('the default output admission held goes on with the request', () => {
     const held = 10_000 - Number(admitted.headers['x-ratelimit-remaining-tokens']);
     assert.equal(held, estimatePromptTokensUpperBound(request.body) + 1000);
     const routed = admittedRequest(request, admitted);
+    assert.equal(routed.heldOutputTokens, 1000);
     assert.equal(routed.defaultMaxOutputTokens, 1000);
     assert.equal(routed.reservationId, admitted.reservationId);
   });
@@ -42,7 +45,17 @@ describe('the default output admission held goes on with the request', () => {
     const { admission } = admissionOn(BACKEND, '', undefined, { defaultMaxOutputTokens: 1000 });
     const admitted = await admission.admit(unbounded('bob'));
     assert.equal(admitted.reservationId, undefined, 'nothing held');
-    assert.equal(admittedRequest(unbounded('bob'), admitted).defaultMaxOutputTokens, 1000);
+    const routed = admittedRequest(unbounded('bob'), admitted);
+    assert.equal(routed.heldOutputTokens, 1000);
+    assert.equal(routed.defaultMaxOutputTokens, 1000);
+  });
+
+  it('is left out for a request with max_tokens: the client’s own is sent', async () => {
+    const { admission } = admissionOn(BACKEND, '', undefined, { defaultMaxOutputTokens: 1000 });
+    const bounded = { ...unbounded('carol'), body: { ...unbounded('carol').body, max_tokens: 7 } };
+    const routed = admittedRequest(bounded, await admission.admit(bounded));
+    assert.equal(Object.hasOwn(routed, 'heldOutputTokens'), false);
+    assert.equal(routed.defaultMaxOutputTokens, 1000);
   });
 });
 
@@ -50,7 +63,10 @@ describe('a request that asks for reasoning is held its room when it sets no max
   const perDay = '  tokenBudget: {perUser: {limit: 1000000, period: 1d}}';
   const messages = [{ role: 'user', content: 'Think it over' }];
   let users = 0;
-  /** The output held for a request of `fields` and what goes on for the adapter. */
+  /**
+   * The output held for a request of `fields`, and what goes on for the adapter: the output
+   * held (stamped) and the default it came from (carried).
+   */
   const held = async (fields: Record<string, unknown>, defaultMaxOutputTokens = 1000) => {
     const { admission } = admissionOn(BACKEND, perDay, undefined, { defaultMaxOutputTokens });
     const request: GatewayRequest = {
@@ -59,9 +75,11 @@ describe('a request that asks for reasoning is held its room when it sets no max
     };
     const admitted = await admission.admit(request);
     const remaining = Number(admitted.headers['x-ratelimit-remaining-tokens']);
+    const routed = admittedRequest(request, admitted);
     return {
       output: 1_000_000 - remaining - estimatePromptTokensUpperBound(request.body),
-      carried: admittedRequest(request, admitted).defaultMaxOutputTokens,
+      stamped: routed.heldOutputTokens,
+      carried: routed.defaultMaxOutputTokens,
     };
   };
 
@@ -78,7 +96,7 @@ describe('a request that asks for reasoning is held its room when it sets no max
     ]) {
       assert.deepEqual(
         await held(fields),
-        { output: 16_384, carried: 1000 },
+        { output: 16_384, stamped: 16_384, carried: 1000 },
         JSON.stringify(fields),
       );
     }
@@ -86,17 +104,24 @@ describe('a request that asks for reasoning is held its room when it sets no max
 
   it("holds a client's thinking budget and the reasoning default after it", async () => {
     const thinking = { type: 'enabled', budget_tokens: 2048 };
-    assert.equal((await held({ thinking })).output, 2048 + 16_384);
+    const budgeted = { output: 2048 + 16_384, stamped: 2048 + 16_384, carried: 1000 };
+    assert.deepEqual(await held({ thinking }), budgeted);
     // Thinking the client set wins over an effort of none, as the adapters read it.
-    assert.equal((await held({ thinking, reasoning_effort: 'none' })).output, 2048 + 16_384);
+    assert.deepEqual(await held({ thinking, reasoning_effort: 'none' }), budgeted);
   });
 
   it('holds what the client bounded the output to, reasoning or not', async () => {
-    assert.equal((await held({ reasoning_effort: 'high', max_tokens: 2000 })).output, 2000);
-    assert.equal(
-      (await held({ thinking: { type: 'adaptive' }, max_completion_tokens: 3000 })).output,
-      3000,
-    );
+    // Nothing stamped: the adapter sends the client's own.
+    assert.deepEqual(await held({ reasoning_effort: 'high', max_tokens: 2000 }), {
+      output: 2000,
+      stamped: undefined,
+      carried: 1000,
+    });
+    assert.deepEqual(await held({ thinking: { type: 'adaptive' }, max_completion_tokens: 3000 }), {
+      output: 3000,
+      stamped: undefined,
+      carried: 1000,
+    });
   });
 
   it('holds the plain default for a request without reasoning, or with it turned off', async () => {
@@ -109,15 +134,32 @@ describe('a request that asks for reasoning is held its room when it sets no max
       { thinking: { type: 'adaptive' }, reasoning_effort: 'none' },
       { output_config: { format: { type: 'json_schema', schema: {} } } },
     ]) {
-      assert.deepEqual(await held(fields), { output: 1000, carried: 1000 }, JSON.stringify(fields));
+      assert.deepEqual(
+        await held(fields),
+        { output: 1000, stamped: 1000, carried: 1000 },
+        JSON.stringify(fields),
+      );
     }
   });
 
+  it('stamps the output held for each choice, not for them all', async () => {
+    assert.deepEqual(await held({ n: 2, reasoning_effort: 'low' }), {
+      output: 2 * 16_384,
+      stamped: 16_384,
+      carried: 1000,
+    });
+  });
+
   it('keeps a configured default above 16384 for reasoning too', async () => {
-    assert.equal((await held({ reasoning_effort: 'high' }, 20_000)).output, 20_000);
-    assert.equal(
-      (await held({ thinking: { type: 'enabled', budget_tokens: 1024 } }, 20_000)).output,
-      1024 + 20_000,
-    );
+    assert.deepEqual(await held({ reasoning_effort: 'high' }, 20_000), {
+      output: 20_000,
+      stamped: 20_000,
+      carried: 20_000,
+    });
+    assert.deepEqual(await held({ thinking: { type: 'enabled', budget_tokens: 1024 } }, 20_000), {
+      output: 1024 + 20_000,
+      stamped: 1024 + 20_000,
+      carried: 20_000,
+    });
   });
 });

@@ -17,16 +17,17 @@ import { isAtLeast, readClaudeModel } from './claude-models';
 
 /**
  * Anthropic requires `max_tokens`; OpenAI clients often leave it out. Without one the
- * output the request's admission held is sent (`heldOutput`), from its held default;
- * 4096, what every current Claude model can produce, when it carries none (a peer of an
- * older build, a call not admitted).
+ * output the request's admission held is sent (`heldOutput`); 4096, what every current
+ * Claude model can produce, when it carries neither that nor the held default (a call not
+ * admitted).
  */
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
 
 /**
  * The default output admission held for the request (AI_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS),
  * at least REASONING_DEFAULT_MAX_OUTPUT_TOKENS when it asks for reasoning, as
- * budget-admission's unboundedOutputTokens reckons it.
+ * budget-admission's unboundedOutputTokens reckons it. For a request of an older ingress
+ * only (see heldOutput).
  */
 function heldDefault(prompt: ChatPrompt): number {
   const fallback = prompt.defaultMaxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS;
@@ -37,12 +38,16 @@ function heldDefault(prompt: ChatPrompt): number {
 }
 
 /**
- * The output admission held for each choice of a request without `max_tokens`: the held
- * default, after the client's thinking budget when it gave one. Claude is asked for
- * exactly this, with thinking or without (beside the answer tool), so it writes no more
- * than was held and a reasoning answer keeps its room.
+ * The output admission held for each choice of a request without `max_tokens`. Claude is
+ * asked for exactly this, with thinking or without (beside the answer tool), so it writes
+ * no more than was held and a reasoning answer keeps its room. Admission says it
+ * (`heldOutputTokens`), and it is sent as it is: one reckoning, so the two cannot drift.
+ * A request from an ingress of an older build carries only the held default: the output
+ * is then reckoned from it here as admission did, the held default after the client's
+ * thinking budget when it gave one (to go once no such ingress is left).
  */
 function heldOutput(prompt: ChatPrompt): number {
+  if (prompt.heldOutputTokens !== undefined) return prompt.heldOutputTokens;
   const held = heldDefault(prompt);
   return prompt.reasoning?.kind === 'budget' ? prompt.reasoning.budgetTokens + held : held;
 }

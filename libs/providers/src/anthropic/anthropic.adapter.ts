@@ -6,7 +6,7 @@ import {
   type ProviderCall,
 } from '@aigw/contracts/data-plane';
 import { answerTool } from '../core/answer-tool';
-import { parseChatRequest, unsupportedOperation } from '../core/chat-request';
+import { heldOutputOptions, parseChatRequest, unsupportedOperation } from '../core/chat-request';
 import { ANTHROPIC_TOOL_NAME_LIMIT } from '../core/tool-name-limit';
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { sseMessages } from '../core/sse-events';
@@ -47,7 +47,7 @@ export class AnthropicAdapter implements ProviderAdapter {
       documentUrls: true,
       anthropicServerTools: ALL_SERVER_TOOLS,
       // Anthropic requires max_tokens: without the client's, the one admission held.
-      defaultMaxTokens: request.defaultMaxOutputTokens,
+      ...heldOutputOptions(request),
     });
     const tool = answerTool(prompt, 'anthropic');
     const answerToolName = tool?.name;

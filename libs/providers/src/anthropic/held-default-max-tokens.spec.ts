@@ -13,14 +13,26 @@ import { useFakeVertexEndpoints } from '../testing/fake-vertex-endpoints';
 import { AnthropicAdapter } from './anthropic.adapter';
 
 // Claude requires max_tokens. Without the client's, each Claude adapter asks for what budget
-// admission held for the request (GatewayRequest.defaultMaxOutputTokens, from
-// AI_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS; at least 16384, REASONING_DEFAULT_MAX_OUTPUT_TOKENS,
-// for a request that asks for reasoning), so Claude writes no more than was held, and a
-// reasoning answer has room after its thinking.
+// admission held for the request, as admission says it (GatewayRequest.heldOutputTokens),
+// so Claude writes no more than was held, and a reasoning answer has room after its
+// thinking. A request from an ingress of an older build carries only the default it held
+// from (defaultMaxOutputTokens, AI_GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS): the adapter reckons
+// the output from it as admission does (at least 16384, REASONING_DEFAULT_MAX_OUTPUT_TOKENS,
+// for a request that asks for reasoning, after a client's thinking budget).
 
-/** A chat request that admission held `held` output tokens for (none: an older peer's). */
+/**
+ * A chat request of an older ingress, that admission held from a default of `held` output
+ * tokens (none: a call not admitted).
+ */
 const heldFor = (held: number | undefined, body: JsonObject = {}): GatewayRequest =>
   gatewayChatRequest(body, held === undefined ? {} : { defaultMaxOutputTokens: held });
+
+/**
+ * A chat request that admission held `output` tokens for, from a default of `held`. The two
+ * are made to disagree with the older reckoning, so a test sees which one was sent.
+ */
+const stamped = (output: number, held: number, body: JsonObject = {}): GatewayRequest =>
+  gatewayChatRequest(body, { defaultMaxOutputTokens: held, heldOutputTokens: output });
 
 describe("Claude's default max_tokens follows the output admission held", () => {
   describe('on Anthropic', () => {
@@ -110,6 +122,52 @@ describe("Claude's default max_tokens follows the output admission held", () => 
       const older = await sent(heldFor(undefined, { reasoning_effort: 'low' }), opus);
       assert.equal(older.max_tokens, 16384);
     });
+
+    it('sends the output admission said it held as it is, not reckoned again from the default', async () => {
+      // Reckoned from the default, each would be 1000 or 16384 (and 2048 + 16384).
+      assert.deepEqual(await sent(stamped(5000, 1000)), { thinking: undefined, max_tokens: 5000 });
+      assert.deepEqual(await sent(stamped(30_000, 1000, { reasoning_effort: 'medium' })), {
+        thinking: { type: 'enabled', budget_tokens: 2048 },
+        max_tokens: 30_000,
+      });
+      const thinking = { type: 'enabled', budget_tokens: 2048 };
+      assert.deepEqual(await sent(stamped(9000, 1000, { thinking })), {
+        thinking,
+        max_tokens: 9000,
+      });
+      const adaptive = await sent(
+        stamped(25_000, 1000, { reasoning_effort: 'high' }),
+        'claude-opus-4-7',
+      );
+      assert.deepEqual(adaptive, {
+        thinking: { type: 'adaptive', display: 'summarized' },
+        max_tokens: 25_000,
+      });
+    });
+
+    it("fits an effort's budget within the output held as within a client's max_tokens", async () => {
+      // 3000 held: medium's 2048 fits; high's 4096 is fitted one below it; low's 1024 does
+      // not fit in 1000, so thinking is left out rather than refused.
+      assert.deepEqual(await sent(stamped(3000, 1000, { reasoning_effort: 'medium' })), {
+        thinking: { type: 'enabled', budget_tokens: 2048 },
+        max_tokens: 3000,
+      });
+      assert.deepEqual(await sent(stamped(3000, 1000, { reasoning_effort: 'high' })), {
+        thinking: { type: 'enabled', budget_tokens: 2999 },
+        max_tokens: 3000,
+      });
+      assert.deepEqual(await sent(stamped(1000, 1000, { reasoning_effort: 'low' })), {
+        thinking: undefined,
+        max_tokens: 1000,
+      });
+    });
+
+    it("sends the client's own max_tokens over the output held", async () => {
+      assert.deepEqual(await sent(stamped(5000, 1000, { max_tokens: 300 })), {
+        thinking: undefined,
+        max_tokens: 300,
+      });
+    });
   });
 
   describe('on Vertex AI', () => {
@@ -127,6 +185,14 @@ describe("Claude's default max_tokens follows the output admission held", () => 
       const effort = heldFor(1000, { reasoning_effort: 'high' });
       await invoke(effort, target('claude-opus-4-7', claude.baseUrl));
       assert.equal(claude.calls.at(-1)!.body.max_tokens, 16384);
+    });
+
+    it('sends the output admission said it held as it is', async () => {
+      await invoke(stamped(5000, 1000), target('claude-sonnet-4-5@20250929', claude.baseUrl));
+      assert.equal(claude.calls.at(-1)!.body.max_tokens, 5000);
+      const effort = stamped(30_000, 1000, { reasoning_effort: 'high' });
+      await invoke(effort, target('claude-opus-4-7', claude.baseUrl));
+      assert.equal(claude.calls.at(-1)!.body.max_tokens, 30_000);
     });
   });
 
@@ -161,6 +227,15 @@ describe("Claude's default max_tokens follows the output admission held", () => 
       });
       // Converse takes no cap as required: none asked, none sent (Bedrock's own applies).
       assert.equal(await inferenceOf(heldFor(1000)), undefined);
+    });
+
+    it("sizes thinking's maxTokens from the output admission said it held, as it is", async () => {
+      assert.deepEqual(await inferenceOf(stamped(30_000, 1000, { reasoning_effort: 'low' })), {
+        maxTokens: 30_000,
+      });
+      const thinking = { type: 'enabled', budget_tokens: 2048 };
+      assert.deepEqual(await inferenceOf(stamped(9000, 1000, { thinking })), { maxTokens: 9000 });
+      assert.equal(await inferenceOf(stamped(5000, 1000)), undefined);
     });
   });
 });

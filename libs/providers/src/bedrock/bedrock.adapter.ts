@@ -11,7 +11,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import { mapBounded } from '../core/bounded-map';
 import { withAliasedToolNames, withRestoredToolNames } from '../core/tool-name-aliases';
-import { parseChatRequest, unsupportedOperation } from '../core/chat-request';
+import { heldOutputOptions, parseChatRequest, unsupportedOperation } from '../core/chat-request';
 import { embeddingAsk, EMBEDDINGS_EXPECTED } from '../core/embedding-input';
 import { embeddingPartsAnswer } from '../core/embedding-parts';
 import type { ProviderAdapter } from '../core/provider-adapter';
@@ -92,9 +92,7 @@ export class BedrockAdapter implements ProviderAdapter {
     if (request.operation === 'embeddings') return this.embed(call);
     if (request.operation !== 'chat') throw unsupportedOperation('bedrock', request.operation);
     // Claude's thinking needs a max_tokens: without the client's, from the one admission held.
-    const prompt = parseChatRequest(request.body, {
-      defaultMaxTokens: request.defaultMaxOutputTokens,
-    });
+    const prompt = parseChatRequest(request.body, heldOutputOptions(request));
     // A JSON response_format: a forced answer tool, or structured outputs, by family.
     const jsonMode = converseJsonMode(prompt, target.model);
     const tool = jsonMode?.kind === 'tool' ? jsonMode.tool : undefined;

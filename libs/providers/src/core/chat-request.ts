@@ -7,6 +7,7 @@ import {
   isServerToolBlockType,
   serverToolRunners,
   type AnthropicServerTool,
+  type GatewayRequest,
   normalizedThinking,
   normalizedThinkingBlock,
   REASONING_EFFORTS,
@@ -190,8 +191,14 @@ export interface ChatPrompt extends ChatExtras {
   readonly parallelToolCalls?: boolean;
   readonly maxTokens?: number;
   /**
-   * The output admission held for a request without `maxTokens`, for a provider that
-   * requires a cap (Claude): `GatewayRequest.defaultMaxOutputTokens`, absent when unknown.
+   * The output admission held for a request without `maxTokens`, reasoning room included,
+   * for a provider that requires a cap (Claude) to send as it is:
+   * `GatewayRequest.heldOutputTokens`, absent when unknown.
+   */
+  readonly heldOutputTokens?: number;
+  /**
+   * The default admission held from (`GatewayRequest.defaultMaxOutputTokens`): the cap is
+   * reckoned from it only for a request without `heldOutputTokens` (an older ingress's).
    */
   readonly defaultMaxTokens?: number;
   readonly temperature?: number;
@@ -583,6 +590,21 @@ export interface ChatParseOptions {
   readonly anthropicServerTools?: ReadonlySet<AnthropicServerTool>;
   /** The request's held default output (`ChatPrompt.defaultMaxTokens`), when it carries one. */
   readonly defaultMaxTokens?: number;
+  /** The output held for the request (`ChatPrompt.heldOutputTokens`), when it carries one. */
+  readonly heldOutputTokens?: number;
+}
+
+/**
+ * The output admission held for `request`, as parse options: what a provider that requires
+ * a cap (Claude) is asked for when the client set none.
+ */
+export function heldOutputOptions(
+  request: GatewayRequest,
+): Pick<ChatParseOptions, 'defaultMaxTokens' | 'heldOutputTokens'> {
+  return {
+    defaultMaxTokens: request.defaultMaxOutputTokens,
+    heldOutputTokens: request.heldOutputTokens,
+  };
 }
 
 /** Reads and checks an OpenAI chat body; throws a 400 DataPlaneError naming the field. */
@@ -700,6 +722,9 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
     ...(options.defaultMaxTokens === undefined
       ? {}
       : { defaultMaxTokens: options.defaultMaxTokens }),
+    ...(options.heldOutputTokens === undefined
+      ? {}
+      : { heldOutputTokens: options.heldOutputTokens }),
     temperature: optionalNumber(body, 'temperature'),
     topP: optionalNumber(body, 'top_p'),
     stop: parseStop(body.stop),

@@ -16,7 +16,12 @@ import { MESSAGES_API_SETTINGS, toAnthropicRequest } from '../anthropic/anthropi
 import { answerTool } from '../core/answer-tool';
 import { mapBounded } from '../core/bounded-map';
 import { withAliasedToolNames, withRestoredToolNames } from '../core/tool-name-aliases';
-import { parseChatRequest, unsupportedOperation, type ChatPrompt } from '../core/chat-request';
+import {
+  heldOutputOptions,
+  parseChatRequest,
+  unsupportedOperation,
+  type ChatPrompt,
+} from '../core/chat-request';
 import { embeddingAsk, EMBEDDINGS_EXPECTED, type EmbeddingAsk } from '../core/embedding-input';
 import { embeddingPartsAnswer } from '../core/embedding-parts';
 import type { ProviderAdapter } from '../core/provider-adapter';
@@ -158,7 +163,7 @@ export class VertexAdapter implements ProviderAdapter {
           // Claude on Vertex runs Anthropic's web search (Google's docs); Gemini none of them.
           ...(gemini ? {} : { anthropicServerTools: VERTEX_CLAUDE_SERVER_TOOLS }),
           // Claude requires max_tokens: without the client's, the one admission held.
-          defaultMaxTokens: request.defaultMaxOutputTokens,
+          ...heldOutputOptions(request),
         });
     if (embeds && model.publisher !== 'google') throw notAnEmbeddingModel(target.model);
     const serviceAccountKey = target.credential?.apiKey.reveal();

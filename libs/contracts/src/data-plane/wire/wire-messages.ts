@@ -260,7 +260,9 @@ function gatewayRequest(value: unknown): GatewayRequest {
     // Dropped here, the router would call a model too small for the request, held nowhere.
     ...(passedOverModels === undefined ? {} : { passedOverModels }),
     // Dropped here, Claude would be asked for 4096 tokens where admission held fewer.
-    ...defaultMaxOutputTokens(object.defaultMaxOutputTokens),
+    ...heldCount(object, 'defaultMaxOutputTokens'),
+    // Dropped here, the adapter would reckon the hold again (the default above) itself.
+    ...heldCount(object, 'heldOutputTokens'),
     ...(object.traceContext === undefined
       ? {}
       : { traceContext: traceContext(object.traceContext) }),
@@ -269,13 +271,20 @@ function gatewayRequest(value: unknown): GatewayRequest {
   };
 }
 
-/** The held default output: absent from an older peer's request, and then the adapter's own. */
-function defaultMaxOutputTokens(value: unknown): Pick<GatewayRequest, 'defaultMaxOutputTokens'> {
+/**
+ * An output count admission held (its default, or what it held): absent from an older
+ * peer's request, and then the adapter's own reckoning.
+ */
+function heldCount<K extends 'defaultMaxOutputTokens' | 'heldOutputTokens'>(
+  object: JsonObject,
+  name: K,
+): Partial<Record<K, number>> {
+  const value = object[name];
   if (value === undefined) return {};
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw malformed('request.defaultMaxOutputTokens');
+    throw malformed(`request.${name}`);
   }
-  return { defaultMaxOutputTokens: value };
+  return { [name]: value } as Partial<Record<K, number>>;
 }
 
 function overrides(value: unknown): RequestOverrides {

@@ -99,6 +99,42 @@ describe('wire messages', () => {
     }
   });
 
+  it('carries the output admission held beside its default, absent from an older peer, and refuses a bad one', () => {
+    const held: GatewayRequest = {
+      ...request,
+      defaultMaxOutputTokens: 1000,
+      heldOutputTokens: 18_432,
+    };
+    assert.deepEqual(decodeRouteRequest(JSON.parse(encodeRouteRequest(held))), held);
+    const target = { backendName: 'primary', provider: 'anthropic', model: 'claude-sonnet-4-5' };
+    assert.deepEqual(
+      decodeInvokeRequest(JSON.parse(encodeInvokeRequest(held, target))).request,
+      held,
+    );
+    // An older ingress or router sends the default alone: no held amount is made up.
+    const older = decodeRouteRequest(
+      JSON.parse(encodeRouteRequest({ ...request, defaultMaxOutputTokens: 1000 })),
+    );
+    assert.equal(older.defaultMaxOutputTokens, 1000);
+    assert.equal(Object.hasOwn(older, 'heldOutputTokens'), false);
+    for (const bad of [0, -5, 1.5, '1000', null]) {
+      assert.throws(
+        () => decodeRouteRequest({ request: { ...request, heldOutputTokens: bad } }),
+        /request\.heldOutputTokens/,
+      );
+    }
+  });
+
+  it('reads past a field it does not know, as a peer of an older build reads a newer one', () => {
+    // How an older router or adapter takes a newer ingress's request: the fields it knows,
+    // the rest left out, never refused (so a field is added without a wire version).
+    const newer = { ...JSON.parse(encodeRouteRequest(request)).request, fieldOfANewerBuild: 7 };
+    const read = decodeRouteRequest({ request: newer });
+    assert.deepEqual(read, request);
+    const target = { backendName: 'primary', provider: 'vllm', model: 'm' };
+    assert.deepEqual(decodeInvokeRequest({ request: newer, target }).request, request);
+  });
+
   it("carries the edge span's trace context, and refuses one that is not strings", () => {
     const traced = {
       ...request,
