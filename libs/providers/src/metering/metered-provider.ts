@@ -31,11 +31,15 @@ import { RealtimeConnector } from '../realtime/realtime-connector';
 import { RecordGate, RecordGatedRelay } from './record-gate';
 
 /** Prices a call's usage: budget-weighted tokens and dollars. */
-export type UsagePricing = (
-  call: ProviderCall,
-  servedBy: ServedBy,
-  usage: TokenUsage,
-) => UsagePrice;
+export type PriceUsage = (call: ProviderCall, servedBy: ServedBy, usage: TokenUsage) => UsagePrice;
+
+/**
+ * A PriceUsage, and optionally `forCall`: the prices in force as a call starts, which its
+ * usage is priced at when it comes (a stream's at its end), whatever a reload did meanwhile.
+ */
+export type UsagePricing = PriceUsage & {
+  readonly forCall?: (call: ProviderCall) => PriceUsage;
+};
 
 /**
  * Records what every provider call consumed, once its usage is known (at the end of a
@@ -75,6 +79,7 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
     }
     const { target } = call;
     const servedBy = servedByOf(target);
+    const price = this.priceFor(call);
     let request = call.request;
     /** The transcription model the session runs now ('' when not known yet). */
     let transcriber = '';
@@ -95,13 +100,14 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
             { ...call, request: { ...request, reservationId: undefined } },
             { ...servedBy, model },
             transcribed,
+            price,
           );
         }
         const done = responseDone(frame);
         const usage = done && realtimeUsage(done);
         if (usage) {
           recorded = true;
-          this.recordUsage({ ...call, request }, servedBy, usage);
+          this.recordUsage({ ...call, request }, servedBy, usage, price);
           // Settled once: the responses after it are not held.
           if (request.reservationId !== undefined)
             request = { ...request, reservationId: undefined };
@@ -126,10 +132,15 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
    * One answer's usage: its usage event, token and cost metrics. A call's latency is
    * `record`'s; a Realtime response has none of its own.
    */
-  private recordUsage(call: ProviderCall, servedBy: ServedBy, usage: TokenUsage): void {
+  private recordUsage(
+    call: ProviderCall,
+    servedBy: ServedBy,
+    usage: TokenUsage,
+    priceUsage: PriceUsage,
+  ): void {
     const { request } = call;
     const user = request.caller.userKey;
-    const price = this.pricing(call, servedBy, usage);
+    const price = priceUsage(call, servedBy, usage);
     this.events.publish(usageRecordedEvent(request, servedBy, usage, price, false));
     const model = request.requestedModel;
     this.metrics.recordTokens(
@@ -150,8 +161,14 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
       this.metrics.recordServerToolRequests(model, usage.serverToolRequests);
   }
 
+  /** The prices in force now, for a call starting now (see UsagePricing's `forCall`). */
+  private priceFor(call: ProviderCall): PriceUsage {
+    return this.pricing.forCall?.(call) ?? this.pricing;
+  }
+
   async invoke(call: ProviderCall): Promise<GatewayAnswer> {
     const startedAt = performance.now();
+    const price = this.priceFor(call);
     const labels = {
       operation: spanAttributes.GEN_AI_OPERATION[call.request.operation],
       requestModel: call.request.requestedModel,
@@ -180,14 +197,16 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
         this.metrics.recordRequestSettingDropped(call.target.provider, setting, reason);
       }
     }
-    if (this.gate) return this.answerAfterRecord(this.gate, call, answer, startedAt, labels);
+    if (this.gate) {
+      return this.answerAfterRecord(this.gate, call, answer, startedAt, labels, price);
+    }
     if (answer.kind === 'json') {
       void Promise.resolve(answer.usage).then((settled) =>
-        this.record(call, answer.servedBy, settled, startedAt, labels),
+        this.record(call, answer.servedBy, settled, startedAt, labels, price),
       );
     } else {
       void answer.usage.then((settled) =>
-        this.recordStream(call, answer.servedBy, settled, startedAt, labels),
+        this.recordStream(call, answer.servedBy, settled, startedAt, labels, price),
       );
     }
     return answer;
@@ -203,14 +222,15 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
     answer: GatewayAnswer,
     startedAt: number,
     labels: GenAiLabels,
+    price: PriceUsage,
   ): Promise<GatewayAnswer> {
     if (answer.kind === 'json') {
-      this.record(call, answer.servedBy, answer.usage, startedAt, labels);
+      this.record(call, answer.servedBy, answer.usage, startedAt, labels, price);
       await gate.passed();
       return answer;
     }
     const recorded = answer.usage.then((settled) =>
-      this.recordStream(call, answer.servedBy, settled, startedAt, labels),
+      this.recordStream(call, answer.servedBy, settled, startedAt, labels, price),
     );
     return { ...answer, events: gate.endingAfterRecord(answer.events, recorded) };
   }
@@ -225,14 +245,15 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
     usage: TokenUsage,
     startedAt: number,
     labels: GenAiLabels,
+    price: PriceUsage,
   ): void {
     const commit = call.streamCommit;
-    if (!commit) return this.record(call, servedBy, usage, startedAt, labels);
+    if (!commit) return this.record(call, servedBy, usage, startedAt, labels, price);
     commit.decided((kept) => {
       const spent = kept
         ? call
         : { ...call, request: { ...call.request, reservationId: undefined } };
-      this.record(spent, servedBy, usage, startedAt, labels);
+      this.record(spent, servedBy, usage, startedAt, labels, price);
     });
   }
 
@@ -242,10 +263,11 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
     usage: TokenUsage,
     startedAt: number,
     labels: GenAiLabels,
+    price: PriceUsage,
   ): void {
     const seconds = (performance.now() - startedAt) / 1000;
     const { request } = call;
-    this.recordUsage(call, servedBy, usage);
+    this.recordUsage(call, servedBy, usage, price);
     const model = request.requestedModel;
     this.metrics.observeRequestDuration({ provider: servedBy.provider, model }, seconds);
     this.metrics.observeGenAiRequestDuration(labels, seconds);
