@@ -215,6 +215,7 @@ function outcomeOf(error: DataPlaneError): string {
   if (error.code === DataPlaneErrorCode.PromptBlocked) return 'blocked';
   if (status === 429 || error.code === DataPlaneErrorCode.BudgetExceeded) return 'refused';
   if (error.code === DataPlaneErrorCode.BudgetUnavailable) return 'failed'; // a store, not the backend
+  if (error.upstreamCode === 'file_store_unavailable') return 'failed'; // likewise
   if (status < 500) return 'invalid';
   return 'upstream_error';
 }

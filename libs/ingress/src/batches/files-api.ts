@@ -37,6 +37,7 @@ import {
   OUTPUT_FILES_RETRIEVED_PER_LIST,
   outputFileObject,
 } from './output-files';
+import { storeUnavailable } from '../responses/state/store-unavailable';
 import { readUploadForm, type Field, type UploadForm } from './upload-form';
 import { streamedUploadForm } from './upstream-form';
 
@@ -186,7 +187,8 @@ export class FilesApi {
       { ...file, content },
       fieldsAfterFile(form.after, model),
     );
-    const answer = await this.sentUpload(targetOf(holding.backend, holding.route), upload, form);
+    const target = targetOf(holding.backend, holding.route);
+    const answer = await this.sentUpload(target, upload, form);
     const providerId = answer.id;
     if (typeof providerId !== 'string' || providerId === '') {
       throw new DataPlaneError(
@@ -194,18 +196,26 @@ export class FilesApi {
         'The backend answered the upload without a file id',
       );
     }
-    const record = await this.records.keep({
-      kind: 'file',
-      ...owner,
-      model,
-      upstreamModel: holding.upstreamModel,
-      route: holding.route,
-      backend: holding.backend,
-      providerId,
-      ...(purpose === 'batch' && { estimate: estimator.estimate }),
-      object: answer,
-    });
-    return record.object;
+    try {
+      const record = await this.records.keep({
+        kind: 'file',
+        ...owner,
+        model,
+        upstreamModel: holding.upstreamModel,
+        route: holding.route,
+        backend: holding.backend,
+        providerId,
+        ...(purpose === 'batch' && { estimate: estimator.estimate }),
+        object: answer,
+      });
+      return record.object;
+    } catch (error) {
+      // Not remembered, the file is no one's: nobody could read, use or delete it through
+      // the gateway, and a client retrying would leave one more at the backend each time.
+      this.options.onError?.('remembering an uploaded file (deleted at its backend)', error);
+      await this.deleteStray(target, answer);
+      throw storeUnavailable('file', error);
+    }
   }
 
   /**

@@ -4,12 +4,13 @@ import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 const STORE_RETRY_AFTER_MS = 1_000;
 
 /**
- * The store of responses or conversations did not answer (Redis away): the gateway's
- * trouble, so a 503 to retry (`response_store_unavailable`, `conversation_store_unavailable`),
- * not a 500 that reads as a bug nor a 404 that says the object is gone.
+ * The store of responses, conversations or files did not answer (Redis away): the
+ * gateway's trouble, so a 503 to retry (`response_store_unavailable`,
+ * `conversation_store_unavailable`, `file_store_unavailable`), not a 500 that reads as a
+ * bug nor a 404 that says the object is gone.
  */
 export function storeUnavailable(
-  kept: 'response' | 'conversation',
+  kept: 'response' | 'conversation' | 'file',
   cause: unknown,
 ): DataPlaneError {
   return new DataPlaneError(
