@@ -118,6 +118,18 @@ export class FakeRealtimeCallsUpstream {
     this.sidebands.get(id)?.send(JSON.stringify(this.responseDone()));
   }
 
+  /**
+   * The hang-ups once `count` came, or those there are after `timeoutMs`: the gateway
+   * sends one after it decided to end a call (and counted it ended), not before.
+   */
+  async hungUp(count: number, timeoutMs = 5_000): Promise<FakeRealtimeCallsUpstream['hangups']> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.hangups.length < count && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return this.hangups;
+  }
+
   /** Whether the call's sideband is open. */
   watched(id: string): boolean {
     return this.sidebands.get(id)?.readyState === WebSocket.OPEN;
