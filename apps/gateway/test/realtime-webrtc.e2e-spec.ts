@@ -441,9 +441,22 @@ spec:
       await refused(await control('rtc_sip_elsewhere', verb, caller, body), 404);
       await refused(await control(call.id, verb, { 'x-user-id': `${user}-other` }, body), 404);
     }
+    // Another method on a control path: the 405 naming POST, as on every served path.
+    const got = await fetch(`${gateway!.baseUrl}/v1/realtime/calls/${call.id}/hangup`);
+    assert.equal(got.status, 405);
+    assert.equal(got.headers.get('allow'), 'POST');
     assert.deepEqual(backend.hangups, []);
     assert.equal(backend.watched(call.id), true);
-    backend.endCall(call.id);
+    // Without `/v1` too, as every public path is served.
+    const unprefixed = await fetch(`${gateway!.baseUrl}/realtime/calls/${call.id}/hangup`, {
+      method: 'POST',
+      headers: caller,
+    });
+    assert.equal(unprefixed.status, 200, await unprefixed.clone().text());
+    assert.deepEqual(
+      backend.hangups.map(({ id }) => id),
+      [call.id],
+    );
   });
 
   // Last: it stops the gateway.
