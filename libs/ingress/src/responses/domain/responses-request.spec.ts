@@ -604,6 +604,17 @@ describe('Responses API request: what is refused, naming the parameter', () => {
       );
     fails({ previous_response_id: 7 }, 'previous_response_id', /expected a string/);
     fails({ previous_response_id: '' }, 'previous_response_id', /must not be empty/);
+    // Malformed, not unknown: OpenAI's 400, never a lookup and its 404.
+    fails(
+      { previous_response_id: 'resp_1"; x' },
+      'previous_response_id',
+      /^Invalid 'previous_response_id': 'resp_1\?\?\?x'\. Expected an ID that contains letters, numbers, underscores, or dashes/,
+    );
+    fails(
+      { previous_response_id: `resp_${'a'.repeat(300)}` },
+      'previous_response_id',
+      /at most 256 characters/,
+    );
     const { chat: inConversation } = translateResponsesRequest(
       { ...base, input: 'x', conversation: { id: 'conv_1' } },
       stateful,

@@ -75,6 +75,27 @@ const STATEFUL_FIELDS: readonly [field: string, refusal: string][] = [
   ['prompt', "this gateway stores no prompt templates; send the prompt in 'input'."],
 ];
 
+/** The longest response id looked up: the gateway's own are 53 characters. */
+const MAX_RESPONSE_ID_LENGTH = 256;
+
+/**
+ * A response id shaped as ids are (OpenAI's rule: letters, digits, `_` and `-`), else
+ * OpenAI's 400: a malformed id is the client's mistake, not an unknown response's 404.
+ */
+function checkResponseId(id: string, param: string): void {
+  if (id === '') throw badValue(param, 'it must not be empty.');
+  if (id.length > MAX_RESPONSE_ID_LENGTH) {
+    throw badValue(param, `an ID is at most ${MAX_RESPONSE_ID_LENGTH} characters.`);
+  }
+  if (!/^[A-Za-z0-9_-]+$/.test(id)) {
+    const shown = id.replace(/[^A-Za-z0-9_-]/g, '?');
+    throw error(
+      param,
+      `Invalid '${param}': '${shown}'. Expected an ID that contains letters, numbers, underscores, or dashes, but this value contained additional characters.`,
+    );
+  }
+}
+
 function refuseStatefulFields(body: JsonObject, stateful: boolean): void {
   if (!stateful && !absent(body.previous_response_id)) {
     throw error(
@@ -90,7 +111,7 @@ function refuseStatefulFields(body: JsonObject, stateful: boolean): void {
   }
   if (stateful) {
     const previous = optionalString(body.previous_response_id, 'previous_response_id');
-    if (previous === '') throw badValue('previous_response_id', 'it must not be empty.');
+    if (previous !== undefined) checkResponseId(previous, 'previous_response_id');
     conversationParam(body.conversation);
     if (previous !== undefined && !absent(body.conversation)) {
       // OpenAI's rule: a response continues one or the other.
