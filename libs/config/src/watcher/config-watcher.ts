@@ -256,7 +256,7 @@ export class ConfigWatcher {
   #whatToLoad(
     text: string,
     cause: ReloadCause,
-  ): { text: string; trigger: ReloadTrigger } | undefined {
+  ): { text: string; trigger: ReloadTrigger; waitedForKeys?: true } | undefined {
     if (text !== this.#lastText) return { text, trigger: 'config file' };
     // The secrets directory has a poll of its own; this one reads the config file only.
     if (cause === 'poll') return undefined;
@@ -269,7 +269,7 @@ export class ConfigWatcher {
       const waitingKeysNow = fingerprintNow(waiting.config, sources);
       if (waitingKeysNow !== waiting.keysSeen) {
         waiting.keysSeen = waitingKeysNow;
-        return { text, trigger: 'secrets' };
+        return { text, trigger: 'secrets', waitedForKeys: true };
       }
     }
     if (this.#current === undefined) return undefined;
@@ -313,7 +313,12 @@ export class ConfigWatcher {
     );
   }
 
-  async #load(initial: boolean, cause: ReloadCause): Promise<LoadResult | undefined> {
+  /** `followUp`: the look right after a text waiting for its keys was refused again. */
+  async #load(
+    initial: boolean,
+    cause: ReloadCause,
+    followUp = false,
+  ): Promise<LoadResult | undefined> {
     const source = this.#options.sourceName ?? this.path;
     let text: string;
     try {
@@ -344,7 +349,8 @@ export class ConfigWatcher {
       this.#currentDigest = result.sourceDigest;
       this.#lastGoodText = next.text;
       this.#keysSeen = fingerprintOfConfig(result.config);
-      this.#waitingForKeys = undefined;
+      // Not when the last good text was reloaded for its keys: an edit waiting still waits.
+      if (trigger === 'config file' || next.waitedForKeys) this.#waitingForKeys = undefined;
       this.#watchKeyFolders();
       const reload: ConfigReload = {
         config: result.config,
@@ -359,6 +365,9 @@ export class ConfigWatcher {
       if (next.text === text) await this.#awaitKeys(text, source);
       if (this.#closed) return undefined;
       this.#notify(this.#onInvalid, result.errors, trigger, cause);
+      // Refused again while it waits: a key of the config in force may have changed too (a
+      // rotation in the same Secret), looked at now rather than at the next event.
+      if (next.waitedForKeys && !followUp) await this.#load(false, cause, true);
     }
     return result;
   }

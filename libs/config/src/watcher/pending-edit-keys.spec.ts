@@ -89,6 +89,45 @@ describe('ConfigWatcher: an edit refused for a missing key', () => {
     });
   }
 
+  it('a key of the config in force rotated while an edit waits is applied, and the edit still waits', async () => {
+    const { file, secretsDir } = setUp();
+    const watcher = new ConfigWatcher(file, {
+      env: {},
+      secretsDir,
+      fileFsEvents: false,
+      secretsFsEvents: false,
+      pollMs: 0,
+      secretsPollMs: 60_000,
+    });
+    const refusals: (readonly ConfigIssue[])[] = [];
+    const openaiKey = () => {
+      const auth = watcher.current?.routes[0]?.backends.find((b) => b.name === 'openai')?.auth;
+      return auth?.kind === 'apiKey' ? auth.apiKey?.reveal() : undefined;
+    };
+    try {
+      await watcher.start();
+      watcher.onInvalid((issues) => refusals.push(issues));
+      writeFileSync(
+        file,
+        routeOf(openai, backend('anthropic', '{name: llm-keys, key: anthropic}')),
+      );
+      await watcher.reload('signal');
+      assert.equal(refusals.length, 1);
+
+      writeFileSync(join(secretsDir, 'llm-keys', 'openai'), 'sk-openai-rotated');
+      await watcher.reload('signal');
+      assert.equal(openaiKey(), 'sk-openai-rotated', 'the rotation applies in the same look');
+      assert.deepEqual(backendNames(watcher), ['openai']);
+
+      writeFileSync(join(secretsDir, 'llm-keys', 'anthropic'), 'sk-ant');
+      await watcher.reload('signal');
+      assert.deepEqual(backendNames(watcher), ['openai', 'anthropic'], 'the edit still waited');
+      assert.equal(openaiKey(), 'sk-openai-rotated');
+    } finally {
+      watcher.close();
+    }
+  });
+
   it('SIGHUP-style look also loads it, and an edit refused for other reasons waits for the file', async () => {
     const { file, secretsDir } = setUp();
     const watcher = new ConfigWatcher(file, {
