@@ -5,6 +5,7 @@ import type {
   ServedBy,
   TokenUsage,
 } from '@aigw/contracts/data-plane';
+import type { KeyFetchResult } from './identity/remote-key-set';
 import type { LoggedPayload } from './payloads/payload-capture';
 import type { AnswerBlock, AnswerRedactions } from './redaction/answer-guard';
 
@@ -39,6 +40,8 @@ export interface IngressObserver {
    * not fetch), on whichever endpoint: `failed` follows only for the model calls.
    */
   identityRefused?(error: DataPlaneError): void;
+  /** How one fetch of a JWT provider's key set (JWKS) ended, background refreshes included. */
+  identityKeysFetched?(result: KeyFetchResult): void;
   /** Prompt redaction masked `tally` matches per detector on the route named; never the text. */
   redacted?(route: string, tally: ReadonlyMap<string, number>): void;
   /**
@@ -110,6 +113,10 @@ export function bothObservers(first: IngressObserver, second: IngressObserver): 
     identityRefused: (error) => {
       first.identityRefused?.(error);
       second.identityRefused?.(error);
+    },
+    identityKeysFetched: (result) => {
+      first.identityKeysFetched?.(result);
+      second.identityKeysFetched?.(result);
     },
     redacted: (route, tally) => {
       first.redacted?.(route, tally);

@@ -412,6 +412,23 @@ describe('IngressTelemetry: JWT provider keys that could not be fetched', () => 
   });
 });
 
+describe('IngressTelemetry: fetches of JWT provider keys', () => {
+  it('counts each fetch by result', async () => {
+    const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
+    const telemetry = new IngressTelemetry(publisher, metrics);
+    telemetry.identityKeysFetched('ok');
+    telemetry.identityKeysFetched('timeout');
+    telemetry.identityKeysFetched('ok');
+    const counted = (await metrics.metrics())
+      .split('\n')
+      .filter((l) => l.startsWith('ai_gateway_identity_key_fetches_total{'));
+    assert.deepEqual(counted.sort(), [
+      'ai_gateway_identity_key_fetches_total{result="ok"} 2',
+      'ai_gateway_identity_key_fetches_total{result="timeout"} 1',
+    ]);
+  });
+});
+
 describe('IngressTelemetry: callers the identity step refused', () => {
   it('counts 401s and 403s by their fixed reason, apart from keys that could not be fetched', async () => {
     const metrics = new MetricsRegistry({ collectDefaultMetrics: false });

@@ -18,6 +18,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import type { MetricsRegistry } from '@aigw/observability';
 import { IdentityRejection, KeysUnavailable } from './identity/identity.errors';
+import type { KeyFetchResult } from './identity/remote-key-set';
 import type {
   CompletionOutcome,
   IngressObserver,
@@ -199,6 +200,10 @@ export class IngressTelemetry implements IngressObserver {
       // The caller's credential or tier header was refused (401, 403): by its fixed reason.
       this.metrics.recordIdentityRefusal(error.cause.reason.replaceAll('-', '_'));
     }
+  }
+
+  identityKeysFetched(result: KeyFetchResult): void {
+    this.metrics.recordIdentityKeyFetch(result);
   }
 
   failed(failure: RequestFailure): void {

@@ -49,7 +49,11 @@ export class IngressModule {
     const pipeline = new IngressPipeline(
       options.config,
       options.router,
-      { ...identityOptionsFromEnv(), onRefusal: (error) => observer.identityRefused?.(error) },
+      {
+        ...identityOptionsFromEnv(),
+        onRefusal: (error) => observer.identityRefused?.(error),
+        onKeyFetch: (result) => observer.identityKeysFetched?.(result),
+      },
       options.tracing,
     );
     return {

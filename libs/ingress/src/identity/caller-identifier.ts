@@ -159,7 +159,9 @@ export class CallerIdentifier {
   private verifierFor(provider: JwtProviderConfig): ProviderVerifier {
     let keys = this.keySets.get(provider.jwksUri);
     if (!keys) {
-      keys = new RemoteKeySet(provider.jwksUri, this.options.keySetTiming);
+      keys = new RemoteKeySet(provider.jwksUri, this.options.keySetTiming, {
+        ...(this.options.onKeyFetch && { onFetch: this.options.onKeyFetch }),
+      });
       this.keySets.set(provider.jwksUri, keys);
     }
     return new ProviderVerifier(provider, keys);

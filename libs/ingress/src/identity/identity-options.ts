@@ -1,7 +1,7 @@
 // Process-level identity settings. The configuration names a default tier with
 // `userTiers[].default: true`; AI_GATEWAY_DEFAULT_TIER overrides it (see README.md here).
 import type { DataPlaneError } from '@aigw/contracts/data-plane';
-import { DEFAULT_KEY_SET_TIMING, type KeySetTiming } from './remote-key-set';
+import { DEFAULT_KEY_SET_TIMING, type KeyFetchResult, type KeySetTiming } from './remote-key-set';
 
 export const DEFAULT_TIER_ENV = 'AI_GATEWAY_DEFAULT_TIER';
 
@@ -23,6 +23,8 @@ export interface IdentityOptions {
    * whichever endpoint asked: model calls, files, batches, stored responses, count_tokens.
    */
   readonly onRefusal?: (error: DataPlaneError) => void;
+  /** Hears how each fetch of a JWT provider's key set ended, background refreshes included. */
+  readonly onKeyFetch?: (result: KeyFetchResult) => void;
 }
 
 const TIER_NAME = /^[^\x00-\x1f\x7f]{1,128}$/;

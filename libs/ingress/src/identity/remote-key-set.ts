@@ -37,6 +37,21 @@ export const DEFAULT_KEY_SET_TIMING: KeySetTiming = {
   fetchTimeoutMs: 3_000,
 };
 
+/**
+ * How one fetch of the key set ended (a metric label): `ok` (a 200 holding a key set),
+ * `timeout`, `unreachable` (the connection failed) or `bad_response` (any other answer).
+ */
+export type KeyFetchResult = 'ok' | 'timeout' | 'unreachable' | 'bad_response';
+
+export interface KeySetHooks {
+  readonly now?: () => number;
+  /**
+   * Hears every fetch made, the background refreshes' too: while those fail the cached
+   * keys go on verifying and no request is refused, so this is how an operator knows.
+   */
+  readonly onFetch?: (result: KeyFetchResult) => void;
+}
+
 /** Thrown in place of a fetch that the attempt floor refused. */
 export class FetchFloorError extends Error {
   constructor() {
@@ -56,12 +71,16 @@ export class RemoteKeySet {
   private readonly isReloading: () => boolean;
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private lastSuccessAt = Number.NEGATIVE_INFINITY;
+  private readonly now: () => number;
+  private readonly onFetch: (result: KeyFetchResult) => void;
 
   constructor(
     readonly uri: string,
     private readonly timing: KeySetTiming = DEFAULT_KEY_SET_TIMING,
-    private readonly now: () => number = Date.now,
+    hooks: KeySetHooks = {},
   ) {
+    this.now = hooks.now ?? Date.now;
+    this.onFetch = hooks.onFetch ?? (() => undefined);
     const options: RemoteJWKSetOptions = {
       cooldownDuration: timing.cooldownMs,
       cacheMaxAge: Number.POSITIVE_INFINITY,
@@ -88,8 +107,46 @@ export class RemoteKeySet {
     const now = this.now();
     if (now - this.lastAttemptAt < this.timing.minAttemptIntervalMs) throw new FetchFloorError();
     this.lastAttemptAt = now;
-    const response = await fetch(url, init);
-    if (response.status === 200) this.lastSuccessAt = this.now();
-    return response;
+    let response: Response;
+    let body: string | undefined;
+    try {
+      response = await fetch(url, init);
+      // Read here, under jose's timeout signal, to tell a key set from a 200 that is none.
+      if (response.status === 200) body = await response.text();
+    } catch (error) {
+      this.onFetch(isTimeout(error) ? 'timeout' : 'unreachable');
+      throw error;
+    }
+    if (body === undefined) {
+      this.onFetch('bad_response');
+      return response;
+    }
+    // Only a key set is a success: a maintenance page answered 200 must not put the
+    // next refresh off by a whole interval.
+    const ok = holdsKeySet(body);
+    if (ok) this.lastSuccessAt = this.now();
+    this.onFetch(ok ? 'ok' : 'bad_response');
+    return new Response(body, { status: 200 });
   };
+}
+
+/** jose aborts a fetch past `timeoutDuration` with the signal's TimeoutError. */
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && error.name === 'TimeoutError';
+}
+
+/** What jose takes for a key set: an object whose `keys` is a list of objects. */
+function holdsKeySet(body: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (!isObject(parsed)) return false;
+    const keys = (parsed as { keys?: unknown }).keys;
+    return Array.isArray(keys) && keys.every(isObject);
+  } catch {
+    return false;
+  }
+}
+
+function isObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

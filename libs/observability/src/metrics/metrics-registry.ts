@@ -773,6 +773,12 @@ export class MetricsRegistry {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly #identityKeyFetches = new Counter({
+    name: 'ai_gateway_identity_key_fetches_total',
+    help: "Fetches of a JWT provider's signing keys (its JWKS), background refreshes included, by result: ok, timeout, unreachable, bad_response (not a 200 with a key set). While refreshes fail the keys already fetched go on verifying tokens and nothing else shows it; requests refused for want of keys are in ai_gateway_identity_keys_unavailable_total",
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
   readonly #identityRefusals = new Counter({
     name: 'ai_gateway_identity_refusals_total',
     help: "Requests the identity step refused as the caller's fault, by reason: 401 missing_token, malformed_token, conflicting_credentials (Authorization, x-api-key, api-key or x-goog-api-key carrying different credentials), unknown_issuer, algorithm_not_allowed, unknown_key, bad_signature, expired, not_yet_valid, claims_rejected, unusable_user_claim, no_user_claim, provider_not_configured; 403 no_tier, tier_not_granted (a client's tier header naming a tier its token does not grant). Keys that could not be fetched are counted in ai_gateway_identity_keys_unavailable_total instead",
@@ -1304,6 +1310,11 @@ export class MetricsRegistry {
     reason: 'timeout' | 'unreachable' | 'bad_response' | 'backoff',
   ): void {
     this.#identityKeysUnavailable.inc({ reason });
+  }
+
+  /** One fetch of a JWT provider's key set, and how it ended. */
+  recordIdentityKeyFetch(result: 'ok' | 'timeout' | 'unreachable' | 'bad_response'): void {
+    this.#identityKeyFetches.inc({ result });
   }
 
   /**

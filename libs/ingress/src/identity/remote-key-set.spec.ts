@@ -1,0 +1,111 @@
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { jwtVerify } from 'jose';
+import { TestIssuer } from '@aigw/testing/jwks';
+import { RemoteKeySet, type KeyFetchResult, type KeySetTiming } from './remote-key-set';
+
+const TIMING: KeySetTiming = {
+  cooldownMs: 0,
+  minAttemptIntervalMs: 5_000,
+  refreshIntervalMs: 300_000,
+  fetchTimeoutMs: 300,
+};
+
+/** Until `done` holds (a background fetch has been heard), at most two seconds. */
+async function eventually(done: () => boolean): Promise<void> {
+  const until = Date.now() + 2_000;
+  while (!done() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+describe('RemoteKeySet: every fetch of the key set is told, background refreshes included', () => {
+  type Answer = 'keys' | 'status-503' | 'not-a-key-set' | 'hang';
+  let answer: Answer = 'keys';
+  let issuer: TestIssuer;
+  let fetches = 0;
+  const held: ServerResponse[] = [];
+  const server = createServer((_request, response) => {
+    fetches += 1;
+    if (answer === 'keys') response.end(JSON.stringify({ keys: [issuer.publicJwk] }));
+    else if (answer === 'status-503') response.writeHead(503).end();
+    else if (answer === 'not-a-key-set') response.end('<html>maintenance</html>');
+    else held.push(response);
+  });
+  let url: string;
+  let clock: number;
+  let heard: KeyFetchResult[];
+  let keys: RemoteKeySet;
+
+  before(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
+    issuer = await TestIssuer.create('https://auth.test.local', 'ai-gateway');
+  });
+  beforeEach(() => {
+    answer = 'keys';
+    clock = 1_000_000;
+    heard = [];
+    keys = new RemoteKeySet(url, TIMING, {
+      now: () => clock,
+      onFetch: (result) => heard.push(result),
+    });
+  });
+  after(async () => {
+    for (const response of held) response.destroy();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const verify = async () => jwtVerify(await issuer.sign({ sub: 'alice' }), keys.getKey);
+
+  it('tells a failed background refresh, while the cached keys go on verifying', async () => {
+    await verify();
+    assert.deepEqual(heard, ['ok']);
+
+    answer = 'status-503';
+    clock += TIMING.refreshIntervalMs;
+    keys.refreshIfStale();
+    await eventually(() => heard.length === 2);
+    assert.deepEqual(heard, ['ok', 'bad_response']);
+    await verify(); // the provider is down: the keys already fetched still serve
+
+    answer = 'hang';
+    clock += TIMING.minAttemptIntervalMs;
+    keys.refreshIfStale();
+    await eventually(() => heard.length === 3);
+    assert.deepEqual(heard, ['ok', 'bad_response', 'timeout']);
+  });
+
+  it('takes a 200 that holds no key set for a failure, so the refresh is retried after the floor', async () => {
+    await verify();
+    answer = 'not-a-key-set';
+    clock += TIMING.refreshIntervalMs;
+    keys.refreshIfStale();
+    await eventually(() => heard.length === 2);
+    assert.deepEqual(heard, ['ok', 'bad_response']);
+
+    // Not a success: the next refresh comes after the attempt floor, not a whole interval.
+    answer = 'keys';
+    const before = fetches;
+    clock += TIMING.minAttemptIntervalMs;
+    keys.refreshIfStale();
+    await eventually(() => heard.length === 3);
+    assert.deepEqual(heard, ['ok', 'bad_response', 'ok']);
+    assert.equal(fetches, before + 1);
+  });
+
+  it('tells an unreachable provider, and nothing for an attempt the floor held back', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    keys = new RemoteKeySet(`http://127.0.0.1:${port}/jwks.json`, TIMING, {
+      now: () => clock,
+      onFetch: (result) => heard.push(result),
+    });
+    await assert.rejects(verify);
+    await assert.rejects(verify); // within the floor: not fetched, so not told
+    assert.deepEqual(heard, ['unreachable']);
+  });
+});
