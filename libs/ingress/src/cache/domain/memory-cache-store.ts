@@ -1,14 +1,21 @@
+import { InsertionOrder, type Place } from './insertion-order';
 import type { ResponseCacheStore } from './response-cache-store';
 
 interface Entry {
+  readonly space: Namespace;
+  readonly key: string;
   readonly value: string;
   readonly bytes: number;
   readonly expiresAt: number;
+  /** Its place in its namespace's order, and in the process's. */
+  inSpace?: Place<Entry>;
+  inProcess?: Place<Entry>;
 }
 
 interface Namespace {
-  /** Insertion order, which is expiry order while the route's TTL stays the same. */
   readonly entries: Map<string, Entry>;
+  /** Insertion order, which is expiry order while the route's TTL stays the same. */
+  readonly order: InsertionOrder<Entry>;
   bytes: number;
 }
 
@@ -18,11 +25,12 @@ interface Namespace {
  * `maxSize`), and all of them together within `processMaxBytes`: a route's `maxSize`
  * sized for Redis (the spec's example is 10GB) must not grow this process's heap past
  * what it can hold. Past the process bound, the entries stored first, of any route, go.
+ * A store costs the same however many entries are held (see InsertionOrder).
  */
 export class MemoryResponseCacheStore implements ResponseCacheStore {
   private readonly namespaces = new Map<string, Namespace>();
   /** Every entry, the first stored first: what goes when the process bound is reached. */
-  private readonly stored = new Map<string, { readonly namespace: string; readonly key: string }>();
+  private readonly stored = new InsertionOrder<Entry>();
   private bytes = 0;
 
   constructor(
@@ -31,11 +39,10 @@ export class MemoryResponseCacheStore implements ResponseCacheStore {
   ) {}
 
   async get(namespace: string, key: string): Promise<string | undefined> {
-    const space = this.namespaces.get(namespace);
-    const entry = space?.entries.get(key);
-    if (!space || !entry) return undefined;
+    const entry = this.namespaces.get(namespace)?.entries.get(key);
+    if (!entry) return undefined;
     if (entry.expiresAt <= this.now()) {
-      this.remove(namespace, space, key, entry);
+      this.remove(entry);
       return undefined;
     }
     return entry.value;
@@ -52,26 +59,26 @@ export class MemoryResponseCacheStore implements ResponseCacheStore {
     if (bytes > Math.min(maxBytes, this.processMaxBytes) || ttlMs <= 0) return false;
     let space = this.namespaces.get(namespace);
     if (!space) {
-      space = { entries: new Map(), bytes: 0 };
+      space = { entries: new Map(), order: new InsertionOrder(), bytes: 0 };
       this.namespaces.set(namespace, space);
     }
     const previous = space.entries.get(key);
-    if (previous) this.remove(namespace, space, key, previous);
+    if (previous) this.remove(previous);
     const now = this.now();
-    for (const [oldKey, entry] of space.entries) {
-      if (space.bytes + bytes <= maxBytes && entry.expiresAt > now) break;
-      this.remove(namespace, space, oldKey, entry);
+    for (let oldest = space.order.oldest; oldest; oldest = space.order.oldest) {
+      if (space.bytes + bytes <= maxBytes && oldest.expiresAt > now) break;
+      this.remove(oldest);
     }
-    for (const [, first] of this.stored) {
+    for (let first = this.stored.oldest; first; first = this.stored.oldest) {
       if (this.bytes + bytes <= this.processMaxBytes) break;
-      const owner = this.namespaces.get(first.namespace);
-      const entry = owner?.entries.get(first.key);
-      if (owner && entry) this.remove(first.namespace, owner, first.key, entry);
+      this.remove(first);
     }
-    space.entries.set(key, { value, bytes, expiresAt: now + ttlMs });
+    const entry: Entry = { space, key, value, bytes, expiresAt: now + ttlMs };
+    entry.inSpace = space.order.add(entry);
+    entry.inProcess = this.stored.add(entry);
+    space.entries.set(key, entry);
     space.bytes += bytes;
     this.bytes += bytes;
-    this.stored.set(storedKey(namespace, key), { namespace, key });
     return true;
   }
 
@@ -91,14 +98,12 @@ export class MemoryResponseCacheStore implements ResponseCacheStore {
     this.bytes = 0;
   }
 
-  private remove(namespace: string, space: Namespace, key: string, entry: Entry): void {
-    space.entries.delete(key);
+  private remove(entry: Entry): void {
+    const space = entry.space;
+    space.entries.delete(entry.key);
+    if (entry.inSpace) space.order.remove(entry.inSpace);
+    if (entry.inProcess) this.stored.remove(entry.inProcess);
     space.bytes -= entry.bytes;
     this.bytes -= entry.bytes;
-    this.stored.delete(storedKey(namespace, key));
   }
-}
-
-function storedKey(namespace: string, key: string): string {
-  return `${namespace}\0${key}`;
 }
