@@ -227,12 +227,14 @@ describe('all-in-one gateway with a JWT SecurityPolicy', () => {
   it('answers 401 without a token, and with a forged one, leaking nothing', async () => {
     const missing = await chat('gpt-4', { 'x-user-id': 'mallory' });
     assert.equal(missing.status, 401);
+    assert.equal(missing.headers.get('www-authenticate'), 'Bearer');
     const body = (await missing.json()) as { error: { type: string; message: string } };
     assert.equal(body.error.type, 'authentication_error');
 
     const forged = await issuer.signWithForeignKey({ sub: 'mallory', plan: 'pro' });
     const bad = await chat('gpt-4', { authorization: `Bearer ${forged}` });
     assert.equal(bad.status, 401);
+    assert.equal(bad.headers.get('www-authenticate'), 'Bearer error="invalid_token"');
     const text = await bad.text();
     for (const leak of [forged.split('.')[1].slice(0, 16), issuer.kid, ISSUER, 'mallory']) {
       assert.ok(!text.includes(leak), `the 401 body must not contain ${leak}`);

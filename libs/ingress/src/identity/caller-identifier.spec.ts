@@ -192,6 +192,26 @@ describe('CallerIdentifier with a JWT provider', () => {
     }
   });
 
+  it('challenges every 401 with WWW-Authenticate: Bearer, naming the error once a token was sent', async () => {
+    const ids = identifier();
+    const forged = await issuer.signWithForeignKey({ sub: 'mallory', plan: 'pro' });
+    const expired = await issuer.sign({ sub: 'a', plan: 'pro' }, { expiresIn: -300 });
+    const unnamed = await issuer.sign({ sub: '', plan: 'pro' });
+    const other = await issuer.sign({ sub: 'b', plan: 'pro' });
+    for (const [headers, challenge] of [
+      [{}, 'Bearer'], // no credential: no error code (RFC 6750 section 3.1)
+      [{ authorization: 'Bearer not a jwt' }, 'Bearer error="invalid_token"'],
+      [bearer(forged), 'Bearer error="invalid_token"'],
+      [bearer(expired), 'Bearer error="invalid_token"'],
+      [bearer(unnamed), 'Bearer error="invalid_token"'],
+      [bearer(forged, { 'x-api-key': other }), 'Bearer error="invalid_request"'],
+    ] as const) {
+      const error = await rejection(() => ids.identify(headers, secured));
+      assert.equal(error.httpStatus, 401);
+      assert.equal(error.headers?.['www-authenticate'], challenge, reasonOf(error));
+    }
+  });
+
   it('refetches the key set for an unknown kid after a rotation', async () => {
     const ids = identifier();
     await ids.identify(bearer(await issuer.sign({ sub: 'a', plan: 'pro' })), secured);

@@ -68,6 +68,16 @@ export function keysUnavailable(failure: KeySetFailure): DataPlaneError {
   );
 }
 
+/**
+ * The challenge every 401 carries (RFC 7235 requires one; RFC 6750 section 3 gives its
+ * form): bare when no credential came, else with the error code, never the token or why.
+ */
+const CHALLENGE = {
+  noCredential: { 'www-authenticate': 'Bearer' },
+  invalidToken: { 'www-authenticate': 'Bearer error="invalid_token"' },
+  invalidRequest: { 'www-authenticate': 'Bearer error="invalid_request"' },
+} as const;
+
 export function unauthenticated(reason: RejectionReason): DataPlaneError {
   const message =
     reason === 'missing-token'
@@ -76,6 +86,7 @@ export function unauthenticated(reason: RejectionReason): DataPlaneError {
         ? 'The bearer token has expired'
         : 'The bearer token is not valid';
   return new DataPlaneError(DataPlaneErrorCode.Unauthenticated, message, {
+    headers: reason === 'missing-token' ? CHALLENGE.noCredential : CHALLENGE.invalidToken,
     cause: new IdentityRejection(reason),
   });
 }
@@ -88,7 +99,7 @@ export function conflictingCredentials(headers: readonly string[]): DataPlaneErr
   return new DataPlaneError(
     DataPlaneErrorCode.Unauthenticated,
     `The request carries different credentials in ${headers.join(' and ')}: send the token in one of them, or the same token in each`,
-    { cause: new IdentityRejection('conflicting-credentials') },
+    { headers: CHALLENGE.invalidRequest, cause: new IdentityRejection('conflicting-credentials') },
   );
 }
 
@@ -120,7 +131,7 @@ export function unusableUserClaim(claim: string): DataPlaneError {
   return new DataPlaneError(
     DataPlaneErrorCode.Unauthenticated,
     `The bearer token's claim '${claim}' does not name a user: it must be a whole number, or a non-empty string without control characters or surrounding spaces`,
-    { cause: new IdentityRejection('unusable-user-claim') },
+    { headers: CHALLENGE.invalidToken, cause: new IdentityRejection('unusable-user-claim') },
   );
 }
 
@@ -133,7 +144,7 @@ export function noUserClaim(claims: readonly string[]): DataPlaneError {
   return new DataPlaneError(
     DataPlaneErrorCode.Unauthenticated,
     `The bearer token does not name a user: it has no claim ${named}`,
-    { cause: new IdentityRejection('no-user-claim') },
+    { headers: CHALLENGE.invalidToken, cause: new IdentityRejection('no-user-claim') },
   );
 }
 
