@@ -89,6 +89,8 @@ export class ConfigWatcher {
   #keysSeen: string | undefined;
   /** configTextDigest() of the text of the config in force, when known. */
   #currentDigest: string | undefined;
+  /** Looks in a row that could not read the file (see #unreadable). */
+  #unreadableLooks = 0;
   /** The file's text, refused only for keys it names that are missing (see #awaitKeys). */
   #waitingForKeys: WaitingForKeys | undefined;
   #fsWatcher: FSWatcher | undefined;
@@ -324,15 +326,16 @@ export class ConfigWatcher {
     try {
       text = await readFile(this.path, 'utf8');
     } catch (error) {
-      // Mid-rename the file can be briefly absent; the rename's own event retries.
-      if (!initial || this.#closed) return undefined;
+      if (this.#closed) return undefined;
       const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
       const errors = [
         new ConfigIssue(undefined, '', `cannot read config file: ${code}`, undefined, source),
       ];
+      if (!initial) return this.#unreadable(errors, cause);
       this.#notify(this.#onInvalid, errors, 'config file', cause);
       return { ok: false, errors };
     }
+    this.#unreadableLooks = 0;
     if (this.#closed) return undefined;
     const next = this.#whatToLoad(text, cause);
     if (next === undefined) return undefined;
@@ -370,6 +373,22 @@ export class ConfigWatcher {
       if (next.waitedForKeys && !followUp) await this.#load(false, cause, true);
     }
     return result;
+  }
+
+  /**
+   * A look that could not read the file. Mid-save (a rename) it can be absent for a moment,
+   * so the first such look only asks for another shortly; the second in a row is reported
+   * once, as a refused reload (deleted, or a ConfigMap key renamed: the last good config
+   * stays, and the next start would fail). Its return is loaded whatever its text, so the
+   * listeners hear that the file is in force again.
+   */
+  #unreadable(errors: ConfigIssue[], cause: ReloadCause): undefined {
+    this.#unreadableLooks += 1;
+    if (this.#unreadableLooks === 1) this.#fileDebounce?.trigger();
+    if (this.#unreadableLooks !== 2) return undefined;
+    this.#lastText = undefined;
+    this.#notify(this.#onInvalid, errors, 'config file', cause);
+    return undefined;
   }
 
   /**
