@@ -6,6 +6,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import { sendOpenAiError, toDataPlaneError } from '../http/openai-errors';
 import type { IngressPipeline } from '../ingress-pipeline';
+import { isStoreUnavailable } from '../responses/state/store-unavailable';
 import { BatchBilling } from './batch-billing';
 import { BatchesApi } from './batches-api';
 import { FileInputs } from './file-inputs';
@@ -215,7 +216,7 @@ function outcomeOf(error: DataPlaneError): string {
   if (error.code === DataPlaneErrorCode.PromptBlocked) return 'blocked';
   if (status === 429 || error.code === DataPlaneErrorCode.BudgetExceeded) return 'refused';
   if (error.code === DataPlaneErrorCode.BudgetUnavailable) return 'failed'; // a store, not the backend
-  if (error.upstreamCode === 'file_store_unavailable') return 'failed'; // likewise
+  if (isStoreUnavailable(error)) return 'failed'; // likewise
   if (status < 500) return 'invalid';
   return 'upstream_error';
 }

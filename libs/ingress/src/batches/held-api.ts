@@ -10,6 +10,7 @@ import {
   type Operation,
 } from '@aigw/contracts/data-plane';
 import type { RedactionTally } from '../redaction/redactor';
+import { storeUnavailable } from '../responses/state/store-unavailable';
 import type { HeldKind } from './gateway-ids';
 
 export type Headers = Readonly<Record<string, string | string[] | undefined>>;
@@ -76,6 +77,15 @@ export function notFound(kind: HeldKind, id: string): DataPlaneError {
     kind === 'file' ? `No such File object: ${shown}` : `No batch found with id '${shown}'.`,
     { param: 'id' },
   );
+}
+
+/** A read of the gateway's records; one that fails (its store away) is the 503 to retry. */
+export async function fromStore<T>(kept: 'file' | 'batch', read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    throw storeUnavailable(kept, error);
+  }
 }
 
 /** The backend answered that the object is not there (directly, or relayed as a 404). */

@@ -9,7 +9,15 @@ import {
 } from '@aigw/contracts/data-plane';
 import type { FilesAndBatchesOptions } from './files-and-batches-options';
 import { gatewayId, parseGatewayId, type HeldKind } from './gateway-ids';
-import { notFound, targetOf, type CallerOf, type Headers, type Lister, type Who } from './held-api';
+import {
+  fromStore,
+  notFound,
+  targetOf,
+  type CallerOf,
+  type Headers,
+  type Lister,
+  type Who,
+} from './held-api';
 import { heldBackend } from './held-backend';
 import { heldOwnerOf, type HeldOwner, type HeldRecord } from './held-objects';
 
@@ -76,7 +84,7 @@ export class HeldRecords {
   ): Promise<HeldRecord[]> {
     const owner = await lister(headers);
     if (owner === undefined) return [];
-    const records = await this.options.store.list(owner, kind, max);
+    const records = await fromStore(kind, () => this.options.store.list(owner, kind, max));
     const asker = new Map<string, Promise<string | undefined>>();
     const askerOn = (model: string) => {
       let found = asker.get(model);
@@ -108,7 +116,8 @@ export class HeldRecords {
     who: Who,
     param?: string,
   ): Promise<HeldRecord> {
-    const record = parseGatewayId(kind, id) && (await this.options.store.get(id));
+    const record =
+      parseGatewayId(kind, id) && (await fromStore(kind, () => this.options.store.get(id)));
     const asker = record ? await who(record.model, headers) : undefined;
     if (!record || record.kind !== kind || asker === undefined || asker !== record.owner) {
       const error = notFound(kind, id);

@@ -268,6 +268,37 @@ describe('GeminiFiles', () => {
     await assert.rejects(files.get(as('alice'), CALLERS), isCode(DataPlaneErrorCode.NotFound));
   });
 
+  it('answers a 503 to retry, not a 500, while its store cannot be read', async () => {
+    const store = new MemoryHeldObjectStore({ maxEntries: 10, maxBytes: 100_000 });
+    const away = async (): Promise<never> => {
+      throw new Error('Command timed out');
+    };
+    store.get = away;
+    store.list = away;
+    const files = new GeminiFiles({
+      config: () => CONFIG,
+      upstream: new Backend(),
+      store,
+      ttlMs: 1,
+    });
+    const unavailable = (error: unknown) =>
+      error instanceof DataPlaneError &&
+      error.httpStatus === 503 &&
+      error.toOpenAiBody().error.code === 'file_store_unavailable';
+    const id = 'aigw-' + '0'.repeat(32);
+    const alice = { 'x-user-id': 'alice' };
+    await assert.rejects(
+      files.get(request({ headers: alice, params: { id } }), CALLERS),
+      unavailable,
+    );
+    await assert.rejects(files.list(request({ headers: alice }), CALLERS), unavailable);
+    const step = request({
+      headers: { 'x-goog-upload-command': 'upload' },
+      query: { upload_id: 't' },
+    });
+    await assert.rejects(files.upload(step, CALLERS), unavailable);
+  });
+
   it('forgets a file when its backend deletes it (Google keeps files 48 h), not a whole TTL later', async () => {
     let clock = Date.parse('2026-12-01T00:00:00Z');
     const { backend, files, upload } = setup(undefined, () => clock);

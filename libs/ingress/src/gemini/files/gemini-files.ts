@@ -15,6 +15,7 @@ import {
   type CallerContext,
   type JsonObject,
 } from '@aigw/contracts/data-plane';
+import { fromStore } from '../../batches/held-api';
 import { heldOwnerOf, type HeldObjectStore, type HeldRecord } from '../../batches/held-objects';
 import type { IngressPipeline } from '../../ingress-pipeline';
 import { geminiCallerHeaders } from '../gemini-dialect';
@@ -307,7 +308,7 @@ export class GeminiFiles {
     token: string,
     callers: GeminiFileCallers,
   ): Promise<GeminiFileAnswer> {
-    const session = await this.options.store.get(uploadRecordId(token));
+    const session = await fromStore('file', () => this.options.store.get(uploadRecordId(token)));
     if (!session || session.kind !== 'gemini_upload') {
       await drain(request);
       throw new DataPlaneError(
@@ -486,7 +487,9 @@ export class GeminiFiles {
       ? callers.ownerKeyFor(model, headers)
       : callers.ownerKeyWithoutModel(headers));
     const records =
-      owner === undefined ? [] : await this.options.store.list(owner, 'gemini_file', 1_000);
+      owner === undefined
+        ? []
+        : await fromStore('file', () => this.options.store.list(owner, 'gemini_file', 1_000));
     const askers = new Map<string, Promise<string | undefined>>();
     const askerOn = (recordModel: string) => {
       let asker = askers.get(recordModel);
@@ -574,7 +577,9 @@ export class GeminiFiles {
     headers: Readonly<Record<string, string | string[] | undefined>>,
     callers: Pick<GeminiFileCallers, 'ownerKeyFor'>,
   ): Promise<HeldRecord> {
-    const record = isGeminiFileId(id) ? await this.options.store.get(id) : undefined;
+    const record = isGeminiFileId(id)
+      ? await fromStore('file', () => this.options.store.get(id))
+      : undefined;
     const asker = record ? await callers.ownerKeyFor(record.model, headers) : undefined;
     if (!record || record.kind !== 'gemini_file' || asker === undefined || asker !== record.owner) {
       throw new DataPlaneError(
