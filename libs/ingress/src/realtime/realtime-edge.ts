@@ -48,6 +48,7 @@ import {
   writeRefusal,
 } from './realtime-handshake';
 import { chatPromptRules, screenRealtimeEvent } from './realtime-prompt-rules';
+import { openCallDirectory } from './webrtc/call-directory';
 import { CALL_CONTROL_VERBS } from './webrtc/realtime-call-control';
 import { REALTIME_CALLS_PATH, RealtimeCallsEndpoint } from './webrtc/realtime-calls-endpoint';
 import { RealtimeSession, type SessionEnd } from './realtime-session';
@@ -126,6 +127,7 @@ export class RealtimeEdge {
         requests,
         admission,
         maxOfferBytes: options.maxCallOfferBytes,
+        directory: openCallDirectory(options.redisUrl),
         redeem: (secret, model, fields) => this.redeemed(secret, model, fields),
         ended: (request, servedBy, timings, end) => this.ended(request, servedBy, timings, end),
       });

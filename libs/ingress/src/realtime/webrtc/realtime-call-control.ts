@@ -8,7 +8,9 @@ import {
 import { sendOpenAiError, toDataPlaneError } from '../../http/openai-errors';
 import type { IngressPipeline } from '../../ingress-pipeline';
 import type { ClientSecretGrant } from '../client-secrets/client-secret-grants';
+import { digestOf } from '../client-secrets/client-secret-store';
 import { clientSecretOf } from '../realtime-handshake';
+import type { CallDirectory, CallRecord } from './call-directory';
 import type { RealtimeCallWatch } from './realtime-call-watch';
 
 /** A call this gateway placed and watches, as its control requests find it. */
@@ -50,6 +52,8 @@ const CALL_ID = /^rtc_[A-Za-z0-9_-]{1,200}$/;
 export interface RealtimeCallControlDeps {
   readonly pipeline: IngressPipeline;
   readonly calls: PlacedCalls;
+  /** Other replicas' calls (Redis); absent, a call is controlled where it was placed only. */
+  readonly directory?: CallDirectory;
   /** A client secret's grant for the model named (throws when refused), as a call redeems it. */
   readonly redeem: (
     secret: string,
@@ -60,18 +64,36 @@ export interface RealtimeCallControlDeps {
 
 /**
  * The one answer for a call the caller may not control: unknown, placed by another caller,
- * already over, or placed through another replica (each keeps its own calls). The same for
- * each, so it tells nobody that someone else's call exists.
+ * already over, or (without a shared directory) placed through another replica. The same
+ * for each, so it tells nobody that someone else's call exists.
  */
-function callNotFound(callId: string): DataPlaneError {
+function callNotFound(callId: string, shared: boolean): DataPlaneError {
   const named = CALL_ID.test(callId) ? ` '${callId}'` : '';
   return new DataPlaneError(
     DataPlaneErrorCode.NotFound,
-    `No active realtime call${named} placed by you through this gateway. Calls are ` +
-      'controlled through the gateway replica that placed them, while they run.',
+    `No active realtime call${named} placed by you through this gateway.` +
+      (shared
+        ? ''
+        : ' Calls are controlled through the gateway replica that placed them, while they run.'),
     { upstreamCode: 'not_found' },
   );
 }
+
+const STORE_RETRY_AFTER_MS = 1_000;
+
+/** The directory did not answer: the gateway's trouble, a 503 to retry. */
+function directoryUnavailable(cause: unknown): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.NoBackendAvailable,
+    'The gateway could not reach its store of realtime calls. Try again shortly.',
+    { upstreamCode: 'call_store_unavailable', retryAfterMs: STORE_RETRY_AFTER_MS, cause },
+  );
+}
+
+/** A call as a control request finds it: watched here, or by another replica. */
+type FoundCall =
+  | { readonly here: PlacedCall; readonly elsewhere?: undefined }
+  | { readonly elsewhere: CallRecord; readonly here?: undefined };
 
 /** Accept, reject and refer on a WebRTC call: they apply to incoming SIP calls only. */
 function notSipCall(verb: CallControlVerb, callId: string): DataPlaneError {
@@ -92,7 +114,10 @@ function notSipCall(verb: CallControlVerb, callId: string): DataPlaneError {
  * and any other call id is a 404, never forwarded with the gateway's key, which would let
  * any caller steer another's SIP calls. Only the caller that placed a call, identified as
  * its model's route identifies callers (or by a client secret it minted), controls it;
- * anyone else gets the 404 of an unknown call.
+ * anyone else gets the 404 of an unknown call. A call is watched by the replica that placed
+ * it; with a directory (REDIS_URL) another replica finds it there and passes the hang-up on
+ * (answered once that replica heard it; the backend's hang-up follows), without one it is
+ * that replica's alone.
  */
 export class RealtimeCallControl {
   constructor(private readonly deps: RealtimeCallControlDeps) {}
@@ -114,7 +139,8 @@ export class RealtimeCallControl {
     try {
       const call = await this.controlled(callId, request);
       if (SIP_ONLY_VERBS.has(verb)) throw notSipCall(verb, callId);
-      await call.watch.hangUp();
+      if (call.here) await call.here.watch.hangUp();
+      else if (!(await this.passedOn(callId, call.elsewhere))) throw this.notFound(callId);
       void reply.code(200).header('cache-control', 'no-store').send();
     } catch (error) {
       sendOpenAiError(reply, toDataPlaneError(error), request.id);
@@ -122,27 +148,56 @@ export class RealtimeCallControl {
   }
 
   /** The call, when the request's caller is the one that placed it; a 404 otherwise. */
-  private async controlled(callId: string, request: FastifyRequest): Promise<PlacedCall> {
-    const call = this.deps.calls.get(callId);
-    if (!call) throw callNotFound(callId);
+  private async controlled(callId: string, request: FastifyRequest): Promise<FoundCall> {
+    const here = this.deps.calls.get(callId);
+    const elsewhere = here ? undefined : await this.recorded(callId);
+    const model = here?.model ?? elsewhere?.model;
+    if (model === undefined) throw this.notFound(callId);
     let owner: string | undefined;
     try {
-      owner = await this.ownerOf(call, request);
+      owner = await this.ownerOf(model, request);
     } catch {
       // A credential that identifies nobody controls nothing: said as for an unknown call.
     }
-    if (owner !== call.owner) throw callNotFound(callId);
-    return call;
+    if (here && owner === here.owner) return { here };
+    if (elsewhere && owner !== undefined && digestOf(owner) === elsewhere.ownerDigest) {
+      return { elsewhere };
+    }
+    throw this.notFound(callId);
+  }
+
+  /** Another replica's call, from the directory (none without one). */
+  private async recorded(callId: string): Promise<CallRecord | undefined> {
+    const { directory } = this.deps;
+    if (!directory || !CALL_ID.test(callId)) return undefined;
+    try {
+      return await directory.find(callId);
+    } catch (error) {
+      throw directoryUnavailable(error);
+    }
+  }
+
+  /** Passes the hang-up on to the replica watching the call; false when it is gone. */
+  private async passedOn(callId: string, record: CallRecord): Promise<boolean> {
+    try {
+      return await this.deps.directory!.askHangUp(callId, record);
+    } catch (error) {
+      throw directoryUnavailable(error);
+    }
+  }
+
+  private notFound(callId: string): DataPlaneError {
+    return callNotFound(callId, this.deps.directory !== undefined);
   }
 
   /** The request's caller's owner key, as the call's route (or its client secret) names it. */
-  private async ownerOf(call: PlacedCall, request: FastifyRequest): Promise<string | undefined> {
+  private async ownerOf(model: string, request: FastifyRequest): Promise<string | undefined> {
     const secret = clientSecretOf(request.headers);
     if (secret !== undefined) {
       const fields = { requestId: request.id, transport: 'webrtc' };
-      const caller: CallerContext = (await this.deps.redeem(secret, call.model, fields)).caller;
+      const caller: CallerContext = (await this.deps.redeem(secret, model, fields)).caller;
       return callerOwnerKey(caller);
     }
-    return this.deps.pipeline.ownerKeyFor(call.model, request.headers);
+    return this.deps.pipeline.ownerKeyFor(model, request.headers);
   }
 }

@@ -25,6 +25,7 @@ import { clientSecretOf } from '../realtime-handshake';
 import type { SessionEnd } from '../realtime-session';
 import type { RealtimeObserver } from '../realtime-telemetry';
 import { parseCallRequest, type CallRequest } from './call-offer';
+import type { CallDirectory } from './call-directory';
 import { PlacedCalls, RealtimeCallControl } from './realtime-call-control';
 import { RealtimeCallWatch } from './realtime-call-watch';
 
@@ -59,6 +60,11 @@ export interface RealtimeCallsDeps {
     model: string | undefined,
     fields: Record<string, string | undefined>,
   ) => Promise<ClientSecretGrant>;
+  /**
+   * Every replica's calls (REDIS_URL), so a control request served by another replica
+   * reaches the one watching the call; absent, each controls its own.
+   */
+  readonly directory?: CallDirectory;
   /** An open session's end as its request's (completed, or failed and why). */
   readonly ended: (
     request: GatewayRequest,
@@ -83,6 +89,8 @@ export class RealtimeCallsEndpoint {
   private readonly calls = new Set<RealtimeCallWatch>();
   /** The same calls by id, for their callers' control requests (`…/calls/{id}/hangup`). */
   private readonly placed = new PlacedCalls();
+  /** Hearing the hang-ups other replicas pass on: from the first call placed here. */
+  private listening = false;
 
   constructor(private readonly deps: RealtimeCallsDeps) {}
 
@@ -101,6 +109,7 @@ export class RealtimeCallsEndpoint {
         pipeline: this.deps.pipeline,
         calls: this.placed,
         redeem: this.deps.redeem,
+        directory: this.deps.directory,
       }).register(scope, prefix + REALTIME_CALLS_PATH);
     });
   }
@@ -108,6 +117,24 @@ export class RealtimeCallsEndpoint {
   /** The gateway is stopping: every watched call is hung up (nothing would bill it after). */
   close(): void {
     for (const call of [...this.calls]) call.shutdown();
+    void this.deps.directory?.close();
+  }
+
+  /**
+   * Tells the other replicas of a call watched here (and from the first, hears the hang-ups
+   * they pass on); resolves once told, or not (a directory away leaves the call controlled
+   * here only). Never rejects.
+   */
+  private announce(callId: string, owner: string, model: string): Promise<void> {
+    const { directory } = this.deps;
+    if (!directory) return Promise.resolve();
+    if (!this.listening) {
+      this.listening = true;
+      directory
+        .listen((id) => void this.placed.get(id)?.watch.hangUp())
+        .catch(() => (this.listening = false));
+    }
+    return directory.placed(callId, owner, model).catch(() => undefined);
   }
 
   private async serve(request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -156,13 +183,20 @@ export class RealtimeCallsEndpoint {
       upstream = true;
       // Set once the call is answered: the session's request ends as served by it.
       let servedBy: ServedBy | undefined = undefined;
+      // Set once the call is placed: its announcement to the other replicas.
+      let announced: Promise<void> | undefined = undefined;
       const watch = new RealtimeCallWatch({
         observer,
         fields,
         spentLimit: budgets && (() => budgets.spentLimit(admitted)),
         finished: (end) => {
           this.calls.delete(watch);
-          if (watch.answer) this.placed.delete(watch.answer.callId);
+          const callId = watch.answer?.callId;
+          if (callId) {
+            this.placed.delete(callId);
+            // After its announcement, so no record outlives the call.
+            void announced?.then(() => this.deps.directory?.ended(callId)).catch(() => undefined);
+          }
           if (admission) budgets?.ended(admission);
           // No response reported usage: nothing will settle the hold.
           if (!end.usage && admission) void budgets?.release(admission);
@@ -191,11 +225,9 @@ export class RealtimeCallsEndpoint {
       fields.callId = answer.callId;
       timings.firstByteAt = performance.now();
       this.calls.add(watch);
-      this.placed.add(answer.callId, {
-        watch,
-        owner: callerOwnerKey(admitted.caller),
-        model: admitted.requestedModel,
-      });
+      const owner = callerOwnerKey(admitted.caller);
+      this.placed.add(answer.callId, { watch, owner, model: admitted.requestedModel });
+      announced = this.announce(answer.callId, owner, admitted.requestedModel);
       watch.attach(connection);
       void reply
         .code(201)

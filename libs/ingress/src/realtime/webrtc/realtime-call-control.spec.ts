@@ -1,0 +1,125 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import Fastify from 'fastify';
+import type { IngressPipeline } from '../../ingress-pipeline';
+import { digestOf } from '../client-secrets/client-secret-store';
+import type { CallDirectory, CallRecord } from './call-directory';
+import { PlacedCalls, RealtimeCallControl } from './realtime-call-control';
+import type { RealtimeCallWatch } from './realtime-call-watch';
+
+/** Callers named by `x-user-id`, as a route identifying them by that header does. */
+const pipeline = {
+  ownerKeyFor: (_model: string, headers: Record<string, unknown>) => headers['x-user-id'],
+} as unknown as IngressPipeline;
+
+/** Another replica's calls, as Redis would hold them; `reachable` false: its replica is gone. */
+class FakeDirectory implements CallDirectory {
+  readonly records = new Map<string, CallRecord>();
+  readonly asked: string[] = [];
+  reachable = true;
+  failing = false;
+  placed = async () => undefined;
+  ended = async () => undefined;
+  listen = async () => undefined;
+  close = async () => undefined;
+  async find(callId: string): Promise<CallRecord | undefined> {
+    if (this.failing) throw new Error('redis away');
+    return this.records.get(callId);
+  }
+  async askHangUp(callId: string): Promise<boolean> {
+    this.asked.push(callId);
+    return this.reachable;
+  }
+}
+
+async function served(directory?: CallDirectory) {
+  const calls = new PlacedCalls();
+  const hungUp: string[] = [];
+  const watch = (id: string) =>
+    ({ hangUp: async () => void hungUp.push(id) }) as unknown as RealtimeCallWatch;
+  calls.add('rtc_here', { watch: watch('rtc_here'), owner: 'alice', model: 'voice' });
+  const app = Fastify();
+  new RealtimeCallControl({
+    pipeline,
+    calls,
+    directory,
+    redeem: () => Promise.reject(new Error('no secrets here')),
+  }).register(app, '/v1/realtime/calls');
+  await app.ready();
+  const post = async (callId: string, verb: string, user?: string) => {
+    const answer = await app.inject({
+      method: 'POST',
+      url: `/v1/realtime/calls/${callId}/${verb}`,
+      headers: user ? { 'x-user-id': user } : {},
+    });
+    const error =
+      answer.statusCode === 200
+        ? undefined
+        : answer.json<{ error: { message: string; type: string; code: string } }>().error;
+    return { status: answer.statusCode, body: answer.body, error };
+  };
+  return { app, post, hungUp };
+}
+
+describe('RealtimeCallControl', () => {
+  it('hangs up a call watched here for the caller that placed it, and answers anyone else as for an unknown call', async () => {
+    const { app, post, hungUp } = await served();
+    const other = await post('rtc_here', 'hangup', 'mallory');
+    const unknown = await post('rtc_unknown', 'hangup', 'alice');
+    const nobody = await post('rtc_here', 'hangup');
+    assert.deepEqual([other.status, unknown.status, nobody.status], [404, 404, 404]);
+    assert.equal(
+      other.error?.message.replace('rtc_here', 'x'),
+      unknown.error?.message.replace('rtc_unknown', 'x'),
+    );
+    // Without a directory, each replica controls its own calls: the 404 says so.
+    assert.match(unknown.error!.message, /replica that placed them/);
+    assert.deepEqual(hungUp, []);
+    const own = await post('rtc_here', 'hangup', 'alice');
+    assert.equal(own.status, 200);
+    assert.equal(own.body, '');
+    assert.deepEqual(hungUp, ['rtc_here']);
+    await app.close();
+  });
+
+  it('passes a hang-up on to the replica watching the call, for its caller only', async () => {
+    const directory = new FakeDirectory();
+    directory.records.set('rtc_there', {
+      ownerDigest: digestOf('bob'),
+      model: 'voice',
+      replica: 'replica-2',
+    });
+    const { app, post } = await served(directory);
+    const other = await post('rtc_there', 'hangup', 'alice');
+    const unknown = await post('rtc_unknown', 'hangup', 'bob');
+    assert.equal(other.status, 404);
+    assert.equal(
+      other.error?.message.replace('rtc_there', 'x'),
+      unknown.error?.message.replace('rtc_unknown', 'x'),
+    );
+    assert.doesNotMatch(unknown.error!.message, /replica/);
+    assert.deepEqual(directory.asked, []);
+    // accept, reject and refer are for SIP calls, wherever the call is watched.
+    assert.equal((await post('rtc_there', 'accept', 'bob')).status, 400);
+    assert.deepEqual(directory.asked, []);
+
+    assert.equal((await post('rtc_there', 'hangup', 'bob')).status, 200);
+    assert.deepEqual(directory.asked, ['rtc_there']);
+    // The replica watching it is gone (and the call's record not yet lapsed): nothing to end.
+    directory.reachable = false;
+    assert.equal((await post('rtc_there', 'hangup', 'bob')).status, 404);
+    await app.close();
+  });
+
+  it('answers 503 when the directory cannot be read, and still controls the calls watched here', async () => {
+    const directory = new FakeDirectory();
+    directory.failing = true;
+    const { app, post, hungUp } = await served(directory);
+    const away = await post('rtc_there', 'hangup', 'bob');
+    assert.equal(away.status, 503);
+    assert.match(away.error!.message, /store of realtime calls/);
+    assert.equal((await post('rtc_here', 'hangup', 'alice')).status, 200);
+    assert.deepEqual(hungUp, ['rtc_here']);
+    await app.close();
+  });
+});
