@@ -26,6 +26,13 @@ export function normalizeSecurityPolicy(
         `JWT provider "${provider.name}" has no audiences: it accepts tokens its issuer made for any audience; list the aud values meant for this gateway in audiences`,
       );
     }
+    if (fetchedInTheClear(provider.remoteJWKS.uri)) {
+      report.warn(
+        doc,
+        ['spec', 'jwt', 'providers', index, 'remoteJWKS', 'uri'],
+        `JWT provider "${provider.name}" fetches its signing keys over plain http: anyone on the network path can replace them and sign tokens this gateway accepts as any user and tier; use https`,
+      );
+    }
   });
   if (providers.length === 0) {
     report.warn(doc, ['spec'], 'no jwt.providers: this policy authenticates nothing');
@@ -44,4 +51,22 @@ export function normalizeSecurityPolicy(
       })),
     })),
   };
+}
+
+/** Plain http to another host: the keys cross a network where they can be swapped. */
+function fetchedInTheClear(uri: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return false; // the schema reports a URI that is not one
+  }
+  if (url.protocol !== 'http:') return false;
+  const host = url.hostname;
+  const loopback =
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    host === '[::1]' ||
+    /^127(?:\.\d{1,3}){3}$/.test(host);
+  return !loopback;
 }
