@@ -49,6 +49,13 @@ export type TokenType =
 export type ReuseStoreOperation =
   'cache_lookup' | 'cache_store' | 'dedup_join' | 'dedup_lead' | 'dedup_stream' | 'dedup_follow';
 
+/**
+ * Why the response cache dropped an entry before its TTL to make room (a fixed set):
+ * `max_size`, the route's caching.maxSize; `memory_limit`, AI_GATEWAY_CACHE_MEMORY_MAX_BYTES
+ * (every route's in-memory entries together).
+ */
+export type CacheEvictionReason = 'max_size' | 'memory_limit';
+
 /** Why a deduplication leader could not renew its running call's lock (a fixed set). */
 export type DedupLockRenewalFailure = 'lost' | 'error';
 
@@ -240,6 +247,22 @@ export class MetricsRegistry {
     labelNames: ['model'] as const,
     registers: [this.registry],
   });
+  readonly #cacheEvictions = new Counter({
+    name: 'ai_gateway_cache_evictions_total',
+    help: "Response cache entries dropped before their TTL to make room for a new one, by store (memory: this process; redis: the route's Redis, counted by the replica whose write evicted them) and reason: max_size (the route's caching.maxSize), memory_limit (AI_GATEWAY_CACHE_MEMORY_MAX_BYTES, every route's in-memory entries together). Steady evictions mean the bound is smaller than the answers asked again within the TTL",
+    labelNames: ['store', 'reason'] as const,
+    registers: [this.registry],
+  });
+  /** Where the in-memory cache's size is read when scraped (a process with no such cache: 0). */
+  #cacheMemoryBytes: () => number = () => 0;
+  readonly #cacheMemoryBytesGauge = new Gauge({
+    name: 'ai_gateway_cache_memory_bytes',
+    help: "Bytes of answers this process's in-memory response cache holds (every route's entries together, their serialized size), bounded by AI_GATEWAY_CACHE_MEMORY_MAX_BYTES; 0 where answers are cached in Redis",
+    registers: [this.registry],
+    collect: () => {
+      this.#cacheMemoryBytesGauge.set(this.#cacheMemoryBytes());
+    },
+  });
   readonly #dedupEvictions = new Counter({
     name: 'ai_gateway_dedup_evictions_total',
     help: 'Finished deduplicated answers dropped from process memory before their window ended, to stay within AI_GATEWAY_DEDUP_MEMORY_MAX_BYTES / _MAX_ENTRIES (a later identical request then reads the Redis stream or makes its own call)',
@@ -337,7 +360,7 @@ export class MetricsRegistry {
   });
   readonly #geminiFileUploads = new Counter({
     name: 'ai_gateway_gemini_file_uploads_total',
-    help: "Gemini Files API uploads on the Gemini edge (POST /upload/v1beta/files), by outcome: ok (a file finalized at its Gemini backend), invalid (a bad start or step: no x-ai-gateway-model, a model not served first by a Gemini backend, a bad command or offset), refused (the caller's credential or tier), not_found (an unknown or expired upload), too_large (past AI_GATEWAY_MAX_FILE_BYTES), aborted (the client hung up mid-upload), upstream_error (the backend failed)",
+    help: "Gemini Files API uploads on the Gemini edge (POST /upload/v1beta/files), by outcome: ok (a file finalized at its Gemini backend), invalid (a bad start or step: no x-ai-gateway-model, a model not served first by a Gemini backend, a bad command or offset), refused (the caller's credential or tier), not_found (an unknown or expired upload), too_large (past AI_GATEWAY_MAX_FILE_BYTES), aborted (the client hung up mid-upload), upstream_error (the backend failed), store_unavailable (the gateway's store of files could not be reached: a 503)",
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
@@ -971,6 +994,20 @@ export class MetricsRegistry {
   /** This replica gave up on a shared call whose leader stopped sending heartbeats. */
   recordDedupSilentLeader(): void {
     this.#dedupSilentLeaders.inc();
+  }
+
+  /** Response cache entries dropped before their TTL to make room, in one store. */
+  recordCacheEvictions(
+    store: 'memory' | 'redis',
+    reason: CacheEvictionReason,
+    count: number,
+  ): void {
+    if (count > 0) this.#cacheEvictions.inc({ store, reason }, count);
+  }
+
+  /** The source of `ai_gateway_cache_memory_bytes`: the process's in-memory cache. */
+  watchCacheMemoryBytes(bytes: () => number): void {
+    this.#cacheMemoryBytes = bytes;
   }
 
   /** A finished deduplicated answer left process memory early (the memory bound). */

@@ -299,6 +299,24 @@ describe('GeminiFiles', () => {
     await assert.rejects(files.upload(step, CALLERS), unavailable);
   });
 
+  it('deletes a file it cannot remember (its store away) at its backend, and answers a 503', async () => {
+    const { backend, store, outcomes, upload } = setup();
+    const put = store.put.bind(store);
+    store.put = async (record, ttlMs) => {
+      if (record.kind === 'gemini_file') throw new Error('Command timed out');
+      return put(record, ttlMs);
+    };
+    await assert.rejects(
+      upload(),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.httpStatus === 503 &&
+        error.toOpenAiBody().error.code === 'file_store_unavailable',
+    );
+    assert.deepEqual(backend.deleted, ['backendfile1'], 'no file left that no one can reach');
+    assert.deepEqual(outcomes, ['store_unavailable']);
+  });
+
   it('forgets a file when its backend deletes it (Google keeps files 48 h), not a whole TTL later', async () => {
     let clock = Date.parse('2026-12-01T00:00:00Z');
     const { backend, files, upload } = setup(undefined, () => clock);

@@ -16,6 +16,7 @@ import {
   type JsonObject,
 } from '@aigw/contracts/data-plane';
 import { fromStore } from '../../batches/held-api';
+import { isStoreUnavailable, storeUnavailable } from '../../responses/state/store-unavailable';
 import { heldOwnerOf, type HeldObjectStore, type HeldRecord } from '../../batches/held-objects';
 import type { IngressPipeline } from '../../ingress-pipeline';
 import { geminiCallerHeaders } from '../gemini-dialect';
@@ -63,7 +64,14 @@ export interface HeldGeminiFile {
 
 /** How a client's upload ended, for the uploads metric (a fixed set). */
 export type GeminiUploadOutcome =
-  'ok' | 'invalid' | 'refused' | 'not_found' | 'too_large' | 'aborted' | 'upstream_error';
+  | 'ok'
+  | 'invalid'
+  | 'refused'
+  | 'not_found'
+  | 'too_large'
+  | 'aborted'
+  | 'upstream_error'
+  | 'store_unavailable';
 
 export interface GeminiFilesOptions {
   readonly config: () => GatewayConfig;
@@ -420,8 +428,28 @@ export class GeminiFiles {
       createdAt: this.now(),
       object: file,
     };
-    await this.options.store.put(record, this.ttlOf(file));
+    try {
+      await this.options.store.put(record, this.ttlOf(file));
+    } catch (error) {
+      // Not remembered, the file is no one's: nobody could read, use or delete it through
+      // the gateway. Deleted at its backend (as far as it can be), the client asked to retry.
+      await this.deleteUnkept(record);
+      throw storeUnavailable('file', error);
+    }
     return record;
+  }
+
+  /** A finalized file the gateway could not remember, deleted at its backend if it can be. */
+  private async deleteUnkept(record: HeldRecord): Promise<void> {
+    try {
+      await this.options.upstream.file(
+        targetOf(this.holderOf(record)),
+        'DELETE',
+        record.providerId,
+      );
+    } catch {
+      // The backend deletes it in 48 hours regardless.
+    }
   }
 
   /**
@@ -819,6 +847,7 @@ function tooLarge(max: number): DataPlaneError {
 function uploadOutcome(error: unknown, request: FastifyRequest): GeminiUploadOutcome {
   if (request.raw.destroyed && !request.raw.readableEnded) return 'aborted';
   if (!(error instanceof DataPlaneError)) return 'upstream_error';
+  if (isStoreUnavailable(error)) return 'store_unavailable';
   if (error.code === DataPlaneErrorCode.BodyTooLarge) return 'too_large';
   if (error.httpStatus === 404) return 'not_found';
   if (error.httpStatus === 401 || error.httpStatus === 403 || error.httpStatus === 429) {
