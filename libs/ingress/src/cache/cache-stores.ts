@@ -4,7 +4,7 @@
 import type Redis from 'ioredis';
 import type { GatewayConfig, RouteConfig } from '@aigw/config';
 import { MemoryResponseCacheStore } from './domain/memory-cache-store';
-import type { ResponseCacheStore } from './domain/response-cache-store';
+import type { CacheEvictionReason, ResponseCacheStore } from './domain/response-cache-store';
 import { CacheRedisPool } from './cache-redis-pool';
 import { RedisResponseCacheStore } from './redis-cache-store';
 
@@ -20,8 +20,17 @@ export interface CacheStores {
   readonly cacheStore: (route: RouteConfig) => ResponseCacheStore;
   /** A client for `url` (deduplication's REDIS_URL, never retired). */
   readonly client: (url: string) => Redis;
+  /** Bytes of answers the in-memory store holds (0 until a route caches in memory). */
+  readonly memoryBytes: () => number;
   readonly close: () => Promise<void>;
 }
+
+/** Told how many live entries a store dropped to make room, and why. */
+export type StoreEvictions = (
+  store: 'memory' | 'redis',
+  reason: CacheEvictionReason,
+  count: number,
+) => void;
 
 /** `redis:6379` as the spec writes it, or a full redis:// URL. */
 function redisUrlOf(address: string): string {
@@ -37,6 +46,7 @@ export function openCacheStores(
   host: CacheStoresHost,
   memoryBytes: number,
   openRedis: (url: string) => Redis,
+  evicted: StoreEvictions = () => undefined,
 ): CacheStores {
   const redisUrl = host.settings.redisUrl;
   const pool = new CacheRedisPool(openRedis, redisUrl === undefined ? [] : [redisUrl]);
@@ -53,10 +63,21 @@ export function openCacheStores(
     cacheStore: (route) => {
       const address = route.caching.backend.address;
       const url = address ? redisUrlOf(address) : redisUrl;
-      if (!url) return (memory ??= new MemoryResponseCacheStore(memoryBytes));
-      return pool.store(url, (redis) => new RedisResponseCacheStore(redis, false));
+      if (!url) {
+        return (memory ??= new MemoryResponseCacheStore(memoryBytes, Date.now, (reason, count) =>
+          evicted('memory', reason, count),
+        ));
+      }
+      return pool.store(
+        url,
+        (redis) =>
+          new RedisResponseCacheStore(redis, false, (reason, count) =>
+            evicted('redis', reason, count),
+          ),
+      );
     },
     client: (url) => pool.client(url),
+    memoryBytes: () => memory?.totalBytes ?? 0,
     close: async () => {
       await memory?.close();
       pool.closeAll();

@@ -52,6 +52,24 @@ describe('response cache in real Redis', () => {
     assert.equal(await store.bytesIn(ns), 50);
   });
 
+  it('tells how many live entries a write evicted to stay within maxSize', async () => {
+    const ns = `evicted-${randomUUID()}`;
+    const evicted: [string, number][] = [];
+    const counting = new RedisResponseCacheStore(
+      client,
+      false,
+      (reason, count) => void evicted.push([reason, count]),
+    );
+    const forty = 'x'.repeat(40);
+    for (const key of ['a', 'b']) assert.ok(await counting.set(ns, key, forty, 60_000, 100));
+    assert.deepEqual(evicted, [], 'both fit');
+    assert.ok(await counting.set(ns, 'c', 'x'.repeat(100), 60_000, 100));
+    assert.deepEqual(evicted, [['max_size', 2]]);
+    assert.equal(await counting.set(ns, 'huge', 'x'.repeat(101), 60_000, 100), false);
+    assert.deepEqual(evicted, [['max_size', 2]], 'too large: nothing written, nothing evicted');
+    assert.equal(await counting.get(ns, 'c'), 'x'.repeat(100));
+  });
+
   it('stores nothing under a maxSize of 0, as the memory store does', async () => {
     const ns = `zero-${randomUUID()}`;
     assert.equal(await store.set(ns, 'k', 'value', 60_000, 0), false);

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import { defineLuaScript, luaReply } from '@aigw/infra';
-import type { ResponseCacheStore } from './domain/response-cache-store';
+import type { CacheEvicted, ResponseCacheStore } from './domain/response-cache-store';
 
 // Entries and a namespace's bookkeeping share one hash tag, so a cluster keeps them in
 // one slot and the script may touch them together.
@@ -16,7 +16,8 @@ const metaKeys = (namespace: string) =>
 /**
  * Stores an entry within the namespace's byte budget, atomically: forgets entries that
  * expired, replaces the key's old value, evicts the entries closest to expiry until the
- * new one fits, then writes it with its TTL. Returns 1, or 0 when it exceeds the budget.
+ * new one fits, then writes it with its TTL. Returns how many live entries it evicted, or
+ * -1 (nothing written) when it exceeds the budget.
  * "Now" is Redis' own clock (`TIME`), the one its TTLs run on: a replica whose clock runs
  * ahead would forget entries that still live, under-stating use. (`TIME` before writes
  * needs script effects replication: the default since Redis 5, the only mode since 7.)
@@ -35,7 +36,7 @@ local ttl, max, prefix = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local size = string.len(value)
-if max > 0 and size > max then return 0 end
+if max > 0 and size > max then return -1 end
 local used = tonumber(redis.call('GET', KEYS[4]) or '0')
 local function forget(m, drop)
   local s = tonumber(redis.call('HGET', KEYS[3], m) or '0')
@@ -48,13 +49,13 @@ for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0,
   forget(m, false)
 end
 if redis.call('HEXISTS', KEYS[3], member) == 1 then forget(member, false) end
+local evicted = 0
 if max > 0 then
-  local guard = 0
-  while used + size > max and guard < 10000 do
+  while used + size > max and evicted < 10000 do
     local oldest = redis.call('ZRANGE', KEYS[2], 0, 0)
     if #oldest == 0 then used = 0 break end
     forget(oldest[1], true)
-    guard = guard + 1
+    evicted = evicted + 1
   end
 end
 if used < 0 then used = 0 end
@@ -65,7 +66,7 @@ redis.call('SET', KEYS[4], used + size)
 for i = 2, 4 do
   if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl + 1000) end
 end
-return 1
+return evicted
 `,
 });
 
@@ -82,6 +83,7 @@ export class RedisResponseCacheStore implements ResponseCacheStore {
   constructor(
     private readonly redis: Redis,
     private readonly closeClient = true,
+    private readonly evicted: CacheEvicted = () => undefined,
   ) {}
 
   async get(namespace: string, key: string): Promise<string | undefined> {
@@ -103,12 +105,13 @@ export class RedisResponseCacheStore implements ResponseCacheStore {
       return true;
     }
     const [expiry, sizes, bytes] = metaKeys(namespace);
-    const stored = await STORE.run(
+    const evicted = await STORE.run(
       this.redis,
       [entryKey(namespace, key), expiry, sizes, bytes],
       [key, value, Math.ceil(ttlMs), maxBytes, entryKey(namespace, '')],
     );
-    return stored === 1;
+    if (evicted > 0) this.evicted('max_size', evicted);
+    return evicted >= 0;
   }
 
   /** Bytes the namespace's counter holds, for tests and diagnostics. */

@@ -101,7 +101,10 @@ export function openResponseReuse(host: ReuseHost, env: Env): ResponseReuse {
     redis.on('error', (error: Error) => onError('cache redis connection', error));
     return redis;
   };
-  const stores = openCacheStores(host, memoryBytes, openRedis);
+  const stores = openCacheStores(host, memoryBytes, openRedis, (store, reason, count) =>
+    host.metrics.recordCacheEvictions(store, reason, count),
+  );
+  host.metrics.watchCacheMemoryBytes(stores.memoryBytes);
   const { cacheStore, client } = stores;
 
   let flights: FlightCoordinator | undefined;

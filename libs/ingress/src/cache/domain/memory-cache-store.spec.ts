@@ -123,3 +123,27 @@ it('stores into a full cache in time that does not grow with the entries it hold
     `5000 stores: ${many.toFixed(0)} ms into 70000 entries, ${few.toFixed(0)} ms into 1000`,
   );
 });
+
+it('tells how many live entries it dropped to make room, and why; expired ones are not counted', async () => {
+  let now = 1_000;
+  const evicted: [string, number][] = [];
+  const store = new MemoryResponseCacheStore(
+    100,
+    () => now,
+    (reason, count) => void evicted.push([reason, count]),
+  );
+  await store.set('r', 'a', 'x'.repeat(30), 10, 60);
+  await store.set('r', 'b', 'x'.repeat(30), 60_000, 60);
+  await store.set('r', 'c', 'x'.repeat(30), 60_000, 60); // evicts a, live: the route's maxSize
+  assert.deepEqual(evicted, [['max_size', 1]]);
+  now += 10; // b and c live on
+  await store.set('other', 'd', 'x'.repeat(60), 60_000); // 120 > 100: b goes, for the process
+  assert.deepEqual(evicted, [
+    ['max_size', 1],
+    ['memory_limit', 1],
+  ]);
+  await store.set('e', 'k', 'x'.repeat(10), 10);
+  now += 10; // e/k expired
+  await store.set('e', 'k2', 'x'.repeat(10), 60_000, 15); // drops the expired e/k: no eviction
+  assert.equal(evicted.length, 2);
+});

@@ -1,5 +1,5 @@
 import { InsertionOrder, type Place } from './insertion-order';
-import type { ResponseCacheStore } from './response-cache-store';
+import type { CacheEvicted, ResponseCacheStore } from './response-cache-store';
 
 interface Entry {
   readonly space: Namespace;
@@ -36,6 +36,7 @@ export class MemoryResponseCacheStore implements ResponseCacheStore {
   constructor(
     private readonly processMaxBytes: number,
     private readonly now: () => number = Date.now,
+    private readonly evicted: CacheEvicted = () => undefined,
   ) {}
 
   async get(namespace: string, key: string): Promise<string | undefined> {
@@ -65,14 +66,21 @@ export class MemoryResponseCacheStore implements ResponseCacheStore {
     const previous = space.entries.get(key);
     if (previous) this.remove(previous);
     const now = this.now();
+    let forRoute = 0;
     for (let oldest = space.order.oldest; oldest; oldest = space.order.oldest) {
-      if (space.bytes + bytes <= maxBytes && oldest.expiresAt > now) break;
+      const expired = oldest.expiresAt <= now;
+      if (space.bytes + bytes <= maxBytes && !expired) break;
       this.remove(oldest);
+      if (!expired) forRoute++;
     }
+    let forProcess = 0;
     for (let first = this.stored.oldest; first; first = this.stored.oldest) {
       if (this.bytes + bytes <= this.processMaxBytes) break;
       this.remove(first);
+      if (first.expiresAt > now) forProcess++;
     }
+    if (forRoute > 0) this.evicted('max_size', forRoute);
+    if (forProcess > 0) this.evicted('memory_limit', forProcess);
     const entry: Entry = { space, key, value, bytes, expiresAt: now + ttlMs };
     entry.inSpace = space.order.add(entry);
     entry.inProcess = this.stored.add(entry);

@@ -1,3 +1,12 @@
+/**
+ * Why a store dropped live entries to make room: `max_size`, the route's caching.maxSize;
+ * `memory_limit`, the bound on every route's in-memory entries together.
+ */
+export type CacheEvictionReason = 'max_size' | 'memory_limit';
+
+/** Told how many live entries a store dropped to make room, and why (a metric's count). */
+export type CacheEvicted = (reason: CacheEvictionReason, count: number) => void;
+
 /** Where cached answers live: Redis shared by every replica, or this process's memory. */
 export interface ResponseCacheStore {
   /** The serialized entry, or undefined when absent or expired. */
