@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRedisClient } from '@aigw/infra';
 import { metricSum, startRedis, type RealService } from '@aigw/testing';
 import { FAKE_SDP_OFFER, FakeRealtimeCallsUpstream } from '@aigw/testing/fake-provider';
 import { startApp, startSplitDataPlane, type AppProcess } from '@aigw/testing/processes';
@@ -95,5 +96,25 @@ spec:
     assert.equal(again.status, 404);
     assert.equal((await hangUp(placing, call.id, 'carol')).status, 404);
     for (const service of services) assert.ok(!service.output().includes('sk-client-own'));
+  });
+
+  // Last: it stops the placing ingress.
+  it('leaves no record of the calls a stopping ingress hangs up', async () => {
+    backend.reset();
+    const answer = await fetch(`${placing.baseUrl}/v1/realtime/calls?model=voice`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/sdp', 'x-user-id': 'carol' },
+      body: FAKE_SDP_OFFER,
+    });
+    assert.equal(answer.status, 201, await answer.clone().text());
+    const probe = createRedisClient(redis.url);
+    try {
+      assert.equal((await probe.keys('aigw:realtime-call:*')).length, 1);
+      assert.deepEqual(await placing.stop(), { code: 0, signal: null });
+      assert.equal((await backend.hungUp(1)).length, 1);
+      assert.deepEqual(await probe.keys('aigw:realtime-call:*'), []);
+    } finally {
+      probe.disconnect();
+    }
   });
 });

@@ -91,6 +91,8 @@ export class RealtimeCallsEndpoint {
   private readonly placed = new PlacedCalls();
   /** Hearing the hang-ups other replicas pass on: from the first call placed here. */
   private listening = false;
+  /** Records of ended calls being deleted from the directory, awaited before it closes. */
+  private readonly forgetting = new Set<Promise<void>>();
 
   constructor(private readonly deps: RealtimeCallsDeps) {}
 
@@ -117,7 +119,19 @@ export class RealtimeCallsEndpoint {
   /** The gateway is stopping: every watched call is hung up (nothing would bill it after). */
   close(): void {
     for (const call of [...this.calls]) call.shutdown();
-    void this.deps.directory?.close();
+    const { directory } = this.deps;
+    if (directory) void Promise.allSettled(this.forgetting).then(() => directory.close());
+  }
+
+  /** Deletes an ended call's record, after its announcement so none outlives the call. */
+  private forget(callId: string, announced: Promise<void> | undefined): void {
+    const { directory } = this.deps;
+    if (!directory || !announced) return;
+    const forgotten = announced
+      .then(() => directory.ended(callId))
+      .catch(() => undefined)
+      .finally(() => this.forgetting.delete(forgotten));
+    this.forgetting.add(forgotten);
   }
 
   /**
@@ -194,8 +208,7 @@ export class RealtimeCallsEndpoint {
           const callId = watch.answer?.callId;
           if (callId) {
             this.placed.delete(callId);
-            // After its announcement, so no record outlives the call.
-            void announced?.then(() => this.deps.directory?.ended(callId)).catch(() => undefined);
+            this.forget(callId, announced);
           }
           if (admission) budgets?.ended(admission);
           // No response reported usage: nothing will settle the hold.
