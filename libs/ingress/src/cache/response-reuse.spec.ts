@@ -196,6 +196,18 @@ describe('response cache', () => {
     assert.equal(calls, 3);
   });
 
+  it('reads Pragma: no-cache, sent without Cache-Control, as no-cache', async () => {
+    const { reuse } = setup('  caching: {ttl: 1h}\n');
+    let calls = 0;
+    const invoke = async () => (calls++, jsonAnswer());
+    await text(await serve(reuse, request(), invoke));
+    await tick();
+    const fresh = await serve(reuse, request(), invoke, { pragma: 'no-cache' });
+    assert.equal(fresh.source, 'call', 'an HTTP/1.0 client asked for a fresh answer');
+    await text(fresh);
+    assert.equal(calls, 2);
+  });
+
   it('honours a client max-age: an entry stored longer ago is a miss, and is replaced', async () => {
     let clock = 1_000_000;
     const { reuse } = setup('  caching: {ttl: 1h}\n', 'none', () => clock);

@@ -112,7 +112,7 @@ export class ResponseReuse {
     const allowed = request.allowedModels;
     if (allowed.length > 0 && !allowed.includes(request.requestedModel)) return undefined;
     const chain = chainScope(route, request);
-    const directives = cacheDirectives(headers['cache-control']);
+    const directives = cacheDirectives(headers['cache-control'], headers.pragma);
     let cache: ReusePlan['cache'];
     if (route.caching.enabled) {
       cache = {

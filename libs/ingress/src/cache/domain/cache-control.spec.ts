@@ -17,3 +17,18 @@ it('reads no-cache, no-store and max-age from Cache-Control', () => {
   assert.deepEqual(cacheDirectives('max-age=soon'), { lookup: true, store: true });
   assert.deepEqual(cacheDirectives(['private', 'no-store']), { lookup: false, store: false });
 });
+
+it('reads Pragma: no-cache as no-cache when there is no Cache-Control (RFC 9111 5.4)', () => {
+  assert.deepEqual(cacheDirectives(undefined, 'no-cache'), { lookup: false, store: true });
+  assert.deepEqual(cacheDirectives(undefined, ['x-foo', 'No-Cache']), {
+    lookup: false,
+    store: true,
+  });
+  assert.deepEqual(cacheDirectives(undefined, 'x-no-cache'), { lookup: true, store: true });
+  // Cache-Control present and understood: Pragma is ignored.
+  assert.deepEqual(cacheDirectives('max-age=60', 'no-cache'), {
+    lookup: true,
+    store: true,
+    maxAgeMs: 60_000,
+  });
+});

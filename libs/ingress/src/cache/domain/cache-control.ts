@@ -9,9 +9,17 @@ export interface CacheDirectives {
 }
 
 const DEFAULT: CacheDirectives = { lookup: true, store: true };
+const NO_LOOKUP: CacheDirectives = { lookup: false, store: true };
 
-export function cacheDirectives(header: string | string[] | undefined): CacheDirectives {
-  if (header === undefined) return DEFAULT;
+/**
+ * The directives of a request's `Cache-Control`; without one, its `Pragma: no-cache` reads
+ * as `Cache-Control: no-cache` (RFC 9111 5.4: HTTP/1.0 clients and proxies still send it).
+ */
+export function cacheDirectives(
+  header: string | string[] | undefined,
+  pragma?: string | string[],
+): CacheDirectives {
+  if (header === undefined) return pragmaNoCache(pragma) ? NO_LOOKUP : DEFAULT;
   const directives = (Array.isArray(header) ? header.join(',') : header)
     .toLowerCase()
     .split(',')
@@ -26,4 +34,11 @@ export function cacheDirectives(header: string | string[] | undefined): CacheDir
   if (seconds === undefined) return DEFAULT;
   if (seconds === 0) return { lookup: false, store: true };
   return { lookup: true, store: true, maxAgeMs: seconds * 1000 };
+}
+
+function pragmaNoCache(pragma: string | string[] | undefined): boolean {
+  if (pragma === undefined) return false;
+  return (Array.isArray(pragma) ? pragma.join(',') : pragma)
+    .split(',')
+    .some((token) => token.trim().toLowerCase() === 'no-cache');
 }
