@@ -20,7 +20,8 @@ async function eventually(done: () => boolean): Promise<void> {
 }
 
 describe('RemoteKeySet: every fetch of the key set is told, background refreshes included', () => {
-  type Answer = 'keys' | 'status-503' | 'not-a-key-set' | 'hang';
+  type Answer =
+    'keys' | 'status-503' | 'not-a-key-set' | 'oversized' | 'oversized-chunked' | 'hang';
   let answer: Answer = 'keys';
   let issuer: TestIssuer;
   let fetches = 0;
@@ -30,7 +31,15 @@ describe('RemoteKeySet: every fetch of the key set is told, background refreshes
     if (answer === 'keys') response.end(JSON.stringify({ keys: [issuer.publicJwk] }));
     else if (answer === 'status-503') response.writeHead(503).end();
     else if (answer === 'not-a-key-set') response.end('<html>maintenance</html>');
-    else held.push(response);
+    else if (answer === 'oversized-chunked') {
+      // No length said up front: the bound holds while reading.
+      response.write(`{"keys": [${JSON.stringify(issuer.publicJwk)}], "pad": "`);
+      for (let i = 0; i < 32; i++) response.write('x'.repeat(64 * 1024));
+      response.end('"}');
+    } else if (answer === 'oversized') {
+      // A key set, padded past any real one: read whole, it would be held in memory.
+      response.end(JSON.stringify({ keys: [issuer.publicJwk], pad: 'x'.repeat(2 * 1024 * 1024) }));
+    } else held.push(response);
   });
   let url: string;
   let clock: number;
@@ -93,6 +102,16 @@ describe('RemoteKeySet: every fetch of the key set is told, background refreshes
     await eventually(() => heard.length === 3);
     assert.deepEqual(heard, ['ok', 'bad_response', 'ok']);
     assert.equal(fetches, before + 1);
+  });
+
+  it('refuses a key set past the size bound without holding it, as a bad response', async () => {
+    answer = 'oversized';
+    await assert.rejects(verify);
+    assert.deepEqual(heard, ['bad_response']);
+    answer = 'oversized-chunked';
+    clock += TIMING.minAttemptIntervalMs;
+    await assert.rejects(verify);
+    assert.deepEqual(heard, ['bad_response', 'bad_response']);
   });
 
   it('tells an unreachable provider, and nothing for an attempt the floor held back', async () => {

@@ -52,6 +52,12 @@ export interface KeySetHooks {
   readonly onFetch?: (result: KeyFetchResult) => void;
 }
 
+/**
+ * The most of a key set read: real ones are a few KB (a handful of keys); past this the
+ * answer is refused unread rather than held in memory whole.
+ */
+export const MAX_KEY_SET_BYTES = 1024 * 1024;
+
 /** Thrown in place of a fetch that the attempt floor refused. */
 export class FetchFloorError extends Error {
   constructor() {
@@ -112,14 +118,15 @@ export class RemoteKeySet {
     try {
       response = await fetch(url, init);
       // Read here, under jose's timeout signal, to tell a key set from a 200 that is none.
-      if (response.status === 200) body = await response.text();
+      if (response.status === 200) body = await boundedText(response, MAX_KEY_SET_BYTES);
     } catch (error) {
       this.onFetch(isTimeout(error) ? 'timeout' : 'unreachable');
       throw error;
     }
     if (body === undefined) {
       this.onFetch('bad_response');
-      return response;
+      // jose refuses any status but 200: an oversized key set goes no further than this.
+      return response.status === 200 ? new Response(null, { status: 502 }) : response;
     }
     // Only a key set is a success: a maintenance page answered 200 must not put the
     // next refresh off by a whole interval.
@@ -128,6 +135,29 @@ export class RemoteKeySet {
     this.onFetch(ok ? 'ok' : 'bad_response');
     return new Response(body, { status: 200 });
   };
+}
+
+/** The body as text, or undefined once it passes `maxBytes` (the rest is not read). */
+async function boundedText(response: Response, maxBytes: number): Promise<string | undefined> {
+  if (Number(response.headers.get('content-length') ?? 0) > maxBytes) {
+    await response.body?.cancel();
+    return undefined;
+  }
+  if (!response.body) return '';
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** jose aborts a fetch past `timeoutDuration` with the signal's TimeoutError. */
