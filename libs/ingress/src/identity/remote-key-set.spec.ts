@@ -21,7 +21,13 @@ async function eventually(done: () => boolean): Promise<void> {
 
 describe('RemoteKeySet: every fetch of the key set is told, background refreshes included', () => {
   type Answer =
-    'keys' | 'status-503' | 'not-a-key-set' | 'oversized' | 'oversized-chunked' | 'hang';
+    | 'keys'
+    | 'status-503'
+    | 'not-a-key-set'
+    | 'oversized'
+    | 'oversized-chunked'
+    | 'hang'
+    | 'stall-body';
   let answer: Answer = 'keys';
   let issuer: TestIssuer;
   let fetches = 0;
@@ -39,6 +45,9 @@ describe('RemoteKeySet: every fetch of the key set is told, background refreshes
     } else if (answer === 'oversized') {
       // A key set, padded past any real one: read whole, it would be held in memory.
       response.end(JSON.stringify({ keys: [issuer.publicJwk], pad: 'x'.repeat(2 * 1024 * 1024) }));
+    } else if (answer === 'stall-body') {
+      response.writeHead(200).write('{"keys": [');
+      held.push(response);
     } else held.push(response);
   });
   let url: string;
@@ -102,6 +111,12 @@ describe('RemoteKeySet: every fetch of the key set is told, background refreshes
     await eventually(() => heard.length === 3);
     assert.deepEqual(heard, ['ok', 'bad_response', 'ok']);
     assert.equal(fetches, before + 1);
+  });
+
+  it('tells a key set whose body stalls past the fetch timeout as a timeout', async () => {
+    answer = 'stall-body';
+    await assert.rejects(verify);
+    assert.deepEqual(heard, ['timeout']);
   });
 
   it('refuses a key set past the size bound without holding it, as a bad response', async () => {
