@@ -233,6 +233,12 @@ export class MemoryHeldObjectStore implements HeldObjectStore {
 
 const PREFIX = 'aigw:held:v1:';
 
+/** Sets a key's TTL (ms) unless it already has a longer one (a key just made has none: -1). */
+const EXTEND_TTL_LUA = `
+local ttl = tonumber(ARGV[1])
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+`;
+
 /**
  * Held records in Redis, shared by every replica: one key per record with its TTL, a
  * sorted set per owner and kind (by creation time) for lists, a key per claim, and one
@@ -256,7 +262,9 @@ export class RedisHeldObjectStore implements HeldObjectStore {
       // Bounded as in memory: an owner who keeps writing keeps the index alive, and ids
       // past the newest MAX_LISTED are never listed (nor met, and dropped, by a list).
       .zremrangebyrank(index, 0, -(MAX_LISTED + 1))
-      .pexpire(index, ttl)
+      // Only lengthened: a record kept shorter (a file its backend deletes soon) must not
+      // take the owner's longer-lived records out of their list with it.
+      .eval(EXTEND_TTL_LUA, 1, index, ttl)
       .exec();
   }
 

@@ -92,6 +92,24 @@ describe('files and batches owners in real Redis', () => {
     );
   });
 
+  it('keeps a list as long as its longest-lived record: one kept shorter does not cut it', async () => {
+    const owner = `dave-${randomUUID()}`;
+    // A file the backend deletes soon (uploaded with expires_after), then one kept long,
+    // then the short one again (its state looked up): the long one stays listed.
+    const long = record(owner, 'file', 1);
+    const short = record(owner, 'file', 2);
+    await store.put(long, 60_000);
+    await store.put(short, 150);
+    await store.put(short, 150);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(
+      (await store.list(owner, 'file', 10)).map((r) => r.id),
+      [long.id],
+    );
+    const ttl = await client.pttl(`aigw:held:v1:owner:file:${owner}`);
+    assert.ok(ttl > 50_000 && ttl <= 60_000, String(ttl));
+  });
+
   it('grants a claim to one of two replicas, and again once released', async () => {
     const other = new RedisHeldObjectStore(createRedisClient(redis.url), true);
     try {
