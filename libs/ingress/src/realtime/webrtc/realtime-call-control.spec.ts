@@ -1,15 +1,23 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify from 'fastify';
+import { keysUnavailable, unauthenticated } from '../../identity/identity.errors';
 import type { IngressPipeline } from '../../ingress-pipeline';
 import { digestOf } from '../client-secrets/client-secret-store';
 import type { CallDirectory, CallRecord } from './call-directory';
 import { PlacedCalls, RealtimeCallControl } from './realtime-call-control';
 import type { RealtimeCallWatch } from './realtime-call-watch';
 
-/** Callers named by `x-user-id`, as a route identifying them by that header does. */
+/**
+ * Callers named by `x-user-id`, as a route identifying them by that header does; a token
+ * that is refused (`forged`), or one whose keys cannot be fetched (`keys-away`).
+ */
 const pipeline = {
-  ownerKeyFor: (_model: string, headers: Record<string, unknown>) => headers['x-user-id'],
+  ownerKeyFor: (_model: string, headers: Record<string, unknown>) => {
+    if (headers['x-user-id'] === 'forged') throw unauthenticated('bad-signature');
+    if (headers['x-user-id'] === 'keys-away') throw keysUnavailable('timeout');
+    return headers['x-user-id'];
+  },
 } as unknown as IngressPipeline;
 
 /** Another replica's calls, as Redis would hold them; `reachable` false: its replica is gone. */
@@ -79,6 +87,17 @@ describe('RealtimeCallControl', () => {
     assert.equal(own.status, 200);
     assert.equal(own.body, '');
     assert.deepEqual(hungUp, ['rtc_here']);
+    await app.close();
+  });
+
+  it("answers a refused credential as for an unknown call, and the gateway's trouble identifying the caller as a 503, not a call over", async () => {
+    const { app, post, hungUp } = await served();
+    const forged = await post('rtc_here', 'hangup', 'forged');
+    assert.equal(forged.status, 404);
+    const away = await post('rtc_here', 'hangup', 'keys-away');
+    assert.equal(away.status, 503);
+    assert.equal(away.error?.code, 'identity_provider_unavailable');
+    assert.deepEqual(hungUp, []);
     await app.close();
   });
 

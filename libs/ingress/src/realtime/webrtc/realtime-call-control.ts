@@ -156,8 +156,12 @@ export class RealtimeCallControl {
     let owner: string | undefined;
     try {
       owner = await this.ownerOf(model, request);
-    } catch {
+    } catch (error) {
       // A credential that identifies nobody controls nothing: said as for an unknown call.
+      // The gateway's own trouble identifying it (keys or secrets store away) is its 503:
+      // a 404 would tell the caller the call is over while it runs on, billed.
+      const refusal = toDataPlaneError(error);
+      if (refusal.httpStatus >= 500) throw refusal;
     }
     if (here && owner === here.owner) return { here };
     if (elsewhere && owner !== undefined && digestOf(owner) === elsewhere.ownerDigest) {
