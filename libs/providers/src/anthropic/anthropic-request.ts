@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { JsonObject, RequestSetting, ThinkingBlock } from '@aigw/contracts/data-plane';
 import type { ChatPart, ChatPrompt, ChatTurn, ServerToolBlockPart } from '../core/chat-request';
 import type { AnswerTool } from '../core/answer-tool';
 import { cacheField } from '../core/cache-control';
+import { toolIdInCharset } from '../core/tool-id-charset';
 import { anthropicAnswerToolFields } from './anthropic-response-format';
 import {
   ANTHROPIC_DEFAULT_MAX_TOKENS,
@@ -33,21 +33,6 @@ export const ANTHROPIC_SETTINGS: ReadonlySet<RequestSetting> = new Set([
   ...MESSAGES_API_SETTINGS,
   'service_tier',
 ]);
-
-/** The tool_use ids Anthropic accepts. */
-const ANTHROPIC_TOOL_ID = /^[a-zA-Z0-9_-]+$/;
-
-/**
- * A client's tool call id as an id Anthropic accepts. Ids made elsewhere (other providers,
- * agent frameworks: "functions.f:1") are rewritten the same way every time, so a
- * tool_result still names its tool_use; a digest of the original keeps two rewritten ids
- * from becoming one.
- */
-export function anthropicToolId(id: string): string {
-  if (ANTHROPIC_TOOL_ID.test(id)) return id;
-  const digest = createHash('sha256').update(id).digest('hex').slice(0, 12);
-  return `${id.replace(/[^a-zA-Z0-9_-]/g, '_')}_${digest}`;
-}
 
 /** Anthropic refuses text that is empty or only whitespace; such text says nothing. */
 function isBlank(text: string): boolean {
@@ -139,7 +124,7 @@ function blocksOf(turn: ChatTurn): { role: 'user' | 'assistant'; blocks: Block[]
           ...assistantContentBlocks(turn.parts, turn.serverToolBlocks),
           ...turn.toolCalls.map((call) => ({
             type: 'tool_use',
-            id: anthropicToolId(call.id),
+            id: toolIdInCharset(call.id),
             name: call.name,
             input: call.arguments,
             ...cacheField(call.cache),
@@ -153,7 +138,7 @@ function blocksOf(turn: ChatTurn): { role: 'user' | 'assistant'; blocks: Block[]
         blocks: [
           {
             type: 'tool_result',
-            tool_use_id: anthropicToolId(turn.toolCallId),
+            tool_use_id: toolIdInCharset(turn.toolCallId),
             content: turn.content,
             ...(turn.isError ? { is_error: true } : {}),
             ...cacheField(turn.cache),

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
@@ -16,6 +15,7 @@ import {
 } from '../core/chat-request';
 import type { CacheControl } from '../core/cache-control';
 import { isJsonObject } from '../core/json-shape';
+import { toolIdInCharset } from '../core/tool-id-charset';
 import {
   claudeThinking,
   claudeThinkingFields,
@@ -162,23 +162,12 @@ function reasoningBlocks(blocks: readonly ThinkingBlock[]): Block[] {
   }));
 }
 
-/** The toolUseIds Converse takes (ToolUseBlock, ToolResultBlock): 1 to 64 of these. */
-const CONVERSE_TOOL_USE_ID = /^[a-zA-Z0-9_-]{1,64}$/;
+/** The longest toolUseId Converse takes (ToolUseBlock, ToolResultBlock). */
+const CONVERSE_TOOL_USE_ID_LENGTH = 64;
 
-/** The hex digits of a rewritten id's digest, after a `_`. */
-const TOOL_USE_ID_DIGEST_CHARS = 12;
-
-/**
- * A client's tool call id as one Converse takes. Ids made elsewhere (another provider's
- * "functions.get_weather:0", a framework's long ones) are rewritten the same way every
- * time, so a toolResult still names its toolUse; a digest of the original keeps two
- * rewritten ids apart.
- */
+/** A client's tool call id as a toolUseId Converse takes (toolIdInCharset). */
 function converseToolUseId(id: string): string {
-  if (CONVERSE_TOOL_USE_ID.test(id)) return id;
-  const digest = createHash('sha256').update(id).digest('hex').slice(0, TOOL_USE_ID_DIGEST_CHARS);
-  const kept = id.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64 - TOOL_USE_ID_DIGEST_CHARS - 1);
-  return `${kept}_${digest}`;
+  return toolIdInCharset(id, CONVERSE_TOOL_USE_ID_LENGTH);
 }
 
 /**

@@ -4,6 +4,7 @@ import { isJsonObject, isNonEmptyString } from '../core/json-shape';
 import { badResponse } from '../core/upstream-http';
 import { sumTokens, tokenCount } from '../core/usage';
 import { servedTierOfConverse } from '../core/service-tier';
+import { anthropicStoppedAt } from '../anthropic/anthropic-response';
 import { replayableThinking } from '../anthropic/anthropic-thinking';
 
 /**
@@ -98,16 +99,13 @@ export function bedrockFinishReason(stopReason: unknown, madeToolCalls: boolean)
 
 /**
  * What the choice's `stop_reason` says of why a Converse answer stopped, as Anthropic's
- * adapter names it: a full context window beside finish_reason "length", or the stop
- * sequence hit, which Converse names in `additionalModelResponseFields.stop_sequence`
- * when the request asked for that path (toConverseRequest does, with stop sequences).
- * The Messages edge answers them as Anthropic's stop_reason and stop_sequence.
+ * adapter says it (anthropicStoppedAt): Converse names the stop sequence hit in
+ * `additionalModelResponseFields.stop_sequence` when the request asked for that path
+ * (toConverseRequest does, with stop sequences).
  */
 export function converseStoppedAt(stopReason: unknown, modelFields: unknown): string | undefined {
-  if (stopReason === 'model_context_window_exceeded') return stopReason;
-  if (stopReason !== 'stop_sequence' || !isJsonObject(modelFields)) return undefined;
-  const sequence = modelFields.stop_sequence;
-  return typeof sequence === 'string' ? sequence : undefined;
+  const sequence = isJsonObject(modelFields) ? modelFields.stop_sequence : undefined;
+  return anthropicStoppedAt(stopReason, sequence);
 }
 
 /** What a Converse answer needs besides its body. */
