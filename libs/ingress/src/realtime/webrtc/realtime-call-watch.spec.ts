@@ -124,6 +124,19 @@ describe('RealtimeCallWatch', () => {
     assert.equal(ends.length, 1);
   });
 
+  it('ends a hung-up call still waiting for its sideband at once when the gateway stops, as hung up', async () => {
+    const { watch, connection, closes, outcomes, ends } = watched(undefined, 60_000);
+    watch.attach(connection);
+    const hungUp = watch.hangUp();
+    watch.shutdown();
+    assert.equal(ends.length, 1);
+    assert.deepEqual(outcomes, ['hung_up']);
+    await hungUp;
+    assert.deepEqual(closes, [1000], 'hung up once');
+    watch.listener.closed(1000, '');
+    assert.equal(ends.length, 1);
+  });
+
   it('counts calls ended by budget and by shutdown apart', () => {
     const spent = watched(() => new DataPlaneError(DataPlaneErrorCode.BudgetExceeded, 'spent'));
     spent.watch.attach(spent.connection);

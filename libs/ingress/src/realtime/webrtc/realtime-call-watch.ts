@@ -107,8 +107,13 @@ export class RealtimeCallWatch {
     this.timer.unref();
   }
 
-  /** The gateway is stopping: nothing would bill the call any more, so it is hung up. */
+  /**
+   * The gateway is stopping: nothing would bill the call any more, so it is hung up. One
+   * its caller hung up and still waiting for the sideband's close is over now, as hung up:
+   * reported later, its end would come after the calls' directory closed (its record left).
+   */
   shutdown(): void {
+    if (this.outcome) return this.finish();
     this.end('shutdown', 1001, 'gateway shutting down');
   }
 
