@@ -1,4 +1,5 @@
 import {
+  configTextDigest,
   ConfigWatcher,
   DEFAULT_CONFIG_POLL_MS,
   loadStartupConfig,
@@ -166,11 +167,11 @@ export async function loadServiceConfig(
       reloadSignal: 'SIGHUP',
     },
     startup.config,
-    startup.sourceDigest,
+    startup.sourceText,
   );
   await watcher.start();
   const listeners: ((config: GatewayConfig) => void)[] = [];
-  const currentDigest = () => watcher.currentDigest ?? startup.sourceDigest;
+  const currentDigest = () => watcher.currentDigest ?? configTextDigest(startup.sourceText);
   // One path for both triggers: an edited file, or a key that appeared or changed in the
   // secrets directory (named, never shown).
   watcher.onReload((reload) => {

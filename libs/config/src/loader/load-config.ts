@@ -24,7 +24,6 @@ import { UserTierDto, UserTiersDocumentDto } from '../schema/user-tier.dto';
 import { SECRETS_DIR_ENV } from '../secrets/secret-resolver';
 import { classifyDocument } from './classify-document';
 import { deepFreeze } from './deep-freeze';
-import { configTextDigest } from '../domain/config-digest';
 import { type LoadOptions } from './load-options';
 import { normalizeRoute } from './normalize-route';
 import { normalizeSecurityPolicy } from './normalize-security-policy';
@@ -44,8 +43,11 @@ export type LoadResult =
       /** Documents left aside (Kubernetes resources that are not for the gateway), one line each. */
       readonly notes: string[];
       readonly skippedDocuments: number;
-      /** configTextDigest() of the text loaded, to tell later whether the file changed. */
-      readonly sourceDigest: string;
+      /**
+       * The text loaded: what a watcher compares the file with, and reloads when only its
+       * keys change (configTextDigest() names it in metrics; the text itself is never shown).
+       */
+      readonly sourceText: string;
     }
   | { readonly ok: false; readonly errors: ConfigIssue[] };
 
@@ -139,7 +141,7 @@ function* loadSteps(text: string, options: LoadOptions): Steps<LoadResult> {
     inferences: report.inferences.map((i) => i.format()),
     notes: report.notes.map((n) => n.format()),
     skippedDocuments: collected.skipped,
-    sourceDigest: configTextDigest(text),
+    sourceText: text,
   };
 }
 

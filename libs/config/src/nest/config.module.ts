@@ -56,7 +56,7 @@ export class ConfigModule {
                 ? {}
                 : { missingSecrets: options.missingSecrets }),
             };
-            let initial: { config: GatewayConfig; sourceDigest: string } | undefined =
+            let initial: { config: GatewayConfig; sourceText: string } | undefined =
               options.preloaded;
             if (initial === undefined) {
               const loaded = await loadGatewayConfigFile(path, loadOptions);
@@ -68,7 +68,7 @@ export class ConfigModule {
               path,
               loadOptions,
               initial.config,
-              initial.sourceDigest,
+              initial.sourceText,
             );
             await watcher.start();
             return new GatewayConfigStore(initial.config, watcher);

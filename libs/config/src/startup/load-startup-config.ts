@@ -12,8 +12,8 @@ export interface StartupConfig {
   readonly inferences: readonly string[];
   /** Documents the loader set aside (not gateway configuration), one line each. */
   readonly notes: readonly string[];
-  /** configTextDigest() of the file text loaded (see ConfigWatcher's `initialDigest`). */
-  readonly sourceDigest: string;
+  /** The file text loaded (see ConfigWatcher's `initialText`). */
+  readonly sourceText: string;
 }
 
 export type StartupConfigResult =
@@ -47,6 +47,6 @@ export async function loadStartupConfig(
     warnings: loaded.warnings,
     inferences: loaded.inferences,
     notes: loaded.notes,
-    sourceDigest: loaded.sourceDigest,
+    sourceText: loaded.sourceText,
   };
 }

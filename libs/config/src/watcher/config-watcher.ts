@@ -106,20 +106,25 @@ export class ConfigWatcher {
   readonly #onInvalid = new Set<Listener<readonly ConfigIssue[]>>();
 
   /**
-   * `initial`: a config the caller already loaded from the file, with `initialDigest`, the
-   * `sourceDigest` of that load; a file that differs from it by the start (edited in
-   * between) is loaded then. Without the digest, the file at the start is taken as loaded.
+   * `initial`: a config the caller already loaded from the file, with `initialText`, the
+   * `sourceText` of that load: a file that differs from it by the start (edited in between)
+   * is loaded then, and a key change reloads that text. Without the text, the file at the
+   * start is taken as loaded.
    */
   constructor(
     path: string,
     options: ConfigWatcherOptions = {},
     initial?: GatewayConfig,
-    initialDigest?: string,
+    initialText?: string,
   ) {
     this.path = resolve(path);
     this.#options = options;
     this.#current = initial;
-    if (initial !== undefined) this.#currentDigest = initialDigest;
+    if (initial !== undefined && initialText !== undefined) {
+      this.#lastText = initialText;
+      this.#lastGoodText = initialText;
+      this.#currentDigest = configTextDigest(initialText);
+    }
   }
 
   /** The last config that loaded without errors. */
@@ -152,15 +157,13 @@ export class ConfigWatcher {
       first = await this.#load(true, 'file event');
     } else {
       const text = await readFile(this.path, 'utf8').catch(() => undefined);
-      // Edited after the caller's load: left unseen, so the look below loads it (taking it
-      // as loaded would keep the older config until the file changed again).
-      editedSinceLoad =
-        text !== undefined &&
-        this.#currentDigest !== undefined &&
-        configTextDigest(text) !== this.#currentDigest;
-      if (!editedSinceLoad) {
+      if (this.#lastGoodText === undefined) {
         this.#lastText = text;
         this.#lastGoodText = text;
+      } else {
+        // Edited after the caller's load: the look below loads it (no event may come for
+        // it; taking it as loaded would keep the older config until the next edit).
+        editedSinceLoad = text !== undefined && text !== this.#lastText;
       }
       this.#keysSeen = fingerprintOfConfig(this.#current);
     }
@@ -348,8 +351,9 @@ export class ConfigWatcher {
     // Closed while it was parsing: no one is told.
     if (this.#closed) return undefined;
     if (result.ok) {
+      const digest = configTextDigest(result.sourceText);
       this.#current = result.config;
-      this.#currentDigest = result.sourceDigest;
+      this.#currentDigest = digest;
       this.#lastGoodText = next.text;
       this.#keysSeen = fingerprintOfConfig(result.config);
       // Not when the last good text was reloaded for its keys: an edit waiting still waits.
@@ -361,7 +365,7 @@ export class ConfigWatcher {
         inferences: result.inferences,
         trigger,
         cause,
-        digest: result.sourceDigest,
+        digest,
       };
       this.#notify(this.#onReload, reload, trigger, cause);
     } else {

@@ -1,10 +1,12 @@
 // The file can change between the start-up load and the moment the watcher starts (a
 // ConfigMap update landing while the process boots): that edit must still be applied.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { configTextDigest } from '../domain/config-digest';
+import { type ConfigIssue } from '../domain/config-issue';
 import { loadGatewayConfigFile } from '../loader/load-config';
 import { ConfigWatcher, type ConfigReload } from './config-watcher';
 
@@ -25,7 +27,7 @@ describe('ConfigWatcher started with a config loaded beforehand', () => {
       file,
       { env: {}, fileFsEvents: false, pollMs: 0 },
       startup.config,
-      startup.sourceDigest,
+      startup.sourceText,
     );
     const reloads: ConfigReload[] = [];
     watcher.onReload((reload) => reloads.push(reload));
@@ -49,7 +51,7 @@ describe('ConfigWatcher started with a config loaded beforehand', () => {
       file,
       { env: {}, fileFsEvents: false, pollMs: 0 },
       startup.config,
-      startup.sourceDigest,
+      startup.sourceText,
     );
     let reloads = 0;
     watcher.onReload(() => (reloads += 1));
@@ -58,7 +60,53 @@ describe('ConfigWatcher started with a config loaded beforehand', () => {
       await watcher.reload('signal');
       assert.equal(reloads, 0);
       assert.equal(watcher.current, startup.config);
-      assert.equal(watcher.currentDigest, startup.sourceDigest);
+      assert.equal(watcher.currentDigest, configTextDigest(startup.sourceText));
+    } finally {
+      watcher.close();
+    }
+  });
+});
+
+describe('ConfigWatcher started with a config loaded beforehand, the file since broken', () => {
+  it('applies a key rotated meanwhile to the config loaded, not to the broken file', async () => {
+    const root = join(dir, 'broken-before-watch');
+    const secretsDir = join(root, 'secrets');
+    mkdirSync(join(secretsDir, 'openai-key'), { recursive: true });
+    writeFileSync(join(secretsDir, 'openai-key', 'apiKey'), 'sk-first-key');
+    const file = join(root, 'gateway.yaml');
+    writeFileSync(
+      file,
+      'kind: AIGatewayRoute\nmetadata: {name: r}\nspec:\n  backends:\n' +
+        '  - {name: openai, model: gpt-4o, auth: {apiKeyRef: {name: openai-key}}}\n',
+    );
+    const options = { env: {}, secretsDir, fileFsEvents: false, pollMs: 0 } as const;
+    const startup = await loadGatewayConfigFile(file, options);
+    assert.ok(startup.ok);
+    writeFileSync(file, 'kind: Nope\n');
+    const watcher = new ConfigWatcher(
+      file,
+      { ...options, secretsFsEvents: false, secretsPollMs: 60_000 },
+      startup.config,
+      startup.sourceText,
+    );
+    const reloads: ConfigReload[] = [];
+    const refusals: (readonly ConfigIssue[])[] = [];
+    watcher.onReload((reload) => reloads.push(reload));
+    watcher.onInvalid((issues) => refusals.push(issues));
+    try {
+      await watcher.start();
+      await watcher.reload('signal');
+      assert.equal(refusals.length, 1, 'the broken file is refused');
+
+      writeFileSync(join(secretsDir, 'openai-key', 'apiKey'), 'sk-second-key');
+      await watcher.reload('signal');
+      assert.deepEqual(
+        reloads.map((reload) => reload.trigger),
+        ['secrets'],
+      );
+      const auth = watcher.current?.routes[0]?.backends[0]?.auth;
+      assert.equal(auth?.kind === 'apiKey' ? auth.apiKey?.reveal() : undefined, 'sk-second-key');
+      assert.equal(refusals.length, 1, 'the broken file is not tried again for a key');
     } finally {
       watcher.close();
     }
