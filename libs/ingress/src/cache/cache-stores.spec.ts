@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { configFromYaml } from '@aigw/testing';
 import { openCacheStores } from './cache-stores';
+import { ENTRY_OVERHEAD_BYTES } from './domain/memory-cache-store';
 
 const config = configFromYaml(
   `apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: AIGatewayRoute\nmetadata:\n  name: faq\nspec:\n` +
@@ -24,7 +25,7 @@ it('reports the in-memory store’s bytes and the entries it evicted, as memory'
   const store = stores.cacheStore(route);
   const maxBytes = route.caching.maxSizeBytes;
   for (const key of ['a', 'b', 'c']) await store.set('faq', key, 'x'.repeat(40), 60_000, maxBytes);
-  assert.equal(stores.memoryBytes(), 80);
+  assert.equal(stores.memoryBytes(), 2 * (40 + 1 + ENTRY_OVERHEAD_BYTES)); // b and c
   assert.deepEqual(evicted, [['memory', 'max_size', 1]]);
   await stores.close();
 });

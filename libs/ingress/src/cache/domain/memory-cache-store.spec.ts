@@ -1,7 +1,15 @@
+import { createHash } from 'node:crypto';
 import { it } from 'node:test';
+import { runInNewContext } from 'node:vm';
+import { setFlagsFromString } from 'node:v8';
 import assert from 'node:assert/strict';
-import { MemoryResponseCacheStore } from './memory-cache-store';
+import { ENTRY_OVERHEAD_BYTES, MemoryResponseCacheStore } from './memory-cache-store';
 import { billedUsage, parseReuseBilling } from './reuse-billing';
+
+setFlagsFromString('--expose-gc'); // for the heap measure below
+
+/** What an entry counts against the process bound. */
+const held = (key: string, value: string) => value.length + key.length + ENTRY_OVERHEAD_BYTES;
 
 it('expires entries after their TTL', async () => {
   let now = 1_000;
@@ -33,23 +41,52 @@ it('keeps each namespace within maxBytes, evicting the oldest first', async () =
 it('keeps every namespace together within the process bound, whatever their maxSize', async () => {
   // A maxSize written for Redis (the spec's 10GB) must not grow the heap past the bound.
   const tenGb = 10 * 1024 ** 3;
-  const store = new MemoryResponseCacheStore(100);
-  await store.set('a', 'k1', 'x'.repeat(40), 60_000, tenGb);
-  await store.set('b', 'k1', 'x'.repeat(40), 60_000, tenGb);
-  await store.set('a', 'k2', 'x'.repeat(40), 60_000, tenGb);
-  assert.equal(store.totalBytes, 80);
+  const forty = 'x'.repeat(40);
+  const store = new MemoryResponseCacheStore(2 * held('k1', forty));
+  await store.set('a', 'k1', forty, 60_000, tenGb);
+  await store.set('b', 'k1', forty, 60_000, tenGb);
+  await store.set('a', 'k2', forty, 60_000, tenGb);
+  assert.equal(store.totalBytes, 2 * held('k1', forty));
   assert.equal(await store.get('a', 'k1'), undefined, 'the first stored, of any route, went');
   assert.ok(await store.get('b', 'k1'));
   assert.ok(await store.get('a', 'k2'));
   assert.deepEqual([store.bytesIn('a'), store.bytesIn('b')], [40, 40]);
   // Larger than the process bound: never stored, nothing evicted for it.
-  assert.equal(await store.set('a', 'huge', 'x'.repeat(101), 60_000, tenGb), false);
-  assert.equal(store.totalBytes, 80);
+  assert.equal(
+    await store.set('a', 'huge', 'x'.repeat(2 * held('k1', forty)), 60_000, tenGb),
+    false,
+  );
+  assert.equal(store.totalBytes, 2 * held('k1', forty));
   // A route's own smaller maxSize still binds it.
   await store.set('b', 'k2', 'y'.repeat(30), 60_000, 50);
   assert.equal(await store.get('b', 'k1'), undefined);
   assert.equal(store.bytesIn('b'), 30);
-  assert.equal(store.totalBytes, 70);
+  assert.equal(store.totalBytes, held('k2', forty) + held('k2', 'y'.repeat(30)));
+});
+
+it('counts each entry’s key and bookkeeping against the process bound, not its value alone', async () => {
+  // Values alone, a bound of 16 MiB held 58 MiB of heap in small answers (~160 bytes each).
+  const gc = runInNewContext('gc') as () => void;
+  const bound = 4 * 1024 * 1024;
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const store = new MemoryResponseCacheStore(bound);
+  for (let i = 0; i < 40_000; i++) {
+    const key = createHash('sha256').update(String(i)).digest('hex');
+    await store.set(
+      'r',
+      key,
+      JSON.stringify({ id: `chatcmpl-${i}`, text: 'x'.repeat(100) }),
+      60_000,
+    );
+  }
+  gc();
+  const grown = process.memoryUsage().heapUsed - before;
+  assert.ok(store.totalBytes <= bound);
+  assert.ok(
+    grown < 1.25 * bound,
+    `heap grew ${(grown / 2 ** 20).toFixed(1)} MiB for a 4 MiB bound`,
+  );
 });
 
 it('bills reused answers by the configured rule', () => {
@@ -105,12 +142,13 @@ it('stores into a full cache in time that does not grow with the entries it hold
   // store); now ~10 ms, as into 1000.
   const value = 'x'.repeat(100);
   const storesIntoFull = async (entries: number, evicted: number): Promise<number> => {
-    const store = new MemoryResponseCacheStore(entries * value.length);
+    const perEntry = held('old-99999', value);
+    const store = new MemoryResponseCacheStore(entries * perEntry);
     for (let i = 0; i < entries + evicted; i++) await store.set('r', `old-${i}`, value, 60_000);
     const started = performance.now();
     for (let i = 0; i < 5_000; i++) await store.set('r', `new-${i}`, value, 60_000);
     const elapsed = performance.now() - started;
-    assert.equal(store.totalBytes, entries * value.length, 'full all along');
+    assert.ok(store.totalBytes > (entries - 1) * perEntry, 'full all along');
     assert.ok(await store.get('r', 'new-4999'));
     return elapsed;
   };
@@ -129,7 +167,7 @@ it('tells how many live entries it dropped to make room, and why; expired ones a
   let now = 1_000;
   const evicted: [string, number][] = [];
   const store = new MemoryResponseCacheStore(
-    100,
+    3 * held('a', 'x'.repeat(30)),
     () => now,
     (reason, count) => void evicted.push([reason, count]),
   );
@@ -138,7 +176,7 @@ it('tells how many live entries it dropped to make room, and why; expired ones a
   await store.set('r', 'c', 'x'.repeat(30), 60_000, 60); // evicts a, live: the route's maxSize
   assert.deepEqual(evicted, [['max_size', 1]]);
   now += 10; // b and c live on
-  await store.set('other', 'd', 'x'.repeat(60), 60_000); // 120 > 100: b goes, for the process
+  await store.set('other', 'd', 'x'.repeat(31), 60_000); // one byte past: b goes, for the process
   assert.deepEqual(evicted, [
     ['max_size', 1],
     ['memory_limit', 1],
