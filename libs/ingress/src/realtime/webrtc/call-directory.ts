@@ -18,7 +18,7 @@ export interface CallRecord {
  * announces the calls it places and hears hang-ups the others pass on for them.
  */
 export interface CallDirectory {
-  /** Announces a call this replica watches now. */
+  /** Announces a call this replica watches now (once it listens, if it asked to). */
   placed(callId: string, owner: string, model: string): Promise<void>;
   ended(callId: string): Promise<void>;
   find(callId: string): Promise<CallRecord | undefined>;
@@ -64,6 +64,8 @@ function decodeRecord(text: string | null): CallRecord | undefined {
 export class RedisCallDirectory implements CallDirectory {
   /** This process, as the records and channels name it. */
   readonly replica = randomUUID();
+  /** This replica's subscription to its channel, once asked for (`listen`). */
+  private subscribed?: Promise<unknown>;
 
   constructor(
     private readonly redis: Redis,
@@ -71,6 +73,8 @@ export class RedisCallDirectory implements CallDirectory {
   ) {}
 
   async placed(callId: string, owner: string, model: string): Promise<void> {
+    // Listening first: a hang-up passed on as soon as the record is found reaches this replica.
+    await this.subscribed?.catch(() => undefined);
     const record: CallRecord = { ownerDigest: digestOf(owner), model, replica: this.replica };
     await this.redis.set(recordKey(callId), JSON.stringify(record), 'PX', RECORD_TTL_MS);
   }
@@ -89,10 +93,13 @@ export class RedisCallDirectory implements CallDirectory {
 
   async listen(hangUp: (callId: string) => void): Promise<void> {
     const channel = HANGUP_CHANNEL_PREFIX + this.replica;
+    // One listener however often a failed subscription is tried again (a call at a time).
+    this.subscriber.removeAllListeners('message');
     this.subscriber.on('message', (from: string, callId: string) => {
       if (from === channel) hangUp(callId);
     });
-    await this.subscriber.subscribe(channel);
+    this.subscribed = this.subscriber.subscribe(channel);
+    await this.subscribed;
   }
 
   /** Once closed, Redis has dropped this replica's channel: no hang-up is taken for it. */
