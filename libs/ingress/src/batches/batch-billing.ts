@@ -288,10 +288,8 @@ export class BatchBilling {
     };
     const described = await describedFile(this.records, batch, providerId, this.options.onError);
     if (known && !described) return;
-    await this.options.store.put(
-      { ...record, object: described ? outputFileObject(record, described) : record.object },
-      this.options.ttlMs,
-    );
+    const object = described ? outputFileObject(record, described) : record.object;
+    await this.options.store.put({ ...record, object }, this.records.fileTtl(object));
   }
 
   /**

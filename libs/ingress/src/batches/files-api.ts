@@ -46,7 +46,6 @@ type FilesOptions = Pick<
   | 'config'
   | 'upstream'
   | 'store'
-  | 'ttlMs'
   | 'onRedacted'
   | 'defaultMaxOutputTokens'
   | 'onFileBytes'
@@ -320,7 +319,7 @@ export class FilesApi {
         const object = outputFileObject(record, answer);
         described.set(record.id, object);
         await this.options.store
-          .put({ ...record, object }, this.options.ttlMs)
+          .put({ ...record, object }, this.records.fileTtl(object))
           .catch((error: unknown) =>
             this.options.onError?.("keeping a batch output file's object", error),
           );

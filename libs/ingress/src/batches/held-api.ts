@@ -88,6 +88,15 @@ export async function fromStore<T>(kept: 'file' | 'batch', read: () => Promise<T
   }
 }
 
+/**
+ * How long the gateway remembers an object its backend deletes at `deletedAtMs` (NaN: it
+ * never does): the TTL, cut to then, so one gone there is not listed for the rest of it.
+ */
+export function ttlUntil(deletedAtMs: number, ttlMs: number, now: number): number {
+  if (!Number.isFinite(deletedAtMs)) return ttlMs;
+  return Math.max(1, Math.min(ttlMs, deletedAtMs - now));
+}
+
 /** The backend answered that the object is not there (directly, or relayed as a 404). */
 export function isGoneAtBackend(error: unknown): boolean {
   return (

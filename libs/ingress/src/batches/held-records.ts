@@ -13,6 +13,7 @@ import {
   fromStore,
   notFound,
   targetOf,
+  ttlUntil,
   type CallerOf,
   type Headers,
   type Lister,
@@ -61,13 +62,12 @@ export class HeldRecords {
 
   /**
    * How long the gateway remembers a file: its TTL, cut to the `expires_at` (Unix seconds)
-   * at which the backend deletes it (one uploaded with `expires_after`), so a file gone
-   * there is not listed for the rest of the TTL.
+   * at which the backend deletes it (one uploaded with `expires_after`, a batch's output
+   * with `output_expires_after`).
    */
-  private fileTtl(object: JsonObject): number {
-    const expiresAt = object.expires_at;
-    if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) return this.options.ttlMs;
-    return Math.max(1, Math.min(this.options.ttlMs, expiresAt * 1000 - this.now()));
+  fileTtl(object: JsonObject): number {
+    const expiresAt = typeof object.expires_at === 'number' ? object.expires_at * 1000 : NaN;
+    return ttlUntil(expiresAt, this.options.ttlMs, this.now());
   }
 
   /**

@@ -15,7 +15,7 @@ import {
   type CallerContext,
   type JsonObject,
 } from '@aigw/contracts/data-plane';
-import { fromStore } from '../../batches/held-api';
+import { fromStore, ttlUntil } from '../../batches/held-api';
 import { isStoreUnavailable, storeUnavailable } from '../../responses/state/store-unavailable';
 import { heldOwnerOf, type HeldObjectStore, type HeldRecord } from '../../batches/held-objects';
 import type { IngressPipeline } from '../../ingress-pipeline';
@@ -460,8 +460,7 @@ export class GeminiFiles {
   private ttlOf(file: JsonObject): number {
     const expires =
       typeof file.expirationTime === 'string' ? Date.parse(file.expirationTime) : Number.NaN;
-    if (!Number.isFinite(expires)) return this.options.ttlMs;
-    return Math.max(1, Math.min(this.options.ttlMs, expires - this.now()));
+    return ttlUntil(expires, this.options.ttlMs, this.now());
   }
 
   /** `GET /v1beta/files/{id}`: the owner's file, as its backend describes it now. */
