@@ -90,6 +90,8 @@ describe('response cache and deduplication on the all-in-one gateway (embedded)'
     const text = await metrics();
     assert.ok(metricSum(text, 'ai_gateway_cache_hits_total', { model: 'cached-model' }) >= 2);
     assert.ok(metricSum(text, 'ai_gateway_cache_misses_total', { model: 'cached-model' }) >= 3);
+    // Embedded: the answers are in this process's memory, and the gauge says how much.
+    assert.ok(metricSum(text, 'ai_gateway_cache_memory_bytes') > 0);
     const hits = usage.filter((event) => event.cacheHit === true);
     assert.equal(hits.length, 2, 'one usage event per hit, marked cached');
     for (const hit of hits) {
