@@ -17,9 +17,9 @@ export type SessionRequestEnd =
 /**
  * A session's outcome in the request vocabulary (`ai_gateway_requests_total`, request
  * events, the span's status). Ended by its client (a WebRTC call hung up by its browser,
- * or by its caller through the gateway), or told to reconnect as the gateway stopped, it completed; ended by the backend it was
- * interrupted (502); by a spent budget it failed as the refusal (429); a client that
- * stopped answering or reading left (499).
+ * or by its caller through the gateway), or told to reconnect as the gateway stopped, it
+ * completed; ended by the backend it was interrupted (502); by a spent budget it failed as
+ * the refusal (429); a client that stopped answering or reading left (499).
  */
 export function sessionRequestEnd(
   outcome: RealtimeOutcome,
