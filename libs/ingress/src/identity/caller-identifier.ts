@@ -83,20 +83,21 @@ export class CallerIdentifier {
   ) {}
 
   identify(headers: IncomingHeaders, route: RouteConfig): CallerIdentity | Promise<CallerIdentity> {
-    const onRefusal = this.options.onRefusal;
-    if (!onRefusal) return this.identified(headers, route);
+    if (!this.options.onRefusal) return this.identified(headers, route);
     // Told here, where every endpoint's callers pass, so no endpoint's refusals go uncounted.
-    const told = (error: unknown): never => {
-      if (error instanceof DataPlaneError) onRefusal(error);
-      throw error;
-    };
     try {
       const identity = this.identified(headers, route);
-      return identity instanceof Promise ? identity.catch(told) : identity;
+      return identity instanceof Promise ? identity.catch(this.tellRefusal) : identity;
     } catch (error) {
-      return told(error);
+      return this.tellRefusal(error);
     }
   }
+
+  /** Tells onRefusal of a refusal and throws it on; made once, as every request passes here. */
+  private readonly tellRefusal = (error: unknown): never => {
+    if (error instanceof DataPlaneError) this.options.onRefusal?.(error);
+    throw error;
+  };
 
   private identified(
     headers: IncomingHeaders,
