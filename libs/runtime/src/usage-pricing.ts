@@ -40,5 +40,13 @@ export function configUsagePricing(
         dollars: price ? dollarsAt(price, usage) : 0,
       };
     };
-  return Object.assign(pricedIn(undefined), { forCall: () => pricedIn(config()) });
+  // One priced-in function per config object, not per call: calls starting under the same
+  // config share it, and a reload makes the next one.
+  let pinned: { readonly config: GatewayConfig; readonly price: PriceUsage } | undefined;
+  const forCall = (): PriceUsage => {
+    const current = config();
+    if (pinned?.config !== current) pinned = { config: current, price: pricedIn(current) };
+    return pinned.price;
+  };
+  return Object.assign(pricedIn(undefined), { forCall });
 }
