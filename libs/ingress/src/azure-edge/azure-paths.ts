@@ -44,12 +44,7 @@ export const DEPLOYMENT_BATCHES = '/batches';
 
 /** Whether a URL is a deployment's batch creation (`/openai/deployments/{d}/batches`). */
 export function isDeploymentBatchesPath(url: string): boolean {
-  const query = url.indexOf('?');
-  const path = query === -1 ? url : url.slice(0, query);
-  if (!path.startsWith(DEPLOYMENTS)) return false;
-  const rest = path.slice(DEPLOYMENTS.length);
-  const slash = rest.indexOf('/');
-  return slash > 0 && rest.slice(slash) === DEPLOYMENT_BATCHES;
+  return underDeployment(url)?.operation === DEPLOYMENT_BATCHES;
 }
 
 /** The route pattern of a deployment's call (`/openai/deployments/:deployment/embeddings`). */
@@ -69,14 +64,23 @@ export function withoutAzurePrefix(path: string): string | undefined {
 export function deploymentCallAt(
   url: string,
 ): { readonly deployment: string; readonly endpoint: GatewayEndpoint } | undefined {
+  const under = underDeployment(url);
+  const endpoint = under && DEPLOYMENT_ENDPOINTS.get(under.operation);
+  return endpoint && { deployment: decoded(under.deployment), endpoint };
+}
+
+/**
+ * A URL under a named deployment, split (query dropped) into the deployment as sent and
+ * the path after it (`/chat/completions`); undefined for any other URL.
+ */
+function underDeployment(url: string): { deployment: string; operation: string } | undefined {
   const query = url.indexOf('?');
   const path = query === -1 ? url : url.slice(0, query);
   if (!path.startsWith(DEPLOYMENTS)) return undefined;
   const rest = path.slice(DEPLOYMENTS.length);
   const slash = rest.indexOf('/');
   if (slash <= 0) return undefined;
-  const endpoint = DEPLOYMENT_ENDPOINTS.get(rest.slice(slash));
-  return endpoint && { deployment: decoded(rest.slice(0, slash)), endpoint };
+  return { deployment: rest.slice(0, slash), operation: rest.slice(slash) };
 }
 
 function decoded(text: string): string {
