@@ -165,7 +165,8 @@ export class ServiceRuntime {
     const holder = await loadServiceConfig(
       env,
       logger,
-      (ok, cause, digest) => metrics.recordConfigReload(ok, reloadTriggerLabel(cause), digest),
+      (ok, cause, digest, fileInForce) =>
+        metrics.recordConfigReload(ok, reloadTriggerLabel(cause), digest, fileInForce),
       options.missingSecrets === undefined ? {} : { missingSecrets: options.missingSecrets },
     );
     metrics.recordConfigInForce(holder.currentDigest());

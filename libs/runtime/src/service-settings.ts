@@ -129,8 +129,16 @@ export interface ServiceConfigOptions {
 export async function loadServiceConfig(
   env: Env,
   logger: Logger,
-  /** After each reload applied or rejected, with the digest of the config in force after it. */
-  onReload: (success: boolean, cause: ReloadCause, digestInForce: string) => void,
+  /**
+   * After each reload applied or rejected, with the digest of the config in force after it,
+   * and whether that config is the file on disk (see ConfigReload's `fileInForce`).
+   */
+  onReload: (
+    success: boolean,
+    cause: ReloadCause,
+    digestInForce: string,
+    fileInForce: boolean,
+  ) => void,
   options: ServiceConfigOptions = {},
 ): Promise<ConfigHolder> {
   const missingSecrets = missingSecretPolicy(env, options.missingSecrets);
@@ -183,7 +191,7 @@ export async function loadServiceConfig(
     });
     for (const warning of reload.warnings) logger.warn(`config: ${warning}`);
     for (const listener of listeners) listener(reload.config);
-    onReload(true, reload.cause, reload.digest);
+    onReload(true, reload.cause, reload.digest, reload.fileInForce);
   });
   watcher.onInvalid((issues, trigger, cause) => {
     const what = trigger === 'secrets' ? 'secrets change' : 'config edit';
@@ -192,7 +200,7 @@ export async function loadServiceConfig(
       cause,
       errors: issues.map((issue) => issue.format()),
     });
-    onReload(false, cause, currentDigest());
+    onReload(false, cause, currentDigest(), false);
   });
   return {
     settings,

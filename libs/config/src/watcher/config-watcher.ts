@@ -46,6 +46,11 @@ export interface ConfigReload {
   readonly cause: ReloadCause;
   /** configTextDigest() of the text now in force. */
   readonly digest: string;
+  /**
+   * Whether that text is the file's as it is on disk: false when the last good text was
+   * reloaded for its keys while a refused edit of the file stays there.
+   */
+  readonly fileInForce: boolean;
 }
 
 export interface ConfigWatcherOptions extends LoadOptions {
@@ -366,6 +371,7 @@ export class ConfigWatcher {
         trigger,
         cause,
         digest,
+        fileInForce: next.text === text,
       };
       this.#notify(this.#onReload, reload, trigger, cause);
     } else {

@@ -100,6 +100,7 @@ describe('ConfigWatcher: an edit refused for a missing key', () => {
       secretsPollMs: 60_000,
     });
     const refusals: (readonly ConfigIssue[])[] = [];
+    const reloads: ConfigReload[] = [];
     const openaiKey = () => {
       const auth = watcher.current?.routes[0]?.backends.find((b) => b.name === 'openai')?.auth;
       return auth?.kind === 'apiKey' ? auth.apiKey?.reveal() : undefined;
@@ -107,6 +108,7 @@ describe('ConfigWatcher: an edit refused for a missing key', () => {
     try {
       await watcher.start();
       watcher.onInvalid((issues) => refusals.push(issues));
+      watcher.onReload((reload) => reloads.push(reload));
       writeFileSync(
         file,
         routeOf(openai, backend('anthropic', '{name: llm-keys, key: anthropic}')),
@@ -123,6 +125,13 @@ describe('ConfigWatcher: an edit refused for a missing key', () => {
       await watcher.reload('signal');
       assert.deepEqual(backendNames(watcher), ['openai', 'anthropic'], 'the edit still waited');
       assert.equal(openaiKey(), 'sk-openai-rotated');
+      assert.deepEqual(
+        reloads.map((reload) => [reload.trigger, reload.fileInForce]),
+        [
+          ['secrets', false], // the last good text, the refused edit still on disk
+          ['secrets', true],
+        ],
+      );
     } finally {
       watcher.close();
     }

@@ -101,8 +101,8 @@ describe('ConfigWatcher started with a config loaded beforehand, the file since 
       writeFileSync(join(secretsDir, 'openai-key', 'apiKey'), 'sk-second-key');
       await watcher.reload('signal');
       assert.deepEqual(
-        reloads.map((reload) => reload.trigger),
-        ['secrets'],
+        reloads.map((reload) => [reload.trigger, reload.fileInForce]),
+        [['secrets', false]],
       );
       const auth = watcher.current?.routes[0]?.backends[0]?.auth;
       assert.equal(auth?.kind === 'apiKey' ? auth.apiKey?.reveal() : undefined, 'sk-second-key');

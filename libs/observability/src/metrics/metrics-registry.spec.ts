@@ -183,7 +183,7 @@ describe('MetricsRegistry', () => {
     m.recordBudgetHoldsLapsed('batch', 1);
     m.setSpoolDepth(3);
     m.setConsumerLag({ group: 'budget', topic: 'gateway.usage.recorded.v1', partition: 4 }, 17);
-    m.recordConfigReload(false, 'poll', 'a'.repeat(64));
+    m.recordConfigReload(false, 'poll', 'a'.repeat(64), false);
     m.recordEventLogPruned({ deleted: 12 });
     m.recordEventLogPruned({ deleted: 3 });
     m.recordEventLogPruned({ error: new Error('disk full') });

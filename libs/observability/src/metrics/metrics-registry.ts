@@ -327,6 +327,12 @@ export class MetricsRegistry {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  readonly #realtimeCallControls = new Counter({
+    name: 'ai_gateway_realtime_call_controls_total',
+    help: "WebRTC call-control requests (POST /v1/realtime/calls/{id}/hangup, accept, reject, refer), by verb and result: hung_up (the call, watched by this replica), passed_on (the hang-up, to the replica watching the call, through Redis), not_found (404: no call of the caller's, or, without REDIS_URL, one placed through another replica), not_sip_call (400: accept, reject or refer on a call the gateway placed), unavailable (503: the calls' Redis, or what identifies the caller, could not be reached; the call runs on)",
+    labelNames: ['verb', 'result'] as const,
+    registers: [this.registry],
+  });
   readonly #realtimeCallsEnded = new Counter({
     name: 'ai_gateway_realtime_calls_ended_total',
     help: "Realtime WebRTC calls (POST /v1/realtime/calls) ended, by outcome: who ended them. hung_up (its caller: POST /v1/realtime/calls/{id}/hangup), budget_exceeded (the gateway: the caller's budget was spent), shutdown (the gateway, as it stopped), call_ended (the browser, at the backend), upstream_closed (the backend dropped the sideband)",
@@ -828,7 +834,7 @@ export class MetricsRegistry {
   });
   readonly #configLastReloadSuccessful = new Gauge({
     name: 'ai_gateway_config_last_reload_successful',
-    help: 'Whether the last config reload was applied (1; also before any) or rejected (0: the file or a key on disk now is not in force, the last good config is, until a change loads)',
+    help: 'Whether the config file on disk is in force: 1 (also before any reload), or 0 after a rejected reload (the file, or a key it names, is not in force; the last good config is) until the file loads. A reload of the last good config for its keys, the rejected file still on disk, leaves it 0',
     registers: [this.registry],
   });
   readonly #configInfo = new Gauge({
@@ -1028,6 +1034,11 @@ export class MetricsRegistry {
   /** How a Realtime session ended, or that it was refused (a fixed set of outcomes). */
   recordRealtimeSession(outcome: string): void {
     this.#realtimeSessions.inc({ outcome });
+  }
+
+  /** A WebRTC call-control request answered, by verb and result (fixed sets). */
+  recordRealtimeCallControl(verb: string, result: string): void {
+    this.#realtimeCallControls.inc({ verb, result });
   }
 
   /** A WebRTC call ended, by who ended it (a fixed set of outcomes). */
@@ -1398,10 +1409,18 @@ export class MetricsRegistry {
     this.#requestSettingsDropped.inc({ provider, setting, reason });
   }
 
-  /** A reload applied or rejected, and the digest of the config in force after it. */
-  recordConfigReload(success: boolean, trigger: ConfigReloadTrigger, digestInForce: string): void {
+  /**
+   * A reload applied or rejected, the digest of the config in force after it, and whether
+   * that config is the file on disk (a rejected edit may stay there past a key reload).
+   */
+  recordConfigReload(
+    success: boolean,
+    trigger: ConfigReloadTrigger,
+    digestInForce: string,
+    fileInForce: boolean,
+  ): void {
     this.#configReloads.inc({ result: success ? 'success' : 'failure', trigger });
-    this.#configLastReloadSuccessful.set(success ? 1 : 0);
+    this.#configLastReloadSuccessful.set(fileInForce ? 1 : 0);
     this.recordConfigInForce(digestInForce);
   }
 
