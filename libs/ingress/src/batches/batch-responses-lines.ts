@@ -5,6 +5,13 @@ const isObject = (value: unknown): value is Json =>
 
 const given = (value: unknown) => value !== undefined && value !== null;
 
+/**
+ * An input item that names a stored item by id: typed `item_reference`, or with no type
+ * (OpenAI's ItemReference leaves it optional) and no role (an untyped message has one).
+ */
+const isItemReference = (item: unknown): boolean =>
+  isObject(item) && (item.type === 'item_reference' || (!given(item.type) && !given(item.role)));
+
 /** The tools a single Responses call takes: the caller's own, which the backend never runs. */
 const CALLER_TOOLS: ReadonlySet<unknown> = new Set(['function', 'custom']);
 
@@ -29,9 +36,9 @@ export function responsesLineRefusal(body: Json): string | undefined {
     return "sets body.prompt: this gateway stores no prompt templates, in a batch as in a single call; send the prompt in 'input'.";
   }
   if (Array.isArray(body.input)) {
-    const at = body.input.findIndex((item) => isObject(item) && item.type === 'item_reference');
+    const at = body.input.findIndex(isItemReference);
     if (at !== -1) {
-      return `sets body.input[${at}].type 'item_reference': a batch's requests reach its backend as written, where no item of this gateway's is kept; send the item itself in 'input'.`;
+      return `sets body.input[${at}] as an item_reference: a batch's requests reach its backend as written, where no item of this gateway's is kept; send the item itself in 'input'.`;
     }
   }
   for (const field of ['previous_response_id', 'conversation']) {
