@@ -41,7 +41,22 @@ export interface RealtimeObserver {
   promptRefused(error: DataPlaneError, param: string, fields: RealtimeLogFields): void;
   /** A client secret minted, refused, or presented by a session (never the secret). */
   clientSecret?(outcome: ClientSecretOutcome, fields: RealtimeLogFields): void;
+  /** A WebRTC call-control request (`POST /v1/realtime/calls/{id}/<verb>`) answered. */
+  callControl?(verb: string, result: CallControlResult, fields: RealtimeLogFields): void;
 }
+
+/** The `result` of `ai_gateway_realtime_call_controls_total`. */
+export type CallControlResult =
+  /** The call, watched here, was hung up (200). */
+  | 'hung_up'
+  /** The hang-up was passed on to the replica watching the call (200). */
+  | 'passed_on'
+  /** No call of the caller's (404): unknown, another's, over, or on a replica out of reach. */
+  | 'not_found'
+  /** accept, reject or refer on a call the gateway placed, which takes no SIP calls (400). */
+  | 'not_sip_call'
+  /** The gateway could not find the call or identify the caller: its store or keys away (503). */
+  | 'unavailable';
 
 /** The `outcome` of `ai_gateway_realtime_client_secrets_total`. */
 export type ClientSecretOutcome =
@@ -79,6 +94,11 @@ export function realtimeTelemetry(
       logger?.info('realtime session ended', { ...fields, outcome });
     },
     callEnded: (outcome) => metrics.recordRealtimeCallEnded(outcome),
+    callControl: (verb, result, fields) => {
+      metrics.recordRealtimeCallControl(verb, result);
+      // The gateway's own trouble: the caller was told to retry, the call runs on meanwhile.
+      if (result === 'unavailable') logger?.warn('realtime call control unavailable', fields);
+    },
     refused: (error, upstream, fields) => {
       metrics.recordRealtimeSession(upstream ? 'upstream_refused' : 'refused');
       // The message only: it names models and limits, never a key or a prompt.

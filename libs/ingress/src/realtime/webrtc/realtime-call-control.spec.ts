@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import Fastify from 'fastify';
 import { keysUnavailable, unauthenticated } from '../../identity/identity.errors';
 import type { IngressPipeline } from '../../ingress-pipeline';
+import { NOOP_REALTIME_OBSERVER } from '../realtime-telemetry';
 import { digestOf } from '../client-secrets/client-secret-store';
 import type { CallDirectory, CallRecord } from './call-directory';
 import { PlacedCalls, RealtimeCallControl } from './realtime-call-control';
@@ -46,10 +47,16 @@ async function served(directory?: CallDirectory) {
   const watch = (id: string) =>
     ({ hangUp: async () => void hungUp.push(id) }) as unknown as RealtimeCallWatch;
   calls.add('rtc_here', { watch: watch('rtc_here'), owner: 'alice', model: 'voice' });
+  // `verb result`, as ai_gateway_realtime_call_controls_total counts them.
+  const counted: string[] = [];
   const app = Fastify();
   new RealtimeCallControl({
     pipeline,
     calls,
+    observer: {
+      ...NOOP_REALTIME_OBSERVER,
+      callControl: (verb, result) => counted.push(`${verb} ${result}`),
+    },
     directory,
     redeem: () => Promise.reject(new Error('no secrets here')),
   }).register(app, '/v1/realtime/calls');
@@ -66,12 +73,12 @@ async function served(directory?: CallDirectory) {
         : answer.json<{ error: { message: string; type: string; code: string } }>().error;
     return { status: answer.statusCode, body: answer.body, error };
   };
-  return { app, post, hungUp };
+  return { app, post, hungUp, counted };
 }
 
 describe('RealtimeCallControl', () => {
   it('hangs up a call watched here for the caller that placed it, and answers anyone else as for an unknown call', async () => {
-    const { app, post, hungUp } = await served();
+    const { app, post, hungUp, counted } = await served();
     const other = await post('rtc_here', 'hangup', 'mallory');
     const unknown = await post('rtc_unknown', 'hangup', 'alice');
     const nobody = await post('rtc_here', 'hangup');
@@ -87,17 +94,24 @@ describe('RealtimeCallControl', () => {
     assert.equal(own.status, 200);
     assert.equal(own.body, '');
     assert.deepEqual(hungUp, ['rtc_here']);
+    assert.deepEqual(counted, [
+      'hangup not_found',
+      'hangup not_found',
+      'hangup not_found',
+      'hangup hung_up',
+    ]);
     await app.close();
   });
 
   it("answers a refused credential as for an unknown call, and the gateway's trouble identifying the caller as a 503, not a call over", async () => {
-    const { app, post, hungUp } = await served();
+    const { app, post, hungUp, counted } = await served();
     const forged = await post('rtc_here', 'hangup', 'forged');
     assert.equal(forged.status, 404);
     const away = await post('rtc_here', 'hangup', 'keys-away');
     assert.equal(away.status, 503);
     assert.equal(away.error?.code, 'identity_provider_unavailable');
     assert.deepEqual(hungUp, []);
+    assert.deepEqual(counted, ['hangup not_found', 'hangup unavailable']);
     await app.close();
   });
 
@@ -108,7 +122,7 @@ describe('RealtimeCallControl', () => {
       model: 'voice',
       replica: 'replica-2',
     });
-    const { app, post } = await served(directory);
+    const { app, post, counted } = await served(directory);
     const other = await post('rtc_there', 'hangup', 'alice');
     const unknown = await post('rtc_unknown', 'hangup', 'bob');
     assert.equal(other.status, 404);
@@ -127,18 +141,26 @@ describe('RealtimeCallControl', () => {
     // The replica watching it is gone (and the call's record not yet lapsed): nothing to end.
     directory.reachable = false;
     assert.equal((await post('rtc_there', 'hangup', 'bob')).status, 404);
+    assert.deepEqual(counted, [
+      'hangup not_found',
+      'hangup not_found',
+      'accept not_sip_call',
+      'hangup passed_on',
+      'hangup not_found',
+    ]);
     await app.close();
   });
 
   it('answers 503 when the directory cannot be read, and still controls the calls watched here', async () => {
     const directory = new FakeDirectory();
     directory.failing = true;
-    const { app, post, hungUp } = await served(directory);
+    const { app, post, hungUp, counted } = await served(directory);
     const away = await post('rtc_there', 'hangup', 'bob');
     assert.equal(away.status, 503);
     assert.match(away.error!.message, /store of realtime calls/);
     assert.equal((await post('rtc_here', 'hangup', 'alice')).status, 200);
     assert.deepEqual(hungUp, ['rtc_here']);
+    assert.deepEqual(counted, ['hangup unavailable', 'hangup hung_up']);
     await app.close();
   });
 });

@@ -10,6 +10,7 @@ import type { IngressPipeline } from '../../ingress-pipeline';
 import type { ClientSecretGrant } from '../client-secrets/client-secret-grants';
 import { digestOf } from '../client-secrets/client-secret-store';
 import { clientSecretOf } from '../realtime-handshake';
+import type { CallControlResult, RealtimeObserver } from '../realtime-telemetry';
 import type { CallDirectory, CallRecord } from './call-directory';
 import type { RealtimeCallWatch } from './realtime-call-watch';
 
@@ -52,6 +53,8 @@ const CALL_ID = /^rtc_[A-Za-z0-9_-]{1,200}$/;
 export interface RealtimeCallControlDeps {
   readonly pipeline: IngressPipeline;
   readonly calls: PlacedCalls;
+  /** Told of each control request's result (`ai_gateway_realtime_call_controls_total`). */
+  readonly observer: RealtimeObserver;
   /** Other replicas' calls (Redis); absent, a call is controlled where it was placed only. */
   readonly directory?: CallDirectory;
   /** A client secret's grant for the model named (throws when refused), as a call redeems it. */
@@ -95,6 +98,12 @@ type FoundCall =
   | { readonly here: PlacedCall; readonly elsewhere?: undefined }
   | { readonly elsewhere: CallRecord; readonly here?: undefined };
 
+/** How a control request that was refused counts: the caller's miss, or the gateway's trouble. */
+function refusedControl(refusal: DataPlaneError): CallControlResult {
+  if (refusal.httpStatus >= 500) return 'unavailable';
+  return refusal.code === DataPlaneErrorCode.InvalidRequest ? 'not_sip_call' : 'not_found';
+}
+
 /** Accept, reject and refer on a WebRTC call: they apply to incoming SIP calls only. */
 function notSipCall(verb: CallControlVerb, callId: string): DataPlaneError {
   return new DataPlaneError(
@@ -136,14 +145,27 @@ export class RealtimeCallControl {
     reply: FastifyReply,
   ): Promise<void> {
     const { callId } = request.params as { callId: string };
+    const { observer } = this.deps;
+    const fields = {
+      requestId: request.id,
+      verb,
+      callId: CALL_ID.test(callId) ? callId : undefined,
+    };
     try {
       const call = await this.controlled(callId, request);
       if (SIP_ONLY_VERBS.has(verb)) throw notSipCall(verb, callId);
       if (call.here) await call.here.watch.hangUp();
       else if (!(await this.passedOn(callId, call.elsewhere))) throw this.notFound(callId);
+      observer.callControl?.(verb, call.here ? 'hung_up' : 'passed_on', fields);
       void reply.code(200).header('cache-control', 'no-store').send();
     } catch (error) {
-      sendOpenAiError(reply, toDataPlaneError(error), request.id);
+      const refusal = toDataPlaneError(error);
+      observer.callControl?.(verb, refusedControl(refusal), {
+        ...fields,
+        status: refusal.httpStatus,
+        code: refusal.upstreamCode ?? refusal.code,
+      });
+      sendOpenAiError(reply, refusal, request.id);
     }
   }
 

@@ -110,6 +110,7 @@ export class RealtimeCallsEndpoint {
       new RealtimeCallControl({
         pipeline: this.deps.pipeline,
         calls: this.placed,
+        observer: this.deps.observer,
         redeem: this.deps.redeem,
         directory: this.deps.directory,
       }).register(scope, prefix + REALTIME_CALLS_PATH);
