@@ -86,6 +86,11 @@ spec:
       if (ended === 0) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     assert.equal(ended, 1);
+    // Counted where asked: the stranger's 404 and the hang-up passed on.
+    const asked = await (await fetch(`http://127.0.0.1:${other.adminPort}/metrics`)).text();
+    const controls = (result: string) =>
+      metricSum(asked, 'ai_gateway_realtime_call_controls_total', { verb: 'hangup', result });
+    assert.deepEqual([controls('not_found'), controls('passed_on')], [1, 1]);
     // Over: its record went with it, so a second hang-up finds nothing on either replica.
     const deadline2 = Date.now() + 5_000;
     let again = await hangUp(other, call.id, 'carol');
