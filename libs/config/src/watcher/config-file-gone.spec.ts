@@ -9,19 +9,12 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ConfigIssue } from '../domain/config-issue';
 import { ConfigWatcher, type ConfigReload } from './config-watcher';
+import { until } from './until-fixture';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-config-gone-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const backends = (model: string) => `backends:\n- {name: openai, model: ${model}}\n`;
-
-async function until(what: string, done: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!done()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await sleep(20);
-  }
-}
 
 describe('ConfigWatcher: the config file gone', () => {
   it('is reported once, keeps the last good config, and its return reloads', async () => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigWatcher, type ConfigReload } from './config-watcher';
+import { until } from './until-fixture';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-reload-fallback-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,14 +20,6 @@ function collect(watcher: ConfigWatcher): ConfigReload[] {
   const seen: ConfigReload[] = [];
   watcher.onReload((reload) => seen.push(reload));
   return seen;
-}
-
-async function until(what: string, done: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!done()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await sleep(20);
-  }
 }
 
 describe('config reload fallbacks', () => {

@@ -9,6 +9,7 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ConfigIssue } from '../domain/config-issue';
 import { ConfigWatcher, type ConfigReload } from './config-watcher';
+import { until } from './until-fixture';
 
 const root = mkdtempSync(join(tmpdir(), 'aigw-pending-keys-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -29,14 +30,6 @@ function setUp() {
   const file = join(dir, 'gateway.yaml');
   writeFileSync(file, routeOf(openai));
   return { file, secretsDir };
-}
-
-async function until(what: string, done: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!done()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await sleep(20);
-  }
 }
 
 const backendNames = (watcher: ConfigWatcher) =>
