@@ -17,3 +17,6 @@ const CANONICAL_BATCH_URLS: ReadonlyMap<string, string> = new Map([
 export function canonicalBatchUrl<T>(url: T): T | string {
   return typeof url === 'string' ? (CANONICAL_BATCH_URLS.get(url) ?? url) : url;
 }
+
+/** The endpoints a batch runs, as OpenAI names them. */
+export const BATCH_ENDPOINTS: ReadonlySet<string> = new Set(CANONICAL_BATCH_URLS.values());

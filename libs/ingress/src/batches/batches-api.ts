@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
 import type { BatchBilling } from './batch-billing';
-import { canonicalBatchUrl } from './batch-urls';
+import { BATCH_ENDPOINTS, canonicalBatchUrl } from './batch-urls';
 import {
   enc,
   invalid,
@@ -15,12 +15,6 @@ import {
 } from './held-api';
 import { MAX_LISTED, type HeldObjectStore, type HeldRecord } from './held-objects';
 import type { HeldRecords } from './held-records';
-
-const BATCH_ENDPOINTS: ReadonlySet<string> = new Set([
-  '/v1/chat/completions',
-  '/v1/embeddings',
-  '/v1/responses',
-]);
 
 interface BatchesOptions {
   readonly store: HeldObjectStore;
