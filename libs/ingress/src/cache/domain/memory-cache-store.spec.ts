@@ -64,25 +64,40 @@ it('keeps every namespace together within the process bound, whatever their maxS
   assert.equal(store.totalBytes, held('k2', forty) + held('k2', 'y'.repeat(30)));
 });
 
-it('counts each entry’s key and bookkeeping against the process bound, not its value alone', async () => {
-  // Values alone, a bound of 16 MiB held 58 MiB of heap in small answers (~160 bytes each).
+/** How much the heap grew holding `count` answers `answer(i)` in a store bounded by `bound`. */
+async function heapGrowth(bound: number, count: number, answer: (i: number) => string) {
   const gc = runInNewContext('gc') as () => void;
-  const bound = 4 * 1024 * 1024;
   gc();
   const before = process.memoryUsage().heapUsed;
   const store = new MemoryResponseCacheStore(bound);
-  for (let i = 0; i < 40_000; i++) {
+  for (let i = 0; i < count; i++) {
     const key = createHash('sha256').update(String(i)).digest('hex');
-    await store.set(
-      'r',
-      key,
-      JSON.stringify({ id: `chatcmpl-${i}`, text: 'x'.repeat(100) }),
-      60_000,
-    );
+    await store.set('r', key, answer(i), 60_000);
   }
   gc();
-  const grown = process.memoryUsage().heapUsed - before;
   assert.ok(store.totalBytes <= bound);
+  return process.memoryUsage().heapUsed - before;
+}
+
+it('counts each entry’s key and bookkeeping against the process bound, not its value alone', async () => {
+  // Values alone, a bound of 16 MiB held 58 MiB of heap in small answers (~160 bytes each).
+  const bound = 4 * 1024 * 1024;
+  const grown = await heapGrowth(bound, 40_000, (i) =>
+    JSON.stringify({ id: `chatcmpl-${i}`, text: 'x'.repeat(100) }),
+  );
+  assert.ok(
+    grown < 1.25 * bound,
+    `heap grew ${(grown / 2 ** 20).toFixed(1)} MiB for a 4 MiB bound`,
+  );
+});
+
+it('counts an answer with a character past U+00FF at the two bytes a character V8 holds it in', async () => {
+  // One em dash in a 2000-character answer: 2 KB in UTF-8, 4 KB of heap. Counted in UTF-8,
+  // a 4 MiB bound held 7.3 MiB.
+  const bound = 4 * 1024 * 1024;
+  const grown = await heapGrowth(bound, 10_000, (i) =>
+    JSON.stringify({ id: `chatcmpl-${i}`, text: `${'x'.repeat(1000)}\u2014${'x'.repeat(999)}` }),
+  );
   assert.ok(
     grown < 1.25 * bound,
     `heap grew ${(grown / 2 ** 20).toFixed(1)} MiB for a 4 MiB bound`,

@@ -23,6 +23,15 @@ interface Entry {
  */
 export const ENTRY_OVERHEAD_BYTES = 450;
 
+/**
+ * The heap a string's characters take: V8 keeps one byte a character, or two for a string
+ * with any character past U+00FF. Its UTF-8 size is not it: a mostly ASCII answer with one
+ * em dash or emoji takes twice its UTF-8 size.
+ */
+function heapBytesOf(text: string): number {
+  return /[\u0100-\uffff]/.test(text) ? 2 * text.length : text.length;
+}
+
 interface Namespace {
   readonly entries: Map<string, Entry>;
   /** Insertion order, which is expiry order while the route's TTL stays the same. */
@@ -68,7 +77,7 @@ export class MemoryResponseCacheStore implements ResponseCacheStore {
     maxBytes = this.processMaxBytes,
   ): Promise<boolean> {
     const bytes = Buffer.byteLength(value);
-    const heldBytes = bytes + key.length + ENTRY_OVERHEAD_BYTES;
+    const heldBytes = heapBytesOf(value) + heapBytesOf(key) + ENTRY_OVERHEAD_BYTES;
     if (bytes > maxBytes || heldBytes > this.processMaxBytes || ttlMs <= 0) return false;
     let space = this.namespaces.get(namespace);
     if (!space) {
