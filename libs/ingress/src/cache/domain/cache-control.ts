@@ -13,7 +13,8 @@ const NO_LOOKUP: CacheDirectives = { lookup: false, store: true };
 
 /**
  * The directives of a request's `Cache-Control`; without one, its `Pragma: no-cache` reads
- * as `Cache-Control: no-cache` (RFC 9111 5.4: HTTP/1.0 clients and proxies still send it).
+ * as `Cache-Control: no-cache`, as RFC 7234 5.4 required (RFC 9111 5.4 deprecates Pragma,
+ * but HTTP/1.0 clients and proxies still send it).
  */
 export function cacheDirectives(
   header: string | string[] | undefined,
