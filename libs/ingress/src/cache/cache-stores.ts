@@ -20,7 +20,7 @@ export interface CacheStores {
   readonly cacheStore: (route: RouteConfig) => ResponseCacheStore;
   /** A client for `url` (deduplication's REDIS_URL, never retired). */
   readonly client: (url: string) => Redis;
-  /** Heap the in-memory store's entries take, keys and bookkeeping included (0 until one is stored). */
+  /** Heap the in-memory entries take, keys and bookkeeping included (0 until one is stored). */
   readonly memoryBytes: () => number;
   readonly close: () => Promise<void>;
 }
