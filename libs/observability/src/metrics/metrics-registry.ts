@@ -257,7 +257,7 @@ export class MetricsRegistry {
   #cacheMemoryBytes: () => number = () => 0;
   readonly #cacheMemoryBytesGauge = new Gauge({
     name: 'ai_gateway_cache_memory_bytes',
-    help: "Bytes of answers this process's in-memory response cache holds (every route's entries together: their serialized answers, keys and bookkeeping, ~0.5 KiB an entry), bounded by AI_GATEWAY_CACHE_MEMORY_MAX_BYTES; 0 where answers are cached in Redis",
+    help: "Heap this process's in-memory response cache takes (every route's entries together: their answers, keys and ~0.5 KiB of bookkeeping each), bounded by AI_GATEWAY_CACHE_MEMORY_MAX_BYTES; 0 where answers are cached in Redis",
     registers: [this.registry],
     collect: () => {
       this.#cacheMemoryBytesGauge.set(this.#cacheMemoryBytes());
