@@ -201,6 +201,23 @@ export class IngressPipeline {
   }
 
   /**
+   * The caller's owner key as ownerKeyFor gives it, or undefined when the route serving
+   * `model` does not identify the caller (a JWT route without a token, a tier it lacks) or
+   * no route serves it: for asking whether a record found is the caller's, where that is
+   * "not yours", not a refused request, so not counted as an identity refusal.
+   */
+  async ownerKeyIfIdentified(model: string, headers: IncomingHeaders): Promise<string | undefined> {
+    try {
+      const route = this.routeFor(model);
+      if (!route) return undefined;
+      const identity = await this.identifier.identifyWithoutTelling(headers, route.route);
+      return callerOwnerKey(identity.caller);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
    * The caller (user key and tier) as the route serving `model` identifies callers, for
    * work the router never sees that budgets must still attribute (a batch); undefined
    * when no route serves the model.

@@ -92,7 +92,7 @@ export class FilesAndBatches {
         return reply;
       };
     };
-    const { who, callerOf, mayUse } = callersOf(pipeline);
+    const { who, ownerIfIdentified, callerOf, mayUse } = callersOf(pipeline);
     const lister = (headers: Headers) => {
       const model = firstHeader(headers, 'x-ai-gateway-model');
       return model ? pipeline.ownerKeyFor(model, headers) : pipeline.ownerKeyWithoutModel(headers);
@@ -110,7 +110,7 @@ export class FilesAndBatches {
     );
     fastify.get(
       `${prefix}/files`,
-      on('file', 'list', (rq) => files.listFiles(rq, lister, who)),
+      on('file', 'list', (rq) => files.listFiles(rq, lister, ownerIfIdentified)),
     );
     fastify.get(
       `${prefix}/files/:id`,
@@ -133,7 +133,7 @@ export class FilesAndBatches {
     );
     fastify.get(
       `${prefix}/batches`,
-      on('batch', 'list', (rq) => batches.listBatches(rq, lister, who)),
+      on('batch', 'list', (rq) => batches.listBatches(rq, lister, ownerIfIdentified)),
     );
     fastify.get(
       `${prefix}/batches/:id`,
@@ -198,6 +198,10 @@ function callersOf(pipeline: IngressPipeline) {
   return {
     // Owner keys: one id named two ways on a route (two JWT providers' alice) is two owners.
     who: (model: string, headers: Headers) => pipeline.ownerKeyFor(model, headers),
+    // Whether a listed record is the caller's on its own route: refused there, it is not
+    // theirs, and the list is not a refused request (so no identity refusal is counted).
+    ownerIfIdentified: (model: string, headers: Headers) =>
+      pipeline.ownerKeyIfIdentified(model, headers),
     callerOf: (model: string, headers: Headers) => pipeline.callerFor(model, headers),
     // The tier's allowedModels, which the router checks for calls it routes: a batch
     // runs its lines at the backend without them passing the router.

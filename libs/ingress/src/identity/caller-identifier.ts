@@ -83,10 +83,10 @@ export class CallerIdentifier {
   ) {}
 
   identify(headers: IncomingHeaders, route: RouteConfig): CallerIdentity | Promise<CallerIdentity> {
-    if (!this.options.onRefusal) return this.identified(headers, route);
+    if (!this.options.onRefusal) return this.identifyWithoutTelling(headers, route);
     // Told here, where every endpoint's callers pass, so no endpoint's refusals go uncounted.
     try {
-      const identity = this.identified(headers, route);
+      const identity = this.identifyWithoutTelling(headers, route);
       return identity instanceof Promise ? identity.catch(this.tellRefusal) : identity;
     } catch (error) {
       return this.tellRefusal(error);
@@ -99,7 +99,12 @@ export class CallerIdentifier {
     throw error;
   };
 
-  private identified(
+  /**
+   * As identify, without telling onRefusal: for a look that takes a refusal to mean "not
+   * this caller's" (is a listed record the caller's on its own route?), where the request
+   * itself is not refused.
+   */
+  identifyWithoutTelling(
     headers: IncomingHeaders,
     route: RouteConfig,
   ): CallerIdentity | Promise<CallerIdentity> {

@@ -8,8 +8,10 @@ import {
   type BackendCallTarget,
   type CallerContext,
   type GatewayRequest,
+  type RouterPort,
 } from '@aigw/contracts/data-plane';
 import { MemoryHeldObjectStore } from '../../batches/held-objects';
+import { IngressPipeline } from '../../ingress-pipeline';
 import { parsedConfig } from '../../batches/testing/one-batch-route';
 import { geminiFileIdIn, uploadRecordId } from './gemini-file-names';
 import {
@@ -92,9 +94,15 @@ const userOf = (headers: Readonly<Record<string, unknown>>) => {
   return typeof user === 'string' ? user : 'anonymous';
 };
 
+const NO_ROUTER: RouterPort = {
+  route: () => Promise.reject(new Error('not routed here')),
+  listModels: () => [],
+};
+
 /** The pipeline's answers for routes keyed by x-user-id. */
 const CALLERS: GeminiFileCallers = {
   ownerKeyFor: (_model, headers) => userOf(headers),
+  ownerKeyIfIdentified: async (_model, headers) => userOf(headers),
   ownerKeyWithoutModel: (headers) => userOf(headers),
   callerFor: (_model, headers): CallerContext => ({ userKey: userOf(headers) }),
   mayUse: (model) => model !== 'forbidden',
@@ -266,6 +274,37 @@ describe('GeminiFiles', () => {
     await files.delete(as('alice'), CALLERS);
     assert.deepEqual(backend.deleted, ['backendfile1']);
     await assert.rejects(files.get(as('alice'), CALLERS), isCode(DataPlaneErrorCode.NotFound));
+  });
+
+  it('lists a file only where its route identifies the caller, counting no refusal where it does not', async () => {
+    const { files, upload } = setup();
+    await upload('alice');
+    // As the pipeline identifies callers: alice is alice on both routes, but `pro`'s route
+    // has tiers and no default, so without x-user-plan she has none there.
+    const identities = parsedConfig(`kind: AIGatewayRoute
+metadata: {name: open}
+spec:
+  backends: [{name: o, provider: local, model: open-mini}]
+  userIdentification: {header: x-user-id}
+---
+kind: AIGatewayRoute
+metadata: {name: gem}
+spec:
+  backends: [{name: g, provider: local, model: pro}]
+  userIdentification: {header: x-user-id}
+  userTiers:
+  - {name: paid, selector: {header: x-user-plan, value: paid}, tokenBudget: {daily: 1000}}
+`);
+    const refused: number[] = [];
+    const callers = new IngressPipeline(() => identities, NO_ROUTER, {
+      onRefusal: (error) => refused.push(error.httpStatus),
+    });
+    const names = async (headers: Record<string, string>) =>
+      ((await files.list(request({ headers }), callers)).body?.files as { name: string }[]) ?? [];
+
+    assert.deepEqual(await names({ 'x-user-id': 'alice' }), []);
+    assert.deepEqual(refused, [], 'the list was answered: no identity refusal');
+    assert.equal((await names({ 'x-user-id': 'alice', 'x-user-plan': 'paid' })).length, 1);
   });
 
   it('answers a 503 to retry, not a 500, while its store cannot be read', async () => {

@@ -89,7 +89,7 @@ export interface GeminiFilesOptions {
 /** Who the callers are, as generateContent identifies them (the pipeline's). */
 export type GeminiFileCallers = Pick<
   IngressPipeline,
-  'ownerKeyFor' | 'callerFor' | 'mayUse' | 'ownerKeyWithoutModel'
+  'ownerKeyFor' | 'ownerKeyIfIdentified' | 'callerFor' | 'mayUse' | 'ownerKeyWithoutModel'
 >;
 
 /** An answer to send: its status, extra headers and JSON body (none for an upload's step). */
@@ -326,9 +326,7 @@ export class GeminiFiles {
     }
     const headers = geminiCallerHeaders(request);
     if (carriesCredential(headers)) {
-      const asker = await Promise.resolve()
-        .then(() => callers.ownerKeyFor(session.model, headers))
-        .catch(() => undefined);
+      const asker = await callers.ownerKeyIfIdentified(session.model, headers);
       if (asker !== session.owner) {
         await drain(request);
         throw new DataPlaneError(
@@ -521,9 +519,7 @@ export class GeminiFiles {
     const askerOn = (recordModel: string) => {
       let asker = askers.get(recordModel);
       if (!asker) {
-        asker = Promise.resolve()
-          .then(() => callers.ownerKeyFor(recordModel, headers))
-          .catch(() => undefined);
+        asker = callers.ownerKeyIfIdentified(recordModel, headers);
         askers.set(recordModel, asker);
       }
       return asker;
