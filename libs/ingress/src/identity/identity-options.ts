@@ -21,6 +21,7 @@ export interface IdentityOptions {
   /**
    * Hears every caller identity refuses (401, 403, or 503 for keys it could not fetch),
    * whichever endpoint asked: model calls, files, batches, stored responses, count_tokens.
+   * Not told: a look at whether a listed record is the caller's (identifyWithoutTelling).
    */
   readonly onRefusal?: (error: DataPlaneError) => void;
   /** Hears how each fetch of a JWT provider's key set ended, background refreshes included. */
