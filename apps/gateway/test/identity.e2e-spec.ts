@@ -195,7 +195,10 @@ describe('all-in-one gateway with a JWT SecurityPolicy', () => {
       /ai_gateway_identity_keys_unavailable_total\{reason="(bad_response|backoff)"\} \d+/,
     );
     // The fetch itself is counted by result, as a failing background refresh would be.
-    assert.match(metrics, /ai_gateway_identity_key_fetches_total\{result="bad_response"\} [1-9]/);
+    assert.match(
+      metrics,
+      /ai_gateway_identity_key_fetches_total\{jwks_host="127\.0\.0\.1:\d+",result="bad_response"\} [1-9]/,
+    );
     assert.ok(!gateway.output().includes(token.split('.')[1]), 'the token is never logged');
   });
 

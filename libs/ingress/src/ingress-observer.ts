@@ -40,8 +40,11 @@ export interface IngressObserver {
    * not fetch), on whichever endpoint: `failed` follows only for the model calls.
    */
   identityRefused?(error: DataPlaneError): void;
-  /** How one fetch of a JWT provider's key set (JWKS) ended, background refreshes included. */
-  identityKeysFetched?(result: KeyFetchResult): void;
+  /**
+   * How one fetch of a JWT provider's key set (JWKS) ended, background refreshes included;
+   * `jwksHost` is its key server's host and port.
+   */
+  identityKeysFetched?(result: KeyFetchResult, jwksHost: string): void;
   /** Prompt redaction masked `tally` matches per detector on the route named; never the text. */
   redacted?(route: string, tally: ReadonlyMap<string, number>): void;
   /**
@@ -114,9 +117,9 @@ export function bothObservers(first: IngressObserver, second: IngressObserver): 
       first.identityRefused?.(error);
       second.identityRefused?.(error);
     },
-    identityKeysFetched: (result) => {
-      first.identityKeysFetched?.(result);
-      second.identityKeysFetched?.(result);
+    identityKeysFetched: (result, jwksHost) => {
+      first.identityKeysFetched?.(result, jwksHost);
+      second.identityKeysFetched?.(result, jwksHost);
     },
     redacted: (route, tally) => {
       first.redacted?.(route, tally);

@@ -413,18 +413,18 @@ describe('IngressTelemetry: JWT provider keys that could not be fetched', () => 
 });
 
 describe('IngressTelemetry: fetches of JWT provider keys', () => {
-  it('counts each fetch by result', async () => {
+  it('counts each fetch by key server and result, so one failing is not hidden by another', async () => {
     const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
     const telemetry = new IngressTelemetry(publisher, metrics);
-    telemetry.identityKeysFetched('ok');
-    telemetry.identityKeysFetched('timeout');
-    telemetry.identityKeysFetched('ok');
+    telemetry.identityKeysFetched('ok', 'id.example');
+    telemetry.identityKeysFetched('timeout', 'keys.partner.example:8443');
+    telemetry.identityKeysFetched('ok', 'id.example');
     const counted = (await metrics.metrics())
       .split('\n')
       .filter((l) => l.startsWith('ai_gateway_identity_key_fetches_total{'));
     assert.deepEqual(counted.sort(), [
-      'ai_gateway_identity_key_fetches_total{result="ok"} 2',
-      'ai_gateway_identity_key_fetches_total{result="timeout"} 1',
+      'ai_gateway_identity_key_fetches_total{jwks_host="id.example",result="ok"} 2',
+      'ai_gateway_identity_key_fetches_total{jwks_host="keys.partner.example:8443",result="timeout"} 1',
     ]);
   });
 });

@@ -202,8 +202,8 @@ export class IngressTelemetry implements IngressObserver {
     }
   }
 
-  identityKeysFetched(result: KeyFetchResult): void {
-    this.metrics.recordIdentityKeyFetch(result);
+  identityKeysFetched(result: KeyFetchResult, jwksHost: string): void {
+    this.metrics.recordIdentityKeyFetch(result, jwksHost);
   }
 
   failed(failure: RequestFailure): void {

@@ -52,7 +52,7 @@ export class IngressModule {
       {
         ...identityOptionsFromEnv(),
         onRefusal: (error) => observer.identityRefused?.(error),
-        onKeyFetch: (result) => observer.identityKeysFetched?.(result),
+        onKeyFetch: (result, jwksHost) => observer.identityKeysFetched?.(result, jwksHost),
       },
       options.tracing,
     );

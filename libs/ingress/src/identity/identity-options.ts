@@ -24,8 +24,11 @@ export interface IdentityOptions {
    * Not told: a look at whether a listed record is the caller's (identifyWithoutTelling).
    */
   readonly onRefusal?: (error: DataPlaneError) => void;
-  /** Hears how each fetch of a JWT provider's key set ended, background refreshes included. */
-  readonly onKeyFetch?: (result: KeyFetchResult) => void;
+  /**
+   * Hears how each fetch of a JWT provider's key set ended, background refreshes included,
+   * and from which key server (its JWKS URI's host and port).
+   */
+  readonly onKeyFetch?: (result: KeyFetchResult, jwksHost: string) => void;
 }
 
 const TIER_NAME = /^[^\x00-\x1f\x7f]{1,128}$/;

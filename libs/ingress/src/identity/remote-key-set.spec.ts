@@ -134,12 +134,17 @@ describe('RemoteKeySet: every fetch of the key set is told, background refreshes
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    keys = new RemoteKeySet(`http://127.0.0.1:${port}/jwks.json`, TIMING, {
+    const hosts: string[] = [];
+    keys = new RemoteKeySet(`http://127.0.0.1:${port}/jwks.json?tenant=a`, TIMING, {
       now: () => clock,
-      onFetch: (result) => heard.push(result),
+      onFetch: (result, jwksHost) => {
+        heard.push(result);
+        hosts.push(jwksHost);
+      },
     });
     await assert.rejects(verify);
     await assert.rejects(verify); // within the floor: not fetched, so not told
     assert.deepEqual(heard, ['unreachable']);
+    assert.deepEqual(hosts, [`127.0.0.1:${port}`], 'the key server, without path or query');
   });
 });

@@ -48,8 +48,10 @@ export interface KeySetHooks {
   /**
    * Hears every fetch made, the background refreshes' too: while those fail the cached
    * keys go on verifying and no request is refused, so this is how an operator knows.
+   * `jwksHost` is the key server's host (and port) from the URI, without path or query:
+   * which provider's keys, where one of several fails while the others answer.
    */
-  readonly onFetch?: (result: KeyFetchResult) => void;
+  readonly onFetch?: (result: KeyFetchResult, jwksHost: string) => void;
 }
 
 /**
@@ -78,7 +80,7 @@ export class RemoteKeySet {
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private lastSuccessAt = Number.NEGATIVE_INFINITY;
   private readonly now: () => number;
-  private readonly onFetch: (result: KeyFetchResult) => void;
+  private readonly reportFetch: (result: KeyFetchResult) => void;
 
   constructor(
     readonly uri: string,
@@ -86,7 +88,9 @@ export class RemoteKeySet {
     hooks: KeySetHooks = {},
   ) {
     this.now = hooks.now ?? Date.now;
-    this.onFetch = hooks.onFetch ?? (() => undefined);
+    const { onFetch } = hooks;
+    const jwksHost = new URL(uri).host;
+    this.reportFetch = onFetch ? (result) => onFetch(result, jwksHost) : () => undefined;
     const options: RemoteJWKSetOptions = {
       cooldownDuration: timing.cooldownMs,
       cacheMaxAge: Number.POSITIVE_INFINITY,
@@ -120,11 +124,11 @@ export class RemoteKeySet {
       // Read here, under jose's timeout signal, to tell a key set from a 200 that is none.
       if (response.status === 200) body = await boundedText(response, MAX_KEY_SET_BYTES);
     } catch (error) {
-      this.onFetch(isTimeout(error) ? 'timeout' : 'unreachable');
+      this.reportFetch(isTimeout(error) ? 'timeout' : 'unreachable');
       throw error;
     }
     if (body === undefined) {
-      this.onFetch('bad_response');
+      this.reportFetch('bad_response');
       // jose refuses any status but 200: an oversized key set goes no further than this.
       return response.status === 200 ? new Response(null, { status: 502 }) : response;
     }
@@ -132,7 +136,7 @@ export class RemoteKeySet {
     // next refresh off by a whole interval.
     const ok = holdsKeySet(body);
     if (ok) this.lastSuccessAt = this.now();
-    this.onFetch(ok ? 'ok' : 'bad_response');
+    this.reportFetch(ok ? 'ok' : 'bad_response');
     return new Response(body, { status: 200 });
   };
 }

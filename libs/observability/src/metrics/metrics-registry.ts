@@ -804,8 +804,8 @@ export class MetricsRegistry {
   });
   readonly #identityKeyFetches = new Counter({
     name: 'ai_gateway_identity_key_fetches_total',
-    help: "Fetches of a JWT provider's signing keys (its JWKS), background refreshes included, by result: ok, timeout, unreachable, bad_response (not a 200 with a key set). While refreshes fail the keys already fetched go on verifying tokens and nothing else shows it; requests refused for want of keys are in ai_gateway_identity_keys_unavailable_total",
-    labelNames: ['result'] as const,
+    help: "Fetches of a JWT provider's signing keys (its JWKS), background refreshes included, by key server (jwks_host: the JWKS URI's host and port) and result: ok, timeout, unreachable, bad_response (not a 200 with a key set). While refreshes fail the keys already fetched go on verifying tokens and nothing else shows it; requests refused for want of keys are in ai_gateway_identity_keys_unavailable_total",
+    labelNames: ['jwks_host', 'result'] as const,
     registers: [this.registry],
   });
   readonly #identityRefusals = new Counter({
@@ -1360,9 +1360,12 @@ export class MetricsRegistry {
     this.#identityKeysUnavailable.inc({ reason });
   }
 
-  /** One fetch of a JWT provider's key set, and how it ended. */
-  recordIdentityKeyFetch(result: 'ok' | 'timeout' | 'unreachable' | 'bad_response'): void {
-    this.#identityKeyFetches.inc({ result });
+  /** One fetch of a JWT provider's key set at `jwksHost` (a JWKS URI's host and port), by how it ended. */
+  recordIdentityKeyFetch(
+    result: 'ok' | 'timeout' | 'unreachable' | 'bad_response',
+    jwksHost: string,
+  ): void {
+    this.#identityKeyFetches.inc({ jwks_host: jwksHost, result });
   }
 
   /**
