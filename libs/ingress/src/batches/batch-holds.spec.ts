@@ -21,6 +21,7 @@ import type { IngressPipeline } from '../ingress-pipeline';
 import { BatchEstimator } from './batch-estimate';
 import { BATCH_HOLD_MS, BatchHolds } from './batch-holds';
 import { FilesAndBatches, type HeldObjectCalls } from './files-and-batches';
+import type { UnkeptBatch } from './files-and-batches-options';
 import { MemoryHeldObjectStore } from './held-objects';
 import { heldOnBatchRoute } from './testing/held-record';
 
@@ -46,8 +47,10 @@ const config = parsed.config;
 /** A backend whose batches finish (or fail) when the test says. */
 class Backend implements HeldObjectCalls {
   readonly created: string[] = [];
+  readonly cancelled: string[] = [];
   readonly status = new Map<string, string>();
   refuseCreate = false;
+  refuseCancel = false;
 
   async send(_backend: unknown, method: string, path: string) {
     const json = (body: unknown, type = 'application/json') => ({
@@ -61,6 +64,13 @@ class Backend implements HeldObjectCalls {
       this.created.push(id);
       this.status.set(id, 'in_progress');
       return json({ id, object: 'batch', status: 'in_progress' });
+    }
+    const cancelled = /^\/batches\/(b\d+)\/cancel$/.exec(path)?.[1];
+    if (method === 'POST' && cancelled && this.status.has(cancelled)) {
+      if (this.refuseCancel) throw new DataPlaneError(DataPlaneErrorCode.UpstreamError, 'down');
+      this.cancelled.push(cancelled);
+      this.status.set(cancelled, 'cancelling');
+      return json({ id: cancelled, object: 'batch', status: 'cancelling' });
     }
     const batch = /^\/batches\/(b\d+)$/.exec(path)?.[1];
     if (batch) {
@@ -113,6 +123,7 @@ function setup(start = Date.UTC(2026, 11, 4, 1)) {
   const events: TokenUsageRecorded[] = [];
   const actions: string[] = [];
   const errors: string[] = [];
+  const unkept: UnkeptBatch[] = [];
   const batches = new FilesAndBatches({
     config: () => config,
     upstream: backend,
@@ -124,6 +135,7 @@ function setup(start = Date.UTC(2026, 11, 4, 1)) {
     publish: (event) => events.push(event),
     onAction: (kind, action, outcome) => actions.push(`${kind} ${action} ${outcome}`),
     onError: (what) => errors.push(what),
+    onUnkeptBatch: (batch) => unkept.push(batch),
     now: clock,
   });
   const app = Fastify();
@@ -203,6 +215,7 @@ function setup(start = Date.UTC(2026, 11, 4, 1)) {
     events,
     actions,
     errors,
+    unkept,
     balance,
     file,
     create,
@@ -350,7 +363,9 @@ describe('a batch holds its estimated cost against its owner budgets', () => {
     assert.deepEqual(t.lapses, ['call 1', 'batch 1']);
   });
 
-  it('keeps the hold of a batch the backend runs but the gateway could not remember', async () => {
+  // It was kept held (lapsing after 36 h) and answered a bare 500: no look would ever bill
+  // it, its owner could neither see nor cancel it, and the SDK's retry made a second one.
+  it('cancels a batch it could not remember at its backend, gives its hold back and answers a 503 to retry', async () => {
     const t = setup();
     apps.push(t.app);
     const fileId = await t.file('f1', [1000]);
@@ -360,12 +375,63 @@ describe('a batch holds its estimated cost against its owner budgets', () => {
       return put(record, ttl);
     };
     const created = await t.create(fileId);
-    assert.ok(created.statusCode >= 500, created.body);
-    // It runs at the backend and no look will bill it: its hold is all that counts it.
+    assert.equal(created.statusCode, 503, created.body);
+    assert.equal(created.headers['retry-after'], '1');
+    const error = JSON.parse(created.body).error;
+    assert.equal(error.type, 'service_unavailable');
+    assert.equal(error.code, 'batch_store_unavailable');
     assert.deepEqual(t.backend.created, ['b1']);
-    assert.ok((await t.balance()).reserved > 0);
-    assert.ok(!t.actions.includes('batch release ok'));
-    assert.deepEqual(t.errors, ['remembering a created batch (it runs unbilled, held)']);
+    assert.deepEqual(t.backend.cancelled, ['b1']);
+    close((await t.balance()).reserved, 0);
+    assert.deepEqual(t.actions, [
+      'batch hold ok',
+      'batch unkept_cancel ok',
+      'batch release ok',
+      'batch create store_unavailable',
+    ]);
+    assert.deepEqual(
+      t.unkept.map(({ backendBatchId, cancelled, route, backend }) => ({
+        backendBatchId,
+        cancelled,
+        route,
+        backend,
+      })),
+      [{ backendBatchId: 'b1', cancelled: true, route: 'batches', backend: 'openai-batch' }],
+    );
+    // The retry, with the store back: the one batch running is the one remembered.
+    t.store.put = put;
+    const retried = await t.create(fileId);
+    assert.equal(retried.statusCode, 200, retried.body);
+    assert.deepEqual(t.backend.created, ['b1', 'b2']);
+    assert.deepEqual(await t.store.pending(10), [JSON.parse(retried.body).id]);
+  });
+
+  it('still answers the 503 when the cancel fails, reporting the running batch by its backend id', async () => {
+    const t = setup();
+    apps.push(t.app);
+    const fileId = await t.file('f1', [1000]);
+    const put = t.store.put.bind(t.store);
+    t.store.put = async (record, ttl) => {
+      if (record.kind === 'batch') throw new Error('store away');
+      return put(record, ttl);
+    };
+    t.backend.refuseCancel = true;
+    const created = await t.create(fileId);
+    assert.equal(created.statusCode, 503, created.body);
+    assert.equal(JSON.parse(created.body).error.code, 'batch_store_unavailable');
+    assert.deepEqual(t.backend.cancelled, []);
+    assert.equal(t.unkept.length, 1);
+    assert.equal(t.unkept[0].backendBatchId, 'b1');
+    assert.equal(t.unkept[0].cancelled, false);
+    assert.ok(t.unkept[0].cancelError instanceof DataPlaneError);
+    // Billed to no one, so held for no one: the client has no batch.
+    close((await t.balance()).reserved, 0);
+    assert.deepEqual(t.actions, [
+      'batch hold ok',
+      'batch unkept_cancel upstream_error',
+      'batch release ok',
+      'batch create store_unavailable',
+    ]);
   });
 
   it('keeps a hold it could not give back on the record, indexed, for the next look to retry', async () => {

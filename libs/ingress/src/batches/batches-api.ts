@@ -1,7 +1,9 @@
 import type { FastifyRequest } from 'fastify';
+import type { BackendConfig } from '@aigw/config';
 import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
 import type { BatchBilling } from './batch-billing';
 import { BATCH_ENDPOINTS, canonicalBatchUrl } from './batch-urls';
+import type { FilesAndBatchesOptions } from './files-and-batches-options';
 import {
   enc,
   invalid,
@@ -13,14 +15,14 @@ import {
   type Query,
   type Who,
 } from './held-api';
-import { MAX_LISTED, type HeldObjectStore, type HeldRecord } from './held-objects';
+import { MAX_LISTED, type HeldRecord } from './held-objects';
 import type { HeldRecords } from './held-records';
+import { storeUnavailable } from '../responses/state/store-unavailable';
 
-interface BatchesOptions {
-  readonly store: HeldObjectStore;
-  readonly ttlMs: number;
-  readonly onError?: (what: string, error: unknown) => void;
-}
+type BatchesOptions = Pick<
+  FilesAndBatchesOptions,
+  'store' | 'ttlMs' | 'onAction' | 'onUnkeptBatch' | 'onError'
+>;
 
 /**
  * OpenAI's Batch API: a batch runs at the backend holding its input file, for the file's
@@ -108,6 +110,8 @@ export class BatchesApi {
     const caller = await callerOf(file.model, request.headers);
     const tier = caller?.tier;
     await this.billing.checkBudget(file, caller);
+    // The batch is made, remembered and, were it not remembered, cancelled at one backend.
+    const backend = this.records.backendOf(file);
     const reservationId = await this.billing.hold(file, tier);
     const sent: JsonObject = {
       input_file_id: file.providerId,
@@ -119,21 +123,20 @@ export class BatchesApi {
     };
     let submitted: { answer: JsonObject; providerId: string };
     try {
-      submitted = await this.submit(file, sent);
+      submitted = await this.submit(file, backend, sent);
     } catch (error) {
       // No batch: the hold goes.
       if (reservationId !== undefined) await this.billing.releaseHold(reservationId);
       throw error;
     }
-    // A batch the backend runs but the gateway fails to remember is never billed: its
-    // hold stays (it lapses after the batch's window), the one count of what it spends.
     const { answer, providerId } = submitted;
-    const batch = await this.remember(file, tier, reservationId, providerId).catch(
-      (error: unknown) => {
-        this.options.onError?.('remembering a created batch (it runs unbilled, held)', error);
-        throw error;
-      },
-    );
+    let batch: HeldRecord;
+    try {
+      batch = await this.remember(file, backend, tier, reservationId, providerId);
+    } catch (error) {
+      await this.abandon(file, backend, providerId, reservationId, error);
+      throw storeUnavailable('batch', error);
+    }
     // Indexed until billed, so the sweeper bills it when no client looks again.
     await this.options.store
       .addPending(batch.id, this.options.ttlMs)
@@ -144,10 +147,11 @@ export class BatchesApi {
   /** The batch created at the file's backend: its answer and the backend's id for it. */
   private async submit(
     file: HeldRecord,
+    backend: BackendConfig,
     sent: JsonObject,
   ): Promise<{ answer: JsonObject; providerId: string }> {
     const answer = jsonOf(
-      await this.records.call(file, 'POST', '/batches', {
+      await this.records.callAt(backend, file.route, 'POST', '/batches', {
         contentType: 'application/json',
         data: Buffer.from(JSON.stringify(sent)),
       }),
@@ -164,11 +168,11 @@ export class BatchesApi {
   /** The created batch remembered as its owner's, with its hold. */
   private async remember(
     file: HeldRecord,
+    backend: BackendConfig,
     tier: string | undefined,
     reservationId: string | undefined,
     providerId: string,
   ): Promise<HeldRecord> {
-    const backend = this.records.backendOf(file);
     return await this.records.keep({
       kind: 'batch',
       owner: file.owner,
@@ -183,6 +187,39 @@ export class BatchesApi {
       ...(reservationId !== undefined && { reservationId }),
       object: {},
     });
+  }
+
+  /**
+   * A batch its backend made but the gateway could not remember (its store away): no look
+   * would bill it, its owner could neither read nor cancel it, and the client's retry makes
+   * another. Cancelled at its backend, and its hold given back: it never ran for the client.
+   * A cancel that fails leaves it running, reported (with its backend id) for an operator.
+   */
+  private async abandon(
+    file: HeldRecord,
+    backend: BackendConfig,
+    providerId: string,
+    reservationId: string | undefined,
+    storeError: unknown,
+  ): Promise<void> {
+    let cancelled = true;
+    let cancelError: unknown;
+    try {
+      await this.records.callAt(backend, file.route, 'POST', `/batches/${enc(providerId)}/cancel`);
+    } catch (error) {
+      cancelled = false;
+      cancelError = error;
+    }
+    this.options.onAction?.('batch', 'unkept_cancel', cancelled ? 'ok' : 'upstream_error');
+    this.options.onUnkeptBatch?.({
+      route: file.route,
+      backend: backend.name,
+      backendBatchId: providerId,
+      cancelled,
+      storeError,
+      ...(!cancelled && { cancelError }),
+    });
+    await this.billing.releaseHold(reservationId);
   }
 
   async listBatches(request: FastifyRequest, lister: Lister, who: Who): Promise<JsonObject> {

@@ -69,7 +69,11 @@ describe('an upload the gateway cannot remember', () => {
       assert.equal(body.error?.code, 'file_store_unavailable');
       assert.deepEqual(calls, ['POST /files', 'DELETE /files/file-made']);
       assert.ok(errors.some((what) => /remembering an uploaded file/.test(what)));
-      assert.deepEqual(actions, ['file create failed'], "the gateway's store, not the backend");
+      assert.deepEqual(
+        actions,
+        ['file create store_unavailable'],
+        "the gateway's store, not the backend",
+      );
     } finally {
       await app.close();
     }

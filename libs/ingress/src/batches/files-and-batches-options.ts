@@ -48,6 +48,23 @@ export interface BatchFinished {
   readonly failedRequests: number;
 }
 
+/**
+ * A batch its backend made that the gateway could not remember (its store away), and
+ * whether cancelling it there worked: if not, it runs on, billed to no one, until an
+ * operator cancels it by hand with the backend's own batch id.
+ */
+export interface UnkeptBatch {
+  readonly route: string;
+  readonly backend: string;
+  /** The batch's id at its backend (the client never saw it). */
+  readonly backendBatchId: string;
+  readonly cancelled: boolean;
+  /** Why it could not be remembered. */
+  readonly storeError: unknown;
+  /** Why cancelling it failed, when it did. */
+  readonly cancelError?: unknown;
+}
+
 export interface FilesAndBatchesOptions {
   readonly config: () => GatewayConfig;
   readonly upstream: HeldObjectCalls;
@@ -97,6 +114,8 @@ export interface FilesAndBatchesOptions {
   readonly geminiUpstream?: GeminiFileCalls;
   /** A Gemini upload finalized, or an upload request refused or failed (metrics). */
   readonly onGeminiUpload?: (outcome: GeminiUploadOutcome) => void;
+  /** A created batch the gateway could not remember, cancelled at its backend or not (logs). */
+  readonly onUnkeptBatch?: (unkept: UnkeptBatch) => void;
   /** A failure the client is not told of (settling a batch): logged, without secrets. */
   readonly onError?: (what: string, error: unknown) => void;
   readonly now?: () => number;

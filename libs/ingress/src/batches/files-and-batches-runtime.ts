@@ -11,6 +11,7 @@ import { BatchHolds } from './batch-holds';
 import { DEFAULT_BATCH_PRICE_FACTOR } from './batch-settlement';
 import { BatchSweeper } from './batch-sweeper';
 import { FilesAndBatches, type HeldObjectCalls } from './files-and-batches';
+import { errorKind, logUnkeptBatch } from './unkept-batch-log';
 import type { GeminiFileCalls } from '../gemini/files/gemini-files';
 import { DEFAULT_UPLOAD_SPOOL_BYTES, UploadSpool } from '../forms/upload-spool';
 import {
@@ -99,11 +100,7 @@ export function openFilesAndBatches(
     DEFAULT_BATCH_POLL_INTERVAL_MS,
   );
   const onError = (what: string, error: unknown) =>
-    // A backend URL or Redis URL may carry a secret: the error's kind and code only.
-    logger.warn(`files and batches: ${what} failed`, {
-      reason: error instanceof Error ? error.name : 'unknown',
-      code: (error as { code?: unknown }).code,
-    });
+    logger.warn(`files and batches: ${what} failed`, errorKind(error));
   let store: HeldObjectStore;
   const url = host.settings.redisUrl;
   if (url) {
@@ -184,6 +181,7 @@ export function openFilesAndBatches(
     // A batch file streamed from its backend, to a client or to bill it: its bytes, and
     // how it ended (a cut download or a failed read shows here, after the request's `ok`).
     onFileBytes: (use, outcome, bytes) => metrics.recordBatchFileBytes(use, outcome, bytes),
+    onUnkeptBatch: (unkept) => logUnkeptBatch(logger, unkept),
     onError,
   });
   const sweeper = new BatchSweeper({

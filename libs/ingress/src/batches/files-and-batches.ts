@@ -220,7 +220,8 @@ function outcomeOf(error: DataPlaneError): string {
   if (error.code === DataPlaneErrorCode.PromptBlocked) return 'blocked';
   if (status === 429 || error.code === DataPlaneErrorCode.BudgetExceeded) return 'refused';
   if (error.code === DataPlaneErrorCode.BudgetUnavailable) return 'failed'; // a store, not the backend
-  if (isStoreUnavailable(error)) return 'failed'; // likewise
+  // The store of files and batches, named as Responses' and Gemini uploads' counts name it.
+  if (isStoreUnavailable(error)) return 'store_unavailable';
   if (status < 500) return 'invalid';
   return 'upstream_error';
 }

@@ -167,11 +167,17 @@ export class HeldRecords {
     path: string,
     body?: { contentType: string; data: Buffer },
   ) {
-    return this.options.upstream.send(
-      targetOf(this.backendOf(record), record.route),
-      method,
-      path,
-      body,
-    );
+    return this.callAt(this.backendOf(record), record.route, method, path, body);
+  }
+
+  /** A call at `backend` of `route`, for an object the gateway may have no record of. */
+  callAt(
+    backend: BackendConfig,
+    route: string,
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    body?: { contentType: string; data: Buffer },
+  ) {
+    return this.options.upstream.send(targetOf(backend, route), method, path, body);
   }
 }

@@ -360,7 +360,7 @@ export class MetricsRegistry {
 
   readonly #filesBatches = new Counter({
     name: 'ai_gateway_files_batches_total',
-    help: 'Files and Batch API requests by kind (file, batch), action (create, list, retrieve, content, delete, cancel, settle, hold (the estimated cost of a batch held against budgets), release (a hold given back)) and outcome (ok, invalid, blocked (a prompt rule refused an upload), not_found, refused (no room left in a budget), upstream_error, failed (a store unreachable))',
+    help: "Files and Batch API requests by kind (file, batch), action (create, list, retrieve, content, delete, cancel, settle, hold (the estimated cost of a batch held against budgets), release (a hold given back), unkept_cancel (a batch its backend made that the gateway could not remember, cancelled there: upstream_error means it runs on, billed to no one, until cancelled by hand; the error log names its backend batch id)) and outcome (ok, invalid, blocked (a prompt rule refused an upload), not_found, refused (no room left in a budget), upstream_error, failed (the budget store unreachable), store_unavailable (the gateway's store of files and batches unreachable: a 503 to retry; on a create, what the backend made was deleted or cancelled there))",
     labelNames: ['kind', 'action', 'outcome'] as const,
     registers: [this.registry],
   });
