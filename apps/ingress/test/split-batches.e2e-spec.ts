@@ -217,6 +217,36 @@ spec:
     assert.ok(metricSum(text, 'ai_gateway_batches_billed_total', { trigger: 'sweeper' }) >= 1);
   });
 
+  // The way a batch the ingress could not remember is cancelled too (at its backend, with the
+  // backend's key the adapter alone holds), so an orphan is stopped in this shape as well.
+  it("cancels a batch across both hops with the adapter's key", async () => {
+    const line = JSON.stringify({
+      custom_id: 'cancelled',
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: { model: VIRTUAL, messages: [{ role: 'user', content: 'cancelled' }] },
+    });
+    const file = await alice.files.create({
+      file: await toFile(Buffer.from(`${line}\n`), 'cancelled.jsonl'),
+      purpose: 'batch',
+    });
+    const batch = await alice.batches.create({
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+    const held = [...backend.batches.values()].at(-1)!;
+    await assert.rejects(bob.batches.cancel(batch.id), OpenAI.NotFoundError);
+    const cancelled = await alice.batches.cancel(batch.id);
+    assert.equal(cancelled.id, batch.id);
+    assert.equal(cancelled.status, 'cancelling');
+    assert.equal(held.status, 'cancelling');
+    const call = backend.calls.find(
+      (seen) => seen.method === 'POST' && seen.path === `/v1/batches/${held.id}/cancel`,
+    );
+    assert.equal(call?.authorization, `Bearer ${BACKEND_KEY}`);
+  });
+
   it('reads a large output across the hops as the backend wrote it, model names restored, and bills it', async () => {
     const count = 300;
     const file = await uploadRequests('large.jsonl', count, '', 'q');
