@@ -194,11 +194,13 @@ export class EdgeRoutes implements OnModuleInit {
     );
   }
 
-  private sendModel(request: FastifyRequest, reply: FastifyReply): void {
+  /** One model of those the caller may call (`modelsFor`), else a 404 as for one not served. */
+  private async sendModel(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (wantsGeminiShape(request.headers)) return sendGeminiModel(request, reply, this.pipeline);
     const anthropic = wantsAnthropicShape(request.headers);
     try {
-      const id = servedModel(this.pipeline.listModels(), (request.params as { '*': string })['*']);
+      const asked = (request.params as { '*': string })['*'];
+      const id = servedModel(await this.pipeline.modelsFor(request.headers), asked);
       void reply.send(anthropic ? anthropicModelEntry(id) : modelEntry(id));
     } catch (error) {
       const send = anthropic ? sendMessagesError : sendOpenAiError;

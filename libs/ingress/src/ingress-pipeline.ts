@@ -27,6 +27,7 @@ import {
   type CallerIdentity,
   type IdentityOptions,
 } from './identity';
+import { lookAcrossRoutes, tierAllows } from './identity/caller-across-routes';
 import type { RoutePayloadLogging } from './payloads/payload-capture';
 import type { EdgeTracing, TraceHeaders } from './tracing/edge-tracing';
 
@@ -242,8 +243,7 @@ export class IngressPipeline {
   mayUse(model: string, headers: IncomingHeaders): boolean | Promise<boolean> {
     const route = this.routeFor(model);
     if (!route) return true;
-    const allows = ({ allowedModels }: CallerIdentity) =>
-      allowedModels.length === 0 || allowedModels.includes(model);
+    const allows = ({ allowedModels }: CallerIdentity) => tierAllows(allowedModels, model);
     const identity = this.identifier.identify(headers, route.route);
     return identity instanceof Promise ? identity.then(allows) : allows(identity);
   }
@@ -261,6 +261,68 @@ export class IngressPipeline {
     return identity instanceof Promise
       ? identity.then((resolved) => callerOwnerKey(resolved.caller))
       : callerOwnerKey(identity.caller);
+  }
+
+  /**
+   * The owner keys the caller proves for objects that name no model (conversations): its
+   * owner key as each route identifying it gives it, strongest first: routes requiring a
+   * JWT (in configuration order), then the wildcard backend's route, then the others. An
+   * object is made under the first and reached under any: a JWT user owns what it makes
+   * even where the wildcard route trusts a header, and a header (a key apart from any
+   * JWT's once users are identified two ways) never reaches it. When no route identifies
+   * the caller, the wildcard (else first) route's refusal; no route at all, no key.
+   */
+  async ownerKeysWithoutModel(headers: IncomingHeaders): Promise<readonly string[]> {
+    const config = this.config();
+    const fallback = routeForModel(config, '') ?? config.routes[0];
+    if (!fallback) return NO_MODELS;
+    const jwt = config.routes.filter((route) => this.identifier.requiresJwt(route));
+    const rest = config.routes.filter((route) => route !== fallback && !jwt.includes(route));
+    const ordered = [...new Set([...jwt, fallback, ...rest])];
+    const looks = await lookAcrossRoutes(ordered, (route) =>
+      this.identifier.identifyWithoutTelling(headers, route),
+    );
+    const keys = looks.flatMap((look) =>
+      'identity' in look ? [callerOwnerKey(look.identity.caller)] : [],
+    );
+    const refused = keys.length === 0 && looks.find((look) => look.route === fallback);
+    if (refused && 'refusal' in refused) this.identifier.refuse(refused.refusal);
+    return [...new Set(keys)];
+  }
+
+  /**
+   * The served models the caller may call (`GET /v1/models`): each model's route
+   * identifies the caller as a call would, and its tier's allowedModels apply; a route
+   * refusing the caller lists none of its models. When every route serving a model needs
+   * a JWT and none identifies the caller, its refusal is the answer (401 without a valid
+   * token, as a call gets), so a JWT-only gateway names its models to no stranger; while
+   * one route is open, the answer is a list (health checks and keyless clients list models).
+   */
+  async modelsFor(headers: IncomingHeaders): Promise<readonly string[]> {
+    const config = this.config();
+    const served = this.listModels();
+    const byRoute = new Map<RouteConfig, string[]>();
+    for (const model of served) {
+      const route = routeForModel(config, model);
+      if (route) byRoute.set(route, [...(byRoute.get(route) ?? []), model]);
+    }
+    const looks = await lookAcrossRoutes([...byRoute.keys()], (route) =>
+      this.identifier.identifyWithoutTelling(headers, route),
+    );
+    const [first] = looks;
+    if (first && 'refusal' in first) {
+      const noneIdentified = looks.every((look) => 'refusal' in look);
+      const allNeedJwt = looks.every((look) => this.identifier.requiresJwt(look.route));
+      if (noneIdentified && allNeedJwt) this.identifier.refuse(first.refusal);
+    }
+    const usable = new Set(
+      looks.flatMap((look) =>
+        'identity' in look
+          ? byRoute.get(look.route)!.filter((m) => tierAllows(look.identity.allowedModels, m))
+          : [],
+      ),
+    );
+    return served.filter((model) => usable.has(model));
   }
 
   /**

@@ -41,26 +41,31 @@ export function geminiModelList(ids: readonly string[]): { models: Record<string
 
 /**
  * `GET /v1beta/models` and `/v1beta/models/{model}` in Gemini's shape (`client.models.list()`
- * and `.get()` of Google's SDKs): the virtual models, as `/v1/models` lists them to OpenAI
+ * and `.get()` of Google's SDKs): the virtual models this caller may call (a 401 where only
+ * JWT routes serve them and no token verifies), as `/v1/models` lists them to OpenAI
  * clients; under `/v1` the same paths serve every API, and Google's clients are told
  * apart by their headers (`wantsGeminiShape`).
  */
 export function registerGeminiModels(fastify: FastifyInstance, pipeline: IngressPipeline): void {
-  fastify.get('/v1beta/models', (_request, reply) => {
-    void reply.send(geminiModelList(pipeline.listModels()));
+  fastify.get('/v1beta/models', async (request, reply) => {
+    try {
+      void reply.send(geminiModelList(await pipeline.modelsFor(request.headers)));
+    } catch (error) {
+      sendGeminiError(reply, toDataPlaneError(error), request.id);
+    }
   });
   fastify.get('/v1beta/models/*', (request, reply) => sendGeminiModel(request, reply, pipeline));
 }
 
 /**
- * `GET .../models/{model}` in Gemini's shape, or Google's 404: for a model not served, or
- * a method (`{model}:generateContent`), which is called with POST.
+ * `GET .../models/{model}` in Gemini's shape, or Google's 404: for a model not served
+ * (or not this caller's to call), or a method (`{model}:generateContent`), called with POST.
  */
-export function sendGeminiModel(
+export async function sendGeminiModel(
   request: FastifyRequest,
   reply: FastifyReply,
   pipeline: IngressPipeline,
-): void {
+): Promise<void> {
   try {
     const asked = (request.params as { '*': string })['*'];
     if (geminiTarget(asked) !== undefined) {
@@ -70,7 +75,10 @@ export function sendGeminiModel(
         { headers: { allow: 'POST' } },
       );
     }
-    const id = servedModel(pipeline.listModels(), asked.replace(/^models\//, ''));
+    const id = servedModel(
+      await pipeline.modelsFor(request.headers),
+      asked.replace(/^models\//, ''),
+    );
     void reply.send(geminiModelEntry(id));
   } catch (error) {
     sendGeminiError(reply, toDataPlaneError(error), request.id);

@@ -1,14 +1,12 @@
-import { Controller, Get, Headers } from '@nestjs/common';
-import type { ModelList } from '@aigw/contracts';
+import { Controller, Get, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sendMessagesError } from '../anthropic/messages-errors';
+import { sendGeminiError } from '../gemini/gemini-errors';
 import { geminiModelList, wantsGeminiShape } from '../gemini/gemini-models';
 import { IngressPipeline } from '../ingress-pipeline';
+import { sendOpenAiError, toDataPlaneError } from './openai-errors';
 import { PATH_PREFIXES } from './public-paths';
-import {
-  anthropicModelList,
-  modelList,
-  wantsAnthropicShape,
-  type AnthropicModelList,
-} from './model-entries';
+import { anthropicModelList, modelList, wantsAnthropicShape } from './model-entries';
 
 /**
  * The OpenAI-compatible API's cold routes. The model calls (chat completions, completions,
@@ -19,13 +17,24 @@ export class OpenAiController {
   constructor(private readonly pipeline: IngressPipeline) {}
 
   /**
-   * In OpenAI's shape, or Anthropic's for the Anthropic SDK (`anthropic-version`), or
-   * Gemini's for Google's SDKs (`x-goog-api-client`).
+   * The models this caller may call (IngressPipeline.modelsFor), in OpenAI's shape, or
+   * Anthropic's for the Anthropic SDK (`anthropic-version`), or Gemini's for Google's SDKs
+   * (`x-goog-api-client`); a refusal (401 on a JWT-only gateway) in that API's error shape.
    */
   @Get('models')
-  models(@Headers() headers: Record<string, unknown>): ModelList | AnthropicModelList | object {
-    const ids = this.pipeline.listModels();
-    if (wantsGeminiShape(headers)) return geminiModelList(ids);
-    return wantsAnthropicShape(headers) ? anthropicModelList(ids) : modelList(ids);
+  async models(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const { headers } = request;
+    try {
+      const ids = await this.pipeline.modelsFor(headers);
+      if (wantsGeminiShape(headers)) return void reply.send(geminiModelList(ids));
+      void reply.send(wantsAnthropicShape(headers) ? anthropicModelList(ids) : modelList(ids));
+    } catch (error) {
+      const send = wantsGeminiShape(headers)
+        ? sendGeminiError
+        : wantsAnthropicShape(headers)
+          ? sendMessagesError
+          : sendOpenAiError;
+      send(reply, toDataPlaneError(error), request.id);
+    }
   }
 }

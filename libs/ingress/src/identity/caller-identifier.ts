@@ -93,6 +93,19 @@ export class CallerIdentifier {
     }
   }
 
+  /**
+   * Throws `error`, a refusal found by identifyWithoutTelling's looks that the request now
+   * gets as its answer, telling onRefusal as identify would have.
+   */
+  refuse(error: unknown): never {
+    return this.tellRefusal(error);
+  }
+
+  /** Whether `route` takes only callers with a verified JWT (see RouteIdentityPlan). */
+  requiresJwt(route: RouteConfig): boolean {
+    return this.planFor(this.current(), route).jwtRequired;
+  }
+
   /** Tells onRefusal of a refusal and throws it on; made once, as every request passes here. */
   private readonly tellRefusal = (error: unknown): never => {
     if (error instanceof DataPlaneError) this.options.onRefusal?.(error);

@@ -67,7 +67,10 @@ type Headers = Record<string, string | string[] | undefined>;
 const CALLERS = {
   ownerKeyFor: (model: string, headers: Headers) =>
     (headers[`x-user-on-${model}`] ?? headers['x-user']) as string | undefined,
-  ownerKeyWithoutModel: (headers: Headers) => CALLERS.ownerKeyFor('conversations', headers),
+  ownerKeysWithoutModel: async (headers: Headers) => {
+    const owner = CALLERS.ownerKeyFor('conversations', headers);
+    return owner === undefined ? [] : [owner];
+  },
 };
 
 function setUp(store?: ResponseStore) {

@@ -23,7 +23,7 @@ import { responseContext, ResponsesStreamRelay } from './responses-sse';
 import type { ResponseState } from './state/response-state';
 import { normalizedInput, type StoredResponse } from './state/stored-response';
 
-type Callers = Pick<IngressPipeline, 'ownerKeyFor' | 'ownerKeyWithoutModel'>;
+type Callers = Pick<IngressPipeline, 'ownerKeyFor' | 'ownerKeysWithoutModel'>;
 
 /**
  * OpenAI's Responses API in front of any backend: requests become canonical chat
@@ -34,7 +34,7 @@ type Callers = Pick<IngressPipeline, 'ownerKeyFor' | 'ownerKeyWithoutModel'>;
  * `conversation` does the same with a conversation's items, and gets this turn appended.
  * `callers` identifies a continuing caller as the route of the stored response's model
  * does, as GET /v1/responses/{id} does, and a conversation's caller as the Conversations
- * API does (`ownerKeyWithoutModel`), not as this request's route does. With `files` (the
+ * API does (`ownerKeysWithoutModel`), not as this request's route does. With `files` (the
  * Files API), an input_file's `file_id` is the caller's gateway file, identified as
  * reading it is (by the file's model's route), and made into what the backend takes;
  * without, a `file_id` is refused.
@@ -123,8 +123,9 @@ export function responsesDialect(kept?: {
       }
       // Its owner as the Conversations API made it, which this request's route may
       // identify differently (an unverified header where that one takes a JWT).
-      const owner = await callers.ownerKeyWithoutModel(headers);
-      if (owner === undefined) throw conversationNotFound(conversation, 'conversation');
+      const owners = await callers.ownerKeysWithoutModel(headers);
+      if (owners.length === 0) throw conversationNotFound(conversation, 'conversation');
+      const owner = await conversations.ownerAmong(owners, conversation, 'conversation');
       const inputBytes = Buffer.byteLength(JSON.stringify(input));
       earlier = await conversations.forResponse(owner, conversation, inputBytes);
       conversationOwners.set(body, owner);

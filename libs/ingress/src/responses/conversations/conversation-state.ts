@@ -101,6 +101,21 @@ export class ConversationState {
     return header;
   }
 
+  /**
+   * Which of the caller's owner keys (IngressPipeline.ownerKeysWithoutModel) holds
+   * conversation `id`, or a 404 when none does. With one key there is nothing to choose:
+   * the call made with it checks the owner (and counts the hit or miss), so no read here.
+   */
+  async ownerAmong(owners: readonly string[], id: string, param?: string): Promise<string> {
+    if (owners.length === 1) return owners[0];
+    const owner = (await this.reach((store) => store.header(id)))?.owner;
+    if (owner === undefined || !owners.includes(owner)) {
+      this.onEvent('conversation_miss');
+      throw conversationNotFound(id, param);
+    }
+    return owner;
+  }
+
   /** The caller's conversation header, or a 404. */
   async header(owner: string, id: string, param?: string): Promise<ConversationHeader> {
     const header = await this.reach((store) => store.header(id));

@@ -37,7 +37,7 @@ function itemList(items: readonly JsonObject[]): JsonObject {
  * OpenAI's Conversations API: `POST /v1/conversations`, `GET`/`POST`/`DELETE
  * /v1/conversations/{id}`, `GET`/`POST /v1/conversations/{id}/items` and `GET`/`DELETE
  * /v1/conversations/{id}/items/{item_id}`. These name no model, so the caller is identified
- * as the route of a wildcard backend (else the first route) identifies callers; a
+ * as every route identifies callers (IngressPipeline.ownerKeysWithoutModel); a
  * conversation is its creator's, and a 404 to every other caller.
  */
 export class ConversationsRoutes {
@@ -115,16 +115,19 @@ export class ConversationsRoutes {
           'The request body must be a JSON object',
         );
       }
-      const owner = await this.pipeline.ownerKeyWithoutModel(request.headers);
-      if (owner === undefined) {
+      const owners = await this.pipeline.ownerKeysWithoutModel(request.headers);
+      if (owners.length === 0) {
         throw new DataPlaneError(
           DataPlaneErrorCode.NotFound,
           'This gateway has no route, so it keeps no conversations.',
         );
       }
+      const params = request.params as Params;
+      // A new one is made under the strongest key; one named is reached under any.
+      const owner = params.id ? await this.state.ownerAmong(owners, params.id) : owners[0];
       const result = await answer({
         owner,
-        params: request.params as Params,
+        params,
         query: (request.query ?? {}) as Query,
         body: body as JsonObject,
       });

@@ -1,0 +1,132 @@
+// Requests that name no one route (the model list, conversations) identify the caller as
+// every route does: a model is listed to a caller its route admits and its tier allows,
+// and a conversation's owner is the caller's strongest identity, a JWT's where one verifies.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { GatewayConfig } from '@aigw/config';
+import {
+  DataPlaneErrorCode,
+  type DataPlaneError,
+  type RouterPort,
+} from '@aigw/contracts/data-plane';
+import { LocalJwksServer, TestIssuer } from '@aigw/testing/jwks';
+import { IngressPipeline } from '../ingress-pipeline';
+import { agentAuthPolicy, loadConfig, rejection } from './jwt-spec-fixture';
+
+const ISSUER = 'https://issuer.across-routes.test';
+
+const OPEN_ROUTE = `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: open}
+spec:
+  backends:
+  - {name: big, provider: local, model: open-big}
+  - {name: small, provider: local, model: open-small}
+  userIdentification: {header: x-user-id}
+  userTiers:
+  - {name: free, selector: {header: x-user-plan, value: free}, tokenBudget: {daily: 10}, allowedModels: [open-small]}
+  - {name: basic, default: true, selector: {header: x-user-plan, value: basic}, tokenBudget: {daily: 10}}
+`;
+
+const SECURED_ROUTE = `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: secured}
+spec:
+  backends: [{name: s, provider: local, model: secure-model}]
+  userIdentification: {header: x-user-id}
+`;
+
+const routerListing = (models: readonly string[]): RouterPort => ({
+  route: () => Promise.reject(new Error('not used')),
+  listModels: () => models,
+});
+
+describe('IngressPipeline: the caller as every route identifies it', () => {
+  const jwks = new LocalJwksServer();
+  let issuer: TestIssuer;
+  let mixed: GatewayConfig;
+  let jwtOnly: GatewayConfig;
+  let refusals: DataPlaneError[];
+
+  const pipelineOn = (config: GatewayConfig, models: readonly string[]) =>
+    new IngressPipeline(() => config, routerListing(models), {
+      onRefusal: (error) => refusals.push(error),
+    });
+  const bearer = async (sub: string) => ({
+    authorization: `Bearer ${await issuer.sign({ sub })}`,
+  });
+
+  before(async () => {
+    await jwks.start();
+    issuer = await TestIssuer.create(ISSUER, 'ai-gateway');
+    jwks.publish(issuer.publicJwk);
+    const policy = (routes: string[]) => agentAuthPolicy(ISSUER, jwks.url, routes);
+    mixed = loadConfig(`${OPEN_ROUTE}---\n${SECURED_ROUTE}---\n${policy(['secured'])}`);
+    jwtOnly = loadConfig(`${SECURED_ROUTE}---\n${policy(['secured'])}`);
+  });
+  after(() => jwks.stop());
+
+  describe('modelsFor (GET /v1/models)', () => {
+    const ALL = ['open-big', 'open-small', 'secure-model'];
+
+    it("lists a free-tier caller only its tier's models, and no JWT route's without a token", async () => {
+      refusals = [];
+      const pipeline = pipelineOn(mixed, ALL);
+      const free = { 'x-user-id': 'bob', 'x-user-plan': 'free' };
+      assert.deepEqual(await pipeline.modelsFor(free), ['open-small']);
+      // Keyless (a health check): the open route's models, as a call there is admitted.
+      assert.deepEqual(await pipeline.modelsFor({}), ['open-big', 'open-small']);
+      assert.deepEqual(await pipeline.modelsFor({ authorization: 'Bearer nope' }), [
+        'open-big',
+        'open-small',
+      ]);
+      assert.deepEqual(await pipeline.modelsFor(await bearer('alice')), ALL);
+      assert.equal(refusals.length, 0, 'a list answered is no refused request');
+    });
+
+    it('answers 401 where every route needs a JWT and none verifies, counted once', async () => {
+      refusals = [];
+      const pipeline = pipelineOn(jwtOnly, ['secure-model']);
+      const missing = await rejection(() => pipeline.modelsFor({}));
+      assert.equal(missing.code, DataPlaneErrorCode.Unauthenticated);
+      const invalid = await rejection(() => pipeline.modelsFor({ authorization: 'Bearer x.y.z' }));
+      assert.equal(invalid.code, DataPlaneErrorCode.Unauthenticated);
+      assert.equal(refusals.length, 2);
+      assert.deepEqual(await pipeline.modelsFor(await bearer('alice')), ['secure-model']);
+    });
+
+    it('lists nothing, and asks for no identity, where nothing is served', async () => {
+      assert.deepEqual(await pipelineOn(jwtOnly, []).modelsFor({}), []);
+    });
+
+    it('leaves out a model no route serves (a call to it is a 404)', async () => {
+      const pipeline = pipelineOn(mixed, ['open-small', 'gone-model']);
+      assert.deepEqual(await pipeline.modelsFor({}), ['open-small']);
+    });
+  });
+
+  describe('ownerKeysWithoutModel (conversations)', () => {
+    it("puts a verified JWT's key first though the first route trusts a header", async () => {
+      refusals = [];
+      const pipeline = pipelineOn(mixed, []);
+      const keys = await pipeline.ownerKeysWithoutModel({
+        ...(await bearer('alice')),
+        'x-user-id': 'alice',
+      });
+      assert.deepEqual(keys, ['jwt:agent-auth:sub:alice', 'header:x-user-id:alice']);
+      // Without a token: the header's key alone, never the JWT user's.
+      assert.deepEqual(await pipeline.ownerKeysWithoutModel({ 'x-user-id': 'alice' }), [
+        'header:x-user-id:alice',
+      ]);
+      assert.equal(refusals.length, 0);
+    });
+
+    it('is the route refusal, counted, when no route identifies the caller', async () => {
+      refusals = [];
+      const pipeline = pipelineOn(jwtOnly, []);
+      const refused = await rejection(() => pipeline.ownerKeysWithoutModel({ 'x-user-id': 'a' }));
+      assert.equal(refused.code, DataPlaneErrorCode.Unauthenticated);
+      assert.equal(refusals.length, 1);
+    });
+  });
+});
