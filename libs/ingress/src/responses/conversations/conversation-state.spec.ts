@@ -32,6 +32,23 @@ function notFound(param?: string) {
 }
 
 describe('conversations, as each caller sees them', () => {
+  it("finds which of a caller's owner keys holds a conversation, else a 404 counted once", async () => {
+    const { state, events } = stateWith();
+    const { id } = await state.create('jwt:corp:sub:alice', {}, []);
+    const keys = ['header:x-user-id:alice', 'jwt:corp:sub:alice'];
+    assert.equal(await state.ownerAmong(keys, id), 'jwt:corp:sub:alice');
+    // A header's keys alone never reach a JWT user's conversation.
+    await assert.rejects(state.ownerAmong(['header:x-user-id:alice', 'anonymous'], id), notFound());
+    await assert.rejects(
+      state.ownerAmong(keys, 'conv_missing', 'conversation'),
+      notFound('conversation'),
+    );
+    assert.deepEqual(events, ['conversation_created', 'conversation_miss', 'conversation_miss']);
+    // One key: the call made with it checks the owner, so nothing is read or counted here.
+    assert.equal(await state.ownerAmong(['bob'], id), 'bob');
+    assert.equal(events.length, 3);
+  });
+
   it('keeps items in the order added, each a typed, completed item with a unique id', async () => {
     const { state, events } = stateWith();
     const header = await state.create(
