@@ -20,6 +20,22 @@ import { recordUserId, type HeldRecord } from './held-objects';
 import type { HeldRecords } from './held-records';
 import { describedFile, lacksFileFields, outputFileObject } from './output-files';
 
+/** The backend's batch as its owner sees it: the gateway's ids, the client's model name. */
+export function shownBatch(record: HeldRecord, answer: JsonObject): JsonObject {
+  const fileId = (value: unknown) =>
+    typeof value === 'string' && value !== ''
+      ? gatewayId('file', { route: record.route, backend: record.backend, providerId: value })
+      : value;
+  return {
+    ...answer,
+    id: record.id,
+    input_file_id: fileId(answer.input_file_id),
+    output_file_id: fileId(answer.output_file_id),
+    error_file_id: fileId(answer.error_file_id),
+    ...(typeof answer.model === 'string' ? { model: record.model } : {}),
+  };
+}
+
 /** A batch that ended with some work done: its output is billed. */
 export const BILLED_STATUSES: ReadonlySet<string> = new Set(['completed', 'cancelled', 'expired']);
 /** A batch in one of these will not change again. */
@@ -87,18 +103,7 @@ export class BatchBilling {
     answer: JsonObject,
     trigger: BillingTrigger,
   ): Promise<{ shown: JsonObject; state: BatchState }> {
-    const fileId = (value: unknown) =>
-      typeof value === 'string' && value !== ''
-        ? gatewayId('file', { route: record.route, backend: record.backend, providerId: value })
-        : value;
-    const shown: JsonObject = {
-      ...answer,
-      id: record.id,
-      input_file_id: fileId(answer.input_file_id),
-      output_file_id: fileId(answer.output_file_id),
-      error_file_id: fileId(answer.error_file_id),
-      ...(typeof answer.model === 'string' ? { model: record.model } : {}),
-    };
+    const shown = shownBatch(record, answer);
     for (const produced of [answer.output_file_id, answer.error_file_id]) {
       if (typeof produced === 'string' && produced !== '') {
         await this.adoptOutput(record, produced);

@@ -434,6 +434,33 @@ describe('a batch holds its estimated cost against its owner budgets', () => {
     ]);
   });
 
+  it('answers a batch it remembered though its first look could not be recorded: a retry would make a second', async () => {
+    const t = setup();
+    apps.push(t.app);
+    const fileId = await t.file('f1', [1000]);
+    const put = t.store.put.bind(t.store);
+    let batchPuts = 0;
+    t.store.put = async (record, ttl) => {
+      // Remembered, then the store away for the look that records it as first seen.
+      if (record.kind === 'batch' && ++batchPuts > 1) throw new Error('store away');
+      return put(record, ttl);
+    };
+    const created = await t.create(fileId);
+    assert.equal(created.statusCode, 200, created.body);
+    const shown = JSON.parse(created.body);
+    assert.match(shown.id, /^batch_aigw_/);
+    assert.equal(shown.status, 'in_progress');
+    assert.deepEqual(t.backend.created, ['b1']);
+    assert.deepEqual(t.backend.cancelled, []);
+    assert.ok((await t.store.get(shown.id))!.reservationId, 'remembered with its hold');
+    assert.deepEqual(await t.store.pending(10), [shown.id], 'indexed for the sweeper');
+    assert.deepEqual(t.errors, ['recording a created batch as first seen']);
+    // The next look, the store back, bills it against its hold.
+    t.store.put = put;
+    t.backend.status.set('b1', 'completed');
+    assert.equal(await t.batches.checkBatch((await t.store.get(shown.id))!), 'billed');
+  });
+
   it('keeps a hold it could not give back on the record, indexed, for the next look to retry', async () => {
     const t = setup();
     apps.push(t.app);

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { BackendConfig } from '@aigw/config';
 import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
-import type { BatchBilling } from './batch-billing';
+import { shownBatch, type BatchBilling } from './batch-billing';
 import { BATCH_ENDPOINTS, canonicalBatchUrl } from './batch-urls';
 import type { FilesAndBatchesOptions } from './files-and-batches-options';
 import {
@@ -141,7 +141,15 @@ export class BatchesApi {
     await this.options.store
       .addPending(batch.id, this.options.ttlMs)
       .catch((error: unknown) => this.options.onError?.('indexing a batch to bill', error));
-    return (await this.billing.seenBatch(batch, answer, 'client_poll')).shown;
+    try {
+      return (await this.billing.seenBatch(batch, answer, 'client_poll')).shown;
+    } catch (error) {
+      // Remembered (and indexed, unless that failed too): the batch is the client's, and
+      // the next look records what this one could not. An error here would have the
+      // client's retry make a second batch.
+      this.options.onError?.('recording a created batch as first seen', error);
+      return shownBatch(batch, answer);
+    }
   }
 
   /** The batch created at the file's backend: its answer and the backend's id for it. */
