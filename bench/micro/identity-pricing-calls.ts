@@ -18,7 +18,7 @@ import {
 } from '@aigw/config';
 import type { ProviderCall, ServedBy, TokenUsage } from '@aigw/contracts/data-plane';
 import { MetricsRegistry } from '@aigw/observability';
-import { LocalJwksServer, TestIssuer } from '@aigw/testing/jwks';
+import { jwtBenchRoutesYaml, LocalJwksServer, TestIssuer } from '@aigw/testing/jwks';
 import { CallerIdentifier } from '../../libs/ingress/src/identity/caller-identifier';
 import { configUsagePricing } from '../../libs/runtime/src/usage-pricing';
 
@@ -31,34 +31,7 @@ function parsed(text: string): GatewayConfig {
   return result.config;
 }
 
-const identityConfig = (jwksUri: string) =>
-  parsed(`apiVersion: gateway.envoyproxy.io/v1alpha1
-kind: AIGatewayRoute
-metadata: {name: secured}
-spec:
-  backends: [{name: s, provider: local, model: m}]
-  userTiers:
-  - {name: pro, selector: {header: x-user-plan, value: pro}, tokenBudget: {daily: 10}}
----
-apiVersion: gateway.envoyproxy.io/v1alpha1
-kind: AIGatewayRoute
-metadata: {name: open}
-spec:
-  backends: [{name: o, provider: local, model: o}]
----
-apiVersion: gateway.envoyproxy.io/v1alpha1
-kind: SecurityPolicy
-metadata: {name: p}
-spec:
-  targetRefs: [{kind: AIGatewayRoute, name: secured}]
-  jwt:
-    providers:
-    - name: auth
-      issuer: ${ISSUER}
-      audiences: [gw]
-      remoteJWKS: {uri: "${jwksUri}"}
-      claimToHeaders: [{claim: sub, header: x-user-id}, {claim: plan, header: x-user-plan}]
-`);
+const identityConfig = (jwksUri: string) => parsed(jwtBenchRoutesYaml(ISSUER, jwksUri));
 
 function timeSync(run: () => unknown): number {
   let best = Infinity;

@@ -1,43 +1,19 @@
 // Cost of the identity step per request, in-process (no HTTP), on this machine.
 // Run: node_modules/.bin/node --require @swc-node/register libs/ingress/src/identity/identity.bench.ts
 import { parseGatewayConfig, type GatewayConfig, type RouteConfig } from '@aigw/config';
-import { LocalJwksServer, TestIssuer, type AsymmetricAlg } from '@aigw/testing/jwks';
+import {
+  jwtBenchRoutesYaml,
+  LocalJwksServer,
+  TestIssuer,
+  type AsymmetricAlg,
+} from '@aigw/testing/jwks';
 import { CallerIdentifier } from './caller-identifier';
 
 const ISSUER = 'https://bench.issuer';
 const DURATION_MS = 2_000;
 
 function load(jwksUri: string): GatewayConfig {
-  const result = parseGatewayConfig(
-    `apiVersion: gateway.envoyproxy.io/v1alpha1
-kind: AIGatewayRoute
-metadata: {name: secured}
-spec:
-  backends: [{name: s, provider: local, model: m}]
-  userTiers:
-  - {name: pro, selector: {header: x-user-plan, value: pro}, tokenBudget: {daily: 10}}
----
-apiVersion: gateway.envoyproxy.io/v1alpha1
-kind: AIGatewayRoute
-metadata: {name: open}
-spec:
-  backends: [{name: o, provider: local, model: o}]
----
-apiVersion: gateway.envoyproxy.io/v1alpha1
-kind: SecurityPolicy
-metadata: {name: p}
-spec:
-  targetRefs: [{kind: AIGatewayRoute, name: secured}]
-  jwt:
-    providers:
-    - name: auth
-      issuer: ${ISSUER}
-      audiences: [gw]
-      remoteJWKS: {uri: "${jwksUri}"}
-      claimToHeaders: [{claim: sub, header: x-user-id}, {claim: plan, header: x-user-plan}]
-`,
-    { env: {} },
-  );
+  const result = parseGatewayConfig(jwtBenchRoutesYaml(ISSUER, jwksUri), { env: {} });
   if (!result.ok) throw new Error(JSON.stringify(result.errors));
   return result.config;
 }

@@ -1,2 +1,3 @@
 export * from './jwks-server';
 export * from './test-issuer';
+export * from './bench-routes';
