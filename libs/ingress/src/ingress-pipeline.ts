@@ -27,7 +27,7 @@ import {
   type CallerIdentity,
   type IdentityOptions,
 } from './identity';
-import { lookAcrossRoutes, tierAllows } from './identity/caller-across-routes';
+import { lookAcrossRoutes, tierAllows, unansweredLook } from './identity/caller-across-routes';
 import type { RoutePayloadLogging } from './payloads/payload-capture';
 import type { EdgeTracing, TraceHeaders } from './tracing/edge-tracing';
 
@@ -282,6 +282,8 @@ export class IngressPipeline {
     const looks = await lookAcrossRoutes(ordered, (route) =>
       this.identifier.identifyWithoutTelling(headers, route),
     );
+    const unanswered = unansweredLook(looks);
+    if (unanswered) this.identifier.refuse(unanswered.refusal);
     const keys = looks.flatMap((look) =>
       'identity' in look ? [callerOwnerKey(look.identity.caller)] : [],
     );
@@ -309,6 +311,8 @@ export class IngressPipeline {
     const looks = await lookAcrossRoutes([...byRoute.keys()], (route) =>
       this.identifier.identifyWithoutTelling(headers, route),
     );
+    const unanswered = unansweredLook(looks);
+    if (unanswered) this.identifier.refuse(unanswered.refusal);
     const [first] = looks;
     if (first && 'refusal' in first) {
       const noneIdentified = looks.every((look) => 'refusal' in look);

@@ -11,7 +11,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import { LocalJwksServer, TestIssuer } from '@aigw/testing/jwks';
 import { IngressPipeline } from '../ingress-pipeline';
-import { agentAuthPolicy, loadConfig, rejection } from './jwt-spec-fixture';
+import { agentAuthPolicy, FAST_KEY_SETS, loadConfig, rejection } from './jwt-spec-fixture';
 
 const ISSUER = 'https://issuer.across-routes.test';
 
@@ -36,6 +36,29 @@ spec:
   userIdentification: {header: x-user-id}
 `;
 
+// A second provider for the same issuer whose key server refuses connections: a token the
+// issuer signed cannot be checked there (503 identity_provider_unavailable).
+const GUARDED_ROUTE = `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: AIGatewayRoute
+metadata: {name: guarded}
+spec:
+  backends: [{name: g, provider: local, model: guarded-model}]
+  userIdentification: {header: x-user-id}
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: SecurityPolicy
+metadata: {name: keys-away}
+spec:
+  targetRefs: [{kind: AIGatewayRoute, name: guarded}]
+  jwt:
+    providers:
+    - name: keys-away
+      issuer: ${ISSUER}
+      audiences: [ai-gateway]
+      remoteJWKS: {uri: "http://127.0.0.1:9/jwks"}
+      claimToHeaders: [{claim: sub, header: x-user-id}]
+`;
+
 const routerListing = (models: readonly string[]): RouterPort => ({
   route: () => Promise.reject(new Error('not used')),
   listModels: () => models,
@@ -46,11 +69,14 @@ describe('IngressPipeline: the caller as every route identifies it', () => {
   let issuer: TestIssuer;
   let mixed: GatewayConfig;
   let jwtOnly: GatewayConfig;
+  let withKeysAway: GatewayConfig;
+  let jwtOnlyKeysAway: GatewayConfig;
   let refusals: DataPlaneError[];
 
   const pipelineOn = (config: GatewayConfig, models: readonly string[]) =>
     new IngressPipeline(() => config, routerListing(models), {
       onRefusal: (error) => refusals.push(error),
+      keySetTiming: FAST_KEY_SETS,
     });
   const bearer = async (sub: string) => ({
     authorization: `Bearer ${await issuer.sign({ sub })}`,
@@ -63,6 +89,10 @@ describe('IngressPipeline: the caller as every route identifies it', () => {
     const policy = (routes: string[]) => agentAuthPolicy(ISSUER, jwks.url, routes);
     mixed = loadConfig(`${OPEN_ROUTE}---\n${SECURED_ROUTE}---\n${policy(['secured'])}`);
     jwtOnly = loadConfig(`${SECURED_ROUTE}---\n${policy(['secured'])}`);
+    withKeysAway = loadConfig(`${OPEN_ROUTE}---\n${GUARDED_ROUTE}`);
+    jwtOnlyKeysAway = loadConfig(
+      `${SECURED_ROUTE}---\n${policy(['secured'])}---\n${GUARDED_ROUTE}`,
+    );
   });
   after(() => jwks.stop());
 
@@ -95,6 +125,30 @@ describe('IngressPipeline: the caller as every route identifies it', () => {
       assert.deepEqual(await pipeline.modelsFor(await bearer('alice')), ['secure-model']);
     });
 
+    // Keys away is the gateway's trouble, not the caller's refusal: the route might list
+    // its models to this token, so the answer is the 503 a call there gets, neither a
+    // shorter list nor (where the first route refused the token) a 401 telling it to sign in.
+    it("answers a route's 503 when it could not check the token, not a shorter list", async () => {
+      refusals = [];
+      const served = ['open-big', 'open-small', 'guarded-model'];
+      const alice = await bearer('alice');
+      const mixed = await rejection(() => pipelineOn(withKeysAway, served).modelsFor(alice));
+      assert.equal(mixed.upstreamCode, 'identity_provider_unavailable');
+      const other = await TestIssuer.create('https://issuer.elsewhere.test', 'ai-gateway');
+      const stranger = { authorization: `Bearer ${await other.sign({ sub: 'eve' })}` };
+      // The first route refuses this issuer's token (401); the second could not check it.
+      const jwt = await rejection(() =>
+        pipelineOn(jwtOnlyKeysAway, ['secure-model', 'guarded-model']).modelsFor(stranger),
+      );
+      assert.equal(jwt.upstreamCode, 'identity_provider_unavailable');
+      assert.equal(refusals.length, 2);
+      // Without a token nothing is fetched: the open route's list, as before.
+      assert.deepEqual(await pipelineOn(withKeysAway, served).modelsFor({}), [
+        'open-big',
+        'open-small',
+      ]);
+    });
+
     it('lists nothing, and asks for no identity, where nothing is served', async () => {
       assert.deepEqual(await pipelineOn(jwtOnly, []).modelsFor({}), []);
     });
@@ -119,6 +173,21 @@ describe('IngressPipeline: the caller as every route identifies it', () => {
         'header:x-user-id:alice',
       ]);
       assert.equal(refusals.length, 0);
+    });
+
+    // Were the JWT route's look dropped, alice's new conversation would be made under the
+    // open route's key for a keyless caller, there for any keyless caller to read.
+    it("answers a JWT route's 503 when it could not check the token, not a weaker key", async () => {
+      refusals = [];
+      const pipeline = pipelineOn(withKeysAway, []);
+      const away = await rejection(async () =>
+        pipeline.ownerKeysWithoutModel(await bearer('alice')),
+      );
+      assert.equal(away.upstreamCode, 'identity_provider_unavailable');
+      assert.equal(refusals.length, 1);
+      assert.deepEqual(await pipeline.ownerKeysWithoutModel({ 'x-user-id': 'bob' }), [
+        'header:x-user-id:bob',
+      ]);
     });
 
     it('is the route refusal, counted, when no route identifies the caller', async () => {

@@ -1,4 +1,5 @@
 import type { RouteConfig } from '@aigw/config';
+import { DataPlaneError } from '@aigw/contracts/data-plane';
 import type { CallerIdentity } from './caller-identifier';
 
 /** How one route identifies the caller: who it is there, or the refusal a call there gets. */
@@ -22,6 +23,23 @@ export function lookAcrossRoutes(
         return { route, refusal };
       }
     }),
+  );
+}
+
+/**
+ * The first look that failed for the gateway's own trouble (a provider's keys not fetched:
+ * 503; anything not a DataPlaneError), not as a refusal of the caller (a 4xx). What that
+ * route makes of the caller is unknown, so an answer drawn from the other routes could be
+ * wrong: models left out, a 401 for a token it might take, a JWT user's conversation made
+ * under an open route's key. The request gets that failure, as a call there would.
+ */
+export function unansweredLook(
+  looks: readonly RouteLook[],
+): { readonly route: RouteConfig; readonly refusal: unknown } | undefined {
+  return looks.find(
+    (look): look is Extract<RouteLook, { refusal: unknown }> =>
+      'refusal' in look &&
+      !(look.refusal instanceof DataPlaneError && look.refusal.httpStatus < 500),
   );
 }
 
