@@ -27,7 +27,12 @@ import {
   type CallerIdentity,
   type IdentityOptions,
 } from './identity';
-import { lookAcrossRoutes, tierAllows, unansweredLook } from './identity/caller-across-routes';
+import {
+  lookAcrossRoutes,
+  tierAllows,
+  unansweredLook,
+  type RouteLook,
+} from './identity/caller-across-routes';
 import type { RoutePayloadLogging } from './payloads/payload-capture';
 import type { EdgeTracing, TraceHeaders } from './tracing/edge-tracing';
 
@@ -279,11 +284,7 @@ export class IngressPipeline {
     const jwt = config.routes.filter((route) => this.identifier.requiresJwt(route));
     const rest = config.routes.filter((route) => route !== fallback && !jwt.includes(route));
     const ordered = [...new Set([...jwt, fallback, ...rest])];
-    const looks = await lookAcrossRoutes(ordered, (route) =>
-      this.identifier.identifyWithoutTelling(headers, route),
-    );
-    const unanswered = unansweredLook(looks);
-    if (unanswered) this.identifier.refuse(unanswered.refusal);
+    const looks = await this.looksAt(ordered, headers);
     const keys = looks.flatMap((look) =>
       'identity' in look ? [callerOwnerKey(look.identity.caller)] : [],
     );
@@ -308,11 +309,7 @@ export class IngressPipeline {
       const route = routeForModel(config, model);
       if (route) byRoute.set(route, [...(byRoute.get(route) ?? []), model]);
     }
-    const looks = await lookAcrossRoutes([...byRoute.keys()], (route) =>
-      this.identifier.identifyWithoutTelling(headers, route),
-    );
-    const unanswered = unansweredLook(looks);
-    if (unanswered) this.identifier.refuse(unanswered.refusal);
+    const looks = await this.looksAt([...byRoute.keys()], headers);
     const [first] = looks;
     if (first && 'refusal' in first) {
       const noneIdentified = looks.every((look) => 'refusal' in look);
@@ -327,6 +324,23 @@ export class IngressPipeline {
       ),
     );
     return served.filter((model) => usable.has(model));
+  }
+
+  /**
+   * How each of `routes` identifies the caller, its refusals untold (the caller of this
+   * decides which, if any, is the answer); a look failing for the gateway's own trouble
+   * is the answer at once, told (unansweredLook).
+   */
+  private async looksAt(
+    routes: readonly RouteConfig[],
+    headers: IncomingHeaders,
+  ): Promise<RouteLook[]> {
+    const looks = await lookAcrossRoutes(routes, (route) =>
+      this.identifier.identifyWithoutTelling(headers, route),
+    );
+    const unanswered = unansweredLook(looks);
+    if (unanswered) this.identifier.refuse(unanswered.refusal);
+    return looks;
   }
 
   /**
