@@ -50,7 +50,7 @@ async function running() {
     headers: {},
   } as unknown as FastifyRequest;
   const retrieve = (replica = 0) => replicas[replica].batches.retrieveBatch(request, alice);
-  const list = () => replicas[1].batches.listBatches(request, alice, alice);
+  const list = () => replicas[1].batches.listBatches(request, async () => ['alice'], alice);
   return { backend, finished, retrieve, list };
 }
 

@@ -16,6 +16,7 @@ import type { HeldKind } from './gateway-ids';
 import { firstHeader, type Headers, type Screen } from './held-api';
 import type { HeldRecord } from './held-objects';
 import { HeldRecords } from './held-records';
+import { ownerKeys } from './owners-records';
 import { GeminiFiles } from '../gemini/files/gemini-files';
 import { geminiFileHandlers } from '../gemini/files/gemini-file-routes';
 import { wantsGeminiShape } from '../gemini/gemini-models';
@@ -93,9 +94,12 @@ export class FilesAndBatches {
       };
     };
     const { who, ownerIfIdentified, callerOf, mayUse } = callersOf(pipeline);
-    const lister = (headers: Headers) => {
+    // Named no model, a list reads under every identity a route gives the caller (a JWT
+    // user's files are kept under its JWT route's key, whatever the first route trusts).
+    const lister = async (headers: Headers): Promise<readonly string[]> => {
       const model = firstHeader(headers, 'x-ai-gateway-model');
-      return model ? pipeline.ownerKeyFor(model, headers) : pipeline.ownerKeyWithoutModel(headers);
+      if (!model) return pipeline.ownerKeysWithoutModel(headers);
+      return ownerKeys(await pipeline.ownerKeyFor(model, headers));
     };
     // A batch's lines never pass `prepare` or the router: the route's prompt rules here.
     const screen: Screen = (model, operation, body, tally) =>

@@ -63,8 +63,11 @@ export type Screen = (
   body: JsonObject,
   tally: RedactionTally,
 ) => JsonObject;
-/** The key a list is read under: the caller on the model it names, or on any route. */
-export type Lister = (headers: Headers) => string | undefined | Promise<string | undefined>;
+/**
+ * The owner keys a list is read under: the caller's on the model it names, else its key on
+ * every route that identifies it (IngressPipeline.ownerKeysWithoutModel); none, an empty list.
+ */
+export type Lister = (headers: Headers) => readonly string[] | Promise<readonly string[]>;
 
 export function invalid(message: string, param?: string): DataPlaneError {
   return new DataPlaneError(DataPlaneErrorCode.InvalidRequest, message, { param });

@@ -103,7 +103,7 @@ describe("a batch's output file its backend deletes at a set time (output_expire
     const list = () =>
       apis.files.listFiles(
         { query: {}, headers: {} } as unknown as FastifyRequest,
-        async () => 'alice',
+        async () => ['alice'],
         async () => 'alice',
       );
     return { ...apis, backend, batch, list, later: (ms: number) => (clock += ms) };

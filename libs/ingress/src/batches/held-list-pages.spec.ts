@@ -27,10 +27,11 @@ async function aliceWith(count: number) {
   }
   const { batches, files } = batchApis(backend, { store });
   const who = async () => 'alice';
+  const mine = async () => ['alice'];
   const request = (query: Query) => ({ query, headers: {} }) as unknown as FastifyRequest;
   return {
-    listBatches: (query: Query) => batches.listBatches(request(query), who, who),
-    listFiles: (query: Query) => files.listFiles(request(query), who, who),
+    listBatches: (query: Query) => batches.listBatches(request(query), mine, who),
+    listFiles: (query: Query) => files.listFiles(request(query), mine, who),
   };
 }
 

@@ -21,6 +21,7 @@ import {
 } from './held-api';
 import { heldBackend } from './held-backend';
 import { heldOwnerOf, type HeldOwner, type HeldRecord } from './held-objects';
+import { recordsOfOwners } from './owners-records';
 
 type RecordsOptions = Pick<FilesAndBatchesOptions, 'config' | 'upstream' | 'store' | 'ttlMs'>;
 
@@ -71,9 +72,10 @@ export class HeldRecords {
   }
 
   /**
-   * The caller's records of a kind, newest first. The store lists by owner key, which
-   * routes make differently (one may take an unverified header): a record is kept only when
-   * its own route identifies the caller as its owner, as reading one by id requires.
+   * The caller's records of a kind, newest first, read under each of its owner keys
+   * (`lister`). The store lists by owner key, which routes make differently (one may take
+   * an unverified header): a record is kept only when its own route identifies the caller
+   * as its owner, as reading one by id requires.
    */
   async listed(
     kind: HeldKind,
@@ -82,9 +84,10 @@ export class HeldRecords {
     lister: Lister,
     who: Who,
   ): Promise<HeldRecord[]> {
-    const owner = await lister(headers);
-    if (owner === undefined) return [];
-    const records = await fromStore(kind, () => this.options.store.list(owner, kind, max));
+    const owners = await lister(headers);
+    const records = await fromStore(kind, () =>
+      recordsOfOwners(this.options.store, owners, kind, max),
+    );
     const asker = new Map<string, Promise<string | undefined>>();
     const askerOn = (model: string) => {
       let found = asker.get(model);

@@ -50,7 +50,7 @@ function gateway() {
     (
       await files.listFiles(
         { query: {}, headers: {} } as unknown as FastifyRequest,
-        async () => 'alice',
+        async () => ['alice'],
         async () => 'alice',
       )
     ).data as JsonObject[];

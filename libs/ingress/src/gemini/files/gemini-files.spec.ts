@@ -103,7 +103,7 @@ const NO_ROUTER: RouterPort = {
 const CALLERS: GeminiFileCallers = {
   ownerKeyFor: (_model, headers) => userOf(headers),
   ownerKeyIfIdentified: async (_model, headers) => userOf(headers),
-  ownerKeyWithoutModel: (headers) => userOf(headers),
+  ownerKeysWithoutModel: async (headers) => [userOf(headers)],
   callerFor: (_model, headers): CallerContext => ({ userKey: userOf(headers) }),
   mayUse: (model) => model !== 'forbidden',
 };

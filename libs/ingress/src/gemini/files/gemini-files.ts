@@ -18,6 +18,7 @@ import {
 import { fromStore, ttlUntil } from '../../batches/held-api';
 import { isStoreUnavailable, storeUnavailable } from '../../responses/state/store-unavailable';
 import { heldOwnerOf, type HeldObjectStore, type HeldRecord } from '../../batches/held-objects';
+import { ownerKeys, recordsOfOwners } from '../../batches/owners-records';
 import type { IngressPipeline } from '../../ingress-pipeline';
 import { geminiCallerHeaders } from '../gemini-dialect';
 import {
@@ -89,7 +90,7 @@ export interface GeminiFilesOptions {
 /** Who the callers are, as generateContent identifies them (the pipeline's). */
 export type GeminiFileCallers = Pick<
   IngressPipeline,
-  'ownerKeyFor' | 'ownerKeyIfIdentified' | 'callerFor' | 'mayUse' | 'ownerKeyWithoutModel'
+  'ownerKeyFor' | 'ownerKeyIfIdentified' | 'callerFor' | 'mayUse' | 'ownerKeysWithoutModel'
 >;
 
 /** An answer to send: its status, extra headers and JSON body (none for an upload's step). */
@@ -499,22 +500,22 @@ export class GeminiFiles {
   }
 
   /**
-   * `GET /v1beta/files`: the caller's own files, newest first, as last seen. The owner key
-   * is the model's route's (`x-ai-gateway-model`), else the default route's; a file is
-   * listed only when its own route identifies the caller as its owner.
+   * `GET /v1beta/files`: the caller's own files, newest first, as last seen. They are read
+   * under the caller's key on the model's route (`x-ai-gateway-model`), else under its key
+   * on every route that identifies it; a file is listed only when its own route identifies
+   * the caller as its owner.
    */
   async list(request: FastifyRequest, callers: GeminiFileCallers): Promise<GeminiFileAnswer> {
     const query = (request.query ?? {}) as Record<string, unknown>;
     const pageSize = pageSizeOf(query.pageSize);
     const headers = geminiCallerHeaders(request);
     const model = header(request, GEMINI_FILE_MODEL_HEADER);
-    const owner = await (model
-      ? callers.ownerKeyFor(model, headers)
-      : callers.ownerKeyWithoutModel(headers));
-    const records =
-      owner === undefined
-        ? []
-        : await fromStore('file', () => this.options.store.list(owner, 'gemini_file', 1_000));
+    const owners = model
+      ? ownerKeys(await callers.ownerKeyFor(model, headers))
+      : await callers.ownerKeysWithoutModel(headers);
+    const records = await fromStore('file', () =>
+      recordsOfOwners(this.options.store, owners, 'gemini_file', 1_000),
+    );
     const askers = new Map<string, Promise<string | undefined>>();
     const askerOn = (recordModel: string) => {
       let asker = askers.get(recordModel);
