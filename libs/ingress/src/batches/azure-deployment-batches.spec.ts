@@ -36,7 +36,7 @@ async function gateway() {
   });
   const pipeline = {
     ownerKeyFor: () => 'alice',
-    ownerKeyWithoutModel: () => 'alice',
+    ownerKeysWithoutModel: async () => ['alice'],
     mayUse: async () => true,
     callerFor: () => ({ userKey: 'alice' }),
   } as unknown as IngressPipeline;

@@ -141,7 +141,7 @@ function setup(start = Date.UTC(2026, 11, 4, 1)) {
   const app = Fastify();
   const pipeline = {
     ownerKeyFor: () => 'alice',
-    ownerKeyWithoutModel: () => 'alice',
+    ownerKeysWithoutModel: async () => ['alice'],
     mayUse: async () => true,
     callerFor: () => ({ userKey: 'alice' }),
   } as unknown as IngressPipeline;

@@ -281,7 +281,7 @@ describe('batch billing on an output download', () => {
     const app = Fastify();
     const pipeline = {
       ownerKeyFor: () => 'alice',
-      ownerKeyWithoutModel: () => 'alice',
+      ownerKeysWithoutModel: async () => ['alice'],
     } as unknown as IngressPipeline;
     t.batches.register(app, '/v1', pipeline);
     try {

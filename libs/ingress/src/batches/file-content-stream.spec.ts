@@ -131,7 +131,7 @@ async function setup() {
   const app = Fastify();
   const pipeline = {
     ownerKeyFor: () => 'alice',
-    ownerKeyWithoutModel: () => 'alice',
+    ownerKeysWithoutModel: async () => ['alice'],
   } as unknown as IngressPipeline;
   batches.register(app, '/v1', pipeline);
   await app.listen({ port: 0, host: '127.0.0.1' });

@@ -74,7 +74,7 @@ async function serve(
   registerFormParser(app);
   const pipeline = {
     ownerKeyFor: () => 'alice',
-    ownerKeyWithoutModel: () => 'alice',
+    ownerKeysWithoutModel: async () => ['alice'],
     callerFor: () => ({ userKey: 'alice' }),
     mayUse: () => true,
     screenPrompt: (_model: string, _operation: string, body: unknown) => body,

@@ -46,7 +46,7 @@ describe('an upload the gateway cannot remember', () => {
     registerFormParser(app);
     const pipeline = {
       ownerKeyFor: () => 'alice',
-      ownerKeyWithoutModel: () => 'alice',
+      ownerKeysWithoutModel: async () => ['alice'],
       callerFor: () => ({ userKey: 'alice' }),
       mayUse: () => true,
     } as unknown as IngressPipeline;
