@@ -254,22 +254,8 @@ export class IngressPipeline {
   }
 
   /**
-   * The caller's owner key for requests that name no model and no stored record (the
-   * Conversations API): as the route of a wildcard backend identifies callers, else the
-   * first route; undefined when there is no route.
-   */
-  ownerKeyWithoutModel(headers: IncomingHeaders): string | undefined | Promise<string> {
-    const config = this.config();
-    const route = routeForModel(config, '') ?? config.routes[0];
-    if (!route) return undefined;
-    const identity = this.identifier.identify(headers, route);
-    return identity instanceof Promise
-      ? identity.then((resolved) => callerOwnerKey(resolved.caller))
-      : callerOwnerKey(identity.caller);
-  }
-
-  /**
-   * The owner keys the caller proves for objects that name no model (conversations): its
+   * The owner keys the caller proves where no model is named (conversations; lists of files,
+   * batches and Gemini files, which keep each record only where its own route names it): its
    * owner key as each route identifying it gives it, strongest first: routes requiring a
    * JWT (in configuration order), then the wildcard backend's route, then the others. An
    * object is made under the first and reached under any: a JWT user owns what it makes

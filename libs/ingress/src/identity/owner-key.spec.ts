@@ -38,14 +38,14 @@ describe('callerOwnerKey', () => {
 });
 
 describe('IngressPipeline owner keys', () => {
-  it('are the bare user key where users are identified one way (stored records stay readable)', () => {
+  it('are the bare user key where users are identified one way (stored records stay readable)', async () => {
     const pipeline = pipelineOn(load(route('chat', 'chat-mini', 'x-user-id')));
     assert.equal(pipeline.ownerKeyFor('chat-mini', { 'x-user-id': 'alice' }), 'alice');
-    assert.equal(pipeline.ownerKeyWithoutModel({ 'x-user-id': 'alice' }), 'alice');
+    assert.deepEqual(await pipeline.ownerKeysWithoutModel({ 'x-user-id': 'alice' }), ['alice']);
     assert.equal(pipeline.ownerKeyFor('chat-mini', {}), 'anonymous');
   });
 
-  it('carry the identification where users are identified more than one way', () => {
+  it('carry the identification where users are identified more than one way', async () => {
     const config = load(
       `${route('chat', 'chat-mini', 'x-user-id')}---\n${route('other', 'other-mini', 'x-other-id')}`,
     );
@@ -53,8 +53,11 @@ describe('IngressPipeline owner keys', () => {
     const headers = { 'x-user-id': 'alice', 'x-other-id': 'alice' };
     assert.equal(pipeline.ownerKeyFor('chat-mini', headers), 'header:x-user-id:alice');
     assert.equal(pipeline.ownerKeyFor('other-mini', headers), 'header:x-other-id:alice');
-    // The Conversations API's: as the first route identifies callers.
-    assert.equal(pipeline.ownerKeyWithoutModel(headers), 'header:x-user-id:alice');
+    // For objects naming no model (conversations, lists of files): each route's, the first first.
+    assert.deepEqual(await pipeline.ownerKeysWithoutModel(headers), [
+      'header:x-user-id:alice',
+      'header:x-other-id:alice',
+    ]);
     // What a request's caller stores is what a later look compares it to.
     const prepared = pipeline.prepare(
       'chat',
