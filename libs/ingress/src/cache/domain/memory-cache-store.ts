@@ -1,3 +1,4 @@
+import { heapBytesOf } from './heap-bytes';
 import { InsertionOrder, type Place } from './insertion-order';
 import type { CacheEvicted, ResponseCacheStore } from './response-cache-store';
 
@@ -22,15 +23,6 @@ interface Entry {
  * a cache of small answers (a short classification's ~200 bytes) took 2-4 times it.
  */
 export const ENTRY_OVERHEAD_BYTES = 450;
-
-/**
- * The heap a string's characters take: V8 keeps one byte a character, or two for a string
- * with any character past U+00FF. Its UTF-8 size is not it: a mostly ASCII answer with one
- * em dash or emoji takes twice its UTF-8 size.
- */
-function heapBytesOf(text: string): number {
-  return /[\u0100-\uffff]/.test(text) ? 2 * text.length : text.length;
-}
 
 interface Namespace {
   readonly entries: Map<string, Entry>;

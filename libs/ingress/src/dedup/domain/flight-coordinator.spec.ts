@@ -1,5 +1,8 @@
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { runInNewContext } from 'node:vm';
+import { setFlagsFromString } from 'node:v8';
 import type { GatewayAnswer, TokenUsage } from '@aigw/contracts/data-plane';
 import { answerFromFlight, type Flight } from './flight';
 import {
@@ -7,6 +10,8 @@ import {
   type FlightMemoryLimits,
   type LeadOutcome,
 } from './flight-coordinator';
+
+setFlagsFromString('--expose-gc'); // for the heap measure below
 
 const USAGE: TokenUsage = {
   inputTokens: 12,
@@ -110,6 +115,31 @@ describe('finished answers kept for late followers', () => {
     let chunks = 0;
     if (streamed.kind === 'stream') for await (const _ of streamed.events) chunks++;
     assert.equal(chunks, 20);
+  });
+
+  it('counts an answer with a character past U+00FF at the two bytes a character V8 holds it in', async () => {
+    // One em dash in a 20000-character answer: 20 KB in UTF-8, 40 KB of heap. Counted in
+    // UTF-8, a 4 MiB bound held 8.3 MiB.
+    const gc = runInNewContext('gc') as () => void;
+    const bound = 4 * 1024 * 1024;
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const { flights } = coordinator({ maxBytes: bound, maxEntries: 100_000 });
+    for (let i = 0; i < 1_000; i++) {
+      const key = createHash('sha256').update(String(i)).digest('hex');
+      // Parsed, as an upstream answer is: no string shared between answers.
+      const text = JSON.parse(
+        JSON.stringify(`${i}${'x'.repeat(10_000)}\u2014${'x'.repeat(9_999)}`),
+      );
+      await answered(flights, key, text);
+    }
+    gc();
+    const grown = process.memoryUsage().heapUsed - before;
+    assert.ok(
+      grown < 1.25 * bound,
+      `heap grew ${(grown / 2 ** 20).toFixed(1)} MiB for a 4 MiB bound`,
+    );
+    await flights.close();
   });
 });
 

@@ -1,4 +1,5 @@
 import type { GatewayAnswer } from '@aigw/contracts/data-plane';
+import { heapBytesOf } from '../../cache/domain/heap-bytes';
 import { Flight, pumpIntoFlight } from './flight';
 
 /** The caller that makes the upstream call for everyone who joins within the window. */
@@ -27,7 +28,7 @@ export interface FlightCoordinator {
 
 /** How much finished answers this process keeps for late followers (in-flight calls apart). */
 export interface FlightMemoryLimits {
-  /** Serialized bytes of the finished answers kept, together. */
+  /** Heap bytes of the finished answers kept (their events as JSON, and keys), together. */
   readonly maxBytes: number;
   /** Finished answers kept. */
   readonly maxEntries: number;
@@ -44,7 +45,7 @@ interface HeldFlight {
   readonly flight: Flight;
   readonly until: number;
   readonly timer: NodeJS.Timeout;
-  /** Set once the call answered: its serialized size, counted against the limits. */
+  /** Set once the call answered: its size (heldBytes), counted against the limits. */
   bytes?: number;
 }
 
@@ -103,7 +104,7 @@ export class LocalFlights {
       this.forget(key, flight); // no-store, or past its window: kept only while the call ran
       return;
     }
-    const bytes = serializedSize(flight);
+    const bytes = heldBytes(key, flight);
     if (bytes > this.limits.maxBytes) {
       // Larger than the whole budget: dropped alone, not at the cost of every other answer.
       this.forget(key, flight);
@@ -139,10 +140,14 @@ export class LocalFlights {
   }
 }
 
-/** What a finished answer weighs: its events as JSON, as they travel between replicas. */
-function serializedSize(flight: Flight): number {
-  let bytes = 0;
-  for (const event of flight.snapshot()) bytes += Buffer.byteLength(JSON.stringify(event));
+/**
+ * What a finished answer weighs: its key and its events as JSON (as they travel between
+ * replicas), at the bytes a character V8 holds them in, not their UTF-8 size: an answer with
+ * one em dash takes twice its UTF-8 size.
+ */
+function heldBytes(key: string, flight: Flight): number {
+  let bytes = heapBytesOf(key);
+  for (const event of flight.snapshot()) bytes += heapBytesOf(JSON.stringify(event));
   return bytes;
 }
 
