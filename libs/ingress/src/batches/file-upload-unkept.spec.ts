@@ -30,7 +30,7 @@ describe('an upload the gateway cannot remember', () => {
       },
     };
     const config = oneBatchRoute();
-    const errors: string[] = [];
+    const storeAway: string[] = [];
     const actions: string[] = [];
     const batches = new FilesAndBatches({
       config: () => config,
@@ -39,7 +39,7 @@ describe('an upload the gateway cannot remember', () => {
       ttlMs: 60_000,
       priceFactor: 0.5,
       publish: () => undefined,
-      onError: (what) => errors.push(what),
+      onStoreAway: (away) => storeAway.push(`${away.kind} ${away.action}`),
       onAction: (kind, action, outcome) => actions.push(`${kind} ${action} ${outcome}`),
     });
     const app = Fastify();
@@ -68,7 +68,7 @@ describe('an upload the gateway cannot remember', () => {
       assert.equal(body.error?.type, 'service_unavailable');
       assert.equal(body.error?.code, 'file_store_unavailable');
       assert.deepEqual(calls, ['POST /files', 'DELETE /files/file-made']);
-      assert.ok(errors.some((what) => /remembering an uploaded file/.test(what)));
+      assert.deepEqual(storeAway, ['file create'], 'logged once, with its 503');
       assert.deepEqual(
         actions,
         ['file create store_unavailable'],

@@ -6,6 +6,7 @@ import type { BatchHolds } from './batch-holds';
 import type { HeldKind } from './gateway-ids';
 import type { HeldObjectCalls } from './held-api';
 import type { HeldObjectStore, HeldRecord } from './held-objects';
+import type { StoreAway } from './store-away-log';
 import type { GeminiFileCalls, GeminiUploadOutcome } from '../gemini/files/gemini-files';
 
 /**
@@ -116,6 +117,8 @@ export interface FilesAndBatchesOptions {
   readonly onGeminiUpload?: (outcome: GeminiUploadOutcome) => void;
   /** A created batch the gateway could not remember, cancelled at its backend or not (logs). */
   readonly onUnkeptBatch?: (unkept: UnkeptBatch) => void;
+  /** A call answered 503 for its store of records (logs: its cause, once per call). */
+  readonly onStoreAway?: (away: StoreAway) => void;
   /** A failure the client is not told of (settling a batch): logged, without secrets. */
   readonly onError?: (what: string, error: unknown) => void;
   readonly now?: () => number;

@@ -11,6 +11,7 @@ import { BatchHolds } from './batch-holds';
 import { DEFAULT_BATCH_PRICE_FACTOR } from './batch-settlement';
 import { BatchSweeper } from './batch-sweeper';
 import { FilesAndBatches, type HeldObjectCalls } from './files-and-batches';
+import { logStoreAway } from './store-away-log';
 import { errorKind, logUnkeptBatch } from './unkept-batch-log';
 import type { GeminiFileCalls } from '../gemini/files/gemini-files';
 import { DEFAULT_UPLOAD_SPOOL_BYTES, UploadSpool } from '../forms/upload-spool';
@@ -182,6 +183,7 @@ export function openFilesAndBatches(
     // how it ended (a cut download or a failed read shows here, after the request's `ok`).
     onFileBytes: (use, outcome, bytes) => metrics.recordBatchFileBytes(use, outcome, bytes),
     onUnkeptBatch: (unkept) => logUnkeptBatch(logger, unkept),
+    onStoreAway: (away) => logStoreAway(logger, away),
     onError,
   });
   const sweeper = new BatchSweeper({

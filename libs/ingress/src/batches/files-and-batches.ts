@@ -61,6 +61,8 @@ export class FilesAndBatches {
         ttlMs: options.ttlMs,
         maxFileBytes: options.maxFileBytes,
         onUpload: options.onGeminiUpload,
+        onStoreAway: options.onStoreAway,
+        onError: options.onError,
         now,
       });
     }
@@ -191,7 +193,11 @@ export class FilesAndBatches {
       if (!reply.sent) void reply.header('x-request-id', request.id).send(body);
     } catch (error) {
       const failure = toDataPlaneError(error);
-      this.options.onAction?.(kind, action, outcomeOf(failure));
+      const outcome = outcomeOf(failure);
+      this.options.onAction?.(kind, action, outcome);
+      if (outcome === 'store_unavailable') {
+        this.options.onStoreAway?.({ kind, action, requestId: request.id, cause: failure.cause });
+      }
       sendOpenAiError(reply, failure, request.id);
     }
   }

@@ -211,7 +211,7 @@ export class FilesApi {
     } catch (error) {
       // Not remembered, the file is no one's: nobody could read, use or delete it through
       // the gateway, and a client retrying would leave one more at the backend each time.
-      this.options.onError?.('remembering an uploaded file (deleted at its backend)', error);
+      // Logged once, with the 503 it is answered.
       await this.deleteStray(target, answer);
       throw storeUnavailable('file', error);
     }

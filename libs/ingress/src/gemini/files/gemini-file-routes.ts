@@ -53,7 +53,10 @@ export function geminiFileHandlers(
   files?: GeminiFiles,
 ): GeminiFileHandlers {
   const serve =
-    (handle: (files: GeminiFiles, request: FastifyRequest) => Promise<GeminiFileAnswer>) =>
+    (
+      action: string,
+      handle: (files: GeminiFiles, request: FastifyRequest) => Promise<GeminiFileAnswer>,
+    ) =>
     async (request: FastifyRequest, reply: FastifyReply) => {
       // A refused upload's body is read only so far (REFUSED_BODY_READ): one not received
       // whole by the answer closes its connection, so no slow or endless body holds it.
@@ -73,15 +76,17 @@ export function geminiFileHandlers(
           await reply.header('content-type', 'application/json; charset=utf-8').send(answer.body);
       } catch (error) {
         closeUnreceived();
-        sendGeminiError(reply, toDataPlaneError(error), request.id);
+        const failure = toDataPlaneError(error);
+        files?.failed(action, request.id, failure);
+        sendGeminiError(reply, failure, request.id);
       }
       return reply;
     };
   return {
-    upload: serve((f, rq) => f.upload(rq, callers)),
-    list: serve((f, rq) => f.list(rq, callers)),
-    get: serve((f, rq) => f.get(rq, callers)),
-    delete: serve((f, rq) => f.delete(rq, callers)),
+    upload: serve('upload', (f, rq) => f.upload(rq, callers)),
+    list: serve('list', (f, rq) => f.list(rq, callers)),
+    get: serve('get', (f, rq) => f.get(rq, callers)),
+    delete: serve('delete', (f, rq) => f.delete(rq, callers)),
   };
 }
 

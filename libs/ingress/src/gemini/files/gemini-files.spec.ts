@@ -10,7 +10,11 @@ import {
   type GatewayRequest,
   type RouterPort,
 } from '@aigw/contracts/data-plane';
+import Fastify from 'fastify';
+import { Logger } from '@aigw/observability';
 import { MemoryHeldObjectStore } from '../../batches/held-objects';
+import { logStoreAway } from '../../batches/store-away-log';
+import { registerGeminiFileRoutes } from './gemini-file-routes';
 import { IngressPipeline } from '../../ingress-pipeline';
 import { parsedConfig } from '../../batches/testing/one-batch-route';
 import { geminiFileIdIn, uploadRecordId } from './gemini-file-names';
@@ -354,6 +358,87 @@ spec:
     );
     assert.deepEqual(backend.deleted, ['backendfile1'], 'no file left that no one can reach');
     assert.deepEqual(outcomes, ['store_unavailable']);
+  });
+
+  it('logs one warning per call its store could not answer, naming the call and the error', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = new Logger({ write: (line) => lines.push(JSON.parse(line)) });
+    const store = new MemoryHeldObjectStore({ maxEntries: 10, maxBytes: 100_000 });
+    store.get = async () => {
+      throw Object.assign(new Error('connect ECONNREFUSED redis://:redispw1secret@redis:6379'), {
+        code: 'ECONNREFUSED',
+      });
+    };
+    const files = new GeminiFiles({
+      config: () => CONFIG,
+      upstream: new Backend(),
+      store,
+      ttlMs: 1,
+      onStoreAway: (away) => logStoreAway(logger, away),
+    });
+    const app = Fastify();
+    registerGeminiFileRoutes(app, CALLERS, files);
+    try {
+      const answer = await app.inject({
+        method: 'GET',
+        url: `/v1beta/files/aigw-${'0'.repeat(32)}`,
+        headers: { 'x-user-id': 'alice', 'x-goog-api-key': 'AIza-caller-key-secret' },
+      });
+      assert.equal(answer.statusCode, 503);
+      assert.equal(lines.length, 1, JSON.stringify(lines));
+      assert.equal(lines[0].level, 'warn');
+      assert.equal(lines[0].kind, 'gemini_file');
+      assert.equal(lines[0].action, 'get');
+      assert.equal(lines[0].requestId, answer.headers['x-request-id']);
+      assert.equal(lines[0].code, 'ECONNREFUSED');
+      assert.ok(!JSON.stringify(lines).includes('redispw1secret'));
+      assert.ok(!JSON.stringify(lines).includes('caller-key-secret'));
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('logs a file it could not remember nor delete at its backend by its backend name, never its upload URL', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = new Logger({ write: (line) => lines.push(JSON.parse(line)) });
+    const backend = new Backend();
+    backend.file = async () => {
+      throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    };
+    const store = new MemoryHeldObjectStore({ maxEntries: 100, maxBytes: 1_000_000 });
+    const put = store.put.bind(store);
+    store.put = async (record, ttlMs) => {
+      if (record.kind === 'gemini_file') throw new Error('Command timed out');
+      return put(record, ttlMs);
+    };
+    const files = new GeminiFiles({
+      config: () => CONFIG,
+      upstream: backend,
+      store,
+      ttlMs: 60_000,
+      onError: (what, error) => logger.warn(`files and batches: ${what} failed`, { error }),
+    });
+    const started = await files.upload(
+      request({ headers: { ...START, 'x-user-id': 'alice' }, body: '{"file":{}}' }),
+      CALLERS,
+    );
+    const token = new URL(started.headers!['x-goog-upload-url']).searchParams.get('upload_id')!;
+    await assert.rejects(
+      files.upload(
+        request({
+          headers: { 'x-goog-upload-command': 'upload, finalize', 'x-goog-upload-offset': '0' },
+          query: { upload_id: token },
+          body: 'hello world',
+        }),
+        CALLERS,
+      ),
+      (error: unknown) => error instanceof DataPlaneError && error.httpStatus === 503,
+    );
+    assert.equal(lines.length, 1, JSON.stringify(lines));
+    assert.equal(lines[0].level, 'warn');
+    assert.match(String(lines[0].msg), /files\/backendfile1 at backend g1/);
+    assert.ok(!JSON.stringify(lines).includes('backend-secret'), 'no upload URL');
+    assert.ok(!JSON.stringify(lines).includes(token), "no client's upload token");
   });
 
   it('forgets a file when its backend deletes it (Google keeps files 48 h), not a whole TTL later', async () => {

@@ -16,6 +16,7 @@ import {
   type JsonObject,
 } from '@aigw/contracts/data-plane';
 import { fromStore, ttlUntil } from '../../batches/held-api';
+import type { StoreAway } from '../../batches/store-away-log';
 import { isStoreUnavailable, storeUnavailable } from '../../responses/state/store-unavailable';
 import { heldOwnerOf, type HeldObjectStore, type HeldRecord } from '../../batches/held-objects';
 import { ownerKeys, recordsOfOwners } from '../../batches/owners-records';
@@ -84,6 +85,10 @@ export interface GeminiFilesOptions {
   readonly maxFileBytes?: number;
   /** A file finalized, or an upload request refused or failed. */
   readonly onUpload?: (outcome: GeminiUploadOutcome) => void;
+  /** A call answered 503 for its store of records (logs: its cause, once per call). */
+  readonly onStoreAway?: (away: StoreAway) => void;
+  /** A failure the client is not told of (a stray file's delete): logged, without secrets. */
+  readonly onError?: (what: string, error: unknown) => void;
   readonly now?: () => number;
 }
 
@@ -446,9 +451,20 @@ export class GeminiFiles {
         'DELETE',
         record.providerId,
       );
-    } catch {
-      // The backend deletes it in 48 hours regardless.
+    } catch (error) {
+      // The backend deletes it in 48 hours regardless; its name (never its upload URL, a
+      // capability) lets an operator delete it sooner.
+      this.options.onError?.(
+        `deleting the unkept file files/${record.providerId} at backend ${record.backend}`,
+        error,
+      );
     }
+  }
+
+  /** A call's failure, as its route answers it: one for its store is logged with its cause. */
+  failed(action: string, requestId: string, error: DataPlaneError): void {
+    if (!isStoreUnavailable(error)) return;
+    this.options.onStoreAway?.({ kind: 'gemini_file', action, requestId, cause: error.cause });
   }
 
   /**
