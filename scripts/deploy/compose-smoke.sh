@@ -158,7 +158,14 @@ log "answer: $answer"
 phase "request path end to end"
 
 ch() { curl -sf --max-time 5 "http://127.0.0.1:$AIGW_CLICKHOUSE_PORT/" --data-binary "$1"; }
-table_db=$(ch "SELECT database FROM system.tables WHERE name = 'usage_events' LIMIT 1" || true)
+# The usage-sink creates its tables once it has started (after Kafka and ClickHouse answer),
+# which can come after the first answers: wait for the table as for the rows below.
+usage_deadline=$((SECONDS + ${AIGW_SMOKE_USAGE_TIMEOUT_S:-60}))
+table_db=""
+until table_db=$(ch "SELECT database FROM system.tables WHERE name = 'usage_events' LIMIT 1" || true) &&
+  [ -n "$table_db" ] || [ "$SECONDS" -ge "$usage_deadline" ]; do
+  sleep 1
+done
 if [ -z "$table_db" ]; then
   message="ClickHouse has no usage_events table: the usage-sink in this build does not write to ClickHouse yet"
   if [ "${AIGW_SMOKE_REQUIRE_USAGE:-1}" != 0 ]; then
