@@ -4,13 +4,13 @@ import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { AzureOpenAI } from 'openai';
 import { methodsAllowedAt } from '../http/public-paths';
-import type { IngressPipeline } from '../ingress-pipeline';
 import { BatchEstimator } from './batch-estimate';
 import { FilesAndBatches, type HeldObjectCalls } from './files-and-batches';
 import { MemoryHeldObjectStore } from './held-objects';
 import { backendReply, HELD_TTL_MS } from './testing/batch-apis';
 import { heldOnBatchRoute } from './testing/held-record';
 import { oneBatchRoute } from './testing/one-batch-route';
+import { alicePipeline } from './testing/alice-pipeline';
 
 /** A backend that creates batches, and says which calls it got. */
 class Backend implements HeldObjectCalls {
@@ -34,12 +34,7 @@ async function gateway() {
     priceFactor: 0.5,
     publish: () => undefined,
   });
-  const pipeline = {
-    ownerKeyFor: () => 'alice',
-    ownerKeysWithoutModel: async () => ['alice'],
-    mayUse: async () => true,
-    callerFor: () => ({ userKey: 'alice' }),
-  } as unknown as IngressPipeline;
+  const pipeline = alicePipeline();
   const app = Fastify();
   const urls: string[] = [];
   app.addHook('onRequest', async (request) => {

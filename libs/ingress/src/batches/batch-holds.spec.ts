@@ -17,13 +17,13 @@ import {
 } from '@aigw/contracts/data-plane';
 import { BudgetAdmission } from '../admission/budget-admission';
 import { buildGatewayRequest } from '../domain/request-builder';
-import type { IngressPipeline } from '../ingress-pipeline';
 import { BatchEstimator } from './batch-estimate';
 import { BATCH_HOLD_MS, BatchHolds } from './batch-holds';
 import { FilesAndBatches, type HeldObjectCalls } from './files-and-batches';
 import type { UnkeptBatch } from './files-and-batches-options';
 import { MemoryHeldObjectStore } from './held-objects';
 import { heldOnBatchRoute } from './testing/held-record';
+import { alicePipeline } from './testing/alice-pipeline';
 
 const TTL = 30 * 24 * 3600_000;
 /** $0.002 in and $0.008 out per 1k tokens; $0.01 a day for each user; batches at half. */
@@ -139,12 +139,7 @@ function setup(start = Date.UTC(2026, 11, 4, 1)) {
     now: clock,
   });
   const app = Fastify();
-  const pipeline = {
-    ownerKeyFor: () => 'alice',
-    ownerKeysWithoutModel: async () => ['alice'],
-    mayUse: async () => true,
-    callerFor: () => ({ userKey: 'alice' }),
-  } as unknown as IngressPipeline;
+  const pipeline = alicePipeline();
   batches.register(app, '/v1', pipeline);
   const route = routeForModel(config, 'gpt-batch')!;
   const dollars = (): BoundLimit =>

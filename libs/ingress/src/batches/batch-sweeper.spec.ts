@@ -4,7 +4,6 @@ import Fastify from 'fastify';
 import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
 import type { TokenUsageRecorded } from '@aigw/contracts';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
-import type { IngressPipeline } from '../ingress-pipeline';
 import {
   BATCH_WINDOW_MS,
   BatchSweeper,
@@ -15,6 +14,7 @@ import { FilesAndBatches, type BillingTrigger, type HeldObjectCalls } from './fi
 import { gatewayId } from './gateway-ids';
 import { MemoryHeldObjectStore } from './held-objects';
 import { heldOnBatchRoute } from './testing/held-record';
+import { alicePipeline } from './testing/alice-pipeline';
 
 const TTL = 30 * 24 * 3600_000;
 const USAGE = { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 };
@@ -279,10 +279,7 @@ describe('batch billing on an output download', () => {
       TTL,
     );
     const app = Fastify();
-    const pipeline = {
-      ownerKeyFor: () => 'alice',
-      ownerKeysWithoutModel: async () => ['alice'],
-    } as unknown as IngressPipeline;
+    const pipeline = alicePipeline();
     t.batches.register(app, '/v1', pipeline);
     try {
       for (let i = 0; i < 2; i++) {

@@ -6,7 +6,6 @@ import { Readable } from 'node:stream';
 import Fastify from 'fastify';
 import type { TokenUsageRecorded } from '@aigw/contracts';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
-import type { IngressPipeline } from '../ingress-pipeline';
 import { sumBatchUsage } from './batch-jsonl';
 import { FilesAndBatches, type BillingTrigger, type HeldObjectCalls } from './files-and-batches';
 import type { FileBytesOutcome, FileBytesUse } from './files-and-batches-options';
@@ -14,6 +13,7 @@ import { gatewayId } from './gateway-ids';
 import { MemoryHeldObjectStore } from './held-objects';
 import { heldOnBatchRoute } from './testing/held-record';
 import { oneBatchRoute } from './testing/one-batch-route';
+import { alicePipeline } from './testing/alice-pipeline';
 
 const TTL = 30 * 24 * 3600_000;
 const USAGE = { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 };
@@ -129,10 +129,7 @@ async function setup() {
     TTL,
   );
   const app = Fastify();
-  const pipeline = {
-    ownerKeyFor: () => 'alice',
-    ownerKeysWithoutModel: async () => ['alice'],
-  } as unknown as IngressPipeline;
+  const pipeline = alicePipeline();
   batches.register(app, '/v1', pipeline);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/files/${outputId}/content`;

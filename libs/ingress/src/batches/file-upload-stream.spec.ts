@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { registerFormParser } from '../forms/form-parser';
-import type { IngressPipeline } from '../ingress-pipeline';
 import { FilesAndBatches, type HeldObjectCalls } from './files-and-batches';
 import type { FileBytesOutcome, FileBytesUse } from './files-and-batches-options';
 import { MemoryHeldObjectStore } from './held-objects';
 import { oneBatchRoute } from './testing/one-batch-route';
+import { alicePipeline } from './testing/alice-pipeline';
 
 const line = (id: number, model = 'gpt-batch') =>
   JSON.stringify({
@@ -72,13 +72,9 @@ async function serve(
   });
   const app = Fastify(limits && { bodyLimit: limits.bodyLimit });
   registerFormParser(app);
-  const pipeline = {
-    ownerKeyFor: () => 'alice',
-    ownerKeysWithoutModel: async () => ['alice'],
-    callerFor: () => ({ userKey: 'alice' }),
-    mayUse: () => true,
+  const pipeline = alicePipeline({
     screenPrompt: (_model: string, _operation: string, body: unknown) => body,
-  } as unknown as IngressPipeline;
+  });
   batches.register(app, '/v1', pipeline);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/files`;

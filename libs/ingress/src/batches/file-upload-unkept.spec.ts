@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { registerFormParser } from '../forms/form-parser';
-import type { IngressPipeline } from '../ingress-pipeline';
 import { FilesAndBatches, type HeldObjectCalls } from './files-and-batches';
 import { MemoryHeldObjectStore, type HeldRecord } from './held-objects';
 import { oneBatchRoute } from './testing/one-batch-route';
+import { alicePipeline } from './testing/alice-pipeline';
 
 /** A store that cannot be written (Redis away). */
 class UnwritableStore extends MemoryHeldObjectStore {
@@ -44,12 +44,7 @@ describe('an upload the gateway cannot remember', () => {
     });
     const app = Fastify();
     registerFormParser(app);
-    const pipeline = {
-      ownerKeyFor: () => 'alice',
-      ownerKeysWithoutModel: async () => ['alice'],
-      callerFor: () => ({ userKey: 'alice' }),
-      mayUse: () => true,
-    } as unknown as IngressPipeline;
+    const pipeline = alicePipeline();
     batches.register(app, '/v1', pipeline);
     await app.listen({ port: 0, host: '127.0.0.1' });
     try {

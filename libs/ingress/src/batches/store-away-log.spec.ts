@@ -4,12 +4,12 @@ import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { Logger } from '@aigw/observability';
 import { registerFormParser } from '../forms/form-parser';
-import type { IngressPipeline } from '../ingress-pipeline';
 import { FilesAndBatches, type HeldObjectCalls } from './files-and-batches';
 import { gatewayId } from './gateway-ids';
 import { MemoryHeldObjectStore, type HeldRecord } from './held-objects';
 import { logStoreAway, storeErrorFields } from './store-away-log';
 import { oneBatchRoute } from './testing/one-batch-route';
+import { alicePipeline } from './testing/alice-pipeline';
 
 const PASSWORD = 'redispassw0rdsecret';
 const KEY = 'sk-proj-storeawaysecret0123456789';
@@ -63,12 +63,7 @@ async function edge(logger: Logger) {
   });
   const app = Fastify();
   registerFormParser(app);
-  const pipeline = {
-    ownerKeyFor: () => 'alice',
-    ownerKeysWithoutModel: async () => ['alice'],
-    callerFor: () => ({ userKey: 'alice' }),
-    mayUse: () => true,
-  } as unknown as IngressPipeline;
+  const pipeline = alicePipeline();
   batches.register(app, '/v1', pipeline);
   await app.listen({ port: 0, host: '127.0.0.1' });
   return { app, url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
