@@ -18,12 +18,7 @@ import { sendMessagesError } from './anthropic/messages-errors';
 import { nameMessagesRequestId } from './anthropic/messages-request-id';
 import { ResponseReuse } from './cache/response-reuse';
 import { EdgeExchange, type EdgeCall, type EdgeDialect } from './http/edge-exchange';
-import {
-  anthropicModelEntry,
-  modelEntry,
-  servedModel,
-  wantsAnthropicShape,
-} from './http/model-entries';
+import { anthropicModelEntry, modelEntry, wantsAnthropicShape } from './http/model-entries';
 import { chatDialect } from './http/chat-dialect';
 import { OPENAI_DIALECT } from './http/openai-dialect';
 import {
@@ -194,13 +189,13 @@ export class EdgeRoutes implements OnModuleInit {
     );
   }
 
-  /** One model of those the caller may call (`modelsFor`), else a 404 as for one not served. */
+  /** One model of those the caller may call (`modelFor`), else a 404 as for one not served. */
   private async sendModel(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (wantsGeminiShape(request.headers)) return sendGeminiModel(request, reply, this.pipeline);
     const anthropic = wantsAnthropicShape(request.headers);
     try {
       const asked = (request.params as { '*': string })['*'];
-      const id = servedModel(await this.pipeline.modelsFor(request.headers), asked);
+      const id = await this.pipeline.modelFor(request.headers, asked);
       void reply.send(anthropic ? anthropicModelEntry(id) : modelEntry(id));
     } catch (error) {
       const send = anthropic ? sendMessagesError : sendOpenAiError;

@@ -288,13 +288,8 @@ export class IngressPipeline {
    * one route is open, the answer is a list (health checks and keyless clients list models).
    */
   async modelsFor(headers: IncomingHeaders): Promise<readonly string[]> {
-    const config = this.config();
     const served = this.listModels();
-    const byRoute = new Map<RouteConfig, string[]>();
-    for (const model of served) {
-      const route = routeForModel(config, model);
-      if (route) byRoute.set(route, [...(byRoute.get(route) ?? []), model]);
-    }
+    const byRoute = this.modelsByRoute(served);
     const looks = await this.looksAt([...byRoute.keys()], headers);
     const [first] = looks;
     if (first && 'refusal' in first) {
@@ -310,6 +305,41 @@ export class IngressPipeline {
       ),
     );
     return served.filter((model) => usable.has(model));
+  }
+
+  /**
+   * One model as `modelsFor` would list it (`GET /v1/models/{id}`), looking only at the
+   * route serving it, so another route's trouble (its provider's keys away: a 503) is not
+   * this model's answer. A model not this caller's to call is the 404 of one not served;
+   * where every route serving models needs a JWT, the route's refusal is the answer, as a
+   * call gets. A name not served is answered as the list would (a 401 to a stranger of a
+   * JWT-only gateway) and then 404.
+   */
+  async modelFor(headers: IncomingHeaders, model: string): Promise<string> {
+    const byRoute = this.modelsByRoute(this.listModels());
+    const route = [...byRoute].find(([, models]) => models.includes(model))?.[0];
+    if (!route) {
+      await this.modelsFor(headers);
+      throw modelNotServed(model);
+    }
+    const [look] = await this.looksAt([route], headers);
+    if ('identity' in look) {
+      if (tierAllows(look.identity.allowedModels, model)) return model;
+    } else if ([...byRoute.keys()].every((each) => this.identifier.requiresJwt(each))) {
+      this.identifier.refuse(look.refusal);
+    }
+    throw modelNotServed(model);
+  }
+
+  /** The served models grouped by the route serving each (one no route serves is left out). */
+  private modelsByRoute(served: readonly string[]): Map<RouteConfig, string[]> {
+    const config = this.config();
+    const byRoute = new Map<RouteConfig, string[]>();
+    for (const model of served) {
+      const route = routeForModel(config, model);
+      if (route) byRoute.set(route, [...(byRoute.get(route) ?? []), model]);
+    }
+    return byRoute;
   }
 
   /**

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { toDataPlaneError } from '../http/openai-errors';
-import { servedModel } from '../http/model-entries';
 import type { IngressPipeline } from '../ingress-pipeline';
 import { sendGeminiError } from './gemini-errors';
 import { geminiTarget } from './gemini-paths';
@@ -75,10 +74,7 @@ export async function sendGeminiModel(
         { headers: { allow: 'POST' } },
       );
     }
-    const id = servedModel(
-      await pipeline.modelsFor(request.headers),
-      asked.replace(/^models\//, ''),
-    );
+    const id = await pipeline.modelFor(request.headers, asked.replace(/^models\//, ''));
     void reply.send(geminiModelEntry(id));
   } catch (error) {
     sendGeminiError(reply, toDataPlaneError(error), request.id);

@@ -1,5 +1,4 @@
 import type { ModelList, OpenAiModel } from '@aigw/contracts';
-import { modelNotServed } from '@aigw/contracts/data-plane';
 
 /** A virtual model name as OpenAI's models API lists it. */
 export function modelEntry(id: string): OpenAiModel {
@@ -9,14 +8,6 @@ export function modelEntry(id: string): OpenAiModel {
 /** `GET /v1/models`. */
 export function modelList(ids: readonly string[]): ModelList {
   return { object: 'list', data: ids.map(modelEntry) };
-}
-
-/** `GET /v1/models/{id}`: the id, or a 404 for a name this gateway does not serve. */
-export function servedModel(ids: readonly string[], id: string): string {
-  if (!ids.includes(id)) {
-    throw modelNotServed(id);
-  }
-  return id;
 }
 
 /** A virtual model name as Anthropic's models API lists it (what we know of it: its name). */

@@ -159,6 +159,55 @@ describe('IngressPipeline: the caller as every route identifies it', () => {
     });
   });
 
+  describe('modelFor (GET /v1/models/{id})', () => {
+    // One model is the business of the route serving it: a JWT route whose provider's keys
+    // cannot be fetched answers 503 for its own models, never for the open route's.
+    it("answers from the model's own route, not another route's 503", async () => {
+      refusals = [];
+      const pipeline = pipelineOn(withKeysAway, ['open-big', 'open-small', 'guarded-model']);
+      const alice = await bearer('alice');
+      assert.equal(await pipeline.modelFor(alice, 'open-big'), 'open-big');
+      const guarded = await rejection(() => pipeline.modelFor(alice, 'guarded-model'));
+      assert.equal(guarded.upstreamCode, 'identity_provider_unavailable');
+      assert.equal(refusals.length, 1);
+    });
+
+    it("is a 404 for a model the caller's tier may not call, as for one not served", async () => {
+      const pipeline = pipelineOn(mixed, ['open-big', 'open-small', 'secure-model']);
+      const free = { 'x-user-id': 'bob', 'x-user-plan': 'free' };
+      assert.equal(await pipeline.modelFor(free, 'open-small'), 'open-small');
+      assert.equal(
+        (await rejection(() => pipeline.modelFor(free, 'open-big'))).code,
+        DataPlaneErrorCode.ModelNotFound,
+      );
+      // Without a token the JWT route's model is not listed, and so not found, while a route is open.
+      assert.equal(
+        (await rejection(() => pipeline.modelFor({}, 'secure-model'))).code,
+        DataPlaneErrorCode.ModelNotFound,
+      );
+      assert.equal(
+        (await rejection(() => pipeline.modelFor({}, 'no-such-model'))).code,
+        DataPlaneErrorCode.ModelNotFound,
+      );
+    });
+
+    it('answers 401 to a stranger of a JWT-only gateway, for served and unknown names', async () => {
+      refusals = [];
+      const pipeline = pipelineOn(jwtOnly, ['secure-model']);
+      const served = await rejection(() => pipeline.modelFor({}, 'secure-model'));
+      assert.equal(served.code, DataPlaneErrorCode.Unauthenticated);
+      const unknown = await rejection(() => pipeline.modelFor({}, 'no-such-model'));
+      assert.equal(unknown.code, DataPlaneErrorCode.Unauthenticated);
+      assert.equal(refusals.length, 2);
+      const alice = await bearer('alice');
+      assert.equal(await pipeline.modelFor(alice, 'secure-model'), 'secure-model');
+      assert.equal(
+        (await rejection(() => pipeline.modelFor(alice, 'no-such-model'))).code,
+        DataPlaneErrorCode.ModelNotFound,
+      );
+    });
+  });
+
   describe('ownerKeysWithoutModel (conversations)', () => {
     it("puts a verified JWT's key first though the first route trusts a header", async () => {
       refusals = [];
