@@ -304,6 +304,61 @@ describe('Gemini request translation', () => {
     );
   });
 
+  it("gives Google's int64 schema bounds (sent as strings, as @google/genai types them) as JSON Schema's numbers", () => {
+    const schema = {
+      type: 'ARRAY',
+      minItems: '1',
+      maxItems: '5',
+      items: {
+        type: 'OBJECT',
+        minProperties: '1',
+        maxProperties: 3,
+        properties: { name: { type: 'STRING', minLength: '2', maxLength: '20' } },
+      },
+    };
+    const wanted = {
+      type: 'array',
+      minItems: 1,
+      maxItems: 5,
+      items: {
+        type: 'object',
+        minProperties: 1,
+        maxProperties: 3,
+        properties: { name: { type: 'string', minLength: 2, maxLength: 20 } },
+      },
+    };
+    const chat = chatOf({
+      contents: [{ parts: [{ text: 'hi' }] }],
+      tools: [
+        {
+          functionDeclarations: [
+            { name: 'pick', parameters: { type: 'OBJECT', properties: { names: schema } } },
+          ],
+        },
+      ],
+      generationConfig: { responseMimeType: 'application/json', responseSchema: schema },
+    });
+    assert.deepEqual(chat.response_format, {
+      type: 'json_schema',
+      json_schema: { name: 'response', schema: wanted },
+    });
+    const [tool] = chat.tools as { function: { parameters: unknown } }[];
+    assert.deepEqual(tool?.function.parameters, {
+      type: 'object',
+      properties: { names: wanted },
+    });
+    refusal(
+      {
+        contents: [{ parts: [{ text: 'hi' }] }],
+        generationConfig: {
+          responseMimeType: 'application/json',
+          responseSchema: { type: 'ARRAY', items: { type: 'STRING', maxLength: 'twenty' } },
+        },
+      },
+      /generation_config\.response_schema\.items\.max_length/,
+    );
+  });
+
   it("gives back a backend's signed thinking blocks carried in the gateway's thoughtSignature", () => {
     const blocks = [{ type: 'thinking' as const, thinking: 'plan', signature: 'sig-claude' }];
     const chat = chatOf({

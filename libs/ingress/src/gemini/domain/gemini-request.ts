@@ -386,29 +386,58 @@ function parametersOf(fn: JsonObject, at: string): JsonObject {
   }
   if (!present(fn.parameters)) return { type: 'object', properties: {} };
   if (!isObject(fn.parameters)) throw invalid(`${at}.parameters`, 'a Schema object is required');
-  return jsonSchemaOf(fn.parameters);
+  return jsonSchemaOf(fn.parameters, `${at}.parameters`);
 }
 
 /** Keywords of Google's Schema that JSON Schema has not, and OpenAI's servers may refuse. */
 const GOOGLE_ONLY = new Set(['nullable', 'propertyOrdering']);
 
 /**
- * Google's OpenAPI-style Schema as JSON Schema: its upper-case types (`OBJECT`) in lower
- * case, `nullable` as a `null` type, the nested schemas likewise.
+ * Google's Schema bounds that are int64s, which proto3 JSON writes as strings (and
+ * @google/genai types as `string`): JSON Schema wants numbers, and OpenAI, Anthropic and
+ * Gemini's own `responseJsonSchema` refuse or ignore `"minItems": "1"`.
  */
-export function jsonSchemaOf(schema: JsonObject): JsonObject {
+const INT64_BOUNDS = new Set([
+  'minItems',
+  'maxItems',
+  'minLength',
+  'maxLength',
+  'minProperties',
+  'maxProperties',
+]);
+
+/** An int64 bound as a number: a whole number, or its decimal string. */
+function boundAt(value: unknown, at: string): unknown {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && /^\d{1,15}$/.test(value)) return Number(value);
+  throw invalid(at, 'a whole number of at least 0 is required');
+}
+
+/**
+ * Google's OpenAPI-style Schema as JSON Schema: its upper-case types (`OBJECT`) in lower
+ * case, `nullable` as a `null` type, int64 bounds as numbers, the nested schemas likewise.
+ * `at` is the schema's field, for a 400 naming what is wrong in it.
+ */
+export function jsonSchemaOf(schema: JsonObject, at = 'schema'): JsonObject {
   const out: JsonObject = {};
   for (const [key, value] of Object.entries(schema)) {
     if (GOOGLE_ONLY.has(key)) continue;
+    const keyAt = `${at}.${snakeCase(key)}`;
     if (key === 'type' && typeof value === 'string') out.type = value.toLowerCase();
+    else if (INT64_BOUNDS.has(key)) out[key] = boundAt(value, keyAt);
     else if ((key === 'items' || key === 'additionalProperties') && isObject(value)) {
-      out[key] = jsonSchemaOf(value);
+      out[key] = jsonSchemaOf(value, keyAt);
     } else if (key === 'properties' && isObject(value)) {
       out.properties = Object.fromEntries(
-        Object.entries(value).map(([name, sub]) => [name, isObject(sub) ? jsonSchemaOf(sub) : sub]),
+        Object.entries(value).map(([name, sub]) => [
+          name,
+          isObject(sub) ? jsonSchemaOf(sub, `${keyAt}[${name}]`) : sub,
+        ]),
       );
     } else if ((key === 'anyOf' || key === 'oneOf' || key === 'allOf') && Array.isArray(value)) {
-      out[key] = (value as unknown[]).map((sub) => (isObject(sub) ? jsonSchemaOf(sub) : sub));
+      out[key] = (value as unknown[]).map((sub, index) =>
+        isObject(sub) ? jsonSchemaOf(sub, `${keyAt}[${index}]`) : sub,
+      );
     } else out[key] = value;
   }
   if (schema.nullable === true && typeof out.type === 'string') out.type = [out.type, 'null'];
@@ -580,7 +609,9 @@ function responseFormat(config: JsonObject): JsonObject | undefined {
   if (!present(schema)) return { type: 'json_object' };
   if (!isObject(schema))
     throw invalid('generation_config.response_schema', 'a schema object is required');
-  const jsonSchema = present(config.responseJsonSchema) ? schema : jsonSchemaOf(schema);
+  const jsonSchema = present(config.responseJsonSchema)
+    ? schema
+    : jsonSchemaOf(schema, 'generation_config.response_schema');
   return { type: 'json_schema', json_schema: { name: 'response', schema: jsonSchema } };
 }
 
