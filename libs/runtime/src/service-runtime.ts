@@ -7,9 +7,9 @@ import { deadLetterLogMessage, EmbeddedEventBus, SqliteEventLog } from '@aigw/em
 import {
   createKafka,
   DEFAULT_SPOOL_MAX_BYTES,
-  EventSpool,
   kafkaLogCreator,
   KafkaEventBus,
+  openEventSpool,
 } from '@aigw/infra';
 import { Logger, MetricsRegistry, type Tracing } from '@aigw/observability';
 import { AdminServer, type AdminRoute } from './admin-server';
@@ -492,9 +492,18 @@ async function openKafkaEvents(
       retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 8 },
     },
   });
-  const spool = new EventSpool(join(settings.dataDir, `${options.app}-kafka-spool.db`), {
-    maxBytes,
-  });
+  const { spool, setAside } = openEventSpool(
+    join(settings.dataDir, `${options.app}-kafka-spool.db`),
+    { maxBytes },
+  );
+  if (setAside) {
+    metrics.recordEventSpoolSetAside();
+    eventsLogger.error(
+      'the event spool could not be read; it is set aside and an empty one used: the events ' +
+        'it held are not replayed (not sent to Kafka, not billed)',
+      { movedTo: setAside.movedTo, reason: setAside.reason },
+    );
+  }
   const watch = new KafkaTransportWatch(metrics);
   const bus = new KafkaEventBus(kafka, {
     spool,

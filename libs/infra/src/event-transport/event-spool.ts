@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { type EncodedEvent, type EventTopic } from '@aigw/contracts';
 import { inTransaction } from '@aigw/embedded';
+import { isUnreadableDatabase, UnreadableSpoolError } from './unreadable-database';
 
 export const DEFAULT_SPOOL_MAX_BYTES = 256 * 1024 * 1024;
 
@@ -85,44 +86,51 @@ export class EventSpool {
       this.db.exec('PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;');
     } catch (error) {
       this.db.close();
+      if (isUnreadableDatabase(error)) throw new UnreadableSpoolError(path, error);
       const reason = error instanceof Error ? error.message : String(error);
       throw new Error(
         `event spool ${path} is in use by another process (${reason}); ` +
           'give each process its own data directory',
       );
     }
-    this.db.exec(`
-      PRAGMA auto_vacuum = INCREMENTAL;
-      PRAGMA journal_mode = WAL;
-      PRAGMA synchronous = FULL;
-      CREATE TABLE IF NOT EXISTS spool (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        topic TEXT NOT NULL,
-        msg_key TEXT NOT NULL,
-        value BLOB NOT NULL,
-        headers TEXT NOT NULL,
-        bytes INTEGER NOT NULL
+    try {
+      this.db.exec(`
+        PRAGMA auto_vacuum = INCREMENTAL;
+        PRAGMA journal_mode = WAL;
+        PRAGMA synchronous = FULL;
+        CREATE TABLE IF NOT EXISTS spool (
+          seq INTEGER PRIMARY KEY AUTOINCREMENT,
+          topic TEXT NOT NULL,
+          msg_key TEXT NOT NULL,
+          value BLOB NOT NULL,
+          headers TEXT NOT NULL,
+          bytes INTEGER NOT NULL
+        );
+      `);
+      this.insertStmt = this.db.prepare(
+        'INSERT INTO spool (topic, msg_key, value, headers, bytes) VALUES (?, ?, ?, ?, ?)',
       );
-    `);
-    this.insertStmt = this.db.prepare(
-      'INSERT INTO spool (topic, msg_key, value, headers, bytes) VALUES (?, ?, ?, ?, ?)',
-    );
-    this.peekStmt = this.db.prepare(
-      'SELECT seq, topic, msg_key, value, headers FROM spool WHERE seq > ? ORDER BY seq LIMIT ?',
-    );
-    this.sizeThroughStmt = this.db.prepare(
-      'SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM spool WHERE seq > ? AND seq <= ?',
-    );
-    this.deleteThroughStmt = this.db.prepare('DELETE FROM spool WHERE seq <= ?');
-    this.sizeRangeStmt = this.db.prepare(
-      'SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM spool WHERE seq BETWEEN ? AND ?',
-    );
-    this.deleteRangeStmt = this.db.prepare('DELETE FROM spool WHERE seq BETWEEN ? AND ?');
-    const totals = this.db
-      .prepare('SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM spool')
-      .get() as { n: number; b: number };
-    this.storedCount = Number(totals.n);
-    this.storedBytes = Number(totals.b);
+      this.peekStmt = this.db.prepare(
+        'SELECT seq, topic, msg_key, value, headers FROM spool WHERE seq > ? ORDER BY seq LIMIT ?',
+      );
+      this.sizeThroughStmt = this.db.prepare(
+        'SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM spool WHERE seq > ? AND seq <= ?',
+      );
+      this.deleteThroughStmt = this.db.prepare('DELETE FROM spool WHERE seq <= ?');
+      this.sizeRangeStmt = this.db.prepare(
+        'SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM spool WHERE seq BETWEEN ? AND ?',
+      );
+      this.deleteRangeStmt = this.db.prepare('DELETE FROM spool WHERE seq BETWEEN ? AND ?');
+      const totals = this.db
+        .prepare('SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM spool')
+        .get() as { n: number; b: number };
+      this.storedCount = Number(totals.n);
+      this.storedBytes = Number(totals.b);
+    } catch (error) {
+      // A file SQLite cannot read (torn, corrupted) is told apart: the opener sets it aside.
+      this.db.close();
+      throw isUnreadableDatabase(error) ? new UnreadableSpoolError(path, error) : error;
+    }
   }
 
   get count(): number {

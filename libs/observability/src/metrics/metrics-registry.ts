@@ -537,6 +537,11 @@ export class MetricsRegistry {
     help: 'Events spooled to local disk while Kafka is unreachable',
     registers: [this.registry],
   });
+  readonly #spoolSetAside = new Counter({
+    name: 'ai_gateway_event_spool_set_aside_total',
+    help: 'Kafka producer spool files found unreadable (corrupted) at start, renamed to <file>.unreadable-<ms> and replaced by an empty spool: the events they held are not replayed',
+    registers: [this.registry],
+  });
   // Labelled by transport, so a process on the embedded log exports no series to alert on.
   readonly #transportConnected = new Gauge({
     name: 'ai_gateway_event_transport_connected',
@@ -1199,6 +1204,11 @@ export class MetricsRegistry {
 
   setSpoolDepth(events: number): void {
     this.#spoolDepth.set(events);
+  }
+
+  /** A spool file SQLite could not read was set aside at start. */
+  recordEventSpoolSetAside(): void {
+    this.#spoolSetAside.inc();
   }
 
   setEventTransportConnected(transport: string, connected: boolean): void {

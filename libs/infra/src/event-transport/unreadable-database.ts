@@ -1,0 +1,27 @@
+// SQLite's answer for a file it cannot read as a database: a torn or corrupted file, as a
+// failing disk or a filesystem restored from a broken snapshot may leave.
+
+/** SQLITE_CORRUPT ("database disk image is malformed") and SQLITE_NOTADB, extended or not. */
+const UNREADABLE_CODES = new Set([11, 26]);
+
+/** Whether `error` is SQLite refusing the file's contents, not a lock, a permission or a full disk. */
+export function isUnreadableDatabase(error: unknown): boolean {
+  const code = (error as { errcode?: unknown } | null)?.errcode;
+  return typeof code === 'number' && UNREADABLE_CODES.has(code & 0xff);
+}
+
+/** The spool file at `path` is not a database SQLite can read. */
+export class UnreadableSpoolError extends Error {
+  /** SQLite's words for it (no event content). */
+  readonly reason: string;
+
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`event spool ${path} cannot be read (${reason})`, { cause });
+    this.name = 'UnreadableSpoolError';
+    this.reason = reason;
+  }
+}
