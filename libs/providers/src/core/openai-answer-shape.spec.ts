@@ -26,7 +26,6 @@ describe('openAiAnswerProblem', () => {
     ]) {
       assert.equal(openAiAnswerProblem('chat', chat([{ index: 0, message }])), undefined);
     }
-    assert.equal(openAiAnswerProblem('chat', chat([])), undefined);
     assert.equal(openAiAnswerProblem('completions', chat([{ text: '' }])), undefined);
     const vectors = { data: [{ embedding: [0.1, -2] }] };
     assert.equal(openAiAnswerProblem('embeddings', vectors), undefined);
@@ -44,6 +43,9 @@ describe('openAiAnswerProblem', () => {
   it('names what is wrong with an answer a client could not read', () => {
     const cases: [Parameters<typeof openAiAnswerProblem>[0], JsonObject, RegExp][] = [
       ['chat', {}, /without its "choices" list/],
+      // An empty 200 of an overloaded proxy: no choice for the SDK's choices[0] (fails over).
+      ['chat', chat([]), /without any choice/],
+      ['completions', chat([]), /without any choice/],
       ['chat', chat([null]), /not an object/],
       ['chat', chat([{ message: null }]), /without a message object/],
       ['chat', chat([{ message: { content: 5 } }]), /content is not text/],

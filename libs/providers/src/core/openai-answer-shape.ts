@@ -94,6 +94,10 @@ export function openAiAnswerProblem(operation: Operation, answer: JsonObject): s
   if (!Array.isArray(list)) {
     return `a body without its "${operation === 'embeddings' ? 'data' : 'choices'}" list`;
   }
+  // Chat and completions answer at least one choice (n >= 1): none is no answer at all.
+  if (list.length === 0 && (operation === 'chat' || operation === 'completions')) {
+    return 'a body without any choice';
+  }
   for (const result of list) {
     const problem = resultProblem(operation, result);
     if (problem) return problem;

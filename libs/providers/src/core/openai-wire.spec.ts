@@ -391,6 +391,35 @@ describe('invokeOpenAiWire on a stream whose choice never finished, or failed', 
     await assert.rejects(collectStream(await invoke()), cut);
   });
 
+  // A backend answering [DONE] and nothing else (an overloaded proxy's empty 200): relayed, it
+  // reached every edge as a finished empty answer, with no failover to a backend that answers.
+  it('interrupts it, relaying nothing, when it reaches [DONE] without any choice', async () => {
+    const usageOnly = {
+      id: 'c1',
+      object: 'chat.completion.chunk',
+      model: 'm',
+      choices: [],
+      usage: { prompt_tokens: 3, completion_tokens: 0, total_tokens: 3 },
+    };
+    for (const events of [['[DONE]'], [usageOnly, '[DONE]']]) {
+      raw.next(events);
+      const answer = await invoke();
+      const relayed: JsonObject[] = [];
+      await assert.rejects(
+        async () => {
+          for await (const event of answer.events) relayed.push(event);
+        },
+        (error: unknown) =>
+          error instanceof DataPlaneError &&
+          error.code === DataPlaneErrorCode.StreamInterrupted &&
+          /ended the stream without any choice/.test(error.message),
+        JSON.stringify(events),
+      );
+      assert.deepEqual(relayed, []);
+      await answer.usage;
+    }
+  });
+
   it('ends it cleanly when every choice finished, annotations after a finish included', async () => {
     raw.next([
       chunk(0, { content: 'A' }),

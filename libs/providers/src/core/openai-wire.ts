@@ -227,6 +227,10 @@ async function* openAiStreamEvents(
       }
     }
     if (!done) throw streamInterrupted(target.backendName, 'closed the stream before it finished');
+    // [DONE] alone (or after usage alone): no answer, though it looks like a finished one.
+    if (!unfinished.sawChoice) {
+      throw streamInterrupted(target.backendName, 'ended the stream without any choice');
+    }
     if (unfinished.any) {
       throw streamInterrupted(target.backendName, 'ended the stream without a finish_reason');
     }

@@ -26,6 +26,11 @@ export class UnfinishedChoices {
   get any(): boolean {
     return this.open.size > 0;
   }
+
+  /** Whether the stream carried any choice at all: one that never did holds no answer. */
+  get sawChoice(): boolean {
+    return this.open.size > 0 || this.finished.size > 0;
+  }
 }
 
 /**
