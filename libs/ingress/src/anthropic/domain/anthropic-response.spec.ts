@@ -284,4 +284,40 @@ describe('OpenAI chat answer to Anthropic message', () => {
       bad,
     );
   });
+
+  it("answers a tool call the token limit cut off as max_tokens with the call's input empty, not a 502", () => {
+    // A JSON client's SDK retries a 502 (twice by default), each retry billed and cut the
+    // same way; Anthropic answers the cut call with stop_reason max_tokens, as a stream does.
+    const calls = [
+      { id: 'c1', function: { name: 'f', arguments: '{"a":1}' } },
+      { id: 'c2', function: { name: 'g', arguments: '{"city": "Par' } },
+    ];
+    const cut = (finish_reason: string, stop_reason?: string) =>
+      toAnthropicMessage(
+        {
+          id: 'chatcmpl-1',
+          choices: [
+            {
+              index: 0,
+              message: { role: 'assistant', content: 'Checking.', tool_calls: calls },
+              finish_reason,
+              ...(stop_reason ? { stop_reason } : {}),
+            },
+          ],
+        },
+        usage,
+        facts,
+        'r',
+      );
+    const message = cut('length');
+    assert.equal(message.stop_reason, 'max_tokens');
+    assert.deepEqual(message.content, [
+      { type: 'text', text: 'Checking.' },
+      { type: 'tool_use', id: 'c1', name: 'f', input: { a: 1 } },
+      { type: 'tool_use', id: 'c2', name: 'g', input: {} },
+    ]);
+    const overflow = cut('length', 'model_context_window_exceeded');
+    assert.equal(overflow.stop_reason, 'model_context_window_exceeded');
+    assert.deepEqual(overflow.content.at(-1), { type: 'tool_use', id: 'c2', name: 'g', input: {} });
+  });
 });

@@ -121,6 +121,25 @@ export function toolInput(argumentsJson: unknown, toolName: string): Record<stri
   );
 }
 
+/** Stop reasons of an answer the token limit cut off, mid-call perhaps. */
+const CUT_OFF: ReadonlySet<AnthropicStopReason> = new Set([
+  'max_tokens',
+  'model_context_window_exceeded',
+]);
+
+/**
+ * The input of a call in an answer the token limit cut off: its arguments may end
+ * mid-JSON, which is the answer's stop_reason to tell (Anthropic's and a stream's way),
+ * not a backend fault: a 502 would have the SDK retry, billed and cut the same way.
+ */
+function cutToolInput(argumentsJson: unknown, toolName: string): Record<string, unknown> {
+  try {
+    return toolInput(argumentsJson, toolName);
+  } catch {
+    return {};
+  }
+}
+
 /** The canonical `thinking_blocks` of a message or delta, well-formed entries only. */
 export function thinkingBlocksOf(value: unknown): ThinkingBlock[] {
   if (!Array.isArray(value)) return [];
@@ -163,6 +182,8 @@ export function toAnthropicMessage(
     const text = contentText(message.content) + refusal;
     if (text.length > 0) content.push({ type: 'text', text });
   }
+  const stop = anthropicStop(choice.finish_reason, choice.stop_reason, facts, refusal !== '');
+  const cut = CUT_OFF.has(stop.stop_reason);
   const toolCalls = Array.isArray(message.tool_calls) ? (message.tool_calls as JsonObject[]) : [];
   toolCalls.forEach((call, index) => {
     const fn = (call.function ?? {}) as JsonObject;
@@ -171,12 +192,11 @@ export function toAnthropicMessage(
       type: 'tool_use',
       id: typeof call.id === 'string' && call.id ? call.id : `toolu_${requestId}_${index}`,
       name,
-      input: toolInput(fn.arguments, name),
+      input: cut ? cutToolInput(fn.arguments, name) : toolInput(fn.arguments, name),
     });
   });
   // Clients commonly read content[0].text: an empty answer still has its text block.
   if (content.length === 0) content.push({ type: 'text', text: '' });
-  const stop = anthropicStop(choice.finish_reason, choice.stop_reason, facts, refusal !== '');
   return {
     id: messageId(completion.id, requestId),
     type: 'message',
