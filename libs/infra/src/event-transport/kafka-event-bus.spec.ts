@@ -354,6 +354,79 @@ describe('KafkaEventBus publisher', () => {
     await bus.close();
   });
 
+  // Kafka away and the spool's disk full: every event is refused, as past the byte bound, so
+  // the pod leaves rotation as for a full spool; it was left ready, dropping every call's usage.
+  it('while the spool cannot be written and Kafka is away, is not ready; ready again once it writes', async () => {
+    const kafka = new FakeKafka();
+    const refused: { reason: string; count: number }[] = [];
+    const path = join(dir, `unwritable-${++files}.db`);
+    const bus = busOn(kafka, {
+      path,
+      observer: { refused: ({ reason }, count) => refused.push({ reason, count }) },
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    });
+    const spool = (bus as unknown as { spool: EventSpool }).spool;
+    await bus.start({ createTopics: false });
+    kafka.setMode('down');
+    const inserts = spool as unknown as Record<'insertStmt', { run: (...a: unknown[]) => unknown }>;
+    const insert = inserts.insertStmt;
+    inserts.insertStmt = {
+      run: () => {
+        throw Object.assign(new Error('database or disk is full'), { errcode: 13 });
+      },
+    };
+    const events = Array.from({ length: 6 }, (_, i) => numberedUsageEvent('disk', i));
+    events.slice(0, 3).forEach((e) => bus.publish(e));
+    await bus.flush();
+    assert.deepEqual(refused, [{ reason: 'write-failed', count: 3 }]);
+    assert.equal(bus.status().state, 'spool-unwritable');
+    assert.equal(bus.status().ready, false, 'out of rotation while every event is refused');
+
+    inserts.insertStmt = insert; // room on the disk again
+    events.slice(3).forEach((e) => bus.publish(e));
+    await bus.flush();
+    assert.equal(bus.spooledCount, 3);
+    assert.equal(bus.status().state, 'spooling');
+    assert.equal(bus.status().ready, true);
+
+    kafka.setMode('up');
+    await until(() => bus.spooledCount === 0, 'the spool to drain');
+    assert.deepEqual(
+      sentIds(kafka),
+      events.slice(3).map((e) => e.eventId),
+    );
+    assert.equal(bus.status().state, 'connected');
+    await bus.close();
+  });
+
+  it('a spool write failing while Kafka answers again leaves the bus ready', async () => {
+    const kafka = new FakeKafka();
+    const bus = busOn(kafka, {
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    });
+    const spool = (bus as unknown as { spool: EventSpool }).spool;
+    await bus.start({ createTopics: false });
+    kafka.setMode('down');
+    const inserts = spool as unknown as Record<'insertStmt', { run: (...a: unknown[]) => unknown }>;
+    inserts.insertStmt = {
+      run: () => {
+        throw Object.assign(new Error('database or disk is full'), { errcode: 13 });
+      },
+    };
+    bus.publish(numberedUsageEvent('disk-back', 0));
+    await bus.flush();
+    assert.equal(bus.status().ready, false);
+    kafka.setMode('up'); // the spool is still unwritable, but nothing needs it
+    const next = numberedUsageEvent('disk-back', 1);
+    await until(() => {
+      if (!sentIds(kafka).includes(next.eventId)) bus.publish(next);
+      return sentIds(kafka).includes(next.eventId);
+    }, 'an event acknowledged');
+    assert.equal(bus.status().state, 'connected');
+    assert.equal(bus.status().ready, true);
+    await bus.close();
+  });
+
   it('on a full disk, replays each spooled event once and lets new events flow once Kafka is back', async () => {
     const kafka = new FakeKafka();
     const spool = new EventSpool(join(dir, `full-disk-${++files}.db`));

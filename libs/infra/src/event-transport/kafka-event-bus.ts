@@ -173,15 +173,17 @@ export type KafkaEventBusStarted =
 /**
  * `connected`: sends are acknowledged and consumers fetch. `unreachable`: a consumer lost
  * the broker and nothing needed spooling yet. `spooling`: events wait in the spool.
- * `spool-full`: new events are refused (the one state that is not ready).
+ * `spool-full`: new events are refused; `spool-unwritable`: the spool's disk refuses writes
+ * (full), so are they: the two states that are not ready.
  */
-export type KafkaBusState = 'connected' | 'unreachable' | 'spooling' | 'spool-full' | 'closed';
+export type KafkaBusState =
+  'connected' | 'unreachable' | 'spooling' | 'spool-full' | 'spool-unwritable' | 'closed';
 
 export interface KafkaBusStatus {
   readonly state: KafkaBusState;
   /** Kafka answered the bus's last try: its start, its last send and every consumer's fetch. */
   readonly reachable: boolean;
-  /** False only when the spool is full and new events are being refused. */
+  /** False only when the spool is full or unwritable and new events are being refused. */
   readonly ready: boolean;
   readonly spooled: number;
   readonly spooledBytes: number;
@@ -303,6 +305,11 @@ export class KafkaEventBus implements EventPublisher {
   private nextAttemptAt = 0;
   private failures = 0;
   private spoolFull = false;
+  /**
+   * The spool's last write failed (a full disk): while Kafka is away every event is refused,
+   * as past the byte bound. Cleared by a write that succeeds or a batch Kafka acknowledges.
+   */
+  private spoolUnwritable = false;
   /** Started while Kafka did not answer, and it has not answered since. */
   private awaitingKafka = false;
 
@@ -513,11 +520,13 @@ export class KafkaEventBus implements EventPublisher {
       ? 'closed'
       : this.spoolFull
         ? 'spool-full'
-        : this.failures > 0 || this.degraded
-          ? 'spooling'
-          : this.members.some((m) => m.failing)
-            ? 'unreachable'
-            : 'connected';
+        : this.spoolUnwritable
+          ? 'spool-unwritable'
+          : this.failures > 0 || this.degraded
+            ? 'spooling'
+            : this.members.some((m) => m.failing)
+              ? 'unreachable'
+              : 'connected';
     return {
       state,
       reachable:
@@ -525,7 +534,7 @@ export class KafkaEventBus implements EventPublisher {
         !this.awaitingKafka &&
         this.failures === 0 &&
         !this.members.some((m) => m.failing),
-      ready: state !== 'spool-full' && state !== 'closed',
+      ready: state !== 'spool-full' && state !== 'spool-unwritable' && state !== 'closed',
       spooled: this.spool.count,
       spooledBytes: this.spool.bytes,
       refused: this.refusedTotal,
@@ -604,6 +613,7 @@ export class KafkaEventBus implements EventPublisher {
     }
     this.failures = 0;
     this.nextAttemptAt = 0;
+    this.spoolUnwritable = false; // events reach Kafka: refusals, if any, are the spool's alone
     this.batchLimit = Math.min(this.maxBatch, this.batchLimit * 2);
     if (this.stopped) return; // the spool may be closed; what it holds replays next start
     if (flight.spoolThrough !== undefined) {
@@ -702,6 +712,7 @@ export class KafkaEventBus implements EventPublisher {
     lastSeq?: number;
   } {
     const result = this.spool.append(events);
+    this.spoolUnwritable = result.reason === 'write-failed';
     if (result.refused.length > 0) {
       // An empty spool refusing an event means that event alone passes the bound: it is
       // too large to keep, the spool is not full, and nothing would ever clear the mark.
