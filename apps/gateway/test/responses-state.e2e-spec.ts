@@ -138,6 +138,22 @@ ${otherIdentityRoute(upstream.baseUrl)}`,
     );
   });
 
+  it("lists a chained response's whole context as its input items, as OpenAI does", async () => {
+    const first = await alice.responses.create({ model: 'gpt-plain', input: 'Turn one.' });
+    const second = await alice.responses.create({
+      model: 'gpt-plain',
+      input: 'Turn two.',
+      previous_response_id: first.id,
+    });
+    const page = await alice.responses.inputItems.list(second.id, { order: 'asc' });
+    const shown = page.data.map((item) => {
+      const { role, content } = item as { role: string; content: { text: string }[] };
+      return `${role}: ${content[0]?.text}`;
+    });
+    assert.deepEqual(shown, ['user: Turn one.', `assistant: ${ANSWER}`, 'user: Turn two.']);
+    assert.equal(page.data[1]?.id, first.output[0]?.id);
+  });
+
   it('gives another caller a 404 for a response, whether it reads, chains or deletes', async () => {
     upstream.reset();
     const mine = await alice.responses.create({ model: 'gpt-plain', input: 'Secret plan.' });
@@ -241,10 +257,10 @@ ${otherIdentityRoute(upstream.baseUrl)}`,
     const text = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
     const count = (event: string) =>
       metricSum(text, 'ai_gateway_stored_responses_total', { event });
-    // What the tests above did, in order: 9 responses stored (store: false is not), 9
+    // What the tests above did, in order: 11 responses stored (store: false is not), 11
     // lookups of the owner's own, 11 of another's, deleted, unstored or broken ones, 1 deletion.
-    assert.equal(count('stored'), 9);
-    assert.equal(count('hit'), 9);
+    assert.equal(count('stored'), 11);
+    assert.equal(count('hit'), 11);
     assert.equal(count('miss'), 11);
     assert.equal(count('deleted'), 1);
   });

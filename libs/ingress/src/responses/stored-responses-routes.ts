@@ -3,7 +3,7 @@ import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contr
 import { sendOpenAiError, toDataPlaneError } from '../http/openai-errors';
 import type { IngressPipeline } from '../ingress-pipeline';
 import { withoutReasoningBlocks, type ResponseObject } from './domain/responses-response';
-import type { ResponseState } from './state/response-state';
+import type { ResponseState, WhoAsks } from './state/response-state';
 import type { StoredResponse } from './state/stored-response';
 
 type Query = Readonly<Record<string, string | string[] | undefined>>;
@@ -97,7 +97,12 @@ export class StoredResponsesRoutes {
       this.serve(request, reply, retrievedResponse, refuseStreamedRetrieval),
     );
     fastify.get(`${path}/input_items`, (request, reply) =>
-      this.serve(request, reply, (record, query) => inputItemsPage(record.input, query)),
+      this.serve(request, reply, async (record, query, whoAsks) =>
+        inputItemsPage(
+          await this.state.inputItems(record, whoAsks, wantsReasoningBlocks(query)),
+          query,
+        ),
+      ),
     );
     fastify.delete(path, (request, reply) =>
       this.serve(request, reply, async (record) => {
@@ -110,16 +115,15 @@ export class StoredResponsesRoutes {
   private async serve(
     request: FastifyRequest,
     reply: FastifyReply,
-    answer: (record: StoredResponse, query: Query) => unknown,
+    answer: (record: StoredResponse, query: Query, whoAsks: WhoAsks) => unknown,
     check?: (query: Query) => void,
   ): Promise<void> {
     try {
       check?.((request.query ?? {}) as Query);
       const { id } = request.params as { id: string };
-      const record = await this.state.lookup(id, (found) =>
-        this.pipeline.ownerKeyFor(found.model, request.headers),
-      );
-      const body = await answer(record, (request.query ?? {}) as Query);
+      const whoAsks: WhoAsks = (found) => this.pipeline.ownerKeyFor(found.model, request.headers);
+      const record = await this.state.lookup(id, whoAsks);
+      const body = await answer(record, (request.query ?? {}) as Query, whoAsks);
       void reply.header('x-request-id', request.id).send(body);
     } catch (error) {
       sendOpenAiError(reply, toDataPlaneError(error), request.id);

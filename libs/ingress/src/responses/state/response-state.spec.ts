@@ -46,6 +46,46 @@ describe('stored responses, as each caller sees them', () => {
     );
   });
 
+  it("lists a chained response's input items as its whole context, leaving out what is gone", async () => {
+    const { state, store } = stateWith();
+    await chainOf(state, 'alice');
+    const [last] = await store.get(['resp_c']);
+    const listed = async () =>
+      (await state.inputItems(last!, () => 'alice', false)).map((item) => item.id);
+    assert.deepEqual(await listed(), [
+      'in_resp_a',
+      'msg_resp_a',
+      'in_resp_b',
+      'msg_resp_b',
+      'in_resp_c',
+    ]);
+    await store.delete('resp_b');
+    assert.deepEqual(await listed(), ['in_resp_a', 'msg_resp_a', 'in_resp_c']);
+    // An earlier turn another caller owns is not this caller's to see.
+    await state.save(storedRecord('resp_x', 'bob'));
+    await state.save(storedRecord('resp_y', 'alice', { ancestors: ['resp_x'] }));
+    const [y] = await store.get(['resp_y']);
+    const ids = (await state.inputItems(y!, () => 'alice', false)).map((item) => item.id);
+    assert.deepEqual(ids, ['in_resp_y']);
+  });
+
+  it("shows earlier turns' reasoning blocks only when asked", async () => {
+    const { state, store } = stateWith();
+    const thinking = storedRecord('resp_t', 'alice');
+    const reasoning = { type: 'reasoning', id: 'rs_t', summary: [], encrypted_content: 'blocks' };
+    await state.save({
+      ...thinking,
+      response: { ...thinking.response, output: [reasoning, ...thinking.response.output] },
+    } as typeof thinking);
+    await state.save(storedRecord('resp_u', 'alice', { ancestors: ['resp_t'] }));
+    const [u] = await store.get(['resp_u']);
+    const shown = await state.inputItems(u!, () => 'alice', false);
+    assert.equal(shown[1]?.id, 'rs_t');
+    assert.equal('encrypted_content' in shown[1]!, false);
+    const asked = await state.inputItems(u!, () => 'alice', true);
+    assert.equal(asked[1]?.encrypted_content, 'blocks');
+  });
+
   it("is a 404 for another caller's response, exactly as for one never stored", async () => {
     const { state, events } = stateWith();
     await chainOf(state, 'alice');

@@ -1,5 +1,6 @@
 import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
 import type { ConversationState } from '../conversations/conversation-state';
+import { withoutReasoningBlocks } from '../domain/responses-response';
 import type { ResponseStore } from './response-store';
 import { storeUnavailable } from './store-unavailable';
 import type { StoredResponse } from './stored-response';
@@ -157,6 +158,35 @@ export class ResponseState {
     this.onEvent('store_unavailable');
     this.onError(what, error);
     return storeUnavailable('response', error);
+  }
+
+  /**
+   * What `GET /v1/responses/{id}/input_items` lists for `record`, oldest first: as OpenAI
+   * lists a chained response's, every earlier turn's input and output, then its own input.
+   * An earlier turn expired, deleted or not the caller's (asked as `history` asks) is left
+   * out: a listing shows what remains, and only continuing the chain refuses it. Earlier
+   * reasoning items carry their thinking blocks only when `withReasoningBlocks`.
+   */
+  async inputItems(
+    record: StoredResponse,
+    whoAsks: WhoAsks,
+    withReasoningBlocks: boolean,
+  ): Promise<JsonObject[]> {
+    if (record.ancestors.length === 0) return [...record.input];
+    const asker = askerByModel(whoAsks);
+    const items: JsonObject[] = [];
+    for (const earlier of await this.read(record.ancestors)) {
+      if (!earlier) continue;
+      const owner = await Promise.resolve(earlier)
+        .then(asker)
+        .catch(() => undefined);
+      if (owner === undefined || owner !== earlier.owner) continue;
+      const output = withReasoningBlocks
+        ? earlier.response.output
+        : withoutReasoningBlocks(earlier.response.output);
+      items.push(...earlier.input, ...(output as unknown as JsonObject[]));
+    }
+    return [...items, ...record.input];
   }
 
   /**
