@@ -182,12 +182,14 @@ export function isProviderErrorCode(value: unknown): value is string {
 
 /** Classifies an upstream HTTP status the way failover needs it. */
 export function codeForStatus(status: number): DataPlaneErrorCode {
-  if (status === 429) return DataPlaneErrorCode.UpstreamRateLimited;
+  // Groq's 498: its flex tier is at capacity, to be tried again later (its flex docs).
+  if (status === 429 || status === 498) return DataPlaneErrorCode.UpstreamRateLimited;
   if (status === 408 || status === 504) return DataPlaneErrorCode.UpstreamTimeout;
   // A refused credential or account (402: its balance is spent) is the gateway's trouble
   // with that backend, not the client's request: a 502 that fails over (and cools the
-  // backend down), never a 400.
-  if (status >= 500 || status === 401 || status === 402 || status === 403) {
+  // backend down), never a 400. So is 499, a request the provider cancelled on its side
+  // (Groq's, Cohere's, Google's CANCELLED), which their docs say to retry.
+  if (status >= 500 || status === 401 || status === 402 || status === 403 || status === 499) {
     return DataPlaneErrorCode.UpstreamError;
   }
   return DataPlaneErrorCode.UpstreamRejected;
