@@ -1,10 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { EvictionReason } from '../state/response-store';
 import type { StoredConversation } from './conversation';
 import { MemoryConversationStore } from './memory-conversation-store';
 
 const HOUR = 3_600_000;
+
+setFlagsFromString('--expose-gc'); // for the heap measures below
 
 function conversation(id: string, text = 'hello'): StoredConversation {
   return {
@@ -135,5 +140,51 @@ describe('in-process conversation store', () => {
     assert.equal(await store.delete('conv_a'), false);
     assert.equal(await store.setMetadata('conv_a', {}, HOUR), false);
     assert.deepEqual(store.size(), { entries: 0, bytes: 0 });
+  });
+
+  /** How much the heap grew holding conversations of `items` items `text(i)` within `bound`. */
+  async function heapGrowth(bound: number, count: number, items: number, text: () => string) {
+    const gc = runInNewContext('gc') as () => void;
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const store = new MemoryConversationStore({ maxEntries: 1_000_000, maxBytes: bound });
+    const hex = () => randomBytes(24).toString('hex');
+    for (let i = 0; i < count; i++) {
+      const id = `conv_${hex()}`;
+      await store.create(conversation(id), HOUR);
+      // Parsed, as a request's items are: no string shared between items.
+      const turn = Array.from({ length: items }, () => ({
+        type: 'message',
+        id: `msg_${hex()}`,
+        role: 'user',
+        content: JSON.parse(JSON.stringify(text())) as string,
+      }));
+      await store.append(id, turn, HOUR);
+    }
+    gc();
+    const grown = process.memoryUsage().heapUsed - before;
+    await store.close();
+    return grown;
+  }
+
+  it('counts items with a character past U+00FF at the two bytes a character V8 holds them in', async () => {
+    // One em dash in each 2000-character item: counted in UTF-8, a 16 MiB bound held 33 MiB.
+    const bound = 16 * 1024 * 1024;
+    const grown = await heapGrowth(bound, 5_000, 2, () => `${'x'.repeat(2_000)}\u2014`);
+    assert.ok(
+      grown < 1.15 * bound,
+      `heap grew ${(grown / 2 ** 20).toFixed(1)} MiB for a 16 MiB bound`,
+    );
+  });
+
+  it('counts each conversation’s and item’s bookkeeping, not their JSON alone', async () => {
+    // Short items (a 20-character message, ~110 bytes of JSON): counted by their JSON alone,
+    // an 8 MiB bound held 13.6 MiB here, now 9.3 (8.0 in a plain process: node:test adds).
+    const bound = 8 * 1024 * 1024;
+    const grown = await heapGrowth(bound, 8_000, 10, () => 'y'.repeat(20));
+    assert.ok(
+      grown < 1.3 * bound,
+      `heap grew ${(grown / 2 ** 20).toFixed(1)} MiB for an 8 MiB bound`,
+    );
   });
 });

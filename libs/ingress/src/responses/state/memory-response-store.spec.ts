@@ -1,11 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { MemoryResponseStore } from './memory-response-store';
 import type { EvictionReason } from './response-store';
-import { encodeStored } from './stored-response';
 import { storedRecord } from './test-records';
 
 const HOUR = 3_600_000;
+
+setFlagsFromString('--expose-gc'); // for the heap measures below
 
 function storeWith(limits: { maxEntries?: number; maxBytes?: number } = {}) {
   let now = 1_000;
@@ -56,7 +60,9 @@ describe('in-process response store', () => {
   });
 
   it('keeps within max bytes, and refuses a record larger than the whole budget', async () => {
-    const one = Buffer.byteLength(encodeStored(storedRecord('resp_a', 'u')));
+    const sizing = storeWith().store;
+    await sizing.put(storedRecord('resp_a', 'u'), HOUR);
+    const one = sizing.size().bytes;
     const { store, evicted } = storeWith({ maxBytes: one * 2 + 10 });
     await store.put(storedRecord('resp_a', 'u'), HOUR);
     await store.put(storedRecord('resp_b', 'u'), HOUR);
@@ -81,5 +87,43 @@ describe('in-process response store', () => {
     assert.equal(await store.delete('resp_a'), true);
     assert.equal(await store.delete('resp_a'), false);
     assert.deepEqual(store.size(), { entries: 0, bytes: 0 });
+  });
+
+  /** How much the heap grew holding records answered `text(i)` within `bound`. */
+  async function heapGrowth(bound: number, count: number, text: (i: number) => string) {
+    const gc = runInNewContext('gc') as () => void;
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const store = new MemoryResponseStore({ maxEntries: 1_000_000, maxBytes: bound });
+    for (let i = 0; i < count; i++) {
+      const id = `resp_${randomBytes(24).toString('hex')}`;
+      // Parsed, as an upstream answer is: no string shared between records.
+      const answered = JSON.parse(JSON.stringify(text(i))) as string;
+      await store.put(storedRecord(id, 'alice', { answered }), HOUR);
+    }
+    gc();
+    const grown = process.memoryUsage().heapUsed - before;
+    await store.close();
+    return grown;
+  }
+
+  it('counts a record with a character past U+00FF at the two bytes a character V8 holds it in', async () => {
+    // One em dash in a 2000-character answer: counted in UTF-8, a 16 MiB bound held 33 MiB.
+    const bound = 16 * 1024 * 1024;
+    const grown = await heapGrowth(bound, 6_000, (i) => `${i}${'x'.repeat(2_000)}\u2014`);
+    assert.ok(
+      grown < 1.15 * bound,
+      `heap grew ${(grown / 2 ** 20).toFixed(1)} MiB for a 16 MiB bound`,
+    );
+  });
+
+  it('counts each record’s id and bookkeeping, not its JSON alone', async () => {
+    // Small records (a 100-character answer, ~700 bytes of JSON) weigh ~150 bytes more each.
+    const bound = 16 * 1024 * 1024;
+    const grown = await heapGrowth(bound, 25_000, (i) => `${i}${'x'.repeat(100)}`);
+    assert.ok(
+      grown < 1.15 * bound,
+      `heap grew ${(grown / 2 ** 20).toFixed(1)} MiB for a 16 MiB bound`,
+    );
   });
 });

@@ -1,14 +1,30 @@
+import { heapBytesOf } from '../../cache/domain/heap-bytes';
 import { BoundedLru, type BoundedLruLimits } from '../bounded-lru';
 import type { EvictionReason, ResponseStore } from './response-store';
 import { decodeStored, encodeStored, type StoredResponse } from './stored-response';
 
-/** Records (or conversations) kept at most, and their serialized bytes (UTF-8). */
+/** Records (or conversations) kept at most, and the heap they take. */
 export type MemoryStoreLimits = BoundedLruLimits;
 
 interface Entry {
   readonly text: string;
   bytes: number;
   expiresAt: number;
+}
+
+/**
+ * The heap a kept record takes besides its id's and JSON's characters: its entry, its map
+ * slot and its strings' headers (measured: ~150 bytes, Node 24).
+ */
+const RECORD_OVERHEAD_BYTES = 160;
+
+/**
+ * What a kept record weighs: its id and JSON at the bytes a character V8 holds them in, not
+ * their UTF-8 size (an answer with one em dash takes twice its UTF-8 size), and its
+ * bookkeeping (small records weigh a quarter more than their JSON).
+ */
+function heldBytes(id: string, text: string): number {
+  return heapBytesOf(id) + heapBytesOf(text) + RECORD_OVERHEAD_BYTES;
 }
 
 /**
@@ -31,7 +47,7 @@ export class MemoryResponseStore implements ResponseStore {
 
   async put(record: StoredResponse, ttlMs: number): Promise<boolean> {
     const text = encodeStored(record);
-    const bytes = Buffer.byteLength(text);
+    const bytes = heldBytes(record.id, text);
     if (bytes > this.limits.maxBytes || ttlMs <= 0) return false;
     this.lru.remove(record.id);
     const now = this.now();
@@ -51,7 +67,7 @@ export class MemoryResponseStore implements ResponseStore {
     return this.lru.remove(id);
   }
 
-  /** Records and bytes held, for tests and diagnostics. */
+  /** Records and the heap bytes they take, for tests and diagnostics. */
   size(): { entries: number; bytes: number } {
     return this.lru.size();
   }
