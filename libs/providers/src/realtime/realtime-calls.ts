@@ -7,6 +7,7 @@ import {
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 import { credentialHeaders } from '../core/upstream-http';
+import { retryAfterOf } from '../core/upstream-failure';
 import { resolveBaseUrl } from '../openai-compatible/openai-base-urls';
 
 /** A hang-up is best effort: a backend that takes longer is not waited for. */
@@ -117,14 +118,15 @@ async function callRefusal(response: Response, backend: string): Promise<DataPla
   } else {
     await response.body?.cancel();
   }
-  const retryAfter = Number(response.headers.get('retry-after'));
+  // Read as a refused chat call's: retry-after-ms, seconds or an HTTP date, a day at most.
+  const retryAfterMs = retryAfterOf({
+    'retry-after-ms': response.headers.get('retry-after-ms') ?? undefined,
+    'retry-after': response.headers.get('retry-after') ?? undefined,
+  });
   return new DataPlaneError(
     codeForStatus(status),
     `backend "${backend}" refused the realtime call (HTTP ${status})${detail}`,
-    {
-      upstreamStatus: status,
-      ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
-    },
+    { upstreamStatus: status, ...(retryAfterMs ? { retryAfterMs } : {}) },
   );
 }
 

@@ -16,6 +16,7 @@ import { REALTIME_PROVIDERS, realtimeUrl } from './realtime-url';
 import { connectRealtimeCall } from './realtime-call-connection';
 import { servedByOf } from '../core/openai-wire';
 import { credentialHeaders } from '../core/upstream-http';
+import { retryAfterOf } from '../core/upstream-failure';
 
 /**
  * The client's frames the backend has not read yet past which the session ends (a stalled
@@ -104,17 +105,13 @@ export class RealtimeConnector implements RealtimeProvider {
       socket.once('unexpected-response', (_request, response) => {
         const status = response.statusCode ?? 502;
         response.resume();
-        const retryAfter = Number(response.headers['retry-after']);
+        // Read as a refused chat call's: retry-after-ms, seconds or an HTTP date, a day at most.
+        const retryAfterMs = retryAfterOf(response.headers);
         fail(
           new DataPlaneError(
             codeForStatus(status),
             `backend "${backend}" refused the realtime session (HTTP ${status})`,
-            {
-              upstreamStatus: status,
-              ...(Number.isFinite(retryAfter) && retryAfter > 0
-                ? { retryAfterMs: retryAfter * 1000 }
-                : {}),
-            },
+            { upstreamStatus: status, ...(retryAfterMs ? { retryAfterMs } : {}) },
           ),
         );
       });
