@@ -43,6 +43,7 @@ import {
   whereClause,
 } from './analytics-sql';
 import { MAX_SERIES_POINTS, seriesTooLarge } from '../domain/analytics-query-error';
+import { answerLatency, answerReport, answerTotals } from '../domain/answer-precision';
 
 // 64-bit integers come back as JSON strings; sums of Float64 as numbers.
 type Num = string | number;
@@ -298,7 +299,7 @@ export class ClickHouseUsageAnalytics implements UsageAnalytics {
       key: row.key,
       ...totalsOf(row, searches.get(searchKey(row.t, row.key)) ?? 0),
     }));
-    return { series, totals: series.reduce<UsageTotals>(addTotals, EMPTY_TOTALS) };
+    return answerReport({ series, totals: series.reduce<UsageTotals>(addTotals, EMPTY_TOTALS) });
   }
 
   async topSpenders(query: TopSpendersQuery): Promise<readonly SpenderRow[]> {
@@ -322,10 +323,9 @@ export class ClickHouseUsageAnalytics implements UsageAnalytics {
        GROUP BY user_id`,
     );
     const searches = new Map(searched.map((row) => [row.user_id, Number(row.n)]));
-    return rows.map((row) => ({
-      user: row.user_id,
-      ...totalsOf(row, searches.get(row.user_id) ?? 0),
-    }));
+    return rows.map((row) =>
+      answerTotals({ user: row.user_id, ...totalsOf(row, searches.get(row.user_id) ?? 0) }),
+    );
   }
 
   async rates(query: RatesQuery): Promise<RatesReport> {
@@ -375,15 +375,17 @@ export class ClickHouseUsageAnalytics implements UsageAnalytics {
     );
     return rows
       .filter((row) => Number(row.n) > 0)
-      .map((row) => ({
-        key: row.key,
-        requests: Number(row.n),
-        meanMs: finite(row.mean),
-        p50Ms: finite(row.q[0]),
-        p90Ms: finite(row.q[1]),
-        p95Ms: finite(row.q[2]),
-        p99Ms: finite(row.q[3]),
-      }));
+      .map((row) =>
+        answerLatency({
+          key: row.key,
+          requests: Number(row.n),
+          meanMs: finite(row.mean),
+          p50Ms: finite(row.q[0]),
+          p90Ms: finite(row.q[1]),
+          p95Ms: finite(row.q[2]),
+          p99Ms: finite(row.q[3]),
+        }),
+      );
   }
 
   async fallbacks(query: FallbacksQuery): Promise<readonly FallbackRow[]> {

@@ -8,6 +8,7 @@ import {
   type RequestCompleted,
 } from '@aigw/contracts';
 import { LATENCY_LEVELS, type Dimension, type LatencyRow } from '../domain/analytics.types';
+import { answerLatency } from '../domain/answer-precision';
 import { interpolatedQuantile } from '../domain/percentiles';
 import { SqliteUsageStore } from './sqlite-usage.store';
 
@@ -74,7 +75,8 @@ function expectedRows(
     const sorted = groups.get(key)!.sort((a, b) => a - b);
     const [p50Ms, p90Ms, p95Ms, p99Ms] = LATENCY_LEVELS.map((l) => interpolatedQuantile(sorted, l));
     const meanMs = sorted.reduce((a, b) => a + b, 0) / sorted.length;
-    return { key, requests: sorted.length, meanMs, p50Ms, p90Ms, p95Ms, p99Ms };
+    // As the API gives them: to ANSWER_SIGNIFICANT_DIGITS.
+    return answerLatency({ key, requests: sorted.length, meanMs, p50Ms, p90Ms, p95Ms, p99Ms });
   });
 }
 

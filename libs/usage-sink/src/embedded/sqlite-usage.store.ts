@@ -54,6 +54,7 @@ import { EXPIRING_TABLES, type RawEventExpiry } from '../domain/analytics-retent
 import { quantileAt, quantileRanks } from '../domain/percentiles';
 import type { UsageEventWriter } from '../usage-sink.consumer';
 import { MAX_SERIES_POINTS, seriesTooLarge } from '../domain/analytics-query-error';
+import { answerLatency, answerReport, answerTotals } from '../domain/answer-precision';
 import { RawRowInserter } from './raw-row-inserter';
 import { prepareRawTables } from './sqlite-usage.schema';
 
@@ -210,7 +211,7 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
       key,
       ...numbers(totals),
     }));
-    return { series, totals: series.reduce<UsageTotals>(addTotals, EMPTY_TOTALS) };
+    return answerReport({ series, totals: series.reduce<UsageTotals>(addTotals, EMPTY_TOTALS) });
   }
 
   async topSpenders(query: TopSpendersQuery): Promise<readonly SpenderRow[]> {
@@ -221,7 +222,7 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
        GROUP BY user_id ORDER BY ${order} DESC, user_id LIMIT ?`,
       [...where.params, query.limit],
     );
-    return rows.map(({ user, ...totals }) => ({ user, ...numbers(totals) }));
+    return rows.map(({ user, ...totals }) => answerTotals({ user, ...numbers(totals) }));
   }
 
   async rates(query: RatesQuery): Promise<RatesReport> {
@@ -286,7 +287,15 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
           return value;
         }),
       );
-      return { key: group, requests: n, meanMs: total / n, p50Ms, p90Ms, p95Ms, p99Ms };
+      return answerLatency({
+        key: group,
+        requests: n,
+        meanMs: total / n,
+        p50Ms,
+        p90Ms,
+        p95Ms,
+        p99Ms,
+      });
     });
   }
 
