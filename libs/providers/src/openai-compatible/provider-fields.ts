@@ -1,6 +1,7 @@
 import type { JsonObject, RequestSetting } from '@aigw/contracts/data-plane';
 import type { OpenAiWireEndpoint } from '../core/openai-wire';
 import { OPENAI_SETTINGS, type SettingsTaken } from '../core/settings-left-out';
+import { deepseekChatBody } from './deepseek-request';
 import { groqChatBody } from './groq-request';
 import { mistralChatBody } from './mistral-request';
 
@@ -50,7 +51,13 @@ const RULES: ReadonlyMap<string, ProviderRules> = new Map<string, ProviderRules>
     // keepsToolTurnReasoning: its thinking mode answers 400 without a tool-call turn's
     // reasoning_content. The Responses edge (ingress reasoning-text-back) gives a DeepSeek
     // answer's reasoning items the text, so its clients can send it back.
-    { completionTokensAsMaxTokens: true, leavesOutServiceTier: true, keepsToolTurnReasoning: true },
+    // chatBody: a json_schema response format, which it refuses, as its JSON mode.
+    {
+      completionTokensAsMaxTokens: true,
+      leavesOutServiceTier: true,
+      keepsToolTurnReasoning: true,
+      chatBody: deepseekChatBody,
+    },
   ],
   ['together', { completionTokensAsMaxTokens: true, leavesOutServiceTier: true }],
   // A message's `name`, which Groq refuses (400).
