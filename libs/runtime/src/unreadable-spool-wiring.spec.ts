@@ -70,7 +70,7 @@ describe('a data-plane service whose Kafka spool cannot be read', () => {
       assert.equal(logged.movedTo, join(dataDir, aside[0]));
       assert.match(String(logged.reason), /not a database/);
       assert.equal(
-        metricSum(await runtime.metrics.metrics(), 'ai_gateway_event_spool_set_aside_total'),
+        metricSum(await runtime.metrics.metrics(), 'ai_gateway_event_spool_set_aside'),
         1,
       );
 

@@ -537,9 +537,10 @@ export class MetricsRegistry {
     help: 'Events spooled to local disk while Kafka is unreachable',
     registers: [this.registry],
   });
-  readonly #spoolSetAside = new Counter({
-    name: 'ai_gateway_event_spool_set_aside_total',
-    help: 'Kafka producer spool files found unreadable (corrupted) at start, renamed to <file>.unreadable-<ms> and replaced by an empty spool: the events they held are not replayed',
+  // A gauge, not a counter: set before the first scrape, a counter's 1 would read as no increase.
+  readonly #spoolSetAside = new Gauge({
+    name: 'ai_gateway_event_spool_set_aside',
+    help: '1 when this process found its Kafka producer spool unreadable (corrupted) at start, renamed it to <file>.unreadable-<ms> and started with an empty one (the events it held are not replayed); else 0',
     registers: [this.registry],
   });
   // Labelled by transport, so a process on the embedded log exports no series to alert on.
@@ -1208,7 +1209,7 @@ export class MetricsRegistry {
 
   /** A spool file SQLite could not read was set aside at start. */
   recordEventSpoolSetAside(): void {
-    this.#spoolSetAside.inc();
+    this.#spoolSetAside.set(1);
   }
 
   setEventTransportConnected(transport: string, connected: boolean): void {
