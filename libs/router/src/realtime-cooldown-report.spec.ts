@@ -64,3 +64,39 @@ describe('Realtime cooldowns', () => {
     ]);
   });
 });
+
+// A Realtime session failing over is counted as a chat call's failover is: the observer's
+// fallback makes ai_gateway_fallback_total and the FallbackOccurred event.
+describe('Realtime failovers', () => {
+  it('tells the observer of each failover, from and to which backend, and why', async () => {
+    const fallbacks: string[] = [];
+    const routing = new RealtimeRouting({
+      config: () => CONFIG,
+      health: new BackendHealth(),
+      providers: {
+        connectRealtime: (call: RealtimeCall): Promise<RealtimeConnection> =>
+          call.target.backendName === 'east'
+            ? Promise.reject(new DataPlaneError(DataPlaneErrorCode.UpstreamError, 'down'))
+            : Promise.resolve({
+                servedBy: { backend: 'direct', provider: 'openai', model: 'gpt-realtime' },
+                send: () => undefined,
+                close: () => undefined,
+              }),
+      },
+      observer: {
+        fallback: (request, from, to, reason) =>
+          fallbacks.push(
+            `${request.requestId}: ${from.backend.name}->${to.backend.name} ${reason}`,
+          ),
+      },
+    });
+    const listener = { frame: () => undefined, closed: () => undefined };
+    const connection = await routing.connectRealtime(
+      session,
+      listener,
+      new AbortController().signal,
+    );
+    assert.equal(connection.servedBy.backend, 'direct');
+    assert.deepEqual(fallbacks, [`${session.requestId}: east->direct error`]);
+  });
+});

@@ -3,6 +3,7 @@ import {
   DataPlaneError,
   DataPlaneErrorCode,
   renameRealtimeModel,
+  type FailoverTrigger,
   type GatewayRequest,
   type RealtimeConnection,
   type RealtimeListener,
@@ -28,8 +29,8 @@ export interface RealtimeRoutingDeps {
   readonly config: () => GatewayConfig;
   readonly providers: RealtimeProvider;
   readonly health?: BackendHealth;
-  /** Told of the cooldowns a refused connect starts, as the chat router tells its own. */
-  readonly observer?: Pick<RouterObserver, 'cooledDown'>;
+  /** Told of the failovers and cooldowns a refused connect starts, as the chat router tells its own. */
+  readonly observer?: Partial<Pick<RouterObserver, 'cooledDown' | 'fallback'>>;
 }
 
 /**
@@ -80,7 +81,10 @@ export class RealtimeRouting implements RealtimeRouter {
         ]
       : usable;
     let lastError: unknown;
+    // The backend that refused last and why, once the next is tried: that is a failover.
+    let refused: { readonly link: ChainLink; readonly trigger: FailoverTrigger } | undefined;
     for (const link of ordered) {
+      if (refused) this.deps.observer?.fallback?.(request, refused.link, link, refused.trigger);
       const target = realtimeTarget(link, chain.route.name);
       const renamed: RealtimeListener = {
         frame: (frame) => listener.frame(renameRealtimeModel(frame, request.requestedModel)),
@@ -109,6 +113,7 @@ export class RealtimeRouting implements RealtimeRouter {
         const retryAfterMs = error instanceof DataPlaneError ? error.retryAfterMs : undefined;
         const cooldown = health?.recordFailure(link.backend.name, retryAfterMs, trigger);
         if (cooldown) this.deps.observer?.cooledDown?.(link.backend, cooldown);
+        refused = { link, trigger };
       }
     }
     throw lastError;
