@@ -8,6 +8,7 @@ import {
 import { answerTool } from '../core/answer-tool';
 import { heldOutputOptions, parseChatRequest, unsupportedOperation } from '../core/chat-request';
 import { ANTHROPIC_TOOL_NAME_LIMIT } from '../core/tool-name-limit';
+import { withAliasedToolNames, withRestoredToolNames } from '../core/tool-name-aliases';
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { sseMessages } from '../core/sse-events';
 import { translatedStreamAnswer } from '../core/translated-stream';
@@ -38,8 +39,17 @@ export class AnthropicAdapter implements ProviderAdapter {
   }
 
   async invoke(call: ProviderCall): Promise<GatewayAnswer> {
+    if (call.request.operation !== 'chat') {
+      throw unsupportedOperation('anthropic', call.request.operation);
+    }
+    // Names Anthropic refuses (a Gemini client's `docs.search`) go as aliases and come back
+    // as the client's own; names of up to 128 letters, digits, _ and - go as sent.
+    const aliased = withAliasedToolNames(call, ANTHROPIC_TOOL_NAME_LIMIT);
+    return withRestoredToolNames(await this.answer(aliased.call), aliased.originals);
+  }
+
+  private async answer(call: ProviderCall): Promise<GatewayAnswer> {
     const { request, target } = call;
-    if (request.operation !== 'chat') throw unsupportedOperation('anthropic', request.operation);
     // Anthropic's own API takes tool names up to 128 characters (Claude Code's MCP tools)
     // and fetches PDFs by URL itself (Vertex's and Bedrock's Claude take neither).
     const prompt = parseChatRequest(request.body, {

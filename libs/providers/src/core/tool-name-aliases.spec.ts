@@ -61,6 +61,25 @@ describe('aliasLongToolNames', () => {
     assert.notEqual(toolNameAlias(dashed), toolNameAlias(dashed.replaceAll('-', '_')));
   });
 
+  it("aliases a name with characters backends refuse (a Gemini client's dots and colons), at any length", () => {
+    const dotted = 'docs.search:v2';
+    const alias = toolNameAlias(dotted);
+    assert.match(alias, /^docs_search_v2_[0-9a-f]{13}$/);
+    const call = { id: 'c1', type: 'function', function: { name: dotted, arguments: '{}' } };
+    const body = {
+      messages: [{ role: 'assistant', content: null, tool_calls: [call] }],
+      tools: [fn(dotted), fn('plain-name')],
+    };
+    const { body: sent, originals } = aliasLongToolNames(body);
+    assert.deepEqual(sent.tools, [fn(alias), fn('plain-name')]);
+    const [turn] = sent.messages as JsonObject[];
+    assert.deepEqual(turn.tool_calls, [{ ...call, function: { name: alias, arguments: '{}' } }]);
+    assert.equal(originals?.get(alias), dotted);
+    // A backend taking 128 characters (Anthropic) keeps a long name as sent, not a dotted one.
+    const anthropic = aliasLongToolNames({ messages: [], tools: [fn(LONG), fn(dotted)] }, 128);
+    assert.deepEqual(anthropic.body.tools, [fn(LONG), fn(alias)]);
+  });
+
   it("puts the client's names back in a chat.completion's tool calls", () => {
     const { originals } = aliasLongToolNames({ messages: [], tools: [fn(LONG)] });
     const alias = toolNameAlias(LONG);

@@ -8,10 +8,12 @@ import {
 } from '@aigw/contracts/data-plane';
 import { isJsonObject } from './json-shape';
 import { StreamedToolNames } from './streamed-tool-names';
-import { TOOL_NAME_LIMIT } from './tool-name-limit';
+import { hasToolNameCharacters, TOOL_NAME_LIMIT } from './tool-name-limit';
 
 // A backend of OpenAI's format takes tool names of at most 64 characters; a Messages
-// client (Claude Code's MCP tools) may use up to Anthropic's 128. Such a name goes out as
+// client (Claude Code's MCP tools) may use up to Anthropic's 128. Every backend takes only
+// letters, digits, underscores and dashes, while a Gemini client may name a function with
+// dots and colons (Gemini CLI's MCP tools keep a server's dots). Such a name goes out as
 // a short alias (its start and a digest, so the same name always gets the same alias) and
 // comes back as itself in the answer's tool calls, plain and streamed (streamed-tool-names:
 // whole or in pieces).
@@ -37,14 +39,28 @@ export interface AliasedToolNames {
   readonly originals?: ReadonlyMap<string, string>;
 }
 
+/** The characters of Gemini's function names: every backend's, and dots and colons. */
+const GEMINI_NAME_CHARACTERS = /^[a-zA-Z0-9_.:-]+$/;
+
 /**
- * The body with every tool name past TOOL_NAME_LIMIT (in tools, tool_choice and its
- * allowed_tools, and the calls and results of earlier turns) replaced by its alias.
+ * Whether a backend taking names of at most `limit` characters needs this one aliased: too
+ * long, or a Gemini name with dots or colons. Other characters stay the client's mistake,
+ * refused as the backend would refuse them.
  */
-export function aliasLongToolNames(body: JsonObject): AliasedToolNames {
+function needsAlias(name: string, limit: number): boolean {
+  if (name.length > limit) return true;
+  return !hasToolNameCharacters(name) && GEMINI_NAME_CHARACTERS.test(name);
+}
+
+/**
+ * The body with every tool name past `limit` (TOOL_NAME_LIMIT unless the backend takes
+ * more), or with Gemini's dots or colons (in tools, tool_choice and its allowed_tools, and
+ * the calls and results of earlier turns) replaced by its alias.
+ */
+export function aliasLongToolNames(body: JsonObject, limit = TOOL_NAME_LIMIT): AliasedToolNames {
   // This runs on every call to the OpenAI family: a look without allocating first.
-  if (!hasLongToolName(body)) return { body };
-  const long = longToolNames(body);
+  if (!hasLongToolName(body, limit)) return { body };
+  const long = longToolNames(body, limit);
   const aliases = new Map<string, string>();
   const originals = new Map<string, string>();
   const toolNames = toolNamesOf(body.tools);
@@ -52,9 +68,9 @@ export function aliasLongToolNames(body: JsonObject): AliasedToolNames {
     const alias = toolNameAlias(name);
     // A client's own short name equal to an alias cannot be told apart: refused instead.
     const taken = toolNames.indexOf(alias);
-    if (taken >= 0) throw aliasTaken(name, alias, taken);
+    if (taken >= 0) throw aliasTaken(name, alias, taken, limit);
     // Two long names of one digest: 52 bits apart, never met in practice.
-    if (originals.has(alias)) throw aliasTaken(name, alias, toolNames.indexOf(name));
+    if (originals.has(alias)) throw aliasTaken(name, alias, toolNames.indexOf(name), limit);
     aliases.set(name, alias);
     originals.set(alias, name);
   }
@@ -101,10 +117,10 @@ export function restoreToolNames(
   }
 }
 
-function hasLongToolName(body: JsonObject): boolean {
+function hasLongToolName(body: JsonObject, limit: number): boolean {
   const long = (item: unknown) => {
     const fn = isJsonObject(item) ? item.function : undefined;
-    return isJsonObject(fn) && typeof fn.name === 'string' && fn.name.length > TOOL_NAME_LIMIT;
+    return isJsonObject(fn) && typeof fn.name === 'string' && needsAlias(fn.name, limit);
   };
   if (Array.isArray(body.tools) && body.tools.some(long)) return true;
   if (long(body.tool_choice) || allowedToolsOf(body.tool_choice).some(long)) return true;
@@ -117,7 +133,7 @@ function hasLongToolName(body: JsonObject): boolean {
   );
 }
 
-function longToolNames(body: JsonObject): Set<string> {
+function longToolNames(body: JsonObject, limit: number): Set<string> {
   const names = [
     ...toolNamesOf(body.tools),
     ...toolNamesOf([body.tool_choice]),
@@ -130,7 +146,7 @@ function longToolNames(body: JsonObject): Set<string> {
       }
     }
   }
-  return new Set(names.filter((name) => name.length > TOOL_NAME_LIMIT));
+  return new Set(names.filter((name) => needsAlias(name, limit)));
 }
 
 /** The function names of tools, calls or a tool choice (`{function: {name}}` each). */
@@ -158,11 +174,14 @@ function renamedChoice(choice: JsonObject, rename: (name: unknown) => unknown): 
   return { ...choice, allowed_tools: { ...allowed, tools } };
 }
 
-/** The 400 of a long name whose alias another of the request's tools already has. */
-function aliasTaken(name: string, alias: string, toolIndex: number): DataPlaneError {
+/** The 400 of a name whose alias another of the request's tools already has. */
+function aliasTaken(name: string, alias: string, toolIndex: number, limit: number): DataPlaneError {
+  const why = hasToolNameCharacters(name)
+    ? `has ${name.length} characters, more than this backend's ${limit}`
+    : 'has dots or colons, which this backend refuses';
   return new DataPlaneError(
     DataPlaneErrorCode.InvalidRequest,
-    `tool name '${name}' has ${name.length} characters, more than this backend's ${TOOL_NAME_LIMIT}, and its short alias '${alias}' is already another tool's name; rename one of the two tools`,
+    `tool name '${name}' ${why}, and its short alias '${alias}' is already another tool's name; rename one of the two tools`,
     { param: toolIndex >= 0 ? `tools[${toolIndex}].function.name` : 'tools' },
   );
 }
@@ -206,16 +225,19 @@ async function* restoredEvents(
 }
 
 /**
- * The call with its tool names past 64 aliased, for a translating adapter whose backend
- * takes no more (Bedrock's Converse, Gemini, Vertex, Cohere); `originals` to restore the
- * answer with.
+ * The call with its tool names past `limit` (64 unless the backend takes more: Anthropic's
+ * 128), or with Gemini's dots or colons, aliased, for a translating adapter (Bedrock's
+ * Converse, Gemini, Vertex, Cohere, Anthropic); `originals` to restore the answer with.
  */
-export function withAliasedToolNames(call: ProviderCall): {
+export function withAliasedToolNames(
+  call: ProviderCall,
+  limit = TOOL_NAME_LIMIT,
+): {
   readonly call: ProviderCall;
   readonly originals?: ReadonlyMap<string, string>;
 } {
   if (call.request.operation !== 'chat') return { call };
-  const { body, originals } = aliasLongToolNames(call.request.body);
+  const { body, originals } = aliasLongToolNames(call.request.body, limit);
   if (!originals) return { call };
   return { call: { ...call, request: { ...call.request, body } }, originals };
 }
