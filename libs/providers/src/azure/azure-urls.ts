@@ -22,7 +22,10 @@ const OPERATION_PATHS: Readonly<Partial<Record<Operation, string>>> = {
 
 /**
  * The URL of one deployment's operation. `baseUrl` is the resource endpoint
- * (https://NAME.openai.azure.com), with or without a trailing `/openai`.
+ * (https://NAME.openai.azure.com), with or without a trailing `/openai` or `/openai/v1` (the
+ * base URL Azure's v1 API documents), read as the backend's Files, Batch and Realtime calls
+ * read it. The api-version `v1` asks for that API: `/openai/v1/{operation}`, with no
+ * api-version, the deployment named by the body's `model` (as every call here sends it).
  */
 export function azureDeploymentUrl(
   baseUrl: string | undefined,
@@ -42,8 +45,9 @@ export function azureDeploymentUrl(
     base.searchParams.get('api-version') ||
     env.AZURE_OPENAI_API_VERSION ||
     AZURE_DEFAULT_API_VERSION;
-  let path = base.pathname.replace(/\/+$/, '');
+  let path = base.pathname.replace(/\/+$/, '').replace(/\/openai\/v1$/, '/openai');
   if (!path.endsWith('/openai')) path += '/openai';
+  if (apiVersion === 'v1') return `${base.origin}${path}/v1/${operationPath}`;
   const url = new URL(
     `${base.origin}${path}/deployments/${pathSegment(deployment)}/${operationPath}`,
   );

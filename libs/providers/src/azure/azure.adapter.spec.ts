@@ -49,6 +49,27 @@ describe('azureDeploymentUrl', () => {
     );
   });
 
+  it('reads a baseUrl ending in /openai/v1 (Azure v1 API base URL) as the resource endpoint', () => {
+    // The same backend's Files, Batch and Realtime calls read it so (heldObjectUrl, realtimeUrl).
+    assert.equal(
+      azureDeploymentUrl('https://res.openai.azure.com/openai/v1/', 'd', 'chat', {}),
+      `https://res.openai.azure.com/openai/deployments/d/chat/completions?api-version=${AZURE_DEFAULT_API_VERSION}`,
+    );
+  });
+
+  it('calls the v1 API, without api-version, when the version asked for is v1', () => {
+    assert.equal(
+      azureDeploymentUrl('https://res.openai.azure.com/openai/v1?api-version=v1', 'd', 'chat', {}),
+      'https://res.openai.azure.com/openai/v1/chat/completions',
+    );
+    assert.equal(
+      azureDeploymentUrl('https://res.openai.azure.com', 'd', 'embeddings', {
+        AZURE_OPENAI_API_VERSION: 'v1',
+      }),
+      'https://res.openai.azure.com/openai/v1/embeddings',
+    );
+  });
+
   it('refuses a backend without baseUrl', () => {
     assert.throws(() => azureDeploymentUrl(undefined, 'd', 'chat', {}), /baseUrl/);
   });
@@ -88,6 +109,21 @@ describe('AzureOpenAiAdapter against a fake Azure OpenAI resource', () => {
       cachedInputTokens: 0,
       source: 'reported',
     });
+  });
+
+  it("calls Azure's v1 API with the deployment as the model when the api-version is v1", async () => {
+    const v1 = { ...target, baseUrl: `${upstream.baseUrl}/openai/v1?api-version=v1` };
+    const answer = await adapter.invoke({
+      request: gatewayChatRequest(),
+      target: v1,
+      signal: new AbortController().signal,
+    });
+    assert.equal(answer.kind, 'json');
+    const call = upstream.calls[0];
+    assert.equal(call.path, '/openai/v1/chat/completions');
+    assert.deepEqual(call.query, {});
+    assert.equal(call.body.model, 'gpt4o-prod');
+    assert.equal(call.headers['api-key'], 'azure-secret-key');
   });
 
   it('routes embeddings to the deployment embeddings path', async () => {

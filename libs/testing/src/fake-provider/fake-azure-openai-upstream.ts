@@ -16,7 +16,8 @@ const FILTERS = {
 };
 
 /**
- * Azure OpenAI's data plane as documented: `/openai/deployments/{id}/...?api-version=`,
+ * Azure OpenAI's data plane as documented: `/openai/deployments/{id}/...?api-version=`, or
+ * the v1 API's `/openai/v1/...` (no api-version, the deployment as the body's `model`),
  * OpenAI-shaped bodies with content-filter annotations, and a stream that opens with a
  * choice-less prompt-filter chunk.
  */
@@ -35,10 +36,16 @@ export class FakeAzureOpenAiUpstream extends FakeProviderServer {
       /^\/openai\/deployments\/([^/]+)\/(chat\/completions|completions|embeddings|audio\/transcriptions|audio\/translations)$/.exec(
         call.path,
       );
-    if (!match || !call.query['api-version']) {
+    const v1 =
+      /^\/openai\/v1\/(chat\/completions|completions|embeddings|audio\/transcriptions|audio\/translations)$/.exec(
+        call.path,
+      );
+    const dated = match !== null && call.query['api-version'] !== undefined;
+    const unversioned = v1 !== null && call.query['api-version'] === undefined;
+    if (!dated && !(unversioned && typeof call.body.model === 'string')) {
       return sendJson(response, { error: { code: '404', message: 'Resource not found' } }, 404);
     }
-    const operation = match[2];
+    const operation = (match ?? v1)![dated ? 2 : 1];
     const model = 'gpt-4o-2024-08-06';
     if (operation.startsWith('audio/')) {
       // Whisper on Azure: the transcript and the seconds billed.
