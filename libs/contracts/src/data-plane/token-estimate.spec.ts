@@ -76,6 +76,29 @@ describe('prompt token estimates', () => {
     assert.equal(countPromptTokens(body), countPromptTokens(textOnly) + 2 * 1_600);
   });
 
+  it('counts an inline PDF by its pages, each at what a page may cost, not by its base64', () => {
+    const pages = Array.from({ length: 3 }, () => '<< /Type /Page /Parent 2 0 R >>').join('\n');
+    const pdf = Buffer.from(`%PDF-1.4\n<< /Type /Pages /Count 3 >>\n${pages}\n%%EOF`).toString(
+      'base64',
+    );
+    const document = {
+      type: 'file',
+      file: { file_data: `data:application/pdf;base64,${pdf}`, filename: 'report.pdf' },
+    };
+    const body = {
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'Summarise' }, document] }],
+    };
+    const textOnly = {
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'Summarise' }] }],
+    };
+    // 3,000 tokens of text and an image (1,600) a page.
+    assert.equal(countPromptTokens(body), countPromptTokens(textOnly) + 3 * 4_600);
+    assert.equal(
+      estimatePromptTokensUpperBound(body),
+      estimatePromptTokensUpperBound(textOnly) + 3 * 4_600,
+    );
+  });
+
   it('counts by tokenizer for count_tokens', () => {
     assert.equal(countPromptTokens(chat('hello world')), 2 + FRAMING);
   });

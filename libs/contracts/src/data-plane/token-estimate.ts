@@ -1,4 +1,5 @@
 // Token counts where a provider reports none, and for budget reservations before a call.
+import { pdfPageCount } from './pdf-pages';
 import { tokenizerPieces } from './tokenizer-pieces';
 interface Encoding {
   countTokens(text: string, options: { disallowedSpecial: Set<string> }): number;
@@ -143,20 +144,35 @@ function textTokensUpperBound(text: string): number {
 // text), so without this a request of images was held for its text alone.
 const TOKENS_PER_IMAGE = 1_600;
 
+// What one page of a PDF in a prompt may cost, from above: Anthropic documents 1,500-3,000
+// tokens of text a page, and each page is also seen as an image (OpenAI likewise reads a
+// PDF's text and an image of each page). Left out, a 100-page PDF was held, and counted
+// by count_tokens, as a few tokens.
+const TOKENS_PER_PDF_PAGE = 3_000 + TOKENS_PER_IMAGE;
+
+/** A chat `file` part's inline PDF (`file_data: data:application/pdf;base64,…`). */
+const INLINE_PDF = /^data:application\/pdf;base64,/i;
+
+/** The tokens a message part that is not text may cost: an image, an inline PDF. */
+function mediaPartTokens(part: unknown): number {
+  const { type, file } = (part ?? {}) as { type?: unknown; file?: { file_data?: unknown } };
+  if (type === 'image_url') return TOKENS_PER_IMAGE;
+  const data = type === 'file' ? file?.file_data : undefined;
+  if (typeof data !== 'string') return 0;
+  const inline = INLINE_PDF.exec(data);
+  return inline ? pdfPageCount(data.slice(inline[0].length)) * TOKENS_PER_PDF_PAGE : 0;
+}
+
 function promptFraming(body: Record<string, unknown>): number {
   const messages = Array.isArray(body.messages) ? body.messages : [];
-  let images = 0;
+  let media = 0;
   for (const message of messages) {
     const content = (message as { content?: unknown } | null)?.content;
     if (!Array.isArray(content)) continue;
-    for (const part of content) {
-      if ((part as { type?: unknown } | null)?.type === 'image_url') images++;
-    }
+    for (const part of content) media += mediaPartTokens(part);
   }
   return (
-    messages.length * TOKENS_PER_MESSAGE +
-    (messages.length > 0 ? REPLY_PRIMER_TOKENS : 0) +
-    images * TOKENS_PER_IMAGE
+    messages.length * TOKENS_PER_MESSAGE + (messages.length > 0 ? REPLY_PRIMER_TOKENS : 0) + media
   );
 }
 
