@@ -70,7 +70,10 @@ export class ClickHouseUsageWriter implements UsageEventWriter {
       const held = stored.get(table);
       const fresh = held ? rows.filter((r) => !held.has(String(r.event_id))) : rows;
       if (fresh.length < rows.length) this.onAlreadyStored(table, rows.length - fresh.length);
-      if (fresh.length === 0) continue;
+      if (fresh.length === 0) {
+        await this.assertTakesInserts(table);
+        continue;
+      }
       const queryId = randomUUID();
       try {
         await this.client.insert({
@@ -84,6 +87,19 @@ export class ClickHouseUsageWriter implements UsageEventWriter {
         throw error;
       }
     }
+  }
+
+  /**
+   * Throws when `table` refuses inserts, for a write with nothing left to insert there (its
+   * events all held already). Such a write is what the buses hand a known event again to
+   * prove the store works before dead-lettering one that keeps failing (PoisonIsolation):
+   * answered by reads alone, it passed while ClickHouse refused every insert (a read-only
+   * user or replica, a revoked grant), and the failing event, refused like any other, went
+   * to the dead letters. An insert of no rows is refused for those and writes nothing.
+   * Refusals that come only with rows (too many parts, a full disk) it cannot see.
+   */
+  private async assertTakesInserts(table: RawTable): Promise<void> {
+    await this.client.command({ query: `INSERT INTO ${sqlIdentifier(table)} FORMAT JSONEachRow` });
   }
 
   /**
