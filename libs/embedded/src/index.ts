@@ -3,6 +3,7 @@ export * from './sqlite-event-log';
 export * from './wal-checkpointer';
 export * from './sqlite-transaction';
 export * from './sqlite-wal-database';
+export * from './unreadable-database';
 export * from './multi-row-insert';
 export * from './poison-isolation';
 export * from './lettered-positions';

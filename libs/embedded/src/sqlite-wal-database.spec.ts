@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
@@ -19,6 +19,24 @@ const journalMode = (db: DatabaseSync) =>
   (db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode;
 
 describe('openWalDatabase', () => {
+  // The all-in-one gateway keeps several stores (events.db, budget.db, the analytics):
+  // SQLite's bare 'file is not a database' left the operator to guess which one.
+  it('refuses a file that is not a database naming it, and leaves it as it is', () => {
+    withDir((dir) => {
+      const path = join(dir, 'events.db');
+      writeFileSync(path, 'not a database '.repeat(400));
+      assert.throws(
+        () => openWalDatabase(path),
+        (error: Error) => {
+          assert.match(error.message, new RegExp(`^SQLite store ${path} cannot be read`));
+          assert.match(error.message, /file is not a database/);
+          return true;
+        },
+      );
+      assert.equal(readFileSync(path, 'utf8'), 'not a database '.repeat(400));
+    });
+  });
+
   it('opens in WAL mode at synchronous NORMAL (1), creating the directory', () => {
     withDir((dir) => {
       const db = openWalDatabase(join(dir, 'nested', 'store.db'));

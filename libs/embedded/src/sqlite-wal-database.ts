@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { isUnreadableDatabase } from './unreadable-database';
 
 /**
  * When what waits on a WAL database's commit moves on. Every store commits with
@@ -45,7 +46,14 @@ export function openWalDatabase(
     db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${NORMAL};`);
   } catch (error) {
     db.close();
-    throw error;
+    if (!isUnreadableDatabase(error)) throw error;
+    // Named: the gateway keeps several stores, and SQLite's words say not which one.
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `SQLite store ${path} cannot be read (${reason}): restore it from a backup, or move ` +
+        'it aside to start without what it held',
+      { cause: error },
+    );
   }
   return db;
 }

@@ -4,8 +4,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { type EncodedEvent, type EventTopic } from '@aigw/contracts';
-import { inTransaction } from '@aigw/embedded';
-import { isUnreadableDatabase, UnreadableSpoolError } from './unreadable-database';
+import { inTransaction, isUnreadableDatabase } from '@aigw/embedded';
+import { UnreadableSpoolError } from './unreadable-spool-error';
 
 export const DEFAULT_SPOOL_MAX_BYTES = 256 * 1024 * 1024;
 

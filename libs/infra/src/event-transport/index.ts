@@ -5,4 +5,4 @@ export * from './kafka-event-bus';
 export * from './kafka-log';
 export * from './kafka-replay';
 export * from './open-event-spool';
-export * from './unreadable-database';
+export * from './unreadable-spool-error';

@@ -1,6 +1,6 @@
 import { existsSync, renameSync } from 'node:fs';
 import { EventSpool, type EventSpoolOptions } from './event-spool';
-import { UnreadableSpoolError } from './unreadable-database';
+import { UnreadableSpoolError } from './unreadable-spool-error';
 
 /** A spool file that could not be read, moved out of the way. */
 export interface SetAsideSpool {
