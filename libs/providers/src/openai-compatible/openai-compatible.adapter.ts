@@ -7,6 +7,7 @@ import {
   type ProviderCall,
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
+import { unsupportedOperation } from '../core/chat-request';
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { invokeOpenAiAudio } from '../core/openai-audio';
 import { invokeOpenAiImages } from '../core/openai-images';
@@ -17,7 +18,7 @@ import { invokeOpenAiRerank } from '../core/rerank';
 import { sharedUpstreamAgent } from '../core/upstream-http';
 import { isGoogleEndpoint, OPENAI_COMPATIBLE_BASE_URLS, resolveBaseUrl } from './openai-base-urls';
 import { withMistralThinkingAsReasoning } from './mistral-thinking';
-import { providerChatBody, providerWireRules } from './provider-fields';
+import { offersOperation, providerChatBody, providerWireRules } from './provider-fields';
 
 const PATHS: Record<Operation, string> = {
   chat: '/chat/completions',
@@ -65,6 +66,9 @@ export class OpenAiCompatibleAdapter implements ProviderAdapter {
     const { request, target } = call;
     const backend = this.backendOf(target);
     const base = backend.base;
+    if (!offersOperation(target.provider, request.operation, base)) {
+      throw unsupportedOperation(target.provider, request.operation);
+    }
     if (IMAGE_OPERATIONS.has(request.operation)) {
       return invokeOpenAiImages(call, base + PATHS[request.operation], this.dispatcher);
     }

@@ -1,4 +1,4 @@
-import type { JsonObject, RequestSetting } from '@aigw/contracts/data-plane';
+import type { JsonObject, Operation, RequestSetting } from '@aigw/contracts/data-plane';
 import type { OpenAiWireEndpoint } from '../core/openai-wire';
 import { OPENAI_SETTINGS, type SettingsTaken } from '../core/settings-left-out';
 import { deepseekChatBody } from './deepseek-request';
@@ -88,3 +88,27 @@ const OPENAI_SETTINGS_WITHOUT_TIER: ReadonlySet<RequestSetting> = new Set(
 /** The settings a call of this family takes: OpenAI's, less a tier its provider lacks. */
 export const openAiCompatibleSettings: SettingsTaken = (call) =>
   definesServiceTier(call.target.provider) ? OPENAI_SETTINGS : OPENAI_SETTINGS_WITHOUT_TIER;
+
+/**
+ * Operations a provider's API lacks: called anyway, its 404 reads as a backend missing its
+ * model (failed over, a 502, and a few such calls cool the backend down for every chat).
+ * Mistral and Groq have no text completions (Mistral's FIM is another route), Groq and
+ * DeepSeek no embeddings. The router filters the rarer operations (audio, images, ...).
+ */
+const MISSING_OPERATIONS: ReadonlyMap<string, ReadonlySet<Operation>> = new Map<
+  string,
+  ReadonlySet<Operation>
+>([
+  ['mistral', new Set<Operation>(['completions'])],
+  ['groq', new Set<Operation>(['completions', 'embeddings'])],
+  ['deepseek', new Set<Operation>(['completions', 'embeddings'])],
+]);
+
+/**
+ * Whether a backend of `provider` at the resolved `base` URL serves `operation`. DeepSeek
+ * serves completions (FIM) under its beta base URL alone (https://api.deepseek.com/beta).
+ */
+export function offersOperation(provider: string, operation: Operation, base: string): boolean {
+  if (provider === 'deepseek' && operation === 'completions') return base.endsWith('/beta');
+  return MISSING_OPERATIONS.get(provider)?.has(operation) !== true;
+}
