@@ -87,3 +87,30 @@ test("a backend account out of funds (402) is the gateway's trouble with that ba
   assert.equal(unpaid.code, DataPlaneErrorCode.UpstreamError);
   assert.equal(unpaid.upstreamCode, undefined);
 });
+
+// Gemini and Vertex answer a 429 with no Retry-After header: the wait is the body's
+// google.rpc.RetryInfo (`"retryDelay": "38s"`, a protobuf Duration).
+test("a Google 429's RetryInfo retryDelay is its wait, when no header says one", () => {
+  const google = (retryDelay: unknown) =>
+    JSON.stringify({
+      error: {
+        code: 429,
+        message: 'You exceeded your current quota. Please retry in 37.6s.',
+        status: 'RESOURCE_EXHAUSTED',
+        details: [
+          { '@type': 'type.googleapis.com/google.rpc.QuotaFailure', violations: [] },
+          { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay },
+        ],
+      },
+    });
+  const waitOf = (body: string, headers: Record<string, string> = {}) =>
+    upstreamHttpError('gemini', 429, body, headers).retryAfterMs;
+  assert.equal(waitOf(google('38s')), 38_000);
+  assert.equal(waitOf(google('0.250s')), 250);
+  assert.equal(waitOf(google('99999999s')), MAX_RETRY_AFTER_MS);
+  // A header says it first; anything else in the body is no wait.
+  assert.equal(waitOf(google('38s'), { 'retry-after': '5' }), 5_000);
+  for (const junk of ['soon', '-3s', 38, null]) assert.equal(waitOf(google(junk)), undefined);
+  assert.equal(waitOf('{"error": {"details": "x"}}'), undefined);
+  assert.equal(waitOf('not json'), undefined);
+});

@@ -84,6 +84,32 @@ export function retryAfterOf(
   return parseRetryAfter(headers['retry-after'], now);
 }
 
+/** A protobuf Duration as JSON writes it: seconds, with up to nine decimals, then `s`. */
+const PROTO_DURATION = /^(\d{1,12}(?:\.\d{1,9})?)s$/;
+
+/**
+ * The wait a Google API error body gives (Gemini, Vertex): the `retryDelay` of its
+ * `google.rpc.RetryInfo` detail, at most a day. Google sends it in place of Retry-After.
+ */
+export function retryInfoDelayOf(bodyText: string): number | undefined {
+  if (!bodyText.includes('google.rpc.RetryInfo')) return undefined;
+  let details: unknown;
+  try {
+    details = (JSON.parse(bodyText) as { error?: { details?: unknown } } | null)?.error?.details;
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(details)) return undefined;
+  for (const detail of details as unknown[]) {
+    const { '@type': type, retryDelay } = (detail ?? {}) as Record<string, unknown>;
+    if (typeof type !== 'string' || !type.endsWith('google.rpc.RetryInfo')) continue;
+    const seconds =
+      typeof retryDelay === 'string' ? PROTO_DURATION.exec(retryDelay)?.[1] : undefined;
+    if (seconds !== undefined) return Math.min(MAX_RETRY_AFTER_MS, Number(seconds) * 1000);
+  }
+  return undefined;
+}
+
 /** A request field as OpenAI names one in `error.param` (`messages[0].content`). */
 const PARAM = /^[A-Za-z][\w.[\]-]{0,127}$/;
 
@@ -183,7 +209,7 @@ export function upstreamHttpError(
     `backend "${backendName}" answered ${status}: ${scrubbedUpstreamText(message, secret)}`,
     {
       upstreamStatus: status,
-      retryAfterMs: retryAfterOf(headers),
+      retryAfterMs: retryAfterOf(headers) ?? retryInfoDelayOf(bodyText),
       ...(rejected ? { upstreamCode: code, param } : {}),
     },
   );
