@@ -159,6 +159,22 @@ describe('OpenAI chat answer to Anthropic message', () => {
     assert.deepEqual(vllm.content[0], { type: 'thinking', thinking: '2+2 is 4.', signature: '' });
   });
 
+  it('answers a turn that called tools with tool_use when the backend said stop', () => {
+    // OpenAI says "stop" for a call the request named in tool_choice (Anthropic's
+    // {type: 'tool'}), as do several OpenAI-compatible servers for any call.
+    const message = toAnthropicMessage(
+      completion(
+        { content: null, tool_calls: [{ id: 'c1', function: { name: 'f', arguments: '{}' } }] },
+        'stop',
+      ),
+      usage,
+      facts,
+      'r',
+    );
+    assert.equal(message.stop_reason, 'tool_use');
+    assert.equal(message.stop_sequence, null);
+  });
+
   it('keeps a text block in an empty answer', () => {
     const message = toAnthropicMessage(completion({ content: null }, 'length'), usage, facts, 'r');
     assert.deepEqual(message.content, [{ type: 'text', text: '' }]);

@@ -62,13 +62,17 @@ export interface AnthropicStop {
 /**
  * OpenAI's finish_reason as Anthropic's stop_reason. OpenAI says `stop` both for a natural
  * end and for a stop sequence; a backend that names the sequence it hit (vLLM's
- * `stop_reason`) lets us tell them apart.
+ * `stop_reason`) lets us tell them apart. A turn that called tools ends in `tool_use`
+ * whatever else the backend said but a cut: OpenAI says `stop` for a call the request
+ * named in tool_choice, as some OpenAI-compatible servers do for every call, and
+ * Anthropic's clients run the tools on `tool_use`.
  */
 export function anthropicStop(
   finishReason: unknown,
   matchedStop: unknown,
   facts: MessagesRequestFacts,
   refused = false,
+  calledTools = false,
 ): AnthropicStop {
   // A model's refusal ends its turn with "stop" in OpenAI's terms; Anthropic names it.
   if (refused) return { stop_reason: 'refusal', stop_sequence: null };
@@ -86,6 +90,7 @@ export function anthropicStop(
     default:
       // A server tool's long turn paused: the client sends the answer back to go on.
       if (matchedStop === 'pause_turn') return { stop_reason: 'pause_turn', stop_sequence: null };
+      if (calledTools) return { stop_reason: 'tool_use', stop_sequence: null };
       if (typeof matchedStop === 'string' && facts.stopSequences.includes(matchedStop)) {
         return { stop_reason: 'stop_sequence', stop_sequence: matchedStop };
       }
@@ -182,9 +187,15 @@ export function toAnthropicMessage(
     const text = contentText(message.content) + refusal;
     if (text.length > 0) content.push({ type: 'text', text });
   }
-  const stop = anthropicStop(choice.finish_reason, choice.stop_reason, facts, refusal !== '');
-  const cut = CUT_OFF.has(stop.stop_reason);
   const toolCalls = Array.isArray(message.tool_calls) ? (message.tool_calls as JsonObject[]) : [];
+  const stop = anthropicStop(
+    choice.finish_reason,
+    choice.stop_reason,
+    facts,
+    refusal !== '',
+    toolCalls.length > 0,
+  );
+  const cut = CUT_OFF.has(stop.stop_reason);
   toolCalls.forEach((call, index) => {
     const fn = (call.function ?? {}) as JsonObject;
     const name = typeof fn.name === 'string' ? fn.name : '';

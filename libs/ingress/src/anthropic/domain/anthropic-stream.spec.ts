@@ -395,6 +395,23 @@ describe('OpenAI chunks to Anthropic stream events', () => {
     });
   });
 
+  it('ends a turn that called tools with tool_use when the backend said stop', () => {
+    // OpenAI says "stop" for a call the request named in tool_choice (Anthropic's
+    // {type: 'tool'}), as do several OpenAI-compatible servers for any call; Anthropic's
+    // clients run the tools on stop_reason tool_use.
+    const events = run([
+      chunk({
+        tool_calls: [{ index: 0, id: 'c1', function: { name: 'get_weather', arguments: '{}' } }],
+      }),
+      chunk({}, 'stop'),
+    ]);
+    const delta = events.find((event) => event.type === 'message_delta');
+    assert.deepEqual(delta?.type === 'message_delta' && delta.delta, {
+      stop_reason: 'tool_use',
+      stop_sequence: null,
+    });
+  });
+
   it("streams a backend's refusal as text_delta and ends with stop_reason refusal", () => {
     const events = run([
       chunk({ role: 'assistant', content: null, refusal: '' }),

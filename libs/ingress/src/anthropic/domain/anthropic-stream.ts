@@ -123,7 +123,13 @@ export class MessageStreamTranslator {
     // Like a JSON answer, an empty one still has its text block.
     if (this.nextIndex === 0) this.openBlock('text', events, { type: 'text', text: '' });
     this.closeBlock(events);
-    const stop = anthropicStop(this.finishReason, this.matchedStop, this.facts, this.refused);
+    const stop = anthropicStop(
+      this.finishReason,
+      this.matchedStop,
+      this.facts,
+      this.refused,
+      this.toolBlocks.size > 0,
+    );
     events.push(
       {
         type: 'message_delta',
