@@ -996,6 +996,27 @@ spec:
     }
   });
 
+  it("reports a stream's thinking tokens in its usageMetadata as a JSON answer does", async () => {
+    gemini.reset();
+    // The fake's 30 prompt (10 cached), 5 candidate and 2 thought tokens.
+    const usage = {
+      promptTokenCount: 30,
+      candidatesTokenCount: 5,
+      totalTokenCount: 37,
+      cachedContentTokenCount: 10,
+      thoughtsTokenCount: 2,
+    };
+    const plain = await client.models.generateContent({ model: 'gemini-native', contents: 'Hi' });
+    assert.deepEqual(plain.usageMetadata, usage);
+    const stream = await client.models.generateContentStream({
+      model: 'gemini-native',
+      contents: 'Hi',
+    });
+    let last: GenerateContentResponse | undefined;
+    for await (const chunk of stream) last = chunk;
+    assert.deepEqual(last?.usageMetadata, usage);
+  });
+
   it('asks for candidateCount candidates and answers each under its index, in order', async () => {
     gemini.reset();
     // The fake lists candidate 1 first and candidate 0 without an index, as protobuf's

@@ -28,6 +28,8 @@ describe('Gemini request translation', () => {
       model: 'my-virtual',
       messages: [{ role: 'user', content: 'Hi' }],
       stream: true,
+      // The usage chunk holds the thinking tokens thoughtsTokenCount reports.
+      stream_options: { include_usage: true },
     });
     assert.deepEqual(facts, { model: 'my-virtual', stream: true, includeThoughts: false });
   });

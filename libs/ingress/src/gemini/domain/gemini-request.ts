@@ -109,7 +109,12 @@ export function translateGeminiRequest(
   contents.forEach((content, index) => translateContent(content, `contents[${index}]`, state));
 
   const chat: JsonObject = { model: call.model, messages: state.messages };
-  if (call.stream) chat.stream = true;
+  if (call.stream) {
+    chat.stream = true;
+    // The usage chunk carries the thinking and tool-use token counts the last event reports
+    // (thoughtsTokenCount, toolUsePromptTokenCount); unasked, adapters leave its usage out.
+    chat.stream_options = { include_usage: true };
+  }
   const { functions: tools, builtIn } = translateTools(body.tools);
   if (tools.length > 0) chat.tools = tools;
   // Run by Google inside the call: only Gemini backends take them (the router sees to it).
