@@ -146,3 +146,17 @@ function withMistralToolCallIds(message: unknown): unknown {
   }
   return copy;
 }
+
+/**
+ * An embeddings body Mistral takes: OpenAI's `dimensions` by Mistral's name,
+ * `output_dimension` (the client's own wins), and without `user`, which Mistral's
+ * embeddings do not define and refuse (422). The same object when nothing changes.
+ */
+export function mistralEmbeddingsBody(body: JsonObject): JsonObject {
+  if (!('dimensions' in body) && !('user' in body)) return body;
+  const { dimensions, user: _user, ...copy } = body;
+  if (dimensions !== undefined && copy.output_dimension === undefined) {
+    copy.output_dimension = dimensions;
+  }
+  return copy;
+}

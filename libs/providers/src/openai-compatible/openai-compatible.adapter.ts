@@ -18,7 +18,7 @@ import { invokeOpenAiRerank } from '../core/rerank';
 import { sharedUpstreamAgent } from '../core/upstream-http';
 import { isGoogleEndpoint, OPENAI_COMPATIBLE_BASE_URLS, resolveBaseUrl } from './openai-base-urls';
 import { withMistralThinkingAsReasoning } from './mistral-thinking';
-import { offersOperation, providerChatBody, providerWireRules } from './provider-fields';
+import { offersOperation, providerBody, providerWireRules } from './provider-fields';
 
 const PATHS: Record<Operation, string> = {
   chat: '/chat/completions',
@@ -117,11 +117,10 @@ export class OpenAiCompatibleAdapter implements ProviderAdapter {
   }
 }
 
-/** The call with its chat body in the form its provider takes (provider-fields). */
+/** The call with its chat or embeddings body in the form its provider takes (provider-fields). */
 function forProvider(call: ProviderCall): ProviderCall {
   const { request, target } = call;
-  if (request.operation !== 'chat') return call;
-  const reshape = providerChatBody(target.provider);
+  const reshape = providerBody(target.provider, request.operation);
   if (!reshape) return call;
   const body = reshape(request.body);
   return body === request.body ? call : { ...call, request: { ...request, body } };

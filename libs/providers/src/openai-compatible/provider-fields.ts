@@ -3,7 +3,7 @@ import type { OpenAiWireEndpoint } from '../core/openai-wire';
 import { OPENAI_SETTINGS, type SettingsTaken } from '../core/settings-left-out';
 import { deepseekChatBody } from './deepseek-request';
 import { groqChatBody } from './groq-request';
-import { mistralChatBody } from './mistral-request';
+import { mistralChatBody, mistralEmbeddingsBody } from './mistral-request';
 
 // What each provider of the OpenAI-compatible family takes of OpenAI's chat request, where
 // it differs from OpenAI, by provider, from each one's API reference: the one place to look.
@@ -21,6 +21,8 @@ type ProviderRules = Pick<
 > & {
   /** The chat body in the form the provider takes; the same object when nothing changes. */
   readonly chatBody?: (body: JsonObject) => JsonObject;
+  /** Likewise its embeddings body. */
+  readonly embeddingsBody?: (body: JsonObject) => JsonObject;
 };
 
 /**
@@ -44,6 +46,8 @@ const RULES: ReadonlyMap<string, ProviderRules> = new Map<string, ProviderRules>
       echoesPrefix: true,
       // seed's name, OpenAI's hint fields, message fields by role, tool call ids, turn order.
       chatBody: mistralChatBody,
+      // dimensions' name, and no user.
+      embeddingsBody: mistralEmbeddingsBody,
     },
   ],
   [
@@ -67,14 +71,25 @@ const RULES: ReadonlyMap<string, ProviderRules> = new Map<string, ProviderRules>
 const NO_RULES: ProviderRules = {};
 
 /** How the wire shapes a call to this provider's chat endpoint (OpenAI's own where unlisted). */
-export function providerWireRules(provider: string): Omit<ProviderRules, 'chatBody'> {
-  const { chatBody: _chatBody, ...wire } = RULES.get(provider) ?? NO_RULES;
+export function providerWireRules(
+  provider: string,
+): Omit<ProviderRules, 'chatBody' | 'embeddingsBody'> {
+  const {
+    chatBody: _chatBody,
+    embeddingsBody: _embeddingsBody,
+    ...wire
+  } = RULES.get(provider) ?? NO_RULES;
   return wire;
 }
 
-/** The provider's chat body reshaping, if it needs one. */
-export function providerChatBody(provider: string): ProviderRules['chatBody'] {
-  return RULES.get(provider)?.chatBody;
+/** The provider's reshaping of a chat or embeddings body, if it needs one. */
+export function providerBody(
+  provider: string,
+  operation: Operation,
+): ((body: JsonObject) => JsonObject) | undefined {
+  const rules = RULES.get(provider);
+  if (operation === 'chat') return rules?.chatBody;
+  return operation === 'embeddings' ? rules?.embeddingsBody : undefined;
 }
 
 function definesServiceTier(provider: string): boolean {
