@@ -173,6 +173,12 @@ describe('OpenAI chat answer to Anthropic message', () => {
     );
     assert.equal(message.stop_reason, 'tool_use');
     assert.equal(message.stop_sequence, null);
+    // A stop sequence the backend names still says where it stopped.
+    const withStops = { ...facts, stopSequences: ['END'] };
+    assert.deepEqual(anthropicStop('stop', 'END', withStops, false, true), {
+      stop_reason: 'stop_sequence',
+      stop_sequence: 'END',
+    });
   });
 
   it('keeps a text block in an empty answer', () => {

@@ -63,8 +63,8 @@ export interface AnthropicStop {
  * OpenAI's finish_reason as Anthropic's stop_reason. OpenAI says `stop` both for a natural
  * end and for a stop sequence; a backend that names the sequence it hit (vLLM's
  * `stop_reason`) lets us tell them apart. A turn that called tools ends in `tool_use`
- * whatever else the backend said but a cut: OpenAI says `stop` for a call the request
- * named in tool_choice, as some OpenAI-compatible servers do for every call, and
+ * unless cut, refused or stopped at a named sequence: OpenAI says `stop` for a call the
+ * request named in tool_choice, as some OpenAI-compatible servers do for every call, and
  * Anthropic's clients run the tools on `tool_use`.
  */
 export function anthropicStop(
@@ -90,10 +90,10 @@ export function anthropicStop(
     default:
       // A server tool's long turn paused: the client sends the answer back to go on.
       if (matchedStop === 'pause_turn') return { stop_reason: 'pause_turn', stop_sequence: null };
-      if (calledTools) return { stop_reason: 'tool_use', stop_sequence: null };
       if (typeof matchedStop === 'string' && facts.stopSequences.includes(matchedStop)) {
         return { stop_reason: 'stop_sequence', stop_sequence: matchedStop };
       }
+      if (calledTools) return { stop_reason: 'tool_use', stop_sequence: null };
       return { stop_reason: 'end_turn', stop_sequence: null };
   }
 }
