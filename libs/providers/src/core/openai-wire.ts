@@ -243,12 +243,20 @@ async function* openAiStreamEvents(
 }
 
 /**
- * A choice's finish_reason as OpenAI names it: Mistral's `model_length` (cut by the model's
- * context) is `length`, a value OpenAI's typed clients know (some fail to parse another).
+ * Finish reasons of the compatible family by OpenAI's names, which typed clients know (some
+ * fail to parse another) and the edges translate: Mistral's `model_length` (cut by the
+ * model's context) is `length`, Together's `eos` (the model's end of sequence) is `stop`.
  */
+const OPENAI_FINISH_REASONS: Readonly<Record<string, string>> = {
+  model_length: 'length',
+  eos: 'stop',
+};
+
+/** A choice's finish_reason as OpenAI names it (OPENAI_FINISH_REASONS). */
 function withOpenAiFinishReason(choice: unknown): void {
-  if (isJsonObject(choice) && choice.finish_reason === 'model_length') {
-    choice.finish_reason = 'length';
+  if (!isJsonObject(choice) || typeof choice.finish_reason !== 'string') return;
+  if (Object.hasOwn(OPENAI_FINISH_REASONS, choice.finish_reason)) {
+    choice.finish_reason = OPENAI_FINISH_REASONS[choice.finish_reason];
   }
 }
 
