@@ -2,6 +2,7 @@ export * from './real-services/real-services';
 export { ServiceStartError, TEST_LABEL, OWNER_LABEL } from './real-services/service-container';
 export { serviceImage, OFFICIAL_IMAGES, type ServiceName } from './real-services/service-images';
 export { freeLoopbackPort } from './real-services/free-port';
+export { CuttableProxy } from './real-services/cuttable-proxy';
 export * from './app-env';
 export { startRestartableKafka, type RestartableKafka } from './real-services/restartable-kafka';
 export { metricSum } from './metrics-text';
