@@ -164,6 +164,23 @@ describe('Gemini request translation', () => {
     assert.deepEqual(chat.tool_choice, { type: 'function', function: { name: 'weather' } });
   });
 
+  it('offers only the allowedFunctionNames in VALIDATED mode, as ANY does, the model free to answer in text', () => {
+    const declared = ['weather', 'time', 'news'].map((name) => ({ name }));
+    const body = (allowedFunctionNames: string[]) => ({
+      contents: [{ parts: [{ text: 'hi' }] }],
+      tools: [{ functionDeclarations: declared }],
+      toolConfig: { functionCallingConfig: { mode: 'VALIDATED', allowedFunctionNames } },
+    });
+    const narrowed = chatOf(body(['time', 'news']));
+    assert.deepEqual(
+      (narrowed.tools as { function: { name: string } }[]).map((tool) => tool.function.name),
+      ['time', 'news'],
+    );
+    assert.equal(narrowed.tool_choice, 'auto');
+    assert.equal((chatOf(body([])).tools as unknown[]).length, 3);
+    refusal(body(['weather', 'sports']), /allowed_function_names.*'sports'/);
+  });
+
   it('refuses a function response that answers no call', () => {
     refusal(
       {

@@ -469,8 +469,12 @@ function applyToolConfig(chat: JsonObject, config: unknown, tools: JsonObject[])
   const mode = calling.mode ?? 'AUTO';
   switch (mode) {
     case 'AUTO':
-    case 'VALIDATED':
     case 'MODE_UNSPECIFIED':
+      if (tools.length > 0) chat.tool_choice = 'auto';
+      return;
+    // A call or text, as AUTO; its calls only to the allowed functions, as ANY's are.
+    case 'VALIDATED':
+      if (allowed.length > 0) chat.tools = allowedTools(tools, allowed);
       if (tools.length > 0) chat.tool_choice = 'auto';
       return;
     case 'NONE':
@@ -483,24 +487,13 @@ function applyToolConfig(chat: JsonObject, config: unknown, tools: JsonObject[])
           'ANY needs function declarations in tools',
         );
       }
-      const known = new Set(tools.map((tool) => (tool.function as JsonObject).name));
-      const unknown = allowed.find((name) => !known.has(name));
-      if (unknown !== undefined) {
-        throw invalid(
-          'tool_config.function_calling_config.allowed_function_names',
-          `no function named '${unknown}' is declared`,
-        );
-      }
       // One name is OpenAI's named tool choice; several narrow the tools offered.
       if (allowed.length === 1) {
+        allowedTools(tools, allowed); // refuses a name declared nowhere
         chat.tool_choice = { type: 'function', function: { name: allowed[0] } };
         return;
       }
-      if (allowed.length > 1) {
-        chat.tools = tools.filter((tool) =>
-          allowed.includes((tool.function as JsonObject).name as string),
-        );
-      }
+      if (allowed.length > 1) chat.tools = allowedTools(tools, allowed);
       chat.tool_choice = 'required';
       return;
     }
@@ -510,6 +503,20 @@ function applyToolConfig(chat: JsonObject, config: unknown, tools: JsonObject[])
         "the mode must be 'AUTO', 'ANY', 'NONE' or 'VALIDATED'",
       );
   }
+}
+
+/** The declared tools allowedFunctionNames names; a name declared nowhere is a 400. */
+function allowedTools(tools: JsonObject[], allowed: string[]): JsonObject[] {
+  const nameOf = (tool: JsonObject) => (tool.function as JsonObject).name as string;
+  const known = new Set(tools.map(nameOf));
+  const unknown = allowed.find((name) => !known.has(name));
+  if (unknown !== undefined) {
+    throw invalid(
+      'tool_config.function_calling_config.allowed_function_names',
+      `no function named '${unknown}' is declared`,
+    );
+  }
+  return tools.filter((tool) => allowed.includes(nameOf(tool)));
 }
 
 /** Gemini 3's thinking levels, which are OpenAI's reasoning efforts by the same names. */
