@@ -101,6 +101,16 @@ describe('EventSpool', () => {
     spool.close();
   });
 
+  it('says whether a write commits, without storing an event', () => {
+    const spool = new EventSpool(join(dir, 'writable.db'));
+    assert.equal(spool.writable(), true);
+    assert.equal(spool.writable(), true, 'again: the probe row is changed in place');
+    assert.equal(spool.count, 0);
+    assert.deepEqual(spool.peek(10), []);
+    spool.close();
+    assert.equal(spool.writable(), false, 'closed');
+  });
+
   it('belongs to one process at a time', () => {
     const path = join(dir, 'owned.db');
     const owner = new EventSpool(path);

@@ -63,6 +63,7 @@ export class EventSpool {
   private readonly deleteThroughStmt: StatementSync;
   private readonly sizeRangeStmt: StatementSync;
   private readonly deleteRangeStmt: StatementSync;
+  private readonly probeStmt: StatementSync;
   private storedBytes = 0;
   private storedCount = 0;
   /**
@@ -106,6 +107,7 @@ export class EventSpool {
           headers TEXT NOT NULL,
           bytes INTEGER NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS spool_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);
       `);
       this.insertStmt = this.db.prepare(
         'INSERT INTO spool (topic, msg_key, value, headers, bytes) VALUES (?, ?, ?, ?, ?)',
@@ -121,6 +123,9 @@ export class EventSpool {
         'SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM spool WHERE seq BETWEEN ? AND ?',
       );
       this.deleteRangeStmt = this.db.prepare('DELETE FROM spool WHERE seq BETWEEN ? AND ?');
+      this.probeStmt = this.db.prepare(
+        'INSERT INTO spool_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at',
+      );
       const totals = this.db
         .prepare('SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM spool')
         .get() as { n: number; b: number };
@@ -196,6 +201,20 @@ export class EventSpool {
       refused,
       ...(refused.length > 0 ? { reason: 'full' as const } : {}),
     };
+  }
+
+  /**
+   * Whether a write commits now: one small row, changed in place, so a full disk refuses it
+   * as it would an event. Asked while appends fail, to learn without traffic when they would not.
+   */
+  writable(): boolean {
+    if (this.closed) return false;
+    try {
+      inTransaction(this.db, () => this.probeStmt.run(Date.now()), 'BEGIN IMMEDIATE');
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** The oldest `limit` events, in order. */

@@ -122,6 +122,22 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 const sentIds = (kafka: FakeKafka): string[] =>
   kafka.sent.map((s) => String(s.message.headers?.['aigw-event-id']));
 
+const spoolOf = (bus: KafkaEventBus): EventSpool => (bus as unknown as { spool: EventSpool }).spool;
+
+/** The spool's disk is full: SQLite refuses every write (inserts, and the writability probe). */
+function fillDisk(spool: EventSpool): () => void {
+  const statements = spool as unknown as Record<string, { run: (...a: unknown[]) => unknown }>;
+  const kept = { insertStmt: statements.insertStmt, probeStmt: statements.probeStmt };
+  const full = {
+    run: () => {
+      throw Object.assign(new Error('database or disk is full'), { errcode: 13 });
+    },
+  };
+  statements.insertStmt = full;
+  statements.probeStmt = full;
+  return () => Object.assign(statements, kept);
+}
+
 describe('KafkaEventBus publisher', () => {
   it('started while Kafka does not answer: spools (ready), then replays once it answers', async () => {
     const kafka = new FakeKafka();
@@ -359,35 +375,30 @@ describe('KafkaEventBus publisher', () => {
   it('while the spool cannot be written and Kafka is away, is not ready; ready again once it writes', async () => {
     const kafka = new FakeKafka();
     const refused: { reason: string; count: number }[] = [];
-    const path = join(dir, `unwritable-${++files}.db`);
     const bus = busOn(kafka, {
-      path,
+      spoolProbeMs: 20,
       observer: { refused: ({ reason }, count) => refused.push({ reason, count }) },
       logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
     });
-    const spool = (bus as unknown as { spool: EventSpool }).spool;
     await bus.start({ createTopics: false });
     kafka.setMode('down');
-    const inserts = spool as unknown as Record<'insertStmt', { run: (...a: unknown[]) => unknown }>;
-    const insert = inserts.insertStmt;
-    inserts.insertStmt = {
-      run: () => {
-        throw Object.assign(new Error('database or disk is full'), { errcode: 13 });
-      },
-    };
+    const freeDisk = fillDisk(spoolOf(bus));
     const events = Array.from({ length: 6 }, (_, i) => numberedUsageEvent('disk', i));
     events.slice(0, 3).forEach((e) => bus.publish(e));
     await bus.flush();
     assert.deepEqual(refused, [{ reason: 'write-failed', count: 3 }]);
     assert.equal(bus.status().state, 'spool-unwritable');
     assert.equal(bus.status().ready, false, 'out of rotation while every event is refused');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(bus.status().ready, false, 'still: the disk is full');
 
-    inserts.insertStmt = insert; // room on the disk again
+    // Out of rotation, no request comes to publish anything: the bus finds the room itself.
+    freeDisk();
+    await until(() => bus.status().ready, 'ready with room on the disk, nothing published');
+    assert.equal(bus.status().state, 'spooling');
     events.slice(3).forEach((e) => bus.publish(e));
     await bus.flush();
     assert.equal(bus.spooledCount, 3);
-    assert.equal(bus.status().state, 'spooling');
-    assert.equal(bus.status().ready, true);
 
     kafka.setMode('up');
     await until(() => bus.spooledCount === 0, 'the spool to drain');
@@ -404,15 +415,9 @@ describe('KafkaEventBus publisher', () => {
     const bus = busOn(kafka, {
       logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
     });
-    const spool = (bus as unknown as { spool: EventSpool }).spool;
     await bus.start({ createTopics: false });
     kafka.setMode('down');
-    const inserts = spool as unknown as Record<'insertStmt', { run: (...a: unknown[]) => unknown }>;
-    inserts.insertStmt = {
-      run: () => {
-        throw Object.assign(new Error('database or disk is full'), { errcode: 13 });
-      },
-    };
+    fillDisk(spoolOf(bus));
     bus.publish(numberedUsageEvent('disk-back', 0));
     await bus.flush();
     assert.equal(bus.status().ready, false);

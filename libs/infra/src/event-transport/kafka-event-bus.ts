@@ -113,6 +113,8 @@ export interface KafkaEventBusOptions {
    */
   readonly quietTopicAttempts?: number;
   readonly quietTopicAfterMs?: number;
+  /** How often a spool that refused a write is tried again with no event to write. Default 1 s. */
+  readonly spoolProbeMs?: number;
   /** How long `close()` keeps replaying the spool when Kafka is reachable. Default 5 s. */
   readonly closeDrainMs?: number;
   /** How long an ephemeral subscription may take to read its topics to the end. Default 60 s. */
@@ -285,6 +287,9 @@ export class KafkaEventBus implements EventPublisher {
   private readonly retryMinMs: number;
   private readonly retryMaxMs: number;
   private readonly closeDrainMs: number;
+  private readonly spoolProbeMs: number;
+  /** Tries the spool while it is unwritable: out of rotation, no event may come to try it. */
+  private spoolProbeTimer: NodeJS.Timeout | undefined;
   private readonly catchUpTimeoutMs: number;
   private readonly sendTimeoutMs: number;
   private readonly consumerStallMs: number;
@@ -350,6 +355,7 @@ export class KafkaEventBus implements EventPublisher {
     this.retryMinMs = options.retryMinMs ?? 250;
     this.retryMaxMs = options.retryMaxMs ?? 5_000;
     this.closeDrainMs = options.closeDrainMs ?? 5_000;
+    this.spoolProbeMs = options.spoolProbeMs ?? 1_000;
     this.catchUpTimeoutMs = options.catchUpTimeoutMs ?? 60_000;
     this.sendTimeoutMs = options.sendTimeoutMs ?? 60_000;
     this.consumerStallMs = options.consumerStallMs ?? 30_000;
@@ -613,7 +619,7 @@ export class KafkaEventBus implements EventPublisher {
     }
     this.failures = 0;
     this.nextAttemptAt = 0;
-    this.spoolUnwritable = false; // events reach Kafka: refusals, if any, are the spool's alone
+    this.markSpoolWritable(); // events reach Kafka: refusals, if any, are the spool's alone
     this.batchLimit = Math.min(this.maxBatch, this.batchLimit * 2);
     if (this.stopped) return; // the spool may be closed; what it holds replays next start
     if (flight.spoolThrough !== undefined) {
@@ -712,7 +718,8 @@ export class KafkaEventBus implements EventPublisher {
     lastSeq?: number;
   } {
     const result = this.spool.append(events);
-    this.spoolUnwritable = result.reason === 'write-failed';
+    if (result.reason === 'write-failed') this.markSpoolUnwritable();
+    else this.markSpoolWritable();
     if (result.refused.length > 0) {
       // An empty spool refusing an event means that event alone passes the bound: it is
       // too large to keep, the spool is not full, and nothing would ever clear the mark.
@@ -730,6 +737,25 @@ export class KafkaEventBus implements EventPublisher {
       ...(result.firstSeq !== undefined ? { firstSeq: result.firstSeq } : {}),
       ...(result.lastSeq !== undefined ? { lastSeq: result.lastSeq } : {}),
     };
+  }
+
+  /**
+   * The spool refused a write: not ready while Kafka is away too. A pod out of rotation gets
+   * no request to publish, so nothing would try the spool again: a timer does, every
+   * `spoolProbeMs`, until it writes (or Kafka acknowledges a batch).
+   */
+  private markSpoolUnwritable(): void {
+    this.spoolUnwritable = true;
+    if (this.stopped) return; // the spool is closed or closing: nothing to probe
+    this.spoolProbeTimer ??= setInterval(() => {
+      if (this.spool.writable()) this.markSpoolWritable();
+    }, this.spoolProbeMs).unref();
+  }
+
+  private markSpoolWritable(): void {
+    this.spoolUnwritable = false;
+    clearInterval(this.spoolProbeTimer);
+    this.spoolProbeTimer = undefined;
   }
 
   private refuse(events: readonly EncodedEvent[], reason: string, error?: unknown): void {
@@ -1439,6 +1465,7 @@ export class KafkaEventBus implements EventPublisher {
       this.stopped = true;
       clearTimeout(this.lingerTimer);
       clearTimeout(this.retryTimer);
+      this.markSpoolWritable(); // stops the probe: the spool closes below
       if (this.sending) {
         await Promise.race([this.sending, sleep(Math.max(deadline - Date.now(), 1_000))]);
       }
