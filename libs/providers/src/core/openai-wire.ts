@@ -23,6 +23,7 @@ import { StreamedToolNames } from './streamed-tool-names';
 import { choiceFailed, UnfinishedChoices } from './unfinished-choices';
 import { countTokens, estimatedUsage, OutputTally } from './tokenizer';
 import { continuedPrefix, EchoedPrefixStripper, stripEchoedPrefix } from './echoed-prefix';
+import { splitAnswerThinking, splitDeltaThinking } from './thinking-chunks';
 import {
   badResponse,
   providerPost,
@@ -62,6 +63,12 @@ export interface OpenAiWireEndpoint extends ExtensionStripping {
    * true` with that prefix (Mistral): it is taken off, so clients get the continuation alone.
    */
   readonly echoesPrefix?: boolean;
+  /**
+   * The backend answers a reasoning model's thinking as lists of content chunks (Mistral):
+   * they reach clients as `reasoning_content` and the text as a `content` string, and are
+   * counted in an estimated usage as reasoning_content is (thinking-chunks).
+   */
+  readonly splitsThinkingChunks?: boolean;
 }
 
 export function servedByTarget(call: ProviderCall): ServedBy {
@@ -116,6 +123,7 @@ export async function invokeOpenAiWire(
     const problem = openAiAnswerProblem(request.operation, parsed);
     if (problem) throw badResponse(target.backendName, problem);
     if (Array.isArray(parsed.choices)) parsed.choices.forEach(withOpenAiFinishReason);
+    if (endpoint.splitsThinkingChunks && request.operation === 'chat') splitAnswerThinking(parsed);
     restoreToolNames(parsed, aliased.originals);
     const usage =
       openAiUsage(parsed.usage, request.operation) ??
@@ -132,6 +140,7 @@ export async function invokeOpenAiWire(
   const usage = new Promise<TokenUsage>((resolve) => (settle = resolve));
   const events = openAiStreamEvents(response.body, call, settle, {
     skipChoiceless: endpoint.skipChoicelessChunks,
+    splitsThinkingChunks: endpoint.splitsThinkingChunks,
     echoedPrefix,
     toolNames: aliased.originals,
     tools: Array.isArray(body.tools) && body.tools.length > 0 ? body.tools : undefined,
@@ -150,6 +159,7 @@ async function* openAiStreamEvents(
   settle: (usage: TokenUsage) => void,
   relay: {
     skipChoiceless?: boolean;
+    splitsThinkingChunks?: boolean;
     echoedPrefix?: string;
     /** Alias to client's name of tools whose names were too long for the backend. */
     toolNames?: ReadonlyMap<string, string>;
@@ -198,6 +208,8 @@ async function* openAiStreamEvents(
           throw streamInterrupted(target.backendName, 'finished a choice with an error');
         }
         withOpenAiFinishReason(choice);
+        // Before the tally, so an estimate counts the thinking as reasoning_content.
+        if (relay.splitsThinkingChunks) splitDeltaThinking(choice);
         unfinished.saw(choice);
         const delta = choice.delta as JsonObject | undefined;
         // DeepSeek and vLLM stream reasoning apart from the answer; it is billed as output.

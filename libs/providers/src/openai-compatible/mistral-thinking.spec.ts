@@ -7,6 +7,7 @@ import type {
   UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 import { FakeOpenAiUpstream, RawSseUpstream, upstreamTarget } from '@aigw/testing/fake-provider';
+import { countTokens } from '../core/tokenizer';
 import { OpenAiCompatibleAdapter } from './openai-compatible.adapter';
 
 // Mistral's reasoning models (mistral-small-latest and mistral-medium-3-5 with
@@ -153,5 +154,44 @@ describe("Mistral's streamed thinking chunks, as OpenAI clients read reasoning",
     assert.equal(joined('reasoning_content'), 'Two and two.');
     assert.equal(joined('content'), '2 + 2 = 4');
     assert.equal((await answer.usage).source, 'reported');
+  });
+});
+
+describe("Mistral's streamed thinking, when the stream is cut before its usage", () => {
+  const raw = new RawSseUpstream({ basePath: '/v1' });
+  before(() => raw.start());
+  after(() => raw.stop());
+
+  it('is counted in the estimated output, as reasoning_content is', async () => {
+    const thought = 'Let me add the two numbers carefully, one digit at a time. '.repeat(20);
+    const think = (text: string) => ({
+      id: 'c1',
+      object: 'chat.completion.chunk',
+      model: 'mistral-medium-3-5',
+      choices: [
+        {
+          index: 0,
+          delta: { content: [{ type: 'thinking', thinking: [{ type: 'text', text }] }] },
+          finish_reason: null,
+        },
+      ],
+    });
+    raw.next([think(thought), think(thought)], { drop: true });
+    const answer = (await adapter.invoke({
+      request: chatRequest(true),
+      target: targetAt(raw.baseUrl, 'mistral'),
+      signal: new AbortController().signal,
+    })) as StreamAnswer;
+    await assert.rejects(async () => {
+      for await (const _event of answer.events) {
+        // relayed until the cut
+      }
+    });
+    const usage = await answer.usage;
+    assert.equal(usage.source, 'estimated');
+    assert.ok(
+      usage.outputTokens >= countTokens(thought + thought),
+      `${usage.outputTokens} output tokens for ${countTokens(thought + thought)} of thinking`,
+    );
   });
 });

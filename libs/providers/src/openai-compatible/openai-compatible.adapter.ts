@@ -17,7 +17,6 @@ import { invokeOpenAiWire, type OpenAiWireEndpoint } from '../core/openai-wire';
 import { invokeOpenAiRerank } from '../core/rerank';
 import { sharedUpstreamAgent } from '../core/upstream-http';
 import { isGoogleEndpoint, OPENAI_COMPATIBLE_BASE_URLS, resolveBaseUrl } from './openai-base-urls';
-import { withMistralThinkingAsReasoning } from './mistral-thinking';
 import { offersOperation, providerBody, providerWireRules } from './provider-fields';
 
 const PATHS: Record<Operation, string> = {
@@ -93,11 +92,7 @@ export class OpenAiCompatibleAdapter implements ProviderAdapter {
       };
       backend.wire.set(request.operation, endpoint);
     }
-    const answer = invokeOpenAiWire(forProvider(call), endpoint, this.dispatcher);
-    // Mistral's reasoning models answer chunk lists where OpenAI's clients read text.
-    return request.operation === 'chat' && target.provider === 'mistral'
-      ? answer.then(withMistralThinkingAsReasoning)
-      : answer;
+    return invokeOpenAiWire(forProvider(call), endpoint, this.dispatcher);
   }
 
   /** A backend's base URL and endpoints, by provider and configured URL, worked out once. */

@@ -18,6 +18,7 @@ type ProviderRules = Pick<
   | 'refusesStreamOptions'
   | 'keepsToolTurnReasoning'
   | 'echoesPrefix'
+  | 'splitsThinkingChunks'
 > & {
   /** The chat body in the form the provider takes; the same object when nothing changes. */
   readonly chatBody?: (body: JsonObject) => JsonObject;
@@ -44,6 +45,8 @@ const RULES: ReadonlyMap<string, ProviderRules> = new Map<string, ProviderRules>
       refusesStreamOptions: true,
       // Its answer to a `prefix: true` message (mistral-turn-order) starts with the prefix.
       echoesPrefix: true,
+      // Its reasoning models answer thinking as content chunk lists.
+      splitsThinkingChunks: true,
       // seed's name, OpenAI's hint fields, message fields by role, tool call ids, turn order.
       chatBody: mistralChatBody,
       // dimensions' name, and no user.

@@ -1,5 +1,5 @@
-import type { GatewayAnswer, JsonObject, StreamAnswer } from '@aigw/contracts/data-plane';
-import { isJsonObject } from '../core/json-shape';
+import type { JsonObject } from '@aigw/contracts/data-plane';
+import { isJsonObject } from './json-shape';
 
 // Mistral's reasoning models (mistral-small and mistral-medium-3.5 with `reasoning_effort`,
 // Magistral) answer with `content` as a list of chunks: `thinking` ones, whose text is a
@@ -8,7 +8,7 @@ import { isJsonObject } from '../core/json-shape';
 // accumulator joins strings), and every edge of the gateway reads reasoning as
 // `reasoning_content`, as DeepSeek sends it: such a list becomes the two.
 
-/** A list's text and reasoning; undefined when it holds a chunk of another kind. */
+/** A list's text and reasoning. */
 interface SplitContent {
   readonly text: string;
   readonly reasoning: string;
@@ -28,6 +28,7 @@ function thinkingText(thinking: unknown): string | undefined {
   return text;
 }
 
+/** A chunk list's text and reasoning; undefined when it holds a chunk of another kind. */
 function split(content: readonly unknown[]): SplitContent | undefined {
   let text = '';
   let reasoning = '';
@@ -52,7 +53,7 @@ function addReasoning(holder: JsonObject, reasoning: string): void {
   holder.reasoning_content = before + reasoning;
 }
 
-/** An answer's message with its chunk list as text and reasoning_content, in place. */
+/** An answer message's chunk list as text and reasoning_content, in place. */
 function splitMessage(message: JsonObject): void {
   if (!Array.isArray(message.content)) return;
   const parts = split(message.content);
@@ -64,45 +65,23 @@ function splitMessage(message: JsonObject): void {
   addReasoning(message, parts.reasoning);
 }
 
-/** A stream delta with its chunk list as text and reasoning_content, in place. */
-function splitDelta(delta: JsonObject): void {
-  if (!Array.isArray(delta.content)) return;
+/** A chat answer's messages with their thinking chunks as reasoning_content, in place. */
+export function splitAnswerThinking(answer: JsonObject): void {
+  if (!Array.isArray(answer.choices)) return;
+  for (const choice of answer.choices) {
+    const message = isJsonObject(choice) ? choice.message : undefined;
+    if (isJsonObject(message)) splitMessage(message);
+  }
+}
+
+/** A stream choice's delta with its chunk list as text and reasoning_content, in place. */
+export function splitDeltaThinking(choice: JsonObject): void {
+  const delta = choice.delta;
+  if (!isJsonObject(delta) || !Array.isArray(delta.content)) return;
   const parts = split(delta.content);
   if (!parts) return;
   // A delta of thinking alone carries no text: an empty one would open a text block early.
   if (parts.text === '') delete delta.content;
   else delta.content = parts.text;
   addReasoning(delta, parts.reasoning);
-}
-
-function splitChoices(
-  choices: unknown,
-  field: 'message' | 'delta',
-  each: (holder: JsonObject) => void,
-) {
-  if (!Array.isArray(choices)) return;
-  for (const choice of choices) {
-    const holder = isJsonObject(choice) ? choice[field] : undefined;
-    if (isJsonObject(holder)) each(holder);
-  }
-}
-
-async function* splitEvents(events: AsyncIterable<JsonObject>): AsyncGenerator<JsonObject> {
-  for await (const chunk of events) {
-    splitChoices(chunk.choices, 'delta', splitDelta);
-    yield chunk;
-  }
-}
-
-/**
- * A Mistral chat answer with its thinking chunks as `reasoning_content` and its text
- * chunks as `content`, plain or streamed; anything else as it came.
- */
-export function withMistralThinkingAsReasoning(answer: GatewayAnswer): GatewayAnswer {
-  if (answer.kind === 'json') {
-    splitChoices(answer.body.choices, 'message', splitMessage);
-    return answer;
-  }
-  const stream: StreamAnswer = { ...answer, events: splitEvents(answer.events) };
-  return stream;
 }
