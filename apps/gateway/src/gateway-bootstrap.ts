@@ -106,8 +106,11 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
       onHoldReleased: (outcome) => metrics.recordBudgetHoldRelease(outcome),
     });
     // Analytics: every event into ClickHouse (CLICKHOUSE_URL) or SQLite; API port serves
-    // /v1/analytics/* and the /usage page.
-    const usageAnalytics = await openUsageAnalytics(runtime, env, { maxWaitMs: 0 });
+    // /v1/analytics/* and the /usage page. Model calls never wait for ClickHouse to answer.
+    const usageAnalytics = await openUsageAnalytics(runtime, env, {
+      maxWaitMs: 0,
+      startWithoutClickHouse: true,
+    });
 
     const app = await createNestEdgeApp(
       withUsageAnalytics(

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { DynamicModule } from '@nestjs/common';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { createClickHouseClient, migrate } from '@aigw/infra';
+import { createClickHouseClient, migrate, type MigrateResult } from '@aigw/infra';
 import type { MetricsRegistry } from '@aigw/observability';
 import {
   positiveInteger,
@@ -37,6 +37,15 @@ export interface UsageAnalyticsDefaults {
    * once, since its bus delivers to one subscriber at a time and already batches.
    */
   readonly maxWaitMs: number;
+  /**
+   * Whether the process starts while ClickHouse does not answer. The all-in-one gateway
+   * does: its model calls must not wait on the analytics store (a restart or a scale-up
+   * during a ClickHouse outage failed to start, after a minute, every replica). Its schema
+   * is then applied once ClickHouse answers, and until then each write fails (the bus keeps
+   * the events and delivers them again) and the API answers 503. Otherwise (the usage-sink
+   * service, whose only work this is) the start fails after CONNECT_DEADLINE_MS.
+   */
+  readonly startWithoutClickHouse?: boolean;
 }
 
 export interface OpenedUsageAnalytics {
@@ -119,20 +128,36 @@ export async function openUsageAnalytics(
       url: settings.clickhouseUrl,
       ...(env.CLICKHOUSE_DATABASE ? { database: env.CLICKHOUSE_DATABASE } : {}),
     });
-    try {
-      const result = await migrateWhenReachable(client, (attempt) =>
-        logger.warn('clickhouse not reachable yet; retrying', { attempt }),
-      );
+    const logMigrated = (result: MigrateResult) =>
       logger.info('clickhouse migrations', {
         server: result.serverVersion,
         applied: result.applied.join(',') || 'none',
       });
+    let schema: ClickHouseSchema = { applied: true };
+    try {
+      if (defaults.startWithoutClickHouse && !(await client.ping()).success) {
+        logger.warn(
+          'clickhouse not reachable; starting without it, its migrations run once it answers',
+        );
+        schema = migrateInBackground(client, {
+          onMigrated: logMigrated,
+          onRetry: (attempt, error) =>
+            logger.warn('clickhouse migrations not applied yet; retrying', { attempt, error }),
+        });
+        runtime.onClose(() => schema.stop?.());
+      } else {
+        logMigrated(
+          await migrateWhenReachable(client, (attempt) =>
+            logger.warn('clickhouse not reachable yet; retrying', { attempt }),
+          ),
+        );
+      }
     } catch (error) {
       await client.close();
       throw error;
     }
     runtime.addReadinessCheck(clickhouseReadiness(client));
-    writer = meteredClickHouseWriter(client, runtime.metrics);
+    writer = afterSchema(meteredClickHouseWriter(client, runtime.metrics), schema);
     analytics = new ClickHouseUsageAnalytics(client, { maxSeriesPoints });
     expiry = new ClickHouseRawEventExpiry(client);
     closeStore = () => client.close();
@@ -210,6 +235,73 @@ export function withUsageAnalytics(
   opened: OpenedUsageAnalytics,
 ): DynamicModule {
   return { ...root, imports: [...(root.imports ?? []), opened.httpModule] };
+}
+
+/** Whether ClickHouse's schema is applied; `stop` ends a migration still waiting for it. */
+interface ClickHouseSchema {
+  readonly applied: boolean;
+  readonly stop?: () => void;
+}
+
+/** Longest wait between two tries of the background migration. */
+const BACKGROUND_RETRY_MAX_MS = 30_000;
+
+/**
+ * Applies the migrations once ClickHouse answers, trying again (500 ms, doubling up to
+ * 30 s) after each failure, until it succeeds or `stop` is called.
+ */
+function migrateInBackground(
+  client: ClickHouseClient,
+  observer: {
+    readonly onMigrated: (result: MigrateResult) => void;
+    readonly onRetry: (attempt: number, error: unknown) => void;
+  },
+): ClickHouseSchema {
+  let applied = false;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const attempt = async (count: number): Promise<void> => {
+    if (stopped) return;
+    try {
+      if (!(await client.ping()).success) throw new Error('ClickHouse did not answer a ping');
+      const result = await migrate(client);
+      applied = true;
+      observer.onMigrated(result);
+    } catch (error) {
+      if (stopped) return;
+      observer.onRetry(count, error);
+      const delay = Math.min(BACKGROUND_RETRY_MAX_MS, 500 * 2 ** Math.min(count - 1, 10));
+      timer = setTimeout(() => void attempt(count + 1), delay);
+      timer.unref();
+    }
+  };
+  void attempt(1);
+  return {
+    get applied() {
+      return applied;
+    },
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/**
+ * `writer` once the schema is applied; before, each write fails, so the bus keeps its
+ * events (uncommitted, delivered again) rather than inserting into tables a migration has
+ * not made or changed yet.
+ */
+function afterSchema(writer: UsageEventWriter, schema: ClickHouseSchema): UsageEventWriter {
+  if (schema.applied) return writer;
+  return {
+    write: (events) => {
+      if (!schema.applied) {
+        return Promise.reject(new Error('ClickHouse migrations not applied yet (unreachable)'));
+      }
+      return writer.write(events);
+    },
+  };
 }
 
 async function migrateWhenReachable(
