@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DataPlaneError } from '@aigw/contracts/data-plane';
+import { DataPlaneError, type JsonObject } from '@aigw/contracts/data-plane';
 import { encodeReasoning } from '../../responses/domain/encrypted-reasoning';
 import { jsonSchemaOf, translateGeminiRequest } from './gemini-request';
 
@@ -179,6 +179,39 @@ describe('Gemini request translation', () => {
     assert.equal(narrowed.tool_choice, 'auto');
     assert.equal((chatOf(body([])).tools as unknown[]).length, 3);
     refusal(body(['weather', 'sports']), /allowed_function_names.*'sports'/);
+  });
+
+  it("sends a model turn's code run by codeExecution back as the turn's text, so a chat goes on", () => {
+    const chat = chatOf({
+      contents: [
+        { role: 'user', parts: [{ text: 'Sum the first 3 primes' }] },
+        {
+          role: 'model',
+          parts: [
+            { text: 'Let me compute it.' },
+            { executableCode: { language: 'PYTHON', code: 'print(2 + 3 + 5)' } },
+            { codeExecutionResult: { outcome: 'OUTCOME_OK', output: '10\n' } },
+            { text: 'The sum is 10.' },
+            { executableCode: { language: 'PYTHON', code: '1/0' } },
+            { codeExecutionResult: { outcome: 'OUTCOME_FAILED', output: 'ZeroDivisionError' } },
+          ],
+        },
+        { role: 'user', parts: [{ text: 'Now the first 4' }] },
+      ],
+      tools: [{ codeExecution: {} }],
+    });
+    assert.deepEqual((chat.messages as JsonObject[])[1], {
+      role: 'assistant',
+      content:
+        'Let me compute it.\n```python\nprint(2 + 3 + 5)\n```\n\n```output\n10\n```\nThe sum is 10.' +
+        '\n```python\n1/0\n```\n\n```output OUTCOME_FAILED\nZeroDivisionError\n```\n',
+    });
+    refusal(
+      {
+        contents: [{ role: 'model', parts: [{ executableCode: { language: 'PYTHON' } }] }],
+      },
+      /contents\[0\]\.parts\[0\]\.executable_code\.code/,
+    );
   });
 
   it('refuses a function response that answers no call', () => {

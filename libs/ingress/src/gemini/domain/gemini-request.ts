@@ -10,6 +10,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import { decodeReasoning } from '../../responses/domain/encrypted-reasoning';
 import { geminiFileIdIn } from '../files/gemini-file-names';
+import { codeExecutionText, isCodeExecutionPart } from './gemini-code-parts';
 import { gatewayFilePart } from '../files/gemini-held-files';
 
 // Gemini generateContent requests in the gateway's canonical format (OpenAI chat
@@ -174,6 +175,8 @@ function modelTurn(parts: JsonObject[], at: string, state: ContentsState): void 
       toolCalls.push(toolCall(part, partAt, state, thinking));
     } else if (present(part.text)) {
       text += stringAt(part.text, `${partAt}.text`);
+    } else if (isCodeExecutionPart(part)) {
+      text += codeExecutionText(part, partAt);
     } else if (!signatureOnly(part)) {
       throw unsupportedPart(part, partAt, 'model');
     }
