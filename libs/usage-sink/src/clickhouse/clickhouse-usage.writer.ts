@@ -95,11 +95,13 @@ export class ClickHouseUsageWriter implements UsageEventWriter {
    * prove the store works before dead-lettering one that keeps failing (PoisonIsolation):
    * answered by reads alone, it passed while ClickHouse refused every insert (a read-only
    * user or replica, a revoked grant), and the failing event, refused like any other, went
-   * to the dead letters. An insert of no rows is refused for those and writes nothing.
+   * to the dead letters. An insert of no rows is refused for those and writes nothing; an
+   * `INSERT ... SELECT`, never an asynchronous insert on a server that makes inserts so.
    * Refusals that come only with rows (too many parts, a full disk) it cannot see.
    */
   private async assertTakesInserts(table: RawTable): Promise<void> {
-    await this.client.command({ query: `INSERT INTO ${sqlIdentifier(table)} FORMAT JSONEachRow` });
+    const name = sqlIdentifier(table);
+    await this.client.command({ query: `INSERT INTO ${name} SELECT * FROM ${name} WHERE 0` });
   }
 
   /**
