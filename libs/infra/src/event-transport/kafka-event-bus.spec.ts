@@ -239,6 +239,33 @@ describe('KafkaEventBus publisher', () => {
     await bus.close();
   });
 
+  it('a spool it cannot read for a while (a disk I/O error) is read again later, in order, the process unharmed', async () => {
+    const kafka = new FakeKafka();
+    const bus = busOn(kafka);
+    await bus.start({ createTopics: false });
+    kafka.setMode('down');
+    const events = Array.from({ length: 40 }, (_, i) => numberedUsageEvent(`r${i % 3}`, i));
+    events.forEach((e) => bus.publish(e));
+    await bus.flush();
+    assert.ok(bus.spooledCount > 0);
+    const spool = spoolOf(bus);
+    const peek = spool.peek.bind(spool);
+    let refusedReads = 0;
+    spool.peek = () => {
+      refusedReads++;
+      throw Object.assign(new Error('disk I/O error'), { errcode: 10 });
+    };
+    kafka.setMode('up');
+    await until(() => refusedReads >= 2, 'the pump to try the spool again');
+    spool.peek = peek;
+    await until(() => kafka.sent.length >= events.length && bus.spooledCount === 0, 'replay');
+    assert.deepEqual(
+      sentIds(kafka),
+      events.map((e) => e.eventId),
+    );
+    await bus.close();
+  });
+
   it('drops an event the broker refuses as too large, and splits a batch too large as a whole, so the rest flows', async () => {
     const kafka = new FakeKafka();
     const refused: { topic: string; reason: string; count: number }[] = [];

@@ -554,6 +554,24 @@ export class KafkaEventBus implements EventPublisher {
   // The pump: at most one produce request is outstanding at any time, so a batch can never
   // overtake an older one (per-key order holds through outages and replays).
   private kick(): void {
+    try {
+      this.pump();
+    } catch (error) {
+      // The spool could not be read (a disk I/O error): what it holds stays there, in
+      // order, and is tried again after the longest backoff. Thrown on, from a timer, it
+      // would end the process and every call in flight with it.
+      this.logger.error('the event pump could not read its spool; trying again', {
+        error,
+        spooled: this.spool.count,
+      });
+      this.retryTimer ??= setTimeout(() => {
+        this.retryTimer = undefined;
+        this.kick();
+      }, this.retryMaxMs);
+    }
+  }
+
+  private pump(): void {
     clearTimeout(this.lingerTimer);
     this.lingerTimer = undefined;
     if (this.stopped) return;
