@@ -19,17 +19,17 @@ function plainPdf(pages: number, separator = ' '): string {
 }
 
 /** A PDF 1.5 whose page objects are kept in a deflated object stream (pdfTeX, Word). */
-function objectStreamPdf(pages: number): string {
+function objectStreamPdf(
+  pages: number,
+  dictionary = '/Type/ObjStm/N 3/First 10/Filter/FlateDecode',
+): string {
   const inside = Array.from(
     { length: pages },
     () => '<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>',
   ).join('\n');
   const data = deflateSync(Buffer.from(`<</Type/Pages/Count ${pages}>>\n${inside}`, 'latin1'));
   return Buffer.concat([
-    Buffer.from(
-      '%PDF-1.5\n1 0 obj\n<</Type/ObjStm/N 3/First 10/Filter/FlateDecode/Length ',
-      'latin1',
-    ),
+    Buffer.from(`%PDF-1.5\n1 0 obj\n<<${dictionary}/Length `, 'latin1'),
     Buffer.from(`${data.length}>>stream\n`, 'latin1'),
     data,
     Buffer.from('\nendstream\nendobj\n%%EOF\n', 'latin1'),
@@ -45,6 +45,35 @@ describe('PDF page count', () => {
 
   it('counts page objects kept in deflated object streams', () => {
     assert.equal(pdfPageCount(objectStreamPdf(4)), 4);
+    // Its keys in any order: many writers sort them.
+    const sorted = objectStreamPdf(2, '/Filter/FlateDecode/First 10/N 3/Type/ObjStm');
+    assert.equal(pdfPageCount(sorted), 2);
+  });
+
+  it('inflates 16 MiB of object streams at most, so deflate bombs cost little', () => {
+    // 1,000 streams of 4 MiB of zeros each (4 KiB deflated): 4 GiB if all were inflated.
+    const bomb = deflateSync(Buffer.alloc(4 * 1024 * 1024));
+    const stream = Buffer.concat([
+      Buffer.from('<</Type/ObjStm/Filter/FlateDecode>>stream\n', 'latin1'),
+      bomb,
+      Buffer.from('\nendstream\n', 'latin1'),
+    ]);
+    const pdf = Buffer.concat([
+      Buffer.from('%PDF-1.5\n', 'latin1'),
+      ...Array.from({ length: 1_000 }, () => stream),
+    ]).toString('base64');
+    const started = performance.now();
+    assert.equal(pdfPageCount(pdf), 1);
+    const took = performance.now() - started;
+    assert.ok(took < 1_000, `took ${Math.round(took)} ms`);
+  });
+
+  it('reads a stream dictionary only so far, so markers without streams cost little', () => {
+    const markers = Buffer.from(`%PDF-1.5\n${'/Type/ObjStm '.repeat(200_000)}`, 'latin1');
+    const started = performance.now();
+    assert.equal(pdfPageCount(markers.toString('base64')), 1);
+    const took = performance.now() - started;
+    assert.ok(took < 1_000, `took ${Math.round(took)} ms`);
   });
 
   it('counts a PDF it cannot read as one page', () => {

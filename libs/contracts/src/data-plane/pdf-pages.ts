@@ -8,10 +8,19 @@ const PAGE_TYPE = Buffer.from('/Page', 'latin1');
 const TYPE_KEY = Buffer.from('/Type', 'latin1');
 /** PDF 1.5 object streams, which hold objects (page objects among them) compressed. */
 const OBJECT_STREAM_TYPE = Buffer.from('/ObjStm', 'latin1');
-const OBJECT_STREAM = /\/Type\s*\/ObjStm\b([^]*?)stream\r?\n/g;
-const END_STREAM = 'endstream';
-/** What one object stream may inflate to: page dictionaries are small, so this is plenty. */
-const MAX_OBJECT_STREAM_BYTES = 4 * 1024 * 1024;
+const STREAM = Buffer.from('stream', 'latin1');
+const END_STREAM = Buffer.from('endstream', 'latin1');
+const FLATE = /\/FlateDecode\b/;
+/** How far either side of `/ObjStm` its dictionary may go: its few keys take far less. */
+const MAX_DICTIONARY_BYTES = 256;
+/** The object streams read at most: a thousand-page PDF has a few dozen. */
+const MAX_OBJECT_STREAMS = 4_096;
+/**
+ * What all of a PDF's object streams may inflate to, together: page dictionaries are small
+ * (a thousand pages take a few hundred KiB), and a client's deflate bombs must not hold the
+ * event loop. Streams past it go uncounted.
+ */
+const MAX_INFLATED_BYTES = 16 * 1024 * 1024;
 
 function isPdfWhitespace(byte: number | undefined): boolean {
   // NUL, tab, line feed, form feed, carriage return, space.
@@ -36,23 +45,42 @@ function pageObjectsIn(bytes: Buffer): number {
   return pages;
 }
 
+/** Where an object stream's data starts, after the `stream` line ending its dictionary. */
+function streamDataStart(bytes: Buffer, marker: number): number | undefined {
+  const from = marker + OBJECT_STREAM_TYPE.length;
+  const dictionary = bytes.subarray(from, from + MAX_DICTIONARY_BYTES);
+  const keyword = dictionary.indexOf(STREAM);
+  if (keyword === -1) return undefined;
+  let start = from + keyword + STREAM.length;
+  if (bytes[start] === 13) start++; // CR LF
+  return bytes[start] === 10 ? start + 1 : undefined;
+}
+
 /** Page objects kept compressed in the object streams of `bytes`; one it cannot read adds none. */
 function pageObjectsInObjectStreams(bytes: Buffer): number {
-  const text = bytes.toString('latin1');
   let pages = 0;
-  for (const match of text.matchAll(OBJECT_STREAM)) {
-    const start = (match.index ?? 0) + match[0].length;
-    const end = text.indexOf(END_STREAM, start);
-    if (end === -1) continue;
-    const data = bytes.subarray(start, end);
-    try {
-      const objects = /\/FlateDecode\b/.test(match[1] ?? '')
-        ? inflateSync(data, { maxOutputLength: MAX_OBJECT_STREAM_BYTES })
-        : data;
-      pages += pageObjectsIn(objects);
-    } catch {
-      // Not deflate data, or too large: its pages go uncounted.
+  let inflatable = MAX_INFLATED_BYTES;
+  let marker = bytes.indexOf(OBJECT_STREAM_TYPE);
+  for (let read = 0; marker !== -1 && read < MAX_OBJECT_STREAMS && inflatable > 0; read++) {
+    const next = bytes.indexOf(OBJECT_STREAM_TYPE, marker + 1);
+    const start = streamDataStart(bytes, marker);
+    const end = start === undefined ? -1 : bytes.indexOf(END_STREAM, start);
+    // Its dictionary's keys come in any order; one not deflated was read with the rest.
+    const dictionaryFrom = Math.max(0, marker - MAX_DICTIONARY_BYTES);
+    const deflated =
+      start !== undefined && FLATE.test(bytes.toString('latin1', dictionaryFrom, start));
+    if (end !== -1 && deflated) {
+      try {
+        const objects = inflateSync(bytes.subarray(start, end), { maxOutputLength: inflatable });
+        inflatable -= objects.length;
+        pages += pageObjectsIn(objects);
+      } catch (error) {
+        // Past what is left to inflate (which it took), or not deflate data: uncounted.
+        const tooLarge = (error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE';
+        inflatable = tooLarge ? 0 : inflatable - (end - (start ?? end));
+      }
     }
+    marker = next;
   }
   return pages;
 }
@@ -64,7 +92,5 @@ function pageObjectsInObjectStreams(bytes: Buffer): number {
  */
 export function pdfPageCount(base64: string): number {
   const bytes = Buffer.from(base64, 'base64');
-  // Most PDFs have no object streams: their bytes are then searched once, natively.
-  const compressed = bytes.includes(OBJECT_STREAM_TYPE) ? pageObjectsInObjectStreams(bytes) : 0;
-  return Math.max(1, pageObjectsIn(bytes) + compressed);
+  return Math.max(1, pageObjectsIn(bytes) + pageObjectsInObjectStreams(bytes));
 }
