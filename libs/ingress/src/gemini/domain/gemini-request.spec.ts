@@ -214,6 +214,47 @@ describe('Gemini request translation', () => {
     );
   });
 
+  it("sends the images a function response carries in its parts after the tool's result, as user content", () => {
+    const chat = chatOf({
+      contents: [
+        { role: 'user', parts: [{ text: 'Show me the chart' }] },
+        { role: 'model', parts: [{ functionCall: { name: 'chart', args: {} } }] },
+        {
+          role: 'user',
+          parts: [
+            {
+              functionResponse: {
+                name: 'chart',
+                response: { drawn: true },
+                parts: [
+                  { inlineData: { mimeType: 'image/png', data: 'iVBORw0K', displayName: 'c.png' } },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+    });
+    assert.deepEqual((chat.messages as JsonObject[]).slice(2), [
+      { role: 'tool', tool_call_id: 'call_gemini_0', content: '{"drawn":true}' },
+      {
+        role: 'user',
+        content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0K' } }],
+      },
+    ]);
+    refusal(
+      {
+        contents: [
+          { role: 'model', parts: [{ functionCall: { name: 'chart' } }] },
+          {
+            parts: [{ functionResponse: { name: 'chart', response: {}, parts: [{ text: 'x' }] } }],
+          },
+        ],
+      },
+      /contents\[1\]\.parts\[0\]\.function_response\.parts\[0\]/,
+    );
+  });
+
   it('refuses a function response that answers no call', () => {
     refusal(
       {

@@ -231,8 +231,12 @@ function userTurn(parts: JsonObject[], at: string, state: ContentsState): void {
   const content: JsonObject[] = [];
   parts.forEach((part, index) => {
     const partAt = `${at}[${index}]`;
-    if (present(part.functionResponse)) toolMessages.push(toolResult(part, partAt, state));
-    else if (present(part.text))
+    if (present(part.functionResponse)) {
+      toolMessages.push(toolResult(part, partAt, state));
+      // A tool message carries text only: the images or files the function returned
+      // (Gemini 3's multimodal function responses) follow as user content.
+      content.push(...functionResponseMedia(part.functionResponse, `${partAt}.function_response`));
+    } else if (present(part.text))
       content.push({ type: 'text', text: stringAt(part.text, `${partAt}.text`) });
     else if (present(part.inlineData))
       content.push(inlinePart(part.inlineData, `${partAt}.inline_data`));
@@ -267,6 +271,18 @@ function toolResult(part: JsonObject, at: string, state: ContentsState): JsonObj
   if (!isObject(response))
     throw invalid(`${at}.function_response.response`, 'an object is required');
   return { role: 'tool', tool_call_id: answered.id, content: JSON.stringify(response) };
+}
+
+/** A function response's own parts (inlineData or fileData), as content parts. */
+function functionResponseMedia(result: unknown, at: string): JsonObject[] {
+  if (!isObject(result)) return [];
+  return listAt(result.parts, `${at}.parts`).map((part, index) => {
+    const partAt = `${at}.parts[${index}]`;
+    if (!isObject(part)) throw invalid(partAt, 'a FunctionResponsePart object is required');
+    if (present(part.inlineData)) return inlinePart(part.inlineData, `${partAt}.inline_data`);
+    if (present(part.fileData)) return filePart(part.fileData, `${partAt}.file_data`);
+    throw invalid(partAt, 'inline_data or file_data is required');
+  });
 }
 
 /** Audio formats OpenAI's `input_audio` takes, by MIME type. */
