@@ -70,12 +70,14 @@ spec:
     });
     return { status: response.status, text: await response.text() };
   };
-  const outputTokens = async () =>
+  const metric = async (name: string, labels: Record<string, string>) =>
     metricSum(
       await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text(),
-      'ai_gateway_tokens_total',
-      { model: 'cut', type: 'output' },
+      name,
+      labels,
     );
+  const outputTokens = () => metric('ai_gateway_tokens_total', { model: 'cut', type: 'output' });
+  const broken = () => metric('ai_gateway_backend_streams_broken_total', { backend: 'cutter' });
 
   for (const [edge, cut, why] of EDGES.flatMap((edge) => [
     [edge, UNFINISHED, /without a finish_reason/] as const,
@@ -83,6 +85,7 @@ spec:
   ])) {
     it(`${edge.name}: ends a choice ${cut === FAILED ? 'that failed' : 'never finished'} with its error event, not as a finished answer, and bills the text`, async () => {
       const billedBefore = await outputTokens();
+      const brokenBefore = await broken();
       raw.next(cut);
       const answer = await post(edge.path, edge.body);
       const shown = `${answer.status} ${answer.text.slice(0, 1500)}`;
@@ -92,6 +95,8 @@ spec:
       assert.ok(!looksFinished(edge.format, edge.path, answer.text), `looks finished: ${shown}`);
       assert.match(answer.text, why, shown);
       await until('the cut answer to be billed', async () => (await outputTokens()) > billedBefore);
+      // Counted against the backend that cut it: nothing else tells which backend does.
+      assert.equal((await broken()) - brokenBefore, 1);
 
       // The gateway keeps serving, and a stream that does finish ends cleanly.
       raw.next(FINISHED);

@@ -53,6 +53,8 @@ export interface RouterObserver {
   overridden?(request: GatewayRequest, applied: AppliedOverrides): void;
   /** A stream that had started went silent for its backend's streamIdleTimeout, and was cut. */
   streamStalled?(backend: BackendConfig): void;
+  /** A stream that had started was broken off by its backend (a stall is `streamStalled`). */
+  streamBroken?(backend: BackendConfig): void;
 }
 
 /** A request's overrides as the router applied them, after clamping. */
@@ -392,6 +394,7 @@ export class FailoverRouter implements RouterPort {
                 attempt: streamSignal,
                 commit: streamCommit,
                 stalled: () => this.deps.observer?.streamStalled?.(link.backend),
+                broken: () => this.deps.observer?.streamBroken?.(link.backend),
                 firstEvent: (firstEvent ??= new FirstEventDeadline(
                   firstEventMs(request, target),
                   target.backendName,
@@ -476,6 +479,8 @@ interface StreamWatch {
   readonly commit?: AttemptCommit;
   /** The stream went silent for its idle timeout after it started, and was cut. */
   readonly stalled?: () => void;
+  /** The backend broke the stream off after it started (not a stall, not the client). */
+  readonly broken?: () => void;
   /** The attempt's first-byte timeout, running since the call started. */
   readonly firstEvent: FirstEventDeadline;
   /** The longest wait between two events once it started. */
@@ -585,7 +590,7 @@ async function commitStream(
   answer: StreamAnswer,
   requestedModel: string,
   signal: AbortSignal,
-  { attempt, commit, stalled, firstEvent, idleMs }: StreamWatch,
+  { attempt, commit, stalled, broken, firstEvent, idleMs }: StreamWatch,
 ): Promise<StreamAnswer> {
   const backendName = answer.servedBy.backend;
   const iterator = answer.events[Symbol.asyncIterator]();
@@ -629,7 +634,13 @@ async function commitStream(
       while (!next.done) {
         next.value.model = requestedModel;
         yield next.value;
-        next = await idle.next();
+        try {
+          next = await idle.next();
+        } catch (error) {
+          // Output went out, so no failover: only a count tells which backend cuts answers.
+          if (!signal.aborted && !idle.hasStalled) broken?.();
+          throw error;
+        }
       }
     } finally {
       idle.stop();

@@ -18,7 +18,7 @@ const REASON: Record<FailoverTrigger, FallbackReason> = {
  * cooldown a count on `ai_gateway_backend_cooldowns_total` and a warning in the log; a
  * client's overrides a count each on `ai_gateway_request_overrides_total` and a log line; a
  * stream cut for stalling a count on `ai_gateway_backend_stream_idle_timeouts_total` and a
- * warning.
+ * warning; a stream its backend broke off a count on `ai_gateway_backend_streams_broken_total`.
  */
 export class RouterTelemetry implements RouterObserver {
   private readonly attempts = new WeakMap<GatewayRequest, number>();
@@ -46,6 +46,10 @@ export class RouterTelemetry implements RouterObserver {
       provider: backend.provider,
       idleMs: backend.streamIdleTimeoutMs,
     });
+  }
+
+  streamBroken(backend: BackendConfig): void {
+    this.metrics.recordStreamBroken(backend.name);
   }
 
   overridden(request: GatewayRequest, applied: AppliedOverrides): void {

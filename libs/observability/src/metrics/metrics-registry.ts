@@ -689,6 +689,12 @@ export class MetricsRegistry {
     labelNames: ['backend'] as const,
     registers: [this.registry],
   });
+  readonly #streamsBroken = new Counter({
+    name: 'ai_gateway_backend_streams_broken_total',
+    help: "Streams their backend broke off after the stream had started (cut, an error mid-stream, a choice left unfinished; stalls are ai_gateway_backend_stream_idle_timeouts_total): no failover, the client got the API's error event, by backend",
+    labelNames: ['backend'] as const,
+    registers: [this.registry],
+  });
   /** Where the drained gauge reads the drained backends when scraped (the router, if any). */
   #drainedBackends: () => Iterable<string> = () => [];
   readonly #backendDrained = new Gauge({
@@ -1310,6 +1316,11 @@ export class MetricsRegistry {
   /** A started stream cut for going silent past its backend's streamIdleTimeout. */
   recordStreamIdleTimeout(backend: string): void {
     this.#streamIdleTimeouts.inc({ backend });
+  }
+
+  /** A started stream its backend broke off (not a stall, not the client leaving). */
+  recordStreamBroken(backend: string): void {
+    this.#streamsBroken.inc({ backend });
   }
 
   /** A shared dependency's state as /readyz last found it (reported, never gating). */
