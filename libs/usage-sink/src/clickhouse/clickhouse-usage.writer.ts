@@ -56,10 +56,13 @@ export type AlreadyStoredListener = (table: RawTable, events: number) => void;
 export class ClickHouseUsageWriter implements UsageEventWriter {
   /** Query ids of inserts that failed here and may still be running on the server. */
   private unsettledInserts: string[] = [];
+  /** Per table, when an insert with rows was last refused for a reason only rows meet. */
+  private readonly refusedWithRows = new Map<RawTable, number>();
 
   constructor(
     private readonly client: ClickHouseClient,
     private readonly onAlreadyStored: AlreadyStoredListener = () => undefined,
+    private readonly now: () => number = Date.now,
   ) {}
 
   async write(events: readonly GatewayEvent[]): Promise<void> {
@@ -84,8 +87,12 @@ export class ClickHouseUsageWriter implements UsageEventWriter {
         });
       } catch (error) {
         this.unsettledInserts.push(queryId);
+        if (ROWS_REFUSED_CODES.has(clickHouseCode(error) ?? '')) {
+          this.refusedWithRows.set(table, this.now());
+        }
         throw error;
       }
+      this.refusedWithRows.delete(table);
     }
   }
 
@@ -97,9 +104,18 @@ export class ClickHouseUsageWriter implements UsageEventWriter {
    * user or replica, a revoked grant), and the failing event, refused like any other, went
    * to the dead letters. An insert of no rows is refused for those and writes nothing; an
    * `INSERT ... SELECT`, never an asynchronous insert on a server that makes inserts so.
-   * Refusals that come only with rows (too many parts, a full disk) it cannot see.
+   * Refusals that come only with rows (too many parts, a full disk) it cannot see: the
+   * table's last insert refused so, less than REFUSAL_REMEMBERED_MS ago and none taken
+   * since, fails it instead (an event refused so fails again at each retry, within it).
    */
   private async assertTakesInserts(table: RawTable): Promise<void> {
+    const refusedAt = this.refusedWithRows.get(table);
+    if (refusedAt !== undefined && this.now() - refusedAt < REFUSAL_REMEMBERED_MS) {
+      throw new Error(
+        `ClickHouse refused its last insert into ${table} (too many parts or no disk space); ` +
+          'events it already holds are not taken as written until it takes one again',
+      );
+    }
     const name = sqlIdentifier(table);
     await this.client.command({ query: `INSERT INTO ${name} SELECT * FROM ${name} WHERE 0` });
   }
@@ -168,6 +184,32 @@ export class ClickHouseUsageWriter implements UsageEventWriter {
     await ask();
     return stored;
   }
+}
+
+/**
+ * ClickHouse's refusals of an insert that only its rows meet, which an insert of no rows
+ * passes: TOO_MANY_PARTS (a partition's merges behind its inserts), NOT_ENOUGH_SPACE.
+ */
+const ROWS_REFUSED_CODES: ReadonlySet<string> = new Set(['252', '243']);
+
+/**
+ * How long such a refusal keeps a write of already-held events failing: the bus retries a
+ * refused event well within it (its backoff is at most seconds), so the memory holds while
+ * the table refuses, and lapses where no event is refused any more (one moved to another
+ * sink in a rebalance) rather than holding held events back for good.
+ */
+export const REFUSAL_REMEMBERED_MS = 120_000;
+
+/** A ClickHouse error's code: the client's `code`, its cause's, or "Code: N" in the text. */
+function clickHouseCode(error: unknown): string | undefined {
+  for (let at = error, depth = 0; at instanceof Error && depth < 3; depth++) {
+    const code = (at as { code?: unknown }).code;
+    if (typeof code === 'string' && /^\d+$/.test(code)) return code;
+    const worded = /\bCode: (\d+)/.exec(at.message);
+    if (worded) return worded[1];
+    at = at.cause;
+  }
+  return undefined;
 }
 
 /** ClickHouse's QUERY_WITH_SAME_ID_IS_ALREADY_RUNNING. */
