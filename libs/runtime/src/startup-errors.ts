@@ -1,4 +1,5 @@
 import { InvalidSettingError } from '@aigw/config';
+import { redactString } from '@aigw/observability';
 import { StartupError } from './listen';
 
 /** A failure at start is one line on stderr and a non-zero exit, never a stack trace. */
@@ -7,9 +8,11 @@ export function exitWithStartupError(error: unknown): never {
   const message = expected
     ? error.message
     : `unexpected failure at start: ${error instanceof Error ? error.message : String(error)}`;
-  process.stderr.write(`ai-gateway: ${message}\n`);
+  // stderr is the pod's log: a refusal quoting a setting (a URL with its password, a key)
+  // passes the same redaction as every log line.
+  process.stderr.write(`ai-gateway: ${redactString(message)}\n`);
   if (!expected && error instanceof Error && process.env.AI_GATEWAY_DEBUG) {
-    process.stderr.write(`${error.stack ?? ''}\n`);
+    process.stderr.write(`${redactString(error.stack ?? '')}\n`);
   }
   process.exit(1);
 }

@@ -46,6 +46,20 @@ describe('redaction', () => {
     assert.equal(redactString('{"x-api-key":"abc123"}'), `{"x-api-key":"${REDACTED}"}`);
   });
 
+  it("masks a URL's password, whatever its scheme, and keeps the rest", () => {
+    assert.equal(
+      redactString('REDIS_URL "redis://:hunter2-password@redis:6379/0" refused'),
+      `REDIS_URL "redis://:${REDACTED}@redis:6379/0" refused`,
+    );
+    assert.equal(
+      redactString('got "grpc://otlp:s3cr3t:with:colons@collector:4317"'),
+      `got "grpc://otlp:${REDACTED}@collector:4317"`,
+    );
+    // No password, or an @ later in the path: nothing to mask.
+    const plain = 'https://user@example.com/a and http://host:8123/x@y';
+    assert.equal(redactString(plain), plain);
+  });
+
   it('masks sensitive keys but keeps token counts', () => {
     const out = redact({
       headers: {

@@ -21,6 +21,10 @@ const VALUE_PATTERNS: readonly [RegExp, string][] = [
     /([?&](?:api[-_]?key|key|token|access_token|sig|signature|x-amz-signature|x-amz-security-token)=)[^&\s"']+/gi,
     `$1${REDACTED}`,
   ],
+  // The password of a URL's user info (redis://:pw@host, grpc://user:pw@collector), any
+  // scheme: the user name is kept, as it tells an operator which account was meant. The
+  // scheme's length is bounded so a long run of letters costs linear time, not quadratic.
+  [/(\b[a-z][a-z0-9+.-]{0,31}:\/\/[^\s/?#@:"']*:)[^\s/?#@"']+@/gi, `$1${REDACTED}@`],
 ];
 
 const MAX_DEPTH = 8;
