@@ -393,8 +393,15 @@ export class FailoverRouter implements RouterPort {
             : await commitStream(called, attempted.requestedModel, callSignal, {
                 attempt: streamSignal,
                 commit: streamCommit,
-                stalled: () => this.deps.observer?.streamStalled?.(link.backend),
-                broken: () => this.deps.observer?.streamBroken?.(link.backend),
+                stalled: () => {
+                  this.deps.observer?.streamStalled?.(link.backend);
+                  this.streamFailed(link.backend);
+                },
+                broken: () => {
+                  this.deps.observer?.streamBroken?.(link.backend);
+                  this.streamFailed(link.backend);
+                },
+                finished: () => this.health.recordFinishedStream(link.backend.name),
                 firstEvent: (firstEvent ??= new FirstEventDeadline(
                   firstEventMs(request, target),
                   target.backendName,
@@ -465,6 +472,12 @@ export class FailoverRouter implements RouterPort {
     });
     return maxAttempts;
   }
+
+  /** A stream broken off or stalled after it started: counted towards its backend's cooldown. */
+  private streamFailed(backend: BackendConfig): void {
+    const cooldown = this.health.recordBrokenStream(backend.name);
+    if (cooldown) this.deps.observer?.cooledDown?.(backend, cooldown);
+  }
 }
 
 /** A JSON answer named for the model the client asked for. */
@@ -481,6 +494,8 @@ interface StreamWatch {
   readonly stalled?: () => void;
   /** The backend broke the stream off after it started (not a stall, not the client). */
   readonly broken?: () => void;
+  /** The backend ended the stream as it should (not cut, not left by the client). */
+  readonly finished?: () => void;
   /** The attempt's first-byte timeout, running since the call started. */
   readonly firstEvent: FirstEventDeadline;
   /** The longest wait between two events once it started. */
@@ -590,7 +605,7 @@ async function commitStream(
   answer: StreamAnswer,
   requestedModel: string,
   signal: AbortSignal,
-  { attempt, commit, stalled, broken, firstEvent, idleMs }: StreamWatch,
+  { attempt, commit, stalled, broken, finished, firstEvent, idleMs }: StreamWatch,
 ): Promise<StreamAnswer> {
   const backendName = answer.servedBy.backend;
   const iterator = answer.events[Symbol.asyncIterator]();
@@ -642,6 +657,7 @@ async function commitStream(
           throw error;
         }
       }
+      finished?.();
     } finally {
       idle.stop();
       try {

@@ -49,16 +49,24 @@ function oneChunkThen(after: 'break' | 'stall') {
     );
 }
 
-function observed(): { observer: RouterObserver; broken: string[]; stalled: string[] } {
+function observed(): {
+  observer: RouterObserver;
+  broken: string[];
+  stalled: string[];
+  cooled: string[];
+} {
   const broken: string[] = [];
   const stalled: string[] = [];
+  const cooled: string[] = [];
   return {
     broken,
     stalled,
+    cooled,
     observer: {
       fallback: () => undefined,
       streamStalled: (backend: BackendConfig) => stalled.push(backend.name),
       streamBroken: (backend: BackendConfig) => broken.push(backend.name),
+      cooledDown: (backend: BackendConfig, { reason }) => cooled.push(`${backend.name}:${reason}`),
     },
   };
 }
@@ -102,5 +110,44 @@ describe('a stream broken off after its first event', () => {
     client.abort(new DataPlaneError(DataPlaneErrorCode.Internal, 'the client disconnected'));
     await reading;
     assert.deepEqual(broken, []);
+  });
+
+  // Each such stream began with a success, so failures in a row never count them: a
+  // backend cutting every answer would be called first for ever, each client getting an error.
+  it('cools its backend down once as many in a row as the failure threshold broke or stalled', async () => {
+    const { observer, cooled } = observed();
+    let mode: 'break' | 'stall' | 'finish' = 'break';
+    const whole = (call: ProviderCall) =>
+      streamAnswer(
+        call,
+        (async function* () {
+          yield chunk('Whole.');
+        })(),
+      );
+    const providers = new ScriptedProviders({
+      cutting: (call) => (mode === 'finish' ? whole(call) : oneChunkThen(mode)(call)),
+      spare: whole,
+    });
+    const router = new FailoverRouter({ config: () => config, providers, observer });
+    const servedBy = async (): Promise<string> => {
+      const answer = await router.route(streamed(), new AbortController().signal);
+      await readToItsEnd(answer);
+      return answer.servedBy.backend;
+    };
+    // Two broken, one finished: not in a row.
+    assert.equal(await servedBy(), 'cutting');
+    assert.equal(await servedBy(), 'cutting');
+    mode = 'finish';
+    assert.equal(await servedBy(), 'cutting');
+    assert.deepEqual(cooled, []);
+    // Broken, stalled, broken: three in a row, so the next stream goes to the spare.
+    mode = 'break';
+    assert.equal(await servedBy(), 'cutting');
+    mode = 'stall';
+    assert.equal(await servedBy(), 'cutting');
+    mode = 'break';
+    assert.equal(await servedBy(), 'cutting');
+    assert.deepEqual(cooled, ['cutting:failures']);
+    assert.equal(await servedBy(), 'spare');
   });
 });

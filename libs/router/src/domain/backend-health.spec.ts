@@ -88,4 +88,20 @@ describe('BackendHealth: what an operator reads, reset and drain', () => {
     assert.equal(health.isOutOfRotation('a'), false);
     assert.equal(health.snapshot('a').state, 'available');
   });
+
+  it('broken streams in a row cool a backend as failures do; a finished stream or a reset forgets them', () => {
+    const health = new BackendHealth();
+    assert.equal(health.recordBrokenStream('a'), undefined);
+    assert.equal(health.recordBrokenStream('a'), undefined);
+    health.recordFinishedStream('a');
+    assert.equal(health.recordBrokenStream('a'), undefined);
+    health.reset('a');
+    health.recordBrokenStream('a');
+    health.recordBrokenStream('a');
+    // The first event of each was a success: it does not break the row.
+    health.recordSuccess('a');
+    assert.deepEqual(health.recordBrokenStream('a'), { reason: 'failures', ms: 30_000 });
+    assert.equal(health.snapshot('a').state, 'cooling');
+    assert.equal(health.snapshot('a').cooling?.trigger, 'error');
+  });
 });

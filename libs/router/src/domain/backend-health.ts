@@ -54,6 +54,8 @@ export interface BackendHealthSnapshot {
 
 export class BackendHealth {
   private readonly consecutiveFailures = new Map<string, number>();
+  /** Streams broken off after they started, in a row: apart, as each began with a success. */
+  private readonly brokenStreams = new Map<string, number>();
   private readonly coolUntil = new Map<string, number>();
   private readonly cooledBy = new Map<string, CooldownCause>();
   private readonly lastFailure = new Map<string, { at: number; trigger?: FailoverTrigger }>();
@@ -142,9 +144,32 @@ export class BackendHealth {
     return undefined;
   }
 
+  /**
+   * A stream the backend broke off, or let stall, after its first event. The first event
+   * counted as a success, so these are counted apart: as many in a row as the failure
+   * threshold cool the backend down as failures would (the client already got an error,
+   * and no failover can help it; the next streams go elsewhere). Returns that cooldown.
+   */
+  recordBrokenStream(backend: string): Cooldown | undefined {
+    const broken = (this.brokenStreams.get(backend) ?? 0) + 1;
+    this.lastFailure.set(backend, { at: this.now(), trigger: 'error' });
+    if (broken < this.options.failureThreshold) {
+      this.brokenStreams.set(backend, broken);
+      return undefined;
+    }
+    this.brokenStreams.delete(backend);
+    return this.coolFor(backend, { reason: 'failures', trigger: 'error' }, this.options.cooldownMs);
+  }
+
+  /** A stream the backend finished: its broken streams are no longer in a row. */
+  recordFinishedStream(backend: string): void {
+    if (this.brokenStreams.size > 0) this.brokenStreams.delete(backend);
+  }
+
   /** Ends a backend's cooldown (and a trial after one) and drain, and forgets its failures in a row. */
   reset(backend: string): void {
     this.consecutiveFailures.delete(backend);
+    this.brokenStreams.delete(backend);
     this.coolUntil.delete(backend);
     this.cooledBy.delete(backend);
     this.drained.delete(backend);
