@@ -452,6 +452,27 @@ describe('Gemini request translation', () => {
     );
   });
 
+  it("gives a numeric enum, which Google's Schema writes as strings, as JSON Schema's numbers", () => {
+    assert.deepEqual(
+      jsonSchemaOf({
+        type: 'OBJECT',
+        properties: {
+          flat: { type: 'INTEGER', format: 'enum', enum: ['101', '201'] },
+          size: { type: 'NUMBER', enum: ['0.5', '1'] },
+          name: { type: 'STRING', enum: ['101'] },
+        },
+      }),
+      {
+        type: 'object',
+        properties: {
+          flat: { type: 'integer', format: 'enum', enum: [101, 201] },
+          size: { type: 'number', enum: [0.5, 1] },
+          name: { type: 'string', enum: ['101'] },
+        },
+      },
+    );
+  });
+
   it("gives back a backend's signed thinking blocks carried in the gateway's thoughtSignature", () => {
     const blocks = [{ type: 'thinking' as const, thinking: 'plan', signature: 'sig-claude' }];
     const chat = chatOf({

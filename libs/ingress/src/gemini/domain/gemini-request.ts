@@ -464,8 +464,26 @@ export function jsonSchemaOf(schema: JsonObject, at = 'schema'): JsonObject {
       );
     } else out[key] = value;
   }
+  numericEnum(out);
   if (schema.nullable === true && typeof out.type === 'string') out.type = [out.type, 'null'];
   return out;
+}
+
+/**
+ * Google's `enum` is a list of strings whatever the type (apartment numbers as INTEGER:
+ * `["101", "201"]`); under an integer or number type JSON Schema wants the numbers, else
+ * no value could match both.
+ */
+function numericEnum(out: JsonObject): void {
+  if (out.type !== 'integer' && out.type !== 'number') return;
+  if (!Array.isArray(out.enum)) return;
+  const values: unknown[] = out.enum;
+  const numbers = values.map((value) => (typeof value === 'string' ? Number(value) : value));
+  const allNumeric = values.every(
+    (value, index) =>
+      typeof value !== 'string' || (value.trim() !== '' && Number.isFinite(numbers[index])),
+  );
+  if (allNumeric) out.enum = numbers;
 }
 
 function applyToolConfig(chat: JsonObject, config: unknown, tools: JsonObject[]): void {
