@@ -76,6 +76,25 @@ describe('PDF page count', () => {
     assert.ok(took < 1_000, `took ${Math.round(took)} ms`);
   });
 
+  it('reads crafted files of 12 MB quickly, and one of more /Page names than a document has as its most pages', () => {
+    const crafted = (unit: string) =>
+      Buffer.from(unit.repeat(Math.floor((12 * 1024 * 1024) / unit.length)), 'latin1').toString(
+        'base64',
+      );
+    for (const [unit, pages] of [
+      ['/Type/Page ', 10_000],
+      ['/Pages ', 10_000],
+      ['/Type/ObjStm stream\n', 1],
+      ['/Filter/FlateDecode/Type/ObjStm stream\nxendstream ', 1],
+    ] as const) {
+      const pdf = crafted(unit);
+      const started = performance.now();
+      assert.equal(pdfPageCount(pdf), pages, unit);
+      const took = performance.now() - started;
+      assert.ok(took < 1_500, `${unit.trim()}: took ${Math.round(took)} ms`);
+    }
+  });
+
   it('counts a PDF it cannot read as one page', () => {
     assert.equal(pdfPageCount(Buffer.from('not a pdf').toString('base64')), 1);
     assert.equal(pdfPageCount(''), 1);

@@ -1,4 +1,4 @@
-import { inflateSync } from 'node:zlib';
+import { constants, inflateSync } from 'node:zlib';
 
 // How many pages a PDF has, read from its bytes without a PDF library: a prompt's
 // documents are billed by the page, and a token estimate has nothing else to go by.
@@ -21,6 +21,10 @@ const MAX_OBJECT_STREAMS = 4_096;
  * event loop. Streams past it go uncounted.
  */
 const MAX_INFLATED_BYTES = 16 * 1024 * 1024;
+/** Streams that would not inflate, at most, before the rest are left: each is an Error. */
+const MAX_UNREADABLE_STREAMS = 16;
+/** A stream cut short still gives what it holds, rather than an error. */
+const INFLATE_CUT_SHORT = { finishFlush: constants.Z_SYNC_FLUSH };
 
 function isPdfWhitespace(byte: number | undefined): boolean {
   // NUL, tab, line feed, form feed, carriage return, space.
@@ -32,17 +36,48 @@ function isNameCharacter(byte: number | undefined): boolean {
   return (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || (byte >= 48 && byte <= 57);
 }
 
-/** Page objects (`/Type /Page`) written out in `bytes`. */
-function pageObjectsIn(bytes: Buffer): number {
-  let pages = 0;
-  for (let at = bytes.indexOf(PAGE_TYPE); at !== -1; at = bytes.indexOf(PAGE_TYPE, at + 1)) {
-    if (isNameCharacter(bytes[at + PAGE_TYPE.length])) continue; // /Pages, /PageLabels
-    let before = at;
-    while (before > 0 && isPdfWhitespace(bytes[before - 1])) before--;
-    const key = before - TYPE_KEY.length;
-    if (key >= 0 && bytes.subarray(key, before).equals(TYPE_KEY)) pages++;
+/** The most pages counted: past every model's limit (Anthropic reads 600 at most). */
+const MAX_PAGES = 10_000;
+/** The `/Page` names looked at, at most: a real PDF has one or two a page. */
+const MAX_PAGE_NAMES = 100_000;
+
+/** Pages counted so far, and what reading for them may still cost. */
+class PageTally {
+  pages = 0;
+  names = 0;
+
+  get done(): boolean {
+    return this.pages >= MAX_PAGES || this.names >= MAX_PAGE_NAMES;
   }
-  return pages;
+
+  /**
+   * The count: a file with more `/Page` names than any document has is no document a
+   * model reads, and counts as the most pages, erring high as the estimates do.
+   */
+  get count(): number {
+    return this.names >= MAX_PAGE_NAMES ? MAX_PAGES : Math.min(this.pages, MAX_PAGES);
+  }
+}
+
+/** Whether `/Type` (and any whitespace) comes right before `at`. */
+function typeKeyBefore(bytes: Buffer, at: number): boolean {
+  let before = at;
+  while (before > 0 && isPdfWhitespace(bytes[before - 1])) before--;
+  const key = before - TYPE_KEY.length;
+  if (key < 0) return false;
+  for (let i = 0; i < TYPE_KEY.length; i++) if (bytes[key + i] !== TYPE_KEY[i]) return false;
+  return true;
+}
+
+/** Counts the page objects (`/Type /Page`) written out in `bytes`. */
+function countPageObjects(bytes: Buffer, tally: PageTally): void {
+  let at = bytes.indexOf(PAGE_TYPE);
+  while (at !== -1 && !tally.done) {
+    tally.names++;
+    // Not /Pages, /PageLabels.
+    if (!isNameCharacter(bytes[at + PAGE_TYPE.length]) && typeKeyBefore(bytes, at)) tally.pages++;
+    at = bytes.indexOf(PAGE_TYPE, at + PAGE_TYPE.length);
+  }
 }
 
 /** Where an object stream's data starts, after the `stream` line ending its dictionary. */
@@ -56,41 +91,58 @@ function streamDataStart(bytes: Buffer, marker: number): number | undefined {
   return bytes[start] === 10 ? start + 1 : undefined;
 }
 
-/** Page objects kept compressed in the object streams of `bytes`; one it cannot read adds none. */
-function pageObjectsInObjectStreams(bytes: Buffer): number {
-  let pages = 0;
+/**
+ * Counts the page objects kept compressed in the object streams of `bytes`; one it cannot
+ * read adds none. Each byte is searched once: the next stream is looked for after the last.
+ */
+function countPagesInObjectStreams(bytes: Buffer, tally: PageTally): void {
   let inflatable = MAX_INFLATED_BYTES;
+  let unreadable = 0;
   let marker = bytes.indexOf(OBJECT_STREAM_TYPE);
-  for (let read = 0; marker !== -1 && read < MAX_OBJECT_STREAMS && inflatable > 0; read++) {
-    const next = bytes.indexOf(OBJECT_STREAM_TYPE, marker + 1);
+  for (let read = 0; marker !== -1 && read < MAX_OBJECT_STREAMS; read++) {
+    if (inflatable <= 0 || unreadable >= MAX_UNREADABLE_STREAMS || tally.done) return;
     const start = streamDataStart(bytes, marker);
-    const end = start === undefined ? -1 : bytes.indexOf(END_STREAM, start);
-    // Its dictionary's keys come in any order; one not deflated was read with the rest.
-    const dictionaryFrom = Math.max(0, marker - MAX_DICTIONARY_BYTES);
-    const deflated =
-      start !== undefined && FLATE.test(bytes.toString('latin1', dictionaryFrom, start));
-    if (end !== -1 && deflated) {
-      try {
-        const objects = inflateSync(bytes.subarray(start, end), { maxOutputLength: inflatable });
-        inflatable -= objects.length;
-        pages += pageObjectsIn(objects);
-      } catch (error) {
-        // Past what is left to inflate (which it took), or not deflate data: uncounted.
-        const tooLarge = (error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE';
-        inflatable = tooLarge ? 0 : inflatable - (end - (start ?? end));
+    let resumeAt = marker + OBJECT_STREAM_TYPE.length;
+    if (start !== undefined) {
+      const end = bytes.indexOf(END_STREAM, start);
+      if (end === -1) return; // no stream ends after this one, nor after a later one
+      resumeAt = end;
+      // Its dictionary's keys come in any order; one not deflated was read with the rest.
+      const dictionary = bytes.toString(
+        'latin1',
+        Math.max(0, marker - MAX_DICTIONARY_BYTES),
+        start,
+      );
+      if (FLATE.test(dictionary)) {
+        try {
+          const objects = inflateSync(bytes.subarray(start, end), {
+            ...INFLATE_CUT_SHORT,
+            maxOutputLength: inflatable,
+          });
+          inflatable -= objects.length;
+          countPageObjects(objects, tally);
+        } catch (error) {
+          // Past what is left to inflate (which it took), or not deflate data: uncounted.
+          const tooLarge = (error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE';
+          inflatable = tooLarge ? 0 : inflatable - (end - start);
+          unreadable++;
+        }
       }
     }
-    marker = next;
+    marker = bytes.indexOf(OBJECT_STREAM_TYPE, resumeAt);
   }
-  return pages;
 }
 
 /**
  * The pages of a base64 PDF, at least one: its page objects, written out or in object
  * streams. An object written again by an update counts again, which errs high, as the
- * token estimates this serves do.
+ * token estimates this serves do. The reading is bounded (pages, names, streams, inflated
+ * bytes), so a client's crafted file costs little.
  */
 export function pdfPageCount(base64: string): number {
   const bytes = Buffer.from(base64, 'base64');
-  return Math.max(1, pageObjectsIn(bytes) + pageObjectsInObjectStreams(bytes));
+  const tally = new PageTally();
+  countPageObjects(bytes, tally);
+  countPagesInObjectStreams(bytes, tally);
+  return Math.max(1, tally.count);
 }
