@@ -1,41 +1,62 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { performance } from 'node:perf_hooks';
+import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { Debouncer } from './debounce';
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
+// On fake timers, with performance.now() (the Debouncer's clock) read from the fake Date:
+// what fires when is counted in milliseconds the test advances, never in a busy machine's.
 describe('Debouncer', () => {
-  it('fires once after a quiet time', async () => {
-    let fired = 0;
-    const debounce = new Debouncer(() => (fired += 1), 40, 1000);
-    debounce.trigger();
-    debounce.trigger();
-    await pause(10);
-    debounce.trigger();
-    assert.equal(fired, 0);
-    await pause(100);
-    assert.equal(fired, 1);
+  beforeEach(() => {
+    mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'], now: 0 });
+    mock.method(performance, 'now', () => Date.now());
+  });
+  afterEach(() => {
+    mock.timers.reset();
+    mock.restoreAll();
   });
 
-  it('fires by the maximum wait while triggers never stop, then starts a new burst', async () => {
+  /** Advances the fake clock `ms`, one millisecond at a time, so every timer runs on its ms. */
+  const advance = (ms: number) => {
+    for (let i = 0; i < ms; i++) mock.timers.tick(1);
+  };
+
+  it('fires once after a quiet time', () => {
     const firedAt: number[] = [];
-    const start = Date.now();
-    const debounce = new Debouncer(() => firedAt.push(Date.now() - start), 60, 200);
+    const debounce = new Debouncer(() => firedAt.push(Date.now()), 40, 1000);
+    debounce.trigger();
+    debounce.trigger();
+    advance(10);
+    debounce.trigger();
+    advance(39);
+    assert.deepEqual(firedAt, [], 'not before 40 ms after the last trigger');
+    advance(1);
+    assert.deepEqual(firedAt, [50]);
+    advance(1000);
+    assert.deepEqual(firedAt, [50], 'once');
+  });
+
+  it('fires by the maximum wait while triggers never stop, then starts a new burst', () => {
+    const firedAt: number[] = [];
+    const debounce = new Debouncer(() => firedAt.push(Date.now()), 60, 200);
     const beat = setInterval(() => debounce.trigger(), 20);
     debounce.trigger();
-    await pause(500);
+    advance(500);
     clearInterval(beat);
     debounce.cancel();
-    assert.ok(firedAt.length >= 2, `fired at ${firedAt.join(', ')} ms`);
-    assert.ok(firedAt[0] >= 190 && firedAt[0] < 320, `first fired at ${firedAt[0]} ms`);
+    // The first burst starts at 0 and fires by its maximum wait; the next starts with the
+    // next trigger (the one due at 200 ms, or at 220 if it ran before the fire on the same
+    // millisecond: the fake timers' order) and fires 200 ms after it.
+    assert.equal(firedAt[0], 200, `fired at ${firedAt.join(', ')} ms`);
+    assert.equal(firedAt.length, 2, `fired at ${firedAt.join(', ')} ms`);
+    assert.ok(firedAt[1] === 400 || firedAt[1] === 420, `fired at ${firedAt.join(', ')} ms`);
   });
 
-  it('fires nothing once cancelled', async () => {
+  it('fires nothing once cancelled', () => {
     let fired = 0;
     const debounce = new Debouncer(() => (fired += 1), 20, 100);
     debounce.trigger();
     debounce.cancel();
-    await pause(80);
+    advance(200);
     assert.equal(fired, 0);
   });
 });

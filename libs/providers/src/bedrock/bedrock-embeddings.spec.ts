@@ -9,6 +9,7 @@ import {
   type GatewayRequest,
   type JsonAnswer,
   type JsonObject,
+  type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 import {
   type AnswerMode,
@@ -27,19 +28,43 @@ const TITAN_V1 = 'amazon.titan-embed-text-v1';
 const COHERE_V3 = 'cohere.embed-english-v3';
 const COHERE_V4 = 'cohere.embed-v4:0';
 
+/** Calls held until `width` are in flight at once (or all `total` have come). */
+interface Gate {
+  readonly width: number;
+  readonly total: number;
+  arrived: number;
+  /** Each held call's release, the latest to come last. */
+  readonly held: (() => void)[];
+  /** Whether the first full house has been looked at for a call beyond `width`. */
+  looked: boolean;
+}
+
 /**
  * The fake Bedrock Runtime, with each call held for a time its text chooses, so calls
- * made in input order come back in another; it also counts the calls in flight at once.
+ * made in input order come back in another, or held by a gate (see `holdInFlight`); it
+ * also counts the calls in flight at once.
  */
 class SlowBedrockUpstream extends FakeBedrockUpstream {
   readonly delayMs = new Map<string, number>();
   running = 0;
   mostRunning = 0;
+  private gate?: Gate;
 
   override reset(): void {
     super.reset();
     this.delayMs.clear();
     this.mostRunning = 0;
+    this.gate = undefined;
+  }
+
+  /**
+   * Holds every call until `width` are held at once, then answers the latest held (so the
+   * answers come in another order than the calls); once all `total` have come, the rest
+   * are answered latest first, one after another. No call ends before `width` are in
+   * flight, however slow the machine: the count, not a time, decides.
+   */
+  holdInFlight(width: number, total: number): void {
+    this.gate = { width, total, arrived: 0, held: [], looked: false };
   }
 
   protected override async answer(
@@ -52,10 +77,28 @@ class SlowBedrockUpstream extends FakeBedrockUpstream {
     try {
       const delay = this.delayMs.get(String(call.body.inputText ?? call.body.texts));
       if (delay) await sleep(delay);
+      if (this.gate) await this.pass(this.gate);
       await super.answer(call, response, mode);
     } finally {
       this.running -= 1;
+      if (this.gate && this.gate.arrived === this.gate.total) this.gate.held.pop()?.();
     }
+  }
+
+  private pass(gate: Gate): Promise<void> {
+    return new Promise<void>((release) => {
+      gate.held.push(release);
+      gate.arrived += 1;
+      if (gate.held.length < gate.width && gate.arrived < gate.total) return;
+      if (gate.looked) {
+        gate.held.pop()?.();
+        return;
+      }
+      // A moment for any call past `width` a broken bound sent with the first ones to
+      // arrive and count in mostRunning. The pass never waits on it: calls only end later.
+      gate.looked = true;
+      setTimeout(() => gate.held.pop()?.(), 20);
+    });
   }
 }
 
@@ -133,10 +176,19 @@ describe('BedrockAdapter embeddings against a fake Bedrock Runtime that checks S
   const upstream = new SlowBedrockUpstream(TEST_AWS_CREDENTIALS);
   useEnvAwsCredentials(TEST_AWS_CREDENTIALS);
   let adapter: BedrockAdapter;
-  const embed = (model: string, body: JsonObject) =>
+  const embed = (
+    model: string,
+    body: JsonObject,
+    timeouts: Pick<Partial<UpstreamTarget>, 'requestTimeoutMs' | 'firstByteTimeoutMs'> = {},
+  ) =>
     adapter.invoke({
       request: embeddingsRequest(body),
-      target: upstreamTarget({ provider: 'bedrock', model, baseUrl: upstream.baseUrl }),
+      target: upstreamTarget({
+        provider: 'bedrock',
+        model,
+        baseUrl: upstream.baseUrl,
+        ...timeouts,
+      }),
       signal: new AbortController().signal,
     });
   /** Every call the fake got was signed with the configured credentials. */
@@ -202,9 +254,12 @@ describe('BedrockAdapter embeddings against a fake Bedrock Runtime that checks S
 
     it('keeps at most 8 calls in flight, and the order, for a long list', async () => {
       const inputs = Array.from({ length: 30 }, (_, index) => 'w'.repeat(index + 1));
-      // Long enough that the first eight are all in flight at once even on a busy machine.
-      inputs.forEach((text, index) => upstream.delayMs.set(text, 70 - index));
-      const vectors = vectorsOf(await embed(TITAN_V2, { input: inputs }));
+      // Answered only once eight are in flight, the latest first: 8, 9 ... 30, then 7 ... 1.
+      upstream.holdInFlight(8, inputs.length);
+      // Held calls answer as late as the machine lets the others come: timeouts are not
+      // what this case is about, so they are far off.
+      const patient = { requestTimeoutMs: 20_000, firstByteTimeoutMs: 20_000 };
+      const vectors = vectorsOf(await embed(TITAN_V2, { input: inputs }, patient));
       assert.equal(upstream.calls.length, 30);
       assert.equal(upstream.mostRunning, 8);
       assert.deepEqual(
