@@ -7,7 +7,7 @@ import {
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 import { credentialHeaders } from '../core/upstream-http';
-import { retryAfterOf } from '../core/upstream-failure';
+import { retryAfterOf, scrubbedUpstreamText, type EchoedSecret } from '../core/upstream-failure';
 import { resolveBaseUrl } from '../openai-compatible/openai-base-urls';
 
 /** A hang-up is best effort: a backend that takes longer is not waited for. */
@@ -87,7 +87,7 @@ export async function createRealtimeCall(
     );
   }
   if (response.status !== 201 && response.status !== 200) {
-    throw await callRefusal(response, backend);
+    throw await callRefusal(response, backend, target.credential?.apiKey);
   }
   const callId = response.headers.get('location')?.split('/').pop() ?? '';
   const sdp = await response.text();
@@ -102,16 +102,23 @@ export async function createRealtimeCall(
 
 /**
  * The backend's refusal as the client hears it: its status, and for a request it found
- * wrong (400, 422: an SDP it could not read) its own message, which names no credential.
+ * wrong (400, 422: an SDP it could not read) its own message, scrubbed as every provider's
+ * words are (the backend's key and key-like strings redacted).
  */
-async function callRefusal(response: Response, backend: string): Promise<DataPlaneError> {
+async function callRefusal(
+  response: Response,
+  backend: string,
+  secret: EchoedSecret | undefined,
+): Promise<DataPlaneError> {
   const status = response.status;
   let detail = '';
   if (status === 400 || status === 422) {
     try {
       const body = (await response.json()) as { error?: { message?: unknown } };
       const message = body.error?.message;
-      if (typeof message === 'string') detail = `: ${message.slice(0, MAX_RELAYED_MESSAGE)}`;
+      if (typeof message === 'string') {
+        detail = `: ${scrubbedUpstreamText(message, secret).slice(0, MAX_RELAYED_MESSAGE)}`;
+      }
     } catch {
       // no JSON error: the status says it
     }
