@@ -9,6 +9,7 @@ import type { AnswerTool } from '../core/answer-tool';
 import {
   type ChatPart,
   type ChatPrompt,
+  type ChatToolCall,
   type ChatTurn,
   documentUrlsRefused,
   toolOutputText,
@@ -199,11 +200,27 @@ function takesToolResultStatus(model: string): boolean {
   return family === 'claude' || family === 'nova';
 }
 
+/**
+ * Where the model may call no tool (`tool_choice: "none"`), earlier tool calls and results
+ * are told as text: Converse refuses toolUse and toolResult blocks without a toolConfig,
+ * and has no choice that offers tools yet rules out calling them.
+ */
+function toolCallText(call: ChatToolCall): Block {
+  return { text: `[tool call ${call.id}: ${call.name} ${JSON.stringify(call.arguments)}]` };
+}
+
+function toolResultText(turn: ChatTurn & { role: 'tool' }): Block {
+  const output = toolOutputText(turn);
+  const said = isBlank(output) ? EMPTY_TOOL_RESULT_TEXT : output;
+  return { text: `[tool result ${turn.toolCallId} (${turn.toolName}): ${said}]` };
+}
+
 function blocksOf(
   turn: ChatTurn,
   index: number,
   model: string,
   points: CachePoints,
+  toolsAsText: boolean,
 ): { role: 'user' | 'assistant'; content: Block[] } {
   const at = `messages[${index}].content`;
   switch (turn.role) {
@@ -218,13 +235,15 @@ function blocksOf(
           ...turn.parts.flatMap((p) => block(p, at, points)),
           // A marked call gets its cache point after it, as a marked result does.
           ...turn.toolCalls.flatMap((call) => [
-            {
-              toolUse: {
-                toolUseId: converseToolUseId(call.id),
-                name: call.name,
-                input: call.arguments,
-              },
-            },
+            toolsAsText
+              ? toolCallText(call)
+              : {
+                  toolUse: {
+                    toolUseId: converseToolUseId(call.id),
+                    name: call.name,
+                    input: call.arguments,
+                  },
+                },
             ...(call.cache && points.prompt ? [cachePoint(call.cache)] : []),
           ]),
         ],
@@ -233,7 +252,7 @@ function blocksOf(
       return {
         role: 'user',
         content: [
-          toolResultBlock(turn, model),
+          toolsAsText ? toolResultText(turn) : toolResultBlock(turn, model),
           ...(turn.cache && points.prompt ? [cachePoint(turn.cache)] : []),
         ],
       };
@@ -249,10 +268,15 @@ function blocksOf(
 const OPENING_USER_TEXT = '(conversation start)';
 
 /** Converse `messages`: roles must alternate, so adjacent turns of one role merge. */
-function messages(turns: readonly ChatTurn[], model: string, points: CachePoints): JsonObject[] {
+function messages(
+  turns: readonly ChatTurn[],
+  model: string,
+  points: CachePoints,
+  toolsAsText: boolean,
+): JsonObject[] {
   const merged: { role: 'user' | 'assistant'; content: Block[] }[] = [];
   turns.forEach((turn, index) => {
-    const { role, content } = blocksOf(turn, index, model, points);
+    const { role, content } = blocksOf(turn, index, model, points, toolsAsText);
     if (content.length === 0) return;
     const last = merged.at(-1);
     if (last?.role === role) last.content.push(...content);
@@ -265,8 +289,7 @@ function toolChoice(prompt: ChatPrompt): JsonObject | undefined {
   const choice = prompt.toolChoice;
   switch (choice?.kind) {
     case undefined:
-    // Converse has no "none": toolConfig() offers no tools then, unless earlier toolUse
-    // blocks need them declared, and the model decides, as with "auto".
+    // Converse has no "none": no tools are offered then (see toolsRuledOut).
     case 'none':
       return undefined;
     case 'auto':
@@ -300,6 +323,14 @@ function toolSpec(name: string, description: string | undefined, schema: JsonObj
 }
 
 /**
+ * Whether the client ruled out tool calls (`tool_choice: "none"`) with no answer tool to
+ * force: then no tool is offered, and the history's tool calls and results go as text.
+ */
+function toolsRuledOut(prompt: ChatPrompt, answer: AnswerTool | undefined): boolean {
+  return prompt.toolChoice?.kind === 'none' && answer === undefined;
+}
+
+/**
  * Converse's `toolConfig`. It refuses toolUse and toolResult blocks in the history
  * without one, which OpenAI allows (a last turn sent without tools), so the history's
  * tools are then declared by name, with a schema that takes any object. An answer tool
@@ -310,6 +341,9 @@ function toolConfig(
   answer: AnswerTool | undefined,
   points: CachePoints,
 ): JsonObject | undefined {
+  // "none": offering tools would let the model call one, which the client ruled out; the
+  // history's tool blocks went as text.
+  if (toolsRuledOut(prompt, answer)) return undefined;
   if (prompt.tools.length === 0) {
     const used = toolNamesInHistory(prompt.turns).filter((name) => name !== answer?.name);
     const declared = used.map((name) => toolSpec(name, undefined, { type: 'object' }));
@@ -318,11 +352,6 @@ function toolConfig(
       tools: [toolSpec(answer.name, answer.description, answer.schema), ...declared],
       toolChoice: { tool: { name: answer.name } },
     };
-  }
-  // "none" with tools: offering them would let the model call one, which the client ruled
-  // out; only a history that holds tool calls needs them declared.
-  if (prompt.toolChoice?.kind === 'none' && toolNamesInHistory(prompt.turns).length === 0) {
-    return undefined;
   }
   const choice = toolChoice(prompt);
   return {
@@ -358,7 +387,7 @@ export function toConverseRequest(
   onDropped?: SettingsDroppedListener,
 ): JsonObject {
   const points = cachePointsOf(model);
-  const converseMessages = messages(prompt.turns, model, points);
+  const converseMessages = messages(prompt.turns, model, points, toolsRuledOut(prompt, answer));
   withUniqueDocumentNames(converseMessages);
   if (converseMessages.length === 0) {
     // Converse would refuse it too; saying so here spares a call and names the field.

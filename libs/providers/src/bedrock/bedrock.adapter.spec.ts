@@ -445,15 +445,13 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
     for (const id of callIds) assert.match(String(id), /^[a-zA-Z0-9_-]{1,64}$/);
   });
 
-  it('offers no tools for tool_choice none, unless earlier turns used tools', async () => {
+  it('offers no tools for tool_choice none', async () => {
     // Converse has no "none": tools offered may be called, which the client ruled out.
     await invoke(gatewayChatRequest({ tools: [WEATHER_TOOL], tool_choice: 'none' }));
     assert.equal(upstream.calls[0].body.toolConfig, undefined);
-    // With toolUse blocks in the history Converse needs the toolConfig: the tools stay.
-    upstream.reset();
-    await invoke(
+    // Nor the history's tools, declared by name, on a request that sends none of its own.
+    const answer = await invoke(
       gatewayChatRequest({
-        tools: [WEATHER_TOOL],
         tool_choice: 'none',
         messages: [
           { role: 'user', content: 'Weather?' },
@@ -464,7 +462,7 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
               {
                 id: 'tooluse_1',
                 type: 'function',
-                function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+                function: { name: 'get_weather', arguments: '{}' },
               },
             ],
           },
@@ -472,16 +470,108 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
         ],
       }),
     );
-    assert.deepEqual(upstream.calls.at(-1)!.body.toolConfig, {
-      tools: [
-        {
-          toolSpec: {
-            name: 'get_weather',
-            inputSchema: { json: WEATHER_TOOL.function.parameters },
+    assert.equal(answer.kind, 'json', JSON.stringify(answer));
+    assert.equal(upstream.calls[1].body.toolConfig, undefined);
+    assert.equal(
+      ((answer.body.choices as JsonObject[])[0].message as JsonObject).tool_calls,
+      undefined,
+    );
+  });
+
+  it('answers tool_choice none after earlier tool calls in text, their calls and results told as text', async () => {
+    // Converse refuses toolUse and toolResult blocks without a toolConfig, and a toolConfig
+    // offers tools the model may call (the fake always calls the first): the history's
+    // tool blocks go as text instead, and no tool is offered.
+    const answer = await invoke(
+      gatewayChatRequest({
+        tools: [WEATHER_TOOL],
+        tool_choice: 'none',
+        messages: [
+          { role: 'user', content: 'Weather?' },
+          {
+            role: 'assistant',
+            content: 'Looking.',
+            tool_calls: [
+              {
+                id: 'tooluse_1',
+                type: 'function',
+                function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+              },
+            ],
           },
-        },
-      ],
-    });
+          { role: 'tool', tool_call_id: 'tooluse_1', content: '18C' },
+          { role: 'user', content: 'Sum it up.' },
+        ],
+      }),
+    );
+    assert.equal(answer.kind, 'json', JSON.stringify(answer));
+    const [choice] = answer.body.choices as JsonObject[];
+    assert.equal(choice.finish_reason, 'stop');
+    assert.equal((choice.message as JsonObject).tool_calls, undefined);
+    const body = upstream.calls[0].body;
+    assert.equal(body.toolConfig, undefined);
+    assert.deepEqual(body.messages, [
+      { role: 'user', content: [{ text: 'Weather?' }] },
+      {
+        role: 'assistant',
+        content: [
+          { text: 'Looking.' },
+          { text: '[tool call tooluse_1: get_weather {"city":"Paris"}]' },
+        ],
+      },
+      {
+        role: 'user',
+        content: [{ text: '[tool result tooluse_1 (get_weather): 18C]' }, { text: 'Sum it up.' }],
+      },
+    ]);
+  });
+
+  it('answers tool_choice none in a stream likewise, a failed or empty result told as such', async () => {
+    const answer = await invoke(
+      gatewayChatRequest({
+        stream: true,
+        tools: [WEATHER_TOOL],
+        tool_choice: 'none',
+        messages: [
+          { role: 'user', content: 'Weather?' },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: ['tooluse_1', 'tooluse_2'].map((id) => ({
+              id,
+              type: 'function',
+              function: { name: 'get_weather', arguments: '{}' },
+            })),
+          },
+          { role: 'tool', tool_call_id: 'tooluse_1', content: 'no such city', is_error: true },
+          { role: 'tool', tool_call_id: 'tooluse_2', content: ' ' },
+        ],
+      }),
+    );
+    assert.equal(answer.kind, 'stream', JSON.stringify(answer));
+    const chunks = await collectStream(answer);
+    assert.ok(
+      chunks.every((chunk) => !JSON.stringify(chunk).includes('tool_calls')),
+      JSON.stringify(chunks),
+    );
+    const body = upstream.calls[0].body;
+    assert.equal(body.toolConfig, undefined);
+    assert.deepEqual((body.messages as JsonObject[]).slice(1), [
+      {
+        role: 'assistant',
+        content: [
+          { text: '[tool call tooluse_1: get_weather {}]' },
+          { text: '[tool call tooluse_2: get_weather {}]' },
+        ],
+      },
+      {
+        role: 'user',
+        content: [
+          { text: '[tool result tooluse_1 (get_weather): Error: no such city]' },
+          { text: '[tool result tooluse_2 (get_weather): (no output)]' },
+        ],
+      },
+    ]);
   });
 
   it('leaves out an empty tool description, which Converse refuses', async () => {

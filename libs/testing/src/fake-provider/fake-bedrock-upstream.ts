@@ -141,6 +141,15 @@ function converseBodyProblem(body: Record<string, unknown>): string | undefined 
     }
   }
   const tools = (body.toolConfig as { tools?: unknown[] } | undefined)?.tools ?? [];
+  const toolBlocks = messages.some((message) =>
+    (Array.isArray(message?.content) ? message.content : []).some(
+      (block: { toolUse?: unknown; toolResult?: unknown } | null) =>
+        block?.toolUse !== undefined || block?.toolResult !== undefined,
+    ),
+  );
+  if (toolBlocks && tools.length === 0) {
+    return 'The toolConfig field must be defined when using toolUse and toolResult content blocks.';
+  }
   for (const [t, tool] of tools.entries()) {
     const description = (tool as { toolSpec?: { description?: unknown } }).toolSpec?.description;
     if (description === '') {
