@@ -27,6 +27,7 @@ import {
   latencyHalfLifeMs,
   backendAdminRoutes,
   FailoverRouter,
+  identityHidingProviders,
   RealtimeRouting,
   RouterTelemetry,
   watchRouterGauges,
@@ -79,7 +80,8 @@ export async function bootstrapGateway(env: Env): Promise<RunningGateway> {
     const routerTelemetry = new RouterTelemetry(events, metrics, logger);
     const router = new FailoverRouter({
       config,
-      providers,
+      // What a backend's errors say of it (its model, account, host) stays here.
+      providers: identityHidingProviders(providers),
       health,
       load,
       observer: routerTelemetry,

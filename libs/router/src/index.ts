@@ -3,6 +3,7 @@ export * from './domain/backend-health';
 export * from './domain/backend-load';
 export * from './domain/latency-half-life';
 export * from './failover-router';
+export * from './identity-hiding-providers';
 export * from './realtime-routing';
 export * from './router-gauges';
 export * from './router-telemetry';
