@@ -163,6 +163,22 @@ describe('Gemini answer translation', () => {
     );
   });
 
+  it('answers a call the token limit cut off mid-arguments with args {} and MAX_TOKENS, not a 502', () => {
+    const cut = completion(
+      {
+        tool_calls: [
+          { id: 'c', type: 'function', function: { name: 'f', arguments: '{"q": "ha' } },
+        ],
+      },
+      'length',
+    );
+    const candidate = (toGeminiResponse(cut, usage, facts, 'r').candidates as JsonObject[])[0];
+    assert.deepEqual((candidate.content as JsonObject).parts, [
+      { functionCall: { id: 'c', name: 'f', args: {} } },
+    ]);
+    assert.equal(candidate.finishReason, 'MAX_TOKENS');
+  });
+
   it("carries a backend's signed thinking blocks in the first call's thoughtSignature", () => {
     const blocks = [
       { type: 'thinking', thinking: 'plan', signature: 'sig-claude' },

@@ -94,6 +94,25 @@ export function toolArgs(argumentsJson: unknown, toolName: string): JsonObject {
   );
 }
 
+/**
+ * A call's args, in an answer whose choice ended with `finishReason`. One the token limit
+ * cut off (`length`) may end mid-JSON, which its MAX_TOKENS tells: its args are {} then,
+ * as Anthropic's edge answers it, rather than a 502 the client retries, billed and cut the
+ * same way. Arguments that do not parse in an answer that was not cut stay the backend's fault.
+ */
+export function callArgs(
+  argumentsJson: unknown,
+  toolName: string,
+  finishReason: unknown,
+): JsonObject {
+  if (finishReason !== 'length') return toolArgs(argumentsJson, toolName);
+  try {
+    return toolArgs(argumentsJson, toolName);
+  } catch {
+    return {};
+  }
+}
+
 /** A canonical tool call's thought signature (Gemini's own, carried back and forth). */
 export function thoughtSignatureOf(call: JsonObject): string | undefined {
   const extra = call.extra_content as JsonObject | undefined;
@@ -180,7 +199,8 @@ function candidateOf(choice: JsonObject, position: number, facts: GeminiRequestF
     const name = typeof fn.name === 'string' ? fn.name : '';
     const signature = thoughtSignatureOf(call) ?? reasoningSignature;
     reasoningSignature = undefined;
-    parts.push(functionCallPart(call.id, name, toolArgs(fn.arguments, name), signature));
+    const args = callArgs(fn.arguments, name, choice.finish_reason);
+    parts.push(functionCallPart(call.id, name, args, signature));
   }
   // Clients commonly read parts[0].text: an empty answer still has its text part.
   if (parts.length === 0) parts.push({ text: '' });

@@ -141,6 +141,18 @@ describe('Gemini stream translation', () => {
     ]);
   });
 
+  it('closes a call the token limit cut off mid-arguments with args {} and MAX_TOKENS', () => {
+    const translator = new GeminiStreamTranslator(facts, 'req-1');
+    translator.push(calls(fragment(0, '{"q": "ha', 'search_docs')));
+    const finished = translator.push(chunk(0, '', 'length'));
+    const closing = translator.finish(usage);
+    assert.deepEqual(functionCalls([...finished, ...closing]), [
+      { id: 'call_0', name: 'search_docs', args: {} },
+    ]);
+    const candidates = closing[0]?.candidates as JsonObject[];
+    assert.equal(candidates[0]?.finishReason, 'MAX_TOKENS');
+  });
+
   it('sends calls that come one after another in one piece each, as before', () => {
     const translator = new GeminiStreamTranslator(facts, 'req-1');
     const sent = [

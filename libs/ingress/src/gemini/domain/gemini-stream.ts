@@ -8,6 +8,7 @@ import { refusalText } from '../../domain/refusal-text';
 import { thinkingBlocksOf } from '../../responses/domain/encrypted-reasoning';
 import type { GeminiRequestFacts } from './gemini-request';
 import {
+  callArgs,
   functionCallPart,
   geminiFinishReason,
   geminiUsageMetadata,
@@ -194,7 +195,8 @@ export class GeminiStreamTranslator {
     return calls.map(([, call]) => {
       const signature = call.signature ?? reasoningBlocksSignature(state.thinking);
       state.thinking = [];
-      return functionCallPart(call.id, call.name, toolArgs(call.args, call.name), signature);
+      const args = callArgs(call.args, call.name, state.finishReason);
+      return functionCallPart(call.id, call.name, args, signature);
     });
   }
 }
