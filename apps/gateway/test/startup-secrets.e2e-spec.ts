@@ -32,4 +32,11 @@ describe('a start refused for a URL setting with credentials', () => {
       assert.ok(!output.includes(PASSWORD), output);
     });
   }
+
+  it('still shows the rest of the URL, the password masked', async () => {
+    const { output } = await refusedStart({
+      OTEL_EXPORTER_OTLP_ENDPOINT: `grpc://otlp:${PASSWORD}@collector:4317`,
+    });
+    assert.match(output, /got "grpc:\/\/otlp:\[REDACTED\]@collector:4317"/);
+  });
 });
