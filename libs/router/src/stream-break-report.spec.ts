@@ -117,7 +117,7 @@ describe('a stream broken off after its first event', () => {
   it('cools its backend down once as many in a row as the failure threshold broke or stalled', async () => {
     const { observer, cooled } = observed();
     let mode: 'break' | 'stall' | 'finish' = 'break';
-    const whole = (call: ProviderCall) =>
+    const whole = async (call: ProviderCall) =>
       streamAnswer(
         call,
         (async function* () {
@@ -125,7 +125,7 @@ describe('a stream broken off after its first event', () => {
         })(),
       );
     const providers = new ScriptedProviders({
-      cutting: (call) => (mode === 'finish' ? whole(call) : oneChunkThen(mode)(call)),
+      cutting: async (call) => (mode === 'finish' ? whole(call) : oneChunkThen(mode)(call)),
       spare: whole,
     });
     const router = new FailoverRouter({ config: () => config, providers, observer });
