@@ -20,6 +20,7 @@ import {
 } from './domain/backend-chain';
 import type { BackendHealth } from './domain/backend-health';
 import { modelCallFailure } from './domain/model-call-failure';
+import { withoutBackendIdentity } from './domain/hidden-backend-identity';
 import type { RouterObserver } from './failover-router';
 
 /** The providers with OpenAI's Realtime WebSocket: OpenAI itself and Azure OpenAI. */
@@ -106,7 +107,11 @@ export class RealtimeRouting implements RealtimeRouter {
         };
       } catch (thrown) {
         if (signal.aborted) throw thrown;
-        const error = modelCallFailure(thrown, link.backend);
+        // What the client learns of the refusal: not the deployment, account or host.
+        const error = withoutBackendIdentity(modelCallFailure(thrown, link.backend), {
+          request,
+          target,
+        });
         lastError = error;
         const trigger = error instanceof DataPlaneError ? error.trigger : undefined;
         if (trigger === undefined || !chain.route.failover.on.includes(trigger)) throw error;
