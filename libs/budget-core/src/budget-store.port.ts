@@ -113,6 +113,14 @@ export interface BudgetStore {
    * calls it before its batch of events is committed.
    */
   flush?(): Promise<void>;
+  /**
+   * Fails unless the store takes writes now, changing no balance and no marker. The settler
+   * asks it after a batch that wrote nothing to the store (usage no limit watches): the
+   * buses take a batch handled as proof that the store works before they dead-letter an
+   * event that keeps failing, and one handled without the store proves nothing while Redis
+   * refuses writes (maxmemory under noeviction, a read-only replica) or is away.
+   */
+  confirmWritable?(): Promise<void>;
 }
 
 export const BUDGET_STORE = Symbol('BUDGET_STORE');

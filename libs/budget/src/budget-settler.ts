@@ -233,14 +233,20 @@ export class BudgetSettler implements EventSubscription {
   async handle(events: readonly GatewayEvent[]): Promise<void> {
     // A reload since the last batch: its lowered per-model limits go out before this usage.
     await this.checkReloadedLimits().catch(() => undefined);
+    let wrote = false;
     try {
       for (const event of events) {
-        if (event.type === 'usage.recorded') await this.apply(event);
-        else if (event.type === 'budget.adjusted') await this.adjust(event);
+        if (event.type === 'usage.recorded') wrote = (await this.apply(event)) || wrote;
+        else if (event.type === 'budget.adjusted') wrote = (await this.adjust(event)) || wrote;
       }
     } finally {
       this.announceSettled();
     }
+    // A batch the store had no part in (usage no limit watches, an adjustment of no limit)
+    // still fails while the store refuses writes: the buses take a handled batch as proof
+    // the store works before they dead-letter an event that keeps failing, and capped usage
+    // that Redis refused (full, a read-only replica, away) went unbilled to the dead letters.
+    if (!wrote) await this.store.confirmWritable?.();
     // Durable before the consumer commits the batch: a crash replays, never loses.
     await this.store.flush?.();
   }
@@ -253,7 +259,8 @@ export class BudgetSettler implements EventSubscription {
     }
   }
 
-  private async apply(usage: TokenUsageRecorded): Promise<void> {
+  /** Whether it wrote to the store (settled a hold or a usage, or found it applied). */
+  private async apply(usage: TokenUsageRecorded): Promise<boolean> {
     const config = this.config();
     const route =
       routeOfBackend(config.routes, usage.backend, usage.route) ??
@@ -268,8 +275,9 @@ export class BudgetSettler implements EventSubscription {
           [],
           eventTime(usage.occurredAt),
         );
+        return true;
       }
-      return;
+      return false;
     }
     const tier = tierByName(config, route, usage.tier);
     const occurredAt = eventTime(usage.occurredAt);
@@ -288,7 +296,7 @@ export class BudgetSettler implements EventSubscription {
       this.boundCallers = 0;
     }
     // Nothing limits or watches this usage: no balance to keep, no hold to settle.
-    if (limits.length === 0 && !usage.reservationId) return;
+    if (limits.length === 0 && !usage.reservationId) return false;
     // The producer priced it with the config in force when it ran: its weighted tokens and
     // dollars, not amountsFor's, which priced it again only to be overwritten (~0.5 us a
     // request, bench/micro/policies.ts).
@@ -311,7 +319,7 @@ export class BudgetSettler implements EventSubscription {
       // spent is announced now (once per settler), or never: no later settlement crosses a
       // spent limit. Its alert, if it crossed one, is not raised again (it may have gone out).
       this.announceSpentBefore(limits, result.balances, usage.requestId);
-      return;
+      return true;
     }
     // Its hold lapsed before it was settled: its room was free for others while it ran.
     if (result.holdLapsed) this.metrics.recordLateSettlement(holdKind(usage.reservationId ?? ''));
@@ -326,6 +334,7 @@ export class BudgetSettler implements EventSubscription {
       // exactly on a threshold would read as just under it and cross it again.
       this.announce(usage, limit, result.spentBefore[index], used, reserved, current);
     }
+    return true;
   }
 
   /**
@@ -365,8 +374,9 @@ export class BudgetSettler implements EventSubscription {
    * An operator's reset or credit, once per event id, on the user's limits in the window
    * each was in when it was made (as usage binds them): the state of each goes out at
    * once, so every ingress drops its exhaustion mark without waiting for more usage.
+   * Whether it wrote to the store (applied it, or found it applied).
    */
-  private async adjust(event: BudgetAdjusted): Promise<void> {
+  private async adjust(event: BudgetAdjusted): Promise<boolean> {
     const at = Date.parse(event.occurredAt);
     const limits = adjustableLimits(this.config(), event.userKey, event.limitKind, at);
     const fields = {
@@ -383,7 +393,7 @@ export class BudgetSettler implements EventSubscription {
         ...fields,
         limits: event.limitKind ?? 'all',
       });
-      return;
+      return false;
     }
     const credit = event.action === BudgetAdjustmentAction.Reset ? 'reset' : (event.amount ?? 0);
     const result = await this.store.adjust(
@@ -396,7 +406,7 @@ export class BudgetSettler implements EventSubscription {
       })),
       at,
     );
-    if (!result.applied) return; // redelivered: applied and announced before
+    if (!result.applied) return true; // redelivered: applied and announced before
     limits.forEach((limit, index) => {
       const { used, reserved } = result.balances[index];
       // Whatever the batch settled against it before is stale now.
@@ -423,6 +433,7 @@ export class BudgetSettler implements EventSubscription {
       this.events.publish(stateChanged(limit, BudgetState.Recovered, room, null));
     });
     this.logger?.info('budget adjusted', fields);
+    return true;
   }
 
   /**

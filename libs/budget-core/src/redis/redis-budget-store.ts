@@ -46,6 +46,9 @@ export interface RedisBudgetStoreOptions {
   readonly onLapse?: HoldLapseListener;
 }
 
+/** How long the key `confirmWritable` sets is kept: it only has to be taken. */
+const WRITABLE_KEY_TTL_MS = 60_000;
+
 // Numbers cross the script boundary as strings: Lua would truncate floats to integers.
 const num = (value: string | number | undefined): number => Number(value ?? 0);
 const amount = (value: number): string => String(Math.round(value * 1e6) / 1e6);
@@ -199,6 +202,14 @@ export class RedisBudgetStore implements BudgetStore {
       used: num(reply[2 * i]),
       reserved: num(reply[2 * i + 1]),
     }));
+  }
+
+  /**
+   * One small key set (SET is refused as a settlement's marker is: OOM under noeviction,
+   * READONLY on a replica, MISCONF when snapshots fail), expiring on its own.
+   */
+  async confirmWritable(): Promise<void> {
+    await this.redis.set(`${this.namespace}:writable`, '1', 'PX', WRITABLE_KEY_TTL_MS);
   }
 
   /** When an event's applied marker may go (see `appliedMarkerExpiresAt`). */
