@@ -347,6 +347,38 @@ spec:
     assert.equal(final.output_text, '');
   });
 
+  it('streams parallel calls a backend sends all at index 0 (Ollama) as separate function_call items', async () => {
+    const chunk = (delta: Json, finish_reason: string | null = null) => ({
+      id: 'chatcmpl-ollama',
+      object: 'chat.completion.chunk',
+      created: 1,
+      model: 'upstream-raw-model',
+      choices: [{ index: 0, delta, finish_reason }],
+    });
+    const write = (id: string, path: string) => ({
+      index: 0,
+      id,
+      type: 'function',
+      function: { name: 'get_weather', arguments: JSON.stringify({ city: path }) },
+    });
+    raw.next([
+      chunk({ role: 'assistant', tool_calls: [write('call_oslo', 'Oslo')] }),
+      chunk({ tool_calls: [write('call_rome', 'Rome')] }),
+      chunk({}, 'tool_calls'),
+      '[DONE]',
+    ]);
+    const final = await client.responses
+      .stream({ model: 'gpt-raw', input: 'Weather in Oslo and Rome?', tools: [WEATHER_TOOL] })
+      .finalResponse();
+    assert.deepEqual(
+      final.output.map((item) => item.type === 'function_call' && [item.call_id, item.arguments]),
+      [
+        ['call_oslo', '{"city":"Oslo"}'],
+        ['call_rome', '{"city":"Rome"}'],
+      ],
+    );
+  });
+
   it('takes a function output holding an image (Codex view_image): text in the tool message, the image after it', async () => {
     plain.reset();
     const image =
