@@ -16,3 +16,4 @@ export * from './choice-count';
 export * from './gemini-tools';
 export * from './anthropic-server-tools';
 export * from './requested-model-name';
+export * from './backend-identity-text';

@@ -17,10 +17,14 @@ import type {
 import { gatewayId } from './gateway-ids';
 import { enc, isGoneAtBackend, jsonOf } from './held-api';
 import { recordUserId, type HeldRecord } from './held-objects';
+import { shownBatchErrors } from './shown-batch-errors';
 import type { HeldRecords } from './held-records';
 import { describedFile, lacksFileFields, outputFileObject } from './output-files';
 
-/** The backend's batch as its owner sees it: the gateway's ids, the client's model name. */
+/**
+ * The backend's batch as its owner sees it: the gateway's ids, the client's model name,
+ * also in the reasons a failed batch gives.
+ */
 export function shownBatch(record: HeldRecord, answer: JsonObject): JsonObject {
   const fileId = (value: unknown) =>
     typeof value === 'string' && value !== ''
@@ -33,6 +37,7 @@ export function shownBatch(record: HeldRecord, answer: JsonObject): JsonObject {
     output_file_id: fileId(answer.output_file_id),
     error_file_id: fileId(answer.error_file_id),
     ...(typeof answer.model === 'string' ? { model: record.model } : {}),
+    ...(answer.errors === undefined ? {} : { errors: shownBatchErrors(record, answer) }),
   };
 }
 

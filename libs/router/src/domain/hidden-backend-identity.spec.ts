@@ -6,7 +6,7 @@ import {
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 import { chatRequest } from '../testing/scripted-providers';
-import { textWithoutBackendIdentity, withoutBackendIdentity } from './hidden-backend-identity';
+import { textWithoutCalledBackend, withoutBackendIdentity } from './hidden-backend-identity';
 
 /** A call for `requested` that the backend ran as `model`. */
 function called(requested: string, model: string, target: Partial<UpstreamTarget> = {}) {
@@ -23,13 +23,13 @@ function called(requested: string, model: string, target: Partial<UpstreamTarget
   };
 }
 
-describe('textWithoutBackendIdentity', () => {
+describe('textWithoutCalledBackend', () => {
   it("names OpenAI's rate-limited model as the client asked for it, without the organization", () => {
     const text =
       'Rate limit reached for gpt-4o-mini in organization org-AbCdEf0123456789xyzXYZ12 on ' +
       'tokens per min (TPM): Limit 200000, Used 199000, Requested 2000.';
     assert.equal(
-      textWithoutBackendIdentity(text, called('smart', 'gpt-4o-mini')),
+      textWithoutCalledBackend(text, called('smart', 'gpt-4o-mini')),
       'Rate limit reached for smart in organization [REDACTED] on tokens per min (TPM): ' +
         'Limit 200000, Used 199000, Requested 2000.',
     );
@@ -40,14 +40,14 @@ describe('textWithoutBackendIdentity', () => {
       'The model `gpt-4o-mini-2024-07-18` does not exist in project proj_AbCdEf0123456789. ' +
       'Try gpt-4o-mini.';
     assert.equal(
-      textWithoutBackendIdentity(text, called('smart', 'gpt-4o-mini')),
+      textWithoutCalledBackend(text, called('smart', 'gpt-4o-mini')),
       'The model `smart` does not exist in project [REDACTED]. Try smart.',
     );
   });
 
   it("renames Anthropic's and Gemini's model, hides Anthropic's organization id", () => {
     assert.equal(
-      textWithoutBackendIdentity(
+      textWithoutCalledBackend(
         'model: claude-3-opus-20240229; This request would exceed the rate limit for your ' +
           'organization (7f3c2a1e-0b9d-4c8e-9f6a-1d2e3f4a5b6c) of 40,000 input tokens per minute.',
         called('gpt-4', 'claude-3-opus'),
@@ -56,7 +56,7 @@ describe('textWithoutBackendIdentity', () => {
         'of 40,000 input tokens per minute.',
     );
     assert.equal(
-      textWithoutBackendIdentity(
+      textWithoutCalledBackend(
         'models/gemini-1.5-pro is not found for API version v1beta',
         called('gpt-4', 'gemini-1.5-pro'),
       ),
@@ -69,7 +69,7 @@ describe('textWithoutBackendIdentity', () => {
       'POST https://acme-prod.openai.azure.com/openai failed; Permission denied on project ' +
       'acme-ml-prod (projects/123456789012); User arn:aws:iam::123456789012:user/gw';
     assert.equal(
-      textWithoutBackendIdentity(
+      textWithoutCalledBackend(
         text,
         called('gpt-4', 'gpt-4', {
           baseUrl: 'https://acme-prod.openai.azure.com',
@@ -83,9 +83,9 @@ describe('textWithoutBackendIdentity', () => {
 
   it('leaves other models, words and the client-facing name alone', () => {
     const text = 'gpt-4o-mini-tts and xgpt-4o-mini are not gpt-4o; org-chart; $& kept';
-    assert.equal(textWithoutBackendIdentity(text, called('gpt-4o-mini', 'gpt-4o-mini')), text);
+    assert.equal(textWithoutCalledBackend(text, called('gpt-4o-mini', 'gpt-4o-mini')), text);
     assert.equal(
-      textWithoutBackendIdentity('claude-3-opus is overloaded', called('a$&b', 'claude-3-opus')),
+      textWithoutCalledBackend('claude-3-opus is overloaded', called('a$&b', 'claude-3-opus')),
       'a$&b is overloaded',
     );
   });

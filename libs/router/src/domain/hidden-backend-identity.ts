@@ -1,51 +1,20 @@
-import { DataPlaneError, type ProviderCall } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  textWithoutBackendIdentity,
+  type ProviderCall,
+} from '@aigw/contracts/data-plane';
 
 /** The call whose backend an error may not name: what it was sent, where, for what. */
 export type CalledBackend = Pick<ProviderCall, 'request' | 'target'>;
 
-/**
- * The backend account's own identifiers as providers quote them in errors: OpenAI's
- * organization and project ids ("Rate limit reached for ... in organization org-..."),
- * Anthropic's organization id ("the rate limit for your organization (uuid)"), an AWS
- * account in an ARN (Bedrock's access refusals) and a Google project number.
- */
-const ACCOUNT_IDS: readonly RegExp[] = [
-  /\b()org-[A-Za-z0-9]{8,}\b/g,
-  /\b()proj_[A-Za-z0-9]{8,}\b/g,
-  /(\borganization\W{0,3})[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi,
-  /(\barn:aws[\w-]*:[\w-]*:[\w-]*:)\d{12}(?=[:/])/g,
-  /(\bprojects?[/= ])\d{6,}\b/g,
-];
-
-// A model name ends where no name character follows (a full stop may end the sentence),
-// and starts after none: `models/gemini-pro` and `model: claude-...` still name it.
-const NOT_AFTER_NAME = '(?<![\\w.@-])';
-const NOT_BEFORE_NAME = '(?![\\w@-]|\\.\\w)';
-
-/**
- * A provider's error text as the client may see it: the model the backend ran named as the
- * client named it (with `modelNameOverride`, or on a failover to another model, the client
- * never learns what served it), and the backend's account, project and host left out.
- */
-export function textWithoutBackendIdentity(text: string, called: CalledBackend): string {
-  let hidden = text;
-  const { requestedModel } = called.request;
-  const { model: upstreamModel, baseUrl, vertex } = called.target;
-  if (upstreamModel !== requestedModel) {
-    // A dated snapshot of the model (gpt-4o-mini-2024-07-18) names it as well.
-    hidden = hidden.replace(
-      new RegExp(
-        `${NOT_AFTER_NAME}${escaped(upstreamModel)}(?:[-@:][\\w.-]*\\w)?${NOT_BEFORE_NAME}`,
-        'g',
-      ),
-      () => requestedModel,
-    );
-  }
-  for (const name of [vertex?.project, hostOf(baseUrl)]) {
-    if (name) hidden = hidden.split(name).join('[REDACTED]');
-  }
-  for (const pattern of ACCOUNT_IDS) hidden = hidden.replace(pattern, '$1[REDACTED]');
-  return hidden;
+/** A provider's error text as the client of this call may see it. */
+export function textWithoutCalledBackend(text: string, called: CalledBackend): string {
+  return textWithoutBackendIdentity(text, {
+    sentModel: called.target.model,
+    requestedModel: called.request.requestedModel,
+    project: called.target.vertex?.project,
+    baseUrl: called.target.baseUrl,
+  });
 }
 
 /**
@@ -55,21 +24,8 @@ export function textWithoutBackendIdentity(text: string, called: CalledBackend):
  */
 export function withoutBackendIdentity<E>(error: E, called: CalledBackend): E {
   if (error instanceof DataPlaneError) {
-    const hidden = textWithoutBackendIdentity(error.message, called);
+    const hidden = textWithoutCalledBackend(error.message, called);
     if (hidden !== error.message) error.message = hidden;
   }
   return error;
-}
-
-function escaped(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-function hostOf(baseUrl: string | undefined): string | undefined {
-  if (!baseUrl) return undefined;
-  try {
-    return new URL(baseUrl).host || undefined;
-  } catch {
-    return undefined;
-  }
 }
