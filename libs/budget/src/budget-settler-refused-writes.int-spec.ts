@@ -1,5 +1,6 @@
 // Redis answering reads but refusing writes: maxmemory reached under noeviction ("OOM
-// command not allowed"), or a read-only replica after a failover ("READONLY"). The buses
+// command not allowed"), or a read-only replica after a failover ("READONLY"); or Redis
+// away. The buses
 // take an event handled again, or another event of the topic handled meanwhile, as proof
 // that the store works before they dead-letter one that keeps failing (PoisonIsolation).
 // A usage no limit watches (a route capping nothing) settles without the store at all:
@@ -19,6 +20,7 @@ import { EmbeddedEventBus, SqliteEventLog, type HandlerDeadLetter } from '@aigw/
 import { MetricsRegistry } from '@aigw/observability';
 import {
   configFromYaml,
+  CuttableProxy,
   engineSkipReason,
   RecordingPublisher,
   startRedis,
@@ -74,10 +76,12 @@ function usage(user: string, capped: boolean): TokenUsageRecorded {
   });
 }
 
-type Refusal = 'out of memory' | 'read-only replica';
+type Refusal = 'out of memory' | 'read-only replica' | 'away';
 
 describe('the budget settler while Redis refuses writes but answers reads', { skip }, () => {
   let server: RealService;
+  /** Between the store's client and Redis: cut, Redis is away. */
+  let proxy: CuttableProxy;
   let admin: Redis;
   let redis: Redis;
   let store: RedisBudgetStore;
@@ -85,12 +89,21 @@ describe('the budget settler while Redis refuses writes but answers reads', { sk
   before(async () => {
     server = await startRedis({ env: { ...process.env, REDIS_URL: undefined } });
     admin = new Redis(server.url);
-    redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
+    proxy = new CuttableProxy(new URL(server.url));
+    await proxy.open();
+    // As the services open it: a command while Redis is away fails at once.
+    redis = new Redis(`redis://127.0.0.1:${proxy.port}`, {
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+    });
+    redis.on('error', () => undefined); // told by the failing commands
+    await until('the store is connected', () => redis.status === 'ready');
     store = new RedisBudgetStore(redis, { namespace: 'refused-writes' });
     await admin.call('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
   });
   after(async () => {
     redis?.disconnect();
+    await proxy?.cut();
     admin?.disconnect();
     await server?.stop();
   });
@@ -98,11 +111,16 @@ describe('the budget settler while Redis refuses writes but answers reads', { sk
   async function refuse(refusal: Refusal): Promise<void> {
     if (refusal === 'out of memory') await admin.call('CONFIG', 'SET', 'maxmemory', '1');
     // A primary nobody can reach: Redis keeps its data and answers reads, refuses writes.
-    else await admin.call('REPLICAOF', '127.0.0.1', '1');
+    else if (refusal === 'read-only replica') await admin.call('REPLICAOF', '127.0.0.1', '1');
+    else await proxy.cut();
   }
   async function takeWrites(): Promise<void> {
     await admin.call('CONFIG', 'SET', 'maxmemory', '0');
     await admin.call('REPLICAOF', 'NO', 'ONE');
+    if (redis.status !== 'ready') {
+      await proxy.open().catch(() => undefined); // open already unless cut
+      await until('the store is connected again', () => redis.status === 'ready');
+    }
   }
 
   /** Dollars `user` spent today against route embed's cap. */
@@ -137,7 +155,9 @@ describe('the budget settler while Redis refuses writes but answers reads', { sk
         await takeWrites();
       }
     });
+  }
 
+  for (const refusal of ['out of memory', 'read-only replica', 'away'] as const) {
     it(`dead-letters no capped usage while uncapped usage flows (${refusal})`, async () => {
       const letters: HandlerDeadLetter[] = [];
       const log = new SqliteEventLog(':memory:');
