@@ -731,14 +731,26 @@ describe('toConverseRequest on requests Converse would refuse', () => {
     return toConverseRequest(prompt, answerTool(prompt, 'bedrock'), 'anthropic.claude-sonnet-4-6');
   };
 
-  it('declares the tools named in the history when the request itself sends none', () => {
+  it("tells the history's tool calls as text when the request itself sends no tools", () => {
     const body = converseOf({
       messages: [...WEATHER_HISTORY, { role: 'user', content: 'Thanks. Summarize.' }],
     });
-    // Converse answers 400 to toolUse or toolResult blocks without a toolConfig.
-    assert.deepEqual(body.toolConfig, {
-      tools: [{ toolSpec: { name: 'get_weather', inputSchema: { json: { type: 'object' } } } }],
-    });
+    // Converse answers 400 to toolUse or toolResult blocks without a toolConfig, and tools
+    // declared for them could be called, which a request with none rules out (as on OpenAI).
+    assert.equal(body.toolConfig, undefined);
+    assert.deepEqual((body.messages as JsonObject[]).slice(1), [
+      {
+        role: 'assistant',
+        content: [{ text: '[tool call tooluse_1: get_weather {"city":"Paris"}]' }],
+      },
+      {
+        role: 'user',
+        content: [
+          { text: '[tool result tooluse_1 (get_weather): 18C]' },
+          { text: 'Thanks. Summarize.' },
+        ],
+      },
+    ]);
   });
 
   it("declares the history's tools beside a forced answer tool, which stays the choice", () => {

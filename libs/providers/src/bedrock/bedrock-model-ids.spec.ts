@@ -209,6 +209,8 @@ describe('Bedrock model ids: profiles and ARNs', () => {
 
   it("flags a failed tool's result for Nova behind a profile", async () => {
     const failed = gatewayChatRequest({
+      // Tools sent: without, the history's tool blocks go as text (no tool may be called).
+      tools: [{ type: 'function', function: { name: 'weather', parameters: { type: 'object' } } }],
       messages: [
         { role: 'user', content: 'Weather?' },
         {

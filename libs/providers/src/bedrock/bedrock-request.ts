@@ -323,31 +323,32 @@ function toolSpec(name: string, description: string | undefined, schema: JsonObj
 }
 
 /**
- * Whether the client ruled out tool calls (`tool_choice: "none"`) with no answer tool to
- * force: then no tool is offered, and the history's tool calls and results go as text.
+ * Whether the model may call no tool: the client ruled calls out (`tool_choice: "none"`) or
+ * sent no tools (OpenAI's model then calls none), with no answer tool to force. Then no
+ * tool is offered, and the history's tool calls and results go as text.
  */
 function toolsRuledOut(prompt: ChatPrompt, answer: AnswerTool | undefined): boolean {
-  return prompt.toolChoice?.kind === 'none' && answer === undefined;
+  return (prompt.toolChoice?.kind === 'none' || prompt.tools.length === 0) && !answer;
 }
 
 /**
- * Converse's `toolConfig`. It refuses toolUse and toolResult blocks in the history
- * without one, which OpenAI allows (a last turn sent without tools), so the history's
- * tools are then declared by name, with a schema that takes any object. An answer tool
- * (`bedrock-json-mode.ts`) comes with no client tools and is the forced choice.
+ * Converse's `toolConfig`, none where the model may call no tool (toolsRuledOut). An
+ * answer tool (`bedrock-json-mode.ts`) comes with no client tools and is the forced choice;
+ * as Converse refuses toolUse and toolResult blocks in the history without a toolConfig,
+ * the history's tools are then declared beside it by name, with a schema that takes any
+ * object.
  */
 function toolConfig(
   prompt: ChatPrompt,
   answer: AnswerTool | undefined,
   points: CachePoints,
 ): JsonObject | undefined {
-  // "none": offering tools would let the model call one, which the client ruled out; the
-  // history's tool blocks went as text.
+  // Offered tools may be called, which the client ruled out; the history's tool blocks
+  // went as text.
   if (toolsRuledOut(prompt, answer)) return undefined;
-  if (prompt.tools.length === 0) {
-    const used = toolNamesInHistory(prompt.turns).filter((name) => name !== answer?.name);
+  if (answer) {
+    const used = toolNamesInHistory(prompt.turns).filter((name) => name !== answer.name);
     const declared = used.map((name) => toolSpec(name, undefined, { type: 'object' }));
-    if (!answer) return declared.length === 0 ? undefined : { tools: declared };
     return {
       tools: [toolSpec(answer.name, answer.description, answer.schema), ...declared],
       toolChoice: { tool: { name: answer.name } },

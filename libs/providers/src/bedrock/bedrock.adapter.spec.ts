@@ -526,6 +526,36 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
     ]);
   });
 
+  it('answers a request that sends no tools after earlier tool calls in text, as OpenAI would', async () => {
+    // A framework summing up drops its tools: OpenAI's model can then call none. Declared
+    // again from the history (Converse wants a toolConfig for its tool blocks), they could be.
+    const answer = await invoke(
+      gatewayChatRequest({
+        messages: [
+          { role: 'user', content: 'Weather?' },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              {
+                id: 'tooluse_1',
+                type: 'function',
+                function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+              },
+            ],
+          },
+          { role: 'tool', tool_call_id: 'tooluse_1', content: '18C' },
+          { role: 'user', content: 'Sum it up.' },
+        ],
+      }),
+    );
+    assert.equal(answer.kind, 'json', JSON.stringify(answer));
+    const [choice] = answer.body.choices as JsonObject[];
+    assert.equal((choice.message as JsonObject).tool_calls, undefined);
+    assert.equal(choice.finish_reason, 'stop');
+    assert.equal(upstream.calls[0].body.toolConfig, undefined);
+  });
+
   it('answers tool_choice none in a stream likewise, a failed or empty result told as such', async () => {
     const answer = await invoke(
       gatewayChatRequest({
