@@ -833,14 +833,19 @@ describe('OpenAI chunks to Responses stream events', () => {
     ]);
   });
 
-  it('keeps one call whole when the backend repeats its id on every fragment', () => {
+  it('keeps each call whole when the backend repeats its id on every fragment, at index 0 or not', () => {
+    const withId = (fragment: JsonObject, id: string, index = 0) => ({ ...fragment, id, index });
     const events = run([
       tools(call(0, '{"path": ', 'write_file')),
-      tools({ ...call(0, '"a.py"}'), id: 'call_0' }),
+      tools(withId(call(0, '"a.py"'), 'call_0')),
+      tools(withId(call(1, '{"city": "Oslo"}', 'weather'), 'call_1')),
+      tools(withId(call(0, '}'), 'call_0')),
       chunk({}, 'tool_calls'),
     ]);
+    assertItemsApart(events);
     assert.deepEqual((events.at(-1)?.response as JsonObject).output, [
       functionCall(0, 'write_file', '{"path": "a.py"}'),
+      functionCall(1, 'weather', '{"city": "Oslo"}'),
     ]);
   });
 

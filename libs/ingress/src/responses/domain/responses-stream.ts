@@ -121,6 +121,8 @@ export class ResponseStreamTranslator {
   private held: Map<number, HeldToolCall> | undefined;
   /** The id each call's first fragment gave, by its key (its chat index, unless reused). */
   private readonly callIds = new Map<number, string>();
+  /** Each call's key by the id its first fragment gave. */
+  private readonly keysByCallId = new Map<string, number>();
   /**
    * Chat indexes a backend gave a second call (Ollama and LiteLLM stream every call at
    * index 0), mapped to the key of the call that began there last: -1, -2, ...
@@ -497,6 +499,9 @@ export class ResponseStreamTranslator {
     const key = this.reusedIndexes.get(index) ?? index;
     const began = this.callIds.get(key);
     if (typeof id !== 'string' || id === '' || began === undefined || began === id) return key;
+    // A backend repeating each call's id on its fragments may interleave them so.
+    const known = this.keysByCallId.get(id);
+    if (known !== undefined) return known;
     const fresh = -1 - this.reusedCalls++;
     this.reusedIndexes.set(index, fresh);
     return fresh;
@@ -504,7 +509,9 @@ export class ResponseStreamTranslator {
 
   /** Notes the id a call's first fragment gave, which tells a later call at its index apart. */
   private noteCallId(toolIndex: number, call: JsonObject): void {
-    if (typeof call.id === 'string' && call.id !== '') this.callIds.set(toolIndex, call.id);
+    if (typeof call.id !== 'string' || call.id === '') return;
+    this.callIds.set(toolIndex, call.id);
+    this.keysByCallId.set(call.id, toolIndex);
   }
 
   /** Opens the item of a tool call's first fragment: a function's call or a custom tool's. */
