@@ -32,6 +32,7 @@ import { FirstEventDeadline } from './first-event-deadline';
 import { BackendHealth, type Cooldown } from './domain/backend-health';
 import { RequestDeadline } from './domain/request-deadline';
 import { modelCallFailure } from './domain/model-call-failure';
+import { withoutBackendIdentity } from './domain/hidden-backend-identity';
 import { heldFilePin, holderFailed, pinnedLink } from './domain/held-file-pin';
 import {
   isImageStream,
@@ -412,7 +413,11 @@ export class FailoverRouter implements RouterPort {
         const served = { ...answer, servedBy: { ...answer.servedBy, attempts: attempt } };
         return span ? span.answered(served) : served;
       } catch (thrown) {
-        const error = modelCallFailure(thrown, link.backend);
+        // The gate's refusal names the model the backend runs; the client may not see it.
+        const error = withoutBackendIdentity(modelCallFailure(thrown, link.backend), {
+          request,
+          target: { model: link.upstreamModel },
+        });
         firstEvent?.clear();
         streamSignal?.release();
         streamCommit?.decide(false);

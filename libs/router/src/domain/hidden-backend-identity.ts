@@ -1,11 +1,15 @@
 import {
   DataPlaneError,
   textWithoutBackendIdentity,
-  type ProviderCall,
+  type GatewayRequest,
+  type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 
 /** The call whose backend an error may not name: what it was sent, where, for what. */
-export type CalledBackend = Pick<ProviderCall, 'request' | 'target'>;
+export interface CalledBackend {
+  readonly request: Pick<GatewayRequest, 'requestedModel'>;
+  readonly target: Pick<UpstreamTarget, 'model' | 'baseUrl' | 'vertex'>;
+}
 
 /** A provider's error text as the client of this call may see it. */
 export function textWithoutCalledBackend(text: string, called: CalledBackend): string {
