@@ -55,6 +55,11 @@ describe('redaction', () => {
       redactString('got "grpc://otlp:s3cr3t:with:colons@collector:4317"'),
       `got "grpc://otlp:${REDACTED}@collector:4317"`,
     );
+    // An @ left unencoded in the password: URL parsers (WHATWG's, ioredis') split at the last.
+    assert.equal(
+      redactString('rediss://default:Sup3r@Secret!@cache.example:6380 refused'),
+      `rediss://default:${REDACTED}@cache.example:6380 refused`,
+    );
     // No password, or an @ later in the path: nothing to mask.
     const plain = 'https://user@example.com/a and http://host:8123/x@y';
     assert.equal(redactString(plain), plain);

@@ -24,7 +24,9 @@ const VALUE_PATTERNS: readonly [RegExp, string][] = [
   // The password of a URL's user info (redis://:pw@host, grpc://user:pw@collector), any
   // scheme: the user name is kept, as it tells an operator which account was meant. The
   // scheme's length is bounded so a long run of letters costs linear time, not quadratic.
-  [/(\b[a-z][a-z0-9+.-]{0,31}:\/\/[^\s/?#@:"']*:)[^\s/?#@"']+@/gi, `$1${REDACTED}@`],
+  // The password runs to the authority's last @, as URL parsers read it: one with an @ left
+  // unencoded is masked whole.
+  [/(\b[a-z][a-z0-9+.-]{0,31}:\/\/[^\s/?#@:"']*:)[^\s/?#"']+@/gi, `$1${REDACTED}@`],
 ];
 
 const MAX_DEPTH = 8;
