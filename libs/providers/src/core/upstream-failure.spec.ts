@@ -113,4 +113,6 @@ test("a Google 429's RetryInfo retryDelay is its wait, when no header says one",
   for (const junk of ['soon', '-3s', 38, null]) assert.equal(waitOf(google(junk)), undefined);
   assert.equal(waitOf('{"error": {"details": "x"}}'), undefined);
   assert.equal(waitOf('not json'), undefined);
+  // A streamed call's refusal (streamGenerateContent) comes as a list of one error.
+  assert.equal(waitOf(`[${google('38s')}]`), 38_000);
 });

@@ -90,12 +90,17 @@ const PROTO_DURATION = /^(\d{1,12}(?:\.\d{1,9})?)s$/;
 /**
  * The wait a Google API error body gives (Gemini, Vertex): the `retryDelay` of its
  * `google.rpc.RetryInfo` detail, at most a day. Google sends it in place of Retry-After.
+ * A streamed call's refusal (streamGenerateContent) wraps the error in a list of one.
  */
 export function retryInfoDelayOf(bodyText: string): number | undefined {
   if (!bodyText.includes('google.rpc.RetryInfo')) return undefined;
   let details: unknown;
   try {
-    details = (JSON.parse(bodyText) as { error?: { details?: unknown } } | null)?.error?.details;
+    const parsed: unknown = JSON.parse(bodyText);
+    const body = (Array.isArray(parsed) ? parsed[0] : parsed) as {
+      error?: { details?: unknown };
+    } | null;
+    details = body?.error?.details;
   } catch {
     return undefined;
   }
