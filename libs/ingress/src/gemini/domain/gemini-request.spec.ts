@@ -452,6 +452,23 @@ describe('Gemini request translation', () => {
     );
   });
 
+  it('refuses an int64 bound that is a negative or fractional number, and leaves out a null one', () => {
+    const withBound = (maxItems: unknown) => ({
+      contents: [{ parts: [{ text: 'hi' }] }],
+      generationConfig: {
+        responseMimeType: 'application/json',
+        responseSchema: { type: 'ARRAY', items: { type: 'STRING' }, maxItems },
+      },
+    });
+    refusal(withBound(-1), /generation_config\.response_schema\.max_items/);
+    refusal(withBound(2.5), /generation_config\.response_schema\.max_items/);
+    // proto3 JSON reads null as the field left unset, as Google's API does.
+    assert.deepEqual(chatOf(withBound(null)).response_format, {
+      type: 'json_schema',
+      json_schema: { name: 'response', schema: { type: 'array', items: { type: 'string' } } },
+    });
+  });
+
   it("gives a numeric enum, which Google's Schema writes as strings, as JSON Schema's numbers", () => {
     assert.deepEqual(
       jsonSchemaOf({

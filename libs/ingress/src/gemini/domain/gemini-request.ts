@@ -430,9 +430,9 @@ const INT64_BOUNDS = new Set([
   'maxProperties',
 ]);
 
-/** An int64 bound as a number: a whole number, or its decimal string. */
-function boundAt(value: unknown, at: string): unknown {
-  if (typeof value === 'number') return value;
+/** An int64 bound as a number: a whole number of at least 0, or its decimal string. */
+function boundAt(value: unknown, at: string): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
   if (typeof value === 'string' && /^\d{1,15}$/.test(value)) return Number(value);
   throw invalid(at, 'a whole number of at least 0 is required');
 }
@@ -448,8 +448,10 @@ export function jsonSchemaOf(schema: JsonObject, at = 'schema'): JsonObject {
     if (GOOGLE_ONLY.has(key)) continue;
     const keyAt = `${at}.${snakeCase(key)}`;
     if (key === 'type' && typeof value === 'string') out.type = value.toLowerCase();
-    else if (INT64_BOUNDS.has(key)) out[key] = boundAt(value, keyAt);
-    else if ((key === 'items' || key === 'additionalProperties') && isObject(value)) {
+    else if (INT64_BOUNDS.has(key)) {
+      // proto3 JSON reads null as the field unset.
+      if (present(value)) out[key] = boundAt(value, keyAt);
+    } else if ((key === 'items' || key === 'additionalProperties') && isObject(value)) {
       out[key] = jsonSchemaOf(value, keyAt);
     } else if (key === 'properties' && isObject(value)) {
       out.properties = Object.fromEntries(
