@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { metricSum } from '@aigw/testing';
 import {
@@ -375,6 +376,73 @@ spec:
       [
         ['call_oslo', '{"city":"Oslo"}'],
         ['call_rome', '{"city":"Rome"}'],
+      ],
+    );
+  });
+
+  // The same backend through the other edges: the provider's stream numbers the calls apart
+  // (DistinctToolIndexes), so a chat client's accumulator and the Messages edge see two calls.
+  it('gives chat and Messages clients the parallel calls an index-0 backend streams as two calls', async () => {
+    const chunk = (delta: Json, finish_reason: string | null = null) => ({
+      id: 'chatcmpl-ollama',
+      object: 'chat.completion.chunk',
+      created: 1,
+      model: 'upstream-raw-model',
+      choices: [{ index: 0, delta, finish_reason }],
+    });
+    const call = (id: string, city: string) => ({
+      index: 0,
+      id,
+      type: 'function',
+      function: { name: 'get_weather', arguments: JSON.stringify({ city }) },
+    });
+    const indexZeroStream = () => [
+      chunk({ role: 'assistant', tool_calls: [call('call_oslo', 'Oslo')] }),
+      chunk({ tool_calls: [call('call_rome', 'Rome')] }),
+      chunk({}, 'tool_calls'),
+      '[DONE]',
+    ];
+    const tool = {
+      type: 'function' as const,
+      function: { name: 'get_weather', parameters: { type: 'object' } },
+    };
+    raw.next(indexZeroStream());
+    const chat = await client.chat.completions
+      .stream({
+        model: 'gpt-raw',
+        messages: [{ role: 'user', content: 'Oslo, Rome?' }],
+        tools: [tool],
+      })
+      .finalChatCompletion();
+    assert.deepEqual(
+      chat.choices[0]?.message.tool_calls?.map((each) =>
+        each.type === 'function' ? [each.id, each.function.arguments] : [],
+      ),
+      [
+        ['call_oslo', '{"city":"Oslo"}'],
+        ['call_rome', '{"city":"Rome"}'],
+      ],
+    );
+
+    raw.next(indexZeroStream());
+    const anthropic = new Anthropic({
+      baseURL: gateway.baseUrl,
+      apiKey: 'client-key-never-forwarded',
+      maxRetries: 0,
+    });
+    const message = await anthropic.messages
+      .stream({
+        model: 'gpt-raw',
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'Oslo, Rome?' }],
+        tools: [{ name: 'get_weather', input_schema: { type: 'object' } }],
+      })
+      .finalMessage();
+    assert.deepEqual(
+      message.content.map((block) => block.type === 'tool_use' && [block.id, block.input]),
+      [
+        ['call_oslo', { city: 'Oslo' }],
+        ['call_rome', { city: 'Rome' }],
       ],
     );
   });

@@ -19,6 +19,7 @@ import { streamEventObject } from './stream-event-json';
 import { bodyChunks } from './upstream-body';
 import { withoutGatewayExtensions, type ExtensionStripping } from './openai-extensions';
 import { aliasLongToolNames, restoreToolNames } from './tool-name-aliases';
+import { DistinctToolIndexes } from './distinct-tool-indexes';
 import { StreamedToolNames } from './streamed-tool-names';
 import { choiceFailed, UnfinishedChoices } from './unfinished-choices';
 import { countTokens, estimatedUsage, OutputTally } from './tokenizer';
@@ -176,6 +177,7 @@ async function* openAiStreamEvents(
   let done = false;
   const unfinished = new UnfinishedChoices();
   let relayedAny = false;
+  const toolIndexes = new DistinctToolIndexes();
   // Only a stream whose request offered tools may hold a call's name back.
   const toolNames =
     relay.toolNames || relay.tools
@@ -211,6 +213,8 @@ async function* openAiStreamEvents(
         // Before the tally, so an estimate counts the thinking as reasoning_content.
         if (relay.splitsThinkingChunks) splitDeltaThinking(choice);
         unfinished.saw(choice);
+        // Before the names are held back and the edges read the calls: both key them by index.
+        toolIndexes.renumber(choice);
         const delta = choice.delta as JsonObject | undefined;
         // DeepSeek and vLLM stream reasoning apart from the answer; it is billed as output.
         if (typeof delta?.reasoning_content === 'string') output.add(delta.reasoning_content);
