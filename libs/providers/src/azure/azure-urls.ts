@@ -21,11 +21,32 @@ const OPERATION_PATHS: Readonly<Partial<Record<Operation, string>>> = {
 };
 
 /**
- * The URL of one deployment's operation. `baseUrl` is the resource endpoint
- * (https://NAME.openai.azure.com), with or without a trailing `/openai` or `/openai/v1` (the
- * base URL Azure's v1 API documents), read as the backend's Files, Batch and Realtime calls
- * read it. The api-version `v1` asks for that API: `/openai/v1/{operation}`, with no
- * api-version, the deployment named by the body's `model` (as every call here sends it).
+ * The path of the resource's `/openai` under an Azure backend's baseUrl: the resource
+ * endpoint (https://NAME.openai.azure.com), with or without `/openai` or `/openai/v1` (the
+ * base URL Azure's v1 API documents) after it. Every Azure call (deployments, Files and
+ * Batch, Realtime) reads its baseUrl so.
+ */
+export function azureOpenAiPath(base: URL): string {
+  return `${base.pathname.replace(/\/+$/, '').replace(/\/openai(\/v1)?$/, '')}/openai`;
+}
+
+/**
+ * The api-version of an Azure backend's calls: its baseUrl's `?api-version=`, else
+ * AZURE_OPENAI_API_VERSION, else the GA default. `v1` asks for Azure's v1 API, whose paths
+ * (`/openai/v1/...`) take none.
+ */
+export function azureApiVersion(base: URL, env: NodeJS.ProcessEnv): string {
+  return (
+    base.searchParams.get('api-version') ||
+    env.AZURE_OPENAI_API_VERSION ||
+    AZURE_DEFAULT_API_VERSION
+  );
+}
+
+/**
+ * The URL of one deployment's operation (`baseUrl`: azureOpenAiPath). The api-version `v1`
+ * asks for that API: `/openai/v1/{operation}`, with no api-version, the deployment named by
+ * the body's `model` (as every call here sends it).
  */
 export function azureDeploymentUrl(
   baseUrl: string | undefined,
@@ -41,12 +62,8 @@ export function azureDeploymentUrl(
   const operationPath = OPERATION_PATHS[operation];
   if (operationPath === undefined) throw new Error(`Azure OpenAI has no ${operation} API`);
   const base = new URL(baseUrl);
-  const apiVersion =
-    base.searchParams.get('api-version') ||
-    env.AZURE_OPENAI_API_VERSION ||
-    AZURE_DEFAULT_API_VERSION;
-  let path = base.pathname.replace(/\/+$/, '').replace(/\/openai\/v1$/, '/openai');
-  if (!path.endsWith('/openai')) path += '/openai';
+  const apiVersion = azureApiVersion(base, env);
+  const path = azureOpenAiPath(base);
   if (apiVersion === 'v1') return `${base.origin}${path}/v1/${operationPath}`;
   const url = new URL(
     `${base.origin}${path}/deployments/${pathSegment(deployment)}/${operationPath}`,

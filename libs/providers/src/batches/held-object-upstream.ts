@@ -6,7 +6,7 @@ import {
 import { Readable } from 'node:stream';
 import { pulledBody, timedOut } from '@aigw/infra/http';
 import { request as undiciRequest } from 'undici';
-import { AZURE_DEFAULT_API_VERSION } from '../azure/azure-urls';
+import { azureApiVersion, azureOpenAiPath } from '../azure/azure-urls';
 import { upstreamHttpError, transportError } from '../core/upstream-failure';
 import { resolveBaseUrl } from '../openai-compatible/openai-base-urls';
 
@@ -49,12 +49,8 @@ export function heldObjectUrl(
     throw new Error('an azure backend needs baseUrl, the resource endpoint');
   }
   const base = new URL(backend.baseUrl);
-  const apiVersion =
-    base.searchParams.get('api-version') ||
-    env.AZURE_OPENAI_API_VERSION ||
-    AZURE_DEFAULT_API_VERSION;
-  let prefix = base.pathname.replace(/\/+$/, '').replace(/\/v1$/, '');
-  if (!prefix.endsWith('/openai')) prefix += '/openai';
+  const apiVersion = azureApiVersion(base, env);
+  const prefix = azureOpenAiPath(base);
   if (apiVersion === 'v1') return `${base.origin}${prefix}/v1${path}`;
   const url = new URL(`${base.origin}${prefix}${path}`);
   url.searchParams.set('api-version', apiVersion);

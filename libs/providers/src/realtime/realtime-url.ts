@@ -1,4 +1,5 @@
 import type { UpstreamTarget } from '@aigw/contracts/data-plane';
+import { azureOpenAiPath } from '../azure/azure-urls';
 import { resolveBaseUrl } from '../openai-compatible/openai-base-urls';
 
 /** The providers whose API serves OpenAI's Realtime WebSocket: OpenAI and Azure OpenAI. */
@@ -32,9 +33,7 @@ function azureRealtimeUrl(baseUrl: string | undefined, deployment: string): stri
     );
   }
   const base = new URL(baseUrl);
-  // The resource endpoint, with or without `/openai` or `/openai/v1` after it.
-  const path = base.pathname.replace(/\/+$/, '').replace(/\/openai(\/v1)?$/, '');
-  const openai = `${socketOrigin(base)}${path}/openai`;
+  const openai = `${socketOrigin(base)}${azureOpenAiPath(base)}`;
   const apiVersion = base.searchParams.get('api-version');
   if (!apiVersion?.endsWith('-preview')) return withModel(`${openai}/v1/realtime`, deployment);
   const query = new URLSearchParams({ 'api-version': apiVersion, deployment });
