@@ -49,6 +49,17 @@ export function responseNotFound(id: string, param?: string): DataPlaneError {
 /** The caller's user key as the route serving a record's model identifies callers. */
 export type WhoAsks = (record: StoredResponse) => string | undefined | Promise<string | undefined>;
 
+/**
+ * Whether `record` is the caller's, as `asker` identifies them on the record's route: one
+ * that cannot identify them there (a JWT route without a token) says it is not.
+ */
+async function askerOwns(asker: WhoAsks, record: StoredResponse): Promise<boolean> {
+  const caller = await Promise.resolve(record)
+    .then(asker)
+    .catch(() => undefined);
+  return caller !== undefined && caller === record.owner;
+}
+
 /** `whoAsks` asked once per model: a chain's records mostly share one. */
 function askerByModel(whoAsks: WhoAsks): WhoAsks {
   const byModel = new Map<string, string | undefined | Promise<string | undefined>>();
@@ -176,11 +187,7 @@ export class ResponseState {
     const asker = askerByModel(whoAsks);
     const items: JsonObject[] = [];
     for (const earlier of await this.read(record.ancestors)) {
-      if (!earlier) continue;
-      const owner = await Promise.resolve(earlier)
-        .then(asker)
-        .catch(() => undefined);
-      if (owner === undefined || owner !== earlier.owner) continue;
+      if (!earlier || !(await askerOwns(asker, earlier))) continue;
       const output = withReasoningBlocks
         ? earlier.response.output
         : withoutReasoningBlocks(earlier.response.output);
@@ -214,13 +221,7 @@ export class ResponseState {
     const earlier = await this.read(last.ancestors);
     const chain: StoredResponse[] = [];
     for (const [index, record] of earlier.entries()) {
-      // Not identified on its route (a JWT route without a token): not the caller's.
-      const owned =
-        record &&
-        (await Promise.resolve(record)
-          .then(asker)
-          .catch(() => undefined));
-      if (!record || owned === undefined || owned !== record.owner) {
+      if (!record || !(await askerOwns(asker, record))) {
         this.onEvent('miss');
         throw new DataPlaneError(
           DataPlaneErrorCode.NotFound,
