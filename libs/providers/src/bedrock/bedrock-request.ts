@@ -201,7 +201,7 @@ function takesToolResultStatus(model: string): boolean {
 }
 
 /**
- * Where the model may call no tool (`tool_choice: "none"`), earlier tool calls and results
+ * Where the model may call no tool (toolsRuledOut), earlier tool calls and results
  * are told as text: Converse refuses toolUse and toolResult blocks without a toolConfig,
  * and has no choice that offers tools yet rules out calling them.
  */
