@@ -808,47 +808,6 @@ describe('OpenAI chunks to Responses stream events', () => {
     ]);
   });
 
-  it('gives each call its own item when the backend streams every call at index 0 (Ollama, LiteLLM)', () => {
-    // Each call's first fragment carries its own id; a fragment without one continues the
-    // call that began last at that index.
-    const atZero = (fragment: JsonObject, id?: string): JsonObject => ({
-      ...fragment,
-      index: 0,
-      ...(id !== undefined && { id }),
-    });
-    const events = run([
-      tools(atZero(call(0, '{"path": "a.py"}', 'write_file'))),
-      tools(atZero(call(1, '{"path": ', 'write_file'), 'call_1')),
-      tools(atZero(call(1, '"b.py"}'))),
-      tools(atZero(call(2, '', 'now'), 'call_2')),
-      tools(atZero(call(3, '{}', 'now'), 'call_3')),
-      chunk({}, 'tool_calls'),
-    ]);
-    assertItemsApart(events);
-    assert.deepEqual((events.at(-1)?.response as JsonObject).output, [
-      functionCall(0, 'write_file', '{"path": "a.py"}'),
-      functionCall(1, 'write_file', '{"path": "b.py"}'),
-      functionCall(2, 'now', ''),
-      functionCall(3, 'now', '{}'),
-    ]);
-  });
-
-  it('keeps each call whole when the backend repeats its id on every fragment, at index 0 or not', () => {
-    const withId = (fragment: JsonObject, id: string, index = 0) => ({ ...fragment, id, index });
-    const events = run([
-      tools(call(0, '{"path": ', 'write_file')),
-      tools(withId(call(0, '"a.py"'), 'call_0')),
-      tools(withId(call(1, '{"city": "Oslo"}', 'weather'), 'call_1')),
-      tools(withId(call(0, '}'), 'call_0')),
-      chunk({}, 'tool_calls'),
-    ]);
-    assertItemsApart(events);
-    assert.deepEqual((events.at(-1)?.response as JsonObject).output, [
-      functionCall(0, 'write_file', '{"path": "a.py"}'),
-      functionCall(1, 'weather', '{"city": "Oslo"}'),
-    ]);
-  });
-
   it('streams three interleaved calls with long (restored) names in the order they began, each whole', () => {
     // As the providers' wire hands them on: each name whole in its call's first fragment,
     // the client's own name where the backend was sent an alias; call 2 began first.

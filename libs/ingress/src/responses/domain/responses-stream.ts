@@ -119,17 +119,6 @@ export class ResponseStreamTranslator {
   private readonly closedTools = new Set<number>();
   /** Calls held behind the streaming call's item, by chat index; none on the common path. */
   private held: Map<number, HeldToolCall> | undefined;
-  /** The id each call's first fragment gave, by its key (its chat index, unless reused). */
-  private readonly callIds = new Map<number, string>();
-  /** Each call's key by the id its first fragment gave. */
-  private readonly keysByCallId = new Map<string, number>();
-  /**
-   * Chat indexes a backend gave a second call (Ollama and LiteLLM stream every call at
-   * index 0), mapped to the key of the call that began there last: -1, -2, ...
-   */
-  private readonly reusedIndexes = new Map<number, number>();
-  /** Calls that began at a reused index so far: the next such call's key is -1 less. */
-  private reusedCalls = 0;
   private finishReason: unknown = null;
   private reasoningTokens = 0;
   /** The tier the backend's chunks say it served at (OpenAI names it on every chunk). */
@@ -413,7 +402,6 @@ export class ResponseStreamTranslator {
     const custom = isCustomToolCall(call);
     if (open && !isComplete(open)) {
       // Parallel calls may interleave: this one waits until the streaming call's item ends.
-      this.noteCallId(toolIndex, call);
       (this.held ??= new Map()).set(toolIndex, {
         first: call,
         custom,
@@ -477,7 +465,7 @@ export class ResponseStreamTranslator {
 
   /** The chat tool-call index a fragment belongs to; a backend may leave it out. */
   private toolIndexOf(call: JsonObject, open: OpenItem | undefined): number {
-    if (typeof call.index === 'number') return this.indexedCallKey(call.index, call.id);
+    if (typeof call.index === 'number') return call.index;
     if (open?.kind !== 'tool_call') return this.closedTools.size;
     if (call.id === open.callId) return open.toolIndex;
     // With no index, a fragment without an id continues the call that began last: a held
@@ -490,30 +478,6 @@ export class ResponseStreamTranslator {
     return call.id === undefined ? last : this.closedTools.size + 1 + (this.held?.size ?? 0);
   }
 
-  /**
-   * The key of a fragment that names its index: its index, unless a call with another id
-   * began there (a backend streaming every call at index 0), when it is a new call with a
-   * key of its own; a fragment without an id continues the call that began there last.
-   */
-  private indexedCallKey(index: number, id: unknown): number {
-    const key = this.reusedIndexes.get(index) ?? index;
-    const began = this.callIds.get(key);
-    if (typeof id !== 'string' || id === '' || began === undefined || began === id) return key;
-    // A backend repeating each call's id on its fragments may interleave them so.
-    const known = this.keysByCallId.get(id);
-    if (known !== undefined) return known;
-    const fresh = -1 - this.reusedCalls++;
-    this.reusedIndexes.set(index, fresh);
-    return fresh;
-  }
-
-  /** Notes the id a call's first fragment gave, which tells a later call at its index apart. */
-  private noteCallId(toolIndex: number, call: JsonObject): void {
-    if (typeof call.id !== 'string' || call.id === '') return;
-    this.callIds.set(toolIndex, call.id);
-    this.keysByCallId.set(call.id, toolIndex);
-  }
-
   /** Opens the item of a tool call's first fragment: a function's call or a custom tool's. */
   private openToolCall(
     toolIndex: number,
@@ -521,7 +485,6 @@ export class ResponseStreamTranslator {
     events: ResponseStreamEvent[],
   ): OpenToolCall {
     this.closeItem(events, 'completed');
-    this.noteCallId(toolIndex, call);
     const index = this.output.length;
     const custom = isCustomToolCall(call);
     const callId = call.id;
