@@ -16,15 +16,30 @@ const MAX_DICTIONARY_BYTES = 256;
 /** The object streams read at most: a thousand-page PDF has a few dozen. */
 const MAX_OBJECT_STREAMS = 4_096;
 /**
- * What all of a PDF's object streams may inflate to, together: page dictionaries are small
+ * What all the object streams read may inflate to, together: page dictionaries are small
  * (a thousand pages take a few hundred KiB), and a client's deflate bombs must not hold the
  * event loop. Streams past it go uncounted.
  */
 const MAX_INFLATED_BYTES = 16 * 1024 * 1024;
 /** Streams that would not inflate, at most, before the rest are left: each is an Error. */
 const MAX_UNREADABLE_STREAMS = 16;
+
 /** A stream cut short still gives what it holds, rather than an error. */
 const INFLATE_CUT_SHORT = { finishFlush: constants.Z_SYNC_FLUSH };
+
+/**
+ * What reading PDFs for their pages may still cost, shared by all of a prompt's files: with
+ * an allowance each, a request of many small deflate bombs held the event loop for seconds.
+ * Object streams past it go uncounted (their file counts its written-out pages, one at least).
+ */
+export class PdfReadAllowance {
+  /** Object streams that may still be looked at. */
+  objectStreams = MAX_OBJECT_STREAMS;
+  /** Bytes they may still inflate to. */
+  inflatable = MAX_INFLATED_BYTES;
+  /** Streams that may still fail to inflate. */
+  unreadable = MAX_UNREADABLE_STREAMS;
+}
 
 function isPdfWhitespace(byte: number | undefined): boolean {
   // NUL, tab, line feed, form feed, carriage return, space.
@@ -95,12 +110,15 @@ function streamDataStart(bytes: Buffer, marker: number): number | undefined {
  * Counts the page objects kept compressed in the object streams of `bytes`; one it cannot
  * read adds none. Each byte is searched once: the next stream is looked for after the last.
  */
-function countPagesInObjectStreams(bytes: Buffer, tally: PageTally): void {
-  let inflatable = MAX_INFLATED_BYTES;
-  let unreadable = 0;
+function countPagesInObjectStreams(
+  bytes: Buffer,
+  tally: PageTally,
+  allowance: PdfReadAllowance,
+): void {
   let marker = bytes.indexOf(OBJECT_STREAM_TYPE);
-  for (let read = 0; marker !== -1 && read < MAX_OBJECT_STREAMS; read++) {
-    if (inflatable <= 0 || unreadable >= MAX_UNREADABLE_STREAMS || tally.done) return;
+  while (marker !== -1 && allowance.objectStreams > 0) {
+    allowance.objectStreams--;
+    if (allowance.inflatable <= 0 || allowance.unreadable <= 0 || tally.done) return;
     const start = streamDataStart(bytes, marker);
     let resumeAt = marker + OBJECT_STREAM_TYPE.length;
     if (start !== undefined) {
@@ -117,15 +135,15 @@ function countPagesInObjectStreams(bytes: Buffer, tally: PageTally): void {
         try {
           const objects = inflateSync(bytes.subarray(start, end), {
             ...INFLATE_CUT_SHORT,
-            maxOutputLength: inflatable,
+            maxOutputLength: allowance.inflatable,
           });
-          inflatable -= objects.length;
+          allowance.inflatable -= objects.length;
           countPageObjects(objects, tally);
         } catch (error) {
           // Past what is left to inflate (which it took), or not deflate data: uncounted.
           const tooLarge = (error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE';
-          inflatable = tooLarge ? 0 : inflatable - (end - start);
-          unreadable++;
+          allowance.inflatable = tooLarge ? 0 : allowance.inflatable - (end - start);
+          allowance.unreadable--;
         }
       }
     }
@@ -137,12 +155,15 @@ function countPagesInObjectStreams(bytes: Buffer, tally: PageTally): void {
  * The pages of a base64 PDF, at least one: its page objects, written out or in object
  * streams. An object written again by an update counts again, which errs high, as the
  * token estimates this serves do. The reading is bounded (pages, names, streams, inflated
- * bytes), so a client's crafted file costs little.
+ * bytes), so a client's crafted file costs little; a prompt's files share one `allowance`.
  */
-export function pdfPageCount(base64: string): number {
+export function pdfPageCount(
+  base64: string,
+  allowance: PdfReadAllowance = new PdfReadAllowance(),
+): number {
   const bytes = Buffer.from(base64, 'base64');
   const tally = new PageTally();
   countPageObjects(bytes, tally);
-  countPagesInObjectStreams(bytes, tally);
+  countPagesInObjectStreams(bytes, tally, allowance);
   return Math.max(1, tally.count);
 }

@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { deflateSync } from 'node:zlib';
 import {
   countPromptTokens,
   estimatePromptTokensUpperBound,
@@ -97,6 +98,29 @@ describe('prompt token estimates', () => {
       estimatePromptTokensUpperBound(body),
       estimatePromptTokensUpperBound(textOnly) + 3 * 4_600,
     );
+  });
+
+  it("reads a prompt's PDFs within one allowance, so many small deflate bombs cost little", () => {
+    // Each file under its own 16 MiB of inflating (5 streams of 4 MiB of zeros, 20 KiB
+    // deflated): 100 of them, a 3 MB request, held the event loop for seconds.
+    const stream = Buffer.concat([
+      Buffer.from('<</Type/ObjStm/Filter/FlateDecode>>stream\n', 'latin1'),
+      deflateSync(Buffer.alloc(4 * 1024 * 1024)),
+      Buffer.from('\nendstream\n', 'latin1'),
+    ]);
+    const bomb = Buffer.concat([Buffer.from('%PDF-1.5\n'), ...Array(5).fill(stream)]);
+    const part = (pdf: Buffer) => ({
+      type: 'file',
+      file: { file_data: `data:application/pdf;base64,${pdf.toString('base64')}` },
+    });
+    const body = {
+      messages: [{ role: 'user', content: Array.from({ length: 100 }, () => part(bomb)) }],
+    };
+    const started = performance.now();
+    const tokens = countPromptTokens(body) + estimatePromptTokensUpperBound(body);
+    const took = performance.now() - started;
+    assert.ok(tokens > 0);
+    assert.ok(took < 1_500, `took ${Math.round(took)} ms`);
   });
 
   it('counts by tokenizer for count_tokens', () => {

@@ -1,5 +1,5 @@
 // Token counts where a provider reports none, and for budget reservations before a call.
-import { pdfPageCount } from './pdf-pages';
+import { PdfReadAllowance, pdfPageCount } from './pdf-pages';
 import { tokenizerPieces } from './tokenizer-pieces';
 interface Encoding {
   countTokens(text: string, options: { disallowedSpecial: Set<string> }): number;
@@ -153,23 +153,27 @@ const TOKENS_PER_PDF_PAGE = 3_000 + TOKENS_PER_IMAGE;
 /** A chat `file` part's inline PDF (`file_data: data:application/pdf;base64,…`). */
 const INLINE_PDF = /^data:application\/pdf;base64,/i;
 
-/** The tokens a message part that is not text may cost: an image, an inline PDF. */
-function mediaPartTokens(part: unknown): number {
+/**
+ * The tokens a message part that is not text may cost: an image, an inline PDF (read
+ * within what is left of the prompt's `pdfs` allowance).
+ */
+function mediaPartTokens(part: unknown, pdfs: PdfReadAllowance): number {
   const { type, file } = (part ?? {}) as { type?: unknown; file?: { file_data?: unknown } };
   if (type === 'image_url') return TOKENS_PER_IMAGE;
   const data = type === 'file' ? file?.file_data : undefined;
   if (typeof data !== 'string') return 0;
   const inline = INLINE_PDF.exec(data);
-  return inline ? pdfPageCount(data.slice(inline[0].length)) * TOKENS_PER_PDF_PAGE : 0;
+  return inline ? pdfPageCount(data.slice(inline[0].length), pdfs) * TOKENS_PER_PDF_PAGE : 0;
 }
 
 function promptFraming(body: Record<string, unknown>): number {
   const messages = Array.isArray(body.messages) ? body.messages : [];
   let media = 0;
+  const pdfs = new PdfReadAllowance();
   for (const message of messages) {
     const content = (message as { content?: unknown } | null)?.content;
     if (!Array.isArray(content)) continue;
-    for (const part of content) media += mediaPartTokens(part);
+    for (const part of content) media += mediaPartTokens(part, pdfs);
   }
   return (
     messages.length * TOKENS_PER_MESSAGE + (messages.length > 0 ? REPLY_PRIMER_TOKENS : 0) + media
