@@ -49,6 +49,14 @@ describe('DistinctToolIndexes', () => {
     );
   });
 
+  it('leaves calls numbered apart alone when the backend gives them one id (DeepSeek, GLM)', () => {
+    // An id continues a call only at the backend's index it came at.
+    assert.deepEqual(
+      renumbered([[call(0, 'call_x'), call(1, 'call_x')], [call(1)], [call(0, 'call_x')]]),
+      [0, 1, 1, 0],
+    );
+  });
+
   it('never gives a later index of the backend to a renumbered call twice', () => {
     // call_b was moved to 1; the backend's own index 1 then goes to the next free one.
     assert.deepEqual(

@@ -4,7 +4,10 @@ import type { JsonObject } from '@aigw/contracts/data-plane';
 interface ChoiceCalls {
   /** The backend's index: the index its latest call was given, and that call's first id. */
   readonly atIndex: Map<number, { readonly index: number; readonly id?: string }>;
-  /** Each call's id: the index it was given. */
+  /**
+   * Each call's id, under the backend's index it came at: the index it was given. Some
+   * backends (DeepSeek, GLM) give parallel calls they number apart one id.
+   */
   readonly byId: Map<string, number>;
   /** The indexes given so far. */
   readonly given: Set<number>;
@@ -17,10 +20,10 @@ interface ChoiceCalls {
  * fragments by index, so those calls would run together into one, with arguments such as
  * `{"a":1}{"b":2}` that nothing can parse. A fragment whose id differs from the one its
  * index began with is a new call, given the backend's index if no call has it yet, else the
- * next free one; a fragment repeating a call's id continues that call; one without an id
- * (or with `""`, as vLLM continues a call) continues the call that began at its index last.
- * A backend that numbers its calls apart (OpenAI, vLLM, the translating adapters) passes
- * unchanged.
+ * next free one; a fragment repeating a call's id at that call's index continues it; one
+ * without an id (or with `""`, as vLLM continues a call) continues the call that began at
+ * its index last. A backend that numbers its calls apart (OpenAI, vLLM, the translating
+ * adapters) passes unchanged, even one giving them all one id.
  */
 export class DistinctToolIndexes {
   private readonly choices = new Map<number, ChoiceCalls>();
@@ -47,18 +50,19 @@ export class DistinctToolIndexes {
 
 function indexFor(state: ChoiceCalls, backendIndex: number, rawId: unknown): number {
   const id = typeof rawId === 'string' && rawId !== '' ? rawId : undefined;
-  const known = id === undefined ? undefined : state.byId.get(id);
+  const idKey = id === undefined ? undefined : `${backendIndex}:${id}`;
+  const known = idKey === undefined ? undefined : state.byId.get(idKey);
   if (known !== undefined) return known;
   const latest = state.atIndex.get(backendIndex);
   // Continues the call that began here last: no id, or that call's own (or it named none).
   if (latest && (id === undefined || latest.id === undefined || latest.id === id)) {
-    if (id !== undefined && latest.id === undefined) state.byId.set(id, latest.index);
+    if (idKey !== undefined && latest.id === undefined) state.byId.set(idKey, latest.index);
     return latest.index;
   }
   let index = backendIndex;
   if (state.given.has(index)) index = Math.max(...state.given) + 1;
   state.given.add(index);
   state.atIndex.set(backendIndex, id === undefined ? { index } : { index, id });
-  if (id !== undefined) state.byId.set(id, index);
+  if (idKey !== undefined) state.byId.set(idKey, index);
   return index;
 }
