@@ -92,7 +92,7 @@ const PROTO_DURATION = /^(\d{1,12}(?:\.\d{1,9})?)s$/;
  * `google.rpc.RetryInfo` detail, at most a day. Google sends it in place of Retry-After.
  * A streamed call's refusal (streamGenerateContent) wraps the error in a list of one.
  */
-export function retryInfoDelayOf(bodyText: string): number | undefined {
+function retryInfoDelayOf(bodyText: string): number | undefined {
   if (!bodyText.includes('google.rpc.RetryInfo')) return undefined;
   let details: unknown;
   try {
