@@ -116,3 +116,17 @@ test("a Google 429's RetryInfo retryDelay is its wait, when no header says one",
   // A streamed call's refusal (streamGenerateContent) comes as a list of one error.
   assert.equal(waitOf(`[${google('38s')}]`), 38_000);
 });
+
+// Google wraps a streamed call's refusal (streamGenerateContent) in a list of one error.
+test("a Google error in a list of one is read for its message, as an object's is", () => {
+  const error = upstreamHttpError(
+    'vertex-eu',
+    429,
+    '[{"error": {"code": 429, "message": "Resource exhausted. Please try again later.", "status": "RESOURCE_EXHAUSTED"}}]',
+    {},
+  );
+  assert.equal(
+    error.message,
+    'backend "vertex-eu" answered 429: Resource exhausted. Please try again later.',
+  );
+});

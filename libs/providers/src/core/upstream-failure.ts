@@ -84,22 +84,26 @@ export function retryAfterOf(
   return parseRetryAfter(headers['retry-after'], now);
 }
 
+/**
+ * A provider's parsed error body, unwrapped: Google sends a streamed call's refusal
+ * (streamGenerateContent) as a list of one error, as its own clients unwrap it.
+ */
+function errorEnvelope(parsed: unknown): unknown {
+  return Array.isArray(parsed) ? parsed[0] : parsed;
+}
+
 /** A protobuf Duration as JSON writes it: seconds, with up to nine decimals, then `s`. */
 const PROTO_DURATION = /^(\d{1,12}(?:\.\d{1,9})?)s$/;
 
 /**
  * The wait a Google API error body gives (Gemini, Vertex): the `retryDelay` of its
  * `google.rpc.RetryInfo` detail, at most a day. Google sends it in place of Retry-After.
- * A streamed call's refusal (streamGenerateContent) wraps the error in a list of one.
  */
 function retryInfoDelayOf(bodyText: string): number | undefined {
   if (!bodyText.includes('google.rpc.RetryInfo')) return undefined;
   let details: unknown;
   try {
-    const parsed: unknown = JSON.parse(bodyText);
-    const body = (Array.isArray(parsed) ? parsed[0] : parsed) as {
-      error?: { details?: unknown };
-    } | null;
+    const body = errorEnvelope(JSON.parse(bodyText)) as { error?: { details?: unknown } } | null;
     details = body?.error?.details;
   } catch {
     return undefined;
@@ -128,7 +132,7 @@ interface UpstreamErrorBody {
 /** Reads whatever error body a provider sent; only OpenAI's shape yields a code and param. */
 function upstreamErrorBody(bodyText: string): UpstreamErrorBody {
   try {
-    const parsed = JSON.parse(bodyText) as {
+    const parsed = errorEnvelope(JSON.parse(bodyText)) as {
       error?: { message?: unknown; code?: unknown; param?: unknown } | string;
       message?: unknown;
     };
