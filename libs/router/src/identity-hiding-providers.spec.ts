@@ -11,21 +11,22 @@ import { FailoverRouter } from './failover-router';
 import { identityHidingProviders } from './identity-hiding-providers';
 import { chatRequest, ScriptedProviders, streamAnswer } from './testing/scripted-providers';
 
-// A route whose backend runs claude-3-opus for clients asking for gpt-4.
+// A route whose backend runs claude-3-opus for clients asking for gpt-4. Its host is known
+// to these providers alone: the router itself renames only the model (its budget gate's).
 const CONFIG = configFrom(`
 kind: AIGatewayRoute
 metadata: {name: r}
 spec:
   backends:
-  - {name: claude, priority: 0, provider: anthropic, model: claude-3-opus, modelNameOverride: gpt-4}
+  - {name: claude, priority: 0, provider: anthropic, baseUrl: "https://claude.acme.internal", model: claude-3-opus, modelNameOverride: gpt-4}
 `);
 
 const REFUSAL =
   'backend "claude" answered 429: This request would exceed the rate limit for your ' +
-  'organization (7f3c2a1e-0b9d-4c8e-9f6a-1d2e3f4a5b6c) on claude-3-opus';
+  'organization (7f3c2a1e-0b9d-4c8e-9f6a-1d2e3f4a5b6c) on claude-3-opus at claude.acme.internal';
 const SHOWN =
   'backend "claude" answered 429: This request would exceed the rate limit for your ' +
-  'organization ([REDACTED]) on gpt-4';
+  'organization ([REDACTED]) on gpt-4 at [REDACTED]';
 
 function routerOf(providers: ScriptedProviders): FailoverRouter {
   return new FailoverRouter({
