@@ -266,6 +266,40 @@ describe('KafkaEventBus publisher', () => {
     await bus.close();
   });
 
+  it('a spool it cannot read is tried again after the backoff, not at each event published meanwhile', async (t) => {
+    const kafka = new FakeKafka();
+    let errors = 0;
+    const bus = busOn(kafka, {
+      retryMaxMs: 2_000,
+      logger: { info: () => undefined, warn: () => undefined, error: () => void errors++ },
+    });
+    await bus.start({ createTopics: false });
+    t.after(() => bus.close());
+    kafka.setMode('down');
+    bus.publish(numberedUsageEvent('unread', 0));
+    await bus.flush();
+    assert.ok(bus.spooledCount > 0);
+    const spool = spoolOf(bus);
+    const peek = spool.peek.bind(spool);
+    let refusedReads = 0;
+    spool.peek = () => {
+      refusedReads++;
+      throw Object.assign(new Error('disk I/O error'), { errcode: 10 });
+    };
+    kafka.setMode('up');
+    await until(() => refusedReads >= 1, 'the pump to try the spool');
+    // Traffic goes on: each publish wakes the pump, which must not read the spool again
+    // (and log an error) before its backoff is over.
+    for (let i = 1; i <= 20; i++) {
+      bus.publish(numberedUsageEvent('unread', i));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.equal(refusedReads, 1, 'one read refused, none retried within the backoff');
+    assert.equal(errors, 1);
+    spool.peek = peek;
+    await until(() => bus.spooledCount === 0 && kafka.sent.length === 21, 'replay');
+  });
+
   it('drops an event the broker refuses as too large, and splits a batch too large as a whole, so the rest flows', async () => {
     const kafka = new FakeKafka();
     const refused: { topic: string; reason: string; count: number }[] = [];

@@ -559,11 +559,13 @@ export class KafkaEventBus implements EventPublisher {
     } catch (error) {
       // The spool could not be read (a disk I/O error): what it holds stays there, in
       // order, and is tried again after the longest backoff. Thrown on, from a timer, it
-      // would end the process and every call in flight with it.
+      // would end the process and every call in flight with it. The backoff holds for the
+      // kicks each publish makes meanwhile too: read again at each, it logged each time.
       this.logger.error('the event pump could not read its spool; trying again', {
         error,
         spooled: this.spool.count,
       });
+      this.nextAttemptAt = Date.now() + this.retryMaxMs;
       this.retryTimer ??= setTimeout(() => {
         this.retryTimer = undefined;
         this.kick();
