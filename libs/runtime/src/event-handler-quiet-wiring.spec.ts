@@ -5,12 +5,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, mock, test } from 'node:test';
+import { after, test } from 'node:test';
 import { Topic, type GatewayEvent } from '@aigw/contracts';
 import { numberedUsageEvent, until } from '@aigw/testing';
 import { StartupError } from './listen';
 import { ServiceRuntime } from './service-runtime';
 import type { Env } from './service-settings';
+import { logLines } from './testing/log-lines';
 import { ONE_BACKEND_CONFIG } from './testing/one-backend-config';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-quiet-topic-'));
@@ -28,24 +29,6 @@ function gatewayEnv(extra: Env): Env {
     AI_GATEWAY_EVENT_HANDLER_ATTEMPTS: '2',
     ...extra,
   };
-}
-
-/** The logger's JSON lines written while `run` runs; other output passes through. */
-async function logLines<T>(run: () => Promise<T>): Promise<{ result: T; lines: unknown[] }> {
-  const lines: unknown[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  const spy = mock.method(process.stdout, 'write', (chunk: unknown, ...rest: unknown[]) => {
-    if (typeof chunk === 'string' && chunk.startsWith('{"')) {
-      lines.push(JSON.parse(chunk));
-      return true;
-    }
-    return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
-  });
-  try {
-    return { result: await run(), lines };
-  } finally {
-    spy.mock.restore();
-  }
 }
 
 /**

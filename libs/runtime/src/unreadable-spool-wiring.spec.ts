@@ -5,33 +5,16 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it, mock } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { metricSum, numberedUsageEvent, until } from '@aigw/testing';
 import { ServiceRuntime } from './service-runtime';
+import { logLines } from './testing/log-lines';
 import { ONE_BACKEND_CONFIG } from './testing/one-backend-config';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-unreadable-spool-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const configPath = join(dir, 'gateway.yaml');
 writeFileSync(configPath, ONE_BACKEND_CONFIG);
-
-/** The logger's JSON lines written while `run` runs; other output passes through. */
-async function logLines<T>(run: () => Promise<T>): Promise<{ result: T; lines: unknown[] }> {
-  const lines: unknown[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  const spy = mock.method(process.stdout, 'write', (chunk: unknown, ...rest: unknown[]) => {
-    if (typeof chunk === 'string' && chunk.startsWith('{"')) {
-      lines.push(JSON.parse(chunk));
-      return true;
-    }
-    return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
-  });
-  try {
-    return { result: await run(), lines };
-  } finally {
-    spy.mock.restore();
-  }
-}
 
 describe('a data-plane service whose Kafka spool cannot be read', () => {
   it('starts on a fresh spool, keeps the unreadable file aside, logs and counts it', async () => {
