@@ -682,6 +682,34 @@ spec:
     assert.equal(providers.calls.length, 0);
   });
 
+  // An adapter refuses completions or embeddings it has no API for with a 400, which no
+  // failover trigger covers: a chain led by such a backend answered that 400, never trying
+  // the backend behind it that serves them.
+  it('skips backends without completions or embeddings and calls the next that has them', async () => {
+    const mixed = configFrom(`
+kind: AIGatewayRoute
+metadata: {name: text}
+spec:
+  backends:
+  - {name: claude, priority: 0, provider: anthropic, model: claude-haiku-4-5, modelNameOverride: writer}
+  - {name: groq, priority: 1, provider: groq, model: llama-3.3-70b, modelNameOverride: writer}
+  - {name: openai, priority: 2, provider: openai, model: gpt-4o-mini, modelNameOverride: writer}
+`);
+    for (const operation of ['completions', 'embeddings'] as const) {
+      const providers = new ScriptedProviders({});
+      const router = new FailoverRouter({ config: () => mixed, providers });
+      const answer = await router.route(
+        request({ operation, requestedModel: 'writer', body: { model: 'writer' } }),
+        new AbortController().signal,
+      );
+      assert.equal(answer.servedBy.backend, 'openai', operation);
+      assert.deepEqual(
+        providers.calls.map((call) => call.target.backendName),
+        ['openai'],
+      );
+    }
+  });
+
   it('skips backends without images, and vLLM, for image generation', async () => {
     const images = configFrom(`
 kind: AIGatewayRoute

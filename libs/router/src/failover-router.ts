@@ -215,9 +215,9 @@ export class FailoverRouter implements RouterPort {
         const holder = pinnedLink(pin, route.name, request.requestedModel, links);
         return this.routePinned(request, route, holder, signal);
       }
-      // A backend whose API lacks the operation (audio on Anthropic), or a chat's Gemini
-      // built-in tools or Anthropic server tools, is no failover target; every backend
-      // serves the other chats, completions and embeddings, so those skip the filter.
+      // A backend whose API lacks the operation (completions or audio on Anthropic), or a
+      // chat's Gemini built-in tools or Anthropic server tools, is no failover target; every
+      // backend serves the other chats, so those skip the filter.
       const able = isSpecialRequest(request)
         ? links.filter(
             (link) =>

@@ -73,18 +73,57 @@ const RERANK_PROVIDERS: ReadonlySet<ProviderKind> = new Set<ProviderKind>([
   'openai-compatible',
 ]);
 
-/** The providers of each operation that only some serve; chat and the rest are on every one. */
+/**
+ * Providers with OpenAI's text completions: OpenAI, Azure OpenAI, Together, DeepSeek (its
+ * FIM, under its beta base URL: the adapter refuses it elsewhere) and the self-hosted
+ * OpenAI-compatible servers, and the offline `local`. Anthropic, Gemini, Vertex, Bedrock,
+ * Cohere, Mistral and Groq have none.
+ */
+const COMPLETION_PROVIDERS: ReadonlySet<ProviderKind> = new Set<ProviderKind>([
+  'openai',
+  'azure',
+  'together',
+  'deepseek',
+  'vllm',
+  'kserve',
+  'openai-compatible',
+  'local',
+]);
+
+/**
+ * Providers with an embeddings API the adapters speak: every one but Anthropic (which has
+ * none), Groq and DeepSeek.
+ */
+const EMBEDDING_PROVIDERS: ReadonlySet<ProviderKind> = new Set<ProviderKind>([
+  'openai',
+  'azure',
+  'google-gemini',
+  'vertex',
+  'bedrock',
+  'cohere',
+  'mistral',
+  'together',
+  'vllm',
+  'kserve',
+  'openai-compatible',
+  'local',
+]);
+
+/** The providers of each operation that only some serve; chat is on every one. */
 const FEW_PROVIDERS: ReadonlyMap<Operation, ReadonlySet<ProviderKind>> = new Map([
   ...[...AUDIO_API_OPERATIONS].map((operation) => [operation, AUDIO_PROVIDERS] as const),
   ...[...IMAGE_OPERATIONS].map((operation) => [operation, IMAGE_PROVIDERS] as const),
   ['image-variations', IMAGE_VARIATION_PROVIDERS], // after the images': fewer serve it
   ['moderations', MODERATION_PROVIDERS],
   ['rerank', RERANK_PROVIDERS],
+  // A backend refusing these was no failover target (its 400 is no trigger): filtered too.
+  ['completions', COMPLETION_PROVIDERS],
+  ['embeddings', EMBEDDING_PROVIDERS],
 ]);
 
 /**
- * Whether only some providers serve `operation` (audio, images, moderations, rerank), so
- * chains are filtered.
+ * Whether only some providers serve `operation` (completions, embeddings, audio, images,
+ * moderations, rerank), so chains are filtered.
  */
 function isSpecialOperation(operation: Operation): boolean {
   return FEW_PROVIDERS.has(operation); // one look-up: chat pays nothing more
