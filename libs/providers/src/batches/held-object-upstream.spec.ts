@@ -92,6 +92,12 @@ describe('a file content streamed from its backend', () => {
       stalled = response;
       return;
     }
+    if (path === '/v1/files/quota/content') {
+      response.writeHead(429, { 'content-type': 'application/json' });
+      const message = `Enqueued token limit reached in organization org-AbCdEf123456 (project proj_Zy9876543210) at ${request.headers.host}`;
+      response.end(JSON.stringify({ error: { message, type: 'rate_limit_error' } }));
+      return;
+    }
     response.writeHead(404, { 'content-type': 'application/json' });
     response.end('{"error":{"message":"No such file"}}');
   });
@@ -113,6 +119,15 @@ describe('a file content streamed from its backend', () => {
     held?.destroy();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
+  });
+
+  it("answers a backend's refusal without its organization, project or host", async () => {
+    await assert.rejects(upstream.open(backend(), '/files/quota/content'), (error: unknown) => {
+      assert.ok(error instanceof DataPlaneError);
+      assert.match(error.message, /Enqueued token limit reached in organization \[REDACTED\]/);
+      assert.doesNotMatch(error.message, /org-AbCdEf|proj_Zy98|127\.0\.0\.1/);
+      return true;
+    });
   });
 
   it('is read as it arrives, in many chunks, to the same bytes', async () => {

@@ -1,6 +1,7 @@
 import {
   DataPlaneError,
   DataPlaneErrorCode,
+  textWithoutBackendIdentity,
   type BackendCallTarget,
 } from '@aigw/contracts/data-plane';
 import { Readable } from 'node:stream';
@@ -267,10 +268,17 @@ function failure(backend: HeldObjectBackend, response: Response, text: string): 
       upstreamStatus: 404,
     });
   }
+  // As a model call's refusal reaches the client: without the backend's account ids or host
+  // (no model is named: a file or batch is the backend's, not a virtual model's).
+  const shown = textWithoutBackendIdentity(text, {
+    sentModel: '',
+    requestedModel: '',
+    baseUrl: backend.baseUrl,
+  });
   return upstreamHttpError(
     backend.backendName,
     response.status,
-    text,
+    shown,
     Object.fromEntries(response.headers),
     backend.credential?.apiKey,
   );
