@@ -196,6 +196,18 @@ spec:
     assert.equal(Number(response.headers.get(COST_HEADER)), asHeader(dollars));
   });
 
+  it("bills a token-priced model's text answer for the audio it heard, estimated", async () => {
+    // response_format text carries no usage: the 1 s WAV is 10 audio tokens in at the audio
+    // rate, and the transcript's 6 tokens out.
+    const { data, response } = await client.audio.transcriptions
+      .create({ file: await clip(), model: 'gpt-4o-transcribe', response_format: 'text' })
+      .withResponse();
+    assert.equal(data, 'Hello from the fake upstream.\n');
+    const dollars =
+      (10 / 1000) * TOKEN_PRICE.audioInputPer1k + (6 / 1000) * TOKEN_PRICE.outputPer1k;
+    assert.equal(Number(response.headers.get(COST_HEADER)), asHeader(dollars));
+  });
+
   it("streams gpt-4o-transcribe's events, and whisper-1's whole transcript as one", async () => {
     const stream = await client.audio.transcriptions.create({
       file: await clip(),

@@ -5,6 +5,13 @@
  */
 export const MIN_AUDIO_BYTES_PER_SECOND = 2_000;
 
+/**
+ * Audio tokens a second of speech is assumed to bill when a token-billed transcription
+ * model (gpt-4o-transcribe) reports none, as with `response_format: "text"`: OpenAI's audio
+ * input runs at one token per 100 ms.
+ */
+export const ESTIMATED_AUDIO_TOKENS_PER_SECOND = 10;
+
 /** A duration no shorter than the audio's: exact for PCM WAV, a bound for the rest. */
 export function audioSecondsUpperBound(data: Uint8Array): number {
   return wavSeconds(data) ?? data.byteLength / MIN_AUDIO_BYTES_PER_SECOND;

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
+  ESTIMATED_AUDIO_TOKENS_PER_SECOND,
   type GatewayRequest,
   type JsonAnswer,
   type JsonObject,
@@ -15,9 +16,29 @@ import { AzureOpenAiAdapter } from '../azure/azure.adapter';
 import { azureDeploymentUrl } from '../azure/azure-urls';
 import { OpenAiCompatibleAdapter } from '../openai-compatible/openai-compatible.adapter';
 import { reportedAudioUsage } from './openai-audio';
+import { countTokens } from './tokenizer';
 import { uploadForm } from './upload-form';
 
 const AUDIO = Buffer.from('RIFF-not-really-a-wav\r\n--boundary-like--\r\n');
+
+/** `seconds` of silent 8 kHz mono 8-bit PCM as a WAV file (8,000 bytes a second). */
+function pcmWav(seconds: number): Buffer {
+  const size = 8_000 * seconds;
+  const file = Buffer.alloc(44 + size, 0x80);
+  file.write('RIFF', 0, 'latin1');
+  file.writeUInt32LE(36 + size, 4);
+  file.write('WAVEfmt ', 8, 'latin1');
+  file.writeUInt32LE(16, 16);
+  file.writeUInt16LE(1, 20);
+  file.writeUInt16LE(1, 22);
+  file.writeUInt32LE(8_000, 24);
+  file.writeUInt32LE(8_000, 28);
+  file.writeUInt16LE(1, 32);
+  file.writeUInt16LE(8, 34);
+  file.write('data', 36, 'latin1');
+  file.writeUInt32LE(size, 40);
+  return file;
+}
 
 function audioRequest(
   body: Record<string, unknown> = {},
@@ -169,6 +190,24 @@ describe('audio on OpenAI-compatible and Azure backends', () => {
     assert.match(answer.mediaType ?? '', /^text\/vtt/);
     assert.equal(answer.usage.source, 'estimated');
     assert.ok(answer.usage.outputTokens > 0);
+  });
+
+  it("estimates a token-billed model's audio input when its text answer reports no usage", async () => {
+    // gpt-4o-transcribe answers response_format text with the transcript alone: billing only
+    // the transcript's tokens left the audio (most of the price) and the prompt unbilled.
+    const request = audioRequest({ response_format: 'text', prompt: 'Names: Ada, Grace.' });
+    const answer = await invoke(
+      { ...request, uploads: [{ ...request.uploads![0], data: pcmWav(2) }] },
+      { ...target, model: 'gpt-4o-transcribe' },
+    );
+    assert.equal(answer.usage.source, 'estimated');
+    assert.equal(answer.usage.audioSeconds, 2);
+    assert.equal(answer.usage.audioInputTokens, 2 * ESTIMATED_AUDIO_TOKENS_PER_SECOND);
+    assert.equal(
+      answer.usage.inputTokens,
+      2 * ESTIMATED_AUDIO_TOKENS_PER_SECOND + countTokens('Names: Ada, Grace.'),
+    );
+    assert.equal(answer.usage.outputTokens, countTokens('Hello from the fake upstream.\n'));
   });
 
   it('fails over (bad response) on a JSON answer without its text, and maps upstream errors', async () => {

@@ -3,6 +3,7 @@ import {
   audioSecondsUpperBound,
   DataPlaneError,
   DataPlaneErrorCode,
+  ESTIMATED_AUDIO_TOKENS_PER_SECOND,
   type GatewayRequest,
   type JsonAnswer,
   type JsonObject,
@@ -105,12 +106,21 @@ export function reportedAudioUsage(body: JsonObject): TokenUsage | undefined {
 
 const NO_TOKENS = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 } as const;
 
-/** Without a report: the file's duration (exact for WAV) and the transcript's tokens. */
+/**
+ * Without a report: the file's duration (exact for WAV) for a per-minute price, the audio
+ * tokens that many seconds make and the prompt's for a token price (a per-minute model's
+ * input costs 0), and the transcript's tokens.
+ */
 function estimatedAudioUsage(request: GatewayRequest, transcript: string): TokenUsage {
+  const seconds = audioSecondsUpperBound(request.uploads?.[0]?.data ?? new Uint8Array());
+  const audioTokens = Math.ceil(seconds * ESTIMATED_AUDIO_TOKENS_PER_SECOND);
+  const prompt = typeof request.body.prompt === 'string' ? countTokens(request.body.prompt) : 0;
   return {
-    ...NO_TOKENS,
+    inputTokens: prompt + audioTokens,
     outputTokens: countTokens(transcript),
-    audioSeconds: audioSecondsUpperBound(request.uploads?.[0]?.data ?? new Uint8Array()),
+    cachedInputTokens: 0,
+    ...(audioTokens > 0 ? { audioInputTokens: audioTokens } : {}),
+    audioSeconds: seconds,
     source: 'estimated',
   };
 }
