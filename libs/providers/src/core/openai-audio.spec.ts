@@ -115,6 +115,30 @@ describe('reportedAudioUsage', () => {
     );
     assert.equal(reportedAudioUsage({ text: '' }), undefined);
   });
+
+  it("reads Mistral's seconds and tokens (usage.prompt_audio_seconds), not the file's estimate", () => {
+    // Voxtral's answer, as api.mistral.ai sends it: no `type`, OpenAI's chat token names.
+    assert.deepEqual(
+      reportedAudioUsage({
+        model: 'voxtral-mini-latest',
+        text: 'Hello.',
+        language: 'en',
+        usage: {
+          prompt_audio_seconds: 203,
+          prompt_tokens: 4,
+          completion_tokens: 635,
+          total_tokens: 3264,
+        },
+      }),
+      {
+        inputTokens: 4,
+        outputTokens: 635,
+        cachedInputTokens: 0,
+        audioSeconds: 203,
+        source: 'reported',
+      },
+    );
+  });
 });
 
 describe('audio on OpenAI-compatible and Azure backends', () => {
@@ -208,6 +232,19 @@ describe('audio on OpenAI-compatible and Azure backends', () => {
       2 * ESTIMATED_AUDIO_TOKENS_PER_SECOND + countTokens('Names: Ada, Grace.'),
     );
     assert.equal(answer.usage.outputTokens, countTokens('Hello from the fake upstream.\n'));
+  });
+
+  it("bills a Mistral transcription at the seconds Mistral reports, not the file's size", async () => {
+    upstream.reportAudioUsage({ prompt_audio_seconds: 42, prompt_tokens: 3, completion_tokens: 9 });
+    const answer = await invoke(audioRequest(), {
+      ...target,
+      backendName: 'mistral',
+      provider: 'mistral',
+      model: 'voxtral-mini-latest',
+    });
+    assert.equal(answer.usage.source, 'reported');
+    assert.equal(answer.usage.audioSeconds, 42);
+    assert.equal(answer.usage.outputTokens, 9);
   });
 
   it('fails over (bad response) on a JSON answer without its text, and maps upstream errors', async () => {

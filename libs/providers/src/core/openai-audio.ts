@@ -26,8 +26,9 @@ const JSON_FORMATS: ReadonlySet<string> = new Set(['json', 'verbose_json', 'diar
  * One transcription or translation at an endpoint of OpenAI's wire format: the client's
  * form written out again (same fields, the served model, the file), the answer passed
  * back as it came. Usage is the backend's: tokens (gpt-4o-transcribe), or the seconds of
- * audio a per-minute model reports (`usage.seconds`, verbose_json's `duration`); else the
- * duration is estimated from the file (exact for WAV) and the transcript's tokens counted.
+ * audio a per-minute model reports (`usage.seconds`, Mistral's `usage.prompt_audio_seconds`,
+ * verbose_json's `duration`); else the duration is estimated from the file (exact for WAV),
+ * with the audio tokens it makes, and the transcript's tokens counted.
  */
 export async function invokeOpenAiAudio(
   call: ProviderCall,
@@ -96,6 +97,16 @@ export function reportedAudioUsage(body: JsonObject): TokenUsage | undefined {
     }
     if (usage.type === 'duration' && count(usage.seconds) !== undefined) {
       return { ...NO_TOKENS, audioSeconds: count(usage.seconds)!, source: 'reported' };
+    }
+    // Mistral (Voxtral) reports the seconds it heard beside chat's token names.
+    if (count(usage.prompt_audio_seconds) !== undefined) {
+      return {
+        inputTokens: count(usage.prompt_tokens) ?? 0,
+        outputTokens: count(usage.completion_tokens) ?? 0,
+        cachedInputTokens: 0,
+        audioSeconds: count(usage.prompt_audio_seconds)!,
+        source: 'reported',
+      };
     }
   }
   const duration = count(body.duration);
