@@ -22,8 +22,8 @@ import {
 /**
  * A streamed transcription (gpt-4o-transcribe with `stream: true`): OpenAI's events
  * (`transcript.text.delta`, then `transcript.text.done` with the usage) relayed as they
- * come. A backend that ignores `stream` (whisper-1 does) answers JSON, relayed as one
- * `transcript.text.done` event. Usage is the done event's, else `fallback` of the text.
+ * come, Mistral's under those names. A backend that ignores `stream` (whisper-1 does)
+ * answers JSON, relayed as one `transcript.text.done` event. Usage is the done event's, else `fallback` of the text.
  */
 export async function streamTranscript(
   call: ProviderCall,
@@ -62,7 +62,7 @@ export async function streamTranscript(
       let done = false;
       for await (const message of sseMessages(bodyChunks(response.body))) {
         if (message.data === '[DONE]') break;
-        const event = streamEventObject(target.backendName, message.data);
+        const event = asOpenAiTranscriptEvent(streamEventObject(target.backendName, message.data));
         if (event.error || event.type === 'error') {
           throw streamInterrupted(target.backendName, 'reported an error mid-stream');
         }
@@ -85,4 +85,18 @@ export async function streamTranscript(
     }
   }
   return { kind: 'stream', status: 200, events: events(), usage, servedBy: servedByTarget(call) };
+}
+
+/**
+ * Mistral's transcription events under OpenAI's names, so an OpenAI client reads them and
+ * the stream ends at its done event: `transcription.text.delta` ({text}) as
+ * `transcript.text.delta` ({delta}), `transcription.done` as `transcript.text.done`. Its
+ * language and segment events, which OpenAI's stream has no like of, pass as they came.
+ */
+function asOpenAiTranscriptEvent(event: JsonObject): JsonObject {
+  if (event.type === 'transcription.text.delta' && typeof event.text === 'string') {
+    const { text, ...rest } = event;
+    return { ...rest, type: 'transcript.text.delta', delta: text };
+  }
+  return event.type === 'transcription.done' ? { ...event, type: 'transcript.text.done' } : event;
 }

@@ -1,6 +1,8 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
@@ -289,6 +291,60 @@ describe('audio on OpenAI-compatible and Azure backends', () => {
       ['transcript.text.done'],
     );
     assert.equal((await whole.usage).audioSeconds, 3);
+  });
+
+  it("relays Mistral's streamed transcript under OpenAI's event names, billed at its done usage", async () => {
+    // Voxtral's stream, as api.mistral.ai sends it: its own event names, the text as `text`.
+    const mistralEvents = [
+      { type: 'transcription.language', audio_language: 'en' },
+      { type: 'transcription.text.delta', text: 'Hello' },
+      { type: 'transcription.text.delta', text: ' there.' },
+      {
+        type: 'transcription.done',
+        model: 'voxtral-mini-latest',
+        text: 'Hello there.',
+        language: 'en',
+        usage: { prompt_audio_seconds: 5, prompt_tokens: 2, completion_tokens: 4 },
+      },
+    ];
+    const mistral = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const event of mistralEvents) {
+        response.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+      }
+      response.end();
+    });
+    await new Promise<void>((resolve) => mistral.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = mistral.address() as AddressInfo;
+      const streamed = (await new OpenAiCompatibleAdapter().invoke({
+        request: { ...audioRequest(), stream: true, body: { model: 'stt', stream: true } },
+        target: {
+          ...target,
+          backendName: 'mistral',
+          provider: 'mistral',
+          model: 'voxtral-mini-latest',
+          baseUrl: `http://127.0.0.1:${port}/v1`,
+        },
+        signal: new AbortController().signal,
+      })) as StreamAnswer;
+      const events: JsonObject[] = [];
+      for await (const event of streamed.events) events.push(event);
+      assert.deepEqual(
+        events.map((event) => [event.type, event.delta ?? event.text]),
+        [
+          ['transcription.language', undefined],
+          ['transcript.text.delta', 'Hello'],
+          ['transcript.text.delta', ' there.'],
+          ['transcript.text.done', 'Hello there.'],
+        ],
+      );
+      const usage = await streamed.usage;
+      assert.equal(usage.source, 'reported');
+      assert.equal(usage.audioSeconds, 5);
+    } finally {
+      await new Promise((resolve) => mistral.close(resolve));
+    }
   });
 
   it('refuses a request without its file before any call', async () => {
