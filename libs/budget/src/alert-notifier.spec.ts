@@ -1,9 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BudgetUnit, createAlertRaised, LimitKind } from '@aigw/contracts';
-import { WebhookAlertNotifier } from './alert-notifier';
+import { MetricsRegistry } from '@aigw/observability';
+import {
+  WebhookAlertNotifier,
+  webhookAlertNotifier,
+  type AlertWebhookResult,
+} from './alert-notifier';
 
 const alert = createAlertRaised({
   requestId: 'r1',
@@ -18,31 +23,57 @@ const alert = createAlertRaised({
   message: 'u1 spent 8.50 dollars today',
 });
 
-describe('WebhookAlertNotifier', () => {
-  it('POSTs the alert as JSON to the webhook', async () => {
-    const received: unknown[] = [];
-    const server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        received.push({
-          method: req.method,
-          type: req.headers['content-type'],
-          body: JSON.parse(body) as unknown,
-        });
-        res.end('ok');
+interface Received {
+  method?: string;
+  url?: string;
+  type?: string;
+  authorization?: string;
+  body: unknown;
+}
+
+/** A webhook receiver on a free port; `answer` writes each reply. */
+async function receiver(
+  answer: (req: IncomingMessage, res: ServerResponse) => void = (_, res) => res.end('ok'),
+): Promise<{ origin: string; received: Received[]; close: () => void }> {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      received.push({
+        method: req.method,
+        url: req.url,
+        type: req.headers['content-type'],
+        authorization: req.headers.authorization,
+        body: body ? (JSON.parse(body) as unknown) : undefined,
       });
+      answer(req, res);
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const { port } = server.address() as AddressInfo;
-    const failures: string[] = [];
-    await new WebhookAlertNotifier(`http://127.0.0.1:${port}/hook`, (f) => failures.push(f)).notify(
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  server.unref(); // a failed assertion must not leave the test process waiting on it
+  const { port } = server.address() as AddressInfo;
+  return {
+    origin: `127.0.0.1:${port}`,
+    received,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+describe('WebhookAlertNotifier', () => {
+  it('POSTs the alert as JSON to the webhook and reports it delivered', async () => {
+    const hook = await receiver();
+    const results: AlertWebhookResult[] = [];
+    await new WebhookAlertNotifier(`http://${hook.origin}/hook`, (r) => results.push(r)).notify(
       alert,
     );
-    server.close();
-    assert.deepEqual(failures, []);
-    assert.equal(received.length, 1);
-    const [call] = received as {
+    hook.close();
+    assert.deepEqual(results, [{ outcome: 'delivered' }]);
+    assert.equal(hook.received.length, 1);
+    const [call] = hook.received as {
       method: string;
       type: string;
       body: { threshold: number; budgetKey: string };
@@ -53,13 +84,113 @@ describe('WebhookAlertNotifier', () => {
     assert.equal(call.body.budgetKey, 'u1');
   });
 
-  it('reports a failing or unreachable webhook without throwing', async () => {
-    const failures: string[] = [];
+  it('reports an unreachable webhook without throwing', async () => {
+    const results: AlertWebhookResult[] = [];
+    await new WebhookAlertNotifier('http://127.0.0.1:1/hook', (r) => results.push(r), 1_000).notify(
+      alert,
+    );
+    assert.deepEqual(
+      results.map((r) => r.outcome),
+      ['unreachable'],
+    );
+  });
+
+  it('gives up on a webhook that does not answer in time, as a timeout', async () => {
+    const hook = await receiver(() => undefined); // never answers
+    const results: AlertWebhookResult[] = [];
+    const started = Date.now();
     await new WebhookAlertNotifier(
-      'http://127.0.0.1:1/hook',
-      (f) => failures.push(f),
-      1_000,
+      `http://${hook.origin}/hook`,
+      (r) => results.push(r),
+      200,
     ).notify(alert);
-    assert.equal(failures.length, 1);
+    hook.close();
+    assert.ok(Date.now() - started < 2_000);
+    assert.deepEqual(
+      results.map((r) => r.outcome),
+      ['timeout'],
+    );
+  });
+
+  it('reports an error status as refused, naming the status', async () => {
+    const hook = await receiver((_, res) => res.writeHead(500).end());
+    const results: AlertWebhookResult[] = [];
+    await new WebhookAlertNotifier(`http://${hook.origin}/hook`, (r) => results.push(r)).notify(
+      alert,
+    );
+    hook.close();
+    assert.equal(results.length, 1);
+    assert.equal(results[0].outcome, 'refused');
+    assert.match(results[0].detail ?? '', /500/);
+  });
+
+  // undici follows no redirect: the alert never reached the receiver (an http:// URL whose
+  // host now redirects to https://, a moved endpoint), so it must not pass as delivered.
+  it('reports a redirect as refused: the alert was not delivered', async () => {
+    const hook = await receiver((_, res) =>
+      res.writeHead(307, { location: 'https://elsewhere.example/hook' }).end(),
+    );
+    const results: AlertWebhookResult[] = [];
+    await new WebhookAlertNotifier(`http://${hook.origin}/hook`, (r) => results.push(r)).notify(
+      alert,
+    );
+    hook.close();
+    assert.equal(results.length, 1);
+    assert.equal(results[0].outcome, 'refused');
+    assert.match(results[0].detail ?? '', /307/);
+  });
+
+  // Receivers behind basic auth are configured as https://user:password@host/path; undici
+  // drops a URL's credentials, so the receiver saw no Authorization and answered 401.
+  it("sends a URL's user and password as basic auth, never in what it reports", async () => {
+    const hook = await receiver((req, res) =>
+      res.writeHead(req.headers.authorization ? 200 : 401).end(),
+    );
+    const results: AlertWebhookResult[] = [];
+    await new WebhookAlertNotifier(
+      `http://alerts%40ops:s3cret%3Apass@${hook.origin}/hook?channel=budget`,
+      (r) => results.push(r),
+    ).notify(alert);
+    hook.close();
+    assert.deepEqual(results, [{ outcome: 'delivered' }]);
+    assert.equal(hook.received[0].url, '/hook?channel=budget');
+    assert.equal(
+      hook.received[0].authorization,
+      `Basic ${Buffer.from('alerts@ops:s3cret:pass').toString('base64')}`,
+    );
+  });
+});
+
+describe('webhookAlertNotifier', () => {
+  it('is none without a URL', () => {
+    const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
+    assert.equal(
+      webhookAlertNotifier(undefined, { metrics, logger: { warn: () => undefined } }),
+      undefined,
+    );
+  });
+
+  // A lost webhook was a warning line only: nothing an operator could alert on.
+  it('counts each outcome and logs a failure without the URL or its credentials', async () => {
+    const hook = await receiver((_, res) => res.writeHead(503).end());
+    const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
+    const warnings: unknown[] = [];
+    const logger = {
+      warn: (message: string, fields?: unknown) => warnings.push({ message, fields }),
+    };
+    const notifier = webhookAlertNotifier(`http://ops:hunter2-secret@${hook.origin}/hook`, {
+      metrics,
+      logger,
+    });
+    await notifier?.notify(alert);
+    await webhookAlertNotifier('http://127.0.0.1:1/hook', { metrics, logger })?.notify(alert);
+    hook.close();
+    const text = await metrics.metrics();
+    assert.match(text, /ai_gateway_budget_alert_webhooks_total\{outcome="refused"\} 1/);
+    assert.match(text, /ai_gateway_budget_alert_webhooks_total\{outcome="unreachable"\} 1/);
+    assert.equal(warnings.length, 2);
+    const logged = JSON.stringify(warnings);
+    assert.match(logged, /503/);
+    assert.doesNotMatch(logged, /hunter2|ops:|127\.0\.0\.1/);
   });
 });

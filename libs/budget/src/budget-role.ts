@@ -18,9 +18,7 @@ export async function startBudgetSettlement(
   settings: Pick<BudgetSettings, 'alertWebhookUrl' | 'stateIntervalMs'>,
 ): Promise<void> {
   const { config, events, metrics, logger } = runtime;
-  const alerts = webhookAlertNotifier(settings.alertWebhookUrl, (reason) =>
-    logger.warn('alert webhook failed', { reason }),
-  );
+  const alerts = webhookAlertNotifier(settings.alertWebhookUrl, { metrics, logger });
   const settler = new BudgetSettler(config, store, events, metrics, alerts, logger, {
     remainingIntervalMs: settings.stateIntervalMs,
   });

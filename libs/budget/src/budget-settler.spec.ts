@@ -364,7 +364,9 @@ describe('BudgetSettler', () => {
       const { port } = server.address() as AddressInfo;
       const failures: string[] = [];
       const { published, settler } = settlerOf(UNLIMITED, {
-        alerts: new WebhookAlertNotifier(`http://127.0.0.1:${port}/hook`, (f) => failures.push(f)),
+        alerts: new WebhookAlertNotifier(`http://127.0.0.1:${port}/hook`, ({ outcome }) => {
+          if (outcome !== 'delivered') failures.push(outcome);
+        }),
       });
       const alerts = () => published.events.filter((e) => e.type === 'alert.raised');
       const day = new Date();

@@ -521,6 +521,12 @@ export class MetricsRegistry {
     labelNames: ['action', 'limit', 'outcome'] as const,
     registers: [this.registry],
   });
+  readonly #alertWebhooks = new Counter({
+    name: 'ai_gateway_budget_alert_webhooks_total',
+    help: 'Budget alerts POSTed to AI_GATEWAY_ALERT_WEBHOOK_URL, by outcome: delivered (a 2xx), refused (any other status; a redirect is not followed), timeout (no answer in 5 s), unreachable (no connection). Each is tried once; the alert is on the alert topic either way',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly #budgetStatesCoalesced = new Counter({
     name: 'ai_gateway_budget_states_coalesced_total',
     help: 'Budget state announcements of room left (remaining) folded into a later one for the same limit, to keep the state topic at one per limit per interval',
@@ -1174,6 +1180,11 @@ export class MetricsRegistry {
     outcome: BudgetAdjustmentOutcome;
   }): void {
     this.#budgetAdjustments.inc(labels);
+  }
+
+  /** One budget alert's webhook call (outcome: delivered, refused, timeout, unreachable). */
+  recordAlertWebhook(outcome: 'delivered' | 'refused' | 'timeout' | 'unreachable'): void {
+    this.#alertWebhooks.inc({ outcome });
   }
 
   /** Holds a budget store found lapsed (kind: call or batch, never a user). */
