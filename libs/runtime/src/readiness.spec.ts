@@ -68,3 +68,45 @@ test('/readyz answers 200 with a shared dependency down, its state in the body',
     await server.close();
   }
 });
+
+// ClickHouse's ping waits out its 30 s request timeout when the server is unresponsive: /readyz
+// outlived the probe's 3 s, and every usage-sink pod left rotation over a shared dependency.
+test('a check with no answer in time fails on its own, and /readyz still answers', async () => {
+  const hung: ReadinessCheck = {
+    name: 'clickhouse',
+    scope: 'shared',
+    check: () => new Promise(() => undefined),
+  };
+  const started = Date.now();
+  const readiness = await Promise.race([
+    evaluateReadiness(
+      { config: 'loaded' },
+      [hung, check('kafka', true, 'connected')],
+      undefined,
+      100,
+    ),
+    new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 1_000).unref()),
+  ]);
+  assert.notEqual(readiness, 'hung');
+  if (readiness === 'hung') return;
+  assert.ok(Date.now() - started < 1_000);
+  assert.equal(readiness.ready, true, 'shared: not gating');
+  assert.deepEqual(readiness.failing, ['clickhouse']);
+  assert.equal(readiness.checks.clickhouse, 'no answer in 100 ms');
+});
+
+// A check that threw made /readyz an empty 500 instead of the body saying which check failed.
+test('a check that throws is that check failing, not the whole answer', async () => {
+  const broken: ReadinessCheck = {
+    name: 'redis',
+    check: () => Promise.reject(new Error('secret-bearing detail')),
+  };
+  const readiness = await evaluateReadiness({ config: 'loaded' }, [
+    broken,
+    check('kafka', true, 'connected'),
+  ]);
+  assert.equal(readiness.ready, false);
+  assert.deepEqual(readiness.failing, ['redis']);
+  assert.equal(readiness.checks.redis, 'check failed (Error)');
+  assert.equal(readiness.checks.kafka, 'connected');
+});

@@ -32,13 +32,21 @@ export interface Readiness {
   readonly failing: string[];
 }
 
+/**
+ * How long one check may take: under the probes' 3 s timeout (deploy/k8s), so a dependency
+ * that holds a connection open (ClickHouse's ping waits 30 s) fails that check alone rather
+ * than the whole probe, which would take every replica out over a shared dependency.
+ */
+export const READINESS_CHECK_TIMEOUT_MS = 2_000;
+
 /** Runs every check at once and judges the pod on its own checks only. */
 export async function evaluateReadiness(
   fixed: Record<string, string>,
   checks: readonly ReadinessCheck[],
   onShared?: (name: string, ready: boolean) => void,
+  timeoutMs = READINESS_CHECK_TIMEOUT_MS,
 ): Promise<Readiness> {
-  const results = await Promise.all(checks.map((check) => check.check()));
+  const results = await Promise.all(checks.map((check) => boundedCheck(check, timeoutMs)));
   const readiness: Readiness = { ready: true, checks: { ...fixed }, notGating: [], failing: [] };
   let ready = true;
   checks.forEach((check, index) => {
@@ -53,4 +61,28 @@ export async function evaluateReadiness(
     }
   });
   return { ...readiness, ready };
+}
+
+/** A check's result, or failing when it throws or does not answer in time (the error's name only). */
+async function boundedCheck(
+  check: ReadinessCheck,
+  timeoutMs: number,
+): Promise<{ ready: boolean; state: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<{ ready: boolean; state: string }>((resolve) => {
+    timer = setTimeout(
+      () => resolve({ ready: false, state: `no answer in ${timeoutMs} ms` }),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([check.check(), late]);
+  } catch (error) {
+    return {
+      ready: false,
+      state: `check failed (${error instanceof Error ? error.name : 'unknown'})`,
+    };
+  } finally {
+    clearTimeout(timer);
+  }
 }
