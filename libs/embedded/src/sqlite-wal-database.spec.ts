@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
+import { Worker } from 'node:worker_threads';
 import { openWalDatabase, synchronousLevel, type SqliteSync } from './sqlite-wal-database';
 
 function withDir(run: (dir: string) => void): void {
@@ -35,6 +36,33 @@ describe('openWalDatabase', () => {
       );
       assert.equal(readFileSync(path, 'utf8'), 'not a database '.repeat(400));
     });
+  });
+
+  // The checkpoint worker closing a handle of this process (a bus closed, then opened again)
+  // holds the file under an exclusive lock for a moment: an open then failed the start with
+  // 'database is locked' (seen in CI: embedded-event-bus-quiet-topic's restart case).
+  it('waits for a lock another connection holds for a moment, rather than failing the open', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aigw-wal-db-'));
+    try {
+      const path = join(dir, 'events.db');
+      openWalDatabase(path).close();
+      const holder = new Worker(
+        `const { DatabaseSync } = require('node:sqlite');
+         const { parentPort, workerData } = require('node:worker_threads');
+         const db = new DatabaseSync(workerData);
+         db.exec('PRAGMA locking_mode = EXCLUSIVE; CREATE TABLE IF NOT EXISTS held (x); INSERT INTO held VALUES (1);');
+         parentPort.postMessage('locked');
+         setTimeout(() => db.close(), 300);`,
+        { eval: true, workerData: path, execArgv: [] },
+      );
+      await new Promise((resolve) => holder.once('message', resolve));
+      const db = openWalDatabase(path);
+      assert.equal(journalMode(db), 'wal');
+      db.close();
+      await new Promise((resolve) => holder.once('exit', resolve));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('opens in WAL mode at synchronous NORMAL (1), creating the directory', () => {

@@ -27,6 +27,9 @@ export const DEFAULT_SQLITE_SYNC: SqliteSync = 'full';
 /** PRAGMA synchronous NORMAL: the fsync a `full` store needs is its DurablePoint's. */
 const NORMAL = 1;
 
+/** How long an open waits for another connection's lock on the file (SQLITE_BUSY). */
+const OPEN_BUSY_TIMEOUT_MS = 5_000;
+
 /**
  * Opens the SQLite database at `path` (its directory created) in WAL mode with
  * `PRAGMA synchronous = NORMAL` whatever `sync` says: `full`'s durability comes from the
@@ -43,7 +46,14 @@ export function openWalDatabase(
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new DatabaseSync(path);
   try {
-    db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${NORMAL};`);
+    // Another connection may hold the file for a moment as this one opens: the checkpoint
+    // worker closing a handle of this process checkpoints and removes the WAL under an
+    // exclusive lock. Waited for here, at the start; afterwards (busy_timeout 0) a write on
+    // the event loop never waits on a lock.
+    db.exec(
+      `PRAGMA busy_timeout = ${OPEN_BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL; ` +
+        `PRAGMA synchronous = ${NORMAL}; PRAGMA busy_timeout = 0;`,
+    );
   } catch (error) {
     db.close();
     if (!isUnreadableDatabase(error)) throw error;
