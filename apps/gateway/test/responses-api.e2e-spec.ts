@@ -51,6 +51,32 @@ const APPLY_PATCH_TOOL: OpenAI.Responses.CustomTool = {
 
 type Json = Record<string, unknown>;
 
+/**
+ * What Ollama streams for two parallel get_weather calls (Oslo, Rome): every call at index 0,
+ * each first fragment with its own id.
+ */
+function indexZeroStream(): (Json | string)[] {
+  const chunk = (delta: Json, finish_reason: string | null = null) => ({
+    id: 'chatcmpl-ollama',
+    object: 'chat.completion.chunk',
+    created: 1,
+    model: 'upstream-raw-model',
+    choices: [{ index: 0, delta, finish_reason }],
+  });
+  const call = (id: string, city: string) => ({
+    index: 0,
+    id,
+    type: 'function',
+    function: { name: 'get_weather', arguments: JSON.stringify({ city }) },
+  });
+  return [
+    chunk({ role: 'assistant', tool_calls: [call('call_oslo', 'Oslo')] }),
+    chunk({ tool_calls: [call('call_rome', 'Rome')] }),
+    chunk({}, 'tool_calls'),
+    '[DONE]',
+  ];
+}
+
 describe('Responses API on the all-in-one gateway, against OpenAI-compatible upstreams', () => {
   const tools = new FakeOpenAiToolUpstream();
   const plain = new FakeOpenAiUpstream('plain');
@@ -349,25 +375,7 @@ spec:
   });
 
   it('streams parallel calls a backend sends all at index 0 (Ollama) as separate function_call items', async () => {
-    const chunk = (delta: Json, finish_reason: string | null = null) => ({
-      id: 'chatcmpl-ollama',
-      object: 'chat.completion.chunk',
-      created: 1,
-      model: 'upstream-raw-model',
-      choices: [{ index: 0, delta, finish_reason }],
-    });
-    const write = (id: string, path: string) => ({
-      index: 0,
-      id,
-      type: 'function',
-      function: { name: 'get_weather', arguments: JSON.stringify({ city: path }) },
-    });
-    raw.next([
-      chunk({ role: 'assistant', tool_calls: [write('call_oslo', 'Oslo')] }),
-      chunk({ tool_calls: [write('call_rome', 'Rome')] }),
-      chunk({}, 'tool_calls'),
-      '[DONE]',
-    ]);
+    raw.next(indexZeroStream());
     const final = await client.responses
       .stream({ model: 'gpt-raw', input: 'Weather in Oslo and Rome?', tools: [WEATHER_TOOL] })
       .finalResponse();
@@ -383,25 +391,6 @@ spec:
   // The same backend through the other edges: the provider's stream numbers the calls apart
   // (DistinctToolIndexes), so a chat client's accumulator and the Messages edge see two calls.
   it('gives chat and Messages clients the parallel calls an index-0 backend streams as two calls', async () => {
-    const chunk = (delta: Json, finish_reason: string | null = null) => ({
-      id: 'chatcmpl-ollama',
-      object: 'chat.completion.chunk',
-      created: 1,
-      model: 'upstream-raw-model',
-      choices: [{ index: 0, delta, finish_reason }],
-    });
-    const call = (id: string, city: string) => ({
-      index: 0,
-      id,
-      type: 'function',
-      function: { name: 'get_weather', arguments: JSON.stringify({ city }) },
-    });
-    const indexZeroStream = () => [
-      chunk({ role: 'assistant', tool_calls: [call('call_oslo', 'Oslo')] }),
-      chunk({ tool_calls: [call('call_rome', 'Rome')] }),
-      chunk({}, 'tool_calls'),
-      '[DONE]',
-    ];
     const tool = {
       type: 'function' as const,
       function: { name: 'get_weather', parameters: { type: 'object' } },

@@ -7,7 +7,11 @@ import {
   type JsonObject,
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
-import { FakeOpenAiUpstream, upstreamTarget } from '@aigw/testing/fake-provider';
+import {
+  FakeOpenAiUpstream,
+  gatewayChatRequest,
+  upstreamTarget,
+} from '@aigw/testing/fake-provider';
 import { OpenAiCompatibleAdapter } from './openai-compatible.adapter';
 
 // DeepSeek's chat API defines response_format text and json_object only, and answers 400
@@ -23,17 +27,10 @@ const SCHEMA = {
 };
 
 function chatRequest(body: JsonObject): GatewayRequest {
-  return {
-    requestId: 'req-1',
-    operation: 'chat',
-    requestedModel: 'deepseek-chat',
-    stream: false,
-    clientWantsStreamUsage: false,
-    body: { model: 'deepseek-chat', ...body },
-    caller: { userKey: 'alice' },
-    allowedModels: [],
-    forwardHeaders: {},
-  };
+  return gatewayChatRequest(
+    {},
+    { requestedModel: 'deepseek-chat', body: { model: 'deepseek-chat', ...body } },
+  );
 }
 
 describe('a json_schema response_format on DeepSeek', () => {

@@ -7,7 +7,11 @@ import {
   type Operation,
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
-import { FakeOpenAiUpstream, upstreamTarget } from '@aigw/testing/fake-provider';
+import {
+  FakeOpenAiUpstream,
+  gatewayChatRequest,
+  upstreamTarget,
+} from '@aigw/testing/fake-provider';
 import { OpenAiCompatibleAdapter } from './openai-compatible.adapter';
 
 // Mistral and Groq have no text completions API, Groq and DeepSeek no embeddings API, and
@@ -17,17 +21,7 @@ import { OpenAiCompatibleAdapter } from './openai-compatible.adapter';
 
 function request(operation: Operation): GatewayRequest {
   const body = operation === 'embeddings' ? { input: 'hello' } : { prompt: 'def fib(n):' };
-  return {
-    requestId: 'req-1',
-    operation,
-    requestedModel: 'm',
-    stream: false,
-    clientWantsStreamUsage: false,
-    body: { model: 'm', ...body },
-    caller: { userKey: 'alice' },
-    allowedModels: [],
-    forwardHeaders: {},
-  };
+  return gatewayChatRequest({}, { operation, requestedModel: 'm', body: { model: 'm', ...body } });
 }
 
 describe('operations a provider of the OpenAI-compatible family does not offer', () => {

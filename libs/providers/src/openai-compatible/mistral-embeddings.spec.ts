@@ -1,7 +1,11 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GatewayRequest, JsonObject, UpstreamTarget } from '@aigw/contracts/data-plane';
-import { FakeOpenAiUpstream, upstreamTarget } from '@aigw/testing/fake-provider';
+import {
+  FakeOpenAiUpstream,
+  gatewayChatRequest,
+  upstreamTarget,
+} from '@aigw/testing/fake-provider';
 import { OpenAiCompatibleAdapter } from './openai-compatible.adapter';
 
 // Mistral's /v1/embeddings names the size `output_dimension` (codestral-embed takes one) and
@@ -9,17 +13,14 @@ import { OpenAiCompatibleAdapter } from './openai-compatible.adapter';
 // `dimensions`, and the `user` some clients send, were passed on and refused.
 
 function embeddings(body: JsonObject): GatewayRequest {
-  return {
-    requestId: 'req-1',
-    operation: 'embeddings',
-    requestedModel: 'codestral-embed',
-    stream: false,
-    clientWantsStreamUsage: false,
-    body: { model: 'codestral-embed', input: ['def fib(n):'], ...body },
-    caller: { userKey: 'alice' },
-    allowedModels: [],
-    forwardHeaders: {},
-  };
+  return gatewayChatRequest(
+    {},
+    {
+      operation: 'embeddings',
+      requestedModel: 'codestral-embed',
+      body: { model: 'codestral-embed', input: ['def fib(n):'], ...body },
+    },
+  );
 }
 
 describe('embeddings on Mistral', () => {

@@ -6,7 +6,11 @@ import {
   type GatewayRequest,
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
-import { FakeOpenAiUpstream, upstreamTarget } from '@aigw/testing/fake-provider';
+import {
+  FakeOpenAiUpstream,
+  gatewayChatRequest,
+  upstreamTarget,
+} from '@aigw/testing/fake-provider';
 import { OpenAiCompatibleAdapter } from './openai-compatible.adapter';
 
 // Statuses outside HTTP's own that providers of this family document. Groq answers 498
@@ -14,21 +18,10 @@ import { OpenAiCompatibleAdapter } from './openai-compatible.adapter';
 // and Groq and Cohere answer 499 for a request cancelled on their side (retryable, by their
 // error pages). Neither is the client's request at fault, which a 4xx was taken for.
 
-const request: GatewayRequest = {
-  requestId: 'req-1',
-  operation: 'chat',
-  requestedModel: 'llama-3.3-70b-versatile',
-  stream: false,
-  clientWantsStreamUsage: false,
-  body: {
-    model: 'llama-3.3-70b-versatile',
-    service_tier: 'flex',
-    messages: [{ role: 'user', content: 'hi' }],
-  },
-  caller: { userKey: 'alice' },
-  allowedModels: [],
-  forwardHeaders: {},
-};
+const request: GatewayRequest = gatewayChatRequest(
+  { model: 'llama-3.3-70b-versatile', service_tier: 'flex' },
+  { requestedModel: 'llama-3.3-70b-versatile' },
+);
 
 describe('statuses of their own that OpenAI-compatible providers answer', () => {
   const upstream = new FakeOpenAiUpstream();
