@@ -16,6 +16,14 @@ export interface AdminSources {
   access?: AdminAccess;
   /** Told of each refused call to an operator route, for the log. */
   onRefused?: (refusal: AdminRefusal) => void;
+  /** Told of a request this port could not answer (a route that threw), for the log. */
+  onFailed?: (failure: AdminFailure) => void;
+}
+
+/** A request the admin port answered with a 500: where, and what was thrown. */
+export interface AdminFailure {
+  readonly path: string;
+  readonly error: unknown;
 }
 
 /** A call to an operator route that was refused, as the log tells it (no credentials). */
@@ -68,9 +76,17 @@ export class AdminServer {
 
   constructor(private readonly sources: AdminSources) {
     this.server = createServer((request, response) => {
-      this.handle(request, response).catch(() => {
-        if (!response.headersSent) response.writeHead(500);
-        response.end();
+      this.handle(request, response).catch((error: unknown) => {
+        const path = (request.url ?? '/').split('?')[0];
+        this.sources.onFailed?.({ path, error });
+        // The cause goes to the log only: it may name internals the caller need not see.
+        if (response.headersSent) return void response.end();
+        json(response, 500, {
+          error: {
+            type: 'internal_error',
+            message: `${path} failed; the service log has the cause`,
+          },
+        });
       });
     });
   }

@@ -269,6 +269,8 @@ export class ServiceRuntime {
       access: settings.adminAccess,
       onRefused: (refusal) =>
         this.logger.warn('refused a call to an operator route', { ...refusal }),
+      onFailed: ({ path, error }) =>
+        this.logger.error('an admin port request failed', { path, error }),
     });
     this.closers.unshift(() =>
       Promise.allSettled([app.close(), admin.close()]).then(() => undefined),
