@@ -133,6 +133,35 @@ describe('the model list and conversations, identified as the routes identify ca
     assert.deepEqual(ids(await client(jwtOnly, alice).models.list()), ['secure-model']);
   });
 
+  it("takes Google's ?key= as the token on /v1beta/models, as on the model calls", async () => {
+    const listed = await fetch(`${jwtOnly.baseUrl}/v1beta/models?key=${alice}`);
+    assert.equal(listed.status, 200);
+    const body = (await listed.json()) as { models: { name: string }[] };
+    assert.deepEqual(
+      body.models.map((model) => model.name),
+      ['models/secure-model'],
+    );
+    const one = await fetch(`${jwtOnly.baseUrl}/v1beta/models/secure-model?key=${alice}`);
+    assert.equal(one.status, 200);
+    assert.equal(((await one.json()) as { name: string }).name, 'models/secure-model');
+    // Under /v1 (Google's stable version), the key in the query asks for Gemini's shape.
+    const stable = await fetch(`${jwtOnly.baseUrl}/v1/models?key=${alice}`);
+    assert.equal(stable.status, 200);
+    assert.deepEqual(
+      ((await stable.json()) as { models: { name: string }[] }).models.map((m) => m.name),
+      ['models/secure-model'],
+    );
+    const stableOne = await fetch(`${jwtOnly.baseUrl}/v1/models/secure-model?key=${alice}`);
+    assert.equal(((await stableOne.json()) as { name: string }).name, 'models/secure-model');
+    // A key in the query that is no valid token is refused as in the header, in Google's shape.
+    const bad = await fetch(`${jwtOnly.baseUrl}/v1beta/models?key=not-a-token`);
+    assert.equal(bad.status, 401);
+    assert.equal(
+      ((await bad.json()) as { error: { status: string } }).error.status,
+      'UNAUTHENTICATED',
+    );
+  });
+
   it("keeps a JWT user's conversation from keyless callers", async () => {
     const mine = client(mixed, alice);
     const conversation = await mine.conversations.create({

@@ -34,6 +34,7 @@ import {
   type FixedPathEndpoint,
 } from './http/public-paths';
 import { registerGeminiRoutes } from './gemini/gemini-routes';
+import { geminiCallerHeaders } from './gemini/gemini-dialect';
 import { sendGeminiModel, wantsGeminiShape } from './gemini/gemini-models';
 import { IngressPipeline } from './ingress-pipeline';
 import { INGRESS_OBSERVER, type IngressObserver } from './ingress-observer';
@@ -191,7 +192,9 @@ export class EdgeRoutes implements OnModuleInit {
 
   /** One model of those the caller may call (`modelFor`), else a 404 as for one not served. */
   private async sendModel(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    if (wantsGeminiShape(request.headers)) return sendGeminiModel(request, reply, this.pipeline);
+    if (wantsGeminiShape(geminiCallerHeaders(request))) {
+      return sendGeminiModel(request, reply, this.pipeline);
+    }
     const anthropic = wantsAnthropicShape(request.headers);
     try {
       const asked = (request.params as { '*': string })['*'];

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { toDataPlaneError } from '../http/openai-errors';
 import type { IngressPipeline } from '../ingress-pipeline';
+import { geminiCallerHeaders } from './gemini-dialect';
 import { sendGeminiError } from './gemini-errors';
 import { geminiTarget } from './gemini-paths';
 
@@ -48,7 +49,9 @@ export function geminiModelList(ids: readonly string[]): { models: Record<string
 export function registerGeminiModels(fastify: FastifyInstance, pipeline: IngressPipeline): void {
   fastify.get('/v1beta/models', async (request, reply) => {
     try {
-      void reply.send(geminiModelList(await pipeline.modelsFor(request.headers)));
+      // `?key=` too, as Google's REST examples send it (`curl …/v1beta/models?key=$KEY`).
+      const headers = geminiCallerHeaders(request);
+      void reply.send(geminiModelList(await pipeline.modelsFor(headers)));
     } catch (error) {
       sendGeminiError(reply, toDataPlaneError(error), request.id);
     }
@@ -74,7 +77,8 @@ export async function sendGeminiModel(
         { headers: { allow: 'POST' } },
       );
     }
-    const id = await pipeline.modelFor(request.headers, asked.replace(/^models\//, ''));
+    const headers = geminiCallerHeaders(request);
+    const id = await pipeline.modelFor(headers, asked.replace(/^models\//, ''));
     void reply.send(geminiModelEntry(id));
   } catch (error) {
     sendGeminiError(reply, toDataPlaneError(error), request.id);

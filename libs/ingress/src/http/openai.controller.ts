@@ -2,6 +2,7 @@ import { Controller, Get, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sendMessagesError } from '../anthropic/messages-errors';
 import { sendGeminiError } from '../gemini/gemini-errors';
+import { geminiCallerHeaders } from '../gemini/gemini-dialect';
 import { geminiModelList, wantsGeminiShape } from '../gemini/gemini-models';
 import { IngressPipeline } from '../ingress-pipeline';
 import { sendOpenAiError, toDataPlaneError } from './openai-errors';
@@ -23,7 +24,8 @@ export class OpenAiController {
    */
   @Get('models')
   async models(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const { headers } = request;
+    // A Gemini caller's `?key=` as its x-goog-api-key (and so Gemini's shape), as on /v1beta.
+    const headers = geminiCallerHeaders(request);
     try {
       const ids = await this.pipeline.modelsFor(headers);
       if (wantsGeminiShape(headers)) return void reply.send(geminiModelList(ids));
