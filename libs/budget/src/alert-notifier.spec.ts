@@ -71,7 +71,10 @@ describe('WebhookAlertNotifier', () => {
       alert,
     );
     hook.close();
-    assert.deepEqual(results, [{ outcome: 'delivered' }]);
+    assert.deepEqual(
+      results.map((r) => [r.outcome, r.attempt, r.willRetry]),
+      [['delivered', 1, false]],
+    );
     assert.equal(hook.received.length, 1);
     const [call] = hook.received as {
       method: string;
@@ -84,14 +87,21 @@ describe('WebhookAlertNotifier', () => {
     assert.equal(call.body.budgetKey, 'u1');
   });
 
-  it('reports an unreachable webhook without throwing', async () => {
+  it('reports an unreachable webhook without throwing, and tries it again', async () => {
     const results: AlertWebhookResult[] = [];
-    await new WebhookAlertNotifier('http://127.0.0.1:1/hook', (r) => results.push(r), 1_000).notify(
-      alert,
-    );
+    await new WebhookAlertNotifier(
+      'http://127.0.0.1:1/hook',
+      (r) => results.push(r),
+      1_000,
+      [10, 10],
+    ).notify(alert);
     assert.deepEqual(
-      results.map((r) => r.outcome),
-      ['unreachable'],
+      results.map((r) => [r.outcome, r.attempt, r.willRetry]),
+      [
+        ['unreachable', 1, true],
+        ['unreachable', 2, true],
+        ['unreachable', 3, false],
+      ],
     );
   });
 
@@ -103,6 +113,7 @@ describe('WebhookAlertNotifier', () => {
       `http://${hook.origin}/hook`,
       (r) => results.push(r),
       200,
+      [],
     ).notify(alert);
     hook.close();
     assert.ok(Date.now() - started < 2_000);
@@ -115,13 +126,58 @@ describe('WebhookAlertNotifier', () => {
   it('reports an error status as refused, naming the status', async () => {
     const hook = await receiver((_, res) => res.writeHead(500).end());
     const results: AlertWebhookResult[] = [];
-    await new WebhookAlertNotifier(`http://${hook.origin}/hook`, (r) => results.push(r)).notify(
-      alert,
-    );
+    await new WebhookAlertNotifier(
+      `http://${hook.origin}/hook`,
+      (r) => results.push(r),
+      undefined,
+      [],
+    ).notify(alert);
     hook.close();
     assert.equal(results.length, 1);
     assert.equal(results[0].outcome, 'refused');
     assert.match(results[0].detail ?? '', /500/);
+  });
+
+  // A receiver restarting (503), overloaded (429) or slow once lost the alert for good.
+  it('tries again after a failure that may pass, the same alert, until one is delivered', async () => {
+    let calls = 0;
+    const hook = await receiver((_, res) => res.writeHead(++calls === 1 ? 503 : 200).end());
+    const results: AlertWebhookResult[] = [];
+    await new WebhookAlertNotifier(
+      `http://${hook.origin}/hook`,
+      (r) => results.push(r),
+      undefined,
+      [10, 10],
+    ).notify(alert);
+    hook.close();
+    assert.deepEqual(
+      results.map((r) => [r.outcome, r.attempt, r.willRetry]),
+      [
+        ['refused', 1, true],
+        ['delivered', 2, false],
+      ],
+    );
+    assert.deepEqual(hook.received[0].body, hook.received[1].body);
+    assert.equal((hook.received[1].body as { eventId: string }).eventId, alert.eventId);
+  });
+
+  it('does not try again a refusal that will not pass (400, 401, 404)', async () => {
+    for (const status of [400, 401, 404]) {
+      const hook = await receiver((_, res) => res.writeHead(status).end());
+      const results: AlertWebhookResult[] = [];
+      await new WebhookAlertNotifier(
+        `http://${hook.origin}/hook`,
+        (r) => results.push(r),
+        undefined,
+        [10, 10],
+      ).notify(alert);
+      hook.close();
+      assert.equal(hook.received.length, 1, `${status}`);
+      assert.deepEqual(
+        results.map((r) => [r.outcome, r.willRetry]),
+        [['refused', false]],
+      );
+    }
   });
 
   // undici follows no redirect: the alert never reached the receiver (an http:// URL whose
@@ -131,9 +187,12 @@ describe('WebhookAlertNotifier', () => {
       res.writeHead(307, { location: 'https://elsewhere.example/hook' }).end(),
     );
     const results: AlertWebhookResult[] = [];
-    await new WebhookAlertNotifier(`http://${hook.origin}/hook`, (r) => results.push(r)).notify(
-      alert,
-    );
+    await new WebhookAlertNotifier(
+      `http://${hook.origin}/hook`,
+      (r) => results.push(r),
+      undefined,
+      [10],
+    ).notify(alert);
     hook.close();
     assert.equal(results.length, 1);
     assert.equal(results[0].outcome, 'refused');
@@ -152,7 +211,10 @@ describe('WebhookAlertNotifier', () => {
       (r) => results.push(r),
     ).notify(alert);
     hook.close();
-    assert.deepEqual(results, [{ outcome: 'delivered' }]);
+    assert.deepEqual(
+      results.map((r) => r.outcome),
+      ['delivered'],
+    );
     assert.equal(hook.received[0].url, '/hook?channel=budget');
     assert.equal(
       hook.received[0].authorization,
@@ -178,17 +240,21 @@ describe('webhookAlertNotifier', () => {
     const logger = {
       warn: (message: string, fields?: unknown) => warnings.push({ message, fields }),
     };
-    const notifier = webhookAlertNotifier(`http://ops:hunter2-secret@${hook.origin}/hook`, {
-      metrics,
-      logger,
-    });
+    const notifier = webhookAlertNotifier(
+      `http://ops:hunter2-secret@${hook.origin}/hook`,
+      { metrics, logger },
+      [10],
+    );
     await notifier?.notify(alert);
-    await webhookAlertNotifier('http://127.0.0.1:1/hook', { metrics, logger })?.notify(alert);
+    await webhookAlertNotifier('http://127.0.0.1:1/hook', { metrics, logger }, [])?.notify(alert);
     hook.close();
     const text = await metrics.metrics();
-    assert.match(text, /ai_gateway_budget_alert_webhooks_total\{outcome="refused"\} 1/);
+    assert.match(text, /ai_gateway_budget_alert_webhooks_total\{outcome="refused"\} 2/);
     assert.match(text, /ai_gateway_budget_alert_webhooks_total\{outcome="unreachable"\} 1/);
-    assert.equal(warnings.length, 2);
+    assert.deepEqual(
+      warnings.map((w) => (w as { message: string }).message),
+      ['alert webhook failed; will retry', 'alert webhook failed', 'alert webhook failed'],
+    );
     const logged = JSON.stringify(warnings);
     assert.match(logged, /503/);
     assert.doesNotMatch(logged, /hunter2|ops:|127\.0\.0\.1/);

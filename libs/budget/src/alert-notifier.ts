@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import type { AlertRaised } from '@aigw/contracts';
 import type { Logger, MetricsRegistry } from '@aigw/observability';
@@ -17,13 +18,22 @@ export interface AlertWebhookResult {
   readonly outcome: AlertWebhookOutcome;
   /** Why it failed, for the log: a status or an error's name, never the URL. */
   readonly detail?: string;
+  /** Which call this was for the alert: 1, then 2, 3 for the retries. */
+  readonly attempt?: number;
+  /** True when another call follows (a failure worth retrying, retries left). */
+  readonly willRetry?: boolean;
 }
+
+/** The pauses before the second and third call: a receiver restarting gets half a minute. */
+export const ALERT_WEBHOOK_RETRY_DELAYS_MS: readonly number[] = [2_000, 20_000];
 
 /**
  * POSTs each alert as JSON to a configured URL (`AI_GATEWAY_ALERT_WEBHOOK_URL`). A slow or
- * failing receiver never holds up settlement: the call is bounded and its outcome is
- * reported, not retried forever (the alert is also on the alert topic). A URL's
- * `user:password@` is sent as basic auth, as a receiver behind one expects.
+ * failing receiver never holds up settlement: the caller does not wait, each call is
+ * bounded, and a failure that may pass (a timeout, no answer, 408, 429, 5xx) is retried a
+ * bounded number of times; each call's outcome is reported. The alert is also on the alert
+ * topic. A URL's `user:password@` is sent as basic auth, as a receiver behind one expects.
+ * A retry after a timeout may deliver twice: receivers dedupe on the alert's `eventId`.
  */
 export class WebhookAlertNotifier implements AlertNotifier {
   private readonly target: URL;
@@ -33,6 +43,7 @@ export class WebhookAlertNotifier implements AlertNotifier {
     url: string,
     private readonly report: (result: AlertWebhookResult) => void,
     private readonly timeoutMs = 5_000,
+    private readonly retryDelaysMs: readonly number[] = ALERT_WEBHOOK_RETRY_DELAYS_MS,
   ) {
     this.target = new URL(url);
     this.headers = { 'content-type': 'application/json', ...basicAuthOf(this.target) };
@@ -42,24 +53,38 @@ export class WebhookAlertNotifier implements AlertNotifier {
   }
 
   async notify(alert: AlertRaised): Promise<void> {
-    this.report(await this.send(alert));
+    const body = JSON.stringify(alert);
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.send(body);
+      const delay = this.retryDelaysMs[attempt - 1];
+      const willRetry = delay !== undefined && result.retryable;
+      this.report({ outcome: result.outcome, detail: result.detail, attempt, willRetry });
+      if (!willRetry) return;
+      // Unref'd: a pending retry never keeps a stopping process alive.
+      await sleep(delay, undefined, { ref: false });
+    }
   }
 
-  private async send(alert: AlertRaised): Promise<AlertWebhookResult> {
+  private async send(body: string): Promise<AlertWebhookResult & { retryable: boolean }> {
     try {
       const response = await request(this.target, {
         method: 'POST',
         headers: this.headers,
-        body: JSON.stringify(alert),
+        body,
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       await response.body.dump();
       const status = response.statusCode;
-      if (status >= 200 && status < 300) return { outcome: 'delivered' };
-      return { outcome: 'refused', detail: `webhook answered ${status}` };
+      if (status >= 200 && status < 300) return { outcome: 'delivered', retryable: false };
+      return {
+        outcome: 'refused',
+        detail: `webhook answered ${status}`,
+        retryable: status === 408 || status === 429 || status >= 500,
+      };
     } catch (error) {
       const name = error instanceof Error ? error.name : 'webhook call failed';
-      return { outcome: name === 'TimeoutError' ? 'timeout' : 'unreachable', detail: name };
+      const outcome = name === 'TimeoutError' ? 'timeout' : 'unreachable';
+      return { outcome, detail: name, retryable: true };
     }
   }
 }
@@ -82,11 +107,17 @@ export function webhookAlertNotifier(
     readonly metrics: Pick<MetricsRegistry, 'recordAlertWebhook'>;
     readonly logger: Pick<Logger, 'warn'>;
   },
+  retryDelaysMs: readonly number[] = ALERT_WEBHOOK_RETRY_DELAYS_MS,
 ): AlertNotifier | undefined {
   if (!url) return undefined;
-  return new WebhookAlertNotifier(url, ({ outcome, detail }) => {
+  const report = ({ outcome, detail, attempt, willRetry }: AlertWebhookResult) => {
     deps.metrics.recordAlertWebhook(outcome);
     if (outcome !== 'delivered')
-      deps.logger.warn('alert webhook failed', { outcome, reason: detail });
-  });
+      deps.logger.warn(willRetry ? 'alert webhook failed; will retry' : 'alert webhook failed', {
+        outcome,
+        reason: detail,
+        attempt,
+      });
+  };
+  return new WebhookAlertNotifier(url, report, undefined, retryDelaysMs);
 }
