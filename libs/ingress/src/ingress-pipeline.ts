@@ -121,6 +121,30 @@ export class IngressPipeline {
   ): GatewayRequest | Promise<GatewayRequest> {
     // First, so the span covers identity and the prompt rules, and ends if they refuse.
     const trace = this.tracing?.open(requestId, operation, headers, startedAt);
+    return this.identified(operation, body, headers, requestId, trace);
+  }
+
+  /**
+   * `prepare` for a request that calls no model (a token count): no span is opened, as
+   * no answer or failure will be reported to end one (each would stay open, held in memory).
+   */
+  prepareUntraced(
+    operation: Operation,
+    body: unknown,
+    headers: IncomingHeaders,
+    requestId: string,
+  ): GatewayRequest | Promise<GatewayRequest> {
+    return this.identified(operation, body, headers, requestId, undefined);
+  }
+
+  /** The request with its caller identified and the prompt rules applied (`prepare`'s). */
+  private identified(
+    operation: Operation,
+    body: unknown,
+    headers: IncomingHeaders,
+    requestId: string,
+    trace: TraceHeaders | undefined,
+  ): GatewayRequest | Promise<GatewayRequest> {
     const provisional = buildGatewayRequest(operation, body, {
       requestId,
       caller: ANONYMOUS_CALLER,

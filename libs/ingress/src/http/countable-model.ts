@@ -20,7 +20,7 @@ export async function countedInputTokens(
   headers: IncomingHeaders,
   requestId: string,
 ): Promise<number> {
-  const prepared = await pipeline.prepare('chat', chat, headers, requestId);
+  const prepared = await pipeline.prepareUntraced('chat', chat, headers, requestId);
   refuseUncountableModel(pipeline, prepared);
   // Counted as a provider would be sent it; nothing is, so nothing is reported.
   const redacted = pipeline.redact(prepared, () => undefined);
