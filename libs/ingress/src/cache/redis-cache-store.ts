@@ -1,6 +1,7 @@
 import type Redis from 'ioredis';
 import { defineLuaScript, luaReply } from '@aigw/infra';
 import type { CacheEvicted, ResponseCacheStore } from './domain/response-cache-store';
+import { redisSilence } from './redis-silence';
 
 // Entries and a namespace's bookkeeping share one hash tag, so a cluster keeps them in
 // one slot and the script may touch them together.
@@ -86,8 +87,10 @@ export class RedisResponseCacheStore implements ResponseCacheStore {
     private readonly evicted: CacheEvicted = () => undefined,
   ) {}
 
+  /** A lookup fails at once while Redis is silent (RedisSilence): a miss, not a wait. */
   async get(namespace: string, key: string): Promise<string | undefined> {
-    return (await this.redis.get(entryKey(namespace, key))) ?? undefined;
+    const entry = entryKey(namespace, key);
+    return (await redisSilence(this.redis).run(() => this.redis.get(entry))) ?? undefined;
   }
 
   async set(

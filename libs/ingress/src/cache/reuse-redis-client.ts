@@ -1,5 +1,6 @@
 import type Redis from 'ioredis';
 import { createRedisClient, queueOnlyUntilFirstReady } from '@aigw/infra';
+import { isSilent } from './redis-silence';
 
 /** Cache and dedup commands are single round trips; one taking longer means Redis is away. */
 const REUSE_REDIS_COMMAND_TIMEOUT_MS = 2_000;
@@ -49,8 +50,9 @@ export class ReuseRedisClients {
     if (this.#open.size === 0) return { ready: true, state: 'unused' };
     let away = 0;
     // Only a ready connection reaches Redis: 'connecting' to a host that drops packets lasts
-    // the whole connect timeout, attempt after attempt.
-    for (const redis of this.#open) if (redis.status !== 'ready') away += 1;
+    // the whole connect timeout, attempt after attempt. A ready one may be silent (Redis
+    // stalled, or its packets dropped with no reset): its commands time out, it is away too.
+    for (const redis of this.#open) if (redis.status !== 'ready' || isSilent(redis)) away += 1;
     if (away === 0) return { ready: true, state: 'connected' };
     return { ready: false, state: `unreachable (${away} of ${this.#open.size} clients)` };
   }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import { DataPlaneError, DataPlaneErrorCode, type GatewayAnswer } from '@aigw/contracts/data-plane';
 import { queueOnlyUntilFirstReady } from '@aigw/infra';
+import { redisSilence, RedisSilentError } from '../cache/redis-silence';
 import { Flight, flightError, pumpIntoFlight, type FlightEvent } from './domain/flight';
 import { abandonLock, FlightLock, type LockRenewalFailure } from './flight-lock';
 import { readFlightEntry } from './flight-stream-entries';
@@ -131,7 +132,10 @@ export class RedisFlightCoordinator implements FlightCoordinator {
     if (known) return known;
     let found: [string | null, number] | undefined;
     try {
-      const replies = await this.redis.multi().get(lockKey(key)).pttl(lockKey(key)).exec();
+      // Fails at once while Redis is silent (RedisSilence): the request makes its own call.
+      const replies = await redisSilence(this.redis).run(() =>
+        this.redis.multi().get(lockKey(key)).pttl(lockKey(key)).exec(),
+      );
       found = [(replies?.[0]?.[1] as string | null) ?? null, Number(replies?.[1]?.[1] ?? 0)];
     } catch (error) {
       this.options.onError?.('dedup lookup', error);
@@ -150,9 +154,12 @@ export class RedisFlightCoordinator implements FlightCoordinator {
       const lock = this.lockOf(key, flightId, windowMs);
       let taken: string | null;
       try {
-        taken = await this.redis.set(lockKey(key), flightId, 'PX', lock.initialTtlMs, 'NX');
+        taken = await redisSilence(this.redis).run(() =>
+          this.redis.set(lockKey(key), flightId, 'PX', lock.initialTtlMs, 'NX'),
+        );
       } catch (error) {
         this.options.onError?.('dedup lock', error);
+        if (error instanceof RedisSilentError) return { leader: solo() }; // never sent
         // A SET that timed out may still have been applied (Redis silent, not gone): its lock
         // would name a flight nobody leads, and identical requests on other replicas would
         // follow it until the leader timeout, then fail. Sent on the same connection, this
