@@ -1,4 +1,9 @@
-import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  textWithoutBackendIdentity,
+  type BackendIdentity,
+} from '@aigw/contracts/data-plane';
 import { batchLineFileId } from './batch-file-ids';
 import { responsesLineRefusal } from './batch-responses-lines';
 import { canonicalBatchUrl } from './batch-urls';
@@ -175,7 +180,8 @@ function rewrittenLine(
  * objects are passed on untouched.
  */
 export function restoreBatchModels(text: string, virtualModel: string): string {
-  return mapLines(text, (line) => restoredParsed(parseLine(line), virtualModel) ?? line);
+  const identity = { sentModel: '', requestedModel: virtualModel };
+  return mapLines(text, (line) => restoredParsed(parseLine(line), identity) ?? line);
 }
 
 /** A line's JSON, or undefined when it is not JSON. */
@@ -187,34 +193,59 @@ function parseLine(line: string): unknown {
   }
 }
 
-/** A parsed line with the client's model names, or undefined when it names none (kept as it came). */
-function restoredParsed(parsed: unknown, virtualModel: string): string | undefined {
+/**
+ * A parsed line as its owner may read it, or undefined when nothing in it changes (kept
+ * as it came): the client's model names (`identity.requestedModel`), and the reasons a
+ * request failed (`response.body.error.message`, the line's `error.message`) without the
+ * backend's model, account ids or host, as a single call's refusal reaches its client.
+ */
+function restoredParsed(parsed: unknown, identity: BackendIdentity): string | undefined {
   if (!isObject(parsed)) return undefined;
+  const virtualModel = identity.requestedModel;
+  let line: Json = parsed;
   let changed = false;
-  if (isObject(parsed.body) && typeof parsed.body.model === 'string') {
-    parsed = { ...parsed, body: { ...parsed.body, model: virtualModel } };
+  if (isObject(line.body) && typeof line.body.model === 'string') {
+    line = { ...line, body: { ...line.body, model: virtualModel } };
     changed = true;
   }
-  const response = (parsed as Json).response;
-  if (isObject(response) && isObject(response.body) && typeof response.body.model === 'string') {
-    parsed = {
-      ...(parsed as Json),
-      response: { ...response, body: { ...response.body, model: virtualModel } },
-    };
+  const response = line.response;
+  if (isObject(response) && isObject(response.body)) {
+    let body = response.body;
+    if (typeof body.model === 'string') {
+      body = { ...body, model: virtualModel };
+    }
+    const error = shownError(body.error, identity);
+    if (error !== undefined) body = { ...body, error };
+    if (body !== response.body) {
+      line = { ...line, response: { ...response, body } };
+      changed = true;
+    }
+  }
+  const error = shownError(line.error, identity);
+  if (error !== undefined) {
+    line = { ...line, error };
     changed = true;
   }
-  return changed ? JSON.stringify(parsed) : undefined;
+  return changed ? JSON.stringify(line) : undefined;
+}
+
+/** An error object whose message names the backend, as its owner may read it; else undefined. */
+function shownError(error: unknown, identity: BackendIdentity): Json | undefined {
+  if (!isObject(error) || typeof error.message !== 'string') return undefined;
+  const message = textWithoutBackendIdentity(error.message, identity);
+  return message === error.message ? undefined : { ...error, message };
 }
 
 /**
- * A downloaded batch file's line as the client gets it (its model names), read once: its
- * usage, when `tally` is given, added as it passes.
+ * A downloaded batch file's line as the client gets it (its model names, its errors
+ * without the backend's identity), read once: its usage, when `tally` is given, added as
+ * it passes.
  */
-export function downloadedLine(virtualModel: string, tally?: BatchUsageTally): LineMap {
+export function downloadedLine(identity: BackendIdentity, tally?: BatchUsageTally): LineMap {
   return (line) => {
     const parsed = parseLine(line);
     tally?.addParsed(parsed);
-    return restoredParsed(parsed, virtualModel);
+    return restoredParsed(parsed, identity);
   };
 }
 

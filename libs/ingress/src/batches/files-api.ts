@@ -2,7 +2,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type BackendIdentity,
+  type JsonObject,
+} from '@aigw/contracts/data-plane';
 import { FormStream } from '../forms/multipart-stream';
 import { DEFAULT_UPLOAD_SPOOL_BYTES, UploadSpool } from '../forms/upload-spool';
 import type { RedactionTally } from '../redaction/redactor';
@@ -26,7 +31,7 @@ import {
   type Screen,
   type Who,
 } from './held-api';
-import { holdingBackendFor } from './held-backend';
+import { heldBackend, holdingBackendFor } from './held-backend';
 import type { HeldRecord } from './held-objects';
 import type { HeldRecords } from './held-records';
 import { rewrittenBatchInput } from './batch-input-stream';
@@ -354,7 +359,7 @@ export class FilesApi {
     // as they pass, once the whole file has (a client that hangs up leaves it to a look).
     const tally = purpose === 'batch_output' && record.batchId ? new BatchUsageTally() : undefined;
     // A batch's input and output files name models: the client's names, not the backend's.
-    const lines = new JsonlLineTransform(downloadedLine(record.model, tally), {
+    const lines = new JsonlLineTransform(downloadedLine(this.identityOf(record), tally), {
       onEnd: () => {
         if (!tally) return;
         const usage = tally.usage;
@@ -379,6 +384,19 @@ export class FilesApi {
     began = true;
     void reply.header('content-type', answer.contentType);
     return lines;
+  }
+
+  /**
+   * What a held file's lines may not tell its owner about the backend that holds it: the
+   * model it runs, and its host (its account ids are always hidden).
+   */
+  private identityOf(record: HeldRecord): BackendIdentity {
+    const backend = heldBackend(this.options.config(), record.route, record.backend);
+    return {
+      sentModel: record.upstreamModel,
+      requestedModel: record.model,
+      ...(backend?.baseUrl !== undefined && { baseUrl: backend.baseUrl }),
+    };
   }
 
   /**
