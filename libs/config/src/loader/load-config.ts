@@ -334,6 +334,7 @@ function crossCheck(collected: Collected, report: LoadReport) {
     }
   }
   checkSharedBackendNames(collected, report);
+  checkModelsServedTwice(collected, report);
   const jwtProviders = new Set<string>();
   const policyNames = new Set<string>();
   for (const { policy, doc } of collected.policies) {
@@ -403,6 +404,36 @@ function checkSharedBackendNames(collected: Collected, report: LoadReport) {
           doc,
           [...base, 'backends', index, 'name'],
           `"${name}" is also a backend of route "${first}": cooldowns and drains are kept by backend name, so they apply to both; give it a name of its own`,
+        );
+      }
+    });
+  }
+}
+
+/**
+ * A request goes to the first route that names its model (routeForModel), so a later
+ * route's backends for that model are never called for it; only the later route's own
+ * `retry.fallbackOrder` reaches them. Said once per route and model, at its first backend.
+ */
+function checkModelsServedTwice(collected: Collected, report: LoadReport) {
+  const firstRoute = new Map<string, string>();
+  for (const { route, doc, base, written } of collected.routes) {
+    const fallbackOrder = route.retry?.fallbackOrder ?? [];
+    const byName = new Map(route.backends.map((b) => [b.name, b]));
+    const warned = new Set<string>();
+    written.forEach((name, index) => {
+      const backend = byName.get(name);
+      const model = backend?.virtualModel;
+      if (model === undefined || warned.has(model)) return;
+      const first = firstRoute.get(model);
+      if (first === undefined) firstRoute.set(model, route.name);
+      else if (first !== route.name && !fallbackOrder.includes(model)) {
+        warned.add(model);
+        const field = backend?.modelNameOverride === undefined ? 'model' : 'modelNameOverride';
+        report.warn(
+          doc,
+          [...base, 'backends', index, field],
+          `"${model}" is also served by route "${first}", the first route naming it, which takes every request for it: route "${route.name}"'s backends for it are never called; serve each model from one route`,
         );
       }
     });
