@@ -133,3 +133,38 @@ describe('a finished batch seen by two looks at once', () => {
     assert.equal(events.length, 1);
   });
 });
+
+describe('a finished batch whose billing was cut off (its replica stopped while reading the output)', () => {
+  it('is billed by a later look within the hour, not once the 30-day record TTL has passed', async () => {
+    let now = 1_000_000;
+    const clock = () => now;
+    const store = storeOn(clock);
+    const events: TokenUsageRecorded[] = [];
+    // The replica that stops: its read of the output never ends.
+    const backend = new Backend();
+    const stopping: HeldObjectCalls = {
+      send: async (target, method, path) =>
+        path === '/files/out1/content'
+          ? new Promise<never>(() => undefined)
+          : backend.send(target, method, path),
+    };
+    const stopped = batchesOver(store, [], { now: clock, upstream: stopping });
+    const record = heldBatch(now);
+    await store.put(record, TTL);
+    await store.addPending(record.id, TTL);
+    void stopped.checkBatch(record);
+    for (let i = 0; i < 20 && !(await store.get(record.id))?.object.status; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    // Another replica (or the same one restarted) looks on.
+    const other = batchesOver(store, events, { now: clock });
+    const look = async () => other.checkBatch((await store.get(record.id))!);
+    now += 60_000;
+    assert.equal(await look(), 'finished', 'a billing under way is not taken over at once');
+    assert.equal(events.length, 0);
+    now += 60 * 60_000;
+    assert.equal(await look(), 'billed');
+    assert.equal(events.length, 1);
+    assert.equal(events[0].inputTokens, 100);
+  });
+});

@@ -41,6 +41,13 @@ export function shownBatch(record: HeldRecord, answer: JsonObject): JsonObject {
   };
 }
 
+/**
+ * How long one look's claim to bill a batch keeps other looks off it: far longer than
+ * reading any output file takes. Should a read outlast it and two looks bill, both events
+ * carry the batch's one event id (batchEventId), which budgets and analytics take once.
+ */
+export const BILLING_LEASE_MS = 15 * 60_000;
+
 /** A batch that ended with some work done: its output is billed. */
 export const BILLED_STATUSES: ReadonlySet<string> = new Set(['completed', 'cancelled', 'expired']);
 /** A batch in one of these will not change again. */
@@ -306,7 +313,9 @@ export class BatchBilling {
    * Bills a finished batch once across replicas and repeated looks: the first to claim
    * it reads the output file and records its usage, and the batch leaves the sweeper's
    * index; a failure gives the claim back (the next look tries again) and is never the
-   * client's error.
+   * client's error. The claim is a lease (BILLING_LEASE_MS), not the record's TTL: a
+   * replica stopped while billing (a restart mid-read) leaves the batch to the next look
+   * after it, not unbilled for a month. Once billed, the record's mark keeps it billed.
    */
   private async settle(
     batch: HeldRecord,
@@ -316,7 +325,7 @@ export class BatchBilling {
     const { store } = this.options;
     const key = `settled:${batch.id}`;
     try {
-      if (!(await store.claim(key, this.options.ttlMs))) return 'finished';
+      if (!(await store.claim(key, BILLING_LEASE_MS))) return 'finished';
     } catch (error) {
       this.options.onError?.('claiming a batch to bill', error);
       return 'failed';
