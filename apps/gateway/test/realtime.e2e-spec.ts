@@ -310,6 +310,26 @@ spec:
     assert.ok(!gateway.output().includes('sk-client-secret'));
   });
 
+  it('bills a response the client hung up on mid-answer: it is cancelled and its response.done billed', async () => {
+    backend.holdResponses = true;
+    const client = await connect(`${wsBase}/v1/realtime?model=voice`, headers());
+    await client.next('session.created');
+    client.socket.send(JSON.stringify({ type: 'response.create' }));
+    await client.next('response.output_audio_transcript.delta');
+    client.socket.close();
+    await client.closed;
+
+    const [row, ...more] = await usageRows(1);
+    assert.equal(more.length, 0, 'billed once');
+    assert.equal(row.operation, 'realtime');
+    assert.equal(row.input, 1000);
+    assert.equal(row.output, 500);
+    assert.deepEqual(
+      backend.received.map((event) => event.type),
+      ['response.create', 'response.cancel'],
+    );
+  });
+
   it('bills each input-audio transcription as the transcription model the session chose', async () => {
     const client = await connect(`${wsBase}/v1/realtime?model=voice`, headers());
     await client.next('session.created');

@@ -134,6 +134,13 @@ export function responseDone(frame: RealtimeFrame): JsonObject | undefined {
   return event?.type === 'response.done' ? event : undefined;
 }
 
+/** The `response.created` event of a frame, if it is one. */
+export function responseCreated(frame: RealtimeFrame): JsonObject | undefined {
+  if (!mayConcern(frame, 'response.created')) return undefined;
+  const event = realtimeEvent(frame);
+  return event?.type === 'response.created' ? event : undefined;
+}
+
 function count(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
 }

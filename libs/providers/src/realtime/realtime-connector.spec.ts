@@ -153,3 +153,103 @@ describe('RealtimeConnector: a backend that went silent', () => {
     connection.close(1000);
   });
 });
+
+describe('RealtimeConnector: closed while a response is being generated', () => {
+  const server: Server = createServer((_, res) => res.end());
+  const sockets = new WebSocketServer({ noServer: true });
+  /** What the backend got, in order. */
+  const received: string[] = [];
+  let port = 0;
+
+  before(async () => {
+    // `?model=answers`: a response runs until cancelled, then ends in a response.done
+    // (cancelled, with the usage so far), as OpenAI documents response.cancel.
+    // `?model=mute`: a response runs and nothing ever ends it.
+    server.on('upgrade', (request, socket, head) => {
+      const answers = request.url?.includes('answers') ?? false;
+      sockets.handleUpgrade(request, socket, head, (ws) => {
+        ws.on('message', (data) => {
+          const text = (data as Buffer).toString('utf8');
+          const event = JSON.parse(text) as { type: string; response_id?: string };
+          received.push(text);
+          if (event.type === 'response.create') {
+            ws.send(JSON.stringify({ type: 'response.created', response: { id: 'resp_7' } }));
+          }
+          if (event.type === 'response.cancel' && answers) {
+            ws.send(
+              JSON.stringify({
+                type: 'response.done',
+                response: {
+                  id: event.response_id,
+                  status: 'cancelled',
+                  usage: { input_tokens: 900, output_tokens: 40 },
+                },
+              }),
+            );
+          }
+        });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  after(async () => {
+    for (const client of sockets.clients) client.terminate();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  async function responding(model: string, cancelWaitMs: number) {
+    const frames: string[] = [];
+    let closedWith: (code: number) => void = () => undefined;
+    const closed = new Promise<number>((resolve) => (closedWith = resolve));
+    let created: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => (created = resolve));
+    const connection = await new RealtimeConnector(30_000, cancelWaitMs).connectRealtime({
+      request: {} as GatewayRequest,
+      target: {
+        backendName: model,
+        provider: 'openai',
+        model,
+        baseUrl: `http://127.0.0.1:${port}/v1`,
+        requestTimeoutMs: 5_000,
+        firstByteTimeoutMs: 5_000,
+      },
+      listener: {
+        frame: (frame) => {
+          frames.push(String(frame));
+          if (String(frame).includes('response.created')) created();
+        },
+        closed: (code) => closedWith(code),
+      },
+      signal: new AbortController().signal,
+    });
+    connection.send(JSON.stringify({ type: 'response.create' }));
+    await started;
+    return { connection, frames, closed };
+  }
+
+  it('cancels the response and hears its response.done (its usage) before the socket closes', async () => {
+    received.length = 0;
+    const { connection, frames, closed } = await responding('answers', 10_000);
+    connection.close(1000);
+    connection.send(JSON.stringify({ type: 'response.create' }));
+    assert.equal(await closed, 1000);
+    const done = frames.map((frame) => JSON.parse(frame) as { type: string; response?: object });
+    assert.deepEqual(
+      done.map((event) => event.type),
+      ['response.created', 'response.done'],
+      'the cancelled response ends with its usage, which the meter bills',
+    );
+    assert.deepEqual(
+      received.map((frame) => JSON.parse(frame) as object),
+      [{ type: 'response.create' }, { type: 'response.cancel', response_id: 'resp_7' }],
+      'the backend is asked to cancel that response; a client frame after the close is not sent',
+    );
+  });
+
+  it('closes after a bounded wait when the backend never ends the response', async () => {
+    const { connection, closed } = await responding('mute', 100);
+    connection.close(1000);
+    assert.equal(await closed, 1000);
+  });
+});

@@ -17,6 +17,7 @@ import { connectRealtimeCall } from './realtime-call-connection';
 import { servedByOf } from '../core/openai-wire';
 import { credentialHeaders } from '../core/upstream-http';
 import { retryAfterOf } from '../core/upstream-failure';
+import { ResponsesInFlight } from './responses-in-flight';
 
 /**
  * The client's frames the backend has not read yet past which the session ends (a stalled
@@ -30,6 +31,13 @@ export const MAX_BACKEND_BACKLOG_BYTES = 16 * 1024 * 1024;
  * buffers for minutes), and its session ends so the client hears why and can reconnect.
  */
 const BACKEND_PING_INTERVAL_MS = 30_000;
+
+/**
+ * How long a session closed while a response runs waits for that response's cancellation
+ * (its `response.done`, with the usage to bill) before the socket closes regardless: OpenAI
+ * answers a `response.cancel` at once, so only a backend in trouble takes this long.
+ */
+export const CANCELLED_RESPONSE_WAIT_MS = 5_000;
 
 /** The close codes a peer may send (RFC 6455 7.4): others are replaced by 1011. */
 export function sendableCloseCode(code: number | undefined): number {
@@ -56,7 +64,10 @@ export function sendableCloseReason(reason: string | undefined): string {
  * backend's status (401 and 403 fail over as the gateway's own trouble, as for calls).
  */
 export class RealtimeConnector implements RealtimeProvider {
-  constructor(private readonly pingIntervalMs = BACKEND_PING_INTERVAL_MS) {}
+  constructor(
+    private readonly pingIntervalMs = BACKEND_PING_INTERVAL_MS,
+    private readonly cancelWaitMs = CANCELLED_RESPONSE_WAIT_MS,
+  ) {}
 
   connectRealtime(call: RealtimeCall): Promise<RealtimeConnection> {
     const { target } = call;
@@ -132,9 +143,24 @@ export class RealtimeConnector implements RealtimeProvider {
         /** Heard from since the last ping (a pong or any frame). */
         let heard = true;
         let silent = false;
+        const responses = new ResponsesInFlight();
+        /** Set once the session was closed with a response in flight: the close it waits to send. */
+        let closing: { code: number; reason: string; timer: NodeJS.Timeout } | undefined;
+        const closeNow = (code: number, reason: string) => {
+          if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) {
+            socket.close(code, reason);
+          }
+        };
         socket.on('message', (data, binary) => {
           heard = true;
-          listener.frame(realtimeFrameOf(data, binary));
+          const frame = realtimeFrameOf(data, binary);
+          responses.heard(frame);
+          listener.frame(frame);
+          // The last cancelled response reported its usage: the close may go now.
+          if (closing && responses.size === 0) {
+            clearTimeout(closing.timer);
+            closeNow(closing.code, closing.reason);
+          }
         });
         socket.on('pong', () => (heard = true));
         const heartbeat = setInterval(() => {
@@ -155,6 +181,7 @@ export class RealtimeConnector implements RealtimeProvider {
         });
         socket.once('close', (code, reason) => {
           clearInterval(heartbeat);
+          clearTimeout(closing?.timer);
           if (behind) listener.closed(1008, 'the backend read too slowly');
           else if (silent) listener.closed(1006, 'the backend answered no ping');
           else if (oversized) listener.closed(1009, 'the backend sent a frame too big');
@@ -163,7 +190,7 @@ export class RealtimeConnector implements RealtimeProvider {
         resolve({
           servedBy,
           send: (frame: RealtimeFrame) => {
-            if (socket.readyState !== WebSocket.OPEN) return;
+            if (closing || socket.readyState !== WebSocket.OPEN) return;
             if (socket.bufferedAmount > MAX_BACKEND_BACKLOG_BYTES) {
               // A close frame would queue behind the backlog: drop the socket now.
               behind = true;
@@ -172,13 +199,20 @@ export class RealtimeConnector implements RealtimeProvider {
             }
             socket.send(frame);
           },
+          // A response still running is cancelled first, and the close waits (bounded) for
+          // its response.done: the backend bills what it generated, so the gateway must too.
           close: (code?: number, reason?: string) => {
-            if (
-              socket.readyState === WebSocket.OPEN ||
-              socket.readyState === WebSocket.CONNECTING
-            ) {
-              socket.close(sendableCloseCode(code), sendableCloseReason(reason));
+            if (closing) return;
+            const sendable = { code: sendableCloseCode(code), reason: sendableCloseReason(reason) };
+            if (responses.size === 0 || socket.readyState !== WebSocket.OPEN) {
+              return closeNow(sendable.code, sendable.reason);
             }
+            for (const cancel of responses.cancelFrames()) socket.send(cancel);
+            const timer = setTimeout(
+              () => closeNow(sendable.code, sendable.reason),
+              this.cancelWaitMs,
+            );
+            closing = { ...sendable, timer };
           },
         });
       });

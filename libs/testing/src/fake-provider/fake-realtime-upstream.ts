@@ -49,6 +49,11 @@ export class FakeRealtimeUpstream {
   /** Refuse the next upgrades with this HTTP status. */
   refuseWith?: number;
   usage: Record<string, unknown> = FAKE_REALTIME_USAGE;
+  /**
+   * Responses run until the client cancels them (`response.cancel`), then end in a
+   * `response.done` (status cancelled, with `usage`), as OpenAI's do.
+   */
+  holdResponses = false;
   private readonly server: Server = createServer((_, res) => res.writeHead(404).end());
   private readonly sockets = new WebSocketServer({ noServer: true });
 
@@ -81,6 +86,7 @@ export class FakeRealtimeUpstream {
     this.received.length = 0;
     this.refuseWith = undefined;
     this.usage = FAKE_REALTIME_USAGE;
+    this.holdResponses = false;
   }
 
   private serve(ws: WebSocket, model: string): void {
@@ -123,10 +129,18 @@ export class FakeRealtimeUpstream {
             response_id: 'resp_1',
             delta: 'Hi',
           });
+          if (this.holdResponses) return undefined;
           return send({
             type: 'response.done',
             event_id: 'event_9',
             response: { id: 'resp_1', status: 'completed', usage: this.usage },
+          });
+        case 'response.cancel':
+          if (!this.holdResponses) return undefined;
+          return send({
+            type: 'response.done',
+            event_id: 'event_10',
+            response: { id: 'resp_1', status: 'cancelled', usage: this.usage },
           });
         case 'test.close':
           return ws.close(1011, 'backend went away');
