@@ -26,16 +26,22 @@ const SCHEME = /^bearer[ \t]+/i;
  */
 const TOKEN_KEY_HEADERS = ['x-api-key', 'api-key', 'x-goog-api-key'] as const;
 
+/** The credential a request presents, in whichever header its SDK puts it. */
+export type PresentedCredential =
+  | { readonly kind: 'credential'; readonly value: string }
+  | { readonly kind: 'missing' }
+  | Extract<PresentedToken, { kind: 'conflicting' }>;
+
 /**
- * The token a request presents: `Authorization: Bearer <token>`, or the bare token in
- * `x-api-key` / `api-key` / `x-goog-api-key`. Several of them may carry it (Google's SDK
- * path copies its key into Authorization), but only the same token: two different
- * credentials are `conflicting`, never one picked over the other. An Authorization of
- * another scheme (Basic) carries no token.
+ * The credential a request presents: `Authorization: Bearer <credential>`, or the bare
+ * credential in `x-api-key` / `api-key` / `x-goog-api-key`. Several of them may carry it
+ * (Google's SDK path copies its key into Authorization), but only the same one: two
+ * different credentials are `conflicting`, never one picked over the other. An
+ * Authorization of another scheme (Basic) carries none.
  */
-export function presentedToken(
+export function presentedCredential(
   headers: Readonly<Record<string, string | string[] | undefined>>,
-): PresentedToken {
+): PresentedCredential {
   const carried: { header: string; value: string }[] = [];
   const bearer = firstOf(headers.authorization);
   const scheme = bearer === undefined ? null : SCHEME.exec(bearer);
@@ -52,7 +58,15 @@ export function presentedToken(
   if (carried.some((c) => c.value !== value)) {
     return { kind: 'conflicting', headers: carried.map((c) => c.header) };
   }
-  return shaped(value);
+  return { kind: 'credential', value };
+}
+
+/** The token a request presents (presentedCredential), checked for a JWT's shape. */
+export function presentedToken(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): PresentedToken {
+  const credential = presentedCredential(headers);
+  return credential.kind === 'credential' ? shaped(credential.value) : credential;
 }
 
 /** A non-empty token, checked for shape only. */

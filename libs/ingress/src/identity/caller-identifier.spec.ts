@@ -7,6 +7,7 @@ import type { GatewayConfig, RouteConfig } from '@aigw/config';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { LocalJwksServer, TestIssuer } from '@aigw/testing/jwks';
 import { CallerIdentifier } from './caller-identifier';
+import { credentialUserKey } from './credential-user-key';
 import { KeysUnavailable, type KeySetFailure } from './identity.errors';
 import type { IdentityOptions } from './identity-options';
 import {
@@ -446,6 +447,46 @@ spec:
     );
     assert.notEqual(userOf('x-api-key', { 'x-api-key': `${KEY}0` }), byApiKey);
     assert.equal(userOf('x-api-key', {}), 'anonymous');
+  });
+
+  it("reads the key in whichever credential header the client's SDK sends it", () => {
+    const id = userOf('authorization', { authorization: `Bearer ${KEY}` });
+    // Anthropic's SDKs send x-api-key, Azure's api-key, Google's x-goog-api-key.
+    assert.equal(userOf('authorization', { 'x-api-key': KEY }), id);
+    assert.equal(userOf('authorization', { 'api-key': KEY }), id);
+    assert.equal(userOf('x-api-key', { authorization: `Bearer ${KEY}` }), id);
+    assert.equal(
+      userOf('x-goog-api-key', { 'x-api-key': KEY, authorization: `Bearer ${KEY}` }),
+      id,
+    );
+    // The header named comes first; two different keys elsewhere are not guessed between.
+    assert.equal(userOf('x-api-key', { 'x-api-key': KEY, authorization: 'Bearer other' }), id);
+    assert.equal(userOf('x-api-key', { authorization: 'Bearer a', 'api-key': 'b' }), 'anonymous');
+    // Another scheme carries no key, and a header that is no credential is never filled.
+    assert.equal(userOf('x-api-key', { authorization: `Basic ${KEY}` }), 'anonymous');
+    assert.equal(userOf('x-user-id', { 'x-api-key': KEY }), 'anonymous');
+  });
+
+  it("selects a key's tier by its id whichever credential header carries it", () => {
+    const config = loadConfig(`kind: AIGatewayRoute
+metadata: {name: keyed}
+spec:
+  backends: [{name: any, provider: local}]
+  userIdentification: {header: authorization}
+  userTiers:
+  - {name: team, selector: {header: x-api-key, value: ${credentialUserKey(KEY)}}, tokenBudget: {daily: 1000}}
+`);
+    const route = routeNamed(config, 'keyed');
+    const identify = (headers: Record<string, string>) => {
+      const identity = new CallerIdentifier(() => config).identify(headers, route);
+      assert.ok(!(identity instanceof Promise));
+      return identity.caller;
+    };
+    const byAnthropicSdk = identify({ 'x-api-key': KEY });
+    const byOpenAiSdk = identify({ authorization: `Bearer ${KEY}` });
+    assert.deepEqual(byOpenAiSdk, byAnthropicSdk);
+    assert.equal(byOpenAiSdk.tier, 'team');
+    assert.equal(byOpenAiSdk.userKey, credentialUserKey(KEY));
   });
 
   it('takes a credential longer than a user key may be (its id is short)', () => {

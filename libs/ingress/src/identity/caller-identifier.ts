@@ -9,6 +9,7 @@ import { MAX_NAME_LENGTH } from '@aigw/contracts';
 import { DataPlaneError, type CallerContext } from '@aigw/contracts/data-plane';
 import { presentedToken } from './bearer-token';
 import { applyClaimHeaders } from './claim-headers';
+import { withCredentialInHeaders } from './credential-headers';
 import { credentialUserKey, isCredentialHeader } from './credential-user-key';
 import {
   conflictingCredentials,
@@ -228,6 +229,8 @@ function finish(
     const own = withoutIdentityHeaders(incoming, plan.identityHeaders);
     if (verified) applyClaimHeaders(own, verified.claims, verified.provider.claimToHeaders);
     headers = own;
+  } else if (plan.credentialHeaders.length > 0) {
+    headers = withCredentialInHeaders(incoming, plan.credentialHeaders);
   }
 
   // Who, before what they may use: a token naming no user is a 401, not a tier's 403.

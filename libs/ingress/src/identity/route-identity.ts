@@ -7,6 +7,7 @@ import type {
   UserTierConfig,
 } from '@aigw/config';
 import { qualifiesBudgetKeys, routeJwtProviders } from '@aigw/budget-core';
+import { credentialHeadersAmong } from './credential-headers';
 import { TierSelector, configuredDefaultTier, tiersForRoute } from './tier-selector';
 
 export interface RouteIdentityPlan {
@@ -20,6 +21,12 @@ export interface RouteIdentityPlan {
   readonly jwtRequired: boolean;
   /** Client headers removed before anything reads them (identity spoofing). */
   readonly identityHeaders: readonly string[];
+  /**
+   * On a route without JWT, the credential headers its user source and tier selectors read:
+   * each takes the key the client sent in another when it left that one out
+   * (credential-headers.ts). Empty on JWT routes, where the token is read from any of them.
+   */
+  readonly credentialHeaders: readonly string[];
   readonly sources: readonly UserIdSource[];
   /**
    * The configuration identifies users more than one way: a caller's budget key carries
@@ -55,6 +62,12 @@ export function planRoute(
       ])
     : [];
   const tiers = tiersForRoute(route.userTiers, config.userTiers);
+  const credentialHeaders = jwtRequired
+    ? []
+    : credentialHeadersAmong([
+        ...route.userIdentification.sources.flatMap((s) => (s.kind === 'header' ? [s.header] : [])),
+        ...tiers.map((tier) => tier.selector.header),
+      ]);
   const named: UserTierConfig | undefined =
     defaultTierName === undefined ? undefined : tiers.find((t) => t.name === defaultTierName);
   const defaultTier = named ?? configuredDefaultTier(tiers);
@@ -62,6 +75,7 @@ export function planRoute(
     providers,
     jwtRequired,
     identityHeaders,
+    credentialHeaders,
     sources: route.userIdentification.sources,
     qualifiedBudgetKeys: qualifiesBudgetKeys(config),
     // On a JWT route only the identity headers are the token's (the client's are removed).
