@@ -111,6 +111,32 @@ spec:
     assert.ok(Math.abs((event.costDollars as number) - dollars) < 1e-12, String(event.costDollars));
   });
 
+  it('bills a response the client hung up on mid-answer: the adapter cancels it and meters its response.done', async () => {
+    backend.holdResponses = true;
+    const user = { ...headers, 'x-user-id': 'split-hang-up' };
+    const client = await connectRealtime(`${wsBase}/v1/realtime?model=voice`, user);
+    await client.next('session.created');
+    client.socket.send(JSON.stringify({ type: 'response.create' }));
+    await client.next('response.output_audio_transcript.delta');
+    client.socket.close();
+    await client.closed;
+
+    const deadline = Date.now() + 10_000;
+    let billed: Record<string, unknown>[] = [];
+    while (billed.length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      billed = (await adapterUsageEvents(dir, 0)).filter((e) => e.userId === 'split-hang-up');
+    }
+    assert.deepEqual(
+      billed.map((event) => [event.operation, event.inputTokens, event.outputTokens]),
+      [['realtime', 1000, 500]],
+    );
+    assert.deepEqual(
+      backend.received.map((event) => event.type),
+      ['response.create', 'response.cancel'],
+    );
+  });
+
   it('masks a redact detector in a text item at the ingress, so the backend never sees it', async () => {
     const client = await connectRealtime(`${wsBase}/v1/realtime?model=voice`, headers);
     await client.next('session.created');
