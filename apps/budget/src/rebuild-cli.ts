@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadStartupConfig } from '@aigw/config';
 import { LocalBudgetStore, RedisBudgetStore } from '@aigw/budget-core';
-import { rebuildBalances, withAdjustments, type RebuildReport } from '@aigw/budget';
+import {
+  rebuildBalances,
+  restoreShortfalls,
+  withAdjustments,
+  type RebuildReport,
+} from '@aigw/budget';
+import type { BudgetStore } from '@aigw/budget-core';
 import { createKafka, createRedisClient, replayTopic } from '@aigw/infra';
 import { Topic, type BudgetAdjusted } from '@aigw/contracts';
 import { SqliteEventLog } from '@aigw/embedded';
@@ -11,7 +17,7 @@ import { rebuildInRedis } from './redis-rebuild';
 import { embeddedUsageLog, REBUILD_EXIT, rebuildExitCode, type SkippedEvents } from './rebuild-log';
 
 const USAGE = `usage: npm run budget:rebuild -- [--data-dir DIR] [--events-file FILE]
-                                 [--accept-undecodable]
+                                 [--accept-undecodable] [--restore]
 Rebuilds every budget balance from the usage events (and operators' resets and credits,
 the budget-adjusted topic) and compares it with the live
 balances. With KAFKA_BROKERS and REDIS_URL set: from the Kafka usage topic (honouring
@@ -20,7 +26,11 @@ prefix there. Otherwise: from the embedded event log (DIR/FILE) against DIR/budg
 An event the log holds but this build cannot decode is skipped and counted; any such
 event fails the rebuild (exit 3: the balances lack its usage) unless --accept-undecodable
 is given, when the count is still printed and the exit is that of the comparison.
-Exit 0 when they match, 1 when not, 2 when it could not run, 3 when events were skipped.`;
+Exit 0 when they match, 1 when not, 2 when it could not run, 3 when events were skipped.
+--restore adds back to each live balance of a window still open the spend it lacks (the
+store lost data): live balances above the rebuilt ones are left as they are and reported;
+the exit is then 0 when nothing but such shortfalls differed. Nothing is restored when
+events were skipped and not accepted.`;
 
 /** `npm run budget:rebuild`: the embedded gateway's balances, rebuilt from its event log. */
 async function main(): Promise<number> {
@@ -29,6 +39,7 @@ async function main(): Promise<number> {
       'data-dir': { type: 'string' },
       'events-file': { type: 'string', default: 'events.db' },
       'accept-undecodable': { type: 'boolean', default: false },
+      restore: { type: 'boolean', default: false },
       help: { type: 'boolean' },
     },
   });
@@ -44,6 +55,7 @@ async function main(): Promise<number> {
   const { settings } = startup;
   const closers: (() => void | Promise<void>)[] = [];
   let rebuild: () => Promise<RebuildReport>;
+  let liveStore: BudgetStore;
   const skipped: SkippedEvents = { undecodable: 0 };
   if (settings.kafkaBrokers && settings.redisUrl) {
     const kafka = createKafka({
@@ -70,6 +82,7 @@ async function main(): Promise<number> {
     const redis = createRedisClient(settings.redisUrl);
     closers.push(() => void redis.disconnect());
     const live = new RedisBudgetStore(redis);
+    liveStore = live;
     // Scratch keys in the same Redis, deleted once compared.
     rebuild = () => rebuildInRedis(redis, () => startup.config, usageLog, live);
   } else {
@@ -77,6 +90,7 @@ async function main(): Promise<number> {
     const log = new SqliteEventLog(join(dataDir, values['events-file']));
     const liveLocal = new LocalBudgetStore(join(dataDir, 'budget.db'));
     const rebuiltLocal = new LocalBudgetStore(':memory:');
+    liveStore = liveLocal;
     closers.push(
       () => liveLocal.close(),
       () => rebuiltLocal.close(),
@@ -94,11 +108,17 @@ async function main(): Promise<number> {
     for (const m of report.mismatches) {
       process.stdout.write(`  ${m.key}: rebuilt ${m.rebuilt}, live ${m.live}\n`);
     }
-    const code = rebuildExitCode(
-      report.mismatches.length,
-      skipped.undecodable,
-      values['accept-undecodable'],
-    );
+    let differing = report.mismatches.length;
+    const vouched = skipped.undecodable === 0 || values['accept-undecodable'];
+    if (values.restore && vouched) {
+      const restored = await restoreShortfalls(liveStore, report.mismatches, `${Date.now()}`);
+      for (const r of restored) process.stdout.write(`  restored ${r.key}: added ${r.added}\n`);
+      process.stdout.write(
+        `restored ${restored.length} balances; ${differing - restored.length} left as they are\n`,
+      );
+      differing -= restored.length;
+    }
+    const code = rebuildExitCode(differing, skipped.undecodable, values['accept-undecodable']);
     if (code === REBUILD_EXIT.undecodable) {
       process.stderr.write(
         `budget rebuild: ${skipped.undecodable} events could not be decoded and were left out, so the rebuilt balances lack their usage; rerun with --accept-undecodable to accept that\n`,

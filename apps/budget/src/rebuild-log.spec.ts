@@ -112,3 +112,46 @@ spec:
   assert.equal(accepted.code, REBUILD_EXIT.match, accepted.stdout + accepted.stderr);
   assert.match(accepted.stdout, /0 mismatches, 1 undecodable events skipped/);
 });
+
+// The budget store lost its data (a deleted budget.db, Redis restarted empty): the log
+// still holds the spend, and --restore gives it back to the live balances.
+// Two runs of the CLI, each a fresh process compiling on the fly: slow on a loaded box.
+test(
+  'budget:rebuild --restore adds back the spend the live store lost, then matches',
+  { timeout: 120_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aigw-rebuild-restore-'));
+    const config = join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      `kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: local, provider: local, model: m}
+  userIdentification: {header: x-user-id}
+  tokenBudget:
+    perUser: {limit: 100000, period: 30d}
+`,
+    );
+    const data = join(dir, 'data');
+    const now = new Date().toISOString();
+    const log = new SqliteEventLog(join(data, 'events.db'));
+    log.append([serializeEvent(usage('r1', now)), serializeEvent(usage('r2', now))]);
+    log.close();
+    const cli = (...args: string[]) =>
+      runBudgetRebuild({ AI_GATEWAY_CONFIG: config, AI_GATEWAY_DATA_DIR: data }, ...args).then(
+        ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+        (error: { code: number; stdout: string; stderr: string }) => error,
+      );
+    const restored = await cli('--restore');
+    assert.equal(restored.code, REBUILD_EXIT.match, restored.stdout + restored.stderr);
+    assert.match(restored.stdout, /1 mismatches/);
+    assert.match(restored.stdout, /rebuilt 28, live 0/);
+    assert.match(restored.stdout, /restored .*: added 28/);
+    assert.match(restored.stdout, /restored 1 balances; 0 left as they are/);
+    const after = await cli();
+    assert.equal(after.code, REBUILD_EXIT.match, after.stdout + after.stderr);
+    assert.match(after.stdout, /0 mismatches/);
+  },
+);

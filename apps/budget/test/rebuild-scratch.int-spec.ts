@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { RedisBudgetStore } from '@aigw/budget-core';
-import { rebuildBalances, type UsageLog } from '@aigw/budget';
+import { rebuildBalances, restoreShortfalls, type UsageLog } from '@aigw/budget';
 import { configFromYaml, startRedis, type RealService } from '@aigw/testing';
 import { createTokenUsageRecorded, UsageSource } from '@aigw/contracts';
 import { rebuildInRedis } from '../src/redis-rebuild';
@@ -91,5 +91,73 @@ describe('the scratch copy of a Redis budget rebuild', () => {
       Date.now(),
     );
     assert.equal(balance.used, 60);
+  });
+
+  // Redis restarted without its data: the live balances are gone while the log holds the
+  // spend. The comparison read the live keys for the rebuilt ones too, so it always matched.
+  it('finds the spend Redis lost, and a restore adds it back once', async () => {
+    const live = `live-${randomUUID().slice(0, 8)}`;
+    const users = [`u-${randomUUID()}`, `u-${randomUUID()}`];
+    const events = [usage(users[0], 40), usage(users[1], 60), usage(users[1], 5)];
+    const liveStore = new RedisBudgetStore(redis, { namespace: live });
+    const log: UsageLog = { replay: async (onBatch) => onBatch(events) };
+    // After the loss the live service settled one more call of the second user.
+    await rebuildBalances(
+      () => CONFIG,
+      { replay: (onBatch) => onBatch([events[2]]) },
+      liveStore,
+      liveStore,
+    );
+
+    const report = await rebuildInRedis(redis, () => CONFIG, log, liveStore);
+    assert.deepEqual(
+      report.mismatches.map((m) => [m.key.includes(users[0]) ? 0 : 1, m.rebuilt, m.live]).sort(),
+      [
+        [0, 40, 0],
+        [1, 65, 5],
+      ],
+    );
+    const restored = await restoreShortfalls(liveStore, report.mismatches, 'run-1');
+    assert.deepEqual(
+      restored.map((r) => r.added).sort((a, b) => a - b),
+      [40, 60],
+    );
+    // Retried (the same run): applied once.
+    await restoreShortfalls(liveStore, report.mismatches, 'run-1');
+    const used = await liveStore.balances(
+      report.mismatches.map((m) => ({ key: m.key, limit: m.limit })),
+      Date.now(),
+    );
+    assert.deepEqual(
+      used.map((b) => b.used).sort((a, b) => a - b),
+      [40, 65],
+    );
+    const again = await rebuildInRedis(redis, () => CONFIG, log, liveStore);
+    assert.deepEqual(again.mismatches, [], 'the rebuild now matches');
+  });
+
+  it('never lowers a live balance above the rebuilt one, nor touches an ended window', async () => {
+    const live = `live-${randomUUID().slice(0, 8)}`;
+    const user = `u-${randomUUID()}`;
+    const liveStore = new RedisBudgetStore(redis, { namespace: live });
+    await rebuildBalances(
+      () => CONFIG,
+      { replay: (onBatch) => onBatch([usage(user, 50)]) },
+      liveStore,
+      liveStore,
+    );
+    const report = await rebuildInRedis(
+      redis,
+      () => CONFIG,
+      { replay: async () => undefined },
+      liveStore,
+    );
+    assert.equal(report.keys, 0);
+    const [key] = await redis.keys(`aigw:budget:{${user}}*`);
+    const above = { key, rebuilt: 20, live: 50, limit: 100_000, windowEndsAt: Date.now() + 60_000 };
+    const ended = { key, rebuilt: 90, live: 50, limit: 100_000, windowEndsAt: Date.now() - 1 };
+    assert.deepEqual(await restoreShortfalls(liveStore, [above, ended], 'run-2'), []);
+    const [balance] = await liveStore.balances([{ key, limit: 100_000 }], Date.now());
+    assert.equal(balance.used, 50);
   });
 });

@@ -84,6 +84,9 @@ export interface BalanceMismatch {
   readonly key: string;
   readonly rebuilt: number;
   readonly live: number;
+  readonly limit: number;
+  /** When the balance's window ends (ms since epoch). */
+  readonly windowEndsAt: number;
 }
 
 export interface RebuildReport {
@@ -100,7 +103,7 @@ export interface RebuildReport {
  * target under `prefix`, so a rebuild into the live Redis never touches live balances.
  */
 class KeyRecordingStore implements BudgetStore {
-  readonly keys = new Map<string, number>();
+  readonly keys = new Map<string, { limit: number; windowEndsAt: number }>();
 
   constructor(
     private readonly inner: BudgetStore,
@@ -126,7 +129,7 @@ class KeyRecordingStore implements BudgetStore {
     changes: readonly BalanceChange[],
     now: number,
   ): SettleResult | Promise<SettleResult> {
-    for (const change of changes) this.keys.set(change.key, change.limit);
+    for (const change of changes) this.record(change);
     // A rebuild has no holds to release: the reservation ids belong to the live store.
     return this.inner.settle(
       eventId,
@@ -141,7 +144,7 @@ class KeyRecordingStore implements BudgetStore {
     changes: readonly BalanceAdjustment[],
     occurredAt: number,
   ): Promise<AdjustResult> {
-    for (const change of changes) this.keys.set(change.key, change.limit);
+    for (const change of changes) this.record(change);
     return this.inner.adjust(
       eventId,
       changes.map((change) => ({ ...change, key: this.prefix + change.key })),
@@ -158,6 +161,18 @@ class KeyRecordingStore implements BudgetStore {
 
   flush(): Promise<void> {
     return this.inner.flush?.() ?? Promise.resolve();
+  }
+
+  private record({
+    key,
+    limit,
+    windowEndsAt,
+  }: {
+    key: string;
+    limit: number;
+    windowEndsAt: number;
+  }) {
+    this.keys.set(key, { limit, windowEndsAt });
   }
 }
 
@@ -193,18 +208,63 @@ export async function rebuildBalances(
     }
     await settler.handle(batch);
   });
-  const keys = [...recording.keys].map(([key, limit]) => ({ key, limit }));
+  const keys = [...recording.keys].map(([key, { limit }]) => ({ key, limit }));
   const now = Date.now();
   const [rebuilt, current] = await Promise.all([
-    target.balances(keys, now),
+    // Through the recording store: it reads the rebuilt keys under their prefix.
+    recording.balances(keys, now),
     live.balances(keys, now),
   ]);
   const mismatches: BalanceMismatch[] = [];
   rebuilt.forEach((balance, index) => {
     const liveUsed = current[index].used;
     if (Math.abs(balance.used - liveUsed) > TOLERANCE) {
-      mismatches.push({ key: balance.key, rebuilt: balance.used, live: liveUsed });
+      const { limit, windowEndsAt } = recording.keys.get(keys[index].key)!;
+      mismatches.push({
+        key: keys[index].key,
+        rebuilt: balance.used,
+        live: liveUsed,
+        limit,
+        windowEndsAt,
+      });
     }
   });
   return { events, adjustments, keys: keys.length, mismatches };
+}
+
+/** A live balance a restore raised to what the log says was spent. */
+export interface RestoredBalance {
+  readonly key: string;
+  /** Spend added, in the limit's unit. */
+  readonly added: number;
+}
+
+/**
+ * Gives the live store back the spend it lost (Redis restarted without its data, a failover
+ * that dropped writes): each balance of a window still open whose live spend is below the
+ * rebuilt one gets the difference added, as one settlement with an id of its own (applied
+ * once, however often the call is retried). Added, not set: usage the live service settles
+ * meanwhile stays counted. A live balance above the rebuilt one is never lowered (it may
+ * hold usage the log no longer does); ended windows are left alone.
+ */
+export async function restoreShortfalls(
+  live: BudgetStore,
+  mismatches: readonly BalanceMismatch[],
+  runId: string,
+  now = Date.now(),
+): Promise<RestoredBalance[]> {
+  const restored: RestoredBalance[] = [];
+  for (const { key, rebuilt, live: liveUsed, limit, windowEndsAt } of mismatches) {
+    const added = rebuilt - liveUsed;
+    if (added <= TOLERANCE || windowEndsAt <= now) continue;
+    await live.settle(
+      `budget-restore:${runId}:${key}`,
+      undefined,
+      [{ key, amount: added, limit, windowEndsAt }],
+      now,
+    );
+    restored.push({ key, added });
+  }
+  await live.flush?.();
+  return restored;
 }
