@@ -14,7 +14,8 @@ export interface BackendIdentity {
  * The backend account's own identifiers as providers quote them in errors: OpenAI's
  * organization and project ids ("Rate limit reached for ... in organization org-..."),
  * Anthropic's organization id ("the rate limit for your organization (uuid)"), an AWS
- * account in an ARN (Bedrock's access refusals) and a Google project number.
+ * account in an ARN (Bedrock's access refusals) and a Google project number (a quota
+ * refusal's `project_number:` too).
  */
 const ACCOUNT_IDS: readonly RegExp[] = [
   /\b()org-[A-Za-z0-9]{8,}\b/g,
@@ -22,6 +23,8 @@ const ACCOUNT_IDS: readonly RegExp[] = [
   /(\borganization\W{0,3})[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi,
   /(\barn:aws[\w-]*:[\w-]*:[\w-]*:)\d{12}(?=[:/])/g,
   /(\bprojects?[/= ])\d{6,}\b/g,
+  // Google's quota refusals name their consumer so: "for consumer 'project_number:...'".
+  /(\bproject_number:)\d{6,}\b/g,
 ];
 
 // A model name ends where no name character follows (a full stop may end the sentence),
