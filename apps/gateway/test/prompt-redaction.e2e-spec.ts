@@ -318,6 +318,23 @@ spec:
     assert.equal(gemini.calls.length + upstream.calls.length, 0);
   });
 
+  it("a chat's predicted output (the file being edited) reaches the provider masked", async () => {
+    upstream.reset();
+    const before = await redactions('apiKey');
+    // The openai client types prediction; its content is read by the model with the prompt.
+    await openai.chat.completions.create({
+      model: 'private-chat',
+      messages: [{ role: 'user', content: 'rename key to apiKey' }],
+      prediction: { type: 'content', content: `const key = '${KEY}';` },
+    });
+    assertClean(lastCall());
+    assert.deepEqual(upstream.calls.at(-1)?.body.prediction, {
+      type: 'content',
+      content: "const key = '[REDACTED:apiKey]';",
+    });
+    assert.equal(await redactions('apiKey'), before + 1);
+  });
+
   it('a route without redact passes the prompt through; nothing is counted for it', async () => {
     upstream.reset();
     await openai.chat.completions.create({

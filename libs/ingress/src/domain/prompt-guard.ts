@@ -45,6 +45,11 @@ export class PromptGuard {
    */
   checkBody(operation: Operation, body: JsonObject): void {
     if (!this.enabled) return;
+    // A Predicted Output is read by the model beside the prompt, on any operation's body.
+    const prediction = body.prediction;
+    if (prediction !== undefined && prediction !== null) {
+      this.check(fieldText(prediction), 'prediction');
+    }
     if (operation === 'chat') return this.check(promptTextOnce(body));
     for (const field of PROMPT_TEXT_FIELDS) {
       const value = body[field];

@@ -76,6 +76,8 @@ function checkReasoning(body: JsonObject): void {
 /** The fields each operation cannot do without, checked before anything is routed. */
 function checkShape(operation: Operation, body: JsonObject): void {
   if (operation !== 'embeddings') checkCounts(body);
+  // The wire's rule, here: the prompt rules read only these shapes.
+  checkTextShapes(operation, body);
   switch (operation) {
     case 'chat': {
       const messages = body.messages;
@@ -93,9 +95,7 @@ function checkShape(operation: Operation, body: JsonObject): void {
     }
     case 'completions':
     case 'embeddings':
-      // The wire's rule, here: the prompt rules read only these shapes.
-      checkTextShapes(operation, body);
-      break;
+      break; // their text fields' shapes: checkTextShapes, above
     case 'transcriptions':
     case 'translations':
       break; // the form was checked as it was read (audioRequestParts)

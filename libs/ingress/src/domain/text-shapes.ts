@@ -19,6 +19,7 @@ const absent = (value: unknown): boolean => value === undefined || value === nul
 
 /** Refuses text fields of `operation` in a shape the prompt rules do not read. */
 export function checkTextShapes(operation: Operation, body: JsonObject): void {
+  checkPrediction(body);
   switch (operation) {
     case 'embeddings':
       checkTextOrTokens(body, 'input');
@@ -51,4 +52,36 @@ function checkTitles(body: JsonObject): void {
     return;
   }
   throw invalid('provider_extras.title must be a string, or a list of strings and nulls', 'title');
+}
+
+/**
+ * A Predicted Output (`prediction: {type: 'content', content}`): text the model reads, often
+ * the file being edited, so as apt to hold a key as the prompt. Its content is a string or a
+ * list of text parts, as OpenAI takes it.
+ */
+function checkPrediction(body: JsonObject): void {
+  const prediction = body.prediction;
+  if (absent(prediction)) return;
+  const content = (prediction as { content?: unknown }).content;
+  if (typeof prediction === 'object' && !Array.isArray(prediction) && isPredictionText(content)) {
+    return;
+  }
+  throw invalid(
+    "prediction must be {type: 'content', content: <a string or a list of text parts>}",
+    'prediction',
+  );
+}
+
+function isPredictionText(content: unknown): boolean {
+  if (typeof content === 'string') return true;
+  return (
+    Array.isArray(content) &&
+    content.every(
+      (part) =>
+        typeof part === 'object' &&
+        part !== null &&
+        (part as JsonObject).type === 'text' &&
+        typeof (part as JsonObject).text === 'string',
+    )
+  );
 }

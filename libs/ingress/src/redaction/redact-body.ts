@@ -55,6 +55,7 @@ export function redactBody(
     const redacted = redactPrompt(value, (text) => redactor.redact(text, tally, field));
     if (redacted !== value) out = { ...out, [field]: redacted };
   }
+  out = redactPrediction(out, (text) => redactor.redact(text, tally, 'prediction'));
   if (operation !== 'embeddings') return out;
   return redactTitles(out, (text) => redactor.redact(text, tally, 'title'));
 }
@@ -82,6 +83,19 @@ function redactTitles(body: JsonObject, redact: Redact): JsonObject {
   const titles = extras.title;
   const redacted = redactPrompt(titles, redact);
   return redacted === titles ? out : { ...out, provider_extras: { ...extras, title: redacted } };
+}
+
+/**
+ * A Predicted Output's content (a string or text parts): the model reads it, and it is often
+ * the very file the prompt is about. Its shape was checked (text-shapes).
+ */
+function redactPrediction(body: JsonObject, redact: Redact): JsonObject {
+  const prediction = body.prediction;
+  if (!isObject(prediction)) return body;
+  const content = redactPrompt(prediction.content, redact);
+  return content === prediction.content
+    ? body
+    : { ...body, prediction: { ...prediction, content } };
 }
 
 /** The text fields besides messages (PROMPT_TEXT_FIELDS): what a prompt rule reads. */
