@@ -335,6 +335,7 @@ function crossCheck(collected: Collected, report: LoadReport) {
   }
   checkSharedBackendNames(collected, report);
   checkModelsServedTwice(collected, report);
+  checkModelKeysCalled(collected, report);
   const jwtProviders = new Set<string>();
   const policyNames = new Set<string>();
   for (const { policy, doc } of collected.policies) {
@@ -436,6 +437,34 @@ function checkModelsServedTwice(collected: Collected, report: LoadReport) {
           `"${model}" is also served by route "${first}", the first route naming it, which takes every request for it: route "${route.name}"'s backends for it are never called; serve each model from one route`,
         );
       }
+    });
+  }
+}
+
+/**
+ * `tokenRateLimit.perModel` and `modelCosts` are looked up by the model a backend calls
+ * (its `model`; the client's name only for a wildcard backend), so an entry naming any other
+ * model (a typo, the client-facing `modelNameOverride`) never applies: the limit is never
+ * enforced, the multiplier never charged. Routes with a wildcard backend can call any model.
+ */
+function checkModelKeysCalled(collected: Collected, report: LoadReport) {
+  for (const { route, doc, base } of collected.routes) {
+    if (route.backends.length === 0 || hasWildcardBackend(route)) continue;
+    const called = new Set(route.backends.map((backend) => backend.model));
+    const calledList = [...called].map((model) => `"${model}"`).join(', ');
+    const uncalled = (model: string, path: PathSegment[], what: string) => {
+      if (called.has(model)) return;
+      report.warn(
+        doc,
+        path,
+        `no backend of route "${route.name}" calls model "${model}" (they call ${calledList}), so this ${what} never applies; name the model a backend calls (its model, not its modelNameOverride)`,
+      );
+    };
+    for (const model of Object.keys(route.tokenRateLimit?.perModel ?? {})) {
+      uncalled(model, [...base, 'tokenRateLimit', 'perModel', model], 'limit');
+    }
+    route.modelCosts.forEach((cost, index) => {
+      uncalled(cost.model, [...base, 'modelCosts', index, 'model'], 'multiplier');
     });
   }
 }
