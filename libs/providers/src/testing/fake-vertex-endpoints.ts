@@ -26,9 +26,18 @@ export function useFakeVertexEndpoints(place: { project: string; location: strin
     if (!account) throw new Error('the fake Vertex endpoints have not started');
     return account;
   };
+  // Far-off timeouts: a loaded machine took past the kit's 500 ms to sign and exchange the
+  // first token. The cases about timing out set their own.
   const target = (model: string, baseUrl: string): UpstreamTarget =>
     upstreamTarget(
-      { provider: 'vertex', model, baseUrl, vertex: place },
+      {
+        provider: 'vertex',
+        model,
+        baseUrl,
+        vertex: place,
+        requestTimeoutMs: 20_000,
+        firstByteTimeoutMs: 10_000,
+      },
       { headerName: 'Authorization', headerPrefix: 'Bearer ', value: serviceAccount().json },
     );
   const invoke = (request: GatewayRequest, to: UpstreamTarget) =>

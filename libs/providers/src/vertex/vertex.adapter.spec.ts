@@ -14,6 +14,7 @@ import {
   streamedText,
   type FakeServiceAccount,
 } from '@aigw/testing/fake-provider';
+import { until } from '@aigw/testing';
 import {
   GoogleAccessTokens,
   REFRESH_MARGIN_MS,
@@ -594,12 +595,13 @@ describe('VertexAdapter against fake Vertex AI endpoints', () => {
 
   it('gives up on a slow token after the first-byte timeout, as on a hung backend', async () => {
     const slow = new VertexAdapter({ tokens: new GoogleAccessTokens() });
-    oauth.delayMs = 800; // the target's first-byte timeout is 500 ms
+    oauth.delayMs = 800;
+    const exchanges = oauth.exchanges;
     try {
       await assert.rejects(
         slow.invoke({
           request: gatewayChatRequest(),
-          target: target('gemini-2.5-flash', gemini.baseUrl),
+          target: { ...target('gemini-2.5-flash', gemini.baseUrl), firstByteTimeoutMs: 500 },
           signal: new AbortController().signal,
         }),
         (error: DataPlaneError) => {
@@ -611,28 +613,32 @@ describe('VertexAdapter against fake Vertex AI endpoints', () => {
       assert.equal(gemini.calls.length, 0);
     } finally {
       oauth.delayMs = 0;
+      // The exchange it gave up on still lands: in the next case's counts otherwise.
+      await until('the token it gave up on is sent', () => oauth.exchanges === exchanges + 1);
     }
   });
 
   it('stops waiting for a slow token as soon as the caller has gone', async () => {
     const slow = new VertexAdapter({ tokens: new GoogleAccessTokens() });
-    oauth.delayMs = 400; // under the 500 ms first-byte timeout
+    oauth.delayMs = 1_000; // within the first-byte timeout: a call that waited would get it
+    const exchanges = oauth.exchanges;
     try {
       const gone = new AbortController();
       gone.abort(new Error('client gone'));
-      const started = Date.now();
       await assert.rejects(
         slow.invoke({
           request: gatewayChatRequest(),
-          target: target('gemini-2.5-flash', gemini.baseUrl),
+          target: { ...target('gemini-2.5-flash', gemini.baseUrl), firstByteTimeoutMs: 5_000 },
           signal: gone.signal,
         }),
         /client gone/,
       );
-      assert.ok(Date.now() - started < 200, `waited ${Date.now() - started} ms`);
+      // Counted as the token is sent, so still the same: the call did not wait for it.
+      assert.equal(oauth.exchanges, exchanges, 'gave up before the token came');
       assert.equal(gemini.calls.length, 0);
     } finally {
       oauth.delayMs = 0;
+      await until('the token it gave up on is sent', () => oauth.exchanges === exchanges + 1);
     }
   });
 
