@@ -102,6 +102,13 @@ describe('GeminiFilesUpstream', () => {
           headers: { 'x-goog-upload-status': 'active', 'x-goog-upload-size-received': '5' },
         };
       }
+      if (seen.url === '/v1beta/files/quota') {
+        const message = `Quota exceeded for quota metric 'Files' of service 'generativelanguage.googleapis.com' for consumer 'project_number:696498078762', at ${seen.headers.host}.`;
+        return {
+          status: 429,
+          body: JSON.stringify({ error: { code: 429, message, status: 'RESOURCE_EXHAUSTED' } }),
+        };
+      }
       if (seen.url === '/v1beta/files/gone') {
         return {
           status: 404,
@@ -180,6 +187,21 @@ describe('GeminiFilesUpstream', () => {
     await assert.rejects(
       upstream.file(target(backend.origin), 'DELETE', 'other'),
       (error: unknown) => error instanceof DataPlaneError && !error.message.includes(KEY),
+    );
+  });
+
+  it("answers a backend's refusal without its project number or host", async () => {
+    const upstream = new GeminiFilesUpstream();
+    const host = new URL(backend.origin).host;
+    await assert.rejects(
+      upstream.file(target(backend.origin), 'GET', 'quota'),
+      (error: unknown) => {
+        assert.ok(error instanceof DataPlaneError);
+        assert.match(error.message, /Quota exceeded for quota metric 'Files'/);
+        assert.ok(!error.message.includes('696498078762'), error.message);
+        assert.ok(!error.message.includes(host), error.message);
+        return true;
+      },
     );
   });
 });

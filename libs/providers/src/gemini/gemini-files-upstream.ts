@@ -3,6 +3,7 @@ import { request as undiciRequest } from 'undici';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
+  textWithoutBackendIdentity,
   type BackendCallTarget,
 } from '@aigw/contracts/data-plane';
 import { timedOut } from '@aigw/infra/http';
@@ -231,5 +232,12 @@ function failure(
       upstreamStatus: 404,
     });
   }
-  return upstreamHttpError(backend.backendName, status, text, headers, backend.credential?.apiKey);
+  // As a model call's refusal reaches the client: without the backend's project number or
+  // host (Google's quota refusals name the account's project as their consumer).
+  const shown = textWithoutBackendIdentity(text, {
+    sentModel: '',
+    requestedModel: '',
+    ...(backend.baseUrl !== undefined && { baseUrl: backend.baseUrl }),
+  });
+  return upstreamHttpError(backend.backendName, status, shown, headers, backend.credential?.apiKey);
 }
