@@ -34,4 +34,16 @@ describe('units', () => {
     for (const bad of ['', '0d', '0mo', 'fortnight'])
       assert.equal(parsePeriod(bad), undefined, bad);
   });
+
+  it('periods: "1M" is refused, never read as a minute (a month in ISO 8601 and Grafana)', () => {
+    for (const ambiguous of ['1M', '3M', '1h30M', '1 M']) {
+      assert.equal(parsePeriod(ambiguous), undefined, ambiguous);
+    }
+    // Other upper-case forms keep their one reading.
+    assert.deepEqual(parsePeriod('1MO'), { unit: 'calendarMonth', count: 1, text: '1MO' });
+    assert.deepEqual(parsePeriod('Month'), { unit: 'calendarMonth', count: 1, text: 'Month' });
+    assert.deepEqual(parsePeriod('30D'), { unit: 'fixed', ms: 30 * 86_400_000, text: '30D' });
+    assert.deepEqual(parsePeriod('1m'), { unit: 'fixed', ms: 60_000, text: '1m' });
+    assert.deepEqual(parsePeriod('Minute'), { unit: 'fixed', ms: 60_000, text: 'Minute' });
+  });
 });

@@ -72,7 +72,7 @@ export type Period =
   | { readonly unit: 'fixed'; readonly ms: number; readonly text: string }
   | { readonly unit: 'calendarMonth'; readonly count: number; readonly text: string };
 
-/** A period from "30d", "1d", "12h", "1w", "1mo", "3months", "month", "day"; undefined if malformed or zero. */
+/** A period from "30d", "1d", "12h", "1w", "1mo", "3months", "month", "day"; undefined if malformed, zero or "1M". */
 export function parsePeriod(text: string): Period | undefined {
   const input = text.trim().toLowerCase();
   const month = /^(\d+)?\s*(mo|month|months)$/.exec(input);
@@ -80,6 +80,9 @@ export function parsePeriod(text: string): Period | undefined {
     const count = month[1] === undefined ? 1 : Number(month[1]);
     return count > 0 ? { unit: 'calendarMonth', count, text } : undefined;
   }
+  // "1M" is a month in ISO 8601, Grafana and moment, but a minute once lower-cased: read as
+  // a minute, a monthly budget would become a per-minute one. Neither reading is assumed.
+  if (/\d\s*M/.test(text)) return undefined;
   const words: Readonly<Record<string, string>> = {
     minute: '1m',
     hour: '1h',
@@ -92,4 +95,5 @@ export function parsePeriod(text: string): Period | undefined {
   return ms !== undefined && ms > 0 ? { unit: 'fixed', ms, text } : undefined;
 }
 
-export const PERIOD_EXPECTATION = 'a period such as "1d", "30d", "1w" or "1mo" (calendar month)';
+export const PERIOD_EXPECTATION =
+  'a period such as "1m" (a minute), "1d", "30d", "1w" or "1mo" (a calendar month; "1M" is refused as it means either)';

@@ -81,6 +81,15 @@ describe('bad input', () => {
     assert.doesNotMatch(errors[0], /sk-live/);
   });
 
+  it('a budget period of "1M" is refused, naming the minute and the month forms', () => {
+    const errors = errorsOf(
+      `${ROUTE_HEAD}  backends:\n  - {name: a, provider: openai}\n  tokenBudget:\n    perUser: {limit: 100000, period: 1M}\n`,
+    );
+    assert.deepEqual(errors, [
+      'gw.yaml:9: document 1 (AIGatewayRoute "r"): spec.tokenBudget.perUser.period: expected a period such as "1m" (a minute), "1d", "30d", "1w" or "1mo" (a calendar month; "1M" is refused as it means either)',
+    ]);
+  });
+
   it('unknown field lists the allowed ones', () => {
     const [line] = errorsOf(`${ROUTE_HEAD}  failover:\n    onn: [timeout]\n`);
     assert.match(
