@@ -330,6 +330,36 @@ spec:
     );
   });
 
+  it('refuses an event nested too deep to read with an error event; the session and the gateway go on', async () => {
+    const client = await connect(`${wsBase}/v1/realtime?model=voice`, headers());
+    await client.next('session.created');
+    const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+    // Read by the prompt rules (an item's content) and by the model's renaming (a session.update).
+    client.socket.send(
+      `{"type":"conversation.item.create","item":{"type":"message","content":${deep(200_000)}}}`,
+    );
+    // Before, the gateway crashed on the first: fail at once rather than wait for the error.
+    const closed = client.closed.then(({ code }) => assert.fail(`the session closed (${code})`));
+    const refused = await Promise.race([client.next('error'), closed]);
+    assert.equal((refused.error as { type: string }).type, 'invalid_request_error');
+    assert.equal((refused.error as { code: string }).code, 'event_too_deeply_nested');
+    client.socket.send(
+      `{"type":"session.update","session":{"model":"other","tools":${deep(200_000)}}}`,
+    );
+    await Promise.race([client.next('error'), closed]);
+    client.socket.send(JSON.stringify({ type: 'session.update', session: { instructions: 'Hi' } }));
+    await Promise.race([client.next('session.updated'), closed]);
+    assert.deepEqual(
+      backend.received.map((event) => event.type),
+      ['session.update'],
+      'the refused events never reach the backend',
+    );
+    client.socket.close();
+    const again = await connect(`${wsBase}/v1/realtime?model=voice`, headers());
+    await again.next('session.created');
+    again.socket.close();
+  });
+
   it('bills each input-audio transcription as the transcription model the session chose', async () => {
     const client = await connect(`${wsBase}/v1/realtime?model=voice`, headers());
     await client.next('session.created');

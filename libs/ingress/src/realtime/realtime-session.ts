@@ -11,6 +11,7 @@ import {
   realtimeFrameOf,
 } from '@aigw/contracts/data-plane';
 import { addUsage } from './realtime-accounting';
+import { MAX_EVENT_DEPTH, nestsTooDeep } from './event-depth';
 import type { RealtimeScreening } from './realtime-prompt-rules';
 import type { RealtimeLogFields, RealtimeObserver, RealtimeOutcome } from './realtime-telemetry';
 
@@ -143,6 +144,16 @@ export class RealtimeSession {
 
   private fromClient(frame: RealtimeFrame): void {
     if (this.outcome || this.checkBudget()) return;
+    // Read and written again below (prompt rules, the model's name), such an event would
+    // overflow the stack and take the process down with every session on it.
+    if (typeof frame === 'string' && nestsTooDeep(frame)) {
+      this.sendError(
+        'invalid_request_error',
+        'event_too_deeply_nested',
+        `The event nests objects and arrays deeper than ${MAX_EVENT_DEPTH} levels; it was not sent`,
+      );
+      return;
+    }
     const screened = this.options.promptRules?.(frame);
     const refused = screened?.refusal;
     if (refused) {
