@@ -168,3 +168,22 @@ describe('a finished batch whose billing was cut off (its replica stopped while 
     assert.equal(events[0].inputTokens, 100);
   });
 });
+
+describe('a billed batch whose billed mark a racing look wrote over', () => {
+  it('is not billed again after the billing lease, for as long as it is remembered', async () => {
+    let now = 1_000_000;
+    const clock = () => now;
+    const store = storeOn(clock);
+    const events: TokenUsageRecorded[] = [];
+    const batches = batchesOver(store, events, { now: clock });
+    const record = heldBatch(now);
+    await store.put(record, TTL);
+    assert.equal(await batches.checkBatch(record), 'billed');
+    // A look that read the record before the mark writes what it saw back, unmarked.
+    const { billed: _billed, ...unmarked } = (await store.get(record.id))!;
+    await store.put(unmarked, TTL);
+    now += 24 * 60 * 60_000;
+    assert.equal(await batches.checkBatch((await store.get(record.id))!), 'finished');
+    assert.equal(events.length, 1);
+  });
+});

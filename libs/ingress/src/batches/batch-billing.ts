@@ -315,7 +315,7 @@ export class BatchBilling {
    * index; a failure gives the claim back (the next look tries again) and is never the
    * client's error. The claim is a lease (BILLING_LEASE_MS), not the record's TTL: a
    * replica stopped while billing (a restart mid-read) leaves the batch to the next look
-   * after it, not unbilled for a month. Once billed, the record's mark keeps it billed.
+   * after it, not unbilled for a month. Once billed, it stays claimed (keepClaimed).
    */
   private async settle(
     batch: HeldRecord,
@@ -357,9 +357,25 @@ export class BatchBilling {
     } catch (error) {
       return await this.failedSettling(key, error);
     }
+    await this.keepClaimed(key);
     await this.mark(batch.id, { billed: true });
     await this.unindex(batch.id);
     return 'billed';
+  }
+
+  /**
+   * A billed batch's lease made a claim for as long as the batch is remembered: its record's
+   * billed mark alone could be written over by a look that read the record before it, and
+   * the batch billed again once the lease was past.
+   */
+  private async keepClaimed(key: string): Promise<void> {
+    const { store, ttlMs } = this.options;
+    try {
+      await store.release(key);
+      await store.claim(key, ttlMs);
+    } catch (error) {
+      this.options.onError?.('keeping a billed batch claimed', error);
+    }
   }
 
   /** A billing that failed: counted, logged, and its claim given back (the next look retries). */
