@@ -435,6 +435,14 @@ export class IngressPipeline {
   }
 
   /**
+   * The route of `model` checks answers (`responseValidation`): a path whose answers no
+   * answer rule reads (a Realtime session's events) must not open.
+   */
+  checksAnswers(model: string): boolean {
+    return this.routeFor(model)?.answerGuard !== undefined;
+  }
+
+  /**
    * The router's answer, checked by the route's `security.responseValidation` when it has
    * one and `report` is given (see AnswerGuard); otherwise the router's promise as it is.
    */

@@ -45,6 +45,7 @@ const pipeline = {
       allowedModels: [],
       forwardHeaders: {},
     }) as unknown as GatewayRequest,
+  checksAnswers: () => false,
 } as unknown as IngressPipeline;
 
 const HANDSHAKE = [

@@ -25,6 +25,7 @@ import {
   type RequestTimings,
 } from '../ingress-observer';
 import { NO_USAGE, sessionRequestEnd, SWITCHING_PROTOCOLS } from './realtime-accounting';
+import { refuseUncheckedAnswers } from './unchecked-answers';
 import {
   clientSecretRefusal,
   type ClientSecretGrant,
@@ -298,6 +299,7 @@ export class RealtimeEdge {
         );
       }
       Object.assign(fields, { model: request.requestedModel, user: request.caller.userKey });
+      refuseUncheckedAnswers(this.pipeline, request.requestedModel);
       if (this.admission) {
         admission = await this.admission.admit(request);
         request = admittedRequest(request, admission);

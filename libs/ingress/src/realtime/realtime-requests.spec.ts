@@ -93,6 +93,7 @@ describe('RealtimeEdge: a session is a request (events, metrics, its span)', () 
           traceContext,
         } as unknown as GatewayRequest;
       },
+      checksAnswers: () => false,
     } as unknown as IngressPipeline;
     const edge = new RealtimeEdge(pipeline, { router }, undefined, bothObservers(recorder, spans));
     server.on('upgrade', (request, socket, head) => edge.upgrade(request, socket, head));

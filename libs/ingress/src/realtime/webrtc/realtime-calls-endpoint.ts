@@ -28,6 +28,7 @@ import { parseCallRequest, type CallRequest } from './call-offer';
 import type { CallDirectory } from './call-directory';
 import { PlacedCalls, RealtimeCallControl } from './realtime-call-control';
 import { RealtimeCallWatch } from './realtime-call-watch';
+import { refuseUncheckedAnswers } from '../unchecked-answers';
 
 /**
  * How long the answer may trail the connection (a frame behind the hops' upgrades): far
@@ -357,9 +358,12 @@ async function answerOf(
 /**
  * A call's data channel runs between the browser and OpenAI: the gateway never sees the
  * events a route's prompt rules or answer checks would read. A route that screens text
- * keeps its promise by refusing calls; its WebSocket sessions are screened event by event.
+ * keeps its promise by refusing calls; its WebSocket sessions have their prompt events
+ * screened event by event (a route checking answers takes no session at all).
  */
 function refuseUnscreenedRoute(pipeline: IngressPipeline, model: string): void {
+  // Not pointed to the WebSocket, whose answers pass unchecked as well.
+  refuseUncheckedAnswers(pipeline, model);
   if (!pipeline.screensText(model)) return;
   throw new DataPlaneError(
     DataPlaneErrorCode.InvalidRequest,
