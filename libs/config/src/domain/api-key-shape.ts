@@ -9,3 +9,11 @@ const API_KEY_PREFIX = /^(?:sk-|sk_|gsk_|xai-|pplx-|hf_|AIza|AKIA)[A-Za-z0-9._-]
 export function looksLikeApiKey(text: string): boolean {
   return API_KEY_PREFIX.test(text) && /[A-Z]/.test(text) && /[0-9]/.test(text);
 }
+
+/**
+ * Whether a text holds a key-shaped word anywhere: a YAML collection used as a field name
+ * (`apiKeyRef: {{sk-...}}`) reaches the loader as the text "{ sk-... }".
+ */
+export function holdsApiKey(text: string): boolean {
+  return text.split(/[^A-Za-z0-9._-]+/).some(looksLikeApiKey);
+}

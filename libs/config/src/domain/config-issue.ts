@@ -1,7 +1,7 @@
 // One problem found in a config file, precise enough to fix without reading code:
 // which document, which field, what was expected. Never carries a value from the file
 // (a value may be a secret), only names and expectations.
-import { looksLikeApiKey } from './api-key-shape';
+import { holdsApiKey } from './api-key-shape';
 
 /** Which YAML document an issue belongs to. */
 export interface ConfigDocumentRef {
@@ -57,7 +57,7 @@ export function formatPath(segments: readonly PathSegment[]): string {
   for (const segment of segments) {
     if (typeof segment === 'number') out += `[${segment}]`;
     // A field name is the file's text too: a key pasted as one (`apiKeyRef: {sk-...}`).
-    else if (looksLikeApiKey(segment)) out += '[<a name that looks like an API key>]';
+    else if (holdsApiKey(segment)) out += '[<a name that looks like an API key>]';
     else if (/^[A-Za-z_$][\w$]*$/.test(segment)) out += out === '' ? segment : `.${segment}`;
     else out += `[${JSON.stringify(segment)}]`;
   }

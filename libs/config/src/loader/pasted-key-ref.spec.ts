@@ -51,6 +51,29 @@ describe('a key pasted where a field name goes', () => {
     ]);
   });
 
+  it('inside a collection used as a field name ({{KEY}}), it is neither in the error nor in a process warning', async () => {
+    const key = 'sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z';
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', onWarning);
+    let errors: string[];
+    try {
+      errors = refusalsOf(withRef(`{{${key}}}`), options);
+      // Process warnings are emitted on a later tick.
+      await new Promise((done) => setImmediate(done));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(errors, [
+      'gw.yaml:5: document 1 (AIGatewayRoute "default"): backends[0].auth.apiKeyRef[<a name that looks like an API key>]: unknown field (expected one of: name, key, optional)',
+      'gw.yaml:5: document 1 (AIGatewayRoute "default"): backends[0].auth.apiKeyRef.name: is required',
+    ]);
+    assert.deepEqual(
+      warnings.filter((w) => w.includes('sk-proj')),
+      [],
+    );
+  });
+
   it('an ordinary misspelt field is still named', () => {
     const errors = refusalsOf(withRef('{nmae: openai-key}'), options);
     assert.match(errors[0] ?? '', /backends\[0\]\.auth\.apiKeyRef\.nmae: unknown field/);

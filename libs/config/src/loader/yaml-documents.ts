@@ -44,7 +44,14 @@ function* composeDocuments(
 ): Steps<{ documents: Document[]; hasAlias: boolean }> {
   // merge: `<<: *defaults` as kubectl and Helm (YAML 1.1) read it; YAML 1.2 alone has no
   // merge keys, and "<<" would be refused as an unknown field.
-  const composer = new Composer({ lineCounter, prettyErrors: false, merge: true });
+  // logLevel 'error': yaml's own process warnings are off. One quotes the start of a
+  // collection used as a field name (`{{sk-...}}`), which may be a pasted key, to stderr.
+  const composer = new Composer({
+    lineCounter,
+    prettyErrors: false,
+    merge: true,
+    logLevel: 'error',
+  });
   // The parser's own parse() reports the first line's start before lexing; so does this.
   lineCounter.addNewLine(0);
   const parser = new Parser(lineCounter.addNewLine);
