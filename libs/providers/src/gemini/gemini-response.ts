@@ -136,6 +136,17 @@ export function failedFinishReason(reason: unknown): string | undefined {
   return FAILED.has(reason) ? (reason as string) : undefined;
 }
 
+/**
+ * The extras that carry a policy stop's own name (RECITATION, SPII, BLOCKLIST, ...) to the
+ * Gemini edge, which would otherwise read OpenAI's `content_filter` back as SAFETY: a Gemini
+ * client sees the reason Google gave. SAFETY itself needs none. Only a known name is carried.
+ */
+export function policyStopExtras(reason: unknown): JsonObject | undefined {
+  return typeof reason === 'string' && reason !== 'SAFETY' && FILTERED.has(reason)
+    ? { google: { finish_reason: reason } }
+    : undefined;
+}
+
 /** Gemini's finishReason as OpenAI's; a STOP that called functions is tool_calls. */
 export function geminiFinishReason(reason: unknown, calledTools: boolean): FinishReason {
   if (reason === 'MAX_TOKENS') return 'length';
@@ -317,6 +328,7 @@ export function fromGeminiResponse(
     });
     const [choice] = completion.choices as JsonObject[];
     withToolAnswerExtras(choice.message as JsonObject, toolAnswerExtras(one, toolParts));
+    withToolAnswerExtras(choice.message as JsonObject, policyStopExtras(one?.finishReason));
     completion.usage = withToolUseTokens(
       withReasoningTokens(
         completion.usage as JsonObject,

@@ -12,6 +12,7 @@ import {
   candidatesByIndex,
   failedFinishReason,
   geminiFinishReason,
+  policyStopExtras,
   geminiUsage,
   thoughtTokens,
   withReasoningTokens,
@@ -165,6 +166,7 @@ export class GeminiStreamTranslation implements StreamTranslation<EventSourceMes
           google: { tool_use_prompt_token_count: this.toolUseTokens },
         });
       }
+      withToolAnswerExtras(deltaOf(finish), policyStopExtras(candidate.finishReason));
       chunks.push(finish);
     }
     for (const chunk of chunks) out.push(asChoice(chunk, index));

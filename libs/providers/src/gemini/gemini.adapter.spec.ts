@@ -922,6 +922,44 @@ describe('GeminiAdapter against a Gemini API that answers oddly', () => {
     assert.equal(stopped.finish_reason, 'content_filter');
   });
 
+  it("carries a policy stop's own name (RECITATION, SPII, ...) beside content_filter, JSON and streamed", async () => {
+    for (const reason of ['RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'LANGUAGE']) {
+      const choice = await answerTo({
+        candidates: [{ content: { parts: [{ text: 'As the song' }] }, finishReason: reason }],
+        usageMetadata: USAGE_METADATA,
+      });
+      assert.equal(choice.finish_reason, 'content_filter', reason);
+      assert.deepEqual(
+        choice.message,
+        {
+          role: 'assistant',
+          content: 'As the song',
+          extra_content: { google: { finish_reason: reason } },
+        },
+        reason,
+      );
+    }
+    const { chunks, error } = await streamOf([
+      { candidates: [{ content: { parts: [{ text: 'As the' }] } }] },
+      { candidates: [{ finishReason: 'RECITATION' }], usageMetadata: USAGE_METADATA },
+    ]);
+    assert.equal(error, undefined);
+    const finish = chunks.flatMap((chunk) =>
+      (chunk.choices as JsonObject[]).filter((choice) => choice.finish_reason !== null),
+    );
+    assert.equal(finish.length, 1);
+    assert.equal(finish[0].finish_reason, 'content_filter');
+    assert.deepEqual((finish[0].delta as JsonObject).extra_content, {
+      google: { finish_reason: 'RECITATION' },
+    });
+    // SAFETY is what content_filter reads as anyway: nothing is added for it.
+    const safety = await answerTo({
+      candidates: [{ content: { parts: [{ text: 'No' }] }, finishReason: 'SAFETY' }],
+      usageMetadata: USAGE_METADATA,
+    });
+    assert.deepEqual(safety.message, { role: 'assistant', content: 'No' });
+  });
+
   it('maps the image filters to content_filter and an unknown finishReason to stop', async () => {
     for (const reason of ['IMAGE_PROHIBITED_CONTENT', 'IMAGE_RECITATION']) {
       const choice = await answerTo({

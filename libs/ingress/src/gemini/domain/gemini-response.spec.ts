@@ -115,6 +115,29 @@ describe('Gemini answer translation', () => {
     assert.equal(geminiFinishReason('something_new'), 'OTHER');
   });
 
+  it('closes with the policy stop a Gemini backend named (RECITATION, SPII, ...), not SAFETY', () => {
+    const named = (reason: unknown, finish = 'content_filter') =>
+      (
+        toGeminiResponse(
+          completion(
+            { content: 'As the song', extra_content: { google: { finish_reason: reason } } },
+            finish,
+          ),
+          usage,
+          facts,
+          'req-1',
+        ).candidates as JsonObject[]
+      )[0].finishReason;
+    for (const reason of ['RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'LANGUAGE']) {
+      assert.equal(named(reason), reason);
+    }
+    // Only a policy stop, and only where the answer was filtered: anything else is read as before.
+    assert.equal(named('STOP'), 'SAFETY');
+    assert.equal(named('<script>'), 'SAFETY');
+    assert.equal(named(7), 'SAFETY');
+    assert.equal(named('RECITATION', 'stop'), 'STOP');
+  });
+
   it("answers a backend's refusal (content null, refusal set) as its text with finishReason SAFETY", () => {
     const answer = toGeminiResponse(
       completion({ content: null, refusal: "I can't help with that." }),

@@ -11,12 +11,31 @@ import { encodeReasoning, thinkingBlocksOf } from '../../responses/domain/encryp
 import type { GeminiRequestFacts } from './gemini-request';
 import { contentText } from '../../domain/content-text';
 import { refusalText } from '../../domain/refusal-text';
-import { candidateMetadata, textAndToolParts, toolUseTokensOf } from './gemini-tool-parts';
+import {
+  candidateMetadata,
+  policyStopOf,
+  textAndToolParts,
+  toolUseTokensOf,
+} from './gemini-tool-parts';
 
 // OpenAI chat answers (the canonical format every backend's answer arrives in) as
 // Gemini GenerateContentResponse objects.
 
 export type GeminiFinishReason = 'STOP' | 'MAX_TOKENS' | 'SAFETY' | 'OTHER';
+
+/**
+ * A candidate's finishReason: a filtered answer (`content_filter`, not the model's own
+ * refusal) closes with the policy stop its Gemini backend named (RECITATION, SPII, ...)
+ * where it named one, as Gemini would have answered; else as geminiFinishReason reads it.
+ */
+export function candidateFinishReason(
+  finishReason: unknown,
+  refused: boolean,
+  policyStop: string | undefined,
+): string {
+  if (!refused && finishReason === 'content_filter' && policyStop !== undefined) return policyStop;
+  return geminiFinishReason(finishReason, refused);
+}
 
 /**
  * OpenAI's finish_reason as Gemini's: a turn that called functions is a STOP too. A model's
@@ -206,7 +225,11 @@ function candidateOf(choice: JsonObject, position: number, facts: GeminiRequestF
   if (parts.length === 0) parts.push({ text: '' });
   return {
     content: { role: 'model', parts },
-    finishReason: geminiFinishReason(choice.finish_reason, refusal !== ''),
+    finishReason: candidateFinishReason(
+      choice.finish_reason,
+      refusal !== '',
+      policyStopOf(message),
+    ),
     index: typeof choice.index === 'number' ? choice.index : position,
     ...candidateMetadata(message),
   };

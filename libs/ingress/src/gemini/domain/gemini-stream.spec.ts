@@ -95,6 +95,24 @@ describe('Gemini stream translation', () => {
     assert.deepEqual(closingFinishes(translator), { 0: 'SAFETY' });
   });
 
+  it('closes a candidate with the policy stop its backend named (RECITATION), not SAFETY', () => {
+    const translator = new GeminiStreamTranslator(facts, 'req-1');
+    translator.push(chunk(0, 'As the'));
+    translator.push(chunk(1, 'Fine', 'content_filter'));
+    translator.push({
+      id: 'chatcmpl-1',
+      object: 'chat.completion.chunk',
+      choices: [
+        {
+          index: 0,
+          delta: { extra_content: { google: { finish_reason: 'RECITATION' } } },
+          finish_reason: 'content_filter',
+        },
+      ],
+    });
+    assert.deepEqual(closingFinishes(translator), { 0: 'RECITATION', 1: 'SAFETY' });
+  });
+
   it('closes a refused candidate the backend never finished with SAFETY too', () => {
     const translator = new GeminiStreamTranslator(facts, 'req-1');
     translator.push({

@@ -9,8 +9,8 @@ import { thinkingBlocksOf } from '../../responses/domain/encrypted-reasoning';
 import type { GeminiRequestFacts } from './gemini-request';
 import {
   callArgs,
+  candidateFinishReason,
   functionCallPart,
-  geminiFinishReason,
   geminiUsageMetadata,
   reasoningBlocksSignature,
   reasoningTokensOf,
@@ -18,7 +18,12 @@ import {
   thoughtSignatureOf,
   toolArgs,
 } from './gemini-response';
-import { candidateMetadata, textAndToolParts, toolUseTokensOf } from './gemini-tool-parts';
+import {
+  candidateMetadata,
+  policyStopOf,
+  textAndToolParts,
+  toolUseTokensOf,
+} from './gemini-tool-parts';
 
 /** A tool call whose arguments are still arriving. */
 interface OpenCall {
@@ -35,6 +40,8 @@ interface ChoiceState {
   /** The index of the call that began last: a fragment naming no index continues it. */
   lastCall: number;
   finishReason: unknown;
+  /** The policy stop (RECITATION, SPII, ...) a Gemini backend named with its finish. */
+  policyStop: string | undefined;
   /** The model refused (its refusal went out as text): the candidate closes with SAFETY. */
   refused: boolean;
   /** Signed thinking blocks not yet given to a function call (see the JSON answer). */
@@ -142,6 +149,7 @@ export class GeminiStreamTranslator {
     }
     if (choice.finish_reason !== undefined && choice.finish_reason !== null) {
       state.finishReason = choice.finish_reason;
+      state.policyStop = policyStopOf(delta);
       parts.push(...this.flushCalls(state));
     }
     return parts;
@@ -154,6 +162,7 @@ export class GeminiStreamTranslator {
         calls: new Map(),
         lastCall: -1,
         finishReason: null,
+        policyStop: undefined,
         refused: false,
         thinking: [],
         reasoningText: '',
@@ -234,10 +243,10 @@ function callIndex(state: ChoiceState, call: JsonObject): number {
  * either way: its refusal already told why it stopped, as the JSON answer's does.
  */
 function closingFinishReason(state: ChoiceState): string {
-  const { finishReason, refused } = state;
+  const { finishReason, refused, policyStop } = state;
   return !refused && (finishReason === null || finishReason === undefined)
     ? 'FINISH_REASON_UNSPECIFIED'
-    : geminiFinishReason(finishReason, refused);
+    : candidateFinishReason(finishReason, refused, policyStop);
 }
 
 /** A candidate of an event: its index, and its parts when it has any. */

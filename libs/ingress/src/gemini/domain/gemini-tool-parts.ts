@@ -77,3 +77,25 @@ export function toolUseTokensOf(holder: unknown): number {
   const tokens = googleExtras(holder)?.tool_use_prompt_token_count;
   return typeof tokens === 'number' && Number.isSafeInteger(tokens) && tokens > 0 ? tokens : 0;
 }
+
+/** Gemini's policy stops that OpenAI's one `content_filter` stands for (SAFETY is its own). */
+const POLICY_STOPS: ReadonlySet<unknown> = new Set([
+  'RECITATION',
+  'LANGUAGE',
+  'BLOCKLIST',
+  'PROHIBITED_CONTENT',
+  'SPII',
+  'IMAGE_SAFETY',
+  'IMAGE_PROHIBITED_CONTENT',
+  'IMAGE_RECITATION',
+]);
+
+/**
+ * The policy stop a Gemini backend named for a filtered answer (`extra_content.google.
+ * finish_reason` of its message or finishing delta), if it is one of Gemini's: anything else
+ * a backend put there is not relayed.
+ */
+export function policyStopOf(holder: unknown): string | undefined {
+  const reason = googleExtras(holder)?.finish_reason;
+  return POLICY_STOPS.has(reason) ? (reason as string) : undefined;
+}
