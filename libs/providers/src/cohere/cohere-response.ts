@@ -31,6 +31,9 @@ export function cohereUsage(usage: unknown): TokenUsage | undefined {
   };
 }
 
+/** The finish reason of an answer the client's max_tokens ended, maybe mid tool call. */
+export const CUT_SHORT_FINISH = 'MAX_TOKENS';
+
 /** Finish reasons that mean Cohere gave up on the answer, which is then no answer. */
 export const FAILED_FINISH = new Set(['ERROR', 'TIMEOUT']);
 
@@ -39,7 +42,7 @@ export const FAILED_FINISH = new Set(['ERROR', 'TIMEOUT']);
  * stop). Clients act on tool_calls, so it follows whether the answer called tools.
  */
 export function cohereFinishReason(reason: unknown, calledTools: boolean): FinishReason {
-  if (reason === 'MAX_TOKENS') return 'length';
+  if (reason === CUT_SHORT_FINISH) return 'length';
   return calledTools ? 'tool_calls' : 'stop';
 }
 
@@ -53,20 +56,25 @@ export function newToolCallId(): string {
   return `call_${randomUUID().replaceAll('-', '')}`;
 }
 
-/** The JSON text of a tool call's arguments: Cohere's string, an object as JSON, none as {}. */
-function argumentsText(args: unknown): string | undefined {
+/**
+ * The JSON text of a tool call's arguments: Cohere's string, an object as JSON, none as {}.
+ * Cut short by max_tokens, the string goes on as it came: OpenAI sends such a call so,
+ * with finish_reason length, and the limit was the client's, not a backend's fault.
+ */
+function argumentsText(args: unknown, cutShort: boolean): string | undefined {
   if (args === undefined || args === null || args === '') return '{}';
   if (isJsonObject(args)) return JSON.stringify(args);
-  return typeof args === 'string' && isJsonObjectText(args) ? args : undefined;
+  if (typeof args !== 'string') return undefined;
+  return cutShort || isJsonObjectText(args) ? args : undefined;
 }
 
 /** One tool call of a Cohere message in OpenAI's shape; what cannot be called is refused. */
-function toolCallOf(call: unknown, backendName: string): OpenAiToolCall {
+function toolCallOf(call: unknown, backendName: string, cutShort: boolean): OpenAiToolCall {
   const fn = isJsonObject(call) ? call.function : undefined;
   if (!isJsonObject(call) || !isJsonObject(fn) || !isNonEmptyString(fn.name)) {
     throw badResponse(backendName, 'a tool call without a function name');
   }
-  const argumentsJson = argumentsText(fn.arguments);
+  const argumentsJson = argumentsText(fn.arguments, cutShort);
   if (argumentsJson === undefined) {
     throw badResponse(
       backendName,
@@ -77,9 +85,9 @@ function toolCallOf(call: unknown, backendName: string): OpenAiToolCall {
   return { id, name: fn.name, argumentsJson };
 }
 
-function toolCalls(message: JsonObject, backendName: string): OpenAiToolCall[] {
+function toolCalls(message: JsonObject, backendName: string, cutShort: boolean): OpenAiToolCall[] {
   const calls = Array.isArray(message.tool_calls) ? message.tool_calls : [];
-  return calls.map((call) => toolCallOf(call, backendName));
+  return calls.map((call) => toolCallOf(call, backendName, cutShort));
 }
 
 /** A message's answer text and its reasoning (the text of its `thinking` items). */
@@ -124,7 +132,7 @@ export function fromCohereResponse(
   }
   const content = messageText(message.content);
   if (content === undefined) throw badResponse(backendName, 'message content that is not a list');
-  const calls = toolCalls(message, backendName);
+  const calls = toolCalls(message, backendName, body.finish_reason === CUT_SHORT_FINISH);
   const completion = chatCompletion({
     id: typeof body.id === 'string' ? body.id : 'chatcmpl-cohere',
     model,

@@ -10,6 +10,7 @@ import { characterCount, citedContentIndex, urlCitations } from './cohere-citati
 import {
   cohereFinishReason,
   cohereUsage,
+  CUT_SHORT_FINISH,
   FAILED_FINISH,
   isJsonObjectText,
   newToolCallId,
@@ -38,8 +39,8 @@ interface OpenToolCall {
 /**
  * Cohere's v2 chat stream into OpenAI chunks. Each tool-call-start gets the next OpenAI
  * tool-call index; the answer is complete at message-end, which carries the usage, and
- * once every tool call's arguments add up to a JSON object. Nothing after message-end
- * is relayed.
+ * once every tool call's arguments add up to a JSON object (unless max_tokens cut the
+ * answer short). Nothing after message-end is relayed.
  */
 export class CohereStreamTranslation implements StreamTranslation<EventSourceMessage> {
   finished = false;
@@ -178,7 +179,8 @@ export class CohereStreamTranslation implements StreamTranslation<EventSourceMes
     if (typeof reason === 'string' && FAILED_FINISH.has(reason)) {
       throw streamInterrupted(this.backendName, `ended the stream with ${reason}`);
     }
-    this.checkToolArguments();
+    // A call max_tokens cut short goes on as it came, as OpenAI streams one (finish: length).
+    if (reason !== CUT_SHORT_FINISH) this.checkToolArguments();
     this.finished = true;
     const calledTools = this.toolCalls.length > 0;
     return [

@@ -744,6 +744,28 @@ describe('CohereAdapter against a Cohere v2 API that answers oddly', () => {
     }
   });
 
+  it('answers a tool call the max_tokens cut short as it came, finish_reason length, as OpenAI does', async () => {
+    const { choice, usage } = await answerTo(
+      chatAnswer(
+        {
+          role: 'assistant',
+          tool_calls: [
+            {
+              id: 'call_1',
+              type: 'function',
+              function: { name: 'get_weather', arguments: '{"city": "Par' },
+            },
+          ],
+        },
+        { finish_reason: 'MAX_TOKENS' },
+      ),
+    );
+    assert.equal(choice.finish_reason, 'length');
+    const [call] = (choice.message as JsonObject).tool_calls as JsonObject[];
+    assert.deepEqual(call.function, { name: 'get_weather', arguments: '{"city": "Par' });
+    assert.equal(usage.source, 'reported');
+  });
+
   it('names a tool call that has no id, and passes object or missing arguments on as JSON', async () => {
     const { choice } = await answerTo(
       chatAnswer(
@@ -944,6 +966,31 @@ describe('CohereAdapter against a Cohere v2 API that answers oddly', () => {
       isDataPlaneError(DataPlaneErrorCode.StreamInterrupted, /arguments/)(error),
       String(error),
     );
+  });
+
+  it('streams a tool call the max_tokens cut short as it came, finish_reason length, as OpenAI does', async () => {
+    // The client's own limit ended the answer: not the backend's fault, and billed whole.
+    const { chunks, error, usage } = await streamOf([
+      MESSAGE_START,
+      toolStart(0, {
+        id: 'call_1',
+        type: 'function',
+        function: { name: 'get_weather', arguments: '' },
+      }),
+      toolDelta(0, '{"city": "Par'),
+      messageEnd('MAX_TOKENS'),
+    ]);
+    assert.equal(error, undefined);
+    assert.deepEqual(streamedToolCalls(chunks), [
+      { id: 'call_1', name: 'get_weather', arguments: '{"city": "Par' },
+    ]);
+    assert.equal(streamedFinishReason(chunks), 'length');
+    assert.deepEqual(usage, {
+      inputTokens: 12,
+      outputTokens: 4,
+      cachedInputTokens: 0,
+      source: 'reported',
+    });
   });
 
   it('opens with one role chunk and relays nothing (nor fails) after message-end', async () => {
