@@ -14,6 +14,7 @@ import {
 } from '../domain/gateway-config';
 import {
   hasWildcardBackend,
+  routeVirtualModels,
   unresolvedFallbackModels,
   virtualModels,
 } from '../domain/model-resolution';
@@ -387,6 +388,7 @@ function crossCheck(collected: Collected, report: LoadReport) {
     );
   }
   checkTierModels(collected, report);
+  checkRouteTierModels(collected, report);
 }
 
 /**
@@ -517,5 +519,27 @@ function checkTierModels(collected: Collected, report: LoadReport) {
         `tier "${tier.name}" allows ${missing.map((m) => `"${m}"`).join(', ')}, which no route serves`,
       );
     }
+  }
+}
+
+/**
+ * A route's own tiers apply to the requests that route takes, which are for the models it
+ * names: a model in such a tier's allowedModels that the route does not serve (a typo) is
+ * one its callers can never be allowed.
+ */
+function checkRouteTierModels(collected: Collected, report: LoadReport) {
+  for (const { route, doc, base } of collected.routes) {
+    if (route.userTiers.length === 0 || route.backends.length === 0) continue;
+    if (hasWildcardBackend(route)) continue;
+    const served = new Set(routeVirtualModels(route));
+    route.userTiers.forEach((tier, index) => {
+      const missing = tier.allowedModels.filter((model) => !served.has(model));
+      if (missing.length === 0) return;
+      report.warn(
+        doc,
+        [...base, 'userTiers', index, 'allowedModels'],
+        `tier "${tier.name}" allows ${missing.map((m) => `"${m}"`).join(', ')}, which route "${route.name}" does not serve`,
+      );
+    });
   }
 }
