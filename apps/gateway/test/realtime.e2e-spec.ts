@@ -311,6 +311,16 @@ spec:
   });
 
   it('bills a response the client hung up on mid-answer: it is cancelled and its response.done billed', async () => {
+    const budgetMetric = async (name: string, labels = {}) =>
+      metricSum(
+        await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text(),
+        name,
+        labels,
+      );
+    const settled = () =>
+      budgetMetric('ai_gateway_budget_usage_events_total', { result: 'applied' });
+    const late = () => budgetMetric('ai_gateway_budget_late_settlements_total');
+    const [settledBefore, lateBefore] = [await settled(), await late()];
     backend.holdResponses = true;
     const client = await connect(`${wsBase}/v1/realtime?model=voice`, headers());
     await client.next('session.created');
@@ -328,6 +338,12 @@ spec:
       backend.received.map((event) => event.type),
       ['response.create', 'response.cancel'],
     );
+    // Its usage settles the session's hold, which was kept for it, not given back first.
+    for (let i = 0; i < 100 && (await settled()) === settledBefore; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(await settled(), settledBefore + 1);
+    assert.equal(await late(), lateBefore, 'settled as its hold, not as a late settlement');
   });
 
   it('refuses an event nested too deep to read with an error event; the session and the gateway go on', async () => {
@@ -355,7 +371,12 @@ spec:
       'the refused events never reach the backend',
     );
     client.socket.close();
-    const again = await connect(`${wsBase}/v1/realtime?model=voice`, headers());
+    await client.closed;
+    // Another caller: this one's hold may not be given back yet.
+    const again = await connect(`${wsBase}/v1/realtime?model=voice`, {
+      ...headers(),
+      'x-user-id': `${user}-again`,
+    });
     await again.next('session.created');
     again.socket.close();
   });

@@ -9,6 +9,7 @@ export * from './reasoning';
 export * from './audio-duration';
 export * from './rerank-units';
 export * from './realtime';
+export * from './realtime-responses';
 export * from './realtime-calls';
 export * from './upstream-target';
 export * from './text-or-tokens';

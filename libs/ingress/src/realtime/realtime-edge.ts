@@ -324,8 +324,8 @@ export class RealtimeEdge {
         finished: (end) => {
           this.sessions.delete(session);
           if (admission) this.admission?.ended(admission);
-          // No response reported usage: nothing will settle the hold.
-          if (!end.usage && admission) {
+          // No response reported usage, nor will a cancelled one: nothing will settle the hold.
+          if (!end.usage && !end.cancelling && admission) {
             void this.admission?.release(admission);
           }
           if (servedBy) this.ended(admitted, servedBy, timings, end);

@@ -9,6 +9,7 @@ import {
   type RealtimeListener,
   type TokenUsage,
   realtimeFrameOf,
+  ResponsesInFlight,
 } from '@aigw/contracts/data-plane';
 import { addUsage } from './realtime-accounting';
 import { MAX_EVENT_DEPTH, nestsTooDeep } from './event-depth';
@@ -54,6 +55,11 @@ export interface SessionEnd {
   readonly usage?: TokenUsage;
   /** The spent limit that ended it (`budget_exceeded`). */
   readonly refusal?: DataPlaneError;
+  /**
+   * The gateway closed it while a response ran: the backend's side cancels that response
+   * and bills its response.done, which settles the session's hold if nothing did yet.
+   */
+  readonly cancelling?: boolean;
 }
 
 function sizeOf(frame: RealtimeFrame): number {
@@ -75,6 +81,7 @@ export class RealtimeSession {
   private outcome?: RealtimeOutcome;
   private usage?: TokenUsage;
   private refusal?: DataPlaneError;
+  private readonly responses = new ResponsesInFlight();
   private timer?: NodeJS.Timeout;
   private heartbeat?: NodeJS.Timeout;
   /** Heard from since the last ping (a pong or any frame). */
@@ -88,6 +95,7 @@ export class RealtimeSession {
       const done = responseDone(frame);
       const usage = done && realtimeUsage(done);
       if (usage) this.usage = addUsage(this.usage, usage);
+      this.responses.heard(frame);
       if (!this.client) {
         this.waiting.push(frame);
         return;
@@ -238,6 +246,8 @@ export class RealtimeSession {
       client.close(code, reason);
     }
     this.options.observer.ended(outcome, this.options.fields);
-    this.options.finished?.({ outcome, usage: this.usage, refusal: this.refusal });
+    // A backend that closed ends no response it was generating: nothing will bill one.
+    const cancelling = outcome !== 'upstream_closed' && this.responses.size > 0;
+    this.options.finished?.({ outcome, usage: this.usage, refusal: this.refusal, cancelling });
   }
 }

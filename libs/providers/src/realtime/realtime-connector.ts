@@ -11,13 +11,13 @@ import {
   isOversizedFrameError,
   realtimeCallOffer,
   realtimeFrameOf,
+  ResponsesInFlight,
 } from '@aigw/contracts/data-plane';
 import { REALTIME_PROVIDERS, realtimeUrl } from './realtime-url';
 import { connectRealtimeCall } from './realtime-call-connection';
 import { servedByOf } from '../core/openai-wire';
 import { credentialHeaders } from '../core/upstream-http';
 import { retryAfterOf } from '../core/upstream-failure';
-import { ResponsesInFlight } from './responses-in-flight';
 
 /**
  * The client's frames the backend has not read yet past which the session ends (a stalled

@@ -1,9 +1,5 @@
-import {
-  responseCreated,
-  responseDone,
-  type JsonObject,
-  type RealtimeFrame,
-} from '@aigw/contracts/data-plane';
+import type { JsonObject } from './data-plane.types';
+import { responseCreated, responseDone, type RealtimeFrame } from './realtime';
 
 /** A response's id as its events name it ('' when they name none). */
 function responseId(event: JsonObject): string {
