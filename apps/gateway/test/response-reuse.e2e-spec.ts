@@ -162,6 +162,59 @@ describe('response cache and deduplication on the all-in-one gateway (embedded)'
     assert.equal(calls(), start + 2);
   });
 
+  it('answers Cache-Control only-if-cached from the cache or with a 504, never calling the backend', async () => {
+    const prompt = `Only cached ${randomUUID()}`;
+    const onlyIfCached = { 'cache-control': 'only-if-cached' };
+    const cachedCalls = cachedUpstream.calls.length;
+    const dedupCalls = dedupUpstream.calls.length;
+    // Nothing stored yet: RFC 9111's 504, in the edge's own error format.
+    const miss = await chat(gateway.baseUrl, {
+      model: 'cached-model',
+      prompt,
+      headers: onlyIfCached,
+    });
+    assert.equal(miss.status, 504);
+    assert.equal(miss.headers.get('x-should-retry'), 'false');
+    const body = (await miss.json()) as { error: { type: string; code: string } };
+    assert.equal(body.error.code, 'not_cached');
+    const messages = await fetch(`${gateway.baseUrl}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...onlyIfCached },
+      body: JSON.stringify({
+        model: 'cached-model',
+        max_tokens: 16,
+        messages: [{ role: 'user', content: prompt }],
+      }),
+    });
+    assert.equal(messages.status, 504);
+    assert.deepEqual(((await messages.json()) as { type: string }).type, 'error');
+    // A route without a cache has no stored answer to give: the same 504, its call not joined.
+    for (const stream of [false, true]) {
+      const uncached = await chat(gateway.baseUrl, {
+        model: 'dedup-model',
+        prompt,
+        stream,
+        headers: onlyIfCached,
+      });
+      assert.equal(uncached.status, 504);
+      await uncached.text();
+    }
+    assert.equal(cachedUpstream.calls.length, cachedCalls, 'no call for a miss');
+    assert.equal(dedupUpstream.calls.length, dedupCalls, 'no call on a route without a cache');
+    // Once stored, the stored answer.
+    await answerText(await chat(gateway.baseUrl, { model: 'cached-model', prompt }));
+    await settle();
+    const hit = await chat(gateway.baseUrl, {
+      model: 'cached-model',
+      prompt,
+      headers: onlyIfCached,
+    });
+    assert.equal(hit.status, 200);
+    assert.equal(hit.headers.get('x-ai-gateway-cache'), 'hit');
+    assert.equal(await answerText(hit), FULL_ANSWER);
+    assert.equal(cachedUpstream.calls.length, cachedCalls + 1);
+  });
+
   it('never caches a truncated stream or an upstream error', async () => {
     const prompt = `Broken ${randomUUID()}`;
     cachedUpstream.next({ kind: 'break-stream', afterChunks: 2 });

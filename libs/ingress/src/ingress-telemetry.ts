@@ -32,6 +32,7 @@ import type { AnswerBlock, AnswerRedactions } from './redaction/answer-guard';
 const REJECT_REASON: Partial<Record<DataPlaneErrorCode, RejectReason>> = {
   [DataPlaneErrorCode.InvalidRequest]: RejectReason.InvalidRequest,
   [DataPlaneErrorCode.NotFound]: RejectReason.InvalidRequest,
+  [DataPlaneErrorCode.NotCached]: RejectReason.InvalidRequest,
   [DataPlaneErrorCode.BodyTooLarge]: RejectReason.PayloadTooLarge,
   [DataPlaneErrorCode.PromptBlocked]: RejectReason.BlockedContent,
   [DataPlaneErrorCode.ModelNotFound]: RejectReason.InvalidRequest,

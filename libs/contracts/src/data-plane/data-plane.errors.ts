@@ -12,6 +12,8 @@ export enum DataPlaneErrorCode {
   NotFound = 'REQUEST.NOT_FOUND',
   /** A known path asked with a method it does not answer (`headers` carries `Allow`). */
   MethodNotAllowed = 'REQUEST.METHOD_NOT_ALLOWED',
+  /** `Cache-Control: only-if-cached` and no stored answer: RFC 9111's 504, no call made. */
+  NotCached = 'REQUEST.NOT_CACHED',
   ModelNotFound = 'ROUTE.MODEL_NOT_FOUND',
   ModelNotAllowed = 'ROUTE.MODEL_NOT_ALLOWED',
   NoBackendAvailable = 'ROUTE.NO_BACKEND',
@@ -39,6 +41,7 @@ const HTTP_STATUS: Record<DataPlaneErrorCode, number> = {
   [DataPlaneErrorCode.UnknownUrl]: 404,
   [DataPlaneErrorCode.NotFound]: 404,
   [DataPlaneErrorCode.MethodNotAllowed]: 405,
+  [DataPlaneErrorCode.NotCached]: 504,
   [DataPlaneErrorCode.ModelNotFound]: 404,
   [DataPlaneErrorCode.ModelNotAllowed]: 403,
   [DataPlaneErrorCode.NoBackendAvailable]: 503,
@@ -63,6 +66,7 @@ const OPENAI_TYPE: Record<DataPlaneErrorCode, OpenAiErrorType> = {
   [DataPlaneErrorCode.UnknownUrl]: 'invalid_request_error',
   [DataPlaneErrorCode.NotFound]: 'invalid_request_error',
   [DataPlaneErrorCode.MethodNotAllowed]: 'invalid_request_error',
+  [DataPlaneErrorCode.NotCached]: 'invalid_request_error',
   [DataPlaneErrorCode.ModelNotFound]: 'invalid_request_error',
   [DataPlaneErrorCode.ModelNotAllowed]: 'permission_error',
   [DataPlaneErrorCode.NoBackendAvailable]: 'service_unavailable',
@@ -86,6 +90,7 @@ const OPENAI_CODE: Partial<Record<DataPlaneErrorCode, string>> = {
   [DataPlaneErrorCode.UnknownUrl]: 'unknown_url',
   [DataPlaneErrorCode.NotFound]: 'not_found',
   [DataPlaneErrorCode.MethodNotAllowed]: 'method_not_allowed',
+  [DataPlaneErrorCode.NotCached]: 'not_cached',
   [DataPlaneErrorCode.InvalidRequest]: 'invalid_request',
   [DataPlaneErrorCode.BudgetExceeded]: 'budget_exceeded',
   [DataPlaneErrorCode.BudgetUnavailable]: 'budget_store_unavailable',

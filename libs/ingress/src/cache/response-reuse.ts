@@ -132,8 +132,11 @@ export class ResponseReuse {
     }
     // A call a client narrowed (x-ai-gateway-* overrides) is its own: joining another, its
     // deadline or fallback would not bind; leading, other callers would inherit them.
+    // only-if-cached: a call in flight is no stored answer, and this request makes none.
     const dedup =
-      route.deduplication.enabled && request.overrides === undefined
+      route.deduplication.enabled &&
+      request.overrides === undefined &&
+      directives.onlyIfCached !== true
         ? {
             key: requestKey(
               `dedup:${route.name}${chain}`,

@@ -19,6 +19,7 @@ import {
 } from '../admission/budget-admission';
 import { withAdmittedFamilies } from '../admission/admitted-families';
 import type { ResponseReuse, ServedAnswer } from '../cache/response-reuse';
+import { notCached, onlyIfCached } from '../cache/domain/cache-control';
 import type { IngressPipeline, RouteAnswerReport } from '../ingress-pipeline';
 import type { IngressObserver } from '../ingress-observer';
 import { COST_HEADER, dollarText } from '../domain/answer-cost';
@@ -174,6 +175,10 @@ export class EdgeExchange {
         // With the route's cache or deduplication on: a cache hit, or an identical call to join.
         const plan = this.reuse?.plan(request, headers);
         const found = plan && (await this.reuse!.find(plan, request));
+        // RFC 9111 only-if-cached: the stored answer or a 504, never a call (on any route).
+        if (found?.source !== 'cache' && onlyIfCached(headers['cache-control'])) {
+          throw notCached();
+        }
         // A reused answer is admitted only when the billing rule charges for it.
         if (this.admission && (!found || this.reuse!.billsReuse)) {
           admission = await this.admission.admit(request);

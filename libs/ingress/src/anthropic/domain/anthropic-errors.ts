@@ -28,6 +28,7 @@ const RENDERING: Record<DataPlaneErrorCode, { status: number; type: MessagesErro
   [DataPlaneErrorCode.NoBackendAvailable]: { status: 529, type: 'overloaded_error' },
   [DataPlaneErrorCode.BudgetUnavailable]: { status: 529, type: 'overloaded_error' },
   [DataPlaneErrorCode.UpstreamTimeout]: { status: 504, type: 'timeout_error' },
+  [DataPlaneErrorCode.NotCached]: { status: 504, type: 'invalid_request_error' },
   [DataPlaneErrorCode.UpstreamError]: { status: 502, type: 'api_error' },
   [DataPlaneErrorCode.UpstreamBadResponse]: { status: 502, type: 'api_error' },
   [DataPlaneErrorCode.StreamInterrupted]: { status: 502, type: 'api_error' },

@@ -1,6 +1,6 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cacheDirectives } from './cache-control';
+import { cacheDirectives, onlyIfCached } from './cache-control';
 
 it('reads no-cache, no-store and max-age from Cache-Control', () => {
   assert.deepEqual(cacheDirectives(undefined), { lookup: true, store: true });
@@ -31,4 +31,21 @@ it('reads Pragma: no-cache as no-cache when there is no Cache-Control (RFC 9111 
     store: true,
     maxAgeMs: 60_000,
   });
+});
+
+it('reads only-if-cached beside the other directives (RFC 9111 5.2.1.7)', () => {
+  assert.deepEqual(cacheDirectives('only-if-cached'), {
+    lookup: true,
+    store: true,
+    onlyIfCached: true,
+  });
+  assert.deepEqual(cacheDirectives('max-age=60, Only-If-Cached'), {
+    lookup: true,
+    store: true,
+    maxAgeMs: 60_000,
+    onlyIfCached: true,
+  });
+  assert.equal(onlyIfCached(['no-cache', 'only-if-cached']), true);
+  assert.equal(onlyIfCached('no-cache'), false);
+  assert.equal(onlyIfCached(undefined), false);
 });

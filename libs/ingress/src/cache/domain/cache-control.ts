@@ -1,3 +1,5 @@
+import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+
 /** What a client's `Cache-Control` request header allows the response cache to do. */
 export interface CacheDirectives {
   /** Answer from the cache if an entry exists (`no-cache` says no: revalidate, i.e. call). */
@@ -6,6 +8,8 @@ export interface CacheDirectives {
   readonly store: boolean;
   /** `max-age=N`: an entry stored longer ago than this is not an answer for this client. */
   readonly maxAgeMs?: number;
+  /** `only-if-cached`: the stored answer or RFC 9111's 504, never a call to the backend. */
+  readonly onlyIfCached?: true;
 }
 
 const DEFAULT: CacheDirectives = { lookup: true, store: true };
@@ -26,15 +30,34 @@ export function cacheDirectives(
     .split(',')
     .map((token) => token.split('=').map((part) => part.trim()));
   const names = directives.map(([name]) => name);
-  if (names.includes('no-store')) return { lookup: false, store: false };
-  if (names.includes('no-cache')) return { lookup: false, store: true };
+  const only = names.includes('only-if-cached') ? ({ onlyIfCached: true } as const) : {};
+  if (names.includes('no-store')) return { lookup: false, store: false, ...only };
+  if (names.includes('no-cache')) return { lookup: false, store: true, ...only };
   // RFC 9111's max-age request directive: no answer older than N seconds. `max-age=0`,
   // how many clients spell "not from a cache", is then no lookup at all.
   const maxAge = directives.find(([name]) => name === 'max-age')?.[1];
   const seconds = maxAge !== undefined && /^\d+$/.test(maxAge) ? Number(maxAge) : undefined;
-  if (seconds === undefined) return DEFAULT;
-  if (seconds === 0) return { lookup: false, store: true };
-  return { lookup: true, store: true, maxAgeMs: seconds * 1000 };
+  if (seconds === undefined) return { ...DEFAULT, ...only };
+  if (seconds === 0) return { lookup: false, store: true, ...only };
+  return { lookup: true, store: true, maxAgeMs: seconds * 1000, ...only };
+}
+
+/**
+ * Whether a request's `Cache-Control` says `only-if-cached` (RFC 9111 5.2.1.7): answered
+ * from the response cache or refused with a 504, on any route, with no call made.
+ */
+export function onlyIfCached(header: string | string[] | undefined): boolean {
+  if (header === undefined) return false;
+  return cacheDirectives(header).onlyIfCached === true;
+}
+
+/** The 504 of an `only-if-cached` request with no stored answer (the SDKs not to retry it). */
+export function notCached(): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.NotCached,
+    'Cache-Control: only-if-cached, and no stored answer to this request',
+    { headers: { 'x-should-retry': 'false' } },
+  );
 }
 
 function pragmaNoCache(pragma: string | string[] | undefined): boolean {

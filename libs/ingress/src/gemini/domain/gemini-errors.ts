@@ -34,6 +34,7 @@ const RENDERING: Record<DataPlaneErrorCode, { status: number; rpc: GoogleRpcStat
   [DataPlaneErrorCode.NoBackendAvailable]: { status: 503, rpc: 'UNAVAILABLE' },
   [DataPlaneErrorCode.BudgetUnavailable]: { status: 503, rpc: 'UNAVAILABLE' },
   [DataPlaneErrorCode.UpstreamTimeout]: { status: 504, rpc: 'DEADLINE_EXCEEDED' },
+  [DataPlaneErrorCode.NotCached]: { status: 504, rpc: 'DEADLINE_EXCEEDED' },
   // The gateway's own statuses stay (502 for a backend that failed), named in Google's terms.
   [DataPlaneErrorCode.UpstreamError]: { status: 502, rpc: 'INTERNAL' },
   [DataPlaneErrorCode.UpstreamBadResponse]: { status: 502, rpc: 'INTERNAL' },
