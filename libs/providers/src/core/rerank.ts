@@ -49,7 +49,8 @@ export function rerankAnswer(
 /**
  * The answer as the client asked: with each result's `{text}` document when
  * `return_documents` is true (Cohere's v2 API returns none, so they are taken from the
- * request by index), without them when it is false; as the backend sent it otherwise.
+ * request by index; Infinity returns each as a bare string, put in Cohere's `{text}`),
+ * without them when it is false; as the backend sent it otherwise.
  */
 export function rerankAnswerBody(asked: JsonObject, answer: JsonObject): JsonObject {
   const wanted = asked.return_documents;
@@ -59,7 +60,8 @@ export function rerankAnswerBody(asked: JsonObject, answer: JsonObject): JsonObj
     if (!isJsonObject(result)) return result;
     const { document, ...rest } = result;
     if (!wanted) return rest;
-    if (document !== undefined) return result;
+    if (typeof document === 'string') return { ...rest, document: { text: document } };
+    if (document !== undefined && document !== null) return result;
     const text = typeof rest.index === 'number' ? texts[rest.index] : undefined;
     return text === undefined ? rest : { ...rest, document: { text } };
   });

@@ -97,6 +97,10 @@ describe('rerank usage and answers', () => {
       { index: 0, relevance_score: 0.1 },
     ]);
     assert.equal(rerankAnswerBody(RERANK, answer), answer);
+    const withNull = { results: [{ index: 0, relevance_score: 0.1, document: null }] };
+    assert.deepEqual(rerankAnswerBody({ ...RERANK, return_documents: true }, withNull).results, [
+      { index: 0, relevance_score: 0.1, document: { text: 'Berlin is in Germany' } },
+    ]);
   });
 
   it("writes Cohere's v2 request: texts only, no return_documents or rank_fields", () => {
@@ -176,6 +180,30 @@ describe('moderations and rerank on OpenAI-compatible backends', () => {
     );
     assert.equal(answer.usage.inputTokens, 14);
     assert.equal(answer.usage.source, 'reported');
+  });
+
+  it("answers the documents of a server that returns them as bare strings (Infinity's) as {text}", async () => {
+    // Infinity's /rerank result: {relevance_score, index, document: str | null}.
+    upstream.next({
+      kind: 'status',
+      status: 200,
+      body: {
+        object: 'rerank',
+        id: 'infinity-1',
+        model: 'served-model',
+        results: [
+          { relevance_score: 0.9, index: 1, document: 'Paris is the capital of France' },
+          { relevance_score: 0.1, index: 0, document: 'Berlin is in Germany' },
+        ],
+        usage: { prompt_tokens: 14, total_tokens: 14 },
+      },
+    });
+    const answer = await invoke(scoringRequest('rerank', { ...RERANK, return_documents: true }));
+    assert.equal(upstream.calls[0].body.return_documents, true);
+    assert.deepEqual(answer.body.results, [
+      { relevance_score: 0.9, index: 1, document: { text: 'Paris is the capital of France' } },
+      { relevance_score: 0.1, index: 0, document: { text: 'Berlin is in Germany' } },
+    ]);
   });
 
   it('fails over (bad response) on an answer without results', async () => {
