@@ -159,10 +159,13 @@ export class BatchesApi {
     sent: JsonObject,
   ): Promise<{ answer: JsonObject; providerId: string }> {
     const answer = jsonOf(
-      await this.records.callAt(backend, file.route, 'POST', '/batches', {
-        contentType: 'application/json',
-        data: Buffer.from(JSON.stringify(sent)),
-      }),
+      await this.records.refusalsNamed(
+        file,
+        this.records.callAt(backend, file.route, 'POST', '/batches', {
+          contentType: 'application/json',
+          data: Buffer.from(JSON.stringify(sent)),
+        }),
+      ),
     );
     if (typeof answer.id !== 'string' || answer.id === '') {
       throw new DataPlaneError(

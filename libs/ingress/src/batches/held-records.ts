@@ -5,6 +5,7 @@ import {
   DataPlaneError,
   DataPlaneErrorCode,
   modelNotServed,
+  textWithoutBackendIdentity,
   type JsonObject,
 } from '@aigw/contracts/data-plane';
 import type { FilesAndBatchesOptions } from './files-and-batches-options';
@@ -159,8 +160,8 @@ export class HeldRecords {
   ): Promise<{ status: number; contentType: string; body: Readable }> {
     const target = targetOf(this.backendOf(record), record.route);
     const { upstream } = this.options;
-    if (upstream.open) return upstream.open(target, path);
-    const answer = await upstream.send(target, 'GET', path);
+    if (upstream.open) return this.refusalsNamed(record, upstream.open(target, path));
+    const answer = await this.refusalsNamed(record, upstream.send(target, 'GET', path));
     return { ...answer, body: Readable.from([answer.body], { objectMode: false }) };
   }
 
@@ -170,7 +171,32 @@ export class HeldRecords {
     path: string,
     body?: { contentType: string; data: Buffer },
   ) {
-    return this.callAt(this.backendOf(record), record.route, method, path, body);
+    return this.refusalsNamed(
+      record,
+      this.callAt(this.backendOf(record), record.route, method, path, body),
+    );
+  }
+
+  /**
+   * A backend's call for `record`, its refusal naming the model as the owner named it: a
+   * backend's words name the model it runs ("Enqueued token limit reached for
+   * gpt-4o-mini-2024-07-18 ..."), which a route's `modelNameOverride` keeps from clients.
+   */
+  async refusalsNamed<T>(
+    record: Pick<HeldRecord, 'model' | 'upstreamModel'>,
+    call: Promise<T>,
+  ): Promise<T> {
+    try {
+      return await call;
+    } catch (error) {
+      if (error instanceof DataPlaneError) {
+        error.message = textWithoutBackendIdentity(error.message, {
+          sentModel: record.upstreamModel,
+          requestedModel: record.model,
+        });
+      }
+      throw error;
+    }
   }
 
   /** A call at `backend` of `route`, for an object the gateway may have no record of. */
