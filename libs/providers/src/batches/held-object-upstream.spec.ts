@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DataPlaneError } from '@aigw/contracts/data-plane';
+import { until } from '@aigw/testing';
 import { HeldObjectUpstream, heldObjectUrl } from './held-object-upstream';
 
 describe('Files and Batch API URLs', () => {
@@ -147,11 +148,8 @@ describe('a file content streamed from its backend', () => {
   it('lets go of the backend when its reader destroys the body', async () => {
     const answer = await upstream.open(backend(), '/files/endless/content');
     for await (const _chunk of answer.body) break; // a client that hung up
-    const deadline = Date.now() + 2_000;
-    while (closedEarly === 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    assert.equal(closedEarly, 1, 'the backend saw the request go away');
+    await until('the backend saw the request go away', () => closedEarly > 0, { everyMs: 10 });
+    assert.equal(closedEarly, 1);
   });
 
   it('lets go of a backend that holds its next bytes when its reader hangs up', async () => {
@@ -161,11 +159,8 @@ describe('a file content streamed from its backend', () => {
     await new Promise<void>((resolve) => answer.body.once('data', () => resolve()));
     await new Promise((resolve) => setTimeout(resolve, 50));
     answer.body.destroy();
-    const deadline = Date.now() + 1_000;
-    while (heldClosed === 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    assert.equal(heldClosed, 1, 'the backend saw the request go away');
+    await until('the backend saw the request go away', () => heldClosed > 0, { everyMs: 10 });
+    assert.equal(heldClosed, 1);
   });
 
   it('throws an error answer as send does (404 kept), and times out a stalled body', async () => {
@@ -174,7 +169,8 @@ describe('a file content streamed from its backend', () => {
       assert.equal(error.httpStatus, 404);
       return true;
     });
-    const answer = await upstream.open(backend(150), '/files/stall/content');
+    // Its headers come at once, but a loaded machine took past 150 ms to read them.
+    const answer = await upstream.open(backend(1_000), '/files/stall/content');
     await assert.rejects(
       (async () => {
         for await (const _chunk of answer.body) {
@@ -186,11 +182,12 @@ describe('a file content streamed from its backend', () => {
   });
 
   it('times only the waits for the backend, not a slow reader', async () => {
-    const answer = await upstream.open(backend(150), '/files/big/content');
+    // A timeout far past a loaded machine's gaps between the fake's writes (150 ms was not).
+    const answer = await upstream.open(backend(1_000), '/files/big/content');
     const parts: Buffer[] = [];
     for await (const chunk of answer.body) {
       // The first chunk read, then a pause longer than the timeout (a client's backpressure).
-      if (parts.length === 0) await new Promise((resolve) => setTimeout(resolve, 400));
+      if (parts.length === 0) await new Promise((resolve) => setTimeout(resolve, 1_500));
       parts.push(chunk as Buffer);
     }
     assert.equal(Buffer.concat(parts).toString('utf8'), LINES.join(''));

@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { until } from '@aigw/testing';
 import { decodeHeldObjectUpload } from './held-object-upload';
 import {
   HttpHeldObjectClient,
@@ -108,12 +109,14 @@ describe('an upload streamed across the hops (client → router → provider-ada
         data: chunks(100, 60),
       }),
     );
-    const deadline = Date.now() + 2000;
-    while (received[before]?.error === undefined && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await until(
+      "the adapter's read of the body failed",
+      () => received[before]?.error !== undefined,
+      {
+        everyMs: 10,
+      },
+    );
     const seen = received[before];
-    assert.ok(seen?.error !== undefined, "the adapter's read of the body failed");
     assert.ok(seen.bytes < 100 * 64 * 1024);
   });
 

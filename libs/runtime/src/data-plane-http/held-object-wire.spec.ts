@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { until } from '@aigw/testing';
 import { decodeHeldObjectCall, HELD_OBJECT_WIRE_PATH } from './held-object-call';
 import { decodeHeldObjectOpen } from './held-object-open';
 import {
@@ -260,11 +261,7 @@ describe('a held object streamed across the hops (client → router → provider
     const answer = await client.open(backend, '/files/f/content');
     await answer.body[Symbol.asyncIterator]().next();
     answer.body.destroy();
-    const deadline = Date.now() + 2_000;
-    while (!gated.state.destroyed && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    assert.ok(gated.state.destroyed, 'the backend body was destroyed');
+    await until('the backend body was destroyed', () => gated.state.destroyed, { everyMs: 20 });
   });
 
   it('reads from the backend only as fast as the caller reads (backpressure)', async () => {

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type Redis from 'ioredis';
 import { createRedisClient } from '@aigw/infra';
-import { startRedis, type RealService } from '@aigw/testing';
+import { startRedis, until, type RealService } from '@aigw/testing';
 import { digestOf } from '../client-secrets/client-secret-store';
 import { openCallDirectory, type RedisCallDirectory } from './call-directory';
 
@@ -46,10 +46,7 @@ describe('realtime calls directory in real Redis', () => {
     assert.ok((await probe.pttl(keys[0])) > 60 * 60 * 1000);
 
     assert.equal(await asked.askHangUp('rtc_one', record), true);
-    const deadline = Date.now() + 2_000;
-    while (heard.length === 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await until('the hang-up is heard', () => heard.length > 0, { everyMs: 10 });
     assert.deepEqual(heard, ['rtc_one']);
 
     await watching.ended('rtc_one');
