@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
+import { parseGatewayConfig, secretEnvVarName } from '@aigw/config';
 import { APP_ENV_VARS, APP_NAMES, appReadsEnv } from './app-env';
 
 const root = join(__dirname, '..', '..', '..');
@@ -97,6 +98,26 @@ test('ingress, router and provider-adapter take the internal token and the one b
   }
   for (const app of ['budget', 'usage-sink'] as const) {
     assert.equal(services[app].environment?.AI_GATEWAY_INTERNAL_TOKEN_PREVIOUS, undefined, app);
+  }
+});
+
+test('the provider-adapter takes the quickstart config’s keys from the host, as npm start does', () => {
+  // `AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY=sk-... docker compose up`, as the README gives it
+  // for npm start; unset on the host it is blank, which counts as missing (optional there).
+  const quickstart = readFileSync(join(root, 'config', 'quickstart.yaml'), 'utf8');
+  const loaded = parseGatewayConfig(quickstart, { missingSecrets: 'warn', env: {} });
+  assert.ok(loaded.ok);
+  const variables = loaded.config.routes.flatMap((route) =>
+    route.backends.flatMap((b) =>
+      b.auth.kind === 'apiKey' ? [secretEnvVarName(b.auth.secretRef)] : [],
+    ),
+  );
+  assert.ok(variables.length > 0, 'the quickstart names a key');
+  const env = services['provider-adapter'].environment ?? {};
+  for (const variable of variables) assert.equal(env[variable], `\${${variable}:-}`, variable);
+  for (const app of APP_NAMES.filter((name) => name !== 'provider-adapter')) {
+    for (const variable of variables)
+      assert.equal(services[app].environment?.[variable], undefined);
   }
 });
 
