@@ -1,0 +1,53 @@
+import type { Logger } from './logger';
+
+// Node writes each process warning to stderr as plain text ("(node:N) TimeoutNegativeWarning:
+// ..."), which breaks a log pipeline that reads one JSON object a line. Here each warning is
+// one line of the service's JSON logger instead: `warn`, with its type, code and message.
+//
+// One warning is known and harmless: kafkajs 2.x's request queue sets a timer for a negative
+// delay (kafkajs issue #1751), which Node 24 reports as a TimeoutNegativeWarning on every
+// occurrence; Node runs such a timer at once, as kafkajs expects. It is logged at `debug`.
+
+/** The listener Node adds to print warnings (absent with --no-warnings or NODE_NO_WARNINGS=1). */
+const NODE_PRINTER = 'onWarning';
+
+let current: Logger | undefined;
+
+/** Whether `warning` is kafkajs's negative timer (#1751), by its type and the caller's frame. */
+export function isKafkajsNegativeTimeout(warning: Error): boolean {
+  return warning.name === 'TimeoutNegativeWarning' && /[\\/]kafkajs[\\/]/.test(warning.stack ?? '');
+}
+
+function logWarning(warning: Error): void {
+  const logger = current;
+  if (!logger || !(warning instanceof Error)) return;
+  const { code, detail } = warning as Error & { code?: unknown; detail?: unknown };
+  const fields = {
+    type: warning.name,
+    ...(typeof code === 'string' ? { code } : {}),
+    message: warning.message,
+    ...(typeof detail === 'string' ? { detail } : {}),
+  };
+  if (isKafkajsNegativeTimeout(warning)) {
+    logger.debug('kafkajs set a negative timer (kafkajs#1751, harmless)', fields);
+    return;
+  }
+  // As Node's own printer: `--no-deprecation` silences deprecations.
+  if (warning.name === 'DeprecationWarning' && process.noDeprecation) return;
+  logger.warn('process warning', fields);
+}
+
+/**
+ * Logs the process's warnings through `logger` (the latest one given, when several services
+ * share a process) in place of Node's plain-text printer. Warnings an operator silenced
+ * (`--no-warnings`, `NODE_NO_WARNINGS=1`: Node added no printer) stay silent.
+ */
+export function logProcessWarnings(logger: Logger): void {
+  const listeners = process.listeners('warning');
+  const printers = listeners.filter((listener) => listener.name === NODE_PRINTER);
+  const routed = listeners.includes(logWarning);
+  if (!routed && printers.length === 0) return;
+  current = logger;
+  for (const printer of printers) process.removeListener('warning', printer);
+  if (!routed) process.on('warning', logWarning);
+}
