@@ -105,4 +105,45 @@ spec:
     assert.equal(text, TEXT);
     assert.deepEqual(annotations, [ANNOTATION]);
   });
+
+  it("gives the SDK's stream helper every citation of a streamed answer", async () => {
+    // The helper's message takes a delta's annotations whole (openai-python's fails on a
+    // second list of them without indexes): all of them must come in one delta.
+    const first = {
+      ...CITATION,
+      start: 0,
+      end: 16,
+      text: 'Emperor penguins',
+      sources: [
+        { type: 'document', id: 'doc_0', document: { url: 'https://example.org/emperor' } },
+      ],
+    };
+    rawCohere.next([
+      { type: 'message-start', id: 'chat-cited-3', delta: { message: { role: 'assistant' } } },
+      { type: 'content-delta', index: 0, delta: { message: { content: { text: TEXT } } } },
+      { type: 'citation-start', index: 0, delta: { message: { citations: first } } },
+      { type: 'citation-end', index: 0 },
+      { type: 'citation-start', index: 1, delta: { message: { citations: CITATION } } },
+      { type: 'citation-end', index: 1 },
+      { type: 'message-end', delta: { finish_reason: 'COMPLETE', usage: USAGE } },
+    ]);
+    const stream = client.chat.completions.stream({
+      model: 'cohere-stream',
+      messages: [{ role: 'user', content: 'Where do the tallest penguins live?' }],
+    });
+    const message = (await stream.finalChatCompletion()).choices[0].message;
+    assert.equal(message.content, TEXT);
+    assert.deepEqual(message.annotations, [
+      {
+        type: 'url_citation',
+        url_citation: {
+          start_index: 0,
+          end_index: 16,
+          url: 'https://example.org/emperor',
+          title: 'https://example.org/emperor',
+        },
+      },
+      ANNOTATION,
+    ]);
+  });
 });

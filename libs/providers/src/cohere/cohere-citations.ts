@@ -11,8 +11,9 @@ import { isJsonObject, isNonEmptyString } from '../core/json-shape';
 // search tool returns) becomes one url_citation over the citation's span, titled by the
 // source's `title` or else its URL. A source without a URL has nothing a url_citation can
 // hold and is left out, as are citations of the reasoning or tool plan (their spans are
-// not in the answer's text). Streamed, each citation-start with such sources is one chunk
-// whose delta holds `annotations`, as OpenAI streams them.
+// not in the answer's text). Streamed, the annotations of every citation-start come
+// together in one chunk before the finish, whose delta holds `annotations`: the openai SDKs
+// take such a delta's list as the whole of it.
 
 /** Cohere's kind of the citations whose spans are in the answer's text (none: the same). */
 const TEXT_CONTENT = 'TEXT_CONTENT';

@@ -53,6 +53,8 @@ export class CohereStreamTranslation implements StreamTranslation<EventSourceMes
   /** Characters of answer text relayed so far, and where each text item started in them. */
   private textLength = 0;
   private readonly textItemStarts = new Map<number, number>();
+  /** The url_citation annotations of the citations so far, sent together at the end. */
+  private readonly annotations: JsonObject[] = [];
 
   constructor(
     private readonly backendName: string,
@@ -130,15 +132,24 @@ export class CohereStreamTranslation implements StreamTranslation<EventSourceMes
 
   /**
    * A citation-start: its citation (`delta.message.citations`, one object) as url_citation
-   * annotations (cohere-citations), its span moved to where its text item started.
+   * annotations (cohere-citations), its span moved to where its text item started. They
+   * are held for one delta at the end: the openai SDKs' stream helpers take a delta's
+   * `annotations` as the whole list (openai-node keeps the last one, openai-python
+   * fails on a second list whose entries have no `index`).
    */
   private citation(event: JsonObject): JsonObject[] {
     const citation = messageDelta(event).citations;
     const item = citedContentIndex(citation);
     const offset = item === undefined ? 0 : (this.textItemStarts.get(item) ?? 0);
-    const annotations = urlCitations(citation, offset);
-    if (annotations.length === 0) return [];
-    return [...this.opening(), this.chunks.delta({ annotations })];
+    this.annotations.push(...urlCitations(citation, offset));
+    return [];
+  }
+
+  /** Every citation's annotations in one delta, if there were any. */
+  private annotationsDelta(): JsonObject[] {
+    return this.annotations.length === 0
+      ? []
+      : [this.chunks.delta({ annotations: [...this.annotations] })];
   }
 
   private toolCallStart(event: JsonObject): JsonObject[] {
@@ -186,6 +197,7 @@ export class CohereStreamTranslation implements StreamTranslation<EventSourceMes
     return [
       ...this.opening(),
       ...this.emptyArguments(),
+      ...this.annotationsDelta(),
       this.chunks.finish(cohereFinishReason(reason, calledTools)),
     ];
   }
