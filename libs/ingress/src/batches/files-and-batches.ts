@@ -13,7 +13,8 @@ import { FileInputs } from './file-inputs';
 import { FilesApi } from './files-api';
 import type { BatchState, FilesAndBatchesOptions } from './files-and-batches-options';
 import type { HeldKind } from './gateway-ids';
-import { firstHeader, type Headers, type Screen } from './held-api';
+import { batchLineScreen } from './batch-line-screen';
+import { firstHeader, type Headers } from './held-api';
 import type { HeldRecord } from './held-objects';
 import { HeldRecords } from './held-records';
 import { ownerKeys } from './owners-records';
@@ -103,9 +104,8 @@ export class FilesAndBatches {
       if (!model) return pipeline.ownerKeysWithoutModel(headers);
       return ownerKeys(await pipeline.ownerKeyFor(model, headers));
     };
-    // A batch's lines never pass `prepare` or the router: the route's prompt rules here.
-    const screen: Screen = (model, operation, body, tally) =>
-      pipeline.screenPrompt(model, operation, body, tally);
+    // A batch's lines never pass `prepare` or the router: the route's rules here.
+    const screen = batchLineScreen(pipeline);
     const { files, batches } = this;
     const { maxFileBytes } = this.options;
     fastify.post(

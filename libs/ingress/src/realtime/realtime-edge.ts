@@ -25,7 +25,7 @@ import {
   type RequestTimings,
 } from '../ingress-observer';
 import { NO_USAGE, sessionRequestEnd, SWITCHING_PROTOCOLS } from './realtime-accounting';
-import { refuseUncheckedAnswers } from './unchecked-answers';
+import { refuseUncheckedAnswers } from '../redaction/unchecked-answers';
 import {
   clientSecretRefusal,
   type ClientSecretGrant,

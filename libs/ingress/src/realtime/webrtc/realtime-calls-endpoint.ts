@@ -28,7 +28,7 @@ import { parseCallRequest, type CallRequest } from './call-offer';
 import type { CallDirectory } from './call-directory';
 import { PlacedCalls, RealtimeCallControl } from './realtime-call-control';
 import { RealtimeCallWatch } from './realtime-call-watch';
-import { refuseUncheckedAnswers } from '../unchecked-answers';
+import { refuseUncheckedAnswers } from '../../redaction/unchecked-answers';
 
 /**
  * How long the answer may trail the connection (a frame behind the hops' upgrades): far
