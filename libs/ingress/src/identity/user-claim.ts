@@ -5,6 +5,7 @@
 // broken UTF-16) is refused rather than read as another user or as `anonymous`, whose
 // budget and stored objects every unnamed caller shares.
 import type { JWTPayload } from 'jose';
+import { claimAt } from './claim-path';
 
 export type UserClaim =
   | { readonly kind: 'absent' }
@@ -22,9 +23,12 @@ const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
  */
 const LONE_SURROGATE = /[\ud800-\udfff]/u;
 
-/** The user a verified token's `claim` names, if any, exactly as the provider signed it. */
+/**
+ * The user a verified token's `claim` names (nested by a dotted path: claimAt), if any,
+ * exactly as the provider signed it.
+ */
 export function userClaim(claims: JWTPayload, claim: string): UserClaim {
-  const value = claims[claim];
+  const value = claimAt(claims, claim);
   if (value === undefined || value === null) return ABSENT;
   // Past 2^53 JSON.parse has already rounded it: two users' ids would be one number.
   if (typeof value === 'number') {
