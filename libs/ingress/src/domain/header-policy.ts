@@ -91,7 +91,8 @@ const TRACE_CONTEXT_HEADERS = ['traceparent', 'tracestate'] as const;
 
 /**
  * The forwarded headers with the gateway's span named in place of the client's, so the
- * provider call is the gateway span's child; a route that strips `traceparent` sends none.
+ * provider call is the gateway span's child; a route that strips `traceparent` sends none,
+ * one that strips `tracestate` sends no tracestate.
  */
 export function withTraceHeaders(
   forwarded: Record<string, string>,
@@ -102,7 +103,8 @@ export function withTraceHeaders(
   for (const name of TRACE_CONTEXT_HEADERS) {
     delete forwarded[name];
     const value = trace[name];
-    if (value !== undefined) forwarded[name] = value;
+    // A stripped tracestate stays stripped: the span's carries the client's on.
+    if (value !== undefined && !stripHeaders.includes(name)) forwarded[name] = value;
   }
   return forwarded;
 }

@@ -99,6 +99,17 @@ describe('the trace context the provider is sent', () => {
     assert.equal(request.traceContext?.tracestate, 'congo=t61rcWkgMzE');
   });
 
+  it('sends no tracestate where the route strips only tracestate', async () => {
+    const [pipeline] = await tracedPipeline('  security: {stripHeaders: [tracestate]}');
+    const request = await pipeline.prepare('chat', body, clientHeaders, 'r');
+    assert.match(
+      request.forwardHeaders.traceparent ?? '',
+      new RegExp(`^00-${CLIENT_TRACE_ID}-[0-9a-f]{16}-01$`),
+    );
+    assert.equal(request.forwardHeaders.tracestate, undefined);
+    assert.equal(request.forwardHeaders['x-trace-note'], 'kept');
+  });
+
   it("is the client's own, unchanged, when tracing is off", async () => {
     const pipeline = new IngressPipeline(() => config(), router, {});
     const request = await pipeline.prepare('chat', body, clientHeaders, 'r');

@@ -368,6 +368,25 @@ describe('the span of each upstream attempt', () => {
     assert.equal(span.spanContext().traceId, EDGE_TRACE_ID);
     assert.equal(span.parentSpanContext?.spanId, EDGE_SPAN_ID);
   });
+
+  it('sends the tracestate only where the route kept it', async () => {
+    const providers = new ScriptedProviders({});
+    const router = await tracedRouter(providers);
+    const edge = { traceparent: EDGE_TRACEPARENT, tracestate: 'congo=t61rcWkgMzE' };
+    // The route strips tracestate alone: the edge's context still carries it, for the spans.
+    await router.route(
+      request({ forwardHeaders: { traceparent: EDGE_TRACEPARENT }, traceContext: edge }),
+      new AbortController().signal,
+    );
+    await router.route(
+      request({ forwardHeaders: { ...edge }, traceContext: edge }),
+      new AbortController().signal,
+    );
+    const [stripped, kept] = providers.calls.map((call) => call.request.forwardHeaders);
+    assert.ok(stripped.traceparent !== EDGE_TRACEPARENT, 'the attempt span is named');
+    assert.equal(stripped.tracestate, undefined);
+    assert.equal(kept.tracestate, 'congo=t61rcWkgMzE');
+  });
 });
 
 describe('an untraced router', () => {

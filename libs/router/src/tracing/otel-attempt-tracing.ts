@@ -246,20 +246,23 @@ function collectFinishReasons(object: JsonObject, into: string[]): void {
 
 /**
  * The request with its `traceparent` naming the attempt's span, so the provider's spans
- * are the attempt's children. One without (the route strips it) is sent as it was.
+ * are the attempt's children. One without (the route strips it) is sent as it was, and
+ * one without a tracestate (stripped, or the client sent none) gets none.
  */
 function withSpanHeaders(request: GatewayRequest, span: Span): GatewayRequest {
   if (request.forwardHeaders.traceparent === undefined) return request;
   const carrier: Record<string, string> = {};
   propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, defaultTextMapSetter);
   if (!carrier.traceparent) return request;
-  const { tracestate: _previous, ...headers } = request.forwardHeaders;
+  const { tracestate: previous, ...headers } = request.forwardHeaders;
   return {
     ...request,
     forwardHeaders: {
       ...headers,
       traceparent: carrier.traceparent,
-      ...(carrier.tracestate ? { tracestate: carrier.tracestate } : {}),
+      // None where the route stripped it: the span's, from the request's trace context,
+      // would carry the client's on.
+      ...(carrier.tracestate && previous !== undefined ? { tracestate: carrier.tracestate } : {}),
     },
   };
 }
