@@ -16,6 +16,7 @@ import {
   streamedText,
   upstreamTarget,
 } from '@aigw/testing/fake-provider';
+import { dollarsAt } from '@aigw/config';
 import { invokeOpenAiWire } from './openai-wire';
 import { countTokens } from './tokenizer';
 import { toolNameAlias } from './tool-name-aliases';
@@ -554,4 +555,68 @@ describe('invokeOpenAiWire on a stream that sends a tool name in pieces', () => 
     const chunks = await collectStream(await invoke(['get_time', 'get_weather']));
     assert.deepEqual(chunks, whole);
   });
+});
+
+describe('invokeOpenAiWire on a gpt-audio chat answer', () => {
+  const upstream = new FakeOpenAiUpstream();
+  const usage = {
+    prompt_tokens: 1_020,
+    completion_tokens: 2_050,
+    total_tokens: 3_070,
+    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 1_000 },
+    completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 2_000 },
+  };
+  let target: UpstreamTarget;
+  const invoke = (stream: boolean) =>
+    invokeOpenAiWire(
+      {
+        request: gatewayChatRequest({
+          model: 'gpt-audio',
+          modalities: ['text', 'audio'],
+          audio: { voice: 'alloy', format: 'wav' },
+          stream,
+          messages: [
+            {
+              role: 'user',
+              content: [{ type: 'input_audio', input_audio: { data: 'UklGRg==', format: 'wav' } }],
+            },
+          ],
+        }),
+        target,
+        signal: new AbortController().signal,
+      },
+      { url: `${upstream.baseUrl}/chat/completions` },
+      sharedUpstreamAgent(),
+    );
+
+  before(async () => {
+    await upstream.start();
+    upstream.reportUsage(usage);
+    target = upstreamTarget(
+      { provider: 'openai', model: 'gpt-audio', baseUrl: upstream.baseUrl },
+      KEY,
+    );
+  });
+  after(() => upstream.stop());
+
+  for (const stream of [false, true]) {
+    it(`bills its audio in and out at gpt-audio's audio rates, not its text rates (stream: ${stream})`, async () => {
+      const answer = await invoke(stream);
+      if (answer.kind === 'stream') await collectStream(answer);
+      const counted = await answer.usage;
+      assert.equal(counted.audioInputTokens, 1_000);
+      assert.equal(counted.audioOutputTokens, 2_000);
+      // OpenAI's list price of gpt-audio (the catalog's too): text $2.50/$10, audio $32/$64
+      // per 1M tokens.
+      const price = {
+        inputPer1k: 0.0025,
+        outputPer1k: 0.01,
+        audioInputPer1k: 0.032,
+        audioOutputPer1k: 0.064,
+      };
+      const dollars = dollarsAt(price, counted);
+      const expected = (20 * 2.5 + 1_000 * 32 + 50 * 10 + 2_000 * 64) / 1e6;
+      assert.ok(Math.abs(dollars - expected) < 1e-12, `${dollars} != ${expected}`);
+    });
+  }
 });

@@ -66,3 +66,52 @@ test('an OpenAI embeddings usage block has no completion count', () => {
   });
   assert.equal(openAiUsage({ prompt_tokens: -4, total_tokens: 4 }, 'embeddings'), undefined);
 });
+
+test('an OpenAI chat usage block reads its audio tokens, which gpt-audio bills above text', () => {
+  // gpt-4o-audio-preview / gpt-audio: audio_tokens are parts of prompt_tokens and
+  // completion_tokens (OpenAI's CompletionUsage), priced at input_audio / output_audio rates.
+  const usage = openAiUsage(
+    {
+      prompt_tokens: 120,
+      completion_tokens: 300,
+      prompt_tokens_details: { cached_tokens: 0, audio_tokens: 100 },
+      completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 250, text_tokens: 50 },
+    },
+    'chat',
+  );
+  assert.deepEqual(usage, {
+    inputTokens: 120,
+    outputTokens: 300,
+    cachedInputTokens: 0,
+    audioInputTokens: 100,
+    audioOutputTokens: 250,
+    source: 'reported',
+  });
+});
+
+test('an OpenAI usage block never makes more audio tokens than the counts they are part of', () => {
+  const usage = openAiUsage(
+    {
+      prompt_tokens: 10,
+      completion_tokens: 5,
+      prompt_tokens_details: { audio_tokens: 40 },
+      completion_tokens_details: { audio_tokens: 9 },
+    },
+    'chat',
+  );
+  assert.equal(usage?.audioInputTokens, 10);
+  assert.equal(usage?.audioOutputTokens, 5);
+  // No audio, junk or zero: no audio fields at all (text calls' usage stays as it was).
+  for (const audio of [0, -3, '7', null]) {
+    const plain = openAiUsage(
+      {
+        prompt_tokens: 10,
+        completion_tokens: 5,
+        prompt_tokens_details: { audio_tokens: audio },
+        completion_tokens_details: { audio_tokens: audio },
+      },
+      'chat',
+    );
+    assert.ok(plain && !('audioInputTokens' in plain) && !('audioOutputTokens' in plain));
+  }
+});

@@ -39,12 +39,26 @@ export function openAiUsage(usage: unknown, operation: Operation): TokenUsage | 
       ? (tokenCount(usage.completion_tokens) ?? 0)
       : tokenCount(usage.completion_tokens);
   if (inputTokens === undefined || outputTokens === undefined) return undefined;
+  const audioInput = Math.min(audioTokens(usage.prompt_tokens_details), inputTokens);
+  const audioOutput = Math.min(audioTokens(usage.completion_tokens_details), outputTokens);
   return {
     inputTokens,
     outputTokens,
     cachedInputTokens: cachedTokens(usage),
+    ...(audioInput > 0 ? { audioInputTokens: audioInput } : {}),
+    ...(audioOutput > 0 ? { audioOutputTokens: audioOutput } : {}),
     source: 'reported',
   };
+}
+
+/**
+ * The audio part of a prompt or completion count (`prompt_tokens_details.audio_tokens`,
+ * `completion_tokens_details.audio_tokens`): gpt-audio and gpt-4o-audio-preview bill audio
+ * at many times their text rates, so it is priced apart (`audioInputPer1k`,
+ * `audioOutputPer1k`), not as text.
+ */
+function audioTokens(details: unknown): number {
+  return isJsonObject(details) ? reportedTokens(details.audio_tokens) : 0;
 }
 
 /**

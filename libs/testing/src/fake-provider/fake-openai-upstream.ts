@@ -49,8 +49,19 @@ export interface FakeOpenAiUsage {
   readonly prompt_tokens: number;
   readonly completion_tokens: number;
   readonly total_tokens: number;
-  /** `cached_tokens`: the part of `prompt_tokens` read from OpenAI's prompt cache. */
-  readonly prompt_tokens_details?: { readonly cached_tokens: number };
+  /**
+   * `cached_tokens`: the part of `prompt_tokens` read from OpenAI's prompt cache;
+   * `audio_tokens`: the part that was audio (gpt-audio, gpt-4o-audio-preview).
+   */
+  readonly prompt_tokens_details?: {
+    readonly cached_tokens?: number;
+    readonly audio_tokens?: number;
+  };
+  /** `audio_tokens`: the part of `completion_tokens` the model spoke. */
+  readonly completion_tokens_details?: {
+    readonly reasoning_tokens?: number;
+    readonly audio_tokens?: number;
+  };
 }
 
 const DEFAULT_USAGE: FakeOpenAiUsage = {

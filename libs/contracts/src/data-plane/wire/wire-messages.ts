@@ -160,6 +160,7 @@ export function decodeUsage(value: unknown): TokenUsage {
     object.cacheWrite1hInputTokens === undefined ? 0 : count('cacheWrite1hInputTokens');
   const audioSeconds = object.audioSeconds === undefined ? undefined : count('audioSeconds');
   const audioInput = object.audioInputTokens === undefined ? 0 : count('audioInputTokens');
+  const audioOutput = object.audioOutputTokens === undefined ? 0 : count('audioOutputTokens');
   const imageInput = object.imageInputTokens === undefined ? 0 : count('imageInputTokens');
   const imageOutput = object.imageOutputTokens === undefined ? 0 : count('imageOutputTokens');
   const characters = object.characters === undefined ? undefined : count('characters');
@@ -174,6 +175,7 @@ export function decodeUsage(value: unknown): TokenUsage {
     ...(written > 0 ? { cacheWriteInputTokens: written } : {}),
     ...(writtenFor1h > 0 ? { cacheWrite1hInputTokens: writtenFor1h } : {}),
     ...(audioInput > 0 ? { audioInputTokens: audioInput } : {}),
+    ...(audioOutput > 0 ? { audioOutputTokens: audioOutput } : {}),
     ...(imageInput > 0 ? { imageInputTokens: imageInput } : {}),
     ...(imageOutput > 0 ? { imageOutputTokens: imageOutput } : {}),
     ...(audioSeconds === undefined ? {} : { audioSeconds }),

@@ -489,6 +489,15 @@ describe('wire messages for audio', () => {
       audioInputTokens: 40,
     };
     assert.equal(decodeUsage(JSON.parse(JSON.stringify(tokens))).audioInputTokens, 40);
+    // What gpt-audio and gpt-realtime spoke, billed at their audio output rate: the ingress
+    // prices the cost header from what the provider-adapter sent.
+    const spoken = { ...tokens, outputTokens: 300, audioOutputTokens: 250 };
+    assert.equal(decodeUsage(JSON.parse(JSON.stringify(spoken))).audioOutputTokens, 250);
+    assert.ok(!('audioOutputTokens' in decodeUsage(tokens)), 'an older peer sends none');
+    assert.throws(
+      () => decodeUsage({ ...spoken, audioOutputTokens: -1 }),
+      /usage\.audioOutputTokens/,
+    );
     assert.throws(() => decodeUsage({ ...answer.usage, audioSeconds: -1 }), /usage\.audioSeconds/);
   });
 });

@@ -55,6 +55,25 @@ describe('billedUsage: server tool runs', () => {
   });
 });
 
+describe('billedUsage: audio', () => {
+  // A gpt-audio answer: its audio in and out are billed at many times the text rates.
+  const SPOKEN: TokenUsage = {
+    inputTokens: 1020,
+    outputTokens: 2050,
+    cachedInputTokens: 0,
+    audioInputTokens: 1000,
+    audioOutputTokens: 2000,
+    source: 'reported',
+  };
+
+  it('bills the audio a reused answer heard and spoke, as its original call was billed', () => {
+    assert.deepEqual(billedUsage(parseReuseBilling('full'), SPOKEN), SPOKEN);
+    const half = billedUsage(parseReuseBilling('0.5'), SPOKEN);
+    assert.equal(half.audioInputTokens, 500);
+    assert.equal(half.audioOutputTokens, 1000);
+  });
+});
+
 describe('a reused answer’s usage event', () => {
   const config = reuseRoute(
     '  caching: {enabled: true}\n' +

@@ -41,6 +41,7 @@ export function billsReuse(billing: ReuseBilling): boolean {
  */
 const SHARED_COUNTS = [
   'audioInputTokens',
+  'audioOutputTokens',
   'imageInputTokens',
   'imageOutputTokens',
   'characters',
