@@ -35,9 +35,20 @@ export interface SecretSources {
 }
 
 /**
- * Looks a secret up. A file wins over the environment; a trailing newline (as left by
- * `echo` or editors) is dropped; an empty value counts as missing. The reason for a miss
- * names where it looked, never a value.
+ * A key as stored, without a leading byte-order mark (Notepad's: no HTTP header can carry
+ * it, so every call failed with "invalid authorization header") and ASCII white space
+ * around it (the trailing newline `echo` and editors leave). Only these, as the secrets
+ * fingerprint strips them from the file's bytes. Undefined when nothing is left.
+ */
+export function keyText(stored: string | undefined): string | undefined {
+  const text = stored?.replace(/^\uFEFF/, '').replace(/^[\t\n\v\f\r ]+|[\t\n\v\f\r ]+$/g, '');
+  return text === undefined || text === '' ? undefined : text;
+}
+
+/**
+ * Looks a secret up. A file wins over the environment; each is read as keyText() has it, and
+ * an empty value counts as missing. The reason for a miss names where it looked, never a
+ * value.
  */
 export function resolveSecret(ref: SecretRef, sources: SecretSources): SecretLookup {
   const looked: string[] = [];
@@ -45,8 +56,8 @@ export function resolveSecret(ref: SecretRef, sources: SecretSources): SecretLoo
     const file = join(sources.secretsDir, ref.name, ref.key);
     looked.push(`file ${file}`);
     try {
-      const value = readFileSync(file, 'utf8').replace(/[\r\n]+$/, '');
-      if (value !== '') return { found: true, secret: new Secret(value), from: 'file' };
+      const value = keyText(readFileSync(file, 'utf8'));
+      if (value !== undefined) return { found: true, secret: new Secret(value), from: 'file' };
       looked[looked.length - 1] += ' (empty)';
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
@@ -55,8 +66,8 @@ export function resolveSecret(ref: SecretRef, sources: SecretSources): SecretLoo
   }
   const variable = secretEnvVarName(ref);
   looked.push(`environment variable ${variable}`);
-  const fromEnv = sources.env[variable]?.replace(/[\r\n]+$/, '');
-  if (fromEnv !== undefined && fromEnv !== '') {
+  const fromEnv = keyText(sources.env[variable]);
+  if (fromEnv !== undefined) {
     return { found: true, secret: new Secret(fromEnv), from: 'env' };
   }
   return {

@@ -47,6 +47,26 @@ describe('resolveSecret', () => {
     assert.equal(found.from, 'file');
   });
 
+  it('drops a byte-order mark and surrounding spaces, in a file and in the environment', () => {
+    // A key file saved by Notepad starts with a BOM; one typed by hand may end in a space.
+    // Sent on as they are, every call's Authorization header was refused.
+    mkdirSync(join(dir, 'notepad-key'));
+    writeFileSync(join(dir, 'notepad-key', 'apiKey'), `\uFEFF${SECRET_VALUE} \r\n`);
+    const fromFile = resolveSecret(
+      { name: 'notepad-key', key: 'apiKey' },
+      { secretsDir: dir, env: {} },
+    );
+    assert.ok(fromFile.found && fromFile.secret.reveal() === SECRET_VALUE);
+    const env = { AI_GATEWAY_SECRET_PADDED_APIKEY: ` ${SECRET_VALUE}\t` };
+    const fromEnv = resolveSecret({ name: 'padded', key: 'apiKey' }, { env });
+    assert.ok(fromEnv.found && fromEnv.secret.reveal() === SECRET_VALUE);
+    const blank = resolveSecret(
+      { name: 'blank', key: 'apiKey' },
+      { env: { AI_GATEWAY_SECRET_BLANK_APIKEY: ' \n' } },
+    );
+    assert.equal(blank.found, false, 'only spaces is missing');
+  });
+
   it('the file wins over the environment; the environment is the fallback', () => {
     const env = {
       AI_GATEWAY_SECRET_LLM_CREDENTIALS_OPENAI_API_KEY: 'from-env',

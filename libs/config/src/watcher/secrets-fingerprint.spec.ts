@@ -56,6 +56,25 @@ describe('secrets fingerprint', () => {
     );
   });
 
+  it('matches a key saved with a byte-order mark and spaces around it, as the loader reads it', () => {
+    const secretsDir = keysDir('padded', {
+      'openai-key': '\uFEFF sk-one \r\n',
+      'anthropic-key': '\t\n',
+    });
+    const { config, sources } = load(secretsDir);
+    assert.equal(fingerprintNow(config, sources), fingerprintOfConfig(config));
+    // Other white space is the key's own, on both sides (or every look would see a change).
+    const nbsp = load(keysDir('nbsp', { 'openai-key': 'sk-one\u00a0\n' }));
+    assert.equal(fingerprintNow(nbsp.config, nbsp.sources), fingerprintOfConfig(nbsp.config));
+    const fromEnv = load(keysDir('padded-env', {}), {
+      AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: ' sk-env\t',
+    });
+    assert.equal(
+      fingerprintNow(fromEnv.config, fromEnv.sources),
+      fingerprintOfConfig(fromEnv.config),
+    );
+  });
+
   it('tells a changed, emptied or removed key apart', () => {
     const secretsDir = keysDir('changing', { 'openai-key': 'sk-a', 'anthropic-key': 'sk-b' });
     const { config, sources } = load(secretsDir);

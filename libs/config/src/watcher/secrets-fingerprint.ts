@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isUtf8 } from 'node:buffer';
 import { type GatewayConfig, type SecretRef } from '../domain/gateway-config';
-import { secretEnvVarName, type SecretSources } from '../secrets/secret-resolver';
+import { keyText, secretEnvVarName, type SecretSources } from '../secrets/secret-resolver';
 import { type Secret } from '../domain/secret';
 
 const FINGERPRINT_KEY = randomBytes(32);
@@ -52,7 +52,8 @@ export function fingerprintOfConfig(config: GatewayConfig): string {
 
 /**
  * The digest of the same references as they resolve now, the way resolveSecret() reads
- * them (the file first, a trailing newline dropped, empty as missing, then the environment).
+ * them (the file first, surrounding white space dropped, empty as missing, then the
+ * environment).
  * A key file should be replaced atomically (written elsewhere, then renamed into place, as
  * the kubelet does): one written in place can be read half-written, and that partial key
  * stays in force until the next change to the folder (the end of the write) is seen.
@@ -80,7 +81,10 @@ function addValue(hmac: Hmac, value: string | Buffer | undefined): void {
   hmac.update(`${length}:`).update(value).update('\0');
 }
 
-/** The key file's bytes without a trailing newline; undefined when absent or empty. */
+/**
+ * The key file's bytes without surrounding white space or a byte-order mark, as keyText()
+ * reads its text (ASCII white space: a key holds no other); undefined when absent or empty.
+ */
 function fileBytes(ref: SecretRef, secretsDir: string | undefined): Buffer | string | undefined {
   if (secretsDir === undefined || secretsDir === '') return undefined;
   let bytes: Buffer;
@@ -89,15 +93,21 @@ function fileBytes(ref: SecretRef, secretsDir: string | undefined): Buffer | str
   } catch {
     return undefined; // unreadable counts as absent, as resolveSecret() has it
   }
+  let start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  while (start < bytes.length && isAsciiSpace(bytes[start])) start += 1;
   let end = bytes.length;
-  while (end > 0 && (bytes[end - 1] === 0x0a || bytes[end - 1] === 0x0d)) end -= 1;
-  if (end === 0) return undefined;
-  const value = bytes.subarray(0, end);
+  while (end > start && isAsciiSpace(bytes[end - 1])) end -= 1;
+  if (end === start) return undefined;
+  const value = bytes.subarray(start, end);
   // Not UTF-8: the loader's copy has replacement characters, so digest what it decoded.
   return isUtf8(value) ? value : value.toString('utf8');
 }
 
+/** Space, tab, line feed, vertical tab, form feed, carriage return. */
+function isAsciiSpace(byte: number | undefined): boolean {
+  return byte === 0x20 || (byte !== undefined && byte >= 0x09 && byte <= 0x0d);
+}
+
 function envValue(ref: SecretRef, env: SecretSources['env']): string | undefined {
-  const value = env[secretEnvVarName(ref)]?.replace(/[\r\n]+$/, '');
-  return value === undefined || value === '' ? undefined : value;
+  return keyText(env[secretEnvVarName(ref)]);
 }
