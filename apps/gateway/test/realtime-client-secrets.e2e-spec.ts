@@ -62,6 +62,15 @@ spec:
     promptValidation:
       blockPatterns: ['secret-plan-[0-9]+']
       redact: {detectors: [email]}
+---
+kind: AIGatewayRoute
+metadata: {name: checked}
+spec:
+  backends:
+  - {name: openai-rt-checked, provider: openai, baseUrl: "${backend.baseUrl}/v1", auth: {apiKeyRef: {name: openai-key}}, model: gpt-realtime, modelNameOverride: checked-voice}
+  userIdentification: {header: x-user-id}
+  security:
+    responseValidation: {blockPatterns: ['BEGIN PRIVATE KEY']}
 `,
     );
     gateway = await startApp('gateway', {
@@ -254,6 +263,19 @@ spec:
     const allowed = await post(JSON.stringify({ session: { model: 'voice-mini' } }), headers);
     assert.equal(allowed.status, 200);
     minted.push(((await allowed.json()) as Minted).value);
+  });
+
+  it('refuses a route that checks answers, as the upgrade does: no answer rule reads a session', async () => {
+    const upgrade = await refusal(`${wsBase}/v1/realtime?model=checked-voice`, {
+      'x-user-id': user,
+    });
+    const refused = await mint({ session: { model: 'checked-voice' } });
+    assert.equal(upgrade.status, 400);
+    assert.equal(refused.status, 400);
+    const error = ((await refused.json()) as { error: { param: string; message: string } }).error;
+    assert.deepEqual(error, upgrade.body.error);
+    assert.equal(error.param, 'model');
+    assert.match(error.message, /security\.responseValidation/);
   });
 
   it('refuses an unknown secret and one used for another model with the 401 of other authentication failures', async () => {

@@ -9,6 +9,7 @@ import type { BudgetAdmission } from '../../admission/budget-admission';
 import { buildGatewayRequest } from '../../domain/request-builder';
 import { sendOpenAiError, toDataPlaneError } from '../../http/openai-errors';
 import type { BoundCaller, IngressPipeline, RedactionReport } from '../../ingress-pipeline';
+import { refuseUncheckedAnswers } from '../../redaction/unchecked-answers';
 import { chatPromptRules, screenRealtimeEvent } from '../realtime-prompt-rules';
 import type { RealtimeObserver } from '../realtime-telemetry';
 import { type RealtimeClientSecrets } from './client-secret-grants';
@@ -52,6 +53,8 @@ export class ClientSecretsEndpoint {
       if (allowedModels.length > 0 && !allowedModels.includes(asked.model)) {
         throw modelNotAllowed(asked.model);
       }
+      // A session on a route that checks answers is refused: no secret for one.
+      refuseUncheckedAnswers(this.pipeline, asked.model);
       await this.admissible(asked.model, bound, request.id);
       const session = screenedSession(this.pipeline, asked.model, asked.session, this.redacted);
       const { value, grant } = await this.secrets.mint(
