@@ -30,20 +30,38 @@ const USAGE_COUNTS = [
  * the output tokens an image model spent on images, priced apart from its text.
  */
 function imageCandidateTokens(details: unknown): number {
+  return modalityTokens(details, 'IMAGE');
+}
+
+/** The tokens of one modality in a list of {modality, tokenCount} (Gemini's ModalityTokenCount). */
+function modalityTokens(details: unknown, modality: string): number {
   if (!Array.isArray(details)) return 0;
   const counts: number[] = [];
   for (const entry of details) {
-    if (isJsonObject(entry) && entry.modality === 'IMAGE')
+    if (isJsonObject(entry) && entry.modality === modality)
       counts.push(reportedTokens(entry.tokenCount));
   }
   return sumTokens(...counts);
 }
 
 /**
+ * The prompt's AUDIO tokens sent afresh (`promptTokensDetails` less the AUDIO of
+ * `cacheTokensDetails`), which Gemini bills above text (gemini-2.5-flash: $1 per 1M
+ * against $0.30); audio read from a context cache is part of the cached tokens, billed as
+ * a cache read. At most the input not read from the cache.
+ */
+function freshAudioTokens(metadata: JsonObject, inputTokens: number, cached: number): number {
+  const audio = modalityTokens(metadata.promptTokensDetails, 'AUDIO');
+  const cachedAudio = modalityTokens(metadata.cacheTokensDetails, 'AUDIO');
+  return Math.min(Math.max(audio - cachedAudio, 0), inputTokens - cached);
+}
+
+/**
  * Gemini's usageMetadata in our terms: `promptTokenCount` already includes cached
  * content (reported apart as `cachedContentTokenCount`) and we add the prompt tokens of
  * tool use; thinking tokens are billed as output, so they count as output here, and
- * the candidates' IMAGE tokens are the output's image tokens. Without a single numeric
+ * the candidates' IMAGE tokens are the output's image tokens, the prompt's AUDIO tokens
+ * (not read from a cache) the input's audio tokens. Without a single numeric
  * count it is no usage at all (rather than a reported zero).
  */
 export function geminiUsage(metadata: unknown): TokenUsage | undefined {
@@ -62,11 +80,14 @@ export function geminiUsage(metadata: unknown): TokenUsage | undefined {
     imageCandidateTokens(metadata.candidatesTokensDetails),
     outputTokens,
   );
+  // Part of the input: a larger count is the backend's mistake, not more tokens.
+  const cachedInputTokens = Math.min(reportedTokens(metadata.cachedContentTokenCount), inputTokens);
+  const audioInputTokens = freshAudioTokens(metadata, inputTokens, cachedInputTokens);
   return {
     inputTokens,
     outputTokens,
-    // Part of the input: a larger count is the backend's mistake, not more tokens.
-    cachedInputTokens: Math.min(reportedTokens(metadata.cachedContentTokenCount), inputTokens),
+    cachedInputTokens,
+    ...(audioInputTokens > 0 ? { audioInputTokens } : {}),
     ...(imageOutputTokens > 0 ? { imageOutputTokens } : {}),
     source: 'reported',
   };

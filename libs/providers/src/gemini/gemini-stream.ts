@@ -28,10 +28,12 @@ function mergeUsage(previous: TokenUsage | undefined, next: TokenUsage): TokenUs
   if (!previous) return next;
   const outputTokens = Math.max(previous.outputTokens, next.outputTokens);
   const imageOutputTokens = Math.max(previous.imageOutputTokens ?? 0, next.imageOutputTokens ?? 0);
+  const audioInputTokens = Math.max(previous.audioInputTokens ?? 0, next.audioInputTokens ?? 0);
   return {
     inputTokens: Math.max(previous.inputTokens, next.inputTokens),
     outputTokens,
     cachedInputTokens: Math.max(previous.cachedInputTokens, next.cachedInputTokens),
+    ...(audioInputTokens > 0 ? { audioInputTokens } : {}),
     ...(imageOutputTokens > 0 ? { imageOutputTokens } : {}),
     source: 'reported',
   };

@@ -522,6 +522,24 @@ const IMAGE_USAGE_METADATA = {
 };
 
 /** gemini-2.5-flash-image as genai-prices lists it, per 1000 tokens. */
+/** A prompt of spoken audio and a line of text (gemini-2.5-flash). */
+const AUDIO_USAGE_METADATA = {
+  promptTokenCount: 1010,
+  candidatesTokenCount: 20,
+  totalTokenCount: 1030,
+  promptTokensDetails: [
+    { modality: 'TEXT', tokenCount: 10 },
+    { modality: 'AUDIO', tokenCount: 1000 },
+  ],
+};
+
+/** gemini-2.5-flash's list price: text $0.30, audio $1.00 in, $2.50 out per 1M tokens. */
+const FLASH_AUDIO_PRICE: ModelPricing = {
+  inputPer1k: 0.0003,
+  audioInputPer1k: 0.001,
+  outputPer1k: 0.0025,
+};
+
 const FLASH_IMAGE_PRICE: ModelPricing = {
   inputPer1k: 0.0003,
   outputPer1k: 0.0025,
@@ -1320,6 +1338,51 @@ describe('GeminiAdapter against a Gemini API that answers oddly', () => {
     });
     assert.equal(odd.outputTokens, 100);
     assert.equal(odd.imageOutputTokens, 100);
+  });
+
+  it("reads the prompt's AUDIO tokens as audio input, billed at Flash's audio rate, not text's", async () => {
+    const read = async (usageMetadata: JsonObject) => {
+      upstream.next({ kind: 'json', body: answerOf([{ text: 'Heard.' }], { usageMetadata }) });
+      const answer = await invoke(gatewayChatRequest());
+      if (answer.kind !== 'json') return assert.fail('expected json');
+      return answer.usage;
+    };
+    const usage = await read(AUDIO_USAGE_METADATA);
+    assert.deepEqual(usage, {
+      inputTokens: 1010,
+      outputTokens: 20,
+      cachedInputTokens: 0,
+      audioInputTokens: 1000,
+      source: 'reported',
+    });
+    // 10 text tokens at $0.30 per 1M, 1000 audio tokens at $1 (not $0.30), 20 out at $2.50.
+    assert.ok(Math.abs(dollarsAt(FLASH_AUDIO_PRICE, usage) - 0.001053) < 1e-12);
+    // Audio read from a context cache is in cachedContentTokenCount, billed as a cache read:
+    // only the audio sent afresh is billed at the audio rate.
+    const cached = await read({
+      ...AUDIO_USAGE_METADATA,
+      cachedContentTokenCount: 400,
+      cacheTokensDetails: [{ modality: 'AUDIO', tokenCount: 400 }],
+    });
+    assert.equal(cached.cachedInputTokens, 400);
+    assert.equal(cached.audioInputTokens, 600);
+    const odd = await read({
+      promptTokenCount: 12,
+      candidatesTokenCount: 1,
+      promptTokensDetails: [
+        null,
+        { modality: 'audio', tokenCount: 7 },
+        { modality: 'AUDIO', tokenCount: 99 },
+      ],
+    });
+    assert.equal(odd.audioInputTokens, 12, 'never more than the input it is part of');
+    const { usage: streamed } = await streamOf([
+      streamEvent([{ text: 'Heard' }], { usageMetadata: AUDIO_USAGE_METADATA }),
+      answerOf([{ text: '.' }], {
+        usageMetadata: { promptTokenCount: 1010, candidatesTokenCount: 20 },
+      }),
+    ]);
+    assert.equal(streamed?.audioInputTokens, 1000, 'a later event leaving it out keeps it');
   });
 
   it('keeps the image output a stream reported, even when a later event leaves it out', async () => {
