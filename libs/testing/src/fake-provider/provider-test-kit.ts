@@ -34,15 +34,19 @@ export function gatewayChatRequest(
   };
 }
 
-/** A backend target with short timeouts and an optional key. */
+/**
+ * A backend target with an optional key. Its timeouts are past a loaded machine's pauses
+ * (with 500 ms, fakes answering at once timed out in CI-like load) and short enough for
+ * the cases that wait one out against a hung fake.
+ */
 export function upstreamTarget(
   fields: Pick<UpstreamTarget, 'provider' | 'model'> & Partial<UpstreamTarget>,
   apiKey?: { headerName: string; headerPrefix?: string; value: string },
 ): UpstreamTarget {
   return {
     backendName: `fake-${fields.provider}`,
-    requestTimeoutMs: 2_000,
-    firstByteTimeoutMs: 500,
+    requestTimeoutMs: 5_000,
+    firstByteTimeoutMs: 3_000,
     credential: apiKey && {
       headerName: apiKey.headerName,
       headerPrefix: apiKey.headerPrefix ?? '',
