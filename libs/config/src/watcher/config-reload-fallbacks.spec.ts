@@ -2,7 +2,7 @@
 // swap is missed), the file is still picked up: by a poll that compares its content, and on
 // SIGHUP. Neither reloads a file that did not change.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -35,7 +35,10 @@ describe('config reload fallbacks', () => {
       await sleep(200);
       assert.equal(seen.length, 0);
 
-      writeFileSync(file, route('gpt-4o'));
+      // Written whole (a rename), as a ConfigMap swap does: written in place, a poll reading
+      // while the write is under way read a part of it, then the rest as another edit.
+      writeFileSync(`${file}.new`, route('gpt-4o'));
+      renameSync(`${file}.new`, file);
       await until('the poll reloads the edit', () => seen.length > 0);
       assert.equal(seen[0]?.config.routes[0]?.backends[0]?.model, 'gpt-4o');
       assert.equal(seen[0]?.cause, 'poll');
