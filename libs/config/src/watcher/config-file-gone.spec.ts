@@ -34,7 +34,10 @@ describe('ConfigWatcher: the config file gone', () => {
       assert.equal(refusals.length, 1, 'once, not at every poll');
       assert.equal(watcher.current?.routes[0]?.backends[0]?.model, 'gpt-4');
 
-      writeFileSync(file, backends('gpt-4'));
+      // Back whole (a rename): written in place, a 30 ms poll can read it empty mid-write,
+      // a refusal of its own.
+      writeFileSync(`${file}.new`, backends('gpt-4'));
+      renameSync(`${file}.new`, file);
       await until('the file back is loaded', () => reloads.length > 0);
       assert.equal(reloads[0]?.trigger, 'config file');
       assert.equal(refusals.length, 1);
