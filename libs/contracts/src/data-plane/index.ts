@@ -15,6 +15,7 @@ export * from './upstream-target';
 export * from './text-or-tokens';
 export * from './choice-count';
 export * from './gemini-tools';
+export * from './gemini-policy-stops';
 export * from './anthropic-server-tools';
 export * from './requested-model-name';
 export * from './backend-identity-text';

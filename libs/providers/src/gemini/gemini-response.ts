@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { JsonObject, TokenUsage } from '@aigw/contracts/data-plane';
+import {
+  GEMINI_POLICY_STOPS,
+  isGeminiPolicyStop,
+  type JsonObject,
+  type TokenUsage,
+} from '@aigw/contracts/data-plane';
 import { chatCompletion, type FinishReason, type OpenAiToolCall } from '../core/openai-output';
 import { isJsonObject, isNonEmptyString } from '../core/json-shape';
 import { idWithSignature } from '../core/tool-call-signature-id';
@@ -127,17 +132,7 @@ export function withReasoningTokens(usage: JsonObject, tokens: number): JsonObje
 //   "all other reasons that stopped the token generation", a stop that is not a finish.
 // - A reason Google adds later stays `stop`, as before: every answer must not fail the day a
 //   new benign reason appears (a spec holds this).
-const FILTERED = new Set([
-  'SAFETY',
-  'RECITATION',
-  'LANGUAGE',
-  'BLOCKLIST',
-  'PROHIBITED_CONTENT',
-  'SPII',
-  'IMAGE_SAFETY',
-  'IMAGE_PROHIBITED_CONTENT',
-  'IMAGE_RECITATION',
-]);
+const FILTERED: ReadonlySet<string> = new Set(['SAFETY', ...GEMINI_POLICY_STOPS]);
 
 const FAILED: ReadonlySet<unknown> = new Set([
   'MALFORMED_FUNCTION_CALL',
@@ -163,9 +158,7 @@ export function failedFinishReason(reason: unknown): string | undefined {
  * client sees the reason Google gave. SAFETY itself needs none. Only a known name is carried.
  */
 export function policyStopExtras(reason: unknown): JsonObject | undefined {
-  return typeof reason === 'string' && reason !== 'SAFETY' && FILTERED.has(reason)
-    ? { google: { finish_reason: reason } }
-    : undefined;
+  return isGeminiPolicyStop(reason) ? { google: { finish_reason: reason } } : undefined;
 }
 
 /** Gemini's finishReason as OpenAI's; a STOP that called functions is tool_calls. */

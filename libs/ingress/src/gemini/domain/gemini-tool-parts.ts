@@ -1,4 +1,4 @@
-import type { JsonObject } from '@aigw/contracts/data-plane';
+import { isGeminiPolicyStop, type JsonObject } from '@aigw/contracts/data-plane';
 
 // What Gemini's built-in tools added to an answer, as a Gemini or Vertex Gemini backend's
 // adapter carries it in the canonical answer (`extra_content.google` of a message or a
@@ -78,18 +78,6 @@ export function toolUseTokensOf(holder: unknown): number {
   return typeof tokens === 'number' && Number.isSafeInteger(tokens) && tokens > 0 ? tokens : 0;
 }
 
-/** Gemini's policy stops that OpenAI's one `content_filter` stands for (SAFETY is its own). */
-const POLICY_STOPS: ReadonlySet<unknown> = new Set([
-  'RECITATION',
-  'LANGUAGE',
-  'BLOCKLIST',
-  'PROHIBITED_CONTENT',
-  'SPII',
-  'IMAGE_SAFETY',
-  'IMAGE_PROHIBITED_CONTENT',
-  'IMAGE_RECITATION',
-]);
-
 /**
  * The policy stop a Gemini backend named for a filtered answer (`extra_content.google.
  * finish_reason` of its message or finishing delta), if it is one of Gemini's: anything else
@@ -97,5 +85,5 @@ const POLICY_STOPS: ReadonlySet<unknown> = new Set([
  */
 export function policyStopOf(holder: unknown): string | undefined {
   const reason = googleExtras(holder)?.finish_reason;
-  return POLICY_STOPS.has(reason) ? (reason as string) : undefined;
+  return isGeminiPolicyStop(reason) ? reason : undefined;
 }
