@@ -29,8 +29,9 @@ else require(${JSON.stringify(kafkajs)})();
 process.emitWarning('11 listeners added', { type: 'MaxListenersExceededWarning', code: 'W1' });
 `;
 
-function run(env: Record<string, string>) {
-  const result = spawnSync(process.execPath, ['--require', '@swc-node/register', '-e', script], {
+function run(env: Record<string, string>, nodeArgs: readonly string[] = []) {
+  const args = [...nodeArgs, '--require', '@swc-node/register', '-e', script];
+  const result = spawnSync(process.execPath, args, {
     cwd: join(__dirname, '../../../..'),
     env: { PATH: process.env.PATH ?? '', ...env },
     encoding: 'utf8',
@@ -104,5 +105,27 @@ describe('process warnings', () => {
     const { stderr, lines } = run({ ROUTED: '1', LEVEL: 'debug', NODE_NO_WARNINGS: '1' });
     assert.equal(stderr, '');
     assert.deepEqual(lines, []);
+  });
+
+  // Node's printer, not emitWarning, obeys --disable-warning: replacing it must too.
+  it('stay silent where the operator disabled them by type or code (--disable-warning)', () => {
+    const env = { ROUTED: '1', LEVEL: 'debug' };
+    const byFlag = run({ ...env, NODE_OPTIONS: '--disable-warning="TimeoutNegativeWarning"' }, [
+      '--disable-warning=W1',
+    ]);
+    assert.equal(byFlag.stderr, '');
+    assert.deepEqual(byFlag.lines, []);
+    const bySpacedFlag = run({ ...env, NODE_OPTIONS: '--disable-warning W1' }, [
+      '--disable-warning',
+      'TimeoutNegativeWarning',
+    ]);
+    assert.equal(bySpacedFlag.stderr, '');
+    assert.deepEqual(bySpacedFlag.lines, []);
+    // Another type or code than the one disabled is still logged.
+    const other = run({ ...env, NODE_OPTIONS: '--disable-warning=W2' });
+    assert.deepEqual(
+      other.lines.map(({ type }) => type),
+      ['TimeoutNegativeWarning', 'MaxListenersExceededWarning'],
+    );
   });
 });

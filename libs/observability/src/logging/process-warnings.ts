@@ -10,8 +10,11 @@ import type { Logger } from './logger';
 
 /** The listener Node adds to print warnings (absent with --no-warnings or NODE_NO_WARNINGS=1). */
 const NODE_PRINTER = 'onWarning';
+const DISABLE_FLAG = '--disable-warning';
 
 let current: Logger | undefined;
+/** The types and codes `--disable-warning` names; Node's printer, not emitWarning, obeys them. */
+let disabled: ReadonlySet<string> = new Set();
 
 /** Whether `warning` is kafkajs's negative timer (#1751), by its type and the caller's frame. */
 export function isKafkajsNegativeTimeout(warning: Error): boolean {
@@ -22,6 +25,7 @@ function logWarning(warning: Error): void {
   const logger = current;
   if (!logger || !(warning instanceof Error)) return;
   const { code, detail } = warning as Error & { code?: unknown; detail?: unknown };
+  if (disabled.has(warning.name) || (typeof code === 'string' && disabled.has(code))) return;
   const fields = {
     type: warning.name,
     ...(typeof code === 'string' ? { code } : {}),
@@ -40,7 +44,8 @@ function logWarning(warning: Error): void {
 /**
  * Logs the process's warnings through `logger` (the latest one given, when several services
  * share a process) in place of Node's plain-text printer. Warnings an operator silenced
- * (`--no-warnings`, `NODE_NO_WARNINGS=1`: Node added no printer) stay silent.
+ * (`--no-warnings`, `NODE_NO_WARNINGS=1`: Node added no printer; `--disable-warning`) stay
+ * silent.
  */
 export function logProcessWarnings(logger: Logger): void {
   const listeners = process.listeners('warning');
@@ -48,6 +53,25 @@ export function logProcessWarnings(logger: Logger): void {
   const routed = listeners.includes(logWarning);
   if (!routed && printers.length === 0) return;
   current = logger;
+  disabled = disabledWarnings(process.execArgv, process.env.NODE_OPTIONS);
   for (const printer of printers) process.removeListener('warning', printer);
   if (!routed) process.on('warning', logWarning);
+}
+
+/**
+ * The warning types and codes given to `--disable-warning` on the command line
+ * (`--disable-warning=X` or `--disable-warning X`) or in NODE_OPTIONS (also quoted).
+ */
+export function disabledWarnings(
+  execArgv: readonly string[],
+  nodeOptions: string | undefined,
+): ReadonlySet<string> {
+  const names = new Set<string>();
+  execArgv.forEach((arg, at) => {
+    if (arg.startsWith(`${DISABLE_FLAG}=`)) names.add(arg.slice(DISABLE_FLAG.length + 1));
+    else if (arg === DISABLE_FLAG && at + 1 < execArgv.length) names.add(execArgv[at + 1]);
+  });
+  const inOptions = /--disable-warning(?:=|\s+)(?:"([^"]*)"|(\S+))/g;
+  for (const match of (nodeOptions ?? '').matchAll(inOptions)) names.add(match[1] ?? match[2]);
+  return names;
 }
