@@ -521,7 +521,6 @@ const IMAGE_USAGE_METADATA = {
   ],
 };
 
-/** gemini-2.5-flash-image as genai-prices lists it, per 1000 tokens. */
 /** A prompt of spoken audio and a line of text (gemini-2.5-flash). */
 const AUDIO_USAGE_METADATA = {
   promptTokenCount: 1010,
@@ -540,6 +539,7 @@ const FLASH_AUDIO_PRICE: ModelPricing = {
   outputPer1k: 0.0025,
 };
 
+/** gemini-2.5-flash-image as genai-prices lists it, per 1000 tokens. */
 const FLASH_IMAGE_PRICE: ModelPricing = {
   inputPer1k: 0.0003,
   outputPer1k: 0.0025,
