@@ -187,3 +187,37 @@ describe('a billed batch whose billed mark a racing look wrote over', () => {
     assert.equal(events.length, 1);
   });
 });
+
+describe('a billed batch a second look comes to while the first finishes billing it', () => {
+  it('is not billed again, whichever of the first look’s last steps it comes between', async () => {
+    const store = new MemoryHeldObjectStore({ maxEntries: 100, maxBytes: 1_000_000 });
+    const events: TokenUsageRecorded[] = [];
+    const seconds: string[] = [];
+    let looking = false;
+    // Once the usage is out, another replica's whole look runs after each step of the
+    // first's on the store (making its claim lasting, marking, unindexing).
+    const racing = new Proxy(store, {
+      get(target, name, receiver) {
+        const value: unknown = Reflect.get(target, name, receiver);
+        if (typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          const result: unknown = await value.apply(target, args);
+          if (events.length > 0 && !looking) {
+            looking = true;
+            seconds.push(await other.checkBatch((await store.get(record.id))!));
+            looking = false;
+          }
+          return result;
+        };
+      },
+    });
+    const batches = batchesOver(racing, events, {});
+    const other = batchesOver(racing, events, {});
+    const record = heldBatch(Date.now());
+    await store.put(record, TTL);
+    assert.equal(await batches.checkBatch(record), 'billed');
+    assert.ok(seconds.length > 0, 'the second look came');
+    assert.deepEqual(new Set(seconds), new Set(['finished']));
+    assert.equal(events.length, 1);
+  });
+});

@@ -366,13 +366,13 @@ export class BatchBilling {
   /**
    * A billed batch's lease made a claim for as long as the batch is remembered: its record's
    * billed mark alone could be written over by a look that read the record before it, and
-   * the batch billed again once the lease was past.
+   * the batch billed again once the lease was past. In one step (holdClaim): a look coming
+   * between giving the lease back and claiming again would bill the batch once more.
    */
   private async keepClaimed(key: string): Promise<void> {
     const { store, ttlMs } = this.options;
     try {
-      await store.release(key);
-      await store.claim(key, ttlMs);
+      await store.holdClaim(key, ttlMs);
     } catch (error) {
       this.options.onError?.('keeping a billed batch claimed', error);
     }

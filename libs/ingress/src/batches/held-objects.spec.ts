@@ -92,6 +92,21 @@ describe('held objects in memory', () => {
     assert.equal(await store.claim('settled:b1', 1_000), true);
   });
 
+  it('holds a claim for a new span from now, whoever held it', async () => {
+    let now = 0;
+    const store = new MemoryHeldObjectStore(
+      { maxEntries: 10, maxBytes: 1_000_000 },
+      undefined,
+      () => now,
+    );
+    assert.equal(await store.claim('settled:b1', 1_000), true);
+    await store.holdClaim('settled:b1', 60_000);
+    now = 59_000;
+    assert.equal(await store.claim('settled:b1', 1_000), false);
+    now = 61_000;
+    assert.equal(await store.claim('settled:b1', 1_000), true);
+  });
+
   it('indexes unbilled batches least recently checked first, bounded and expiring', async () => {
     let now = 0;
     const store = new MemoryHeldObjectStore(

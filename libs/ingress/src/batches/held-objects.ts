@@ -93,6 +93,11 @@ export interface HeldObjectStore {
   claim(key: string, ttlMs: number): Promise<boolean>;
   /** Gives a claim back (the work it guarded failed). */
   release(key: string): Promise<void>;
+  /**
+   * Holds `key` claimed for `ttlMs` from now, in one step whoever held it (a lease made
+   * lasting): no other claim can slip in between, as one could between a release and a claim.
+   */
+  holdClaim(key: string, ttlMs: number): Promise<void>;
   /** Indexes a batch not yet billed, for the sweeper (kept `ttlMs`, as owner records). */
   addPending(id: string, ttlMs: number): Promise<void>;
   /** At most `max` pending batch ids, the least recently checked first. */
@@ -174,21 +179,24 @@ export class MemoryHeldObjectStore implements HeldObjectStore {
   }
 
   async claim(key: string, ttlMs: number): Promise<boolean> {
-    const now = this.now();
     const until = this.claims.get(key);
-    if (until !== undefined && until > now) return false;
-    this.claims.delete(key);
-    this.claims.set(key, now + ttlMs);
-    // Oldest first (Map order): a bounded record of settled batches.
-    for (const [oldest] of this.claims) {
-      if (this.claims.size <= this.limits.maxEntries) break;
-      this.claims.delete(oldest);
-    }
+    if (until !== undefined && until > this.now()) return false;
+    await this.holdClaim(key, ttlMs);
     return true;
   }
 
   async release(key: string): Promise<void> {
     this.claims.delete(key);
+  }
+
+  async holdClaim(key: string, ttlMs: number): Promise<void> {
+    this.claims.delete(key);
+    this.claims.set(key, this.now() + ttlMs);
+    // Oldest first (Map order): a bounded record of settled batches.
+    for (const [oldest] of this.claims) {
+      if (this.claims.size <= this.limits.maxEntries) break;
+      this.claims.delete(oldest);
+    }
   }
 
   async addPending(id: string, ttlMs: number): Promise<void> {
@@ -297,6 +305,10 @@ export class RedisHeldObjectStore implements HeldObjectStore {
 
   async release(key: string): Promise<void> {
     await this.redis.del(`${PREFIX}claim:${key}`);
+  }
+
+  async holdClaim(key: string, ttlMs: number): Promise<void> {
+    await this.redis.set(`${PREFIX}claim:${key}`, '1', 'PX', Math.ceil(ttlMs));
   }
 
   async addPending(id: string, ttlMs: number): Promise<void> {

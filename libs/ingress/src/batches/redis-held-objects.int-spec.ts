@@ -123,6 +123,15 @@ describe('files and batches owners in real Redis', () => {
     }
   });
 
+  it('holds a claim for a new span from now, in one step', async () => {
+    const key = `settled:batch_aigw_${randomUUID()}`;
+    assert.equal(await store.claim(key, 1_000), true);
+    await store.holdClaim(key, 60_000);
+    assert.equal(await store.claim(key, 1_000), false);
+    const ttl = await client.pttl(`aigw:held:v1:claim:${key}`);
+    assert.ok(ttl > 50_000 && ttl <= 60_000, String(ttl));
+  });
+
   it('indexes unbilled batches for every replica, least recently checked first, with a TTL', async () => {
     const other = new RedisHeldObjectStore(createRedisClient(redis.url), true);
     const pause = () => new Promise((resolve) => setTimeout(resolve, 5));
