@@ -30,7 +30,9 @@ Exit 0 when they match, 1 when not, 2 when it could not run, 3 when events were 
 --restore adds back to each live balance of a window still open the spend it lacks (the
 store lost data): live balances above the rebuilt ones are left as they are and reported;
 the exit is then 0 when nothing but such shortfalls differed. Nothing is restored when
-events were skipped and not accepted.`;
+events were skipped and not accepted. Run it while what settles budgets (the budget service,
+or the embedded gateway) runs caught up: usage it has not settled yet is in the rebuilt
+balances, so it would be added here and then settled again, counted twice.`;
 
 /** `npm run budget:rebuild`: the embedded gateway's balances, rebuilt from its event log. */
 async function main(): Promise<number> {
