@@ -17,7 +17,7 @@ let current: Logger | undefined;
 let disabled: ReadonlySet<string> = new Set();
 
 /** Whether `warning` is kafkajs's negative timer (#1751), by its type and the caller's frame. */
-export function isKafkajsNegativeTimeout(warning: Error): boolean {
+function isKafkajsNegativeTimeout(warning: Error): boolean {
   return warning.name === 'TimeoutNegativeWarning' && /[\\/]kafkajs[\\/]/.test(warning.stack ?? '');
 }
 
