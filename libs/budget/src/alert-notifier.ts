@@ -25,7 +25,7 @@ export interface AlertWebhookResult {
 }
 
 /** The pauses before the second and third call: a receiver restarting gets half a minute. */
-export const ALERT_WEBHOOK_RETRY_DELAYS_MS: readonly number[] = [2_000, 20_000];
+const ALERT_WEBHOOK_RETRY_DELAYS_MS: readonly number[] = [2_000, 20_000];
 
 /**
  * POSTs each alert as JSON to a configured URL (`AI_GATEWAY_ALERT_WEBHOOK_URL`). A slow or
