@@ -7,7 +7,7 @@ import type Redis from 'ioredis';
 import type { GatewayEvent } from '@aigw/contracts';
 import type { GatewayRequest } from '@aigw/contracts/data-plane';
 import { MetricsRegistry } from '@aigw/observability';
-import { startRedis, type RealService } from '@aigw/testing';
+import { startRedis, until, type RealService } from '@aigw/testing';
 import { RedisFlightCoordinator } from '../dedup/redis-flight-coordinator';
 import { CuttableLink } from '../dedup/testing/cuttable-link';
 import { parseReuseBilling } from './domain/reuse-billing';
@@ -67,7 +67,7 @@ describe('the cache and deduplication while their Redis is silent (real Redis)',
       billing,
       onError,
     });
-    while (client.status !== 'ready') await new Promise((resolve) => setTimeout(resolve, 20));
+    await until('the client is connected', () => client.status === 'ready', { everyMs: 20 });
   });
   after(async () => {
     await flights.close();
@@ -127,11 +127,9 @@ describe('the cache and deduplication while their Redis is silent (real Redis)',
     ]);
 
     link.releaseReplies(); // Redis answers again: so does the probe, and reuse resumes
-    const deadline = Date.now() + 5_000;
-    while (!clients.readiness().ready) {
-      assert.ok(Date.now() < deadline, 'still silent after Redis answered');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await until('no longer silent once Redis answers', () => clients.readiness().ready, {
+      everyMs: 20,
+    });
     from = failures.length;
     await serve();
     assert.deepEqual(requestPathFailures(from), []);
