@@ -188,6 +188,32 @@ describe('a billed batch whose billed mark a racing look wrote over', () => {
   });
 });
 
+describe('a finished batch whose output is gone at the backend, its mark written over', () => {
+  it('is not read again after the billing lease, for as long as it is remembered', async () => {
+    let now = 1_000_000;
+    const clock = () => now;
+    const store = storeOn(clock);
+    const backend = new Backend();
+    const outputGone: HeldObjectCalls = {
+      send: async (target, method, path) => {
+        if (path === '/files/out1/content') {
+          throw new DataPlaneError(DataPlaneErrorCode.NotFound, 'No such file');
+        }
+        return backend.send(target, method, path);
+      },
+    };
+    const batches = batchesOver(store, [], { now: clock, upstream: outputGone });
+    const record = heldBatch(now);
+    await store.put(record, TTL);
+    assert.equal(await batches.checkBatch(record), 'output_gone');
+    // A look that read the record before the mark writes what it saw back, unmarked.
+    const { outputGone: _gone, ...unmarked } = (await store.get(record.id))!;
+    await store.put(unmarked, TTL);
+    now += 24 * 60 * 60_000;
+    assert.equal(await batches.checkBatch((await store.get(record.id))!), 'finished');
+  });
+});
+
 describe('a billed batch a second look comes to while the first finishes billing it', () => {
   it('is not billed again, whichever of the first look’s last steps it comes between', async () => {
     const store = new MemoryHeldObjectStore({ maxEntries: 100, maxBytes: 1_000_000 });

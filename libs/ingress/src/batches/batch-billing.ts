@@ -334,7 +334,7 @@ export class BatchBilling {
     try {
       usage = await readUsage();
     } catch (error) {
-      if (isGoneAtBackend(error)) return await this.outputGone(batch, error);
+      if (isGoneAtBackend(error)) return await this.outputGone(batch, key, error);
       return await this.failedSettling(key, error);
     }
     try {
@@ -364,10 +364,11 @@ export class BatchBilling {
   }
 
   /**
-   * A billed batch's lease made a claim for as long as the batch is remembered: its record's
-   * billed mark alone could be written over by a look that read the record before it, and
-   * the batch billed again once the lease was past. In one step (holdClaim): a look coming
-   * between giving the lease back and claiming again would bill the batch once more.
+   * A settled batch's lease made a claim for as long as the batch is remembered: its
+   * record's mark (billed, output gone) alone could be written over by a look that read the
+   * record before it, and the batch read and billed again once the lease was past. In one
+   * step (holdClaim): a look coming between giving the lease back and claiming again would
+   * bill the batch once more.
    */
   private async keepClaimed(key: string): Promise<void> {
     const { store, ttlMs } = this.options;
@@ -389,15 +390,17 @@ export class BatchBilling {
   /**
    * The backend no longer has the batch's output (deleted or expired there): it can never
    * be billed, so no look tries again. Counted (outcome output_gone) and logged; the claim
-   * is kept, the batch marked and unindexed, and its hold left to lapse (the one count of
-   * what it spent).
+   * is kept for as long as the batch is remembered (as a billed one's: its mark may be
+   * written over), the batch marked and unindexed, and its hold left to lapse (the one
+   * count of what it spent).
    */
-  private async outputGone(batch: HeldRecord, error: unknown): Promise<BatchState> {
+  private async outputGone(batch: HeldRecord, key: string, error: unknown): Promise<BatchState> {
     this.options.onAction?.('batch', 'settle', 'output_gone');
     this.options.onError?.(
       'billing a finished batch (its output file is gone: never billed)',
       error,
     );
+    await this.keepClaimed(key);
     await this.mark(batch.id, { outputGone: true });
     await this.unindex(batch.id);
     return 'output_gone';
