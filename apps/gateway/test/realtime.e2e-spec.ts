@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { metricSum } from '@aigw/testing';
+import { metricSum, until } from '@aigw/testing';
 import {
   connectRealtime as connect,
   FAKE_REALTIME_USAGE as USAGE,
@@ -339,9 +339,7 @@ spec:
       ['response.create', 'response.cancel'],
     );
     // Its usage settles the session's hold, which was kept for it, not given back first.
-    for (let i = 0; i < 100 && (await settled()) === settledBefore; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await until('its usage is settled', async () => (await settled()) > settledBefore);
     assert.equal(await settled(), settledBefore + 1);
     assert.equal(await late(), lateBefore, 'settled as its hold, not as a late settlement');
   });

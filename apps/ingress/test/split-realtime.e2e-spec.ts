@@ -10,6 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidSettingError } from '@aigw/config';
+import { eventually } from '@aigw/testing';
 import {
   connectRealtime,
   FAKE_REALTIME_USAGE,
@@ -121,12 +122,10 @@ spec:
     client.socket.close();
     await client.closed;
 
-    const deadline = Date.now() + 10_000;
-    let billed: Record<string, unknown>[] = [];
-    while (billed.length === 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      billed = (await adapterUsageEvents(dir, 0)).filter((e) => e.userId === 'split-hang-up');
-    }
+    const billed = await eventually('its usage is metered', async () => {
+      const events = (await adapterUsageEvents(dir, 0)).filter((e) => e.userId === 'split-hang-up');
+      return events.length > 0 ? events : undefined;
+    });
     assert.deepEqual(
       billed.map((event) => [event.operation, event.inputTokens, event.outputTokens]),
       [['realtime', 1000, 500]],
