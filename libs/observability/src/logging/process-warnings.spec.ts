@@ -128,4 +128,20 @@ describe('process warnings', () => {
       ['TimeoutNegativeWarning', 'MaxListenersExceededWarning'],
     );
   });
+
+  it('carry their stack where the operator asked for it (--trace-warnings), as Node prints it', () => {
+    const env = { ROUTED: '1', LEVEL: 'info' };
+    const plain = run(env);
+    assert.deepEqual(
+      plain.lines.map(({ stack }) => stack),
+      [undefined],
+    );
+    const traced = run(env, ['--trace-warnings']);
+    assert.equal(traced.stderr, '');
+    assert.equal(traced.lines.length, 1);
+    assert.match(
+      String(traced.lines[0].stack),
+      /^MaxListenersExceededWarning: 11 listeners added\n\s+at /,
+    );
+  });
 });

@@ -31,6 +31,8 @@ function logWarning(warning: Error): void {
     ...(typeof code === 'string' ? { code } : {}),
     message: warning.message,
     ...(typeof detail === 'string' ? { detail } : {}),
+    // As Node's printer: the stack only where asked for, to find where a warning comes from.
+    ...(tracesWarning(warning) ? { stack: warning.stack } : {}),
   };
   if (isKafkajsNegativeTimeout(warning)) {
     logger.debug('kafkajs set a negative timer (kafkajs#1751, harmless)', fields);
@@ -39,6 +41,14 @@ function logWarning(warning: Error): void {
   // As Node's own printer: `--no-deprecation` silences deprecations.
   if (warning.name === 'DeprecationWarning' && process.noDeprecation) return;
   logger.warn('process warning', fields);
+}
+
+/** `--trace-warnings`, or `--trace-deprecation` for a deprecation. */
+function tracesWarning(warning: Error): boolean {
+  return (
+    process.traceProcessWarnings ||
+    (warning.name === 'DeprecationWarning' && process.traceDeprecation === true)
+  );
 }
 
 /**
