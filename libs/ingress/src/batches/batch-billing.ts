@@ -46,7 +46,7 @@ export function shownBatch(record: HeldRecord, answer: JsonObject): JsonObject {
  * reading any output file takes. Should a read outlast it and two looks bill, both events
  * carry the batch's one event id (batchEventId), which budgets and analytics take once.
  */
-export const BILLING_LEASE_MS = 15 * 60_000;
+const BILLING_LEASE_MS = 15 * 60_000;
 
 /** A batch that ended with some work done: its output is billed. */
 export const BILLED_STATUSES: ReadonlySet<string> = new Set(['completed', 'cancelled', 'expired']);

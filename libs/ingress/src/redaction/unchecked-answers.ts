@@ -9,7 +9,7 @@ export interface UncheckedPath {
   readonly instead: string;
 }
 
-export const REALTIME_SESSION: UncheckedPath = {
+const REALTIME_SESSION: UncheckedPath = {
   answers: "a Realtime session's answers",
   instead: 'use chat completions or the Responses API for it',
 };
