@@ -46,6 +46,34 @@ const UNREADABLE: SerializedEvent = {
   json: '{"type":"usage.recorded","eventId":"unreadable-1","schemaVersion":99}',
 };
 
+/**
+ * An embedded gateway's files for the CLI: a route with a 30-day budget per user, its data
+ * directory (empty), and the CLI run against them, its exit code kept on failure.
+ */
+function embeddedGatewayFiles() {
+  const dir = mkdtempSync(join(tmpdir(), 'aigw-rebuild-cli-'));
+  const config = join(dir, 'config.yaml');
+  writeFileSync(
+    config,
+    `kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: local, provider: local, model: m}
+  userIdentification: {header: x-user-id}
+  tokenBudget:
+    perUser: {limit: 100000, period: 30d}
+`,
+  );
+  const data = join(dir, 'data');
+  const cli = (...args: string[]) =>
+    runBudgetRebuild({ AI_GATEWAY_CONFIG: config, AI_GATEWAY_DATA_DIR: data }, ...args).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+  return { data, cli };
+}
+
 test('the embedded replay hands on every readable event in order and counts the rest', async () => {
   const log = new SqliteEventLog(':memory:');
   try {
@@ -81,29 +109,10 @@ test('skipped events fail the rebuild unless accepted, ahead of a mismatch', () 
 });
 
 test('budget:rebuild exits 3 naming the count when the log holds an undecodable usage event', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'aigw-rebuild-cli-'));
-  const config = join(dir, 'config.yaml');
-  writeFileSync(
-    config,
-    `kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  backends:
-  - {name: local, provider: local, model: m}
-  userIdentification: {header: x-user-id}
-  tokenBudget:
-    perUser: {limit: 100000, period: 30d}
-`,
-  );
-  const data = join(dir, 'data');
+  const { data, cli } = embeddedGatewayFiles();
   const log = new SqliteEventLog(join(data, 'events.db'));
   log.append([UNREADABLE]);
   log.close();
-  const cli = (...args: string[]) =>
-    runBudgetRebuild({ AI_GATEWAY_CONFIG: config, AI_GATEWAY_DATA_DIR: data }, ...args).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (error: { code: number; stdout: string; stderr: string }) => error,
-    );
   const refused = await cli();
   assert.equal(refused.code, REBUILD_EXIT.undecodable, refused.stdout + refused.stderr);
   assert.match(refused.stdout, /0 mismatches, 1 undecodable events skipped/);
@@ -120,30 +129,11 @@ test(
   'budget:rebuild --restore adds back the spend the live store lost, then matches',
   { timeout: 120_000 },
   async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'aigw-rebuild-restore-'));
-    const config = join(dir, 'config.yaml');
-    writeFileSync(
-      config,
-      `kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  backends:
-  - {name: local, provider: local, model: m}
-  userIdentification: {header: x-user-id}
-  tokenBudget:
-    perUser: {limit: 100000, period: 30d}
-`,
-    );
-    const data = join(dir, 'data');
+    const { data, cli } = embeddedGatewayFiles();
     const now = new Date().toISOString();
     const log = new SqliteEventLog(join(data, 'events.db'));
     log.append([serializeEvent(usage('r1', now)), serializeEvent(usage('r2', now))]);
     log.close();
-    const cli = (...args: string[]) =>
-      runBudgetRebuild({ AI_GATEWAY_CONFIG: config, AI_GATEWAY_DATA_DIR: data }, ...args).then(
-        ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-        (error: { code: number; stdout: string; stderr: string }) => error,
-      );
     const restored = await cli('--restore');
     assert.equal(restored.code, REBUILD_EXIT.match, restored.stdout + restored.stderr);
     assert.match(restored.stdout, /1 mismatches/);
