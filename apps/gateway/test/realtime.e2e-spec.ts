@@ -113,7 +113,7 @@ spec:
     );
   }
 
-  /** The user's rows of a request events table, once `count` are there (or 10 s passed). */
+  /** The user's rows of a request events table, once `count` are there (or a minute passed). */
   async function requestRows(table: string, count: number) {
     return analyticsRows<{ endpoint: string; status: string; backend: string; latency: number }>(
       join(dir, 'data'),

@@ -5,13 +5,14 @@ import { Topic } from '@aigw/contracts';
 /**
  * The usage events a split deployment's provider-adapter recorded in its local event log
  * (no Kafka; its data dir is `dir`/adapter, as startSplitDataPlane sets it): once there
- * are `count`, or those there are after 10 s.
+ * are `count`, or those there are after a minute (the bound only ends a hang, far past
+ * what a loaded machine takes to land an event).
  */
 export async function adapterUsageEvents(
   dir: string,
   count: number,
 ): Promise<Record<string, unknown>[]> {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 60_000;
   for (;;) {
     const db = new DatabaseSync(join(dir, 'adapter', 'provider-adapter-events.db'), {
       readOnly: true,
