@@ -10,14 +10,29 @@ import {
   type RebuildReport,
 } from '@aigw/budget';
 import type { BudgetStore } from '@aigw/budget-core';
-import { createKafka, createRedisClient, replayTopic } from '@aigw/infra';
+import {
+  createKafka,
+  createRedisClient,
+  replayTopic,
+  uncommittedOfReplay,
+  type ReplayedTopic,
+} from '@aigw/infra';
 import { Topic, type BudgetAdjusted } from '@aigw/contracts';
 import { SqliteEventLog } from '@aigw/embedded';
 import { rebuildInRedis } from './redis-rebuild';
-import { embeddedUsageLog, REBUILD_EXIT, rebuildExitCode, type SkippedEvents } from './rebuild-log';
+import {
+  embeddedUsageLog,
+  REBUILD_EXIT,
+  rebuildExitCode,
+  settledThroughReplay,
+  type SkippedEvents,
+} from './rebuild-log';
+
+/** The consumer group that settles budgets (BudgetSettler.group). */
+const SETTLER_GROUP = 'budget';
 
 const USAGE = `usage: npm run budget:rebuild -- [--data-dir DIR] [--events-file FILE]
-                                 [--accept-undecodable] [--restore]
+                                 [--accept-undecodable] [--restore [--catch-up-wait S]]
 Rebuilds every budget balance from the usage events (and operators' resets and credits,
 the budget-adjusted topic) and compares it with the live
 balances. With KAFKA_BROKERS and REDIS_URL set: from the Kafka usage topic (honouring
@@ -32,7 +47,9 @@ store lost data): live balances above the rebuilt ones are left as they are and 
 the exit is then 0 when nothing but such shortfalls differed. Nothing is restored when
 events were skipped and not accepted. Run it while what settles budgets (the budget service,
 or the embedded gateway) runs caught up: usage it has not settled yet is in the rebuilt
-balances, so it would be added here and then settled again, counted twice.`;
+balances, so it would be added here and then settled again, counted twice. So a restore
+first waits up to --catch-up-wait seconds (default 30) for the budget consumer group to
+have committed everything the rebuild read, and restores nothing (exit 2) if it has not.`;
 
 /** `npm run budget:rebuild`: the embedded gateway's balances, rebuilt from its event log. */
 async function main(): Promise<number> {
@@ -42,6 +59,7 @@ async function main(): Promise<number> {
       'events-file': { type: 'string', default: 'events.db' },
       'accept-undecodable': { type: 'boolean', default: false },
       restore: { type: 'boolean', default: false },
+      'catch-up-wait': { type: 'string', default: '30' },
       help: { type: 'boolean' },
     },
   });
@@ -58,6 +76,8 @@ async function main(): Promise<number> {
   const closers: (() => void | Promise<void>)[] = [];
   let rebuild: () => Promise<RebuildReport>;
   let liveStore: BudgetStore;
+  // How much of what the rebuild read the budget settler has not committed yet.
+  let unsettled: () => Promise<number> | number;
   const skipped: SkippedEvents = { undecodable: 0 };
   if (settings.kafkaBrokers && settings.redisUrl) {
     const kafka = createKafka({
@@ -65,11 +85,29 @@ async function main(): Promise<number> {
       brokers: settings.kafkaBrokers,
     });
     const prefix = process.env.AI_GATEWAY_KAFKA_TOPIC_PREFIX?.trim() ?? '';
+    let usageEnds: ReplayedTopic['ends'] = [];
+    let adjustedEnds: ReplayedTopic['ends'] = [];
+    unsettled = async () =>
+      (await uncommittedOfReplay(
+        kafka,
+        SETTLER_GROUP,
+        Topic.UsageRecorded,
+        { prefix },
+        usageEnds,
+      )) +
+      (await uncommittedOfReplay(
+        kafka,
+        SETTLER_GROUP,
+        Topic.BudgetAdjusted,
+        { prefix },
+        adjustedEnds,
+      ));
     const usageLog = withAdjustments(
       {
         replay: async (onBatch) => {
           const read = await replayTopic(kafka, Topic.UsageRecorded, { prefix }, onBatch);
           skipped.undecodable += read.undecodable;
+          usageEnds = read.ends;
         },
       },
       async () => {
@@ -78,6 +116,7 @@ async function main(): Promise<number> {
           for (const event of batch) if (event.type === 'budget.adjusted') adjustments.push(event);
         });
         skipped.undecodable += read.undecodable;
+        adjustedEnds = read.ends;
         return adjustments;
       },
     );
@@ -99,7 +138,9 @@ async function main(): Promise<number> {
       () => log.close(),
     );
     // One log: adjustments come back in the order they were written among the usage.
-    const usageLog = embeddedUsageLog(log, skipped);
+    const replayed = { throughSeq: 0 };
+    const usageLog = embeddedUsageLog(log, skipped, replayed);
+    unsettled = () => Math.max(0, replayed.throughSeq - log.committed(SETTLER_GROUP));
     rebuild = () => rebuildBalances(() => startup.config, usageLog, rebuiltLocal, liveLocal);
   }
   try {
@@ -113,6 +154,14 @@ async function main(): Promise<number> {
     let differing = report.mismatches.length;
     const vouched = skipped.undecodable === 0 || values['accept-undecodable'];
     if (values.restore && vouched) {
+      const waitMs = Math.max(0, Number(values['catch-up-wait']) || 0) * 1_000;
+      const behind = await settledThroughReplay(unsettled, waitMs);
+      if (behind > 0) {
+        process.stderr.write(
+          `budget rebuild: the budget settler has not yet applied everything the rebuild read (${behind} behind); restoring now would count that usage twice, so nothing was restored: run it again once the budget service has caught up\n`,
+        );
+        return REBUILD_EXIT.failed;
+      }
       const restored = await restoreShortfalls(liveStore, report.mismatches, `${Date.now()}`);
       for (const r of restored) process.stdout.write(`  restored ${r.key}: added ${r.added}\n`);
       process.stdout.write(

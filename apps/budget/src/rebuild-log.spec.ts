@@ -15,7 +15,12 @@ import {
 } from '@aigw/contracts';
 import { SqliteEventLog } from '@aigw/embedded';
 import { runBudgetRebuild } from '@aigw/testing/processes';
-import { embeddedUsageLog, REBUILD_EXIT, rebuildExitCode } from './rebuild-log';
+import {
+  embeddedUsageLog,
+  REBUILD_EXIT,
+  rebuildExitCode,
+  settledThroughReplay,
+} from './rebuild-log';
 
 const usage = (requestId: string, at: string) =>
   createTokenUsageRecorded(
@@ -133,6 +138,14 @@ test(
     const now = new Date().toISOString();
     const log = new SqliteEventLog(join(data, 'events.db'));
     log.append([serializeEvent(usage('r1', now)), serializeEvent(usage('r2', now))]);
+    // The settler has not applied them yet: adding them now, then again when it does,
+    // would count them twice. Nothing is restored.
+    const early = await cli('--restore', '--catch-up-wait', '0');
+    assert.equal(early.code, REBUILD_EXIT.failed, early.stdout + early.stderr);
+    assert.match(early.stderr, /not yet applied everything the rebuild read \(2 behind\)/);
+    assert.doesNotMatch(early.stdout, /restored/);
+    // It has (the gateway's settler committed past them), but its store lost them.
+    log.commit('budget', log.read([Topic.UsageRecorded], 0, 10).at(-1)!.seq);
     log.close();
     const restored = await cli('--restore');
     assert.equal(restored.code, REBUILD_EXIT.match, restored.stdout + restored.stderr);
@@ -145,3 +158,13 @@ test(
     assert.match(after.stdout, /0 mismatches/);
   },
 );
+
+test('a restore waits for the settler to catch up with the replay, and gives up after its wait', async () => {
+  let behind = 3;
+  assert.equal(await settledThroughReplay(() => behind--, 5_000, 1), 0);
+  assert.equal(behind, -1, 'polled until nothing was left');
+  const started = Date.now();
+  assert.equal(await settledThroughReplay(() => 2, 30, 5), 2);
+  assert.ok(Date.now() - started >= 30, 'waited its wait out');
+  assert.equal(await settledThroughReplay(() => 4, 0), 4, 'no wait: one look');
+});

@@ -18,6 +18,8 @@ const READ_BATCH = 500;
 export function embeddedUsageLog(
   log: Pick<SqliteEventLog, 'read'>,
   skipped: SkippedEvents,
+  /** Set to the position of the last row read: what the settler must have committed. */
+  replayed: { throughSeq: number } = { throughSeq: 0 },
 ): UsageLog {
   return {
     replay: async (onBatch) => {
@@ -33,6 +35,7 @@ export function embeddedUsageLog(
         }
         if (events.length > 0) await onBatch(events);
         after = rows[rows.length - 1].seq;
+        replayed.throughSeq = after;
       }
     },
   };
@@ -52,4 +55,23 @@ export function rebuildExitCode(
 ): number {
   if (undecodable > 0 && !acceptUndecodable) return REBUILD_EXIT.undecodable;
   return mismatches === 0 ? REBUILD_EXIT.match : REBUILD_EXIT.mismatch;
+}
+
+/**
+ * Waits up to `waitMs` for what settles budgets to have applied everything the rebuild
+ * replayed (`behind` is how much it has not), polling each second; returns what is left.
+ * A restore adds what the live store lacks, so usage the settler has yet to apply would be
+ * added now and applied again by it: counted twice.
+ */
+export async function settledThroughReplay(
+  behind: () => Promise<number> | number,
+  waitMs: number,
+  pollMs = 1_000,
+): Promise<number> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const left = await behind();
+    if (left === 0 || Date.now() >= deadline) return left;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
 }
