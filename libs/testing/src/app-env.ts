@@ -58,6 +58,9 @@ export const COMMON_OPTIONAL_APP_ENV = [
   'AI_GATEWAY_HEAP_GROWING_PERCENT',
   // How long a stop lets model calls run before ending them (libs/runtime/drain-deadline).
   'AI_GATEWAY_DRAIN_TIMEOUT_MS',
+  // Node's own options: read for the warnings they turn off (libs/observability's process
+  // warnings), as Node's printer honours them.
+  'NODE_OPTIONS',
   // Tracing (libs/runtime/tracing-settings): off unless an OTLP endpoint is set.
   'OTEL_SDK_DISABLED',
   'OTEL_TRACES_EXPORTER',
