@@ -63,13 +63,25 @@ async function receiver(
   };
 }
 
+/** Sends `alert` through a notifier on `url` and returns every result it reported. */
+async function notifyReports(
+  url: string,
+  options: { timeoutMs?: number; retryDelaysMs?: readonly number[] } = {},
+): Promise<AlertWebhookResult[]> {
+  const results: AlertWebhookResult[] = [];
+  await new WebhookAlertNotifier(
+    url,
+    (r) => results.push(r),
+    options.timeoutMs,
+    options.retryDelaysMs,
+  ).notify(alert);
+  return results;
+}
+
 describe('WebhookAlertNotifier', () => {
   it('POSTs the alert as JSON to the webhook and reports it delivered', async () => {
     const hook = await receiver();
-    const results: AlertWebhookResult[] = [];
-    await new WebhookAlertNotifier(`http://${hook.origin}/hook`, (r) => results.push(r)).notify(
-      alert,
-    );
+    const results = await notifyReports(`http://${hook.origin}/hook`);
     hook.close();
     assert.deepEqual(results, [
       { outcome: 'delivered', detail: undefined, attempt: 1, willRetry: false },
@@ -87,13 +99,10 @@ describe('WebhookAlertNotifier', () => {
   });
 
   it('reports an unreachable webhook without throwing, and tries it again', async () => {
-    const results: AlertWebhookResult[] = [];
-    await new WebhookAlertNotifier(
-      'http://127.0.0.1:1/hook',
-      (r) => results.push(r),
-      1_000,
-      [10, 10],
-    ).notify(alert);
+    const results = await notifyReports('http://127.0.0.1:1/hook', {
+      timeoutMs: 1_000,
+      retryDelaysMs: [10, 10],
+    });
     assert.deepEqual(
       results.map((r) => [r.outcome, r.attempt, r.willRetry]),
       [
@@ -106,14 +115,11 @@ describe('WebhookAlertNotifier', () => {
 
   it('gives up on a webhook that does not answer in time, as a timeout', async () => {
     const hook = await receiver(() => undefined); // never answers
-    const results: AlertWebhookResult[] = [];
     const started = Date.now();
-    await new WebhookAlertNotifier(
-      `http://${hook.origin}/hook`,
-      (r) => results.push(r),
-      200,
-      [],
-    ).notify(alert);
+    const results = await notifyReports(`http://${hook.origin}/hook`, {
+      timeoutMs: 200,
+      retryDelaysMs: [],
+    });
     hook.close();
     assert.ok(Date.now() - started < 2_000);
     assert.deepEqual(
@@ -124,13 +130,7 @@ describe('WebhookAlertNotifier', () => {
 
   it('reports an error status as refused, naming the status', async () => {
     const hook = await receiver((_, res) => res.writeHead(500).end());
-    const results: AlertWebhookResult[] = [];
-    await new WebhookAlertNotifier(
-      `http://${hook.origin}/hook`,
-      (r) => results.push(r),
-      undefined,
-      [],
-    ).notify(alert);
+    const results = await notifyReports(`http://${hook.origin}/hook`, { retryDelaysMs: [] });
     hook.close();
     assert.equal(results.length, 1);
     assert.equal(results[0].outcome, 'refused');
@@ -141,13 +141,7 @@ describe('WebhookAlertNotifier', () => {
   it('tries again after a failure that may pass, the same alert, until one is delivered', async () => {
     let calls = 0;
     const hook = await receiver((_, res) => res.writeHead(++calls === 1 ? 503 : 200).end());
-    const results: AlertWebhookResult[] = [];
-    await new WebhookAlertNotifier(
-      `http://${hook.origin}/hook`,
-      (r) => results.push(r),
-      undefined,
-      [10, 10],
-    ).notify(alert);
+    const results = await notifyReports(`http://${hook.origin}/hook`, { retryDelaysMs: [10, 10] });
     hook.close();
     assert.deepEqual(
       results.map((r) => [r.outcome, r.attempt, r.willRetry]),
@@ -163,13 +157,9 @@ describe('WebhookAlertNotifier', () => {
   it('does not try again a refusal that will not pass (400, 401, 404)', async () => {
     for (const status of [400, 401, 404]) {
       const hook = await receiver((_, res) => res.writeHead(status).end());
-      const results: AlertWebhookResult[] = [];
-      await new WebhookAlertNotifier(
-        `http://${hook.origin}/hook`,
-        (r) => results.push(r),
-        undefined,
-        [10, 10],
-      ).notify(alert);
+      const results = await notifyReports(`http://${hook.origin}/hook`, {
+        retryDelaysMs: [10, 10],
+      });
       hook.close();
       assert.equal(hook.received.length, 1, `${status}`);
       assert.deepEqual(
@@ -185,13 +175,7 @@ describe('WebhookAlertNotifier', () => {
     const hook = await receiver((_, res) =>
       res.writeHead(307, { location: 'https://elsewhere.example/hook' }).end(),
     );
-    const results: AlertWebhookResult[] = [];
-    await new WebhookAlertNotifier(
-      `http://${hook.origin}/hook`,
-      (r) => results.push(r),
-      undefined,
-      [10],
-    ).notify(alert);
+    const results = await notifyReports(`http://${hook.origin}/hook`, { retryDelaysMs: [10] });
     hook.close();
     assert.equal(results.length, 1);
     assert.equal(results[0].outcome, 'refused');
@@ -204,11 +188,9 @@ describe('WebhookAlertNotifier', () => {
     const hook = await receiver((req, res) =>
       res.writeHead(req.headers.authorization ? 200 : 401).end(),
     );
-    const results: AlertWebhookResult[] = [];
-    await new WebhookAlertNotifier(
+    const results = await notifyReports(
       `http://alerts%40ops:s3cret%3Apass@${hook.origin}/hook?channel=budget`,
-      (r) => results.push(r),
-    ).notify(alert);
+    );
     hook.close();
     // The whole report: nothing of the URL's credentials in it, as before the retries.
     assert.deepEqual(results, [
