@@ -319,6 +319,21 @@ describe('LabelCardinalityGuard', () => {
     assert.deepEqual(overflows, ['user', 'user']);
   });
 
+  it('gives the values it keeps their own series, outside the limit', () => {
+    const guard = new LabelCardinalityGuard('model', 1);
+    guard.keep(['gpt-4o']);
+    assert.deepEqual(
+      ['invented', 'other', 'gpt-4o'].map((v) => guard.admit(v)),
+      ['invented', '__other__', 'gpt-4o'],
+    );
+    // Another set replaces it; what was admitted stays.
+    guard.keep(['o3']);
+    assert.deepEqual(
+      ['o3', 'gpt-4o', 'invented'].map((v) => guard.admit(v)),
+      ['o3', '__other__', 'invented'],
+    );
+  });
+
   it('with a limit of 0 folds everything', () => {
     assert.equal(new LabelCardinalityGuard('user', 0).admit('a'), '__other__');
   });

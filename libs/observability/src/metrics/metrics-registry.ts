@@ -902,6 +902,15 @@ export class MetricsRegistry {
   }
 
   /**
+   * Model names that always keep their own series on the model labels (the config's, each
+   * reload's replacing the last), whatever names clients sent first: only names beyond them
+   * count against `maxModels`.
+   */
+  keepModelLabels(names: Iterable<string>): void {
+    this.models.keep(names);
+  }
+
+  /**
    * Tokens of one request. `cached` (read from the prompt cache) and `cache_write` (written
    * to it) are parts of `input`, each reported on its own series.
    */
