@@ -9,11 +9,10 @@ import {
   type ProviderCall,
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
-import { mapBounded } from '../core/bounded-map';
 import { withAliasedToolNames, withRestoredToolNames } from '../core/tool-name-aliases';
 import { heldOutputOptions, parseChatRequest, unsupportedOperation } from '../core/chat-request';
 import { embeddingAsk, EMBEDDINGS_EXPECTED } from '../core/embedding-input';
-import { embeddingPartsAnswer } from '../core/embedding-parts';
+import { embeddingPartsAnswer, embeddingPartsOf } from '../core/embedding-parts';
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { SettingsLeftOut, withDroppedSettings } from '../core/settings-left-out';
 import { countTokens, estimatedUsage } from '../core/tokenizer';
@@ -173,7 +172,7 @@ export class BedrockAdapter implements ProviderAdapter {
       if (!part) throw badResponse(target.backendName, EMBEDDINGS_EXPECTED);
       return part;
     };
-    const parts = await mapBounded(invocations, PARALLEL_EMBEDDING_CALLS, invoke);
+    const parts = await embeddingPartsOf(invocations, PARALLEL_EMBEDDING_CALLS, invoke);
     return embeddingPartsAnswer(call, ask, parts);
   }
 

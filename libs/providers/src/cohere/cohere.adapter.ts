@@ -13,9 +13,12 @@ import {
 } from '../core/upstream-http';
 import { fetchUpstreamJson } from '../core/upstream-json';
 import { withAliasedToolNames, withRestoredToolNames } from '../core/tool-name-aliases';
-import { mapBounded } from '../core/bounded-map';
 import { embeddingAsk, EMBEDDINGS_EXPECTED } from '../core/embedding-input';
-import { embeddingPartsAnswer, type EmbeddingCall } from '../core/embedding-parts';
+import {
+  embeddingPartsAnswer,
+  embeddingPartsOf,
+  type EmbeddingCall,
+} from '../core/embedding-parts';
 import { rerankAnswer, RERANK_EXPECTED } from '../core/rerank';
 import { readCohereEmbedPart, toCohereEmbedCalls } from './cohere-embeddings';
 import { toCohereRequest } from './cohere-request';
@@ -79,7 +82,7 @@ export class CohereAdapter implements ProviderAdapter {
           if (!part) throw badResponse(target.backendName, EMBEDDINGS_EXPECTED);
           return part;
         };
-        const parts = await mapBounded(calls, PARALLEL_EMBEDDING_CALLS, embed);
+        const parts = await embeddingPartsOf(calls, PARALLEL_EMBEDDING_CALLS, embed);
         return embeddingPartsAnswer(call, ask, parts);
       }
       case 'chat':

@@ -8,10 +8,12 @@ import {
   type ProviderCall,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
+import { mapBounded } from './bounded-map';
 import { EMBEDDINGS_EXPECTED, type EmbeddingAsk } from './embedding-input';
 import { embeddingVectors } from './embedding-vectors';
 import { embeddingList } from './openai-output';
 import { servedByTarget } from './openai-wire';
+import { withSpentUsage } from './spent-usage';
 import { badResponse } from './upstream-http';
 import { sumTokens } from './usage';
 
@@ -82,6 +84,41 @@ export function summedEmbeddingUsage(parts: readonly EmbeddingPart[]): TokenUsag
   };
 }
 
+/**
+ * Every call's part, in the calls' order, with at most `limit` calls in flight. A failed
+ * call fails the request and no further call is started, but the provider billed the
+ * calls that answered: once every call in flight has ended, the failure carries their
+ * usage (spent-usage), which metering records. Rejecting at once left the calls still
+ * running unseen, and the answered ones unrecorded (a throttle at call 900 of 2048 Titan
+ * calls lost 899 calls' usage, and the client's retry paid for them again).
+ */
+export async function embeddingPartsOf<T>(
+  calls: readonly T[],
+  limit: number,
+  embed: (call: T) => Promise<EmbeddingPart>,
+): Promise<EmbeddingPart[]> {
+  const answered: EmbeddingPart[] = [];
+  const running = new Set<Promise<void>>();
+  const tracked = (call: T): Promise<EmbeddingPart> => {
+    const part = embed(call).then((done) => {
+      answered.push(done);
+      return done;
+    });
+    const ended: Promise<void> = part.then(
+      () => void running.delete(ended),
+      () => void running.delete(ended),
+    );
+    running.add(ended);
+    return part;
+  };
+  try {
+    return await mapBounded(calls, limit, tracked);
+  } catch (error) {
+    await Promise.all(running);
+    throw answered.length === 0 ? error : withSpentUsage(error, summedEmbeddingUsage(answered));
+  }
+}
+
 /** The parts, in input order, as the client's embeddings list, or a bad-response error. */
 export function embeddingPartsAnswer(
   call: ProviderCall,
@@ -92,8 +129,9 @@ export function embeddingPartsAnswer(
   // Each call's vectors are of one size; across calls they must be too.
   const all = parts.flatMap((part) => part.vectors);
   const vectors = embeddingVectors(all, ask.inputs.length, ask.dimensions);
-  if (!vectors) throw badResponse(target.backendName, EMBEDDINGS_EXPECTED);
   const usage = summedEmbeddingUsage(parts);
+  // Every call answered, and was billed, though the answers do not fit together.
+  if (!vectors) throw withSpentUsage(badResponse(target.backendName, EMBEDDINGS_EXPECTED), usage);
   return {
     kind: 'json',
     status: 200,

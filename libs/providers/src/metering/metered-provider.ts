@@ -25,6 +25,7 @@ import {
 } from '@aigw/observability';
 import { servedByOf } from '../core/openai-wire';
 import { ProviderRegistry } from '../core/provider-registry';
+import { spentUsageOf } from '../core/spent-usage';
 import { configureUpstreamConnections, upstreamPoolStates } from '../core/upstream-http';
 import { defaultProviderAdapters } from '../default-adapters';
 import { RealtimeConnector } from '../realtime/realtime-connector';
@@ -161,6 +162,18 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
       this.metrics.recordServerToolRequests(model, usage.serverToolRequests);
   }
 
+  /**
+   * What a failed call spent upstream before it failed (spent-usage: the answered calls of
+   * a long embeddings list), recorded as spent without the request's hold, which stays for
+   * the attempt that serves the request, or is given back when none does.
+   */
+  private recordSpent(call: ProviderCall, error: unknown, price: PriceUsage): void {
+    const usage = spentUsageOf(error);
+    if (!usage) return;
+    const spent = { ...call, request: { ...call.request, reservationId: undefined } };
+    this.recordUsage(spent, servedByOf(call.target), usage, price);
+  }
+
   /** The prices in force now, for a call starting now (see UsagePricing's `forCall`). */
   private priceFor(call: ProviderCall): PriceUsage {
     return this.pricing.forCall?.(call) ?? this.pricing;
@@ -186,6 +199,7 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
         (performance.now() - startedAt) / 1000,
         typeof errorType === 'string' ? errorType : 'error',
       );
+      this.recordSpent(call, error, price);
       throw error;
     }
     this.metrics.recordBackendCall(call.target.backendName, 'ok');

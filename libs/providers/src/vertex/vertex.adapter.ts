@@ -14,7 +14,6 @@ import { AnthropicStreamTranslation } from '../anthropic/anthropic-stream';
 import { fromAnthropicMessage } from '../anthropic/anthropic-response';
 import { MESSAGES_API_SETTINGS, toAnthropicRequest } from '../anthropic/anthropic-request';
 import { answerTool } from '../core/answer-tool';
-import { mapBounded } from '../core/bounded-map';
 import { withAliasedToolNames, withRestoredToolNames } from '../core/tool-name-aliases';
 import {
   heldOutputOptions,
@@ -23,7 +22,7 @@ import {
   type ChatPrompt,
 } from '../core/chat-request';
 import { embeddingAsk, EMBEDDINGS_EXPECTED, type EmbeddingAsk } from '../core/embedding-input';
-import { embeddingPartsAnswer } from '../core/embedding-parts';
+import { embeddingPartsAnswer, embeddingPartsOf } from '../core/embedding-parts';
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { SettingsLeftOut, withDroppedSettings } from '../core/settings-left-out';
 import { sseMessages } from '../core/sse-events';
@@ -210,7 +209,7 @@ export class VertexAdapter implements ProviderAdapter {
       return part;
     };
     const calls = vertexPredictCalls(model.id, ask, request.body);
-    const parts = await mapBounded(calls, PARALLEL_PREDICT_CALLS, predict);
+    const parts = await embeddingPartsOf(calls, PARALLEL_PREDICT_CALLS, predict);
     return embeddingPartsAnswer(call, ask, parts);
   }
 

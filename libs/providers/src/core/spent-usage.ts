@@ -1,0 +1,18 @@
+import type { TokenUsage } from '@aigw/contracts/data-plane';
+
+// A request an adapter serves in several upstream calls (a long embeddings list) may fail
+// after some of them answered: the provider billed those, though the request failed. The
+// failure carries their usage to metering, which records it; any error may, so it is kept
+// beside the error rather than in one error type's fields.
+const spent = new WeakMap<object, TokenUsage>();
+
+/** `error`, marked as failing after `usage` was spent upstream. */
+export function withSpentUsage(error: unknown, usage: TokenUsage): unknown {
+  if (typeof error === 'object' && error !== null) spent.set(error, usage);
+  return error;
+}
+
+/** What the failed call spent upstream before it failed, if anything. */
+export function spentUsageOf(error: unknown): TokenUsage | undefined {
+  return typeof error === 'object' && error !== null ? spent.get(error) : undefined;
+}
