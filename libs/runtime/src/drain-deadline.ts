@@ -75,6 +75,13 @@ export class DrainDeadline {
     this.timer.unref();
   }
 
+  /** Passes the deadline now (an operator's repeated stop signal); once, as the timer would. */
+  cutNow(): void {
+    if (this.passed) return;
+    clearTimeout(this.timer);
+    this.pass();
+  }
+
   /** Stops the countdown once everything has drained. */
   end(): void {
     clearTimeout(this.timer);
