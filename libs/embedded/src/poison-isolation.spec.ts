@@ -250,7 +250,7 @@ function quietIsolation(clock: { now: () => number }, attempts: number) {
 }
 
 describe('PoisonIsolation: the quiet-topic rule (a lone event, nothing else of its topic moving)', () => {
-  it('letters it after N failures over T once the last event of its topic, handled again, succeeds', async () => {
+  it('letters it after N failures over T once it fails again between two successes of the last event of its topic, handled again', async () => {
     const clock = fakeClock();
     const isolation = quietIsolation(clock, 3);
     const calls: string[] = [];
@@ -266,13 +266,70 @@ describe('PoisonIsolation: the quiet-topic rule (a lone event, nothing else of i
     assert.ok(!calls.includes('good'), 'no check before N and T');
     clock.advance(MINUTE); // 10m40s since its first failure, 21 failures
     const result = await isolation.round(['p'], handle);
-    assert.deepEqual(calls.slice(-2), ['p', 'good'], 'the last good event handled again');
+    assert.deepEqual(
+      calls.slice(-4),
+      ['p', 'good', 'p', 'good'],
+      'its last try between two checks (the last good event handled again)',
+    );
     assert.deepEqual(
       result.poison.map((p) => [p.item, p.attempts, p.rule]),
-      [['p', 21, 'quiet-topic']],
+      [['p', 22, 'quiet-topic']],
     );
     assert.deepEqual(result.failing, []);
     assert.equal(result.proven, true);
+  });
+
+  it('handles it, never letters it, when the store came back between its last failure and the check', async () => {
+    const clock = fakeClock();
+    const isolation = quietIsolation(clock, 3);
+    let storeUp = false;
+    const calls: string[] = [];
+    const handle = async (item: string) => {
+      calls.push(item);
+      if (item === 'good') storeUp = true; // it recovers the moment the check runs
+      if (!storeUp) throw new Error('read-only');
+    };
+    for (let round = 0; round < 2; round++) {
+      assert.deepEqual((await isolation.round(['p'], handle)).poison, []);
+      clock.advance(5 * MINUTE);
+    }
+    const result = await isolation.round(['p'], handle);
+    assert.deepEqual(calls.slice(-3), ['p', 'good', 'p'], 'tried again after the check');
+    assert.deepEqual(result.poison, []);
+    assert.deepEqual(result.handled, ['p']);
+    assert.deepEqual(result.failing, []);
+    assert.equal(result.proven, true);
+  });
+
+  it('letters nothing when the store goes down between its last try and the second check, and waits T again', async () => {
+    const clock = fakeClock();
+    const isolation = quietIsolation(clock, 3);
+    let goodCalls = 0;
+    const handle = async (item: string) => {
+      if (item !== 'good') throw new Error('cannot apply');
+      goodCalls++;
+      if (goodCalls === 2) throw new Error('connection refused'); // down at the second check
+    };
+    for (let round = 0; round < 2; round++) {
+      assert.deepEqual((await isolation.round(['p'], handle)).poison, []);
+      clock.advance(5 * MINUTE);
+    }
+    const judged = await isolation.round(['p'], handle);
+    assert.equal(goodCalls, 2, 'both checks ran');
+    assert.deepEqual(judged.poison, []);
+    assert.deepEqual(judged.failing, ['p']);
+    // Its clock started over: N failures over T again before the next judgement.
+    clock.advance(5 * MINUTE);
+    for (let round = 0; round < 2; round++) {
+      assert.deepEqual((await isolation.round(['p'], handle)).poison, [], `round ${round}`);
+      clock.advance(5 * MINUTE);
+    }
+    assert.equal(goodCalls, 2, 'no check before T again');
+    const again = await isolation.round(['p'], handle);
+    assert.deepEqual(
+      again.poison.map((p) => p.rule),
+      ['quiet-topic'],
+    );
   });
 
   it('waits T even after N failures, and N failures even after T', async () => {
@@ -413,7 +470,7 @@ describe('PoisonIsolation: the quiet-topic rule (a lone event, nothing else of i
       // Its clock starts at its first failure at the end of the topic, minute 11.
       { item: 'p2', rule: 'quiet-topic', minute: 21 },
     ]);
-    assert.equal(calls.filter((c) => c === 'good').length, 2, 'one check per letter');
+    assert.equal(calls.filter((c) => c === 'good').length, 4, 'two checks per letter');
     assert.equal(isolation.striking, 0);
   });
 

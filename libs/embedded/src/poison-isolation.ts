@@ -21,7 +21,10 @@
 // strike. It is lettered once it has failed alone `quiet.attempts` times, with the same kind
 // of error, over at least `quiet.afterMs`, and the handler then demonstrably works for its
 // topic: the last event of that topic the subscription handled, handled again (handlers are
-// idempotent per event id), succeeds. When the subscription has handled nothing of the topic
+// idempotent per event id), succeeds, the lone event then fails once more, and the check
+// succeeds again. The failure between two successes is what calls it poison: a store that
+// recovered just before the check takes the event on its last try (it is handled, not
+// lettered), and one that went down just after fails the second check. When the subscription has handled nothing of the topic
 // since the process started, that event comes from the log itself: the last one of the
 // topic (on Kafka, of the partition) before the consumer's committed position (`fromLog`)
 // that the subscription did not dead-letter (one lettered before a restart was never handled:
@@ -97,6 +100,15 @@ export interface IsolationRound<T> {
   /** The last error seen, for the caller's log. */
   readonly lastError: unknown;
 }
+
+/** What the quiet-topic rule makes of a lone failing event. */
+type QuietVerdict =
+  | { readonly kind: 'wait' }
+  | { readonly kind: 'handled' }
+  | { readonly kind: 'poison'; readonly failures: number; readonly error: unknown };
+
+const WAIT: QuietVerdict = { kind: 'wait' };
+const HANDLED: QuietVerdict = { kind: 'handled' };
 
 interface Strikes {
   readonly count: number;
@@ -254,11 +266,21 @@ export class PoisonIsolation<T> {
           failing.push(item);
           continue;
         }
-        const quietFailures = await this.quietFailuresIfPoison(item, error, handle, fromLog);
-        if (quietFailures === undefined) failing.push(item);
-        else {
+        const verdict = await this.judgeQuietFailure(item, error, handle, fromLog);
+        if (verdict.kind === 'wait') failing.push(item);
+        else if (verdict.kind === 'handled') {
+          this.countHandled(item);
           this.forgetFailures(id);
-          poison.push({ item, error, attempts: quietFailures, rule: 'quiet-topic' });
+          handled.push(item);
+          proven = true;
+        } else {
+          this.forgetFailures(id);
+          poison.push({
+            item,
+            error: verdict.error,
+            attempts: verdict.failures,
+            rule: 'quiet-topic',
+          });
           struck = true;
         }
         continue;
@@ -305,15 +327,16 @@ export class PoisonIsolation<T> {
   }
 
   /**
-   * Notes a lone failure with nothing to show the store works; its failures alone when the
-   * quiet-topic rule calls the event poison now (see the file's comment), else undefined.
+   * Notes a lone failure with nothing to show the store works, and once the quiet-topic
+   * rule's count and wait are met, judges it (see the file's comment): poison, handled on
+   * its last try, or wait (an outage, or nothing to check against).
    */
-  private async quietFailuresIfPoison(
+  private async judgeQuietFailure(
     item: T,
     error: unknown,
     handle: (item: T) => Promise<void>,
     fromLog: LastEventFromLog<T> | undefined,
-  ): Promise<number | undefined> {
+  ): Promise<QuietVerdict> {
     const id = this.idOf(item);
     const kind = errorKind(error);
     const now = this.now();
@@ -325,7 +348,7 @@ export class PoisonIsolation<T> {
     }
     failures.failures++;
     if (failures.failures < this.quietAttempts || now - failures.since < this.quietAfterMs) {
-      return undefined;
+      return WAIT;
     }
     const scope = this.scopeOf(item);
     let check = this.lastGood.get(scope);
@@ -338,13 +361,20 @@ export class PoisonIsolation<T> {
     }
     if (check !== undefined && this.idOf(check) !== id && (await succeeds(handle, check))) {
       this.lastGood.set(scope, check);
-      return failures.failures;
+      const lastTry = await attempt(handle, item);
+      if (lastTry.ok) return HANDLED; // the store came back between its failure and the check
+      failures.failures++;
+      // Failing the same way right between two successes of the check: poison. Otherwise
+      // the store went down meanwhile, or the event fails differently now: wait again.
+      if (errorKind(lastTry.error) === kind && (await succeeds(handle, check))) {
+        return { kind: 'poison', failures: failures.failures, error: lastTry.error };
+      }
     }
     // The handler fails its topic as a whole (an outage), or nothing can show it works for
     // the topic (none of its events before this one): the wait starts over.
     failures.since = this.now();
     failures.failures = 0;
-    return undefined;
+    return WAIT;
   }
 
   private forgetFailures(id: string): void {
@@ -367,11 +397,18 @@ export class PoisonIsolation<T> {
 
 /** Whether the handler takes `item` now (handled again: handlers are idempotent per event id). */
 async function succeeds<T>(handle: (item: T) => Promise<void>, item: T): Promise<boolean> {
+  return (await attempt(handle, item)).ok;
+}
+
+async function attempt<T>(
+  handle: (item: T) => Promise<void>,
+  item: T,
+): Promise<{ ok: true } | { ok: false; error: unknown }> {
   try {
     await handle(item);
-    return true;
-  } catch {
-    return false;
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, error };
   }
 }
 
