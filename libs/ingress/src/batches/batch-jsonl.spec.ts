@@ -50,6 +50,39 @@ describe('batch input files', () => {
     refuse('[1]', /Line 1 .*'body'/);
   });
 
+  it("refuses a chat line naming the backend's data sources (Azure On Your Data), with its number", () => {
+    const withSources = (field: string, url = '/v1/chat/completions') =>
+      JSON.stringify({
+        custom_id: 'a',
+        method: 'POST',
+        url,
+        body: {
+          model: 'gpt-virtual',
+          messages: [{ role: 'user', content: 'hi' }],
+          [field]: [{ type: 'azure_search', parameters: { index_name: 'salaries' } }],
+        },
+      });
+    for (const [field, url] of [
+      ['data_sources', '/v1/chat/completions'],
+      ['dataSources', '/v1/chat/completions'],
+      ['data_sources', '/chat/completions'],
+    ]) {
+      assert.throws(
+        () =>
+          rewriteBatchInput(
+            `${line('a', 'gpt-virtual')}\n${withSources(field, url)}`,
+            'gpt-virtual',
+            'up',
+          ),
+        (error: unknown) =>
+          error instanceof DataPlaneError &&
+          error.httpStatus === 400 &&
+          error.param === 'file' &&
+          new RegExp(`^Line 2 .* sets body\\.${field}: .*data sources`).test(error.message),
+      );
+    }
+  });
+
   it('reads a file that starts with a byte order mark, and uploads it without one', () => {
     // Windows tools (PowerShell 5's Out-File, Notepad's "UTF-8 with BOM") write one.
     const out = rewriteBatchInput(`\uFEFF${line('a', 'gpt-virtual')}\n`, 'gpt-virtual', 'up');

@@ -5,6 +5,7 @@ import {
   type BackendIdentity,
 } from '@aigw/contracts/data-plane';
 import { batchLineFileId } from './batch-file-ids';
+import { backendDataSourcesField, DATA_SOURCES_REASON } from '../http/backend-data-sources';
 import { responsesLineRefusal } from './batch-responses-lines';
 import { canonicalBatchUrl } from './batch-urls';
 import {
@@ -155,6 +156,11 @@ function rewrittenLine(
   // What a single Responses call is refused for (built-in tools, the backend's stored state).
   const refused = url === '/v1/responses' ? responsesLineRefusal(request.body) : undefined;
   if (refused !== undefined) throw invalidLine(number, refused);
+  // And a single chat call: the backend searching data sources with its own access.
+  const sources =
+    url === '/v1/chat/completions' ? backendDataSourcesField(request.body) : undefined;
+  if (sources !== undefined)
+    throw invalidLine(number, `sets body.${sources}: ${DATA_SOURCES_REASON}`);
   let body = request.body;
   if (screen) {
     try {

@@ -6,6 +6,7 @@ import {
   withFileIds,
   type InputFileResolver,
 } from '../responses/input-files';
+import { refuseBackendDataSources } from './backend-data-sources';
 import type { EdgeDialect } from './edge-exchange';
 import { OPENAI_DIALECT } from './openai-dialect';
 
@@ -20,7 +21,8 @@ const isObject = (value: unknown): value is Json =>
  * backend; a provider's own id could name another tenant's file at a shared backend
  * account). With `files` (the Files API) it is the caller's gateway file, identified as
  * reading it is (by its model's route), made into what the serving backend takes, as
- * the Responses API's input_file is; without, any `file_id` is refused.
+ * the Responses API's input_file is; without, any `file_id` is refused. Azure's
+ * `data_sources` are refused either way (backend-data-sources).
  */
 export function chatDialect(served?: {
   files: InputFileResolver;
@@ -30,6 +32,7 @@ export function chatDialect(served?: {
     return {
       ...OPENAI_DIALECT,
       canonicalBody: (body) => {
+        refuseBackendDataSources(body);
         // A call without file ids allocates nothing; where one is is looked up to refuse it.
         const messages = isObject(body) ? body.messages : undefined;
         if (Array.isArray(messages) && fileIdsIn(messages)) {
@@ -45,6 +48,10 @@ export function chatDialect(served?: {
     callers.ownerKeyFor(model, headers);
   return {
     ...OPENAI_DIALECT,
+    canonicalBody: (body) => {
+      refuseBackendDataSources(body);
+      return body;
+    },
     withState: (request, clientBody, headers) => {
       let params: Map<string, string> | undefined;
       // Every id comes from the client's own messages; 'messages' only were one not found.
