@@ -55,7 +55,10 @@ function telemetry() {
     publish: (event) => events.push(event),
     flush: async () => {},
   };
-  const metrics = { recordRequest: () => {} } as unknown as MetricsRegistry;
+  const metrics = {
+    recordRequest: () => {},
+    recordBudgetRefusal: () => {},
+  } as unknown as MetricsRegistry;
   return { events, telemetry: new IngressTelemetry(publisher, metrics) };
 }
 
@@ -104,7 +107,10 @@ describe('failures of our own', () => {
   const fail = (error: DataPlaneError) => {
     const reported: Array<{ error: unknown; requestId: string }> = [];
     const publisher: EventPublisher = { publish: () => undefined, flush: async () => {} };
-    const metrics = { recordRequest: () => {} } as unknown as MetricsRegistry;
+    const metrics = {
+      recordRequest: () => {},
+      recordBudgetRefusal: () => {},
+    } as unknown as MetricsRegistry;
     const observer = new IngressTelemetry(publisher, metrics, (cause, requestId) =>
       reported.push({ error: cause, requestId }),
     );
@@ -387,6 +393,42 @@ describe('IngressTelemetry: budget store unavailable', () => {
     refuse(metrics, new DataPlaneError(DataPlaneErrorCode.BudgetUnavailable, 'down'), true);
     const text = await metrics.metrics();
     assert.equal(line(text, 'ai_gateway_budget_store_unavailable_total{'), undefined);
+  });
+});
+
+// ai_gateway_budget_refusals_total: a request a budget or rate limit refused (429
+// budget_exceeded), by route and the limit that refused it, apart from a provider's 429s.
+describe('IngressTelemetry: budget refusals', () => {
+  it('counts a refusal by route and limit, not a rate limit of the provider nor a client gone', async () => {
+    const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
+    const admission = new BudgetAdmission(
+      () => config,
+      new LocalBudgetStore(':memory:'),
+      new ExhaustionView(),
+      {
+        defaultMaxOutputTokens: 100,
+        holdMs: 600_000,
+        now: () => Date.UTC(2026, 0, 1),
+      },
+    );
+    await admission.admit(request);
+    const refusal = await admission.admit(request).then(
+      () => assert.fail('admitted past the per-minute budget'),
+      (error: unknown) => error as DataPlaneError,
+    );
+    refuse(metrics, refusal);
+    refuse(metrics, refusal, true);
+    // A budget refusal that lost its limit on the way (the split router's, over the wire).
+    refuse(metrics, new DataPlaneError(DataPlaneErrorCode.BudgetExceeded, 'no room'));
+    refuse(metrics, new DataPlaneError(DataPlaneErrorCode.UpstreamRateLimited, '429'));
+
+    const counted = (await metrics.metrics())
+      .split('\n')
+      .filter((l) => l.startsWith('ai_gateway_budget_refusals_total{'));
+    assert.deepEqual(counted, [
+      `ai_gateway_budget_refusals_total{route="${GatewayEndpoint.ChatCompletions}",limit="${LimitKind.TokenBudgetPerMinute}"} 1`,
+      `ai_gateway_budget_refusals_total{route="${GatewayEndpoint.ChatCompletions}",limit="unknown"} 1`,
+    ]);
   });
 });
 

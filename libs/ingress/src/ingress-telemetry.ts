@@ -218,6 +218,11 @@ export class IngressTelemetry implements IngressObserver {
     if (!clientGone && error.code === DataPlaneErrorCode.BudgetUnavailable) {
       this.metrics.recordBudgetStoreUnavailable(endpoint);
     }
+    // The 429 is also a provider's rate limit: budget refusals are counted apart, by limit.
+    if (!clientGone && error.code === DataPlaneErrorCode.BudgetExceeded) {
+      const limit = error instanceof BudgetRefusal ? error.limitKind : 'unknown';
+      this.metrics.recordBudgetRefusal(endpoint, limit);
+    }
     // A hang-up is the client's doing: counted and recorded, never reported as ours.
     if (!clientGone && error.code === DataPlaneErrorCode.Internal) {
       this.onUnexpected(error.cause ?? error, requestId);

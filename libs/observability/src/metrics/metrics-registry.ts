@@ -814,6 +814,12 @@ export class MetricsRegistry {
     labelNames: ['route'] as const,
     registers: [this.registry],
   });
+  readonly #budgetRefusals = new Counter({
+    name: 'ai_gateway_budget_refusals_total',
+    help: "Requests refused because a budget or rate limit had no room (429 budget_exceeded), by route and limit: the config's limit that refused it (tokenBudget.perUser, costControl.maxDailyCostPerUser, tokenRateLimit.perModel.tokensPerMinute, ...), or unknown for a refusal a split deployment's router sent, which does not name it. A provider's own 429s are not here",
+    labelNames: ['route', 'limit'] as const,
+    registers: [this.registry],
+  });
   readonly #identityKeysUnavailable = new Counter({
     name: 'ai_gateway_identity_keys_unavailable_total',
     help: "Requests refused because a JWT provider's signing keys (its JWKS) could not be fetched to check the bearer token (503, 529 on the Anthropic API; error.code identity_provider_unavailable), by reason: timeout, unreachable, bad_response (not a 200 with a key set), backoff (not retried yet after a failed fetch)",
@@ -1393,6 +1399,11 @@ export class MetricsRegistry {
   /** A request refused because the budget store could not be reached (`route` as in recordRequest). */
   recordBudgetStoreUnavailable(route: string): void {
     this.#budgetStoreUnavailable.inc({ route });
+  }
+
+  /** A request a budget or rate limit refused, by route and the limit (a fixed set, or unknown). */
+  recordBudgetRefusal(route: string, limit: string): void {
+    this.#budgetRefusals.inc({ route, limit });
   }
 
   /** A request refused because a JWT provider's keys could not be fetched. */
