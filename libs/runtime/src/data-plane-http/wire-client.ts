@@ -53,6 +53,14 @@ export interface WireClientOptions {
   readonly parseAnswerBodies?: boolean;
 }
 
+/** One peer's call pool: sockets open, carrying a call, and calls waiting for a socket. */
+export interface PeerPoolState {
+  readonly peer: string;
+  readonly open: number;
+  readonly busy: number;
+  readonly waiting: number;
+}
+
 export interface WireCall {
   readonly path: string;
   readonly body: string;
@@ -72,6 +80,11 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
  * the envelope adds little), and below V8's longest string (~512 MiB), which it is read into.
  */
 const MAX_ANSWER_BYTES = 320 * 1024 * 1024;
+/**
+ * How many more times a call the peer hung up on before any answer is sent (each on the
+ * pool's next connection, a new one once the closed ones are gone).
+ */
+const HANG_UP_RESENDS = 2;
 const NO_USAGE: TokenUsage = {
   inputTokens: 0,
   outputTokens: 0,
@@ -124,7 +137,7 @@ export class WireClient {
   }
 
   /** A plain answer, read whole: the peer answers a request without `stream` in JSON. */
-  private async jsonCall(call: WireCall): Promise<GatewayAnswer> {
+  private async jsonCall(call: WireCall, resends = HANG_UP_RESENDS): Promise<GatewayAnswer> {
     let response: BufferedResponse;
     let answered = false;
     try {
@@ -143,6 +156,9 @@ export class WireClient {
       });
     } catch (error) {
       if (error instanceof AnswerTooLargeError) throw badAnswer(this.peerName, error);
+      if (!answered && resends > 0 && hungUpBeforeAnswer(error, call.signal)) {
+        return this.jsonCall(call, resends - 1);
+      }
       throw this.transportFailure(error, call.signal, answered ? 'json' : 'connect');
     }
     // undici's Pool follows no redirect; a 3xx (from anything, wire peer or not) is named as one.
@@ -173,7 +189,7 @@ export class WireClient {
     return decodeJsonAnswer(body, this.peerName);
   }
 
-  private async streamCall(call: WireCall): Promise<GatewayAnswer> {
+  private async streamCall(call: WireCall, resends = HANG_UP_RESENDS): Promise<GatewayAnswer> {
     let response: Dispatcher.ResponseData;
     try {
       response = await this.pool.request({
@@ -186,6 +202,10 @@ export class WireClient {
         bodyTimeout: call.timeoutMs,
       });
     } catch (error) {
+      // Rejected before the answer's headers: nothing of it was read.
+      if (resends > 0 && hungUpBeforeAnswer(error, call.signal)) {
+        return this.streamCall(call, resends - 1);
+      }
       throw this.transportFailure(error, call.signal);
     }
     if (isRedirectStatus(response.statusCode)) {
@@ -229,6 +249,15 @@ export class WireClient {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * The call pool's sockets and the calls waiting for one (the probe's socket apart): once
+   * `connections` streams are in flight, the next call waits, however long they last.
+   */
+  poolState(): PeerPoolState {
+    const { connected, running, queued } = this.pool.stats;
+    return { peer: this.options.peer, open: connected, busy: running, waiting: queued };
   }
 
   async close(): Promise<void> {
@@ -345,6 +374,19 @@ export class WireClient {
       { cause: error },
     );
   }
+}
+
+/**
+ * Whether the peer hung up before any answer: mostly a kept-alive connection it was closing
+ * as idle (its drain in a rolling upgrade: closeDraining's sweep) just as the call went out
+ * on it, which the peer never read. Sent again, as Go's transport does for a server that
+ * closed an idle connection. A peer that died reading the call looks the same; its caller's
+ * SDK would resend the 503 it would otherwise get, so resending here is no worse.
+ */
+function hungUpBeforeAnswer(error: unknown, signal: AbortSignal): boolean {
+  if (signal.aborted) return false;
+  const code = (error as { code?: unknown }).code;
+  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
 }
 
 /** Reads and drops a body we will not use, so its socket can serve the next request. */
