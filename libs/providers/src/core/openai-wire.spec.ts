@@ -155,6 +155,44 @@ describe('invokeOpenAiWire against a fake OpenAI-format backend', () => {
   });
 });
 
+describe('invokeOpenAiWire on an embeddings answer without usage (Ollama, some servers)', () => {
+  const upstream = new FakeOpenAiUpstream();
+  before(() => upstream.start());
+  after(() => upstream.stop());
+
+  it('estimates the input alone: an embedding generates no output tokens', async () => {
+    upstream.next({
+      kind: 'status',
+      status: 200,
+      body: { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.5, 0.5] }] },
+    });
+    const request = gatewayChatRequest(
+      { messages: undefined, input: 'hello world' },
+      { operation: 'embeddings' },
+    );
+    const answer = await invokeOpenAiWire(
+      {
+        request,
+        target: upstreamTarget({
+          provider: 'openai-compatible',
+          model: 'nomic-embed-text',
+          baseUrl: upstream.baseUrl,
+        }),
+        signal: new AbortController().signal,
+      },
+      { url: `${upstream.baseUrl}/embeddings` },
+      sharedUpstreamAgent(),
+    );
+    if (answer.kind !== 'json') return assert.fail('expected a JSON answer');
+    assert.deepEqual(answer.usage, {
+      inputTokens: countTokens('hello world'),
+      outputTokens: 0,
+      cachedInputTokens: 0,
+      source: 'estimated',
+    });
+  });
+});
+
 describe('invokeOpenAiWire on a reasoning stream that reports no usage', () => {
   const raw = new RawSseUpstream({ basePath: '/v1' });
   let target: UpstreamTarget;

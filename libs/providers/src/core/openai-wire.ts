@@ -5,6 +5,7 @@ import {
   nestsDeeperThan,
   type GatewayAnswer,
   type JsonObject,
+  type Operation,
   type ProviderCall,
   type ServedBy,
   type TokenUsage,
@@ -128,7 +129,7 @@ export async function invokeOpenAiWire(
     restoreToolNames(parsed, aliased.originals);
     const usage =
       openAiUsage(parsed.usage, request.operation) ??
-      estimatedUsage(request.body, countTokens(JSON.stringify(parsed.choices ?? '')));
+      estimatedUsage(request.body, estimatedOutputTokens(request.operation, parsed));
     // After the usage: the echoed text was generated (and is billed) all the same.
     if (echoedPrefix !== undefined) stripEchoedPrefix(parsed, echoedPrefix);
     const answer =
@@ -256,6 +257,15 @@ async function* openAiStreamEvents(
   } finally {
     settle(reported ?? estimatedUsage(request.body, output.tokens));
   }
+}
+
+/**
+ * The output tokens of an answer that reported none: its choices' text; an embeddings
+ * list generates none (its `choices`, absent, were once counted as `""`, a token each).
+ */
+function estimatedOutputTokens(operation: Operation, answer: JsonObject): number {
+  if (operation === 'embeddings') return 0;
+  return countTokens(JSON.stringify(answer.choices ?? ''));
 }
 
 /**
