@@ -68,6 +68,7 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
       },
     });
     runtime.onClose(() => router.close());
+    metrics.watchPeerPools(() => [router.poolState()]);
     // Shared by every replica, so reported, not gating: gating on it would take every
     // replica out at once, and clients would get connection errors instead of our 502/503.
     runtime.addReadinessCheck({

@@ -63,6 +63,7 @@ export async function bootstrapRouter(env: Env): Promise<RunningService> {
       token: internalToken,
     });
     runtime.onClose(() => providers.close());
+    metrics.watchPeerPools(() => [providers.poolState()]);
     // Shared by every replica, so reported, not gating: gating on it would take every
     // replica out at once, and clients would get connection errors instead of our 502/503.
     runtime.addReadinessCheck({

@@ -683,6 +683,32 @@ export class MetricsRegistry {
       }
     },
   });
+  /** Where the peer pool gauges read the split services' pools to their next hop. */
+  #peerPools: () => Iterable<{ peer: string; open: number; busy: number; waiting: number }> =
+    () => [];
+  readonly #peerConnections = new Gauge({
+    name: 'ai_gateway_peer_connections',
+    help: "A split deployment's connections to its next service (the ingress's to the router, the router's to the provider-adapter), by peer and state: open (idle or busy) and busy (carrying a call, a stream for its whole length); ROUTER_CONNECTIONS and PROVIDER_ADAPTER_CONNECTIONS bound them",
+    labelNames: ['peer', 'state'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.#peerConnections.reset();
+      for (const { peer, open, busy } of this.#peerPools()) {
+        this.#peerConnections.set({ peer, state: 'open' }, open);
+        this.#peerConnections.set({ peer, state: 'busy' }, busy);
+      }
+    },
+  });
+  readonly #peerWaiting = new Gauge({
+    name: 'ai_gateway_peer_requests_waiting',
+    help: "Calls a split deployment's service holds because every connection to its next service (ROUTER_CONNECTIONS, PROVIDER_ADAPTER_CONNECTIONS) is busy: they wait, unanswered, until a call in flight ends",
+    labelNames: ['peer'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.#peerWaiting.reset();
+      for (const { peer, waiting } of this.#peerPools()) this.#peerWaiting.set({ peer }, waiting);
+    },
+  });
   readonly #backendCooldowns = new Counter({
     name: 'ai_gateway_backend_cooldowns_total',
     help: 'Backends cooled down after failing (skipped while others are left), by reason: retry_after (it asked us to wait) or failures (too many in a row)',
@@ -1384,6 +1410,13 @@ export class MetricsRegistry {
     pools: () => Iterable<{ origin: string; open: number; busy: number; waiting: number }>,
   ): void {
     this.#upstreamPools = pools;
+  }
+
+  /** The source of the peer pool gauges: a split service's pool to its next service. */
+  watchPeerPools(
+    pools: () => Iterable<{ peer: string; open: number; busy: number; waiting: number }>,
+  ): void {
+    this.#peerPools = pools;
   }
 
   /** The source of `ai_gateway_backend_missing_key`: the process's configuration. */

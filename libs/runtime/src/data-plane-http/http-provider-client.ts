@@ -8,7 +8,7 @@ import {
   type ProviderPort,
 } from '@aigw/contracts/data-plane';
 import type { InternalToken } from './internal-auth';
-import { WireClient } from './wire-client';
+import { WireClient, type PeerPoolState } from './wire-client';
 
 export interface HttpProviderClientOptions {
   /** PROVIDER_ADAPTER_URL. */
@@ -61,6 +61,11 @@ export class HttpProviderClient implements ProviderPort {
 
   probe(): Promise<boolean> {
     return this.client.probe();
+  }
+
+  /** The pool of sockets to the peer, for the peer pool gauges. */
+  poolState(): PeerPoolState {
+    return this.client.poolState();
   }
 
   close(): Promise<void> {

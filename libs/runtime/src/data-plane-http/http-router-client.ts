@@ -8,7 +8,7 @@ import {
   type RouterPort,
 } from '@aigw/contracts/data-plane';
 import type { InternalToken } from './internal-auth';
-import { WireClient } from './wire-client';
+import { WireClient, type PeerPoolState } from './wire-client';
 
 export interface HttpRouterClientOptions {
   /** ROUTER_URL. */
@@ -62,6 +62,11 @@ export class HttpRouterClient implements RouterPort {
 
   probe(): Promise<boolean> {
     return this.client.probe();
+  }
+
+  /** The pool of sockets to the peer, for the peer pool gauges. */
+  poolState(): PeerPoolState {
+    return this.client.poolState();
   }
 
   close(): Promise<void> {
