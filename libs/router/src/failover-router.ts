@@ -53,7 +53,7 @@ export interface RouterObserver {
   /** The client narrowed this call (`request.overrides`): what the router applied. */
   overridden?(request: GatewayRequest, applied: AppliedOverrides): void;
   /** A stream that had started went silent for its backend's streamIdleTimeout, and was cut. */
-  streamStalled?(backend: BackendConfig): void;
+  streamStalled?(backend: BackendConfig, request: GatewayRequest): void;
   /** A stream that had started was broken off by its backend (a stall is `streamStalled`). */
   streamBroken?(backend: BackendConfig): void;
 }
@@ -395,7 +395,7 @@ export class FailoverRouter implements RouterPort {
                 attempt: streamSignal,
                 commit: streamCommit,
                 stalled: () => {
-                  this.deps.observer?.streamStalled?.(link.backend);
+                  this.deps.observer?.streamStalled?.(link.backend, request);
                   this.streamFailed(link.backend);
                 },
                 broken: () => {

@@ -80,6 +80,34 @@ describe('RouterTelemetry: cooldowns', () => {
   });
 });
 
+describe('RouterTelemetry: streams cut for stalling', () => {
+  it('counts the cut by backend and warns naming the request, so its client can be found', () => {
+    const counted: string[] = [];
+    const warnings: { message: string; fields: Record<string, unknown> }[] = [];
+    const metrics = {
+      recordStreamIdleTimeout: (backend: string) => counted.push(backend),
+    } as unknown as MetricsRegistry;
+    const logger = {
+      warn: (message: string, fields: Record<string, unknown>) =>
+        warnings.push({ message, fields }),
+    } as unknown as Logger;
+    const publisher: EventPublisher = { publish: () => undefined, flush: async () => {} };
+    const backend = {
+      name: 'primary',
+      provider: 'openai',
+      streamIdleTimeoutMs: 30_000,
+    } as unknown as BackendConfig;
+    new RouterTelemetry(publisher, metrics, logger).streamStalled(backend, request('r-stalled'));
+    assert.deepEqual(counted, ['primary']);
+    assert.deepEqual(warnings, [
+      {
+        message: 'stream cut: its backend sent nothing for its streamIdleTimeout',
+        fields: { requestId: 'r-stalled', backend: 'primary', provider: 'openai', idleMs: 30_000 },
+      },
+    ]);
+  });
+});
+
 describe('RouterTelemetry: request overrides', () => {
   it('counts each override applied, clamped or not, and logs them with the request id', () => {
     const counted: string[] = [];

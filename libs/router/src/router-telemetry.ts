@@ -39,9 +39,10 @@ export class RouterTelemetry implements RouterObserver {
     });
   }
 
-  streamStalled(backend: BackendConfig): void {
+  streamStalled(backend: BackendConfig, request: GatewayRequest): void {
     this.metrics.recordStreamIdleTimeout(backend.name);
     this.logger?.warn('stream cut: its backend sent nothing for its streamIdleTimeout', {
+      requestId: request.requestId,
       backend: backend.name,
       provider: backend.provider,
       idleMs: backend.streamIdleTimeoutMs,

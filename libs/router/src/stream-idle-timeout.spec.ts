@@ -65,12 +65,22 @@ class Providers implements ProviderPort {
   }
 }
 
-function routerOver(providers: ProviderPort, stalled: BackendConfig[] = []): FailoverRouter {
+function routerOver(
+  providers: ProviderPort,
+  stalled: BackendConfig[] = [],
+  stalledRequests: string[] = [],
+): FailoverRouter {
   return new FailoverRouter({
     config: () => config,
     providers,
     sleep: async () => undefined,
-    observer: { fallback: () => undefined, streamStalled: (backend) => stalled.push(backend) },
+    observer: {
+      fallback: () => undefined,
+      streamStalled: (backend, request) => {
+        stalled.push(backend);
+        stalledRequests.push(request.requestId);
+      },
+    },
   });
 }
 
@@ -100,8 +110,10 @@ describe('streamIdleTimeout', () => {
   it('cuts a stream that stalls after its first chunk: upstream call cancelled, a timeout error, no failover', async () => {
     const providers = new Providers(oneChunkThenSilence);
     const stalled: BackendConfig[] = [];
-    const answer = await routerOver(providers, stalled).route(
-      streamRequest(),
+    const stalledRequests: string[] = [];
+    const request = streamRequest();
+    const answer = await routerOver(providers, stalled, stalledRequests).route(
+      request,
       new AbortController().signal,
     );
     const { seen, error } = await readAll(answer);
@@ -120,6 +132,8 @@ describe('streamIdleTimeout', () => {
       stalled.map((backend) => backend.name),
       ['stalling'],
     );
+    // Told which request it cut, so its log line can name it.
+    assert.deepEqual(stalledRequests, [request.requestId]);
   });
 
   it('ends the client stream even when the adapter does not notice the cancel', async () => {
