@@ -47,3 +47,13 @@ export function checkTextOrTokens(body: JsonObject, field: 'input' | 'prompt'): 
     );
   }
 }
+
+/**
+ * How many prompts a legacy completion's `prompt` holds: OpenAI completes each one of a
+ * list of texts or of token-id lists (`n` choices each), while a text or one list of ids is
+ * one prompt. Anything else counts one (the edge refuses it before anything is held).
+ */
+export function promptCount(prompt: unknown): number {
+  if (!Array.isArray(prompt) || prompt.length === 0) return 1;
+  return prompt.every((item) => typeof item === 'number') ? 1 : prompt.length;
+}

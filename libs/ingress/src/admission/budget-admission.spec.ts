@@ -147,6 +147,28 @@ describe('BudgetAdmission', () => {
     );
   });
 
+  it("holds a legacy completion's max_tokens for each prompt of its list, as each is completed", async () => {
+    const { admission } = setup();
+    const completion = (userKey: string, prompt: unknown, extra: object = {}) =>
+      admission.admit({
+        ...request(userKey, 50),
+        operation: 'completions',
+        body: { model: 'm', prompt, max_tokens: 50, ...extra },
+      });
+    const held = (admitted: Awaited<ReturnType<typeof completion>>) =>
+      300 - Number(admitted.headers['x-ratelimit-remaining-tokens']);
+    // Prompts as token ids (a token each in the estimate), so only the choices differ.
+    const one = held(await completion('u8', [[1]]));
+    assert.equal(held(await completion('u9', [[1], [2], [3]])) - one, 2 * 50 + 2);
+    // One list of ids is one prompt.
+    assert.equal(held(await completion('u10', [1, 2, 3])) - one, 2);
+    // n (or best_of) choices of each prompt: 2 x 3 choices of 50 outrun the 300-token minute.
+    await assert.rejects(
+      completion('u11', [[1], [2]], { n: 3 }),
+      (error: unknown) => error instanceof DataPlaneError && error.httpStatus === 400,
+    );
+  });
+
   it('refuses with a 503 and a Retry-After, not an internal error, when the store cannot be reached', async () => {
     const down: BudgetStore = new LocalBudgetStore(':memory:');
     down.reserve = () => Promise.reject(new Error('Connection is closed.'));

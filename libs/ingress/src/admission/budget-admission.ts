@@ -41,6 +41,7 @@ import {
   MEDIA_OPERATIONS,
   SCORING_OPERATIONS,
   normalizedThinking,
+  promptCount,
   REASONING_DEFAULT_MAX_OUTPUT_TOKENS,
   callerBudgetKey,
   type GatewayRequest,
@@ -206,7 +207,7 @@ export class BudgetAdmission {
             outputTokens:
               request.operation === 'embeddings'
                 ? 0
-                : this.maxOutputTokens(request.body, heldOutputTokens),
+                : this.maxOutputTokens(request.operation, request.body, heldOutputTokens),
           },
     );
     // A worst case above a whole window of one of the caller's limits is refused whenever
@@ -559,9 +560,13 @@ export class BudgetAdmission {
    * The output the request may be billed for: for each choice it asks for, its
    * `max_tokens`, or the output `held` for it without one (heldOutputOf).
    */
-  private maxOutputTokens(body: GatewayRequest['body'], held: number | undefined): number {
+  private maxOutputTokens(
+    operation: Operation,
+    body: GatewayRequest['body'],
+    held: number | undefined,
+  ): number {
     const perChoice = held ?? askedOutputTokens(body) ?? this.unboundedOutputTokens(body);
-    return perChoice * choicesOf(body);
+    return perChoice * choicesOf(operation, body);
   }
 
   /**
@@ -636,10 +641,13 @@ function unreachableStore(error: unknown): DataPlaneError {
 
 /**
  * How many completions the provider generates and bills: `n`, or the legacy completions'
- * `best_of` (generated server-side, all billed) when larger.
+ * `best_of` (generated server-side, all billed) when larger, for each prompt of a legacy
+ * completion's list (OpenAI completes every one: a list of 20 held as one prompt let a
+ * caller spend 20 times its hold, past any limit).
  */
-function choicesOf(body: Readonly<Record<string, unknown>>): number {
-  return moreChoices(moreChoices(1, body.n), body.best_of);
+function choicesOf(operation: Operation, body: Readonly<Record<string, unknown>>): number {
+  const perPrompt = moreChoices(moreChoices(1, body.n), body.best_of);
+  return operation === 'completions' ? perPrompt * promptCount(body.prompt) : perPrompt;
 }
 
 function moreChoices(choices: number, value: unknown): number {
