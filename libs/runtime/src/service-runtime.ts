@@ -28,6 +28,7 @@ import { meterBackendsMissingKey } from './backend-key-metrics';
 import { keepConfiguredModelLabels } from './model-label-metrics';
 import { sqliteSyncObserver } from './sqlite-sync-observer';
 import { DrainDeadline, drainTimeoutMs } from './drain-deadline';
+import { handleStopSignals } from './stop-signals';
 import {
   drainBoundedProviders,
   drainBoundedRouter,
@@ -126,6 +127,8 @@ export class ServiceRuntime {
   private readonly checks: ReadinessCheck[] = [];
   private readonly adminRoutes: AdminRoute[] = [];
   private closing?: Promise<void>;
+  /** Lets go of SIGINT and SIGTERM (set by `serve`). */
+  private stopSignals?: () => void;
   /** Kafka when KAFKA_BROKERS is set, else the embedded log under the data directory. */
   readonly events: RuntimeEventBus;
 
@@ -306,8 +309,8 @@ export class ServiceRuntime {
           : 'operator routes on the admin port answer this host only: set AI_GATEWAY_ADMIN_TOKEN to call them from elsewhere',
       );
     }
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      process.once(signal, () => {
+    this.stopSignals = handleStopSignals({
+      stop: (signal) => {
         // Said at both ends, so an operator sees a stop waiting on long answers as such.
         const since = Date.now();
         this.logger.info('stopping: new connections refused, answers in flight finishing', {
@@ -320,8 +323,15 @@ export class ServiceRuntime {
           });
           process.exit(0);
         });
-      });
-    }
+      },
+      insist: (signal) => {
+        this.logger.warn('a second stop signal: ending the model calls still running now', {
+          signal,
+          running: this.drain.runningCalls,
+        });
+        this.drain.cutNow();
+      },
+    });
     return { port, adminPort, close: () => this.close() };
   }
 
@@ -345,6 +355,7 @@ export class ServiceRuntime {
       }
       this.drain.end();
       await this.opened.close();
+      this.stopSignals?.();
     })();
     return this.closing;
   }
