@@ -300,6 +300,29 @@ describe('MetricsRegistry', () => {
     assert.ok(!text.includes('ai_gateway_budget_broadcast_lag_seconds_count'));
   });
 
+  it('has finite buckets up to the default timeouts, so quantiles of slow calls are not capped', async () => {
+    const m = fresh();
+    // Under firstByteTimeout's default (15 s) and requestTimeout's (5 min): a quantile landing
+    // in +Inf reads as the top finite bucket, whatever the calls really took.
+    m.observeTimeToFirstToken(genAi, 14);
+    m.observeGenAiRequestDuration(genAi, 290);
+    m.observeRequestDuration({ provider: 'openai', model: 'gpt-4' }, 290);
+    const text = await m.metrics();
+    for (const name of [
+      'gen_ai_server_time_to_first_token',
+      'gen_ai_server_request_duration',
+      'ai_gateway_request_duration_seconds',
+    ]) {
+      const finite = text
+        .split('\n')
+        .filter((l) => l.startsWith(`${name}_bucket{`) && !l.includes('le="+Inf"'));
+      assert.ok(
+        finite.some((l) => l.endsWith(' 1')),
+        `${name}: the slow call is in a finite bucket`,
+      );
+    }
+  });
+
   it('spells reasons the way the spec does', () => {
     assert.equal(toSnakeCase('rateLimit'), 'rate_limit');
     assert.equal(toSnakeCase('budgetExceeded'), 'budget_exceeded');

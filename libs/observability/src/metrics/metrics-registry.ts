@@ -69,15 +69,20 @@ export interface GenAiLabels {
   readonly provider: string;
 }
 
-// Bucket boundaries advised by the OpenTelemetry GenAI semantic conventions.
+// Bucket boundaries advised by the OpenTelemetry GenAI semantic conventions, the durations'
+// carried on to the gateway's default timeouts (requestTimeout 5 min, firstByteTimeout 15 s,
+// often set longer for reasoning models): past the last bound a quantile reads as that bound,
+// so a p95 time to first token of 40 s showed as 10 s.
 const GEN_AI_TOKEN_BUCKETS = [
   1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
 ];
 const GEN_AI_DURATION_BUCKETS = [
-  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92, 163.84,
+  327.68,
 ];
 const GEN_AI_TTFT_BUCKETS = [
-  0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
+  0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 15, 30, 60,
+  120,
 ];
 const GEN_AI_TPOT_BUCKETS = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5];
 /** From a coalesced SQLite append (sub-ms) to a Kafka batch spooled after its 1 s watchdog. */
