@@ -12,7 +12,13 @@ export function withSpentUsage(error: unknown, usage: TokenUsage): unknown {
   return error;
 }
 
-/** What the failed call spent upstream before it failed, if anything. */
-export function spentUsageOf(error: unknown): TokenUsage | undefined {
-  return typeof error === 'object' && error !== null ? spent.get(error) : undefined;
+/**
+ * What the failed call spent upstream before it failed, if anything, read once: an error
+ * object met again (one abort reason for every attempt of a request) is not billed twice.
+ */
+export function takeSpentUsage(error: unknown): TokenUsage | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const usage = spent.get(error);
+  spent.delete(error);
+  return usage;
 }

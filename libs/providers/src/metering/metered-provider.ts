@@ -25,7 +25,7 @@ import {
 } from '@aigw/observability';
 import { servedByOf } from '../core/openai-wire';
 import { ProviderRegistry } from '../core/provider-registry';
-import { spentUsageOf } from '../core/spent-usage';
+import { takeSpentUsage } from '../core/spent-usage';
 import { configureUpstreamConnections, upstreamPoolStates } from '../core/upstream-http';
 import { defaultProviderAdapters } from '../default-adapters';
 import { RealtimeConnector } from '../realtime/realtime-connector';
@@ -168,7 +168,7 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
    * the attempt that serves the request, or is given back when none does.
    */
   private recordSpent(call: ProviderCall, error: unknown, price: PriceUsage): void {
-    const usage = spentUsageOf(error);
+    const usage = takeSpentUsage(error);
     if (!usage) return;
     const spent = { ...call, request: { ...call.request, reservationId: undefined } };
     this.recordUsage(spent, servedByOf(call.target), usage, price);
