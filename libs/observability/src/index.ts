@@ -2,6 +2,7 @@ export * from './secret';
 export * from './logging/redact';
 export * from './logging/logger';
 export * from './logging/nest-logger.service';
+export * from './logging/process-crashes';
 export * from './logging/process-warnings';
 export * from './metrics/answer-record-wait';
 export * from './metrics/label-guard';

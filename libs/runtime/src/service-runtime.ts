@@ -11,7 +11,13 @@ import {
   KafkaEventBus,
   openEventSpool,
 } from '@aigw/infra';
-import { Logger, logProcessWarnings, MetricsRegistry, type Tracing } from '@aigw/observability';
+import {
+  Logger,
+  logProcessCrashes,
+  logProcessWarnings,
+  MetricsRegistry,
+  type Tracing,
+} from '@aigw/observability';
 import { AdminServer, type AdminRoute } from './admin-server';
 import { evaluateReadiness, type Readiness, type ReadinessCheck } from './readiness';
 import { configurePricesFromEnv } from './builtin-prices-setting';
@@ -163,6 +169,8 @@ export class ServiceRuntime {
     const logger = Logger.fromEnv(env).child({ app: options.app });
     // Node's warnings as JSON lines of this logger, not plain text on stderr.
     logProcessWarnings(logger);
+    // A crash too: one fatal JSON line, redacted, not Node's plain-text report.
+    logProcessCrashes(logger);
     const metrics = MetricsRegistry.fromEnv(env);
     const drain = new DrainDeadline(drainTimeoutMs(env));
     // Checked before anything starts, so a bad endpoint is the one-line cause.
