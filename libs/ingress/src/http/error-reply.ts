@@ -10,6 +10,15 @@ export interface ErrorShape {
 }
 
 /**
+ * The longest Retry-After the SDKs' automatic retries are left to wait out. openai-node
+ * waits at most a minute (past it, it retries on its own sub-second backoff, which cannot
+ * help) and @anthropic-ai/sdk waits out any wait, so a refusal until a day's budget resets
+ * would hold its caller asleep for hours. Past it the answer says `x-should-retry: false`:
+ * the SDK raises the error at once, its Retry-After there for the caller to act on.
+ */
+export const SDK_RETRY_WAIT_LIMIT_MS = 60_000;
+
+/**
  * Sends `error` in the API's shape, with the request id, the error's own headers and its
  * Retry-After; a stream that already started ends with the API's error event instead.
  */
@@ -28,6 +37,9 @@ export function sendErrorReply(
   for (const [name, value] of Object.entries(error.headers ?? {})) void reply.header(name, value);
   if (error.retryAfterMs !== undefined) {
     void reply.header('retry-after', String(Math.ceil(error.retryAfterMs / 1000)));
+    if (error.retryAfterMs > SDK_RETRY_WAIT_LIMIT_MS && !reply.hasHeader('x-should-retry')) {
+      void reply.header('x-should-retry', 'false');
+    }
   }
   void reply.code(status).send(body);
 }
