@@ -26,6 +26,7 @@ import {
   RealtimeRouterClient,
   realtimeHopHandshakeMs,
   requiredUrl,
+  routerCallBoundMs,
   ServiceRuntime,
   virtualModelNames,
   type Env,
@@ -59,6 +60,8 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
       url: routerUrl,
       connections,
       timeoutMs,
+      // Never shorter than the router may take: a failover past a timeout, a long stream pause.
+      routerBoundMs: () => routerCallBoundMs(config()),
       token: internalToken,
       // Recomputed only when a reload replaced the config.
       listModels: () => {

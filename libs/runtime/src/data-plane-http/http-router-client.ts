@@ -20,6 +20,11 @@ export interface HttpRouterClientOptions {
    * the router's own failover loop may try several backends with their own timeouts.
    */
   readonly timeoutMs?: number;
+  /**
+   * The longest the router may work on a call under the config in force (its failover and
+   * backends' timeouts): the wait is never cut shorter than that.
+   */
+  readonly routerBoundMs?: () => number;
   readonly connections?: number;
   /** AI_GATEWAY_INTERNAL_TOKEN, sent on every call when set. */
   readonly token?: InternalToken;
@@ -50,7 +55,7 @@ export class HttpRouterClient implements RouterPort {
       body: encodeRouteRequest(request),
       signal,
       stream: request.stream,
-      timeoutMs: this.timeoutMs,
+      timeoutMs: Math.max(this.timeoutMs, this.options.routerBoundMs?.() ?? 0),
       // Parsed only if read: the OpenAI edge sends an untouched chunk's JSON text as it came.
       chunk: (line) => lazyChunk(line, request.requestedModel),
     });

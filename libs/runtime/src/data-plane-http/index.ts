@@ -4,6 +4,7 @@ export * from './wire-client';
 export * from './router-wire-server';
 export * from './provider-wire-server';
 export * from './http-router-client';
+export { routerCallBoundMs } from './router-call-bound';
 export * from './http-provider-client';
 export * from './backend-targets';
 export * from './held-object-wire';
