@@ -80,7 +80,7 @@ export interface RuntimeEventBus extends EventPublisher {
 
 interface OpenedEvents {
   readonly bus: RuntimeEventBus;
-  /** Stops consuming before the listeners close (Kafka; the embedded bus has no poller). */
+  /** Stops consuming while the listeners close (Kafka; the embedded bus has no poller). */
   readonly stopConsumers: () => Promise<void>;
   /** Flushes and closes the bus and whatever it stores into. */
   readonly close: () => Promise<void>;
@@ -135,6 +135,8 @@ export class ServiceRuntime {
   private closing?: Promise<void>;
   /** Lets go of SIGINT and SIGTERM (set by `serve`). */
   private stopSignals?: () => void;
+  /** Stops accepting, then waits for the answers in flight (set by `serve`). */
+  private closeListeners: () => Promise<void> = async () => undefined;
   /** Kafka when KAFKA_BROKERS is set, else the embedded log under the data directory. */
   readonly events: RuntimeEventBus;
 
@@ -231,7 +233,7 @@ export class ServiceRuntime {
     this.holder.onReload(listener);
   }
 
-  /** Runs at shutdown after the listeners stopped, before the event log closes. */
+  /** Runs at shutdown after the listeners and consumers stopped, before the event log closes. */
   onClose(closer: () => Promise<void> | void): void {
     this.closers.push(closer);
   }
@@ -289,9 +291,8 @@ export class ServiceRuntime {
       onFailed: ({ path, error }) =>
         this.logger.error('an admin port request failed', { path, error }),
     });
-    this.closers.unshift(() =>
-      Promise.allSettled([app.close(), admin.close()]).then(() => undefined),
-    );
+    this.closeListeners = () =>
+      Promise.allSettled([app.close(), admin.close()]).then(() => undefined);
 
     let port: number;
     let adminPort: number;
@@ -349,11 +350,15 @@ export class ServiceRuntime {
       // From here the calls in flight have the drain's time, then they are ended.
       this.drain.begin();
       this.holder.close();
-      try {
-        await this.opened.stopConsumers();
-      } catch (error) {
-        this.logger.warn('error while stopping event consumers', { error });
-      }
+      // At once, side by side: leaving a Kafka consumer group waits out the Kafka client's
+      // retries while Kafka is down (tens of seconds), and new connections must be refused
+      // from the stop on, not only once the group is left.
+      await Promise.all([
+        this.opened.stopConsumers().catch((error: unknown) => {
+          this.logger.warn('error while stopping event consumers', { error });
+        }),
+        this.closeListeners(),
+      ]);
       for (const closer of this.closers) {
         try {
           await closer();
