@@ -139,6 +139,20 @@ describe('Anthropic Messages API on the all-in-one gateway (quickstart config)',
     await assert.rejects(client.models.retrieve('no-such-model'), Anthropic.NotFoundError);
   });
 
+  it("names every models answer's id in Anthropic's request-id, a 404 included", async () => {
+    const listed = await client.models.list().withResponse();
+    assert.ok(listed.request_id, 'models.list has no request id');
+    const one = await client.models.retrieve('gpt-4o-mini');
+    assert.ok(one._request_id, 'models.retrieve has no request id');
+    const missing = await client.models.retrieve('no-such-model').then(
+      () => assert.fail('an unknown model was found'),
+      (error: unknown) => error,
+    );
+    assert.ok(missing instanceof Anthropic.NotFoundError, String(missing));
+    assert.equal(missing.requestID, missing.headers.get('x-request-id'));
+    assert.ok(missing.requestID);
+  });
+
   it('is counted under its own route in the request metrics', async () => {
     const scrape = async () =>
       (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { wantsAnthropicShape } from '../http/model-entries';
 import { isMessagesPath } from './messages-errors';
 
 /**
@@ -8,12 +9,18 @@ import { isMessagesPath } from './messages-errors';
  */
 export const MESSAGES_REQUEST_ID_HEADER = 'request-id';
 
-/** An onRequest hook: every answer on a Messages path, errors included, names its id. */
+/**
+ * An onRequest hook: every answer on a Messages path, and every answer to the Anthropic SDK
+ * (`anthropic-version`) elsewhere (`models.list`, `models.retrieve`), errors included, names
+ * its id.
+ */
 export function nameMessagesRequestId(
   request: FastifyRequest,
   reply: FastifyReply,
   done: HookHandlerDoneFunction,
 ): void {
-  if (isMessagesPath(request.url)) void reply.header(MESSAGES_REQUEST_ID_HEADER, request.id);
+  if (isMessagesPath(request.url) || wantsAnthropicShape(request.headers)) {
+    void reply.header(MESSAGES_REQUEST_ID_HEADER, request.id);
+  }
   done();
 }
