@@ -330,6 +330,13 @@ spec:
       }),
       1,
     );
+    // Its tokens and cost are the caller's on the spec's metrics, as a single call's are.
+    const tokens = (type: string) =>
+      metricSum(text, 'ai_gateway_tokens_total', { user: 'alice', model: VIRTUAL, type });
+    assert.equal(tokens('input'), input);
+    assert.equal(tokens('output'), output);
+    const cost = metricSum(text, 'ai_gateway_cost_dollars', { user: 'alice', model: VIRTUAL });
+    assert.ok(Math.abs(cost - expected) < 1e-12, `${cost}`);
   });
 
   it("refuses a new batch once the owner's budget is spent by a billed one", async () => {

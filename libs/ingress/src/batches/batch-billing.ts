@@ -352,6 +352,7 @@ export class BatchBilling {
         trigger,
         inputTokens: usage.inputTokens,
         outputTokens: usage.outputTokens,
+        cachedInputTokens: usage.cachedInputTokens,
         dollars,
       });
     } catch (error) {

@@ -37,6 +37,8 @@ export interface BatchSettled {
   readonly trigger: BillingTrigger;
   readonly inputTokens: number;
   readonly outputTokens: number;
+  /** The part of `inputTokens` read from the prompt cache. */
+  readonly cachedInputTokens: number;
   readonly dollars: number;
 }
 

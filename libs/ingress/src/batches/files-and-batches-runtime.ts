@@ -163,10 +163,22 @@ export function openFilesAndBatches(
     },
     onSettled: (settled) => {
       metrics.recordBatchBilled(settled.trigger);
+      // The caller's tokens and cost, as a single call's: the spec's metrics count them.
+      const user = recordUserId(settled.batch);
+      const model = settled.batch.model;
+      metrics.recordTokens(
+        { user, model },
+        {
+          input: settled.inputTokens,
+          output: settled.outputTokens,
+          cached: settled.cachedInputTokens,
+        },
+      );
+      if (settled.dollars > 0) metrics.addCost({ user, model }, settled.dollars);
       logger.info('batch billed', {
         batch: settled.batch.id,
-        user: recordUserId(settled.batch),
-        model: settled.batch.model,
+        user,
+        model,
         trigger: settled.trigger,
         inputTokens: settled.inputTokens,
         outputTokens: settled.outputTokens,
