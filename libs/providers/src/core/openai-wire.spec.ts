@@ -18,6 +18,7 @@ import {
 } from '@aigw/testing/fake-provider';
 import { dollarsAt } from '@aigw/config';
 import { invokeOpenAiWire } from './openai-wire';
+import { takeSpentUsage } from './spent-usage';
 import { countTokens } from './tokenizer';
 import { toolNameAlias } from './tool-name-aliases';
 import { sharedUpstreamAgent } from './upstream-http';
@@ -190,6 +191,53 @@ describe('invokeOpenAiWire on an embeddings answer without usage (Ollama, some s
       cachedInputTokens: 0,
       source: 'estimated',
     });
+  });
+});
+
+describe('invokeOpenAiWire on an embeddings backend that ignores dimensions (Ollama, Infinity)', () => {
+  const upstream = new FakeOpenAiUpstream();
+  before(() => upstream.start());
+  after(() => upstream.stop());
+
+  const embed = (body: JsonObject) =>
+    invokeOpenAiWire(
+      {
+        request: gatewayChatRequest({ messages: undefined, ...body }, { operation: 'embeddings' }),
+        target: upstreamTarget({
+          provider: 'openai-compatible',
+          model: 'nomic-embed-text',
+          baseUrl: upstream.baseUrl,
+        }),
+        signal: new AbortController().signal,
+      },
+      { url: `${upstream.baseUrl}/embeddings` },
+      sharedUpstreamAgent(),
+    );
+
+  it('refuses vectors of another size than asked, naming dimensions, the call still billed', async () => {
+    // The fake answers three floats a vector, whatever is asked.
+    const refusal = await embed({ input: ['a', 'b'], dimensions: 2 }).then(
+      () => assert.fail('answered vectors of 3 to a request for 2'),
+      (error: unknown) => error,
+    );
+    assert.ok(refusal instanceof DataPlaneError);
+    assert.equal(refusal.code, DataPlaneErrorCode.InvalidRequest);
+    assert.equal(refusal.param, 'dimensions');
+    assert.match(refusal.message, /3 dimensions, not the 2 asked for/);
+    assert.deepEqual(takeSpentUsage(refusal), {
+      inputTokens: 4,
+      outputTokens: 0,
+      cachedInputTokens: 0,
+      source: 'reported',
+    });
+  });
+
+  it('answers vectors of the size asked, and any size when none is', async () => {
+    for (const body of [{ input: 'a', dimensions: 3 }, { input: 'a' }]) {
+      const answer = await embed(body);
+      if (answer.kind !== 'json') return assert.fail('expected a JSON answer');
+      assert.deepEqual((answer.body.data as JsonObject[])[0].embedding, [0.1, 0.2, 0.3]);
+    }
   });
 });
 

@@ -12,9 +12,10 @@ import {
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 import { isJsonObject } from './json-shape';
-import { inAskedEncoding } from './embedding-encoding';
+import { inAskedEncoding, unaskedEmbeddingSize } from './embedding-encoding';
 import { reportedStreamError } from './reported-error-status';
 import { openAiAnswerProblem, openAiChunkProblem } from './openai-answer-shape';
+import { withSpentUsage } from './spent-usage';
 import { sseMessages } from './sse-events';
 import { streamEventObject } from './stream-event-json';
 import { bodyChunks } from './upstream-body';
@@ -132,6 +133,11 @@ export async function invokeOpenAiWire(
       estimatedUsage(request.body, estimatedOutputTokens(request.operation, parsed));
     // After the usage: the echoed text was generated (and is billed) all the same.
     if (echoedPrefix !== undefined) stripEchoedPrefix(parsed, echoedPrefix);
+    if (request.operation === 'embeddings') {
+      // Billed all the same: the refusal carries the usage to metering.
+      const unasked = unaskedEmbeddingSize(parsed, request.body, target.backendName);
+      if (unasked) throw withSpentUsage(unasked, usage);
+    }
     const answer =
       request.operation === 'embeddings' ? inAskedEncoding(parsed, request.body) : parsed;
     return { kind: 'json', status: 200, body: answer, usage, servedBy };
