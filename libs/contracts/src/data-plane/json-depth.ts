@@ -33,3 +33,43 @@ function deeper(node: object, depth: number, limit: number): boolean {
   }
   return false;
 }
+
+const OPEN_OBJECT = 0x7b; // {
+const OPEN_ARRAY = 0x5b; // [
+const CLOSE_OBJECT = 0x7d; // }
+const CLOSE_ARRAY = 0x5d; // ]
+const QUOTE = 0x22; // "
+const BACKSLASH = 0x5c; // \
+
+/** Whether `text` holds more than `max` opening brackets, `[` and `{` alike (native scans). */
+function bracketsPast(text: string, max: number): boolean {
+  let count = 0;
+  for (const bracket of ['[', '{']) {
+    for (let at = text.indexOf(bracket); at !== -1; at = text.indexOf(bracket, at + 1)) {
+      if (++count > max) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Whether JSON text (parsed or not yet) nests objects and arrays deeper than `limit` levels;
+ * brackets inside strings do not count. Text with no more brackets than that is passed over
+ * by native scans; only text with that many is walked, once, without recursion.
+ */
+export function jsonTextNestsDeeperThan(text: string, limit: number): boolean {
+  if (!bracketsPast(text, limit)) return false;
+  let depth = 0;
+  let inString = false;
+  for (let at = 0; at < text.length; at++) {
+    const code = text.charCodeAt(at);
+    if (inString) {
+      if (code === BACKSLASH) at++;
+      else if (code === QUOTE) inString = false;
+    } else if (code === QUOTE) inString = true;
+    else if (code === OPEN_OBJECT || code === OPEN_ARRAY) {
+      if (++depth > limit) return true;
+    } else if (code === CLOSE_OBJECT || code === CLOSE_ARRAY) depth--;
+  }
+  return false;
+}

@@ -3,16 +3,15 @@ import {
   DataPlaneError,
   DataPlaneErrorCode,
   MAX_BEST_OF,
-  MAX_BODY_DEPTH,
   MAX_CHOICES,
   MIN_THINKING_BUDGET,
-  nestsDeeperThan,
   normalizedThinking,
   type CallerContext,
   type GatewayRequest,
   type JsonObject,
   type Operation,
 } from '@aigw/contracts/data-plane';
+import { refuseTooDeepBody, refuseTooDeepToolArguments } from './body-depth';
 import { checkTextShapes } from './text-shapes';
 
 function invalid(message: string, param?: string): DataPlaneError {
@@ -134,9 +133,8 @@ export function buildGatewayRequest(
   }
   const json = body as JsonObject;
   // First, so nothing after it (prompt rules, estimates, adapters) walks a body too deep.
-  if (nestsDeeperThan(json, MAX_BODY_DEPTH)) {
-    throw invalid(`The request body nests arrays or objects deeper than ${MAX_BODY_DEPTH} levels`);
-  }
+  refuseTooDeepBody(json);
+  if (operation === 'chat') refuseTooDeepToolArguments(json.messages);
   if (typeof json.model !== 'string' || json.model.length === 0) {
     throw invalid("'model' is required and must be a string", 'model');
   }

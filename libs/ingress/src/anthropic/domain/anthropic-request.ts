@@ -12,6 +12,7 @@ import {
   type ThinkingBlock,
   type ThinkingConfig,
 } from '@aigw/contracts/data-plane';
+import { refuseTooDeepBody } from '../../domain/body-depth';
 
 // Anthropic Messages requests in the gateway's canonical format (OpenAI chat completions),
 // so `/v1/messages` works against every backend. Validation names the field at fault in
@@ -95,6 +96,8 @@ export function translateMessagesRequest(
       'The request body must be a JSON object',
     );
   }
+  // Before the translation, which writes each tool_use input out as JSON.
+  refuseTooDeepBody(body);
   const model = requiredString(body.model, 'model');
   if (model.length === 0) throw invalid('model', 'String should have at least 1 character');
 

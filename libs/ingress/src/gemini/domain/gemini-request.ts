@@ -12,6 +12,7 @@ import { decodeReasoning } from '../../responses/domain/encrypted-reasoning';
 import { geminiFileIdIn } from '../files/gemini-file-names';
 import { codeExecutionText, isCodeExecutionPart } from './gemini-code-parts';
 import { gatewayFilePart } from '../files/gemini-held-files';
+import { refuseTooDeepBody } from '../../domain/body-depth';
 
 // Gemini generateContent requests in the gateway's canonical format (OpenAI chat
 // completions), so `/v1beta/models/{model}:generateContent` works against every backend.
@@ -96,6 +97,8 @@ export function translateGeminiRequest(
       'The request body must be a JSON object',
     );
   }
+  // Before the translation, which writes each functionCall's args out as JSON.
+  refuseTooDeepBody(body);
   if (call.model.length === 0) throw invalid('model', 'a model name is required');
   if (present(body.cachedContent)) {
     throw invalid('cached_content', 'cached contents are not served by this gateway');
