@@ -67,7 +67,14 @@ export async function migrate(
     for (const statement of migration.statements) {
       if (!appliesTo(statement, version.parts)) continue;
       if (await columnAlreadyAdded(client, statement.sql)) continue;
-      await client.command({ query: statement.sql });
+      try {
+        await client.command({ query: statement.sql });
+      } catch (error) {
+        // Another replica starting at the same moment added it between the check and the
+        // ALTER: the column is there, which is all this statement was for.
+        if (await columnAlreadyAdded(client, statement.sql)) continue;
+        throw error;
+      }
     }
     await client.insert({
       table,
