@@ -16,6 +16,7 @@ import {
   type GatewayRequest,
 } from '@aigw/contracts/data-plane';
 import { MetricsRegistry } from '@aigw/observability';
+import { metricSum } from '@aigw/testing';
 import { BudgetAdmission } from './admission/budget-admission';
 import {
   conflictingCredentials,
@@ -257,6 +258,34 @@ describe('the time to first token of a stream', () => {
     // A cache hit or a shared call's follower: its first chunk came from no provider.
     assert.equal(observed.length, 1, JSON.stringify(observed));
     assert.equal(observed[0].provider, 'openai');
+  });
+});
+
+describe('the time per output token of a stream', () => {
+  it('counts the tokens after the first over the time after it, not the wait for the first', async () => {
+    const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
+    const observer = new IngressTelemetry({ publish: () => 0, flush: async () => {} }, metrics);
+    const servedBy = { provider: 'openai', backend: 'b', model: 'm' };
+    const usage = { inputTokens: 1, outputTokens: 11, cachedInputTokens: 0, source: 'reported' };
+    // A reasoning model: a minute to its first token, then its 11 tokens within 0.1 s.
+    const now = performance.now();
+    const timings = { startedAt: now - 60_000, firstByteAt: now - 100 };
+    for (const cached of [true, false]) {
+      observer.completed(
+        GatewayEndpoint.ChatCompletions,
+        { ...request, stream: true },
+        servedBy,
+        usage as never,
+        timings,
+        { cached },
+      );
+    }
+    const text = await metrics.metrics();
+    // A reused answer's tokens came from no provider: one observation, the provider's.
+    assert.equal(metricSum(text, 'gen_ai_server_time_per_output_token_count', {}), 1);
+    const perToken = metricSum(text, 'gen_ai_server_time_per_output_token_sum', {});
+    // 0.1 s over 10 tokens, and whatever this test took; never 60 s over 11 (5.5 s).
+    assert.ok(perToken > 0 && perToken < 1, String(perToken));
   });
 });
 

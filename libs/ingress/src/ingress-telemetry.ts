@@ -97,7 +97,7 @@ export class IngressTelemetry implements IngressObserver {
     endpoint: GatewayEndpoint,
     request: GatewayRequest,
     servedBy: ServedBy,
-    _usage: TokenUsage,
+    usage: TokenUsage,
     timings: RequestTimings,
     outcome?: CompletionOutcome,
   ): void {
@@ -130,15 +130,22 @@ export class IngressTelemetry implements IngressObserver {
     // A reused answer's first chunk came from no provider: observed, it would drag the
     // provider's time to first token toward the cache's.
     if (request.stream && timings.firstByteAt !== undefined && !outcome?.cached) {
+      const labels = {
+        operation: request.operation,
+        requestModel: request.requestedModel,
+        responseModel: servedBy.model,
+        provider: servedBy.provider,
+      };
       this.metrics.observeTimeToFirstToken(
-        {
-          operation: request.operation,
-          requestModel: request.requestedModel,
-          responseModel: servedBy.model,
-          provider: servedBy.provider,
-        },
+        labels,
         (timings.firstByteAt - timings.startedAt) / 1000,
       );
+      // The tokens after the first, over the time after it: the wait for the first token
+      // (a reasoning model's minute) is the time to first token's, no token's.
+      if (usage.outputTokens > 1) {
+        const seconds = (now - timings.firstByteAt) / 1000;
+        this.metrics.observeTimePerOutputToken(labels, seconds / (usage.outputTokens - 1));
+      }
     }
   }
 

@@ -219,6 +219,29 @@ describe('MeteredProviderPort', () => {
     );
   });
 
+  it('leaves the time per output token to the edge: a call cannot tell the first token apart', async () => {
+    const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
+    const stream: GatewayAnswer = {
+      kind: 'stream',
+      status: 200,
+      events: (async function* () {})(),
+      usage: Promise.resolve({ ...answer.usage, outputTokens: 10 }),
+      servedBy: answer.servedBy,
+    };
+    const port = new MeteredProviderPort(
+      { invoke: async () => stream },
+      { publish: () => undefined, flush: async () => {} },
+      metrics,
+      () => ({ weightedTokens: 0, dollars: 0 }),
+    );
+    await port.invoke({ ...callTo('east'), request: { ...request, stream: true } });
+    await new Promise((resolve) => setImmediate(resolve));
+    const text = await metrics.metrics();
+    // Its whole duration over its tokens would count the wait for the first as tokens' time.
+    assert.equal(metricSum(text, 'gen_ai_server_request_duration_count', {}), 1);
+    assert.equal(metricSum(text, 'gen_ai_server_time_per_output_token_count', {}), 0);
+  });
+
   it("counts an edit's image input tokens on their own series and in the usage event", async () => {
     const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
     const events: GatewayEvent[] = [];

@@ -289,9 +289,8 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
       input: usage.inputTokens,
       output: usage.outputTokens,
     });
-    if (usage.outputTokens > 0 && request.stream) {
-      this.metrics.observeTimePerOutputToken(labels, seconds / usage.outputTokens);
-    }
+    // The time per output token is the edge's (IngressTelemetry): a call's duration includes
+    // the wait for its first token, which is no token's time.
   }
 }
 
