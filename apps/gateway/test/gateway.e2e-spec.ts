@@ -108,11 +108,13 @@ describe('all-in-one gateway on the quickstart config (no keys, no network)', ()
     });
     const [first] = ((await wire.json()) as { data: { embedding: unknown }[] }).data;
     assert.equal(typeof first.embedding, 'string', 'base64 on the wire when asked for');
-    const models = await client.models.list();
-    const ids = models.data.map((m) => m.id);
+    const listed = await client.models.list().withResponse();
+    const ids = listed.data.data.map((m) => m.id);
     assert.ok(ids.includes('gpt-4o-mini') && ids.includes('text-embedding-3-small'));
+    assert.ok(listed.request_id, 'models.list has no request id');
     const one = await client.models.retrieve('gpt-4o-mini');
     assert.deepEqual({ id: one.id, object: one.object }, { id: 'gpt-4o-mini', object: 'model' });
+    assert.ok(one._request_id, 'models.retrieve has no request id');
     await assert.rejects(
       client.models.retrieve('vendor/not-served'),
       (error: unknown) =>

@@ -321,10 +321,12 @@ spec:
     for await (const model of await client.models.list()) names.push(model.name ?? '');
     assert.deepEqual(names.sort(), ['models/gemini-claude', 'models/gemini-tools']);
     // Under v1beta too, and OpenAI's shape still for OpenAI's clients.
-    const beta = (await (await fetch(`${gateway.baseUrl}/v1beta/models`)).json()) as {
-      models: { name: string }[];
-    };
+    const betaAnswer = await fetch(`${gateway.baseUrl}/v1beta/models`);
+    assert.ok(betaAnswer.headers.get('x-request-id'), 'the models list has no request id');
+    const beta = (await betaAnswer.json()) as { models: { name: string }[] };
     assert.equal(beta.models.length, 2);
+    const oneAnswer = await fetch(`${gateway.baseUrl}/v1beta/models/gemini-tools`);
+    assert.ok(oneAnswer.headers.get('x-request-id'), 'a model has no request id');
     const openAi = (await (await fetch(`${gateway.baseUrl}/v1/models`)).json()) as {
       object: string;
     };

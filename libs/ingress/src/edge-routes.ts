@@ -199,7 +199,9 @@ export class EdgeRoutes implements OnModuleInit {
     try {
       const asked = (request.params as { '*': string })['*'];
       const id = await this.pipeline.modelFor(request.headers, asked);
-      void reply.send(anthropic ? anthropicModelEntry(id) : modelEntry(id));
+      void reply
+        .header('x-request-id', request.id)
+        .send(anthropic ? anthropicModelEntry(id) : modelEntry(id));
     } catch (error) {
       const send = anthropic ? sendMessagesError : sendOpenAiError;
       send(reply, toDataPlaneError(error), request.id);

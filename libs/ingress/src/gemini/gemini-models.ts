@@ -51,7 +51,8 @@ export function registerGeminiModels(fastify: FastifyInstance, pipeline: Ingress
     try {
       // `?key=` too, as Google's REST examples send it (`curl …/v1beta/models?key=$KEY`).
       const headers = geminiCallerHeaders(request);
-      void reply.send(geminiModelList(await pipeline.modelsFor(headers)));
+      const ids = await pipeline.modelsFor(headers);
+      void reply.header('x-request-id', request.id).send(geminiModelList(ids));
     } catch (error) {
       sendGeminiError(reply, toDataPlaneError(error), request.id);
     }
@@ -79,7 +80,7 @@ export async function sendGeminiModel(
     }
     const headers = geminiCallerHeaders(request);
     const id = await pipeline.modelFor(headers, asked.replace(/^models\//, ''));
-    void reply.send(geminiModelEntry(id));
+    void reply.header('x-request-id', request.id).send(geminiModelEntry(id));
   } catch (error) {
     sendGeminiError(reply, toDataPlaneError(error), request.id);
   }

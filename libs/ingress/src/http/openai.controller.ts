@@ -28,6 +28,8 @@ export class OpenAiController {
     const headers = geminiCallerHeaders(request);
     try {
       const ids = await this.pipeline.modelsFor(headers);
+      // The id every SDK reports as the answer's (`_request_id`, `sdkHttpResponse`).
+      void reply.header('x-request-id', request.id);
       if (wantsGeminiShape(headers)) return void reply.send(geminiModelList(ids));
       void reply.send(wantsAnthropicShape(headers) ? anthropicModelList(ids) : modelList(ids));
     } catch (error) {
