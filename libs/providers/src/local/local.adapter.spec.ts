@@ -6,6 +6,7 @@ import type {
   JsonObject,
   Operation,
 } from '@aigw/contracts/data-plane';
+import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { LocalAdapter } from './local.adapter';
 import { localReply } from './local-model';
 
@@ -117,5 +118,36 @@ describe('LocalAdapter answers in OpenAI format', () => {
     const completions = await invoke(request('completions', { ...prompt, n: 2 }));
     assert.ok(completions.kind === 'json');
     assert.equal((completions.body.choices as unknown[]).length, 2);
+  });
+
+  describe('embeddings', () => {
+    const embed = (body: JsonObject) =>
+      invoke(request('embeddings', { model: 'm', input: ['a', 'b'], ...body }));
+    const refusesDimensions = (error: unknown) =>
+      error instanceof DataPlaneError &&
+      error.code === DataPlaneErrorCode.InvalidRequest &&
+      error.param === 'dimensions';
+
+    it('answers unit vectors of the size asked, up to the largest OpenAI makes', async () => {
+      for (const dimensions of [1, 3072]) {
+        const answer = await embed({ dimensions, encoding_format: 'float' });
+        assert.ok(answer.kind === 'json');
+        const vectors = (answer.body.data as { embedding: number[] }[]).map((d) => d.embedding);
+        assert.deepEqual(
+          vectors.map((vector) => vector.length),
+          [dimensions, dimensions],
+        );
+        const norm = Math.sqrt(vectors[0].reduce((sum, value) => sum + value * value, 0));
+        assert.ok(Math.abs(norm - 1) < 1e-9, `norm ${norm}`);
+      }
+    });
+
+    it('refuses a size past it, or not a positive whole number, before making any vector', async () => {
+      // Made as asked, 200,000 values a vector overflowed the stack in a 500; a hundred
+      // million held the event loop for most of a minute first.
+      for (const dimensions of [3073, 200_000, 0, -5, 2.5, '256']) {
+        await assert.rejects(embed({ dimensions }), refusesDimensions, String(dimensions));
+      }
+    });
   });
 });

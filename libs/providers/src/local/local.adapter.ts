@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
+  DataPlaneError,
+  DataPlaneErrorCode,
   MEDIA_OPERATIONS,
   SCORING_OPERATIONS,
   estimateTokens,
@@ -17,7 +19,7 @@ import type {
   CompletionResponse,
   OpenAiUsage,
 } from '@aigw/contracts';
-import { requestedEncoding } from '../core/embedding-input';
+import { requestedDimensions, requestedEncoding } from '../core/embedding-input';
 import { servedByOf } from '../core/openai-wire';
 import { unsupportedOperation } from '../core/chat-request';
 import { embeddingList } from '../core/openai-output';
@@ -26,6 +28,23 @@ import type { ProviderAdapter } from '../core/provider-adapter';
 import { localEmbedding, localReply } from './local-model';
 
 const DEFAULT_EMBEDDING_DIMENSIONS = 256;
+/** The largest vector OpenAI makes (text-embedding-3-large): a size past it is a 400. */
+const MAX_EMBEDDING_DIMENSIONS = 3072;
+
+/**
+ * The size of the local model's vectors: the client's `dimensions` (a 400 when it is not a
+ * positive whole number, or past MAX_EMBEDDING_DIMENSIONS), else the default. Unbounded,
+ * one request's size was the gateway's to build, hash by hash, on its event loop.
+ */
+function localDimensions(body: JsonObject): number {
+  const dimensions = requestedDimensions(body) ?? DEFAULT_EMBEDDING_DIMENSIONS;
+  if (dimensions <= MAX_EMBEDDING_DIMENSIONS) return dimensions;
+  throw new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    `dimensions must be at most ${MAX_EMBEDDING_DIMENSIONS} for the local model, not ${dimensions}`,
+    { param: 'dimensions' },
+  );
+}
 
 /** The built-in `local` provider: answers in-process, in OpenAI format. */
 export class LocalAdapter implements ProviderAdapter {
@@ -46,7 +65,7 @@ export class LocalAdapter implements ProviderAdapter {
 
     if (request.operation === 'embeddings') {
       const inputs = Array.isArray(request.body.input) ? request.body.input : [request.body.input];
-      const dimensions = Number(request.body.dimensions) || DEFAULT_EMBEDDING_DIMENSIONS;
+      const dimensions = localDimensions(request.body);
       const usage = tokens(inputTokens, 0);
       return {
         kind: 'json',
