@@ -244,6 +244,19 @@ describe('MetricsRegistry', () => {
     assert.ok(text.includes('ai_gateway_metrics_label_overflow_total{label="user"} 3'));
   });
 
+  it("caps budget keys apart from users, so a user's qualified budget key takes no user's place", async () => {
+    const m = fresh(2);
+    m.recordTokens({ user: 'alice', model: 'gpt-4' }, { input: 1 });
+    // Identified by a JWT where the config identifies users more than one way.
+    m.setBudgetRemaining({ budgetKey: 'jwt:auth0:sub:alice', limit: 'tokenBudget.perUser' }, 5);
+    m.recordTokens({ user: 'bob', model: 'gpt-4' }, { input: 1 });
+    m.setBudgetRemaining({ budgetKey: 'jwt:auth0:sub:bob', limit: 'tokenBudget.perUser' }, 5);
+    const text = await m.metrics();
+    assert.ok(text.includes('ai_gateway_tokens_total{user="bob",model="gpt-4",type="input"} 1'));
+    assert.ok(text.includes('ai_gateway_budget_remaining{budget_key="jwt:auth0:sub:bob"'));
+    assert.ok(!text.includes(`="${OVERFLOW_LABEL_VALUE}"`));
+  });
+
   it('reads the caps from the environment and rejects nonsense', () => {
     assert.deepEqual(metricsOptionsFromEnv({}), { maxUsers: 1000, maxModels: 500 });
     assert.equal(metricsOptionsFromEnv({ AI_GATEWAY_METRICS_MAX_USERS: '5' }).maxUsers, 5);

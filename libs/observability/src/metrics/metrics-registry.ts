@@ -169,6 +169,11 @@ export type BudgetHoldReleaseOutcome = 'released' | 'released_on_retry' | 'left_
 export class MetricsRegistry {
   readonly registry = new Registry();
   readonly users: LabelCardinalityGuard;
+  /**
+   * Budget keys, capped as users are but apart: a key qualified by how its user was
+   * identified (`jwt:auth0:sub:alice`) would otherwise take a second user's place.
+   */
+  readonly budgetKeys: LabelCardinalityGuard;
   readonly models: LabelCardinalityGuard;
 
   readonly #labelOverflow = new Counter({
@@ -916,6 +921,11 @@ export class MetricsRegistry {
   constructor(options: MetricsRegistryOptions = {}) {
     const overflow = (label: string): void => this.#labelOverflow.inc({ label });
     this.users = new LabelCardinalityGuard('user', options.maxUsers ?? DEFAULT_MAX_USERS, overflow);
+    this.budgetKeys = new LabelCardinalityGuard(
+      'budget_key',
+      options.maxUsers ?? DEFAULT_MAX_USERS,
+      overflow,
+    );
     this.models = new LabelCardinalityGuard(
       'model',
       options.maxModels ?? DEFAULT_MAX_MODELS,
@@ -1206,7 +1216,7 @@ export class MetricsRegistry {
 
   setBudgetRemaining(labels: { budgetKey: string; limit: string }, remaining: number): void {
     this.#budgetRemaining.set(
-      { budget_key: this.users.admit(labels.budgetKey), limit: labels.limit },
+      { budget_key: this.budgetKeys.admit(labels.budgetKey), limit: labels.limit },
       remaining,
     );
   }
