@@ -142,6 +142,21 @@ describe('LocalAdapter answers in OpenAI format', () => {
       }
     });
 
+    it('embeds a list of token ids as one input, and refuses more inputs than OpenAI takes (2048)', async () => {
+      const many = (count: number) => embed({ input: Array<string>(count).fill('') });
+      const answer = await many(2048);
+      assert.ok(answer.kind === 'json');
+      assert.equal((answer.body.data as unknown[]).length, 2048);
+      // One list of token ids is one input, as on OpenAI (it was one vector per id).
+      const ids = await embed({ input: [1, 2, 3] });
+      assert.ok(ids.kind === 'json');
+      assert.equal((ids.body.data as unknown[]).length, 1);
+      await assert.rejects(
+        many(2049),
+        (error: unknown) => error instanceof DataPlaneError && error.param === 'input',
+      );
+    });
+
     it('refuses a size past it, or not a positive whole number, before making any vector', async () => {
       // Made as asked, 200,000 values a vector overflowed the stack in a 500; a hundred
       // million held the event loop for most of a minute first.

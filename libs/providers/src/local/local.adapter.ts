@@ -20,6 +20,7 @@ import type {
   OpenAiUsage,
 } from '@aigw/contracts';
 import { requestedDimensions, requestedEncoding } from '../core/embedding-input';
+import { MAX_EMBEDDING_INPUTS } from '../core/embedding-parts';
 import { servedByOf } from '../core/openai-wire';
 import { unsupportedOperation } from '../core/chat-request';
 import { embeddingList } from '../core/openai-output';
@@ -30,6 +31,17 @@ import { localEmbedding, localReply } from './local-model';
 const DEFAULT_EMBEDDING_DIMENSIONS = 256;
 /** The largest vector OpenAI makes (text-embedding-3-large): a size past it is a 400. */
 const MAX_EMBEDDING_DIMENSIONS = 3072;
+
+/** The inputs to embed, each a text or token ids: at most OpenAI's 2048 (else a 400). */
+function localInputs(input: unknown): unknown[] {
+  if (!Array.isArray(input) || input.every((item) => typeof item === 'number')) return [input];
+  if (input.length <= MAX_EMBEDDING_INPUTS) return input;
+  throw new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    `input may hold at most ${MAX_EMBEDDING_INPUTS} inputs, not ${input.length}`,
+    { param: 'input' },
+  );
+}
 
 /**
  * The size of the local model's vectors: the client's `dimensions` (a 400 when it is not a
@@ -64,7 +76,7 @@ export class LocalAdapter implements ProviderAdapter {
     const inputTokens = estimateTokens(promptText(request.body));
 
     if (request.operation === 'embeddings') {
-      const inputs = Array.isArray(request.body.input) ? request.body.input : [request.body.input];
+      const inputs = localInputs(request.body.input);
       const dimensions = localDimensions(request.body);
       const usage = tokens(inputTokens, 0);
       return {
