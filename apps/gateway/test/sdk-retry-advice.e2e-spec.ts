@@ -5,15 +5,22 @@
 // a minute or less (a per-minute limit) stays the SDKs' to wait out.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
+import {
+  startGatewayWithConfig,
+  startSplitDataPlane,
+  type AppProcess,
+} from '@aigw/testing/processes';
 
 const ROUTES = `kind: AIGatewayRoute
-metadata: {name: monthly}
+metadata: {name: twenty-days}
 spec:
   backends:
-  - {name: local, provider: local, model: monthly-model}
+  - {name: local, provider: local, model: spent-model}
   userIdentification: {header: x-user-id}
   tokenBudget:
     perUser: {limit: 0, period: 20d}
@@ -43,6 +50,19 @@ function countingFetch(): { fetch: typeof fetch; attempts: () => number } {
 /** Ends a call the SDK would otherwise keep asleep for the refusal's whole Retry-After. */
 const BOUND_MS = 30_000;
 
+/** `client`'s refusal of a chat call to a model whose budget is spent, within BOUND_MS. */
+async function anthropicRefusal(client: Anthropic, model: string): Promise<unknown> {
+  return client.messages
+    .create(
+      { model, max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] },
+      { signal: AbortSignal.timeout(BOUND_MS) },
+    )
+    .then(
+      () => assert.fail('a spent budget was admitted'),
+      (error: unknown) => error,
+    );
+}
+
 describe('all-in-one gateway: SDK retries of a budget refusal', () => {
   let gateway: AppProcess;
 
@@ -62,15 +82,7 @@ describe('all-in-one gateway: SDK retries of a budget refusal', () => {
       defaultHeaders: { 'x-user-id': 'alice' },
       fetch: counted.fetch,
     });
-    const refusal = await client.messages
-      .create(
-        { model: 'monthly-model', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] },
-        { signal: AbortSignal.timeout(BOUND_MS) },
-      )
-      .then(
-        () => assert.fail('a spent budget was admitted'),
-        (error: unknown) => error,
-      );
+    const refusal = await anthropicRefusal(client, 'spent-model');
     assert.ok(refusal instanceof Anthropic.RateLimitError, String(refusal));
     assert.equal(refusal.type, 'rate_limit_error');
     assert.ok(Number(refusal.headers.get('retry-after')) > 60);
@@ -88,7 +100,7 @@ describe('all-in-one gateway: SDK retries of a budget refusal', () => {
     });
     const refusal = await client.chat.completions
       .create(
-        { model: 'monthly-model', messages: [{ role: 'user', content: 'hi' }], stream: true },
+        { model: 'spent-model', messages: [{ role: 'user', content: 'hi' }], stream: true },
         { signal: AbortSignal.timeout(BOUND_MS) },
       )
       .then(
@@ -118,5 +130,38 @@ describe('all-in-one gateway: SDK retries of a budget refusal', () => {
     const retryAfter = Number(response.headers.get('retry-after'));
     assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`);
     assert.equal(response.headers.get('x-should-retry'), null);
+  });
+});
+
+describe('three-process deployment: SDK retries of a budget refusal', () => {
+  const apps: AppProcess[] = [];
+  let ingress: AppProcess;
+
+  before(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aigw-sdk-retry-split-'));
+    writeFileSync(join(dir, 'config.yaml'), ROUTES);
+    ({ ingress } = await startSplitDataPlane(
+      { AI_GATEWAY_CONFIG: join(dir, 'config.yaml') },
+      dir,
+      apps,
+    ));
+  });
+
+  after(async () => {
+    await Promise.all(apps.map((app) => app.stop()));
+  });
+
+  it('the anthropic SDK raises the refusal at once there too', async () => {
+    const counted = countingFetch();
+    const client = new Anthropic({
+      baseURL: ingress.baseUrl,
+      apiKey: 'unused',
+      defaultHeaders: { 'x-user-id': 'dave' },
+      fetch: counted.fetch,
+    });
+    const refusal = await anthropicRefusal(client, 'spent-model');
+    assert.ok(refusal instanceof Anthropic.RateLimitError, String(refusal));
+    assert.equal(refusal.headers.get('x-should-retry'), 'false');
+    assert.equal(counted.attempts(), 1);
   });
 });
