@@ -27,26 +27,31 @@ export function framePayload(line: Buffer): unknown {
 
 /**
  * Splits a byte stream into frame lines (tag, JSON, newline), as slices of the bytes
- * received: a frame is copied only when it straddles two network reads. A trailing
- * partial line is dropped; the reader then sees a stream without its end frame.
+ * received: a frame is copied only when it straddles network reads, and then once, when its
+ * newline comes (held as the pieces it came in until then: copying what was held onto each
+ * read made a large frame's cost grow with its size squared). A trailing partial line is
+ * dropped; the reader then sees a stream without its end frame.
  */
 export async function* frameLines(body: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
-  let rest: Buffer | undefined;
+  let held: Buffer[] = [];
   for await (const piece of body) {
-    let buffer = Buffer.isBuffer(piece)
+    const buffer = Buffer.isBuffer(piece)
       ? piece
       : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
-    if (rest) {
-      buffer = Buffer.concat([rest, buffer]);
-      rest = undefined;
-    }
     let start = 0;
-    let newline = buffer.indexOf(NEWLINE, start);
+    let newline = buffer.indexOf(NEWLINE);
+    if (held.length > 0 && newline !== -1) {
+      held.push(buffer.subarray(0, newline + 1));
+      yield Buffer.concat(held);
+      held = [];
+      start = newline + 1;
+      newline = buffer.indexOf(NEWLINE, start);
+    }
     while (newline !== -1) {
       yield buffer.subarray(start, newline + 1);
       start = newline + 1;
       newline = buffer.indexOf(NEWLINE, start);
     }
-    if (start < buffer.length) rest = buffer.subarray(start);
+    if (start < buffer.length) held.push(buffer.subarray(start));
   }
 }
