@@ -46,6 +46,8 @@ describe('corsOptions', () => {
   it('exposes every header the gateway sets for its clients to read', () => {
     for (const header of [
       'x-request-id',
+      'request-id',
+      'x-should-retry',
       'x-ai-gateway-backend',
       'x-ai-gateway-cost-usd',
       'x-ai-gateway-cache',

@@ -10,10 +10,15 @@ export type CorsOrigins = '*' | readonly string[];
 /**
  * What a browser script may read of an answer beyond the CORS-safelisted headers: every
  * header the gateway sets for its clients to read (README), the request limits' beside the
- * token limits', a 405's `Allow`, and a created WebRTC call's `Location`.
+ * token limits', a 405's `Allow`, and a created WebRTC call's `Location`. The SDKs read two
+ * more themselves: `x-should-retry` (whether their automatic retry may help) and Anthropic's
+ * `request-id` (`APIError.requestID`); hidden, a browser's SDK retried a refusal it was told
+ * not to and reported no request id.
  */
 const EXPOSED_HEADERS: readonly string[] = [
   'x-request-id',
+  'request-id',
+  'x-should-retry',
   'x-ai-gateway-backend',
   'x-ai-gateway-cost-usd',
   'x-ai-gateway-cache',
