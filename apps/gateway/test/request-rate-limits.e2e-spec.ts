@@ -191,6 +191,14 @@ describe('requestsPerMinute on the all-in-one gateway', () => {
         ['2', '1', '0'],
       );
       assertRequestRefusal(answers[3], 'tokenRateLimit.perModel.requestsPerMinute', 3);
+      // Counted by the limit that refused it, apart from a provider's 429s.
+      const metrics = await (await fetch(`http://127.0.0.1:${perModel.adminPort}/metrics`)).text();
+      assert.ok(
+        metricSum(metrics, 'ai_gateway_budget_refusals_total', {
+          route: 'chat.completions',
+          limit: 'tokenRateLimit.perModel.requestsPerMinute',
+        }) >= 1,
+      );
       return;
     }
   });
