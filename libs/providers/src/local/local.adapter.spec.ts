@@ -120,6 +120,22 @@ describe('LocalAdapter answers in OpenAI format', () => {
     assert.equal((completions.body.choices as unknown[]).length, 2);
   });
 
+  it('completes each prompt of a list, n choices each, in JSON and in a stream', async () => {
+    const body = { prompt: ['one', 'two', 'three'], n: 2 };
+    const one = await invoke(request('completions', { prompt: ['one'] }));
+    const answer = await invoke(request('completions', body));
+    assert.ok(one.kind === 'json' && answer.kind === 'json');
+    const indexes = (answer.body.choices as { index: number }[]).map((choice) => choice.index);
+    assert.deepEqual(indexes, [0, 1, 2, 3, 4, 5]);
+    assert.equal(answer.usage.outputTokens, 6 * one.usage.outputTokens);
+    const streamed = await events(await invoke(request('completions', body, true)));
+    const finished = streamed.filter((e) => choicesOf(e)[0]?.finish_reason === 'stop');
+    assert.deepEqual(
+      finished.map((e) => (e.choices as { index: number }[])[0].index),
+      [0, 1, 2, 3, 4, 5],
+    );
+  });
+
   describe('embeddings', () => {
     const embed = (body: JsonObject) =>
       invoke(request('embeddings', { model: 'm', input: ['a', 'b'], ...body }));

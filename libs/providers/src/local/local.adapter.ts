@@ -4,6 +4,7 @@ import {
   DataPlaneErrorCode,
   MEDIA_OPERATIONS,
   SCORING_OPERATIONS,
+  promptCount,
   estimateTokens,
   promptText,
   type GatewayAnswer,
@@ -95,7 +96,10 @@ export class LocalAdapter implements ProviderAdapter {
 
     const text = localReply(request.body);
     // `n` choices, as OpenAI answers them: the same reply under each index, each one billed.
-    const indexes = Array.from({ length: choiceCount(request.body) }, (_, index) => index);
+    const indexes = Array.from(
+      { length: choiceCount(request.operation, request.body) },
+      (_, index) => index,
+    );
     const usage = tokens(inputTokens, estimateTokens(text) * indexes.length);
     const id = `${request.operation === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`;
     if (!request.stream) {
@@ -144,10 +148,15 @@ export class LocalAdapter implements ProviderAdapter {
   }
 }
 
-/** How many choices the request asks for (`n`; validated at the edge, 1 when absent). */
-function choiceCount(body: JsonObject): number {
+/**
+ * How many choices the answer holds: `n` (validated at the edge, 1 when absent), for each
+ * prompt of a legacy completion's list, as OpenAI answers them (the budget hold counts
+ * them so too).
+ */
+function choiceCount(operation: string, body: JsonObject): number {
   const n = body.n;
-  return typeof n === 'number' && Number.isInteger(n) && n > 1 ? n : 1;
+  const perPrompt = typeof n === 'number' && Number.isInteger(n) && n > 1 ? n : 1;
+  return operation === 'completions' ? perPrompt * promptCount(body.prompt) : perPrompt;
 }
 
 /** What every chunk of one streamed answer shares, and the choices it streams. */
