@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
+  routeMissingAtPeer,
   WIRE_JSON,
   type BackendCallTarget,
   type UpstreamTarget,
@@ -186,7 +187,10 @@ export class HttpGeminiFileClient implements GeminiFileBackendCalls {
   }
 
   private replyOf(status: number, parsed: unknown): WireReply {
-    if (status < 200 || status > 299) throw this.peer.refusal(parsed, status);
+    if (status < 200 || status > 299) {
+      // No fallback route to try: a peer without this one runs an older release.
+      throw routeMissingAtPeer(this.peer.refusal(parsed, status), 'files and batches peer');
+    }
     const reply = parsed as Partial<Record<keyof WireReply, unknown>> | null;
     const optionalString = (value: unknown) => value === undefined || typeof value === 'string';
     if (

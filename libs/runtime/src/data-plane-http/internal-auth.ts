@@ -3,6 +3,7 @@ import {
   DataPlaneError,
   DataPlaneErrorCode,
   decodeWireError,
+  unreadableByPeer,
   WIRE_PATHS,
 } from '@aigw/contracts/data-plane';
 import { REDACTED, type Logger, type MetricsRegistry } from '@aigw/observability';
@@ -249,5 +250,5 @@ export function decodePeerError(body: unknown, status: number, peer: string): Da
       `the ${peer} refused this service's internal token: set the same ${INTERNAL_TOKEN_ENV} on ingress, router and provider-adapter (during a rotation, this service's token must be the ${peer}'s ${INTERNAL_TOKEN_ENV} or ${INTERNAL_TOKEN_PREVIOUS_ENV})`,
     );
   }
-  return decodeWireError(body, status);
+  return unreadableByPeer(decodeWireError(body, status), peer);
 }

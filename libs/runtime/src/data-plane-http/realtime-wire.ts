@@ -9,6 +9,7 @@ import {
   encodeRouteRequest,
   encodeWireError,
   MAX_REALTIME_FRAME_BYTES,
+  routeMissingAtPeer,
   WIRE_VERSION,
   WIRE_VERSION_HEADER,
   wireVersionError,
@@ -130,7 +131,7 @@ function openHop(
         } catch {
           body = undefined;
         }
-        fail(decodePeerError(body, response.statusCode ?? 502, peer));
+        fail(routeMissingAtPeer(decodePeerError(body, response.statusCode ?? 502, peer), peer));
       });
     });
     socket.on('error', (error) =>

@@ -16,6 +16,7 @@ import {
   FrameTag,
   frameLines,
   framePayload,
+  routeMissingAtPeer,
   SERVED_BY_HEADER,
   WIRE_JSON,
   WIRE_PATHS,
@@ -168,11 +169,7 @@ export class WireClient {
     const version = response.headers[WIRE_VERSION_HEADER];
     if (version !== WIRE_VERSION) throw wireVersionError(version, this.peerName);
     if (response.statusCode >= 400) {
-      throw decodePeerError(
-        parseOrUndefined(response.body),
-        response.statusCode,
-        this.options.peer,
-      );
+      throw this.refusal(parseOrUndefined(response.body), response.statusCode);
     }
     if (response.headers['content-type'] === WIRE_STREAM) {
       throw badAnswer(this.peerName, new Error('a stream for a request without stream'));
@@ -277,7 +274,12 @@ export class WireClient {
     } catch {
       if (signal.aborted) return signal.reason;
     }
-    return decodePeerError(parseOrUndefined(text), response.statusCode, this.options.peer);
+    return this.refusal(parseOrUndefined(text), response.statusCode);
+  }
+
+  /** A peer's error answer; a wire route it lacks is a peer of another release. */
+  private refusal(body: unknown, status: number): DataPlaneError {
+    return routeMissingAtPeer(decodePeerError(body, status, this.options.peer), this.options.peer);
   }
 
   private streamAnswer(response: Dispatcher.ResponseData, call: WireCall): GatewayAnswer {

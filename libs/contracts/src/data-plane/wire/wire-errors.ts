@@ -83,3 +83,43 @@ export function wireVersionError(
       : `${peer} speaks wire version "${version}"; this service speaks ${WIRE_VERSION}`,
   );
 }
+
+/** How every release names a wire message it cannot read (a 400 `REQUEST.INVALID`). */
+export const MALFORMED_WIRE_MESSAGE = 'malformed wire message';
+
+/** What the operator reads beside a refusal that only a peer of another release gives. */
+const RELEASE_ADVICE =
+  'the two run different releases (a rollout under way or a rollback): retry, or finish ' +
+  'the rollout, upgrading the provider-adapter, then the router, then the ingress';
+
+/**
+ * A peer's refusal of a wire message it cannot read (an operation or field value added
+ * after its release) as the caller should answer it: the gateway's own trouble, a 500 an
+ * SDK retries (the next try may reach an upgraded replica), never a 400 that tells the
+ * client its request is wrong. Any other error is returned as it was.
+ */
+export function unreadableByPeer(error: DataPlaneError, peer: string): DataPlaneError {
+  if (
+    error.code !== DataPlaneErrorCode.InvalidRequest ||
+    !error.message.startsWith(MALFORMED_WIRE_MESSAGE)
+  ) {
+    return error;
+  }
+  return new DataPlaneError(
+    DataPlaneErrorCode.Internal,
+    `the ${peer} could not read this service's call (${error.message}): ${RELEASE_ADVICE}`,
+  );
+}
+
+/**
+ * A peer's 404 for a wire route it does not have (one added after its release), as the
+ * caller should answer it: a 500 naming the route and the mismatch, never the client's
+ * `unknown_url`. Callers that fall back to an older route check for the 404 before this.
+ */
+export function routeMissingAtPeer(error: DataPlaneError, peer: string): DataPlaneError {
+  if (error.code !== DataPlaneErrorCode.UnknownUrl) return error;
+  return new DataPlaneError(
+    DataPlaneErrorCode.Internal,
+    `the ${peer} answered "${error.message}": ${RELEASE_ADVICE}`,
+  );
+}

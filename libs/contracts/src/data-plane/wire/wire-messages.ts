@@ -1,5 +1,6 @@
 import { ANTHROPIC_SERVER_TOOLS, type AnthropicServerTool } from '../anthropic-server-tools';
 import { DataPlaneError, DataPlaneErrorCode } from '../data-plane.errors';
+import { MALFORMED_WIRE_MESSAGE } from './wire-errors';
 import {
   REQUEST_SETTINGS,
   SETTING_DROP_REASONS,
@@ -341,7 +342,7 @@ function isStringArray(value: unknown): value is string[] {
 function malformed(path: string): DataPlaneError {
   return new DataPlaneError(
     DataPlaneErrorCode.InvalidRequest,
-    `malformed wire message: "${path}" is missing or of the wrong type`,
+    `${MALFORMED_WIRE_MESSAGE}: "${path}" is missing or of the wrong type`,
   );
 }
 
