@@ -10,7 +10,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import { answerWireError } from './answer-writer';
 import { relayTimeoutFor, type RelayTimeout } from './held-object-call';
-import { HeldObjectPeer, TIMEOUT_MARGIN_MS } from './held-object-peer';
+import { HeldObjectPeer, PEER, TIMEOUT_MARGIN_MS } from './held-object-peer';
 import type { InternalToken } from './internal-auth';
 import { acceptStreamedBody, limitedBody, postStreamed } from './streamed-wire-call';
 
@@ -189,7 +189,7 @@ export class HttpGeminiFileClient implements GeminiFileBackendCalls {
   private replyOf(status: number, parsed: unknown): WireReply {
     if (status < 200 || status > 299) {
       // No fallback route to try: a peer without this one runs an older release.
-      throw routeMissingAtPeer(this.peer.refusal(parsed, status), 'files and batches peer');
+      throw routeMissingAtPeer(this.peer.refusal(parsed, status), PEER);
     }
     const reply = parsed as Partial<Record<keyof WireReply, unknown>> | null;
     const optionalString = (value: unknown) => value === undefined || typeof value === 'string';

@@ -1,6 +1,7 @@
 import {
   DataPlaneError,
   DataPlaneErrorCode,
+  routeMissingAtPeer,
   WIRE_JSON,
   WIRE_VERSION,
   WIRE_VERSION_HEADER,
@@ -10,6 +11,9 @@ import { decodePeerError, isRedirectStatus, type InternalToken } from './interna
 
 /** Headroom over the backend's own timeout, so the far side reports a timeout rather than us. */
 export const TIMEOUT_MARGIN_MS = 5_000;
+
+/** How errors name the peer behind the held-object and Gemini file routes. */
+export const PEER = 'files and batches peer';
 
 /**
  * One peer's held-object routes as every route's client reaches them: the hop's version
@@ -76,6 +80,10 @@ export class HeldObjectPeer {
     } catch (error) {
       throw this.unreachable(error);
     }
+    if (!response.ok) {
+      // The oldest held-object route: a peer without it runs an older release.
+      throw routeMissingAtPeer(this.refusal(parsed, response.status), PEER);
+    }
     return this.replyOf(response.status, parsed);
   }
 
@@ -95,7 +103,7 @@ export class HeldObjectPeer {
 
   /** The error a peer's non-2xx answer carries (its token refused named as such). */
   refusal(parsed: unknown, status: number): DataPlaneError {
-    return decodePeerError(parsed, status, 'files and batches peer');
+    return decodePeerError(parsed, status, PEER);
   }
 
   badReply(): DataPlaneError {

@@ -14,6 +14,7 @@ import {
   type RouterPort,
 } from '@aigw/contracts/data-plane';
 import { HttpGeminiFileClient } from './gemini-file-wire';
+import { HttpHeldObjectClient } from './held-object-wire';
 import { RealtimeRouterClient } from './realtime-wire';
 import { registerRouterWire } from './router-wire-server';
 import { WireClient } from './wire-client';
@@ -106,6 +107,20 @@ describe('a call an older peer cannot take', () => {
     );
     assert.equal(error.code, DataPlaneErrorCode.Internal, error.message);
     assert.match(error.message, /\/wire\/gemini-file/);
+    assert.match(error.message, /release/);
+  });
+
+  it('a wire route the peer does not have (files and batches)', async () => {
+    const files = new HttpHeldObjectClient(new URL(`http://127.0.0.1:${port}`));
+    const error = await refusal(() =>
+      files.send(
+        { backendName: 'o', provider: 'openai', requestTimeoutMs: 5_000 },
+        'GET',
+        '/files/file-abc',
+      ),
+    );
+    assert.equal(error.code, DataPlaneErrorCode.Internal, error.message);
+    assert.match(error.message, /\/wire\/held-object/);
     assert.match(error.message, /release/);
   });
 
