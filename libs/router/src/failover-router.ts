@@ -240,6 +240,7 @@ export class FailoverRouter implements RouterPort {
               ageing ? (now ??= this.load.time()) : undefined,
             ),
         },
+        route.name,
       );
       if (usable.length === 0) {
         throw new DataPlaneError(

@@ -35,9 +35,15 @@ export class BackendBalancer {
   /** `random` in [0, 1), for lowest-latency's exploration share. */
   constructor(private readonly random: () => number = Math.random) {}
 
+  /**
+   * `route`: whose turn it is. Backend names are unique only within a route, and each
+   * route's turn must spread that route's calls: two routes naming their backends alike
+   * (east, west) and sharing one turn would each send every call to one of them.
+   */
   order<L extends ChainLink | UnresolvedLink>(
     links: readonly L[],
     balancing?: Balancing,
+    route = '',
   ): readonly L[] {
     let ordered: L[] | undefined;
     for (let start = 0; start < links.length;) {
@@ -45,7 +51,7 @@ export class BackendBalancer {
       if (end - start > 1) {
         ordered ??= links.slice();
         const group = links.slice(start, end) as ChainLink[];
-        const turn = this.take(group);
+        const turn = this.take(group, route);
         const rotated = inTurn(group, turn);
         ordered.splice(start, group.length, ...(this.byLoad(rotated, balancing) as L[]));
       }
@@ -75,9 +81,15 @@ export class BackendBalancer {
     return [...weighted, ...rotated.filter((link) => link.backend.weight === 0)];
   }
 
-  /** The index in `group` whose turn it is; moves the group's weights on by one pick. */
-  private take(group: readonly ChainLink[]): number {
-    const key = group.map((link) => link.backend.name).join('\n');
+  /**
+   * The index in `group` whose turn it is; moves the group's weights on by one pick. A
+   * reload that changes a weight starts the group afresh: current weights built up under
+   * the old ones (1000:1) would otherwise be paid back in a run of hundreds of calls to
+   * one backend.
+   */
+  private take(group: readonly ChainLink[], route: string): number {
+    let key = route;
+    for (const { backend } of group) key += `\n${backend.name}\t${backend.weight}`;
     let current = this.groups.get(key);
     if (!current) {
       if (this.groups.size >= MAX_GROUPS) this.groups.clear();
