@@ -133,7 +133,7 @@ export class ServiceRuntime {
   private readonly checks: ReadinessCheck[] = [];
   private readonly adminRoutes: AdminRoute[] = [];
   private closing?: Promise<void>;
-  /** Lets go of SIGINT and SIGTERM (set by `serve`). */
+  /** Lets go of SIGINT and SIGTERM (the start's handlers, then those `serve` sets). */
   private stopSignals?: () => void;
   /** Stops accepting, then waits for the answers in flight (set by `serve`). */
   private closeListeners: () => Promise<void> = async () => undefined;
@@ -173,6 +173,31 @@ export class ServiceRuntime {
     logProcessWarnings(logger);
     // A crash too: one fatal JSON line, redacted, not Node's plain-text report.
     logProcessCrashes(logger);
+    // Until `serve` takes over. As a container's PID 1 (`node …`), a signal without a handler
+    // is dropped: a stop during a start waiting on a dependency was ignored, and the process
+    // served on after it, out of rotation, until the SIGKILL of its grace period.
+    const releaseStartSignals = handleStopSignals({
+      stop: (signal) => {
+        logger.info('stopped while starting', { signal });
+        process.exit(0);
+      },
+      insist: () => undefined,
+    });
+    try {
+      const runtime = await ServiceRuntime.openWith(env, options, logger);
+      runtime.stopSignals = releaseStartSignals;
+      return runtime;
+    } catch (error) {
+      releaseStartSignals();
+      throw error;
+    }
+  }
+
+  private static async openWith(
+    env: Env,
+    options: ServiceRuntimeOptions,
+    logger: Logger,
+  ): Promise<ServiceRuntime> {
     const metrics = MetricsRegistry.fromEnv(env);
     const drain = new DrainDeadline(drainTimeoutMs(env));
     // Checked before anything starts, so a bad endpoint is the one-line cause.
@@ -318,6 +343,7 @@ export class ServiceRuntime {
           : 'operator routes on the admin port answer this host only: set AI_GATEWAY_ADMIN_TOKEN to call them from elsewhere',
       );
     }
+    this.stopSignals?.(); // the start's own
     this.stopSignals = handleStopSignals({
       stop: (signal) => {
         // Said at both ends, so an operator sees a stop waiting on long answers as such.
