@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SseEventTooLargeError, sseMessages } from './sse-events';
+import { SseEventTooLargeError, SseStreamTooLargeError, sseMessages } from './sse-events';
 
 async function* pieces(...parts: string[]): AsyncGenerator<Uint8Array> {
   for (const part of parts) yield new TextEncoder().encode(part);
@@ -37,4 +37,27 @@ test('a backend that never finishes an event is cut off at the limit', async () 
 test('many events, each under the limit, never trip it', async () => {
   const events = Array.from({ length: 50 }, (_, i) => `data: ${'y'.repeat(900)}${i}\n\n`);
   assert.equal((await collect(pieces(...events), 1_000)).length, 50);
+});
+
+test('a backend that streams on and on is cut off once the stream passes its bound', async () => {
+  // Whole events, each small: only the stream's total can stop it, and must, since what
+  // gathers an answer (a Responses stream, a cache or deduplication entry) holds all of it.
+  // Ten times the bound stands for a stream without end.
+  let read = 0;
+  const endless = async function* (): AsyncGenerator<Uint8Array> {
+    const event = new TextEncoder().encode(`data: ${'z'.repeat(92)}\n\n`);
+    while (read < 1_000_000) {
+      read += event.length;
+      yield event;
+    }
+  };
+  let seen = 0;
+  await assert.rejects(
+    (async () => {
+      for await (const _message of sseMessages(endless(), 1_000, 100_000)) seen++;
+    })(),
+    SseStreamTooLargeError,
+  );
+  assert.equal(seen, 1_000); // 100 characters an event: all that came within the bound
+  assert.ok(read <= 100_100, `read ${read} characters`);
 });

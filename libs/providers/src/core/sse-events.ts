@@ -6,6 +6,23 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
  */
 export const MAX_SSE_EVENT_CHARS = 16 * 1024 * 1024;
 
+/**
+ * The most text one stream may carry, as much as a complete answer may hold
+ * (MAX_ANSWER_BYTES). Streams are relayed as they come, but a Responses stream, a cached or
+ * shared answer gathers all of it: a backend streaming on without end must not grow those.
+ */
+export const MAX_SSE_STREAM_CHARS = 256 * 1024 * 1024;
+
+/** A backend's stream ran past what one stream may carry. */
+export class SseStreamTooLargeError extends Error {
+  readonly code = 'SSE_STREAM_TOO_LARGE';
+
+  constructor(limitChars: number) {
+    super(`a stream longer than ${limitChars} characters`);
+    this.name = 'SseStreamTooLargeError';
+  }
+}
+
 /** A backend sent more than the parser may hold without finishing an event. */
 export class SseEventTooLargeError extends Error {
   readonly code = 'SSE_EVENT_TOO_LARGE';
@@ -20,10 +37,12 @@ export class SseEventTooLargeError extends Error {
  * Decodes a byte stream of server-sent events into messages as they arrive, without
  * buffering the whole body. Framing is the SSE parser's job, not ours; so is bounding
  * what it buffers (`maxBufferSize`), which ends the stream with SseEventTooLargeError.
+ * A stream past `maxStreamChars` in all ends with SseStreamTooLargeError.
  */
 export async function* sseMessages(
   body: AsyncIterable<Uint8Array | string>,
   maxEventChars = MAX_SSE_EVENT_CHARS,
+  maxStreamChars = MAX_SSE_STREAM_CHARS,
 ): AsyncGenerator<EventSourceMessage> {
   const pending: EventSourceMessage[] = [];
   let overflowed = false;
@@ -35,7 +54,10 @@ export async function* sseMessages(
     maxBufferSize: maxEventChars,
   });
   const decoder = new TextDecoder();
+  let streamed = 0;
   const feed = (text: string): void => {
+    streamed += text.length;
+    if (streamed > maxStreamChars) throw new SseStreamTooLargeError(maxStreamChars);
     parser.feed(text);
     if (overflowed) throw new SseEventTooLargeError(maxEventChars);
   };
