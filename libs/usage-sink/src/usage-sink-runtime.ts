@@ -127,6 +127,7 @@ export async function openUsageAnalytics(
     const client = createClickHouseClient({
       url: settings.clickhouseUrl,
       ...(env.CLICKHOUSE_DATABASE ? { database: env.CLICKHOUSE_DATABASE } : {}),
+      logger,
     });
     const logMigrated = (result: MigrateResult) =>
       logger.info('clickhouse migrations', {

@@ -1,17 +1,28 @@
 // @clickhouse/client from CLICKHOUSE_URL. Works against ClickHouse 18.16 (our oldest) and
 // current releases: no server-side query parameters (18.16 has none), so values reach SQL
 // only through `sqlString`/`sqlIdentifier` below or in JSONEachRow bodies.
-import type { ClickHouseClient } from '@clickhouse/client';
+import type { ClickHouseClient, Logger as ClickHouseLogger } from '@clickhouse/client';
 import { clickhouseClient } from '../client-libraries';
 
 export class ClickHouseConfigError extends Error {
   override name = 'ClickHouseConfigError';
 }
 
+/** Where the client's own log lines go: the service's JSON logger. */
+export interface ClickHouseLogSink {
+  warn(message: string, fields?: Record<string, unknown>): void;
+  debug(message: string, fields?: Record<string, unknown>): void;
+}
+
 export interface ClickHouseClientOptions {
   readonly url?: string;
   readonly database?: string;
   readonly requestTimeoutMs?: number;
+  /**
+   * The client's own log lines, as JSON lines of the service's logger; without it the
+   * client prints multi-line text to stderr for every failed request.
+   */
+  readonly logger?: ClickHouseLogSink;
 }
 
 export function createClickHouseClient(options: ClickHouseClientOptions = {}): ClickHouseClient {
@@ -27,7 +38,38 @@ export function createClickHouseClient(options: ClickHouseClientOptions = {}): C
     // Compressed responses need a setting 18.16's HTTP handler treats differently; the
     // payloads here are small.
     compression: { request: false, response: false },
+    ...(options.logger ? { log: { LoggerClass: clientLoggerFor(options.logger) } } : {}),
   });
+}
+
+/**
+ * The client's logger class (it constructs one itself) writing to `sink`. Its errors are a
+ * request that failed, which also rejects to the caller that made it (logged and counted
+ * there with its context), so they are warnings here, with the error's name and message.
+ */
+function clientLoggerFor(sink: ClickHouseLogSink): new () => ClickHouseLogger {
+  const line = (module: string, message: string) => `clickhouse client: ${module}: ${message}`;
+  const fields = (args?: Record<string, unknown>, err?: Error) => ({
+    ...(args?.operation !== undefined ? { operation: args.operation } : {}),
+    ...(err ? { error: `${err.name}: ${err.message}` } : {}),
+  });
+  return class implements ClickHouseLogger {
+    trace({ module, message, args }: Parameters<ClickHouseLogger['trace']>[0]): void {
+      sink.debug(line(module, message), fields(args));
+    }
+    debug({ module, message, args }: Parameters<ClickHouseLogger['debug']>[0]): void {
+      sink.debug(line(module, message), fields(args));
+    }
+    info({ module, message, args }: Parameters<ClickHouseLogger['info']>[0]): void {
+      sink.debug(line(module, message), fields(args));
+    }
+    warn({ module, message, args, err }: Parameters<ClickHouseLogger['warn']>[0]): void {
+      sink.warn(line(module, message), fields(args, err));
+    }
+    error({ module, message, args, err }: Parameters<ClickHouseLogger['error']>[0]): void {
+      sink.warn(line(module, message), fields(args, err));
+    }
+  };
 }
 
 /** A ClickHouse string literal: backslash and quote escaped, as its parser expects. */
