@@ -1,4 +1,4 @@
-import { DataPlaneError, DataPlaneErrorCode, type GatewayAnswer } from '@aigw/contracts/data-plane';
+import { BackendSilence, type GatewayAnswer } from '@aigw/contracts/data-plane';
 import type { StreamAttemptSignal } from './stream-attempt-signal';
 
 /**
@@ -7,16 +7,14 @@ import type { StreamAttemptSignal } from './stream-attempt-signal';
  * first event share it, rather than each getting the whole of it.
  */
 export class FirstEventDeadline {
-  readonly error: DataPlaneError;
+  /** Also the reason the attempt's call is cancelled with: the backend's timeout. */
+  readonly error: BackendSilence;
   /** Rejects with `error` once the time is up; never settles otherwise. */
   readonly expired: Promise<never>;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(ms: number, backendName: string) {
-    this.error = new DataPlaneError(
-      DataPlaneErrorCode.UpstreamTimeout,
-      `backend "${backendName}" sent no stream data within ${ms} ms`,
-    );
+    this.error = new BackendSilence(`backend "${backendName}" sent no stream data within ${ms} ms`);
     this.expired = new Promise<never>((_, reject) => {
       this.timer = setTimeout(() => reject(this.error), ms);
     });

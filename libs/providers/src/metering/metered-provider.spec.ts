@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EventPublisher, GatewayEvent } from '@aigw/contracts';
 import {
+  BackendSilence,
   DataPlaneError,
   DataPlaneErrorCode,
   type GatewayAnswer,
@@ -68,6 +69,11 @@ describe('MeteredProviderPort', () => {
     gone.abort();
     outcomes.west = () => Promise.reject(new Error('aborted'));
     await assert.rejects(port.invoke(callTo('west', gone.signal)));
+    // The router cancels a call whose backend stayed silent past its first-byte timeout.
+    const silent = new AbortController();
+    silent.abort(new BackendSilence('backend "mute" sent no stream data within 300 ms'));
+    outcomes.mute = () => Promise.reject(silent.signal.reason as Error);
+    await assert.rejects(port.invoke(callTo('mute', silent.signal)));
 
     const text = await metrics.metrics();
     const calls = (backend: string, result: string) =>
@@ -78,7 +84,8 @@ describe('MeteredProviderPort', () => {
     assert.equal(calls('refusing', 'rejected'), 1);
     assert.equal(calls('broken', 'error'), 1);
     assert.equal(calls('west', 'cancelled'), 1);
-    assert.equal(metricSum(text, 'ai_gateway_backend_requests_total'), 6);
+    assert.equal(calls('mute', 'timeout'), 1);
+    assert.equal(metricSum(text, 'ai_gateway_backend_requests_total'), 7);
     // The answered call is metered as before: one usage event.
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(

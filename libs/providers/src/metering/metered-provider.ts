@@ -1,5 +1,6 @@
 import type { EventPublisher } from '@aigw/contracts';
 import {
+  BackendSilence,
   DataPlaneError,
   DataPlaneErrorCode,
   realtimeUsage,
@@ -296,7 +297,8 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
 
 /** How a failed call began, in the vocabulary of `ai_gateway_backend_requests_total`. */
 function callResult(error: unknown, signal: AbortSignal): BackendCallResult {
-  if (signal.aborted) return 'cancelled';
+  // The router cancels a call its backend left silent past the first-byte timeout.
+  if (signal.aborted) return signal.reason instanceof BackendSilence ? 'timeout' : 'cancelled';
   if (!(error instanceof DataPlaneError)) return 'error';
   switch (error.code) {
     case DataPlaneErrorCode.UpstreamRateLimited:
