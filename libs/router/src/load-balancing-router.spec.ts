@@ -296,3 +296,42 @@ describe('FailoverRouter: load balancing, listeners on a long-lived signal', () 
     assert.equal(load.of('a').inFlight + load.of('b').inFlight, 0);
   });
 });
+
+describe('FailoverRouter: lowest-latency, a backend that never answered and fails', () => {
+  it('is probed once a half-life, not first on every request', async () => {
+    // Errors reach the client (no failover on them, so no cooldown either): a backend
+    // with a wrong deployment name, answering 404 at once.
+    const result = parseGatewayConfig(
+      `
+kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  loadBalancing: {strategy: lowest-latency, explorationPercent: 0}
+  failover: {on: [rateLimit]}
+  backends:
+  - {name: a, priority: 0, provider: openai, model: gpt-4}
+  - {name: b, priority: 0, provider: openai, model: gpt-4}
+`,
+      { missingSecrets: 'warn', env: {} },
+    );
+    assert.ok(result.ok);
+    const clock = new Clock();
+    const p = providers(clock, { b: 20 }, new Set(['a']));
+    const router = new FailoverRouter({
+      load: new BackendLoad(clock.now, 60_000),
+      config: () => result.config,
+      providers: p,
+    });
+    let failed = 0;
+    const call = () =>
+      router.route(request(), new AbortController().signal).catch(() => void failed++);
+    for (let i = 0; i < 10; i++) await call();
+    assert.deepEqual(p.called, ['a', ...Array<string>(9).fill('b')], 'one probe of a');
+    assert.equal(failed, 1);
+    // A half-life on, a is probed again, once.
+    clock.ms += 60_000;
+    await call();
+    await call();
+    assert.deepEqual(p.called.slice(10), ['a', 'b']);
+  });
+});

@@ -71,9 +71,11 @@ export class BackendBalancer {
       if (strategy === 'least-busy') return figures.inFlight / link.backend.weight;
       if (figures.latencyMs !== undefined) return figures.latencyMs;
       // Unmeasured: first, unless a call of this kind is under way (its measure is coming;
-      // until then every call would pile onto it, however slow it is). Calls of the other
-      // kind measure nothing here, and must not keep it from being measured.
-      return (figures.kindInFlight ?? figures.inFlight) > 0 ? Number.MAX_VALUE : -1;
+      // until then every call would pile onto it, however slow it is) or failed lately (it
+      // would get every first try while it fails). Calls of the other kind measure nothing
+      // here, and must not keep it from being measured.
+      const waiting = figures.probeSpent || (figures.kindInFlight ?? figures.inFlight) > 0;
+      return waiting ? Number.MAX_VALUE : -1;
     };
     const weighted = rotated.filter((link) => link.backend.weight > 0);
     const scores = new Map(weighted.map((link) => [link, score(link)]));

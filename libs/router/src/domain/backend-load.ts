@@ -21,6 +21,12 @@ export interface LoadFigures {
   readonly samples: number;
   /** With a kind: that kind's calls in flight (a figure of it is being measured). */
   readonly kindInFlight?: number;
+  /**
+   * With a kind and `now`: no figure, and a call of that kind failed less than a half-life
+   * ago. Its probe is spent, as a stale figure's is: a backend that never answered must not
+   * be tried first on every request while it fails (failures are not measured).
+   */
+  readonly probeSpent?: true;
 }
 
 /**
@@ -46,7 +52,10 @@ interface Average {
   /** When the last sample was taken (the clock's ms). */
   at: number;
   inFlight: number;
-  /** When a call of the kind that ended unanswered started: a probe spent (the clock's ms). */
+  /**
+   * When a call of the kind that ended unanswered started: a probe spent (the clock's ms);
+   * -Infinity before any did.
+   */
   failedAt: number;
 }
 
@@ -137,7 +146,12 @@ export class BackendLoad {
         : { inFlight, latencyMs, samples };
     }
     const { latencyMs, samples, at, failedAt, inFlight } = figures.byKind[kind];
-    return latencyMs === undefined || this.staleSince(at > failedAt ? at : failedAt, now)
+    if (latencyMs === undefined) {
+      return now !== undefined && !this.staleSince(failedAt, now)
+        ? { inFlight: figures.inFlight, samples, kindInFlight: inFlight, probeSpent: true }
+        : { inFlight: figures.inFlight, samples, kindInFlight: inFlight };
+    }
+    return this.staleSince(at > failedAt ? at : failedAt, now)
       ? { inFlight: figures.inFlight, samples, kindInFlight: inFlight }
       : { inFlight: figures.inFlight, latencyMs, samples, kindInFlight: inFlight };
   }
@@ -165,10 +179,10 @@ export class BackendLoad {
         inFlight: 0,
         samples: 0,
         at: 0,
-        failedAt: 0,
+        failedAt: -Infinity,
         byKind: {
-          json: { samples: 0, at: 0, inFlight: 0, failedAt: 0 },
-          stream: { samples: 0, at: 0, inFlight: 0, failedAt: 0 },
+          json: { samples: 0, at: 0, inFlight: 0, failedAt: -Infinity },
+          stream: { samples: 0, at: 0, inFlight: 0, failedAt: -Infinity },
         },
       };
       this.figures.set(backend, figures);
