@@ -279,8 +279,8 @@ describe('response cache', () => {
 });
 
 describe('request deduplication (in process)', () => {
-  it('makes one call for identical concurrent requests; a late joiner reads from the start', async () => {
-    const { reuse } = setup('  deduplication: {window: 30s}\n');
+  it('makes one call for identical concurrent requests; a late joiner reads from the start, and each joiner is counted', async () => {
+    const { reuse, metrics } = setup('  deduplication: {window: 30s}\n');
     const upstream = heldCall(() => streamAnswer([chunk('x'), chunk('y'), chunk('', 'stop')]));
     const { invoke, release } = upstream;
     const served = await Promise.all(
@@ -301,6 +301,8 @@ describe('request deduplication (in process)', () => {
     assert.equal(late.source, 'follower');
     assert.equal(await text(late), 'xy');
     assert.equal(upstream.calls, 1);
+    // Four joined the running call, one the finished one: five requests with no call of their own.
+    assert.match(await metrics.metrics(), /ai_gateway_dedup_followers_total\{model="gpt-4o"\} 5\n/);
   });
 
   it('shares the answer of a no-store leader only while it runs, then neither keeps nor serves it', async () => {

@@ -40,6 +40,8 @@ export interface ReusePlan {
   };
   readonly dedup?: {
     readonly key: string;
+    /** The model the client asked for: a request joining a call is counted under it. */
+    readonly model: string;
     readonly windowMs: number;
     /** False when this request said no-store: if it leads, its answer is not kept. */
     readonly retain: boolean;
@@ -143,6 +145,7 @@ export class ResponseReuse {
               request,
               route.deduplication.keyComponents,
             ),
+            model: request.requestedModel,
             windowMs: route.deduplication.windowMs,
             // RFC 9111 no-store: nothing of this request's answer outlives its delivery. A
             // follower's no-store does not bind the leader: the answer is the leader's.
@@ -228,6 +231,7 @@ export class ResponseReuse {
   }
 
   private following(plan: ReusePlan, flight: Flight): ServedAnswer {
+    if (plan.dedup) this.deps.publisher.joined(plan.dedup.model);
     return {
       source: 'follower',
       answer: settled(answerFromFlight(flight)),

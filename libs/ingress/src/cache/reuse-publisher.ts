@@ -74,6 +74,11 @@ export class ReusePublisher {
     if (cost.dollars > 0) this.metrics.addCost({ user, model }, cost.dollars);
   }
 
+  /** A request joined an identical call in flight: it makes no backend call of its own. */
+  joined(model: string): void {
+    this.metrics.recordDedupFollower(model);
+  }
+
   lookedUp(request: GatewayRequest, hit: boolean): void {
     if (hit) this.metrics.recordCacheHit(request.requestedModel);
     else this.metrics.recordCacheMiss(request.requestedModel);

@@ -251,6 +251,12 @@ export class MetricsRegistry {
     labelNames: ['model'] as const,
     registers: [this.registry],
   });
+  readonly #dedupFollowers = new FastCounter({
+    name: 'ai_gateway_dedup_followers_total',
+    help: 'Requests answered by joining an identical call in flight (request deduplication), making no backend call of their own',
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
   readonly #cacheMisses = new FastCounter({
     name: 'ai_gateway_cache_misses_total',
     help: 'Cacheable requests not found in the gateway cache',
@@ -1059,6 +1065,11 @@ export class MetricsRegistry {
 
   recordCacheMiss(model: string): void {
     this.#cacheMisses.inc([this.models.admit(model)]);
+  }
+
+  /** A request joined an identical call in flight instead of making its own. */
+  recordDedupFollower(model: string): void {
+    this.#dedupFollowers.inc([this.models.admit(model)]);
   }
 
   /** A response cache or deduplication store command failed; the request went on without it. */
