@@ -235,7 +235,7 @@ export class ServiceRuntime {
       holder,
       opened,
       drain,
-      await openTracing(tracing, logger),
+      await openTracing(tracing, logger, metrics),
     );
     // Every app, so the process holding the keys reports them (the gateway, provider-adapter).
     meterBackendsMissingKey(metrics, runtime.config);

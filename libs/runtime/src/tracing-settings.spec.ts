@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Logger } from '@aigw/observability';
+import { Logger, MetricsRegistry } from '@aigw/observability';
 import { StartupError } from './listen';
 import { exportWarning, openTracing, tracingSettings } from './tracing-settings';
 
@@ -154,7 +154,10 @@ describe('opening tracing', () => {
     assert.deepEqual(loadedOpenTelemetry(), [], 'loaded before the test');
     const logged: string[] = [];
     const logger = new Logger({ write: (line) => logged.push(line) });
-    assert.equal(await openTracing(tracingSettings({}, 'gateway'), logger), undefined);
+    assert.equal(
+      await openTracing(tracingSettings({}, 'gateway'), logger, new MetricsRegistry()),
+      undefined,
+    );
     assert.deepEqual(loadedOpenTelemetry(), []);
     assert.deepEqual(logged, []);
   });

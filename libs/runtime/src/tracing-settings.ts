@@ -2,6 +2,7 @@ import {
   DEFAULT_SAMPLER,
   startTracing,
   type Logger,
+  type MetricsRegistry,
   type OtlpProtocol,
   type SamplerChoice,
   type Tracing,
@@ -106,19 +107,24 @@ function samplerChoice(env: Env): SamplerChoice {
 
 /**
  * Starts the service's tracer when tracing is configured; otherwise loads nothing and
- * returns undefined. A failing export is a warning, at most one a minute.
+ * returns undefined. A failing export is counted, and a warning at most once a minute.
  */
 export async function openTracing(
   settings: TracingSettings | undefined,
   logger: Logger,
+  metrics: Pick<MetricsRegistry, 'recordTracingError'>,
   options: Pick<TracingOptions, 'batchDelayMs'> = {},
 ): Promise<Tracing | undefined> {
   if (!settings) return undefined;
+  const warn = exportWarning(logger);
   const tracing = await startTracing({
     serviceName: settings.serviceName,
     export: { url: settings.url, protocol: settings.protocol },
     sampler: settings.sampler,
-    onExportError: exportWarning(logger),
+    onExportError: (error) => {
+      metrics.recordTracingError();
+      warn(error);
+    },
     ...options,
   });
   logger.info('tracing on: spans go to the OTLP collector', {

@@ -856,6 +856,11 @@ export class MetricsRegistry {
     labelNames: ['route'] as const,
     registers: [this.registry],
   });
+  readonly #tracingErrors = new Counter({
+    name: 'ai_gateway_tracing_errors_total',
+    help: 'Errors the OpenTelemetry SDK reported: nearly all a batch of spans that could not be exported to the OTLP collector (those spans are lost). Logged at most once a minute',
+    registers: [this.registry],
+  });
   readonly #budgetRefusals = new Counter({
     name: 'ai_gateway_budget_refusals_total',
     help: "Requests refused because a budget or rate limit had no room (429 budget_exceeded), by route and limit: the config's limit that refused it (tokenBudget.perUser, costControl.maxDailyCostPerUser, tokenRateLimit.perModel.tokensPerMinute, ...), or unknown for a refusal a split deployment's router sent, which does not name it. A provider's own 429s are not here",
@@ -1461,6 +1466,11 @@ export class MetricsRegistry {
   }
 
   /** A request a budget or rate limit refused, by route and the limit (a fixed set, or unknown). */
+  /** The tracing SDK reported an error (a failed export: its spans are lost). */
+  recordTracingError(): void {
+    this.#tracingErrors.inc();
+  }
+
   recordBudgetRefusal(route: string, limit: string): void {
     this.#budgetRefusals.inc({ route, limit });
   }
