@@ -18,6 +18,7 @@ import {
   planBackendChain,
   type ChainLink,
 } from './domain/backend-chain';
+import { BackendBalancer } from './domain/backend-balancer';
 import type { BackendHealth } from './domain/backend-health';
 import { modelCallFailure } from './domain/model-call-failure';
 import { withoutBackendIdentity } from './domain/hidden-backend-identity';
@@ -42,6 +43,13 @@ export interface RealtimeRoutingDeps {
  * and the client's `session.update` the backend's.
  */
 export class RealtimeRouting implements RealtimeRouter {
+  /**
+   * Sessions take the backends of equal priority in turn by weight, as chat calls do (a
+   * turn of their own; a weight-0 standby last). `loadBalancing`'s strategies measure
+   * calls, not sessions, and do not apply.
+   */
+  private readonly balancer = new BackendBalancer();
+
   constructor(private readonly deps: RealtimeRoutingDeps) {}
 
   async connectRealtime(
@@ -67,7 +75,11 @@ export class RealtimeRouting implements RealtimeRouter {
         { param: 'model' },
       );
     }
-    const usable = links.filter((link) => isAuthenticated(link.backend));
+    const usable = this.balancer.order(
+      links.filter((link) => isAuthenticated(link.backend)),
+      undefined,
+      chain.route.name,
+    );
     if (usable.length === 0) {
       throw new DataPlaneError(
         DataPlaneErrorCode.NoBackendAvailable,
