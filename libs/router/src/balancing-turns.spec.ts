@@ -7,6 +7,7 @@ import type { GatewayConfig } from '@aigw/config';
 import type { GatewayAnswer, ProviderCall } from '@aigw/contracts/data-plane';
 import { configFromYaml } from '@aigw/testing';
 import { gatewayChatRequest } from '@aigw/testing/fake-provider';
+import { BackendHealth } from './domain/backend-health';
 import { FailoverRouter } from './failover-router';
 
 /** Backends that all answer at once. */
@@ -90,5 +91,27 @@ spec:
     for (let i = 0; i < 20; i++) after.push(await servedBy(router, 'gpt-4o'));
     assert.equal(after.filter((b) => b === 'small').length, 10, after.join());
     assert.equal(longestRun(after), 1, after.join());
+  });
+});
+
+describe('FailoverRouter: weighted turns with a backend out of rotation', () => {
+  it('shares its calls among the rest by their weights, not all to the one after it', async () => {
+    const config = configFromYaml(`
+kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: a, priority: 0, provider: openai, model: gpt-4o}
+  - {name: b, priority: 0, provider: openai, model: gpt-4o}
+  - {name: c, priority: 0, provider: openai, model: gpt-4o}
+`);
+    const health = new BackendHealth();
+    const router = new FailoverRouter({ config: () => config, providers: answering, health });
+    health.drain('c', { reason: 'maintenance' });
+    const served: string[] = [];
+    for (let i = 0; i < 300; i++) served.push(await servedBy(router, 'gpt-4o'));
+    const count = (name: string) => served.filter((b) => b === name).length;
+    assert.deepEqual({ a: count('a'), b: count('b'), c: count('c') }, { a: 150, b: 150, c: 0 });
+    assert.equal(longestRun(served), 1, served.slice(0, 12).join());
   });
 });

@@ -132,6 +132,9 @@ export class FailoverRouter implements RouterPort {
   private readonly chains: PlannedChains;
   private readonly providers: ProviderPort;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Cooled or drained, or another call is trying it after its cooldown: tried last. */
+  private readonly resting = (backend: string): boolean =>
+    this.health.isOutOfRotation(backend) || this.health.isOnTrial(backend);
 
   constructor(private readonly deps: FailoverRouterDeps) {
     this.health = deps.health ?? new BackendHealth();
@@ -226,6 +229,8 @@ export class FailoverRouter implements RouterPort {
           )
         : links;
       if (able.length === 0 && links.length > 0) throw unservedOperation(request, links);
+      const resting = (l: ChainLink | UnresolvedLink) =>
+        !isUnresolved(l) && this.resting(l.backend.name);
       // lowest-latency's figures age: the clock is read once, when the first is read.
       let now: number | undefined;
       const ageing = route.loadBalancing?.strategy === 'lowest-latency';
@@ -241,6 +246,7 @@ export class FailoverRouter implements RouterPort {
             ),
         },
         route.name,
+        this.resting,
       );
       if (usable.length === 0) {
         throw new DataPlaneError(
@@ -251,9 +257,6 @@ export class FailoverRouter implements RouterPort {
       // Healthy backends first; cooled or drained ones stay a last resort, not a failure.
       // With none out of rotation (the usual case) the order stands, with nothing copied.
       // A backend another call is trying after its cooldown waits for that trial too.
-      const resting = (l: ChainLink | UnresolvedLink) =>
-        !isUnresolved(l) &&
-        (this.health.isOutOfRotation(l.backend.name) || this.health.isOnTrial(l.backend.name));
       ordered = usable.some(resting)
         ? [...usable.filter((l) => !resting(l)), ...usable.filter(resting)]
         : usable;

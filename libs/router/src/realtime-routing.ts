@@ -75,10 +75,12 @@ export class RealtimeRouting implements RealtimeRouter {
         { param: 'model' },
       );
     }
+    const health = this.deps.health;
     const usable = this.balancer.order(
       links.filter((link) => isAuthenticated(link.backend)),
       undefined,
       chain.route.name,
+      health && ((backend) => health.isOutOfRotation(backend)),
     );
     if (usable.length === 0) {
       throw new DataPlaneError(
@@ -86,7 +88,6 @@ export class RealtimeRouting implements RealtimeRouter {
         `no realtime backend for "${request.requestedModel}" has credentials configured`,
       );
     }
-    const health = this.deps.health;
     const ordered = health
       ? [
           ...usable.filter((link) => !health.isOutOfRotation(link.backend.name)),

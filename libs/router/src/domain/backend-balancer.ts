@@ -39,11 +39,16 @@ export class BackendBalancer {
    * `route`: whose turn it is. Backend names are unique only within a route, and each
    * route's turn must spread that route's calls: two routes naming their backends alike
    * (east, west) and sharing one turn would each send every call to one of them.
+   * `resting`: backends out of rotation now (cooling, drained), which the caller puts
+   * last. They take no turn, so the others share the calls by their weights; were their
+   * turns passed on, the backend after each would take them too (2:1 with one of three
+   * drained).
    */
   order<L extends ChainLink | UnresolvedLink>(
     links: readonly L[],
     balancing?: Balancing,
     route = '',
+    resting?: (backend: string) => boolean,
   ): readonly L[] {
     let ordered: L[] | undefined;
     for (let start = 0; start < links.length;) {
@@ -51,7 +56,7 @@ export class BackendBalancer {
       if (end - start > 1) {
         ordered ??= links.slice();
         const group = links.slice(start, end) as ChainLink[];
-        const turn = this.take(group, route);
+        const turn = this.take(group, route, resting);
         const rotated = inTurn(group, turn);
         ordered.splice(start, group.length, ...(this.byLoad(rotated, balancing) as L[]));
       }
@@ -89,7 +94,11 @@ export class BackendBalancer {
    * the old ones (1000:1) would otherwise be paid back in a run of hundreds of calls to
    * one backend.
    */
-  private take(group: readonly ChainLink[], route: string): number {
+  private take(
+    group: readonly ChainLink[],
+    route: string,
+    resting: ((backend: string) => boolean) | undefined,
+  ): number {
     let key = route;
     for (const { backend } of group) key += `\n${backend.name}\t${backend.weight}`;
     let current = this.groups.get(key);
@@ -98,13 +107,16 @@ export class BackendBalancer {
       current = group.map(() => 0);
       this.groups.set(key, current);
     }
+    // With the whole group resting, each takes its turn as usual.
+    const skip = resting && group.some((link) => !resting(link.backend.name)) ? resting : undefined;
     let total = 0;
-    let best = 0;
+    let best = -1;
     for (let index = 0; index < group.length; index++) {
+      if (skip?.(group[index].backend.name)) continue;
       const weight = group[index].backend.weight;
       total += weight;
       current[index] += weight;
-      if (current[index] > current[best]) best = index;
+      if (best < 0 || current[index] > current[best]) best = index;
     }
     current[best] -= total;
     return best;
