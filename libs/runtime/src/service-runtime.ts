@@ -11,6 +11,7 @@ import {
   KafkaEventBus,
   openEventSpool,
 } from '@aigw/infra';
+import { clientSendTimeouts } from '@aigw/infra/http';
 import {
   Logger,
   logProcessCrashes,
@@ -199,6 +200,7 @@ export class ServiceRuntime {
     logger: Logger,
   ): Promise<ServiceRuntime> {
     const metrics = MetricsRegistry.fromEnv(env);
+    metrics.watchClientSendTimeouts(clientSendTimeouts);
     const drain = new DrainDeadline(drainTimeoutMs(env));
     // Checked before anything starts, so a bad endpoint is the one-line cause.
     const tracing = tracingSettings(env, options.app);

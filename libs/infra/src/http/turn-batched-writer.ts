@@ -1,8 +1,15 @@
 import type { ServerResponse } from 'node:http';
-import { untilWritable } from './until-writable';
+import { untilWritableWithin } from './until-writable';
 
 /** Held past this size (characters of text, bytes of buffers), a turn's writes go out at once. */
 const MAX_HELD_SIZE = 64 * 1024;
+
+/**
+ * How long a write may wait for the client to take more before the connection is dropped:
+ * a client that reads nothing for this long has stopped reading (nginx's send_timeout,
+ * 60 s). A slow reader drains far more often, and each wait is timed on its own.
+ */
+export const CLIENT_SEND_TIMEOUT_MS = 60_000;
 
 /**
  * Writes a streamed HTTP response so that what is written within one turn of the event
@@ -23,7 +30,10 @@ export class TurnBatchedWriter {
   private full = false;
   private flush: NodeJS.Immediate | undefined;
 
-  constructor(private readonly response: ServerResponse) {}
+  constructor(
+    private readonly response: ServerResponse,
+    private readonly sendTimeoutMs = CLIENT_SEND_TIMEOUT_MS,
+  ) {}
 
   /** Sets the status and headers; they leave with this turn's first bytes, or alone at its end. */
   writeHead(status: number, headers: Record<string, string>): void {
@@ -31,14 +41,17 @@ export class TurnBatchedWriter {
     this.schedule();
   }
 
-  /** Writes, resolving once the response can take more (see `untilWritable`). */
+  /**
+   * Writes, resolving once the response can take more (see `untilWritable`), or once it is
+   * dropped for a client that took nothing for the send timeout.
+   */
   async write(data: string | Uint8Array): Promise<void> {
     this.held.push(data);
     this.heldSize += data.length;
     if (this.heldSize >= MAX_HELD_SIZE) this.send();
     else this.schedule();
     if (this.full) {
-      await untilWritable(this.response);
+      await untilWritableWithin(this.response, this.sendTimeoutMs);
       this.full = this.response.writableNeedDrain;
     }
   }

@@ -24,3 +24,29 @@ export function untilWritable(stream: DrainableStream): Promise<void> {
     stream.once('drain', done).once('close', done).once('error', done);
   });
 }
+
+/** Connections this process dropped for a client that took nothing for the send timeout. */
+let sendTimeouts = 0;
+
+/** How many connections `untilWritableWithin` has dropped in this process, for its metric. */
+export function clientSendTimeouts(): number {
+  return sendTimeouts;
+}
+
+/**
+ * `untilWritable`, but a stream that takes nothing more for `timeoutMs` is destroyed, which
+ * ends the wait (its 'close'). For a client that stopped reading with its connection open:
+ * its window shut, a write would otherwise wait as long as the connection lives, holding the
+ * call (and what it buffered) with it.
+ */
+export function untilWritableWithin(
+  stream: DrainableStream & { destroy(): void },
+  timeoutMs: number,
+): Promise<void> {
+  if (!stream.writableNeedDrain) return Promise.resolve();
+  const timer = setTimeout(() => {
+    sendTimeouts++;
+    stream.destroy();
+  }, timeoutMs);
+  return untilWritable(stream).finally(() => clearTimeout(timer));
+}

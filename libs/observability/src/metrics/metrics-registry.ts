@@ -725,6 +725,21 @@ export class MetricsRegistry {
       for (const { peer, waiting } of this.#peerPools()) this.#peerWaiting.set({ peer }, waiting);
     },
   });
+  /** Where the send timeout counter reads this process's dropped connections. */
+  #sendTimeoutsRead: () => number = () => 0;
+  #sendTimeoutsCounted = 0;
+  readonly #clientSendTimeouts = new Counter({
+    name: 'ai_gateway_client_send_timeouts_total',
+    help: 'Connections dropped because their reader took nothing for 60 s while an answer waited to be written (a client that stopped reading a stream with its connection open; in a split deployment also a service hop): the call ends, its backend call cancelled and what went by billed',
+    registers: [this.registry],
+    collect: () => {
+      const dropped = this.#sendTimeoutsRead();
+      if (dropped > this.#sendTimeoutsCounted) {
+        this.#clientSendTimeouts.inc(dropped - this.#sendTimeoutsCounted);
+        this.#sendTimeoutsCounted = dropped;
+      }
+    },
+  });
   readonly #backendCooldowns = new Counter({
     name: 'ai_gateway_backend_cooldowns_total',
     help: 'Backends cooled down after failing (skipped while others are left), by reason: retry_after (it asked us to wait) or failures (too many in a row)',
@@ -1441,6 +1456,11 @@ export class MetricsRegistry {
     pools: () => Iterable<{ origin: string; open: number; busy: number; waiting: number }>,
   ): void {
     this.#upstreamPools = pools;
+  }
+
+  /** The source of `ai_gateway_client_send_timeouts_total`: the process's dropped readers. */
+  watchClientSendTimeouts(read: () => number): void {
+    this.#sendTimeoutsRead = read;
   }
 
   /** The source of the peer pool gauges: a split service's pool to its next service. */
