@@ -53,11 +53,43 @@ export function budgetRefusal(
     retryAfterMs: Math.max(0, resetAt - now),
     // x-ratelimit-*-tokens count tokens and -requests calls (OpenAI's definitions); a
     // dollar cap has no such header, so it answers with Retry-After alone.
-    headers:
-      limit.unit === 'dollars'
-        ? undefined
-        : rateLimitHeaders(limit.limit, remaining, resetAt - now, headerUnitOf(limit.unit)),
+    headers: limitHeaders(limit, remaining, resetAt - now),
   });
+}
+
+/** OpenAI's headers of a token or request limit; a dollar cap has none. */
+function limitHeaders(
+  limit: BoundLimit,
+  remaining: number,
+  resetInMs: number,
+): Record<string, string> | undefined {
+  return limit.unit === 'dollars'
+    ? undefined
+    : rateLimitHeaders(limit.limit, remaining, resetInMs, headerUnitOf(limit.unit));
+}
+
+/**
+ * How soon a caller refused by a limit that calls in flight hold full (not spent) is asked to
+ * retry: the room comes back as those calls end, which may be any moment, not when the window
+ * does. Short enough for the SDKs' own retries to wait it out.
+ */
+export const HELD_FULL_RETRY_AFTER_MS = 5_000;
+
+/**
+ * The 429 for a limit whose spend leaves room for the call but whose holds (calls in flight)
+ * fill it: Retry-After in a few seconds (never past the window's end), where the window's end
+ * would send a caller that has spent nothing away until tomorrow (and, past a minute, tell the
+ * SDKs not to retry at all). The x-ratelimit-* headers still tell the limit's window.
+ */
+export function heldFullRefusal(limit: BoundLimit, remaining: number, now: number): BudgetRefusal {
+  const resetAt = limit.windowRef.endsAt;
+  const retryAfterMs = Math.max(0, Math.min(HELD_FULL_RETRY_AFTER_MS, resetAt - now));
+  const retryAt = new Date(now + retryAfterMs).toISOString();
+  return new BudgetRefusal(
+    limit.kind,
+    `Budget exceeded: ${limit.kind} allows ${limit.limit} ${unitName(limit.unit)} per window and calls in progress hold the rest; try again after ${retryAt}`,
+    { retryAfterMs, headers: limitHeaders(limit, remaining, resetAt - now) },
+  );
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   budgetRefusal,
   BudgetRefusal,
   closedLimitRefusal,
+  heldFullRefusal,
   ExhaustionView,
   headerUnitOf,
   modelLimits,
@@ -25,6 +26,7 @@ import {
   unitName,
   userLimits,
   type Balance,
+  type BalanceChange,
   type BoundLimit,
   type BudgetLimit,
   type BudgetStore,
@@ -321,7 +323,9 @@ export class BudgetAdmission {
       const diverting = failover && modelLimit && index < models.length - 1;
       if (spent || diverting) this.mark(limit, spent);
       const remaining = Math.max(0, limit.limit - used - reserved);
-      const error = budgetRefusal(limit, remaining, limit.windowRef.endsAt, now);
+      const error = fitsOnceHoldsEnd(limit, used, holds)
+        ? heldFullRefusal(limit, remaining, now)
+        : budgetRefusal(limit, remaining, limit.windowRef.endsAt, now);
       // A caller's own limit binds whichever model serves: no other model helps.
       if (!modelLimit || !failover) throw await this.withEveryFamily(error, held, now);
       refusal ??= { error, held, byStore: true };
@@ -735,6 +739,22 @@ function worstCase(
 /** Whose last admitted call a reused answer is told about: the caller's, for this model. */
 function lastBalancesKey(request: GatewayRequest): string {
   return `${callerBudgetKey(request.caller)}\u0000${request.requestedModel}`;
+}
+
+/**
+ * Whether the refused call fits `limit` once the calls in flight end: their token and dollar
+ * holds are worst cases (max_tokens), most of which comes back when they settle, so the
+ * room returns within seconds. A request count's hold is spent in full by a call that
+ * answers: held full, it is as good as spent until the window ends.
+ */
+function fitsOnceHoldsEnd(
+  limit: AdmissionLimit,
+  used: number,
+  holds: readonly BalanceChange[],
+): boolean {
+  if (limit.unit === 'requests') return false;
+  const amount = holds.find((change) => change.key === limit.key)?.amount ?? 0;
+  return used + amount <= limit.limit;
 }
 
 /**
