@@ -1,6 +1,7 @@
 // Request bodies sent compressed (Content-Encoding): gzip, deflate and br are decoded
 // before parsing; any other coding, or bytes that are not what they claim, get a clear
-// error in the endpoint's own shape; the body limit holds for the decoded size.
+// error in the endpoint's own shape; the body limit holds for the decoded size. A JSON body
+// declared in a charset other than UTF-8 is refused by name.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
@@ -66,6 +67,42 @@ describe('all-in-one gateway: compressed request bodies', () => {
     const body = (await response.json()) as { type: string; error: { message: string } };
     assert.equal(body.type, 'error');
     assert.equal(body.error.message, 'The request body is not valid gzip data');
+  });
+
+  it('refuses a JSON body declared in a charset other than UTF-8, naming it, in each API shape', async () => {
+    const text = JSON.stringify({
+      model: 'gpt-4o-mini',
+      max_tokens: 5,
+      messages: [{ role: 'user', content: 'café' }],
+    });
+    const send = (path: string, charset: string, body: Buffer) =>
+      fetch(`${gateway.baseUrl}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': `application/json; charset=${charset}`,
+          'anthropic-version': '2023-06-01',
+        },
+        body,
+      });
+    const asked = upstream.calls.length;
+    // Read as UTF-8, a Latin-1 é became U+FFFD and went upstream as if the client said so.
+    const latin1 = await send('/v1/chat/completions', 'ISO-8859-1', Buffer.from(text, 'latin1'));
+    assert.equal(latin1.status, 400);
+    const { error } = (await latin1.json()) as { error: { message: string; type: string } };
+    assert.equal(error.type, 'invalid_request_error');
+    assert.match(error.message, /charset 'ISO-8859-1' is not supported: send JSON as UTF-8/);
+    const utf16 = await send('/v1/messages', 'utf-16', Buffer.from(text, 'utf16le'));
+    assert.equal(utf16.status, 400);
+    const anthropic = (await utf16.json()) as { type: string; error: { message: string } };
+    assert.equal(anthropic.type, 'error');
+    assert.match(anthropic.error.message, /charset 'utf-16' is not supported/);
+    assert.equal(upstream.calls.length, asked, 'nothing went upstream');
+    for (const charset of ['utf-8', 'UTF8', '"utf-8"']) {
+      const response = await send('/v1/chat/completions', charset, Buffer.from(text));
+      assert.equal(response.status, 200, `${charset}: ${await response.clone().text()}`);
+      const sent = upstream.calls.at(-1)?.body as { messages: { content: string }[] };
+      assert.equal(sent.messages[0]?.content, 'café');
+    }
   });
 
   it('holds the body limit for the decoded size: a small body inflating past it is a 413', async () => {

@@ -2,6 +2,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { preParsingHookHandler } from 'fastify';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { foreignJsonCharset } from './json-charset';
 
 const DECODERS: Readonly<Record<string, () => Transform>> = {
   gzip: createGunzip,
@@ -11,6 +12,7 @@ const DECODERS: Readonly<Record<string, () => Transform>> = {
 };
 
 /**
+ * Refuses a JSON body declared in a charset other than UTF-8 (foreignJsonCharset), by name.
  * Decodes a request body sent with `Content-Encoding` gzip, deflate or br before it is
  * parsed (clients compress long prompts); any other coding is refused by name. The body
  * limit (the route's, else `maxBodyBytes`) holds for the decoded bytes, counted here as they come out, so a small compressed
@@ -18,6 +20,16 @@ const DECODERS: Readonly<Record<string, () => Transform>> = {
  */
 export function requestBodyDecoder(maxBodyBytes: number): preParsingHookHandler {
   return (request, _reply, payload, done) => {
+    const charset = foreignJsonCharset(request.headers['content-type']);
+    if (charset !== undefined) {
+      done(
+        new DataPlaneError(
+          DataPlaneErrorCode.InvalidRequest,
+          `Content-Type charset '${charset.slice(0, 40)}' is not supported: send JSON as UTF-8`,
+        ),
+      );
+      return;
+    }
     const header = request.headers['content-encoding'];
     const coding = header?.trim().toLowerCase();
     if (coding === undefined || coding === '' || coding === 'identity') {
