@@ -7,6 +7,7 @@ import {
   type Operation,
 } from '@aigw/contracts/data-plane';
 import { embeddingTitles } from './embedding-titles';
+import { operatorRegExp } from './operator-regex';
 import { promptTextOnce } from './prompt-text-once';
 
 /**
@@ -20,7 +21,7 @@ export class PromptGuard {
     private readonly enabled: boolean,
     sources: readonly string[],
   ) {
-    this.patterns = sources.map((source) => new RegExp(source, 'i'));
+    this.patterns = sources.map((source) => operatorRegExp(source, 'i'));
   }
 
   /** `param` is the request field the text came from, for OpenAI's `error.param`. */

@@ -1,6 +1,7 @@
 import type { RedactConfig, RedactMode } from '@aigw/config';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { BUILTIN_DETECTORS, DETECTOR_ORDER, type Detector } from './detectors';
+import { indexAfterEmptyMatch, operatorRegExp } from '../domain/operator-regex';
 
 interface Rule extends Detector {
   readonly mode: RedactMode;
@@ -37,7 +38,7 @@ export class Redactor {
     const custom: Rule[] = config.patterns.map((pattern) => ({
       name: pattern.name,
       // Case-insensitive, as blockPatterns are.
-      regex: new RegExp(pattern.regex, 'gi'),
+      regex: operatorRegExp(pattern.regex, 'gi'),
       mode: pattern.mode,
       placeholder: placeholderFor(pattern.name),
     }));
@@ -49,7 +50,7 @@ export class Redactor {
     }));
     const blocks: Rule[] = blockPatterns.map((source, index) => ({
       name: `blockPatterns[${index}]`,
-      regex: new RegExp(source, 'gi'),
+      regex: operatorRegExp(source, 'gi'),
       mode: 'block',
       placeholder: '',
     }));
@@ -71,9 +72,12 @@ export class Redactor {
         const start = m.index;
         const end = start + m[0].length;
         if (end === start) {
-          regex.lastIndex++; // a look-around alone: nothing to mask
+          // A look-around alone: nothing to mask.
+          regex.lastIndex = indexAfterEmptyMatch(text, start, regex);
           continue;
         }
+        // A `u` search from inside a surrogate pair cut at `from` starts at the pair.
+        if (start < from) continue;
         if (rule.accept && !rule.accept(m[0])) continue;
         const block = rule.mode === 'block';
         if (found.some((other) => start < other.end && other.start < end)) {
