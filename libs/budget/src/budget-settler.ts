@@ -419,6 +419,7 @@ export class BudgetSettler implements EventSubscription {
       this.metrics.setBudgetRemaining(
         { budgetKey: limit.subject, limit: limit.kind },
         Math.max(0, limit.limit - used),
+        { limit: limit.limit, windowEndsAt: limit.windowRef.endsAt },
       );
       // Still spent (a credit short of the overspend): its `exhausted` stands.
       if (used >= limit.limit) return;
@@ -448,6 +449,7 @@ export class BudgetSettler implements EventSubscription {
       this.metrics.setBudgetRemaining(
         { budgetKey: limit.subject, limit: limit.kind },
         Math.max(0, limit.limit - used),
+        { limit: limit.limit, windowEndsAt: limit.windowRef.endsAt },
       );
       // Spent: `exhausted` was announced when it got there, and stands until the window ends.
       if (used >= limit.limit) continue;

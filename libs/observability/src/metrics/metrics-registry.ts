@@ -11,6 +11,15 @@ export interface MetricsRegistryOptions {
   readonly collectDefaultMetrics?: boolean;
   /** Labels on every series, e.g. `{ service: 'ingress' }`. */
   readonly defaultLabels?: Record<string, string>;
+  /** The clock a scrape reads windows' ends against (ms since epoch). Default Date.now. */
+  readonly now?: () => number;
+}
+
+/** A remaining-budget series and the window its value was set in. */
+interface BudgetRemainingWindow {
+  readonly labels: { budget_key: string; limit: string };
+  readonly limit: number;
+  readonly endsAt: number;
 }
 
 export const DEFAULT_MAX_USERS = 1000;
@@ -465,11 +474,23 @@ export class MetricsRegistry {
       for (const [route, count] of this.#inFlightCounts) this.#inFlight.set({ route }, count);
     },
   });
+  /** Series of ai_gateway_budget_remaining set in a window not yet ended, by series. */
+  readonly #budgetWindows = new Map<string, BudgetRemainingWindow>();
+  #now: () => number = Date.now;
   readonly #budgetRemaining = new Gauge({
     name: 'ai_gateway_budget_remaining',
-    help: 'Remaining budget in the current window (tokens, dollars or requests, per limit)',
+    help: 'Remaining budget in the current window (tokens, dollars or requests, per limit); the whole limit once the window it was last spent in has ended',
     labelNames: ['budget_key', 'limit'] as const,
     registers: [this.registry],
+    collect: () => {
+      // A window ended with nothing settled in the next one yet: all of the limit is left.
+      const now = this.#now();
+      for (const [series, window] of this.#budgetWindows) {
+        if (window.endsAt > now) continue;
+        this.#budgetRemaining.set(window.labels, window.limit);
+        this.#budgetWindows.delete(series);
+      }
+    },
   });
   /** Where the exhaustion-marks gauge reads the local budget view when scraped (ingress, router). */
   #exhaustionMarks: () => number = () => 0;
@@ -945,6 +966,7 @@ export class MetricsRegistry {
   });
 
   constructor(options: MetricsRegistryOptions = {}) {
+    if (options.now) this.#now = options.now;
     const overflow = (label: string): void => this.#labelOverflow.inc({ label });
     this.users = new LabelCardinalityGuard('user', options.maxUsers ?? DEFAULT_MAX_USERS, overflow);
     this.budgetKeys = new LabelCardinalityGuard(
@@ -1245,11 +1267,30 @@ export class MetricsRegistry {
     this.#inFlightCounts.set(route, (this.#inFlightCounts.get(route) ?? 0) + change);
   }
 
-  setBudgetRemaining(labels: { budgetKey: string; limit: string }, remaining: number): void {
-    this.#budgetRemaining.set(
-      { budget_key: this.budgetKeys.admit(labels.budgetKey), limit: labels.limit },
-      remaining,
-    );
+  /**
+   * What is left of a limit in its current window; with `window`, the gauge reads the whole
+   * `limit` once `windowEndsAt` has passed (until spend in the next window sets it again).
+   */
+  setBudgetRemaining(
+    labels: { budgetKey: string; limit: string },
+    remaining: number,
+    window?: { readonly limit: number; readonly windowEndsAt: number },
+  ): void {
+    const series = { budget_key: this.budgetKeys.admit(labels.budgetKey), limit: labels.limit };
+    const key = `${series.limit}|${series.budget_key}`;
+    // An earlier window's remainder (its usage settled late) says nothing of the later one's.
+    const later = this.#budgetWindows.get(key);
+    if (window && later && later.endsAt > window.windowEndsAt) return;
+    this.#budgetRemaining.set(series, remaining);
+    if (window) {
+      this.#budgetWindows.set(key, {
+        labels: series,
+        limit: window.limit,
+        endsAt: window.windowEndsAt,
+      });
+    } else {
+      this.#budgetWindows.delete(key);
+    }
   }
 
   /** One usage event through the settler: applied once, or skipped as already applied. */
