@@ -265,15 +265,19 @@ export class WireClient {
     response: Dispatcher.ResponseData,
     signal: AbortSignal,
   ): Promise<unknown> {
-    let text = '';
+    // Decoded once joined: a character cut between two reads would be U+FFFD in each half.
+    const pieces: Buffer[] = [];
+    let bytes = 0;
     try {
       for await (const piece of response.body) {
-        text += (piece as Buffer).toString('utf8');
-        if (text.length >= MAX_ERROR_BODY_BYTES) break;
+        pieces.push(piece as Buffer);
+        bytes += (piece as Buffer).length;
+        if (bytes >= MAX_ERROR_BODY_BYTES) break;
       }
     } catch {
       if (signal.aborted) return signal.reason;
     }
+    const text = Buffer.concat(pieces, bytes).toString('utf8');
     return this.refusal(parseOrUndefined(text), response.statusCode);
   }
 
