@@ -134,8 +134,22 @@ export function jsonAnswerMessage(
   const body = untouchedBodyText(answer.body) ?? JSON.stringify(answer.body);
   const at = envelope.length - 1;
   const named = namedModel !== undefined && answer.body.model === namedModel;
+  const model = named ? percentEncoded(namedModel) : undefined;
   return {
     message: `${envelope.slice(0, at)}${BODY_KEY}${body}}`,
-    bodyHeader: named ? `${at};${encodeURIComponent(namedModel)}` : String(at),
+    bodyHeader: model === undefined ? String(at) : `${at};${model}`,
   };
+}
+
+/**
+ * `text` %-encoded, or undefined for a name with a lone surrogate (a client's model name on
+ * a wildcard backend), which has no UTF-8 to encode: then the header names no model and the
+ * receiver reads the name from the body, as it does for a body naming another.
+ */
+function percentEncoded(text: string): string | undefined {
+  try {
+    return encodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
 }
