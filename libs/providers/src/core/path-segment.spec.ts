@@ -71,3 +71,14 @@ describe('a model name that is only dots never becomes a path of the backend', (
     }
   });
 });
+
+describe('a model name with a lone surrogate (no UTF-8 to encode)', () => {
+  it('is refused as an invalid model, not thrown as a URIError', () => {
+    assert.throws(
+      () => azureDeploymentUrl('https://res.openai.azure.com', 'gpt-\udfff', 'chat', {}),
+      (error) =>
+        isDataPlaneError(DataPlaneErrorCode.InvalidRequest)(error) &&
+        (error as { param?: string }).param === 'model',
+    );
+  });
+});

@@ -1,6 +1,6 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { GatewayRequest } from '@aigw/contracts/data-plane';
+import { DataPlaneErrorCode, type GatewayRequest } from '@aigw/contracts/data-plane';
 import {
   FakeGeminiUpstream,
   gatewayChatRequest,
@@ -61,5 +61,25 @@ describe('GeminiAdapter: the model name in the URL', () => {
       (await invokeAs('tunedModels/my-model-123', chat())).path,
       '/v1beta/tunedModels/my-model-123:generateContent',
     );
+  });
+
+  it('refuses a name with a lone surrogate as an invalid model, calling nothing', async () => {
+    const target = upstreamTarget(
+      { provider: 'google-gemini', model: 'gemini-\ud800', baseUrl: upstream.baseUrl },
+      { headerName: 'x-goog-api-key', value: 'AIzaSecretKey123456' },
+    );
+    const refused = await adapter
+      .invoke({ request: chat(), target, signal: new AbortController().signal })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    assert.equal(
+      (refused as { code?: unknown }).code,
+      DataPlaneErrorCode.InvalidRequest,
+      String(refused),
+    );
+    assert.equal((refused as { param?: unknown }).param, 'model');
+    assert.equal(upstream.calls.length, 0);
   });
 });

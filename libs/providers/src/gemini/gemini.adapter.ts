@@ -13,6 +13,7 @@ import {
   sharedUpstreamAgent,
 } from '../core/upstream-http';
 import { fetchUpstreamJson } from '../core/upstream-json';
+import { encodedModelName } from '../core/path-segment';
 import { withAliasedToolNames, withRestoredToolNames } from '../core/tool-name-aliases';
 import { embeddingAsk, EMBEDDINGS_EXPECTED } from '../core/embedding-input';
 import {
@@ -44,7 +45,7 @@ function modelPath(model: string): string {
 function modelUrlPath(model: string): string {
   const path = modelPath(model);
   const slash = path.indexOf('/');
-  return `${path.slice(0, slash)}/${encodeURIComponent(path.slice(slash + 1))}`;
+  return `${path.slice(0, slash)}/${encodedModelName(path.slice(slash + 1))}`;
 }
 
 /** Google's Gemini API (generateContent, streamGenerateContent, batchEmbedContents). */

@@ -1,3 +1,5 @@
+import { encodedModelName } from '../core/path-segment';
+
 /** Which publisher serves a model on Vertex AI, and so which wire format it speaks. */
 export type VertexPublisher = 'google' | 'anthropic';
 
@@ -48,7 +50,7 @@ export function vertexModelUrl(
     .replace(/\/+$/, '')
     .replace(/\/v1$/, '');
   // "@" (Claude's version suffix) stays as Vertex documents it; the rest is path-encoded.
-  const id = encodeURIComponent(model.id).replace(/%40/g, '@');
+  const id = encodedModelName(model.id).replace(/%40/g, '@');
   const stream = method === 'streamGenerateContent' ? '?alt=sse' : '';
   return (
     `${base}/v1/projects/${encodeURIComponent(placement.project)}` +
