@@ -4,6 +4,7 @@ export * from './domain/config-digest';
 export * from './domain/config-issue';
 export * from './domain/gateway-config';
 export * from './domain/model-resolution';
+export * from './domain/operator-regex';
 export * from './domain/providers';
 export * from './domain/redact-config';
 export * from './domain/secret';

@@ -1,5 +1,6 @@
 // Turns a validated `security.promptValidation.redact` into RedactConfig.
 import { type PathSegment } from '../domain/config-issue';
+import { operatorRegExp } from '../domain/operator-regex';
 import {
   REDACT_DETECTORS,
   type RedactConfig,
@@ -41,7 +42,8 @@ export function normalizeRedact(
     }
     names.add(pattern.name);
     // A pattern matching nothing at all would put a placeholder between every character.
-    if (new RegExp(`^(?:${pattern.regex})$`, 'i').test('')) {
+    // Read as the edge reads it: `\p{N}*` is a run of digits only with the u flag.
+    if (operatorRegExp(`^(?:${pattern.regex})$`, 'i').test('')) {
       report.error(doc, [...at, 'regex'], 'must not match an empty text');
     }
     patterns.push({

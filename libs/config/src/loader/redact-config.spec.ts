@@ -103,4 +103,14 @@ describe('security.promptValidation.redact', () => {
       assert.match(errors, expected);
     }
   });
+
+  it('rejects a pattern matching empty text as the redactor reads it (with the u flag)', () => {
+    // Read plainly, \p{N}* is the letters p{N} and a run of }; read with u, as the redactor
+    // compiles it, any run of digits, the empty one too.
+    const errors = errorsOf(
+      'redact:\n  patterns:\n  - {name: digits, regex: "\\\\p{N}*"}\n  - {name: ok, regex: "\\\\p{N}+"}',
+    ).join('\n');
+    assert.match(errors, /redact\.patterns\[0\]\.regex: must not match an empty text/);
+    assert.doesNotMatch(errors, /patterns\[1\]/);
+  });
 });

@@ -1,3 +1,4 @@
+import { operatorRegExp } from '@aigw/config';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
@@ -7,7 +8,6 @@ import {
   type Operation,
 } from '@aigw/contracts/data-plane';
 import { embeddingTitles } from './embedding-titles';
-import { operatorRegExp } from './operator-regex';
 import { promptTextOnce } from './prompt-text-once';
 
 /**

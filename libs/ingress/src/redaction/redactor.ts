@@ -1,7 +1,7 @@
-import type { RedactConfig, RedactMode } from '@aigw/config';
+import { operatorRegExp, type RedactConfig, type RedactMode } from '@aigw/config';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { BUILTIN_DETECTORS, DETECTOR_ORDER, type Detector } from './detectors';
-import { indexAfterEmptyMatch, operatorRegExp } from '../domain/operator-regex';
+import { indexAfterEmptyMatch } from '../domain/operator-regex';
 
 interface Rule extends Detector {
   readonly mode: RedactMode;
