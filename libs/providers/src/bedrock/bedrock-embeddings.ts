@@ -77,7 +77,7 @@ function titan(name: string, sizes: readonly number[]): BedrockEmbeddingModel {
     invocations(ask) {
       const dimensions = checkedDimensions(ask.dimensions, name, sizes);
       const size = dimensions === undefined ? {} : { dimensions };
-      return boundedEmbeddingInputs(ask).map((text) => ({
+      return boundedEmbeddingInputs(ask.inputs).map((text) => ({
         body: { inputText: text, ...size },
         texts: [text],
       }));
@@ -106,7 +106,7 @@ function cohere(name: string, sizes: readonly number[]): BedrockEmbeddingModel {
       const dimensions = checkedDimensions(ask.dimensions, name, sizes);
       const inputType =
         typeof clientBody.input_type === 'string' ? clientBody.input_type : 'search_document';
-      const inputs = boundedEmbeddingInputs(ask);
+      const inputs = boundedEmbeddingInputs(ask.inputs);
       const invocations: EmbeddingInvocation[] = [];
       for (let start = 0; start < inputs.length; start += COHERE_TEXTS_PER_CALL) {
         const texts = inputs.slice(start, start + COHERE_TEXTS_PER_CALL);

@@ -27,12 +27,12 @@ const usage = (inputTokens: number, source: TokenUsage['source'] = 'reported'): 
 describe('embeddings served in several calls', () => {
   it('takes up to MAX_EMBEDDING_INPUTS inputs and refuses more, naming input', () => {
     const most = Array.from({ length: MAX_EMBEDDING_INPUTS }, () => 'a');
-    assert.equal(boundedEmbeddingInputs(ask(most)).length, MAX_EMBEDDING_INPUTS);
+    assert.equal(boundedEmbeddingInputs(most).length, MAX_EMBEDDING_INPUTS);
     assert.throws(
-      () => boundedEmbeddingInputs(ask([...most, 'a'])),
+      () => boundedEmbeddingInputs([...most, 'a']),
       (error: unknown) =>
         error instanceof DataPlaneError &&
-        error.message === `input may hold at most 2048 texts, not 2049` &&
+        error.message === `input may hold at most 2048 inputs, not 2049` &&
         error.param === 'input',
     );
   });

@@ -29,16 +29,19 @@ export interface EmbeddingPart {
   readonly usage: TokenUsage;
 }
 
-/** The request's inputs, at most MAX_EMBEDDING_INPUTS of them (else the 400 naming input). */
-export function boundedEmbeddingInputs(ask: EmbeddingAsk): readonly string[] {
-  if (ask.inputs.length > MAX_EMBEDDING_INPUTS) {
+/**
+ * A request's inputs (texts, or token-id lists where the backend takes them), at most
+ * MAX_EMBEDDING_INPUTS of them (else the 400 naming input).
+ */
+export function boundedEmbeddingInputs<T>(inputs: readonly T[]): readonly T[] {
+  if (inputs.length > MAX_EMBEDDING_INPUTS) {
     throw new DataPlaneError(
       DataPlaneErrorCode.InvalidRequest,
-      `input may hold at most ${MAX_EMBEDDING_INPUTS} texts, not ${ask.inputs.length}`,
+      `input may hold at most ${MAX_EMBEDDING_INPUTS} inputs, not ${inputs.length}`,
       { param: 'input' },
     );
   }
-  return ask.inputs;
+  return inputs;
 }
 
 /** One upstream call's share of an embeddings request: its texts and the first one's index. */
@@ -59,7 +62,7 @@ export interface EmbeddingCall {
  * Cohere's /v2/embed 96) needs, since OpenAI clients send up to 2048 at once.
  */
 export function embeddingBatches(ask: EmbeddingAsk, perCall: number): EmbeddingBatch[] {
-  const inputs = boundedEmbeddingInputs(ask);
+  const inputs = boundedEmbeddingInputs(ask.inputs);
   const batches: EmbeddingBatch[] = [];
   for (let start = 0; start < inputs.length; start += perCall) {
     batches.push({ texts: inputs.slice(start, start + perCall), start });

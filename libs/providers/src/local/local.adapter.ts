@@ -21,7 +21,7 @@ import type {
   OpenAiUsage,
 } from '@aigw/contracts';
 import { requestedDimensions, requestedEncoding } from '../core/embedding-input';
-import { MAX_EMBEDDING_INPUTS } from '../core/embedding-parts';
+import { boundedEmbeddingInputs } from '../core/embedding-parts';
 import { servedByOf } from '../core/openai-wire';
 import { unsupportedOperation } from '../core/chat-request';
 import { embeddingList } from '../core/openai-output';
@@ -34,14 +34,9 @@ const DEFAULT_EMBEDDING_DIMENSIONS = 256;
 const MAX_EMBEDDING_DIMENSIONS = 3072;
 
 /** The inputs to embed, each a text or token ids: at most OpenAI's 2048 (else a 400). */
-function localInputs(input: unknown): unknown[] {
+function localInputs(input: unknown): readonly unknown[] {
   if (!Array.isArray(input) || input.every((item) => typeof item === 'number')) return [input];
-  if (input.length <= MAX_EMBEDDING_INPUTS) return input;
-  throw new DataPlaneError(
-    DataPlaneErrorCode.InvalidRequest,
-    `input may hold at most ${MAX_EMBEDDING_INPUTS} inputs, not ${input.length}`,
-    { param: 'input' },
-  );
+  return boundedEmbeddingInputs(input);
 }
 
 /**

@@ -47,7 +47,7 @@ export function vertexPredictCalls(
   ask: EmbeddingAsk,
   clientBody: JsonObject,
 ): VertexPredictCall[] {
-  const inputs = boundedEmbeddingInputs(ask);
+  const inputs = boundedEmbeddingInputs(ask.inputs);
   const { dimensions } = ask;
   const extras = embeddingExtras(clientBody, inputs.length);
   const sharedTask = typeof clientBody.task_type === 'string' ? clientBody.task_type : undefined;
