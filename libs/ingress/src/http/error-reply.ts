@@ -16,7 +16,7 @@ export interface ErrorShape {
  * would hold its caller asleep for hours. Past it the answer says `x-should-retry: false`:
  * the SDK raises the error at once, its Retry-After there for the caller to act on.
  */
-export const SDK_RETRY_WAIT_LIMIT_MS = 60_000;
+const SDK_RETRY_WAIT_LIMIT_MS = 60_000;
 
 /**
  * Sends `error` in the API's shape, with the request id, the error's own headers and its
