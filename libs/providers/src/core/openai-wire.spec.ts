@@ -156,45 +156,7 @@ describe('invokeOpenAiWire against a fake OpenAI-format backend', () => {
   });
 });
 
-describe('invokeOpenAiWire on an embeddings answer without usage (Ollama, some servers)', () => {
-  const upstream = new FakeOpenAiUpstream();
-  before(() => upstream.start());
-  after(() => upstream.stop());
-
-  it('estimates the input alone: an embedding generates no output tokens', async () => {
-    upstream.next({
-      kind: 'status',
-      status: 200,
-      body: { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.5, 0.5] }] },
-    });
-    const request = gatewayChatRequest(
-      { messages: undefined, input: 'hello world' },
-      { operation: 'embeddings' },
-    );
-    const answer = await invokeOpenAiWire(
-      {
-        request,
-        target: upstreamTarget({
-          provider: 'openai-compatible',
-          model: 'nomic-embed-text',
-          baseUrl: upstream.baseUrl,
-        }),
-        signal: new AbortController().signal,
-      },
-      { url: `${upstream.baseUrl}/embeddings` },
-      sharedUpstreamAgent(),
-    );
-    if (answer.kind !== 'json') return assert.fail('expected a JSON answer');
-    assert.deepEqual(answer.usage, {
-      inputTokens: countTokens('hello world'),
-      outputTokens: 0,
-      cachedInputTokens: 0,
-      source: 'estimated',
-    });
-  });
-});
-
-describe('invokeOpenAiWire on an embeddings backend that ignores dimensions (Ollama, Infinity)', () => {
+describe('invokeOpenAiWire on an embeddings backend (Ollama, Infinity, other compatible servers)', () => {
   const upstream = new FakeOpenAiUpstream();
   before(() => upstream.start());
   after(() => upstream.stop());
@@ -213,6 +175,22 @@ describe('invokeOpenAiWire on an embeddings backend that ignores dimensions (Oll
       { url: `${upstream.baseUrl}/embeddings` },
       sharedUpstreamAgent(),
     );
+
+  it('estimates the input alone of an answer without usage: an embedding generates no output tokens', async () => {
+    upstream.next({
+      kind: 'status',
+      status: 200,
+      body: { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.5, 0.5] }] },
+    });
+    const answer = await embed({ input: 'hello world' });
+    if (answer.kind !== 'json') return assert.fail('expected a JSON answer');
+    assert.deepEqual(answer.usage, {
+      inputTokens: countTokens('hello world'),
+      outputTokens: 0,
+      cachedInputTokens: 0,
+      source: 'estimated',
+    });
+  });
 
   it('refuses vectors of another size than asked, naming dimensions, the call still billed', async () => {
     // The fake answers three floats a vector, whatever is asked.

@@ -171,8 +171,7 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
   private recordSpent(call: ProviderCall, error: unknown, price: PriceUsage): void {
     const usage = takeSpentUsage(error);
     if (!usage) return;
-    const spent = { ...call, request: { ...call.request, reservationId: undefined } };
-    this.recordUsage(spent, servedByOf(call.target), usage, price);
+    this.recordUsage(withoutHold(call), servedByOf(call.target), usage, price);
   }
 
   /** The prices in force now, for a call starting now (see UsagePricing's `forCall`). */
@@ -265,10 +264,7 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
     const commit = call.streamCommit;
     if (!commit) return this.record(call, servedBy, usage, startedAt, labels, price);
     commit.decided((kept) => {
-      const spent = kept
-        ? call
-        : { ...call, request: { ...call.request, reservationId: undefined } };
-      this.record(spent, servedBy, usage, startedAt, labels, price);
+      this.record(kept ? call : withoutHold(call), servedBy, usage, startedAt, labels, price);
     });
   }
 
@@ -293,6 +289,11 @@ export class MeteredProviderPort implements ProviderPort, RealtimeProvider {
     // The time per output token is the edge's (IngressTelemetry): a call's duration includes
     // the wait for its first token, which is no token's time.
   }
+}
+
+/** The call as recorded when it only spends: its request's hold is left to another attempt. */
+function withoutHold(call: ProviderCall): ProviderCall {
+  return { ...call, request: { ...call.request, reservationId: undefined } };
 }
 
 /** How a failed call began, in the vocabulary of `ai_gateway_backend_requests_total`. */
