@@ -55,7 +55,7 @@ function bracketsPast(text: string, max: number): boolean {
 /**
  * Whether JSON text (parsed or not yet) nests objects and arrays deeper than `limit` levels;
  * brackets inside strings do not count. Text with no more brackets than that is passed over
- * by native scans; only text with that many is walked, once, without recursion.
+ * by native scans; only text with more is walked, once, without recursion.
  */
 export function jsonTextNestsDeeperThan(text: string, limit: number): boolean {
   if (!bracketsPast(text, limit)) return false;
