@@ -1,13 +1,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { isDeepStrictEqual } from 'node:util';
 import { DataPlaneError, type ProviderCall, type TokenUsage } from '@aigw/contracts/data-plane';
 import type { EmbeddingAsk } from './embedding-input';
 import {
   boundedEmbeddingInputs,
   embeddingPartsAnswer,
+  embeddingPartsOf,
   MAX_EMBEDDING_INPUTS,
   summedEmbeddingUsage,
 } from './embedding-parts';
+import { takeSpentUsage } from './spent-usage';
 
 const call = {
   target: { backendName: 'b', provider: 'vertex', model: 'text-embedding-005' },
@@ -87,8 +90,49 @@ describe('embeddings served in several calls', () => {
           { vectors: [[1, 2]], usage: usage(1) },
           { vectors: [[3, 4, 5]], usage: usage(1) },
         ]),
+      // Both calls answered, and were billed, though their answers do not fit together.
       (error: unknown) =>
-        error instanceof DataPlaneError && /one embedding per input/.test(error.message),
+        error instanceof DataPlaneError &&
+        /one embedding per input/.test(error.message) &&
+        isDeepStrictEqual(takeSpentUsage(error), usage(2)),
+    );
+  });
+});
+
+describe('embeddingPartsOf, a call failing part way', () => {
+  it('starts no further call, waits for those in flight, and carries what answered', async () => {
+    const throttled = new Error('throttled');
+    let finishSlow!: () => void;
+    const slow = new Promise<void>((resolve) => (finishSlow = resolve));
+    const started: number[] = [];
+    const parts = embeddingPartsOf([1, 2, 3, 4, 5], 2, async (call) => {
+      started.push(call);
+      if (call === 1) await slow;
+      if (call === 2) throw throttled;
+      return { vectors: [[call]], usage: usage(call) };
+    });
+    let settled = false;
+    const failure = parts.then(
+      () => assert.fail('a failed call failed nothing'),
+      (error: unknown) => {
+        settled = true;
+        return error;
+      },
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(settled, false, 'the call in flight is waited for');
+    finishSlow();
+    const error = await failure;
+    assert.equal(error, throttled);
+    assert.deepEqual(started, [1, 2]);
+    assert.deepEqual(takeSpentUsage(error), usage(1));
+  });
+
+  it('fails with the error alone when no call answered', async () => {
+    const refused = new Error('refused');
+    await assert.rejects(
+      embeddingPartsOf([1], 4, () => Promise.reject(refused)),
+      (error: unknown) => error === refused && takeSpentUsage(error) === undefined,
     );
   });
 });
