@@ -62,4 +62,35 @@ describe('TurnBatchedWriter, a client that stops reading', () => {
       close();
     }
   });
+
+  it('keeps a client that reads steadily while one large write takes longer than the timeout to go', async () => {
+    // An event far larger than the socket's buffers (a streamed image's base64, a Responses
+    // answer's response.completed): its one write drains only once the client has taken
+    // nearly all of it, which a steady reader may take longer than the timeout to do.
+    const { response, client, close } = await openServerResponse();
+    try {
+      let received = 0;
+      let tail = '';
+      client.on('data', (piece: Buffer) => {
+        received += piece.length;
+        tail = (tail + piece.toString()).slice(-16);
+        client.pause();
+        setTimeout(() => client.resume(), 5);
+      });
+      // The kernel frees a socket's buffer (and so libuv takes more of the write) in steps
+      // of about a third of it, some hundreds of ms apart at this pace: the timeout is longer.
+      const out = new TurnBatchedWriter(response, 1_000);
+      out.writeHead(200, { 'content-type': 'text/event-stream' });
+      const event = 'z'.repeat(24 * 1024 * 1024);
+      await out.write(event);
+      out.end('end');
+      await eventually(
+        'the client has it all, and the end',
+        () => (received > event.length && tail.endsWith('end\r\n0\r\n\r\n') ? true : undefined),
+        { deadlineMs: 20_000 },
+      );
+    } finally {
+      close();
+    }
+  });
 });

@@ -33,20 +33,52 @@ export function clientSendTimeouts(): number {
   return sendTimeouts;
 }
 
+/** A response (or socket) whose waits `untilWritableWithin` bounds. */
+export interface DroppableStream extends DrainableStream {
+  readonly writableLength: number;
+  /** A response's connection: its libuv queue shows a large write going out piece by piece. */
+  readonly socket?: unknown;
+  destroy(): void;
+}
+
 /**
- * `untilWritable`, but a stream that takes nothing more for `timeoutMs` is destroyed, which
- * ends the wait (its 'close'). For a client that stopped reading with its connection open:
- * its window shut, a write would otherwise wait as long as the connection lives, holding the
- * call (and what it buffered) with it.
+ * `untilWritable`, but a stream whose reader takes nothing for `timeoutMs` is destroyed,
+ * which ends the wait (its 'close'). For a client that stopped reading with its connection
+ * open: its window shut, a write would otherwise wait as long as the connection lives,
+ * holding the call (and what it buffered) with it. Timed from the reader's last progress,
+ * as nginx's send_timeout, not from the write: one event larger than the socket's buffers
+ * (a streamed image's base64) drains only once nearly all of it is taken, which a steady
+ * reader on a slow link may take longer than the timeout to do.
  */
-export function untilWritableWithin(
-  stream: DrainableStream & { destroy(): void },
-  timeoutMs: number,
-): Promise<void> {
+export function untilWritableWithin(stream: DroppableStream, timeoutMs: number): Promise<void> {
   if (!stream.writableNeedDrain) return Promise.resolve();
-  const timer = setTimeout(() => {
-    sendTimeouts++;
-    stream.destroy();
-  }, timeoutMs);
-  return untilWritable(stream).finally(() => clearTimeout(timer));
+  let held = bytesHeld(stream);
+  let lastProgress = Date.now();
+  const check = setInterval(
+    () => {
+      const now = bytesHeld(stream);
+      if (now < held) lastProgress = Date.now();
+      held = now;
+      if (Date.now() - lastProgress < timeoutMs) return;
+      clearInterval(check);
+      sendTimeouts++;
+      stream.destroy();
+    },
+    Math.max(1, Math.floor(timeoutMs / CHECKS_PER_TIMEOUT)),
+  );
+  return untilWritable(stream).finally(() => clearInterval(check));
+}
+
+/** How often within a send timeout the reader's progress is looked at (drop within 1.25×). */
+const CHECKS_PER_TIMEOUT = 4;
+
+/**
+ * Bytes the stream holds for its reader. Its own count drops only once a whole write has
+ * gone, so libuv's queue of the connection (Node's own field of the socket's handle) is
+ * added where there is one: it shrinks as the reader takes a large write.
+ */
+function bytesHeld(stream: DroppableStream): number {
+  const socket = stream.socket as { _handle?: { writeQueueSize?: unknown } | null } | null;
+  const queued = socket?._handle?.writeQueueSize;
+  return stream.writableLength + (typeof queued === 'number' ? queued : 0);
 }
