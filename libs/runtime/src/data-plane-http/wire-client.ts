@@ -385,9 +385,12 @@ export class WireClient {
 /**
  * Whether the peer hung up before any answer: mostly a kept-alive connection it was closing
  * as idle (its drain in a rolling upgrade: closeDraining's sweep) just as the call went out
- * on it, which the peer never read. Sent again, as Go's transport does for a server that
- * closed an idle connection. A peer that died reading the call looks the same; its caller's
- * SDK would resend the 503 it would otherwise get, so resending here is no worse.
+ * on it, which the peer never read (its sweep spares a connection whose call it has begun
+ * reading). Sent again, as Go's transport does for a server that closed an idle connection.
+ * The wire servers set no timeout that hangs up a call, so otherwise only a peer that died
+ * (crash, OOM or SIGKILL) or a reset on the path between (a proxy restarting) looks the same,
+ * possibly after the peer began the provider call: resent, the provider may get it again,
+ * as it would from the failover or the SDK's retry of the 503 that the call would get.
  */
 function hungUpBeforeAnswer(error: unknown, signal: AbortSignal): boolean {
   if (signal.aborted) return false;
