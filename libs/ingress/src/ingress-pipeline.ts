@@ -12,6 +12,7 @@ import {
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
 import { pricedDollars } from './domain/answer-cost';
+import { refuseTooDeepToolArguments } from './domain/body-depth';
 import { forwardableHeaders, withTraceHeaders } from './domain/header-policy';
 import { PromptGuard } from './domain/prompt-guard';
 import { buildGatewayRequest } from './domain/request-builder';
@@ -416,6 +417,9 @@ export class IngressPipeline {
   ): JsonObject {
     const route = this.routeFor(model);
     if (!route) return body;
+    // A batch line or a Realtime event passed no buildGatewayRequest: its calls' arguments,
+    // which masking parses and walks, are held to the same depth here.
+    if (operation === 'chat') refuseTooDeepToolArguments(body.messages);
     checkTextShapes(operation, body);
     if (route.checksPrompts) route.guard.checkBody(operation, body);
     if (route.tokenIdRules) checkTokenIdPrompts(route.route, model, body, route.tokenIdRules);

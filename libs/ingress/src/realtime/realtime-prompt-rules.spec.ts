@@ -276,4 +276,34 @@ describe('realtime prompt rules', () => {
     ]);
     client.emit('close');
   });
+
+  it("refuses a call whose arguments nest past the stack, as chat's tool calls are, and the session goes on", () => {
+    // JSON in a string, the event itself shallow: masking parses and walks it.
+    const levels = 200_000;
+    const deep = '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
+    const call = JSON.stringify({
+      type: 'conversation.item.create',
+      event_id: 'evt_9',
+      item: { type: 'function_call', call_id: 'c', name: 'f', arguments: deep },
+    });
+    const { client, upstream } = attachedSession({
+      observer: NOOP_REALTIME_OBSERVER,
+      fields: {},
+      promptRules: (frame) =>
+        screenRealtimeEvent(frame, chatPromptRules(promptRulesPipeline(), 'private')),
+      pingIntervalMs: 60_000,
+    });
+    client.emit('message', Buffer.from(call), false);
+    client.emit('message', Buffer.from(userText('hello')), false);
+    assert.deepEqual(upstream, [userText('hello')]);
+    const error = JSON.parse(String(client.sent[0])) as {
+      event_id?: string;
+      error: { type: string; param: string; event_id: string; message: string };
+    };
+    assert.equal(error.error.type, 'invalid_request_error');
+    assert.equal(error.error.param, 'item');
+    assert.equal(error.error.event_id, 'evt_9');
+    assert.match(error.error.message, /arguments nest arrays or objects deeper than 64 levels/);
+    client.emit('close');
+  });
 });
