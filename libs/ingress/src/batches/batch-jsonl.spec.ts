@@ -83,6 +83,34 @@ describe('batch input files', () => {
     }
   });
 
+  it('refuses a line nested past the body depth limit with its number, not a stack overflow', () => {
+    // As text: a value this deep cannot be written out with JSON.stringify.
+    const nested = (levels: number) => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
+    const request = (id: string, body: string, beside = '') =>
+      `{"custom_id":"${id}","method":"POST","url":"/v1/chat/completions",${beside}"body":${body}}`;
+    const body = (field: string, value: string) =>
+      `{"model":"gpt-virtual","messages":[{"role":"user","content":"hi"}],"${field}":${value}}`;
+    const refused = (text: string, number: number) =>
+      assert.throws(
+        () => rewriteBatchInput(text, 'gpt-virtual', 'up'),
+        (error: unknown) =>
+          error instanceof DataPlaneError &&
+          error.httpStatus === 400 &&
+          error.param === 'file' &&
+          new RegExp(`^Line ${number} .*deeper than 64 levels`).test(error.message),
+      );
+    refused(`${line('a', 'gpt-virtual')}\n${request('b', body('metadata', nested(200_000)))}`, 2);
+    // One level past a single call's limit, or deep beside the body: the line is written again whole.
+    refused(request('b', body('extra', nested(64))), 1);
+    refused(request('b', body('extra', '1'), `"note":${nested(200_000)},`), 1);
+    // At the limit, as a single call's body may be.
+    assert.equal(
+      JSON.parse(rewriteBatchInput(request('b', body('extra', nested(63))), 'gpt-virtual', 'up'))
+        .body.model,
+      'up',
+    );
+  });
+
   it('reads a file that starts with a byte order mark, and uploads it without one', () => {
     // Windows tools (PowerShell 5's Out-File, Notepad's "UTF-8 with BOM") write one.
     const out = rewriteBatchInput(`\uFEFF${line('a', 'gpt-virtual')}\n`, 'gpt-virtual', 'up');

@@ -1,6 +1,8 @@
 import {
   DataPlaneError,
   DataPlaneErrorCode,
+  MAX_BODY_DEPTH,
+  nestsDeeperThan,
   textWithoutBackendIdentity,
   type BackendIdentity,
 } from '@aigw/contracts/data-plane';
@@ -135,6 +137,14 @@ function rewrittenLine(
   }
   if (!isObject(request) || !isObject(request.body)) {
     throw invalidLine(number, "is not a request object with a 'body'.");
+  }
+  // First: what reads the line after (screening, the estimate, writing it again) recurses as
+  // deep as it goes. Its body is held to a single call's limit, one level down.
+  if (nestsDeeperThan(request, MAX_BODY_DEPTH + 1)) {
+    throw invalidLine(
+      number,
+      `nests arrays or objects deeper than ${MAX_BODY_DEPTH} levels in its body.`,
+    );
   }
   const model = request.body.model;
   if (model !== virtualModel) {
