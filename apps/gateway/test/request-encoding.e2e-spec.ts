@@ -1,7 +1,8 @@
 // Request bodies sent compressed (Content-Encoding): gzip, deflate and br are decoded
 // before parsing; any other coding, or bytes that are not what they claim, get a clear
 // error in the endpoint's own shape; the body limit holds for the decoded size. A JSON body
-// declared in a charset other than UTF-8 is refused by name.
+// declared in a charset other than UTF-8 is read in that charset; one no decoder knows is
+// refused by name.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
@@ -69,7 +70,7 @@ describe('all-in-one gateway: compressed request bodies', () => {
     assert.equal(body.error.message, 'The request body is not valid gzip data');
   });
 
-  it('refuses a JSON body declared in a charset other than UTF-8, naming it, in each API shape', async () => {
+  it('reads a JSON body in the charset it declares, and refuses one no decoder knows, naming it, in each API shape', async () => {
     const text = JSON.stringify({
       model: 'gpt-4o-mini',
       max_tokens: 5,
@@ -84,19 +85,32 @@ describe('all-in-one gateway: compressed request bodies', () => {
         },
         body,
       });
-    const asked = upstream.calls.length;
+    const sentContent = () =>
+      (upstream.calls.at(-1)?.body as { messages: { content: unknown }[] }).messages[0]?.content;
     // Read as UTF-8, a Latin-1 é became U+FFFD and went upstream as if the client said so.
     const latin1 = await send('/v1/chat/completions', 'ISO-8859-1', Buffer.from(text, 'latin1'));
-    assert.equal(latin1.status, 400);
-    const { error } = (await latin1.json()) as { error: { message: string; type: string } };
+    assert.equal(latin1.status, 200, await latin1.clone().text());
+    assert.equal(sentContent(), 'café');
+    // Read as UTF-8, UTF-16 was a JSON syntax error.
+    const utf16 = await send('/v1/messages', 'utf-16le', Buffer.from(text, 'utf16le'));
+    assert.equal(utf16.status, 200, await utf16.clone().text());
+    assert.equal(
+      JSON.stringify(sentContent()).includes('café'),
+      true,
+      JSON.stringify(sentContent()),
+    );
+    const asked = upstream.calls.length;
+    const unknown = await send('/v1/chat/completions', 'x-klingon', Buffer.from(text));
+    assert.equal(unknown.status, 400);
+    const { error } = (await unknown.json()) as { error: { message: string; type: string } };
     assert.equal(error.type, 'invalid_request_error');
-    assert.match(error.message, /charset 'ISO-8859-1' is not supported: send JSON as UTF-8/);
-    const utf16 = await send('/v1/messages', 'utf-16', Buffer.from(text, 'utf16le'));
-    assert.equal(utf16.status, 400);
-    const anthropic = (await utf16.json()) as { type: string; error: { message: string } };
+    assert.match(error.message, /charset 'x-klingon' is not supported: send JSON as UTF-8/);
+    const refused = await send('/v1/messages', 'x-klingon', Buffer.from(text));
+    assert.equal(refused.status, 400);
+    const anthropic = (await refused.json()) as { type: string; error: { message: string } };
     assert.equal(anthropic.type, 'error');
-    assert.match(anthropic.error.message, /charset 'utf-16' is not supported/);
-    assert.equal(upstream.calls.length, asked, 'nothing went upstream');
+    assert.match(anthropic.error.message, /charset 'x-klingon' is not supported/);
+    assert.equal(upstream.calls.length, asked, 'nothing went upstream for an unknown charset');
     for (const charset of ['utf-8', 'UTF8', '"utf-8"']) {
       const response = await send('/v1/chat/completions', charset, Buffer.from(text));
       assert.equal(response.status, 200, `${charset}: ${await response.clone().text()}`);

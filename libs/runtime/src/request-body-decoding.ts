@@ -2,7 +2,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { preParsingHookHandler } from 'fastify';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
-import { foreignJsonCharset } from './json-charset';
+import { foreignJsonCharset, utf8Transcoder } from './json-charset';
 
 const DECODERS: Readonly<Record<string, () => Transform>> = {
   gzip: createGunzip,
@@ -12,7 +12,8 @@ const DECODERS: Readonly<Record<string, () => Transform>> = {
 };
 
 /**
- * Refuses a JSON body declared in a charset other than UTF-8 (foreignJsonCharset), by name.
+ * Reads a JSON body declared in a charset other than UTF-8 (foreignJsonCharset) in that
+ * charset, as UTF-8 from then on; one no decoder knows is refused by name.
  * Decodes a request body sent with `Content-Encoding` gzip, deflate or br before it is
  * parsed (clients compress long prompts); any other coding is refused by name. The body
  * limit (the route's, else `maxBodyBytes`) holds for the decoded bytes, counted here as they come out, so a small compressed
@@ -21,7 +22,8 @@ const DECODERS: Readonly<Record<string, () => Transform>> = {
 export function requestBodyDecoder(maxBodyBytes: number): preParsingHookHandler {
   return (request, _reply, payload, done) => {
     const charset = foreignJsonCharset(request.headers['content-type']);
-    if (charset !== undefined) {
+    const transcoder = charset === undefined ? undefined : utf8Transcoder(charset);
+    if (charset !== undefined && transcoder === undefined) {
       done(
         new DataPlaneError(
           DataPlaneErrorCode.InvalidRequest,
@@ -32,8 +34,10 @@ export function requestBodyDecoder(maxBodyBytes: number): preParsingHookHandler 
     }
     const header = request.headers['content-encoding'];
     const coding = header?.trim().toLowerCase();
+    // The route's own limit where it has one (file uploads stream past the JSON limit).
+    const limit = request.routeOptions.bodyLimit ?? maxBodyBytes;
     if (coding === undefined || coding === '' || coding === 'identity') {
-      done(null, payload);
+      done(null, transcoder ? decoded(payload, [transcoder], 'text', limit) : payload);
       return;
     }
     const decoder = DECODERS[coding];
@@ -46,36 +50,42 @@ export function requestBodyDecoder(maxBodyBytes: number): preParsingHookHandler 
       );
       return;
     }
-    // The route's own limit where it has one (file uploads stream past the JSON limit).
-    const limit = request.routeOptions.bodyLimit ?? maxBodyBytes;
-    done(null, decoded(payload, decoder(), coding, limit));
+    const steps = transcoder ? [decoder(), transcoder] : [decoder()];
+    done(null, decoded(payload, steps, coding, limit));
   };
 }
 
-/** The decoded body, carrying `receivedEncodedLength` (Fastify checks it against Content-Length). */
+/**
+ * The body through `steps` (decompression, then transcoding), carrying
+ * `receivedEncodedLength` (Fastify checks it against Content-Length).
+ */
 function decoded(
   payload: Readable,
-  decompress: Transform,
+  steps: readonly Transform[],
   coding: string,
   limit: number,
 ): Readable {
   const body = new DecodedBody(limit);
   payload.on('data', (chunk: Buffer) => (body.receivedEncodedLength += chunk.length));
-  decompress.on('error', () =>
-    body.destroy(
-      new DataPlaneError(
-        DataPlaneErrorCode.InvalidRequest,
-        `The request body is not valid ${coding} data`,
+  for (const step of steps) {
+    step.on('error', () =>
+      body.destroy(
+        new DataPlaneError(
+          DataPlaneErrorCode.InvalidRequest,
+          `The request body is not valid ${coding} data`,
+        ),
       ),
-    ),
-  );
+    );
+  }
   // Stop inflating once the body was refused or the client left.
   body.on('close', () => {
-    payload.unpipe(decompress);
-    decompress.destroy();
+    payload.unpipe(steps[0]);
+    for (const step of steps) step.destroy();
   });
   payload.on('aborted', () => body.destroy());
-  payload.pipe(decompress).pipe(body);
+  let stream: Readable = payload;
+  for (const step of steps) stream = stream.pipe(step);
+  stream.pipe(body);
   return body;
 }
 
