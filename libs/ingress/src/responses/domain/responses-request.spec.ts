@@ -1133,3 +1133,21 @@ describe('Responses API request: what is refused, naming the parameter', () => {
     );
   });
 });
+
+describe('translateResponsesRequest: a body nested too deep', () => {
+  it('refuses a field nested past the limit with a 400, even one the translation drops', () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 100_000; i++) deep = { d: deep };
+    const body = {
+      model: 'gpt-4o',
+      input: [{ role: 'user', content: 'hi', extra: deep }],
+    };
+    assert.throws(
+      () => translateResponsesRequest(body),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.code === DataPlaneErrorCode.InvalidRequest &&
+        /nests arrays or objects deeper than 64 levels/.test(error.message),
+    );
+  });
+});

@@ -6,6 +6,7 @@ import {
   type JsonObject,
   type ThinkingBlock,
 } from '@aigw/contracts/data-plane';
+import { refuseTooDeepBody } from '../../domain/body-depth';
 import { decodeReasoning } from './encrypted-reasoning';
 import { metadataParam } from './metadata';
 import {
@@ -147,6 +148,9 @@ export function translateResponsesRequest(
       'The request body must be a JSON object',
     );
   }
+  // The client's body as sent: fields the translation drops are still stored with the
+  // conversation's items and written out as JSON, which recurses as deep as they go.
+  refuseTooDeepBody(body);
   const model = requiredString(body.model, 'model');
   if (model.length === 0) throw badValue('model', 'it must not be empty.');
   refuseStatefulFields(body, options.stateful === true);
