@@ -227,30 +227,53 @@ const KEYS = {
   AI_GATEWAY_SECRET_GEMINI_KEY_APIKEY: 'g-test',
 };
 
-for (const shape of ['all-in-one', 'split'] as const) {
-  describe(`${shape}: a character cut across a backend stream's reads reaches the client whole`, () => {
-    const dir = mkdtempSync(join(tmpdir(), 'aigw-cut-'));
-    const upstream = new CuttingUpstream();
-    const apps: AppProcess[] = [];
+type Shape = 'all-in-one' | 'split';
+
+/** A deployment of one shape, on a cutting upstream of its own. */
+class Deployment {
+  readonly dir = mkdtempSync(join(tmpdir(), 'aigw-cut-'));
+  readonly upstream = new CuttingUpstream();
+  /** Its processes, as they start. */
+  readonly apps: AppProcess[] = [];
+  /** Its base URL once started. */
+  readonly base: Promise<string>;
+
+  constructor(readonly shape: Shape) {
+    this.base = this.start();
+    this.base.catch(() => undefined); // reported by the suite that awaits it
+  }
+
+  private async start(): Promise<string> {
+    const file = join(this.dir, 'config.yaml');
+    writeFileSync(file, config(await this.upstream.start()));
+    const env = { AI_GATEWAY_CONFIG: file, ...KEYS };
+    if (this.shape === 'split') {
+      return (await startSplitDataPlane(env, this.dir, this.apps)).ingress.baseUrl;
+    }
+    const gateway = await startApp('gateway', { ...env, AI_GATEWAY_DATA_DIR: join(this.dir, 'd') });
+    this.apps.push(gateway);
+    return gateway.baseUrl;
+  }
+
+  async stop(): Promise<void> {
+    await this.base.catch(() => undefined); // a start still going would leave processes behind
+    await Promise.all(this.apps.map((app) => app.stop()));
+    await this.upstream.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+// Both started at once, not each in its suite's turn: the split's three processes take long.
+const deployments = (['all-in-one', 'split'] as const).map((shape) => new Deployment(shape));
+
+for (const deployment of deployments) {
+  describe(`${deployment.shape}: a character cut across a backend stream's reads reaches the client whole`, () => {
     let base = '';
 
     before(async () => {
-      const file = join(dir, 'config.yaml');
-      writeFileSync(file, config(await upstream.start()));
-      const env = { AI_GATEWAY_CONFIG: file, ...KEYS };
-      if (shape === 'all-in-one') {
-        const gateway = await startApp('gateway', { ...env, AI_GATEWAY_DATA_DIR: join(dir, 'd') });
-        apps.push(gateway);
-        base = gateway.baseUrl;
-      } else {
-        base = (await startSplitDataPlane(env, dir, apps)).ingress.baseUrl;
-      }
+      base = await deployment.base;
     });
-    after(async () => {
-      await Promise.all(apps.map((app) => app.stop()));
-      await upstream.stop();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => deployment.stop());
 
     it('OpenAI, Anthropic and Gemini backends, read as chat completions', async () => {
       assert.equal(await chatText(base, 'cut-openai'), TEXT);
