@@ -10,10 +10,9 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { until } from '@aigw/testing';
+import { freeLoopbackPort, until } from '@aigw/testing';
 
 const REPO_ROOT = resolve(__dirname, '../../..');
 
@@ -22,15 +21,6 @@ const skip =
   spawnSync('unshare', ['--fork', '--pid', '--mount-proc', 'true']).status === 0
     ? undefined
     : 'unshare cannot make a PID namespace here (needs root or user namespaces)';
-
-/** A local port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((done) => server.close(done));
-  return port;
-}
 
 /** The pid (as this namespace sees it) of the one process `parent` forked. */
 function onlyChild(parent: number): number | undefined {
@@ -54,7 +44,7 @@ async function stopWhileWaiting(asInit: boolean) {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
-      CLICKHOUSE_URL: `http://127.0.0.1:${await closedPort()}`,
+      CLICKHOUSE_URL: `http://127.0.0.1:${await freeLoopbackPort()}`,
       KAFKA_BROKERS: '',
       REDIS_URL: '',
       AI_GATEWAY_DATA_DIR: dataDir,

@@ -3,18 +3,8 @@
 // lines of the service's logger instead, and nothing reaches stderr.
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { freeLoopbackPort } from '@aigw/testing';
 import { createClickHouseClient } from './clickhouse-client';
-
-/** A port nothing listens on: taken, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 it('a failed request is one warning of the given logger, naming the operation and error, and nothing on stderr', async () => {
   const lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
@@ -25,7 +15,7 @@ it('a failed request is one warning of the given logger, naming the operation an
       lines.push({ level: 'debug', message, fields }),
   };
   const client = createClickHouseClient({
-    url: `http://user:secret-password@127.0.0.1:${await closedPort()}`,
+    url: `http://user:secret-password@127.0.0.1:${await freeLoopbackPort()}`,
     logger: sink,
   });
   const stderr: string[] = [];
