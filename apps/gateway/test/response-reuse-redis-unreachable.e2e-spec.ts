@@ -88,5 +88,14 @@ spec:
       const failed = metricSum(metrics, 'ai_gateway_reuse_store_failures_total', { operation });
       assert.ok(failed >= 4, `${operation}: ${failed} failures counted`);
     }
+    // Logged once a minute per kind, not once a request or reconnect attempt: an outage
+    // under load is a line per kind, with how many failures came since the last.
+    const warnings = new Map<string, number>();
+    for (const line of gateway.output().split('\n')) {
+      const msg = /"msg":"((?:cache|dedup) [a-z ]+ failed)"/.exec(line)?.[1];
+      if (msg) warnings.set(msg, (warnings.get(msg) ?? 0) + 1);
+    }
+    assert.ok(warnings.size > 0, 'the failures are logged');
+    for (const [msg, lines] of warnings) assert.equal(lines, 1, `${msg}: ${lines} lines`);
   });
 });

@@ -4,6 +4,7 @@ export * from './logging/logger';
 export * from './logging/nest-logger.service';
 export * from './logging/process-crashes';
 export * from './logging/process-warnings';
+export * from './logging/throttled-warning';
 export * from './metrics/answer-record-wait';
 export * from './metrics/label-guard';
 export * from './metrics/metrics-registry';

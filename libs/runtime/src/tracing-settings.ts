@@ -1,6 +1,7 @@
 import {
   DEFAULT_SAMPLER,
   startTracing,
+  throttledWarning,
   type Logger,
   type MetricsRegistry,
   type OtlpProtocol,
@@ -140,18 +141,11 @@ export function exportWarning(
   logger: Logger,
   now: () => number = Date.now,
 ): (error: unknown) => void {
-  let lastAt: number | undefined;
-  let since = 0;
-  return (error) => {
-    since++;
-    const at = now();
-    if (lastAt !== undefined && at - lastAt < EXPORT_WARNING_EVERY_MS) return;
-    const reason = error instanceof Error ? error.message : String(error);
-    logger.warn('spans could not be exported to the OTLP collector; they are lost', {
-      reason,
-      failures: since,
-    });
-    lastAt = at;
-    since = 0;
-  };
+  const warn = throttledWarning(
+    logger,
+    'spans could not be exported to the OTLP collector; they are lost',
+    EXPORT_WARNING_EVERY_MS,
+    now,
+  );
+  return (error) => warn({ reason: error instanceof Error ? error.message : String(error) });
 }

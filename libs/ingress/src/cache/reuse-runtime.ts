@@ -1,7 +1,12 @@
 import type Redis from 'ioredis';
 import { positiveIntegerSetting, type GatewayConfig } from '@aigw/config';
 import type { EventPublisher } from '@aigw/contracts';
-import type { Logger, MetricsRegistry } from '@aigw/observability';
+import {
+  throttledWarning,
+  type LogFields,
+  type Logger,
+  type MetricsRegistry,
+} from '@aigw/observability';
 import {
   DEFAULT_FLIGHT_MEMORY,
   InProcessFlightCoordinator,
@@ -23,6 +28,9 @@ import { ResponseReuse } from './response-reuse';
 import { ReusePublisher } from './reuse-publisher';
 import { ReuseRedisClients, reuseRedisClient } from './reuse-redis-client';
 import { reuseStoreOperation } from './reuse-store-failures';
+
+/** How often a failing cache or deduplication store is logged (each failure is counted). */
+const REUSE_WARNING_EVERY_MS = 60_000;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -85,8 +93,16 @@ export function openResponseReuse(host: ReuseHost, env: Env): ResponseReuse {
     ),
     onEvict: () => host.metrics.recordDedupEviction(),
   };
+  // While the store is away every request fails the same way: a line a minute per kind of
+  // failure (with how many came since), every failure counted on the metric.
+  const warnings = new Map<string, (fields?: LogFields) => void>();
   const onError = (what: string, error: unknown) => {
-    logger.warn(`${what} failed`, { reason: error instanceof Error ? error.name : 'unknown' });
+    let warn = warnings.get(what);
+    if (!warn) {
+      warn = throttledWarning(logger, `${what} failed`, REUSE_WARNING_EVERY_MS);
+      warnings.set(what, warn);
+    }
+    warn({ reason: error instanceof Error ? error.name : 'unknown' });
     const operation = reuseStoreOperation(what);
     if (operation) host.metrics.recordReuseStoreFailure(operation);
   };
