@@ -63,11 +63,30 @@ async function anthropicRefusal(client: Anthropic, model: string): Promise<unkno
     );
 }
 
+/** The three processes of the split deployment, as they start. */
+const splitApps: AppProcess[] = [];
+
+async function startSplit(): Promise<AppProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'aigw-sdk-retry-split-'));
+  writeFileSync(join(dir, 'config.yaml'), ROUTES);
+  const { ingress } = await startSplitDataPlane(
+    { AI_GATEWAY_CONFIG: join(dir, 'config.yaml') },
+    dir,
+    splitApps,
+  );
+  return ingress;
+}
+
+// Both started at once, not each in its suite's turn: the split's three processes take long.
+const gatewayStarted = startGatewayWithConfig(ROUTES);
+const ingressStarted = startSplit();
+for (const started of [gatewayStarted, ingressStarted]) started.catch(() => undefined); // reported by the suite that awaits it
+
 describe('all-in-one gateway: SDK retries of a budget refusal', () => {
   let gateway: AppProcess;
 
   before(async () => {
-    gateway = await startGatewayWithConfig(ROUTES);
+    gateway = await gatewayStarted;
   });
 
   after(async () => {
@@ -134,21 +153,15 @@ describe('all-in-one gateway: SDK retries of a budget refusal', () => {
 });
 
 describe('three-process deployment: SDK retries of a budget refusal', () => {
-  const apps: AppProcess[] = [];
   let ingress: AppProcess;
 
   before(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'aigw-sdk-retry-split-'));
-    writeFileSync(join(dir, 'config.yaml'), ROUTES);
-    ({ ingress } = await startSplitDataPlane(
-      { AI_GATEWAY_CONFIG: join(dir, 'config.yaml') },
-      dir,
-      apps,
-    ));
+    ingress = await ingressStarted;
   });
 
   after(async () => {
-    await Promise.all(apps.map((app) => app.stop()));
+    await ingressStarted.catch(() => undefined); // a start still going would leave processes behind
+    await Promise.all(splitApps.map((app) => app.stop()));
   });
 
   it('the anthropic SDK raises the refusal at once there too', async () => {
