@@ -81,16 +81,19 @@ async function startSplit(): Promise<AppProcess> {
 const gatewayStarted = startGatewayWithConfig(ROUTES);
 const ingressStarted = startSplit();
 for (const started of [gatewayStarted, ingressStarted]) started.catch(() => undefined); // reported by the suite that awaits it
+// At the file's end, as they were started: a suite's own hook would not run were its tests
+// filtered out (--test-name-pattern), leaving its processes behind.
+after(async () => {
+  const gateway = await gatewayStarted.catch(() => undefined);
+  await ingressStarted.catch(() => undefined); // a start still going would leave processes behind
+  await Promise.all([gateway?.stop(), ...splitApps.map((app) => app.stop())]);
+});
 
 describe('all-in-one gateway: SDK retries of a budget refusal', () => {
   let gateway: AppProcess;
 
   before(async () => {
     gateway = await gatewayStarted;
-  });
-
-  after(async () => {
-    await gateway?.stop();
   });
 
   it('the anthropic SDK raises a 20-day budget refusal at once instead of sleeping it out', async () => {
@@ -157,11 +160,6 @@ describe('three-process deployment: SDK retries of a budget refusal', () => {
 
   before(async () => {
     ingress = await ingressStarted;
-  });
-
-  after(async () => {
-    await ingressStarted.catch(() => undefined); // a start still going would leave processes behind
-    await Promise.all(splitApps.map((app) => app.stop()));
   });
 
   it('the anthropic SDK raises the refusal at once there too', async () => {

@@ -265,6 +265,9 @@ class Deployment {
 
 // Both started at once, not each in its suite's turn: the split's three processes take long.
 const deployments = (['all-in-one', 'split'] as const).map((shape) => new Deployment(shape));
+// At the file's end, as they were started: a suite's own hook would not run were its tests
+// filtered out (--test-name-pattern), leaving its processes behind.
+after(() => Promise.all(deployments.map((deployment) => deployment.stop())));
 
 for (const deployment of deployments) {
   describe(`${deployment.shape}: a character cut across a backend stream's reads reaches the client whole`, () => {
@@ -273,7 +276,6 @@ for (const deployment of deployments) {
     before(async () => {
       base = await deployment.base;
     });
-    after(() => deployment.stop());
 
     it('OpenAI, Anthropic and Gemini backends, read as chat completions', async () => {
       assert.equal(await chatText(base, 'cut-openai'), TEXT);
