@@ -18,17 +18,9 @@ describe('a stop signal delivered twice', () => {
   const upstream = new HangingUpstream();
   let gateway: AppProcess | undefined;
 
-  before(async () => {
-    await upstream.start();
-  });
-  afterEach(async () => {
-    await gateway?.stop('SIGKILL');
-    gateway = undefined;
-  });
-  after(() => upstream.stop());
-
-  const start = async (drainMs: number) => {
-    gateway = await startGatewayWithConfig(
+  /** A gateway on the hanging upstream that drains for `drainMs` at a stop. */
+  const launch = (drainMs: number) =>
+    startGatewayWithConfig(
       `kind: AIGatewayRoute
 metadata: {name: held}
 spec:
@@ -37,8 +29,27 @@ spec:
 `,
       { AI_GATEWAY_DRAIN_TIMEOUT_MS: String(drainMs), AI_GATEWAY_MISSING_SECRETS: 'warn' },
     );
+  const start = async (drainMs: number) => {
+    gateway = await launch(drainMs);
     return gateway;
   };
+  // The second test's gateway, started beside the first test's: the starts take most of
+  // the time. Its deadline the test would time out waiting for: only the repeat can end it.
+  let insisting: Promise<AppProcess>;
+
+  before(async () => {
+    await upstream.start();
+    insisting = launch(600_000);
+    insisting.catch(() => undefined); // reported by the test that awaits it
+  });
+  afterEach(async () => {
+    await gateway?.stop('SIGKILL');
+    gateway = undefined;
+  });
+  after(async () => {
+    await (await insisting.catch(() => undefined))?.stop('SIGKILL');
+    await upstream.stop();
+  });
 
   const askStream = (running: AppProcess) =>
     fetch(`${running.baseUrl}/v1/chat/completions`, {
@@ -83,8 +94,8 @@ spec:
   });
 
   it('ends the calls still running at once on a repeat past the first second, then exits 0', async () => {
-    // A deadline the test would time out waiting for: only the repeat can end the stream.
-    const running = await start(600_000);
+    gateway = await insisting;
+    const running = gateway;
     const response = await askStream(running);
     assert.equal(response.status, 200);
     const text = await streamReadThroughStop(response, () => {
