@@ -105,12 +105,17 @@ describe('readUploadForm: a file sent before its purpose', () => {
     const heldBefore = await heldBytes();
     const reading = readUploadForm(form, hasPurpose, spool);
     // Once the whole file was read, the form waits for its purpose: the file is on disk.
-    for (let tries = 0; tries < 2000 && spool.bytes < size; tries++) {
+    // Its size is read from the disk itself: the spool counts a piece before the file
+    // system has it, so a read as the count reached the size could miss the last write.
+    const onDisk = () => {
+      const [name] = spoolFiles();
+      return name === undefined ? -1 : statSync(join(dir, name)).size;
+    };
+    for (let tries = 0; tries < 2000 && (spool.bytes < size || onDisk() < size); tries++) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    const [name] = spoolFiles();
-    assert.ok(name, 'a spool file while the purpose is awaited');
-    spooledBeforePurpose = statSync(join(dir, name)).size;
+    assert.ok(spoolFiles().length > 0, 'a spool file while the purpose is awaited');
+    spooledBeforePurpose = onDisk();
     // What is held while the purpose is awaited, after a collection: not the file.
     const heldWhileWaiting = (await heldBytes()) - heldBefore;
     letPurposeCome();
