@@ -5,11 +5,28 @@
 // TCP connection lives.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import type { Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { eventually, openServerResponse } from '@aigw/testing';
 import { TurnBatchedWriter } from './turn-batched-writer';
 
 const SEND_TIMEOUT_MS = 300;
+
+/**
+ * A client that takes each piece, then pauses `pauseMs` before the next: slow, never stalled.
+ * `hasAll(bytes)`: more than `bytes` came, and the chunked answer's end.
+ */
+function steadyReader(client: Socket, pauseMs: number) {
+  let received = 0;
+  let tail = '';
+  client.on('data', (piece: Buffer) => {
+    received += piece.length;
+    tail = (tail + piece.toString()).slice(-16);
+    client.pause();
+    setTimeout(() => client.resume(), pauseMs);
+  });
+  return { hasAll: (bytes: number) => received > bytes && tail.endsWith('end\r\n0\r\n\r\n') };
+}
 
 describe('TurnBatchedWriter, a client that stops reading', () => {
   it('drops the connection once a write has waited the send timeout for the client', async () => {
@@ -39,14 +56,7 @@ describe('TurnBatchedWriter, a client that stops reading', () => {
   it('keeps a client that reads slowly: each wait is shorter than the timeout', async () => {
     const { response, client, close } = await openServerResponse();
     try {
-      let received = 0;
-      let tail = '';
-      client.on('data', (piece: Buffer) => {
-        received += piece.length;
-        tail = (tail + piece.toString()).slice(-16);
-        client.pause();
-        setTimeout(() => client.resume(), SEND_TIMEOUT_MS / 10);
-      });
+      const reader = steadyReader(client, SEND_TIMEOUT_MS / 10);
       const out = new TurnBatchedWriter(response, SEND_TIMEOUT_MS);
       out.writeHead(200, { 'content-type': 'text/event-stream' });
       const chunk = 'y'.repeat(64 * 1024);
@@ -54,8 +64,7 @@ describe('TurnBatchedWriter, a client that stops reading', () => {
       out.end('end');
       await eventually(
         'the client has it all, and the end',
-        () =>
-          received > 64 * chunk.length && tail.endsWith('end\r\n0\r\n\r\n') ? true : undefined,
+        () => (reader.hasAll(64 * chunk.length) ? true : undefined),
         { deadlineMs: 20_000 },
       );
     } finally {
@@ -69,14 +78,7 @@ describe('TurnBatchedWriter, a client that stops reading', () => {
     // nearly all of it, which a steady reader may take longer than the timeout to do.
     const { response, client, close } = await openServerResponse();
     try {
-      let received = 0;
-      let tail = '';
-      client.on('data', (piece: Buffer) => {
-        received += piece.length;
-        tail = (tail + piece.toString()).slice(-16);
-        client.pause();
-        setTimeout(() => client.resume(), 5);
-      });
+      const reader = steadyReader(client, 5);
       // The kernel frees a socket's buffer (and so libuv takes more of the write) in steps
       // of about a third of it, some hundreds of ms apart at this pace: the timeout is longer.
       const out = new TurnBatchedWriter(response, 1_000);
@@ -86,7 +88,7 @@ describe('TurnBatchedWriter, a client that stops reading', () => {
       out.end('end');
       await eventually(
         'the client has it all, and the end',
-        () => (received > event.length && tail.endsWith('end\r\n0\r\n\r\n') ? true : undefined),
+        () => (reader.hasAll(event.length) ? true : undefined),
         { deadlineMs: 20_000 },
       );
     } finally {
