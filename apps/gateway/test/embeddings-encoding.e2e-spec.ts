@@ -64,4 +64,22 @@ spec:
     });
     assert.deepEqual(answer.data[0].embedding, [0.1, 0.2, 0.3]);
   });
+
+  it('refuses any other encoding_format with a 400 naming it, the backend not called', async () => {
+    upstream.reset();
+    const response = await fetch(`${gateway.baseUrl}/v1/embeddings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'embedder', input: 'a', encoding_format: 'md5' }),
+    });
+    assert.equal(response.status, 400);
+    const { error } = (await response.json()) as { error: Record<string, unknown> };
+    assert.equal(error.type, 'invalid_request_error');
+    assert.equal(error.param, 'encoding_format');
+    assert.equal(
+      error.message,
+      "Invalid value for 'encoding_format' = md5. Supported values: ['float', 'base64'].",
+    );
+    assert.equal(upstream.calls.length, 0);
+  });
 });

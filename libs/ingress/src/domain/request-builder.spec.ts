@@ -194,3 +194,23 @@ test("an embeddings input is refused at the edge by the wire's own rule and mess
   }
   assert.throws(() => embed(undefined), refused("'input' is required"));
 });
+
+test("an embeddings encoding_format other than float or base64 is a 400 naming it, in OpenAI's words", () => {
+  const embed = (encoding_format: unknown) =>
+    buildGatewayRequest('embeddings', { model: 'm', input: 'hi', encoding_format }, context);
+  for (const format of ['float', 'base64', null, undefined]) {
+    assert.equal(embed(format).body.encoding_format, format);
+  }
+  const refused = (shown: string) => (error: unknown) =>
+    error instanceof DataPlaneError &&
+    error.code === DataPlaneErrorCode.InvalidRequest &&
+    error.param === 'encoding_format' &&
+    error.message ===
+      `Invalid value for 'encoding_format' = ${shown}. Supported values: ['float', 'base64'].`;
+  assert.throws(() => embed('md5'), refused('md5'));
+  assert.throws(() => embed('Float'), refused('Float'));
+  assert.throws(() => embed(''), refused(''));
+  assert.throws(() => embed(['base64']), refused('["base64"]'));
+  assert.throws(() => embed(7), refused('7'));
+  assert.throws(() => embed('x'.repeat(1000)), refused('x'.repeat(64)));
+});

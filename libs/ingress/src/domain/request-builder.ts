@@ -12,6 +12,7 @@ import {
   type Operation,
 } from '@aigw/contracts/data-plane';
 import { refuseTooDeepBody, refuseTooDeepToolArguments } from './body-depth';
+import { checkEncodingFormat } from './encoding-format';
 import { checkTextShapes } from './text-shapes';
 
 function invalid(message: string, param?: string): DataPlaneError {
@@ -92,9 +93,11 @@ function checkShape(operation: Operation, body: JsonObject): void {
       checkReasoning(body);
       break;
     }
-    case 'completions':
     case 'embeddings':
-      break; // their text fields' shapes: checkTextShapes, above
+      checkEncodingFormat(body);
+      break; // its text fields' shapes: checkTextShapes, above
+    case 'completions':
+      break; // its text fields' shapes: checkTextShapes, above
     case 'transcriptions':
     case 'translations':
       break; // the form was checked as it was read (audioRequestParts)
