@@ -6,7 +6,7 @@ import {
 import {
   DEFAULT_UPSTREAM_CONNECTIONS,
   GeminiFilesUpstream,
-  HELD_OBJECT_PROVIDERS,
+  heldObjectCallAllowed,
   HeldObjectUpstream,
   meteredProviders,
 } from '@aigw/providers';
@@ -82,10 +82,10 @@ export async function bootstrapProviderAdapter(env: Env): Promise<RunningService
     registerHeldObjectServer(
       fastify,
       (call) => {
-        if (!HELD_OBJECT_PROVIDERS.has(call.provider)) {
+        if (!heldObjectCallAllowed(call.provider, call.path)) {
           throw new DataPlaneError(
             DataPlaneErrorCode.InvalidRequest,
-            `files and batches go to OpenAI or Azure OpenAI backends, not ${call.provider}`,
+            `files and batches go to OpenAI or Azure OpenAI backends, message batches to Anthropic ones: not this call to ${call.provider}`,
           );
         }
         return upstreamTargetFor(config(), { ...call, model: '' });

@@ -7,11 +7,12 @@ import {
 import { Readable } from 'node:stream';
 import { pulledBody, timedOut } from '@aigw/infra/http';
 import { request as undiciRequest } from 'undici';
+import { ANTHROPIC_BASE_URL, ANTHROPIC_VERSION } from '../anthropic/anthropic.adapter';
 import { azureApiVersion, azureOpenAiPath } from '../azure/azure-urls';
 import { upstreamHttpError, transportError } from '../core/upstream-failure';
 import { resolveBaseUrl } from '../openai-compatible/openai-base-urls';
 
-/** A backend that holds files and batches: OpenAI or Azure OpenAI. */
+/** A backend that holds files and batches (OpenAI, Azure OpenAI) or message batches (Anthropic). */
 export type HeldObjectBackend = BackendCallTarget;
 
 export interface HeldObjectReply {
@@ -30,8 +31,29 @@ export interface HeldObjectStream {
   readonly body: Readable;
 }
 
-/** The providers whose Files and Batch APIs the gateway passes through. */
-export const HELD_OBJECT_PROVIDERS: ReadonlySet<string> = new Set(['openai', 'azure']);
+/**
+ * The providers whose Files and Batch APIs the gateway passes through, and Anthropic,
+ * whose Message Batches API it passes through (heldObjectCallAllowed says which paths).
+ */
+export const HELD_OBJECT_PROVIDERS: ReadonlySet<string> = new Set(['openai', 'azure', 'anthropic']);
+
+/** Anthropic's Message Batches API, the only part of its API reached as a held object. */
+const MESSAGE_BATCHES_PATH = '/messages/batches';
+
+/**
+ * Whether a held-object call may go to a backend of `provider` at `path`: OpenAI's and
+ * Azure OpenAI's Files and Batch APIs; Anthropic's message batches only (its key must not
+ * reach any other of its paths this way). A `.` or `..` segment, which a URL resolves to
+ * another path, is never sent.
+ */
+export function heldObjectCallAllowed(provider: string, path: string): boolean {
+  const segments = (path.split('?')[0] ?? '').split('/');
+  if (segments.some((segment) => /^(\.|%2e){1,2}$/i.test(segment))) return false;
+  if (provider === 'anthropic') {
+    return path === MESSAGE_BATCHES_PATH || path.startsWith(`${MESSAGE_BATCHES_PATH}/`);
+  }
+  return HELD_OBJECT_PROVIDERS.has(provider);
+}
 
 /**
  * The URL of a Files or Batch API path (`/files`, `/batches/{id}/cancel`) on a backend.
@@ -45,6 +67,11 @@ export function heldObjectUrl(
   path: string,
   env: NodeJS.ProcessEnv = process.env,
 ): string {
+  if (backend.provider === 'anthropic') {
+    // Its configured URL with or without `/v1`, as its Messages calls take it.
+    const base = (backend.baseUrl ?? ANTHROPIC_BASE_URL).replace(/\/+$/, '').replace(/\/v1$/, '');
+    return `${base}/v1${path}`;
+  }
   if (backend.provider !== 'azure') return resolveBaseUrl(backend.provider, backend.baseUrl) + path;
   if (!backend.baseUrl) {
     throw new Error('an azure backend needs baseUrl, the resource endpoint');
@@ -226,6 +253,8 @@ export class HeldObjectUpstream {
       const { headerName, headerPrefix, apiKey } = backend.credential;
       headers[headerName] = headerPrefix + apiKey.reveal();
     }
+    // The API version every Anthropic call names, as its Messages calls do.
+    if (backend.provider === 'anthropic') headers['anthropic-version'] = ANTHROPIC_VERSION;
     return headers;
   }
 }
