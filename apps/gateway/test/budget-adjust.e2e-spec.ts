@@ -23,6 +23,7 @@ spec:
     perUser: {limit: ${LIMIT}, period: 30d}
 `;
 
+const utf8Bytes = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `probe` until it returns a value, up to a deadline. */
@@ -54,7 +55,8 @@ describe('budget resets and credits on the all-in-one gateway (embedded store)',
   const chat = async (user: string) => {
     const response = await fetch(`${gateway.baseUrl}/v1/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-user-id': user },
+      // The id's UTF-8 bytes, as curl sends it (fetch writes each character as one byte).
+      headers: { 'content-type': 'application/json', 'x-user-id': utf8Bytes(user) },
       body: JSON.stringify({
         model: 'gpt-4o-mini',
         messages: [{ role: 'user', content: 'hi' }],
@@ -146,6 +148,21 @@ describe('budget resets and credits on the all-in-one gateway (embedded store)',
     });
     assert.equal(row.limitKind, 'tokenBudget.perUser');
     assert.ok(row.remaining > 0 && row.remaining <= LIMIT, `remaining ${row.remaining}`);
+  });
+
+  it('a user id sent as UTF-8 is the id the admin API names (not its Latin-1 reading)', async () => {
+    const jose = `josé-${randomUUID()}`;
+    await exhaust(jose);
+    const reply = await admin(`/admin/budgets/${encodeURIComponent(jose)}/reset`, {
+      reason: 'accented id',
+    });
+    assert.equal(reply.status, 202);
+    await eventually('the recovery broadcast', async () =>
+      (await statesOf(jose)).find((e) => e.state === 'recovered'),
+    );
+    await pause(200);
+    const next = await chat(jose);
+    assert.equal(next.status, 200, next.body);
   });
 
   it('a credit gives back that many tokens', async () => {

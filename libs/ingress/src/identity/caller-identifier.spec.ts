@@ -408,6 +408,14 @@ describe('CallerIdentifier without JWT', () => {
     assert.ok(!(anonymous instanceof Promise));
     assert.equal(anonymous.caller.userKey, 'anonymous');
   });
+
+  it('names a user sent as UTF-8 bytes (curl) as a JWT claim or the admin API would', () => {
+    const ids = new CallerIdentifier(() => config);
+    // Node hands header bytes over one character each: `josé` in UTF-8 arrives as `josÃ©`.
+    const identity = ids.identify({ 'x-user-id': Buffer.from('josé').toString('latin1') }, open);
+    assert.ok(!(identity instanceof Promise));
+    assert.deepEqual(identity.caller, { userKey: 'josé', budgetKey: 'header:x-user-id:josé' });
+  });
 });
 
 describe('CallerIdentifier identifying users by a credential header', () => {

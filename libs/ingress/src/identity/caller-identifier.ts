@@ -11,6 +11,7 @@ import { presentedToken } from './bearer-token';
 import { applyClaimHeaders } from './claim-headers';
 import { withCredentialInHeaders } from './credential-headers';
 import { credentialUserKey, isCredentialHeader } from './credential-user-key';
+import { headerText } from './header-text';
 import {
   conflictingCredentials,
   IdentityRejection,
@@ -358,7 +359,11 @@ function headerClaimUser(verified: VerifiedToken, header: string): SourceValue |
   return claimedUser(verified, mappings[mappings.length - 1].claim); // absent: no user
 }
 
-/** A credential header's value becomes `key-<hash>`: the raw key must never be a user key. */
+/**
+ * A credential header's value becomes `key-<hash>`: the raw key must never be a user key.
+ * Any other is the user id as its client wrote it (UTF-8 bytes read as UTF-8).
+ */
 function headerUserKey(header: string, value: string | undefined): string | undefined {
-  return value && isCredentialHeader(header) ? credentialUserKey(value) : value;
+  if (!value) return value;
+  return isCredentialHeader(header) ? credentialUserKey(value) : headerText(value);
 }
