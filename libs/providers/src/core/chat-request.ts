@@ -20,6 +20,7 @@ import { isJsonObject } from './json-shape';
 import { parseCacheControl, type CacheControl } from './cache-control';
 import { chatExtras, type ChatExtras } from './provider-extras';
 import { parseResponseFormat, type ResponseFormat } from './response-format';
+import { refuseUnmetAsks } from './unmet-asks';
 import { idWithoutSignature, signatureInId } from './tool-call-signature-id';
 import { hasToolNameCharacters, TOOL_NAME_LIMIT, toolNameTooLong } from './tool-name-limit';
 
@@ -622,6 +623,7 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
   if (body.logprobs === true || (body.top_logprobs ?? 0) !== 0) {
     throw invalid('this backend does not return log probabilities (logprobs)', 'logprobs');
   }
+  refuseUnmetAsks(body);
 
   const tools = parseTools(body.tools, options.toolNameLimit ?? TOOL_NAME_LIMIT);
   const system: string[] = [];
