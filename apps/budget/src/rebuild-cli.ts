@@ -19,7 +19,8 @@ import {
 } from '@aigw/infra';
 import { Topic, type BudgetAdjusted } from '@aigw/contracts';
 import { SqliteEventLog } from '@aigw/embedded';
-import { rebuildInRedis } from './redis-rebuild';
+import { catchUpWaitMs, missingEventLog } from './rebuild-args';
+import { rebuildInRedis, reachRedis } from './redis-rebuild';
 import {
   embeddedUsageLog,
   REBUILD_EXIT,
@@ -66,6 +67,11 @@ async function main(): Promise<number> {
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
+  }
+  const catchUpWait = catchUpWaitMs(values['catch-up-wait']);
+  if ('error' in catchUpWait) {
+    process.stderr.write(`budget rebuild: ${catchUpWait.error}\n`);
+    return REBUILD_EXIT.failed;
   }
   const startup = await loadStartupConfig({ env: process.env, missingSecrets: 'not-needed' });
   if (!startup.ok) {
@@ -122,13 +128,21 @@ async function main(): Promise<number> {
     );
     const redis = createRedisClient(settings.redisUrl);
     closers.push(() => void redis.disconnect());
+    // Before reading the usage topic: an unreachable Redis fails the run at once, named.
+    await reachRedis(redis);
     const live = new RedisBudgetStore(redis);
     liveStore = live;
     // Scratch keys in the same Redis, deleted once compared.
     rebuild = () => rebuildInRedis(redis, () => startup.config, usageLog, live);
   } else {
     const dataDir = values['data-dir'] ?? settings.dataDir;
-    const log = new SqliteEventLog(join(dataDir, values['events-file']));
+    const logPath = join(dataDir, values['events-file']);
+    const missing = missingEventLog(logPath);
+    if (missing) {
+      process.stderr.write(`budget rebuild: ${missing}\n`);
+      return REBUILD_EXIT.failed;
+    }
+    const log = new SqliteEventLog(logPath);
     const liveLocal = new LocalBudgetStore(join(dataDir, 'budget.db'));
     const rebuiltLocal = new LocalBudgetStore(':memory:');
     liveStore = liveLocal;
@@ -154,8 +168,7 @@ async function main(): Promise<number> {
     let differing = report.mismatches.length;
     const vouched = skipped.undecodable === 0 || values['accept-undecodable'];
     if (values.restore && vouched) {
-      const waitMs = Math.max(0, Number(values['catch-up-wait']) || 0) * 1_000;
-      const behind = await settledThroughReplay(unsettled, waitMs);
+      const behind = await settledThroughReplay(unsettled, catchUpWait.ms);
       if (behind > 0) {
         process.stderr.write(
           `budget rebuild: the budget settler has not yet applied everything the rebuild read (${behind} behind); restoring now would count that usage twice, so nothing was restored: run it again once the budget service has caught up\n`,

@@ -23,3 +23,22 @@ export async function rebuildInRedis(
     await dropScratchKeys(redis, `${scratch}:`);
   }
 }
+
+/**
+ * Resolves once `redis` answers a PING; else rejects naming its address (never its
+ * credentials) and the connection's last error. Keeps ioredis from printing each failed
+ * connection attempt as an "Unhandled error event" with its stack.
+ */
+export async function reachRedis(redis: Redis): Promise<void> {
+  let lastError: Error | undefined;
+  redis.on('error', (error: Error) => {
+    lastError = error;
+  });
+  try {
+    await redis.ping();
+  } catch (error) {
+    const { host, port } = redis.options;
+    const cause = lastError ?? (error instanceof Error ? error : new Error(String(error)));
+    throw new Error(`Redis at ${host}:${port} did not answer (${cause.message})`);
+  }
+}
