@@ -1,5 +1,11 @@
 import type { JsonObject, RequestSetting, ThinkingBlock } from '@aigw/contracts/data-plane';
-import type { ChatPart, ChatPrompt, ChatTurn, ServerToolBlockPart } from '../core/chat-request';
+import {
+  audioRefused,
+  type ChatPart,
+  type ChatPrompt,
+  type ChatTurn,
+  type ServerToolBlockPart,
+} from '../core/chat-request';
 import type { AnswerTool } from '../core/answer-tool';
 import { cacheField } from '../core/cache-control';
 import { toolIdInCharset } from '../core/tool-id-charset';
@@ -13,6 +19,7 @@ import {
   replayableThinking,
 } from './anthropic-thinking';
 import { claudeSampling, type SettingsDroppedListener } from './claude-sampling';
+import { claudeUserId } from './claude-user-id';
 
 export { ANTHROPIC_DEFAULT_MAX_TOKENS };
 
@@ -98,6 +105,8 @@ function contentBlock(part: ChatPart): Block {
         ...(part.filename === undefined ? {} : { title: part.filename }),
         ...cacheField(part.cache),
       };
+    case 'audio':
+      throw audioRefused('Anthropic');
   }
 }
 
@@ -239,7 +248,7 @@ export function toAnthropicRequest(
   if (sampling.temperature !== undefined) body.temperature = sampling.temperature;
   if (sampling.topP !== undefined) body.top_p = sampling.topP;
   if (sampling.topK !== undefined) body.top_k = sampling.topK;
-  if (prompt.user !== undefined) body.metadata = { user_id: prompt.user };
+  if (prompt.user !== undefined) body.metadata = { user_id: claudeUserId(prompt.user) };
   if (answerTool) Object.assign(body, anthropicAnswerToolFields(answerTool));
   if (stream) body.stream = true;
   return body;

@@ -11,6 +11,7 @@ import {
   type ChatPrompt,
   type ChatToolCall,
   type ChatTurn,
+  audioRefused,
   documentUrlsRefused,
   toolOutputText,
 } from '../core/chat-request';
@@ -104,6 +105,8 @@ function partBlocks(part: ChatPart, at: string): Block[] {
     case 'document-url':
       // Converse takes a document's bytes or an S3 location, never a URL.
       throw documentUrlsRefused(at);
+    case 'audio':
+      throw audioRefused('Bedrock');
   }
 }
 

@@ -5,6 +5,7 @@ import {
   type RequestSetting,
 } from '@aigw/contracts/data-plane';
 import {
+  audioRefused,
   documentsRefused,
   type ChatPart,
   type ChatPrompt,
@@ -30,6 +31,8 @@ function content(parts: readonly ChatPart[]): string | JsonObject[] {
       case 'document':
       case 'document-url':
         throw documentsRefused('Cohere');
+      case 'audio':
+        throw audioRefused('Cohere');
     }
   });
 }

@@ -53,6 +53,11 @@ export type ChatPart = (
    * gateway never fetches it (SSRF); other backends refuse it (`documentUrlsRefused`).
    */
   | { readonly kind: 'document-url'; readonly url: string; readonly filename?: string }
+  /**
+   * Audio sent inline (an `input_audio` part: wav or mp3), as its media type and base64;
+   * only where the backend takes it (`ChatParseOptions.audio`), else the part is a 400.
+   */
+  | { readonly kind: 'audio'; readonly mediaType: string; readonly base64: string }
 ) & {
   /** A prompt-caching breakpoint after this part (`cache_control`), where marked. */
   readonly cache?: CacheControl;
@@ -223,6 +228,17 @@ export interface ChatPrompt extends ChatExtras {
 
 const DATA_URL = /^data:([a-z]+\/[a-z0-9.+-]+);base64,(.+)$/is;
 
+/** The media types of the audio formats OpenAI's `input_audio` names. */
+const INPUT_AUDIO_TYPES: Readonly<Record<string, string>> = { wav: 'audio/wav', mp3: 'audio/mp3' };
+
+/** What a backend takes in user turns beside text, images and inline PDFs. */
+interface UserMedia {
+  /** PDFs by URL (`file.file_url`), which the backend fetches: Anthropic's own API. */
+  readonly documentUrls?: boolean;
+  /** Inline audio (`input_audio`): Gemini's inline data. */
+  readonly audio?: boolean;
+}
+
 function invalid(message: string, param: string): DataPlaneError {
   return new DataPlaneError(DataPlaneErrorCode.InvalidRequest, message, { param });
 }
@@ -257,10 +273,10 @@ function parseUserParts(
   param: string,
   allowMedia: boolean,
   heldFiles: boolean,
-  documentUrls: boolean,
+  media: UserMedia,
 ): { parts: ChatPart[]; heldFiles?: HeldFilePart[] } {
   if (!heldFiles || !Array.isArray(content)) {
-    return { parts: parseParts(content, param, allowMedia, undefined, documentUrls) };
+    return { parts: parseParts(content, param, allowMedia, undefined, media) };
   }
   const parts: ChatPart[] = [];
   const held: HeldFilePart[] = [];
@@ -269,7 +285,7 @@ function parseUserParts(
     if (file) held.push({ ...file, after: parts.length });
     else {
       const at = `${param}[${index}]`;
-      parts.push(...parseParts([part], at, allowMedia, at, documentUrls));
+      parts.push(...parseParts([part], at, allowMedia, at, media));
     }
   });
   return held.length === 0 ? { parts } : { parts, heldFiles: held };
@@ -282,8 +298,8 @@ function parseParts(
   allowMedia: boolean,
   /** The one part's own parameter, when `content` is a part taken out of its message. */
   partParam?: string,
-  /** Whether the backend fetches PDFs by URL itself (Anthropic's own API). */
-  documentUrls = false,
+  /** What else the backend takes in user turns (PDFs by URL, audio). */
+  media: UserMedia = {},
   /** Each part's index in the message as sent, where some were taken out first. */
   indexes?: readonly number[],
 ): ChatPart[] {
@@ -318,13 +334,29 @@ function parseParts(
       if (/^https?:\/\//i.test(url)) return { kind: 'image-url', url, ...marked };
       throw invalid(`${at}.image_url.url must be an http(s) or base64 data URL`, at);
     }
+    if (part.type === 'input_audio' && allowMedia && media.audio === true) {
+      return { ...inputAudio(part.input_audio, `${at}.input_audio`), ...marked };
+    }
     const document =
       part.type === 'file' && allowMedia
-        ? (inlinePdf(part.file) ?? pdfByUrl(part.file, `${at}.file.file_url`, documentUrls))
+        ? (inlinePdf(part.file) ??
+          pdfByUrl(part.file, `${at}.file.file_url`, media.documentUrls === true))
         : undefined;
     if (document) return { ...document, ...marked };
     throw invalid(`${at} has a content type this backend cannot take: ${String(part.type)}`, at);
   });
+}
+
+/** An `input_audio` part's audio: base64 `data` in one of OpenAI's formats (wav, mp3). */
+function inputAudio(audio: unknown, param: string): Extract<ChatPart, { kind: 'audio' }> {
+  if (!isJsonObject(audio) || typeof audio.data !== 'string' || audio.data === '') {
+    throw invalid(`${param}.data must be a non-empty base64 string`, `${param}.data`);
+  }
+  const mediaType = typeof audio.format === 'string' ? INPUT_AUDIO_TYPES[audio.format] : undefined;
+  if (!mediaType) {
+    throw invalid(`${param}.format must be 'wav' or 'mp3'`, `${param}.format`);
+  }
+  return { kind: 'audio', mediaType, base64: audio.data };
 }
 
 /**
@@ -408,6 +440,17 @@ export function heldFileRefused(holder: string, chosen: string): DataPlaneError 
   return new DataPlaneError(
     DataPlaneErrorCode.NoBackendAvailable,
     `The Gemini file in this request is held by backend "${holder}", but this call was not pinned to it and the gateway chose "${chosen}"; the file is not sent elsewhere. The gateway sends a call naming a held file to its holder alone, so this call came past that rule: a file part whose held_by the gateway did not write, or a gateway router of an older version. Name the file by the id the gateway gave it on upload, and try again.`,
+  );
+}
+
+/**
+ * The 400 of a backend that takes no audio. parseChatRequest refuses `input_audio` parts
+ * before a backend without `audio` sees one; this names the backend should one get past.
+ */
+export function audioRefused(backend: string): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    `${backend} backends do not take audio (input_audio parts)`,
   );
 }
 
@@ -577,6 +620,8 @@ export interface ChatParseOptions {
   readonly heldFiles?: boolean;
   /** Whether the backend fetches PDFs by URL (`file.file_url`): Anthropic's own API only. */
   readonly documentUrls?: boolean;
+  /** Whether the backend takes `input_audio` parts (wav, mp3) in user turns: Gemini. */
+  readonly audio?: boolean;
   /**
    * The longest tool name the backend takes: 64 (OpenAI's rule) unless it says more
    * (Anthropic's 128). A longer name is parseTools' named 400; the adapters of 64-limit
@@ -651,7 +696,7 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
             `${at}.content`,
             allowImages,
             options.heldFiles === true,
-            options.documentUrls === true,
+            { documentUrls: options.documentUrls === true, audio: options.audio === true },
           ),
         });
         return;
@@ -662,7 +707,7 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
           (options.anthropicServerTools?.size ?? 0) > 0
             ? withoutServerToolBlocks(message.content, `${at}.content`)
             : { content: message.content, serverToolBlocks: [], indexes: undefined };
-        const parts = parseParts(content, `${at}.content`, false, undefined, false, indexes);
+        const parts = parseParts(content, `${at}.content`, false, undefined, {}, indexes);
         const thinking = parseThinkingBlocks(message.thinking_blocks, `${at}.thinking_blocks`);
         turns.push({
           role: 'assistant',

@@ -40,6 +40,7 @@ function part(content: ChatPart, at: string): Part {
       return { text: content.text };
     case 'image':
     case 'document':
+    case 'audio':
       return { inlineData: { mimeType: content.mediaType, data: content.base64 } };
     case 'image-url':
       // Gemini fetches only its own uploaded files (fileData), not arbitrary URLs.

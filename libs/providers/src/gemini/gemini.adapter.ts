@@ -108,6 +108,7 @@ export class GeminiAdapter implements ProviderAdapter {
       choices: true,
       geminiTools: true,
       heldFiles: true,
+      audio: true,
     });
     refuseFilesHeldElsewhere(prompt, target);
     const body = toGeminiRequest(prompt);

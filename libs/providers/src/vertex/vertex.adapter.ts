@@ -159,6 +159,8 @@ export class VertexAdapter implements ProviderAdapter {
       : parseChatRequest(request.body, {
           choices: gemini,
           geminiTools: gemini,
+          // Gemini reads wav and mp3 as inline data; Claude takes no audio.
+          audio: gemini,
           // Claude on Vertex runs Anthropic's web search (Google's docs); Gemini none of them.
           ...(gemini ? {} : { anthropicServerTools: VERTEX_CLAUDE_SERVER_TOOLS }),
           // Claude requires max_tokens: without the client's, the one admission held.
