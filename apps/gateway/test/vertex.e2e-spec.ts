@@ -233,13 +233,14 @@ spec:
       input: ['a', 'bb', 'ccc'],
       dimensions: 4,
     });
+    // The fake answers [length, 0, 0.5, 0.5]; cut to a size asked, it comes back unit length
+    // (as float32s: the SDK asks for base64).
     assert.deepEqual(
       fanned.data.map((d) => d.embedding),
-      [
-        [1, 0, 0.5, 0.5],
-        [2, 0, 0.5, 0.5],
-        [3, 0, 0.5, 0.5],
-      ],
+      [1, 2, 3].map((first) => {
+        const length = Math.sqrt(first * first + 0.5);
+        return [first / length, 0, 0.5 / length, 0.5 / length].map(Math.fround);
+      }),
     );
     assert.equal(fanned.usage.prompt_tokens, 3);
     const predicts = gemini.calls.slice(1);

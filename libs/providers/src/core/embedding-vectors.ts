@@ -21,3 +21,16 @@ export function embeddingVectors(
   const size = dimensions ?? vectors.at(0)?.length;
   return vectors.every((vector) => vector.length === size) ? vectors : undefined;
 }
+
+/**
+ * Vectors scaled to unit length (a zero vector left as it is). Google normalizes only a
+ * model's full-size vectors and leaves one cut to `outputDimensionality` for the caller to
+ * scale, while OpenAI answers `dimensions` with unit vectors, which clients compare by
+ * dot product.
+ */
+export function unitVectors(vectors: readonly number[][]): number[][] {
+  return vectors.map((vector) => {
+    const length = Math.sqrt(vector.reduce((sum, value) => sum + value * value, 0));
+    return length === 0 ? vector : vector.map((value) => value / length);
+  });
+}

@@ -6,7 +6,7 @@ import {
   type EmbeddingCall,
   type EmbeddingPart,
 } from '../core/embedding-parts';
-import { embeddingVectors } from '../core/embedding-vectors';
+import { embeddingVectors, unitVectors } from '../core/embedding-vectors';
 import { isJsonObject } from '../core/json-shape';
 import { valueAt, type EmbeddingExtras } from '../core/provider-extras';
 
@@ -44,8 +44,9 @@ export function toGeminiEmbedCalls(
 
 /**
  * One batchEmbedContents answer read: one `values` vector per input of its batch, all of
- * one size; undefined for anything else. Gemini reports no token counts for embeddings,
- * so usage is our tokenizer's estimate.
+ * one size, scaled to unit length when a size was asked (unitVectors); undefined for
+ * anything else. Gemini reports no token counts for embeddings, so usage is our
+ * tokenizer's estimate.
  */
 export function readGeminiEmbedPart(
   response: JsonObject,
@@ -57,5 +58,9 @@ export function readGeminiEmbedPart(
     isJsonObject(embedding) ? embedding.values : undefined,
   );
   const vectors = embeddingVectors(values, batch.texts.length, dimensions);
-  return vectors && { vectors, usage: estimatedEmbeddingUsage(batch.texts) };
+  if (!vectors) return undefined;
+  return {
+    vectors: dimensions === undefined ? vectors : unitVectors(vectors),
+    usage: estimatedEmbeddingUsage(batch.texts),
+  };
 }

@@ -1471,6 +1471,46 @@ describe('GeminiAdapter against a Gemini API that answers oddly', () => {
     assert.equal(requests[0].outputDimensionality, 4);
   });
 
+  it('answers unit vectors when dimensions are asked, floats and base64 alike, as OpenAI does', async () => {
+    // Google leaves a vector cut to outputDimensionality unnormalized, for the caller to scale.
+    const cut = { embeddings: [{ values: [3, 4] }, { values: [0, -0.5] }] };
+    const unit = [
+      [0.6, 0.8],
+      [0, -1],
+    ];
+    upstream.next({ kind: 'json', body: cut });
+    const floats = await invoke(embeddings({ dimensions: 2 }));
+    if (floats.kind !== 'json') return assert.fail('expected json');
+    assert.deepEqual(
+      (floats.body.data as JsonObject[]).map((item) => item.embedding),
+      unit,
+    );
+    upstream.next({ kind: 'json', body: cut });
+    const encoded = await invoke(embeddings({ dimensions: 2, encoding_format: 'base64' }));
+    if (encoded.kind !== 'json') return assert.fail('expected json');
+    const decoded = (encoded.body.data as JsonObject[]).map((item) => {
+      const bytes = Buffer.from(item.embedding as string, 'base64');
+      return [bytes.readFloatLE(0), bytes.readFloatLE(4)];
+    });
+    assert.deepEqual(
+      decoded,
+      unit.map((vector) => vector.map(Math.fround)),
+    );
+  });
+
+  it('leaves vectors as Google sent them when no dimensions are asked (full size, unit already)', async () => {
+    upstream.next({ kind: 'json', body: { embeddings: [{ values: [3, 4] }, { values: [1, 0] }] } });
+    const answer = await invoke(embeddings({}));
+    if (answer.kind !== 'json') return assert.fail('expected json');
+    assert.deepEqual(
+      (answer.body.data as JsonObject[]).map((item) => item.embedding),
+      [
+        [3, 4],
+        [1, 0],
+      ],
+    );
+  });
+
   it('rejects dimensions that are not a positive whole number before calling', async () => {
     for (const dimensions of [0, -3, 1.5, '256']) {
       await assert.rejects(

@@ -1,7 +1,7 @@
 import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
 import { estimatedEmbeddingUsage, type EmbeddingAsk } from '../core/embedding-input';
 import { boundedEmbeddingInputs, type EmbeddingPart } from '../core/embedding-parts';
-import { embeddingVectors } from '../core/embedding-vectors';
+import { embeddingVectors, unitVectors } from '../core/embedding-vectors';
 import { isJsonObject } from '../core/json-shape';
 import { embeddingExtras, valueAt } from '../core/provider-extras';
 import { countTokens } from '../core/tokenizer';
@@ -91,7 +91,8 @@ export function vertexPredictCalls(
 /**
  * One :predict answer read: `predictions[].embeddings.values`, one per text of the call,
  * and the sum of their `statistics.token_count` (our estimate where a count is missing,
- * and the usage then marked estimated). Undefined for an answer without those vectors.
+ * and the usage then marked estimated). The vectors are scaled to unit length when a size was
+ * asked (unitVectors). Undefined for an answer without those vectors.
  */
 export function readPredictAnswer(
   call: VertexPredictCall,
@@ -122,7 +123,7 @@ export function readPredictAnswer(
   );
   const characters = billableCharacters(answer);
   return {
-    vectors,
+    vectors: dimensions === undefined ? vectors : unitVectors(vectors),
     usage: {
       inputTokens,
       outputTokens: 0,

@@ -521,9 +521,14 @@ describe('VertexAdapter against fake Vertex AI endpoints', () => {
       assert.equal((call.body.instances as unknown[]).length, 1);
       assert.deepEqual(call.body.parameters, { autoTruncate: false, outputDimensionality: 4 });
     }
+    // Cut to outputDimensionality, Google's vectors are the caller's to scale: unit ones back.
+    const unit = (vector: number[]) => {
+      const length = Math.sqrt(vector.reduce((sum, value) => sum + value * value, 0));
+      return vector.map((value) => value / length);
+    };
     assert.deepEqual(
       vectorsOf(answer.body),
-      input.map((text) => [text.length, 0, 0.5, 0.5]),
+      input.map((text) => unit([text.length, 0, 0.5, 0.5])),
     );
     assert.ok(gemini.maxConcurrentPredicts > 1, 'in parallel');
     assert.ok(gemini.maxConcurrentPredicts <= 4, 'at most 4 at once');
