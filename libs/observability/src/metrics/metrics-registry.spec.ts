@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LabelCardinalityGuard, OVERFLOW_LABEL_VALUE } from './label-guard';
+import { LabelCardinalityGuard, LabelPairGuard, OVERFLOW_LABEL_VALUE } from './label-guard';
 import {
   MetricsRegistry,
   metricsOptionsFromEnv,
@@ -244,6 +244,34 @@ describe('MetricsRegistry', () => {
     assert.ok(text.includes('ai_gateway_metrics_label_overflow_total{label="user"} 3'));
   });
 
+  it('caps (user, model) pairs: users each under the user cap cannot multiply the series by every model', async () => {
+    const m = new MetricsRegistry({ maxUserModels: 3, collectDefaultMetrics: false });
+    for (const [user, model] of [
+      ['alice', 'a'],
+      ['alice', 'b'],
+      ['bob', 'a'],
+      ['bob', 'b'], // the fourth pair: bob's calls of b are __other__'s
+      ['alice', 'a'],
+    ]) {
+      m.recordTokens({ user, model }, { input: 1, output: 2 });
+      m.addCost({ user, model }, 1);
+    }
+    const text = await m.metrics();
+    const tokens = (user: string, model: string) =>
+      text.includes(`ai_gateway_tokens_total{user="${user}",model="${model}",type="output"}`);
+    assert.ok(tokens('alice', 'a') && tokens('alice', 'b') && tokens('bob', 'a'));
+    assert.ok(!tokens('bob', 'b'));
+    assert.ok(
+      text.includes(
+        `ai_gateway_tokens_total{user="${OVERFLOW_LABEL_VALUE}",model="b",type="output"} 2`,
+      ),
+    );
+    assert.ok(text.includes(`ai_gateway_cost_dollars{user="${OVERFLOW_LABEL_VALUE}",model="b"} 1`));
+    assert.ok(text.includes('ai_gateway_tokens_total{user="alice",model="a",type="input"} 2'));
+    // Counted once per observation folded: the tokens and the cost of bob's call of b.
+    assert.ok(text.includes('ai_gateway_metrics_label_overflow_total{label="user_model"} 2'));
+  });
+
   it("caps budget keys apart from users, so a user's qualified budget key takes no user's place", async () => {
     const m = fresh(2);
     m.recordTokens({ user: 'alice', model: 'gpt-4' }, { input: 1 });
@@ -258,7 +286,15 @@ describe('MetricsRegistry', () => {
   });
 
   it('reads the caps from the environment and rejects nonsense', () => {
-    assert.deepEqual(metricsOptionsFromEnv({}), { maxUsers: 1000, maxModels: 500 });
+    assert.deepEqual(metricsOptionsFromEnv({}), {
+      maxUsers: 1000,
+      maxModels: 500,
+      maxUserModels: 10_000,
+    });
+    assert.equal(
+      metricsOptionsFromEnv({ AI_GATEWAY_METRICS_MAX_USER_MODELS: '7' }).maxUserModels,
+      7,
+    );
     assert.equal(metricsOptionsFromEnv({ AI_GATEWAY_METRICS_MAX_USERS: '5' }).maxUsers, 5);
     assert.throws(
       () => metricsOptionsFromEnv({ AI_GATEWAY_METRICS_MAX_USERS: 'lots' }),
@@ -372,5 +408,24 @@ describe('LabelCardinalityGuard', () => {
 
   it('with a limit of 0 folds everything', () => {
     assert.equal(new LabelCardinalityGuard('user', 0).admit('a'), '__other__');
+  });
+});
+
+describe('LabelPairGuard', () => {
+  it('keeps the first N pairs, folds the user of later ones, and passes __other__ through', () => {
+    const overflows: string[] = [];
+    const guard = new LabelPairGuard('user_model', 2, (label) => overflows.push(label));
+    assert.deepEqual(
+      [
+        ['u1', 'm1'],
+        ['u1', 'm2'],
+        ['u2', 'm1'],
+        ['u1', 'm1'],
+        ['__other__', 'm3'],
+      ].map(([user, model]) => guard.admitUser(user, model)),
+      ['u1', 'u1', '__other__', 'u1', '__other__'],
+    );
+    assert.equal(guard.size, 2);
+    assert.deepEqual(overflows, ['user_model']);
   });
 });

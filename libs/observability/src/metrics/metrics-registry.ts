@@ -1,12 +1,14 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { FastCounter, FastHistogram } from './fast-metrics';
-import { LabelCardinalityGuard } from './label-guard';
+import { LabelCardinalityGuard, LabelPairGuard } from './label-guard';
 
 export interface MetricsRegistryOptions {
   /** Distinct `user` label values before the rest fold into `__other__`. */
   readonly maxUsers?: number;
   /** Distinct model label values (clients can invent model names) before folding. */
   readonly maxModels?: number;
+  /** Distinct (user, model) pairs on per-user-and-model series before users fold. */
+  readonly maxUserModels?: number;
   /** Node process metrics (CPU, memory, event loop, GC). Default true. */
   readonly collectDefaultMetrics?: boolean;
   /** Labels on every series, e.g. `{ service: 'ingress' }`. */
@@ -24,6 +26,7 @@ interface BudgetRemainingWindow {
 
 export const DEFAULT_MAX_USERS = 1000;
 export const DEFAULT_MAX_MODELS = 500;
+export const DEFAULT_MAX_USER_MODELS = 10_000;
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name]?.trim();
@@ -35,13 +38,14 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
   return value;
 }
 
-/** Reads `AI_GATEWAY_METRICS_MAX_USERS` and `AI_GATEWAY_METRICS_MAX_MODELS`. */
+/** Reads `AI_GATEWAY_METRICS_MAX_USERS`, `_MAX_MODELS` and `_MAX_USER_MODELS`. */
 export function metricsOptionsFromEnv(
   env: NodeJS.ProcessEnv = process.env,
 ): MetricsRegistryOptions {
   return {
     maxUsers: positiveInt(env, 'AI_GATEWAY_METRICS_MAX_USERS', DEFAULT_MAX_USERS),
     maxModels: positiveInt(env, 'AI_GATEWAY_METRICS_MAX_MODELS', DEFAULT_MAX_MODELS),
+    maxUserModels: positiveInt(env, 'AI_GATEWAY_METRICS_MAX_USER_MODELS', DEFAULT_MAX_USER_MODELS),
   };
 }
 
@@ -184,10 +188,12 @@ export class MetricsRegistry {
    */
   readonly budgetKeys: LabelCardinalityGuard;
   readonly models: LabelCardinalityGuard;
+  /** (user, model) pairs of the series carrying both (tokens, cost). */
+  readonly userModels: LabelPairGuard;
 
   readonly #labelOverflow = new Counter({
     name: 'ai_gateway_metrics_label_overflow_total',
-    help: 'Observations whose label value was folded into __other__ by the cardinality cap',
+    help: 'Observations whose label value was folded into __other__ by the cardinality cap (label user_model: a user past the cap of user and model pairs)',
     labelNames: ['label'] as const,
     registers: [this.registry],
   });
@@ -979,6 +985,11 @@ export class MetricsRegistry {
       options.maxModels ?? DEFAULT_MAX_MODELS,
       overflow,
     );
+    this.userModels = new LabelPairGuard(
+      'user_model',
+      options.maxUserModels ?? DEFAULT_MAX_USER_MODELS,
+      overflow,
+    );
     if (options.defaultLabels) this.registry.setDefaultLabels(options.defaultLabels);
     if (options.collectDefaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     // Pre-create both results so dashboards see 0 rather than "no data".
@@ -1013,8 +1024,8 @@ export class MetricsRegistry {
     labels: { user: string; model: string },
     counts: Partial<Record<TokenType, number>>,
   ): void {
-    const user = this.users.admit(labels.user);
     const model = this.models.admit(labels.model);
+    const user = this.userModels.admitUser(this.users.admit(labels.user), model);
     for (const type of TOKEN_TYPES) {
       const count = counts[type];
       if (count !== undefined && count > 0) this.#tokens.inc([user, model, type], count);
@@ -1052,7 +1063,11 @@ export class MetricsRegistry {
 
   addCost(labels: { user: string; model: string }, dollars: number): void {
     if (!(dollars > 0)) return;
-    this.#cost.inc([this.users.admit(labels.user), this.models.admit(labels.model)], dollars);
+    const model = this.models.admit(labels.model);
+    this.#cost.inc(
+      [this.userModels.admitUser(this.users.admit(labels.user), model), model],
+      dollars,
+    );
   }
 
   /** A call whose model has no price: its cost is missing from the dollars, not zero. */
