@@ -219,6 +219,13 @@ spec:
     });
     const message = await stream.finalMessage();
     assertNoAlias('messages', JSON.stringify(events));
+    // One block at a time: no input after its block's stop, where clients take it as done.
+    let open: number | undefined;
+    for (const event of events as Anthropic.MessageStreamEvent[]) {
+      if (event.type === 'content_block_start') open = event.index;
+      if (event.type === 'content_block_delta') assert.equal(event.index, open);
+      if (event.type === 'content_block_stop') open = undefined;
+    }
     // Call 1's name was whole first (call 0's last piece came after its arguments).
     assert.deepEqual(starts, [MCP_TOOL_2, MCP_TOOL]);
     const uses = message.content.flatMap((block) =>

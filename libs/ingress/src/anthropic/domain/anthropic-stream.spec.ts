@@ -210,34 +210,113 @@ describe('OpenAI chunks to Anthropic stream events', () => {
       assert.deepEqual(toolStarts(events), ['0 call_r Read']);
     });
 
-    it('lands the arguments of interleaved parallel calls each on its own block, in order', () => {
+    /**
+     * Blocks one after another, as Anthropic streams them: each starts when none is open,
+     * and every delta and the stop are the open block's. A client reads a block's input as
+     * done at its stop (the Vercel AI SDK drops any that comes after).
+     */
+    const assertBlocksInTurn = (events: AnthropicStreamEvent[]) => {
+      let open: number | undefined;
+      for (const event of events) {
+        if (event.type === 'content_block_start') {
+          assert.equal(open, undefined, `block ${event.index} starts while ${open} is open`);
+          open = event.index;
+        } else if (event.type === 'content_block_delta') {
+          assert.equal(event.index, open, `a delta for block ${event.index} while ${open} is open`);
+        } else if (event.type === 'content_block_stop') {
+          assert.equal(event.index, open);
+          open = undefined;
+        }
+      }
+    };
+    const piece = (index: number, args: string, start?: { id: string; name: string }) =>
+      chunk({
+        tool_calls: [
+          start
+            ? {
+                index,
+                id: start.id,
+                type: 'function',
+                function: { name: start.name, arguments: args },
+              }
+            : { index, function: { arguments: args } },
+        ],
+      });
+
+    it('holds a call that begins while the streaming call is not whole, until it is', () => {
       const events = run([
-        chunk({
-          tool_calls: [
-            {
-              index: 0,
-              id: 'call_a',
-              type: 'function',
-              function: { name: 'weather', arguments: '' },
-            },
-          ],
-        }),
-        chunk({
-          tool_calls: [
-            {
-              index: 1,
-              id: 'call_b',
-              type: 'function',
-              function: { name: 'time', arguments: '{"tz":' },
-            },
-          ],
-        }),
-        chunk({ tool_calls: [{ index: 0, function: { arguments: '{"city":"Paris"}' } }] }),
-        chunk({ tool_calls: [{ index: 1, function: { arguments: '"UTC"}' } }] }),
+        piece(0, '', { id: 'call_a', name: 'weather' }),
+        piece(1, '{"tz":', { id: 'call_b', name: 'time' }),
+        piece(0, '{"city":"Paris"}'),
+        piece(1, '"UTC"}'),
         chunk({}, 'tool_calls'),
       ]);
+      assertBlocksInTurn(events);
       assert.deepEqual(toolStarts(events), ['0 call_a weather', '1 call_b time']);
-      assert.deepEqual(inputs(events), ['1 {"tz":', '0 {"city":"Paris"}', '1 "UTC"}']);
+      assert.deepEqual(inputs(events), ['0 {"city":"Paris"}', '1 {"tz":', '1 "UTC"}']);
+      const last = events.at(-2);
+      assert.equal(last?.type === 'message_delta' && last.delta.stop_reason, 'tool_use');
+    });
+
+    it('gives three interleaved calls each its whole input on its own block, in the order they began', () => {
+      const events = run([
+        piece(0, '{"a":', { id: 'call_a', name: 'one' }),
+        piece(1, '{"b":', { id: 'call_b', name: 'two' }),
+        piece(2, '{"c":', { id: 'call_c', name: 'three' }),
+        piece(1, '2'),
+        piece(0, '1}'),
+        // call_b streams on from what it gathered; call_c waits behind it.
+        piece(2, '3}'),
+        piece(1, '}'),
+        chunk({}, 'tool_calls'),
+      ]);
+      assertBlocksInTurn(events);
+      assert.deepEqual(toolStarts(events), ['0 call_a one', '1 call_b two', '2 call_c three']);
+      const inputOf = (block: number) =>
+        inputs(events)
+          .filter((line) => line.startsWith(`${block} `))
+          .map((line) => line.slice(2))
+          .join('');
+      assert.deepEqual([0, 1, 2].map(inputOf), ['{"a":1}', '{"b":2}', '{"c":3}']);
+    });
+
+    it('starts the held calls at the finish, and before text that follows', () => {
+      const cut = run([
+        piece(0, '{"a":', { id: 'call_a', name: 'one' }),
+        piece(1, '{"b":1}', { id: 'call_b', name: 'two' }),
+        chunk({}, 'length'),
+      ]);
+      assertBlocksInTurn(cut);
+      assert.deepEqual(toolStarts(cut), ['0 call_a one', '1 call_b two']);
+      assert.deepEqual(inputs(cut), ['0 {"a":', '1 {"b":1}']);
+      const texted = run([
+        piece(0, '{"a":', { id: 'call_a', name: 'one' }),
+        piece(1, '{"b":1}', { id: 'call_b', name: 'two' }),
+        chunk({ content: 'Done.' }),
+        chunk({}, 'tool_calls'),
+      ]);
+      assertBlocksInTurn(texted);
+      assert.deepEqual(
+        texted.flatMap((event) =>
+          event.type === 'content_block_start' ? [event.content_block.type] : [],
+        ),
+        ['tool_use', 'tool_use', 'text'],
+      );
+    });
+
+    it('streams calls sent one after another as they come', () => {
+      const translator = new MessageStreamTranslator(
+        { model: 'claude-virtual', stream: true, stopSequences: [] },
+        'req-1',
+      );
+      translator.push(chunk({ role: 'assistant' }));
+      assert.deepEqual(inputs(translator.push(piece(0, '{"a":', { id: 'call_a', name: 'one' }))), [
+        '0 {"a":',
+      ]);
+      assert.deepEqual(inputs(translator.push(piece(0, '1}'))), ['0 1}']);
+      const second = translator.push(piece(1, '{"b":', { id: 'call_b', name: 'two' }));
+      assert.deepEqual(toolStarts(second), ['1 call_b two']);
+      assert.deepEqual(inputs(second), ['1 {"b":']);
     });
   });
 

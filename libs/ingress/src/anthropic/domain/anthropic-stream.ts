@@ -8,6 +8,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import type { MessagesRequestFacts } from './anthropic-request';
 import { refusalText } from '../../domain/refusal-text';
+import { isWholeJsonObject } from '../../domain/whole-arguments';
 import {
   anthropicStop,
   anthropicUsageOf,
@@ -26,6 +27,11 @@ interface ToolStart {
   readonly toolIndex: number;
   readonly id: string;
   readonly name: string;
+}
+
+/** A tool call that began while another call's block was streaming: not yet a block. */
+interface HeldToolCall extends ToolStart {
+  args: string;
 }
 
 type OpenBlock = {
@@ -57,6 +63,10 @@ export class MessageStreamTranslator {
   private nextIndex = 0;
   /** OpenAI tool-call index to the Anthropic block carrying it. */
   private readonly toolBlocks = new Map<number, number>();
+  /** The streaming tool_use block's call and its input so far, while that block is open. */
+  private openTool: { toolIndex: number; args: string } | undefined;
+  /** Calls held behind the streaming call's block, by OpenAI index; none on the common path. */
+  private held: Map<number, HeldToolCall> | undefined;
   private finishReason: unknown = null;
   private matchedStop: unknown = undefined;
   private refused = false;
@@ -120,6 +130,7 @@ export class MessageStreamTranslator {
   finish(usage: TokenUsage): AnthropicStreamEvent[] {
     const events: AnthropicStreamEvent[] = [];
     this.ensureStarted(undefined, events);
+    this.startHeld(events);
     // Like a JSON answer, an empty one still has its text block.
     if (this.nextIndex === 0) this.openBlock('text', events, { type: 'text', text: '' });
     this.closeBlock(events);
@@ -258,27 +269,82 @@ export class MessageStreamTranslator {
   /**
    * One delta of a streamed tool call: its first starts the tool_use block, which carries
    * the name. The providers hand each call's name on whole in that delta, also from a
-   * server that streams it in pieces (StreamedToolNames), so nothing is held here.
+   * server that streams it in pieces (StreamedToolNames), so no name is held here. Blocks
+   * never overlap, and a client reads a block's input as done at its content_block_stop
+   * (the Vercel AI SDK drops input after it): a backend may interleave parallel calls'
+   * pieces (call 0, call 1, call 0 again), so a call that begins while the streaming
+   * call's input is not yet a whole JSON object is held, its pieces gathered, until that
+   * input is whole, other content comes or the answer ends; then its block starts with
+   * them, in the order the calls began. Calls sent one after another pass as they come.
    */
   private toolCallDelta(call: JsonObject, events: AnthropicStreamEvent[]): void {
     const fn = (call.function ?? {}) as JsonObject;
-    const toolIndex = typeof call.index === 'number' ? call.index : this.toolBlocks.size;
+    const toolIndex =
+      typeof call.index === 'number' ? call.index : this.toolBlocks.size + (this.held?.size ?? 0);
     const args = typeof fn.arguments === 'string' ? fn.arguments : '';
-    let blockIndex = this.toolBlocks.get(toolIndex);
-    if (blockIndex === undefined) {
-      const id = typeof call.id === 'string' ? call.id : '';
-      const name = typeof fn.name === 'string' ? fn.name : '';
-      blockIndex = this.startTool({ toolIndex, id, name }, events);
+    const held = this.held?.get(toolIndex);
+    if (held) {
+      held.args += args;
+      return;
     }
-    if (args !== '') {
-      // OpenAI streams one call's arguments before the next call begins, so this is the
-      // open block; a backend that interleaves calls still lands each delta on its block.
+    const blockIndex = this.toolBlocks.get(toolIndex);
+    if (blockIndex !== undefined) {
+      this.toolInputDelta(toolIndex, blockIndex, args, events);
+      return;
+    }
+    const start: ToolStart = {
+      toolIndex,
+      id: typeof call.id === 'string' ? call.id : '',
+      name: typeof fn.name === 'string' ? fn.name : '',
+    };
+    if (this.openTool && !isWholeJsonObject(this.openTool.args)) {
+      (this.held ??= new Map()).set(toolIndex, { ...start, args });
+      return;
+    }
+    this.toolInputDelta(toolIndex, this.startTool(start, events), args, events);
+  }
+
+  /** A piece of a started call's input, on its block; then the calls held behind it. */
+  private toolInputDelta(
+    toolIndex: number,
+    blockIndex: number,
+    args: string,
+    events: AnthropicStreamEvent[],
+  ): void {
+    if (args === '') return;
+    // On its block even when it is no longer the open one: text came between the pieces.
+    events.push({
+      type: 'content_block_delta',
+      index: blockIndex,
+      delta: { type: 'input_json_delta', partial_json: args },
+    });
+    if (this.openTool?.toolIndex !== toolIndex) return;
+    this.openTool.args += args;
+    if (this.held && isWholeJsonObject(this.openTool.args)) this.startHeld(events, true);
+  }
+
+  /**
+   * Starts the held calls' blocks, each with the input it gathered, in the order they
+   * began. Once the streaming call's input is whole (`untilOneOpen`), a held call whose
+   * input is not whole yet streams on from there and the rest stay held behind it; other
+   * content or the answer's end starts them all.
+   */
+  private startHeld(events: AnthropicStreamEvent[], untilOneOpen = false): void {
+    const held = this.held;
+    if (!held) return;
+    for (const [toolIndex, call] of held) {
+      if (untilOneOpen && this.openTool && !isWholeJsonObject(this.openTool.args)) return;
+      held.delete(toolIndex);
+      const blockIndex = this.startTool(call, events);
+      if (call.args === '') continue;
       events.push({
         type: 'content_block_delta',
         index: blockIndex,
-        delta: { type: 'input_json_delta', partial_json: args },
+        delta: { type: 'input_json_delta', partial_json: call.args },
       });
+      this.openTool = { toolIndex, args: call.args };
     }
+    this.held = undefined;
   }
 
   private startTool(call: ToolStart, events: AnthropicStreamEvent[]): number {
@@ -289,6 +355,7 @@ export class MessageStreamTranslator {
       input: {},
     });
     this.toolBlocks.set(call.toolIndex, blockIndex);
+    this.openTool = { toolIndex: call.toolIndex, args: '' };
     return blockIndex;
   }
 
@@ -297,6 +364,8 @@ export class MessageStreamTranslator {
     events: AnthropicStreamEvent[],
     block: Extract<AnthropicStreamEvent, { type: 'content_block_start' }>['content_block'],
   ): number {
+    // Other content ends the streaming call: the calls held behind it go first.
+    if (kind !== 'tool') this.startHeld(events);
     this.closeBlock(events);
     const index = this.nextIndex++;
     this.open = { index, kind };
@@ -309,5 +378,6 @@ export class MessageStreamTranslator {
     if (!this.open) return;
     events.push({ type: 'content_block_stop', index: this.open.index });
     this.open = undefined;
+    this.openTool = undefined;
   }
 }

@@ -8,7 +8,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import { thinkingBlocksOf } from './encrypted-reasoning';
 import { blocksToKeep } from './reasoning-text-back';
-import { isBlank, isWholeJsonObject } from './whole-arguments';
+import { isBlank, isWholeJsonObject } from '../../domain/whole-arguments';
 import { refusalText } from '../../domain/refusal-text';
 import {
   fallbackCallId,
