@@ -175,12 +175,16 @@ async function main(): Promise<number> {
         );
         return REBUILD_EXIT.failed;
       }
-      const restored = await restoreShortfalls(liveStore, report.mismatches, `${Date.now()}`);
-      for (const r of restored) process.stdout.write(`  restored ${r.key}: added ${r.added}\n`);
-      process.stdout.write(
-        `restored ${restored.length} balances; ${differing - restored.length} left as they are\n`,
+      const { restored, caughtUp } = await restoreShortfalls(
+        liveStore,
+        report.mismatches,
+        `${Date.now()}`,
       );
-      differing -= restored.length;
+      for (const key of caughtUp)
+        process.stdout.write(`  ${key}: settled by the budget service meanwhile\n`);
+      for (const r of restored) process.stdout.write(`  restored ${r.key}: added ${r.added}\n`);
+      differing -= restored.length + caughtUp.length;
+      process.stdout.write(`restored ${restored.length} balances; ${differing} left as they are\n`);
     }
     const code = rebuildExitCode(differing, skipped.undecodable, values['accept-undecodable']);
     if (code === REBUILD_EXIT.undecodable) {

@@ -117,7 +117,7 @@ describe('the scratch copy of a Redis budget rebuild', () => {
         [1, 65, 5],
       ],
     );
-    const restored = await restoreShortfalls(liveStore, report.mismatches, 'run-1');
+    const { restored } = await restoreShortfalls(liveStore, report.mismatches, 'run-1');
     assert.deepEqual(
       restored.map((r) => r.added).sort((a, b) => a - b),
       [40, 60],
@@ -156,7 +156,10 @@ describe('the scratch copy of a Redis budget rebuild', () => {
     const [key] = await redis.keys(`aigw:budget:{${user}}*`);
     const above = { key, rebuilt: 20, live: 50, limit: 100_000, windowEndsAt: Date.now() + 60_000 };
     const ended = { key, rebuilt: 90, live: 50, limit: 100_000, windowEndsAt: Date.now() - 1 };
-    assert.deepEqual(await restoreShortfalls(liveStore, [above, ended], 'run-2'), []);
+    assert.deepEqual(await restoreShortfalls(liveStore, [above, ended], 'run-2'), {
+      restored: [],
+      caughtUp: [],
+    });
     const [balance] = await liveStore.balances([{ key, limit: 100_000 }], Date.now());
     assert.equal(balance.used, 50);
   });

@@ -6,7 +6,7 @@ import { createTokenUsageRecorded, UsageSource, type GatewayEvent } from '@aigw/
 import { MetricsRegistry } from '@aigw/observability';
 import { DISCARDING_PUBLISHER } from '@aigw/contracts';
 import { BudgetSettler } from './budget-settler';
-import { rebuildBalances } from './budget-rebuild';
+import { rebuildBalances, restoreShortfalls } from './budget-rebuild';
 
 const parsed = parseGatewayConfig(
   `kind: AIGatewayRoute
@@ -90,5 +90,46 @@ describe('rebuildBalances', () => {
     );
     assert.equal(report.mismatches.length, 1);
     assert.equal(report.mismatches[0].live - report.mismatches[0].rebuilt, 10);
+  });
+});
+
+describe('restoreShortfalls', () => {
+  // The rebuild read usage the budget service had not settled yet (it lagged), so the
+  // comparison found the live balances short by it; the restore waits for the service to
+  // catch up, which settles that usage. Adding what the comparison found then counts it twice.
+  it('adds only what the live store still lacks when it restores, not what the comparison found', async () => {
+    const live = new LocalBudgetStore(':memory:');
+    const report = await rebuildBalances(() => config, log, new LocalBudgetStore(':memory:'), live);
+    assert.deepEqual(
+      report.mismatches.map((m) => [m.rebuilt, m.live]),
+      [
+        [40, 0],
+        [30, 0],
+        [30, 0],
+      ],
+    );
+    // The service catches up meanwhile: it settles the first user's usage.
+    const settler = new BudgetSettler(
+      () => config,
+      live,
+      DISCARDING_PUBLISHER,
+      new MetricsRegistry({ collectDefaultMetrics: false }),
+    );
+    await settler.handle(events.filter((e) => e.partitionKey === 'u0'));
+    const now = Date.now();
+    const outcome = await restoreShortfalls(live, report.mismatches, 'run-1', now);
+    const used = await live.balances(
+      report.mismatches.map(({ key, limit }) => ({ key, limit })),
+      now,
+    );
+    assert.deepEqual(
+      used.map((b) => b.used),
+      [40, 30, 30],
+      'each balance as the log says, none counted twice',
+    );
+    assert.deepEqual(outcome, {
+      restored: report.mismatches.slice(1).map(({ key }) => ({ key, added: 30 })),
+      caughtUp: [report.mismatches[0].key],
+    });
   });
 });

@@ -239,24 +239,46 @@ export interface RestoredBalance {
   readonly added: number;
 }
 
+/** What a restore did: the balances it raised, and those found no longer short. */
+export interface RestoreOutcome {
+  readonly restored: readonly RestoredBalance[];
+  /**
+   * Keys of mismatches whose live spend had reached the rebuilt one by the time of the
+   * restore (the budget service settled the usage the rebuild read): nothing added.
+   */
+  readonly caughtUp: readonly string[];
+}
+
 /**
  * Gives the live store back the spend it lost (Redis restarted without its data, a failover
  * that dropped writes): each balance of a window still open whose live spend is below the
  * rebuilt one gets the difference added, as one settlement with an id of its own (applied
- * once, however often the call is retried). Added, not set: usage the live service settles
- * meanwhile stays counted. A live balance above the rebuilt one is never lowered (it may
- * hold usage the log no longer does); ended windows are left alone.
+ * once, however often the call is retried). The live spend is read again here, not taken
+ * from the comparison: the budget service may have settled the usage the rebuild read since
+ * (a restore waits for it to catch up), and adding that again would count it twice. Added,
+ * not set: usage the live service settles meanwhile stays counted. A live balance above the
+ * rebuilt one is never lowered (it may hold usage the log no longer does); ended windows
+ * are left alone.
  */
 export async function restoreShortfalls(
   live: BudgetStore,
   mismatches: readonly BalanceMismatch[],
   runId: string,
   now = Date.now(),
-): Promise<RestoredBalance[]> {
+): Promise<RestoreOutcome> {
+  const open = mismatches.filter((m) => m.rebuilt - m.live > TOLERANCE && m.windowEndsAt > now);
+  const current = await live.balances(
+    open.map(({ key, limit }) => ({ key, limit })),
+    now,
+  );
   const restored: RestoredBalance[] = [];
-  for (const { key, rebuilt, live: liveUsed, limit, windowEndsAt } of mismatches) {
-    const added = rebuilt - liveUsed;
-    if (added <= TOLERANCE || windowEndsAt <= now) continue;
+  const caughtUp: string[] = [];
+  for (const [index, { key, rebuilt, limit, windowEndsAt }] of open.entries()) {
+    const added = rebuilt - current[index].used;
+    if (added <= TOLERANCE) {
+      caughtUp.push(key);
+      continue;
+    }
     await live.settle(
       `budget-restore:${runId}:${key}`,
       undefined,
@@ -266,5 +288,5 @@ export async function restoreShortfalls(
     restored.push({ key, added });
   }
   await live.flush?.();
-  return restored;
+  return { restored, caughtUp };
 }
