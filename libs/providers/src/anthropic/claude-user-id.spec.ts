@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { UpstreamTarget } from '@aigw/contracts/data-plane';
+import type { JsonObject, UpstreamTarget } from '@aigw/contracts/data-plane';
 import {
   FakeAnthropicUpstream,
   gatewayChatRequest,
@@ -16,10 +16,10 @@ describe("OpenAI's user as Anthropic's metadata.user_id", () => {
   const adapter = new AnthropicAdapter();
   let target: UpstreamTarget;
 
-  async function sentUserId(user: string): Promise<unknown> {
+  async function sentUserId(user: string | JsonObject): Promise<unknown> {
     upstream.reset();
     await adapter.invoke({
-      request: gatewayChatRequest({ user }),
+      request: gatewayChatRequest(typeof user === 'string' ? { user } : user),
       target,
       signal: new AbortController().signal,
     });
@@ -58,5 +58,13 @@ describe("OpenAI's user as Anthropic's metadata.user_id", () => {
     ]) {
       assert.equal(await sentUserId(id), id, id);
     }
+  });
+
+  it("sends OpenAI's safety_identifier, the user field's successor for abuse detection", async () => {
+    assert.equal(await sentUserId({ safety_identifier: 'user-7' }), 'user-7');
+    // Meant for exactly what Anthropic's field is: it wins over user.
+    assert.equal(await sentUserId({ safety_identifier: 'user-7', user: 'alice' }), 'user-7');
+    const email = 'bob@example.com';
+    assert.equal(await sentUserId({ safety_identifier: email }), sha256(email));
   });
 });

@@ -215,6 +215,10 @@ export interface ChatPrompt extends ChatExtras {
   /** OpenAI's -2 to 2; each adapter maps them to what its provider takes, or drops them. */
   readonly presencePenalty?: number;
   readonly frequencyPenalty?: number;
+  /**
+   * Who the end user is, for the provider's abuse detection: `safety_identifier` (OpenAI's
+   * field for it), else `user`. Anthropic's `metadata.user_id`.
+   */
   readonly user?: string;
   /** The client's `service_tier` in OpenAI's terms (service-tier.ts). */
   readonly serviceTier?: string;
@@ -602,6 +606,12 @@ function parseToolChoice(body: JsonObject, tools: readonly ChatTool[]): ChatTool
   throw invalid('tool_choice must be "auto", "none", "required" or a function', 'tool_choice');
 }
 
+/** The end user's id (`ChatPrompt.user`): `safety_identifier`, else `user`. */
+function endUserId(body: JsonObject): string | undefined {
+  if (typeof body.safety_identifier === 'string') return body.safety_identifier;
+  return typeof body.user === 'string' ? body.user : undefined;
+}
+
 function parseStop(value: unknown): string[] {
   if (value === undefined || value === null) return [];
   if (typeof value === 'string') return [value];
@@ -778,7 +788,7 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
     seed: parseSeed(body),
     presencePenalty: parsePenalty(body, 'presence_penalty'),
     frequencyPenalty: parsePenalty(body, 'frequency_penalty'),
-    user: typeof body.user === 'string' ? body.user : undefined,
+    user: endUserId(body),
     ...(typeof body.service_tier === 'string' ? { serviceTier: body.service_tier } : {}),
     responseFormat: parseResponseFormat(body.response_format),
     reasoning: parseReasoning(body),
