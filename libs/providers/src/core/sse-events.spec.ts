@@ -19,6 +19,33 @@ test('events split anywhere across reads come out whole', async () => {
   ]);
 });
 
+test("a body that ends whole right after its last event's data still gives that event", async () => {
+  // Whatever ended the last line (LF, CRLF, a lone CR, or nothing), the blank line after
+  // it is all that is missing: the body's end says no more of the event is coming.
+  for (const end of ['\n', '\r\n', '\r', '']) {
+    const body = pieces('data: {"a":1}\n\n', `event: last\ndata: {"b":`, `2}${end}`);
+    assert.deepEqual(await collect(body), ['{"a":1}', '{"b":2}'], JSON.stringify(end));
+  }
+  // A body ending on the blank line, or on a comment, gives no event more.
+  assert.deepEqual(await collect(pieces('data: {"a":1}\r\r')), ['{"a":1}']);
+  assert.deepEqual(await collect(pieces('data: {"a":1}\n\n: bye')), ['{"a":1}']);
+});
+
+test('a body cut off inside an event gives nothing of it', async () => {
+  const cut = async function* (): AsyncGenerator<Uint8Array> {
+    yield new TextEncoder().encode('data: {"a":1}\n\ndata: {"b":2}\n');
+    throw new Error('other side closed');
+  };
+  const seen: string[] = [];
+  await assert.rejects(
+    (async () => {
+      for await (const message of sseMessages(cut())) seen.push(message.data);
+    })(),
+    /other side closed/,
+  );
+  assert.deepEqual(seen, ['{"a":1}']);
+});
+
 test('a backend that never finishes an event is cut off at the limit', async () => {
   const endless = async function* (): AsyncGenerator<Uint8Array> {
     yield new TextEncoder().encode('data: {"ok":1}\n\ndata: ');

@@ -37,7 +37,8 @@ export class SseEventTooLargeError extends Error {
  * Decodes a byte stream of server-sent events into messages as they arrive, without
  * buffering the whole body. Framing is the SSE parser's job, not ours; so is bounding
  * what it buffers (`maxBufferSize`), which ends the stream with SseEventTooLargeError.
- * A stream past `maxStreamChars` in all ends with SseStreamTooLargeError.
+ * A stream past `maxStreamChars` in all ends with SseStreamTooLargeError. An event the
+ * body's end cuts off before its blank line is given, as openai-node's reader does.
  */
 export async function* sseMessages(
   body: AsyncIterable<Uint8Array | string>,
@@ -66,5 +67,10 @@ export async function* sseMessages(
     while (pending.length > 0) yield pending.shift()!;
   }
   feed(decoder.decode());
+  // The body ended whole (a cut connection throws above), so an event the backend closed
+  // without its blank line after is complete: a proxy that strips that line must not cost
+  // the last event, which holds the finish and usage (Gemini, Cohere) or `[DONE]`. A
+  // truncated line is then read as the bad JSON it is; a finished stream gains no event.
+  parser.feed('\n\n');
   while (pending.length > 0) yield pending.shift()!;
 }
