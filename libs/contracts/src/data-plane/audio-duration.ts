@@ -12,13 +12,25 @@ export const MIN_AUDIO_BYTES_PER_SECOND = 2_000;
  */
 export const ESTIMATED_AUDIO_TOKENS_PER_SECOND = 10;
 
-/** A duration no shorter than the audio's: exact for PCM WAV, a bound for the rest. */
-export function audioSecondsUpperBound(data: Uint8Array): number {
-  return wavSeconds(data) ?? data.byteLength / MIN_AUDIO_BYTES_PER_SECOND;
+/**
+ * A duration no shorter than the audio's: exact for PCM WAV, a bound for the rest.
+ * `totalBytes`: the whole file's size, where `data` is only its start (its header).
+ */
+export function audioSecondsUpperBound(
+  data: Uint8Array,
+  totalBytes: number = data.byteLength,
+): number {
+  return wavSeconds(data, totalBytes) ?? totalBytes / MIN_AUDIO_BYTES_PER_SECOND;
 }
 
-/** A RIFF/WAVE file's length from its `fmt ` byte rate and `data` size, if it has both. */
-export function wavSeconds(data: Uint8Array): number | undefined {
+/**
+ * A RIFF/WAVE file's length from its `fmt ` byte rate and `data` size, if it has both
+ * within `data`; `totalBytes` as in audioSecondsUpperBound.
+ */
+export function wavSeconds(
+  data: Uint8Array,
+  totalBytes: number = data.byteLength,
+): number | undefined {
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   if (bytes.length < 12 || bytes.toString('latin1', 0, 4) !== 'RIFF') return undefined;
   if (bytes.toString('latin1', 8, 12) !== 'WAVE') return undefined;
@@ -30,7 +42,7 @@ export function wavSeconds(data: Uint8Array): number | undefined {
     if (id === 'data') {
       if (!byteRate) return undefined;
       // A streamed WAV may leave the size unset (0 or 0xFFFFFFFF): the bytes present bound it.
-      const present = bytes.length - at - 8;
+      const present = totalBytes - at - 8;
       return (size === 0 || size > present ? present : size) / byteRate;
     }
     at += 8 + size + (size % 2);

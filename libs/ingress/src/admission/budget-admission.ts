@@ -50,6 +50,7 @@ import {
   type Operation,
 } from '@aigw/contracts/data-plane';
 import { mediaHoldCounts } from './audio-hold';
+import { chatAudioTokensUpperBound } from './chat-audio-hold';
 import { HoldReleases, type HoldReleaseOutcome, type HoldReleasesOptions } from './hold-releases';
 import { LastBalances } from './last-balances';
 import { RunningHolds } from './running-holds';
@@ -204,13 +205,7 @@ export class BudgetAdmission {
       models,
       OWN_HOLD_OPERATIONS.has(request.operation)
         ? ownHoldCounts(request)
-        : {
-            inputTokens: estimatePromptTokensUpperBound(request.body, promptTextOnce(request.body)),
-            outputTokens:
-              request.operation === 'embeddings'
-                ? 0
-                : this.maxOutputTokens(request.operation, request.body, heldOutputTokens),
-          },
+        : this.modelCallHoldCounts(request, heldOutputTokens),
     );
     // A worst case above a whole window of one of the caller's limits is refused whenever
     // it is retried: say so (400), not "try again after the reset" (429).
@@ -558,6 +553,28 @@ export class BudgetAdmission {
     if (operation === 'embeddings' || OWN_HOLD_OPERATIONS.has(operation)) return undefined;
     if (askedOutputTokens(request.body) !== undefined) return undefined;
     return this.unboundedOutputTokens(request.body);
+  }
+
+  /**
+   * What a chat, completion or embeddings call may cost at most: its prompt (its audio
+   * apart, priced at the audio rate) and the output it may be billed for.
+   */
+  private modelCallHoldCounts(
+    request: GatewayRequest,
+    heldOutputTokens: number | undefined,
+  ): TokenCounts {
+    const audioInputTokens =
+      request.operation === 'chat' ? chatAudioTokensUpperBound(request.body) : 0;
+    return {
+      inputTokens:
+        estimatePromptTokensUpperBound(request.body, promptTextOnce(request.body)) +
+        audioInputTokens,
+      ...(audioInputTokens > 0 ? { audioInputTokens } : {}),
+      outputTokens:
+        request.operation === 'embeddings'
+          ? 0
+          : this.maxOutputTokens(request.operation, request.body, heldOutputTokens),
+    };
   }
 
   /**
