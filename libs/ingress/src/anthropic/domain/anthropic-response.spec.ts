@@ -181,6 +181,20 @@ describe('OpenAI chat answer to Anthropic message', () => {
     });
   });
 
+  it('ends a turn with end_turn when the backend said tool_calls but called none', () => {
+    // vLLM under tool_choice "required" when no call parsed, lmdeploy whenever tools are
+    // on: an agent loop would look for tool_use blocks to run and find none.
+    const message = toAnthropicMessage(
+      completion({ content: 'Hello! How can I help?', tool_calls: [] }, 'tool_calls'),
+      usage,
+      facts,
+      'r',
+    );
+    assert.deepEqual(message.content, [{ type: 'text', text: 'Hello! How can I help?' }]);
+    assert.equal(message.stop_reason, 'end_turn');
+    assert.equal(anthropicStop('function_call', undefined, facts).stop_reason, 'end_turn');
+  });
+
   it('keeps a text block in an empty answer', () => {
     const message = toAnthropicMessage(completion({ content: null }, 'length'), usage, facts, 'r');
     assert.deepEqual(message.content, [{ type: 'text', text: '' }]);
@@ -199,8 +213,14 @@ describe('OpenAI chat answer to Anthropic message', () => {
       stop_reason: 'model_context_window_exceeded',
       stop_sequence: null,
     });
-    assert.equal(anthropicStop('tool_calls', undefined, facts).stop_reason, 'tool_use');
-    assert.equal(anthropicStop('function_call', undefined, facts).stop_reason, 'tool_use');
+    assert.equal(
+      anthropicStop('tool_calls', undefined, facts, false, true).stop_reason,
+      'tool_use',
+    );
+    assert.equal(
+      anthropicStop('function_call', undefined, facts, false, true).stop_reason,
+      'tool_use',
+    );
     assert.equal(anthropicStop('content_filter', undefined, facts).stop_reason, 'refusal');
     assert.equal(anthropicStop(null, undefined, facts).stop_reason, 'end_turn');
     // A backend that names the stop string it hit (vLLM) gives us stop_sequence.

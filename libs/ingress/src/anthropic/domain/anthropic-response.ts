@@ -84,7 +84,11 @@ export function anthropicStop(
         : { stop_reason: 'max_tokens', stop_sequence: null };
     case 'tool_calls':
     case 'function_call':
-      return { stop_reason: 'tool_use', stop_sequence: null };
+      // Only with a call to run: some servers say tool_calls for an answer without one
+      // (vLLM under tool_choice "required", lmdeploy whenever tools are on), and a client
+      // loop that runs the tools on tool_use would find none and send back no results.
+      if (calledTools) return { stop_reason: 'tool_use', stop_sequence: null };
+      return { stop_reason: 'end_turn', stop_sequence: null };
     case 'content_filter':
       return { stop_reason: 'refusal', stop_sequence: null };
     default:

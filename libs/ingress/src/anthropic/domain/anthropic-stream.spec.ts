@@ -491,6 +491,18 @@ describe('OpenAI chunks to Anthropic stream events', () => {
     });
   });
 
+  it('ends a turn with end_turn when the backend said tool_calls but streamed no call', () => {
+    const events = run([chunk({ content: 'Hello!' }), chunk({}, 'tool_calls')]);
+    assert.deepEqual(
+      events.flatMap((event) =>
+        event.type === 'content_block_start' ? [event.content_block.type] : [],
+      ),
+      ['text'],
+    );
+    const delta = events.find((event) => event.type === 'message_delta');
+    assert.equal(delta?.type === 'message_delta' && delta.delta.stop_reason, 'end_turn');
+  });
+
   it("streams a backend's refusal as text_delta and ends with stop_reason refusal", () => {
     const events = run([
       chunk({ role: 'assistant', content: null, refusal: '' }),
