@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadStartupConfig } from '@aigw/config';
-import { LocalBudgetStore, RedisBudgetStore } from '@aigw/budget-core';
+import { BudgetStoreOwnerLock, LocalBudgetStore, RedisBudgetStore } from '@aigw/budget-core';
 import {
   rebuildBalances,
   restoreShortfalls,
@@ -46,11 +46,13 @@ Exit 0 when they match, 1 when not, 2 when it could not run, 3 when events were 
 --restore adds back to each live balance of a window still open the spend it lacks (the
 store lost data): live balances above the rebuilt ones are left as they are and reported;
 the exit is then 0 when nothing but such shortfalls differed. Nothing is restored when
-events were skipped and not accepted. Run it while what settles budgets (the budget service,
-or the embedded gateway) runs caught up: usage it has not settled yet is in the rebuilt
-balances, so it would be added here and then settled again, counted twice. So a restore
-first waits up to --catch-up-wait seconds (default 30) for the budget consumer group to
-have committed everything the rebuild read, and restores nothing (exit 2) if it has not.`;
+events were skipped and not accepted. With Kafka and Redis, run it while the budget service
+runs caught up: usage it has not settled yet is in the rebuilt balances, so it would be
+added here and then settled again, counted twice. So a restore first waits up to
+--catch-up-wait seconds (default 30) for the budget consumer group to have committed
+everything the rebuild read, and restores nothing (exit 2) if it has not. Against the
+embedded store, stop the gateway first (it keeps the balances in memory and would
+overwrite the restore: a restore beside it is exit 2), then start it again.`;
 
 /** `npm run budget:rebuild`: the embedded gateway's balances, rebuilt from its event log. */
 async function main(): Promise<number> {
@@ -142,14 +144,25 @@ async function main(): Promise<number> {
       process.stderr.write(`budget rebuild: ${missing}\n`);
       return REBUILD_EXIT.failed;
     }
+    const budgetPath = join(dataDir, 'budget.db');
+    // A running embedded gateway keeps the balances in memory and writes each back whole:
+    // it would never see what a restore adds, and would overwrite it at its next settlement.
+    const owner = values.restore ? BudgetStoreOwnerLock.acquire(budgetPath) : undefined;
+    if (values.restore && !owner) {
+      process.stderr.write(
+        `budget rebuild: a running process keeps the balances of ${budgetPath} (the embedded gateway, or a budget service without Redis): it would overwrite what a restore adds, so nothing was read or restored; stop it (it settles what it has read first), run the restore, then start it again\n`,
+      );
+      return REBUILD_EXIT.failed;
+    }
     const log = new SqliteEventLog(logPath);
-    const liveLocal = new LocalBudgetStore(join(dataDir, 'budget.db'));
+    const liveLocal = new LocalBudgetStore(budgetPath);
     const rebuiltLocal = new LocalBudgetStore(':memory:');
     liveStore = liveLocal;
     closers.push(
       () => liveLocal.close(),
       () => rebuiltLocal.close(),
       () => log.close(),
+      () => owner?.release(),
     );
     // One log: adjustments come back in the order they were written among the usage.
     const replayed = { throughSeq: 0 };

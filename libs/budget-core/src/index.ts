@@ -3,6 +3,7 @@ export * from './domain/budget-amounts';
 export * from './domain/budget-limits';
 export * from './domain/budget-window';
 export * from './embedded/local-budget-store';
+export * from './embedded/store-owner-lock';
 export * from './redis/budget-scripts';
 export * from './redis/redis-budget-store';
 export * from './exhaustion-view';

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import {
   ExhaustionView,
   exhaustionViewSubscription,
+  BudgetStoreOwnerLock,
   LocalBudgetStore,
   RedisBudgetStore,
   sweepEndedMarks,
@@ -130,13 +131,23 @@ export async function openBudgetStore(runtime: ServiceRuntime): Promise<BudgetSt
   }
   const unshared = unsharedBudgetStoreWarning(runtime.app);
   if (unshared) logger.warn(unshared);
-  const store = new LocalBudgetStore(join(settings.dataDir, 'budget.db'), Date.now, onLapse, {
+  const path = join(settings.dataDir, 'budget.db');
+  const store = new LocalBudgetStore(path, Date.now, onLapse, {
     sync: settings.sqliteSync,
     onSync: sqliteSyncObserver(runtime.metrics, logger, 'budget'),
   });
+  // Tells budget:rebuild --restore that the balances are kept here (it would be overwritten).
+  const owner = BudgetStoreOwnerLock.acquire(path);
+  if (!owner) {
+    logger.warn(
+      'another process keeps the budget balances of this data directory: two processes on one budget.db overwrite each other',
+      { path },
+    );
+  }
   runtime.onClose(async () => {
     await runtime.events.flush(); // settle what is still queued before the balances close
     store.close();
+    owner?.release();
   });
   return store;
 }
