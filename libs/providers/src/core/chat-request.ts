@@ -17,6 +17,7 @@ import {
   type ThinkingDisplay,
 } from '@aigw/contracts/data-plane';
 import { isJsonObject } from './json-shape';
+import { imageMediaType } from './image-media-type';
 import { parseCacheControl, type CacheControl } from './cache-control';
 import { chatExtras, type ChatExtras } from './provider-extras';
 import { parseResponseFormat, type ResponseFormat } from './response-format';
@@ -333,7 +334,8 @@ function parseParts(
       if (typeof url !== 'string') throw invalid(`${at}.image_url.url must be a string`, at);
       const inline = DATA_URL.exec(url);
       if (inline) {
-        return { kind: 'image', mediaType: inline[1].toLowerCase(), base64: inline[2], ...marked };
+        const mediaType = imageMediaType(inline[1].toLowerCase(), inline[2]);
+        return { kind: 'image', mediaType, base64: inline[2], ...marked };
       }
       if (/^https?:\/\//i.test(url)) return { kind: 'image-url', url, ...marked };
       throw invalid(`${at}.image_url.url must be an http(s) or base64 data URL`, at);
