@@ -256,6 +256,37 @@ describe('invokeOpenAiWire on a reasoning stream that reports no usage', () => {
     assert.equal(usage.source, 'estimated');
     assert.equal(usage.outputTokens, countTokens(`${reasoning.join('')}Hi`));
   });
+  it("counts a streamed tool call's name and arguments as output in the estimate", async () => {
+    // A backend that reports no usage, or a stream cut before it: an answer that only
+    // called tools generated the call all the same, as a translated stream counts it.
+    raw.next([
+      chunk({ role: 'assistant', content: null }),
+      chunk({
+        tool_calls: [
+          {
+            index: 0,
+            id: 'call_1',
+            type: 'function',
+            function: { name: 'get_weather', arguments: '' },
+          },
+        ],
+      }),
+      chunk({ tool_calls: [{ index: 0, function: { arguments: '{"city": "Par' } }] }),
+      chunk({ tool_calls: [{ index: 0, function: { arguments: 'is, France"}' } }] }),
+      chunk({}, 'tool_calls'),
+      '[DONE]',
+    ]);
+    const request = gatewayChatRequest({ stream: true });
+    const answer = (await invokeOpenAiWire(
+      { request, target, signal: new AbortController().signal },
+      { url: `${raw.baseUrl}/chat/completions` },
+      sharedUpstreamAgent(),
+    )) as StreamAnswer;
+    await collectStream(answer);
+    const usage = await answer.usage;
+    assert.equal(usage.source, 'estimated');
+    assert.equal(usage.outputTokens, countTokens('get_weather{"city": "Paris, France"}'));
+  });
   // Found by the fuzz suite: the Gemini edge's stream translator read each fragment and
   // failed with a TypeError (an internal error) on a null one.
   it('interrupts a stream whose tool call fragment is not an object', async () => {

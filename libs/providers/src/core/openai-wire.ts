@@ -222,11 +222,14 @@ async function* openAiStreamEvents(
         unfinished.saw(choice);
         // Before the names are held back and the edges read the calls: both key them by index.
         toolIndexes.renumber(choice);
+        // DeepSeek and vLLM stream reasoning apart from the answer; it is billed as output,
+        // as are tool calls' names and arguments (an answer may hold nothing else).
+        output.addDelta(choice.delta);
         const delta = choice.delta as JsonObject | undefined;
-        // DeepSeek and vLLM stream reasoning apart from the answer; it is billed as output.
-        if (typeof delta?.reasoning_content === 'string') output.add(delta.reasoning_content);
-        if (typeof delta?.content === 'string') output.add(delta.content);
-        else if (typeof choice.text === 'string') output.add(choice.text);
+        // A completions stream's text.
+        if (typeof delta?.content !== 'string' && typeof choice.text === 'string') {
+          output.add(choice.text);
+        }
         // After the tally: the echoed text was generated all the same.
         prefix?.strip(choice);
       }

@@ -4,6 +4,7 @@ import {
   type JsonObject,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
+import { isJsonObject } from './json-shape';
 
 // The tokenizer itself lives with the data-plane contracts, so the edge (budget
 // admission) and the adapters count the same way.
@@ -36,6 +37,24 @@ export class OutputTally {
     if (this.sampleChars < MAX_EXACT_CHARS) {
       this.pieces.push(text);
       this.sampleChars += text.length;
+    }
+  }
+
+  /**
+   * A chunk delta's generated text: its reasoning (billed as output by every provider that
+   * reasons), its content, and its tool calls' names and arguments, which an answer that
+   * only called tools generated all the same.
+   */
+  addDelta(delta: unknown): void {
+    if (!isJsonObject(delta)) return;
+    if (typeof delta.reasoning_content === 'string') this.add(delta.reasoning_content);
+    if (typeof delta.content === 'string') this.add(delta.content);
+    if (!Array.isArray(delta.tool_calls)) return;
+    for (const call of delta.tool_calls) {
+      const fn = isJsonObject(call) ? call.function : undefined;
+      if (!isJsonObject(fn)) continue;
+      if (typeof fn.name === 'string') this.add(fn.name);
+      if (typeof fn.arguments === 'string') this.add(fn.arguments);
     }
   }
 

@@ -106,15 +106,5 @@ function translateEvent<E>(
 /** Adds a chunk's generated text (reasoning, content and tool arguments) to the tally. */
 function tally(chunk: JsonObject, output: OutputTally): void {
   const choices = chunk.choices as JsonObject[] | undefined;
-  const delta = choices?.[0]?.delta as JsonObject | undefined;
-  if (!delta) return;
-  // Reasoning is billed as output by every provider that reasons.
-  if (typeof delta.reasoning_content === 'string') output.add(delta.reasoning_content);
-  if (typeof delta.content === 'string') output.add(delta.content);
-  const calls = delta.tool_calls as JsonObject[] | undefined;
-  for (const call of calls ?? []) {
-    const fn = call.function as JsonObject | undefined;
-    if (typeof fn?.name === 'string') output.add(fn.name);
-    if (typeof fn?.arguments === 'string') output.add(fn.arguments);
-  }
+  output.addDelta(choices?.[0]?.delta);
 }
