@@ -1,3 +1,5 @@
+import { routeForModel } from '@aigw/config';
+import { throttledWarning } from '@aigw/observability';
 import {
   BudgetAdmission,
   edgeTracing,
@@ -56,6 +58,14 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
       );
     }
     let models: { for?: object; names: readonly string[] } = { names: [] };
+    // Once a minute at most: a ConfigMap edit reaches the pods up to a minute apart, and
+    // every request for the model meanwhile would log it.
+    const warnConfigSkew = throttledWarning(
+      logger,
+      'the router does not serve a model this ingress serves: the services run different ' +
+        'configs (compare ai_gateway_config_info); the client got a 503 to retry',
+      60_000,
+    );
     const router = new HttpRouterClient({
       url: routerUrl,
       connections,
@@ -69,6 +79,8 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
         if (models.for !== current) models = { for: current, names: virtualModelNames(current) };
         return models.names;
       },
+      serves: (model) => routeForModel(config(), model) !== undefined,
+      onConfigSkew: (model) => warnConfigSkew({ model }),
     });
     runtime.onClose(() => router.close());
     metrics.watchPeerPools(() => [router.poolState()]);
