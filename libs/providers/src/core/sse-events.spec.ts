@@ -31,6 +31,14 @@ test("a body that ends whole right after its last event's data still gives that 
   assert.deepEqual(await collect(pieces('data: {"a":1}\n\n: bye')), ['{"a":1}']);
 });
 
+test("events whose data is empty or blank (a proxy's keep-alive) are skipped", async () => {
+  const body = pieces(
+    'data:\n\ndata: {"a":1}\n\ndata: \n\n',
+    'data:  \ndata:\t\n\ndata: [DONE]\n\n',
+  );
+  assert.deepEqual(await collect(body), ['{"a":1}', '[DONE]']);
+});
+
 test('a body cut off inside an event gives nothing of it', async () => {
   const cut = async function* (): AsyncGenerator<Uint8Array> {
     yield new TextEncoder().encode('data: {"a":1}\n\ndata: {"b":2}\n');

@@ -34,11 +34,18 @@ export class SseEventTooLargeError extends Error {
 }
 
 /**
+ * Data with no JSON value in it, only JSON's whitespace: no API's event is that, but some
+ * proxies send such events (an empty `data:`) to keep a quiet connection open.
+ */
+const BLANK = /^[ \t\r\n]*$/;
+
+/**
  * Decodes a byte stream of server-sent events into messages as they arrive, without
  * buffering the whole body. Framing is the SSE parser's job, not ours; so is bounding
  * what it buffers (`maxBufferSize`), which ends the stream with SseEventTooLargeError.
  * A stream past `maxStreamChars` in all ends with SseStreamTooLargeError. An event the
- * body's end cuts off before its blank line is given, as openai-node's reader does.
+ * body's end cuts off before its blank line is given, as openai-node's reader does; an
+ * event with blank data is not (BLANK).
  */
 export async function* sseMessages(
   body: AsyncIterable<Uint8Array | string>,
@@ -48,7 +55,9 @@ export async function* sseMessages(
   const pending: EventSourceMessage[] = [];
   let overflowed = false;
   const parser = createParser({
-    onEvent: (message) => pending.push(message),
+    onEvent: (message) => {
+      if (!BLANK.test(message.data)) pending.push(message);
+    },
     onError: (error) => {
       if (error.type === 'max-buffer-size-exceeded') overflowed = true;
     },

@@ -11,10 +11,12 @@ import { GeminiAdapter } from '../gemini/gemini.adapter';
 import { OpenAiCompatibleAdapter } from '../openai-compatible/openai-compatible.adapter';
 import type { ProviderAdapter } from './provider-adapter';
 
-// A backend (or a proxy before it) that closes its stream right after the last event's
-// data line, without the blank line after it: that event ends the answer (OpenAI's
-// [DONE], Anthropic's message_stop, Gemini's finish and usage, Cohere's message-end),
-// so the answer is whole, its reported usage billed, not an interrupted stream.
+// Streams a backend (or a proxy before it) sends whole but not as its API's reference does:
+// - closed right after the last event's data line, without the blank line after it: that
+//   event ends the answer (OpenAI's [DONE], Anthropic's message_stop, Gemini's finish and
+//   usage, Cohere's message-end), so the answer is whole, its reported usage billed;
+// - with empty `data:` events between the events, which some proxies send to keep a quiet
+//   connection open: they carry nothing, so the answer is the same.
 
 const TEXT = 'héllo 😀 世界';
 const USAGE = { inputTokens: 5, outputTokens: 9, cachedInputTokens: 0, source: 'reported' };
@@ -98,22 +100,54 @@ function named(events: readonly JsonObject[]): string[] {
   return events.map((event) => `event: ${String(event.type)}\ndata: ${JSON.stringify(event)}`);
 }
 
-describe("a backend's stream that ends right after its last event's data", () => {
-  let server: Server;
-  let body = '';
-
-  before(async () => {
-    server = createServer((request, response) => {
+/** A fake backend answering every call with `body` as its event stream. */
+function sseBackend(): { readonly server: Server; body: string } {
+  const backend = {
+    body: '',
+    server: createServer((request, response) => {
       request.resume();
       request.on('end', () => {
         response.writeHead(200, { 'content-type': 'text/event-stream' });
-        response.end(body);
+        response.end(backend.body);
       });
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
+    }),
+  };
+  return backend;
+}
+
+/** What the adapter makes of `body`: the text, the last finish_reason and the usage. */
+async function readAnswer(
+  backend: (typeof BACKENDS)[number],
+  server: Server,
+): Promise<{ text: string; finish: unknown; usage: unknown }> {
+  const { port } = server.address() as AddressInfo;
+  const target = upstreamTarget({
+    provider: backend.provider,
+    model: backend.provider === 'google-gemini' ? 'gemini-2.5-flash' : 'm',
+    baseUrl: `http://127.0.0.1:${port}${backend.path}`,
   });
-  after(() => server.close());
+  const request = gatewayChatRequest({ stream: true });
+  const signal = new AbortController().signal;
+  const answer = (await backend.adapter.invoke({ request, target, signal })) as StreamAnswer;
+  let text = '';
+  let finish: unknown;
+  for await (const event of answer.events) {
+    const choice = (event.choices as JsonObject[] | undefined)?.[0];
+    const content = (choice?.delta as JsonObject | undefined)?.content;
+    if (typeof content === 'string') text += content;
+    finish = choice?.finish_reason ?? finish;
+  }
+  return { text, finish, usage: await answer.usage };
+}
+
+describe("a backend's odd but whole event stream", () => {
+  const fake = sseBackend();
+
+  before(async () => {
+    fake.server.listen(0, '127.0.0.1');
+    await once(fake.server, 'listening');
+  });
+  after(() => fake.server.close());
 
   for (const backend of BACKENDS) {
     for (const [ending, end] of [
@@ -121,28 +155,17 @@ describe("a backend's stream that ends right after its last event's data", () =>
       ['nothing', ''],
     ] as const) {
       it(`${backend.provider}: its last line ended by ${ending} still ends the answer`, async () => {
-        body = `${backend.events.join('\n\n')}${end}`;
-        const { port } = server.address() as AddressInfo;
-        const target = upstreamTarget({
-          provider: backend.provider,
-          model: backend.provider === 'google-gemini' ? 'gemini-2.5-flash' : 'm',
-          baseUrl: `http://127.0.0.1:${port}${backend.path}`,
-        });
-        const request = gatewayChatRequest({ stream: true });
-        const signal = new AbortController().signal;
-        const answer = (await backend.adapter.invoke({ request, target, signal })) as StreamAnswer;
-        let text = '';
-        let finish: unknown;
-        for await (const event of answer.events) {
-          const choice = (event.choices as JsonObject[] | undefined)?.[0];
-          const content = (choice?.delta as JsonObject | undefined)?.content;
-          if (typeof content === 'string') text += content;
-          finish = choice?.finish_reason ?? finish;
-        }
-        assert.equal(text, TEXT);
-        assert.equal(finish, 'stop');
-        assert.deepEqual(await answer.usage, USAGE);
+        fake.body = `${backend.events.join('\n\n')}${end}`;
+        const answer = await readAnswer(backend, fake.server);
+        assert.deepEqual(answer, { text: TEXT, finish: 'stop', usage: USAGE });
       });
     }
+
+    it(`${backend.provider}: empty data events (a proxy's keep-alive) are skipped`, async () => {
+      const keepAlives = ['data:', 'data: ', 'data:  \ndata:'];
+      fake.body = `${keepAlives.join('\n\n')}\n\n${backend.events.join(`\n\n${keepAlives[1]}\n\n`)}\n\n`;
+      const answer = await readAnswer(backend, fake.server);
+      assert.deepEqual(answer, { text: TEXT, finish: 'stop', usage: USAGE });
+    });
   }
 });
