@@ -192,7 +192,8 @@ export class BudgetSettler implements EventSubscription {
 
   /**
    * After a config reload (and at start): announces `exhausted` for each per-model limit
-   * already spent past its (new) limit in its current window. A lowered limit is crossed by
+   * already spent past its (new) limit in its current window, and sets each one's
+   * remaining gauge under its (new) limit. A lowered limit is crossed by
    * no settlement, so nothing else would say so, and in the split deployment the router
    * diverts from a full model only on the broadcast. Per-model limits are few and named by
    * the config, so they are read at once; a caller's own limits cannot be listed (any user
@@ -221,6 +222,13 @@ export class BudgetSettler implements EventSubscription {
       throw error;
     }
     limits.forEach((limit, index) => {
+      // The gauge too: a model lowered past its spend is diverted from, so no settlement
+      // of it would correct the room it showed under the old limit.
+      this.metrics.setBudgetRemaining(
+        { budgetKey: limit.subject, limit: limit.kind },
+        Math.max(0, limit.limit - balances[index].used),
+        { limit: limit.limit, windowEndsAt: limit.windowRef.endsAt },
+      );
       if (balances[index].used < limit.limit) {
         // Raised above its spend: every view drops its mark for it (a mark under a lower
         // limit does not refuse), so lowered back it must be announced again.
