@@ -18,6 +18,26 @@ function rejects(body: JsonObject, param: string | undefined, message: RegExp): 
 const user = [{ role: 'user', content: 'hi' }];
 
 describe('parseChatRequest', () => {
+  it("keeps an earlier call's arguments sent as an object (vLLM and Ollama take them so), not {}", () => {
+    const call = (args: unknown) =>
+      parseChatRequest({
+        messages: [
+          ...user,
+          {
+            role: 'assistant',
+            tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: args } }],
+          },
+          { role: 'tool', tool_call_id: 'c1', content: 'ok' },
+        ],
+      }).turns.flatMap((turn) => (turn.role === 'assistant' ? turn.toolCalls : []))[0];
+    const sent = call({ city: 'Paris' });
+    assert.deepEqual(sent.arguments, { city: 'Paris' });
+    assert.equal(sent.argumentsJson, '{"city":"Paris"}');
+    // None at all is none: {}.
+    assert.deepEqual(call(undefined).arguments, {});
+    assert.deepEqual(call(null).arguments, {});
+  });
+
   it('reads system, turns, tools and settings', () => {
     const prompt = parseChatRequest({
       messages: [{ role: 'developer', content: 'rules' }, ...user],
@@ -126,6 +146,18 @@ describe('parseChatRequest', () => {
             tool_calls: [
               { id: 'c', type: 'function', function: { name: 'f', arguments: '{oops' } },
             ],
+          },
+        ],
+      },
+      'messages[0].tool_calls[0].function.arguments',
+      /JSON object/,
+    );
+    rejects(
+      {
+        messages: [
+          {
+            role: 'assistant',
+            tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: 5 } }],
           },
         ],
       },

@@ -472,6 +472,29 @@ function textOf(parts: readonly ChatPart[]): string {
   return parts.map((part) => (part.kind === 'text' ? part.text : '')).join('');
 }
 
+/**
+ * An earlier call's arguments: JSON text of an object, as OpenAI sends them, or the object
+ * itself (vLLM and Ollama take them so; read as `{}`, the model would see a call made
+ * without them); none is `{}`. Anything else is the client's 400.
+ */
+function callArguments(
+  value: unknown,
+  param: string,
+): { readonly argumentsJson: string; readonly parsed: JsonObject } {
+  if (value === undefined || value === null) return { argumentsJson: '{}', parsed: {} };
+  if (isJsonObject(value)) return { argumentsJson: JSON.stringify(value), parsed: value };
+  const refused = () => invalid(`${param} must be a JSON object`, param);
+  if (typeof value !== 'string') throw refused();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value === '' ? '{}' : value);
+  } catch {
+    throw refused();
+  }
+  if (!isJsonObject(parsed)) throw refused();
+  return { argumentsJson: value, parsed };
+}
+
 function parseToolCalls(value: unknown, param: string): ChatToolCall[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw invalid(`${param} must be an array`, param);
@@ -485,16 +508,7 @@ function parseToolCalls(value: unknown, param: string): ChatToolCall[] {
       throw invalid(`${at} must have an id and a function`, at);
     }
     if (typeof fn.name !== 'string') throw invalid(`${at}.function.name must be a string`, at);
-    const argumentsJson = typeof fn.arguments === 'string' ? fn.arguments : '{}';
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(argumentsJson === '' ? '{}' : argumentsJson);
-    } catch {
-      parsed = undefined;
-    }
-    if (!isJsonObject(parsed)) {
-      throw invalid(`${at}.function.arguments must be a JSON object`, `${at}.function.arguments`);
-    }
+    const { argumentsJson, parsed } = callArguments(fn.arguments, `${at}.function.arguments`);
     const thoughtSignature =
       parseThoughtSignature(call.extra_content, `${at}.extra_content`) ?? signatureInId(call.id);
     const cache = parseCacheControl(call.cache_control, `${at}.cache_control`);
