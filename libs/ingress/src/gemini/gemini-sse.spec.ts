@@ -8,6 +8,7 @@ import {
   type JsonObject,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
+import { StreamHeartbeats } from '../http/stream-heartbeats';
 import { decodeReasoning } from '../responses/domain/encrypted-reasoning';
 import { GeminiStreamRelay } from './gemini-sse';
 import { geminiEndpointAt, isGeminiPath } from './gemini-paths';
@@ -183,6 +184,39 @@ describe('Gemini stream relay', () => {
     });
     assert.ok(!response.text.includes('finishReason'));
     assert.ok(response.writableEnded);
+  });
+
+  it("keeps a quiet stream alive with blank lines, which Google's Python SDK skips", async (t) => {
+    // google-genai (Python) reads a stream line by line: a blank line is skipped, a
+    // `data: ` line is an event, and any other line is taken as JSON, so an SSE comment
+    // (`: keep-alive`) failed the client's stream with UnknownApiResponseError.
+    t.mock.timers.enable({ apis: ['setInterval'] });
+    const heartbeats = new StreamHeartbeats(15);
+    const response = new RecordingResponse();
+    const relay = new GeminiStreamRelay(
+      response as unknown as ServerResponse,
+      facts,
+      'req-1',
+      heartbeats,
+    ).start({});
+    await relay.event(delta({ role: 'assistant', content: 'Thinking' }));
+    t.mock.timers.tick(15); // the event was written since the last tick: no beat yet
+    t.mock.timers.tick(15);
+    t.mock.timers.tick(15);
+    await relay.event(delta({ content: ' done' }, 'stop'));
+    await relay.end(Promise.resolve(usage));
+    const lines = response.text.split(/\r\n|\n/);
+    assert.deepEqual(
+      lines.filter((line) => line !== '' && !line.startsWith('data: ')),
+      [],
+      'every line is blank or a data line',
+    );
+    const beats = response.text.replace(/data: [^\r\n]*\r\n\r\n/g, '');
+    assert.equal(beats, '\r\n\r\n', 'two beats, each a blank line');
+    assert.deepEqual(events(response.text).slice(0, 2).map(partsOf), [
+      [{ text: 'Thinking' }],
+      [{ text: ' done' }],
+    ]);
   });
 
   it('reports MAX_TOKENS for a stream cut by the length limit', async () => {

@@ -22,10 +22,17 @@ export function geminiFrames(events: readonly JsonObject[]): string {
 }
 
 /**
+ * What a quiet stream gets now and then: a blank line, which ends no event in the SSE
+ * framing and is JSON whitespace in the array. Not an SSE comment: Google's Python SDK
+ * (google-genai) takes each line that is neither blank nor `data: ` for JSON, and failed
+ * the stream on `: keep-alive` (UnknownApiResponseError).
+ */
+const KEEP_ALIVE = '\r\n';
+
+/**
  * Relays canonical chunks to a client of the Gemini API as its stream: events written in
- * one turn leave in one socket write. A quiet stream gets an SSE comment (which Google's
- * SDKs skip: they read `data:` events only), or, in an array, JSON whitespace. A broken
- * stream ends with Google's error object as its last event or element.
+ * one turn leave in one socket write. A quiet stream gets a blank line (KEEP_ALIVE). A
+ * broken stream ends with Google's error object as its last event or element.
  */
 export class GeminiStreamRelay implements StreamRelay {
   private readonly out: TurnBatchedWriter;
@@ -42,8 +49,7 @@ export class GeminiStreamRelay implements StreamRelay {
     private readonly framing: GeminiFraming = 'sse',
   ) {
     this.out = new TurnBatchedWriter(response);
-    const beat = framing === 'sse' ? ': keep-alive\r\n\r\n' : '\r\n';
-    this.keptAlive = new KeptAlive(response, this.out, beat, heartbeats);
+    this.keptAlive = new KeptAlive(response, this.out, KEEP_ALIVE, heartbeats);
     this.translator = new GeminiStreamTranslator(facts, requestId);
   }
 
