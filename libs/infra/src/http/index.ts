@@ -3,3 +3,4 @@ export * from './transport-errors';
 export * from './until-writable';
 export * from './turn-batched-writer';
 export * from './pulled-body';
+export * from './piped-send-timeout';

@@ -1,11 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import Fastify from 'fastify';
 import type { TokenUsageRecorded } from '@aigw/contracts';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { clientSendTimeouts } from '@aigw/infra/http';
 import { until } from '@aigw/testing';
 import { sumBatchUsage } from './batch-jsonl';
 import { FilesAndBatches, type BillingTrigger, type HeldObjectCalls } from './files-and-batches';
@@ -46,6 +47,9 @@ class StreamingBackend implements HeldObjectCalls {
   /** Each read waits this long: a download long enough to hang up in. */
   delayMs = 0;
   failFirst = false;
+  /** How many times the output is sent over: a download larger than a socket's buffers. */
+  copies = 1;
+  chunkBytes = 1000;
 
   async send(_backend: unknown, method: string, path: string) {
     this.calls.push(`send ${method} ${path}`);
@@ -71,12 +75,12 @@ class StreamingBackend implements HeldObjectCalls {
     if (path !== '/files/out1/content') {
       throw new DataPlaneError(DataPlaneErrorCode.NotFound, 'No such object');
     }
-    const bytes = Buffer.from(OUTPUT);
+    const bytes = Buffer.from(Array.from({ length: this.copies }, () => OUTPUT).join('\n'));
     const chunks = async function* (this: StreamingBackend) {
       if (this.failFirst) throw new Error('connection reset');
-      for (let at = 0; at < bytes.length; at += 1000) {
+      for (let at = 0; at < bytes.length; at += this.chunkBytes) {
         if (this.delayMs) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
-        const chunk = bytes.subarray(at, at + 1000);
+        const chunk = bytes.subarray(at, at + this.chunkBytes);
         this.streamed += chunk.length;
         yield chunk;
       }
@@ -87,7 +91,7 @@ class StreamingBackend implements HeldObjectCalls {
   }
 }
 
-async function setup() {
+async function setup(clientSendTimeoutMs?: number) {
   const config = oneBatchRoute();
   const store = new MemoryHeldObjectStore({ maxEntries: 100, maxBytes: 1_000_000 });
   const backend = new StreamingBackend();
@@ -105,6 +109,7 @@ async function setup() {
     onSettled: (settled) => triggers.push(settled.trigger),
     onFileBytes: (use, outcome, count) => bytes.push([use, outcome, count]),
     onError: (what) => logged.push(what),
+    ...(clientSendTimeoutMs !== undefined && { clientSendTimeoutMs }),
   });
   const outputId = gatewayId('file', {
     route: 'batches',
@@ -191,6 +196,37 @@ describe('a batch file download', () => {
       // Left for a look: the batch is still to bill.
       assert.equal(await t.batches.checkBatch((await t.store.get(t.batch.id))!), 'billed');
       assert.equal(t.events.length, 1);
+    } finally {
+      await t.app.close();
+    }
+  });
+
+  it('drops a client that stops reading once it took nothing for the send timeout, and lets go of the backend', async () => {
+    const t = await setup(300);
+    t.backend.copies = 300; // some 30 MB: more than the sockets' buffers hold
+    t.backend.chunkBytes = 64 * 1024;
+    const before = clientSendTimeouts();
+    try {
+      let answer: IncomingMessage | undefined;
+      let closed = false;
+      const req = httpRequest(t.url, (response) => {
+        answer = response;
+        response.once('data', () => response.pause()); // then reads nothing more
+        response.once('close', () => (closed = true));
+      });
+      req.on('error', () => undefined);
+      req.end();
+      // Bounds only a hang: the buffers fill within moments, then the timeout runs.
+      await until('the backend body was let go of', () => t.backend.destroyed, {
+        everyMs: 20,
+        deadlineMs: 20_000, // within the unit runner's 30 s
+      });
+      assert.equal(clientSendTimeouts() - before, 1, 'counted as a send timeout');
+      await until('the download is counted', () => t.bytes.length > 0, { everyMs: 10 });
+      assert.equal(t.bytes[0]?.[1], 'aborted');
+      assert.equal(t.events.length, 0, 'nothing billed: the output was not read to its end');
+      answer?.resume(); // a paused answer reports no end
+      await until('the client sees its connection go', () => closed, { everyMs: 10 });
     } finally {
       await t.app.close();
     }

@@ -108,6 +108,11 @@ export interface FilesAndBatchesOptions {
   readonly onSettled?: (settled: BatchSettled) => void;
   /** A batch seen finished, once per batch across looks and replicas (metrics). */
   readonly onFinished?: (finished: BatchFinished) => void;
+  /**
+   * How long a file download waits on a client that takes nothing before its connection is
+   * dropped (CLIENT_SEND_TIMEOUT_MS, 60 s, as every streamed answer); tests shorten it.
+   */
+  readonly clientSendTimeoutMs?: number;
   /** A file streamed from its backend or to it (an upload): `bytes` read, however it ended (metrics). */
   readonly onFileBytes?: (use: FileBytesUse, outcome: FileBytesOutcome, bytes: number) => void;
   /**

@@ -8,6 +8,7 @@ import {
   type BackendIdentity,
   type JsonObject,
 } from '@aigw/contracts/data-plane';
+import { dropStalledPipeReader } from '@aigw/infra/http';
 import { FormStream } from '../forms/multipart-stream';
 import { DEFAULT_UPLOAD_SPOOL_BYTES, UploadSpool } from '../forms/upload-spool';
 import type { RedactionTally } from '../redaction/redactor';
@@ -54,6 +55,7 @@ type FilesOptions = Pick<
   | 'onRedacted'
   | 'defaultMaxOutputTokens'
   | 'onFileBytes'
+  | 'clientSendTimeoutMs'
   | 'onError'
   | 'uploadSpool'
 >;
@@ -346,8 +348,21 @@ export class FilesApi {
     return { ...answer, id: record.id };
   }
 
-  /** The file's bytes as the backend streams them (their model names restored), to send. */
+  /**
+   * The file's bytes as the backend streams them (their model names restored), to send;
+   * a client that stops reading them is dropped after the send timeout (dropStalledPipeReader).
+   */
   async fileContent(request: FastifyRequest, reply: FastifyReply, who: Who): Promise<Readable> {
+    const content = await this.contentStream(request, reply, who);
+    dropStalledPipeReader(content, reply.raw, this.options.clientSendTimeoutMs);
+    return content;
+  }
+
+  private async contentStream(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    who: Who,
+  ): Promise<Readable> {
     const record = await this.records.owned('file', request, who);
     const answer = await this.records.open(record, `/files/${enc(record.providerId)}/content`);
     const purpose = record.object.purpose;
