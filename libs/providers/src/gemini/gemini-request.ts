@@ -135,6 +135,41 @@ function signFirstFunctionCall(parts: Part[]): void {
   }
 }
 
+/** Where a result's call stands among the calls of the turn before: unknown ones last. */
+function callPosition(calls: readonly ChatToolCall[], turn: ChatTurn & { role: 'tool' }): number {
+  const at = calls.findIndex((call) => call.id === turn.toolCallId);
+  return at < 0 ? calls.length : at;
+}
+
+/**
+ * The turns with each run of tool results in the order of the calls they answer. OpenAI
+ * pairs a result with its call by id, so a client may send results as its tools finish;
+ * Gemini's functionResponse names only the function, and the responses are read in the
+ * order of the calls: out of order, two calls of one function trade results. A result of
+ * no call of the turn before keeps its place, after the others.
+ */
+function inCallOrder(turns: readonly ChatTurn[]): ChatTurn[] {
+  const ordered: ChatTurn[] = [];
+  let calls: readonly ChatToolCall[] = [];
+  let results: (ChatTurn & { role: 'tool' })[] = [];
+  const endResults = () => {
+    // A stable sort: results of one position keep the order they came in.
+    ordered.push(...results.sort((a, b) => callPosition(calls, a) - callPosition(calls, b)));
+    results = [];
+  };
+  for (const turn of turns) {
+    if (turn.role === 'tool') {
+      results.push(turn);
+      continue;
+    }
+    endResults();
+    if (turn.role === 'assistant') calls = turn.toolCalls;
+    ordered.push(turn);
+  }
+  endResults();
+  return ordered;
+}
+
 /**
  * Gemini's `contents`: assistant is `model`, adjacent turns of one role merge. Gemini
  * refuses a request without contents, so a conversation with nothing to send is the
@@ -142,7 +177,8 @@ function signFirstFunctionCall(parts: Part[]): void {
  */
 function contents(turns: readonly ChatTurn[]): JsonObject[] {
   const merged: { role: 'user' | 'model'; parts: Part[] }[] = [];
-  turns.forEach((turn, index) => {
+  // Only results move, within their run: every other turn keeps its index.
+  inCallOrder(turns).forEach((turn, index) => {
     const { role, parts } = partsOf(turn, index);
     if (parts.length === 0) return;
     const last = merged.at(-1);
