@@ -94,20 +94,39 @@ function contentBlock(part: ChatPart): Block {
     case 'document':
       return {
         type: 'document',
-        source: { type: 'base64', media_type: part.mediaType, data: part.base64 },
-        ...(part.filename === undefined ? {} : { title: part.filename }),
+        source: documentSource(part),
+        ...documentFields(part),
         ...cacheField(part.cache),
       };
     case 'document-url':
       return {
         type: 'document',
         source: { type: 'url', url: part.url },
-        ...(part.filename === undefined ? {} : { title: part.filename }),
+        ...documentFields(part),
         ...cacheField(part.cache),
       };
     case 'audio':
       throw audioRefused('Anthropic');
   }
+}
+
+/** A PDF's base64 as it came; a cited plain-text document's text as Anthropic's text source. */
+function documentSource(part: ChatPart & { kind: 'document' }): Block {
+  return part.mediaType === 'text/plain'
+    ? {
+        type: 'text',
+        media_type: 'text/plain',
+        data: Buffer.from(part.base64, 'base64').toString(),
+      }
+    : { type: 'base64', media_type: part.mediaType, data: part.base64 };
+}
+
+/** A document's title (the file name the client gave) and whether it is to be cited. */
+function documentFields(part: ChatPart & { kind: 'document' | 'document-url' }): Block {
+  return {
+    ...(part.filename === undefined ? {} : { title: part.filename }),
+    ...(part.cited ? { citations: { enabled: true } } : {}),
+  };
 }
 
 /** An assistant turn's reasoning as it came from Anthropic, signatures and all. */

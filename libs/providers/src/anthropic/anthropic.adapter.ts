@@ -55,6 +55,7 @@ export class AnthropicAdapter implements ProviderAdapter {
     const prompt = parseChatRequest(request.body, {
       toolNameLimit: ANTHROPIC_TOOL_NAME_LIMIT,
       documentUrls: true,
+      documentCitations: true,
       anthropicServerTools: ALL_SERVER_TOOLS,
       // Anthropic requires max_tokens: without the client's, the one admission held.
       ...heldOutputOptions(request),

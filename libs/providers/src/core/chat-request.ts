@@ -41,19 +41,30 @@ export type ChatPart = (
   | { readonly kind: 'image'; readonly mediaType: string; readonly base64: string }
   /** An image the provider must fetch itself. */
   | { readonly kind: 'image-url'; readonly url: string }
-  /** A PDF sent inline (a `file` part's `file_data`), with the name the client gave it. */
+  /**
+   * A PDF sent inline (a `file` part's `file_data`), with the name the client gave it; or
+   * a Messages client's plain-text document that asks to be cited (`text/plain`, from a
+   * text part's `document`, the gateway's extension).
+   */
   | {
       readonly kind: 'document';
       readonly mediaType: string;
       readonly base64: string;
       readonly filename?: string;
+      /** Whether the answer is to cite it (Anthropic's `citations: {enabled: true}`). */
+      readonly cited?: boolean;
     }
   /**
    * A PDF by URL (a Messages client's `{type: 'url'}` document source, carried as the
    * gateway's `file.file_url`), which the provider fetches: Anthropic's own API only. The
    * gateway never fetches it (SSRF); other backends refuse it (`documentUrlsRefused`).
    */
-  | { readonly kind: 'document-url'; readonly url: string; readonly filename?: string }
+  | {
+      readonly kind: 'document-url';
+      readonly url: string;
+      readonly filename?: string;
+      readonly cited?: boolean;
+    }
   /**
    * Audio sent inline (an `input_audio` part: wav or mp3), as its media type and base64;
    * only where the backend takes it (`ChatParseOptions.audio`), else the part is a 400.
@@ -242,6 +253,8 @@ interface UserMedia {
   readonly documentUrls?: boolean;
   /** Inline audio (`input_audio`): Gemini's inline data. */
   readonly audio?: boolean;
+  /** Documents the answer cites (`file.citations`): Anthropic's own API. */
+  readonly documentCitations?: boolean;
 }
 
 function invalid(message: string, param: string): DataPlaneError {
@@ -318,6 +331,8 @@ function parseParts(
     const marked = cache ? { cache } : {};
     if (part.type === 'text') {
       if (typeof part.text !== 'string') throw invalid(`${at}.text must be a string`, at);
+      const document = allowMedia ? citedTextDocument(part, `${at}.document`, media) : undefined;
+      if (document) return { ...document, ...marked };
       const citations = Array.isArray(part.citations) ? (part.citations as JsonObject[]) : [];
       return {
         kind: 'text',
@@ -345,8 +360,8 @@ function parseParts(
     }
     const document =
       part.type === 'file' && allowMedia
-        ? (inlinePdf(part.file) ??
-          pdfByUrl(part.file, `${at}.file.file_url`, media.documentUrls === true))
+        ? (inlineDocument(part.file, `${at}.file`, media) ??
+          pdfByUrl(part.file, `${at}.file`, media))
         : undefined;
     if (document) return { ...document, ...marked };
     throw invalid(`${at} has a content type this backend cannot take: ${String(part.type)}`, at);
@@ -370,17 +385,66 @@ function inputAudio(audio: unknown, param: string): Extract<ChatPart, { kind: 'a
  * adapters send on (Anthropic's document block, Gemini's inline data); any other file
  * (an uploaded file's id, another type) is left to the caller's refusal.
  */
-function inlinePdf(file: unknown): Extract<ChatPart, { kind: 'document' }> | undefined {
+function inlineDocument(
+  file: unknown,
+  param: string,
+  media: UserMedia,
+): Extract<ChatPart, { kind: 'document' }> | undefined {
   if (!isJsonObject(file) || typeof file.file_data !== 'string') return undefined;
   const inline = DATA_URL.exec(file.file_data);
   if (!inline || inline[1].toLowerCase() !== 'application/pdf') return undefined;
-  const filename = typeof file.filename === 'string' && file.filename ? file.filename : undefined;
+  const cited = citedDocument(file, param, media);
   return {
     kind: 'document',
     mediaType: 'application/pdf',
     base64: inline[2],
-    ...(filename ? { filename } : {}),
+    ...documentNaming(file.filename, cited),
   };
+}
+
+/**
+ * A text part marked as a document that asks to be cited (`document: {title?, citations}`,
+ * the part a Messages client's plain-text document becomes): a `text/plain` document.
+ */
+function citedTextDocument(
+  part: JsonObject,
+  param: string,
+  media: UserMedia,
+): Extract<ChatPart, { kind: 'document' }> | undefined {
+  const document = part.document;
+  if (!isJsonObject(document) || !citedDocument(document, param, media)) return undefined;
+  return {
+    kind: 'document',
+    mediaType: 'text/plain',
+    base64: Buffer.from(String(part.text)).toString('base64'),
+    ...documentNaming(document.title, true),
+  };
+}
+
+/**
+ * Whether a file part asks the answer to cite it (`citations: {enabled: true}`, a Messages
+ * client's document): where the backend cites documents (Anthropic), else the 400 naming
+ * the field, never an answer without the citations asked for.
+ */
+function citedDocument(file: JsonObject, param: string, media: UserMedia): boolean {
+  const citations = file.citations;
+  if (!isJsonObject(citations) || citations.enabled !== true) return false;
+  if (media.documentCitations !== true) throw documentCitationsRefused(`${param}.citations`);
+  return true;
+}
+
+/** The 400 of a backend that cannot cite documents: only Anthropic's own API does here. */
+export function documentCitationsRefused(param?: string): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    'this backend does not cite documents (citations); document citations are served by Anthropic backends',
+    param === undefined ? {} : { param },
+  );
+}
+
+function documentNaming(name: unknown, cited: boolean): { filename?: string; cited?: true } {
+  const filename = typeof name === 'string' && name ? name : undefined;
+  return { ...(filename ? { filename } : {}), ...(cited ? { cited } : {}) };
 }
 
 /**
@@ -390,17 +454,18 @@ function inlinePdf(file: unknown): Extract<ChatPart, { kind: 'document' }> | und
 function pdfByUrl(
   file: unknown,
   param: string,
-  documentUrls: boolean,
+  media: UserMedia,
 ): Extract<ChatPart, { kind: 'document-url' }> | undefined {
   if (!isJsonObject(file) || file.file_url === undefined || file.file_url === null) {
     return undefined;
   }
+  const urlParam = `${param}.file_url`;
   if (typeof file.file_url !== 'string' || !/^https?:\/\//i.test(file.file_url)) {
-    throw invalid(`${param} must be an http(s) URL`, param);
+    throw invalid(`${urlParam} must be an http(s) URL`, urlParam);
   }
-  if (!documentUrls) throw documentUrlsRefused(param);
-  const filename = typeof file.filename === 'string' && file.filename ? file.filename : undefined;
-  return { kind: 'document-url', url: file.file_url, ...(filename ? { filename } : {}) };
+  if (media.documentUrls !== true) throw documentUrlsRefused(urlParam);
+  const cited = citedDocument(file, param, media);
+  return { kind: 'document-url', url: file.file_url, ...documentNaming(file.filename, cited) };
 }
 
 /**
@@ -648,6 +713,8 @@ export interface ChatParseOptions {
   readonly documentUrls?: boolean;
   /** Whether the backend takes `input_audio` parts (wav, mp3) in user turns: Gemini. */
   readonly audio?: boolean;
+  /** Whether the backend cites documents that ask for it (`file.citations`): Anthropic's API. */
+  readonly documentCitations?: boolean;
   /**
    * The longest tool name the backend takes: 64 (OpenAI's rule) unless it says more
    * (Anthropic's 128). A longer name is parseTools' named 400; the adapters of 64-limit
@@ -722,7 +789,11 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
             `${at}.content`,
             allowImages,
             options.heldFiles === true,
-            { documentUrls: options.documentUrls === true, audio: options.audio === true },
+            {
+              documentUrls: options.documentUrls === true,
+              audio: options.audio === true,
+              documentCitations: options.documentCitations === true,
+            },
           ),
         });
         return;

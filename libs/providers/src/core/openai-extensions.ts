@@ -6,6 +6,7 @@ import {
   type JsonObject,
 } from '@aigw/contracts/data-plane';
 import {
+  documentCitationsRefused,
   documentUrlsRefused,
   failedToolText,
   geminiToolRefused,
@@ -81,7 +82,8 @@ export function withoutGatewayExtensions(
 /**
  * Content parts no OpenAI-format backend may be sent. File parts only the gateway writes: a
  * PDF by URL (`file.file_url`, a Messages client's URL document), which only Anthropic's
- * own API fetches (refused by name, never fetched here), and a file another backend holds
+ * own API fetches (refused by name, never fetched here), a document that asks to be cited
+ * (`file.citations`, which only Anthropic does), and a file another backend holds
  * (`file.file_id` beside `file.held_by`, a Gemini file whose call came past the router's
  * pin to its holder), whose URI must not reach this provider. And an Anthropic server
  * tool's call or result, which only Anthropic reads.
@@ -97,10 +99,18 @@ function refuseUnsendableParts(messages: unknown, backendName: string): void {
       if (isJsonObject(part) && isServerToolBlockType(part.type)) {
         throw serverToolBlockRefused(part, `messages[${index}].content[${at}]`);
       }
+      // A Messages client's cited text document (a text part's `document`): likewise.
+      if (isJsonObject(part) && part.type === 'text' && 'document' in part) {
+        throw documentCitationsRefused(`messages[${index}].content[${at}].document.citations`);
+      }
       const file = isJsonObject(part) && part.type === 'file' ? part.file : undefined;
       if (!isJsonObject(file)) return;
       if ('file_url' in file) {
         throw documentUrlsRefused(`messages[${index}].content[${at}].file.file_url`);
+      }
+      // A Messages client's document that asks to be cited: no OpenAI-format backend cites.
+      if ('citations' in file) {
+        throw documentCitationsRefused(`messages[${index}].content[${at}].file.citations`);
       }
       // Only the part the edge made for a held file (its URI, `file_id`, beside `held_by`),
       // the one rule the router's pin and the adapters read too: a client's own `held_by`

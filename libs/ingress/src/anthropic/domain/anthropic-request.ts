@@ -501,13 +501,21 @@ function imagePart(block: JsonObject, at: string): ChatPart {
 function documentPart(block: JsonObject, at: string): ChatPart {
   const source = block.source;
   if (!isObject(source)) throw invalid(`${at}.source`, 'Field required');
+  const cited = citationsAsked(block, at);
   switch (source.type) {
-    case 'text':
-      return { type: 'text', text: requiredString(source.data, `${at}.source.data`) };
+    case 'text': {
+      const text = requiredString(source.data, `${at}.source.data`);
+      if (!cited) return { type: 'text', text };
+      // Cited, it stays a document (Anthropic cites a document's characters), marked on a
+      // text part so prompt rules, redaction and estimates read its text as any other.
+      const document: JsonObject = { ...cited };
+      if (typeof block.title === 'string') document.title = block.title;
+      return { type: 'text', text, document };
+    }
     case 'base64': {
       const mediaType = requiredString(source.media_type, `${at}.source.media_type`);
       const data = requiredString(source.data, `${at}.source.data`);
-      const file: JsonObject = { file_data: `data:${mediaType};base64,${data}` };
+      const file: JsonObject = { file_data: `data:${mediaType};base64,${data}`, ...cited };
       if (typeof block.title === 'string') file.filename = block.title;
       return { type: 'file', file };
     }
@@ -517,13 +525,29 @@ function documentPart(block: JsonObject, at: string): ChatPart {
       const url = requiredString(source.url, `${at}.source.url`);
       if (!/^https?:\/\//i.test(url))
         throw invalid(`${at}.source.url`, 'Input should be an http(s) URL');
-      const file: JsonObject = { file_url: url };
+      const file: JsonObject = { file_url: url, ...cited };
       if (typeof block.title === 'string') file.filename = block.title;
       return { type: 'file', file };
     }
     default:
       throw invalid(`${at}.source.type`, "Input should be 'text', 'base64' or 'url'");
   }
+}
+
+/**
+ * A document's `citations: {enabled: true}`, carried on its file part (the gateway's
+ * extension) so the answer cites it where the backend can (Anthropic), and is refused by
+ * name where it cannot; undefined when citations are not asked for.
+ */
+function citationsAsked(block: JsonObject, at: string): { citations: JsonObject } | undefined {
+  const citations = block.citations;
+  if (citations === undefined || citations === null) return undefined;
+  if (!isObject(citations)) throw invalid(`${at}.citations`, 'Input should be a valid dictionary');
+  if (citations.enabled === undefined || citations.enabled === null) return undefined;
+  if (typeof citations.enabled !== 'boolean') {
+    throw invalid(`${at}.citations.enabled`, 'Input should be a valid boolean');
+  }
+  return citations.enabled ? { citations: { enabled: true } } : undefined;
 }
 
 /**
