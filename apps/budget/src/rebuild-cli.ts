@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { Redis } from 'ioredis';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadStartupConfig } from '@aigw/config';
@@ -8,6 +9,7 @@ import {
   restoreShortfalls,
   withAdjustments,
   type RebuildReport,
+  type UsageLog,
 } from '@aigw/budget';
 import type { BudgetStore } from '@aigw/budget-core';
 import {
@@ -36,9 +38,10 @@ const USAGE = `usage: npm run budget:rebuild -- [--data-dir DIR] [--events-file 
                                  [--accept-undecodable] [--restore [--catch-up-wait S]]
 Rebuilds every budget balance from the usage events (and operators' resets and credits,
 the budget-adjusted topic) and compares it with the live
-balances. With KAFKA_BROKERS and REDIS_URL set: from the Kafka usage topic (honouring
-AI_GATEWAY_KAFKA_TOPIC_PREFIX) against the balances in Redis, rebuilt under a scratch
-prefix there. Otherwise: from the embedded event log (DIR/FILE) against DIR/budget.db.
+balances, each side where the gateway keeps it: the usage from the Kafka usage topic
+(honouring AI_GATEWAY_KAFKA_TOPIC_PREFIX) with KAFKA_BROKERS set, else from the embedded
+event log (DIR/FILE); the live balances in Redis with REDIS_URL set (rebuilt under a
+scratch prefix there), else in DIR/budget.db.
 An event the log holds but this build cannot decode is skipped and counted; any such
 event fails the rebuild (exit 3: the balances lack its usage) unless --accept-undecodable
 is given, when the count is still printed and the exit is that of the comparison.
@@ -46,12 +49,12 @@ Exit 0 when they match, 1 when not, 2 when it could not run, 3 when events were 
 --restore adds back to each live balance of a window still open the spend it lacks (the
 store lost data): live balances above the rebuilt ones are left as they are and reported;
 the exit is then 0 when nothing but such shortfalls differed. Nothing is restored when
-events were skipped and not accepted. With Kafka and Redis, run it while the budget service
-runs caught up: usage it has not settled yet is in the rebuilt balances, so it would be
+events were skipped and not accepted. With Redis, run it while what settles budgets (the
+budget service, or the gateway) runs caught up: usage it has not settled yet is in the rebuilt balances, so it would be
 added here and then settled again, counted twice. So a restore first waits up to
 --catch-up-wait seconds (default 30) for the budget consumer group to have committed
-everything the rebuild read, and restores nothing (exit 2) if it has not. Against the
-embedded store, stop the gateway first (it keeps the balances in memory and would
+everything the rebuild read, and restores nothing (exit 2) if it has not. Against
+budget.db, stop the gateway (or budget service) first (it keeps the balances in memory and would
 overwrite the restore: a restore beside it is exit 2), then start it again.`;
 
 /** `npm run budget:rebuild`: the embedded gateway's balances, rebuilt from its event log. */
@@ -87,7 +90,41 @@ async function main(): Promise<number> {
   // How much of what the rebuild read the budget settler has not committed yet.
   let unsettled: () => Promise<number> | number;
   const skipped: SkippedEvents = { undecodable: 0 };
-  if (settings.kafkaBrokers && settings.redisUrl) {
+  // Each side as the gateway picks it: the usage from Kafka with KAFKA_BROKERS, else from the
+  // embedded event log; the live balances in Redis with REDIS_URL, else in budget.db. (An
+  // all-in-one gateway with REDIS_URL alone keeps its balances in Redis: compared with
+  // budget.db, which it never writes, every balance differed and a restore went there.)
+  const dataDir = values['data-dir'] ?? settings.dataDir;
+  const logPath = join(dataDir, values['events-file']);
+  if (!settings.kafkaBrokers) {
+    const missing = missingEventLog(logPath);
+    if (missing) {
+      process.stderr.write(`budget rebuild: ${missing}\n`);
+      return REBUILD_EXIT.failed;
+    }
+  }
+  let redis: Redis | undefined;
+  let owner: BudgetStoreOwnerLock | undefined;
+  if (settings.redisUrl) {
+    const client = createRedisClient(settings.redisUrl);
+    redis = client;
+    closers.push(() => void client.disconnect());
+    // Before reading the usage: an unreachable Redis fails the run at once, named.
+    await reachRedis(client);
+  } else {
+    const budgetPath = join(dataDir, 'budget.db');
+    // A running embedded gateway keeps the balances in memory and writes each back whole:
+    // it would never see what a restore adds, and would overwrite it at its next settlement.
+    owner = values.restore ? BudgetStoreOwnerLock.acquire(budgetPath) : undefined;
+    if (values.restore && !owner) {
+      process.stderr.write(
+        `budget rebuild: a running process keeps the balances of ${budgetPath} (the embedded gateway, or a budget service without Redis): it would overwrite what a restore adds, so nothing was read or restored; stop it (it settles what it has read first), run the restore, then start it again\n`,
+      );
+      return REBUILD_EXIT.failed;
+    }
+  }
+  let usageLog: UsageLog;
+  if (settings.kafkaBrokers) {
     const kafka = createKafka({
       clientId: 'ai-gateway-budget-rebuild',
       brokers: settings.kafkaBrokers,
@@ -110,7 +147,7 @@ async function main(): Promise<number> {
         { prefix },
         adjustedEnds,
       ));
-    const usageLog = withAdjustments(
+    usageLog = withAdjustments(
       {
         replay: async (onBatch) => {
           const read = await replayTopic(kafka, Topic.UsageRecorded, { prefix }, onBatch);
@@ -128,46 +165,30 @@ async function main(): Promise<number> {
         return adjustments;
       },
     );
-    const redis = createRedisClient(settings.redisUrl);
-    closers.push(() => void redis.disconnect());
-    // Before reading the usage topic: an unreachable Redis fails the run at once, named.
-    await reachRedis(redis);
-    const live = new RedisBudgetStore(redis);
+  } else {
+    const log = new SqliteEventLog(logPath);
+    closers.push(() => log.close());
+    // One log: adjustments come back in the order they were written among the usage.
+    const replayed = { throughSeq: 0 };
+    usageLog = embeddedUsageLog(log, skipped, replayed);
+    unsettled = () => Math.max(0, replayed.throughSeq - log.committed(SETTLER_GROUP));
+  }
+  if (redis) {
+    const client = redis;
+    const live = new RedisBudgetStore(client);
     liveStore = live;
     // Scratch keys in the same Redis, deleted once compared.
-    rebuild = () => rebuildInRedis(redis, () => startup.config, usageLog, live);
+    rebuild = () => rebuildInRedis(client, () => startup.config, usageLog, live);
   } else {
-    const dataDir = values['data-dir'] ?? settings.dataDir;
-    const logPath = join(dataDir, values['events-file']);
-    const missing = missingEventLog(logPath);
-    if (missing) {
-      process.stderr.write(`budget rebuild: ${missing}\n`);
-      return REBUILD_EXIT.failed;
-    }
-    const budgetPath = join(dataDir, 'budget.db');
-    // A running embedded gateway keeps the balances in memory and writes each back whole:
-    // it would never see what a restore adds, and would overwrite it at its next settlement.
-    const owner = values.restore ? BudgetStoreOwnerLock.acquire(budgetPath) : undefined;
-    if (values.restore && !owner) {
-      process.stderr.write(
-        `budget rebuild: a running process keeps the balances of ${budgetPath} (the embedded gateway, or a budget service without Redis): it would overwrite what a restore adds, so nothing was read or restored; stop it (it settles what it has read first), run the restore, then start it again\n`,
-      );
-      return REBUILD_EXIT.failed;
-    }
-    const log = new SqliteEventLog(logPath);
-    const liveLocal = new LocalBudgetStore(budgetPath);
+    const liveLocal = new LocalBudgetStore(join(dataDir, 'budget.db'));
     const rebuiltLocal = new LocalBudgetStore(':memory:');
     liveStore = liveLocal;
+    const lock = owner;
     closers.push(
       () => liveLocal.close(),
       () => rebuiltLocal.close(),
-      () => log.close(),
-      () => owner?.release(),
+      () => lock?.release(),
     );
-    // One log: adjustments come back in the order they were written among the usage.
-    const replayed = { throughSeq: 0 };
-    const usageLog = embeddedUsageLog(log, skipped, replayed);
-    unsettled = () => Math.max(0, replayed.throughSeq - log.committed(SETTLER_GROUP));
     rebuild = () => rebuildBalances(() => startup.config, usageLog, rebuiltLocal, liveLocal);
   }
   try {
