@@ -41,8 +41,12 @@ import {
 } from '@aigw/contracts';
 import type { Logger, MetricsRegistry } from '@aigw/observability';
 import { adjustableLimits } from './adjustable-limits';
+import { RecentCallers } from './recent-callers';
 import type { AlertNotifier } from './alert-notifier';
 import { RemainingAnnouncer } from './remaining-announcer';
+
+/** Limits read in one store call when a reload is checked. */
+const RELOAD_CHECK_CHUNK = 256;
 
 /** A dollar spend tracked only to raise an alert: it limits nothing. */
 const UNCAPPED = Number.MAX_SAFE_INTEGER;
@@ -154,6 +158,8 @@ export class BudgetSettler implements EventSubscription {
   private readonly spentAnnounced = new Map<string, string>();
   /** The config whose per-model limits were last checked for spend past them. */
   private checkedConfig: GatewayConfig | undefined;
+  /** Callers settled lately: their own limits are checked at a reload too. */
+  private readonly recentCallers = new RecentCallers();
   /** Paces `remaining` with room, per `kind|subject` (the compacted topic's key). */
   private readonly remaining: RemainingAnnouncer<BudgetStateChanged>;
 
@@ -196,9 +202,10 @@ export class BudgetSettler implements EventSubscription {
    * remaining gauge under its (new) limit. A lowered limit is crossed by
    * no settlement, so nothing else would say so, and in the split deployment the router
    * diverts from a full model only on the broadcast. Per-model limits are few and named by
-   * the config, so they are read at once; a caller's own limits cannot be listed (any user
-   * key), and need no router: ingress refuses them through the store (and marks them
-   * locally), and the settler announces them the next time it sees their usage (announce).
+   * the config, so they are read at once. A caller's own limits cannot be listed (any user
+   * key): those of the callers settled lately (RecentCallers) are read with them, as a
+   * caller refused at admission under a lowered limit brings no usage to correct its gauge;
+   * any other caller's are announced the next time the settler sees its usage (announce).
    * Cheap to call often: a config already checked is one comparison.
    */
   async checkReloadedLimits(now = Date.now()): Promise<void> {
@@ -213,17 +220,18 @@ export class BudgetSettler implements EventSubscription {
         for (const limit of modelLimits(route, model)) limits.push(bindLimit(limit, now));
       }
     }
+    limits.push(...this.recentCallers.limitsUnder(config, now));
     if (limits.length === 0) return;
     let balances;
     try {
-      balances = await this.store.balances(limits, now);
+      balances = await this.balancesOf(limits, now);
     } catch (error) {
       this.checkedConfig = undefined; // the store is away: tried again at the next check
       throw error;
     }
     limits.forEach((limit, index) => {
-      // The gauge too: a model lowered past its spend is diverted from, so no settlement
-      // of it would correct the room it showed under the old limit.
+      // The gauge too: a model lowered past its spend is diverted from (a caller refused),
+      // so no settlement of it would correct the room it showed under the old limit.
       this.metrics.setBudgetRemaining(
         { budgetKey: limit.subject, limit: limit.kind },
         Math.max(0, limit.limit - balances[index].used),
@@ -235,6 +243,20 @@ export class BudgetSettler implements EventSubscription {
         this.spentAnnounced.delete(`${limit.kind}|${limit.subject}`);
       } else if (!this.announcedSpent(limit)) this.announceExhausted(limit, null);
     });
+  }
+
+  /**
+   * Read a few hundred limits a store call: each call is one script that Redis runs
+   * alone, so a reload's thousands of limits must not hold every other client up at once.
+   */
+  private async balancesOf(limits: readonly BoundLimit[], now: number): Promise<Balance[]> {
+    const balances: Balance[] = [];
+    for (let from = 0; from < limits.length; from += RELOAD_CHECK_CHUNK) {
+      balances.push(
+        ...(await this.store.balances(limits.slice(from, from + RELOAD_CHECK_CHUNK), now)),
+      );
+    }
+    return balances;
   }
 
   // Sequential on purpose: one user's events arrive in order and must apply in order.
@@ -305,6 +327,7 @@ export class BudgetSettler implements EventSubscription {
     }
     // Nothing limits or watches this usage: no balance to keep, no hold to settle.
     if (limits.length === 0 && !usage.reservationId) return false;
+    if (limits.length > 0) this.recentCallers.remember(route.name, tier?.name, budgetKey);
     // The producer priced it with the config in force when it ran: its weighted tokens and
     // dollars, not amountsFor's, which priced it again only to be overwritten (~0.5 us a
     // request, bench/micro/policies.ts).
