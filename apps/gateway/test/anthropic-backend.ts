@@ -9,10 +9,10 @@ const ANTHROPIC_KEY = { AI_GATEWAY_SECRET_ANTHROPIC_KEY_APIKEY: 'sk-ant-test' };
 /** Claude 4.5: thinks within a budget (4.6 and later think adaptively). */
 const DEFAULT_CLAUDE = 'claude-sonnet-4-5';
 
-/** A config with one Anthropic backend, `upstream`, serving `model` as `virtualModel`. */
+/** A config with one Anthropic backend at `upstream`, serving `model` as `virtualModel`. */
 function writeConfig(
   dir: string,
-  upstream: FakeAnthropicUpstream,
+  upstream: Pick<FakeAnthropicUpstream, 'baseUrl'>,
   virtualModel: string,
   model: string,
 ): string {
@@ -37,7 +37,7 @@ spec:
 
 /** The all-in-one gateway with one Anthropic backend, the fake Messages API `upstream`. */
 export function startOnAnthropicBackend(
-  upstream: FakeAnthropicUpstream,
+  upstream: Pick<FakeAnthropicUpstream, 'baseUrl'>,
   virtualModel: string,
   model = DEFAULT_CLAUDE,
 ): Promise<AppProcess> {
@@ -60,7 +60,7 @@ export interface Deployment {
  * the provider-adapter holds the provider key, as in the Kubernetes manifests.
  */
 export async function startSplitOnAnthropicBackend(
-  upstream: FakeAnthropicUpstream,
+  upstream: Pick<FakeAnthropicUpstream, 'baseUrl'>,
   virtualModel: string,
   model = DEFAULT_CLAUDE,
 ): Promise<Deployment> {

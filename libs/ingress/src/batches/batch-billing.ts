@@ -14,7 +14,7 @@ import type {
   BillingTrigger,
   FilesAndBatchesOptions,
 } from './files-and-batches-options';
-import { gatewayId } from './gateway-ids';
+import { gatewayId, type HeldKind } from './gateway-ids';
 import { enc, isGoneAtBackend, jsonOf } from './held-api';
 import { recordUserId, type HeldRecord } from './held-objects';
 import { shownBatchErrors } from './shown-batch-errors';
@@ -277,7 +277,8 @@ export class BatchBilling {
     onFinished({ status, completedRequests: of('completed'), failedRequests: of('failed') });
   }
 
-  private async unindex(id: string): Promise<void> {
+  /** Takes a batch out of the sweeper's index: nothing is left to bill. */
+  async unindex(id: string): Promise<void> {
     await this.options.store
       .removePending(id)
       .catch((error: unknown) => this.options.onError?.('unindexing a billed batch', error));
@@ -316,14 +317,17 @@ export class BatchBilling {
    * client's error. The claim is a lease (BILLING_LEASE_MS), not the record's TTL: a
    * replica stopped while billing (a restart mid-read) leaves the batch to the next look
    * after it, not unbilled for a month. Once billed, it stays claimed (keepClaimed).
+   * Any batch's: `readUsage` reads what it consumed (an OpenAI output file, an Anthropic
+   * message batch's results).
    */
-  private async settle(
+  async settle(
     batch: HeldRecord,
     readUsage: () => Promise<BatchUsage>,
     trigger: BillingTrigger,
   ): Promise<BatchState> {
     const { store } = this.options;
     const key = `settled:${batch.id}`;
+    const kind = settledKind(batch);
     try {
       if (!(await store.claim(key, BILLING_LEASE_MS))) return 'finished';
     } catch (error) {
@@ -335,7 +339,7 @@ export class BatchBilling {
       usage = await readUsage();
     } catch (error) {
       if (isGoneAtBackend(error)) return await this.outputGone(batch, key, error);
-      return await this.failedSettling(key, error);
+      return await this.failedSettling(key, error, kind);
     }
     try {
       const { event, dollars } = batchUsageEvent(
@@ -346,7 +350,7 @@ export class BatchBilling {
       );
       this.options.publish(event);
       if (this.options.untilRecorded) await this.options.untilRecorded();
-      this.options.onAction?.('batch', 'settle', 'ok');
+      this.options.onAction?.(kind, 'settle', 'ok');
       this.options.onSettled?.({
         batch,
         trigger,
@@ -356,7 +360,7 @@ export class BatchBilling {
         dollars,
       });
     } catch (error) {
-      return await this.failedSettling(key, error);
+      return await this.failedSettling(key, error, kind);
     }
     await this.keepClaimed(key);
     await this.mark(batch.id, { billed: true });
@@ -381,8 +385,8 @@ export class BatchBilling {
   }
 
   /** A billing that failed: counted, logged, and its claim given back (the next look retries). */
-  private async failedSettling(key: string, error: unknown): Promise<BatchState> {
-    this.options.onAction?.('batch', 'settle', 'failed');
+  private async failedSettling(key: string, error: unknown, kind: HeldKind): Promise<BatchState> {
+    this.options.onAction?.(kind, 'settle', 'failed');
     this.options.onError?.('billing a finished batch', error);
     await this.options.store.release(key).catch(() => undefined);
     return 'failed';
@@ -396,7 +400,7 @@ export class BatchBilling {
    * count of what it spent).
    */
   private async outputGone(batch: HeldRecord, key: string, error: unknown): Promise<BatchState> {
-    this.options.onAction?.('batch', 'settle', 'output_gone');
+    this.options.onAction?.(settledKind(batch), 'settle', 'output_gone');
     this.options.onError?.(
       'billing a finished batch (its output file is gone: never billed)',
       error,
@@ -448,6 +452,11 @@ export class BatchBilling {
       this.options.onError?.('marking a batch billed', error);
     }
   }
+}
+
+/** The kind a batch's billing is counted under: an OpenAI batch's or a message batch's. */
+function settledKind(batch: HeldRecord): HeldKind {
+  return batch.kind === 'message_batch' ? 'message_batch' : 'batch';
 }
 
 /**

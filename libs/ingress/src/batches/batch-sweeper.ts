@@ -134,7 +134,7 @@ export class BatchSweeper {
     let record: HeldRecord | undefined;
     try {
       record = await store.get(id);
-      if (!record || record.kind !== 'batch') {
+      if (!record || (record.kind !== 'batch' && record.kind !== 'message_batch')) {
         outcome = 'forgotten';
       } else {
         outcome = await this.options.check(record);

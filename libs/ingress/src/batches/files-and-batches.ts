@@ -5,12 +5,14 @@ import {
   modelNotAllowed,
 } from '@aigw/contracts/data-plane';
 import { sendOpenAiError, toDataPlaneError } from '../http/openai-errors';
+import { sendMessagesError } from '../anthropic/messages-errors';
 import type { IngressPipeline } from '../ingress-pipeline';
 import { isStoreUnavailable } from '../responses/state/store-unavailable';
 import { BatchBilling } from './batch-billing';
 import { BatchesApi } from './batches-api';
 import { FileInputs } from './file-inputs';
 import { FilesApi } from './files-api';
+import { MessageBatchesApi } from './message-batches-api';
 import type { BatchState, FilesAndBatchesOptions } from './files-and-batches-options';
 import type { HeldKind } from './gateway-ids';
 import { batchLineScreen } from './batch-line-screen';
@@ -36,12 +38,14 @@ export type { HeldObjectCalls } from './held-api';
  * OpenAI or Azure OpenAI backend (the first of its model's chain); the client sees the
  * gateway's ids (which say where it lives), its own model names, and only its own
  * objects: another caller gets a 404, as for stored responses. A batch seen finished is
- * billed once, from its output file's usage, at the batch price.
+ * billed once, from its output file's usage, at the batch price. Anthropic's Message
+ * Batches API is served the same way for models with an Anthropic backend (MessageBatchesApi).
  */
 export class FilesAndBatches {
   private readonly billing: BatchBilling;
   private readonly files: FilesApi;
   private readonly batches: BatchesApi;
+  private readonly messageBatches: MessageBatchesApi;
   /** Gateway file ids in a model call's input (chat's file parts, Responses' input_file). */
   readonly inputs: FileInputs;
   /** Google's Files API on the Gemini edge, where Gemini backends are called from here. */
@@ -54,6 +58,7 @@ export class FilesAndBatches {
     this.billing = new BatchBilling(options, records, now);
     this.files = new FilesApi(options, records, this.billing);
     this.batches = new BatchesApi(options, records, this.billing);
+    this.messageBatches = new MessageBatchesApi(options, records, this.billing);
     if (options.geminiUpstream) {
       this.gemini = new GeminiFiles({
         config: options.config,
@@ -97,13 +102,7 @@ export class FilesAndBatches {
       };
     };
     const { who, ownerIfIdentified, callerOf, mayUse } = callersOf(pipeline);
-    // Named no model, a list reads under every identity a route gives the caller (a JWT
-    // user's files are kept under its JWT route's key, whatever the first route trusts).
-    const lister = async (headers: Headers): Promise<readonly string[]> => {
-      const model = firstHeader(headers, 'x-ai-gateway-model');
-      if (!model) return pipeline.ownerKeysWithoutModel(headers);
-      return ownerKeys(await pipeline.ownerKeyFor(model, headers));
-    };
+    const lister = listerOf(pipeline);
     // A batch's lines never pass `prepare` or the router: the route's rules here.
     const screen = batchLineScreen(pipeline);
     const { files, batches } = this;
@@ -149,6 +148,55 @@ export class FilesAndBatches {
       `${prefix}/batches/:id/cancel`,
       on('batch', 'cancel', (rq) => batches.cancelBatch(rq, who)),
     );
+    this.registerMessageBatches(fastify, prefix, pipeline);
+  }
+
+  /** Anthropic's Message Batches API, its errors in Anthropic's shape. */
+  private registerMessageBatches(
+    fastify: FastifyInstance,
+    prefix: string,
+    pipeline: IngressPipeline,
+  ): void {
+    const { who, ownerIfIdentified, callerOf, mayUse } = callersOf(pipeline);
+    const lister = listerOf(pipeline);
+    const screen = batchLineScreen(pipeline);
+    const api = this.messageBatches;
+    const on =
+      (
+        action: string,
+        handle: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
+      ) =>
+      async (request: FastifyRequest, reply: FastifyReply) => {
+        await this.serve('message_batch', action, request, reply, handle, sendMessagesError);
+        return reply;
+      };
+    const path = `${prefix}/messages/batches`;
+    fastify.post(
+      path,
+      on('create', (rq) => api.create(rq, callerOf, mayUse, screen)),
+    );
+    fastify.get(
+      path,
+      on('list', (rq) => api.list(rq, lister, ownerIfIdentified)),
+    );
+    fastify.get(
+      `${path}/:id`,
+      on('retrieve', (rq) => api.retrieve(rq, who)),
+    );
+    fastify.delete(
+      `${path}/:id`,
+      on('delete', (rq) => api.delete(rq, who)),
+    );
+    fastify.post(
+      `${path}/:id/cancel`,
+      on('cancel', (rq) => api.cancel(rq, who)),
+    );
+    fastify.get(
+      `${path}/:id/results`,
+      // No automatic HEAD: it would read (and stream) the whole results to send no body.
+      { exposeHeadRoute: false },
+      on('results', (rq, reply) => api.results(rq, reply, who)),
+    );
   }
 
   /**
@@ -172,6 +220,7 @@ export class FilesAndBatches {
    * error (a 404 among them) is thrown.
    */
   checkBatch(record: HeldRecord): Promise<BatchState> {
+    if (record.kind === 'message_batch') return this.messageBatches.billing.check(record);
     return this.billing.checkBatch(record);
   }
 
@@ -186,6 +235,7 @@ export class FilesAndBatches {
     request: FastifyRequest,
     reply: FastifyReply,
     handle: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
+    sendError: typeof sendOpenAiError = sendOpenAiError,
   ): Promise<void> {
     try {
       const body = await handle(request, reply);
@@ -198,9 +248,22 @@ export class FilesAndBatches {
       if (outcome === 'store_unavailable') {
         this.options.onStoreAway?.({ kind, action, requestId: request.id, cause: failure.cause });
       }
-      sendOpenAiError(reply, failure, request.id);
+      sendError(reply, failure, request.id);
     }
   }
+}
+
+/**
+ * The owner keys a list reads under. Named no model, every identity a route gives the
+ * caller (a JWT user's files are kept under its JWT route's key, whatever the first route
+ * trusts).
+ */
+function listerOf(pipeline: IngressPipeline) {
+  return async (headers: Headers): Promise<readonly string[]> => {
+    const model = firstHeader(headers, 'x-ai-gateway-model');
+    if (!model) return pipeline.ownerKeysWithoutModel(headers);
+    return ownerKeys(await pipeline.ownerKeyFor(model, headers));
+  };
 }
 
 /** The caller as each held-object call asks about it, on the model's route. */

@@ -6,10 +6,15 @@ export interface HeldObject {
   readonly providerId: string;
 }
 
-export type HeldKind = 'file' | 'batch';
+/** An OpenAI file or batch, or an Anthropic message batch. */
+export type HeldKind = 'file' | 'batch' | 'message_batch';
 
-/** OpenAI's own prefixes, so SDKs and tools that look at them still see a file or a batch. */
-const PREFIXES: Readonly<Record<HeldKind, string>> = { file: 'file-aigw_', batch: 'batch_aigw_' };
+/** The providers' own prefixes, so SDKs and tools that look at them still see what it is. */
+const PREFIXES: Readonly<Record<HeldKind, string>> = {
+  file: 'file-aigw_',
+  batch: 'batch_aigw_',
+  message_batch: 'msgbatch_aigw_',
+};
 /** Far longer than any real id; past it an id is not parsed at all. */
 const MAX_ID_LENGTH = 2_048;
 

@@ -75,19 +75,22 @@ export function invalid(message: string, param?: string): DataPlaneError {
 
 export function notFound(kind: HeldKind, id: string): DataPlaneError {
   const shown = id.slice(0, 128).replace(/[^A-Za-z0-9_-]/g, '?');
-  return new DataPlaneError(
-    DataPlaneErrorCode.NotFound,
-    kind === 'file' ? `No such File object: ${shown}` : `No batch found with id '${shown}'.`,
-    { param: 'id' },
-  );
+  const message =
+    kind === 'file'
+      ? `No such File object: ${shown}`
+      : kind === 'batch'
+        ? `No batch found with id '${shown}'.`
+        : `No message batch found with id '${shown}'.`;
+  return new DataPlaneError(DataPlaneErrorCode.NotFound, message, { param: 'id' });
 }
 
 /** A read of the gateway's records; one that fails (its store away) is the 503 to retry. */
-export async function fromStore<T>(kept: 'file' | 'batch', read: () => Promise<T>): Promise<T> {
+export async function fromStore<T>(kept: HeldKind, read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (error) {
-    throw storeUnavailable(kept, error);
+    // A message batch is a batch to the client reading the 503's code.
+    throw storeUnavailable(kept === 'file' ? 'file' : 'batch', error);
   }
 }
 

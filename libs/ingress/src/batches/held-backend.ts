@@ -9,6 +9,8 @@ import { DataPlaneError, DataPlaneErrorCode, modelNotServed } from '@aigw/contra
 
 /** The providers whose Files and Batch APIs the gateway passes through. */
 const HOLDING_PROVIDERS: ReadonlySet<string> = new Set(['openai', 'azure']);
+/** Every provider a held object may live at: Anthropic holds message batches. */
+const HELD_AT_PROVIDERS: ReadonlySet<string> = new Set([...HOLDING_PROVIDERS, 'anthropic']);
 
 /** A backend able to hold files and run batches, as its calls need it. */
 export interface HoldingBackend {
@@ -46,5 +48,26 @@ export function heldBackend(
   backendName: string,
 ): BackendConfig | undefined {
   const route = config.routes.find((r) => r.name === routeName);
-  return route?.backends.find((b) => b.name === backendName && HOLDING_PROVIDERS.has(b.provider));
+  return route?.backends.find((b) => b.name === backendName && HELD_AT_PROVIDERS.has(b.provider));
+}
+
+/**
+ * The backend a message batch for `model` runs at: the first Anthropic backend of the
+ * model's chain, by priority (no failover: a batch runs at one backend). 404 for a model
+ * no route serves; 400 when its chain has no Anthropic backend.
+ */
+export function messageBatchBackendFor(config: GatewayConfig, model: string): HoldingBackend {
+  const route = routeForModel(config, model);
+  if (!route) {
+    throw modelNotServed(model);
+  }
+  const backend = backendsForModel(route, model).find((b) => b.provider === 'anthropic');
+  if (!backend) {
+    throw new DataPlaneError(
+      DataPlaneErrorCode.InvalidRequest,
+      `requests.0.params.model: the model "${model.slice(0, 128)}" has no Anthropic backend: message batches run at Anthropic backends only (send these requests one by one to /v1/messages, or use the OpenAI Batch API at /v1/batches for OpenAI and Azure OpenAI backends).`,
+      { param: 'requests.0.params.model' },
+    );
+  }
+  return { route: route.name, backend, upstreamModel: upstreamModel(backend, model) };
 }

@@ -66,6 +66,10 @@ const ENDPOINT_AT = new Map(
  */
 export const SERVED_PATHS: readonly (readonly [pattern: string, methods: readonly string[]])[] = [
   ['/messages/count_tokens', ['POST']],
+  ['/messages/batches', ['GET', 'POST']],
+  ['/messages/batches/:id', ['GET', 'DELETE']],
+  ['/messages/batches/:id/cancel', ['POST']],
+  ['/messages/batches/:id/results', ['GET']],
   ['/models', ['GET', 'HEAD']],
   ['/models/*', ['GET', 'HEAD']],
   ['/realtime', ['GET']],

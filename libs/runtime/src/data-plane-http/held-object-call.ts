@@ -118,8 +118,11 @@ export function relayTimeoutFor(
 }
 
 const METHODS: ReadonlySet<string> = new Set(['GET', 'POST', 'DELETE']);
-/** Only the Files and Batch APIs' own paths, no dot segments: a peer reaches nothing else of a backend. */
-const PATH = /^\/(files|batches)(\/[A-Za-z0-9_-]{1,256}){0,2}$/;
+/**
+ * Only the Files and Batch APIs' own paths and Anthropic's Message Batches API's, no dot
+ * segments: a peer reaches nothing else of a backend.
+ */
+const PATH = /^\/(files|batches|messages\/batches)(\/[A-Za-z0-9_-]{1,256}){0,2}$/;
 
 export function malformedHeldCall(what: string): DataPlaneError {
   return new DataPlaneError(

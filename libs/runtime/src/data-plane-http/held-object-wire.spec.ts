@@ -41,6 +41,15 @@ describe('held-object wire calls', () => {
       decodeHeldObjectCall({ ...call, method: 'POST', path: '/batches/batch_1/cancel' }).path,
       '/batches/batch_1/cancel',
     );
+    // Anthropic's message batches: created, read, cancelled, their results read.
+    for (const path of [
+      '/messages/batches',
+      '/messages/batches/msgbatch_01ab',
+      '/messages/batches/msgbatch_01ab/cancel',
+      '/messages/batches/msgbatch_01ab/results',
+    ]) {
+      assert.equal(decodeHeldObjectCall({ ...call, provider: 'anthropic', path }).path, path);
+    }
   });
 
   it('refuses any other path or method, so a peer reaches nothing else of a backend', () => {
@@ -51,6 +60,10 @@ describe('held-object wire calls', () => {
       'files',
       '/files?x=1',
       '/batches/a%2F..//x',
+      '/messages',
+      '/messages/count_tokens',
+      '/messages/batches/../../complete',
+      '/messages/batches/a/b/c',
     ]) {
       assert.throws(() => decodeHeldObjectCall({ ...call, path }), /path/, path);
     }

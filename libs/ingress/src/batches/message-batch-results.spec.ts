@@ -1,0 +1,76 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { BatchUsageTally } from './batch-jsonl';
+import { messageBatchResultLine } from './message-batch-results';
+
+const identity = {
+  sentModel: 'claude-upstream-4-5',
+  requestedModel: 'claude-batch',
+  baseUrl: 'https://claude.internal.example',
+};
+
+const succeeded = (usage: Record<string, number>) =>
+  JSON.stringify({
+    custom_id: 'a',
+    result: {
+      type: 'succeeded',
+      message: { id: 'msg_1', model: 'claude-upstream-4-5', content: [], usage },
+    },
+  });
+
+describe("a message batch's results line", () => {
+  it("names the client's model, keeping the custom_id and the rest", () => {
+    const shown = JSON.parse(messageBatchResultLine(identity)(succeeded({ input_tokens: 1 }))!);
+    assert.equal(shown.custom_id, 'a');
+    assert.equal(shown.result.message.model, 'claude-batch');
+    assert.equal(shown.result.message.id, 'msg_1');
+  });
+
+  it("keeps the backend's model and host out of an errored request's text", () => {
+    const line = JSON.stringify({
+      custom_id: 'e',
+      result: {
+        type: 'errored',
+        error: {
+          type: 'error',
+          error: {
+            type: 'invalid_request_error',
+            message: 'claude-upstream-4-5 at https://claude.internal.example: prompt is too long',
+          },
+        },
+      },
+    });
+    const shown = JSON.parse(messageBatchResultLine(identity)(line)!);
+    const text = shown.result.error.error.message as string;
+    assert.equal(shown.result.error.error.type, 'invalid_request_error');
+    assert.ok(!text.includes('claude-upstream-4-5'), text);
+    assert.ok(!text.includes('claude.internal.example'), text);
+  });
+
+  it('passes canceled and expired results and lines that are not JSON as they are', () => {
+    const map = messageBatchResultLine(identity);
+    const canceled = JSON.stringify({ custom_id: 'c', result: { type: 'canceled' } });
+    assert.deepEqual(JSON.parse(map(canceled)!), JSON.parse(canceled));
+    assert.equal(map('not json'), undefined);
+  });
+
+  it("sums succeeded requests' usage: the whole prompt, the cache reads its cached part", () => {
+    const tally = new BatchUsageTally();
+    const map = messageBatchResultLine(identity, tally);
+    map(
+      succeeded({
+        input_tokens: 10,
+        cache_creation_input_tokens: 20,
+        cache_read_input_tokens: 70,
+        output_tokens: 5,
+      }),
+    );
+    map(succeeded({ input_tokens: 3, output_tokens: 2 }));
+    map(JSON.stringify({ custom_id: 'x', result: { type: 'errored', error: {} } }));
+    const usage = tally.usage;
+    assert.equal(usage.requests, 2);
+    assert.equal(usage.inputTokens, 100 + 3);
+    assert.equal(usage.cachedInputTokens, 70);
+    assert.equal(usage.outputTokens, 7);
+  });
+});

@@ -1,0 +1,346 @@
+import { pipeline, type Readable } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { BackendConfig } from '@aigw/config';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  modelNotServed,
+  type JsonObject,
+} from '@aigw/contracts/data-plane';
+import { dropStalledPipeReader } from '@aigw/infra/http';
+import type { BatchBilling } from './batch-billing';
+import type { FileBytesOutcome, FilesAndBatchesOptions } from './files-and-batches-options';
+import {
+  enc,
+  invalid,
+  jsonOf,
+  type CallerOf,
+  type Lister,
+  type MayUse,
+  type Query,
+  type Screen,
+  type Who,
+} from './held-api';
+import { messageBatchBackendFor } from './held-backend';
+import { heldOwnerOf, MAX_LISTED, type HeldRecord } from './held-objects';
+import type { HeldRecords } from './held-records';
+import { JsonlLineTransform } from './jsonl-lines';
+import { identityOf, MessageBatchBilling } from './message-batch-billing';
+import { readMessageBatchRequests, screenMessageBatch, sentTo } from './message-batch-requests';
+import { messageBatchResultLine } from './message-batch-results';
+import { storeUnavailable } from '../responses/state/store-unavailable';
+
+type MessageBatchesOptions = Pick<
+  FilesAndBatchesOptions,
+  | 'config'
+  | 'store'
+  | 'ttlMs'
+  | 'defaultMaxOutputTokens'
+  | 'onAction'
+  | 'onFinished'
+  | 'onFileBytes'
+  | 'clientSendTimeoutMs'
+  | 'onUnkeptBatch'
+  | 'onError'
+  | 'now'
+>;
+
+/** A request's output when it sets no max_tokens (Anthropic's require one: never, in practice). */
+const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
+/** Anthropic's list `limit`: 1 to 1000, 20 unset. */
+const LIST_LIMIT = { max: 1_000, unset: 20 };
+
+/**
+ * Anthropic's Message Batches API: a batch runs at the first Anthropic backend of its
+ * model's chain, its requests' `params.model` the backend's name for the model, for its
+ * creator only (another caller gets the 404 an unknown id gets). It is held against its
+ * owner's budgets from creation and billed once when it ends, as an OpenAI batch is.
+ */
+export class MessageBatchesApi {
+  readonly billing: MessageBatchBilling;
+
+  constructor(
+    private readonly options: MessageBatchesOptions,
+    private readonly records: HeldRecords,
+    private readonly batchBilling: BatchBilling,
+  ) {
+    this.billing = new MessageBatchBilling(options, records, batchBilling);
+  }
+
+  async create(
+    request: FastifyRequest,
+    callerOf: CallerOf,
+    mayUse: MayUse,
+    screen: Screen,
+  ): Promise<JsonObject> {
+    const { headers } = request;
+    const read = readMessageBatchRequests(request.body);
+    const { model } = read;
+    const caller = await callerOf(model, headers);
+    if (caller === undefined) throw modelNotServed(model);
+    await mayUse(model, headers);
+    const holding = messageBatchBackendFor(this.options.config(), model);
+    const { requests, estimate } = screenMessageBatch(
+      model,
+      read.requests,
+      headers,
+      screen,
+      this.options.defaultMaxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
+    );
+    const { backend, route, upstreamModel } = holding;
+    const tier = caller.tier;
+    // What its budget checks, hold and bill read: a record not yet kept.
+    const draft: HeldRecord = {
+      id: '',
+      kind: 'message_batch',
+      ...heldOwnerOf(caller),
+      model,
+      upstreamModel,
+      route,
+      backend: backend.name,
+      provider: backend.provider,
+      providerId: '',
+      createdAt: 0,
+      object: {},
+      estimate,
+      ...(tier !== undefined && { tier }),
+    };
+    await this.batchBilling.checkBudget(draft, caller);
+    const reservationId = await this.batchBilling.hold(draft, tier);
+    let answer: JsonObject;
+    try {
+      answer = jsonOf(
+        await this.records.refusalsNamed(
+          draft,
+          this.records.callAt(backend, route, 'POST', '/messages/batches', {
+            contentType: 'application/json',
+            data: Buffer.from(JSON.stringify({ requests: sentTo(requests, upstreamModel) })),
+          }),
+        ),
+      );
+    } catch (error) {
+      // No batch: the hold goes.
+      await this.batchBilling.releaseHold(reservationId);
+      throw error;
+    }
+    if (typeof answer.id !== 'string' || answer.id === '') {
+      await this.batchBilling.releaseHold(reservationId);
+      throw new DataPlaneError(
+        DataPlaneErrorCode.UpstreamBadResponse,
+        'The backend answered the message batch without an id',
+      );
+    }
+    const providerId = answer.id;
+    const { id: _id, createdAt: _at, provider: _provider, ...init } = draft;
+    let batch: HeldRecord;
+    try {
+      batch = await this.records.keep({
+        ...init,
+        kind: 'message_batch',
+        backend,
+        providerId,
+        ...(reservationId !== undefined && { reservationId }),
+      });
+    } catch (error) {
+      await this.abandon(backend, route, providerId, reservationId, error);
+      throw storeUnavailable('batch', error);
+    }
+    // Indexed until billed, so the sweeper bills it when no client looks again.
+    await this.options.store
+      .addPending(batch.id, this.options.ttlMs)
+      .catch((error: unknown) => this.options.onError?.('indexing a message batch to bill', error));
+    try {
+      return (await this.billing.seen(batch, answer, 'client_poll')).shown;
+    } catch (error) {
+      this.options.onError?.('recording a created message batch as first seen', error);
+      return { ...answer, id: batch.id };
+    }
+  }
+
+  /**
+   * A batch its backend made that the gateway could not remember: cancelled there and its
+   * hold given back (as an OpenAI batch is); a cancel that fails is reported for an operator.
+   */
+  private async abandon(
+    backend: BackendConfig,
+    route: string,
+    providerId: string,
+    reservationId: string | undefined,
+    storeError: unknown,
+  ): Promise<void> {
+    let cancelled = true;
+    let cancelError: unknown;
+    try {
+      await this.records.callAt(
+        backend,
+        route,
+        'POST',
+        `/messages/batches/${enc(providerId)}/cancel`,
+      );
+    } catch (error) {
+      cancelled = false;
+      cancelError = error;
+    }
+    this.options.onAction?.('message_batch', 'unkept_cancel', cancelled ? 'ok' : 'upstream_error');
+    this.options.onUnkeptBatch?.({
+      route,
+      backend: backend.name,
+      backendBatchId: providerId,
+      cancelled,
+      storeError,
+      ...(!cancelled && { cancelError }),
+    });
+    await this.batchBilling.releaseHold(reservationId);
+  }
+
+  async retrieve(request: FastifyRequest, who: Who): Promise<JsonObject> {
+    const record = await this.records.owned('message_batch', request, who);
+    return (await this.billing.seen(record, await this.fetched(record), 'client_poll')).shown;
+  }
+
+  async cancel(request: FastifyRequest, who: Who): Promise<JsonObject> {
+    const record = await this.records.owned('message_batch', request, who);
+    const answer = jsonOf(
+      await this.records.call(record, 'POST', `/messages/batches/${enc(record.providerId)}/cancel`),
+    );
+    return (await this.billing.seen(record, answer, 'client_poll')).shown;
+  }
+
+  /** The caller's batches, newest first, each as its backend has it now. */
+  async list(request: FastifyRequest, lister: Lister, who: Who): Promise<JsonObject> {
+    const query = (request.query ?? {}) as Query;
+    const records = await this.records.listed(
+      'message_batch',
+      MAX_LISTED,
+      request.headers,
+      lister,
+      who,
+    );
+    const { page, hasMore } = pageOf(records, query);
+    const data = await Promise.all(
+      page.map(async (record) => {
+        try {
+          return (await this.billing.seen(record, await this.fetched(record), 'client_poll')).shown;
+        } catch (error) {
+          this.options.onError?.('refreshing a listed message batch', error);
+          return record.object;
+        }
+      }),
+    );
+    return {
+      data,
+      has_more: hasMore,
+      first_id: data[0]?.id ?? null,
+      last_id: data.at(-1)?.id ?? null,
+    };
+  }
+
+  /**
+   * Deleted at its backend (which deletes ended batches only) and forgotten. Billed first
+   * when it still owes its bill: once deleted, its results are gone, and it never could be.
+   */
+  async delete(request: FastifyRequest, who: Who): Promise<JsonObject> {
+    const record = await this.records.owned('message_batch', request, who);
+    if (record.billed !== true && record.outputGone !== true) {
+      try {
+        await this.billing.check(record, 'delete');
+      } catch (error) {
+        this.options.onError?.('billing a message batch before it is deleted', error);
+      }
+      const latest = await this.options.store.get(record.id);
+      if (latest && this.billing.owesBill(latest)) throw stillOwed(record.id);
+    }
+    await this.records.call(record, 'DELETE', `/messages/batches/${enc(record.providerId)}`);
+    await this.options.store
+      .delete(record)
+      .catch((error: unknown) =>
+        this.options.onError?.('forgetting a deleted message batch', error),
+      );
+    await this.batchBilling.unindex(record.id);
+    return { id: record.id, type: 'message_batch_deleted' };
+  }
+
+  /**
+   * The batch's results (JSONL) streamed from its backend, each line with the client's
+   * model name; an error before the first bytes is still the client's error answer. A
+   * client that stops reading them is dropped after the send timeout, as a file download is.
+   */
+  async results(request: FastifyRequest, reply: FastifyReply, who: Who): Promise<Readable> {
+    const record = await this.records.owned('message_batch', request, who);
+    const answer = await this.records.open(
+      record,
+      `/messages/batches/${enc(record.providerId)}/results`,
+    );
+    const lines = new JsonlLineTransform(messageBatchResultLine(identityOf(this.options, record)));
+    let began = false;
+    pipeline(answer.body, lines, (error) => {
+      const outcome = streamOutcome(error);
+      this.options.onFileBytes?.('download', outcome, lines.bytesRead);
+      if (outcome === 'failed' && began) {
+        this.options.onError?.('streaming message batch results to their client', error);
+      }
+    });
+    await lines.firstOutput();
+    began = true;
+    void reply.header('content-type', answer.contentType);
+    dropStalledPipeReader(lines, reply.raw, this.options.clientSendTimeoutMs);
+    return lines;
+  }
+
+  private async fetched(record: HeldRecord): Promise<JsonObject> {
+    return jsonOf(
+      await this.records.call(record, 'GET', `/messages/batches/${enc(record.providerId)}`),
+    );
+  }
+}
+
+/**
+ * One page of the caller's batches (newest first) as Anthropic pages: `limit`, and
+ * `after_id` (older than it) or `before_id` (newer than it).
+ */
+function pageOf(
+  records: readonly HeldRecord[],
+  query: Query,
+): { page: HeldRecord[]; hasMore: boolean } {
+  const text = (name: string) => (typeof query[name] === 'string' ? query[name] : undefined);
+  const limitText = text('limit');
+  const limit = limitText === undefined ? LIST_LIMIT.unset : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > LIST_LIMIT.max) {
+    throw invalid(`limit: must be a whole number from 1 to ${LIST_LIMIT.max}`, 'limit');
+  }
+  const at = (param: string, id: string) => {
+    const found = records.findIndex((record) => record.id === id);
+    if (found === -1) throw invalid(`${param}: no such id in your list`, param);
+    return found;
+  };
+  const after = text('after_id');
+  const before = text('before_id');
+  if (before) {
+    const end = at('before_id', before);
+    const start = Math.max(0, end - limit);
+    return { page: records.slice(start, end), hasMore: start > 0 };
+  }
+  const start = after ? at('after_id', after) + 1 : 0;
+  return {
+    page: records.slice(start, start + limit),
+    hasMore: start + limit < records.length,
+  };
+}
+
+/** Seconds a refused delete of an unbilled batch asks the client to wait. */
+const DELETE_RETRY_SECONDS = 30;
+
+/** A delete refused: the batch still owes its bill, which its results (read just now) could not settle. */
+function stillOwed(batchId: string): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.NoBackendAvailable,
+    `The message batch ${batchId} has not been billed yet: the gateway could not read its results to bill it. Try again later.`,
+    { upstreamCode: 'batch_output_unbilled', retryAfterMs: DELETE_RETRY_SECONDS * 1000 },
+  );
+}
+
+/** How a streamed results file ended: read whole, cut by its reader hanging up, or failed. */
+function streamOutcome(error: unknown): FileBytesOutcome {
+  if (!error) return 'complete';
+  return (error as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE' ? 'aborted' : 'failed';
+}
