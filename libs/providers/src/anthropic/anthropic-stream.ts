@@ -48,6 +48,8 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
   private readonly toolIndexByBlock = new Map<unknown, number>();
   private toolCount = 0;
   private readonly toolsWithArguments = new Set<number>();
+  /** A call's input given whole in its block's start (Anthropic-compatible servers), as JSON. */
+  private readonly startInputs = new Map<number, string>();
   /** The answer tool's blocks, by block index: whether input arrived for each. */
   private readonly answerBlocks = new Map<unknown, boolean>();
   private counts: AnthropicCounts = {};
@@ -131,6 +133,11 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
     // Counted apart from the map: a block index sent twice must not hand out an index twice.
     const toolIndex = this.toolCount++;
     this.toolIndexByBlock.set(event.index, toolIndex);
+    // Anthropic starts every call with `input: {}` and streams it; a server that sends it
+    // whole here instead streams none, so it is the call's input unless deltas come.
+    if (isJsonObject(block.input) && Object.keys(block.input).length > 0) {
+      this.startInputs.set(toolIndex, JSON.stringify(block.input));
+    }
     return [this.chunks.toolCallStart(toolIndex, block.id, block.name)];
   }
 
@@ -218,7 +225,10 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
     return []; // deltas of types added later
   }
 
-  /** A tool call that got no input fragments takes none: `{}`, which clients can parse. */
+  /**
+   * A tool call that got no input fragments takes the input its start gave, or none: `{}`,
+   * which clients can parse.
+   */
   private blockStop(event: JsonObject): JsonObject[] {
     if (this.serverCalls.has(event.index)) return this.serverCallStop(event.index);
     if (this.answerBlocks.get(event.index) === false) {
@@ -228,7 +238,7 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
     const toolIndex = this.toolIndexByBlock.get(event.index);
     if (toolIndex === undefined || this.toolsWithArguments.has(toolIndex)) return [];
     this.toolsWithArguments.add(toolIndex);
-    return [this.chunks.toolCallArguments(toolIndex, '{}')];
+    return [this.chunks.toolCallArguments(toolIndex, this.startInputs.get(toolIndex) ?? '{}')];
   }
 
   /** The answer tool's call starts nothing the client sees: its input will be the content. */
