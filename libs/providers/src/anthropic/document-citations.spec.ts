@@ -14,6 +14,7 @@ import {
 } from '@aigw/testing/fake-provider';
 import { withoutGatewayExtensions } from '../core/openai-extensions';
 import { fakeGeminiBackend } from '../testing/fake-gemini-backend';
+import { useFakeVertexEndpoints } from '../testing/fake-vertex-endpoints';
 import { AnthropicAdapter } from './anthropic.adapter';
 
 // Documents that ask to be cited (the parts the Messages edge makes of `citations:
@@ -90,6 +91,24 @@ describe('cited documents on an Anthropic backend', () => {
       },
       { type: 'text', text: 'Cite it.' },
     ]);
+  });
+});
+
+describe('cited documents on Claude on Vertex AI', () => {
+  const { claude, gemini, target, invoke } = useFakeVertexEndpoints({
+    project: 'proj-1',
+    location: 'us-central1',
+  });
+
+  it('reach Claude as cited documents; Gemini on Vertex refuses them by name', async () => {
+    await invoke(citedRequest(PDF_PART), target('claude-sonnet-4-5@20250929', claude.baseUrl));
+    const [message] = claude.calls[0].body.messages as JsonObject[];
+    assert.deepEqual((message.content as JsonObject[])[0].citations, CITED);
+    await assert.rejects(
+      invoke(citedRequest(PDF_PART), target('gemini-2.5-flash', gemini.baseUrl)),
+      isCitationsRefusal('messages[0].content[0].file.citations'),
+    );
+    assert.equal(gemini.calls.length, 0);
   });
 });
 

@@ -162,7 +162,10 @@ export class VertexAdapter implements ProviderAdapter {
           // Gemini reads wav and mp3 as inline data; Claude takes no audio.
           audio: gemini,
           // Claude on Vertex runs Anthropic's web search (Google's docs); Gemini none of them.
-          ...(gemini ? {} : { anthropicServerTools: VERTEX_CLAUDE_SERVER_TOOLS }),
+          // Claude cites documents there too (Anthropic's citations, on Vertex AI).
+          ...(gemini
+            ? {}
+            : { anthropicServerTools: VERTEX_CLAUDE_SERVER_TOOLS, documentCitations: true }),
           // Claude requires max_tokens: without the client's, the one admission held.
           ...heldOutputOptions(request),
         });
