@@ -31,6 +31,7 @@ import { StreamIdleWatch } from './stream-idle-watch';
 import { FirstEventDeadline } from './first-event-deadline';
 import { BackendHealth, type Cooldown } from './domain/backend-health';
 import { RequestDeadline } from './domain/request-deadline';
+import { UpstreamChanges } from './domain/upstream-changes';
 import { modelCallFailure } from './domain/model-call-failure';
 import { withoutBackendIdentity } from './domain/hidden-backend-identity';
 import { heldFilePin, holderFailed, pinnedLink } from './domain/held-file-pin';
@@ -130,6 +131,7 @@ export class FailoverRouter implements RouterPort {
   private readonly load: BackendLoad;
   private readonly balancer: BackendBalancer;
   private readonly chains: PlannedChains;
+  private readonly upstreamChanges = new UpstreamChanges();
   private readonly providers: ProviderPort;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Cooled or drained, or another call is trying it after its cooldown: tried last. */
@@ -155,10 +157,20 @@ export class FailoverRouter implements RouterPort {
     return [...names];
   }
 
+  /**
+   * The config in force, once the health of each backend name a reload pointed at another
+   * upstream (provider, URL) is forgotten: the new upstream's health is not known yet.
+   */
+  private configFollowed(): GatewayConfig {
+    const config = this.deps.config();
+    for (const name of this.upstreamChanges.since(config)) this.health.forgetFailures(name);
+    return config;
+  }
+
   /** Every backend of the configuration in force, and whether it is cooling down now. */
   backendStates(): BackendState[] {
     const states = new Map<string, boolean>();
-    for (const route of this.deps.config().routes) {
+    for (const route of this.configFollowed().routes) {
       for (const backend of route.backends) {
         states.set(backend.name, this.health.isCooling(backend.name));
       }
@@ -204,11 +216,8 @@ export class FailoverRouter implements RouterPort {
     let route: RouteConfig;
     let ordered: readonly (ChainLink | UnresolvedLink)[];
     try {
-      const chain = this.chains.plan(
-        this.deps.config(),
-        request.requestedModel,
-        request.allowedModels,
-      );
+      const config = this.configFollowed();
+      const chain = this.chains.plan(config, request.requestedModel, request.allowedModels);
       route = chain.route;
       const links = chain.links;
       // A file one backend holds: that backend alone, whatever balancing, a cooldown or a

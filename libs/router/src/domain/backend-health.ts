@@ -176,6 +176,17 @@ export class BackendHealth {
     this.onTrial.delete(backend);
   }
 
+  /**
+   * Forgets a backend's failures and cooldown, but not a drain (the operator's own act on
+   * the name): its name now stands for another upstream, whose health is not known yet.
+   */
+  forgetFailures(backend: string): void {
+    const drain = this.drained.get(backend);
+    this.reset(backend);
+    this.lastFailure.delete(backend);
+    if (drain) this.drained.set(backend, drain);
+  }
+
   /** Takes a backend out of rotation until `reset` (a last resort, as a cooled one). */
   drain(backend: string, note: DrainNote = {}): void {
     this.drained.set(backend, { ...note, since: this.now() });
