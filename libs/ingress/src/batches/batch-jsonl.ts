@@ -270,6 +270,10 @@ export interface BatchUsage {
   readonly inputTokens: number;
   readonly outputTokens: number;
   readonly cachedInputTokens: number;
+  /** The part of `inputTokens` written to the prompt cache (Anthropic's; billed above input). */
+  readonly cacheWriteInputTokens?: number;
+  /** The part of `cacheWriteInputTokens` written for an hour. */
+  readonly cacheWrite1hInputTokens?: number;
   /** Output lines whose answer carried usage. */
   readonly requests: number;
   /** Each of those lines' own counts: a long-prompt price tier applies to one request's prompt. */
@@ -281,6 +285,8 @@ export interface RequestUsage {
   readonly inputTokens: number;
   readonly outputTokens: number;
   readonly cachedInputTokens: number;
+  readonly cacheWriteInputTokens?: number;
+  readonly cacheWrite1hInputTokens?: number;
 }
 
 const count = (value: unknown): number =>
@@ -332,6 +338,8 @@ export class BatchUsageTally {
   private inputTokens = 0;
   private outputTokens = 0;
   private cachedInputTokens = 0;
+  private cacheWriteInputTokens = 0;
+  private cacheWrite1hInputTokens = 0;
   private readonly perRequest: RequestUsage[] = [];
 
   addLine(line: string): void {
@@ -364,9 +372,16 @@ export class BatchUsageTally {
       outputTokens: count(responsesShape ? usage.output_tokens : usage.completion_tokens),
       cachedInputTokens: isObject(details) ? count(details.cached_tokens) : 0,
     };
+    this.add(own);
+  }
+
+  /** One answered request's counts, however its answer reported them. */
+  add(own: RequestUsage): void {
     this.inputTokens += own.inputTokens;
     this.outputTokens += own.outputTokens;
     this.cachedInputTokens += own.cachedInputTokens;
+    this.cacheWriteInputTokens += own.cacheWriteInputTokens ?? 0;
+    this.cacheWrite1hInputTokens += own.cacheWrite1hInputTokens ?? 0;
     this.perRequest.push(own);
   }
 
@@ -375,6 +390,10 @@ export class BatchUsageTally {
       inputTokens: this.inputTokens,
       outputTokens: this.outputTokens,
       cachedInputTokens: this.cachedInputTokens,
+      ...(this.cacheWriteInputTokens > 0 && { cacheWriteInputTokens: this.cacheWriteInputTokens }),
+      ...(this.cacheWrite1hInputTokens > 0 && {
+        cacheWrite1hInputTokens: this.cacheWrite1hInputTokens,
+      }),
       requests: this.perRequest.length,
       perRequest: [...this.perRequest],
     };

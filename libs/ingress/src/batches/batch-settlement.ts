@@ -48,6 +48,13 @@ export function batchUsageEvent(
     inputTokens: usage.inputTokens,
     outputTokens: usage.outputTokens,
     cachedInputTokens: usage.cachedInputTokens,
+    // An Anthropic message batch's cache writes, priced above input as a call's are.
+    ...(usage.cacheWriteInputTokens !== undefined && {
+      cacheWriteInputTokens: usage.cacheWriteInputTokens,
+    }),
+    ...(usage.cacheWrite1hInputTokens !== undefined && {
+      cacheWrite1hInputTokens: usage.cacheWrite1hInputTokens,
+    }),
   };
   const dollars = price ? batchDollars(price, usage, counts) * priceFactor : 0;
   // The budget its hold was taken in, named as a call's usage names it (left out where it
@@ -92,7 +99,7 @@ export function batchUsageEvent(
 function batchDollars(
   price: ModelPricing,
   usage: BatchUsage,
-  counts: { inputTokens: number; outputTokens: number; cachedInputTokens: number },
+  counts: Parameters<typeof dollarsAt>[1],
 ): number {
   if (!price.tiers || price.tiers.length === 0) return dollarsAt(price, counts);
   let dollars = 0;

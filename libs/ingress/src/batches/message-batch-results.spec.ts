@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { parseGatewayConfig } from '@aigw/config';
 import { BatchUsageTally } from './batch-jsonl';
+import { batchUsageEvent } from './batch-settlement';
 import { messageBatchResultLine } from './message-batch-results';
 
 const identity = {
@@ -58,11 +60,21 @@ describe("a message batch's results line", () => {
     const tally = new BatchUsageTally();
     const map = messageBatchResultLine(identity, tally);
     map(
-      succeeded({
-        input_tokens: 10,
-        cache_creation_input_tokens: 20,
-        cache_read_input_tokens: 70,
-        output_tokens: 5,
+      JSON.stringify({
+        custom_id: 'a',
+        result: {
+          type: 'succeeded',
+          message: {
+            model: 'claude-upstream-4-5',
+            usage: {
+              input_tokens: 10,
+              cache_creation_input_tokens: 20,
+              cache_creation: { ephemeral_5m_input_tokens: 12, ephemeral_1h_input_tokens: 8 },
+              cache_read_input_tokens: 70,
+              output_tokens: 5,
+            },
+          },
+        },
       }),
     );
     map(succeeded({ input_tokens: 3, output_tokens: 2 }));
@@ -71,6 +83,55 @@ describe("a message batch's results line", () => {
     assert.equal(usage.requests, 2);
     assert.equal(usage.inputTokens, 100 + 3);
     assert.equal(usage.cachedInputTokens, 70);
+    assert.equal(usage.cacheWriteInputTokens, 20);
+    assert.equal(usage.cacheWrite1hInputTokens, 8);
     assert.equal(usage.outputTokens, 7);
+  });
+
+  it('bills cache writes above input, as a single call is billed', () => {
+    const parsed = parseGatewayConfig(
+      `kind: AIGatewayRoute
+metadata: {name: claude}
+spec:
+  backends:
+  - {name: claude-batch, provider: anthropic, baseUrl: "http://127.0.0.1:9", model: up, modelNameOverride: claude-batch}
+  costControl:
+    modelPricing:
+      up: {inputPer1k: 1, outputPer1k: 2, cachedInputPer1k: 0.1, cacheWritePer1k: 1.25, cacheWrite1hPer1k: 2}
+`,
+      { env: {} },
+    );
+    assert.ok(parsed.ok, JSON.stringify(parsed));
+    const tally = new BatchUsageTally();
+    messageBatchResultLine(
+      identity,
+      tally,
+    )(
+      succeeded({
+        input_tokens: 1000,
+        cache_creation_input_tokens: 2000,
+        cache_read_input_tokens: 3000,
+        output_tokens: 1000,
+      }),
+    );
+    const batch = {
+      id: 'msgbatch_aigw_x',
+      kind: 'message_batch',
+      owner: 'alice',
+      model: 'claude-batch',
+      upstreamModel: 'up',
+      route: 'claude',
+      backend: 'claude-batch',
+      provider: 'anthropic',
+      providerId: 'mb1',
+      createdAt: 0,
+      object: {},
+    } as const;
+    const { event, dollars } = batchUsageEvent(parsed.config, batch, tally.usage, 0.5);
+    // (1 uncached x 1 + 2 written x 1.25 + 3 read x 0.1 + 1 output x 2) at half price.
+    assert.ok(Math.abs(dollars - (1 + 2.5 + 0.3 + 2) * 0.5) < 1e-9, String(dollars));
+    assert.equal(event.inputTokens, 6000);
+    assert.equal(event.cacheWriteInputTokens, 2000);
+    assert.equal(event.cachedInputTokens, 3000);
   });
 });

@@ -15,24 +15,24 @@ const count = (value: unknown): number =>
 /**
  * A succeeded result's usage added to `tally`, as a single Messages call's is counted:
  * input is the whole prompt (uncached, read from the cache, written to it), of which the
- * cache reads are the cached part.
+ * cache reads are the cached part and the writes (those for an hour among them) are priced
+ * above input.
  */
 function addResultUsage(tally: BatchUsageTally, result: JsonObject): void {
   if (result.type !== 'succeeded' || !isObject(result.message)) return;
   const usage = result.message.usage;
   if (!isObject(usage)) return;
   const cacheRead = count(usage.cache_read_input_tokens);
-  const prompt = count(usage.input_tokens) + count(usage.cache_creation_input_tokens) + cacheRead;
-  tally.addParsed({
-    response: {
-      body: {
-        usage: {
-          input_tokens: prompt,
-          output_tokens: count(usage.output_tokens),
-          input_tokens_details: { cached_tokens: cacheRead },
-        },
-      },
-    },
+  const cacheWrite = count(usage.cache_creation_input_tokens);
+  const byLifetime = isObject(usage.cache_creation) ? usage.cache_creation : {};
+  // Never more than all the writes, whatever the breakdown says.
+  const forAnHour = Math.min(count(byLifetime.ephemeral_1h_input_tokens), cacheWrite);
+  tally.add({
+    inputTokens: count(usage.input_tokens) + cacheWrite + cacheRead,
+    outputTokens: count(usage.output_tokens),
+    cachedInputTokens: cacheRead,
+    ...(cacheWrite > 0 && { cacheWriteInputTokens: cacheWrite }),
+    ...(forAnHour > 0 && { cacheWrite1hInputTokens: forAnHour }),
   });
 }
 
