@@ -106,7 +106,12 @@ export async function openBudgetStore(runtime: ServiceRuntime): Promise<BudgetSt
     redis.on('error', (error: Error) =>
       logger.warn('redis connection problem', { reason: error.name }),
     );
-    runtime.onClose(() => void redis.disconnect());
+    runtime.onClose(async () => {
+      // Settle what is still queued (the embedded log's usage) before the balances close:
+      // else it waits in the log, its holds kept, until the next start.
+      await runtime.events.flush();
+      redis.disconnect();
+    });
     // A Redis that may evict keys loses balances silently: warned about, never refused.
     watchRedisEvictionPolicy(redis, logger, runtime.metrics);
     // Shared by every replica: reported, not gating. Were Redis to take pods out of
