@@ -201,6 +201,7 @@ export const REQUEST_SETTINGS = [
   'task_type',
   'title',
   'service_tier',
+  'parallel_tool_calls',
 ] as const;
 export type RequestSetting = (typeof REQUEST_SETTINGS)[number];
 

@@ -21,8 +21,9 @@ const GOOGLE_NAMES: Readonly<Record<RequestSetting, string>> = {
   safety_settings: 'safetySettings',
   task_type: 'taskType',
   title: 'title',
-  // Not a Gemini client's field: a canonical one's name, should one come to carry it.
+  // Not Gemini clients' fields: canonical ones' names, should one come to carry them.
   service_tier: 'serviceTier',
+  parallel_tool_calls: 'parallelToolCalls',
 };
 
 /** The settings (Google's names) the backend that answered reported left out. */

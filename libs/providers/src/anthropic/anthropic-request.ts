@@ -35,9 +35,19 @@ export const MESSAGES_API_SETTINGS: ReadonlySet<RequestSetting> = new Set([
 
 type Block = JsonObject;
 
+/**
+ * What a Messages API body takes (Anthropic's, Claude on Vertex AI) beyond the sampling
+ * settings Converse also passes: parallel_tool_calls, as tool_choice's
+ * disable_parallel_tool_use.
+ */
+export const MESSAGES_BODY_SETTINGS: ReadonlySet<RequestSetting> = new Set([
+  ...MESSAGES_API_SETTINGS,
+  'parallel_tool_calls',
+]);
+
 /** What Anthropic's own Messages API takes besides: its `service_tier` (service-tier.ts). */
 export const ANTHROPIC_SETTINGS: ReadonlySet<RequestSetting> = new Set([
-  ...MESSAGES_API_SETTINGS,
+  ...MESSAGES_BODY_SETTINGS,
   'service_tier',
 ]);
 

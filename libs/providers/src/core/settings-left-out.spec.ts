@@ -72,11 +72,19 @@ describe('the settings a request asks for', () => {
         title: 'T',
       },
       service_tier: 'flex',
+      tools: [{ type: 'function', function: { name: 'f' } }],
+      parallel_tool_calls: false,
     };
     assert.deepEqual(askedSettings(body), [...REQUEST_SETTINGS]);
   });
 
   it('takes a value that changes nothing, and any name of its own, as asking nothing', () => {
+    // Parallel calls are the default; with no tools there are no calls to keep serial.
+    assert.deepEqual(
+      askedSettings({ tools: [{ type: 'function' }], parallel_tool_calls: true }),
+      [],
+    );
+    assert.deepEqual(askedSettings({ parallel_tool_calls: false }), []);
     const body = {
       temperature: null,
       presence_penalty: 0,
@@ -140,6 +148,23 @@ describe('an adapter reporting the settings its wire format has no place for', (
     ]);
   });
 
+  it('reports parallel_tool_calls: false left out where the provider cannot keep calls serial', () => {
+    const serial = {
+      tools: [{ type: 'function', function: { name: 'f' } }],
+      parallel_tool_calls: false,
+    };
+    const chat = callFor(serial);
+    const leftOut = (settings: ReadonlySet<string>) =>
+      unsupportedSettings(serial, settings as ReadonlySet<never>).map(({ setting }) => setting);
+    assert.deepEqual(leftOut(geminiSettings(chat)), ['parallel_tool_calls']);
+    assert.deepEqual(leftOut(COHERE_CHAT_SETTINGS), ['parallel_tool_calls']);
+    assert.deepEqual(leftOut(converseSettings('us.anthropic.claude-opus-4-7')), [
+      'parallel_tool_calls',
+    ]);
+    assert.deepEqual(leftOut(ANTHROPIC_SETTINGS), []);
+    assert.deepEqual(leftOut(OPENAI_SETTINGS), []);
+  });
+
   it("hands back the adapter's own promise when nothing asked for is left out", () => {
     const inner = answering(json);
     const call = callFor({ temperature: 0.2, provider_extras: {} });
@@ -177,7 +202,18 @@ describe('an adapter reporting the settings its wire format has no place for', (
       'top_p',
     ]);
     assert.ok(ANTHROPIC_SETTINGS.has('service_tier') && !MESSAGES_API_SETTINGS.has('service_tier'));
-    assert.equal(vertexSettings(on(chat, 'claude-sonnet-4-5@20250929')), MESSAGES_API_SETTINGS);
+    // parallel_tool_calls: false is Claude's disable_parallel_tool_use on the Messages API
+    // (Anthropic, Vertex AI); Converse, Gemini and Cohere have no such switch.
+    assert.deepEqual(names(vertexSettings(on(chat, 'claude-sonnet-4-5@20250929'))), [
+      'parallel_tool_calls',
+      'temperature',
+      'top_k',
+      'top_p',
+    ]);
+    assert.ok(
+      ANTHROPIC_SETTINGS.has('parallel_tool_calls') && OPENAI_SETTINGS.has('parallel_tool_calls'),
+    );
+    assert.ok(!converseSettings('us.anthropic.claude-opus-4-7').has('parallel_tool_calls'));
     assert.deepEqual(names(vertexSettings(on(chat, 'gemini-2.5-flash'))), [
       'frequency_penalty',
       'presence_penalty',

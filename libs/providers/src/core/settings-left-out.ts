@@ -59,6 +59,11 @@ function asks(body: JsonObject, extras: JsonObject, setting: RequestSetting): bo
       return typeof body.service_tier === 'string';
     case 'safety_settings':
       return Array.isArray(extras.safety_settings) && extras.safety_settings.length > 0;
+    case 'parallel_tool_calls':
+      // Calls are parallel by default: only `false`, with tools to call, asks for anything.
+      return (
+        body.parallel_tool_calls === false && Array.isArray(body.tools) && body.tools.length > 0
+      );
   }
 }
 
@@ -113,8 +118,9 @@ export const OPENAI_SETTINGS: ReadonlySet<RequestSetting> = new Set([
   'presence_penalty',
   'frequency_penalty',
   'logit_bias',
-  // Passed as the client sent it: OpenAI's own field.
+  // Passed as the client sent it: OpenAI's own fields.
   'service_tier',
+  'parallel_tool_calls',
 ]);
 
 /** No setting at all (the built-in local model). */

@@ -12,7 +12,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import { AnthropicStreamTranslation } from '../anthropic/anthropic-stream';
 import { fromAnthropicMessage } from '../anthropic/anthropic-response';
-import { MESSAGES_API_SETTINGS, toAnthropicRequest } from '../anthropic/anthropic-request';
+import { MESSAGES_BODY_SETTINGS, toAnthropicRequest } from '../anthropic/anthropic-request';
 import { answerTool } from '../core/answer-tool';
 import { withAliasedToolNames, withRestoredToolNames } from '../core/tool-name-aliases';
 import {
@@ -101,7 +101,7 @@ export interface VertexAdapterOptions {
 /** The settings a Vertex AI request takes: Claude's Messages API's, or Gemini's. */
 export function vertexSettings(call: ProviderCall): ReadonlySet<RequestSetting> {
   return vertexModel(call.target.model).publisher === 'anthropic'
-    ? MESSAGES_API_SETTINGS
+    ? MESSAGES_BODY_SETTINGS
     : geminiSettings(call);
 }
 
