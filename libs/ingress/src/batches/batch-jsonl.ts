@@ -6,6 +6,7 @@ import {
   textWithoutBackendIdentity,
   type BackendIdentity,
 } from '@aigw/contracts/data-plane';
+import type { ServerToolCounts } from '@aigw/config';
 import { batchLineFileId } from './batch-file-ids';
 import { backendDataSourcesField, DATA_SOURCES_REASON } from '../http/backend-data-sources';
 import { responsesLineRefusal } from './batch-responses-lines';
@@ -274,6 +275,8 @@ export interface BatchUsage {
   readonly cacheWriteInputTokens?: number;
   /** The part of `cacheWriteInputTokens` written for an hour. */
   readonly cacheWrite1hInputTokens?: number;
+  /** Server tools' runs (Anthropic's web searches, billed per run); absent when none ran. */
+  readonly serverToolRequests?: ServerToolCounts;
   /** Output lines whose answer carried usage. */
   readonly requests: number;
   /** Each of those lines' own counts: a long-prompt price tier applies to one request's prompt. */
@@ -287,6 +290,7 @@ export interface RequestUsage {
   readonly cachedInputTokens: number;
   readonly cacheWriteInputTokens?: number;
   readonly cacheWrite1hInputTokens?: number;
+  readonly serverToolRequests?: ServerToolCounts;
 }
 
 const count = (value: unknown): number =>
@@ -340,6 +344,8 @@ export class BatchUsageTally {
   private cachedInputTokens = 0;
   private cacheWriteInputTokens = 0;
   private cacheWrite1hInputTokens = 0;
+  private webSearches = 0;
+  private webFetches = 0;
   private readonly perRequest: RequestUsage[] = [];
 
   addLine(line: string): void {
@@ -382,6 +388,8 @@ export class BatchUsageTally {
     this.cachedInputTokens += own.cachedInputTokens;
     this.cacheWriteInputTokens += own.cacheWriteInputTokens ?? 0;
     this.cacheWrite1hInputTokens += own.cacheWrite1hInputTokens ?? 0;
+    this.webSearches += own.serverToolRequests?.web_search ?? 0;
+    this.webFetches += own.serverToolRequests?.web_fetch ?? 0;
     this.perRequest.push(own);
   }
 
@@ -393,6 +401,12 @@ export class BatchUsageTally {
       ...(this.cacheWriteInputTokens > 0 && { cacheWriteInputTokens: this.cacheWriteInputTokens }),
       ...(this.cacheWrite1hInputTokens > 0 && {
         cacheWrite1hInputTokens: this.cacheWrite1hInputTokens,
+      }),
+      ...((this.webSearches > 0 || this.webFetches > 0) && {
+        serverToolRequests: {
+          ...(this.webSearches > 0 && { web_search: this.webSearches }),
+          ...(this.webFetches > 0 && { web_fetch: this.webFetches }),
+        },
       }),
       requests: this.perRequest.length,
       perRequest: [...this.perRequest],

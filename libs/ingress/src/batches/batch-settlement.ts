@@ -44,7 +44,7 @@ export function batchUsageEvent(
 ): { event: TokenUsageRecorded; dollars: number; priced: boolean } {
   const route = routeOfBackend(config.routes, batch.backend, batch.route);
   const price = route ? modelPrice(route, batch.upstreamModel, batch.provider) : undefined;
-  const counts = {
+  const tokens = {
     inputTokens: usage.inputTokens,
     outputTokens: usage.outputTokens,
     cachedInputTokens: usage.cachedInputTokens,
@@ -56,6 +56,9 @@ export function batchUsageEvent(
       cacheWrite1hInputTokens: usage.cacheWrite1hInputTokens,
     }),
   };
+  // Its web searches, billed per run as a call's are (Anthropic's server tools).
+  const runs = usage.serverToolRequests;
+  const counts = { ...tokens, ...(runs !== undefined && { serverToolRequests: runs }) };
   const dollars = price ? batchDollars(price, usage, counts) * priceFactor : 0;
   // The budget its hold was taken in, named as a call's usage names it (left out where it
   // is the user id), and its partition: one budget's usage settles in order.
@@ -68,7 +71,9 @@ export function batchUsageEvent(
       partitionKey: budgetKey,
       userId,
       ...(budgetKey !== userId && { budgetKey }),
-      ...counts,
+      ...tokens,
+      ...(runs?.web_search !== undefined && { webSearchRequests: runs.web_search }),
+      ...(runs?.web_fetch !== undefined && { webFetchRequests: runs.web_fetch }),
       usageSource: UsageSource.Reported,
       modelRequested: batch.model,
       modelServed: batch.upstreamModel,

@@ -88,7 +88,7 @@ describe("a message batch's results line", () => {
     assert.equal(usage.outputTokens, 7);
   });
 
-  it('bills cache writes above input, as a single call is billed', () => {
+  it('bills cache writes above input and web searches per run, as a single call is billed', () => {
     const parsed = parseGatewayConfig(
       `kind: AIGatewayRoute
 metadata: {name: claude}
@@ -97,7 +97,7 @@ spec:
   - {name: claude-batch, provider: anthropic, baseUrl: "http://127.0.0.1:9", model: up, modelNameOverride: claude-batch}
   costControl:
     modelPricing:
-      up: {inputPer1k: 1, outputPer1k: 2, cachedInputPer1k: 0.1, cacheWritePer1k: 1.25, cacheWrite1hPer1k: 2}
+      up: {inputPer1k: 1, outputPer1k: 2, cachedInputPer1k: 0.1, cacheWritePer1k: 1.25, cacheWrite1hPer1k: 2, webSearchPer1k: 25}
 `,
       { env: {} },
     );
@@ -112,6 +112,7 @@ spec:
         cache_creation_input_tokens: 2000,
         cache_read_input_tokens: 3000,
         output_tokens: 1000,
+        server_tool_use: { web_search_requests: 4, web_fetch_requests: 2 },
       }),
     );
     const batch = {
@@ -128,10 +129,13 @@ spec:
       object: {},
     } as const;
     const { event, dollars } = batchUsageEvent(parsed.config, batch, tally.usage, 0.5);
-    // (1 uncached x 1 + 2 written x 1.25 + 3 read x 0.1 + 1 output x 2) at half price.
-    assert.ok(Math.abs(dollars - (1 + 2.5 + 0.3 + 2) * 0.5) < 1e-9, String(dollars));
+    // (1 uncached x 1 + 2 written x 1.25 + 3 read x 0.1 + 1 output x 2 + 4 searches at
+    // 25 per 1000) at half price; a fetch has no fee of its own.
+    assert.ok(Math.abs(dollars - (1 + 2.5 + 0.3 + 2 + 0.1) * 0.5) < 1e-9, String(dollars));
     assert.equal(event.inputTokens, 6000);
     assert.equal(event.cacheWriteInputTokens, 2000);
     assert.equal(event.cachedInputTokens, 3000);
+    assert.equal(event.webSearchRequests, 4);
+    assert.equal(event.webFetchRequests, 2);
   });
 });

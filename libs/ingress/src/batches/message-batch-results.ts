@@ -16,7 +16,7 @@ const count = (value: unknown): number =>
  * A succeeded result's usage added to `tally`, as a single Messages call's is counted:
  * input is the whole prompt (uncached, read from the cache, written to it), of which the
  * cache reads are the cached part and the writes (those for an hour among them) are priced
- * above input.
+ * above input; its server tools' runs (web searches are billed per run).
  */
 function addResultUsage(tally: BatchUsageTally, result: JsonObject): void {
   if (result.type !== 'succeeded' || !isObject(result.message)) return;
@@ -27,12 +27,21 @@ function addResultUsage(tally: BatchUsageTally, result: JsonObject): void {
   const byLifetime = isObject(usage.cache_creation) ? usage.cache_creation : {};
   // Never more than all the writes, whatever the breakdown says.
   const forAnHour = Math.min(count(byLifetime.ephemeral_1h_input_tokens), cacheWrite);
+  const tools = isObject(usage.server_tool_use) ? usage.server_tool_use : {};
+  const searches = count(tools.web_search_requests);
+  const fetches = count(tools.web_fetch_requests);
   tally.add({
     inputTokens: count(usage.input_tokens) + cacheWrite + cacheRead,
     outputTokens: count(usage.output_tokens),
     cachedInputTokens: cacheRead,
     ...(cacheWrite > 0 && { cacheWriteInputTokens: cacheWrite }),
     ...(forAnHour > 0 && { cacheWrite1hInputTokens: forAnHour }),
+    ...((searches > 0 || fetches > 0) && {
+      serverToolRequests: {
+        ...(searches > 0 && { web_search: searches }),
+        ...(fetches > 0 && { web_fetch: fetches }),
+      },
+    }),
   });
 }
 
