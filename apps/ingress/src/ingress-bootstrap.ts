@@ -66,6 +66,10 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
         'configs (compare ai_gateway_config_info); the client got a 503 to retry',
       60_000,
     );
+    const configSkew = {
+      serves: (model: string) => routeForModel(config(), model) !== undefined,
+      onConfigSkew: (model: string) => warnConfigSkew({ model }),
+    };
     const router = new HttpRouterClient({
       url: routerUrl,
       connections,
@@ -79,8 +83,7 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
         if (models.for !== current) models = { for: current, names: virtualModelNames(current) };
         return models.names;
       },
-      serves: (model) => routeForModel(config(), model) !== undefined,
-      onConfigSkew: (model) => warnConfigSkew({ model }),
+      configSkew,
     });
     runtime.onClose(() => router.close());
     metrics.watchPeerPools(() => [router.poolState()]);
@@ -125,7 +128,12 @@ export async function bootstrapIngress(env: Env): Promise<RunningService> {
         responses: openResponseState(runtime, env),
         // Realtime sessions: a WebSocket hop to the router, which pipes on to the adapter.
         realtime: {
-          router: new RealtimeRouterClient(routerUrl, internalToken, realtimeHandshakeMs),
+          router: new RealtimeRouterClient(
+            routerUrl,
+            internalToken,
+            realtimeHandshakeMs,
+            configSkew,
+          ),
           observer: realtimeTelemetry(metrics, logger),
           // Client secrets minted here are kept in Redis when set, so any replica redeems them.
           redisUrl: runtime.settings.redisUrl,

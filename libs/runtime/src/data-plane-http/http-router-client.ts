@@ -1,5 +1,4 @@
 import {
-  DataPlaneError,
   DataPlaneErrorCode,
   encodeRouteRequest,
   lazyChunk,
@@ -8,6 +7,7 @@ import {
   type GatewayRequest,
   type RouterPort,
 } from '@aigw/contracts/data-plane';
+import { routerConfigSkew, type ConfigSkewCheck } from './config-skew';
 import type { InternalToken } from './internal-auth';
 import { WireClient, type PeerPoolState } from './wire-client';
 
@@ -30,19 +30,11 @@ export interface HttpRouterClientOptions {
   /** AI_GATEWAY_INTERNAL_TOKEN, sent on every call when set. */
   readonly token?: InternalToken;
   /**
-   * Whether the ingress's own config serves `model`. With it, the router's "model not
-   * served" for such a model is the services being on different configs for a moment.
+   * The ingress's own view of the config: with it, the router's "model not served" for a
+   * model the ingress serves is the services being on different configs for a moment.
    */
-  readonly serves?: (model: string) => boolean;
-  /** Told each time the router did not serve a model this ingress serves. */
-  readonly onConfigSkew?: (model: string) => void;
+  readonly configSkew?: ConfigSkewCheck;
 }
-
-/**
- * The Retry-After of a model the router does not serve yet: a reload reaches each service
- * within about a second once its file changed (a ConfigMap's own delay aside).
- */
-export const CONFIG_SKEW_RETRY_AFTER_MS = 2_000;
 
 /** The router as the ingress sees it when the router runs as its own service. */
 export class HttpRouterClient implements RouterPort {
@@ -73,35 +65,12 @@ export class HttpRouterClient implements RouterPort {
       // Parsed only if read: the OpenAI edge sends an untouched chunk's JSON text as it came.
       chunk: (line) => lazyChunk(line, request.requestedModel),
     });
-    return this.options.serves
+    const skew = this.options.configSkew;
+    return skew
       ? answer.catch((error: unknown) => {
-          throw this.skewed(error, request.requestedModel);
+          throw routerConfigSkew(error, request.requestedModel, skew);
         })
       : answer;
-  }
-
-  /**
-   * The router's "model not served" for a model the ingress serves: one of the two has
-   * not reloaded the config the other runs (a model added, or the ingress behind on a
-   * removal). A 503 with Retry-After, which SDKs retry, not the 404 they raise at once and
-   * callers read as the model not existing. Any other error is passed on as it came.
-   */
-  private skewed(error: unknown, model: string): unknown {
-    if (
-      !(error instanceof DataPlaneError) ||
-      error.code !== DataPlaneErrorCode.ModelNotFound ||
-      error.param !== 'model' ||
-      !this.options.serves?.(model)
-    ) {
-      return error;
-    }
-    this.options.onConfigSkew?.(model);
-    return new DataPlaneError(
-      DataPlaneErrorCode.NoBackendAvailable,
-      `the model "${model.slice(0, 256)}" is not served yet: the gateway's services are ` +
-        'loading a new configuration; retry shortly',
-      { retryAfterMs: CONFIG_SKEW_RETRY_AFTER_MS, cause: error },
-    );
   }
 
   listModels(): readonly string[] {

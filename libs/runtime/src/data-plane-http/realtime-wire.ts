@@ -32,6 +32,7 @@ import {
   type InternalToken,
   type WireAuth,
 } from './internal-auth';
+import { routerConfigSkew, type ConfigSkewCheck } from './config-skew';
 
 /** The internal hop of a Realtime session: a WebSocket, ingress to router to provider-adapter. */
 export const REALTIME_WIRE_PATH = '/wire/realtime';
@@ -185,6 +186,8 @@ export class RealtimeRouterClient implements RealtimeRouter {
     private readonly token?: InternalToken,
     /** The router's handshake bound (`realtimeHopHandshakeMs`). */
     private readonly handshakeTimeoutMs: number = ROUTER_HOP_TIMEOUT_MS,
+    /** The ingress's own view of the config (see HttpRouterClient's). */
+    private readonly configSkew?: ConfigSkewCheck,
   ) {}
 
   connectRealtime(
@@ -192,7 +195,7 @@ export class RealtimeRouterClient implements RealtimeRouter {
     listener: RealtimeListener,
     signal: AbortSignal,
   ): Promise<RealtimeConnection> {
-    return openHop(
+    const opened = openHop(
       this.url,
       encodeRouteRequest(request),
       'router',
@@ -202,6 +205,12 @@ export class RealtimeRouterClient implements RealtimeRouter {
       this.handshakeTimeoutMs,
       this.token,
     );
+    const skew = this.configSkew;
+    return skew
+      ? opened.catch((error: unknown) => {
+          throw routerConfigSkew(error, request.requestedModel, skew);
+        })
+      : opened;
   }
 }
 

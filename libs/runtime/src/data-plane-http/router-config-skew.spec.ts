@@ -4,13 +4,17 @@
 // exist: the client gets a 503 it may retry, never the 404 SDKs raise at once.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
+  decodeRouteRequest,
   modelNotServed,
   type RouterPort,
 } from '@aigw/contracts/data-plane';
 import { HttpRouterClient } from './http-router-client';
+import { RealtimeRouterClient, serveRealtimeWire } from './realtime-wire';
 import { registerRouterWire } from './router-wire-server';
 import { createWireServer } from './wire-server';
 import { request, servedBy, usage } from '../testing/wire-call-fixtures';
@@ -40,8 +44,10 @@ describe('ingress and router on different configs', () => {
     client = new HttpRouterClient({
       url: new URL(`http://127.0.0.1:${port}`),
       listModels: () => [...INGRESS_SERVES],
-      serves: (model) => INGRESS_SERVES.has(model),
-      onConfigSkew: (model) => skews.push(model),
+      configSkew: {
+        serves: (model) => INGRESS_SERVES.has(model),
+        onConfigSkew: (model) => skews.push(model),
+      },
     });
   });
   after(async () => {
@@ -87,5 +93,47 @@ describe('ingress and router on different configs', () => {
   it('a model both serve is answered', async () => {
     const answer = await client.route(request(), new AbortController().signal);
     assert.equal(answer.kind, 'json');
+  });
+});
+
+describe('a Realtime session for a model the router does not serve yet', () => {
+  it('is refused with a 503 and Retry-After', { timeout: 10_000 }, async () => {
+    const server = createServer((_, res) => res.end());
+    const hops = serveRealtimeWire(server, async (message) => {
+      const { requestedModel } = decodeRouteRequest(message);
+      throw modelNotServed(requestedModel);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const skews: string[] = [];
+    const client = new RealtimeRouterClient(new URL(`http://127.0.0.1:${port}`), undefined, 5_000, {
+      serves: (model) => INGRESS_SERVES.has(model),
+      onConfigSkew: (model) => skews.push(model),
+    });
+    const listener = { frame: () => undefined, closed: () => undefined };
+    const connect = (model: string) =>
+      client.connectRealtime(
+        request({ requestedModel: model, operation: 'realtime' }),
+        listener,
+        new AbortController().signal,
+      );
+    try {
+      await assert.rejects(connect('just-added'), (error: unknown) => {
+        assert.ok(error instanceof DataPlaneError);
+        assert.equal(error.code, DataPlaneErrorCode.NoBackendAvailable);
+        assert.ok((error.retryAfterMs ?? 0) > 0);
+        return true;
+      });
+      assert.deepEqual(skews, ['just-added']);
+      await assert.rejects(
+        connect('nowhere'),
+        (error: unknown) =>
+          error instanceof DataPlaneError && error.code === DataPlaneErrorCode.ModelNotFound,
+      );
+    } finally {
+      hops.close();
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
