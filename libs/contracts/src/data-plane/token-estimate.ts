@@ -142,7 +142,7 @@ function textTokensUpperBound(text: string): number {
 // most ~1,500 tokens (85 + 170 per 512 px tile) and Anthropic ~1,600 (its 1.15-megapixel
 // cap at 750 pixels a token). The text estimate leaves images out (their base64 is not
 // text), so without this a request of images was held for its text alone.
-const TOKENS_PER_IMAGE = 1_600;
+export const TOKENS_PER_IMAGE = 1_600;
 
 // What one page of a PDF in a prompt may cost, from above: Anthropic documents 1,500-3,000
 // tokens of text a page, and each page is also seen as an image (OpenAI likewise reads a
@@ -164,6 +164,22 @@ function mediaPartTokens(part: unknown, pdfs: PdfReadAllowance): number {
   if (typeof data !== 'string') return 0;
   const inline = INLINE_PDF.exec(data);
   return inline ? pdfPageCount(data.slice(inline[0].length), pdfs) * TOKENS_PER_PDF_PAGE : 0;
+}
+
+/**
+ * The images of a chat prompt (its `image_url` parts), each held at TOKENS_PER_IMAGE by
+ * the estimates here: admission holds more for models that bill an image more.
+ */
+export function promptImageCount(body: Record<string, unknown>): number {
+  const messages = Array.isArray(body.messages) ? body.messages : [];
+  let images = 0;
+  for (const message of messages) {
+    const content = (message as { content?: unknown } | null)?.content;
+    if (!Array.isArray(content)) continue;
+    for (const part of content)
+      if ((part as { type?: unknown } | null)?.type === 'image_url') images++;
+  }
+  return images;
 }
 
 function promptFraming(body: Record<string, unknown>): number {

@@ -1,11 +1,4 @@
-import {
-  dollarCost,
-  routeForModel,
-  tierByName,
-  weightedTokens,
-  type GatewayConfig,
-  type RouteConfig,
-} from '@aigw/config';
+import { routeForModel, tierByName, type GatewayConfig, type RouteConfig } from '@aigw/config';
 import {
   allowsNothing,
   amountShown,
@@ -38,6 +31,8 @@ import {
   DataPlaneError,
   DataPlaneErrorCode,
   estimatePromptTokensUpperBound,
+  promptImageCount,
+  TOKENS_PER_IMAGE,
   AUDIO_OPERATIONS,
   IMAGE_OPERATIONS,
   MEDIA_OPERATIONS,
@@ -51,6 +46,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import { mediaHoldCounts } from './audio-hold';
 import { chatAudioTokensUpperBound } from './chat-audio-hold';
+import { imageTokensUpperBound } from './image-token-bound';
 import { HoldReleases, type HoldReleaseOutcome, type HoldReleasesOptions } from './hold-releases';
 import { LastBalances } from './last-balances';
 import { RunningHolds } from './running-holds';
@@ -206,6 +202,7 @@ export class BudgetAdmission {
       OWN_HOLD_OPERATIONS.has(request.operation)
         ? ownHoldCounts(request)
         : this.modelCallHoldCounts(request, heldOutputTokens),
+      request.operation === 'chat' ? promptImageCount(request.body) : 0,
     );
     // A worst case above a whole window of one of the caller's limits is refused whenever
     // it is retried: say so (400), not "try again after the reset" (429).
@@ -741,16 +738,23 @@ function worstCase(
   route: RouteConfig,
   models: readonly string[],
   counts: TokenCounts,
+  /** The prompt's images, held in `counts` at TOKENS_PER_IMAGE each. */
+  images = 0,
 ): Record<LimitUnit, number> {
-  const worst = amountsFor(route, models[0], counts);
-  // Only the weighted tokens and the dollars depend on the model (see amountsFor).
+  const worst = amountsFor(route, models[0], withImagesOn(models[0], counts, images));
   for (let index = 1; index < models.length; index++) {
-    const tokens = weightedTokens(route, models[index], counts);
-    if (tokens > worst.tokens) worst.tokens = tokens;
-    const dollars = dollarCost(route, models[index], counts);
-    if (dollars > worst.dollars) worst.dollars = dollars;
+    const amounts = amountsFor(route, models[index], withImagesOn(models[index], counts, images));
+    for (const unit of Object.keys(amounts) as LimitUnit[]) {
+      if (amounts[unit] > worst[unit]) worst[unit] = amounts[unit];
+    }
   }
   return worst;
+}
+
+/** `counts` with its images held at what `model` may bill for each, where that is more. */
+function withImagesOn(model: string, counts: TokenCounts, images: number): TokenCounts {
+  const extra = images * (imageTokensUpperBound(model) - TOKENS_PER_IMAGE);
+  return extra > 0 ? { ...counts, inputTokens: counts.inputTokens + extra } : counts;
 }
 
 /** Whose last admitted call a reused answer is told about: the caller's, for this model. */
