@@ -1,6 +1,7 @@
 import { crc32 } from 'node:zlib';
 import type { JsonObject } from '@aigw/contracts/data-plane';
 import { parseJsonObject } from '../core/json-shape';
+import { MAX_SSE_STREAM_CHARS, SseStreamTooLargeError } from '../core/sse-events';
 import { streamInterrupted } from '../core/upstream-http';
 
 /** One decoded message of `application/vnd.amazon.eventstream`. */
@@ -37,11 +38,13 @@ type Codec = { decode(frame: Uint8Array): { headers: Headers; body: Uint8Array }
  * Decodes AWS's binary event stream. Framing is ours, so a frame's declared length is
  * checked (prelude CRC, bounds) before anything is buffered for it; the SDK's codec then
  * checks each frame's CRCs and parses its headers. Any violation ends the stream with a
- * StreamInterrupted error that says what was wrong.
+ * StreamInterrupted error that says what was wrong. A stream past `maxStreamBytes` in all
+ * ends with SseStreamTooLargeError, as an SSE stream past its bound does (the same 256 Mi).
  */
 export async function* bedrockEvents(
   body: AsyncIterable<Uint8Array>,
   backendName: string,
+  maxStreamBytes = MAX_SSE_STREAM_CHARS,
 ): AsyncGenerator<BedrockStreamEvent> {
   // Loaded on the first Bedrock stream, like the signer.
   const [{ EventStreamCodec }, { fromUtf8, toUtf8 }] = await Promise.all([
@@ -50,21 +53,29 @@ export async function* bedrockEvents(
   ]);
   const codec = new EventStreamCodec(toUtf8, fromUtf8);
   const malformed = (what: string) => streamInterrupted(backendName, `sent ${what}`);
-  for await (const frame of eventStreamFrames(body, malformed)) {
+  for await (const frame of eventStreamFrames(body, malformed, maxStreamBytes)) {
     yield streamEvent(decodeFrame(codec, frame, malformed), toUtf8, malformed);
   }
 }
 
 type Malformed = (what: string) => Error;
 
-/** Splits a byte stream into whole frames, refusing impossible lengths up front. */
+/**
+ * Splits a byte stream into whole frames, refusing impossible lengths up front and a
+ * stream past `maxStreamBytes` in all: each frame is bounded, but a backend sending them
+ * without end would otherwise grow what a Responses, cached or shared stream gathers.
+ */
 async function* eventStreamFrames(
   body: AsyncIterable<Uint8Array>,
   malformed: Malformed,
+  maxStreamBytes: number,
 ): AsyncGenerator<Uint8Array> {
   const pending = new PendingBytes();
   let frameLength: number | undefined;
+  let received = 0;
   for await (const chunk of body) {
+    received += chunk.length;
+    if (received > maxStreamBytes) throw new SseStreamTooLargeError(maxStreamBytes, 'bytes');
     pending.push(chunk);
     for (;;) {
       if (frameLength === undefined) {

@@ -13,12 +13,15 @@ export const MAX_SSE_EVENT_CHARS = 16 * 1024 * 1024;
  */
 export const MAX_SSE_STREAM_CHARS = 256 * 1024 * 1024;
 
-/** A backend's stream ran past what one stream may carry. */
+/**
+ * A backend's stream ran past what one stream may carry: an SSE stream's characters, or
+ * Bedrock's binary event stream's bytes (one error, so both end the same way).
+ */
 export class SseStreamTooLargeError extends Error {
   readonly code = 'SSE_STREAM_TOO_LARGE';
 
-  constructor(limitChars: number) {
-    super(`a stream longer than ${limitChars} characters`);
+  constructor(limit: number, unit: 'characters' | 'bytes' = 'characters') {
+    super(`a stream longer than ${limit} ${unit}`);
     this.name = 'SseStreamTooLargeError';
   }
 }
