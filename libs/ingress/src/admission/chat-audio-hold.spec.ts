@@ -1,11 +1,10 @@
-// A chat request's input_audio was held as its text alone: a minute of speech (1,500 audio
-// tokens, at gpt-audio's $32 per 1M) was held as a few tokens, so concurrent calls of audio
+// A chat request's input_audio was held as its text alone: a minute of speech (1,920 audio
+// tokens on Gemini) was held as a few tokens, so concurrent calls of audio
 // ran a budget past its limit before any settled.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MIN_AUDIO_BYTES_PER_SECOND, type GatewayRequest } from '@aigw/contracts/data-plane';
 import { admissionOn, ask, refusalOf } from './admission-fixture';
-import { AUDIO_TOKENS_PER_SECOND } from './audio-hold';
 import { chatAudioTokensUpperBound } from './chat-audio-hold';
 
 const BACKENDS = '    - {name: b, provider: openai, model: chat}';
@@ -42,7 +41,8 @@ describe("a chat request's input_audio in its budget hold", () => {
       { data: mp3, format: 'mp3' },
     ]).body;
     const mp3Seconds = 40_000 / MIN_AUDIO_BYTES_PER_SECOND;
-    assert.equal(chatAudioTokensUpperBound(body), (60 + mp3Seconds) * AUDIO_TOKENS_PER_SECOND);
+    // Gemini bills 32 audio tokens a second, the most of the backends that take chat audio.
+    assert.equal(chatAudioTokensUpperBound(body), (60 + mp3Seconds) * 32);
     assert.equal(chatAudioTokensUpperBound(ask('u').body), 0);
   });
 
@@ -56,7 +56,7 @@ describe("a chat request's input_audio in its budget hold", () => {
 
   it('holds the audio at the audio rate, not the text rate', async () => {
     // $40 per 1M audio tokens (gpt-4o-audio-preview's) against $2.50 for text: a minute's
-    // 1,500 audio tokens are $0.06 at the audio rate, under $0.004 at the text rate.
+    // 1,920 audio tokens are $0.077 at the audio rate, under $0.005 at the text rate.
     const { admission } = admissionOn(
       BACKENDS,
       `  costControl:

@@ -1,5 +1,10 @@
 import { audioSecondsUpperBound } from '@aigw/contracts/data-plane';
-import { AUDIO_TOKENS_PER_SECOND } from './audio-hold';
+
+/**
+ * Audio tokens a second of a chat prompt's audio may bill: Gemini's documented 32, the most
+ * of the backends that take audio in chat (OpenAI's audio models bill about 10).
+ */
+export const CHAT_AUDIO_TOKENS_PER_SECOND = 32;
 
 // Enough of a part's base64 to hold a WAV's header (its chunks before `data`): the rest of
 // the audio is counted by its length alone, never decoded on the admission path.
@@ -8,7 +13,7 @@ const HEADER_BASE64_CHARS = 64 * 1024;
 /**
  * The audio tokens a chat request's `input_audio` parts (base64 wav or mp3) may bill: each
  * clip's duration (a WAV's from its header, else from its size at the lowest bitrate
- * assumed) at the audio tokens a second a transcription's hold assumes. The prompt
+ * assumed) at CHAT_AUDIO_TOKENS_PER_SECOND. The prompt
  * estimate counts text alone, so without these a request of audio was held as a few tokens.
  */
 export function chatAudioTokensUpperBound(body: Readonly<Record<string, unknown>>): number {
@@ -19,7 +24,7 @@ export function chatAudioTokensUpperBound(body: Readonly<Record<string, unknown>
     if (!Array.isArray(content)) continue;
     for (const part of content) seconds += inputAudioSeconds(part);
   }
-  return Math.ceil(seconds * AUDIO_TOKENS_PER_SECOND);
+  return Math.ceil(seconds * CHAT_AUDIO_TOKENS_PER_SECOND);
 }
 
 function inputAudioSeconds(part: unknown): number {
