@@ -202,10 +202,14 @@ async function main(): Promise<number> {
     let differing = report.mismatches.length;
     const vouched = skipped.undecodable === 0 || values['accept-undecodable'];
     if (values.restore && vouched) {
-      const behind = await settledThroughReplay(unsettled, catchUpWait.ms);
+      // Holding budget.db's lock, nothing settles meanwhile (its gateway is stopped): no wait.
+      const behind = await settledThroughReplay(unsettled, owner ? 0 : catchUpWait.ms);
       if (behind > 0) {
+        const then = owner
+          ? 'start the gateway (or budget service) and let it settle them, stop it, then run the restore again'
+          : 'run it again once the budget service has caught up';
         process.stderr.write(
-          `budget rebuild: the budget settler has not yet applied everything the rebuild read (${behind} behind); restoring now would count that usage twice, so nothing was restored: run it again once the budget service has caught up\n`,
+          `budget rebuild: the budget settler has not yet applied everything the rebuild read (${behind} behind); restoring now would count that usage twice, so nothing was restored: ${then}\n`,
         );
         return REBUILD_EXIT.failed;
       }

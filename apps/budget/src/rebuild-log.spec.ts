@@ -159,6 +159,28 @@ test(
   },
 );
 
+// Against budget.db the restore holds the store's lock, so its gateway is stopped and nothing
+// settles meanwhile: waiting for it only delayed the refusal (30 s by default), and "once
+// the budget service has caught up" never comes while it is stopped.
+test(
+  'an embedded restore with usage left unsettled says to let the gateway settle it first',
+  { timeout: 120_000 },
+  async () => {
+    const { data, cli } = embeddedGatewayFiles();
+    const now = new Date().toISOString();
+    const log = new SqliteEventLog(join(data, 'events.db'));
+    log.append([serializeEvent(usage('r1', now))]);
+    log.close();
+    const refused = await cli('--restore');
+    assert.equal(refused.code, REBUILD_EXIT.failed, refused.stdout + refused.stderr);
+    assert.match(
+      refused.stderr,
+      /\(1 behind\).*start the gateway \(or budget service\) and let it settle them, stop it, then run the restore again/,
+    );
+    assert.doesNotMatch(refused.stdout, /restored/);
+  },
+);
+
 test('a restore waits for the settler to catch up with the replay, and gives up after its wait', async () => {
   let behind = 3;
   assert.equal(await settledThroughReplay(() => behind--, 5_000, 1), 0);
