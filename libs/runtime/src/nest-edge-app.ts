@@ -10,6 +10,7 @@ import { closeDraining, closingKeepAlive } from './closing-keep-alive';
 import { corsOptions, type CorsOrigins } from './cors-origins';
 import { edgeClientErrorHandler, type ClientErrorReason } from './edge-client-errors';
 import { requestBodyDecoder } from './request-body-decoding';
+import { webSocketUpgradesOnly } from './upgrade-offers';
 import type { ServedApp } from './service-runtime';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -37,6 +38,8 @@ export async function createNestEdgeApp(
   module: DynamicModule,
   options: NestEdgeAppOptions,
 ): Promise<ServedApp> {
+  // Told the server's listeners once Nest has made the app, before any request comes.
+  const upgradeListeners = { count: (): number => 0 };
   const adapter = new FastifyAdapter({
     bodyLimit: options.maxBodyBytes,
     requestTimeout: options.requestReceiveTimeoutMs,
@@ -46,6 +49,8 @@ export async function createNestEdgeApp(
       // How often Node looks for overdue requests (30 s by default, which would let a
       // short timeout run far past itself).
       connectionsCheckingInterval: Math.min(30_000, Math.ceil(options.requestReceiveTimeoutMs / 4)),
+      // An `Upgrade: h2c` offer is served as HTTP/1.1, not taken for a WebSocket.
+      shouldUpgradeCallback: webSocketUpgradesOnly(() => upgradeListeners.count()),
     },
     clientErrorHandler: edgeClientErrorHandler(options.onClientError),
     // A call that comes on an open connection while the app closes (a client reusing it as
@@ -72,6 +77,8 @@ export async function createNestEdgeApp(
     // closures made per call, runBodyParser), ~1.5 µs of the ~94 µs base path.
     bodyParser: false,
   });
+  const httpServer = app.getHttpServer();
+  upgradeListeners.count = () => httpServer.listenerCount('upgrade');
   // Form bodies (the one other type Nest's parser takes) keep Nest's parser: a cold path.
   app.useBodyParser('application/x-www-form-urlencoded', { bodyLimit: options.maxBodyBytes });
   app.useGlobalFilters(options.filter);

@@ -1,0 +1,116 @@
+// An HTTP/1.1 request that offers to switch protocols the gateway does not speak
+// (`Upgrade: h2c`, which `curl --http2` and Java's HttpClient send on every http:// URL) is
+// an ordinary request: the offer is ignored, as RFC 9110 §7.8 lets a server do, and the
+// request answered over HTTP/1.1. Only a WebSocket upgrade (Realtime) is taken up.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import { startGatewayOnOneBackend, type AppProcess } from '@aigw/testing/processes';
+
+/**
+ * Writes `request` on a fresh connection and reads one answer: until its Content-Length is
+ * in, or until the server closes the connection.
+ */
+function rawExchange(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    let response = '';
+    const guard = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no whole answer came; read so far: ${response}`));
+    }, 15_000);
+    const done = () => {
+      clearTimeout(guard);
+      socket.destroy();
+      resolve(response);
+    };
+    socket.on('data', (chunk: Buffer) => {
+      response += chunk.toString('utf8');
+      const headEnd = response.indexOf('\r\n\r\n');
+      const length = /\r\ncontent-length: (\d+)\r\n/i.exec(response.slice(0, headEnd));
+      if (length && Buffer.byteLength(response.slice(headEnd + 4)) >= Number(length[1])) done();
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', done);
+  });
+}
+
+function statusOf(response: string): number {
+  return Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1]);
+}
+
+function bodyOf(response: string): unknown {
+  return JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4));
+}
+
+/** The headers `curl --http2 http://…` adds to a request. */
+const H2C_OFFER =
+  'connection: Upgrade, HTTP2-Settings\r\nupgrade: h2c\r\nhttp2-settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n';
+
+function post(path: string, body: string, extraHeaders = H2C_OFFER): string {
+  return (
+    `POST ${path} HTTP/1.1\r\nhost: gateway\r\ncontent-type: application/json\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\n${extraHeaders}\r\n${body}`
+  );
+}
+
+describe('all-in-one gateway: requests offering an upgrade to HTTP/2 (h2c)', () => {
+  let upstream: FakeOpenAiUpstream;
+  let gateway: AppProcess;
+
+  before(async () => {
+    upstream = await new FakeOpenAiUpstream().start();
+    gateway = await startGatewayOnOneBackend(upstream.baseUrl);
+  });
+  after(async () => {
+    await gateway?.stop();
+    await upstream?.stop();
+  });
+
+  it('answers a chat completion offering h2c over HTTP/1.1, the call made once', async () => {
+    const asked = upstream.calls.length;
+    const body = JSON.stringify({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    const response = await rawExchange(gateway.port, post('/v1/chat/completions', body));
+
+    assert.equal(statusOf(response), 200, response);
+    assert.doesNotMatch(response, /^HTTP\/1\.1 101/, 'not switched to HTTP/2');
+    assert.equal((bodyOf(response) as { object: string }).object, 'chat.completion');
+    assert.equal(upstream.calls.length, asked + 1);
+  });
+
+  it('answers a Messages call offering h2c in Anthropic shape', async () => {
+    const body = JSON.stringify({
+      model: 'gpt-4o-mini',
+      max_tokens: 16,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    const response = await rawExchange(gateway.port, post('/v1/messages', body));
+
+    assert.equal(statusOf(response), 200, response);
+    assert.equal((bodyOf(response) as { type: string }).type, 'message');
+  });
+
+  it('answers a GET offering h2c', async () => {
+    const response = await rawExchange(
+      gateway.port,
+      `GET /v1/models HTTP/1.1\r\nhost: gateway\r\n${H2C_OFFER}\r\n`,
+    );
+    assert.equal(statusOf(response), 200, response);
+    assert.equal((bodyOf(response) as { object: string }).object, 'list');
+  });
+
+  it('still refuses a WebSocket upgrade on a path that is not Realtime, in OpenAI shape', async () => {
+    const response = await rawExchange(
+      gateway.port,
+      'GET /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\nconnection: Upgrade\r\n' +
+        'upgrade: websocket\r\nsec-websocket-version: 13\r\n' +
+        'sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    );
+    assert.equal(statusOf(response), 404, response);
+    assert.equal((bodyOf(response) as { error: { code: string } }).error.code, 'unknown_url');
+  });
+});
