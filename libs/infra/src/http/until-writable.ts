@@ -48,24 +48,30 @@ export interface DroppableStream extends DrainableStream {
  * holding the call (and what it buffered) with it. Timed from the reader's last progress,
  * as nginx's send_timeout, not from the write: one event larger than the socket's buffers
  * (a streamed image's base64) drains only once nearly all of it is taken, which a steady
- * reader on a slow link may take longer than the timeout to do.
+ * reader on a slow link may take longer than the timeout to do. A pause of this whole
+ * process (seen as a look that came late) is not counted against the reader.
  */
 export function untilWritableWithin(stream: DroppableStream, timeoutMs: number): Promise<void> {
   if (!stream.writableNeedDrain) return Promise.resolve();
+  const everyMs = Math.max(1, Math.floor(timeoutMs / CHECKS_PER_TIMEOUT));
   let held = bytesHeld(stream);
   let lastProgress = Date.now();
-  const check = setInterval(
-    () => {
-      const now = bytesHeld(stream);
-      if (now < held) lastProgress = Date.now();
-      held = now;
-      if (Date.now() - lastProgress < timeoutMs) return;
-      clearInterval(check);
-      sendTimeouts++;
-      stream.destroy();
-    },
-    Math.max(1, Math.floor(timeoutMs / CHECKS_PER_TIMEOUT)),
-  );
+  let lastLook = lastProgress;
+  const check = setInterval(() => {
+    const at = Date.now();
+    // A look due long before it came: this process was held (a GC pause, a starved CPU),
+    // and no look could see the reader's progress meanwhile. That time is not the reader's.
+    const late = at - lastLook - everyMs;
+    if (late > everyMs) lastProgress += late;
+    lastLook = at;
+    const now = bytesHeld(stream);
+    if (now < held) lastProgress = at;
+    held = now;
+    if (at - lastProgress < timeoutMs) return;
+    clearInterval(check);
+    sendTimeouts++;
+    stream.destroy();
+  }, everyMs);
   return untilWritable(stream).finally(() => clearInterval(check));
 }
 
