@@ -5,13 +5,15 @@ import {
   modelNotAllowed,
   modelNotServed,
 } from '@aigw/contracts/data-plane';
+import { chatAudioTokensUpperBound } from '../admission/chat-audio-hold';
 import type { IncomingHeaders } from '../identity/tier-selector';
 import type { IngressPipeline } from '../ingress-pipeline';
 
 /**
  * The input tokens of `chat`, a count-token route's request in chat's terms
  * (`/v1/messages/count_tokens`, Gemini's `:countTokens`, `/v1/responses/input_tokens`): an
- * estimate by our tokenizer (OpenAI's cl100k), erring high. The caller is identified, the
+ * estimate by our tokenizer (OpenAI's cl100k), erring high, and its audio (a Gemini client's
+ * inlineData audio) by its length, as a call's hold counts it. The caller is identified, the
  * model refused as generating would refuse it and the prompt rules applied; nothing is routed.
  */
 export async function countedInputTokens(
@@ -24,7 +26,7 @@ export async function countedInputTokens(
   refuseUncountableModel(pipeline, prepared);
   // Counted as a provider would be sent it; nothing is, so nothing is reported.
   const redacted = pipeline.redact(prepared, () => undefined);
-  return countPromptTokens(redacted.body);
+  return countPromptTokens(redacted.body) + chatAudioTokensUpperBound(redacted.body);
 }
 
 /**
