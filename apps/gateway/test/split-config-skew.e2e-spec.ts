@@ -1,7 +1,9 @@
 // A split deployment whose ingress has reloaded a config adding a model that its router
 // has not loaded yet (a ConfigMap edit reaches the pods up to a minute apart): the client
-// gets a 503 (Anthropic's 529) with Retry-After in its API's own shape, which SDKs retry, not the 404 of a
-// model that does not exist; a model neither serves is still that 404.
+// gets a 503 (Anthropic's 529) with Retry-After in its API's own shape, which SDKs retry,
+// not the 404 of a model that does not exist; a model neither serves is still that 404. A
+// backend the router names and the provider-adapter does not know yet is an upstream error
+// with Retry-After.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -37,14 +39,14 @@ describe('split deployment: the ingress serves a model its router has not loaded
     apps.push(adapter);
     const router = await startApp('router', {
       ...env,
-      AI_GATEWAY_CONFIG: configFile('router.yaml', ['old-model']),
+      AI_GATEWAY_CONFIG: configFile('router.yaml', ['old-model', 'routed-model']),
       AI_GATEWAY_DATA_DIR: join(dir, 'router'),
       PROVIDER_ADAPTER_URL: adapter.baseUrl,
     });
     apps.push(router);
     ingress = await startApp('ingress', {
       ...env,
-      AI_GATEWAY_CONFIG: configFile('ingress.yaml', ['old-model', 'new-model']),
+      AI_GATEWAY_CONFIG: configFile('ingress.yaml', ['old-model', 'routed-model', 'new-model']),
       AI_GATEWAY_DATA_DIR: join(dir, 'ingress'),
       ROUTER_URL: router.baseUrl,
     });
@@ -87,6 +89,14 @@ describe('split deployment: the ingress serves a model its router has not loaded
     assert.ok(Number(response.headers.get('retry-after')) > 0);
     assert.equal(body.type, 'error');
     assert.equal(body.error.type, 'overloaded_error');
+  });
+
+  it('a backend the router names and the provider-adapter has not loaded: an error with Retry-After', async () => {
+    const response = await chat('routed-model', false);
+    const body = (await response.json()) as { error: { message: string } };
+    assert.equal(response.status, 502, JSON.stringify(body));
+    assert.equal(response.headers.get('retry-after'), '2');
+    assert.match(body.error.message, /has no openai backend "routed-model"/);
   });
 
   it('a model neither serves is still a 404 model_not_found', async () => {

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { parseGatewayConfig, routeOfBackend, type GatewayConfig } from '@aigw/config';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { MISSING_KEY_RETRY_AFTER_MS, upstreamTargetFor } from './backend-targets';
+import { CONFIG_SKEW_RETRY_AFTER_MS } from './config-skew';
 import { ONE_BACKEND_CONFIG } from '../testing/one-backend-config';
 
 const KEY = 'sk-adapter-only-7d1c';
@@ -44,10 +45,18 @@ describe('upstreamTargetFor', () => {
     );
   });
 
-  it('refuses a backend this config does not know', () => {
+  it('refuses a backend this config does not know, asking the router to leave it a moment', () => {
     assert.throws(
       () => upstreamTargetFor(adapterConfig({}), { ...wire, backendName: 'elsewhere' }),
-      /has no openai backend "elsewhere"/,
+      (error: DataPlaneError) => {
+        assert.equal(error.code, DataPlaneErrorCode.UpstreamError);
+        assert.match(error.message, /has no openai backend "elsewhere"/);
+        // The configs differ while one service has reloaded and the other not yet: the
+        // router cools the backend that long and fails over, rather than counting
+        // failures to a cooldown that outlasts the difference.
+        assert.equal(error.retryAfterMs, CONFIG_SKEW_RETRY_AFTER_MS);
+        return true;
+      },
     );
   });
 });

@@ -6,6 +6,7 @@ import {
   type UpstreamTarget,
   type WireTarget,
 } from '@aigw/contracts/data-plane';
+import { CONFIG_SKEW_RETRY_AFTER_MS } from './config-skew';
 
 /**
  * How long the router is asked to leave a backend whose key this service lacks: a key
@@ -24,9 +25,14 @@ export const MISSING_KEY_RETRY_AFTER_MS = 60_000;
 export function upstreamTargetFor(config: GatewayConfig, wire: WireTarget): UpstreamTarget {
   const backend = backendOf(config, wire);
   if (!backend || backend.provider !== wire.provider) {
+    // The router's config and this one differ for a moment (each service reloads on its
+    // own): a short Retry-After has the router leave the backend for that moment and fail
+    // over, instead of counting failures to a 30 s cooldown that outlasts the difference,
+    // and tells a client with no other backend when to try again.
     throw new DataPlaneError(
       DataPlaneErrorCode.UpstreamError,
       `the provider-adapter's configuration has no ${wire.provider} backend "${wire.backendName}"`,
+      { retryAfterMs: CONFIG_SKEW_RETRY_AFTER_MS },
     );
   }
   const auth = backend.auth;
