@@ -488,11 +488,14 @@ function imagePart(block: JsonObject, at: string): ChatPart {
       const data = requiredString(source.data, `${at}.source.data`);
       return { type: 'image_url', image_url: { url: `data:${mediaType};base64,${data}` } };
     }
-    case 'url':
-      return {
-        type: 'image_url',
-        image_url: { url: requiredString(source.url, `${at}.source.url`) },
-      };
+    case 'url': {
+      // As a document's: a backend that fetches it is never handed another scheme.
+      const url = requiredString(source.url, `${at}.source.url`);
+      if (!/^https?:\/\//i.test(url)) {
+        throw invalid(`${at}.source.url`, 'Input should be an http(s) URL');
+      }
+      return { type: 'image_url', image_url: { url } };
+    }
     default:
       throw invalid(`${at}.source.type`, "Input should be 'base64' or 'url'");
   }
