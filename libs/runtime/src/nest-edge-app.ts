@@ -9,6 +9,7 @@ import { NestLoggerService, type Logger } from '@aigw/observability';
 import { closeDraining, closingKeepAlive } from './closing-keep-alive';
 import { corsOptions, type CorsOrigins } from './cors-origins';
 import { edgeClientErrorHandler, type ClientErrorReason } from './edge-client-errors';
+import { readEmptyJsonAsNoBody } from './empty-json-body';
 import { requestBodyDecoder } from './request-body-decoding';
 import { webSocketUpgradesOnly } from './upgrade-offers';
 import type { ServedApp } from './service-runtime';
@@ -83,10 +84,9 @@ export async function createNestEdgeApp(
   app.useBodyParser('application/x-www-form-urlencoded', { bodyLimit: options.maxBodyBytes });
   app.useGlobalFilters(options.filter);
   if (options.cors) app.enableCors(corsOptions(options.cors));
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('preParsing', requestBodyDecoder(options.maxBodyBytes));
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('preParsing', requestBodyDecoder(options.maxBodyBytes));
+  readEmptyJsonAsNoBody(fastify);
   const endKeepAlive = closingKeepAlive(app.getHttpServer());
   return {
     listen: async (port, host) => {
