@@ -353,7 +353,7 @@ function parseParts(
         return { kind: 'image', mediaType, base64: inline[2], ...marked };
       }
       if (/^https?:\/\//i.test(url)) return { kind: 'image-url', url, ...marked };
-      throw invalid(`${at}.image_url.url must be an http(s) or base64 data URL`, at);
+      throw imageUrlRefused(`${at}.image_url.url`);
     }
     if (part.type === 'input_audio' && allowMedia && media.audio === true) {
       return { ...inputAudio(part.input_audio, `${at}.input_audio`), ...marked };
@@ -366,6 +366,11 @@ function parseParts(
     if (document) return { ...document, ...marked };
     throw invalid(`${at} has a content type this backend cannot take: ${String(part.type)}`, at);
   });
+}
+
+/** The 400 of an image URL that is neither http(s) nor a base64 data URL. */
+export function imageUrlRefused(param: string): DataPlaneError {
+  return invalid(`${param} must be an http(s) or base64 data URL`, param);
 }
 
 /** An `input_audio` part's audio: base64 `data` in one of OpenAI's formats (wav, mp3). */

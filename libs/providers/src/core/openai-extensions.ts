@@ -7,6 +7,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import {
   documentCitationsRefused,
+  imageUrlRefused,
   documentUrlsRefused,
   failedToolText,
   geminiToolRefused,
@@ -99,6 +100,11 @@ function refuseUnsendableParts(messages: unknown, backendName: string): void {
       if (isJsonObject(part) && isServerToolBlockType(part.type)) {
         throw serverToolBlockRefused(part, `messages[${index}].content[${at}]`);
       }
+      // An image URL of another scheme (file://, gopher://): refused as the translating
+      // adapters refuse it, never handed to a self-hosted server that fetches image URLs.
+      if (isJsonObject(part) && part.type === 'image_url' && !sendableImageUrl(part.image_url)) {
+        throw imageUrlRefused(`messages[${index}].content[${at}].image_url.url`);
+      }
       // A Messages client's cited text document (a text part's `document`): likewise.
       if (isJsonObject(part) && part.type === 'text' && 'document' in part) {
         throw documentCitationsRefused(`messages[${index}].content[${at}].document.citations`);
@@ -122,6 +128,12 @@ function refuseUnsendableParts(messages: unknown, backendName: string): void {
       }
     });
   });
+}
+
+/** An image part's URL as OpenAI takes one: http(s), or a data URL. */
+function sendableImageUrl(image: unknown): boolean {
+  const url = isJsonObject(image) ? image.url : image;
+  return typeof url === 'string' && /^(https?:\/\/|data:)/i.test(url);
 }
 
 /** A cheap look for any extension, field names only (no serializing). */
