@@ -12,11 +12,15 @@ export function readEmptyJsonAsNoBody(fastify: FastifyInstance): void {
   // The poisoning checks Fastify's own parser applies by default. It answers through `done`.
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser(['application/json']);
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body.length === 0) {
-      done(null, undefined);
-      return;
-    }
-    void parseJson(request, body, done);
-  });
+  fastify.addContentTypeParser<string>(
+    'application/json',
+    { parseAs: 'string' },
+    (request, body, done) => {
+      if (body.length === 0) {
+        done(null, undefined);
+        return;
+      }
+      void parseJson(request, body, done);
+    },
+  );
 }
