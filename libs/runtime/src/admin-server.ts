@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { checkAdminAccess, type AdminAccess, type AdminAccessVerdict } from './admin-access';
 import { listenOrExplain } from './listen';
 import type { Readiness } from './readiness';
@@ -38,6 +44,8 @@ export interface AdminRequest {
   readonly params: readonly string[];
   /** The parsed JSON body; `{}` when there is none. */
   readonly body: unknown;
+  /** The request's headers, as Node parsed them (lower-case names). */
+  readonly headers: IncomingHttpHeaders;
 }
 
 export interface AdminReply {
@@ -162,7 +170,7 @@ export class AdminServer {
       }
       const body = await readJson(request);
       if (!body.ok) return json(response, body.status, invalid('invalid_request', body.message));
-      const reply = await route.handle({ params, body: body.value });
+      const reply = await route.handle({ params, body: body.value, headers: request.headers });
       return json(response, reply.status, reply.body);
     }
     return json(response, 404, { error: 'not found' });

@@ -45,10 +45,13 @@ describe('admin: POST /admin/budgets/{userKey}/reset and /credit', () => {
   });
   after(() => server.close());
 
-  async function post(path: string, body?: string) {
+  async function post(path: string, body?: string, idempotencyKey?: string) {
     const response = await fetch(`${base}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: {
+        'content-type': 'application/json',
+        ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
+      },
       ...(body === undefined ? {} : { body }),
     });
     return { status: response.status, body: (await response.json()) as Reply };
@@ -103,6 +106,39 @@ describe('admin: POST /admin/budgets/{userKey}/reset and /credit', () => {
     assert.equal(event.limitKind, LimitKind.MaxDailyCostPerUser);
     assert.equal(event.partitionKey, 'bob');
     assert.equal(encodeEvent(event, { validate: true }).key, 'bob');
+  });
+
+  it('names a retry with the same Idempotency-Key by the same event id, which is applied once', async () => {
+    const credit = JSON.stringify({ limit: LimitKind.TokenBudgetPerUser, amount: 40 });
+    const first = await post('/admin/budgets/carol/credit', credit, 'ticket-7-credit');
+    const retry = await post('/admin/budgets/carol/credit', credit, 'ticket-7-credit');
+    assert.equal(first.status, 202);
+    assert.equal(retry.status, 202);
+    assert.equal(retry.body.eventId, first.body.eventId);
+    const [a, b] = published.events.slice(-2);
+    assert.equal(a.eventId, b.eventId);
+    // Still a valid event id (a version-8 UUID).
+    assert.ok(encodeEvent(b, { validate: true }));
+    // Without a key, or with the key on another amount or user, each is its own.
+    const plain = await post('/admin/budgets/carol/credit', credit);
+    const more = await post(
+      '/admin/budgets/carol/credit',
+      JSON.stringify({ limit: LimitKind.TokenBudgetPerUser, amount: 41 }),
+      'ticket-7-credit',
+    );
+    const dave = await post('/admin/budgets/dave/credit', credit, 'ticket-7-credit');
+    const ids = [first, plain, more, dave].map((reply) => reply.body.eventId);
+    assert.equal(new Set(ids).size, 4, JSON.stringify(ids));
+  });
+
+  it('refuses an Idempotency-Key that cannot be one, publishing nothing', async () => {
+    const before = published.events.length;
+    for (const key of ['has space', 'k'.repeat(256)]) {
+      const reply = await post('/admin/budgets/carol/reset', undefined, key);
+      assert.equal(reply.status, 400, key);
+      assert.match(reply.body.error.message, /Idempotency-Key/);
+    }
+    assert.equal(published.events.length, before);
   });
 
   it('carries who made it, when the body names an operator, on the event and in the answer', async () => {

@@ -1,5 +1,6 @@
 import { BudgetAdjustmentAction, createBudgetAdjusted, type EventPublisher } from '@aigw/contracts';
 import { budgetsNamed } from '@aigw/budget-core';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { GatewayConfig } from '@aigw/config';
 import type { MetricsRegistry } from '@aigw/observability';
 import {
@@ -10,6 +11,7 @@ import {
 } from '@aigw/runtime';
 import { adjustableLimits, everyAdjustableLimitClosed } from '../adjustable-limits';
 import { parseBudgetAdjustment } from './budget-adjustment.dto';
+import { idempotencyKeyOf, idempotentEventId } from './idempotency-key';
 
 /**
  * `POST /admin/budgets/{userKey}/reset` and `.../credit` on the admin port: each publishes
@@ -26,7 +28,8 @@ export function budgetAdminRoutes(
   return Object.values(BudgetAdjustmentAction).map((action): AdminRoute => ({
     method: 'POST',
     path: new RegExp(`^/admin/budgets/([^/]+)/${action}$`),
-    handle: async ({ params, body }) => adjust(events, config, metrics, action, params[0], body),
+    handle: async ({ params, body, headers }) =>
+      adjust(events, config, metrics, action, params[0], body, headers),
   }));
 }
 
@@ -37,7 +40,12 @@ async function adjust(
   action: BudgetAdjustmentAction,
   userKey: string,
   body: unknown,
+  headers: IncomingHttpHeaders,
 ): Promise<AdminReply> {
+  const idempotency = idempotencyKeyOf(headers);
+  if (!idempotency.ok) {
+    return invalidAdminRequest([{ message: idempotency.message }]);
+  }
   const parsed = parseBudgetAdjustment(userKey, action, body);
   if (!parsed.ok) {
     // Several checks of one field may share a message: say it once.
@@ -63,7 +71,21 @@ async function adjust(
     });
     return limitClosed(request.userKey, request.limitKind, action);
   }
-  const event = createBudgetAdjusted({ partitionKey: request.userKey, ...request });
+  // A retry of a request (its answer lost to a timeout, say) names the same event, which
+  // the budget service applies once: the credit is not given twice.
+  const eventId =
+    idempotency.key === undefined
+      ? undefined
+      : idempotentEventId(idempotency.key, [
+          request.userKey,
+          action,
+          request.limitKind ?? null,
+          request.amount ?? null,
+        ]);
+  const event = createBudgetAdjusted(
+    { partitionKey: request.userKey, ...request },
+    eventId === undefined ? {} : { eventId },
+  );
   events.publish(event);
   // Where users are identified more than one way, the keys the name stands for (a plain id
   // is the id's budget under each identification): the operator sees what is adjusted.

@@ -117,7 +117,7 @@ async function call(
   const route = routes.find((r) => r.method === method && r.path.test(path));
   assert.ok(route, `${method} ${path} is routed`);
   const params = route.path.exec(path)!.slice(1).map(decodeURIComponent);
-  const reply = await route.handle({ params, body });
+  const reply = await route.handle({ params, body, headers: {} });
   return { status: reply.status, body: reply.body as Body };
 }
 

@@ -485,10 +485,16 @@ export class ClickHouseUsageAnalytics implements UsageAnalytics {
       reason: string;
       operator: string;
     }>(
-      `SELECT occurred_ms AS at_ms, event_id, user_key, action, limit_kind, amount, reason,
-         operator
-       FROM budget_adjustment_events FINAL WHERE ${conditions.join(' AND ')}
-       ORDER BY occurred_ms DESC, event_id DESC LIMIT ${limitOf(query.limit)}`,
+      // A retried request with an Idempotency-Key is one event id published twice (the
+      // budget service applied it once): listed once, at its first time in the range.
+      `SELECT at_ms, event_id, user_key, action, limit_kind, amount, reason, operator
+       FROM (
+         SELECT occurred_ms AS at_ms, event_id, user_key, action, limit_kind, amount, reason,
+           operator
+         FROM budget_adjustment_events FINAL WHERE ${conditions.join(' AND ')}
+         ORDER BY occurred_ms ASC LIMIT 1 BY event_id
+       )
+       ORDER BY at_ms DESC, event_id DESC LIMIT ${limitOf(query.limit)}`,
     );
     return rows.map((row) =>
       adjustmentRow({

@@ -378,10 +378,14 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
       params.push(query.filters.user);
     }
     const rows = this.all<Parameters<typeof adjustmentRow>[0]>(
-      `SELECT occurred_ms AS atMs, event_id AS eventId, user_key AS user, action,
+      // A retried request with an Idempotency-Key is one event id published twice (the
+      // budget service applied it once): listed once, at its first time in the range
+      // (SQLite takes a row's other columns from the one MIN() picks).
+      `SELECT MIN(occurred_ms) AS atMs, event_id AS eventId, user_key AS user, action,
          limit_kind AS limitKind, amount, reason, operator
        FROM budget_adjustment_events WHERE ${conditions.join(' AND ')}
-       ORDER BY occurred_ms DESC, event_id DESC LIMIT ?`,
+       GROUP BY event_id
+       ORDER BY atMs DESC, eventId DESC LIMIT ?`,
       [...params, query.limit],
     );
     return rows.map(adjustmentRow);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Module } from '@nestjs/common';
-import { CompletionStatus } from '@aigw/contracts';
+import { BudgetAdjustmentAction, CompletionStatus, createBudgetAdjusted } from '@aigw/contracts';
 import { Logger } from '@aigw/observability';
 import { createNestEdgeApp, type ServedApp } from '@aigw/runtime';
 import {
@@ -566,6 +566,37 @@ export function describeAnalyticsContract(
       );
       assert.deepEqual(named(await list({}, RANGE.from, RANGE.to, 1)), [ADJUSTMENTS[3]]);
       assert.deepEqual(await list({ user: 'nobody' }), []);
+    });
+
+    it('lists an adjustment retried with one event id once, at its first time', async () => {
+      // A retry of POST /admin/budgets/.../credit with an Idempotency-Key publishes the same
+      // event id again, later: the budget service applied it once; so does the list.
+      const first = createBudgetAdjusted(
+        {
+          partitionKey: 'retried',
+          userKey: 'retried',
+          action: BudgetAdjustmentAction.Credit,
+          amount: 5,
+        },
+        { occurredAt: '2026-03-01T12:00:00.000Z' },
+      );
+      const retry = createBudgetAdjusted(
+        { ...first },
+        { eventId: first.eventId, occurredAt: '2026-03-01T12:00:03.000Z' },
+      );
+      const writer = store.writer();
+      await writer.write([first]);
+      await writer.write([retry]); // its own batch, as it comes seconds later
+      const rows = await store.analytics.budgetAdjustments({
+        from: new Date(RANGE.from),
+        to: new Date(RANGE.to),
+        limit: 100,
+        filters: { user: 'retried' },
+      });
+      assert.deepEqual(
+        rows.map((r) => [r.eventId, r.at, r.amount]),
+        [[first.eventId, '2026-03-01T12:00:00.000Z', 5]],
+      );
     });
 
     it('stores logged payloads once and answers them by request id and by user', async () => {
