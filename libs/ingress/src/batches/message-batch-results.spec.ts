@@ -11,7 +11,7 @@ const identity = {
   baseUrl: 'https://claude.internal.example',
 };
 
-const succeeded = (usage: Record<string, number>) =>
+const succeeded = (usage: Record<string, unknown>) =>
   JSON.stringify({
     custom_id: 'a',
     result: {
