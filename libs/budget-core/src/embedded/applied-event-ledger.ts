@@ -14,6 +14,11 @@ const PRUNE_EVERY_MS = 3_600_000;
  */
 export class AppliedEventLedger {
   private readonly pending = new Map<string, number>(); // event id -> occurred at
+  /** Operators' adjustments, kept by id alone (see `hasAdjustment`). */
+  private readonly pendingAdjustments = new Map<string, number>(); // event id -> occurred at
+  private readonly isAdjusted: StatementSync;
+  private readonly recordAdjustment: StatementSync;
+  private readonly pruneAdjusted: StatementSync;
   private readonly isRecorded: StatementSync;
   /**
    * Up to ROWS_PER_STATEMENT rows an INSERT. A row is two small columns, so one statement
@@ -43,6 +48,13 @@ export class AppliedEventLedger {
       'SELECT 1 AS found FROM settled_events WHERE occurred_at = ? AND event_id = ?',
     );
     this.prune = db.prepare('DELETE FROM settled_events WHERE occurred_at < ?');
+    db.exec(`CREATE TABLE IF NOT EXISTS adjusted_events (
+      event_id TEXT PRIMARY KEY, occurred_at INTEGER NOT NULL) WITHOUT ROWID`);
+    this.isAdjusted = db.prepare('SELECT 1 AS found FROM adjusted_events WHERE event_id = ?');
+    this.recordAdjustment = db.prepare(
+      'INSERT OR IGNORE INTO adjusted_events (event_id, occurred_at) VALUES (?, ?)',
+    );
+    this.pruneAdjusted = db.prepare('DELETE FROM adjusted_events WHERE occurred_at < ?');
     this.pruneOlderThan(now);
     this.loadNewest();
     this.isRecordedBefore = this.openLegacyTable(now);
@@ -65,8 +77,25 @@ export class AppliedEventLedger {
     this.pending.set(eventId, occurredAt);
   }
 
+  /**
+   * Whether an operator's adjustment was applied, by its id whatever its time: a request
+   * retried with the same Idempotency-Key is the same event id published again with the
+   * retry's time. (Earlier versions recorded adjustments as usage: `has` finds those.)
+   */
+  hasAdjustment(eventId: string, occurredAt: number): boolean {
+    return (
+      this.pendingAdjustments.has(eventId) ||
+      this.isAdjusted.get(eventId) !== undefined ||
+      this.has(eventId, occurredAt)
+    );
+  }
+
+  addAdjustment(eventId: string, occurredAt: number): void {
+    this.pendingAdjustments.set(eventId, occurredAt);
+  }
+
   get hasPending(): boolean {
-    return this.pending.size > 0;
+    return this.pending.size > 0 || this.pendingAdjustments.size > 0;
   }
 
   /** Writes the pending events; run inside the store's transaction, then `written()`. */
@@ -85,11 +114,15 @@ export class AppliedEventLedger {
       if (occurredAt === this.newestRecorded) this.newestIds.add(eventId);
     }
     if (values.length > 0) this.recordRows(values);
+    for (const [eventId, occurredAt] of this.pendingAdjustments) {
+      this.recordAdjustment.run(eventId, occurredAt);
+    }
   }
 
   /** The transaction of `writePending` committed: the table answers for them now. */
   written(now: number): void {
     this.pending.clear();
+    this.pendingAdjustments.clear();
     if (now >= this.nextPruneAt) this.pruneOlderThan(now);
   }
 
@@ -114,6 +147,7 @@ export class AppliedEventLedger {
   private pruneOlderThan(now: number): void {
     // The usage log no longer holds an event older than this: it need not be remembered.
     this.prune.run(now - APPLIED_EVENT_MEMORY_MS);
+    this.pruneAdjusted.run(now - APPLIED_EVENT_MEMORY_MS);
     this.nextPruneAt = now + PRUNE_EVERY_MS;
   }
 

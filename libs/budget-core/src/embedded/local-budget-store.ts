@@ -198,7 +198,7 @@ export class LocalBudgetStore implements BudgetStore {
     changes: readonly BalanceAdjustment[],
     occurredAt: number,
   ): Promise<AdjustResult> {
-    if (this.applied.has(eventId, occurredAt)) {
+    if (this.applied.hasAdjustment(eventId, occurredAt)) {
       return { applied: false, balances: changes.map((c) => this.balance(c.key, c.limit)) };
     }
     const balances: Balance[] = changes.map((change) => {
@@ -209,7 +209,7 @@ export class LocalBudgetStore implements BudgetStore {
       }
       return this.balance(change.key, change.limit);
     });
-    this.applied.add(eventId, occurredAt);
+    this.applied.addAdjustment(eventId, occurredAt);
     return { applied: true, balances };
   }
 

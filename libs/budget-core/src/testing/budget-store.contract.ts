@@ -296,6 +296,20 @@ export function describeBudgetStoreContract(
       assert.equal((await store.reserve('fits', [change(k, 10, 10)], 30_000, now)).ok, true);
     });
 
+    // A request retried with the same Idempotency-Key is the same event id published again,
+    // seconds later: its time is the retry's own.
+    it('applies an adjustment once per event id, a redelivery at a later time too', async () => {
+      const k = key();
+      await store.settle(randomUUID(), undefined, [change(k, 90)], now);
+      const id = randomUUID();
+      const credit = { ...change(k, 0), credit: 40 };
+      assert.equal((await store.adjust(id, [credit], now)).applied, true);
+      await store.flush?.();
+      const retried = await store.adjust(id, [credit], now + 3_000);
+      assert.equal(retried.applied, false);
+      assert.equal((await store.balances([{ key: k, limit: 100 }], now))[0].used, 50);
+    });
+
     it('adjusts only the balance it names: not another limit, not another window', async () => {
       const named = key();
       const otherLimit = key();
