@@ -31,8 +31,15 @@ spec:
 class Backend implements HeldObjectCalls {
   readonly calls: string[] = [];
   resultsFail = false;
+  /** Its retrieve answers 529 overloaded (its DELETE still goes through). */
+  retrieveFails = false;
   async send(_backend: unknown, method: string, path: string) {
     this.calls.push(`${method} ${path}`);
+    if (method === 'GET' && path === '/messages/batches/mb1' && this.retrieveFails) {
+      throw new DataPlaneError(DataPlaneErrorCode.UpstreamError, 'Overloaded', {
+        upstreamStatus: 529,
+      });
+    }
     const json = (body: unknown) => ({
       status: 200,
       contentType: 'application/json',
@@ -133,6 +140,22 @@ describe('deleting a message batch', () => {
     assert.ok(!t.backend.calls.includes('DELETE /messages/batches/mb1'));
     assert.ok(await t.store.get(t.record.id));
     assert.equal(t.events.length, 0);
+  });
+
+  it('is refused with a 503 to retry, nothing deleted, when its backend cannot say whether it ended', async () => {
+    // Last seen running; it has ended since, and its DELETE would take the results unbilled.
+    const t = await setup();
+    t.backend.retrieveFails = true;
+    await assert.rejects(
+      t.api.delete(t.request, t.alice),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.httpStatus === 503 &&
+        error.retryAfterMs === 30_000,
+    );
+    assert.deepEqual(t.backend.calls, ['GET /messages/batches/mb1']);
+    assert.ok(await t.store.get(t.record.id));
+    assert.deepEqual(await t.store.pending(10), [t.record.id]);
   });
 
   it("is another caller's 404, nothing read or deleted", async () => {

@@ -13,6 +13,7 @@ import type { FileBytesOutcome, FilesAndBatchesOptions } from './files-and-batch
 import {
   enc,
   invalid,
+  isGoneAtBackend,
   jsonOf,
   type CallerOf,
   type Lister,
@@ -238,6 +239,8 @@ export class MessageBatchesApi {
   /**
    * Deleted at its backend (which deletes ended batches only) and forgotten. Billed first
    * when it still owes its bill: once deleted, its results are gone, and it never could be.
+   * A look that fails (its backend away) refuses the delete: the batch may have ended since
+   * it was last seen, and its backend would delete it unbilled.
    */
   async delete(request: FastifyRequest, who: Who): Promise<JsonObject> {
     const record = await this.records.owned('message_batch', request, who);
@@ -246,6 +249,8 @@ export class MessageBatchesApi {
         await this.billing.check(record, 'delete');
       } catch (error) {
         this.options.onError?.('billing a message batch before it is deleted', error);
+        // Gone at its backend: nothing is left to bill, and its DELETE answers for it.
+        if (!isGoneAtBackend(error)) throw stillOwed(record.id);
       }
       const latest = await this.options.store.get(record.id);
       if (latest && this.billing.owesBill(latest)) throw stillOwed(record.id);
@@ -330,11 +335,11 @@ function pageOf(
 /** Seconds a refused delete of an unbilled batch asks the client to wait. */
 const DELETE_RETRY_SECONDS = 30;
 
-/** A delete refused: the batch still owes its bill, which its results (read just now) could not settle. */
+/** A delete refused: the batch may still owe its bill, which a look just now could not settle. */
 function stillOwed(batchId: string): DataPlaneError {
   return new DataPlaneError(
     DataPlaneErrorCode.NoBackendAvailable,
-    `The message batch ${batchId} has not been billed yet: the gateway could not read its results to bill it. Try again later.`,
+    `The message batch ${batchId} has not been billed yet: the gateway could not read it or its results from its backend to bill it. Try again later.`,
     { upstreamCode: 'batch_output_unbilled', retryAfterMs: DELETE_RETRY_SECONDS * 1000 },
   );
 }
