@@ -11,13 +11,14 @@ import { BackendHealth } from './domain/backend-health';
 import { FailoverRouter } from './failover-router';
 import { answers, chatRequest, ScriptedProviders } from './testing/scripted-providers';
 
-const config = (primary: string) =>
+/** The route, with `primary` at that upstream, or without it (undefined). */
+const config = (primary: string | undefined) =>
   configFrom(`
 kind: AIGatewayRoute
 metadata: {name: r}
 spec:
   backends:
-  - {name: primary, priority: 0, ${primary}, model: gpt-4}
+${primary === undefined ? '' : `  - {name: primary, priority: 0, ${primary}, model: gpt-4}`}
   - {name: standby, priority: 1, provider: openai, baseUrl: "http://standby.test/v1", model: gpt-4}
   failover: {on: [rateLimit, error]}
 `);
@@ -48,7 +49,11 @@ function setUp(initial: string) {
   const served = async (id: string) =>
     (await router.route(chatRequest({ requestId: id }), new AbortController().signal)).servedBy
       .backend;
-  return { health, served, reload: (primary: string) => (current = config(primary)) };
+  return {
+    health,
+    served,
+    reload: (primary: string | undefined) => (current = config(primary)),
+  };
 }
 
 describe('a backend name a reload points at another upstream', () => {
@@ -65,6 +70,16 @@ describe('a backend name a reload points at another upstream', () => {
       assert.equal(health.isCooling('primary'), false);
     });
   }
+
+  it('starts its health afresh when it comes back at another upstream after a reload without it', async () => {
+    const { health, served, reload } = setUp(OPENAI);
+    await served('a');
+    reload(undefined);
+    assert.equal(await served('b'), 'standby');
+    reload('provider: openai, baseUrl: "http://openai-eu.test/v1"');
+    assert.equal(await served('c'), 'primary');
+    assert.equal(health.isCooling('primary'), false);
+  });
 
   it('keeps it cooling when the reload leaves its upstream as it was', async () => {
     const { health, served, reload } = setUp(OPENAI);

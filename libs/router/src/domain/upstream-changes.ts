@@ -22,25 +22,25 @@ function upstreamsByName(config: GatewayConfig): Map<string, string> {
 /**
  * The backend names a reload pointed at another upstream. Health is kept by name, so a
  * name reused for another provider or URL would carry the old upstream's cooldown over.
+ * A name a reload removed keeps its last upstream here, as its health is kept: brought
+ * back at another upstream by a later reload, it is named then.
  * One comparison per call while the config object stays the same.
  */
 export class UpstreamChanges {
   private config?: GatewayConfig;
+  /** Each backend name's upstreams when last configured. */
   private upstreams = new Map<string, string>();
 
-  /** Names in both `config` and the config seen last whose upstream differs; [] at the first look. */
+  /** Names configured now and before whose upstream differs; [] at the first look. */
   since(config: GatewayConfig): string[] {
     if (config === this.config) return [];
     const next = upstreamsByName(config);
-    const changed =
-      this.config === undefined
-        ? []
-        : [...next].filter(([name, upstream]) => {
-            const before = this.upstreams.get(name);
-            return before !== undefined && before !== upstream;
-          });
+    const changed = [...next].filter(([name, upstream]) => {
+      const before = this.upstreams.get(name);
+      return before !== undefined && before !== upstream;
+    });
     this.config = config;
-    this.upstreams = next;
+    this.upstreams = new Map([...this.upstreams, ...next]);
     return changed.map(([name]) => name);
   }
 }
