@@ -2,8 +2,8 @@ import { tierByName, type GatewayConfig } from '@aigw/config';
 import { bindLimit, userLimits, type BoundLimit } from '@aigw/budget-core';
 
 /**
- * Callers rechecked at a reload at most: the most recently settled. Their limits are read
- * in one store call (about six a caller); the others' are announced at their next usage.
+ * Callers rechecked at a reload at most: the most recently settled. Their limits (about six
+ * a caller) are read with the per-model ones; the others' are announced at their next usage.
  */
 export const MAX_RECHECKED_CALLERS = 1_000;
 

@@ -1,5 +1,11 @@
 export const OVERFLOW_LABEL_VALUE = '__other__';
 
+function assertLabelLimit(label: string, limit: number): void {
+  if (!Number.isInteger(limit) || limit < 0) {
+    throw new Error(`label limit for "${label}" must be a whole number >= 0; got ${limit}`);
+  }
+}
+
 /**
  * Caps how many distinct values one label may take. The first `limit` values seen keep
  * their own series; later ones share `__other__`, so a flood of new users or invented
@@ -16,9 +22,7 @@ export class LabelCardinalityGuard {
     readonly limit: number,
     private readonly onOverflow: (label: string) => void = () => undefined,
   ) {
-    if (!Number.isInteger(limit) || limit < 0) {
-      throw new Error(`label limit for "${label}" must be a whole number >= 0; got ${limit}`);
-    }
+    assertLabelLimit(label, limit);
   }
 
   /** The value to put on the series for `value`. */
@@ -62,9 +66,7 @@ export class LabelPairGuard {
     readonly limit: number,
     private readonly onOverflow: (label: string) => void = () => undefined,
   ) {
-    if (!Number.isInteger(limit) || limit < 0) {
-      throw new Error(`label limit for "${label}" must be a whole number >= 0; got ${limit}`);
-    }
+    assertLabelLimit(label, limit);
   }
 
   /** The user label to put on the series of `user` calling `model` (both already admitted). */
