@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import { openServerResponse } from '@aigw/testing';
-import { untilWritable } from './until-writable';
+import { untilWritable, untilWritableWithin } from './until-writable';
 
 /**
  * Writes until the response stays full: the client reads nothing, so once the kernel's
@@ -73,5 +74,48 @@ describe('untilWritable', () => {
     } finally {
       close();
     }
+  });
+});
+
+/** A full response whose reader's progress the test sets (`writableLength`, still to take). */
+class FullResponse extends EventEmitter {
+  writableNeedDrain = true;
+  writableLength = 1_000_000;
+  destroyed = false;
+
+  destroy(): void {
+    this.destroyed = true;
+    this.writableNeedDrain = false;
+    this.emit('close');
+  }
+}
+
+describe('untilWritableWithin and a pause of the whole process', () => {
+  it('does not count a pause of this process past the timeout against the reader', async () => {
+    // A GC pause or a starved CPU: the look due every quarter timeout comes late, and no
+    // look could see the reader's progress meanwhile (libuv writes only once the loop runs).
+    const response = new FullResponse();
+    const waited = untilWritableWithin(response, 300);
+    await sleep(10);
+    const heldUntil = Date.now() + 900;
+    while (Date.now() < heldUntil); // the whole process held
+    await sleep(100); // the late look, then another on time
+    assert.equal(response.destroyed, false, 'the reader is not dropped for our pause');
+    response.writableLength -= 1_000; // the reader takes more once the process runs again
+    await sleep(150);
+    response.writableNeedDrain = false;
+    response.emit('drain');
+    await waited;
+    assert.equal(response.destroyed, false);
+  });
+
+  it('still drops a reader that takes nothing for the timeout of looks that came on time', async () => {
+    const response = new FullResponse();
+    const waited = untilWritableWithin(response, 300);
+    const heldUntil = Date.now() + 900;
+    await sleep(10);
+    while (Date.now() < heldUntil); // credited, as above
+    assert.equal(await settles(waited, 2_000), true, 'dropped within the timeout after');
+    assert.equal(response.destroyed, true);
   });
 });
