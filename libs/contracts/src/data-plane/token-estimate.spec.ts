@@ -171,6 +171,14 @@ describe('the text of a prompt', () => {
       ['be brief', 'look it up', '{"q":"one"}', '{"q":"two"}', 'found'].join('\n'),
     );
   });
+
+  it('holds arguments sent as a JSON object (as vLLM and Ollama take them), as their JSON', () => {
+    // The translating adapters send such arguments on: unread here, a prompt rule's block
+    // pattern and the prompt's token estimate would miss what the backend is sent.
+    const call = { id: 'c1', type: 'function', function: { name: 'f', arguments: { q: 'one' } } };
+    const body = { messages: [{ role: 'assistant', content: null, tool_calls: [call] }] };
+    assert.equal(promptText(body), '{"q":"one"}');
+  });
 });
 
 describe('estimateTokens on long text', () => {

@@ -112,9 +112,14 @@ function collectText(value: unknown, parts: string[]): void {
   }
 }
 
+/**
+ * A call's arguments: JSON text as OpenAI sends them, or the object itself (as vLLM and
+ * Ollama take them, and the translating adapters send on), read as its JSON.
+ */
 function pushArguments(fn: unknown, parts: string[]): void {
   const args = (fn as { arguments?: unknown } | null | undefined)?.arguments;
   if (typeof args === 'string') parts.push(args);
+  else if (args !== undefined && args !== null) parts.push(JSON.stringify(args));
 }
 
 // Providers count more prompt tokens than the text: a few per message for role and

@@ -91,6 +91,26 @@ describe('redactBody', () => {
     assert.equal(call.arguments, `to ${MASK}`);
   });
 
+  it('chat: arguments sent as a JSON object (as vLLM and Ollama take them) stay an object', () => {
+    // The translating adapters send such arguments on as the object's JSON: unredacted,
+    // the address reached the backend past the route's rules.
+    const args = { to: EMAIL, cc: ['a@b.io'], n: 4 };
+    const { out } = redact('chat', {
+      model: 'm',
+      messages: [
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: args } }],
+        },
+      ],
+    });
+    const [turn] = out.messages as JsonObject[];
+    const call = (turn.tool_calls as JsonObject[])[0].function as JsonObject;
+    assert.deepEqual(call.arguments, { to: MASK, cc: [MASK], n: 4 });
+    assert.equal(args.to, EMAIL, 'the client body is not mutated');
+  });
+
   it('returns the very same body when nothing matches (no copy)', () => {
     const body: JsonObject = {
       model: 'm',

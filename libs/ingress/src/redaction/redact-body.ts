@@ -153,12 +153,16 @@ function redactContent(content: unknown, redact: Redact): unknown {
   });
 }
 
-/** A tool call's `function.arguments`; its id and name stay as they are. */
+/**
+ * A tool call's `function.arguments`, JSON text or the object itself (as vLLM and Ollama
+ * take them, and the translating adapters send on); its id and name stay as they are.
+ */
 function redactCall(call: unknown, redact: Redact): unknown {
   if (!isObject(call) || !isObject(call.function)) return call;
   const args = call.function.arguments;
-  if (typeof args !== 'string') return call;
-  const redacted = redactArguments(args, redact);
+  if (args === undefined || args === null) return call;
+  const redacted =
+    typeof args === 'string' ? redactArguments(args, redact) : mapEveryString(args, redact);
   return redacted === args
     ? call
     : { ...call, function: { ...call.function, arguments: redacted } };
