@@ -22,8 +22,8 @@ export async function startBudgetSettlement(
   const settler = new BudgetSettler(config, store, events, metrics, alerts, logger, {
     remainingIntervalMs: settings.stateIntervalMs,
   });
-  // A reload that lowers a per-model limit below its spend is announced within a second,
-  // usage or not (the check is one comparison while the config stays the same).
+  // A reload that lowers a per-model limit, or a recent caller's, below its spend is announced
+  // within a second, usage or not (the check is one comparison while the config stays the same).
   let failing = false;
   const reloads = setInterval(
     () =>
@@ -33,7 +33,7 @@ export async function startBudgetSettlement(
           // Once per outage: the check runs every second, and /readyz reports the store.
           if (!failing) {
             const reason = error instanceof Error ? error.name : 'unknown';
-            logger.warn('could not check per-model limits for spend past them', { reason });
+            logger.warn('could not check reloaded limits for spend past them', { reason });
           }
           failing = true;
         },
