@@ -10,6 +10,7 @@ import { recordBudgetKey } from './batch-budget-key';
 import { sumBatchUsageStream, type BatchUsage } from './batch-jsonl';
 import { batchUsageEvent } from './batch-settlement';
 import type {
+  BatchFinished,
   BatchState,
   BillingTrigger,
   FilesAndBatchesOptions,
@@ -39,6 +40,20 @@ export function shownBatch(record: HeldRecord, answer: JsonObject): JsonObject {
     ...(typeof answer.model === 'string' ? { model: record.model } : {}),
     ...(answer.errors === undefined ? {} : { errors: shownBatchErrors(record, answer) }),
   };
+}
+
+/** What one look found a batch to be, as its kind reads its backend's answer. */
+export interface BatchLook {
+  /** The batch as its owner sees it, remembered for lists. */
+  readonly shown: JsonObject;
+  /** Ended with usage to bill, ended with nothing to bill (its hold given back), or running. */
+  readonly ending: 'billable' | 'unbilled' | 'running';
+  /** The ended batch's usage, read from what it produced. */
+  readonly readUsage: () => Promise<BatchUsage>;
+  /** How it ended, for operators, once it has. */
+  readonly finished: BatchFinished | undefined;
+  /** Whether a remembered object of the batch had already ended (counted by then). */
+  readonly endedIn: (object: JsonObject) => boolean;
 }
 
 /**
@@ -123,19 +138,44 @@ export class BatchBilling {
     }
     const status = typeof answer.status === 'string' ? answer.status : '';
     const output = typeof answer.output_file_id === 'string' ? answer.output_file_id : '';
-    const billable = BILLED_STATUSES.has(status) && output !== '';
-    // Ended without output (failed, cancelled early): nothing will ever be billed.
-    const unbilled = !billable && FINAL_STATUSES.has(status);
+    const state = await this.looked(
+      record,
+      {
+        shown,
+        // Ended without output (failed, cancelled early): nothing will ever be billed.
+        ending:
+          BILLED_STATUSES.has(status) && output !== ''
+            ? 'billable'
+            : FINAL_STATUSES.has(status)
+              ? 'unbilled'
+              : 'running',
+        readUsage: () => this.readUsage(record, output),
+        finished: FINAL_STATUSES.has(status) ? finishedBatch(status, answer) : undefined,
+        endedIn: (object) => typeof object.status === 'string' && FINAL_STATUSES.has(object.status),
+      },
+      trigger,
+    );
+    return { shown, state };
+  }
+
+  /**
+   * A look at a batch of any kind (an OpenAI batch, an Anthropic message batch) acted on:
+   * remembered as `look.shown`; counted once for operators when it first ends; billed once
+   * when it ended with usage to bill; its hold given back when it ended with none.
+   */
+  async looked(record: HeldRecord, look: BatchLook, trigger: BillingTrigger): Promise<BatchState> {
     const { reservationId, ...kept } = record;
     // Given back before the record forgets it: a release that fails (the budget store away)
     // stays the batch's, and it stays indexed, so the next look (the sweeper's) tries again.
     // Looks racing both give it back: releasing a hold twice gives nothing twice.
-    const released = unbilled && (await this.releaseHold(reservationId));
+    const released = look.ending === 'unbilled' && (await this.releaseHold(reservationId));
     // Read again: a look that raced this one may have billed the batch (or found its output
     // gone) since `record` was read, and writing `record` back would drop its mark (billed
     // again once the claim lapses).
     const latest = await this.options.store.get(record.id);
-    await this.countFinished(record, latest, status, answer);
+    if (look.finished && !look.endedIn((latest ?? record).object)) {
+      await this.countFinished(record.id, look.finished);
+    }
     const billed = record.billed === true || latest?.billed === true;
     const outputGone = record.outputGone === true || latest?.outputGone === true;
     await this.options.store.put(
@@ -143,21 +183,19 @@ export class BatchBilling {
         ...(released ? kept : record),
         ...(billed && { billed }),
         ...(outputGone && { outputGone }),
-        object: shown,
+        object: look.shown,
       },
       this.options.ttlMs,
     );
-    if (billable) {
-      if (billed || outputGone) return { shown, state: 'finished' };
-      const read = () => this.readUsage(record, output);
-      const state = await this.settle(record, read, trigger);
-      return { shown, state };
+    if (look.ending === 'billable') {
+      if (billed || outputGone) return 'finished';
+      return await this.settle(record, look.readUsage, trigger);
     }
-    if (unbilled) {
+    if (look.ending === 'unbilled') {
       if (released) await this.unindex(record.id);
-      return { shown, state: 'finished' };
+      return 'finished';
     }
-    return { shown, state: 'in_progress' };
+    return 'in_progress';
   }
 
   /**
@@ -247,34 +285,20 @@ export class BatchBilling {
   }
 
   /**
-   * A batch first seen in a final status is counted for operators (how it ended, its
-   * requests), once: the look that sees the change claims it, so racing looks and replicas
-   * count it one time. A claim that fails leaves it uncounted, never the client's error.
+   * A batch first seen ended is counted for operators (how it ended, its requests), once:
+   * the look that sees the change claims it, so racing looks and replicas count it one
+   * time. A claim that fails leaves it uncounted, never the client's error.
    */
-  private async countFinished(
-    record: HeldRecord,
-    latest: HeldRecord | undefined,
-    status: string,
-    answer: JsonObject,
-  ): Promise<void> {
+  private async countFinished(id: string, finished: BatchFinished): Promise<void> {
     const { onFinished, store, ttlMs } = this.options;
-    if (!onFinished || !FINAL_STATUSES.has(status)) return;
-    const before = (latest ?? record).object.status;
-    if (typeof before === 'string' && FINAL_STATUSES.has(before)) return;
+    if (!onFinished) return;
     try {
-      if (!(await store.claim(`finished:${record.id}`, ttlMs))) return;
+      if (!(await store.claim(`finished:${id}`, ttlMs))) return;
     } catch (error) {
       this.options.onError?.('counting a finished batch', error);
       return;
     }
-    const counts = answer.request_counts;
-    const of = (key: string) => {
-      const value = typeof counts === 'object' && counts !== null ? (counts as JsonObject)[key] : 0;
-      return typeof value === 'number' && Number.isFinite(value) && value > 0
-        ? Math.floor(value)
-        : 0;
-    };
-    onFinished({ status, completedRequests: of('completed'), failedRequests: of('failed') });
+    onFinished(finished);
   }
 
   /** Takes a batch out of the sweeper's index: nothing is left to bill. */
@@ -416,7 +440,19 @@ export class BatchBilling {
    * the backend: one line in memory at a time, whatever the file's size.
    */
   private async readUsage(batch: HeldRecord, output: string): Promise<BatchUsage> {
-    const answer = await this.records.open(batch, `/files/${enc(output)}/content`);
+    return await this.usageOf(batch, `/files/${enc(output)}/content`, sumBatchUsageStream);
+  }
+
+  /**
+   * The usage `sum` reads from what the batch produced (its backend's `path`) as it streams,
+   * its bytes counted for operators however the read ends.
+   */
+  async usageOf(
+    batch: HeldRecord,
+    path: string,
+    sum: (body: AsyncIterable<Uint8Array>) => Promise<BatchUsage>,
+  ): Promise<BatchUsage> {
+    const answer = await this.records.open(batch, path);
     let bytes = 0;
     const counted = async function* (source: AsyncIterable<Uint8Array>) {
       for await (const chunk of source) {
@@ -425,7 +461,7 @@ export class BatchBilling {
       }
     };
     try {
-      const usage = await sumBatchUsageStream(counted(answer.body));
+      const usage = await sum(counted(answer.body));
       this.options.onFileBytes?.('billing', 'complete', bytes);
       return usage;
     } catch (error) {
@@ -452,6 +488,25 @@ export class BatchBilling {
       this.options.onError?.('marking a batch billed', error);
     }
   }
+}
+
+/** An OpenAI batch ended in `status`, as operators count it. */
+function finishedBatch(status: string, answer: JsonObject): BatchFinished {
+  return {
+    status,
+    completedRequests: requestCount(answer, 'completed'),
+    failedRequests: requestCount(answer, 'failed'),
+  };
+}
+
+/** A count of a batch's `request_counts` (0 when absent or not a count). */
+export function requestCount(answer: JsonObject, key: string): number {
+  const counts = answer.request_counts;
+  const value =
+    typeof counts === 'object' && counts !== null && !Array.isArray(counts)
+      ? (counts as JsonObject)[key]
+      : undefined;
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
 }
 
 /** The kind a batch's billing is counted under: an OpenAI batch's or a message batch's. */

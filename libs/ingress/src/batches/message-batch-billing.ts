@@ -1,7 +1,8 @@
 import type { BackendIdentity, JsonObject } from '@aigw/contracts/data-plane';
-import type { BatchBilling } from './batch-billing';
+import { requestCount, type BatchBilling } from './batch-billing';
 import { BatchUsageTally, type BatchUsage } from './batch-jsonl';
 import type {
+  BatchFinished,
   BatchState,
   BillingTrigger,
   FilesAndBatchesOptions,
@@ -13,19 +14,24 @@ import type { HeldRecords } from './held-records';
 import { forEachLine } from './jsonl-lines';
 import { messageBatchResultLine } from './message-batch-results';
 
-type MessageBillingOptions = Pick<
-  FilesAndBatchesOptions,
-  'config' | 'store' | 'ttlMs' | 'onFinished' | 'onFileBytes' | 'onError'
->;
+type MessageBillingOptions = Pick<FilesAndBatchesOptions, 'config'>;
 
-const isObject = (value: unknown): value is JsonObject =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** A count of a batch's `request_counts` (0 when absent or not a count). */
-function requestCount(answer: JsonObject, key: string): number {
-  const counts = answer.request_counts;
-  const value = isObject(counts) ? counts[key] : undefined;
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
+/**
+ * A message batch ended, as operators count it, in OpenAI's batch statuses: cancelled when
+ * its owner cancelled it, expired when its window ended with requests unrun, else completed.
+ */
+function finishedMessageBatch(answer: JsonObject): BatchFinished {
+  const expired = requestCount(answer, 'expired');
+  return {
+    status:
+      typeof answer.cancel_initiated_at === 'string'
+        ? 'cancelled'
+        : expired > 0
+          ? 'expired'
+          : 'completed',
+    completedRequests: requestCount(answer, 'succeeded'),
+    failedRequests: requestCount(answer, 'errored') + expired,
+  };
 }
 
 /** Where a message batch's results are read through the gateway (the SDK joins it to its base URL). */
@@ -83,35 +89,23 @@ export class MessageBatchBilling {
   ): Promise<{ shown: JsonObject; state: BatchState }> {
     const shown = shownMessageBatch(record, answer);
     const ended = answer.processing_status === 'ended';
-    // Anthropic bills succeeded requests only: a batch without one has nothing to bill.
-    const billable = ended && requestCount(answer, 'succeeded') > 0;
-    const unbilled = ended && !billable;
-    const { reservationId, ...kept } = record;
-    // Given back before the record forgets it (as BatchBilling.seenBatch does).
-    const released = unbilled && (await this.billing.releaseHold(reservationId));
-    const latest = await this.options.store.get(record.id);
-    await this.countFinished(record, latest, answer);
-    const billed = record.billed === true || latest?.billed === true;
-    const outputGone = record.outputGone === true || latest?.outputGone === true;
-    await this.options.store.put(
+    const state = await this.billing.looked(
+      record,
       {
-        ...(released ? kept : record),
-        ...(billed && { billed }),
-        ...(outputGone && { outputGone }),
-        object: shown,
+        shown,
+        // Anthropic bills succeeded requests only: a batch without one has nothing to bill.
+        ending: !ended
+          ? 'running'
+          : requestCount(answer, 'succeeded') > 0
+            ? 'billable'
+            : 'unbilled',
+        readUsage: () => this.readUsage(record),
+        finished: ended ? finishedMessageBatch(answer) : undefined,
+        endedIn: (object) => object.processing_status === 'ended',
       },
-      this.options.ttlMs,
+      trigger,
     );
-    if (billable) {
-      if (billed || outputGone) return { shown, state: 'finished' };
-      const state = await this.billing.settle(record, () => this.readUsage(record), trigger);
-      return { shown, state };
-    }
-    if (unbilled) {
-      if (released) await this.billing.unindex(record.id);
-      return { shown, state: 'finished' };
-    }
-    return { shown, state: 'in_progress' };
+    return { shown, state };
   }
 
   /** Whether the batch still owes its bill: ended with requests that succeeded, not billed. */
@@ -124,61 +118,15 @@ export class MessageBatchBilling {
     );
   }
 
-  /** A message batch ended, counted once across looks and replicas (metrics). */
-  private async countFinished(
-    record: HeldRecord,
-    latest: HeldRecord | undefined,
-    answer: JsonObject,
-  ): Promise<void> {
-    const { onFinished, store, ttlMs } = this.options;
-    if (!onFinished || answer.processing_status !== 'ended') return;
-    if ((latest ?? record).object.processing_status === 'ended') return;
-    try {
-      if (!(await store.claim(`finished:${record.id}`, ttlMs))) return;
-    } catch (error) {
-      this.options.onError?.('counting a finished message batch', error);
-      return;
-    }
-    // Named as OpenAI's batch statuses are: cancelled when its owner cancelled it, expired
-    // when its window ended with requests unrun, else completed.
-    const expired = requestCount(answer, 'expired');
-    const status =
-      typeof answer.cancel_initiated_at === 'string'
-        ? 'cancelled'
-        : expired > 0
-          ? 'expired'
-          : 'completed';
-    onFinished({
-      status,
-      completedRequests: requestCount(answer, 'succeeded'),
-      failedRequests: requestCount(answer, 'errored') + expired,
-    });
-  }
-
-  /** The usage of the batch's results, summed as they stream from the backend. */
+  /** The usage of the batch's succeeded results, summed as they stream from the backend. */
   private async readUsage(record: HeldRecord): Promise<BatchUsage> {
-    const answer = await this.records.open(
-      record,
-      `/messages/batches/${enc(record.providerId)}/results`,
-    );
-    const tally = new BatchUsageTally();
-    const line = messageBatchResultLine(identityOf(this.options, record), tally);
-    let bytes = 0;
-    const counted = async function* (source: AsyncIterable<Uint8Array>) {
-      for await (const chunk of source) {
-        bytes += chunk.length;
-        yield chunk;
-      }
-    };
-    try {
-      await forEachLine(counted(answer.body), (text) => void line(text));
-      this.options.onFileBytes?.('billing', 'complete', bytes);
+    const identity = identityOf(this.options, record);
+    const path = `/messages/batches/${enc(record.providerId)}/results`;
+    return await this.billing.usageOf(record, path, async (body) => {
+      const tally = new BatchUsageTally();
+      const line = messageBatchResultLine(identity, tally);
+      await forEachLine(body, (text) => void line(text));
       return tally.usage;
-    } catch (error) {
-      this.options.onFileBytes?.('billing', 'failed', bytes);
-      throw error;
-    } finally {
-      answer.body.destroy();
-    }
+    });
   }
 }
