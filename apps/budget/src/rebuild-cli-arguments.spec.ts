@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { freeLoopbackPort } from '@aigw/testing';
-import { runBudgetRebuild } from '@aigw/testing/processes';
+import { budgetRebuildOutcome } from '@aigw/testing/processes';
 import { catchUpWaitMs } from './rebuild-args';
 import { REBUILD_EXIT } from './rebuild-log';
 
@@ -25,10 +25,7 @@ spec:
 `,
   );
   const cli = (env: Record<string, string>, ...args: string[]) =>
-    runBudgetRebuild({ AI_GATEWAY_CONFIG: config, ...env }, ...args).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (error: { code: number; stdout: string; stderr: string }) => error,
-    );
+    budgetRebuildOutcome({ AI_GATEWAY_CONFIG: config, ...env }, ...args);
   return { dir, cli };
 }
 

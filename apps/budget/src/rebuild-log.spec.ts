@@ -14,7 +14,7 @@ import {
   type SerializedEvent,
 } from '@aigw/contracts';
 import { SqliteEventLog } from '@aigw/embedded';
-import { runBudgetRebuild } from '@aigw/testing/processes';
+import { budgetRebuildOutcome } from '@aigw/testing/processes';
 import {
   embeddedUsageLog,
   REBUILD_EXIT,
@@ -72,10 +72,7 @@ spec:
   );
   const data = join(dir, 'data');
   const cli = (...args: string[]) =>
-    runBudgetRebuild({ AI_GATEWAY_CONFIG: config, AI_GATEWAY_DATA_DIR: data }, ...args).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (error: { code: number; stdout: string; stderr: string }) => error,
-    );
+    budgetRebuildOutcome({ AI_GATEWAY_CONFIG: config, AI_GATEWAY_DATA_DIR: data }, ...args);
   return { data, cli };
 }
 

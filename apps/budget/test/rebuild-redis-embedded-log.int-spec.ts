@@ -8,14 +8,10 @@ import { Redis } from 'ioredis';
 import { Topic } from '@aigw/contracts';
 import { SqliteEventLog } from '@aigw/embedded';
 import { startRedis, until, type RealService } from '@aigw/testing';
-import { runBudgetRebuild, startApp } from '@aigw/testing/processes';
+import { budgetRebuildOutcome, startApp } from '@aigw/testing/processes';
 
 /** The rebuild CLI's output and exit code, kept on failure. */
-const rebuild = (env: Record<string, string>, ...args: string[]) =>
-  runBudgetRebuild(env, ...args).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => error,
-  );
+const rebuild = budgetRebuildOutcome;
 
 // An all-in-one gateway given REDIS_URL but no KAFKA_BROKERS keeps its events in the embedded
 // log and its balances in Redis. The rebuild compared them with budget.db, which that gateway

@@ -3,14 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runBudgetRebuild, startApp } from '@aigw/testing/processes';
+import { budgetRebuildOutcome, startApp } from '@aigw/testing/processes';
 
 /** The rebuild CLI's output and exit code, kept on failure. */
-const rebuild = (env: Record<string, string>, ...args: string[]) =>
-  runBudgetRebuild(env, ...args).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => error,
-  );
+const rebuild = budgetRebuildOutcome;
 
 // The embedded gateway keeps its balances in memory and writes each back whole: a restore
 // written to budget.db beside it was never enforced, and its next settlement of that balance

@@ -30,3 +30,21 @@ export function runBudgetRebuild(
     },
   );
 }
+
+/** What a `budget:rebuild` run ended with: its exit code (0 included) and its output. */
+export interface BudgetRebuildOutcome {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `budget:rebuild` as `runBudgetRebuild` does, resolving with its exit code whatever it is. */
+export function budgetRebuildOutcome(
+  env: Readonly<Record<string, string>>,
+  ...args: string[]
+): Promise<BudgetRebuildOutcome> {
+  return runBudgetRebuild(env, ...args).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: BudgetRebuildOutcome) => error,
+  );
+}
