@@ -81,3 +81,34 @@ describe('a streamed tool_use block whose input comes whole in its start', () =>
     assert.deepEqual(args, ['{"path": "b.txt"}', '{}']);
   });
 });
+
+describe("the answer tool's input whole in its block's start (response_format on Claude)", () => {
+  it('is the answer, not {}', () => {
+    // The JSON answer a tool carries for response_format: an Anthropic-compatible server that
+    // sends the input whole in the start streams no input_json_delta for it either.
+    const translation = new AnthropicStreamTranslation(
+      'anthropic-compatible',
+      'claude-x',
+      'answer',
+    );
+    let content = '';
+    for (const event of [
+      start,
+      {
+        type: 'content_block_start',
+        index: 0,
+        content_block: { type: 'tool_use', id: 'toolu_1', name: 'answer', input: { city: 'Oslo' } },
+      },
+      { type: 'content_block_stop', index: 0 },
+      ...end,
+    ]) {
+      const message = { data: JSON.stringify(event), event: event.type, id: undefined };
+      for (const chunk of translation.translate(message)) {
+        const delta = (chunk.choices as JsonObject[] | undefined)?.[0]?.delta as
+          JsonObject | undefined;
+        if (typeof delta?.content === 'string') content += delta.content;
+      }
+    }
+    assert.deepEqual(JSON.parse(content), { city: 'Oslo' });
+  });
+});

@@ -48,8 +48,11 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
   private readonly toolIndexByBlock = new Map<unknown, number>();
   private toolCount = 0;
   private readonly toolsWithArguments = new Set<number>();
-  /** A call's input given whole in its block's start (Anthropic-compatible servers), as JSON. */
-  private readonly startInputs = new Map<number, string>();
+  /**
+   * A call's input given whole in its block's start (Anthropic-compatible servers), as JSON,
+   * by block index: a tool call's or the answer tool's.
+   */
+  private readonly startInputs = new Map<unknown, string>();
   /** The answer tool's blocks, by block index: whether input arrived for each. */
   private readonly answerBlocks = new Map<unknown, boolean>();
   private counts: AnthropicCounts = {};
@@ -129,15 +132,18 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
     if (!isNonEmptyString(block.id) || !isNonEmptyString(block.name)) {
       throw streamInterrupted(this.backendName, 'sent a tool_use block without an id or a name');
     }
+    // Anthropic starts every call with `input: {}` and streams it; a server that sends it
+    // whole here instead streams none, so it is the call's input unless deltas come. By
+    // block index: a block index sent twice has its latest start's input.
+    if (isJsonObject(block.input) && Object.keys(block.input).length > 0) {
+      this.startInputs.set(event.index, JSON.stringify(block.input));
+    } else {
+      this.startInputs.delete(event.index);
+    }
     if (this.answerTool !== undefined) return this.answerBlockStart(event.index, block.name);
     // Counted apart from the map: a block index sent twice must not hand out an index twice.
     const toolIndex = this.toolCount++;
     this.toolIndexByBlock.set(event.index, toolIndex);
-    // Anthropic starts every call with `input: {}` and streams it; a server that sends it
-    // whole here instead streams none, so it is the call's input unless deltas come.
-    if (isJsonObject(block.input) && Object.keys(block.input).length > 0) {
-      this.startInputs.set(toolIndex, JSON.stringify(block.input));
-    }
     return [this.chunks.toolCallStart(toolIndex, block.id, block.name)];
   }
 
@@ -233,12 +239,12 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
     if (this.serverCalls.has(event.index)) return this.serverCallStop(event.index);
     if (this.answerBlocks.get(event.index) === false) {
       this.answerBlocks.set(event.index, true);
-      return [this.chunks.text('{}')];
+      return [this.chunks.text(this.startInputs.get(event.index) ?? '{}')];
     }
     const toolIndex = this.toolIndexByBlock.get(event.index);
     if (toolIndex === undefined || this.toolsWithArguments.has(toolIndex)) return [];
     this.toolsWithArguments.add(toolIndex);
-    return [this.chunks.toolCallArguments(toolIndex, this.startInputs.get(toolIndex) ?? '{}')];
+    return [this.chunks.toolCallArguments(toolIndex, this.startInputs.get(event.index) ?? '{}')];
   }
 
   /** The answer tool's call starts nothing the client sees: its input will be the content. */
