@@ -5,7 +5,7 @@ import { bindLimit, userLimits, type BoundLimit } from '@aigw/budget-core';
  * Callers rechecked at a reload at most: the most recently settled. Their limits (about six
  * a caller) are read with the per-model ones; the others' are announced at their next usage.
  */
-export const MAX_RECHECKED_CALLERS = 1_000;
+const MAX_RECHECKED_CALLERS = 1_000;
 
 interface Caller {
   readonly route: string;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** The header naming one intended adjustment, as the IETF draft and Stripe spell it. */
-export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 const MAX_KEY_LENGTH = 255;
 // Visible ASCII: a key is an opaque token (a UUID, a ticket id), never text to display.
 const KEY_PATTERN = /^[\x21-\x7e]+$/;
