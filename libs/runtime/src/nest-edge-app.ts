@@ -50,6 +50,9 @@ export async function createNestEdgeApp(
       // How often Node looks for overdue requests (30 s by default, which would let a
       // short timeout run far past itself).
       connectionsCheckingInterval: Math.min(30_000, Math.ceil(options.requestReceiveTimeoutMs / 4)),
+      // A header sent twice is seen twice (joined by commas), `Authorization` too: Node keeps
+      // only the first of some, and a proxy in front may read the last.
+      joinDuplicateHeaders: true,
       // An `Upgrade: h2c` offer is served as HTTP/1.1, not taken for a WebSocket.
       shouldUpgradeCallback: webSocketUpgradesOnly(() => upgradeListeners.count()),
     },

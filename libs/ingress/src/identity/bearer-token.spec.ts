@@ -90,4 +90,19 @@ describe('presentedToken', () => {
       headers: ['x-api-key', 'x-goog-api-key'],
     });
   });
+
+  it('calls a header sent twice with two credentials conflicting (joined by commas), one credential twice one', () => {
+    assert.deepEqual(presentedToken({ authorization: `Bearer ${TOKEN}, Bearer x.y.z` }), {
+      kind: 'conflicting',
+      headers: ['authorization'],
+    });
+    assert.deepEqual(presentedToken({ 'x-api-key': `${TOKEN}, x.y.z` }), {
+      kind: 'conflicting',
+      headers: ['x-api-key'],
+    });
+    assert.deepEqual(presentedToken({ authorization: `Bearer ${TOKEN}, Bearer ${TOKEN}` }), {
+      kind: 'token',
+      value: TOKEN,
+    });
+  });
 });

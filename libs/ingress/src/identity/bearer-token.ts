@@ -43,20 +43,18 @@ export function presentedCredential(
   headers: Readonly<Record<string, string | string[] | undefined>>,
 ): PresentedCredential {
   const carried: { header: string; value: string }[] = [];
-  const bearer = firstOf(headers.authorization);
-  const scheme = bearer === undefined ? null : SCHEME.exec(bearer);
-  if (bearer !== undefined && scheme) {
-    const value = bearer.slice(scheme[0].length).trim();
+  for (const bearer of valuesOf(headers.authorization)) {
+    const scheme = SCHEME.exec(bearer);
+    const value = scheme ? bearer.slice(scheme[0].length).trim() : '';
     if (value !== '') carried.push({ header: 'authorization', value });
   }
   for (const header of TOKEN_KEY_HEADERS) {
-    const value = firstOf(headers[header])?.trim();
-    if (value) carried.push({ header, value });
+    for (const value of valuesOf(headers[header])) carried.push({ header, value });
   }
   if (carried.length === 0) return { kind: 'missing' };
   const value = carried[0].value;
   if (carried.some((c) => c.value !== value)) {
-    return { kind: 'conflicting', headers: carried.map((c) => c.header) };
+    return { kind: 'conflicting', headers: [...new Set(carried.map((c) => c.header))] };
   }
   return { kind: 'credential', value };
 }
@@ -77,6 +75,18 @@ function shaped(value: string): BearerToken {
   return { kind: 'token', value };
 }
 
-function firstOf(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
+/**
+ * Each credential a header carries. A header sent twice reaches us as one value, joined
+ * by commas (the edge joins repeated headers, `Authorization` too, which Node otherwise
+ * keeps the first of): no key or token holds a comma, so each part is one credential, and
+ * two different ones conflict rather than the first being picked, which a proxy in front
+ * may read the other way. (Of a list, as a caller may hand one, the first entry.)
+ */
+function valuesOf(value: string | string[] | undefined): string[] {
+  const first = Array.isArray(value) ? value[0] : value;
+  if (first === undefined) return [];
+  return first
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
 }

@@ -1,0 +1,129 @@
+// A credential header sent twice with two different credentials (two `Authorization:
+// Bearer` lines, two `x-api-key` lines) is refused as conflicting, as two different
+// credential headers are: Node keeps only the first Authorization, so the gateway served
+// the first token while a proxy in front may have checked the other.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { LocalJwksServer, TestIssuer } from '@aigw/testing/jwks';
+import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
+
+const ISSUER = 'https://auth.repeated-headers.test';
+
+const yaml = (jwksUri: string) => `kind: AIGatewayRoute
+metadata: {name: secured}
+spec:
+  backends:
+  - {name: local, provider: local, model: local-model}
+  userIdentification: {header: x-user-id}
+---
+kind: SecurityPolicy
+metadata: {name: auth}
+spec:
+  targetRefs:
+  - {kind: AIGatewayRoute, name: secured}
+  jwt:
+    providers:
+    - name: auth
+      issuer: ${ISSUER}
+      audiences: [ai-gateway]
+      remoteJWKS: {uri: "${jwksUri}"}
+      claimToHeaders:
+      - {claim: sub, header: x-user-id}
+`;
+
+interface Answer {
+  readonly status: number;
+  readonly body: string;
+}
+
+/** A chat call with `credentialLines` as its raw header lines, on a fresh connection. */
+function chatWith(port: number, credentialLines: string): Promise<Answer> {
+  const body = JSON.stringify({
+    model: 'local-model',
+    messages: [{ role: 'user', content: 'hi' }],
+  });
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () =>
+      socket.write(
+        'POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\ncontent-type: application/json\r\n' +
+          `${credentialLines}content-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+      ),
+    );
+    let response = '';
+    const guard = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`the connection stayed open; read so far: ${response}`));
+    }, 15_000);
+    socket.on('data', (chunk: Buffer) => (response += chunk.toString('utf8')));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(guard);
+      resolve({
+        status: Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1]),
+        body: response.slice(response.indexOf('\r\n\r\n') + 4),
+      });
+    });
+  });
+}
+
+describe('all-in-one gateway: a credential header sent twice', () => {
+  const jwks = new LocalJwksServer();
+  let issuer: TestIssuer;
+  let gateway: AppProcess;
+
+  before(async () => {
+    await jwks.start();
+    issuer = await TestIssuer.create(ISSUER, 'ai-gateway');
+    jwks.publish(issuer.publicJwk);
+    gateway = await startGatewayWithConfig(yaml(jwks.url));
+  });
+  after(async () => {
+    await gateway?.stop();
+    await jwks.stop();
+  });
+
+  const conflictingRefusals = async (): Promise<number> => {
+    const text = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+    const line = /ai_gateway_identity_refusals_total\{reason="conflicting_credentials"\} (\d+)/;
+    return Number(line.exec(text)?.[1] ?? 0);
+  };
+
+  it('refuses two Authorization headers carrying different tokens, naming the header only', async () => {
+    const alice = await issuer.sign({ sub: 'alice' });
+    const bob = await issuer.sign({ sub: 'bob' });
+    const before = await conflictingRefusals();
+
+    const answer = await chatWith(
+      gateway.port,
+      `authorization: Bearer ${alice}\r\nauthorization: Bearer ${bob}\r\n`,
+    );
+
+    assert.equal(answer.status, 401, answer.body);
+    const error = (JSON.parse(answer.body) as { error: { type: string; message: string } }).error;
+    assert.equal(error.type, 'authentication_error');
+    assert.match(error.message, /authorization/);
+    assert.ok(
+      !answer.body.includes(alice.split('.')[1]) && !answer.body.includes(bob.split('.')[1]),
+    );
+    assert.equal(await conflictingRefusals(), before + 1);
+  });
+
+  it('refuses two x-api-key headers carrying different tokens as conflicting too', async () => {
+    const alice = await issuer.sign({ sub: 'alice' });
+    const bob = await issuer.sign({ sub: 'bob' });
+    const before = await conflictingRefusals();
+    const answer = await chatWith(gateway.port, `x-api-key: ${alice}\r\nx-api-key: ${bob}\r\n`);
+    assert.equal(answer.status, 401, answer.body);
+    assert.equal(await conflictingRefusals(), before + 1);
+  });
+
+  it('serves the same token sent twice as that token', async () => {
+    const alice = await issuer.sign({ sub: 'alice' });
+    const answer = await chatWith(
+      gateway.port,
+      `authorization: Bearer ${alice}\r\nauthorization: Bearer ${alice}\r\n`,
+    );
+    assert.equal(answer.status, 200, answer.body);
+  });
+});
