@@ -4,7 +4,7 @@ import { audioSecondsUpperBound } from '@aigw/contracts/data-plane';
  * Audio tokens a second of a chat prompt's audio may bill: Gemini's documented 32, the most
  * of the backends that take audio in chat (OpenAI's audio models bill about 10).
  */
-export const CHAT_AUDIO_TOKENS_PER_SECOND = 32;
+const CHAT_AUDIO_TOKENS_PER_SECOND = 32;
 
 // Enough of a part's base64 to hold a WAV's header (its chunks before `data`): the rest of
 // the audio is counted by its length alone, never decoded on the admission path.
