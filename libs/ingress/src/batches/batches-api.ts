@@ -18,6 +18,7 @@ import {
 import { MAX_LISTED, type HeldRecord } from './held-objects';
 import type { HeldRecords } from './held-records';
 import { storeUnavailable } from '../responses/state/store-unavailable';
+import { abandonUnkeptBatch } from './unkept-batch';
 
 type BatchesOptions = Pick<
   FilesAndBatchesOptions,
@@ -134,7 +135,15 @@ export class BatchesApi {
     try {
       batch = await this.remember(file, backend, tier, reservationId, providerId);
     } catch (error) {
-      await this.abandon(file, backend, providerId, reservationId, error);
+      await abandonUnkeptBatch(this.records, this.billing, this.options, {
+        kind: 'batch',
+        route: file.route,
+        backend,
+        providerId,
+        cancelPath: `/batches/${enc(providerId)}/cancel`,
+        reservationId,
+        storeError: error,
+      });
       throw storeUnavailable('batch', error);
     }
     // Indexed until billed, so the sweeper bills it when no client looks again.
@@ -198,39 +207,6 @@ export class BatchesApi {
       ...(reservationId !== undefined && { reservationId }),
       object: {},
     });
-  }
-
-  /**
-   * A batch its backend made but the gateway could not remember (its store away): no look
-   * would bill it, its owner could neither read nor cancel it, and the client's retry makes
-   * another. Cancelled at its backend, and its hold given back: it never ran for the client.
-   * A cancel that fails leaves it running, reported (with its backend id) for an operator.
-   */
-  private async abandon(
-    file: HeldRecord,
-    backend: BackendConfig,
-    providerId: string,
-    reservationId: string | undefined,
-    storeError: unknown,
-  ): Promise<void> {
-    let cancelled = true;
-    let cancelError: unknown;
-    try {
-      await this.records.callAt(backend, file.route, 'POST', `/batches/${enc(providerId)}/cancel`);
-    } catch (error) {
-      cancelled = false;
-      cancelError = error;
-    }
-    this.options.onAction?.('batch', 'unkept_cancel', cancelled ? 'ok' : 'upstream_error');
-    this.options.onUnkeptBatch?.({
-      route: file.route,
-      backend: backend.name,
-      backendBatchId: providerId,
-      cancelled,
-      storeError,
-      ...(!cancelled && { cancelError }),
-    });
-    await this.billing.releaseHold(reservationId);
   }
 
   async listBatches(request: FastifyRequest, lister: Lister, who: Who): Promise<JsonObject> {

@@ -1,6 +1,5 @@
 import { pipeline, type Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { BackendConfig } from '@aigw/config';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
@@ -30,6 +29,7 @@ import { identityOf, MessageBatchBilling } from './message-batch-billing';
 import { readMessageBatchRequests, screenMessageBatch, sentTo } from './message-batch-requests';
 import { messageBatchResultLine } from './message-batch-results';
 import { storeUnavailable } from '../responses/state/store-unavailable';
+import { abandonUnkeptBatch } from './unkept-batch';
 
 type MessageBatchesOptions = Pick<
   FilesAndBatchesOptions,
@@ -143,7 +143,15 @@ export class MessageBatchesApi {
         ...(reservationId !== undefined && { reservationId }),
       });
     } catch (error) {
-      await this.abandon(backend, route, providerId, reservationId, error);
+      await abandonUnkeptBatch(this.records, this.batchBilling, this.options, {
+        kind: 'message_batch',
+        route,
+        backend,
+        providerId,
+        cancelPath: `/messages/batches/${enc(providerId)}/cancel`,
+        reservationId,
+        storeError: error,
+      });
       throw storeUnavailable('batch', error);
     }
     // Indexed until billed, so the sweeper bills it when no client looks again.
@@ -156,42 +164,6 @@ export class MessageBatchesApi {
       this.options.onError?.('recording a created message batch as first seen', error);
       return { ...answer, id: batch.id };
     }
-  }
-
-  /**
-   * A batch its backend made that the gateway could not remember: cancelled there and its
-   * hold given back (as an OpenAI batch is); a cancel that fails is reported for an operator.
-   */
-  private async abandon(
-    backend: BackendConfig,
-    route: string,
-    providerId: string,
-    reservationId: string | undefined,
-    storeError: unknown,
-  ): Promise<void> {
-    let cancelled = true;
-    let cancelError: unknown;
-    try {
-      await this.records.callAt(
-        backend,
-        route,
-        'POST',
-        `/messages/batches/${enc(providerId)}/cancel`,
-      );
-    } catch (error) {
-      cancelled = false;
-      cancelError = error;
-    }
-    this.options.onAction?.('message_batch', 'unkept_cancel', cancelled ? 'ok' : 'upstream_error');
-    this.options.onUnkeptBatch?.({
-      route,
-      backend: backend.name,
-      backendBatchId: providerId,
-      cancelled,
-      storeError,
-      ...(!cancelled && { cancelError }),
-    });
-    await this.batchBilling.releaseHold(reservationId);
   }
 
   async retrieve(request: FastifyRequest, who: Who): Promise<JsonObject> {
