@@ -6,12 +6,12 @@
 // ended batch is billed once, at half the model's price, as operation `batch`.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import Anthropic from '@anthropic-ai/sdk';
-import { metricSum } from '@aigw/testing';
+import { metricSum, until } from '@aigw/testing';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 import { FAKE_MESSAGE_USAGE as USAGE, FakeAnthropicBatches } from './fake-anthropic-batches';
 
@@ -93,6 +93,7 @@ spec:
   after(async () => {
     await gateway?.stop();
     await backend.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('creates the batch at the Anthropic backend with its model, under a gateway id', async () => {
@@ -174,11 +175,8 @@ spec:
              FROM usage_events`,
           )
           .all() as Record<string, unknown>[];
-      const deadline = Date.now() + 10_000;
-      while (rows().length < 1 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await until('the ended batch is billed', () => rows().length >= 1);
+      await new Promise((resolve) => setTimeout(resolve, 500)); // room for a second bill to show
       const stored = rows();
       assert.equal(stored.length, 1);
       const [row] = stored;
@@ -206,19 +204,24 @@ spec:
   });
 
   it("refuses a new batch once the owner's budget is spent by a billed one", async () => {
-    const deadline = Date.now() + 10_000;
-    let refused: InstanceType<typeof Anthropic.APIError> | undefined;
-    while (!refused && Date.now() < deadline) {
-      try {
-        await clientFor('alice').messages.batches.create({ requests: [request('again')] });
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      } catch (error) {
-        assert.ok(error instanceof Anthropic.APIError, String(error));
-        refused = error;
-      }
-    }
-    assert.equal(refused?.status, 429);
-    assert.equal((refused?.error as { error: { type: string } }).error.type, 'rate_limit_error');
+    // Waits for the bill to settle, then tries once: batches created meanwhile would hold
+    // enough between them to be refused whether or not the bill counted.
+    await until('the bill is settled against the daily cost limit', async () => {
+      const gauge = (await metrics())
+        .split('\n')
+        .find(
+          (line) =>
+            line.startsWith('ai_gateway_budget_remaining{') &&
+            line.includes('budget_key="alice"') &&
+            line.includes('limit="costControl.maxDailyCostPerUser"'),
+        );
+      return gauge?.endsWith('} 0') ?? false;
+    });
+    const refused = await refusal(
+      clientFor('alice').messages.batches.create({ requests: [request('again')] }),
+    );
+    assert.equal(refused.status, 429);
+    assert.equal((refused.error as { error: { type: string } }).error.type, 'rate_limit_error');
   });
 
   it('refuses as OpenAI batches do: a tier without the model, a blocked prompt', async () => {
