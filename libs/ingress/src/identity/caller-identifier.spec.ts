@@ -497,6 +497,16 @@ spec:
     assert.equal(byOpenAiSdk.userKey, credentialUserKey(KEY));
   });
 
+  it('names one user for a key whose header came twice (the edge joins repeats by commas)', () => {
+    const id = userOf('authorization', { authorization: `Bearer ${KEY}` });
+    assert.equal(userOf('authorization', { authorization: `Bearer ${KEY}, Bearer ${KEY}` }), id);
+    assert.equal(userOf('x-api-key', { 'x-api-key': `${KEY}, ${KEY}` }), id);
+    // Two different keys are neither of them: no caller takes another's budget by adding it.
+    const two = userOf('authorization', { authorization: `Bearer ${KEY}, Bearer other` });
+    assert.notEqual(two, id);
+    assert.notEqual(two, userOf('authorization', { authorization: 'Bearer other' }));
+  });
+
   it('takes a credential longer than a user key may be (its id is short)', () => {
     assert.match(userOf('x-api-key', { 'x-api-key': 'k'.repeat(400) }), /^key-[0-9a-f]{16}$/);
   });

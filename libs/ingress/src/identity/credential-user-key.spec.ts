@@ -28,6 +28,13 @@ describe('credentialUserKey', () => {
     assert.equal(credentialUserKey(`BEARER\t${KEY}`), id);
   });
 
+  it('maps a key repeated in one header (joined by commas) to the id of that key', () => {
+    const id = credentialUserKey(KEY);
+    assert.equal(credentialUserKey(`Bearer ${KEY}, Bearer ${KEY}`), id);
+    assert.equal(credentialUserKey(`${KEY},${KEY}`), id);
+    assert.notEqual(credentialUserKey(`${KEY}, other`), id);
+  });
+
   it('names no user for an empty credential', () => {
     assert.equal(credentialUserKey('Bearer '), undefined);
     assert.equal(credentialUserKey('  '), undefined);

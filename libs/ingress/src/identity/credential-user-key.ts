@@ -20,8 +20,23 @@ const SCHEME = /^[ \t]*bearer[ \t]+/i;
  * credential (no user named, as for an absent header).
  */
 export function credentialUserKey(value: string): string | undefined {
-  const credential = value.replace(SCHEME, '').trim();
+  const credential = soleCredential(value);
   if (credential === '') return undefined;
   const digest = createHash('sha256').update(credential, 'utf8').digest('hex');
   return CREDENTIAL_USER_KEY_PREFIX + digest.slice(0, 16);
+}
+
+/**
+ * The credential a header value carries, its `Bearer ` prefix removed. A header sent twice
+ * reaches us joined by commas (the edge joins repeats, `Authorization` too): the same key
+ * twice is that key, one user, else a caller would get a budget of its own by repeating
+ * its header. Different keys stay the whole value, a user neither key is.
+ */
+function soleCredential(value: string): string {
+  const parts = value.split(',').map(withoutScheme);
+  return parts.every((part) => part === parts[0]) ? parts[0] : withoutScheme(value);
+}
+
+function withoutScheme(value: string): string {
+  return value.replace(SCHEME, '').trim();
 }
