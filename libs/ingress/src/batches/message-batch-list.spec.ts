@@ -57,7 +57,11 @@ const list = async (query: Query) => {
     () => ['alice'],
     () => 'alice',
   );
-  return { ...page, ids: (page.data as JsonObject[]).map((batch) => batch.id) };
+  const listed: Record<string, unknown> & { ids: unknown[] } = {
+    ...page,
+    ids: (page.data as JsonObject[]).map((batch) => batch.id),
+  };
+  return listed;
 };
 
 describe("a caller's message batches listed", () => {
@@ -95,7 +99,7 @@ describe("a caller's message batches listed", () => {
     assert.equal(first.has_more, true);
     assert.equal(first.first_id, ids[0]);
     assert.equal(first.last_id, ids[1]);
-    const next = await list({ limit: '2', after_id: first.last_id as string });
+    const next = await list({ limit: '2', after_id: first.last_id });
     assert.deepEqual(next.ids, ids.slice(2, 4));
     assert.equal(next.has_more, true);
     const last = await list({ limit: '2', after_id: next.last_id as string });
