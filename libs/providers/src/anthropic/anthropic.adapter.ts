@@ -25,6 +25,16 @@ import { serverToolBetas, withBetas } from './server-tool-betas';
 const ALL_SERVER_TOOLS: ReadonlySet<AnthropicServerTool> = new Set(ANTHROPIC_SERVER_TOOLS);
 
 export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
+
+/**
+ * The URL of an Anthropic API path (`/messages`, `/messages/batches`) on a backend: its
+ * configured URL taken with or without `/v1`.
+ */
+export function anthropicApiUrl(baseUrl: string | undefined, path: string): string {
+  const root = (baseUrl ?? ANTHROPIC_BASE_URL).replace(/\/+$/, '').replace(/\/v1$/, '');
+  return `${root}/v1${path}`;
+}
+
 /** The Messages API version every current model speaks. */
 export const ANTHROPIC_VERSION = '2023-06-01';
 
@@ -70,13 +80,12 @@ export class AnthropicAdapter implements ProviderAdapter {
       if (tier) body.service_tier = tier;
       else leftOut.leaveOut('service_tier', 'unsupported');
     }
-    const base = (target.baseUrl ?? ANTHROPIC_BASE_URL).replace(/\/+$/, '').replace(/\/v1$/, '');
     // A server tool still in beta runs only with its beta named (the client's kept).
     const betas = withBetas(
       request.forwardHeaders['anthropic-beta'],
       serverToolBetas(prompt.anthropicServerTools),
     );
-    const post = providerPost(call, `${base}/v1/messages`, body, {
+    const post = providerPost(call, anthropicApiUrl(target.baseUrl, '/messages'), body, {
       'anthropic-version': ANTHROPIC_VERSION,
       ...(betas === undefined ? {} : { 'anthropic-beta': betas }),
     });

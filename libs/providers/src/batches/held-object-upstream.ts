@@ -7,7 +7,7 @@ import {
 import { Readable } from 'node:stream';
 import { pulledBody, timedOut } from '@aigw/infra/http';
 import { request as undiciRequest } from 'undici';
-import { ANTHROPIC_BASE_URL, ANTHROPIC_VERSION } from '../anthropic/anthropic.adapter';
+import { anthropicApiUrl, ANTHROPIC_VERSION } from '../anthropic/anthropic.adapter';
 import { azureApiVersion, azureOpenAiPath } from '../azure/azure-urls';
 import { upstreamHttpError, transportError } from '../core/upstream-failure';
 import { resolveBaseUrl } from '../openai-compatible/openai-base-urls';
@@ -67,11 +67,8 @@ export function heldObjectUrl(
   path: string,
   env: NodeJS.ProcessEnv = process.env,
 ): string {
-  if (backend.provider === 'anthropic') {
-    // Its configured URL with or without `/v1`, as its Messages calls take it.
-    const base = (backend.baseUrl ?? ANTHROPIC_BASE_URL).replace(/\/+$/, '').replace(/\/v1$/, '');
-    return `${base}/v1${path}`;
-  }
+  // Its configured URL with or without `/v1`, as its Messages calls take it.
+  if (backend.provider === 'anthropic') return anthropicApiUrl(backend.baseUrl, path);
   if (backend.provider !== 'azure') return resolveBaseUrl(backend.provider, backend.baseUrl) + path;
   if (!backend.baseUrl) {
     throw new Error('an azure backend needs baseUrl, the resource endpoint');
