@@ -89,7 +89,7 @@ describe('all-in-one gateway: a caller limit lowered below its spend', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('refuses the next call at once and shows no room left', async () => {
+  it('refuses the next call at once and shows no room left', async (t) => {
     const first = await chat();
     assert.equal(first.status, 200, await first.text());
     // Should the day end mid-test, the spend starts over: the figures are then off.
@@ -104,7 +104,10 @@ describe('all-in-one gateway: a caller limit lowered below its spend', () => {
     );
     const refused = await chat();
     const body = (await refused.json()) as { error: { code: string } };
-    if (new Date().toISOString().slice(0, 10) !== day) return;
+    if (new Date().toISOString().slice(0, 10) !== day) {
+      t.skip('the day ended mid-test: its spend started over');
+      return;
+    }
     assert.equal(refused.status, 429, JSON.stringify(body));
     assert.equal(body.error.code, 'budget_exceeded');
     await eventually('the gauge shows no room under the lowered limit', async () =>
