@@ -11,6 +11,13 @@ import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes
 const ISSUER = 'https://auth.repeated-headers.test';
 
 const yaml = (jwksUri: string) => `kind: AIGatewayRoute
+metadata: {name: keyed}
+spec:
+  backends:
+  - {name: keyed, provider: local, model: keyed-model}
+  userIdentification: {header: authorization}
+---
+kind: AIGatewayRoute
 metadata: {name: secured}
 spec:
   backends:
@@ -38,9 +45,9 @@ interface Answer {
 }
 
 /** A chat call with `credentialLines` as its raw header lines, on a fresh connection. */
-function chatWith(port: number, credentialLines: string): Promise<Answer> {
+function chatWith(port: number, credentialLines: string, model = 'local-model'): Promise<Answer> {
   const body = JSON.stringify({
-    model: 'local-model',
+    model,
     messages: [{ role: 'user', content: 'hi' }],
   });
   return new Promise((resolve, reject) => {
@@ -125,5 +132,25 @@ describe('all-in-one gateway: a credential header sent twice', () => {
       `authorization: Bearer ${alice}\r\nauthorization: Bearer ${alice}\r\n`,
     );
     assert.equal(answer.status, 200, answer.body);
+  });
+
+  it('refuses two different keys in one header on a route naming users by it (no JWT)', async () => {
+    const before = await conflictingRefusals();
+    const answer = await chatWith(
+      gateway.port,
+      'authorization: Bearer sk-one\r\nauthorization: Bearer sk-two\r\n',
+      'keyed-model',
+    );
+    assert.equal(answer.status, 401, answer.body);
+    assert.ok(!answer.body.includes('sk-one') && !answer.body.includes('sk-two'));
+    assert.equal(await conflictingRefusals(), before + 1);
+    const once = await chatWith(gateway.port, 'authorization: Bearer sk-one\r\n', 'keyed-model');
+    const twice = await chatWith(
+      gateway.port,
+      'authorization: Bearer sk-one\r\nauthorization: Bearer sk-one\r\n',
+      'keyed-model',
+    );
+    assert.equal(once.status, 200, once.body);
+    assert.equal(twice.status, 200, twice.body);
   });
 });

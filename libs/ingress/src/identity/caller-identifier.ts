@@ -10,7 +10,7 @@ import { DataPlaneError, type CallerContext } from '@aigw/contracts/data-plane';
 import { presentedToken } from './bearer-token';
 import { applyClaimHeaders } from './claim-headers';
 import { withCredentialInHeaders } from './credential-headers';
-import { credentialUserKey, isCredentialHeader } from './credential-user-key';
+import { credentialsIn, credentialUserKey, isCredentialHeader } from './credential-user-key';
 import { headerText } from './header-text';
 import {
   conflictingCredentials,
@@ -365,5 +365,8 @@ function headerClaimUser(verified: VerifiedToken, header: string): SourceValue |
  */
 function headerUserKey(header: string, value: string | undefined): string | undefined {
   if (!value) return value;
-  return isCredentialHeader(header) ? credentialUserKey(value) : headerText(value);
+  if (!isCredentialHeader(header)) return headerText(value);
+  // The header sent twice with two keys: a proxy in front may have checked either.
+  if (credentialsIn(value).length > 1) throw conflictingCredentials([header.toLowerCase()]);
+  return credentialUserKey(value);
 }

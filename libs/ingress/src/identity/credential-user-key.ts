@@ -17,26 +17,23 @@ const SCHEME = /^[ \t]*bearer[ \t]+/i;
  * split deployment with no shared secret to distribute, and lets an operator compute a
  * key's id with `printf %s "$KEY" | sha256sum | cut -c1-16` (prefix it with `key-`).
  * 64 bits: collisions are negligible below billions of keys. Undefined for an empty
- * credential (no user named, as for an absent header).
+ * credential (no user named, as for an absent header), and for a value carrying two
+ * different keys (credentialsIn), which names neither.
  */
 export function credentialUserKey(value: string): string | undefined {
-  const credential = soleCredential(value);
-  if (credential === '') return undefined;
-  const digest = createHash('sha256').update(credential, 'utf8').digest('hex');
+  const credentials = credentialsIn(value);
+  if (credentials.length !== 1) return undefined;
+  const digest = createHash('sha256').update(credentials[0], 'utf8').digest('hex');
   return CREDENTIAL_USER_KEY_PREFIX + digest.slice(0, 16);
 }
 
 /**
- * The credential a header value carries, its `Bearer ` prefix removed. A header sent twice
- * reaches us joined by commas (the edge joins repeats, `Authorization` too): the same key
- * twice is that key, one user, else a caller would get a budget of its own by repeating
- * its header. Different keys stay the whole value, a user neither key is.
+ * The different credentials a header value carries, `Bearer ` prefixes removed. A header
+ * sent twice reaches us joined by commas (the edge joins repeats, `Authorization` too) and
+ * no key holds a comma: the same key twice is that key, one user, else a caller would get a
+ * budget of its own by repeating its header.
  */
-function soleCredential(value: string): string {
-  const parts = value.split(',').map(withoutScheme);
-  return parts.every((part) => part === parts[0]) ? parts[0] : withoutScheme(value);
-}
-
-function withoutScheme(value: string): string {
-  return value.replace(SCHEME, '').trim();
+export function credentialsIn(value: string): string[] {
+  const credentials = value.split(',').map((part) => part.replace(SCHEME, '').trim());
+  return [...new Set(credentials.filter((credential) => credential !== ''))];
 }

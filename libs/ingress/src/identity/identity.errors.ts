@@ -92,8 +92,9 @@ export function unauthenticated(reason: RejectionReason): DataPlaneError {
 }
 
 /**
- * Two credential headers carrying different values (Authorization and x-api-key, say): which
- * one the client meant is not guessed. Names the headers, never their values.
+ * Credential headers carrying different values (Authorization and x-api-key, say, or one of
+ * them sent twice): which one the client meant is not guessed. Names the headers, never
+ * their values.
  */
 export function conflictingCredentials(headers: readonly string[]): DataPlaneError {
   return new DataPlaneError(
