@@ -19,7 +19,7 @@ describe("Anthropic's Message Batches API as held-object calls", () => {
     }
   });
 
-  it("lets an Anthropic backend's key reach its message batches only", () => {
+  it("lets an Anthropic backend's key reach its message batches only, and only it", () => {
     assert.equal(heldObjectCallAllowed('anthropic', '/messages/batches'), true);
     assert.equal(heldObjectCallAllowed('anthropic', '/messages/batches/mb1/cancel'), true);
     assert.equal(heldObjectCallAllowed('anthropic', '/messages'), false);
@@ -32,6 +32,9 @@ describe("Anthropic's Message Batches API as held-object calls", () => {
     assert.equal(heldObjectCallAllowed('azure', '/batches'), true);
     assert.equal(heldObjectCallAllowed('openai', '/files/../models'), false);
     assert.equal(heldObjectCallAllowed('gemini', '/files'), false);
+    // Nor an OpenAI or Azure key Anthropic's paths (an OpenAI-format proxy may serve them).
+    assert.equal(heldObjectCallAllowed('openai', '/messages/batches'), false);
+    assert.equal(heldObjectCallAllowed('azure', '/messages/batches/mb1/results'), false);
   });
 
   describe('a call made', () => {

@@ -43,16 +43,17 @@ const MESSAGE_BATCHES_PATH = '/messages/batches';
 /**
  * Whether a held-object call may go to a backend of `provider` at `path`: OpenAI's and
  * Azure OpenAI's Files and Batch APIs; Anthropic's message batches only (its key must not
- * reach any other of its paths this way). A `.` or `..` segment, which a URL resolves to
- * another path, is never sent.
+ * reach any other of its paths this way, nor another provider's key those: an OpenAI-format
+ * proxy may serve them). A `.` or `..` segment, which a URL resolves to another path, is
+ * never sent.
  */
 export function heldObjectCallAllowed(provider: string, path: string): boolean {
   const segments = (path.split('?')[0] ?? '').split('/');
   if (segments.some((segment) => /^(\.|%2e){1,2}$/i.test(segment))) return false;
-  if (provider === 'anthropic') {
-    return path === MESSAGE_BATCHES_PATH || path.startsWith(`${MESSAGE_BATCHES_PATH}/`);
-  }
-  return HELD_OBJECT_PROVIDERS.has(provider);
+  const messageBatches =
+    path === MESSAGE_BATCHES_PATH || path.startsWith(`${MESSAGE_BATCHES_PATH}/`);
+  if (provider === 'anthropic') return messageBatches;
+  return HELD_OBJECT_PROVIDERS.has(provider) && !messageBatches;
 }
 
 /**
