@@ -5,35 +5,9 @@
 // too). Each is served as the same call without the header, not refused as broken JSON.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startGatewayOnOneBackend, type AppProcess } from '@aigw/testing/processes';
-
-interface Answer {
-  readonly status: number;
-  readonly body: string;
-}
-
-/** Sends `request` on a fresh connection (it asks to close) and reads the whole answer. */
-function rawExchange(port: number, request: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write(request));
-    let response = '';
-    const guard = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`the connection stayed open; read so far: ${response}`));
-    }, 15_000);
-    socket.on('data', (chunk: Buffer) => (response += chunk.toString('utf8')));
-    socket.on('error', () => undefined);
-    socket.on('close', () => {
-      clearTimeout(guard);
-      resolve({
-        status: Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1]),
-        body: response.slice(response.indexOf('\r\n\r\n') + 4),
-      });
-    });
-  });
-}
+import { rawExchange } from './raw-http-exchange';
 
 /** A request with no body, as the Python SDKs send it (`declared`) or as the Node SDKs do. */
 function bodiless(method: string, path: string, declared: boolean): string {

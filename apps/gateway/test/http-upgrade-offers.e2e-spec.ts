@@ -4,44 +4,12 @@
 // request answered over HTTP/1.1. Only a WebSocket upgrade (Realtime) is taken up.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startGatewayOnOneBackend, type AppProcess } from '@aigw/testing/processes';
+import { rawExchange, type RawAnswer } from './raw-http-exchange';
 
-/**
- * Writes `request` on a fresh connection and reads one answer: until its Content-Length is
- * in, or until the server closes the connection.
- */
-function rawExchange(port: number, request: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write(request));
-    let response = '';
-    const guard = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`no whole answer came; read so far: ${response}`));
-    }, 15_000);
-    const done = () => {
-      clearTimeout(guard);
-      socket.destroy();
-      resolve(response);
-    };
-    socket.on('data', (chunk: Buffer) => {
-      response += chunk.toString('utf8');
-      const headEnd = response.indexOf('\r\n\r\n');
-      const length = /\r\ncontent-length: (\d+)\r\n/i.exec(response.slice(0, headEnd));
-      if (length && Buffer.byteLength(response.slice(headEnd + 4)) >= Number(length[1])) done();
-    });
-    socket.on('error', () => undefined);
-    socket.on('close', done);
-  });
-}
-
-function statusOf(response: string): number {
-  return Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1]);
-}
-
-function bodyOf(response: string): unknown {
-  return JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4));
+function bodyOf(answer: RawAnswer): unknown {
+  return JSON.parse(answer.body);
 }
 
 /** The headers `curl --http2 http://…` adds to a request. */
@@ -76,8 +44,8 @@ describe('all-in-one gateway: requests offering an upgrade to HTTP/2 (h2c)', () 
     });
     const response = await rawExchange(gateway.port, post('/v1/chat/completions', body));
 
-    assert.equal(statusOf(response), 200, response);
-    assert.doesNotMatch(response, /^HTTP\/1\.1 101/, 'not switched to HTTP/2');
+    assert.equal(response.status, 200, response.head);
+    assert.doesNotMatch(response.head, /^HTTP\/1\.1 101/, 'not switched to HTTP/2');
     assert.equal((bodyOf(response) as { object: string }).object, 'chat.completion');
     assert.equal(upstream.calls.length, asked + 1);
   });
@@ -90,7 +58,7 @@ describe('all-in-one gateway: requests offering an upgrade to HTTP/2 (h2c)', () 
     });
     const response = await rawExchange(gateway.port, post('/v1/messages', body));
 
-    assert.equal(statusOf(response), 200, response);
+    assert.equal(response.status, 200, response.head);
     assert.equal((bodyOf(response) as { type: string }).type, 'message');
   });
 
@@ -99,7 +67,7 @@ describe('all-in-one gateway: requests offering an upgrade to HTTP/2 (h2c)', () 
       gateway.port,
       `GET /v1/models HTTP/1.1\r\nhost: gateway\r\n${H2C_OFFER}\r\n`,
     );
-    assert.equal(statusOf(response), 200, response);
+    assert.equal(response.status, 200, response.head);
     assert.equal((bodyOf(response) as { object: string }).object, 'list');
   });
 
@@ -110,7 +78,7 @@ describe('all-in-one gateway: requests offering an upgrade to HTTP/2 (h2c)', () 
         'upgrade: websocket\r\nsec-websocket-version: 13\r\n' +
         'sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
     );
-    assert.equal(statusOf(response), 404, response);
+    assert.equal(response.status, 404, response.head);
     assert.equal((bodyOf(response) as { error: { code: string } }).error.code, 'unknown_url');
   });
 });

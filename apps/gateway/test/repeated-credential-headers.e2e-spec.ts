@@ -4,9 +4,9 @@
 // the first token while a proxy in front may have checked the other.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { LocalJwksServer, TestIssuer } from '@aigw/testing/jwks';
 import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
+import { rawExchange, type RawAnswer } from './raw-http-exchange';
 
 const ISSUER = 'https://auth.repeated-headers.test';
 
@@ -39,39 +39,21 @@ spec:
       - {claim: sub, header: x-user-id}
 `;
 
-interface Answer {
-  readonly status: number;
-  readonly body: string;
-}
-
 /** A chat call with `credentialLines` as its raw header lines, on a fresh connection. */
-function chatWith(port: number, credentialLines: string, model = 'local-model'): Promise<Answer> {
+function chatWith(
+  port: number,
+  credentialLines: string,
+  model = 'local-model',
+): Promise<RawAnswer> {
   const body = JSON.stringify({
     model,
     messages: [{ role: 'user', content: 'hi' }],
   });
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () =>
-      socket.write(
-        'POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\ncontent-type: application/json\r\n' +
-          `${credentialLines}content-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
-      ),
-    );
-    let response = '';
-    const guard = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`the connection stayed open; read so far: ${response}`));
-    }, 15_000);
-    socket.on('data', (chunk: Buffer) => (response += chunk.toString('utf8')));
-    socket.on('error', () => undefined);
-    socket.on('close', () => {
-      clearTimeout(guard);
-      resolve({
-        status: Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1]),
-        body: response.slice(response.indexOf('\r\n\r\n') + 4),
-      });
-    });
-  });
+  return rawExchange(
+    port,
+    'POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\ncontent-type: application/json\r\n' +
+      `${credentialLines}content-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 describe('all-in-one gateway: a credential header sent twice', () => {
