@@ -135,4 +135,16 @@ describe('all-in-one gateway: a credential header sent twice', () => {
     assert.equal(once.status, 200, once.body);
     assert.equal(twice.status, 200, twice.body);
   });
+
+  it('refuses a Content-Type sent twice (read joined) in OpenAI shape', async () => {
+    const alice = await issuer.sign({ sub: 'alice' });
+    const answer = await chatWith(
+      gateway.port,
+      `authorization: Bearer ${alice}\r\ncontent-type: application/json\r\n`,
+    );
+    assert.equal(answer.status, 400, answer.body);
+    const error = (JSON.parse(answer.body) as { error: { type: string; message: string } }).error;
+    assert.equal(error.type, 'invalid_request_error');
+    assert.match(error.message, /Content-Type: application\/json/);
+  });
 });
