@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -25,8 +25,9 @@ describe('budget:rebuild for an all-in-one gateway with Redis and the embedded e
     await redis?.stop();
   });
 
-  it('compares with the balances in Redis and restores there', { timeout: 180_000 }, async () => {
+  it('compares with the balances in Redis and restores there', { timeout: 180_000 }, async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'aigw-rebuild-redis-log-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
     const config = join(dir, 'config.yaml');
     const user = `u-${randomUUID()}`;
     writeFileSync(

@@ -15,8 +15,9 @@ describe('budget rebuild --restore and a running embedded gateway', () => {
   it(
     'refuses to restore beside it, and a restore made while it is stopped holds once it settles more',
     { timeout: 180_000 },
-    async () => {
+    async (t) => {
       const dir = mkdtempSync(join(tmpdir(), 'aigw-restore-live-'));
+      t.after(() => rmSync(dir, { recursive: true, force: true }));
       const config = join(dir, 'config.yaml');
       writeFileSync(
         config,

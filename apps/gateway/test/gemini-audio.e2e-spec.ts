@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GoogleGenAI } from '@google/genai';
@@ -41,8 +41,9 @@ spec:
     });
   });
   after(async () => {
-    await gateway.stop();
+    await gateway?.stop();
     await gemini.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("sends Google's SDK's inlineData wav on as inline audio", async () => {

@@ -6,7 +6,7 @@
 // with Retry-After.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
@@ -22,10 +22,10 @@ function routeServing(models: readonly string[]): string {
 
 describe('split deployment: the ingress serves a model its router has not loaded yet', () => {
   const apps: AppProcess[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'aigw-config-skew-'));
   let ingress: AppProcess;
 
   before(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'aigw-config-skew-'));
     const configFile = (name: string, models: readonly string[]) => {
       writeFileSync(join(dir, name), routeServing(models));
       return join(dir, name);
@@ -54,6 +54,7 @@ describe('split deployment: the ingress serves a model its router has not loaded
   });
   after(async () => {
     await Promise.all(apps.map((app) => app.stop()));
+    rmSync(dir, { recursive: true, force: true });
   });
 
   const chat = (model: string, stream: boolean) =>

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -21,8 +21,9 @@ describe('an all-in-one gateway with its budgets in Redis, stopped', () => {
     await redis?.stop();
   });
 
-  it('settles every answered call before it closes Redis', { timeout: 120_000 }, async () => {
+  it('settles every answered call before it closes Redis', { timeout: 120_000 }, async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'aigw-stop-redis-budget-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
     const config = join(dir, 'config.yaml');
     const user = `u-${randomUUID()}`;
     writeFileSync(
