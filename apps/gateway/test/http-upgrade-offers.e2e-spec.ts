@@ -5,7 +5,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
-import { startGatewayOnOneBackend, type AppProcess } from '@aigw/testing/processes';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  startGatewayOnOneBackend,
+  startSplitDataPlane,
+  type AppProcess,
+} from '@aigw/testing/processes';
 import { rawExchange, type RawAnswer } from './raw-http-exchange';
 
 function bodyOf(answer: RawAnswer): unknown {
@@ -23,62 +30,88 @@ function post(path: string, body: string, extraHeaders = H2C_OFFER): string {
   );
 }
 
-describe('all-in-one gateway: requests offering an upgrade to HTTP/2 (h2c)', () => {
-  let upstream: FakeOpenAiUpstream;
-  let gateway: AppProcess;
+/** The edge of `shape` on one OpenAI-compatible backend serving gpt-4o-mini at `baseUrl`. */
+async function startEdge(shape: Shape, baseUrl: string, apps: AppProcess[]): Promise<number> {
+  if (shape === 'all-in-one') {
+    const gateway = await startGatewayOnOneBackend(baseUrl);
+    apps.push(gateway);
+    return gateway.port;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'aigw-upgrade-offers-'));
+  writeFileSync(
+    join(dir, 'config.yaml'),
+    `kind: AIGatewayRoute
+metadata: {name: one-backend}
+spec:
+  backends:
+  - {name: fake, provider: openai-compatible, baseUrl: "${baseUrl}", model: gpt-4o-mini}
+`,
+  );
+  const env = { AI_GATEWAY_CONFIG: join(dir, 'config.yaml'), AI_GATEWAY_MISSING_SECRETS: 'warn' };
+  return (await startSplitDataPlane(env, dir, apps)).ingress.port;
+}
 
-  before(async () => {
-    upstream = await new FakeOpenAiUpstream().start();
-    gateway = await startGatewayOnOneBackend(upstream.baseUrl);
-  });
-  after(async () => {
-    await gateway?.stop();
-    await upstream?.stop();
-  });
+type Shape = 'all-in-one' | 'split';
 
-  it('answers a chat completion offering h2c over HTTP/1.1, the call made once', async () => {
-    const asked = upstream.calls.length;
-    const body = JSON.stringify({
-      model: 'gpt-4o-mini',
-      messages: [{ role: 'user', content: 'hi' }],
+for (const shape of ['all-in-one', 'split'] as const) {
+  describe(`${shape}: requests offering an upgrade to HTTP/2 (h2c)`, () => {
+    let upstream: FakeOpenAiUpstream;
+    const apps: AppProcess[] = [];
+    let port: number;
+
+    before(async () => {
+      upstream = await new FakeOpenAiUpstream().start();
+      port = await startEdge(shape, upstream.baseUrl, apps);
     });
-    const response = await rawExchange(gateway.port, post('/v1/chat/completions', body));
-
-    assert.equal(response.status, 200, response.head);
-    assert.doesNotMatch(response.head, /^HTTP\/1\.1 101/, 'not switched to HTTP/2');
-    assert.equal((bodyOf(response) as { object: string }).object, 'chat.completion');
-    assert.equal(upstream.calls.length, asked + 1);
-  });
-
-  it('answers a Messages call offering h2c in Anthropic shape', async () => {
-    const body = JSON.stringify({
-      model: 'gpt-4o-mini',
-      max_tokens: 16,
-      messages: [{ role: 'user', content: 'hi' }],
+    after(async () => {
+      await Promise.all(apps.map((app) => app.stop()));
+      await upstream?.stop();
     });
-    const response = await rawExchange(gateway.port, post('/v1/messages', body));
 
-    assert.equal(response.status, 200, response.head);
-    assert.equal((bodyOf(response) as { type: string }).type, 'message');
-  });
+    it('answers a chat completion offering h2c over HTTP/1.1, the call made once', async () => {
+      const asked = upstream.calls.length;
+      const body = JSON.stringify({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+      const response = await rawExchange(port, post('/v1/chat/completions', body));
 
-  it('answers a GET offering h2c', async () => {
-    const response = await rawExchange(
-      gateway.port,
-      `GET /v1/models HTTP/1.1\r\nhost: gateway\r\n${H2C_OFFER}\r\n`,
-    );
-    assert.equal(response.status, 200, response.head);
-    assert.equal((bodyOf(response) as { object: string }).object, 'list');
-  });
+      assert.equal(response.status, 200, response.head);
+      assert.doesNotMatch(response.head, /^HTTP\/1\.1 101/, 'not switched to HTTP/2');
+      assert.equal((bodyOf(response) as { object: string }).object, 'chat.completion');
+      assert.equal(upstream.calls.length, asked + 1);
+    });
 
-  it('still refuses a WebSocket upgrade on a path that is not Realtime, in OpenAI shape', async () => {
-    const response = await rawExchange(
-      gateway.port,
-      'GET /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\nconnection: Upgrade\r\n' +
-        'upgrade: websocket\r\nsec-websocket-version: 13\r\n' +
-        'sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
-    );
-    assert.equal(response.status, 404, response.head);
-    assert.equal((bodyOf(response) as { error: { code: string } }).error.code, 'unknown_url');
+    it('answers a Messages call offering h2c in Anthropic shape', async () => {
+      const body = JSON.stringify({
+        model: 'gpt-4o-mini',
+        max_tokens: 16,
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+      const response = await rawExchange(port, post('/v1/messages', body));
+
+      assert.equal(response.status, 200, response.head);
+      assert.equal((bodyOf(response) as { type: string }).type, 'message');
+    });
+
+    it('answers a GET offering h2c', async () => {
+      const response = await rawExchange(
+        port,
+        `GET /v1/models HTTP/1.1\r\nhost: gateway\r\n${H2C_OFFER}\r\n`,
+      );
+      assert.equal(response.status, 200, response.head);
+      assert.equal((bodyOf(response) as { object: string }).object, 'list');
+    });
+
+    it('still refuses a WebSocket upgrade on a path that is not Realtime, in OpenAI shape', async () => {
+      const response = await rawExchange(
+        port,
+        'GET /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\nconnection: Upgrade\r\n' +
+          'upgrade: websocket\r\nsec-websocket-version: 13\r\n' +
+          'sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+      );
+      assert.equal(response.status, 404, response.head);
+      assert.equal((bodyOf(response) as { error: { code: string } }).error.code, 'unknown_url');
+    });
   });
-});
+}
