@@ -1,31 +1,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyRequest } from 'fastify';
-import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
 import type { TokenUsageRecorded } from '@aigw/contracts';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { BatchBilling } from './batch-billing';
 import type { FilesAndBatchesOptions, HeldObjectCalls } from './files-and-batches';
-import { gatewayId } from './gateway-ids';
-import { MemoryHeldObjectStore, type HeldRecord } from './held-objects';
+import { MemoryHeldObjectStore } from './held-objects';
 import { HeldRecords } from './held-records';
 import { MessageBatchesApi } from './message-batches-api';
+import { heldMessageBatch, messageBatchRoute } from './testing/message-batch-route';
 
 const TTL = 30 * 24 * 3600_000;
-
-function config(): GatewayConfig {
-  const result = parseGatewayConfig(
-    `kind: AIGatewayRoute
-metadata: {name: claude}
-spec:
-  backends:
-  - {name: claude-batch, provider: anthropic, baseUrl: "http://127.0.0.1:9", model: up, modelNameOverride: claude-batch}
-`,
-    { env: {} },
-  );
-  assert.ok(result.ok, JSON.stringify(result));
-  return result.config;
-}
 
 /** An Anthropic backend with one ended batch, two requests succeeded; its results may fail. */
 class Backend implements HeldObjectCalls {
@@ -74,7 +59,7 @@ async function setup() {
   const store = new MemoryHeldObjectStore({ maxEntries: 100, maxBytes: 1_000_000 });
   const backend = new Backend();
   const events: TokenUsageRecorded[] = [];
-  const cfg = config();
+  const cfg = messageBatchRoute();
   const options: FilesAndBatchesOptions = {
     config: () => cfg,
     upstream: backend,
@@ -85,24 +70,8 @@ async function setup() {
   };
   const records = new HeldRecords(options, Date.now);
   const api = new MessageBatchesApi(options, records, new BatchBilling(options, records, Date.now));
-  const id = gatewayId('message_batch', {
-    route: 'claude',
-    backend: 'claude-batch',
-    providerId: 'mb1',
-  });
-  const record: HeldRecord = {
-    id,
-    kind: 'message_batch',
-    owner: 'alice',
-    model: 'claude-batch',
-    upstreamModel: 'up',
-    route: 'claude',
-    backend: 'claude-batch',
-    provider: 'anthropic',
-    providerId: 'mb1',
-    createdAt: Date.now(),
-    object: { id, processing_status: 'in_progress' },
-  };
+  const record = heldMessageBatch('mb1', { processing_status: 'in_progress' });
+  const { id } = record;
   await store.put(record, TTL);
   await store.addPending(id, TTL);
   const request = { params: { id }, headers: {} } as unknown as FastifyRequest;

@@ -1,27 +1,16 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyRequest } from 'fastify';
-import { parseGatewayConfig } from '@aigw/config';
 import { DataPlaneError, type JsonObject } from '@aigw/contracts/data-plane';
 import { BatchBilling } from './batch-billing';
 import type { FilesAndBatchesOptions } from './files-and-batches-options';
-import { gatewayId } from './gateway-ids';
 import type { HeldObjectCalls, Query } from './held-api';
 import { MemoryHeldObjectStore } from './held-objects';
 import { HeldRecords } from './held-records';
 import { MessageBatchesApi } from './message-batches-api';
+import { heldMessageBatch, messageBatchRoute } from './testing/message-batch-route';
 
-const parsed = parseGatewayConfig(
-  `kind: AIGatewayRoute
-metadata: {name: claude}
-spec:
-  backends:
-  - {name: claude-batch, provider: anthropic, baseUrl: "http://127.0.0.1:9", model: up, modelNameOverride: claude-batch}
-`,
-  { env: {} },
-);
-assert.ok(parsed.ok, JSON.stringify(parsed));
-const config = parsed.config;
+const config = messageBatchRoute();
 
 /** Each batch running at its backend, as a retrieve answers it. */
 const backend: HeldObjectCalls = {
@@ -67,29 +56,9 @@ const list = async (query: Query) => {
 describe("a caller's message batches listed", () => {
   before(async () => {
     for (let at = 0; at < 5; at += 1) {
-      const providerId = `mb${at}`;
-      const id = gatewayId('message_batch', {
-        route: 'claude',
-        backend: 'claude-batch',
-        providerId,
-      });
-      await store.put(
-        {
-          id,
-          kind: 'message_batch',
-          owner: 'alice',
-          model: 'claude-batch',
-          upstreamModel: 'up',
-          route: 'claude',
-          backend: 'claude-batch',
-          provider: 'anthropic',
-          providerId,
-          createdAt: 1_000 + at,
-          object: { id },
-        },
-        60_000,
-      );
-      ids.unshift(id);
+      const batch = heldMessageBatch(`mb${at}`, {}, { createdAt: 1_000 + at });
+      await store.put(batch, 60_000);
+      ids.unshift(batch.id);
     }
   });
 

@@ -1,9 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGatewayConfig } from '@aigw/config';
 import { BatchUsageTally } from './batch-jsonl';
 import { batchUsageEvent } from './batch-settlement';
 import { messageBatchResultLine } from './message-batch-results';
+import { heldMessageBatch, MESSAGE_BATCH_ROUTE_YAML } from './testing/message-batch-route';
+import { parsedConfig } from './testing/one-batch-route';
 
 const identity = {
   sentModel: 'claude-upstream-4-5',
@@ -89,19 +90,10 @@ describe("a message batch's results line", () => {
   });
 
   it('bills cache writes above input and web searches per run, as a single call is billed', () => {
-    const parsed = parseGatewayConfig(
-      `kind: AIGatewayRoute
-metadata: {name: claude}
-spec:
-  backends:
-  - {name: claude-batch, provider: anthropic, baseUrl: "http://127.0.0.1:9", model: up, modelNameOverride: claude-batch}
-  costControl:
+    const config = parsedConfig(`${MESSAGE_BATCH_ROUTE_YAML}  costControl:
     modelPricing:
       up: {inputPer1k: 1, outputPer1k: 2, cachedInputPer1k: 0.1, cacheWritePer1k: 1.25, cacheWrite1hPer1k: 2, webSearchPer1k: 25}
-`,
-      { env: {} },
-    );
-    assert.ok(parsed.ok, JSON.stringify(parsed));
+`);
     const tally = new BatchUsageTally();
     messageBatchResultLine(
       identity,
@@ -115,20 +107,8 @@ spec:
         server_tool_use: { web_search_requests: 4, web_fetch_requests: 2 },
       }),
     );
-    const batch = {
-      id: 'msgbatch_aigw_x',
-      kind: 'message_batch',
-      owner: 'alice',
-      model: 'claude-batch',
-      upstreamModel: 'up',
-      route: 'claude',
-      backend: 'claude-batch',
-      provider: 'anthropic',
-      providerId: 'mb1',
-      createdAt: 0,
-      object: {},
-    } as const;
-    const { event, dollars } = batchUsageEvent(parsed.config, batch, tally.usage, 0.5);
+    const batch = heldMessageBatch('mb1');
+    const { event, dollars } = batchUsageEvent(config, batch, tally.usage, 0.5);
     // (1 uncached x 1 + 2 written x 1.25 + 3 read x 0.1 + 1 output x 2 + 4 searches at
     // 25 per 1000) at half price; a fetch has no fee of its own.
     assert.ok(Math.abs(dollars - (1 + 2.5 + 0.3 + 2 + 0.1) * 0.5) < 1e-9, String(dollars));

@@ -1,30 +1,22 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
+import type { GatewayConfig } from '@aigw/config';
 import type { TokenUsageRecorded } from '@aigw/contracts';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { BatchSweeper, type SweepOutcome } from './batch-sweeper';
 import { FilesAndBatches, type HeldObjectCalls } from './files-and-batches';
-import { gatewayId } from './gateway-ids';
-import { MemoryHeldObjectStore, type HeldRecord } from './held-objects';
+import { MemoryHeldObjectStore } from './held-objects';
+import { MESSAGE_BATCH_ROUTE_YAML, heldMessageBatch } from './testing/message-batch-route';
+import { parsedConfig } from './testing/one-batch-route';
 
 const TTL = 30 * 24 * 3600_000;
 
+/** The route priced: `up` at $0.002 in and $0.008 out per 1k tokens. */
 function config(): GatewayConfig {
-  const result = parseGatewayConfig(
-    `kind: AIGatewayRoute
-metadata: {name: claude}
-spec:
-  backends:
-  - {name: claude-batch, provider: anthropic, baseUrl: "http://127.0.0.1:9", model: up, modelNameOverride: claude-batch}
-  costControl:
+  return parsedConfig(`${MESSAGE_BATCH_ROUTE_YAML}  costControl:
     modelPricing:
       up: {inputPer1k: 0.002, outputPer1k: 0.008}
-`,
-    { env: {} },
-  );
-  assert.ok(result.ok, JSON.stringify(result));
-  return result.config;
+`);
 }
 
 /** An Anthropic backend whose one batch ended with two requests succeeded. */
@@ -98,25 +90,7 @@ function setup(succeeded = 2) {
     intervalMs: 1_000,
     onOutcome: (outcome) => outcomes.push(outcome),
   });
-  const id = gatewayId('message_batch', {
-    route: 'claude',
-    backend: 'claude-batch',
-    providerId: 'mb1',
-  });
-  const record: HeldRecord = {
-    id,
-    kind: 'message_batch',
-    owner: 'alice',
-    model: 'claude-batch',
-    upstreamModel: 'up',
-    route: 'claude',
-    backend: 'claude-batch',
-    provider: 'anthropic',
-    providerId: 'mb1',
-    createdAt: Date.now(),
-    reservationId: 'hold-1',
-    object: { id },
-  };
+  const record = heldMessageBatch('mb1', {}, { reservationId: 'hold-1' });
   return { store, backend, events, released, sweeper, outcomes, record };
 }
 

@@ -1,7 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyRequest } from 'fastify';
-import { parseGatewayConfig } from '@aigw/config';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { BatchBilling } from './batch-billing';
 import type { BatchHolds } from './batch-holds';
@@ -10,18 +9,9 @@ import type { HeldObjectCalls } from './held-api';
 import { MemoryHeldObjectStore } from './held-objects';
 import { HeldRecords } from './held-records';
 import { MessageBatchesApi } from './message-batches-api';
+import { messageBatchRoute } from './testing/message-batch-route';
 
-const parsed = parseGatewayConfig(
-  `kind: AIGatewayRoute
-metadata: {name: claude}
-spec:
-  backends:
-  - {name: claude-batch, provider: anthropic, baseUrl: "http://127.0.0.1:9", model: up, modelNameOverride: claude-batch}
-`,
-  { env: {} },
-);
-assert.ok(parsed.ok, JSON.stringify(parsed));
-const config = parsed.config;
+const config = messageBatchRoute();
 
 /** An Anthropic backend that makes batch mb1, and may refuse to cancel it. */
 class Backend implements HeldObjectCalls {
