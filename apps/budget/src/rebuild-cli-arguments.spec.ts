@@ -1,16 +1,22 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { freeLoopbackPort } from '@aigw/testing';
 import { budgetRebuildOutcome } from '@aigw/testing/processes';
 import { catchUpWaitMs } from './rebuild-args';
 import { REBUILD_EXIT } from './rebuild-log';
 
+const dirs: string[] = [];
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
 /** A config with a per-user budget, and the CLI run with it, its exit code kept on failure. */
 function rebuildCli() {
   const dir = mkdtempSync(join(tmpdir(), 'aigw-rebuild-args-'));
+  dirs.push(dir);
   const config = join(dir, 'config.yaml');
   writeFileSync(
     config,
