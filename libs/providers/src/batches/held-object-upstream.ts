@@ -57,11 +57,11 @@ export function heldObjectCallAllowed(provider: string, path: string): boolean {
 }
 
 /**
- * The URL of a Files or Batch API path (`/files`, `/batches/{id}/cancel`) on a backend.
- * OpenAI: under its base URL (`https://api.openai.com/v1`). Azure OpenAI: under the
- * resource's `/openai` with `?api-version=` (the backend URL's, else
- * AZURE_OPENAI_API_VERSION, else the GA default), or `/openai/v1` without one when the
- * version is `v1` (Azure's v1 API).
+ * The URL of a Files or Batch API path (`/files`, `/batches/{id}/cancel`) on a backend, or
+ * of a Message Batches API path on an Anthropic one (anthropicApiUrl). OpenAI: under its
+ * base URL (`https://api.openai.com/v1`). Azure OpenAI: under the resource's `/openai`
+ * with `?api-version=` (the backend URL's, else AZURE_OPENAI_API_VERSION, else the GA
+ * default), or `/openai/v1` without one when the version is `v1` (Azure's v1 API).
  */
 export function heldObjectUrl(
   backend: Pick<HeldObjectBackend, 'provider' | 'baseUrl'>,

@@ -40,7 +40,10 @@ export interface HeldObjectWireCall {
   readonly routeName?: string;
   readonly provider: string;
   readonly method: HeldObjectMethod;
-  /** A Files or Batch API path: `/files`, `/files/{id}/content`, `/batches/{id}/cancel`. */
+  /**
+   * A Files or Batch API path (`/files`, `/files/{id}/content`, `/batches/{id}/cancel`) or a
+   * Message Batches API one (`/messages/batches/{id}/results`).
+   */
   readonly path: string;
   readonly contentType?: string;
   readonly base64?: string;
