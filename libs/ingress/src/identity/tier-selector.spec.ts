@@ -99,6 +99,14 @@ describe('TierSelector', () => {
     });
   });
 
+  it('reads a client header sent as UTF-8 as UTF-8, as a user id header is read', () => {
+    const team = tier('équipe', 'x-team', 'équipe');
+    const selector = new TierSelector([team], undefined);
+    const utf8 = Buffer.from('équipe', 'utf8').toString('latin1'); // as Node hands it over
+    assert.deepEqual(selector.select({ 'x-team': utf8 }), { kind: 'tier', tier: team });
+    assert.deepEqual(selector.select({ 'x-team': 'équipe' }), { kind: 'tier', tier: team });
+  });
+
   it("puts a route's own tiers before the global ones it does not redefine", () => {
     const globalPro = tier('pro', 'x-plan', 'global-pro');
     const enterprise = tier('enterprise', 'x-plan', 'enterprise');
@@ -149,6 +157,17 @@ describe('TierSelector on a JWT route (token headers given)', () => {
     assert.deepEqual(noDefault.select({ 'x-plan': 'enterprise' }), {
       kind: 'not-granted',
       header: 'x-plan',
+    });
+  });
+
+  it("keeps a token header's value as the claim set it, a client's as UTF-8", () => {
+    const odd = byClaim('Ã©'); // a claim whose text merely looks like UTF-8 read as Latin-1
+    const team = byClient('équipe', true);
+    const selector = new TierSelector([odd, team], undefined, TOKEN_HEADERS);
+    assert.deepEqual(selector.select({ 'x-user-plan': 'Ã©' }), { kind: 'tier', tier: odd });
+    assert.deepEqual(selector.select({ 'x-plan': Buffer.from('équipe').toString('latin1') }), {
+      kind: 'tier',
+      tier: team,
     });
   });
 

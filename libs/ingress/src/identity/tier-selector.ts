@@ -2,6 +2,7 @@ import type { UserTierConfig } from '@aigw/config';
 import { timingSafeEqual } from 'node:crypto';
 import { secretDigest } from '@aigw/runtime';
 import { credentialUserKey, isCredentialHeader } from './credential-user-key';
+import { headerText } from './header-text';
 
 export type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
@@ -32,8 +33,9 @@ export class TierSelector {
     private readonly defaultTier: UserTierConfig | undefined,
     tokenHeaders?: readonly string[],
   ) {
-    this.selectors = tiers.map(compileSelector);
-    const byToken = (s: CompiledSelector) => tokenHeaders?.includes(s.tier.selector.header);
+    const setByToken = (header: string) => tokenHeaders?.includes(header) ?? false;
+    this.selectors = tiers.map((tier) => compileSelector(tier, !setByToken(tier.selector.header)));
+    const byToken = (s: CompiledSelector) => setByToken(s.tier.selector.header);
     this.tokenSelectors = tokenHeaders ? this.selectors.filter(byToken) : this.selectors;
     this.clientSelectors = tokenHeaders ? this.selectors.filter((s) => !byToken(s)) : [];
   }
@@ -77,6 +79,8 @@ interface CompiledSelector {
   readonly tier: UserTierConfig;
   /** The selector value names a key by its id: compare the id of the key sent. */
   readonly byKeyId: boolean;
+  /** Its header is the client's (not set from a verified claim): read its bytes as UTF-8. */
+  readonly clientText: boolean;
   readonly valueDigest: Buffer;
 }
 
@@ -84,13 +88,15 @@ interface CompiledSelector {
  * A selector on a credential header may name the key by its id (`key-…`, as metrics show
  * it), so configurations need not hold client keys: the id is then compared with the id of
  * the key sent, never with the raw value (else sending the id, which dashboards show,
- * would select the tier). Any other selector value is compared as sent.
+ * would select the tier). Any other selector value is compared with the value sent (a
+ * client's header read as UTF-8 where its bytes are, `clientText`).
  */
-function compileSelector(tier: UserTierConfig): CompiledSelector {
+function compileSelector(tier: UserTierConfig, clientText: boolean): CompiledSelector {
   const { header, value } = tier.selector;
   return {
     tier,
     byKeyId: KEY_ID.test(value) && isCredentialHeader(header),
+    clientText,
     valueDigest: secretDigest(value),
   };
 }
@@ -99,7 +105,9 @@ function compileSelector(tier: UserTierConfig): CompiledSelector {
 // tokens are: digests in constant time (`select`), so timing tells a caller neither how many
 // leading characters of a guess were right nor the key's length.
 function presentedValue(selector: CompiledSelector, value: string): string | undefined {
-  return selector.byKeyId ? credentialUserKey(value) : value;
+  if (selector.byKeyId) return credentialUserKey(value);
+  // As a user id header is read (header-text.ts): curl, Go and httpx send UTF-8.
+  return selector.clientText ? headerText(value) : value;
 }
 
 export function firstValue(value: string | string[] | undefined): string | undefined {
