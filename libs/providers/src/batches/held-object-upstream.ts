@@ -35,7 +35,7 @@ export interface HeldObjectStream {
  * The providers whose Files and Batch APIs the gateway passes through, and Anthropic,
  * whose Message Batches API it passes through (heldObjectCallAllowed says which paths).
  */
-export const HELD_OBJECT_PROVIDERS: ReadonlySet<string> = new Set(['openai', 'azure', 'anthropic']);
+const HELD_OBJECT_PROVIDERS: ReadonlySet<string> = new Set(['openai', 'azure', 'anthropic']);
 
 /** Anthropic's Message Batches API, the only part of its API reached as a held object. */
 const MESSAGE_BATCHES_PATH = '/messages/batches';
