@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -30,6 +30,10 @@ function post(path: string, body: string, extraHeaders = H2C_OFFER): string {
   );
 }
 
+/** The split deployment's config and data, removed once every suite here has stopped. */
+const dir = mkdtempSync(join(tmpdir(), 'aigw-upgrade-offers-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
 /** The edge of `shape` on one OpenAI-compatible backend serving gpt-4o-mini at `baseUrl`. */
 async function startEdge(shape: Shape, baseUrl: string, apps: AppProcess[]): Promise<number> {
   if (shape === 'all-in-one') {
@@ -37,7 +41,6 @@ async function startEdge(shape: Shape, baseUrl: string, apps: AppProcess[]): Pro
     apps.push(gateway);
     return gateway.port;
   }
-  const dir = mkdtempSync(join(tmpdir(), 'aigw-upgrade-offers-'));
   writeFileSync(
     join(dir, 'config.yaml'),
     `kind: AIGatewayRoute
