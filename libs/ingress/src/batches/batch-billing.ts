@@ -188,8 +188,11 @@ export class BatchBilling {
       this.options.ttlMs,
     );
     if (look.ending === 'billable') {
-      if (billed || outputGone) return 'finished';
-      return await this.settle(record, look.readUsage, trigger);
+      if (!billed && !outputGone) return await this.settle(record, look.readUsage, trigger);
+      // Nothing left to bill: out of the sweeper's index, should the look that billed it
+      // have failed to take it out (its store away then), else the sweeper reads it for ever.
+      await this.unindex(record.id);
+      return 'finished';
     }
     if (look.ending === 'unbilled') {
       if (released) await this.unindex(record.id);

@@ -130,4 +130,26 @@ describe('the batch sweeper on Anthropic message batches', () => {
     assert.deepEqual(await t.store.pending(10), []);
     assert.deepEqual(t.backend.calls, ['GET /messages/batches/mb1']);
   });
+
+  it('takes a billed batch it finds still indexed out of its index (its unindex failed), read no more', async () => {
+    const t = setup();
+    const removePending = t.store.removePending.bind(t.store);
+    // The store away at the moment the look that billed it unindexed it.
+    t.store.removePending = () => Promise.reject(new Error('store away'));
+    await t.store.put(t.record, TTL);
+    await t.store.addPending(t.record.id, TTL);
+    await t.sweeper.sweep();
+    assert.deepEqual(await t.store.pending(10), [t.record.id]);
+    t.store.removePending = removePending;
+    await t.sweeper.sweep();
+    await t.sweeper.sweep();
+    assert.equal(t.events.length, 1);
+    assert.deepEqual(await t.store.pending(10), []);
+    // Billed once; the second round's look found it billed and unindexed it; no third look.
+    assert.deepEqual(t.backend.calls, [
+      'GET /messages/batches/mb1',
+      'GET /messages/batches/mb1/results',
+      'GET /messages/batches/mb1',
+    ]);
+  });
 });
