@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { metricSum, until } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 import { FakeAnthropicWebSearch } from './fake-anthropic-web-search';
@@ -187,6 +188,17 @@ spec:
       else assert.equal(response.status, 429, `request ${i}`);
     }
     assert.ok(served >= 12 && served < 24, `served ${served}`);
+    // ada's calls settled before she asks again: on a loaded box a hold of one still being
+    // settled would refuse her next calls (429: calls in progress hold the rest).
+    await until("ada's calls to settle", async () => {
+      const text = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+      const billed = metricSum(text, 'ai_gateway_tokens_total', { user: 'ada' });
+      const left = metricSum(text, 'ai_gateway_budget_remaining', {
+        budget_key: 'ada',
+        limit: 'tokenBudget.perUser',
+      });
+      return billed > 0 && left === Math.max(0, 300 - billed);
+    });
     // The same question again: answered from the cache (a usage row marked cached).
     const repeated = await ask(2, USERS[0]);
     await repeated.text();
