@@ -438,11 +438,11 @@ function citedDocument(file: JsonObject, param: string, media: UserMedia): boole
   return true;
 }
 
-/** The 400 of a backend that cannot cite documents: only Anthropic's own API does here. */
+/** The 400 of a backend that cannot cite documents: only Claude (Anthropic, Vertex AI) does here. */
 export function documentCitationsRefused(param?: string): DataPlaneError {
   return new DataPlaneError(
     DataPlaneErrorCode.InvalidRequest,
-    'this backend does not cite documents (citations); document citations are served by Anthropic backends',
+    'this backend does not cite documents (citations); document citations are served by Anthropic backends and Claude on Vertex AI',
     param === undefined ? {} : { param },
   );
 }
