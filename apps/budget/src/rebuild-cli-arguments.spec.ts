@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { freeLoopbackPort } from '@aigw/testing';
-import { budgetRebuildOutcome } from '@aigw/testing/processes';
+import { budgetRebuildOutcome, perUserBudgetConfig } from '@aigw/testing/processes';
 import { catchUpWaitMs } from './rebuild-args';
 import { REBUILD_EXIT } from './rebuild-log';
 
@@ -15,21 +14,8 @@ after(() => {
 
 /** A config with a per-user budget, and the CLI run with it, its exit code kept on failure. */
 function rebuildCli() {
-  const dir = mkdtempSync(join(tmpdir(), 'aigw-rebuild-args-'));
+  const { dir, config } = perUserBudgetConfig('aigw-rebuild-args-', 'm');
   dirs.push(dir);
-  const config = join(dir, 'config.yaml');
-  writeFileSync(
-    config,
-    `kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  backends:
-  - {name: local, provider: local, model: m}
-  userIdentification: {header: x-user-id}
-  tokenBudget:
-    perUser: {limit: 100000, period: 30d}
-`,
-  );
   const cli = (env: Record<string, string>, ...args: string[]) =>
     budgetRebuildOutcome({ AI_GATEWAY_CONFIG: config, ...env }, ...args);
   return { dir, cli };

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
@@ -14,7 +12,7 @@ import {
   type SerializedEvent,
 } from '@aigw/contracts';
 import { SqliteEventLog } from '@aigw/embedded';
-import { budgetRebuildOutcome } from '@aigw/testing/processes';
+import { budgetRebuildOutcome, perUserBudgetConfig } from '@aigw/testing/processes';
 import {
   embeddedUsageLog,
   REBUILD_EXIT,
@@ -56,20 +54,7 @@ const UNREADABLE: SerializedEvent = {
  * directory (empty), and the CLI run against them, its exit code kept on failure.
  */
 function embeddedGatewayFiles() {
-  const dir = mkdtempSync(join(tmpdir(), 'aigw-rebuild-cli-'));
-  const config = join(dir, 'config.yaml');
-  writeFileSync(
-    config,
-    `kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  backends:
-  - {name: local, provider: local, model: m}
-  userIdentification: {header: x-user-id}
-  tokenBudget:
-    perUser: {limit: 100000, period: 30d}
-`,
-  );
+  const { dir, config } = perUserBudgetConfig('aigw-rebuild-cli-', 'm');
   const data = join(dir, 'data');
   const cli = (...args: string[]) =>
     budgetRebuildOutcome({ AI_GATEWAY_CONFIG: config, AI_GATEWAY_DATA_DIR: data }, ...args);

@@ -1,14 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Topic } from '@aigw/contracts';
 import { SqliteEventLog } from '@aigw/embedded';
 import { startRedis, until, type RealService } from '@aigw/testing';
-import { budgetRebuildOutcome, startApp } from '@aigw/testing/processes';
+import { budgetRebuildOutcome, perUserBudgetConfig, startApp } from '@aigw/testing/processes';
 
 /** The rebuild CLI's output and exit code, kept on failure. */
 const rebuild = budgetRebuildOutcome;
@@ -26,22 +25,9 @@ describe('budget:rebuild for an all-in-one gateway with Redis and the embedded e
   });
 
   it('compares with the balances in Redis and restores there', { timeout: 180_000 }, async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'aigw-rebuild-redis-log-'));
+    const { dir, config } = perUserBudgetConfig('aigw-rebuild-redis-log-');
     t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const config = join(dir, 'config.yaml');
     const user = `u-${randomUUID()}`;
-    writeFileSync(
-      config,
-      `kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  backends:
-  - {name: local, provider: local, model: gpt-4o-mini}
-  userIdentification: {header: x-user-id}
-  tokenBudget:
-    perUser: {limit: 100000, period: 30d}
-`,
-    );
     const env = {
       AI_GATEWAY_CONFIG: config,
       AI_GATEWAY_DATA_DIR: join(dir, 'data'),

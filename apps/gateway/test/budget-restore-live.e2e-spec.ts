@@ -1,9 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { budgetRebuildOutcome, startApp } from '@aigw/testing/processes';
+import { budgetRebuildOutcome, perUserBudgetConfig, startApp } from '@aigw/testing/processes';
 
 /** The rebuild CLI's output and exit code, kept on failure. */
 const rebuild = budgetRebuildOutcome;
@@ -16,21 +15,8 @@ describe('budget rebuild --restore and a running embedded gateway', () => {
     'refuses to restore beside it, and a restore made while it is stopped holds once it settles more',
     { timeout: 180_000 },
     async (t) => {
-      const dir = mkdtempSync(join(tmpdir(), 'aigw-restore-live-'));
+      const { dir, config } = perUserBudgetConfig('aigw-restore-live-');
       t.after(() => rmSync(dir, { recursive: true, force: true }));
-      const config = join(dir, 'config.yaml');
-      writeFileSync(
-        config,
-        `kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  backends:
-  - {name: local, provider: local, model: gpt-4o-mini}
-  userIdentification: {header: x-user-id}
-  tokenBudget:
-    perUser: {limit: 100000, period: 30d}
-`,
-      );
       const data = join(dir, 'data');
       const env = { AI_GATEWAY_CONFIG: config, AI_GATEWAY_DATA_DIR: data };
       const ask = async (baseUrl: string, count: number) => {

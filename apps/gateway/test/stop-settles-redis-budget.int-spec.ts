@@ -1,12 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startRedis, type RealService } from '@aigw/testing';
-import { startApp } from '@aigw/testing/processes';
+import { perUserBudgetConfig, startApp } from '@aigw/testing/processes';
 
 // An all-in-one gateway with REDIS_URL (its events in the embedded log) closed Redis at a
 // stop without settling the usage still queued: those calls' holds stayed in Redis until they
@@ -22,22 +21,9 @@ describe('an all-in-one gateway with its budgets in Redis, stopped', () => {
   });
 
   it('settles every answered call before it closes Redis', { timeout: 120_000 }, async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'aigw-stop-redis-budget-'));
+    const { dir, config } = perUserBudgetConfig('aigw-stop-redis-budget-');
     t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const config = join(dir, 'config.yaml');
     const user = `u-${randomUUID()}`;
-    writeFileSync(
-      config,
-      `kind: AIGatewayRoute
-metadata: {name: r}
-spec:
-  backends:
-  - {name: local, provider: local, model: gpt-4o-mini}
-  userIdentification: {header: x-user-id}
-  tokenBudget:
-    perUser: {limit: 100000, period: 30d}
-`,
-    );
     const gateway = await startApp('gateway', {
       AI_GATEWAY_CONFIG: config,
       AI_GATEWAY_DATA_DIR: join(dir, 'data'),

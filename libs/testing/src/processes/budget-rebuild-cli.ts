@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 const REPO_ROOT = resolve(__dirname, '../../../..');
@@ -47,4 +49,30 @@ export function budgetRebuildOutcome(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (error: BudgetRebuildOutcome) => error,
   );
+}
+
+/**
+ * A new temp directory (`prefix`) holding `config.yaml`: one local model and a 30-day token
+ * budget per user named by `x-user-id`, the route the budget-rebuild suites spend against.
+ * The caller removes the directory.
+ */
+export function perUserBudgetConfig(
+  prefix: string,
+  model = 'gpt-4o-mini',
+): { dir: string; config: string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const config = join(dir, 'config.yaml');
+  writeFileSync(
+    config,
+    `kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends:
+  - {name: local, provider: local, model: ${model}}
+  userIdentification: {header: x-user-id}
+  tokenBudget:
+    perUser: {limit: 100000, period: 30d}
+`,
+  );
+  return { dir, config };
 }
