@@ -175,27 +175,33 @@ function mediaPartTokens(part: unknown, pdfs: PdfReadAllowance): number {
  * The images of a chat prompt (its `image_url` parts), each held at TOKENS_PER_IMAGE by
  * the estimates here: admission holds more for models that bill an image more.
  */
-export function promptImageCount(body: Record<string, unknown>): number {
-  const messages = Array.isArray(body.messages) ? body.messages : [];
+export function promptImageCount(body: Readonly<Record<string, unknown>>): number {
   let images = 0;
+  eachContentPart(body, (part) => {
+    if ((part as { type?: unknown } | null)?.type === 'image_url') images++;
+  });
+  return images;
+}
+
+/** Calls `visit` with each content part of a chat body's messages (string contents have none). */
+export function eachContentPart(
+  body: Readonly<Record<string, unknown>>,
+  visit: (part: unknown) => void,
+): void {
+  const messages = Array.isArray(body.messages) ? body.messages : [];
   for (const message of messages) {
     const content = (message as { content?: unknown } | null)?.content;
-    if (!Array.isArray(content)) continue;
-    for (const part of content)
-      if ((part as { type?: unknown } | null)?.type === 'image_url') images++;
+    if (Array.isArray(content)) for (const part of content) visit(part);
   }
-  return images;
 }
 
 function promptFraming(body: Record<string, unknown>): number {
   const messages = Array.isArray(body.messages) ? body.messages : [];
   let media = 0;
   const pdfs = new PdfReadAllowance();
-  for (const message of messages) {
-    const content = (message as { content?: unknown } | null)?.content;
-    if (!Array.isArray(content)) continue;
-    for (const part of content) media += mediaPartTokens(part, pdfs);
-  }
+  eachContentPart(body, (part) => {
+    media += mediaPartTokens(part, pdfs);
+  });
   return (
     messages.length * TOKENS_PER_MESSAGE + (messages.length > 0 ? REPLY_PRIMER_TOKENS : 0) + media
   );

@@ -1,4 +1,4 @@
-import { audioSecondsUpperBound } from '@aigw/contracts/data-plane';
+import { audioSecondsUpperBound, eachContentPart } from '@aigw/contracts/data-plane';
 
 /**
  * Audio tokens a second of a chat prompt's audio may bill: Gemini's documented 32, the most
@@ -17,13 +17,10 @@ const HEADER_BASE64_CHARS = 64 * 1024;
  * estimate counts text alone, so without these a request of audio was held as a few tokens.
  */
 export function chatAudioTokensUpperBound(body: Readonly<Record<string, unknown>>): number {
-  const messages = Array.isArray(body.messages) ? body.messages : [];
   let seconds = 0;
-  for (const message of messages) {
-    const content = (message as { content?: unknown } | null)?.content;
-    if (!Array.isArray(content)) continue;
-    for (const part of content) seconds += inputAudioSeconds(part);
-  }
+  eachContentPart(body, (part) => {
+    seconds += inputAudioSeconds(part);
+  });
   return Math.ceil(seconds * CHAT_AUDIO_TOKENS_PER_SECOND);
 }
 
