@@ -25,8 +25,11 @@ const VIRTUAL = 'gpt-batch';
 const BACKEND_KEY = 'sk-split-backend';
 const PRICE = { inputPer1k: 0.002, outputPer1k: 0.008 };
 
-/** The batch usage events the ingress recorded (its event log without Kafka). */
-function batchEvents(dir: string): Record<string, unknown>[] {
+/**
+ * The batch usage events the ingress recorded (its event log without Kafka), of one batch
+ * when given its id: the sweeper may bill an earlier test's batch while a later test waits.
+ */
+function batchEvents(dir: string, batchId?: string): Record<string, unknown>[] {
   const db = new DatabaseSync(join(dir, 'ingress', 'ingress-events.db'), { readOnly: true });
   try {
     return (
@@ -35,10 +38,20 @@ function batchEvents(dir: string): Record<string, unknown>[] {
       }[]
     )
       .map((row) => JSON.parse(row.value) as Record<string, unknown>)
-      .filter((event) => event.operation === 'batch');
+      .filter((event) => event.operation === 'batch')
+      .filter((event) => batchId === undefined || event.requestId === batchId);
   } finally {
     db.close();
   }
+}
+
+/** Waits up to 10 s for the batch's first usage event; its events then. */
+async function billedEvents(dir: string, batchId: string): Promise<Record<string, unknown>[]> {
+  const deadline = Date.now() + 10_000;
+  while (batchEvents(dir, batchId).length === 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return batchEvents(dir, batchId);
 }
 
 describe('split deployment: files and batches across the internal wire', () => {
@@ -195,21 +208,16 @@ spec:
       file: await toFile(Buffer.from(`${line}\n`), 'swept.jsonl'),
       purpose: 'batch',
     });
-    const before = batchEvents(dir).length;
-    await alice.batches.create({
+    const batch = await alice.batches.create({
       input_file_id: file.id,
       endpoint: '/v1/chat/completions',
       completion_window: '24h',
     });
     const held = [...backend.batches.values()].at(-1)!;
-    const deadline = Date.now() + 10_000;
-    while (batchEvents(dir).length === before && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    const events = batchEvents(dir);
-    assert.equal(events.length, before + 1, 'the sweeper billed the finished batch');
-    assert.equal(events.at(-1)!.userId, 'alice');
-    assert.equal(events.at(-1)!.inputTokens, FAKE_BATCH_LINE_USAGE.prompt_tokens);
+    const events = await billedEvents(dir, batch.id);
+    assert.equal(events.length, 1, 'the sweeper billed the finished batch');
+    assert.equal(events[0].userId, 'alice');
+    assert.equal(events[0].inputTokens, FAKE_BATCH_LINE_USAGE.prompt_tokens);
     // Its look went through the router to the adapter, which added the backend's key.
     const look = backend.calls.find((call) => call.path === `/v1/batches/${held.id}`);
     assert.equal(look?.authorization, `Bearer ${BACKEND_KEY}`);
@@ -250,7 +258,6 @@ spec:
   it('reads a large output across the hops as the backend wrote it, model names restored, and bills it', async () => {
     const count = 300;
     const file = await uploadRequests('large.jsonl', count, '', 'q');
-    const before = batchEvents(dir).length;
     backend.contentChunkBytes = 1000;
     const batch = await alice.batches.create({
       input_file_id: file.id,
@@ -267,20 +274,15 @@ spec:
       output,
       held.content.replaceAll(`"model":"${FAKE_BATCH_MODEL}-2025-01-01"`, `"model":"${VIRTUAL}"`),
     );
-    const deadline = Date.now() + 10_000;
-    while (batchEvents(dir).length === before && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    const events = batchEvents(dir);
-    assert.equal(events.length, before + 1);
-    assert.equal(events.at(-1)!.inputTokens, count * FAKE_BATCH_LINE_USAGE.prompt_tokens);
-    assert.equal(events.at(-1)!.outputTokens, count * FAKE_BATCH_LINE_USAGE.completion_tokens);
+    const events = await billedEvents(dir, batch.id);
+    assert.equal(events.length, 1);
+    assert.equal(events[0].inputTokens, count * FAKE_BATCH_LINE_USAGE.prompt_tokens);
+    assert.equal(events[0].outputTokens, count * FAKE_BATCH_LINE_USAGE.completion_tokens);
   });
 
   it('streams an output across both hops as the backend writes it, model names restored, billed once', async () => {
     const count = 400;
     const file = await uploadRequests('streamed.jsonl', count, 'stream-', 's');
-    const before = batchEvents(dir).length;
     backend.contentChunkBytes = 1000;
     // The look that sees it finished cannot read the output (a 500): a later read bills it.
     backend.failContentReads = 1;
@@ -321,17 +323,14 @@ spec:
     }
     assert.equal(Buffer.concat(parts).toString('utf8'), expected, 'the same bytes, names restored');
 
-    const deadline = Date.now() + 10_000;
-    while (batchEvents(dir).length === before && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    assert.equal((await billedEvents(dir, batch.id)).length, 1);
     // The sweeper's next looks (every 200 ms) find it billed: no second event.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const events = batchEvents(dir);
-    assert.equal(events.length, before + 1, 'billed once');
-    assert.equal(events.at(-1)!.userId, 'alice');
-    assert.equal(events.at(-1)!.inputTokens, count * FAKE_BATCH_LINE_USAGE.prompt_tokens);
-    assert.equal(events.at(-1)!.outputTokens, count * FAKE_BATCH_LINE_USAGE.completion_tokens);
+    const events = batchEvents(dir, batch.id);
+    assert.equal(events.length, 1, 'billed once');
+    assert.equal(events[0].userId, 'alice');
+    assert.equal(events[0].inputTokens, count * FAKE_BATCH_LINE_USAGE.prompt_tokens);
+    assert.equal(events[0].outputTokens, count * FAKE_BATCH_LINE_USAGE.completion_tokens);
     assert.equal((await downloaded()) - downloadedBefore, Buffer.byteLength(held.content));
   });
 });
