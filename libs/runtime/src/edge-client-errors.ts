@@ -4,8 +4,10 @@
 // OpenAI's.
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import type { EdgeRefusalReason } from './edge-refusals';
 
-export type ClientErrorReason = 'timeout' | 'headers-too-large' | 'malformed' | 'aborted';
+export type ClientErrorReason =
+  'timeout' | 'headers-too-large' | 'malformed' | 'aborted' | EdgeRefusalReason;
 
 export interface ClientErrorAnswer {
   readonly status: number;

@@ -10,6 +10,7 @@ import { closeDraining, closingKeepAlive } from './closing-keep-alive';
 import { corsOptions, type CorsOrigins } from './cors-origins';
 import { edgeClientErrorHandler, type ClientErrorReason } from './edge-client-errors';
 import { readEmptyJsonAsNoBody } from './empty-json-body';
+import { edgeRefusalHook, passUnmetExpectations } from './edge-refusals';
 import { requestBodyDecoder } from './request-body-decoding';
 import { webSocketUpgradesOnly } from './upgrade-offers';
 import type { ServedApp } from './service-runtime';
@@ -55,6 +56,9 @@ export async function createNestEdgeApp(
       joinDuplicateHeaders: true,
       // An `Upgrade: h2c` offer is served as HTTP/1.1, not taken for a WebSocket.
       shouldUpgradeCallback: webSocketUpgradesOnly(() => upgradeListeners.count()),
+      // An HTTP/1.1 request without Host reaches the app, to be refused there in the API's
+      // shape (edgeRefusalHook): Node's own refusal is an empty 400 counted nowhere.
+      requireHostHeader: false,
     },
     clientErrorHandler: edgeClientErrorHandler(options.onClientError),
     // A call that comes on an open connection while the app closes (a client reusing it as
@@ -83,11 +87,14 @@ export async function createNestEdgeApp(
   });
   const httpServer = app.getHttpServer();
   upgradeListeners.count = () => httpServer.listenerCount('upgrade');
+  passUnmetExpectations(httpServer);
   // Form bodies (the one other type Nest's parser takes) keep Nest's parser: a cold path.
   app.useBodyParser('application/x-www-form-urlencoded', { bodyLimit: options.maxBodyBytes });
   app.useGlobalFilters(options.filter);
   if (options.cors) app.enableCors(corsOptions(options.cors));
   const fastify = app.getHttpAdapter().getInstance();
+  // First of the hooks: what it refuses reaches no other.
+  fastify.addHook('onRequest', edgeRefusalHook(options.filter, options.onClientError));
   fastify.addHook('preParsing', requestBodyDecoder(options.maxBodyBytes));
   readEmptyJsonAsNoBody(fastify);
   const endKeepAlive = closingKeepAlive(app.getHttpServer());

@@ -12,6 +12,8 @@ export enum DataPlaneErrorCode {
   NotFound = 'REQUEST.NOT_FOUND',
   /** A known path asked with a method it does not answer (`headers` carries `Allow`). */
   MethodNotAllowed = 'REQUEST.METHOD_NOT_ALLOWED',
+  /** An `Expect` the gateway cannot meet (any but 100-continue): RFC 9110's 417. */
+  ExpectationFailed = 'REQUEST.EXPECTATION_FAILED',
   /** `Cache-Control: only-if-cached` and no stored answer: RFC 9111's 504, no call made. */
   NotCached = 'REQUEST.NOT_CACHED',
   ModelNotFound = 'ROUTE.MODEL_NOT_FOUND',
@@ -41,6 +43,7 @@ const HTTP_STATUS: Record<DataPlaneErrorCode, number> = {
   [DataPlaneErrorCode.UnknownUrl]: 404,
   [DataPlaneErrorCode.NotFound]: 404,
   [DataPlaneErrorCode.MethodNotAllowed]: 405,
+  [DataPlaneErrorCode.ExpectationFailed]: 417,
   [DataPlaneErrorCode.NotCached]: 504,
   [DataPlaneErrorCode.ModelNotFound]: 404,
   [DataPlaneErrorCode.ModelNotAllowed]: 403,
@@ -66,6 +69,7 @@ const OPENAI_TYPE: Record<DataPlaneErrorCode, OpenAiErrorType> = {
   [DataPlaneErrorCode.UnknownUrl]: 'invalid_request_error',
   [DataPlaneErrorCode.NotFound]: 'invalid_request_error',
   [DataPlaneErrorCode.MethodNotAllowed]: 'invalid_request_error',
+  [DataPlaneErrorCode.ExpectationFailed]: 'invalid_request_error',
   [DataPlaneErrorCode.NotCached]: 'invalid_request_error',
   [DataPlaneErrorCode.ModelNotFound]: 'invalid_request_error',
   [DataPlaneErrorCode.ModelNotAllowed]: 'permission_error',
@@ -90,6 +94,7 @@ const OPENAI_CODE: Partial<Record<DataPlaneErrorCode, string>> = {
   [DataPlaneErrorCode.UnknownUrl]: 'unknown_url',
   [DataPlaneErrorCode.NotFound]: 'not_found',
   [DataPlaneErrorCode.MethodNotAllowed]: 'method_not_allowed',
+  [DataPlaneErrorCode.ExpectationFailed]: 'expectation_failed',
   [DataPlaneErrorCode.NotCached]: 'not_cached',
   [DataPlaneErrorCode.InvalidRequest]: 'invalid_request',
   [DataPlaneErrorCode.BudgetExceeded]: 'budget_exceeded',

@@ -6,6 +6,7 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DataPlaneError } from '@aigw/contracts/data-plane';
 import {
   ANALYTICS_HTTP_OPTIONS,
   AnalyticsAccessError,
@@ -62,6 +63,14 @@ export class AnalyticsExceptionFilter implements ExceptionFilter {
           });
         return;
       }
+    }
+    // The edge's own refusals before any route (a request without Host, an Expect it
+    // cannot meet: edge-refusals), answered with their status as an HttpException is.
+    if (exception instanceof DataPlaneError && exception.httpStatus < 500) {
+      void reply.status(exception.httpStatus).send({
+        error: { type: 'http_error', message: exception.message },
+      });
+      return;
     }
     if (exception instanceof HttpException) {
       void reply.status(exception.getStatus()).send({

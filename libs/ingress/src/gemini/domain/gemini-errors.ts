@@ -6,6 +6,7 @@ export type GoogleRpcStatus =
   | 'UNAUTHENTICATED'
   | 'PERMISSION_DENIED'
   | 'NOT_FOUND'
+  | 'FAILED_PRECONDITION'
   | 'RESOURCE_EXHAUSTED'
   | 'INTERNAL'
   | 'UNAVAILABLE'
@@ -24,6 +25,8 @@ const RENDERING: Record<DataPlaneErrorCode, { status: number; rpc: GoogleRpcStat
   // an unknown method: 404 NOT_FOUND, no 405 (google.rpc has no such status).
   [DataPlaneErrorCode.MethodNotAllowed]: { status: 404, rpc: 'NOT_FOUND' },
   [DataPlaneErrorCode.UnknownUrl]: { status: 404, rpc: 'NOT_FOUND' },
+  // An `Expect` the gateway cannot meet: HTTP's 417, in Google's terms a precondition.
+  [DataPlaneErrorCode.ExpectationFailed]: { status: 417, rpc: 'FAILED_PRECONDITION' },
   [DataPlaneErrorCode.NotFound]: { status: 404, rpc: 'NOT_FOUND' },
   [DataPlaneErrorCode.ModelNotFound]: { status: 404, rpc: 'NOT_FOUND' },
   [DataPlaneErrorCode.ModelNotAllowed]: { status: 403, rpc: 'PERMISSION_DENIED' },

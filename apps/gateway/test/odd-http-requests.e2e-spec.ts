@@ -1,0 +1,167 @@
+// Requests Node's HTTP server would answer on its own, before any route: an HTTP/1.1 request
+// without `Host` (Node's bare 400, no body), an `Expect` other than 100-continue (a bare
+// 417). Each is answered in the error shape of the API its path belongs to, its connection
+// closed, counted in ai_gateway_client_errors_total, in both deployment shapes.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { metricSum } from '@aigw/testing';
+import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
+import {
+  startGatewayOnOneBackend,
+  startSplitDataPlane,
+  type AppProcess,
+} from '@aigw/testing/processes';
+import { rawExchange, type RawAnswer } from './raw-http-exchange';
+
+const CHAT = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+
+/** A JSON POST written as given: `headers` are the lines after the request line. */
+function post(path: string, headers: string, body = CHAT): string {
+  return (
+    `POST ${path} HTTP/1.1\r\n${headers}content-type: application/json\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  );
+}
+
+function bodyOf(answer: RawAnswer): unknown {
+  return JSON.parse(answer.body);
+}
+
+/** The split deployment's config and data, removed once every suite here has stopped. */
+const dir = mkdtempSync(join(tmpdir(), 'aigw-odd-requests-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+type Shape = 'all-in-one' | 'split';
+
+/** The public edge of `shape` on one OpenAI-compatible backend serving gpt-4o-mini. */
+async function startEdge(shape: Shape, baseUrl: string, apps: AppProcess[]): Promise<AppProcess> {
+  if (shape === 'all-in-one') {
+    const gateway = await startGatewayOnOneBackend(baseUrl);
+    apps.push(gateway);
+    return gateway;
+  }
+  writeFileSync(
+    join(dir, 'config.yaml'),
+    `kind: AIGatewayRoute
+metadata: {name: one-backend}
+spec:
+  backends:
+  - {name: fake, provider: openai-compatible, baseUrl: "${baseUrl}", model: gpt-4o-mini}
+`,
+  );
+  const env = { AI_GATEWAY_CONFIG: join(dir, 'config.yaml'), AI_GATEWAY_MISSING_SECRETS: 'warn' };
+  return (await startSplitDataPlane(env, dir, apps)).ingress;
+}
+
+for (const shape of ['all-in-one', 'split'] as const) {
+  describe(`${shape}: requests Node would answer bare`, () => {
+    let upstream: FakeOpenAiUpstream;
+    const apps: AppProcess[] = [];
+    let edge: AppProcess;
+
+    before(async () => {
+      upstream = await new FakeOpenAiUpstream().start();
+      edge = await startEdge(shape, upstream.baseUrl, apps);
+    });
+    after(async () => {
+      await Promise.all(apps.map((app) => app.stop()));
+      await upstream?.stop();
+    });
+
+    const clientErrors = async (reason: string): Promise<number> => {
+      const text = await (await fetch(`http://127.0.0.1:${edge.adminPort}/metrics`)).text();
+      return metricSum(text, 'ai_gateway_client_errors_total', { reason });
+    };
+
+    it('answers an HTTP/1.1 chat call without Host with a 400 in OpenAI shape, counted, nothing called', async () => {
+      const counted = await clientErrors('missing-host');
+      const answer = await rawExchange(edge.port, post('/v1/chat/completions', ''));
+
+      assert.equal(answer.status, 400, answer.head);
+      assert.match(answer.head, /\r\ncontent-type: application\/json/i);
+      assert.match(answer.head, /\r\nconnection: close/i);
+      const { error } = bodyOf(answer) as { error: { type: string; message: string } };
+      assert.equal(error.type, 'invalid_request_error');
+      assert.match(error.message, /Host/);
+      assert.equal(await clientErrors('missing-host'), counted + 1);
+      assert.equal(upstream.calls.length, 0, 'nothing reached the provider');
+    });
+
+    it('answers a Messages call without Host in Anthropic shape', async () => {
+      const answer = await rawExchange(edge.port, post('/v1/messages', ''));
+      assert.equal(answer.status, 400, answer.head);
+      const body = bodyOf(answer) as { type: string; error: { type: string } };
+      assert.equal(body.type, 'error');
+      assert.equal(body.error.type, 'invalid_request_error');
+    });
+
+    it('answers a Gemini call without Host in Google shape', async () => {
+      const answer = await rawExchange(
+        edge.port,
+        post('/v1beta/models/gpt-4o-mini:generateContent', '', '{"contents":[]}'),
+      );
+      assert.equal(answer.status, 400, answer.head);
+      const { error } = bodyOf(answer) as { error: { code: number; status: string } };
+      assert.deepEqual([error.code, error.status], [400, 'INVALID_ARGUMENT']);
+    });
+
+    it('still serves an HTTP/1.0 request without Host, which HTTP/1.0 does not require', async () => {
+      const answer = await rawExchange(edge.port, 'GET /v1/models HTTP/1.0\r\n\r\n');
+      assert.equal(answer.status, 200, answer.head);
+      assert.equal((bodyOf(answer) as { object: string }).object, 'list');
+    });
+
+    it('answers an Expect it cannot meet with a 417 in OpenAI shape, counted, nothing called', async () => {
+      const counted = await clientErrors('unmet-expectation');
+      const answer = await rawExchange(
+        edge.port,
+        post('/v1/chat/completions', 'host: gateway\r\nexpect: 200-ok\r\n'),
+      );
+
+      assert.equal(answer.status, 417, answer.head);
+      assert.match(answer.head, /\r\nconnection: close/i);
+      const { error } = bodyOf(answer) as { error: { type: string; code: string } };
+      assert.equal(error.type, 'invalid_request_error');
+      assert.equal(error.code, 'expectation_failed');
+      assert.equal(await clientErrors('unmet-expectation'), counted + 1);
+      assert.equal(upstream.calls.length, 0, 'nothing reached the provider');
+    });
+
+    it('answers an unmet Expect in Anthropic shape on /v1/messages and Google shape on /v1beta', async () => {
+      const messages = await rawExchange(
+        edge.port,
+        post('/v1/messages', 'host: gateway\r\nexpect: 200-ok\r\n'),
+      );
+      assert.equal(messages.status, 417, messages.head);
+      assert.equal((bodyOf(messages) as { type: string }).type, 'error');
+
+      const gemini = await rawExchange(
+        edge.port,
+        post(
+          '/v1beta/models/gpt-4o-mini:generateContent',
+          'host: gateway\r\nexpect: 200-ok\r\n',
+          '{"contents":[]}',
+        ),
+      );
+      assert.equal(gemini.status, 417, gemini.head);
+      assert.equal((bodyOf(gemini) as { error: { code: number } }).error.code, 417);
+    });
+
+    it('still serves a call that expects 100-continue', async () => {
+      const asked = upstream.calls.length;
+      const answer = await rawExchange(
+        edge.port,
+        post(
+          '/v1/chat/completions',
+          'host: gateway\r\nexpect: 100-continue\r\nconnection: close\r\n',
+        ),
+      );
+      assert.match(answer.head, /^HTTP\/1\.1 100 Continue/);
+      assert.match(answer.body, /^HTTP\/1\.1 200 OK/);
+      assert.equal(upstream.calls.length, asked + 1);
+    });
+  });
+}
