@@ -14,6 +14,7 @@ import { translateResponsesRequest } from './domain/responses-request';
 import type { ResponseObject } from './domain/responses-response';
 import { decodeReasoning } from './domain/encrypted-reasoning';
 import { responsesDialect } from './responses-dialect';
+import { inputItemsPage } from './stored-responses-routes';
 import type { EdgeDialect } from '../http/edge-exchange';
 import { MemoryResponseStore } from './state/memory-response-store';
 import { ResponseState, type ResponseStateEvent } from './state/response-state';
@@ -149,6 +150,47 @@ describe('Responses API dialect with stored responses', () => {
     ]);
     const again = await create({ model: 'm', input: 'hi' }, 'alice');
     assert.notEqual(again.response.id, response.id);
+  });
+
+  it("gives each stored response's items ids of their own under a reused x-request-id, so input_items pages end", async () => {
+    const { dialect, prepare, state } = setUp();
+    const tool = [{ type: 'function', name: 'look', parameters: { type: 'object' } }];
+    // A client sending one x-request-id for a whole session: every turn has the same request id.
+    const turn = async (body: JsonObject, answer: JsonAnswer) => {
+      const request = { ...(await prepare(body, 'alice')), requestId: 'session-42' };
+      return (await dialect.answerBody(answer, request, body)) as ResponseObject;
+    };
+    const unnamedCall = {
+      tool_calls: [{ type: 'function', function: { name: 'look', arguments: '{}' } }],
+    };
+    const first = await turn({ model: 'm', input: 'one', tools: tool }, answerOf('A', unnamedCall));
+    const second = await turn(
+      { model: 'm', input: 'two', tools: tool, previous_response_id: first.id },
+      answerOf('B', unnamedCall),
+    );
+    const third = await turn(
+      { model: 'm', input: 'three', previous_response_id: second.id },
+      answerOf('C'),
+    );
+    const outputIds = [...first.output, ...second.output].map((item) => item.id);
+    assert.equal(new Set(outputIds).size, outputIds.length, outputIds.join());
+    const callIds = [...first.output, ...second.output].flatMap((item) =>
+      item.type === 'function_call' ? [item.call_id] : [],
+    );
+    assert.equal(new Set(callIds).size, 2, callIds.join());
+
+    // The SDK's auto-pagination: `after` is the last page's last id, until has_more is false.
+    const record = await state.find('alice', third.id);
+    const all = await state.inputItems(record, () => 'alice', false);
+    const listed: unknown[] = [];
+    let after: string | undefined;
+    for (let page = 0; page <= all.length; page += 1) {
+      const got = inputItemsPage(all, { limit: '1', ...(after && { after }) });
+      listed.push(...(got.data as JsonObject[]).map((item) => item.id));
+      if (got.has_more !== true) break;
+      after = got.last_id as string;
+    }
+    assert.equal(listed.length, all.length, `paged ${listed.join()}`);
   });
 
   it('stores nothing for store: false, and says so', async () => {

@@ -169,13 +169,23 @@ export function responseId(requestId: string): string {
   return `resp_${compactId(requestId)}`;
 }
 
+/**
+ * What a Response's item ids are made of: its own id's characters, random for a stored
+ * Response, so no two stored ones share an item id (a client may send one x-request-id for
+ * a whole session, and `input_items` pages by item id); for one nobody stores, the request
+ * id's. The same from a stream's first event to its last.
+ */
+export function itemIdStem(context: ResponseContext): string {
+  return compactId((context.responseId ?? responseId(context.requestId)).replace(/^resp_/, ''));
+}
+
 /** An output item's id: `msg_…`, `fc_…`, `ctc_…` or `rs_…`, unique by its place in the output. */
 export function outputItemId(
   prefix: 'msg' | 'fc' | 'ctc' | 'rs',
-  requestId: string,
+  stem: string,
   index: number,
 ): string {
-  return `${prefix}_${compactId(requestId)}_${index}`;
+  return `${prefix}_${stem}_${index}`;
 }
 
 function compactId(requestId: string): string {
@@ -316,7 +326,7 @@ export function toResponse(
   const choice = firstChoice(completion);
   const message = (choice.message ?? {}) as JsonObject;
   const incomplete = incompleteDetails(choice.finish_reason);
-  const { requestId } = context;
+  const stem = itemIdStem(context);
   const output: OutputItem[] = [];
   const reasoning = reasoningTextOf(message) ?? '';
   // A stored Response keeps the blocks for the turn that continues it, shown or not.
@@ -326,7 +336,7 @@ export function toResponse(
     ? blocksToKeep(thinkingBlocksOf(message.thinking_blocks), reasoning, textBack)
     : [];
   if (reasoning !== '' || blocks.length > 0) {
-    output.push(reasoningItem(outputItemId('rs', requestId, 0), reasoning, blocks, textBack));
+    output.push(reasoningItem(outputItemId('rs', stem, 0), reasoning, blocks, textBack));
   }
   const text = contentText(message.content);
   const refusal = refusalText(message);
@@ -342,7 +352,7 @@ export function toResponse(
     if (refusal.length > 0) content.push(refusalContent(refusal));
     output.push({
       type: 'message',
-      id: outputItemId('msg', requestId, output.length),
+      id: outputItemId('msg', stem, output.length),
       role: 'assistant',
       status: toolCalls.length === 0 ? lastStatus : 'completed',
       content,
@@ -350,10 +360,9 @@ export function toResponse(
   }
   for (const [at, call] of toolCalls.entries()) {
     const index = output.length;
-    const callId =
-      typeof call.id === 'string' && call.id ? call.id : fallbackCallId(requestId, index);
+    const callId = typeof call.id === 'string' && call.id ? call.id : fallbackCallId(stem, index);
     const status = at === toolCalls.length - 1 ? lastStatus : 'completed';
-    output.push(toolCallItem(call, callId, requestId, index, status));
+    output.push(toolCallItem(call, callId, stem, index, status));
   }
   return responseObject(context, incomplete ? 'incomplete' : 'completed', {
     output,
@@ -372,7 +381,7 @@ export function isCustomToolCall(call: JsonObject): boolean {
 function toolCallItem(
   call: JsonObject,
   callId: string,
-  requestId: string,
+  stem: string,
   index: number,
   status: ItemStatus,
 ): OutputItem {
@@ -380,7 +389,7 @@ function toolCallItem(
     const custom = (call.custom ?? {}) as JsonObject;
     return {
       type: 'custom_tool_call',
-      id: outputItemId('ctc', requestId, index),
+      id: outputItemId('ctc', stem, index),
       call_id: callId,
       name: typeof custom.name === 'string' ? custom.name : '',
       input: typeof custom.input === 'string' ? custom.input : '',
@@ -390,7 +399,7 @@ function toolCallItem(
   const fn = (call.function ?? {}) as JsonObject;
   return {
     type: 'function_call',
-    id: outputItemId('fc', requestId, index),
+    id: outputItemId('fc', stem, index),
     call_id: callId,
     name: typeof fn.name === 'string' ? fn.name : '',
     arguments: argumentsText(fn.arguments),
@@ -399,8 +408,8 @@ function toolCallItem(
 }
 
 /** The id of a call the backend left unnamed, for stream and JSON answers alike. */
-export function fallbackCallId(requestId: string, index: number): string {
-  return `call_${compactId(requestId)}_${index}`;
+export function fallbackCallId(stem: string, index: number): string {
+  return `call_${stem}_${index}`;
 }
 
 /**

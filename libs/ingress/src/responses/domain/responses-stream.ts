@@ -14,6 +14,7 @@ import {
   fallbackCallId,
   incompleteDetails,
   isCustomToolCall,
+  itemIdStem,
   keepsReasoningBlocks,
   outputItemId,
   outputText,
@@ -131,9 +132,12 @@ export class ResponseStreamTranslator {
   private finished?: ResponseObject;
   /** Events a chunk made before it broke the stream: sent ahead of the failure. */
   private unsent: ResponseStreamEvent[] = [];
+  /** What every output item's id is made of. */
+  private readonly itemIdStem: string;
 
   constructor(private readonly context: ResponseContext) {
     this.keepBlocks = keepsReasoningBlocks(context);
+    this.itemIdStem = itemIdStem(context);
   }
 
   /** The Response the stream finished with (completed or incomplete); none if it broke. */
@@ -301,7 +305,7 @@ export class ResponseStreamTranslator {
     const item: OpenReasoning = {
       kind: 'reasoning',
       index,
-      id: outputItemId('rs', this.context.requestId, index),
+      id: outputItemId('rs', this.itemIdStem, index),
       text: '',
       blocks: [],
     };
@@ -492,13 +496,11 @@ export class ResponseStreamTranslator {
     const item: OpenToolCall = {
       kind: 'tool_call',
       index,
-      id: outputItemId(custom ? 'ctc' : 'fc', this.context.requestId, index),
+      id: outputItemId(custom ? 'ctc' : 'fc', this.itemIdStem, index),
       toolIndex,
       custom,
       callId:
-        typeof callId === 'string' && callId
-          ? callId
-          : fallbackCallId(this.context.requestId, index),
+        typeof callId === 'string' && callId ? callId : fallbackCallId(this.itemIdStem, index),
       name: typeof name === 'string' ? name : '',
       args: '',
     };
@@ -519,7 +521,7 @@ export class ResponseStreamTranslator {
     const item: OpenMessage = {
       kind: 'message',
       index,
-      id: outputItemId('msg', this.context.requestId, index),
+      id: outputItemId('msg', this.itemIdStem, index),
       parts: [],
     };
     this.open = item;
