@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type OpenAI from 'openai';
 import { toFile } from 'openai';
-import { metricSum } from '@aigw/testing';
+import { metricSum, until } from '@aigw/testing';
 import { FAKE_BATCH_LINE_USAGE as LINE_USAGE, FakeBatchBackend } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 import {
@@ -75,10 +75,7 @@ describe('all-in-one gateway: finished batches billed without a client look', ()
       }
     };
     try {
-      const deadline = Date.now() + 10_000;
-      while (rows().length < 1 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await until('the usage row is stored', () => rows().length >= 1);
       const input = 2 * LINE_USAGE.prompt_tokens;
       const output = 2 * LINE_USAGE.completion_tokens;
       const expected =
@@ -135,10 +132,9 @@ describe('all-in-one gateway: finished batches billed without a client look', ()
         endpoint: '/v1/chat/completions',
         completion_window: '24h',
       });
-      const deadline = Date.now() + 10_000;
-      while (contentReads() === before && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await until('the finished batch output is read', () => contentReads() !== before, {
+        everyMs: 50,
+      });
       const output = [...backend.files.values()].find((f) => f.content.includes('batch_req_gone'));
       assert.ok(output, 'the batch finished');
       backend.files.delete(output.id);
@@ -151,10 +147,7 @@ describe('all-in-one gateway: finished batches billed without a client look', ()
         'ai_gateway_batch_sweeper_checks_total',
         { outcome: 'output_gone' },
       );
-    const deadline = Date.now() + 10_000;
-    while ((await gone()) < 1 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await until('the sweeper counts the output gone', async () => (await gone()) >= 1);
     assert.equal(await gone(), 1);
     // Several more sweeps (200 ms apart): the batch is no longer looked at, nor read.
     const looks = () => backend.calls.filter((c) => c.path.startsWith('/v1/batches/')).length;
