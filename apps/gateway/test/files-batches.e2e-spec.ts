@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import OpenAI, { toFile } from 'openai';
-import { metricSum } from '@aigw/testing';
+import { eventually, metricSum, until } from '@aigw/testing';
 import {
   FAKE_BATCH_LINE_USAGE as LINE_USAGE,
   FAKE_BATCH_MODEL as UPSTREAM,
@@ -303,10 +303,7 @@ spec:
              FROM usage_events`,
           )
           .all() as Record<string, unknown>[];
-      const deadline = Date.now() + 10_000;
-      while (rows().length < 1 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await until('the usage row is stored', () => rows().length >= 1);
       await new Promise((resolve) => setTimeout(resolve, 500));
       const stored = rows();
       assert.equal(stored.length, 1);
@@ -341,20 +338,22 @@ spec:
 
   it("refuses a new batch once the owner's budget is spent by a billed one", async () => {
     // The billed batch reaches the budget through the event log: wait for it to settle.
-    const deadline = Date.now() + 10_000;
-    let refusal: unknown;
-    while (refusal === undefined && Date.now() < deadline) {
-      try {
-        await alice.batches.create({
-          input_file_id: fileId,
-          endpoint: '/v1/chat/completions',
-          completion_window: '24h',
-        });
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      } catch (error) {
-        refusal = error;
-      }
-    }
+    const refusal = await eventually(
+      'a new batch is refused',
+      async () => {
+        try {
+          await alice.batches.create({
+            input_file_id: fileId,
+            endpoint: '/v1/chat/completions',
+            completion_window: '24h',
+          });
+        } catch (error) {
+          return error as Error;
+        }
+        return undefined;
+      },
+      { everyMs: 200 },
+    );
     assert.ok(refusal instanceof OpenAI.RateLimitError, String(refusal));
     assert.match(refusal.message, /maxDailyCostPerUser/);
   });
@@ -501,16 +500,18 @@ spec:
     const batch = await create();
     assert.equal((await erin.batches.retrieve(batch.id)).status, 'completed'); // billed here
     // The billed batch reaches the tier's budget through the event log: wait for it.
-    const deadline = Date.now() + 10_000;
-    let refusal: unknown;
-    while (refusal === undefined && Date.now() < deadline) {
-      try {
-        await create();
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      } catch (error) {
-        refusal = error;
-      }
-    }
+    const refusal = await eventually(
+      'a new batch is refused',
+      async () => {
+        try {
+          await create();
+        } catch (error) {
+          return error as Error;
+        }
+        return undefined;
+      },
+      { everyMs: 200 },
+    );
     assert.ok(refusal instanceof OpenAI.RateLimitError, String(refusal));
     assert.match(refusal.message, /userTiers\.tokenBudget\.daily/);
   });
@@ -587,13 +588,11 @@ spec:
     );
     assert.equal(reads() - readsBefore, 1, 'billing read no second copy');
 
-    const deadline = Date.now() + 10_000;
-    while (
-      metricSum(await metrics(), 'ai_gateway_batches_billed_total', { trigger: 'content' }) < 1 &&
-      Date.now() < deadline
-    ) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await until(
+      'the batch is billed by its content read',
+      async () =>
+        metricSum(await metrics(), 'ai_gateway_batches_billed_total', { trigger: 'content' }) >= 1,
+    );
     const db = new DatabaseSync(join(dir, 'data', 'analytics.db'), { readOnly: true });
     try {
       const rows = () =>
@@ -603,9 +602,7 @@ spec:
              FROM usage_events WHERE user_id = 'frank'`,
           )
           .all() as Record<string, unknown>[];
-      while (rows().length < 1 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await until("frank's usage row is stored", () => rows().length >= 1);
       assert.deepEqual(
         rows().map((row) => ({ ...row })),
         [
