@@ -9,7 +9,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
-import { metricSum } from '@aigw/testing';
+import { metricSum, until } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
 import { FakeAnthropicWebSearch, SEARCH_ANSWER_CONTENT } from './fake-anthropic-web-search';
@@ -124,10 +124,10 @@ spec:
         ).json()) as { totals: Totals }
       ).totals;
     // The usage events reach the embedded store in batches.
-    const deadline = Date.now() + 10_000;
-    while ((await totals()).requests < 2 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await until(
+      'both calls are in the analytics totals',
+      async () => (await totals()).requests >= 2,
+    );
     const stored = await totals();
     assert.equal(stored.requests, 2);
     assert.equal(stored.webSearchRequests, 2);

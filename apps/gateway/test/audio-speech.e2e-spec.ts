@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import OpenAI from 'openai';
-import { metricSum } from '@aigw/testing';
+import { metricSum, until } from '@aigw/testing';
 import {
   FAKE_SPEECH_USAGE,
   FakeAnthropicUpstream,
@@ -178,10 +178,7 @@ spec:
              FROM usage_events WHERE user_id = ?`,
           )
           .all(user) as { input: number; output: number; cost: number }[];
-      const deadline = Date.now() + 10_000;
-      while (rows().length < 1 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await until('the usage row is stored', () => rows().length >= 1);
       const [row] = rows();
       assert.equal(row.input, FAKE_SPEECH_USAGE.input_tokens);
       assert.equal(row.output, FAKE_SPEECH_USAGE.output_tokens);
@@ -286,10 +283,7 @@ spec:
                cost_dollars AS cost FROM usage_events WHERE user_id = ?`,
           )
           .all(user) as { model: string; input: number; output: number; cost: number }[];
-      const deadline = Date.now() + 10_000;
-      while (rows().length < 1 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await until('the usage row is stored', () => rows().length >= 1);
       const [row] = rows();
       assert.equal(row.model, 'gpt-4o-mini-tts');
       // The text's tokens in, 1.4 audio tokens a character out (estimated: OpenAI reports none).

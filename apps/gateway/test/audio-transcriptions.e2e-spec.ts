@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import OpenAI, { toFile } from 'openai';
-import { metricSum } from '@aigw/testing';
+import { metricSum, until } from '@aigw/testing';
 import { FakeAnthropicUpstream, FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
@@ -357,10 +357,7 @@ spec:
                FROM usage_events WHERE model_served = 'gpt-4o-transcribe'`,
           )
           .all() as { input: number; output: number; cost: number }[];
-      const deadline = Date.now() + 10_000;
-      while (rows().length < 1 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await until('the usage row is stored', () => rows().length >= 1);
       const [row] = rows();
       assert.equal(row.input, 40);
       assert.equal(row.output, 6);

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import Anthropic from '@anthropic-ai/sdk';
 import type * as GenAiPrices from '@pydantic/genai-prices';
-import { metricSum } from '@aigw/testing';
+import { metricSum, until } from '@aigw/testing';
 import { FakeAnthropicUpstream, type FakeAnthropicUsage } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
@@ -175,10 +175,7 @@ spec:
              FROM usage_events ORDER BY occurred_at, model_served`,
           )
           .all() as { model: string; input: number; written: number; cost: number }[];
-      const deadline = Date.now() + 10_000;
-      while (stored().length < 3 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await until('the three usage rows are stored', () => stored().length >= 3);
       const rows = stored();
       assert.equal(rows.length, 3);
       for (const row of rows) {

@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { until } from '@aigw/testing';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 const API_KEY = 'sk-client-7d1f0c9b2e8a4f6d3c5b1a0e9f8d7c6b';
@@ -62,10 +63,7 @@ spec:
         (db.prepare('SELECT user_id FROM usage_events').all() as { user_id: string }[]).map(
           (row) => row.user_id,
         );
-      const deadline = Date.now() + 10_000;
-      while (users().length < 2 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await until('both usage rows are stored', () => users().length >= 2);
       assert.deepEqual(users(), [KEY_ID, KEY_ID]);
     } finally {
       db.close();

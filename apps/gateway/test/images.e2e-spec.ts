@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import OpenAI, { toFile } from 'openai';
-import { metricSum } from '@aigw/testing';
+import { metricSum, until } from '@aigw/testing';
 import {
   FAKE_IMAGE_B64,
   FAKE_INPUT_IMAGE_TOKENS,
@@ -108,10 +108,7 @@ spec:
              FROM usage_events WHERE user_id = ?`,
           )
           .all(user) as { input: number; output: number; cost: number }[];
-      const deadline = Date.now() + 10_000;
-      while (rows().length < count && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await until('the usage rows are stored', () => rows().length >= count);
       return rows();
     } finally {
       db.close();
@@ -243,10 +240,7 @@ spec:
             `SELECT input_tokens AS input, cost_dollars AS cost FROM usage_events WHERE user_id = ?`,
           )
           .all(user) as { input: number; cost: number }[];
-      const deadline = Date.now() + 10_000;
-      while (rows().length < 1 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await until('the usage row is stored', () => rows().length >= 1);
       const [row] = rows();
       assert.equal(row.input, 20 + imageTokens);
       assert.ok(Math.abs(row.cost - dollars) < 1e-9, `${row.cost} stored, ${dollars} billed`);
@@ -522,10 +516,7 @@ spec:
         db.prepare(`SELECT cost_dollars AS cost FROM usage_events WHERE user_id = ?`).all(user) as {
           cost: number;
         }[];
-      const deadline = Date.now() + 10_000;
-      while (rows().length < 1 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await until('the usage row is stored', () => rows().length >= 1);
       assert.deepEqual(
         rows().map((row) => row.cost),
         [0.08],

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import OpenAI from 'openai';
-import { metricSum } from '@aigw/testing';
+import { metricSum, until } from '@aigw/testing';
 import {
   FAKE_FLAGGED_WORD,
   FakeAnthropicUpstream,
@@ -300,10 +300,7 @@ spec:
              FROM usage_events WHERE user_id = ? ORDER BY operation`,
           )
           .all(user) as { operation: string; source: string; input: number; cost: number }[];
-      const deadline = Date.now() + 10_000;
-      while (rows().length < 2 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await until('both usage rows are stored', () => rows().length >= 2);
       const [moderation, reranked] = rows();
       assert.equal(moderation.operation, 'moderations');
       assert.equal(moderation.source, 'estimated');
