@@ -9,6 +9,7 @@ import {
   createTokenUsageRecorded,
   UsageSource,
 } from '@aigw/contracts';
+import { until } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 import { SqliteUsageStore } from '@aigw/usage-sink';
@@ -95,10 +96,7 @@ spec:
       const text = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
       return /^ai_gateway_analytics_expired_rows_total (\d+)/m.exec(text)?.[1];
     };
-    const deadline = Date.now() + 10_000;
-    while ((await metric()) !== '3' && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await until('the three expired rows are counted', async () => (await metric()) === '3');
     assert.equal(await metric(), '3');
     assert.match(gateway.output(), /expired analytics rows deleted/);
 

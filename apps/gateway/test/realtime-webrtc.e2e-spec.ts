@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { metricSum } from '@aigw/testing';
+import { eventually, metricSum } from '@aigw/testing';
 import {
   FAKE_REALTIME_USAGE as USAGE,
   FAKE_SDP_ANSWER,
@@ -107,14 +107,12 @@ spec:
     return (await fetch(`http://127.0.0.1:${gateway!.adminPort}/metrics`)).text();
   }
 
-  /** The sessions metric for `outcome`, once it reached `count` (or 10 s passed). */
-  async function sessionsEnded(outcome: string, count: number): Promise<number> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
+  /** The sessions metric for `outcome`, once it reached `count`. */
+  function sessionsEnded(outcome: string, count: number): Promise<number> {
+    return eventually(`${count} sessions ended ${outcome}`, async () => {
       const seen = metricSum(await metrics(), 'ai_gateway_realtime_sessions_total', { outcome });
-      if (seen >= count || Date.now() > deadline) return seen;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+      return seen >= count ? seen : undefined;
+    });
   }
 
   async function usageRows(count: number) {

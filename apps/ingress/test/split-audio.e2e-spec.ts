@@ -23,6 +23,7 @@ import {
   FakeOpenAiUpstream,
   fakeSpeechAudio,
 } from '@aigw/testing/fake-provider';
+import { eventually } from '@aigw/testing';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 const BODY_LIMIT = 4 * 1024 * 1024;
@@ -102,11 +103,10 @@ spec:
   });
 
   /** The provider-adapter's first usage event `matches` takes, once it is logged. */
-  async function adapterUsage(
+  function adapterUsage(
     matches: (event: Record<string, unknown>) => boolean,
-  ): Promise<Record<string, unknown> | undefined> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
+  ): Promise<Record<string, unknown>> {
+    return eventually('the provider-adapter logs the usage event', () => {
       // Without Kafka the adapter logs its events to SQLite in its data directory.
       const db = new DatabaseSync(join(dir, 'adapter', 'provider-adapter-events.db'), {
         readOnly: true,
@@ -115,15 +115,11 @@ spec:
         const rows = db
           .prepare('SELECT value FROM events WHERE topic = ?')
           .all(Topic.UsageRecorded) as { value: string }[];
-        const found = rows
-          .map((row) => JSON.parse(row.value) as Record<string, unknown>)
-          .find(matches);
-        if (found || Date.now() > deadline) return found;
+        return rows.map((row) => JSON.parse(row.value) as Record<string, unknown>).find(matches);
       } finally {
         db.close();
       }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    });
   }
 
   after(async () => {
@@ -349,12 +345,10 @@ spec:
         db.close();
       }
     };
-    const deadline = Date.now() + 10_000;
-    let seen = await operations();
-    while (!(seen.includes('transcriptions') && seen.includes('speech')) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      seen = await operations();
-    }
+    const seen = await eventually('both usage events are logged', async () => {
+      const logged = await operations();
+      return logged.includes('transcriptions') && logged.includes('speech') ? logged : undefined;
+    });
     assert.ok(seen.includes('transcriptions') && seen.includes('speech'), JSON.stringify(seen));
     assert.ok(
       seen.every((operation) => typeof operation === 'string'),
