@@ -1,7 +1,8 @@
 // Requests Node's HTTP server would answer on its own, before any route: an HTTP/1.1 request
 // without `Host` (Node's bare 400, no body), an `Expect` other than 100-continue (a bare
-// 417). Each is answered in the error shape of the API its path belongs to, its connection
-// closed, counted in ai_gateway_client_errors_total, in both deployment shapes.
+// 417), and `CONNECT` (closed unanswered). Each is answered in the error shape of the API its
+// path belongs to (OpenAI's for CONNECT, which names no path), its connection closed, counted
+// in ai_gateway_client_errors_total, in both deployment shapes.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -148,6 +149,23 @@ for (const shape of ['all-in-one', 'split'] as const) {
       );
       assert.equal(gemini.status, 417, gemini.head);
       assert.equal((bodyOf(gemini) as { error: { code: number } }).error.code, 417);
+    });
+
+    it('answers CONNECT (a client taking the gateway for a forward proxy) with a 405 in OpenAI shape, counted', async () => {
+      const counted = await clientErrors('connect');
+      const answer = await rawExchange(
+        edge.port,
+        'CONNECT api.openai.com:443 HTTP/1.1\r\nhost: api.openai.com:443\r\n\r\n',
+      );
+
+      assert.equal(answer.status, 405, answer.head);
+      assert.match(answer.head, /\r\nallow: GET, HEAD, POST, DELETE/i);
+      assert.match(answer.head, /\r\nconnection: close/i);
+      const { error } = bodyOf(answer) as { error: { type: string; code: string } };
+      assert.equal(error.type, 'invalid_request_error');
+      assert.equal(error.code, 'method_not_allowed');
+      assert.equal(await clientErrors('connect'), counted + 1);
+      assert.equal((await fetch(`${edge.baseUrl}/v1/models`)).status, 200, 'still serving');
     });
 
     it('still serves a call that expects 100-continue', async () => {

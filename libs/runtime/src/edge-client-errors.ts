@@ -1,13 +1,14 @@
 // What the edge answers when a connection fails before it carries a request we could
 // route: a request not received in time, headers past Node's limit, bytes that are not
-// HTTP. Fastify's own answer is in Fastify's error shape; clients of the edge read
-// OpenAI's.
-import { STATUS_CODES } from 'node:http';
+// HTTP, a CONNECT. Fastify's own answer is in Fastify's error shape (Node's, to a CONNECT:
+// none); clients of the edge read OpenAI's.
+import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { EdgeRefusalReason } from './edge-refusals';
 
 export type ClientErrorReason =
-  'timeout' | 'headers-too-large' | 'malformed' | 'aborted' | EdgeRefusalReason;
+  'timeout' | 'headers-too-large' | 'malformed' | 'aborted' | 'connect' | EdgeRefusalReason;
 
 export interface ClientErrorAnswer {
   readonly status: number;
@@ -15,6 +16,8 @@ export interface ClientErrorAnswer {
   /** OpenAI's `error.code`. */
   readonly code: string;
   readonly message: string;
+  /** Header lines beyond the body's own (a 405's `Allow`). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export function clientErrorAnswer(error: { code?: string }): ClientErrorAnswer {
@@ -55,6 +58,9 @@ export function clientErrorResponse(answer: ClientErrorAnswer): string {
   });
   return (
     `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ''}\r\n` +
+    Object.entries(answer.headers ?? {})
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('') +
     'Content-Type: application/json\r\n' +
     `Content-Length: ${Buffer.byteLength(body)}\r\n` +
     'Connection: close\r\n\r\n' +
@@ -81,4 +87,31 @@ export function edgeClientErrorHandler(
     if (socket.writable) socket.write(clientErrorResponse(answer));
     socket.destroy();
   };
+}
+
+/** A CONNECT asks for a tunnel, a forward proxy's job: the edge serves its API's methods only. */
+export const CONNECT_REFUSAL: ClientErrorAnswer = {
+  status: 405,
+  reason: 'connect',
+  code: 'method_not_allowed',
+  message: 'CONNECT is not served: this gateway serves its API, it is not a forward proxy',
+  headers: { Allow: 'GET, HEAD, POST, DELETE' },
+};
+
+/**
+ * Answers every CONNECT on `server` with `CONNECT_REFUSAL`, counted, and closes it: without
+ * a 'connect' listener Node closes the connection unanswered, which a client (or an
+ * operator reading its logs) sees as the gateway failing, and no metric counts.
+ */
+export function refuseConnectRequests(
+  server: Server,
+  onClientError?: (reason: ClientErrorReason) => void,
+): void {
+  server.on('connect', (_request: unknown, socket: Duplex) => {
+    onClientError?.(CONNECT_REFUSAL.reason);
+    socket.on('error', () => socket.destroy());
+    // Destroyed once the answer is written: the client may never close its side.
+    if (socket.writable) socket.end(clientErrorResponse(CONNECT_REFUSAL), () => socket.destroy());
+    else socket.destroy();
+  });
 }

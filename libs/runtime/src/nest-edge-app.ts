@@ -8,7 +8,11 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { NestLoggerService, type Logger } from '@aigw/observability';
 import { closeDraining, closingKeepAlive } from './closing-keep-alive';
 import { corsOptions, type CorsOrigins } from './cors-origins';
-import { edgeClientErrorHandler, type ClientErrorReason } from './edge-client-errors';
+import {
+  edgeClientErrorHandler,
+  refuseConnectRequests,
+  type ClientErrorReason,
+} from './edge-client-errors';
 import { readEmptyJsonAsNoBody } from './empty-json-body';
 import { edgeRefusalHook, passUnmetExpectations } from './edge-refusals';
 import { requestBodyDecoder } from './request-body-decoding';
@@ -88,6 +92,7 @@ export async function createNestEdgeApp(
   const httpServer = app.getHttpServer();
   upgradeListeners.count = () => httpServer.listenerCount('upgrade');
   passUnmetExpectations(httpServer);
+  refuseConnectRequests(httpServer, options.onClientError);
   // Form bodies (the one other type Nest's parser takes) keep Nest's parser: a cold path.
   app.useBodyParser('application/x-www-form-urlencoded', { bodyLimit: options.maxBodyBytes });
   app.useGlobalFilters(options.filter);
