@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { engineSkipReason, startRedis, type RealService } from '@aigw/testing';
+import { engineSkipReason, eventually, startRedis, type RealService } from '@aigw/testing';
 import { openBudgetStore } from './budget-runtime';
 import { ServiceRuntime } from './service-runtime';
 import { ONE_BACKEND_CONFIG } from './testing/one-backend-config';
@@ -39,14 +39,16 @@ async function openOn(url: string): Promise<{ gauge: string[]; logs: string[] }>
   try {
     await openBudgetStore(runtime);
     // Read once the connection is open, off the start's path.
-    const deadline = Date.now() + 5_000;
-    let gauge: string[] = [];
-    while (gauge.length === 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      gauge = (await runtime.metrics.metrics())
-        .split('\n')
-        .filter((line) => line.startsWith('ai_gateway_redis_eviction_policy_safe'));
-    }
+    const gauge = await eventually(
+      'the eviction policy gauge is set',
+      async () => {
+        const lines = (await runtime.metrics.metrics())
+          .split('\n')
+          .filter((line) => line.startsWith('ai_gateway_redis_eviction_policy_safe'));
+        return lines.length === 0 ? undefined : lines;
+      },
+      { everyMs: 20 },
+    );
     return { gauge, logs: lines.filter((line) => line.includes('maxmemory-policy')) };
   } finally {
     process.stdout.write = write;
