@@ -5,6 +5,7 @@ import type {
   ServedBy,
   TokenUsage,
 } from '@aigw/contracts/data-plane';
+import type { MediaUrlPart } from './domain/media-urls';
 import type { KeyFetchResult } from './identity/remote-key-set';
 import type { LoggedPayload } from './payloads/payload-capture';
 import type { AnswerBlock, AnswerRedactions } from './redaction/answer-guard';
@@ -54,6 +55,11 @@ export interface IngressObserver {
   answerRedacted?(route: string, redactions: AnswerRedactions): void;
   /** `security.responseValidation` withheld an answer's choice by a rule matching in a part. */
   answerBlocked?(route: string, block: AnswerBlock): void;
+  /**
+   * `security.mediaUrls` refused a prompt's media URL on the route named (`part`: image,
+   * file or other); never the URL.
+   */
+  mediaUrlRefused?(route: string, part: MediaUrlPart): void;
   /** A request's prompt and answer, on a route with payloadLogging on. */
   payloadLogged?(payload: LoggedPayload): void;
   /** A request on such a route whose payload is not logged (sampleRate). */
@@ -132,6 +138,10 @@ export function bothObservers(first: IngressObserver, second: IngressObserver): 
     answerBlocked: (route, block) => {
       first.answerBlocked?.(route, block);
       second.answerBlocked?.(route, block);
+    },
+    mediaUrlRefused: (route, part) => {
+      first.mediaUrlRefused?.(route, part);
+      second.mediaUrlRefused?.(route, part);
     },
     payloadLogged: (payload) => {
       first.payloadLogged?.(payload);

@@ -1,4 +1,9 @@
-import { routeForModel, type GatewayConfig, type RouteConfig } from '@aigw/config';
+import {
+  routeForModel,
+  type GatewayConfig,
+  type MediaUrlsConfig,
+  type RouteConfig,
+} from '@aigw/config';
 import {
   callerOwnerKey,
   type CallerContext,
@@ -14,6 +19,7 @@ import {
 import { pricedDollars } from './domain/answer-cost';
 import { refuseTooDeepToolArguments } from './domain/body-depth';
 import { forwardableHeaders, withTraceHeaders } from './domain/header-policy';
+import { refuseMediaUrls, type MediaUrlPart } from './domain/media-urls';
 import { PromptGuard } from './domain/prompt-guard';
 import { buildGatewayRequest } from './domain/request-builder';
 import { requestOverrides } from './domain/request-overrides';
@@ -76,6 +82,14 @@ interface CompiledRoute {
   readonly stripHeaders: readonly string[];
   /** Absent unless the route logs prompts and answers. */
   readonly payloadLogging?: RoutePayloadLogging;
+  /** Absent unless the route refuses media URLs (`security.mediaUrls`). */
+  readonly mediaUrls?: MediaUrlsConfig;
+}
+
+/** What the pipeline tells beside its answers (counted by the observer). */
+export interface PipelineReports {
+  /** A prompt's media URL refused by `security.mediaUrls` on the route named. */
+  mediaUrlRefused?(route: string, part: MediaUrlPart): void;
 }
 
 /** The report for one answer's checks on the route named (config names). */
@@ -103,6 +117,7 @@ export class IngressPipeline {
     identityOptions: IdentityOptions = identityOptionsFromEnv(),
     /** Opens each call's span; absent (tracing off), nothing is traced. */
     private readonly tracing?: EdgeTracing,
+    private readonly reports: PipelineReports = {},
   ) {
     this.identifier = new CallerIdentifier(config, identityOptions);
   }
@@ -401,6 +416,28 @@ export class IngressPipeline {
   }
 
   /**
+   * Refuses (a 400 naming `security.mediaUrls`) a request whose prompt names an image or
+   * file URL its route does not let a backend fetch. The edge calls this once the body is
+   * whole (a Responses call's stored turns added), before any backend is called.
+   * `exactParams`: the body is the client's own (chat completions), so the 400 names the part.
+   */
+  checkMediaUrls(request: GatewayRequest, exactParams: boolean): void {
+    const route = this.routeFor(request.requestedModel);
+    if (route?.mediaUrls) this.refuseMedia(route, request.operation, request.body, exactParams);
+  }
+
+  private refuseMedia(
+    route: CompiledRoute,
+    operation: Operation,
+    body: JsonObject,
+    exactParams: boolean,
+  ): void {
+    refuseMediaUrls(operation, body, route.mediaUrls!, exactParams, (part) =>
+      this.reports.mediaUrlRefused?.(route.route.name, part),
+    );
+  }
+
+  /**
    * A request body the router never sees (a line of a batch input file) under the prompt
    * rules a single call to `model` gets, with the same code: an embeddings input's shape
    * (the rules read only those), blockPatterns, then redaction, masked matches added to
@@ -421,6 +458,9 @@ export class IngressPipeline {
     // which masking parses and walks, are held to the same depth here.
     if (operation === 'chat') refuseTooDeepToolArguments(body.messages);
     checkTextShapes(operation, body);
+    // A batch line's params are the client's own, but a Responses or Messages line reaches
+    // here translated, so its part is named by the line alone.
+    if (route.mediaUrls) this.refuseMedia(route, operation, body, false);
     if (route.checksPrompts) route.guard.checkBody(operation, body);
     if (route.tokenIdRules) checkTokenIdPrompts(route.route, model, body, route.tokenIdRules);
     if (!route.redactor) return body;
@@ -548,6 +588,7 @@ export class IngressPipeline {
           : undefined,
         stripHeaders: route.security.stripHeaders,
         payloadLogging: route.payloadLogging && { ...route.payloadLogging, route: route.name },
+        mediaUrls: route.security.mediaUrls,
       };
       this.compiled.set(route, compiled);
     }

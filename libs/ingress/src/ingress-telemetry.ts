@@ -18,6 +18,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import type { MetricsRegistry } from '@aigw/observability';
 import { IdentityRejection, KeysUnavailable } from './identity/identity.errors';
+import type { MediaUrlPart } from './domain/media-urls';
 import type { KeyFetchResult } from './identity/remote-key-set';
 import type {
   CompletionOutcome,
@@ -161,6 +162,10 @@ export class IngressTelemetry implements IngressObserver {
 
   answerBlocked(route: string, { rule, part }: AnswerBlock): void {
     this.metrics.recordAnswerBlocked(rule, route, part);
+  }
+
+  mediaUrlRefused(route: string, part: MediaUrlPart): void {
+    this.metrics.recordMediaUrlRefused(route, part);
   }
 
   payloadLogged(payload: LoggedPayload): void {

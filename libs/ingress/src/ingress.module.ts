@@ -55,6 +55,7 @@ export class IngressModule {
         onKeyFetch: (result, jwksHost) => observer.identityKeysFetched?.(result, jwksHost),
       },
       options.tracing,
+      { mediaUrlRefused: (route, part) => observer.mediaUrlRefused?.(route, part) },
     );
     return {
       module: IngressModule,

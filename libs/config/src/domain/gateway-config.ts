@@ -264,6 +264,16 @@ export interface SecurityConfig {
    * Absent when off, so the edge does no work on answers.
    */
   readonly responseValidation?: ResponseValidationConfig;
+  /**
+   * An extension to the spec: present when prompts may not hold image or file URLs (which
+   * the backend would fetch itself) other than to `allowedHosts`; absent, they pass.
+   */
+  readonly mediaUrls?: MediaUrlsConfig;
+}
+
+export interface MediaUrlsConfig {
+  /** Lower-cased host names whose URLs still pass; `*.example.com` names its subdomains. */
+  readonly allowedHosts: readonly string[];
 }
 
 export interface ResponseValidationConfig {

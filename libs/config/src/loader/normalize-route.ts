@@ -12,6 +12,7 @@ import {
   type FallbackStrategy,
   type LoadBalancingConfig,
   type LoadBalancingStrategy,
+  type MediaUrlsConfig,
   type ModelCost,
   type PriceTier,
   type RequestCost,
@@ -41,6 +42,7 @@ import {
 import {
   type CachingDto,
   type DeduplicationDto,
+  type MediaUrlsDto,
   type PayloadLoggingDto,
   type RetryDto,
   type ResponseValidationDto,
@@ -412,6 +414,7 @@ function security(dto: SecurityDto | undefined, path: PathSegment[], ctx: Ctx): 
     );
   }
   const answers = responseValidation(dto?.responseValidation, [...path, 'responseValidation'], ctx);
+  const media = mediaUrls(dto?.mediaUrls, [...path, 'mediaUrls'], ctx);
   return {
     stripHeaders: [...new Set((dto?.stripHeaders ?? []).map((h) => h.toLowerCase()))],
     promptValidation: {
@@ -420,7 +423,38 @@ function security(dto: SecurityDto | undefined, path: PathSegment[], ctx: Ctx): 
       ...(enabled && redact && { redact }),
     },
     ...(answers && { responseValidation: answers }),
+    ...(media && { mediaUrls: media }),
   };
+}
+
+/**
+ * Undefined when URLs pass (the default). `allowedHosts` alone means `refuse: true`, as
+ * listing the hosts that pass says the others do not.
+ */
+function mediaUrls(
+  dto: MediaUrlsDto | undefined,
+  path: PathSegment[],
+  ctx: Ctx,
+): MediaUrlsConfig | undefined {
+  if (!dto) return undefined;
+  const allowedHosts = [...new Set((dto.allowedHosts ?? []).map((host) => host.toLowerCase()))];
+  if (dto.refuse === false) {
+    if (allowedHosts.length > 0) {
+      ctx.report.warn(ctx.doc, [...path, 'allowedHosts'], 'has no effect with refuse: false');
+    }
+    return undefined;
+  }
+  if (dto.refuse === undefined) {
+    ctx.report.infer(
+      ctx.doc,
+      [...path, 'refuse'],
+      allowedHosts.length > 0
+        ? 'true (allowedHosts lists the hosts that pass)'
+        : 'false (neither refuse nor allowedHosts given)',
+    );
+    if (allowedHosts.length === 0) return undefined;
+  }
+  return { allowedHosts };
 }
 
 /** Default hold: the longest built-in match (an OpenAI project key) with room to spare. */

@@ -120,7 +120,9 @@ export class RouteSpecDto {
   retry?: RetryDto;
 
   @IsOptional()
-  @ValidateNested(expecting('a mapping {stripHeaders, promptValidation}'))
+  @ValidateNested(
+    expecting('a mapping {stripHeaders, promptValidation, responseValidation, mediaUrls}'),
+  )
   @Type(() => SecurityDto)
   security?: SecurityDto;
 

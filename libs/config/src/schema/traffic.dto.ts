@@ -231,6 +231,29 @@ export class ResponseValidationDto {
   streamHoldChars?: number;
 }
 
+// A host name as allowedHosts lists it: letters, digits, dots and dashes, `*.` for subdomains.
+const MEDIA_HOST = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i;
+
+/**
+ * An extension to the spec: image and file URLs in prompts, which the backend fetches
+ * itself (a self-hosted one from inside the operator's network).
+ */
+export class MediaUrlsDto {
+  /** Refuse prompts holding them (send the media inline instead). */
+  @IsOptional()
+  @IsBoolean(expecting('true or false'))
+  refuse?: boolean;
+
+  /** With `refuse`, the hosts whose URLs still pass (`*.example.com` for its subdomains). */
+  @IsOptional()
+  @IsArray(expecting('a list of host names'))
+  @Matches(MEDIA_HOST, {
+    each: true,
+    message: "expected a host name ('images.example.com', or '*.example.com' for its subdomains)",
+  })
+  allowedHosts?: string[];
+}
+
 export class SecurityDto {
   @IsOptional()
   @IsArray(expecting('a list of header names'))
@@ -247,6 +270,11 @@ export class SecurityDto {
   @ValidateNested(expecting('a mapping {enabled, blockPatterns, redact, streamHoldChars}'))
   @Type(() => ResponseValidationDto)
   responseValidation?: ResponseValidationDto;
+
+  @IsOptional()
+  @ValidateNested(expecting('a mapping {refuse, allowedHosts}'))
+  @Type(() => MediaUrlsDto)
+  mediaUrls?: MediaUrlsDto;
 }
 
 export const PAYLOAD_MAX_BYTES_LIMIT = 262_144;

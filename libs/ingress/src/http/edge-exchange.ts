@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { GatewayEndpoint } from '@aigw/contracts';
+import { GatewayEndpoint } from '@aigw/contracts';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
@@ -89,6 +89,12 @@ export interface EdgeDialect {
   readonly costInUsage?: boolean;
 }
 
+/** Endpoints whose canonical body keeps the client's own content parts (and their paths). */
+const CLIENT_SHAPED_PARTS: ReadonlySet<GatewayEndpoint> = new Set([
+  GatewayEndpoint.ChatCompletions,
+  GatewayEndpoint.Moderations,
+]);
+
 /**
  * One request through the edge, whatever API it came in: prepare it (identity, prompt
  * rules), admit it against budgets, route it, write the answer, and report it. A client
@@ -165,6 +171,8 @@ export class EdgeExchange {
           timings.startedAt,
         );
         if (dialect.withState) request = await dialect.withState(request, http.body, headers);
+        // Once the body is whole: a stored turn may name a URL too.
+        this.pipeline.checkMediaUrls(request, CLIENT_SHAPED_PARTS.has(endpoint));
         // Once the body is whole, and before the cache, budgets and the router read it.
         request = this.pipeline.redact(request, this.reportRedactions);
         // After redaction, so what is logged is masked as the provider sees it.

@@ -328,6 +328,12 @@ export class MetricsRegistry {
     labelNames: ['rule', 'route', 'part'] as const,
     registers: [this.registry],
   });
+  readonly #mediaUrlsRefused = new FastCounter({
+    name: 'ai_gateway_media_urls_refused_total',
+    help: 'Prompts refused (400) because they named an image or file URL, which the backend would fetch itself, on a route whose security.mediaUrls refuses it (not to a host allowedHosts lists), by route and part (image, file or other; never the URL); batch lines included',
+    labelNames: ['route', 'part'] as const,
+    registers: [this.registry],
+  });
   readonly #payloadsLogged = new FastCounter({
     name: 'ai_gateway_payloads_logged_total',
     help: 'Requests whose prompt and answer were logged (payloadLogging), by route and whether either body was cut at maxBytes (truncated true or false)',
@@ -1104,6 +1110,11 @@ export class MetricsRegistry {
   /** An answer's choice withheld by `rule` on `route` (config names, a bounded set), matching in `part`. */
   recordAnswerBlocked(rule: string, route: string, part: 'content' | 'reasoning'): void {
     this.#answersBlocked.inc([rule, route, part]);
+  }
+
+  /** A prompt's media URL refused by `security.mediaUrls` on `route` (a config name). */
+  recordMediaUrlRefused(route: string, part: 'image' | 'file' | 'other'): void {
+    this.#mediaUrlsRefused.inc([route, part]);
   }
 
   /** A request's payload logged on `route` (a config name); `truncated` if a body was cut. */
