@@ -158,6 +158,11 @@ export class BudgetSettler implements EventSubscription {
   private readonly spentAnnounced = new Map<string, string>();
   /** The config whose per-model limits were last checked for spend past them. */
   private checkedConfig: GatewayConfig | undefined;
+  /**
+   * Adjustments this settler announced: one delivered again (a batch retried after a lost
+   * reply, a rebalance) is announced only by a settler that has not (see `adjust`).
+   */
+  private readonly adjustmentsAnnounced = new Set<string>();
   /** Callers settled lately: their own limits are checked at a reload too. */
   private readonly recentCallers = new RecentCallers();
   /** Paces `remaining` with room, per `kind|subject` (the compacted topic's key). */
@@ -437,16 +442,46 @@ export class BudgetSettler implements EventSubscription {
       })),
       at,
     );
-    if (!result.applied) return true; // redelivered: applied and announced before
-    limits.forEach((limit, index) => {
-      const { used, reserved } = result.balances[index];
-      // Whatever the batch settled against it before is stale now.
-      this.settled.delete(limit.key);
+    if (!result.applied) {
+      // Applied before: by this settler with its reply lost (a command timeout) and the batch
+      // delivered again, or by one that stopped before its announcement went out. Only a
+      // `recovered` ends the spent marks every ingress keeps (no settlement announces one),
+      // so each limit it reopened that is still open is announced now, once per settler.
+      if (!this.adjustmentsAnnounced.has(event.eventId)) {
+        this.announceAdjusted(event, limits, result.balances, Date.now());
+      }
+      return true;
+    }
+    limits.forEach((limit) =>
       this.metrics.recordBudgetAdjustment({
         action: event.action,
         limit: limit.kind,
         outcome: 'applied',
-      });
+      }),
+    );
+    this.announceAdjusted(event, limits, result.balances);
+    this.logger?.info('budget adjusted', fields);
+    return true;
+  }
+
+  /**
+   * The gauge and state of each limit an adjustment reopened, from its balance: `recovered`
+   * unless it is still spent (a credit short of the overspend, or spent again since). With
+   * `now`, a redelivery's: limits whose window has ended are left out, as no limit's state.
+   */
+  private announceAdjusted(
+    event: BudgetAdjusted,
+    limits: readonly BoundLimit[],
+    balances: readonly Balance[],
+    now?: number,
+  ): void {
+    if (this.adjustmentsAnnounced.size >= MAX_WITHOUT_ROOM) this.adjustmentsAnnounced.clear();
+    this.adjustmentsAnnounced.add(event.eventId);
+    limits.forEach((limit, index) => {
+      if (now !== undefined && limit.windowRef.endsAt <= now) return;
+      const { used, reserved } = balances[index];
+      // Whatever the batch settled against it before is stale now.
+      this.settled.delete(limit.key);
       this.metrics.setBudgetRemaining(
         { budgetKey: limit.subject, limit: limit.kind },
         Math.max(0, limit.limit - used),
@@ -464,8 +499,6 @@ export class BudgetSettler implements EventSubscription {
       this.remaining.supersede(id);
       this.events.publish(stateChanged(limit, BudgetState.Recovered, room, null));
     });
-    this.logger?.info('budget adjusted', fields);
-    return true;
   }
 
   /**
