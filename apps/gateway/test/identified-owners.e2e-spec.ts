@@ -12,6 +12,7 @@ import {
   FakeOpenAiUpstream,
 } from '@aigw/testing/fake-provider';
 import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
+import { previousNotFound } from './stored-state-gateway';
 import { TwoJwtProviders } from './two-jwt-providers';
 
 const BATCH = 'gpt-batch';
@@ -77,7 +78,7 @@ describe('stored objects of one user id from two JWT providers (all-in-one gatew
         input: 'Tell me.',
         previous_response_id: mine.id,
       }),
-      (error: unknown) => notFound('previous_response_id')(error) && !/Secret/.test(String(error)),
+      (error: unknown) => previousNotFound(error) && !/Secret/.test(String(error)),
     );
     await assert.rejects(partnerAlice.responses.delete(mine.id), notFound());
     assert.equal(plain.calls.length, calls, 'the chained request never reached the backend');

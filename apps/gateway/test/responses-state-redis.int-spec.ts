@@ -12,6 +12,7 @@ import { createRedisClient } from '@aigw/infra';
 import { startRedis, type RealService } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { previousNotFound } from './stored-state-gateway';
 
 const ANSWER = 'Hello from the fake upstream.';
 
@@ -94,7 +95,7 @@ spec:
         input: 'x',
         previous_response_id: second.id,
       }),
-      isNotFound,
+      previousNotFound,
     );
 
     await clientOf(b, 'alice').responses.delete(first.id);

@@ -13,7 +13,7 @@ import OpenAI from 'openai';
 import { metricSum } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
-import { clientAs, notFound, otherIdentityRoute } from './stored-state-gateway';
+import { clientAs, notFound, otherIdentityRoute, previousNotFound } from './stored-state-gateway';
 
 const ANSWER = 'Hello from the fake upstream.';
 
@@ -166,7 +166,7 @@ ${otherIdentityRoute(upstream.baseUrl)}`,
         input: 'Tell me.',
         previous_response_id: mine.id,
       }),
-      (error: unknown) => notFound('previous_response_id')(error) && !/Secret/.test(String(error)),
+      (error: unknown) => previousNotFound(error) && !/Secret/.test(String(error)),
     );
     assert.equal(upstream.calls.length, 1, "bob's chained request never reached the backend");
     // Still alice's.
@@ -190,7 +190,7 @@ ${otherIdentityRoute(upstream.baseUrl)}`,
         input: 'Tell me.',
         previous_response_id: mine.id,
       }),
-      (error: unknown) => notFound('previous_response_id')(error) && !/Secret/.test(String(error)),
+      (error: unknown) => previousNotFound(error) && !/Secret/.test(String(error)),
     );
     assert.equal(upstream.calls.length, 1, 'the chained request never reached the backend');
     // Alice, as both routes identify her, continues it on the other model.
@@ -209,7 +209,7 @@ ${otherIdentityRoute(upstream.baseUrl)}`,
     assert.match(JSON.stringify(upstream.calls[1]?.body.messages), /Secret plan\./);
   });
 
-  it('deletes a response, which is then a 404 to read and to chain from', async () => {
+  it('deletes a response, which is then not found to read and to chain from', async () => {
     const created = await alice.responses.create({ model: 'gpt-plain', input: 'Forget me.' });
     const deleted = await fetch(`${gateway.baseUrl}/v1/responses/${created.id}`, {
       method: 'DELETE',
@@ -221,7 +221,7 @@ ${otherIdentityRoute(upstream.baseUrl)}`,
     await assert.rejects(alice.responses.delete(created.id), notFound());
     await assert.rejects(
       alice.responses.create({ model: 'gpt-plain', input: 'x', previous_response_id: created.id }),
-      notFound('previous_response_id'),
+      previousNotFound,
     );
   });
 
@@ -235,9 +235,7 @@ ${otherIdentityRoute(upstream.baseUrl)}`,
     await assert.rejects(alice.responses.retrieve(unstored.id), notFound());
     await assert.rejects(
       alice.responses.create({ model: 'gpt-plain', input: 'x', previous_response_id: unstored.id }),
-      (error: unknown) =>
-        notFound('previous_response_id')(error) &&
-        (error as InstanceType<typeof OpenAI.APIError>).code === 'previous_response_not_found',
+      previousNotFound,
     );
   });
 
@@ -297,14 +295,13 @@ spec:
     await upstream.stop();
   });
 
-  it('answers store: false, JSON and streamed, and chaining from it is the 404 it says', async () => {
+  it('answers store: false, JSON and streamed, and chaining from it is the previous_response_not_found it says', async () => {
     const created = await client.responses.create({ model: 'gpt-plain', input: 'Keep this?' });
     assert.equal(created.output_text, ANSWER);
     assert.equal(stored(created), false);
     await assert.rejects(
       client.responses.create({ model: 'gpt-plain', input: 'x', previous_response_id: created.id }),
-      (error: unknown) =>
-        error instanceof OpenAI.NotFoundError && error.code === 'previous_response_not_found',
+      previousNotFound,
     );
 
     const stream = await client.responses.create({

@@ -35,3 +35,14 @@ export const notFound = (param?: string) => (error: unknown) =>
   error instanceof OpenAI.NotFoundError &&
   error.type === 'invalid_request_error' &&
   (param === undefined || error.param === param);
+
+/**
+ * Whether `error` is OpenAI's answer to a `previous_response_id` that cannot be continued
+ * (unknown, expired, deleted, never stored or another caller's): a 400 with code
+ * `previous_response_not_found`, which clients test for before resending the conversation.
+ */
+export const previousNotFound = (error: unknown) =>
+  error instanceof OpenAI.BadRequestError &&
+  error.type === 'invalid_request_error' &&
+  error.param === 'previous_response_id' &&
+  error.code === 'previous_response_not_found';

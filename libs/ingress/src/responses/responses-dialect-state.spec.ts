@@ -233,15 +233,15 @@ describe('Responses API dialect with stored responses', () => {
     assert.equal(third.request.body.previous_response_id, undefined);
   });
 
-  it("refuses another caller's previous_response_id with a 404, before anything is routed", async () => {
+  it("refuses another caller's previous_response_id as OpenAI does (400 previous_response_not_found), before anything is routed", async () => {
     const { create, prepare } = setUp();
     const { response } = await create({ model: 'm', input: 'secret plan' }, 'alice');
     await assert.rejects(
       prepare({ model: 'm', input: 'and?', previous_response_id: response.id }, 'bob'),
       (error: unknown) =>
         error instanceof DataPlaneError &&
-        error.code === DataPlaneErrorCode.NotFound &&
-        error.httpStatus === 404 &&
+        error.httpStatus === 400 &&
+        error.toOpenAiBody().error.code === 'previous_response_not_found' &&
         error.param === 'previous_response_id' &&
         !/secret/.test(error.message),
     );
@@ -258,7 +258,8 @@ describe('Responses API dialect with stored responses', () => {
       prepare(next, 'alice', { 'jwt-model': 'anonymous' }),
       (error: unknown) =>
         error instanceof DataPlaneError &&
-        error.httpStatus === 404 &&
+        error.httpStatus === 400 &&
+        error.toOpenAiBody().error.code === 'previous_response_not_found' &&
         error.param === 'previous_response_id' &&
         !/secret/.test(error.message),
     );

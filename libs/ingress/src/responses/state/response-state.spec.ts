@@ -27,6 +27,20 @@ function notFound(param: string | undefined, id = /resp_/) {
     id.test(error.message);
 }
 
+/**
+ * OpenAI's answer to a `previous_response_id` it cannot continue: a 400 (not a 404) with
+ * the code clients test for before sending the whole conversation again.
+ */
+function previousNotFound(id = /resp_/) {
+  return (error: unknown) =>
+    error instanceof DataPlaneError &&
+    error.httpStatus === 400 &&
+    error.param === 'previous_response_id' &&
+    error.toOpenAiBody().error.type === 'invalid_request_error' &&
+    error.toOpenAiBody().error.code === 'previous_response_not_found' &&
+    id.test(error.message);
+}
+
 /** A chain a → b → c stored by `owner`. */
 async function chainOf(state: ResponseState, owner: string): Promise<void> {
   await state.save(storedRecord('resp_a', owner));
@@ -86,16 +100,16 @@ describe('stored responses, as each caller sees them', () => {
     assert.equal(asked[1]?.encrypted_content, 'blocks');
   });
 
-  it("is a 404 for another caller's response, exactly as for one never stored", async () => {
+  it("is not found for another caller's response, exactly as one never stored, as OpenAI answers each", async () => {
     const { state, events } = stateWith();
     await chainOf(state, 'alice');
     await assert.rejects(
       state.history(() => 'bob', 'resp_c'),
-      notFound('previous_response_id'),
+      previousNotFound(),
     );
     await assert.rejects(
       state.history(() => 'bob', 'resp_nope'),
-      notFound('previous_response_id'),
+      previousNotFound(),
     );
     await assert.rejects(state.find('bob', 'resp_a'), notFound(undefined));
     const error = await state.history(() => 'bob', 'resp_c').catch((e: DataPlaneError) => e);
@@ -150,14 +164,14 @@ describe('stored responses, as each caller sees them', () => {
         caller(() => 'anonymous'),
         'resp_a',
       ),
-      notFound('previous_response_id'),
+      previousNotFound(),
     );
     await assert.rejects(
       state.history(
         caller(() => 'anonymous'),
         'resp_b',
       ),
-      notFound('previous_response_id', /earlier response .*'resp_a'/),
+      previousNotFound(/earlier response .*'resp_a'/),
     );
     // Not identified there at all (no token): not the caller's either.
     await assert.rejects(
@@ -167,7 +181,7 @@ describe('stored responses, as each caller sees them', () => {
         }),
         'resp_b',
       ),
-      notFound('previous_response_id', /earlier response .*'resp_a'/),
+      previousNotFound(/earlier response .*'resp_a'/),
     );
     asked.length = 0;
     const { ids } = await state.history(
@@ -184,7 +198,7 @@ describe('stored responses, as each caller sees them', () => {
     await store.delete('resp_a');
     await assert.rejects(
       state.history(() => 'alice', 'resp_c'),
-      notFound('previous_response_id', /earlier response .*'resp_a'.* expired or was deleted/),
+      previousNotFound(/earlier response .*'resp_a'.* expired or was deleted/),
     );
   });
 

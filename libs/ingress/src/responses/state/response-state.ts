@@ -36,14 +36,28 @@ export const DEFAULT_MAX_CHAIN_DEPTH = 1_000;
 /** Half the edge's default body limit, so the expanded request still crosses the wire. */
 export const DEFAULT_MAX_CHAIN_BYTES = 16 * 1024 * 1024;
 
-/** The 404 a response unknown to this caller gets: the same whether absent, expired or not theirs. */
+/**
+ * What a response unknown to this caller gets: the same whether absent, expired or not
+ * theirs. A 404 to read or delete; named in `previous_response_id`, OpenAI's 400
+ * `previous_response_not_found`, which clients test for (status and code) before sending
+ * the whole conversation again.
+ */
 export function responseNotFound(id: string, param?: string): DataPlaneError {
-  const previous = param === 'previous_response_id';
+  if (param === 'previous_response_id') {
+    return previousResponseNotFound(`Previous response with id '${printable(id)}' not found.`);
+  }
   return new DataPlaneError(
     DataPlaneErrorCode.NotFound,
-    `${previous ? 'Previous response' : 'Response'} with id '${printable(id)}' not found.`,
-    { param, upstreamCode: previous ? 'previous_response_not_found' : 'not_found' },
+    `Response with id '${printable(id)}' not found.`,
+    { param, upstreamCode: 'not_found' },
   );
+}
+
+function previousResponseNotFound(message: string): DataPlaneError {
+  return new DataPlaneError(DataPlaneErrorCode.InvalidRequest, message, {
+    param: 'previous_response_id',
+    upstreamCode: 'previous_response_not_found',
+  });
 }
 
 /** The caller's user key as the route serving a record's model identifies callers. */
@@ -223,10 +237,8 @@ export class ResponseState {
     for (const [index, record] of earlier.entries()) {
       if (!record || !(await askerOwns(asker, record))) {
         this.onEvent('miss');
-        throw new DataPlaneError(
-          DataPlaneErrorCode.NotFound,
+        throw previousResponseNotFound(
           `Previous response with id '${printable(previousId)}' cannot be continued: an earlier response of its conversation ('${printable(last.ancestors[index])}') has expired or was deleted.`,
-          { param, upstreamCode: 'previous_response_not_found' },
         );
       }
       chain.push(record);
