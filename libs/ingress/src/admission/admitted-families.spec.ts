@@ -49,6 +49,7 @@ describe('a per-model refusal from the router’s gate, past admission', () => {
       ...ask('alice'),
       requestId,
     }),
+    checkMediaUrls: () => undefined, // the route refuses no media URLs
     redact: (request: unknown) => request,
     payloadLoggingFor: () => undefined,
     handle: () => {

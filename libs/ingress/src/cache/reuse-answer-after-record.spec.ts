@@ -98,6 +98,7 @@ async function edge(route: string, bus: HeldBus) {
   const pipeline = {
     prepare: (_operation: unknown, body: JsonObject, _headers: unknown, requestId: string) =>
       reuseChatRequest(body, requestId),
+    checkMediaUrls: () => undefined, // the route refuses no media URLs
     redact: (request: GatewayRequest) => request,
     payloadLoggingFor: () => undefined,
     handle: (request: GatewayRequest) => (upstream.calls++, upstream.answer(request.stream)),

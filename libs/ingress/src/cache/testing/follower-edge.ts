@@ -46,6 +46,7 @@ export async function listenFollowerEdge(options: {
   const pipeline = {
     prepare: (_operation: unknown, body: JsonObject, _headers: unknown, requestId: string) =>
       reuseChatRequest(body, requestId),
+    checkMediaUrls: () => undefined, // the route refuses no media URLs
     redact: (request: GatewayRequest) => request,
     payloadLoggingFor: () => undefined,
     handle: () => assert.fail('a follower makes no call'),
