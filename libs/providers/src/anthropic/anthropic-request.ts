@@ -1,4 +1,10 @@
-import type { JsonObject, RequestSetting, ThinkingBlock } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type JsonObject,
+  type RequestSetting,
+  type ThinkingBlock,
+} from '@aigw/contracts/data-plane';
 import {
   audioRefused,
   type ChatPart,
@@ -50,6 +56,22 @@ export const ANTHROPIC_SETTINGS: ReadonlySet<RequestSetting> = new Set([
   ...MESSAGES_BODY_SETTINGS,
   'service_tier',
 ]);
+
+/**
+ * The stop sequences as Claude takes them, or a 400 naming `stop`: Anthropic refuses one that
+ * is empty or only whitespace (OpenAI clients' common `"\n"`) with a 400 naming its own
+ * `stop_sequences`. Not dropped, which would answer past the stop, nor cut here: the model
+ * would go on to its end, billing text the client never sees.
+ */
+function claudeStopSequences(stop: readonly string[]): readonly string[] {
+  const blank = stop.findIndex(isBlank);
+  if (blank < 0) return stop;
+  throw new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    `stop sequence ${blank} (${JSON.stringify(stop[blank])}) is empty or only whitespace, which Claude does not take: each of its stop sequences must hold a visible character. Leave it out, or use one such as "\n\nHuman:".`,
+    { param: 'stop' },
+  );
+}
 
 /** Anthropic refuses text that is empty or only whitespace; such text says nothing. */
 function isBlank(text: string): boolean {
@@ -270,7 +292,7 @@ export function toAnthropicRequest(
   }
   const choice = toolChoice(prompt);
   if (choice) body.tool_choice = choice;
-  if (prompt.stop.length > 0) body.stop_sequences = prompt.stop;
+  if (prompt.stop.length > 0) body.stop_sequences = claudeStopSequences(prompt.stop);
   // Only what the model takes (claude-sampling.ts); top_k may be a Gemini or Messages
   // client's (provider_extras).
   const sampling = claudeSampling(prompt, model, thinking !== undefined, onDropped);
