@@ -116,5 +116,21 @@ for (const shape of ['all-in-one', 'split'] as const) {
       assert.equal(response.status, 404, response.head);
       assert.equal((bodyOf(response) as { error: { code: string } }).error.code, 'unknown_url');
     });
+
+    it('refuses a WebSocket upgrade whose target is no URL with a 400, and keeps serving', async () => {
+      // Node's parser passes an absolute-form target with a broken host; `new URL` throws on
+      // it, which in the upgrade listener ended the process (exit 1, every client cut off).
+      const response = await rawExchange(
+        port,
+        'GET http://[/v1/realtime?model=gpt-4o-mini HTTP/1.1\r\nhost: gateway\r\n' +
+          'connection: Upgrade\r\nupgrade: websocket\r\nsec-websocket-version: 13\r\n' +
+          'sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+      );
+      assert.equal(response.status, 400, response.head);
+      const { error } = bodyOf(response) as { error: { type: string } };
+      assert.equal(error.type, 'invalid_request_error');
+      const after = await rawExchange(port, 'GET /v1/models HTTP/1.1\r\nhost: gateway\r\n\r\n');
+      assert.equal(after.status, 200, after.head);
+    });
   });
 }

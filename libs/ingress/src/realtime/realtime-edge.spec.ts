@@ -98,6 +98,20 @@ describe('RealtimeEdge', () => {
     assert.deepEqual(router.opened, [], 'no backend session for a handshake ws would refuse');
   });
 
+  it('refuses an upgrade whose target is no URL (a broken absolute-form host) with a 400, and stays up', async () => {
+    router.opened.length = 0;
+    const [, ...headers] = HANDSHAKE;
+    const answer = await raw(port, [
+      'GET http://[/v1/realtime?model=voice HTTP/1.1',
+      ...headers,
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+      'Sec-WebSocket-Version: 13',
+    ]);
+    assert.match(answer, /^HTTP\/1\.1 400 /);
+    assert.match(answer, /"type":"invalid_request_error"/);
+    assert.deepEqual(router.opened, [], 'no backend session for it');
+  });
+
   it('closes the backend when ws refuses the upgrade after it was opened (a bad subprotocol list)', async () => {
     router.opened.length = 0;
     const answer = await raw(port, [

@@ -46,6 +46,8 @@ import {
   REALTIME_PATHS,
   refuseUpgrade,
   requestedModel,
+  UNREADABLE_TARGET,
+  upgradeUrl,
   writeRefusal,
 } from './realtime-handshake';
 import { chatPromptRules, screenRealtimeEvent } from './realtime-prompt-rules';
@@ -175,7 +177,14 @@ export class RealtimeEdge {
   /** The HTTP server's `upgrade` event: every upgrade request comes here. */
   upgrade(http: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => undefined); // a client gone mid-handshake is no crash
-    const url = new URL(http.url ?? '/', 'http://gateway');
+    const url = upgradeUrl(http);
+    if (!url) {
+      refuseUpgrade(
+        socket,
+        new DataPlaneError(DataPlaneErrorCode.InvalidRequest, UNREADABLE_TARGET),
+      );
+      return;
+    }
     if (!REALTIME_PATHS.has(url.pathname)) {
       refuseUpgrade(socket, new DataPlaneError(DataPlaneErrorCode.UnknownUrl, 'Unknown endpoint'));
       return;

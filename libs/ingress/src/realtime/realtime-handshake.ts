@@ -83,6 +83,18 @@ export function handshakeProblem(http: IncomingMessage): string | undefined {
   return undefined;
 }
 
+/**
+ * The URL an upgrade request names, or undefined when its target is no URL at all: an
+ * absolute-form target with a broken host (`GET http://[/v1/realtime`) passes Node's parser
+ * but not `new URL`, whose throw in the server's upgrade listener ended the process.
+ */
+export function upgradeUrl(http: IncomingMessage): URL | undefined {
+  return URL.parse(http.url ?? '/', 'http://gateway') ?? undefined;
+}
+
+/** The refusal of an upgrade request whose target is no URL (upgradeUrl). */
+export const UNREADABLE_TARGET = 'The request target is not a URL the gateway can read';
+
 /** Azure OpenAI's preview Realtime path, where a session names its deployment. */
 const AZURE_PREVIEW_REALTIME_PATH = '/openai/realtime';
 

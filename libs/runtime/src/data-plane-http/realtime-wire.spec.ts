@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
+import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import {
   DataPlaneErrorCode,
@@ -58,6 +58,38 @@ describe('serveRealtimeWire', () => {
       assert.equal(await closed, 1001);
       assert.deepEqual(behind, [1001], 'the session behind the hop is closed too');
       await serverClosed;
+    },
+  );
+});
+
+describe('a realtime hop asked to upgrade a target that is no URL', () => {
+  const server: Server = createServer((_, res) => res.end());
+  let port = 0;
+
+  before(async () => {
+    serveRealtimeWire(server, () => Promise.reject(new Error('never opened')));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it(
+    'is refused with a 400 (a throw in the listener ended the process)',
+    { timeout: 10_000 },
+    async () => {
+      const answer = await new Promise<string>((resolve) => {
+        const socket = connect(port, '127.0.0.1');
+        setTimeout(() => socket.destroy(), 5_000).unref();
+        let received = '';
+        socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+        socket.on('error', () => undefined);
+        socket.on('close', () => resolve(received));
+        socket.write(
+          `GET http://[${REALTIME_WIRE_PATH} HTTP/1.1\r\nHost: router\r\nUpgrade: websocket\r\n` +
+            'Connection: Upgrade\r\n\r\n',
+        );
+      });
+      assert.match(answer, /^HTTP\/1\.1 400 /);
     },
   );
 });

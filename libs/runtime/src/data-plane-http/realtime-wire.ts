@@ -288,7 +288,15 @@ export function serveRealtimeWire(
   const relays = new Set<HopRelay>();
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => undefined);
-    const path = new URL(request.url ?? '/', 'http://wire').pathname;
+    // A target that is no URL (`GET http://[/…`) passes Node's parser: a throw here, in the
+    // server's listener, would end the process.
+    const path = URL.parse(request.url ?? '/', 'http://wire')?.pathname;
+    if (path === undefined) {
+      return refuse(
+        socket,
+        new DataPlaneError(DataPlaneErrorCode.InvalidRequest, 'the request target is not a URL'),
+      );
+    }
     if (auth) {
       const refused = admitInternalCall(
         auth,
