@@ -27,6 +27,7 @@ import {
   HttpGeminiFileClient,
   HttpHeldObjectClient,
   HttpProviderClient,
+  PROVIDER_HOP_GRACE_MS,
   internalTokenFrom,
   openExhaustionView,
   positiveInteger,
@@ -88,6 +89,8 @@ export async function bootstrapRouter(env: Env): Promise<RunningService> {
       observer: telemetry,
       modelBudgetGate: routerBudgetGate(runtime, exhaustion),
       tracing: runtime.tracing && (await attemptTracing(runtime.tracing)),
+      // The adapter times a stream's first event too, and reports its backend's silence.
+      firstEventGraceMs: PROVIDER_HOP_GRACE_MS,
     });
     watchRouterGauges(metrics, router, health);
     // No upstream pools here: the provider-adapter calls the backends.

@@ -119,6 +119,13 @@ export interface FailoverRouterDeps {
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** A span per upstream attempt; absent (tracing off), nothing is traced or built. */
   readonly tracing?: AttemptTracing;
+  /**
+   * Waited past a stream attempt's first-byte timeout before giving it up, when the
+   * providers time it themselves across a hop (the split deployment's provider-adapter):
+   * their report names the timeout, where the router's hang-up would look like a client
+   * that left. Absent (in-process providers), the attempt ends at the timeout.
+   */
+  readonly firstEventGraceMs?: number;
 }
 
 /**
@@ -386,7 +393,11 @@ export class FailoverRouter implements RouterPort {
           streamSignal = streamAttemptSignal(callSignal);
           streamCommit = new AttemptCommit();
           // From the call's start: the wait for the headers counts towards the first event.
-          firstEvent = new FirstEventDeadline(firstEventMs(request, target), target.backendName);
+          firstEvent = new FirstEventDeadline(
+            firstEventMs(request, target),
+            target.backendName,
+            this.deps.firstEventGraceMs,
+          );
         }
         // The provider's promise awaited here, a JSON answer finished without a further
         // async layer (one promise and tick less per call); a stream waits for its start.
@@ -395,6 +406,7 @@ export class FailoverRouter implements RouterPort {
           target,
           signal: streamSignal?.signal ?? callSignal,
           streamCommit,
+          firstEventTimeoutMs: firstEvent?.ms,
         });
         const called = firstEvent ? await firstEvent.answer(invoked, streamSignal) : await invoked;
         if (called.kind === 'json') {

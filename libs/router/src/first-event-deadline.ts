@@ -1,4 +1,8 @@
-import { BackendSilence, type GatewayAnswer } from '@aigw/contracts/data-plane';
+import {
+  backendSilence,
+  type BackendSilence,
+  type GatewayAnswer,
+} from '@aigw/contracts/data-plane';
 import type { StreamAttemptSignal } from './stream-attempt-signal';
 
 /**
@@ -13,10 +17,18 @@ export class FirstEventDeadline {
   readonly expired: Promise<never>;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(ms: number, backendName: string) {
-    this.error = new BackendSilence(`backend "${backendName}" sent no stream data within ${ms} ms`);
+  /**
+   * `graceMs` past `ms` before the router gives up itself: a provider across a hop times the
+   * backend against `ms` too, and its report of the timeout should reach the router first.
+   */
+  constructor(
+    readonly ms: number,
+    backendName: string,
+    graceMs = 0,
+  ) {
+    this.error = backendSilence(backendName, ms);
     this.expired = new Promise<never>((_, reject) => {
-      this.timer = setTimeout(() => reject(this.error), ms);
+      this.timer = setTimeout(() => reject(this.error), ms + graceMs);
     });
     // Raced only while the attempt waits; a rejection no one awaits is no crash.
     this.expired.catch(() => undefined);

@@ -12,3 +12,8 @@ export class BackendSilence extends DataPlaneError {
     super(DataPlaneErrorCode.UpstreamTimeout, message);
   }
 }
+
+/** The silence of `backendName`'s stream past `ms`, as every service words it. */
+export function backendSilence(backendName: string, ms: number): BackendSilence {
+  return new BackendSilence(`backend "${backendName}" sent no stream data within ${ms} ms`);
+}

@@ -308,6 +308,12 @@ export interface ProviderCall {
    * backend (the router failing over). Absent, a stream's usage settles the request's hold.
    */
   readonly streamCommit?: StreamCommit;
+  /**
+   * Set with a stream by a caller that gives the attempt up when no event came within this
+   * many milliseconds (the router's first-byte timeout). A provider across a hop times the
+   * backend against it too, so it reports the timeout itself; one in-process needs not.
+   */
+  readonly firstEventTimeoutMs?: number;
 }
 
 /**

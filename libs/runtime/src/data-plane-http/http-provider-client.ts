@@ -1,6 +1,7 @@
 import {
   DataPlaneErrorCode,
   encodeInvokeRequest,
+  FIRST_EVENT_MS_HEADER,
   lazyChunk,
   WIRE_PATHS,
   type GatewayAnswer,
@@ -54,6 +55,7 @@ export class HttpProviderClient implements ProviderPort {
       signal: call.signal,
       stream: request.stream,
       timeoutMs: target.requestTimeoutMs + TIMEOUT_MARGIN_MS,
+      headers: firstEventHeaders(call),
       // The adapter wrote the requested name into each chunk: relayed without parsing.
       chunk: (line) => lazyChunk(line, requestedModel),
     });
@@ -71,4 +73,14 @@ export class HttpProviderClient implements ProviderPort {
   close(): Promise<void> {
     return this.client.close();
   }
+}
+
+/**
+ * A stream's first-event deadline, for the adapter to time its backend against (and report
+ * the silence as the backend's timeout). The router waits PROVIDER_HOP_GRACE_MS more.
+ */
+function firstEventHeaders(call: ProviderCall): Record<string, string> | undefined {
+  const ms = call.firstEventTimeoutMs;
+  if (ms === undefined || !call.request.stream) return undefined;
+  return { [FIRST_EVENT_MS_HEADER]: String(Math.ceil(ms)) };
 }

@@ -72,6 +72,8 @@ export interface WireCall {
   readonly timeoutMs: number;
   /** Builds a stream chunk from its frame line. */
   readonly chunk: (line: Buffer) => JsonObject;
+  /** Sent with this call beside the client's own (version, token). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 const REQUEST_HEADERS = { 'content-type': WIRE_JSON, [WIRE_VERSION_HEADER]: WIRE_VERSION };
@@ -146,7 +148,7 @@ export class WireClient {
         origin: this.origin,
         path: this.prefix + call.path,
         method: 'POST',
-        headers: this.headers,
+        headers: call.headers ? { ...this.headers, ...call.headers } : this.headers,
         body: call.body,
         headersTimeoutMs: call.timeoutMs,
         bodyTimeoutMs: call.timeoutMs,
@@ -192,7 +194,7 @@ export class WireClient {
       response = await this.pool.request({
         path: this.prefix + call.path,
         method: 'POST',
-        headers: this.headers,
+        headers: call.headers ? { ...this.headers, ...call.headers } : this.headers,
         body: call.body,
         signal: call.signal,
         headersTimeout: call.timeoutMs,

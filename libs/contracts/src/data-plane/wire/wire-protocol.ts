@@ -27,6 +27,14 @@
 export const WIRE_VERSION = '1';
 export const WIRE_VERSION_HEADER = 'x-aigw-wire';
 export const SERVED_BY_HEADER = 'x-aigw-served-by';
+/**
+ * On a stream's `/wire/invoke`: the milliseconds its attempt has left for a first event (the
+ * backend's firstByteTimeout, as the router times it). The provider-adapter times the backend
+ * against it and answers the silence as the backend's timeout, so it counts what the router
+ * does rather than a caller that left. Optional in version 1: an adapter that does not know it
+ * ignores it, and a router that sends none leaves the adapter to its own timeouts.
+ */
+export const FIRST_EVENT_MS_HEADER = 'x-aigw-first-event-ms';
 
 export const WIRE_PATHS = {
   route: '/wire/route',
