@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Admin } from 'kafkajs';
 import { Topic } from '@aigw/contracts';
 import { createKafka, prepareEventTopics } from '@aigw/infra';
-import { metricSum, startKafka, type RealService } from '@aigw/testing';
+import { metricSum, startKafka, until, type RealService } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startAdapterAndRouter, startApp, type AppProcess } from '@aigw/testing/processes';
 
@@ -87,13 +87,21 @@ describe('split deployment over Kafka, AI_GATEWAY_ANSWER_AFTER_RECORD=on: cache 
     return metricSum(text, 'ai_gateway_answer_record_wait_seconds_count', { outcome: 'durable' });
   }
 
+  /** The heap the ingress's in-memory response cache takes: it grows as an answer is stored. */
+  async function cachedBytes(): Promise<number> {
+    const text = await (await fetch(`http://127.0.0.1:${ingress.adminPort}/metrics`)).text();
+    return metricSum(text, 'ai_gateway_cache_memory_bytes');
+  }
+
   it('answers a JSON hit and ends a replayed stream only once Kafka holds its usage event', async () => {
     for (const stream of [false, true]) {
+      const storedBefore = await cachedBytes();
       const miss = await chat(stream);
       assert.equal(miss.cache, 'miss');
       // The provider-adapter held the miss for its own event; none waits at the ingress.
       assert.equal(await ingressWaits(), stream ? 1 : 0);
-      await new Promise((resolve) => setTimeout(resolve, 200)); // stored once it completed
+      // Stored once it completed, off the answer's path: in its own time on a loaded box.
+      await until('the miss is stored', async () => (await cachedBytes()) > storedBefore);
       const before = await usageEventsInKafka();
       const hit = await chat(stream);
       assert.equal(hit.cache, 'hit');
