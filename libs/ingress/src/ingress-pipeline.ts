@@ -423,16 +423,11 @@ export class IngressPipeline {
    */
   checkMediaUrls(request: GatewayRequest, exactParams: boolean): void {
     const route = this.routeFor(request.requestedModel);
-    if (route?.mediaUrls) this.refuseMedia(route, request.operation, request.body, exactParams);
+    if (route?.mediaUrls) this.refuseMedia(route, request.body, exactParams);
   }
 
-  private refuseMedia(
-    route: CompiledRoute,
-    operation: Operation,
-    body: JsonObject,
-    exactParams: boolean,
-  ): void {
-    refuseMediaUrls(operation, body, route.mediaUrls!, exactParams, (part) =>
+  private refuseMedia(route: CompiledRoute, body: JsonObject, exactParams: boolean): void {
+    refuseMediaUrls(body, route.mediaUrls!, exactParams, (part) =>
       this.reports.mediaUrlRefused?.(route.route.name, part),
     );
   }
@@ -460,7 +455,7 @@ export class IngressPipeline {
     checkTextShapes(operation, body);
     // A batch line's params are the client's own, but a Responses or Messages line reaches
     // here translated, so its part is named by the line alone.
-    if (route.mediaUrls) this.refuseMedia(route, operation, body, false);
+    if (route.mediaUrls) this.refuseMedia(route, body, false);
     if (route.checksPrompts) route.guard.checkBody(operation, body);
     if (route.tokenIdRules) checkTokenIdPrompts(route.route, model, body, route.tokenIdRules);
     if (!route.redactor) return body;

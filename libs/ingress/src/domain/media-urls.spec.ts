@@ -107,6 +107,28 @@ describe('security.mediaUrls', () => {
     );
   });
 
+  it("reads every part of any body, as vLLM's embeddings take chat messages", () => {
+    const pipeline = pipelineWith('{refuse: true}');
+    const url = 'http://10.0.0.9/cat.png';
+    const embeddings = { model: 'm', messages: [{ role: 'user', content: [image(url)] }] };
+    assert.throws(
+      () => pipeline.checkMediaUrls(request(embeddings, 'embeddings'), true),
+      refusedAt('messages[0].content[0].image_url.url', url),
+    );
+    const rerank = { model: 'm', query: 'cats', documents: [{ content: [image(url)] }] };
+    assert.throws(
+      () => pipeline.checkMediaUrls(request(rerank, 'rerank'), true),
+      refusedAt('documents[0].content[0].image_url.url', url),
+    );
+    // Deeply nested JSON is walked without recursion: no stack overflow, a plain answer.
+    let deep: unknown = [image(url)];
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    assert.throws(
+      () => pipeline.checkMediaUrls(request({ model: 'm', extra: deep }), false),
+      refusedAt(undefined, url),
+    );
+  });
+
   it('passes inline media, file ids and text, and everything on a route without it', () => {
     const body = chat(
       image(PNG),

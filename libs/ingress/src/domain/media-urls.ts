@@ -1,10 +1,5 @@
 import type { MediaUrlsConfig } from '@aigw/config';
-import {
-  DataPlaneError,
-  DataPlaneErrorCode,
-  type JsonObject,
-  type Operation,
-} from '@aigw/contracts/data-plane';
+import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
 
 // `security.mediaUrls`: a prompt's image or file URL is fetched by the backend itself, so a
 // self-hosted backend (vLLM, KServe, an internal OpenAI-compatible server) would fetch any
@@ -30,47 +25,50 @@ const isObject = (value: unknown): value is JsonObject =>
 
 /**
  * Throws a 400 naming `security.mediaUrls` at the first media URL of `body` the policy
- * refuses. `exactParams`: the body is as the client wrote it (chat completions), so the
- * error's `param` names the part; a body translated from another API (Messages, Responses,
- * Gemini) would name a path the client never wrote, so none is given there.
+ * refuses. `exactParams`: the body is as the client wrote it (chat completions, embeddings),
+ * so the error's `param` names the part; a body translated from another API (Messages,
+ * Responses, Gemini) would name a path the client never wrote, so none is given there.
  */
 export function refuseMediaUrls(
-  operation: Operation,
   body: JsonObject,
   policy: MediaUrlsConfig,
   exactParams: boolean,
   refused?: MediaUrlRefusal,
 ): void {
-  for (const { parts, at } of contentLists(operation, body)) {
-    parts.forEach((part, index) => {
-      for (const found of urlsOf(part)) {
-        if (typeof found.url !== 'string' || allowed(found.url, policy)) continue;
-        refused?.(found.part);
-        throw mediaUrlRefused(
-          found,
-          policy,
-          exactParams ? `${at}[${index}].${found.at}` : undefined,
-        );
-      }
-    });
+  for (const { value, at } of eachObject(body)) {
+    for (const found of urlsOf(value)) {
+      if (typeof found.url !== 'string' || allowed(found.url, policy)) continue;
+      refused?.(found.part);
+      throw mediaUrlRefused(found, policy, exactParams ? `${at}.${found.at}` : undefined);
+    }
   }
 }
 
-/** The content-part lists of a body that may hold media URLs. */
-function contentLists(
-  operation: Operation,
-  body: JsonObject,
-): { readonly parts: readonly unknown[]; readonly at: string }[] {
-  if (operation === 'moderations') {
-    return Array.isArray(body.input) ? [{ parts: body.input, at: 'input' }] : [];
+/**
+ * Every object in a body with its path (`messages[0].content[1]`), wherever it sits: chat
+ * messages, a moderation's input, the messages vLLM's embeddings take, a rerank's documents,
+ * fields only a self-hosted server reads. Walked with a stack, not recursion, so JSON nested
+ * deeper than the call stack is read, not a crash.
+ */
+function* eachObject(body: JsonObject): Generator<{ value: JsonObject; at: string }> {
+  const stack: { value: unknown; at: string }[] = [{ value: body, at: '' }];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const { value, at } = next;
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) {
+        if (typeof value[i] === 'object') stack.push({ value: value[i], at: `${at}[${i}]` });
+      }
+    } else if (isObject(value)) {
+      yield { value, at };
+      const keys = Object.keys(value);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const child = value[keys[i]];
+        if (typeof child === 'object') {
+          stack.push({ value: child, at: at === '' ? keys[i] : `${at}.${keys[i]}` });
+        }
+      }
+    }
   }
-  if (operation !== 'chat' || !Array.isArray(body.messages)) return [];
-  const lists: { parts: readonly unknown[]; at: string }[] = [];
-  body.messages.forEach((message: unknown, index) => {
-    const content = isObject(message) ? message.content : undefined;
-    if (Array.isArray(content)) lists.push({ parts: content, at: `messages[${index}].content` });
-  });
-  return lists;
 }
 
 /**

@@ -92,7 +92,9 @@ export interface EdgeDialect {
 /** Endpoints whose canonical body keeps the client's own content parts (and their paths). */
 const CLIENT_SHAPED_PARTS: ReadonlySet<GatewayEndpoint> = new Set([
   GatewayEndpoint.ChatCompletions,
+  GatewayEndpoint.Embeddings,
   GatewayEndpoint.Moderations,
+  GatewayEndpoint.Rerank,
 ]);
 
 /**
