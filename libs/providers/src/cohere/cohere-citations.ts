@@ -96,22 +96,23 @@ export function citedContentIndex(citation: unknown): number | undefined {
 /**
  * The url_citation annotations of a v2 chat message's citations, whose spans count from
  * the start of their text item (`content_index` in `content`, else the first): the answer
- * joins its text items, so each span moves by the text before its item.
+ * joins its text items after `before` characters (its tool plan), so each span moves by the
+ * text before its item.
  */
-export function messageUrlCitations(message: JsonObject): JsonObject[] {
+export function messageUrlCitations(message: JsonObject, before = 0): JsonObject[] {
   if (!Array.isArray(message.citations)) return [];
-  const starts = textItemStarts(message.content);
+  const starts = textItemStarts(message.content, before);
   return message.citations.flatMap((citation: unknown) => {
     const item = citedContentIndex(citation);
-    return urlCitations(citation, item === undefined ? 0 : (starts.get(item) ?? 0));
+    return urlCitations(citation, item === undefined ? before : (starts.get(item) ?? before));
   });
 }
 
 /** Where each text item of a message's content starts in the joined answer text. */
-function textItemStarts(content: unknown): Map<number, number> {
+function textItemStarts(content: unknown, first: number): Map<number, number> {
   const starts = new Map<number, number>();
   if (!Array.isArray(content)) return starts;
-  let before = 0;
+  let before = first;
   content.forEach((item: unknown, index) => {
     if (!isJsonObject(item) || item.type !== 'text' || typeof item.text !== 'string') return;
     starts.set(index, before);

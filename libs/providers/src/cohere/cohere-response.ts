@@ -4,7 +4,7 @@ import { chatCompletion, type FinishReason, type OpenAiToolCall } from '../core/
 import { isJsonObject, isNonEmptyString, parseJsonObject } from '../core/json-shape';
 import { badResponse } from '../core/upstream-http';
 import { reportedTokens } from '../core/usage';
-import { messageUrlCitations } from './cohere-citations';
+import { characterCount, messageUrlCitations } from './cohere-citations';
 
 /** Token counts with at least one number in them, else not counts at all. */
 function counts(value: unknown): JsonObject | undefined {
@@ -90,6 +90,18 @@ function toolCalls(message: JsonObject, backendName: string, cutShort: boolean):
   return calls.map((call) => toolCallOf(call, backendName, cutShort));
 }
 
+/**
+ * The tool plan (`tool_plan`: what the model says it will do, written before its tool calls)
+ * as the start of the answer's text, as Claude's text before a tool_use and GPT's content
+ * beside tool_calls reach clients. Sent back in the assistant turn, that text goes to Cohere
+ * as the turn's tool_plan again (cohere-request.ts), as Cohere's tool-use guide has clients
+ * do. Not reasoning: Cohere's thinking is its own content type, and reasoning is not sent
+ * back to Cohere, so a plan given as reasoning would be lost from the conversation.
+ */
+export function toolPlan(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
 /** A message's answer text and its reasoning (the text of its `thinking` items). */
 interface MessageText {
   readonly text: string;
@@ -133,17 +145,18 @@ export function fromCohereResponse(
   const content = messageText(message.content);
   if (content === undefined) throw badResponse(backendName, 'message content that is not a list');
   const calls = toolCalls(message, backendName, body.finish_reason === CUT_SHORT_FINISH);
+  const plan = toolPlan(message.tool_plan);
   const completion = chatCompletion({
     id: typeof body.id === 'string' ? body.id : 'chatcmpl-cohere',
     model,
-    text: content.text,
+    text: plan + content.text,
     toolCalls: calls,
     finishReason: cohereFinishReason(body.finish_reason, calls.length > 0),
     usage,
     // Cohere signs nothing: its reasoning is text alone, with no block to send back.
     reasoning: { text: content.reasoning, blocks: [] },
   });
-  const annotations = messageUrlCitations(message);
+  const annotations = messageUrlCitations(message, characterCount(plan));
   if (annotations.length > 0) {
     // The one choice's message, which chatCompletion built just above.
     ((completion.choices as JsonObject[])[0].message as JsonObject).annotations = annotations;

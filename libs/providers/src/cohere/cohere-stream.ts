@@ -53,6 +53,8 @@ export class CohereStreamTranslation implements StreamTranslation<EventSourceMes
   /** Characters of answer text relayed so far, and where each text item started in them. */
   private textLength = 0;
   private readonly textItemStarts = new Map<number, number>();
+  /** Characters of the tool plan, which the answer's text starts with. */
+  private planLength = 0;
   /** The url_citation annotations of the citations so far, sent together at the end. */
   private readonly annotations: JsonObject[] = [];
 
@@ -75,6 +77,8 @@ export class CohereStreamTranslation implements StreamTranslation<EventSourceMes
         return this.opening();
       case 'content-delta':
         return this.content(event);
+      case 'tool-plan-delta':
+        return this.toolPlan(event);
       case 'tool-call-start':
         return this.toolCallStart(event);
       case 'tool-call-delta':
@@ -84,7 +88,7 @@ export class CohereStreamTranslation implements StreamTranslation<EventSourceMes
       case 'message-end':
         return this.end(event);
       default:
-        // content-start/end, tool-plan-delta, tool-call-end, citation-end, debug, unknown
+        // content-start/end, tool-call-end, citation-end, debug, unknown
         return [];
     }
   }
@@ -131,6 +135,19 @@ export class CohereStreamTranslation implements StreamTranslation<EventSourceMes
   }
 
   /**
+   * A tool-plan-delta: a fragment of the tool plan, which is the start of the answer's text
+   * (cohere-response.ts, toolPlan), counted in it so citations after it keep their place.
+   */
+  private toolPlan(event: JsonObject): JsonObject[] {
+    const fragment = messageDelta(event).tool_plan;
+    if (!isNonEmptyString(fragment)) return [];
+    const length = characterCount(fragment);
+    this.textLength += length;
+    this.planLength += length;
+    return [...this.opening(), this.chunks.text(fragment)];
+  }
+
+  /**
    * A citation-start: its citation (`delta.message.citations`, one object) as url_citation
    * annotations (cohere-citations), its span moved to where its text item started. They
    * are held for one delta at the end: the openai SDKs' stream helpers take a delta's
@@ -140,7 +157,9 @@ export class CohereStreamTranslation implements StreamTranslation<EventSourceMes
   private citation(event: JsonObject): JsonObject[] {
     const citation = messageDelta(event).citations;
     const item = citedContentIndex(citation);
-    const offset = item === undefined ? 0 : (this.textItemStarts.get(item) ?? 0);
+    // A citation naming no item is of the text after the tool plan, as in a JSON answer.
+    const start = this.planLength;
+    const offset = item === undefined ? start : (this.textItemStarts.get(item) ?? start);
     this.annotations.push(...urlCitations(citation, offset));
     return [];
   }

@@ -268,6 +268,37 @@ describe('CohereAdapter against a fake Cohere v2 API', () => {
     ]);
   });
 
+  it("answers the tool plan as the content beside the tool calls, which goes back as the turn's tool_plan", async () => {
+    const answer = await invoke(gatewayChatRequest({ tools: [WEATHER_TOOL] }));
+    if (answer.kind !== 'json') return assert.fail('expected json');
+    const message = (answer.body.choices as JsonObject[])[0].message as JsonObject;
+    assert.equal(message.content, 'I will look up the weather.');
+    // The client carries the turn back as it got it: Cohere reads its own plan again.
+    await invoke(
+      gatewayChatRequest({
+        messages: [
+          { role: 'user', content: 'Weather in Paris?' },
+          message,
+          { role: 'tool', tool_call_id: 'get_weather_1', content: '18C' },
+        ],
+        tools: [WEATHER_TOOL],
+      }),
+    );
+    const turn = (upstream.calls[1].body.messages as JsonObject[])[1];
+    assert.equal(turn.tool_plan, 'I will look up the weather.');
+    assert.equal(turn.content, undefined);
+  });
+
+  it('streams the tool plan as content before the tool call', async () => {
+    const request = gatewayChatRequest({ stream: true, tools: [WEATHER_TOOL] });
+    const chunks = await collectStream((await invoke(request)) as StreamAnswer);
+    assert.equal(streamedText(chunks), 'I will look it up.');
+    const deltas = chunks.map((chunk) => (chunk.choices as JsonObject[])[0]?.delta as JsonObject);
+    const planAt = deltas.findIndex((delta) => delta?.content === 'I will look it up.');
+    const callAt = deltas.findIndex((delta) => delta?.tool_calls !== undefined);
+    assert.ok(planAt >= 0 && planAt < callAt, 'the plan comes first, as Cohere wrote it');
+  });
+
   it('streams content-delta events as OpenAI chunks with usage from message-end', async () => {
     const request = gatewayChatRequest({ stream: true, stream_options: { include_usage: true } });
     const answer = (await invoke(request)) as StreamAnswer;
@@ -672,6 +703,35 @@ describe('CohereAdapter against a Cohere v2 API that answers oddly', () => {
       title: 'https://example.org/ice',
     });
     assert.equal(String((choice.message as JsonObject).content).slice(23, 34), 'Antarctica.');
+  });
+
+  it('counts citations of the answer from after a tool plan before it, plain and streamed', async () => {
+    const plan = 'Let me see. ';
+    const { choice } = await answerTo(
+      chatAnswer({
+        role: 'assistant',
+        tool_plan: plan,
+        content: [{ type: 'text', text: PENGUINS }],
+        citations: [CITATIONS[1]],
+      }),
+    );
+    const message = choice.message as JsonObject;
+    assert.equal(message.content, plan + PENGUINS);
+    const cited = (message.annotations as JsonObject[])[0].url_citation as JsonObject;
+    assert.equal(cited.start_index, CITATIONS[1].start + plan.length);
+    const { chunks } = await streamOf([
+      MESSAGE_START,
+      { type: 'tool-plan-delta', delta: { message: { tool_plan: plan } } },
+      { type: 'content-start', index: 0, delta: { message: { content: { type: 'text' } } } },
+      { ...textDelta(PENGUINS), index: 0 },
+      { type: 'citation-start', index: 0, delta: { message: { citations: CITATIONS[1] } } },
+      messageEnd(),
+    ]);
+    assert.equal(streamedText(chunks), plan + PENGUINS);
+    const streamed = chunks
+      .flatMap((chunk) => (chunk.choices as JsonObject[]) ?? [])
+      .flatMap((c) => ((c.delta as JsonObject).annotations as JsonObject[] | undefined) ?? []);
+    assert.deepEqual(streamed, message.annotations);
   });
 
   it("streams the citations' url_citation annotations together in one delta before the finish", async () => {
