@@ -282,9 +282,12 @@ test('the budgets panel reads many states in one pass, not a scan of the table p
       );
     }
     for (let i = 0; i < events.length; i += 1000) await store.write(events.slice(i, i + 1000));
-    const began = performance.now();
+    // The CPU time of the read (it runs synchronously in this process), not the wall clock,
+    // which on a loaded machine also counts the turns other processes took.
+    const cpuBefore = process.cpuUsage();
     const rows = await store.budgets();
-    const tookMs = performance.now() - began;
+    const cpu = process.cpuUsage(cpuBefore);
+    const tookMs = (cpu.user + cpu.system) / 1_000;
     assert.equal(rows.length, 20);
     const newestOf = (user: string) =>
       events
@@ -298,7 +301,7 @@ test('the budgets panel reads many states in one pass, not a scan of the table p
       const newest = newestOf(row.budgetKey) as unknown as { remaining: number };
       assert.equal(row.remaining, newest.remaining, row.budgetKey);
     }
-    assert.ok(tookMs < 2_000, `budgets took ${Math.round(tookMs)} ms`);
+    assert.ok(tookMs < 2_000, `budgets took ${Math.round(tookMs)} ms of CPU`);
   } finally {
     store.close();
   }
