@@ -218,8 +218,10 @@ describe('FailoverRouter: x-ai-gateway-request-timeout-ms', () => {
         error.httpStatus === 504 &&
         /x-ai-gateway-request-timeout-ms \(80 ms\)/.test(error.message),
     );
+    // Not before the header's 80 ms; the backend's own first-byte timeout (15 s) never came
+    // into it. A loaded machine may add a pause, so the upper bound leaves room for one.
     const took = performance.now() - started;
-    assert.ok(took >= 75 && took < 1_000, `ended after ${took} ms`);
+    assert.ok(took >= 75 && took < 10_000, `ended after ${took} ms`);
     assert.equal(providers.calls[0].signal.aborted, true, 'the upstream call was cancelled');
     assert.deepEqual(providers.backends, ['a'], 'no failover past the deadline');
     assert.equal(health.isCooling('a'), false, "the client's deadline is not the backend's fault");
@@ -236,7 +238,7 @@ describe('FailoverRouter: x-ai-gateway-request-timeout-ms', () => {
       code: DataPlaneErrorCode.UpstreamTimeout,
     });
     const took = performance.now() - started;
-    assert.ok(took >= 145 && took < 1_000, `ended after ${took} ms, not 150 ms after b began`);
+    assert.ok(took >= 145 && took < 10_000, `ended after ${took} ms, not 150 ms after b began`);
     assert.deepEqual(providers.backends, ['a', 'b']);
     assert.equal(providers.calls[1].signal.aborted, true);
   });
