@@ -2,6 +2,7 @@ import {
   DataPlaneError,
   DataPlaneErrorCode,
   decodeInvokeRequest,
+  type WireTarget,
 } from '@aigw/contracts/data-plane';
 import {
   DEFAULT_UPSTREAM_CONNECTIONS,
@@ -56,9 +57,11 @@ export async function bootstrapProviderAdapter(env: Env): Promise<RunningService
     });
     // A stop's drain ends the calls still running at its deadline (a long stream) with an
     // error the router passes on, before the pod's grace period runs out.
-    registerProviderWire(fastify, runtime.drainBoundedProviders(providers), (target) =>
-      upstreamTargetFor(config(), target),
-    );
+    // The backend a router names, from this config; one only an edit waiting for its key
+    // has (the router took that edit) is refused as missing its key.
+    const targetFor = (target: WireTarget) =>
+      upstreamTargetFor(config(), target, runtime.configWaitingForKeys());
+    registerProviderWire(fastify, runtime.drainBoundedProviders(providers), targetFor);
     // Realtime sessions: the key added here, each response.done metered here.
     const realtimeHops = serveRealtimeWire(
       fastify.server,
@@ -66,7 +69,7 @@ export async function bootstrapProviderAdapter(env: Env): Promise<RunningService
         const { request, target } = decodeInvokeRequest(message);
         return providers.connectRealtime({
           request,
-          target: upstreamTargetFor(config(), target),
+          target: targetFor(target),
           listener,
           signal,
         });
@@ -88,7 +91,7 @@ export async function bootstrapProviderAdapter(env: Env): Promise<RunningService
             `files and batches go to OpenAI or Azure OpenAI backends, message batches to Anthropic ones: not this call to ${call.provider}`,
           );
         }
-        return upstreamTargetFor(config(), { ...call, model: '' });
+        return targetFor({ ...call, model: '' });
       },
       new HeldObjectUpstream(env),
       // The router (and its client) sees only a cut connection: the cause is told here.
@@ -100,7 +103,7 @@ export async function bootstrapProviderAdapter(env: Env): Promise<RunningService
     // made here, with the Gemini backend's key.
     registerGeminiFileServer(
       fastify,
-      (call) => upstreamTargetFor(config(), { ...call, model: '' }),
+      (call) => targetFor({ ...call, model: '' }),
       new GeminiFilesUpstream(),
       heldUploadBytes(runtime.settings.maxFileBytes),
     );

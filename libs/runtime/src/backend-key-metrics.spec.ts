@@ -54,3 +54,22 @@ test('the gauge follows the configuration in force: 1 per skipped backend, gone 
   config = configWith({ ...PRESENT, AI_GATEWAY_SECRET_ABSENT_APIKEY: 'sk-test-absent' }, 'warn');
   assert.deepEqual(await missingKeyLines(metrics), []);
 });
+
+test('also names the keyless backends of an edit refused only for its keys, while it waits', async () => {
+  const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
+  let waiting: GatewayConfig | undefined = configWith(PRESENT, 'warn');
+  const inForce = configWith(
+    { ...PRESENT, AI_GATEWAY_SECRET_ABSENT_APIKEY: 'sk-test-absent' },
+    'warn',
+  );
+  meterBackendsMissingKey(
+    metrics,
+    () => inForce,
+    () => waiting,
+  );
+  assert.deepEqual(await missingKeyLines(metrics), [
+    'ai_gateway_backend_missing_key{backend="keyless"} 1',
+  ]);
+  waiting = undefined;
+  assert.deepEqual(await missingKeyLines(metrics), []);
+});

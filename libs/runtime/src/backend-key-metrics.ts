@@ -16,10 +16,20 @@ export function backendsMissingKey(config: GatewayConfig): string[] {
   return [...names];
 }
 
-/** ai_gateway_backend_missing_key, read from the configuration in force at each scrape. */
+/**
+ * ai_gateway_backend_missing_key, read at each scrape from the configuration in force and
+ * from an edit refused only for the keys it lacks (`waitingForKeys`): that edit's backends
+ * wait for their key too, and in the split deployment the ingress and router, which read no
+ * keys, already route to them.
+ */
 export function meterBackendsMissingKey(
   metrics: MetricsRegistry,
   config: () => GatewayConfig,
+  waitingForKeys: () => GatewayConfig | undefined = () => undefined,
 ): void {
-  metrics.watchBackendsMissingKey(() => backendsMissingKey(config()));
+  metrics.watchBackendsMissingKey(() => {
+    const missing = backendsMissingKey(config());
+    const waiting = waitingForKeys();
+    return waiting ? new Set([...missing, ...backendsMissingKey(waiting)]) : missing;
+  });
 }

@@ -240,7 +240,7 @@ export class ServiceRuntime {
       await openTracing(tracing, logger, metrics),
     );
     // Every app, so the process holding the keys reports them (the gateway, provider-adapter).
-    meterBackendsMissingKey(metrics, runtime.config);
+    meterBackendsMissingKey(metrics, runtime.config, runtime.configWaitingForKeys);
     keepConfiguredModelLabels(metrics, runtime.config(), (listener) =>
       runtime.onConfigReload(listener),
     );
@@ -254,6 +254,11 @@ export class ServiceRuntime {
 
   /** The configuration in force; read per request so reloads apply at once. */
   readonly config = (): GatewayConfig => this.holder.current();
+  /**
+   * The config of a file edit refused only because keys it names are missing, while it
+   * waits for them (it loads by itself once they appear); undefined otherwise.
+   */
+  readonly configWaitingForKeys = (): GatewayConfig | undefined => this.holder.waitingForKeys();
 
   /** Called with each configuration a good reload puts in force (after its warnings). */
   onConfigReload(listener: (config: GatewayConfig) => void): void {

@@ -107,6 +107,8 @@ export interface ConfigHolder {
   current(): GatewayConfig;
   /** configTextDigest() of the file text the config in force was loaded from. */
   currentDigest(): string;
+  /** The config of an edit refused only for keys it lacks, while it waits for them. */
+  waitingForKeys(): GatewayConfig | undefined;
   /** Calls `listener` with each configuration a good reload puts in force. */
   onReload(listener: (config: GatewayConfig) => void): void;
   close(): void;
@@ -206,6 +208,7 @@ export async function loadServiceConfig(
     settings,
     current: () => watcher.current ?? startup.config,
     currentDigest,
+    waitingForKeys: () => watcher.waitingForKeys,
     onReload: (listener) => listeners.push(listener),
     close: () => watcher.close(),
   };

@@ -137,6 +137,14 @@ export class ConfigWatcher {
     return this.#current;
   }
 
+  /**
+   * What the file on disk would give once the keys it names and lacks appear, while such an
+   * edit is refused and waits for them (its backends without a key have no `apiKey`).
+   */
+  get waitingForKeys(): GatewayConfig | undefined {
+    return this.#waitingForKeys?.config;
+  }
+
   /** configTextDigest() of the file text the config in force was loaded from, when known. */
   get currentDigest(): string | undefined {
     return this.#currentDigest;

@@ -45,6 +45,34 @@ describe('upstreamTargetFor', () => {
     );
   });
 
+  it('refuses a backend only an edit waiting for its key has as missing that key, not as config skew', () => {
+    const inForce = parseGatewayConfig(
+      'kind: AIGatewayRoute\nmetadata: {name: other}\nspec:\n  backends:\n  - {name: other, provider: openai, model: gpt-4o}\n',
+      { missingSecrets: 'warn', env: {} },
+    );
+    assert.ok(inForce.ok);
+    assert.throws(
+      () => upstreamTargetFor(inForce.config, wire, adapterConfig({})),
+      (error: DataPlaneError) => {
+        assert.equal(error.code, DataPlaneErrorCode.UpstreamError);
+        assert.match(error.message, /backend "openai-main" has no API key/);
+        assert.match(error.message, /the config edit that adds the backend loads once it appears/);
+        assert.equal(error.retryAfterMs, MISSING_KEY_RETRY_AFTER_MS);
+        return true;
+      },
+    );
+    // The waiting edit's backends that have their key are still not called: not in force.
+    assert.throws(
+      () =>
+        upstreamTargetFor(
+          inForce.config,
+          wire,
+          adapterConfig({ AI_GATEWAY_SECRET_OPENAI_KEY_APIKEY: KEY }),
+        ),
+      (error: DataPlaneError) => error.retryAfterMs === CONFIG_SKEW_RETRY_AFTER_MS,
+    );
+  });
+
   it('refuses a backend this config does not know, asking the router to leave it a moment', () => {
     assert.throws(
       () => upstreamTargetFor(adapterConfig({}), { ...wire, backendName: 'elsewhere' }),

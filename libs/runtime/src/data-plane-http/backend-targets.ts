@@ -20,10 +20,16 @@ export const MISSING_KEY_RETRY_AFTER_MS = 60_000;
  * backend, and where it lives and how to authenticate come from this service's config.
  * A backend this config does not know (configs out of step during a rollout), or whose key
  * is missing here, is an upstream error, so the router fails over instead of failing the
- * request.
+ * request. `waitingForKeys`: a file edit this service refused only for keys it lacks; the
+ * router, which reads no keys, took it, so its new backends are refused as missing their key.
  */
-export function upstreamTargetFor(config: GatewayConfig, wire: WireTarget): UpstreamTarget {
-  const backend = backendOf(config, wire);
+export function upstreamTargetFor(
+  config: GatewayConfig,
+  wire: WireTarget,
+  waitingForKeys?: GatewayConfig,
+): UpstreamTarget {
+  const inForce = backendOf(config, wire);
+  const backend = inForce ?? waitingBackendOf(waitingForKeys, wire);
   if (!backend || backend.provider !== wire.provider) {
     // The router's config and this one differ for a moment (each service reloads on its
     // own): a short Retry-After has the router leave the backend for that moment and fail
@@ -43,7 +49,8 @@ export function upstreamTargetFor(config: GatewayConfig, wire: WireTarget): Upst
     throw new DataPlaneError(
       DataPlaneErrorCode.UpstreamError,
       `backend "${backend.name}" has no API key in the provider-adapter's configuration ` +
-        `(secret "${auth.secretRef.name}" key "${auth.secretRef.key}" is missing)`,
+        `(secret "${auth.secretRef.name}" key "${auth.secretRef.key}" is missing` +
+        `${inForce ? '' : '; the config edit that adds the backend loads once it appears'})`,
       { retryAfterMs: MISSING_KEY_RETRY_AFTER_MS },
     );
   }
@@ -57,4 +64,16 @@ export function upstreamTargetFor(config: GatewayConfig, wire: WireTarget): Upst
  */
 function backendOf(config: GatewayConfig, wire: WireTarget): BackendConfig | undefined {
   return backendForCall(config.routes, wire.backendName, wire.routeName);
+}
+
+/**
+ * The backend a router named in an edit waiting for its keys, when its key is one of those
+ * missing: refused below as such, never called (the config in force does not have it).
+ */
+function waitingBackendOf(
+  waiting: GatewayConfig | undefined,
+  wire: WireTarget,
+): BackendConfig | undefined {
+  const backend = waiting && backendOf(waiting, wire);
+  return backend?.auth.kind === 'apiKey' && backend.auth.apiKey === undefined ? backend : undefined;
 }
