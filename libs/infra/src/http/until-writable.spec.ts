@@ -119,3 +119,20 @@ describe('untilWritableWithin and a pause of the whole process', () => {
     assert.equal(response.destroyed, true);
   });
 });
+
+describe('untilWritableWithin and the wall clock', () => {
+  it('drops a reader that takes nothing on time though the wall clock steps back an hour', async (t) => {
+    // NTP stepping a fast clock back, a VM resumed with an old time: the send timeout is a
+    // duration, and a wall clock moved back would hold the stalled reader that much longer.
+    const response = new FullResponse();
+    const wall = Date.now.bind(Date);
+    const waited = untilWritableWithin(response, 200);
+    t.mock.method(Date, 'now', () => wall() - 3_600_000);
+    try {
+      assert.equal(await settles(waited, 2_000), true, 'dropped within the timeout');
+      assert.equal(response.destroyed, true);
+    } finally {
+      response.destroy(); // ends the wait (and its looks) whatever the outcome
+    }
+  });
+});

@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
 
 /** What a write-side stream (a ServerResponse, a socket) tells about its buffer. */
 export interface DrainableStream extends EventEmitter {
@@ -55,10 +56,12 @@ export function untilWritableWithin(stream: DroppableStream, timeoutMs: number):
   if (!stream.writableNeedDrain) return Promise.resolve();
   const everyMs = Math.max(1, Math.floor(timeoutMs / CHECKS_PER_TIMEOUT));
   let held = bytesHeld(stream);
-  let lastProgress = Date.now();
+  // A monotonic clock: the timeout is a duration, which a wall clock stepped back (NTP, a
+  // VM resumed) would stretch by the step, holding a stalled reader that much longer.
+  let lastProgress = performance.now();
   let lastLook = lastProgress;
   const check = setInterval(() => {
-    const at = Date.now();
+    const at = performance.now();
     // A look due long before it came: this process was held (a GC pause, a starved CPU),
     // and no look could see the reader's progress meanwhile. That time is not the reader's.
     const late = at - lastLook - everyMs;
