@@ -37,7 +37,9 @@ export function upstreamTargetFor(
     // and tells a client with no other backend when to try again.
     throw new DataPlaneError(
       DataPlaneErrorCode.UpstreamError,
-      `the provider-adapter's configuration has no ${wire.provider} backend "${wire.backendName}"`,
+      `the provider-adapter's configuration has no ${wire.provider} backend ` +
+        `"${wire.backendName}"${wire.routeName === undefined ? '' : ' in this route'}: the ` +
+        "gateway's services are loading a new configuration; retry shortly",
       { retryAfterMs: CONFIG_SKEW_RETRY_AFTER_MS },
     );
   }
