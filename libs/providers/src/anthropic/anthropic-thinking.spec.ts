@@ -96,3 +96,37 @@ describe('which thinking blocks Claude takes back', () => {
     ]);
   });
 });
+
+describe('budget thinking in a tool loop', () => {
+  const call = {
+    id: 'toolu_1',
+    type: 'function',
+    function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+  };
+  const loop = (assistant: Record<string, unknown>, model: string) =>
+    claudeThinking(
+      parseChatRequest({
+        model: 'm',
+        reasoning_effort: 'high',
+        messages: [
+          { role: 'user', content: 'Weather in Paris?' },
+          { role: 'assistant', content: null, tool_calls: [call], ...assistant },
+          { role: 'tool', tool_call_id: 'toolu_1', content: '18C' },
+        ],
+      }),
+      undefined,
+      model,
+    );
+
+  it('is left out when the tool-calling turn came back without its signed thinking, which Claude refuses', () => {
+    assert.equal(loop({}, 'claude-sonnet-4-5'), undefined);
+    const unsigned = { thinking_blocks: [{ type: 'thinking', thinking: 'Hm.' }] };
+    assert.equal(loop(unsigned, 'claude-3-7-sonnet-20250219'), undefined);
+  });
+
+  it('is kept when the turn carries its thinking, and adaptive thinking is left as asked', () => {
+    const signed = { thinking_blocks: [{ type: 'thinking', thinking: 'Hm.', signature: 'sig' }] };
+    assert.equal(loop(signed, 'claude-sonnet-4-5')?.kind, 'budget');
+    assert.equal(loop({}, 'claude-opus-4-7')?.kind, 'adaptive');
+  });
+});

@@ -117,6 +117,7 @@ export function claudeThinking(
 function budgetThinking(prompt: ChatPrompt, reasoning: ChatReasoning): ClaudeThinking | undefined {
   const budget = thinkingBudget(reasoning, DOUBLING_EFFORT_BUDGETS);
   if (budget === undefined || budget === 0) return undefined;
+  if (toolLoopLostItsThinking(prompt)) return undefined;
   // Without the client's max_tokens: what was held. An effort's budget that leaves no room
   // in it (max's 16384) is fitted as under a client's max_tokens too small for it.
   const maxTokens = prompt.maxTokens ?? heldOutput(prompt);
@@ -130,6 +131,25 @@ function budgetThinking(prompt: ChatPrompt, reasoning: ChatReasoning): ClaudeThi
   // budget does not fit, the answer is better had without thinking than refused.
   const fitted = maxTokens - 1;
   return fitted >= MIN_THINKING_BUDGET ? budgeted(fitted, maxTokens) : undefined;
+}
+
+/**
+ * Whether the request goes on a tool loop whose tool-calling turn came back without its
+ * signed thinking: an OpenAI client keeps no `thinking_blocks`, and with budget thinking
+ * on Claude refuses such a turn (400: "a final `assistant` message must start with a
+ * thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks) ...
+ * To avoid this requirement, disable `thinking`"). Every next call of the loop would be
+ * refused, so the answer is had without thinking, as Anthropic advises; the loop's next
+ * question thinks again. Adaptive thinking (Claude 4.6 on) may skip thinking on any turn,
+ * so it is left as asked.
+ */
+function toolLoopLostItsThinking(prompt: ChatPrompt): boolean {
+  const turns = prompt.turns;
+  const at = turns.findLastIndex((turn) => turn.role === 'assistant');
+  const turn = turns[at];
+  if (turn?.role !== 'assistant' || turn.toolCalls.length === 0) return false;
+  const answered = turns.slice(at + 1).some((later) => later.role === 'tool');
+  return answered && replayableThinking(turn.thinking).length === 0;
 }
 
 function budgeted(

@@ -838,6 +838,44 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
       ]);
     });
 
+    it('leaves budget thinking out of a tool loop whose tool-calling turn came back without its thinking, rather than be refused', async () => {
+      // An OpenAI SDK client keeps no thinking_blocks: its next call carries the turn
+      // without them, which Claude refuses with thinking on (the fake answers its 400).
+      const loop = (extra: JsonObject[] = []) => ({
+        reasoning_effort: 'high',
+        tools: [WEATHER_TOOL],
+        messages: [
+          { role: 'user', content: 'Weather in Paris?' },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              {
+                id: 'tooluse_1',
+                type: 'function',
+                function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+              },
+            ],
+          },
+          { role: 'tool', tool_call_id: 'tooluse_1', content: '18C' },
+          ...extra,
+        ],
+      });
+      const answer = await invoke(gatewayChatRequest(loop()));
+      assert.equal(answer.kind, 'json');
+      assert.equal(thinkingOf(upstream.calls.at(-1)!.body).thinking, undefined);
+      const streamed = await bodyOf({ ...loop(), stream: true });
+      assert.equal(thinkingOf(streamed).thinking, undefined);
+      // A new question after the loop thinks again: no turn needs its thinking then.
+      const next = await bodyOf(
+        loop([
+          { role: 'assistant', content: 'It is 18C.' },
+          { role: 'user', content: 'And in Rome?' },
+        ]),
+      );
+      assert.deepEqual(thinkingOf(next).thinking, { type: 'enabled', budget_tokens: 4096 });
+    });
+
     it('answers reasoningContent blocks as reasoning_content and thinking_blocks', async () => {
       upstream.next({
         kind: 'json',

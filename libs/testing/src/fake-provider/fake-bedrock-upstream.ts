@@ -150,6 +150,8 @@ function converseBodyProblem(body: Record<string, unknown>): string | undefined 
   if (toolBlocks && tools.length === 0) {
     return 'The toolConfig field must be defined when using toolUse and toolResult content blocks.';
   }
+  const thinkingProblem = budgetThinkingProblem(body, messages);
+  if (thinkingProblem) return thinkingProblem;
   for (const [t, tool] of tools.entries()) {
     const description = (tool as { toolSpec?: { description?: unknown } }).toolSpec?.description;
     if (description === '') {
@@ -157,6 +159,28 @@ function converseBodyProblem(body: Record<string, unknown>): string | undefined 
     }
   }
   return undefined;
+}
+
+/**
+ * Claude's rule for budget thinking in a tool loop, as Anthropic documents it: with
+ * `thinking: {type: "enabled"}`, the assistant message before the last set of tool results
+ * must start with its thinking block, else a 400.
+ */
+function budgetThinkingProblem(
+  body: Record<string, unknown>,
+  messages: readonly { role?: unknown; content?: unknown }[],
+): string | undefined {
+  const fields = body.additionalModelRequestFields as { thinking?: { type?: unknown } } | undefined;
+  if (fields?.thinking?.type !== 'enabled') return undefined;
+  const blocks = (message: { content?: unknown } | undefined) =>
+    (Array.isArray(message?.content) ? message.content : []) as Record<string, unknown>[];
+  const last = messages.at(-1);
+  if (last?.role !== 'user' || !blocks(last).some((block) => block.toolResult)) return undefined;
+  const m = messages.length - 2;
+  const first = blocks(messages[m])[0];
+  if (first?.reasoningContent) return undefined;
+  const found = first ? Object.keys(first)[0] : 'nothing';
+  return `messages.${m}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${found}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block (preceeding the lastmost set of \`tool_use\` and \`tool_result\` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable \`thinking\`.`;
 }
 
 export interface FakeAwsCredentials {
