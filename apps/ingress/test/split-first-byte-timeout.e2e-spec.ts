@@ -45,6 +45,7 @@ spec:
   - {name: spare, provider: vllm, baseUrl: "${spare.baseUrl}", model: gpt-4o, priority: 1}
   - {name: lone-mute, provider: vllm, baseUrl: "${muteUrl}", model: lone, firstByteTimeout: 300ms}
   - {name: headers-only, provider: vllm, baseUrl: "${headersOnly.baseUrl}/v1", model: quiet, firstByteTimeout: 300ms}
+  - {name: json-mute, provider: vllm, baseUrl: "${muteUrl}", model: whole, requestTimeout: 300ms, firstByteTimeout: 300ms}
   failover: {on: [timeout], retryDelay: 0s}
 `,
     );
@@ -63,12 +64,13 @@ spec:
     await spare.stop();
   });
 
-  const stream = (model: string) =>
+  const chat = (model: string, stream: boolean) =>
     fetch(`${ingress.baseUrl}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model, stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+      body: JSON.stringify({ model, stream, messages: [{ role: 'user', content: 'hi' }] }),
     });
+  const stream = (model: string) => chat(model, true);
   const adapterCalls = async (backend: string) => {
     const text = await (await fetch(`http://127.0.0.1:${adapter.adminPort}/metrics`)).text();
     const calls = (result: string) =>
@@ -101,5 +103,12 @@ spec:
     assert.equal(response.status, 504, text);
     assert.match(text, /sent no stream data within 300 ms/, text);
     await until('the upstream call is let go', () => headersOnly.stallsClosed === 1);
+  });
+
+  it('counts a JSON call past its requestTimeout as a timeout too (the adapter times it)', async () => {
+    const response = await chat('whole', false);
+    const text = await response.text();
+    assert.equal(response.status, 504, text);
+    assert.deepEqual(await adapterCalls('json-mute'), { timeout: 1, cancelled: 0, ok: 0 });
   });
 });
