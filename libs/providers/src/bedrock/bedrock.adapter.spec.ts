@@ -1535,3 +1535,46 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
     streaming: () => gatewayChatRequest({ stream: true }),
   });
 });
+
+describe('BedrockAdapter with temporary AWS credentials (a session token)', () => {
+  const upstream = new FakeBedrockUpstream(TEST_AWS_CREDENTIALS);
+  const TOKEN = 'FwoGZXIvYXdzEXAMPLESESSIONTOKEN';
+  const saved = { ...process.env };
+  let adapter: BedrockAdapter;
+
+  before(async () => {
+    // What an assumed role, SSO or a pod identity leaves in the environment.
+    process.env.AWS_ACCESS_KEY_ID = TEST_AWS_CREDENTIALS.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = TEST_AWS_CREDENTIALS.secretAccessKey;
+    process.env.AWS_SESSION_TOKEN = TOKEN;
+    delete process.env.AWS_PROFILE;
+    adapter = new BedrockAdapter();
+    await upstream.start();
+  });
+  after(async () => {
+    process.env = saved;
+    await upstream.stop();
+  });
+
+  it('sends the session token as X-Amz-Security-Token, inside the signature', async () => {
+    const target = upstreamTarget({
+      provider: 'bedrock',
+      model: MODEL,
+      baseUrl: `${upstream.baseUrl}/`,
+    });
+    // A regional name in the baseUrl is the region signed for: a proxy's host names none.
+    process.env.AWS_REGION = 'eu-central-1';
+    const answer = await adapter.invoke({
+      request: gatewayChatRequest(),
+      target,
+      signal: new AbortController().signal,
+    });
+    assert.equal(answer.kind, 'json');
+    assert.equal(upstream.lastSignatureProblem, undefined);
+    const headers = upstream.calls[0].headers;
+    assert.equal(headers['x-amz-security-token'], TOKEN);
+    const signed = /SignedHeaders=([^,]+)/.exec(String(headers.authorization))?.[1].split(';');
+    assert.ok(signed?.includes('x-amz-security-token'), String(headers.authorization));
+    assert.match(String(headers.authorization), /\/eu-central-1\/bedrock\/aws4_request/);
+  });
+});
