@@ -8,40 +8,12 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { metricSum, until } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { CHROMIUM, withChromiumPage } from './chromium-page';
 import { FakeAnthropicWebSearch } from './fake-anthropic-web-search';
-
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-/** Runs `use` on a page of a fresh headless Chromium, closed and its profile removed after. */
-async function withChromiumPage(use: (page: Page) => Promise<void>): Promise<void> {
-  // A fresh profile directory each run: playwright passes it as --user-data-dir.
-  const profile = mkdtempSync(join(tmpdir(), 'aigw-chromium-'));
-  let context: BrowserContext | undefined;
-  try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: FLAGS,
-    });
-    await use(await context.newPage());
-  } finally {
-    await context?.close();
-    rmSync(profile, { recursive: true, force: true });
-  }
-}
 
 // eve makes one call, to Claude with its web_search server tool.
 const USERS = ['ada', 'brook', 'cyd', 'eve'];

@@ -36,6 +36,15 @@
     return match ? decodeURIComponent(match[1]) : '';
   }
 
+  /**
+   * The range links name only a query (?range=7d), and following one drops the URL
+   * fragment: they carry the page's own, so the token goes with them.
+   */
+  function keepFragmentOnRangeLinks() {
+    if (!location.hash) return;
+    for (const link of document.querySelectorAll('nav a')) link.hash = location.hash;
+  }
+
   async function api(path, params) {
     const headers = {};
     const t = token();
@@ -273,6 +282,7 @@
     }
   }
 
+  keepFragmentOnRangeLinks();
   load().then(
     () => (document.body.dataset.state = 'ready'),
     (error) => {

@@ -1,0 +1,83 @@
+// The usage page with AI_GATEWAY_ANALYTICS_TOKEN set: the token rides in the page's URL
+// fragment (/usage#token=...), so every way the page offers to move to another range must
+// keep it, or the next load asks the API without it and gets a 401.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { CHROMIUM, withChromiumPage } from './chromium-page';
+
+const TOKEN = 'usage-page-token-s33';
+
+describe('usage page behind the analytics token', { timeout: 180_000 }, () => {
+  let gateway: AppProcess;
+  let dir: string;
+
+  before(async () => {
+    assert.ok(
+      existsSync(CHROMIUM),
+      `${CHROMIUM} is missing: run scripts/browser/ensure-chromium.sh (Debian's chromium)`,
+    );
+    dir = mkdtempSync(join(tmpdir(), 'aigw-usage-page-token-'));
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      `kind: AIGatewayRoute
+metadata: {name: usage}
+spec:
+  backends:
+  - {name: mini, provider: local, model: gpt-4o-mini}
+  userIdentification: {header: x-user-id}
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
+      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+      AI_GATEWAY_ANALYTICS_TOKEN: TOKEN,
+    });
+  });
+
+  after(async () => {
+    await gateway?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Waits for the page to finish loading; its error text when it failed. */
+  async function loaded(page: Page): Promise<string> {
+    await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', {
+      timeout: 60_000,
+    });
+    return (await page.locator('body').getAttribute('data-state')) === 'ready'
+      ? 'ready'
+      : await page.locator('#error').innerText();
+  }
+
+  it('keeps the token when a range link is followed', async () => {
+    await withChromiumPage(async (page) => {
+      const problems: string[] = [];
+      page.on('pageerror', (error) => problems.push(error.message));
+      await page.goto(`${gateway.baseUrl}/usage#token=${TOKEN}`);
+      assert.equal(await loaded(page), 'ready');
+
+      for (const range of ['7d', '30d', '24h']) {
+        await Promise.all([
+          page.waitForURL(`**/usage?range=${range}*`),
+          page.click(`nav a:text-is("${linkText(range)}")`),
+        ]);
+        assert.equal(await loaded(page), 'ready', `after the ${range} link`);
+        assert.equal(new URL(page.url()).hash, `#token=${TOKEN}`, range);
+        assert.match(
+          await page.locator('#range').innerText(),
+          range === '30d' ? /per day \(UTC\)$/ : /per hour \(UTC\)$/,
+        );
+      }
+      assert.deepEqual(problems, []);
+    });
+  });
+});
+
+function linkText(range: string): string {
+  return { '24h': 'last 24 hours', '7d': 'last 7 days', '30d': 'last 30 days' }[range]!;
+}
