@@ -12,6 +12,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { Topic } from '@aigw/contracts';
 import { metricSum, until } from '@aigw/testing';
 import {
   connectRealtime as connect,
@@ -94,6 +96,22 @@ spec:
   });
 
   const headers = () => ({ 'x-user-id': user, authorization: 'Bearer sk-client-secret' });
+
+  /** Whether the budget's position in the embedded event log is past its last usage event. */
+  function budgetReadEveryUsageEvent(): boolean {
+    const db = new DatabaseSync(join(dir, 'data', 'events.db'), { readOnly: true });
+    try {
+      const newest = db
+        .prepare('SELECT max(seq) AS seq FROM events WHERE topic = ?')
+        .get(Topic.UsageRecorded) as { seq: number | null };
+      const read = db
+        .prepare('SELECT seq FROM consumer_offsets WHERE consumer_group = ?')
+        .get('budget') as { seq: number } | undefined;
+      return (newest.seq ?? 0) <= (read?.seq ?? 0);
+    } finally {
+      db.close();
+    }
+  }
 
   async function usageRows(count: number) {
     return analyticsRows<{
@@ -320,6 +338,9 @@ spec:
     const settled = () =>
       budgetMetric('ai_gateway_budget_usage_events_total', { result: 'applied' });
     const late = () => budgetMetric('ai_gateway_budget_late_settlements_total');
+    // The earlier cases' responses reach the budget through the event log in its own time:
+    // counted from once it has read them all, so only this session's settlement is added.
+    await until('the budget has read every earlier usage event', budgetReadEveryUsageEvent);
     const [settledBefore, lateBefore] = [await settled(), await late()];
     backend.holdResponses = true;
     const client = await connect(`${wsBase}/v1/realtime?model=voice`, headers());
