@@ -9,6 +9,7 @@ import { FakeAnthropicBatches } from './fake-anthropic-batches';
 
 const VIRTUAL = 'claude-batch';
 const UPSTREAM = 'claude-upstream-4-5';
+const BETA = 'interleaved-thinking-2025-05-14';
 
 describe('split deployment: Anthropic Message Batches API', () => {
   const backend = new FakeAnthropicBatches();
@@ -33,14 +34,18 @@ describe('split deployment: Anthropic Message Batches API', () => {
 
   it('creates, retrieves and reads back a batch with the backend key, the client model name', async () => {
     const alice = clientFor('alice');
-    const created = await alice.messages.batches.create({
-      requests: [
-        {
-          custom_id: 'one',
-          params: { model: VIRTUAL, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] },
-        },
-      ],
-    });
+    const created = await alice.messages.batches.create(
+      {
+        requests: [
+          {
+            custom_id: 'one',
+            params: { model: VIRTUAL, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] },
+          },
+        ],
+      },
+      // Anthropic applies a create's betas to every request of the batch.
+      { headers: { 'anthropic-beta': BETA } },
+    );
     assert.match(created.id, /^msgbatch_aigw_/);
     const results = [];
     // Retrieved first (it ends there), then its results read through the gateway.
@@ -53,6 +58,7 @@ describe('split deployment: Anthropic Message Batches API', () => {
     }
     const sent = backend.calls[0].body as { requests: { params: { model: string } }[] };
     assert.equal(sent.requests[0].params.model, UPSTREAM);
+    assert.equal(backend.calls[0].beta, BETA);
     for (const call of backend.calls) {
       assert.equal(call.apiKey, 'sk-ant-test', `${call.method} ${call.path}`);
       assert.equal(call.version, '2023-06-01');

@@ -97,9 +97,11 @@ spec:
   });
 
   it('creates the batch at the Anthropic backend with its model, under a gateway id', async () => {
-    const batch = await clientFor('alice').messages.batches.create({
-      requests: [request('first'), request('second')],
-    });
+    const batch = await clientFor('alice').messages.batches.create(
+      { requests: [request('first'), request('second')] },
+      // Anthropic applies a create's betas to every request of the batch.
+      { headers: { 'anthropic-beta': 'interleaved-thinking-2025-05-14' } },
+    );
     batchId = batch.id;
     assert.match(batch.id, /^msgbatch_aigw_/);
     assert.equal(batch.type, 'message_batch');
@@ -110,6 +112,7 @@ spec:
     assert.equal(created.apiKey, BACKEND_KEY);
     assert.equal(created.version, '2023-06-01');
     assert.equal(created.authorization, undefined);
+    assert.equal(created.beta, 'interleaved-thinking-2025-05-14');
     const sent = (created.body as { requests: { custom_id: string; params: { model: string } }[] })
       .requests;
     assert.deepEqual(

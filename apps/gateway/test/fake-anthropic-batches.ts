@@ -11,6 +11,7 @@ export interface FakeBatchCall {
   readonly apiKey: string | undefined;
   readonly version: string | undefined;
   readonly authorization: string | undefined;
+  readonly beta: string | undefined;
   readonly body: unknown;
 }
 
@@ -59,6 +60,7 @@ export class FakeAnthropicBatches {
       apiKey: header('x-api-key'),
       version: header('anthropic-version'),
       authorization: header('authorization'),
+      beta: header('anthropic-beta'),
       body: text === '' ? undefined : JSON.parse(text),
     });
     const json = (status: number, body: unknown) => {

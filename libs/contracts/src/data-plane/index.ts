@@ -20,3 +20,4 @@ export * from './gemini-policy-stops';
 export * from './anthropic-server-tools';
 export * from './requested-model-name';
 export * from './backend-identity-text';
+export * from './held-call-headers';

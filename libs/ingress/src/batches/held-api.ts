@@ -6,6 +6,7 @@ import {
   upstreamTargetOf,
   type BackendCallTarget,
   type CallerContext,
+  type HeldCallHeaders,
   type JsonObject,
   type Operation,
 } from '@aigw/contracts/data-plane';
@@ -23,6 +24,8 @@ export interface HeldObjectCalls {
     method: 'GET' | 'POST' | 'DELETE',
     path: string,
     body?: { readonly contentType: string; readonly data: Buffer },
+    /** Client headers its backend is to see (a message batch's `anthropic-beta`). */
+    headers?: HeldCallHeaders,
   ): Promise<{ readonly status: number; readonly contentType: string; readonly body: Buffer }>;
   /**
    * A POST whose body is sent as it is made (an upload read from its client as it

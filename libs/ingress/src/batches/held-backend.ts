@@ -51,12 +51,18 @@ export function heldBackend(
   return route?.backends.find((b) => b.name === backendName && HELD_AT_PROVIDERS.has(b.provider));
 }
 
+/** An Anthropic backend a message batch runs at, and its route's header rules. */
+export interface MessageBatchBackend extends HoldingBackend {
+  /** The client headers its route keeps from backends (`security.stripHeaders`). */
+  readonly stripHeaders: readonly string[];
+}
+
 /**
  * The backend a message batch for `model` runs at: the first Anthropic backend of the
  * model's chain, by priority (no failover: a batch runs at one backend). 404 for a model
  * no route serves; 400 when its chain has no Anthropic backend.
  */
-export function messageBatchBackendFor(config: GatewayConfig, model: string): HoldingBackend {
+export function messageBatchBackendFor(config: GatewayConfig, model: string): MessageBatchBackend {
   const route = routeForModel(config, model);
   if (!route) {
     throw modelNotServed(model);
@@ -69,5 +75,10 @@ export function messageBatchBackendFor(config: GatewayConfig, model: string): Ho
       { param: 'requests.0.params.model' },
     );
   }
-  return { route: route.name, backend, upstreamModel: upstreamModel(backend, model) };
+  return {
+    route: route.name,
+    backend,
+    upstreamModel: upstreamModel(backend, model),
+    stripHeaders: route.security.stripHeaders,
+  };
 }

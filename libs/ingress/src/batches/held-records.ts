@@ -6,6 +6,7 @@ import {
   DataPlaneErrorCode,
   modelNotServed,
   textWithoutBackendIdentity,
+  type HeldCallHeaders,
   type JsonObject,
 } from '@aigw/contracts/data-plane';
 import type { FilesAndBatchesOptions } from './files-and-batches-options';
@@ -206,7 +207,8 @@ export class HeldRecords {
     method: 'GET' | 'POST' | 'DELETE',
     path: string,
     body?: { contentType: string; data: Buffer },
+    headers?: HeldCallHeaders,
   ) {
-    return this.options.upstream.send(targetOf(backend, route), method, path, body);
+    return this.options.upstream.send(targetOf(backend, route), method, path, body, headers);
   }
 }

@@ -22,6 +22,7 @@ import {
   type Who,
 } from './held-api';
 import { messageBatchBackendFor } from './held-backend';
+import { messageBatchHeaders } from './message-batch-headers';
 import { heldOwnerOf, MAX_LISTED, type HeldRecord } from './held-objects';
 import type { HeldRecords } from './held-records';
 import { JsonlLineTransform } from './jsonl-lines';
@@ -81,6 +82,7 @@ export class MessageBatchesApi {
     if (caller === undefined) throw modelNotServed(model);
     await mayUse(model, headers);
     const holding = messageBatchBackendFor(this.options.config(), model);
+    const sentHeaders = messageBatchHeaders(headers, holding.stripHeaders);
     const { requests, estimate } = screenMessageBatch(
       model,
       read.requests,
@@ -113,10 +115,17 @@ export class MessageBatchesApi {
       answer = jsonOf(
         await this.records.refusalsNamed(
           draft,
-          this.records.callAt(backend, route, 'POST', '/messages/batches', {
-            contentType: 'application/json',
-            data: Buffer.from(JSON.stringify({ requests: sentTo(requests, upstreamModel) })),
-          }),
+          this.records.callAt(
+            backend,
+            route,
+            'POST',
+            '/messages/batches',
+            {
+              contentType: 'application/json',
+              data: Buffer.from(JSON.stringify({ requests: sentTo(requests, upstreamModel) })),
+            },
+            sentHeaders,
+          ),
         ),
       );
     } catch (error) {

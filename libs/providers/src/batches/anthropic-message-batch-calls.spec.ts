@@ -76,5 +76,41 @@ describe("Anthropic's Message Batches API as held-object calls", () => {
       assert.equal(seen?.['anthropic-version'], '2023-06-01');
       assert.equal(seen?.authorization, undefined);
     });
+
+    it("sends a message batch's anthropic-beta beside its key, never in place of it", async () => {
+      const target = {
+        backendName: 'claude',
+        provider: 'anthropic',
+        baseUrl,
+        requestTimeoutMs: 5_000,
+        credential: {
+          headerName: 'x-api-key',
+          headerPrefix: '',
+          apiKey: new Secret('sk-ant-backend'),
+        },
+      };
+      const body = { contentType: 'application/json', data: Buffer.from('{"requests":[]}') };
+      const upstream = new HeldObjectUpstream({});
+      await upstream.send(target, 'POST', '/messages/batches', body, {
+        'anthropic-beta': 'interleaved-thinking-2025-05-14,context-1m-2025-08-07',
+      });
+      assert.equal(
+        seen?.['anthropic-beta'],
+        'interleaved-thinking-2025-05-14,context-1m-2025-08-07',
+      );
+      assert.equal(seen?.['x-api-key'], 'sk-ant-backend');
+      assert.equal(seen?.['anthropic-version'], '2023-06-01');
+      // Not an OpenAI backend's (it means nothing there).
+      await upstream.send(
+        { ...target, provider: 'openai', baseUrl: `${baseUrl}/v1` },
+        'GET',
+        '/batches',
+        undefined,
+        {
+          'anthropic-beta': 'x',
+        },
+      );
+      assert.equal(seen?.['anthropic-beta'], undefined);
+    });
   });
 });

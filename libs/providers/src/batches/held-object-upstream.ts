@@ -3,6 +3,7 @@ import {
   DataPlaneErrorCode,
   textWithoutBackendIdentity,
   type BackendCallTarget,
+  type HeldCallHeaders,
 } from '@aigw/contracts/data-plane';
 import { Readable } from 'node:stream';
 import { pulledBody, timedOut } from '@aigw/infra/http';
@@ -96,8 +97,9 @@ export class HeldObjectUpstream {
     method: HeldObjectMethod,
     path: string,
     body?: { readonly contentType: string; readonly data: Buffer },
+    clientHeaders?: HeldCallHeaders,
   ): Promise<HeldObjectReply> {
-    const headers = this.headersFor(backend);
+    const headers = this.headersFor(backend, clientHeaders);
     if (body) headers['content-type'] = body.contentType;
     const signal = AbortSignal.timeout(backend.requestTimeoutMs);
     let response: Response;
@@ -245,8 +247,17 @@ export class HeldObjectUpstream {
     return { status: response.status, contentType: contentTypeOf(response), body };
   }
 
-  private headersFor(backend: HeldObjectBackend): Record<string, string> {
+  /**
+   * The backend's key and API version, and of the client's headers only what its provider
+   * reads: a message batch's `anthropic-beta`, as a /v1/messages call sends it.
+   */
+  private headersFor(
+    backend: HeldObjectBackend,
+    clientHeaders?: HeldCallHeaders,
+  ): Record<string, string> {
     const headers: Record<string, string> = {};
+    const betas = clientHeaders?.['anthropic-beta'];
+    if (backend.provider === 'anthropic' && betas !== undefined) headers['anthropic-beta'] = betas;
     if (backend.credential) {
       const { headerName, headerPrefix, apiKey } = backend.credential;
       headers[headerName] = headerPrefix + apiKey.reveal();

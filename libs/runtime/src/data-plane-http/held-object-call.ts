@@ -2,6 +2,8 @@ import type { Readable } from 'node:stream';
 import {
   DataPlaneError,
   DataPlaneErrorCode,
+  readHeldCallHeaders,
+  type HeldCallHeaders,
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 
@@ -47,6 +49,11 @@ export interface HeldObjectWireCall {
   readonly path: string;
   readonly contentType?: string;
   readonly base64?: string;
+  /**
+   * The client's headers the backend is to see (a message batch's `anthropic-beta`); only
+   * those HELD_CALL_HEADER_NAMES allows. An older adapter ignores them.
+   */
+  readonly headers?: HeldCallHeaders;
 }
 
 /** The backend's 2xx answer as it crosses back. */
@@ -92,6 +99,7 @@ export interface HeldObjectSender {
     method: HeldObjectMethod,
     path: string,
     body?: { readonly contentType: string; readonly data: Buffer },
+    headers?: HeldCallHeaders,
   ): Promise<HeldObjectAnswer>;
   open(backend: HeldObjectBackendRef, path: string): Promise<HeldObjectStreamReply>;
   upload?(
@@ -138,7 +146,7 @@ export function malformedHeldCall(what: string): DataPlaneError {
 export function decodeHeldObjectCall(body: unknown): HeldObjectWireCall {
   const call = body as Partial<Record<keyof HeldObjectWireCall, unknown>> | null;
   if (typeof call !== 'object' || call === null) throw malformedHeldCall('body');
-  const { backendName, routeName, provider, method, path, contentType, base64 } = call;
+  const { backendName, routeName, provider, method, path, contentType, base64, headers } = call;
   if (typeof backendName !== 'string' || backendName === '') {
     throw malformedHeldCall('backendName');
   }
@@ -152,6 +160,12 @@ export function decodeHeldObjectCall(body: unknown): HeldObjectWireCall {
     throw malformedHeldCall('contentType');
   }
   if (base64 !== undefined && typeof base64 !== 'string') throw malformedHeldCall('base64');
+  let sentHeaders: HeldCallHeaders | undefined;
+  try {
+    sentHeaders = readHeldCallHeaders(headers);
+  } catch {
+    throw malformedHeldCall('headers');
+  }
   return {
     backendName,
     // Only when named, so a call relayed to an older adapter reads as it always did.
@@ -161,6 +175,8 @@ export function decodeHeldObjectCall(body: unknown): HeldObjectWireCall {
     path,
     contentType,
     base64,
+    // Only when sent, so a call without them reads as it always did.
+    ...(sentHeaders === undefined ? {} : { headers: sentHeaders }),
   };
 }
 

@@ -71,6 +71,29 @@ describe('held-object wire calls', () => {
     assert.throws(() => decodeHeldObjectCall({ ...call, backendName: '' }), /backendName/);
     assert.throws(() => decodeHeldObjectCall(null), /body/);
   });
+
+  it("carries a message batch's anthropic-beta, and no other client header", () => {
+    const create = { ...call, provider: 'anthropic', method: 'POST', path: '/messages/batches' };
+    assert.deepEqual(
+      decodeHeldObjectCall({ ...create, headers: { 'anthropic-beta': 'a-2025-01-01,b' } }).headers,
+      { 'anthropic-beta': 'a-2025-01-01,b' },
+    );
+    assert.equal('headers' in decodeHeldObjectCall(create), false);
+    for (const headers of [
+      { 'x-api-key': 'sk-other' },
+      { authorization: 'Bearer x' },
+      { 'anthropic-beta': 'a\r\nx-api-key: sk' },
+      { 'anthropic-beta': 7 },
+      ['anthropic-beta'],
+      'anthropic-beta: a',
+    ]) {
+      assert.throws(
+        () => decodeHeldObjectCall({ ...create, headers }),
+        /headers/,
+        JSON.stringify(headers),
+      );
+    }
+  });
 });
 
 /** A file content as a backend streams it: `first`, then the rest once `gate` opens. */
@@ -181,6 +204,29 @@ describe('a held object streamed across the hops (client → router → provider
       parts.push(next.value as Buffer);
     }
     assert.ok(Buffer.concat(parts).equals(Buffer.concat([first, ...rest])));
+  });
+
+  it("passes a message batch's anthropic-beta through the router to the adapter's call", async () => {
+    const heard: unknown[] = [];
+    send = async (_target, method, path, _body, headers) => {
+      heard.push({ method, path, headers });
+      return { status: 200, contentType: 'application/json', body: Buffer.from('{"id":"mb1"}') };
+    };
+    const answer = await client.send(
+      { ...backend, provider: 'anthropic' },
+      'POST',
+      '/messages/batches',
+      { contentType: 'application/json', data: Buffer.from('{"requests":[]}') },
+      { 'anthropic-beta': 'interleaved-thinking-2025-05-14' },
+    );
+    assert.equal(answer.body.toString(), '{"id":"mb1"}');
+    assert.deepEqual(heard, [
+      {
+        method: 'POST',
+        path: '/messages/batches',
+        headers: { 'anthropic-beta': 'interleaved-thinking-2025-05-14' },
+      },
+    ]);
   });
 
   it('passes an empty file as an empty body', async () => {

@@ -4,6 +4,7 @@ import {
   DataPlaneError,
   DataPlaneErrorCode,
   WIRE_JSON,
+  type HeldCallHeaders,
   type UpstreamTarget,
 } from '@aigw/contracts/data-plane';
 import { answerWireError } from './answer-writer';
@@ -56,12 +57,14 @@ export class HttpHeldObjectClient implements HeldObjectSender {
     method: HeldObjectMethod,
     path: string,
     body?: { readonly contentType: string; readonly data: Buffer },
+    headers?: HeldCallHeaders,
   ): Promise<HeldObjectAnswer> {
     const call: HeldObjectWireCall = {
       ...heldCallBackend(backend),
       method,
       path,
       ...(body ? { contentType: body.contentType, base64: body.data.toString('base64') } : {}),
+      ...(headers === undefined ? {} : { headers }),
     };
     return decodedReply(await this.peer.call(JSON.stringify(call), backend.requestTimeoutMs));
   }
@@ -182,6 +185,7 @@ export function registerHeldObjectServer(
             contentType: call.contentType ?? 'application/octet-stream',
             data: Buffer.from(call.base64, 'base64'),
           },
+      call.headers,
     );
     return encodedReply(answer);
   });
