@@ -2,7 +2,8 @@
 // without `Host` (Node's bare 400, no body), an `Expect` other than 100-continue (a bare
 // 417), and `CONNECT` (closed unanswered). Each is answered in the error shape of the API its
 // path belongs to (OpenAI's for CONNECT, which names no path), its connection closed, counted
-// in ai_gateway_client_errors_total, in both deployment shapes.
+// in ai_gateway_client_errors_total, in both deployment shapes. And an absolute-form target
+// (`POST http://host/v1/messages`), served and refused as its path is.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -58,7 +59,7 @@ spec:
 }
 
 for (const shape of ['all-in-one', 'split'] as const) {
-  describe(`${shape}: requests Node would answer bare`, () => {
+  describe(`${shape}: odd HTTP requests`, () => {
     let upstream: FakeOpenAiUpstream;
     const apps: AppProcess[] = [];
     let edge: AppProcess;
@@ -166,6 +167,48 @@ for (const shape of ['all-in-one', 'split'] as const) {
       assert.equal(error.code, 'method_not_allowed');
       assert.equal(await clientErrors('connect'), counted + 1);
       assert.equal((await fetch(`${edge.baseUrl}/v1/models`)).status, 200, 'still serving');
+    });
+
+    it('reads an absolute-form target (a client using the gateway as its HTTP proxy) as its path', async () => {
+      // RFC 9112 §3.2.2: a server must accept `POST http://host/v1/messages`. Routed alike,
+      // its errors too: the shape, the 405 and the metric's route go by the path.
+      const messages = await rawExchange(
+        edge.port,
+        post('http://gateway/v1/messages', 'host: gateway\r\n', '{"model":'),
+      );
+      assert.equal(messages.status, 400, messages.head);
+      assert.equal((bodyOf(messages) as { type: string }).type, 'error', messages.body);
+
+      const gemini = await rawExchange(
+        edge.port,
+        post('http://gateway/v1beta/models/gpt-4o-mini:generateContent', 'host: gateway\r\n', '{'),
+      );
+      assert.equal(gemini.status, 400, gemini.head);
+      const { error } = bodyOf(gemini) as { error: { code: number; status: string } };
+      assert.deepEqual([error.code, error.status], [400, 'INVALID_ARGUMENT'], gemini.body);
+
+      const get = await rawExchange(
+        edge.port,
+        'GET http://gateway/v1/chat/completions HTTP/1.1\r\nhost: gateway\r\n\r\n',
+      );
+      assert.equal(get.status, 405, get.head);
+      assert.match(get.head, /\r\nallow: POST\r\n/i);
+
+      const text = await (await fetch(`http://127.0.0.1:${edge.adminPort}/metrics`)).text();
+      assert.ok(
+        metricSum(text, 'ai_gateway_requests_total', { route: 'messages', status: '400' }) >= 1,
+        'counted under its route, not other',
+      );
+    });
+
+    it('never echoes the userinfo of an absolute-form target', async () => {
+      const answer = await rawExchange(
+        edge.port,
+        'GET http://user:s3cret-pass@gateway/v1/nothing HTTP/1.1\r\nhost: gateway\r\n\r\n',
+      );
+      assert.equal(answer.status, 404, answer.head);
+      assert.doesNotMatch(answer.body, /s3cret/);
+      assert.match(answer.body, /Cannot GET \/v1\/nothing/);
     });
 
     it('still serves a call that expects 100-continue', async () => {

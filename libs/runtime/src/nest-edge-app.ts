@@ -15,6 +15,7 @@ import {
 } from './edge-client-errors';
 import { readEmptyJsonAsNoBody } from './empty-json-body';
 import { edgeRefusalHook, passUnmetExpectations } from './edge-refusals';
+import { originFormTarget } from './origin-form';
 import { requestBodyDecoder } from './request-body-decoding';
 import { webSocketUpgradesOnly } from './upgrade-offers';
 import type { ServedApp } from './service-runtime';
@@ -65,6 +66,8 @@ export async function createNestEdgeApp(
       requireHostHeader: false,
     },
     clientErrorHandler: edgeClientErrorHandler(options.onClientError),
+    // `POST http://host/v1/…` (absolute form) is read as its path everywhere, not routing only.
+    rewriteUrl: originFormTarget,
     // A call that comes on an open connection while the app closes (a client reusing it as
     // its last answer ends) is served as the calls in flight are, and its connection then
     // closed (Fastify marks it so): Fastify's own 503 has its own body, not the API's shape,
