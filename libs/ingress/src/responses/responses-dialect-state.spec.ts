@@ -191,6 +191,14 @@ describe('Responses API dialect with stored responses', () => {
       after = got.last_id as string;
     }
     assert.equal(listed.length, all.length, `paged ${listed.join()}`);
+
+    // Unstored ones too: a stateless client sends them all back in its next input.
+    const unstored = { model: 'm', input: 'one', tools: tool, store: false };
+    const a = await turn(unstored, answerOf('A', unnamedCall));
+    const b = await turn(unstored, answerOf('B', unnamedCall));
+    assert.notEqual(a.id, b.id);
+    const ids = [...a.output, ...b.output].map((item) => item.id);
+    assert.equal(new Set(ids).size, ids.length, ids.join());
   });
 
   it('stores nothing for store: false, and says so', async () => {
@@ -198,6 +206,32 @@ describe('Responses API dialect with stored responses', () => {
     const { response } = await create({ model: 'm', input: 'hi', store: false }, 'alice');
     assert.equal(response.store, false);
     assert.deepEqual(store.size(), { entries: 0, bytes: 0 });
+  });
+
+  it('refuses as OpenAI does an input that sends an item of the chain again (or one item twice)', async () => {
+    const { create, prepare, state } = setUp();
+    const first = await create({ model: 'm', input: 'My name is Ann.' }, 'alice');
+    const [answered] = first.response.output;
+    // The mistake of a client moving to previous_response_id: it still sends the history.
+    const resent = { model: 'm', previous_response_id: first.response.id };
+    const duplicate = (id: string) => (error: unknown) =>
+      error instanceof DataPlaneError &&
+      error.httpStatus === 400 &&
+      error.param === 'input' &&
+      error.message.includes(`Duplicate item found with id ${id}.`);
+    await assert.rejects(
+      prepare({ ...resent, input: [answered, { role: 'user', content: 'And?' }] }, 'alice'),
+      duplicate(answered.id),
+    );
+    const twice = { type: 'message', id: 'msg_mine', role: 'user', content: 'Hi.' };
+    await assert.rejects(
+      prepare({ model: 'm', input: [twice, twice] }, 'alice'),
+      duplicate('msg_mine'),
+    );
+    // Its own new items are fine, and the chain is sent once.
+    const next = await prepare({ ...resent, input: [twice] }, 'alice');
+    assert.equal((next.body.messages as unknown[]).length, 3);
+    assert.equal((await state.find('alice', first.response.id)).id, first.response.id);
   });
 
   it("prepends the chain's turns, oldest first, and only this request's instructions", async () => {

@@ -56,7 +56,7 @@ describe('Responses API dialect', () => {
       temperature: 0.2,
     }) as Record<string, unknown>;
     assert.equal(body.object, 'response');
-    assert.equal(body.id, 'resp_r1');
+    assert.match(body.id as string, /^resp_[0-9a-f]{48}$/, 'random, not the request id');
     assert.equal(body.model, 'alias');
     assert.deepEqual(body.tools, tools);
     assert.equal(body.temperature, 0.2);

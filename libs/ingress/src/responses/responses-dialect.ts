@@ -9,6 +9,7 @@ import {
 import type { EdgeDialect } from '../http/edge-exchange';
 import type { IngressPipeline } from '../ingress-pipeline';
 import { sendOpenAiError } from '../http/openai-errors';
+import { refuseDuplicateItems } from './domain/duplicate-items';
 import { conversationParam, translateResponsesRequest } from './domain/responses-request';
 import {
   toResponse,
@@ -108,9 +109,14 @@ export function responsesDialect(kept?: {
     const body = clientBody as JsonObject;
     const previous = body.previous_response_id;
     const conversation = conversationParam(body.conversation);
-    if (typeof previous !== 'string' && conversation === undefined) return request;
     const input =
       typeof body.input === 'string' ? [{ role: 'user', content: body.input }] : body.input;
+    const sent: unknown[] = Array.isArray(input) ? (input as unknown[]) : [];
+    if (typeof previous !== 'string' && conversation === undefined) {
+      // A stored one's input_items must page; an unstored one's is the client's business.
+      if (body.store !== false) refuseDuplicateItems(sent);
+      return request;
+    }
     let earlier: JsonObject[];
     if (conversation !== undefined) {
       const conversations = state.conversations;
@@ -137,6 +143,7 @@ export function responsesDialect(kept?: {
       chains.set(body, ids);
       earlier = items;
     }
+    refuseDuplicateItems([...earlier, ...sent]);
     // The whole input, before budgets, redaction, the cache and the router see it.
     const { chat } = translateResponsesRequest(
       {

@@ -50,7 +50,11 @@ function unstored(closing: readonly NamedEvent[]): NamedEvent[] {
   });
 }
 
-/** A stored Response's id: random, so no client can name (or overwrite) another's. */
+/**
+ * A Response's id: random, so no client can name (or overwrite) another's stored one, and
+ * no two Responses (nor their items, whose ids are made of it) share one, even under an
+ * x-request-id a client sends for a whole session.
+ */
 export function storedResponseId(): string {
   return `resp_${randomBytes(24).toString('hex')}`;
 }
@@ -74,7 +78,8 @@ export function responseContext(
     model: request.requestedModel,
     requestId: request.requestId,
     createdAt: Math.floor(Date.now() / 1000),
-    ...(store ? { store, responseId: storedResponseId() } : {}),
+    responseId: storedResponseId(),
+    ...(store && { store }),
     previousResponseId: stateful && typeof previous === 'string' ? previous : null,
     ...(stateful && { conversationId: conversationParam(body.conversation) }),
     ...(takesReasoningTextBack(servedBy) && { reasoningTextBack: true }),

@@ -138,7 +138,7 @@ export interface ResponseContext {
   readonly requestId: string;
   /** Unix seconds. */
   readonly createdAt: number;
-  /** The Response's id; made of the request id when absent (a response nobody stores). */
+  /** The Response's id (random, see storedResponseId); made of the request id when absent. */
   readonly responseId?: string;
   /** The gateway stores the finished Response (default: it does not). */
   readonly store?: boolean;
@@ -170,10 +170,10 @@ export function responseId(requestId: string): string {
 }
 
 /**
- * What a Response's item ids are made of: its own id's characters, random for a stored
- * Response, so no two stored ones share an item id (a client may send one x-request-id for
- * a whole session, and `input_items` pages by item id); for one nobody stores, the request
- * id's. The same from a stream's first event to its last.
+ * What a Response's item ids are made of: its own id's characters, random, so no two
+ * Responses share an item id (a client may send one x-request-id for a whole session,
+ * `input_items` pages by item id, and a stateless client sends every item back). The
+ * same from a stream's first event to its last.
  */
 export function itemIdStem(context: ResponseContext): string {
   return compactId((context.responseId ?? responseId(context.requestId)).replace(/^resp_/, ''));
