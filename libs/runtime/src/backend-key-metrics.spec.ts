@@ -55,21 +55,37 @@ test('the gauge follows the configuration in force: 1 per skipped backend, gone 
   assert.deepEqual(await missingKeyLines(metrics), []);
 });
 
-test('also names the keyless backends of an edit refused only for its keys, while it waits', async () => {
+test('also names the keyless backends an edit refused only for its keys adds, while it waits', async () => {
   const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
-  let waiting: GatewayConfig | undefined = configWith(PRESENT, 'warn');
-  const inForce = configWith(
-    { ...PRESENT, AI_GATEWAY_SECRET_ABSENT_APIKEY: 'sk-test-absent' },
-    'warn',
+  const before = parseGatewayConfig(
+    'kind: AIGatewayRoute\nmetadata: {name: chat}\nspec:\n  backends:\n  - {name: keyed, provider: openai, model: gpt-4, auth: {apiKeyRef: {name: present}}}\n',
+    { missingSecrets: 'warn', env: PRESENT },
   );
+  assert.ok(before.ok);
+  let waiting: GatewayConfig | undefined = configWith(PRESENT, 'warn');
   meterBackendsMissingKey(
     metrics,
-    () => inForce,
+    () => before.config,
     () => waiting,
   );
   assert.deepEqual(await missingKeyLines(metrics), [
     'ai_gateway_backend_missing_key{backend="keyless"} 1',
   ]);
   waiting = undefined;
+  assert.deepEqual(await missingKeyLines(metrics), []);
+});
+
+test("leaves out a waiting edit's keyless backend the config in force has: it runs on its old key meanwhile", async () => {
+  const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
+  const inForce = parseGatewayConfig(YAML.replaceAll('{name: absent}', '{name: present}'), {
+    missingSecrets: 'warn',
+    env: PRESENT,
+  });
+  assert.ok(inForce.ok);
+  meterBackendsMissingKey(
+    metrics,
+    () => inForce.config,
+    () => configWith(PRESENT, 'warn'),
+  );
   assert.deepEqual(await missingKeyLines(metrics), []);
 });

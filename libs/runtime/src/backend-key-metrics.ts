@@ -1,4 +1,4 @@
-import { isAuthenticated, type GatewayConfig } from '@aigw/config';
+import { backendForCall, isAuthenticated, type GatewayConfig } from '@aigw/config';
 import type { MetricsRegistry } from '@aigw/observability';
 
 /**
@@ -28,8 +28,26 @@ export function meterBackendsMissingKey(
   waitingForKeys: () => GatewayConfig | undefined = () => undefined,
 ): void {
   metrics.watchBackendsMissingKey(() => {
-    const missing = backendsMissingKey(config());
+    const inForce = config();
+    const missing = backendsMissingKey(inForce);
     const waiting = waitingForKeys();
-    return waiting ? new Set([...missing, ...backendsMissingKey(waiting)]) : missing;
+    return waiting ? new Set([...missing, ...newBackendsMissingKey(waiting, inForce)]) : missing;
   });
+}
+
+/**
+ * The backends an edit waiting for its keys adds without their key: one the config in force
+ * already has (its route, its name) is called as it is meanwhile, its old key included.
+ */
+function newBackendsMissingKey(waiting: GatewayConfig, inForce: GatewayConfig): string[] {
+  const names = new Set<string>();
+  for (const route of waiting.routes) {
+    for (const backend of route.backends) {
+      if (isAuthenticated(backend)) continue;
+      if (backendForCall(inForce.routes, backend.name, route.name) === undefined) {
+        names.add(backend.name);
+      }
+    }
+  }
+  return [...names];
 }
