@@ -149,6 +149,8 @@
         width: Math.max(320, el.clientWidth || 800),
         height: 240,
         scales: { x: { time: true } },
+        // The API's buckets are UTC hours and days: label them so, not in the browser's zone.
+        tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), 'Etc/UTC'),
         series: [
           {},
           ...keys.map((key, i) => ({

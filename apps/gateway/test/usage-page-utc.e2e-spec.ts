@@ -1,0 +1,93 @@
+// The usage page in a browser west of UTC: the API's buckets are UTC hours and days, and
+// the page says so ("per day (UTC)"), so the charts must label each bucket with its UTC
+// time, not the browser's (in New York a day starting 00:00 UTC is 19:00 the day before).
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { until } from '@aigw/testing';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { CHROMIUM, withChromiumPage } from './chromium-page';
+
+const USER = 'utc-chart-user-s33';
+
+describe('usage page charts in UTC', { timeout: 180_000 }, () => {
+  let gateway: AppProcess;
+  let dir: string;
+
+  before(async () => {
+    assert.ok(
+      existsSync(CHROMIUM),
+      `${CHROMIUM} is missing: run scripts/browser/ensure-chromium.sh (Debian's chromium)`,
+    );
+    dir = mkdtempSync(join(tmpdir(), 'aigw-usage-page-utc-'));
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      `kind: AIGatewayRoute
+metadata: {name: usage}
+spec:
+  backends:
+  - {name: mini, provider: local, model: gpt-4o-mini}
+  userIdentification: {header: x-user-id}
+  costControl:
+    modelPricing:
+      gpt-4o-mini: {inputPer1k: 0.15, outputPer1k: 0.6}
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
+      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+    });
+    const response = await fetch(`${gateway.baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-user-id': USER },
+      body: JSON.stringify({
+        model: 'gpt-4o-mini',
+        max_tokens: 10,
+        messages: [{ role: 'user', content: 'hello' }],
+      }),
+    });
+    assert.equal(response.status, 200, await response.text());
+  });
+
+  after(async () => {
+    await gateway?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('labels a daily bucket with its UTC day in a browser in New York', async () => {
+    const params = new URLSearchParams({ range: '30d', bucket: 'day' });
+    // The UTC day the call's usage is bucketed in, as the API answers it.
+    let day = '';
+    await until(`${USER}'s usage in the analytics store`, async () => {
+      const query = new URLSearchParams({
+        from: new Date(Date.now() - 2 * 86_400_000).toISOString(),
+        to: new Date(Date.now() + 86_400_000).toISOString(),
+        bucket: 'day',
+        groupBy: 'user',
+      });
+      const response = await fetch(`${gateway.baseUrl}/v1/analytics/usage?${query.toString()}`);
+      const body = (await response.json()) as { series: { key: string; bucket: string }[] };
+      day = body.series.find((p) => p.key === USER)?.bucket.slice(0, 10) ?? '';
+      return day !== '';
+    });
+    await withChromiumPage(
+      async (page) => {
+        await page.goto(`${gateway.baseUrl}/usage?${params.toString()}`);
+        await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', {
+          timeout: 60_000,
+        });
+        assert.equal(await page.locator('body').getAttribute('data-state'), 'ready');
+        // uPlot's legend shows the time under the cursor: hover the only bucket, today's.
+        const plot = page.locator('#chart-cost .u-over');
+        const box = await plot.boundingBox();
+        assert.ok(box, 'the cost chart has a plot area');
+        await plot.hover({ position: { x: box.width / 2, y: box.height / 2 } });
+        const time = page.locator('#chart-cost .u-legend tr.u-series .u-value').first();
+        assert.equal(await time.innerText(), `${day} 12:00am`);
+      },
+      { timezoneId: 'America/New_York' },
+    );
+  });
+});
