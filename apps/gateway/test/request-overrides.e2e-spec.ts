@@ -70,12 +70,13 @@ describe('per-request overrides on the all-in-one gateway', () => {
       AI_GATEWAY_CONFIG: writeConfig(primary, secondary, slow, flaky),
       AI_GATEWAY_DATA_DIR: join(dir, 'data'),
     });
-    // Without the override a hung upstream holds the call for 30 s: the client gives up first.
+    // Without the override a hung upstream holds the call for 30 s: the client gives up first,
+    // though not so soon that a loaded machine's slow answer reads as a hang.
     client = new OpenAI({
       baseURL: `${gateway.baseUrl}/v1`,
       apiKey: 'c',
       maxRetries: 0,
-      timeout: 5_000,
+      timeout: 20_000,
     });
   });
 

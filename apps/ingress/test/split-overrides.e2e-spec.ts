@@ -42,12 +42,13 @@ describe('split deployment: per-request overrides cross the wire to the router',
     await Promise.all([primary.start(), secondary.start()]);
     const shared = { AI_GATEWAY_CONFIG: config(primary, secondary) };
     ({ router, ingress } = await startSplitDataPlane(shared, dir, started));
-    // Without the deadline a hung upstream holds the call for 30 s: the client gives up first.
+    // Without the deadline a hung upstream holds the call for 30 s: the client gives up first,
+    // though not so soon that a loaded machine's slow answer reads as a hang.
     client = new OpenAI({
       baseURL: `${ingress.baseUrl}/v1`,
       apiKey: 'c',
       maxRetries: 0,
-      timeout: 5_000,
+      timeout: 20_000,
     });
   });
 
