@@ -56,7 +56,10 @@ describe('upstreamTargetFor', () => {
       (error: DataPlaneError) => {
         assert.equal(error.code, DataPlaneErrorCode.UpstreamError);
         assert.match(error.message, /backend "openai-main" has no API key/);
-        assert.match(error.message, /the config edit that adds the backend loads once it appears/);
+        assert.match(
+          error.message,
+          /the config edit that adds the backend waits here for that key/,
+        );
         assert.equal(error.retryAfterMs, MISSING_KEY_RETRY_AFTER_MS);
         return true;
       },

@@ -52,7 +52,7 @@ export function upstreamTargetFor(
       DataPlaneErrorCode.UpstreamError,
       `backend "${backend.name}" has no API key in the provider-adapter's configuration ` +
         `(secret "${auth.secretRef.name}" key "${auth.secretRef.key}" is missing` +
-        `${inForce ? '' : '; the config edit that adds the backend loads once it appears'})`,
+        `${inForce ? '' : '; the config edit that adds the backend waits here for that key'})`,
       { retryAfterMs: MISSING_KEY_RETRY_AFTER_MS },
     );
   }
