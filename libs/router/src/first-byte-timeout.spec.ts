@@ -125,6 +125,38 @@ describe('firstByteTimeout', () => {
     assert.equal(routed.answer?.servedBy.backend, 'fast', 'failed over at the first-byte timeout');
   });
 
+  it('across a hop, tells the providers the deadline and waits the grace for their own report', async () => {
+    let hung: ProviderCall | undefined;
+    const providers = new ScriptedProviders({
+      // An older provider-adapter: it ignores the deadline and never reports the timeout.
+      slow: (call) => {
+        hung = call;
+        return new Promise<GatewayAnswer>((_, reject) =>
+          call.signal.addEventListener('abort', () => reject(call.signal.reason as Error), {
+            once: true,
+          }),
+        );
+      },
+      fast: streamAfter(0, 0),
+    });
+    const router = new FailoverRouter({
+      config: () => CONFIG,
+      providers,
+      sleep: async () => undefined,
+      firstEventGraceMs: 50,
+    });
+    const routed = routeOf(router);
+    await advance(1);
+    assert.equal(hung?.firstEventTimeoutMs, 150, 'the backend firstByteTimeout is sent on');
+    await advance(198);
+    assert.equal(hung.signal.aborted, false, 'the providers are given the grace to report it');
+    await advance(1);
+    assert.equal(hung.signal.aborted, true, 'given up at the timeout and the grace');
+    assert.match(String(hung.signal.reason), /sent no stream data within 150 ms/);
+    await advance(10);
+    assert.equal(routed.answer?.servedBy.backend, 'fast');
+  });
+
   it('keeps a stream whose headers and first event together come within it', async () => {
     const providers = new ScriptedProviders({ slow: streamAfter(70, 70) });
     const router = new FailoverRouter({
