@@ -202,6 +202,20 @@ export class BatchBilling {
   }
 
   /**
+   * Whether a look at its backend may still find the batch changed or owing: not seen
+   * ended, ended with output not yet billed (nor found gone), or ended with nothing to
+   * bill and its hold not yet given back. One ended and settled is as last seen.
+   */
+  awaitsLook(record: HeldRecord): boolean {
+    const { status, output_file_id: output } = record.object;
+    if (typeof status !== 'string' || !FINAL_STATUSES.has(status)) return true;
+    if (BILLED_STATUSES.has(status) && typeof output === 'string' && output !== '') {
+      return record.billed !== true && record.outputGone !== true;
+    }
+    return record.reservationId !== undefined;
+  }
+
+  /**
    * A batch output file downloaded whole: its batch billed from the usage tallied as it
    * streamed to the client, if no look has billed it yet.
    */

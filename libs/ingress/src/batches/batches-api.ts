@@ -17,6 +17,7 @@ import {
 } from './held-api';
 import { MAX_LISTED, type HeldRecord } from './held-objects';
 import type { HeldRecords } from './held-records';
+import { listedBatches } from './listed-batches';
 import { storeUnavailable } from '../responses/state/store-unavailable';
 import { abandonUnkeptBatch } from './unkept-batch';
 
@@ -214,19 +215,17 @@ export class BatchesApi {
     // The whole index, not one page's worth: `after` pages on past the newest hundred.
     const records = await this.records.listed('batch', MAX_LISTED, request.headers, lister, who);
     const page = listPage(records, query, (record) => record.id);
-    // Each as the backend has it now (a batch's status moves); the last seen on failure.
-    const data = await Promise.all(
-      (page.data as HeldRecord[]).map(async (record) => {
-        try {
-          const answer = jsonOf(
-            await this.records.call(record, 'GET', `/batches/${enc(record.providerId)}`),
-          );
-          return (await this.billing.seenBatch(record, answer, 'client_poll')).shown;
-        } catch (error) {
-          this.options.onError?.('refreshing a listed batch', error);
-          return record.object;
-        }
-      }),
+    // Those whose status may still move as the backend has them now, a few per list.
+    const data = await listedBatches(
+      page.data as HeldRecord[],
+      (record) => this.billing.awaitsLook(record),
+      async (record) => {
+        const answer = jsonOf(
+          await this.records.call(record, 'GET', `/batches/${enc(record.providerId)}`),
+        );
+        return (await this.billing.seenBatch(record, answer, 'client_poll')).shown;
+      },
+      (error) => this.options.onError?.('refreshing a listed batch', error),
     );
     return { ...page, data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };
   }

@@ -118,6 +118,17 @@ export class MessageBatchBilling {
     );
   }
 
+  /**
+   * Whether a look at its backend may still find the batch changed or owing: not seen
+   * ended, ended owing its bill, or ended with nothing to bill and its hold not yet given
+   * back. One ended and settled is as last seen.
+   */
+  awaitsLook(record: HeldRecord): boolean {
+    if (record.object.processing_status !== 'ended') return true;
+    if (requestCount(record.object, 'succeeded') > 0) return this.owesBill(record);
+    return record.reservationId !== undefined;
+  }
+
   /** The usage of the batch's succeeded results, summed as they stream from the backend. */
   private async readUsage(record: HeldRecord): Promise<BatchUsage> {
     const identity = identityOf(this.options, record);

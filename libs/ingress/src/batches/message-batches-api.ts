@@ -26,6 +26,7 @@ import { messageBatchHeaders } from './message-batch-headers';
 import { heldOwnerOf, MAX_LISTED, type HeldRecord } from './held-objects';
 import type { HeldRecords } from './held-records';
 import { JsonlLineTransform } from './jsonl-lines';
+import { listedBatches } from './listed-batches';
 import { identityOf, MessageBatchBilling } from './message-batch-billing';
 import { readMessageBatchRequests, screenMessageBatch, sentTo } from './message-batch-requests';
 import { messageBatchResultLine } from './message-batch-results';
@@ -188,7 +189,10 @@ export class MessageBatchesApi {
     return (await this.billing.seen(record, answer, 'client_poll')).shown;
   }
 
-  /** The caller's batches, newest first, each as its backend has it now. */
+  /**
+   * The caller's batches, newest first: those still running or owing their bill as their
+   * backend has them now (a few per list, listedBatches), the others as last seen.
+   */
   async list(request: FastifyRequest, lister: Lister, who: Who): Promise<JsonObject> {
     const query = (request.query ?? {}) as Query;
     const records = await this.records.listed(
@@ -199,15 +203,12 @@ export class MessageBatchesApi {
       who,
     );
     const { page, hasMore } = pageOf(records, query);
-    const data = await Promise.all(
-      page.map(async (record) => {
-        try {
-          return (await this.billing.seen(record, await this.fetched(record), 'client_poll')).shown;
-        } catch (error) {
-          this.options.onError?.('refreshing a listed message batch', error);
-          return record.object;
-        }
-      }),
+    const data = await listedBatches(
+      page,
+      (record) => this.billing.awaitsLook(record),
+      async (record) =>
+        (await this.billing.seen(record, await this.fetched(record), 'client_poll')).shown,
+      (error) => this.options.onError?.('refreshing a listed message batch', error),
     );
     return {
       data,
