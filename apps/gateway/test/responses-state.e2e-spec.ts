@@ -262,6 +262,41 @@ ${otherIdentityRoute(upstream.baseUrl)}`,
     assert.equal(count('miss'), 11);
     assert.equal(count('deleted'), 1);
   });
+
+  it("pages a chain's input_items to the end under one x-request-id for the whole session", async () => {
+    const session = { headers: { 'x-request-id': 'session-42' } };
+    let previous: string | undefined;
+    for (const input of ['One.', 'Two.', 'Three.']) {
+      const turn = await alice.responses.create(
+        { model: 'gpt-plain', input, ...(previous && { previous_response_id: previous }) },
+        session,
+      );
+      previous = turn.id;
+    }
+    // The SDK's auto-pagination asks for the page after the last id until has_more is false.
+    const listed: string[] = [];
+    for await (const item of alice.responses.inputItems.list(previous!, { limit: 1 })) {
+      listed.push(item.id);
+      if (listed.length > 10) break;
+    }
+    assert.equal(listed.length, 5, listed.join());
+    assert.equal(new Set(listed).size, 5, listed.join());
+    // Sending the history again with previous_response_id is OpenAI's 400, not read twice.
+    const items = await alice.responses.inputItems.list(previous!, { order: 'asc' });
+    await assert.rejects(
+      alice.responses.create({
+        model: 'gpt-plain',
+        previous_response_id: previous,
+        input: [...(items.data as OpenAI.Responses.ResponseInputItem[]), 'Four.'].map((item) =>
+          typeof item === 'string' ? { role: 'user' as const, content: item } : item,
+        ),
+      }),
+      (error: unknown) =>
+        error instanceof OpenAI.BadRequestError &&
+        error.param === 'input' &&
+        /Duplicate item found with id /.test(error.message),
+    );
+  });
 });
 
 describe('Responses API on a gateway whose store keeps nothing', () => {
