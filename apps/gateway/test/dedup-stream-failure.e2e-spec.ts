@@ -15,13 +15,15 @@ describe('a deduplicated stream failing mid-way (all-in-one gateway)', () => {
 
   before(async () => {
     await upstream.start();
+    // The stalled stream fails at its idle timeout: until then the follower can join it,
+    // which takes a loaded machine longer than the second it was given.
     gateway = await startGatewayWithConfig(
       `apiVersion: gateway.envoyproxy.io/v1alpha1
 kind: AIGatewayRoute
 metadata: {name: deduped}
 spec:
   backends:
-  - {name: dedup-upstream, provider: vllm, baseUrl: "${upstream.baseUrl}", model: up-model, modelNameOverride: dedup-model, streamIdleTimeout: 1s}
+  - {name: dedup-upstream, provider: vllm, baseUrl: "${upstream.baseUrl}", model: up-model, modelNameOverride: dedup-model, streamIdleTimeout: 5s}
   deduplication:
     enabled: true
     window: 60s
