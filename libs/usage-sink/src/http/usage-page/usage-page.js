@@ -245,22 +245,33 @@
       noChart('chart-burn', TOO_MANY_USERS);
     }
 
+    fillBudgets(budgets.rows);
+    fillAdjustments(adjustments.rows);
+  }
+
+  /**
+   * Each limit's newest announced state. The API keeps it however old: a row whose window
+   * has ended (its resetAt passed) says nothing of the limit now, so it shows as ended, not
+   * as exhausted with nothing remaining.
+   */
+  function fillBudgets(rows) {
     const body = document.querySelector('#budgets tbody');
     body.replaceChildren();
-    for (const b of budgets.rows) {
+    const now = Date.now();
+    for (const b of rows) {
+      const ended = Date.parse(b.resetAt) <= now;
       const tr = document.createElement('tr');
       tr.dataset.key = b.budgetKey + '|' + b.limitKind;
       tr.append(
         cell(b.budgetKey),
         cell(b.limitKind),
-        cell(b.state),
-        cell(String(b.remaining) + ' ' + b.unit, true),
+        cell(ended ? 'window ended (was ' + b.state + ')' : b.state),
+        cell(ended ? '–' : String(b.remaining) + ' ' + b.unit, true),
         cell(String(b.limit), true),
         cell(b.resetAt),
       );
       body.append(tr);
     }
-    fillAdjustments(adjustments.rows);
   }
 
   /** Operators' resets and credits, newest first: who gave whom budget back, and why. */

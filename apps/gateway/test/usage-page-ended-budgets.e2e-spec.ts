@@ -1,0 +1,113 @@
+// The usage page's budgets table lists each limit's newest announced state, however old
+// (the analytics API keeps it so). A row whose window has ended is not a limit spent now:
+// the page must not show a user whose per-minute limit ran out an hour ago as exhausted.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { until } from '@aigw/testing';
+import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { CHROMIUM, withChromiumPage } from './chromium-page';
+
+const USER = 'ended-window-user-s33';
+const LIMIT = 'tokenRateLimit.perUser.requestsPerMinute';
+
+interface BudgetRow {
+  budgetKey: string;
+  limitKind: string;
+  state: string;
+  remaining: number;
+  unit: string;
+  limit: number;
+  resetAt: string;
+}
+
+describe('usage page budgets whose window ended', { timeout: 180_000 }, () => {
+  let gateway: AppProcess;
+  let dir: string;
+
+  before(async () => {
+    assert.ok(
+      existsSync(CHROMIUM),
+      `${CHROMIUM} is missing: run scripts/browser/ensure-chromium.sh (Debian's chromium)`,
+    );
+    dir = mkdtempSync(join(tmpdir(), 'aigw-usage-page-ended-'));
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      `kind: AIGatewayRoute
+metadata: {name: usage}
+spec:
+  backends:
+  - {name: mini, provider: local, model: gpt-4o-mini}
+  userIdentification: {header: x-user-id}
+  tokenRateLimit:
+    perUser: {requestsPerMinute: 1}
+`,
+    );
+    gateway = await startApp('gateway', {
+      AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
+      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+      // Every settlement's room announced at once, so the exhausted state is stored now.
+      AI_GATEWAY_BUDGET_STATE_INTERVAL_MS: '0',
+    });
+    const response = await fetch(`${gateway.baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-user-id': USER },
+      body: JSON.stringify({
+        model: 'gpt-4o-mini',
+        max_tokens: 10,
+        messages: [{ role: 'user', content: 'hello' }],
+      }),
+    });
+    assert.equal(response.status, 200, await response.text());
+  });
+
+  after(async () => {
+    await gateway?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('marks the row as an ended window, not a limit spent now', async () => {
+    let row: BudgetRow | undefined;
+    await until(`${USER}'s exhausted per-minute limit in the budgets`, async () => {
+      const response = await fetch(`${gateway.baseUrl}/v1/analytics/budgets`);
+      const body = (await response.json()) as { rows: BudgetRow[] };
+      row = body.rows.find((b) => b.budgetKey === USER && b.limitKind === LIMIT);
+      return row?.state === 'exhausted';
+    });
+    assert.ok(row);
+    const resetAt = Date.parse(row.resetAt);
+    const cells = async (at: number): Promise<string[]> => {
+      let shown: string[] = [];
+      await withChromiumPage(async (page) => {
+        // The browser's clock: before the window's end, then an hour past it.
+        await page.clock.install({ time: at });
+        await page.goto(`${gateway.baseUrl}/usage`);
+        await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', {
+          timeout: 60_000,
+        });
+        assert.equal(await page.locator('body').getAttribute('data-state'), 'ready');
+        const tr = page.locator(`#budgets tbody tr[data-key="${USER}|${LIMIT}"]`);
+        shown = await tr.locator('td').allInnerTexts();
+      });
+      return shown;
+    };
+    assert.deepEqual(await cells(resetAt - 1_000), [
+      USER,
+      LIMIT,
+      'exhausted',
+      `0 ${row.unit}`,
+      '1',
+      row.resetAt,
+    ]);
+    assert.deepEqual(await cells(resetAt + 3_600_000), [
+      USER,
+      LIMIT,
+      'window ended (was exhausted)',
+      '–',
+      '1',
+      row.resetAt,
+    ]);
+  });
+});
