@@ -15,4 +15,15 @@ describe('textWithoutBackendIdentity', () => {
     assert.match(shown, /for consumer 'project_number:\[REDACTED\]'\./);
     assert.match(shown, /value: "projects\/\[REDACTED\]"/);
   });
+
+  it("hides the organization id of Groq's rate-limit and request-too-large refusals", () => {
+    // Groq's 429 and 413 (tokens per minute) name the account's organization as org_<ULID>.
+    const text =
+      'Request too large for model `llama-3.3-70b-versatile` in organization ' +
+      '`org_01kgg5588eftc8k70aes4864eb` service tier `on_demand` on tokens per minute (TPM): ' +
+      'Limit 12000, Requested 14137, please reduce your message size and try again.';
+    const shown = textWithoutBackendIdentity(text, { sentModel: '', requestedModel: '' });
+    assert.doesNotMatch(shown, /01kgg5588eftc8k70aes4864eb/);
+    assert.match(shown, /in organization `\[REDACTED\]` service tier/);
+  });
 });

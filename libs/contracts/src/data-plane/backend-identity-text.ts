@@ -13,12 +13,14 @@ export interface BackendIdentity {
 /**
  * The backend account's own identifiers as providers quote them in errors: OpenAI's
  * organization and project ids ("Rate limit reached for ... in organization org-..."),
+ * Groq's organization id (org_ and a ULID, in its rate-limit and request-too-large refusals),
  * Anthropic's organization id ("the rate limit for your organization (uuid)"), an AWS
  * account in an ARN (Bedrock's access refusals) and a Google project number (a quota
  * refusal's `project_number:` too).
  */
 const ACCOUNT_IDS: readonly RegExp[] = [
   /\b()org-[A-Za-z0-9]{8,}\b/g,
+  /\b()org_[A-Za-z0-9]{8,}\b/g,
   /\b()proj_[A-Za-z0-9]{8,}\b/g,
   /(\borganization\W{0,3})[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi,
   /(\barn:aws[\w-]*:[\w-]*:[\w-]*:)\d{12}(?=[:/])/g,
