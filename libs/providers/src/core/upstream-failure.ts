@@ -183,17 +183,31 @@ function awsErrorType(
   return raw?.split(':')[0].split('#').pop()?.trim();
 }
 
-/** The failover class of an error status: an AWS throttling or quota type is a rate limit. */
+/**
+ * The OpenAI-style error code of a rate limit, whatever the status it comes with: Groq
+ * answers a request past its plan's tokens per minute with 413 and this code (OpenAI answers
+ * the same case 429). Another backend can serve it, so it fails over; it is no 400.
+ */
+const RATE_LIMIT_CODE = 'rate_limit_exceeded';
+
+/**
+ * The failover class of an error status: an AWS throttling or quota type, or a refusal
+ * coded as a rate limit, is a rate limit.
+ */
 function failureKind(
   status: number,
   bodyText: string,
   headers: Readonly<Record<string, string | string[] | undefined>>,
+  code: string | undefined,
 ): DataPlaneErrorCode {
   const awsType = awsErrorType(headers, bodyText);
   if (awsType !== undefined && AWS_RATE_LIMIT_TYPES.has(awsType)) {
     return DataPlaneErrorCode.UpstreamRateLimited;
   }
-  return codeForStatus(status);
+  const kind = codeForStatus(status);
+  return kind === DataPlaneErrorCode.UpstreamRejected && code === RATE_LIMIT_CODE
+    ? DataPlaneErrorCode.UpstreamRateLimited
+    : kind;
 }
 
 /**
@@ -209,7 +223,7 @@ export function upstreamHttpError(
   secret?: EchoedSecret,
 ): DataPlaneError {
   const { message, code, param } = upstreamErrorBody(bodyText);
-  const kind = failureKind(status, bodyText, headers);
+  const kind = failureKind(status, bodyText, headers, code);
   // Only a request the provider refused has a code the client can act on; a refused
   // credential or an exhausted quota is the gateway's own trouble with that backend.
   const rejected = kind === DataPlaneErrorCode.UpstreamRejected;

@@ -65,4 +65,31 @@ describe('statuses of their own that OpenAI-compatible providers answer', () => 
     assert.equal(error.trigger, 'error');
     assert.equal(error.upstreamStatus, 499);
   });
+  it("takes Groq's 413 over its tokens-per-minute limit as a rate limit, not the client's request", async () => {
+    // Groq answers a request larger than the plan's tokens per minute with 413 and the code
+    // rate_limit_exceeded (OpenAI answers the same case 429): another backend can serve it.
+    const error = await failure(413, {
+      error: {
+        message:
+          'Request too large for model `llama-3.3-70b-versatile` in organization ' +
+          '`org_01kgg5588eftc8k70aes4864eb` service tier `on_demand` on tokens per minute ' +
+          '(TPM): Limit 12000, Requested 14137, please reduce your message size and try again.',
+        type: 'tokens',
+        code: 'rate_limit_exceeded',
+      },
+    });
+    assert.equal(error.code, DataPlaneErrorCode.UpstreamRateLimited);
+    assert.equal(error.trigger, 'rateLimit');
+    assert.equal(error.httpStatus, 429);
+    assert.equal(error.upstreamStatus, 413);
+    assert.match(error.message, /Request too large for model/);
+  });
+
+  it('keeps a 413 without a rate-limit code as the request refused', async () => {
+    const error = await failure(413, {
+      error: { message: 'Request Entity Too Large', type: 'invalid_request_error' },
+    });
+    assert.equal(error.code, DataPlaneErrorCode.UpstreamRejected);
+    assert.equal(error.httpStatus, 400);
+  });
 });
