@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import type { TokenUsageRecorded } from '@aigw/contracts';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import { BatchBilling } from './batch-billing';
+import type { BatchHolds } from './batch-holds';
 import type { FilesAndBatchesOptions, HeldObjectCalls } from './files-and-batches';
 import { MemoryHeldObjectStore } from './held-objects';
 import { HeldRecords } from './held-records';
@@ -18,8 +19,15 @@ class Backend implements HeldObjectCalls {
   resultsFail = false;
   /** Its retrieve answers 529 overloaded (its DELETE still goes through). */
   retrieveFails = false;
+  /** It no longer has the batch (deleted there, or past its retention): every call a 404. */
+  gone = false;
   async send(_backend: unknown, method: string, path: string) {
     this.calls.push(`${method} ${path}`);
+    if (this.gone) {
+      throw new DataPlaneError(DataPlaneErrorCode.NotFound, 'No such object at the provider.', {
+        upstreamStatus: 404,
+      });
+    }
     if (method === 'GET' && path === '/messages/batches/mb1' && this.retrieveFails) {
       throw new DataPlaneError(DataPlaneErrorCode.UpstreamError, 'Overloaded', {
         upstreamStatus: 529,
@@ -59,24 +67,36 @@ async function setup() {
   const store = new MemoryHeldObjectStore({ maxEntries: 100, maxBytes: 1_000_000 });
   const backend = new Backend();
   const events: TokenUsageRecorded[] = [];
+  const released: string[] = [];
+  const holds = {
+    release: (id: string) => {
+      released.push(id);
+      return Promise.resolve();
+    },
+  } as unknown as BatchHolds;
   const cfg = messageBatchRoute();
   const options: FilesAndBatchesOptions = {
     config: () => cfg,
     upstream: backend,
     store,
+    holds,
     ttlMs: TTL,
     priceFactor: 0.5,
     publish: (event) => events.push(event),
   };
   const records = new HeldRecords(options, Date.now);
   const api = new MessageBatchesApi(options, records, new BatchBilling(options, records, Date.now));
-  const record = heldMessageBatch('mb1', { processing_status: 'in_progress' });
+  const record = heldMessageBatch(
+    'mb1',
+    { processing_status: 'in_progress' },
+    { reservationId: 'hold-1' },
+  );
   const { id } = record;
   await store.put(record, TTL);
   await store.addPending(id, TTL);
   const request = { params: { id }, headers: {} } as unknown as FastifyRequest;
   const alice = () => 'alice';
-  return { store, backend, events, api, record, request, alice };
+  return { store, backend, events, released, api, record, request, alice };
 }
 
 describe('deleting a message batch', () => {
@@ -125,6 +145,25 @@ describe('deleting a message batch', () => {
     assert.deepEqual(t.backend.calls, ['GET /messages/batches/mb1']);
     assert.ok(await t.store.get(t.record.id));
     assert.deepEqual(await t.store.pending(10), [t.record.id]);
+  });
+
+  it('answers the 404 of a batch its backend no longer has, and forgets it and its hold', async () => {
+    // Deleted there, or past Anthropic's retention: else it stays listed, never deletable.
+    const t = await setup();
+    t.backend.gone = true;
+    await assert.rejects(
+      t.api.delete(t.request, t.alice),
+      (error: unknown) => error instanceof DataPlaneError && error.httpStatus === 404,
+    );
+    assert.deepEqual(t.backend.calls, [
+      'GET /messages/batches/mb1',
+      'DELETE /messages/batches/mb1',
+    ]);
+    assert.equal(await t.store.get(t.record.id), undefined);
+    assert.deepEqual(await t.store.pending(10), []);
+    // Never billed now: its hold goes, as the sweeper's drop of it would give it back.
+    assert.deepEqual(t.released, ['hold-1']);
+    assert.equal(t.events.length, 0);
   });
 
   it("is another caller's 404, nothing read or deleted", async () => {

@@ -237,14 +237,38 @@ export class MessageBatchesApi {
       const latest = await this.options.store.get(record.id);
       if (latest && this.billing.owesBill(latest)) throw stillOwed(record.id);
     }
-    await this.records.call(record, 'DELETE', `/messages/batches/${enc(record.providerId)}`);
+    try {
+      await this.records.call(record, 'DELETE', `/messages/batches/${enc(record.providerId)}`);
+    } catch (error) {
+      // Gone at its backend already (deleted there, past its retention): its 404 is the
+      // answer, and the gateway forgets it too, else it stays listed with no way to remove it.
+      if (isGoneAtBackend(error)) await this.forgetGone(record);
+      throw error;
+    }
+    await this.forget(record);
+    return { id: record.id, type: 'message_batch_deleted' };
+  }
+
+  private async forget(record: HeldRecord): Promise<void> {
     await this.options.store
       .delete(record)
       .catch((error: unknown) =>
         this.options.onError?.('forgetting a deleted message batch', error),
       );
     await this.batchBilling.unindex(record.id);
-    return { id: record.id, type: 'message_batch_deleted' };
+  }
+
+  /**
+   * A batch its backend no longer has, forgotten: never billed now, its hold is given back
+   * as the sweeper gives back one it drops (a billed batch's was replaced by its bill; one
+   * whose results were found gone keeps its to lapse, as billing left it).
+   */
+  private async forgetGone(record: HeldRecord): Promise<void> {
+    const latest = (await this.options.store.get(record.id).catch(() => undefined)) ?? record;
+    await this.forget(record);
+    if (latest.billed !== true && latest.outputGone !== true) {
+      await this.batchBilling.releaseHold(latest.reservationId);
+    }
   }
 
   /**
