@@ -256,6 +256,29 @@ describe('invokeOpenAiWire on a reasoning stream that reports no usage', () => {
     assert.equal(usage.source, 'estimated');
     assert.equal(usage.outputTokens, countTokens(`${reasoning.join('')}Hi`));
   });
+  it('counts delta.reasoning (vLLM from 0.11, Groq, Ollama) as output in the estimate, once', async () => {
+    // vLLM renamed reasoning_content to reasoning; Groq and Ollama stream it by that name. A
+    // chunk carrying both (vLLM's transition) holds the same text twice: it is counted once.
+    const reasoning = ['The user wants a greeting.', ' A short one will do.'];
+    raw.next([
+      chunk({ role: 'assistant', content: '' }),
+      chunk({ reasoning: reasoning[0], content: null }),
+      chunk({ reasoning: reasoning[1], reasoning_content: reasoning[1], content: null }),
+      chunk({ content: 'Hi' }, 'stop'),
+      '[DONE]',
+    ]);
+    const request = gatewayChatRequest({ stream: true });
+    const answer = (await invokeOpenAiWire(
+      { request, target, signal: new AbortController().signal },
+      { url: `${raw.baseUrl}/chat/completions` },
+      sharedUpstreamAgent(),
+    )) as StreamAnswer;
+    await collectStream(answer);
+    const usage = await answer.usage;
+    assert.equal(usage.source, 'estimated');
+    assert.equal(usage.outputTokens, countTokens(`${reasoning.join('')}Hi`));
+  });
+
   it("counts a streamed tool call's name and arguments as output in the estimate", async () => {
     // A backend that reports no usage, or a stream cut before it: an answer that only
     // called tools generated the call all the same, as a translated stream counts it.

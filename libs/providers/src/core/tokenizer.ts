@@ -1,6 +1,7 @@
 import {
   countPromptTokens,
   estimateTokens,
+  reasoningTextOf,
   type JsonObject,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
@@ -42,12 +43,14 @@ export class OutputTally {
 
   /**
    * A chunk delta's generated text: its reasoning (billed as output by every provider that
-   * reasons), its content, and its tool calls' names and arguments, which an answer that
-   * only called tools generated all the same.
+   * reasons; `reasoning_content`, or `reasoning` as vLLM from 0.11, Groq and Ollama name it,
+   * one of them when a chunk holds both), its content, and its tool calls' names and
+   * arguments, which an answer that only called tools generated all the same.
    */
   addDelta(delta: unknown): void {
     if (!isJsonObject(delta)) return;
-    if (typeof delta.reasoning_content === 'string') this.add(delta.reasoning_content);
+    const reasoning = reasoningTextOf(delta);
+    if (reasoning !== undefined) this.add(reasoning);
     if (typeof delta.content === 'string') this.add(delta.content);
     if (!Array.isArray(delta.tool_calls)) return;
     for (const call of delta.tool_calls) {
