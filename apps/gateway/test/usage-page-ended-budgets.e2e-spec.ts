@@ -81,8 +81,9 @@ spec:
     const cells = async (at: number): Promise<string[]> => {
       let shown: string[] = [];
       await withChromiumPage(async (page) => {
-        // The browser's clock: before the window's end, then an hour past it.
-        await page.clock.install({ time: at });
+        // The browser's clock, held still (a load can take seconds): just before the
+        // window's end, then an hour past it.
+        await page.clock.setFixedTime(at);
         await page.goto(`${gateway.baseUrl}/usage`);
         await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', {
           timeout: 60_000,
