@@ -90,4 +90,22 @@ spec:
       { timezoneId: 'America/New_York' },
     );
   });
+
+  it('reads a to without an offset as UTC, as the API does, in a browser in New York', async () => {
+    await withChromiumPage(
+      async (page) => {
+        await page.goto(`${gateway.baseUrl}/usage?range=24h&to=2026-12-07T00:00:00`);
+        await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', {
+          timeout: 60_000,
+        });
+        assert.equal(await page.locator('body').getAttribute('data-state'), 'ready');
+        // 24 hours before that UTC midnight, not before New York's.
+        assert.equal(
+          await page.locator('#range').innerText(),
+          '2026-12-06T00:00:00.000Z – 2026-12-07T00:00:00.000Z, per hour (UTC)',
+        );
+      },
+      { timezoneId: 'America/New_York' },
+    );
+  });
 });

@@ -61,12 +61,20 @@
     return body;
   }
 
+  /**
+   * A time of the URL as the API reads it: a date-time without an offset is UTC (the
+   * browser's Date would read it in the browser's zone).
+   */
+  function utcTime(value) {
+    return Date.parse(/[Tt][^Zz+-]*$/.test(value) ? value + 'Z' : value);
+  }
+
   /** from/to/bucket: given in the page's URL, or a preset range ending now. */
   function rangeParams() {
     const search = new URLSearchParams(location.search);
     const preset = RANGES[search.get('range') || '24h'] || RANGES['24h'];
     const to = search.get('to') || new Date().toISOString();
-    const from = search.get('from') || new Date(Date.parse(to) - preset[0]).toISOString();
+    const from = search.get('from') || new Date(utcTime(to) - preset[0]).toISOString();
     return { from, to, bucket: search.get('bucket') || preset[1] };
   }
 
