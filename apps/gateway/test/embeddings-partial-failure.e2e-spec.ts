@@ -91,7 +91,9 @@ spec:
     // Alice's budget is charged that much, and holds nothing more: the hold is given back.
     const spent = LIMIT - alone.usage.prompt_tokens;
     let remaining = NaN;
-    for (let i = 0; i < 100 && remaining !== spent; i++) {
+    // Up to a minute, as the kit's until: the bound only ends a hang (the bill reaches the
+    // budget through the event log, late on a loaded machine).
+    for (let i = 0; i < 600 && remaining !== spent; i++) {
       if (i > 0) await new Promise((resolve) => setTimeout(resolve, 100));
       remaining = (await tokensRemaining()).get('alice') ?? NaN;
     }
