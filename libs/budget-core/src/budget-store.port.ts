@@ -83,6 +83,13 @@ export interface BudgetStore {
     holdMs: number,
     now: number,
   ): readonly boolean[] | Promise<readonly boolean[]>;
+  /**
+   * The balance keys a hold in force was placed on (none once it is settled, released or
+   * swept after it lapsed). The settler asks it only when the config can no longer name a limit the call
+   * was admitted under (its tier renamed or removed by a reload), so that its spend lands
+   * where its hold was. Optional: without it such a call's tier limit goes uncharged.
+   */
+  heldKeys?(reservationId: string): readonly string[] | Promise<readonly string[]>;
   /** Drops a hold (the call failed or was abandoned). Unknown ids are ignored. */
   release(reservationId: string): Promise<void>;
   /**

@@ -323,12 +323,18 @@ export class BudgetSettler implements EventSubscription {
     const cache = this.limitsOf(batch ? BATCH_KEY_PREFIX + usage.modelServed : usage.modelServed);
     const addedBefore = cache.added;
     const budgetKey = usage.budgetKey ?? impliedBudgetKey(config, route, usage.userId);
-    const limits = cache.get(route, budgetKey, tier, at, (bindAt) =>
+    let limits = cache.get(route, budgetKey, tier, at, (bindAt) =>
       trackedLimits(route, tier, usage, budgetKey, bindAt, batch),
     );
     if (cache.added !== addedBefore && ++this.boundCallers >= MAX_BOUND_CALLERS) {
       this.limitsByModel.clear();
       this.boundCallers = 0;
+    }
+    if (usage.tier !== undefined && !tier) {
+      // Its tier was renamed or removed by a reload while it ran: the config no longer
+      // names the tier's daily limit, but its hold may be on it (the balance is the user's,
+      // whatever the tier is called), and the spend belongs where the hold was.
+      limits = [...limits, ...(await this.heldTierLimits(usage, budgetKey, limits, at))];
     }
     // Nothing limits or watches this usage: no balance to keep, no hold to settle.
     if (limits.length === 0 && !usage.reservationId) return false;
@@ -371,6 +377,35 @@ export class BudgetSettler implements EventSubscription {
       this.announce(usage, limit, result.spentBefore[index], used, reserved, current);
     }
     return true;
+  }
+
+  /**
+   * The tier's daily limit of a usage whose tier the config no longer has, if its hold
+   * was placed on it: charged (its value is unknown now, so it is tracked uncapped and
+   * announced by the next call admitted under the caller's current tier, which shares
+   * the balance). Nothing when the hold is gone (settled, lapsed) or held no tier limit.
+   */
+  private async heldTierLimits(
+    usage: TokenUsageRecorded,
+    budgetKey: string,
+    limits: readonly TrackedLimit[],
+    at: number,
+  ): Promise<TrackedLimit[]> {
+    if (!usage.reservationId || !this.store.heldKeys) return [];
+    const tierLimit = bindLimit(
+      {
+        kind: LimitKind.TierDailyTokens,
+        subject: budgetKey,
+        unit: 'tokens',
+        limit: UNCAPPED,
+        window: DAY,
+      },
+      at,
+    );
+    if (limits.some((limit) => limit.key === tierLimit.key)) return [];
+    const held = await this.store.heldKeys(usage.reservationId);
+    const tierKeyStart = tierLimit.key.slice(0, tierLimit.key.lastIndexOf(':') + 1);
+    return held.some((key) => key.startsWith(tierKeyStart)) ? [tierLimit] : [];
   }
 
   /**

@@ -158,6 +158,10 @@ export class LocalBudgetStore implements BudgetStore {
     });
   }
 
+  heldKeys(reservationId: string): string[] {
+    return this.holds.get(reservationId)?.entries.map((entry) => entry.key) ?? [];
+  }
+
   async release(reservationId: string): Promise<void> {
     this.dropHold(reservationId);
   }

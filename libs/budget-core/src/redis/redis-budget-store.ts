@@ -138,6 +138,11 @@ export class RedisBudgetStore implements BudgetStore {
     return reply.map((refreshed) => num(refreshed) === 1);
   }
 
+  async heldKeys(reservationId: string): Promise<readonly string[]> {
+    // The hold's record maps each balance key it holds on to the amount held there.
+    return this.redis.hkeys(this.holdKey(reservationId));
+  }
+
   async release(reservationId: string): Promise<void> {
     await this.redis.aigwRelease(1, this.holdKey(reservationId), reservationId);
   }

@@ -105,6 +105,15 @@ export function describeBudgetStoreContract(
       assert.equal(again.balances[0].used, 12);
     });
 
+    it("names a hold's balance keys until it is settled or released", async () => {
+      const [a, b] = [key(), key()];
+      await store.reserve('held-keys', [change(a, 5), change(b, 5)], 30_000, now);
+      assert.deepEqual([...((await store.heldKeys?.('held-keys')) ?? [])].sort(), [a, b].sort());
+      await store.settle(randomUUID(), 'held-keys', [change(a, 4)], now);
+      assert.deepEqual(await store.heldKeys?.('held-keys'), []);
+      assert.deepEqual(await store.heldKeys?.('never-held'), []);
+    });
+
     it('records usage past the limit: it was spent', async () => {
       const k = key();
       const result = await store.settle(randomUUID(), undefined, [change(k, 150)], now);
