@@ -108,4 +108,27 @@ spec:
       { timezoneId: 'America/New_York' },
     );
   });
+
+  it('covers the same whole buckets in every panel: a range starting inside a day counts none of it', async () => {
+    // The page's clock 30 days and a minute past the start of today (UTC): its 30-day range
+    // starts a minute into today, so the daily usage series leaves today out, as it leaves
+    // out every bucket starting before from. The other panels must leave it out too.
+    const today = Date.parse(new Date().toISOString().slice(0, 10));
+    const day = 86_400_000;
+    await withChromiumPage(async (page) => {
+      await page.clock.setFixedTime(today + 30 * day + 60_000);
+      await page.goto(`${gateway.baseUrl}/usage?range=30d`);
+      await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', {
+        timeout: 60_000,
+      });
+      assert.equal(await page.locator('body').getAttribute('data-state'), 'ready');
+      assert.equal(await page.locator('#total-requests').innerText(), '0');
+      // Latency reads requests by hour: before, from 01:00 today, so it showed the call.
+      assert.equal(await page.locator('#latency').innerText(), '–');
+      assert.equal(
+        await page.locator('#range').innerText(),
+        `${new Date(today + day).toISOString()} – ${new Date(today + 31 * day).toISOString()}, per day (UTC)`,
+      );
+    });
+  });
 });

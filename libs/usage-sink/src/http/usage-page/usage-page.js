@@ -69,13 +69,30 @@
     return Date.parse(/[Tt][^Zz+-]*$/.test(value) ? value + 'Z' : value);
   }
 
+  const BUCKET_MS = { hour: 3600e3, day: 86400e3 };
+
+  /**
+   * A time moved up to the next bucket start. The usage series counts whole buckets that
+   * start in [from, to); rates, latency and top spenders count whole hours, adjustments
+   * exact times. Bounds on bucket starts make every panel cover the same span. A time or
+   * bucket the page cannot read goes as given, for the API to refuse by name.
+   */
+  function bucketStart(value, bucket) {
+    const time = utcTime(value);
+    const size = BUCKET_MS[bucket];
+    return size && Number.isFinite(time)
+      ? new Date(Math.ceil(time / size) * size).toISOString()
+      : value;
+  }
+
   /** from/to/bucket: given in the page's URL, or a preset range ending now. */
   function rangeParams() {
     const search = new URLSearchParams(location.search);
     const preset = RANGES[search.get('range') || '24h'] || RANGES['24h'];
+    const bucket = search.get('bucket') || preset[1];
     const to = search.get('to') || new Date().toISOString();
     const from = search.get('from') || new Date(utcTime(to) - preset[0]).toISOString();
-    return { from, to, bucket: search.get('bucket') || preset[1] };
+    return { from: bucketStart(from, bucket), to: bucketStart(to, bucket), bucket };
   }
 
   function text(id, value) {
