@@ -44,6 +44,22 @@ export function azureApiVersion(base: URL, env: NodeJS.ProcessEnv): string {
 }
 
 /**
+ * The first dated api-version that defines chat's `stream_options` and
+ * `max_completion_tokens` (both came in 2024-09-01-preview). An older one (GA 2024-02-01 and
+ * 2024-06-01, still served) answers 400 "Unrecognized request argument supplied" to either.
+ */
+const FIRST_VERSION_WITH_NEWER_CHAT_FIELDS = '2024-09-01';
+
+/**
+ * Whether an api-version takes `stream_options` and `max_completion_tokens`: `v1` and every
+ * dated one from 2024-09-01-preview on; a version in no form known here is taken to.
+ */
+export function azureTakesNewerChatFields(apiVersion: string): boolean {
+  const date = /^\d{4}-\d{2}-\d{2}/.exec(apiVersion)?.[0];
+  return date === undefined || date >= FIRST_VERSION_WITH_NEWER_CHAT_FIELDS;
+}
+
+/**
  * The URL of one deployment's operation (`baseUrl`: azureOpenAiPath). The api-version `v1`
  * asks for that API: `/openai/v1/{operation}`, with no api-version, the deployment named by
  * the body's `model` (as every call here sends it).

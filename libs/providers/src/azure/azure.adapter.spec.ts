@@ -10,7 +10,11 @@ import {
   upstreamTarget,
 } from '@aigw/testing/fake-provider';
 import { AzureOpenAiAdapter } from './azure.adapter';
-import { AZURE_DEFAULT_API_VERSION, azureDeploymentUrl } from './azure-urls';
+import {
+  AZURE_DEFAULT_API_VERSION,
+  azureDeploymentUrl,
+  azureTakesNewerChatFields,
+} from './azure-urls';
 
 describe('azureDeploymentUrl', () => {
   it('builds the deployment URL with the default api-version', () => {
@@ -70,6 +74,16 @@ describe('azureDeploymentUrl', () => {
     );
   });
 
+  it('knows which api-versions take stream_options and max_completion_tokens', () => {
+    for (const version of ['2024-02-01', '2024-06-01', '2024-08-01-preview']) {
+      assert.equal(azureTakesNewerChatFields(version), false, version);
+    }
+    for (const version of ['2024-09-01-preview', AZURE_DEFAULT_API_VERSION, '2025-04-01-preview']) {
+      assert.equal(azureTakesNewerChatFields(version), true, version);
+    }
+    assert.equal(azureTakesNewerChatFields('v1'), true);
+  });
+
   it('refuses a backend without baseUrl', () => {
     assert.throws(() => azureDeploymentUrl(undefined, 'd', 'chat', {}), /baseUrl/);
   });
@@ -124,6 +138,27 @@ describe('AzureOpenAiAdapter against a fake Azure OpenAI resource', () => {
     assert.deepEqual(call.query, {});
     assert.equal(call.body.model, 'gpt4o-prod');
     assert.equal(call.headers['api-key'], 'azure-secret-key');
+  });
+
+  it('sends an api-version before 2024-09-01-preview no stream_options or max_completion_tokens, which it refuses', async () => {
+    // Azure answers 400 "Unrecognized request argument supplied" to either on 2024-06-01 and
+    // older (GA 2024-02-01 and 2024-06-01 are still served): a stream is estimated instead.
+    const old = { ...target, baseUrl: `${upstream.baseUrl}?api-version=2024-06-01` };
+    const call = (request: GatewayRequest) =>
+      adapter.invoke({ request, target: old, signal: new AbortController().signal });
+    const streamed = (await call(
+      gatewayChatRequest({ stream: true, max_completion_tokens: 64 }),
+    )) as StreamAnswer;
+    assert.equal(streamedText(await collectStream(streamed)), 'Hello from Azure.');
+    assert.equal((await streamed.usage).source, 'estimated');
+    const json = await call(gatewayChatRequest({ max_tokens: 32 }));
+    assert.equal(json.kind, 'json');
+    const [first, second] = upstream.calls;
+    assert.equal('stream_options' in first.body, false);
+    assert.equal(first.body.max_tokens, 64);
+    assert.equal('max_completion_tokens' in first.body, false);
+    assert.equal(second.body.max_tokens, 32);
+    assert.equal('max_completion_tokens' in second.body, false);
   });
 
   it('routes embeddings to the deployment embeddings path', async () => {

@@ -14,7 +14,7 @@ import { invokeOpenAiSpeech } from '../core/openai-speech';
 import { wantsSpeechEvents } from '../core/openai-speech-events';
 import { invokeOpenAiWire } from '../core/openai-wire';
 import { sharedUpstreamAgent } from '../core/upstream-http';
-import { azureDeploymentUrl } from './azure-urls';
+import { azureDeploymentUrl, azureTakesNewerChatFields } from './azure-urls';
 
 /**
  * Azure OpenAI: OpenAI's wire format at deployment URLs. The backend's `model` is the
@@ -59,7 +59,17 @@ export class AzureOpenAiAdapter implements ProviderAdapter {
       return invokeOpenAiAudio(call, url, this.dispatcher);
     }
     // Azure opens a stream with a choice-less chunk of prompt-filter results: not for clients.
-    const endpoint = { url, skipChoicelessChunks: true, maxTokensAsCompletionTokens: true };
+    // An older api-version knows max_tokens alone and no stream_options (its streams report no
+    // usage: they are estimated). The v1 API's URL carries none: it takes both.
+    const version = new URL(url).searchParams.get('api-version');
+    const newer = version === null || azureTakesNewerChatFields(version);
+    const endpoint = {
+      url,
+      skipChoicelessChunks: true,
+      maxTokensAsCompletionTokens: newer,
+      completionTokensAsMaxTokens: !newer,
+      refusesStreamOptions: !newer,
+    };
     return invokeOpenAiWire(call, endpoint, this.dispatcher);
   }
 }

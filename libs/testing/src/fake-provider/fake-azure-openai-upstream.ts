@@ -16,6 +16,17 @@ const FILTERS = {
 };
 
 /**
+ * The first dated api-version with `stream_options` and `max_completion_tokens` (both came
+ * in 2024-09-01-preview); an older one refuses them.
+ */
+const FIRST_VERSION_WITH_NEWER_FIELDS = '2024-09-01';
+
+function fieldUnknownTo(version: string, body: Record<string, unknown>): string | undefined {
+  if (version.slice(0, 10) >= FIRST_VERSION_WITH_NEWER_FIELDS) return undefined;
+  return ['stream_options', 'max_completion_tokens'].find((field) => field in body);
+}
+
+/**
  * Azure OpenAI's data plane as documented: `/openai/deployments/{id}/...?api-version=`, or
  * the v1 API's `/openai/v1/...` (no api-version, the deployment as the body's `model`),
  * OpenAI-shaped bodies with content-filter annotations, and a stream that opens with a
@@ -46,6 +57,12 @@ export class FakeAzureOpenAiUpstream extends FakeProviderServer {
       return sendJson(response, { error: { code: '404', message: 'Resource not found' } }, 404);
     }
     const operation = (match ?? v1)![dated ? 2 : 1];
+    const unknown = dated ? fieldUnknownTo(call.query['api-version'], call.body) : undefined;
+    if (unknown !== undefined) {
+      // What Azure answers a field its api-version does not define.
+      const message = `Unrecognized request argument supplied: ${unknown}`;
+      return sendJson(response, { error: { code: null, message, param: null } }, 400);
+    }
     const model = 'gpt-4o-2024-08-06';
     if (operation.startsWith('audio/')) {
       // Whisper on Azure: the transcript and the seconds billed.
