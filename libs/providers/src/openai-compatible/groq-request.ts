@@ -2,13 +2,31 @@ import type { JsonObject } from '@aigw/contracts/data-plane';
 import { isJsonObject } from '../core/json-shape';
 
 /**
- * A chat body Groq takes: its messages without `name`, which Groq answers 400 to (its
- * OpenAI compatibility page) and which multi-agent frameworks set on every turn. A
- * participant's name changes nothing Groq's models read. The same object when none has one.
+ * OpenAI's newer hint fields, which change nothing in an answer and which Groq does not
+ * define: it answers 400 to any field it does not define ("property 'prompt_cache_key' is
+ * unsupported"), and the Responses edge forwards these from every Codex request. Groq
+ * defines `user` and `service_tier`, which go on.
+ */
+const OPENAI_HINTS = [
+  'prompt_cache_key',
+  'prompt_cache_retention',
+  'safety_identifier',
+  'verbosity',
+] as const;
+
+/**
+ * A chat body Groq takes: without OpenAI's hints it refuses (OPENAI_HINTS), and its messages
+ * without `name`, which Groq answers 400 to (its OpenAI compatibility page) and which
+ * multi-agent frameworks set on every turn. A participant's name changes nothing Groq's
+ * models read. The same object when nothing changes.
  */
 export function groqChatBody(body: JsonObject): JsonObject {
-  if (!Array.isArray(body.messages) || !body.messages.some(isNamed)) return body;
-  return { ...body, messages: body.messages.map(unnamed) };
+  const named = Array.isArray(body.messages) && body.messages.some(isNamed);
+  if (!named && !OPENAI_HINTS.some((field) => field in body)) return body;
+  const copy = { ...body };
+  for (const field of OPENAI_HINTS) delete copy[field];
+  if (named) copy.messages = (body.messages as unknown[]).map(unnamed);
+  return copy;
 }
 
 function isNamed(message: unknown): boolean {

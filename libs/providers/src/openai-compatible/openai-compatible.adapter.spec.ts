@@ -462,6 +462,33 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
     assert.equal((upstream.calls[0].body.messages as JsonObject[])[1].name, 'alice');
   });
 
+  it("sends Groq none of OpenAI's newer hint fields, which it answers 400 to", async () => {
+    // Groq refuses any field it does not define ("property 'prompt_cache_key' is
+    // unsupported"); the Responses edge forwards these from every Codex request.
+    const body = {
+      model: 'openai/gpt-oss-120b',
+      messages: [{ role: 'user', content: 'hi' }],
+      prompt_cache_key: 'session-1',
+      prompt_cache_retention: '24h',
+      safety_identifier: 'hash-1',
+      verbosity: 'low',
+      user: 'u-1',
+      service_tier: 'flex',
+    };
+    await invoke(chatRequest({ body }), 'groq');
+    const sent = upstream.calls[0].body;
+    for (const field of ['prompt_cache_key', 'prompt_cache_retention', 'safety_identifier']) {
+      assert.equal(field in sent, false, field);
+    }
+    assert.equal('verbosity' in sent, false);
+    // Groq's own fields of the same names go on.
+    assert.equal(sent.user, 'u-1');
+    assert.equal(sent.service_tier, 'flex');
+    upstream.reset();
+    await invoke(chatRequest({ body }));
+    assert.equal(upstream.calls[0].body.prompt_cache_key, 'session-1');
+  });
+
   it('sends Mistral each message with only the fields Mistral defines for its role', async () => {
     // Mistral: 422 "Extra inputs are not permitted" on messages.N.user.name, and on the
     // refusal, annotations and audio an openai SDK client echoes back from an answer.
