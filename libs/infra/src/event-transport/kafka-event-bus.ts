@@ -317,6 +317,13 @@ export class KafkaEventBus implements EventPublisher {
   private spoolUnwritable = false;
   /** Started while Kafka did not answer, and it has not answered since. */
   private awaitingKafka = false;
+  /** How `start` prepared Kafka: a topic found missing later is created again so. */
+  private startOptions: KafkaEventBusStartOptions = {};
+  /**
+   * A send found a topic missing (deleted while the bus ran): the next send creates the
+   * gateway's missing topics first, as a start does.
+   */
+  private topicsMissing = false;
 
   // Every event is settled in publish order (acknowledged, spooled or refused), so one
   // counter pair tells `flush` when everything published before it is safe.
@@ -376,6 +383,7 @@ export class KafkaEventBus implements EventPublisher {
    * trying again in the background (see KafkaEventBusStartOptions).
    */
   async start(options: KafkaEventBusStartOptions = {}): Promise<KafkaEventBusStarted> {
+    this.startOptions = options;
     if (options.whileUnreachable === 'spool') return this.startWhileUnreachable(options);
     await this.prepareKafka(options);
     this.replaySpool();
@@ -616,6 +624,7 @@ export class KafkaEventBus implements EventPublisher {
   }
 
   private async produce(events: readonly EncodedEvent[]): Promise<void> {
+    if (this.topicsMissing) await this.recreateMissingTopics();
     const producer = await this.connectedProducer();
     const byTopic = new Map<string, Message[]>();
     for (const event of events) {
@@ -655,8 +664,23 @@ export class KafkaEventBus implements EventPublisher {
     this.reportSpool();
   }
 
+  /**
+   * A batch holding one event of a missing topic is refused whole, and replayed first it
+   * would hold back every later event (usage included) until a restart created the topic.
+   */
+  private async recreateMissingTopics(): Promise<void> {
+    this.logger.warn('a topic the gateway writes to is missing (deleted?); creating it again', {
+      spooled: this.spool.count,
+    });
+    await this.prepareKafka(this.startOptions);
+    this.topicsMissing = false;
+  }
+
   private onSendFailed(flight: InFlight, error: unknown): void {
     if (isTooLarge(error)) return this.onTooLarge(flight, error);
+    if (isUnknownTopic(error) && (this.startOptions.createTopics ?? true)) {
+      this.topicsMissing = true;
+    }
     this.failures++;
     const delay = Math.min(this.retryMinMs * 2 ** (this.failures - 1), this.retryMaxMs);
     this.nextAttemptAt = Date.now() + delay;
@@ -1605,6 +1629,21 @@ function letterOf(
 
 function letterHeader(letter: KafkaMessage, name: string): string | undefined {
   return letter.headers?.[name]?.toString();
+}
+
+/** Kafka's answer for a topic it does not have, however kafkajs wrapped it. */
+const UNKNOWN_TOPIC = 'UNKNOWN_TOPIC_OR_PARTITION';
+
+function isUnknownTopic(error: unknown): boolean {
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    if ((e as { type?: unknown }).type === UNKNOWN_TOPIC) return true;
+    // kafkajs's own, when the metadata it refreshed still lacks the topic.
+    if ((e as { name?: unknown }).name === 'KafkaJSTopicMetadataNotLoaded') return true;
+    e =
+      (e as { cause?: unknown; originalError?: unknown }).cause ??
+      (e as { originalError?: unknown }).originalError;
+  }
+  return false;
 }
 
 /** Whether kafkajs failed a produce request because the broker found it too large. */
