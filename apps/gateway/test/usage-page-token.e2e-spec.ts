@@ -76,6 +76,24 @@ spec:
       assert.deepEqual(problems, []);
     });
   });
+
+  it("names a proxy's non-JSON error by its status, not by a JSON parse failure", async () => {
+    await withChromiumPage(async (page) => {
+      // What a reverse proxy in front of the gateway answers when a query outlasts it.
+      await page.route('**/v1/analytics/rates?*', (route) =>
+        route.fulfill({
+          status: 504,
+          contentType: 'text/html',
+          body: '<html><body><h1>504 Gateway Time-out</h1></body></html>',
+        }),
+      );
+      await page.goto(`${gateway.baseUrl}/usage#token=${TOKEN}`);
+      assert.equal(
+        await loaded(page),
+        'Could not load usage: /v1/analytics/rates answered 504 Gateway Timeout',
+      );
+    });
+  });
 });
 
 function linkText(range: string): string {

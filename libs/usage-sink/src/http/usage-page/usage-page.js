@@ -52,9 +52,12 @@
     const response = await fetch('/v1/analytics/' + path + '?' + new URLSearchParams(params), {
       headers,
     });
-    const body = await response.json();
-    if (!response.ok) {
-      const error = new Error((body.error && body.error.message) || response.statusText);
+    // A proxy in front of the API (a timeout, a login page) may answer with no JSON.
+    const body = await response.json().catch(() => undefined);
+    if (!response.ok || body === undefined) {
+      const status = [response.status, response.statusText].filter(Boolean).join(' ');
+      const said = body && body.error && body.error.message;
+      const error = new Error(said || '/v1/analytics/' + path + ' answered ' + status);
       error.status = response.status;
       throw error;
     }
