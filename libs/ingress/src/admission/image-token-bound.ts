@@ -9,14 +9,48 @@ import { TOKENS_PER_IMAGE } from '@aigw/contracts/data-plane';
 const GPT_4O_MINI_IMAGE_TOKENS = 2_833 + 8 * 5_667;
 const MAX_PATCHES = 1_536;
 
+// Anthropic's vision guide: Claude sees an image in 28 px patches, one token each. Up to
+// Opus 4.6 it shrinks an image to 1,568 px a side and ~1.15 megapixels (~1,600 tokens,
+// TOKENS_PER_IMAGE); from Opus 4.7 (and Sonnet 5, Haiku 5.5, the named later models) to
+// 2,576 px and ~3.75 megapixels: 92 x 52 patches at 2,576 x 1,456. Bedrock and Vertex AI
+// bill Claude the same.
+const CLAUDE_HIGH_RESOLUTION_IMAGE_TOKENS = 92 * 52;
+
+// Google's token guide: Gemini 1.5 and 2.x bill 258 tokens for an image of at most 384 px
+// a side, else 258 a tile, a tile's side the image's shorter side / 1.5 (256 to 768 px),
+// the image first fitted within 3,072 x 3,072. The most tiles: 12 x 2 (2,817 x 257 px).
+// Gemini 3 bills an image by its media resolution, 1,120 tokens by default.
+const GEMINI_TILED_IMAGE_TOKENS = 24 * 258;
+
+// Pixtral (Mistral): an image of at most 1,024 px a side, a token a 16 px patch and a
+// break token after each row of patches.
+const PIXTRAL_IMAGE_TOKENS = 64 * 64 + 64;
+
 /** A model id of `names`, dated or not, alone or after a provider's prefix (`openai/`). */
 function modelIds(names: string): RegExp {
   return new RegExp(`(^|[/:])(${names})(-\\d{4}-\\d{2}-\\d{2})?$`, 'i');
 }
 
+/**
+ * Model ids that start with `names`, in any of their namings: after a provider's prefix
+ * (`google/`, `models/`), Bedrock's (`anthropic.`, `us.anthropic.`), with a version, date
+ * or `@` suffix.
+ */
+function modelFamily(names: string): RegExp {
+  return new RegExp(`(^|[/:.])(${names})`, 'i');
+}
+
 /** Models whose images bill past TOKENS_PER_IMAGE, by their highest image tokens. */
 const IMAGE_TOKEN_BOUNDS: readonly (readonly [RegExp, number])[] = [
   [modelIds('gpt-4o-mini'), GPT_4O_MINI_IMAGE_TOKENS],
+  [modelFamily('gemini-(1\\.5|2(\\.\\d)?)-'), GEMINI_TILED_IMAGE_TOKENS],
+  [
+    modelFamily(
+      'claude-(opus-4[-.][7-9](?!\\d)|(opus|sonnet|haiku)-([5-9]|\\d{2})(?!\\d)|fable|mythos)',
+    ),
+    CLAUDE_HIGH_RESOLUTION_IMAGE_TOKENS,
+  ],
+  [modelFamily('pixtral-'), PIXTRAL_IMAGE_TOKENS],
   [modelIds('gpt-4\\.1-nano|gpt-5-nano'), Math.ceil(MAX_PATCHES * 2.46)],
   [modelIds('o4-mini'), Math.ceil(MAX_PATCHES * 1.72)],
   [modelIds('gpt-4\\.1-mini|gpt-5-mini'), Math.ceil(MAX_PATCHES * 1.62)],

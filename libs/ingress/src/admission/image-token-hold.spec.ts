@@ -27,8 +27,56 @@ describe('imageTokensUpperBound', () => {
   });
 
   it('is the prompt estimate for every other model', () => {
-    for (const model of ['gpt-4o', 'claude-sonnet-4-5', 'gemini-2.5-flash', 'gpt-4o-mini-tts']) {
+    const models = [
+      'gpt-4o',
+      'claude-sonnet-4-5',
+      'claude-opus-4-6',
+      'anthropic.claude-3-5-sonnet-20241022-v2:0',
+      'claude-sonnet-4-20250514',
+      'gemini-3-pro-preview',
+      'gemini-3.5-flash',
+      'gpt-4o-mini-tts',
+      'mistral-large-latest',
+    ];
+    for (const model of models) {
       assert.equal(imageTokensUpperBound(model), TOKENS_PER_IMAGE, model);
+    }
+  });
+
+  // Held at 1,600, one image on these billed up to 2.6 to 3.9 times its hold.
+  it("is Claude's high-resolution tier from Opus 4.7: 2,576 px a side, 4,784 patches of 28 px", () => {
+    for (const model of [
+      'claude-opus-4-7',
+      'claude-opus-4-7-20260416',
+      'claude-opus-4.7',
+      'anthropic.claude-opus-4-7-v1:0',
+      'us.anthropic.claude-opus-4-7-v1:0',
+      'claude-opus-4-7@20260416',
+      'claude-opus-4-8',
+      'claude-sonnet-5',
+      'claude-haiku-5-5',
+      'claude-mythos-preview',
+    ]) {
+      assert.equal(imageTokensUpperBound(model), 4_784, model);
+    }
+  });
+
+  it("is Gemini 1.5 and 2.x's 258 tokens a tile, at most 24 tiles (a 2,817 x 257 image)", () => {
+    for (const model of [
+      'gemini-2.5-flash',
+      'gemini-2.5-pro-preview-06-05',
+      'gemini-2.0-flash-lite-001',
+      'models/gemini-2.5-flash',
+      'google/gemini-2.0-flash',
+      'gemini-1.5-pro-002',
+    ]) {
+      assert.equal(imageTokensUpperBound(model), 24 * 258, model);
+    }
+  });
+
+  it("is Pixtral's 1,024 px at 16 px a token, with a break token a row", () => {
+    for (const model of ['pixtral-12b-2409', 'pixtral-large-latest', 'mistral/pixtral-12b']) {
+      assert.equal(imageTokensUpperBound(model), 64 * 64 + 64, model);
     }
   });
 });
@@ -48,6 +96,18 @@ describe("a chat request's images in its budget hold", () => {
     assert.match(error.message, /may cost up to \d+ tokens/);
     const cost = Number(/may cost up to (\d+) tokens/.exec(error.message)?.[1]);
     assert.ok(cost >= 48_169, error.message);
+  });
+
+  it('holds an image on Gemini 2.5 at its most tiles', async () => {
+    const { admission } = admissionOn(
+      '    - {name: b, provider: gemini, model: gemini-2.5-flash, modelNameOverride: chat}',
+      '  tokenBudget: {perMinute: {limit: 12000}}',
+    );
+    // Two images fit at 1,600 each; Gemini may bill each 6,192.
+    const error = await refusalOf(admission.admit(imageAsk(2)));
+    assert.equal(error.httpStatus, 400);
+    const cost = Number(/may cost up to (\d+) tokens/.exec(error.message)?.[1]);
+    assert.ok(cost >= 2 * 6_192, error.message);
   });
 
   it('holds the dearest model of a failover chain', async () => {
