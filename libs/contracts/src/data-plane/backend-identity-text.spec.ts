@@ -25,5 +25,8 @@ describe('textWithoutBackendIdentity', () => {
     const shown = textWithoutBackendIdentity(text, { sentModel: '', requestedModel: '' });
     assert.doesNotMatch(shown, /01kgg5588eftc8k70aes4864eb/);
     assert.match(shown, /in organization `\[REDACTED\]` service tier/);
+    // A ULID is 26 characters: a short word after org_ is no account's id.
+    const word = 'set org_settings first';
+    assert.equal(textWithoutBackendIdentity(word, { sentModel: '', requestedModel: '' }), word);
   });
 });

@@ -20,7 +20,7 @@ export interface BackendIdentity {
  */
 const ACCOUNT_IDS: readonly RegExp[] = [
   /\b()org-[A-Za-z0-9]{8,}\b/g,
-  /\b()org_[A-Za-z0-9]{8,}\b/g,
+  /\b()org_[A-Za-z0-9]{20,}\b/g,
   /\b()proj_[A-Za-z0-9]{8,}\b/g,
   /(\borganization\W{0,3})[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi,
   /(\barn:aws[\w-]*:[\w-]*:[\w-]*:)\d{12}(?=[:/])/g,
