@@ -18,6 +18,7 @@ import {
 import type { CacheControl } from '../core/cache-control';
 import { isJsonObject } from '../core/json-shape';
 import { toolIdInCharset } from '../core/tool-id-charset';
+import { toolNamesInHistory } from '../core/tool-history';
 import {
   claudeThinking,
   claudeThinkingFields,
@@ -302,16 +303,6 @@ function toolChoice(prompt: ChatPrompt): JsonObject | undefined {
     case 'function':
       return { tool: { name: choice.name } };
   }
-}
-
-/** The names of the tools earlier turns called or answered, in order of appearance. */
-function toolNamesInHistory(turns: readonly ChatTurn[]): string[] {
-  const names = new Set<string>();
-  for (const turn of turns) {
-    if (turn.role === 'assistant') turn.toolCalls.forEach((call) => names.add(call.name));
-    if (turn.role === 'tool') names.add(turn.toolName);
-  }
-  return [...names];
 }
 
 /** A tool's spec; a blank description is left out, as Converse takes none shorter than 1. */
