@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import type * as GenAiPrices from '@pydantic/genai-prices';
+import { metricSum, until } from '@aigw/testing';
 import { FakeOpenAiUpstream, type FakeOpenAiUsage } from '@aigw/testing/fake-provider';
 import { runAppToExit, startApp, type AppProcess } from '@aigw/testing/processes';
 
@@ -203,7 +204,16 @@ describe('all-in-one gateway: built-in prices', () => {
       try {
         await askWithHeaders(capped, 'gpt-4o-mini-2024-07-18');
         served++;
-        await new Promise((resolve) => setTimeout(resolve, 300)); // its usage settles
+        // Its usage settles before the next call (in its own time on a loaded machine).
+        await until('its usage to settle', async () => {
+          const text = await metricsText(gateway);
+          const spent = metricSum(text, 'ai_gateway_cost_dollars', { user: 'thrifty' });
+          const left = metricSum(text, 'ai_gateway_budget_remaining', {
+            budget_key: 'thrifty',
+            limit: 'costControl.maxDailyCostPerUser',
+          });
+          return spent > 0 && Math.abs(left - Math.max(0, DAILY_CAP - spent)) < 1e-9;
+        });
       } catch (error) {
         refusal = error;
       }
