@@ -15,6 +15,7 @@ import {
 import type { AnswerTool } from '../core/answer-tool';
 import { cacheField } from '../core/cache-control';
 import { toolIdInCharset } from '../core/tool-id-charset';
+import { toolNamesInHistory } from '../core/tool-history';
 import { anthropicAnswerToolFields } from './anthropic-response-format';
 import {
   ANTHROPIC_DEFAULT_MAX_TOKENS,
@@ -242,6 +243,23 @@ function toolChoice(prompt: ChatPrompt): JsonObject | undefined {
 }
 
 /**
+ * For a conversation whose earlier turns called tools, sent with no tools (an agent loop's
+ * last turn asking for an answer, a summariser's transcript): the Messages API refuses
+ * tool_use and tool_result blocks in a request that defines no tools, where OpenAI's takes
+ * them. The history's tools are declared by name, taking any input, and ruled out with
+ * tool_choice none, so the history stays as it was and the model calls none, as OpenAI's
+ * model without tools would. Nothing for a conversation without tool calls.
+ */
+function historyToolFields(turns: readonly ChatTurn[]): JsonObject {
+  const names = toolNamesInHistory(turns);
+  if (names.length === 0) return {};
+  return {
+    tools: names.map((name) => ({ name, input_schema: { type: 'object' } })),
+    tool_choice: { type: 'none' },
+  };
+}
+
+/**
  * The system prompt: one string, or its text blocks as they came when any of them marks
  * a caching breakpoint (a breakpoint moved to the end of the joined text would cache
  * nothing for a prompt whose later blocks vary).
@@ -292,6 +310,7 @@ export function toAnthropicRequest(
   }
   const choice = toolChoice(prompt);
   if (choice) body.tool_choice = choice;
+  if (!body.tools && !answerTool) Object.assign(body, historyToolFields(prompt.turns));
   if (prompt.stop.length > 0) body.stop_sequences = claudeStopSequences(prompt.stop);
   // Only what the model takes (claude-sampling.ts); top_k may be a Gemini or Messages
   // client's (provider_extras).

@@ -77,6 +77,31 @@ function returnsThinkingWithToolUse(body: Record<string, unknown>): boolean {
   );
 }
 
+/**
+ * Anthropic's rule for a conversation that used tools: a request whose messages carry
+ * `tool_use` or `tool_result` blocks must define tools, or it is refused with a 400.
+ */
+function toolBlocksWithoutTools(body: Record<string, unknown>): boolean {
+  const tools = body.tools;
+  if (Array.isArray(tools) && tools.length > 0) return false;
+  const messages = (Array.isArray(body.messages) ? body.messages : []) as { content?: unknown }[];
+  return messages.some(
+    (message) =>
+      Array.isArray(message.content) &&
+      (message.content as { type?: unknown }[]).some(
+        (block) => block.type === 'tool_use' || block.type === 'tool_result',
+      ),
+  );
+}
+
+/** The tool the model calls: the first one defined, unless `tool_choice` is none. */
+function calledTool(body: Record<string, unknown>): string | undefined {
+  const choice = body.tool_choice as { type?: unknown } | undefined;
+  if (choice?.type === 'none') return undefined;
+  const tools = body.tools as { name: string }[] | undefined;
+  return tools?.[0]?.name;
+}
+
 const ERROR_TYPES: Record<number, string> = {
   400: 'invalid_request_error',
   401: 'authentication_error',
@@ -89,7 +114,8 @@ const ERROR_TYPES: Record<number, string> = {
 
 /**
  * Anthropic's Messages API as documented (`/v1/messages`), plain and streaming. With
- * tools in the request it answers with a tool_use block calling the first tool.
+ * tools in the request (and `tool_choice` other than none) it answers with a tool_use
+ * block calling the first tool. A history with tool blocks and no tools is refused.
  */
 export class FakeAnthropicUpstream extends FakeProviderServer {
   private usage: FakeAnthropicUsage = DEFAULT_USAGE;
@@ -166,8 +192,12 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
   }
 
   protected override answer(call: ProviderFakeCall, response: ServerResponse, mode: AnswerMode) {
-    const tools = call.body.tools as { name: string }[] | undefined;
-    const tool = tools?.[0]?.name;
+    if (toolBlocksWithoutTools(call.body)) {
+      const message =
+        'Requests which include `tool_use` or `tool_result` blocks must define tools.';
+      return sendJson(response, { type: 'error', error: { type: ERROR_TYPES[400], message } }, 400);
+    }
+    const tool = calledTool(call.body);
     const thinks = thinkingEnabled(call.body);
     if (call.body.stream === true) {
       const end = tool ? { stop_reason: 'tool_use', stop_sequence: null } : this.endOf(call.body);
