@@ -247,8 +247,15 @@ export function toGeminiRequest(prompt: ChatPrompt): JsonObject {
   // Gemini's built-in tools (a Gemini client's googleSearch, codeExecution...), as sent.
   if (prompt.geminiTools) tools.push(...prompt.geminiTools);
   if (tools.length > 0) body.tools = tools;
+  // The Gemini API refuses a calling config with no function declarations to govern
+  // ("Function calling config is set without function_declarations"); without functions
+  // the model calls none anyway, so a client's none or auto (a last turn or a summary
+  // sent with no tools) changes nothing. A forced call without functions goes, for Gemini
+  // to refuse.
   const config = toolConfig(prompt);
-  if (config) body.toolConfig = config;
+  const forcesCall =
+    prompt.toolChoice?.kind === 'required' || prompt.toolChoice?.kind === 'function';
+  if (config && (prompt.tools.length > 0 || forcesCall)) body.toolConfig = config;
   const generation: JsonObject = {};
   if (prompt.temperature !== undefined) generation.temperature = prompt.temperature;
   if (prompt.topP !== undefined) generation.topP = prompt.topP;

@@ -62,6 +62,23 @@ function unsignedFunctionCall(body: Record<string, unknown>): string | undefined
   return undefined;
 }
 
+/** The request's functionCallingConfig mode (AUTO, ANY, NONE), if it sets one. */
+function callingMode(body: Record<string, unknown>): unknown {
+  const config = body.toolConfig as { functionCallingConfig?: { mode?: unknown } } | undefined;
+  return config?.functionCallingConfig?.mode;
+}
+
+/**
+ * Where the Gemini API (2.5 and earlier; Vertex AI takes it) refuses a request: a
+ * functionCallingConfig with no function declarations for it to govern.
+ */
+function callingConfigWithoutDeclarations(body: Record<string, unknown>): boolean {
+  const config = body.toolConfig as { functionCallingConfig?: unknown } | undefined;
+  if (config?.functionCallingConfig === undefined) return false;
+  const tools = Array.isArray(body.tools) ? (body.tools as Record<string, unknown>[]) : [];
+  return !tools.some((tool) => Array.isArray(tool.functionDeclarations));
+}
+
 /** Whether the conversation ends in function results, which the model answers in text. */
 function endsInFunctionResponses(body: Record<string, unknown>): boolean {
   const contents = Array.isArray(body.contents) ? (body.contents as GeminiContent[]) : [];
@@ -128,8 +145,8 @@ function unorderedCandidates(count: number): Record<string, unknown>[] {
  * The Gemini API as documented, behaving as Gemini 3 does with function calls:
  * `/v1beta/models/{model}:generateContent`, `:streamGenerateContent?alt=sse` (partial
  * responses, no end marker) and `:batchEmbedContents` (at most 100 requests a call),
- * keyed by `x-goog-api-key`. With function declarations in the request it answers with a
- * functionCall to the first one, signed with FAKE_GEMINI_SIGNATURE, unless the
+ * keyed by `x-goog-api-key`. With function declarations in the request (and a calling mode
+ * other than NONE) it answers with a functionCall to the first one, signed with FAKE_GEMINI_SIGNATURE, unless the
  * conversation ends in function responses, which it answers in text; a request whose current turn has a model step whose first
  * functionCall part is unsigned is refused (400 INVALID_ARGUMENT), as Gemini 3 refuses it.
  * With candidateCount above 1 (and no function to call) it answers that many candidates,
@@ -138,6 +155,9 @@ function unorderedCandidates(count: number): Record<string, unknown>[] {
  * tools' metadata and usage (fake-gemini-builtin-tools).
  */
 export class FakeGeminiUpstream extends FakeProviderServer {
+  /** Whether a functionCallingConfig without function declarations is taken (Vertex's way). */
+  protected readonly takesCallingConfigAlone: boolean = false;
+
   get baseUrl(): string {
     return `${this.origin}/v1beta`;
   }
@@ -189,11 +209,16 @@ export class FakeGeminiUpstream extends FakeProviderServer {
         400,
       );
     }
+    if (!this.takesCallingConfigAlone && callingConfigWithoutDeclarations(call.body)) {
+      const message = 'Function calling config is set without function_declarations.';
+      return sendJson(response, { error: { code: 400, message, status: 'INVALID_ARGUMENT' } }, 400);
+    }
     const modelVersion = call.path.split('/').at(-1)?.split(':')[0];
     const builtIn = builtInToolsAsked(call.body);
     const tools = call.body.tools as { functionDeclarations?: { name: string }[] }[] | undefined;
     const tool = tools?.[0]?.functionDeclarations?.[0]?.name;
     const functionCall = tool &&
+      callingMode(call.body) !== 'NONE' &&
       !endsInFunctionResponses(call.body) && {
         functionCall: { name: tool, args: { city: 'Paris' } },
         thoughtSignature: FAKE_GEMINI_SIGNATURE,

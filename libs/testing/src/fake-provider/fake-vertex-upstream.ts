@@ -211,6 +211,7 @@ function vertexRejection(
  * statistics.token_count the content's word count.
  */
 export class FakeVertexGeminiUpstream extends FakeGeminiUpstream {
+  protected override readonly takesCallingConfigAlone = true;
   /** How long a :predict waits before answering, by its first content (to reorder answers). */
   predictDelayMs: ((content: string) => number) | undefined;
   /** The most :predict calls that were in flight at once. */
