@@ -206,15 +206,26 @@ export const REQUEST_SETTINGS = [
 export type RequestSetting = (typeof REQUEST_SETTINGS)[number];
 
 /**
- * Why a setting was left out: `model`, the model refuses it (Claude Opus 4.7 any sampling);
- * `thinking`, it is refused with thinking on; `unsupported`, the provider has no such setting.
+ * What an adapter may leave out beyond REQUEST_SETTINGS: asked for in ways no one field
+ * names, and left out only for a reason of the adapter's own, so no adapter is checked for
+ * taking it (`unsupported` is never reported for it). `reasoning`: the thinking a client
+ * asked for (reasoning_effort, a thinking budget, a Gemini thinkingConfig).
  */
-export const SETTING_DROP_REASONS = ['model', 'thinking', 'unsupported'] as const;
+export const FEATURES_LEFT_OUT = ['reasoning'] as const;
+export type DroppedSettingName = RequestSetting | (typeof FEATURES_LEFT_OUT)[number];
+
+/**
+ * Why a setting was left out: `model`, the model refuses it (Claude Opus 4.7 any sampling);
+ * `thinking`, it is refused with thinking on; `unsupported`, the provider has no such setting;
+ * `tool_loop`, Claude's budget thinking on a tool loop whose tool-calling turn came back
+ * without its signed thinking (Claude refuses such a turn with thinking on).
+ */
+export const SETTING_DROP_REASONS = ['model', 'thinking', 'unsupported', 'tool_loop'] as const;
 export type SettingDropReason = (typeof SETTING_DROP_REASONS)[number];
 
 /** A setting the client asked for that the provider request left out; never its value. */
 export interface DroppedSetting {
-  readonly setting: RequestSetting;
+  readonly setting: DroppedSettingName;
   readonly reason: SettingDropReason;
 }
 

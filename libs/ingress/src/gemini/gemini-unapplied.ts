@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { RequestSetting, ServedBy } from '@aigw/contracts/data-plane';
+import type { DroppedSettingName, ServedBy } from '@aigw/contracts/data-plane';
 
 // A Gemini client's settings (temperature, topK, safetySettings, an embedding's taskType
 // and title...) reach backends that cannot apply them all, and clients send them
@@ -10,7 +10,7 @@ import type { RequestSetting, ServedBy } from '@aigw/contracts/data-plane';
 const logger = new Logger('GeminiEdge');
 
 /** Google's names of the settings, as a Gemini client sent them. */
-const GOOGLE_NAMES: Readonly<Record<RequestSetting, string>> = {
+const GOOGLE_NAMES: Readonly<Record<DroppedSettingName, string>> = {
   temperature: 'temperature',
   top_p: 'topP',
   top_k: 'topK',
@@ -24,6 +24,7 @@ const GOOGLE_NAMES: Readonly<Record<RequestSetting, string>> = {
   // Not Gemini clients' fields: canonical ones' names, should one come to carry them.
   service_tier: 'serviceTier',
   parallel_tool_calls: 'parallelToolCalls',
+  reasoning: 'thinkingConfig',
 };
 
 /** The settings (Google's names) the backend that answered reported left out. */

@@ -972,7 +972,7 @@ export class MetricsRegistry {
 
   readonly #requestSettingsDropped = new Counter({
     name: 'ai_gateway_request_settings_dropped_total',
-    help: 'Request settings a client asked for that the adapter left out of the provider request, by provider, setting (temperature, top_p, top_k, seed, presence_penalty, frequency_penalty, logit_bias, safety_settings, task_type, title) and reason: model (the model refuses it, as Claude Opus 4.7 and later refuse all sampling, Claude 4.1 to 4.6 top_p beside temperature), thinking (refused with thinking on: temperature, top_k, a top_p under 0.95) or unsupported (the provider has no such setting)',
+    help: 'Request settings a client asked for that the adapter left out of the provider request, by provider, setting (temperature, top_p, top_k, seed, presence_penalty, frequency_penalty, logit_bias, safety_settings, task_type, title) and reason: model (the model refuses it, as Claude Opus 4.7 and later refuse all sampling, Claude 4.1 to 4.6 top_p beside temperature), thinking (refused with thinking on: temperature, top_k, a top_p under 0.95), unsupported (the provider has no such setting) or tool_loop (setting reasoning: the thinking asked for, left out of a Claude budget-thinking call whose tool loop came back without its signed thinking, so answered without reasoning)',
     labelNames: ['provider', 'setting', 'reason'] as const,
     registers: [this.registry],
   });

@@ -24,8 +24,9 @@ import {
   claudeThinkingFields,
   isReplayableThinking,
   replayableThinking,
+  type ClaudeSettingsDroppedListener,
 } from './anthropic-thinking';
-import { claudeSampling, type SettingsDroppedListener } from './claude-sampling';
+import { claudeSampling } from './claude-sampling';
 import { claudeUserId } from './claude-user-id';
 
 export { ANTHROPIC_DEFAULT_MAX_TOKENS };
@@ -284,9 +285,9 @@ export function toAnthropicRequest(
   model: string,
   stream: boolean,
   answerTool: AnswerTool | undefined,
-  onDropped?: SettingsDroppedListener,
+  onDropped?: ClaudeSettingsDroppedListener,
 ): JsonObject {
-  const thinking = claudeThinking(prompt, answerTool, model);
+  const thinking = claudeThinking(prompt, answerTool, model, onDropped);
   const body: JsonObject = {
     model,
     max_tokens: thinking ? thinking.maxTokens : claudeMaxTokens(prompt),
@@ -308,8 +309,12 @@ export function toAnthropicRequest(
       ...serverTools.map((tool) => ({ ...tool })),
     ];
   }
+  // Without tools the model calls none, and the Messages API refuses a tool_choice in a
+  // request that defines no tools: a client's none or auto (a summariser's) goes as nothing.
+  // A forced call without tools still goes, for Anthropic to refuse.
   const choice = toolChoice(prompt);
-  if (choice) body.tool_choice = choice;
+  const forcesCall = choice?.type === 'any' || choice?.type === 'tool';
+  if (choice && (body.tools !== undefined || forcesCall)) body.tool_choice = choice;
   if (!body.tools && !answerTool) Object.assign(body, historyToolFields(prompt.turns));
   if (prompt.stop.length > 0) body.stop_sequences = claudeStopSequences(prompt.stop);
   // Only what the model takes (claude-sampling.ts); top_k may be a Gemini or Messages

@@ -103,7 +103,11 @@ describe('budget thinking in a tool loop', () => {
     type: 'function',
     function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
   };
-  const loop = (assistant: Record<string, unknown>, model: string) =>
+  const loop = (
+    assistant: Record<string, unknown>,
+    model: string,
+    onDropped?: (setting: 'reasoning', reason: 'tool_loop') => void,
+  ) =>
     claudeThinking(
       parseChatRequest({
         model: 'm',
@@ -116,6 +120,7 @@ describe('budget thinking in a tool loop', () => {
       }),
       undefined,
       model,
+      onDropped,
     );
 
   it('is left out when the tool-calling turn came back without its signed thinking, which Claude refuses', () => {
@@ -128,5 +133,16 @@ describe('budget thinking in a tool loop', () => {
     const signed = { thinking_blocks: [{ type: 'thinking', thinking: 'Hm.', signature: 'sig' }] };
     assert.equal(loop(signed, 'claude-sonnet-4-5')?.kind, 'budget');
     assert.equal(loop({}, 'claude-opus-4-7')?.kind, 'adaptive');
+  });
+
+  it('tells that the reasoning asked for was left out, and only then', () => {
+    const told: string[] = [];
+    const tell = (setting: string, reason: string) => told.push(`${setting} ${reason}`);
+    loop({}, 'claude-sonnet-4-5', tell);
+    assert.deepEqual(told, ['reasoning tool_loop']);
+    const signed = { thinking_blocks: [{ type: 'thinking', thinking: 'Hm.', signature: 'sig' }] };
+    loop(signed, 'claude-sonnet-4-5', tell);
+    loop({}, 'claude-opus-4-7', tell);
+    assert.deepEqual(told, ['reasoning tool_loop']);
   });
 });

@@ -1,6 +1,8 @@
 import {
   MIN_THINKING_BUDGET,
   REASONING_DEFAULT_MAX_OUTPUT_TOKENS,
+  type DroppedSettingName,
+  type SettingDropReason,
   type ThinkingBlock,
   type ThinkingDisplay,
 } from '@aigw/contracts/data-plane';
@@ -8,6 +10,7 @@ import type { AnswerTool } from '../core/answer-tool';
 import type { ChatPrompt, ChatReasoning, ThinkingEffort } from '../core/chat-request';
 import { DOUBLING_EFFORT_BUDGETS, thinkingBudget } from '../core/reasoning';
 import { isAtLeast, readClaudeModel } from './claude-models';
+import type { SettingsDroppedListener } from './claude-sampling';
 
 // Claude's thinking, as the Messages API and Claude on Bedrock (Converse) both take it:
 // the same rules, each adapter writing its own fields. Two generations: Claude 4.5 and
@@ -77,6 +80,15 @@ export function thinksWithinBudgetOnly(model: string): boolean {
   return claude !== undefined && !isAtLeast(claude.version, 4, 6);
 }
 
+/** Told when the thinking a client asked for is left out, and why; never of its value. */
+export type ThinkingDroppedListener = (
+  setting: Extract<DroppedSettingName, 'reasoning'>,
+  reason: Extract<SettingDropReason, 'tool_loop'>,
+) => void;
+
+/** Told of each setting a Claude request leaves out: a sampling setting, or its thinking. */
+export type ClaudeSettingsDroppedListener = SettingsDroppedListener & ThinkingDroppedListener;
+
 /** What a Claude request says about thinking, when it says anything. */
 export type ClaudeThinking =
   | {
@@ -103,6 +115,8 @@ export function claudeThinking(
   prompt: ChatPrompt,
   answerTool: AnswerTool | undefined,
   model: string,
+  /** Told when the thinking asked for is left out for a reason worth counting. */
+  onDropped?: ThinkingDroppedListener,
 ): ClaudeThinking | undefined {
   // Claude refuses forced tool use with thinking on, and the answer tool is forced: the
   // JSON answer the client asked for matters more than the reasoning behind it.
@@ -110,14 +124,22 @@ export function claudeThinking(
   const reasoning = prompt.reasoning;
   if (reasoning === undefined || reasoning.kind === 'off') return undefined;
   return thinksWithinBudgetOnly(model)
-    ? budgetThinking(prompt, reasoning)
+    ? budgetThinking(prompt, reasoning, onDropped)
     : adaptiveThinking(reasoning, prompt.maxTokens ?? heldOutput(prompt));
 }
 
-function budgetThinking(prompt: ChatPrompt, reasoning: ChatReasoning): ClaudeThinking | undefined {
+function budgetThinking(
+  prompt: ChatPrompt,
+  reasoning: ChatReasoning,
+  onDropped: ThinkingDroppedListener | undefined,
+): ClaudeThinking | undefined {
   const budget = thinkingBudget(reasoning, DOUBLING_EFFORT_BUDGETS);
   if (budget === undefined || budget === 0) return undefined;
-  if (toolLoopLostItsThinking(prompt)) return undefined;
+  if (toolLoopLostItsThinking(prompt)) {
+    // Answered without the reasoning the client asked for: counted, not silent.
+    onDropped?.('reasoning', 'tool_loop');
+    return undefined;
+  }
   // Without the client's max_tokens: what was held. An effort's budget that leaves no room
   // in it (max's 16384) is fitted as under a client's max_tokens too small for it.
   const maxTokens = prompt.maxTokens ?? heldOutput(prompt);

@@ -23,8 +23,9 @@ import {
   claudeThinking,
   claudeThinkingFields,
   replayableThinking,
+  type ClaudeSettingsDroppedListener,
 } from '../anthropic/anthropic-thinking';
-import { claudeSampling, type SettingsDroppedListener } from '../anthropic/claude-sampling';
+import { claudeSampling } from '../anthropic/claude-sampling';
 import { MESSAGES_API_SETTINGS } from '../anthropic/anthropic-request';
 import { converseFamily } from './bedrock-model-id';
 
@@ -379,7 +380,7 @@ export function toConverseRequest(
   prompt: ChatPrompt,
   answer: AnswerTool | undefined,
   model: string,
-  onDropped?: SettingsDroppedListener,
+  onDropped?: ClaudeSettingsDroppedListener,
 ): JsonObject {
   const points = cachePointsOf(model);
   const converseMessages = messages(prompt.turns, model, points, toolsRuledOut(prompt, answer));
@@ -398,7 +399,9 @@ export function toConverseRequest(
   const body: JsonObject = { messages: converseMessages };
   const system = systemBlocks(prompt, points);
   if (system.length > 0) body.system = system;
-  const thinking = mayBeClaude(model) ? claudeThinking(prompt, answer, model) : undefined;
+  const thinking = mayBeClaude(model)
+    ? claudeThinking(prompt, answer, model, onDropped)
+    : undefined;
   // Only what the model takes (claude-sampling.ts): other families, and ARNs that do not
   // say which model they serve, get the client's settings as sent.
   const sampling = claudeSampling(prompt, model, thinking !== undefined, onDropped);

@@ -864,6 +864,10 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
       const answer = await invoke(gatewayChatRequest(loop()));
       assert.equal(answer.kind, 'json');
       assert.equal(thinkingOf(upstream.calls.at(-1)!.body).thinking, undefined);
+      // Answered without the reasoning asked for: reported, so the metrics count it.
+      assert.deepEqual(answer.servedBy.droppedSettings, [
+        { setting: 'reasoning', reason: 'tool_loop' },
+      ]);
       const streamed = await bodyOf({ ...loop(), stream: true });
       assert.equal(thinkingOf(streamed).thinking, undefined);
       // A new question after the loop thinks again: no turn needs its thinking then.

@@ -1,6 +1,7 @@
 import {
   REQUEST_SETTINGS,
   type DroppedSetting,
+  type DroppedSettingName,
   type GatewayAnswer,
   type JsonObject,
   type ProviderCall,
@@ -21,10 +22,10 @@ const NOTHING_LEFT_OUT: readonly DroppedSetting[] = [];
 
 /** One call's settings left out, each once, with the first reason given for it. */
 export class SettingsLeftOut {
-  readonly #settings = new Map<RequestSetting, SettingDropReason>();
+  readonly #settings = new Map<DroppedSettingName, SettingDropReason>();
 
   /** Notes `setting` left out for `reason` (a second reason for it is not noted). */
-  readonly leaveOut = (setting: RequestSetting, reason: SettingDropReason): void => {
+  readonly leaveOut = (setting: DroppedSettingName, reason: SettingDropReason): void => {
     if (!this.#settings.has(setting)) this.#settings.set(setting, reason);
   };
 

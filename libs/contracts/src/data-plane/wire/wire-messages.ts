@@ -2,6 +2,7 @@ import { ANTHROPIC_SERVER_TOOLS, type AnthropicServerTool } from '../anthropic-s
 import { DataPlaneError, DataPlaneErrorCode } from '../data-plane.errors';
 import { MALFORMED_WIRE_MESSAGE } from './wire-errors';
 import {
+  FEATURES_LEFT_OUT,
   REQUEST_SETTINGS,
   SETTING_DROP_REASONS,
   type DroppedSetting,
@@ -124,7 +125,7 @@ export function decodeServedBy(value: unknown): ServedBy {
   };
 }
 
-const SETTINGS: ReadonlySet<string> = new Set(REQUEST_SETTINGS);
+const SETTINGS: ReadonlySet<string> = new Set([...REQUEST_SETTINGS, ...FEATURES_LEFT_OUT]);
 const DROP_REASONS: ReadonlySet<string> = new Set(SETTING_DROP_REASONS);
 
 /**

@@ -232,6 +232,8 @@ describe('wire messages', () => {
     const droppedSettings = [
       { setting: 'temperature', reason: 'model' },
       { setting: 'safety_settings', reason: 'unsupported' },
+      // Claude's budget thinking left out of a tool loop that lost its signed thinking.
+      { setting: 'reasoning', reason: 'tool_loop' },
     ] as const;
     const servedBy = { backend: 'b', provider: 'anthropic', model: 'm', droppedSettings };
     assert.deepEqual(decodeServedBy(JSON.parse(JSON.stringify(servedBy))), servedBy);
