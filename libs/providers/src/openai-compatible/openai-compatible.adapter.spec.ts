@@ -338,6 +338,34 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
     }
   });
 
+  it("sends Groq OpenAI's default tier as its on_demand, and leaves out (reported) a tier it lacks", async () => {
+    // Groq's tiers are auto, on_demand (its default), flex and performance; another value is
+    // a 400. The Messages edge writes Claude's standard_only as OpenAI's default.
+    const family = defaultProviderAdapters().find((each) => each.canHandle('groq'));
+    if (!family) return assert.fail('no OpenAI-compatible adapter among the defaults');
+    const signal = new AbortController().signal;
+    const to = { ...target, provider: 'groq' };
+    const cases: [string, string | undefined][] = [
+      ['default', 'on_demand'],
+      ['auto', 'auto'],
+      ['flex', 'flex'],
+      ['performance', 'performance'],
+      ['priority', undefined],
+      ['scale', undefined],
+    ];
+    for (const [asked, sentTier] of cases) {
+      upstream.reset();
+      const body = { model: 'm', messages: [{ role: 'user', content: 'hi' }], service_tier: asked };
+      const answer = await family.invoke({ request: chatRequest({ body }), target: to, signal });
+      assert.equal(upstream.calls[0].body.service_tier, sentTier, asked);
+      assert.deepEqual(
+        answer.servedBy.droppedSettings,
+        sentTier === undefined ? [{ setting: 'service_tier', reason: 'unsupported' }] : undefined,
+        asked,
+      );
+    }
+  });
+
   it('sends Mistral streams no stream_options, a field it refuses (it reports usage unasked)', async () => {
     // Mistral: 422 "Extra inputs are not permitted" on body.stream_options.include_usage.
     const request = chatRequest({

@@ -1,8 +1,13 @@
-import type { JsonObject, Operation, RequestSetting } from '@aigw/contracts/data-plane';
+import type {
+  JsonObject,
+  Operation,
+  ProviderCall,
+  RequestSetting,
+} from '@aigw/contracts/data-plane';
 import type { OpenAiWireEndpoint } from '../core/openai-wire';
 import { OPENAI_SETTINGS, type SettingsTaken } from '../core/settings-left-out';
 import { deepseekChatBody } from './deepseek-request';
-import { groqChatBody } from './groq-request';
+import { groqChatBody, groqServiceTier } from './groq-request';
 import { mistralChatBody, mistralEmbeddingsBody } from './mistral-request';
 
 // What each provider of the OpenAI-compatible family takes of OpenAI's chat request, where
@@ -95,8 +100,12 @@ export function providerBody(
   return operation === 'embeddings' ? rules?.embeddingsBody : undefined;
 }
 
-function definesServiceTier(provider: string): boolean {
-  return RULES.get(provider)?.leavesOutServiceTier !== true;
+/** Whether a call's provider takes the tier it asks for (Groq: one it has, groq-request). */
+function takesServiceTier(call: ProviderCall): boolean {
+  const provider = call.target.provider;
+  if (RULES.get(provider)?.leavesOutServiceTier === true) return false;
+  const tier = call.request.body.service_tier;
+  return provider !== 'groq' || typeof tier !== 'string' || groqServiceTier(tier) !== undefined;
 }
 
 const OPENAI_SETTINGS_WITHOUT_TIER: ReadonlySet<RequestSetting> = new Set(
@@ -105,7 +114,7 @@ const OPENAI_SETTINGS_WITHOUT_TIER: ReadonlySet<RequestSetting> = new Set(
 
 /** The settings a call of this family takes: OpenAI's, less a tier its provider lacks. */
 export const openAiCompatibleSettings: SettingsTaken = (call) =>
-  definesServiceTier(call.target.provider) ? OPENAI_SETTINGS : OPENAI_SETTINGS_WITHOUT_TIER;
+  takesServiceTier(call) ? OPENAI_SETTINGS : OPENAI_SETTINGS_WITHOUT_TIER;
 
 /**
  * Operations a provider's API lacks: called anyway, its 404 reads as a backend missing its
