@@ -1,4 +1,4 @@
-import { estimatePromptTokensUpperBound } from '@aigw/contracts/data-plane';
+import { estimatePromptTokensUpperBound, promptImageCount } from '@aigw/contracts/data-plane';
 
 /** What a batch input file may cost, summed over its lines: its hold's counts. */
 export interface BatchEstimate {
@@ -12,6 +12,12 @@ export interface BatchEstimate {
   readonly largestPromptTokens?: number;
   /** The lines' urls, each once: a batch runs them at its endpoint, which must be theirs. */
   readonly urls?: readonly string[];
+  /**
+   * The lines' prompt images, each in `inputTokens` at TOKENS_PER_IMAGE: the hold adds what
+   * the batch's model bills for one past that (imageTokensUpperBound). Absent on an older
+   * record.
+   */
+  readonly images?: number;
 }
 
 const positive = (value: unknown): number | undefined => {
@@ -32,6 +38,7 @@ export class BatchEstimator {
   private outputTokens = 0;
   private requests = 0;
   private largestPromptTokens = 0;
+  private images = 0;
   private readonly urls = new Set<string>();
 
   constructor(private readonly defaultMaxOutputTokens: number) {}
@@ -39,12 +46,12 @@ export class BatchEstimator {
   add(url: unknown, body: Readonly<Record<string, unknown>>): void {
     this.requests++;
     this.urls.add(String(url));
-    const prompt = estimatePromptTokensUpperBound(
-      url === '/v1/responses' ? asChatPrompt(body) : body,
-    );
+    const chat = url === '/v1/responses' ? asChatPrompt(body) : body;
+    const prompt = estimatePromptTokensUpperBound(chat);
     this.inputTokens += prompt;
     if (prompt > this.largestPromptTokens) this.largestPromptTokens = prompt;
     if (url === '/v1/embeddings') return;
+    this.images += promptImageCount(chat);
     const asked =
       url === '/v1/responses'
         ? positive(body.max_output_tokens)
@@ -60,6 +67,7 @@ export class BatchEstimator {
       requests: this.requests,
       largestPromptTokens: this.largestPromptTokens,
       urls: [...this.urls],
+      ...(this.images > 0 && { images: this.images }),
     };
   }
 }
@@ -79,10 +87,22 @@ function asChatPrompt(body: Readonly<Record<string, unknown>>): Record<string, u
       return { role: 'assistant', tool_calls: [{ function: { arguments: object.arguments } }] };
     }
     if (object.type === 'function_call_output') return { role: 'tool', content: object.output };
-    return object;
+    return Array.isArray(object.content)
+      ? { ...object, content: object.content.map(chatPart) }
+      : object;
   });
   if (body.instructions !== undefined) {
     messages.unshift({ role: 'system', content: body.instructions });
   }
   return { messages, ...(body.tools !== undefined && { tools: body.tools }) };
+}
+
+/**
+ * A Responses content part as its chat form where the estimate reads it apart: an
+ * `input_image` is an `image_url` part (by URL or by `file_id`, billed as an image alike).
+ */
+function chatPart(part: unknown): unknown {
+  const { type, image_url: url } = (part ?? {}) as { type?: unknown; image_url?: unknown };
+  if (type !== 'input_image') return part;
+  return { type: 'image_url', image_url: { url: typeof url === 'string' ? url : '' } };
 }
