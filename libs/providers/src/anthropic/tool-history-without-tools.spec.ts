@@ -107,6 +107,16 @@ function sharedCases(
     assert.deepEqual(toolsOf(lastBody()), { names: ['get_weather'], choice: { type: 'none' } });
   });
 
+  for (const choice of ['none', 'auto']) {
+    it(`answers tool_choice ${choice} sent without tools or tool history, sending no tool_choice`, async () => {
+      const answer = await invoke(gatewayChatRequest({ tool_choice: choice }));
+      if (answer.kind !== 'json') return assert.fail('expected json');
+      const message = (answer.body.choices as { message: JsonObject }[])[0].message;
+      assert.deepEqual(message, { role: 'assistant', content: 'Hello from Claude.' });
+      assert.deepEqual(toolsOf(lastBody()), { names: [], choice: undefined });
+    });
+  }
+
   it('declares nothing for a conversation without tool blocks', async () => {
     await invoke(gatewayChatRequest());
     assert.deepEqual(toolsOf(lastBody()), { names: [], choice: undefined });

@@ -79,7 +79,9 @@ function returnsThinkingWithToolUse(body: Record<string, unknown>): boolean {
 
 /**
  * Anthropic's rule for a conversation that used tools: a request whose messages carry
- * `tool_use` or `tool_result` blocks must define tools, or it is refused with a 400.
+ * `tool_use` or `tool_result` blocks must define tools, or it is refused with a 400. (So
+ * reported since 2024; a 2026 check found claude-sonnet-4-6 answering such a request, an
+ * older model answering it with empty content: a translation must not count on either.)
  */
 function toolBlocksWithoutTools(body: Record<string, unknown>): boolean {
   const tools = body.tools;
@@ -92,6 +94,12 @@ function toolBlocksWithoutTools(body: Record<string, unknown>): boolean {
         (block) => block.type === 'tool_use' || block.type === 'tool_result',
       ),
   );
+}
+
+/** Anthropic refuses a `tool_choice` in a request that defines no tools, none included. */
+function toolChoiceWithoutTools(body: Record<string, unknown>): boolean {
+  const tools = body.tools;
+  return body.tool_choice !== undefined && !(Array.isArray(tools) && tools.length > 0);
 }
 
 /** The tool the model calls: the first one defined, unless `tool_choice` is none. */
@@ -195,6 +203,11 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
     if (toolBlocksWithoutTools(call.body)) {
       const message =
         'Requests which include `tool_use` or `tool_result` blocks must define tools.';
+      return sendJson(response, { type: 'error', error: { type: ERROR_TYPES[400], message } }, 400);
+    }
+    if (toolChoiceWithoutTools(call.body)) {
+      // The fake's wording: the rule is reported, Anthropic's message is not.
+      const message = 'tool_choice may only be specified while providing tools.';
       return sendJson(response, { type: 'error', error: { type: ERROR_TYPES[400], message } }, 400);
     }
     const tool = calledTool(call.body);
