@@ -16,7 +16,10 @@ export async function rebuildInRedis(
   live: BudgetStore,
   scratch = `aigw-rebuild-${Date.now()}`,
 ): Promise<RebuildReport> {
-  const rebuilt = new RedisBudgetStore(redis, { namespace: scratch, appliedTtlMs: 3_600_000 });
+  // Its markers last as long as the balances they guard, as the live ones (a copy of an
+  // event later in the log is refused however long the replay takes), and no longer: none
+  // for an event whose windows have all ended, which most of a long history's are.
+  const rebuilt = new RedisBudgetStore(redis, { namespace: scratch, appliedMarkerFloorMs: 0 });
   try {
     return await rebuildBalances(config, log, rebuilt, live, `${scratch}:`);
   } finally {

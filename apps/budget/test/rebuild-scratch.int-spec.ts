@@ -22,24 +22,27 @@ spec:
     perUser: {limit: 100000, period: 1mo}
 `);
 
-function usage(user: string, tokens: number) {
-  return createTokenUsageRecorded({
-    requestId: randomUUID(),
-    partitionKey: user,
-    userId: user,
-    inputTokens: tokens,
-    outputTokens: 0,
-    cachedInputTokens: 0,
-    usageSource: UsageSource.Reported,
-    modelRequested: 'gpt-4-turbo',
-    modelServed: 'gpt-4-turbo',
-    provider: 'openai',
-    backend: 'primary',
-    costDollars: 0,
-    weightedTokenCost: tokens,
-    cacheHit: false,
-    operation: 'chat',
-  });
+function usage(user: string, tokens: number, occurredAt?: Date) {
+  return createTokenUsageRecorded(
+    {
+      requestId: randomUUID(),
+      partitionKey: user,
+      userId: user,
+      inputTokens: tokens,
+      outputTokens: 0,
+      cachedInputTokens: 0,
+      usageSource: UsageSource.Reported,
+      modelRequested: 'gpt-4-turbo',
+      modelServed: 'gpt-4-turbo',
+      provider: 'openai',
+      backend: 'primary',
+      costDollars: 0,
+      weightedTokenCost: tokens,
+      cacheHit: false,
+      operation: 'chat',
+    },
+    { occurredAt },
+  );
 }
 
 describe('the scratch copy of a Redis budget rebuild', () => {
@@ -91,6 +94,36 @@ describe('the scratch copy of a Redis budget rebuild', () => {
       Date.now(),
     );
     assert.equal(balance.used, 60);
+  });
+
+  // A replay writes one applied-event marker per event into the live Redis. Each refuses a
+  // copy of its event later in the log (a producer's retry), as the live marker did: it must
+  // last as long as the balance it guards, past an hour of replay, and no marker is kept for
+  // an event whose windows have all ended (a copy of it counts in no balance), or a long
+  // history's markers would fill a Redis that does not evict.
+  it('keeps each marker as long as its balance, and none for an event whose windows ended', async () => {
+    const user = `u-${randomUUID()}`;
+    const current = usage(user, 10);
+    const old = usage(user, 20, new Date(Date.now() - 70 * 86_400_000));
+    const scratch = `aigw-rebuild-${randomUUID().slice(0, 8)}`;
+    const ttls: Record<string, number> = {};
+    const log: UsageLog = {
+      replay: async (onBatch) => {
+        await onBatch([current, old, current]);
+        for (const event of [current, old]) {
+          ttls[event === current ? 'current' : 'old'] = await redis.pttl(
+            `${scratch}:applied:${event.eventId}`,
+          );
+        }
+      },
+    };
+    const liveStore = new RedisBudgetStore(redis, { namespace: `live-${randomUUID()}` });
+    const report = await rebuildInRedis(redis, () => CONFIG, log, liveStore, scratch);
+    // The month's window ends days from now at least (its balance with it, plus the grace).
+    const [rebuilt] = report.mismatches;
+    assert.equal(rebuilt.rebuilt, 10, 'the copy counted once');
+    assert.ok(ttls.current > rebuilt.windowEndsAt - Date.now(), `current marker ${ttls.current}`);
+    assert.equal(ttls.old, -2, `no marker for the old event (${ttls.old})`);
   });
 
   // Redis restarted without its data: the live balances are gone while the log holds the

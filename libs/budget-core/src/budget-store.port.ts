@@ -156,8 +156,10 @@ export const APPLIED_MARKER_FLOOR_MS = 3_600_000;
 export function appliedMarkerExpiresAt(
   changes: readonly { readonly windowEndsAt: number }[],
   now: number,
+  /** The least time kept; a rebuild's replay, which nothing redelivers, needs none. */
+  floorMs = APPLIED_MARKER_FLOOR_MS,
 ): number {
-  let expiresAt = now + APPLIED_MARKER_FLOOR_MS;
+  let expiresAt = now + floorMs;
   for (const change of changes) {
     const keyEnd = change.windowEndsAt + KEY_GRACE_MS;
     if (keyEnd > expiresAt) expiresAt = keyEnd;

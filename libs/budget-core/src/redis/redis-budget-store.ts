@@ -36,10 +36,14 @@ export interface RedisBudgetStoreOptions {
   /** Prefix of every key; lets several gateways (or a rebuild) share one Redis. */
   readonly namespace?: string;
   /**
-   * How long an event id is remembered as applied; by default until every balance the
-   * event changed has expired (`appliedMarkerExpiresAt`). A rebuild's scratch copy sets it.
+   * The least time an event id is remembered as applied (`appliedMarkerExpiresAt`), which
+   * otherwise lasts until every balance the event changed has expired: by default
+   * `APPLIED_MARKER_FLOOR_MS`, for redeliveries after a crash or a rebalance. A rebuild's
+   * scratch copy sets 0: a copy of an event in the log it replays needs refusing only while
+   * the balance it would count in lasts, and a floor kept a marker for every event of a
+   * long history in the live Redis.
    */
-  readonly appliedTtlMs?: number;
+  readonly appliedMarkerFloorMs?: number;
   /** The clock of marker expiries (ms since epoch); the tests set it. */
   readonly now?: () => number;
   /** Told of the lapsed holds this process's scripts swept (each counted by one sweep). */
@@ -57,7 +61,7 @@ const amount = (value: number): string => String(Math.round(value * 1e6) / 1e6);
 export class RedisBudgetStore implements BudgetStore {
   private readonly redis: Redis & BudgetCommands;
   private readonly namespace: string;
-  private readonly appliedTtlMs: number | undefined;
+  private readonly appliedMarkerFloorMs: number | undefined;
   private readonly now: () => number;
   private readonly onLapse: HoldLapseListener | undefined;
   /** The hold records' prefix: a sweep names the record of each lapsed hold it finds. */
@@ -72,7 +76,7 @@ export class RedisBudgetStore implements BudgetStore {
     redis.defineCommand('aigwAdjust', { lua: ADJUST_LUA });
     this.redis = redis as Redis & BudgetCommands;
     this.namespace = options.namespace ?? 'aigw';
-    this.appliedTtlMs = options.appliedTtlMs;
+    this.appliedMarkerFloorMs = options.appliedMarkerFloorMs;
     this.now = options.now ?? Date.now;
     this.onLapse = options.onLapse;
     this.holdPrefix = this.holdKey('');
@@ -220,9 +224,7 @@ export class RedisBudgetStore implements BudgetStore {
   /** When an event's applied marker may go (see `appliedMarkerExpiresAt`). */
   private markerExpiresAt(changes: readonly { readonly windowEndsAt: number }[]): number {
     const now = this.now();
-    return this.appliedTtlMs === undefined
-      ? appliedMarkerExpiresAt(changes, now)
-      : now + this.appliedTtlMs;
+    return appliedMarkerExpiresAt(changes, now, this.appliedMarkerFloorMs);
   }
 
   private reportLapses(reply: ScriptReply): void {
