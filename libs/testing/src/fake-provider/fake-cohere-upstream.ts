@@ -69,7 +69,8 @@ export class FakeCohereUpstream extends FakeProviderServer {
     const refusal = samplingRefusal(call.body);
     if (refusal) return sendJson(response, { id: 'err-sampling', message: refusal }, 400);
     const tools = call.body.tools as { function: { name: string } }[] | undefined;
-    const tool = tools?.[0]?.function.name;
+    // tool_choice NONE: the model answers directly, calling none of the tools it was told of.
+    const tool = call.body.tool_choice === 'NONE' ? undefined : tools?.[0]?.function.name;
     if (call.body.stream !== true) {
       return sendJson(response, {
         id: 'chat-cohere-1',
