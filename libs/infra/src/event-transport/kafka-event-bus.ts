@@ -1396,6 +1396,15 @@ export class KafkaEventBus implements EventPublisher {
       const producer = this.deadLetterProducer;
       this.deadLetterProducer = undefined;
       void producer?.disconnect().catch(() => undefined);
+      // Deleted while the bus ran: no letter would ever go, and the partition would wait on
+      // it. Created again now, the partition's next try letters it.
+      if (isUnknownTopic(error) && (this.startOptions.createTopics ?? true)) {
+        await this.recreateMissingTopics().catch((recreateError: unknown) =>
+          this.logger.warn('the missing topics could not be created; trying again', {
+            error: recreateError,
+          }),
+        );
+      }
       throw error;
     }
   }

@@ -7,9 +7,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { it } from 'node:test';
-import { createFallbackOccurred, FallbackReason, Topic } from '@aigw/contracts';
+import { Partitioners } from 'kafkajs';
+import { createFallbackOccurred, encodeEvent, FallbackReason, Topic } from '@aigw/contracts';
 import { numberedUsageEvent, until } from '@aigw/testing';
-import { realKafkaBuses } from '../testing/real-kafka-buses';
+import { deadLettersOnceThere, realKafkaBuses } from '../testing/real-kafka-buses';
 
 const kafka = realKafkaBuses('topic-deleted', 2);
 
@@ -71,4 +72,50 @@ it('creates a topic deleted while it runs again, and every event behind it goes 
   } finally {
     await admin.disconnect();
   }
+});
+
+// The dead-letter topic deleted: a message no consumer can read could not be lettered, and
+// its partition (the usage of every user hashed to it) was held there until a restart.
+it('creates the dead-letter topic again when a letter finds it missing, and the partition goes on', async () => {
+  const prefix = `it.letters-deleted.${randomUUID().slice(0, 8)}.`;
+  const bus = await kafka.openBus(prefix);
+  const handled: string[] = [];
+  await bus.subscribe({
+    group: 'letters-deleted',
+    topics: [Topic.UsageRecorded],
+    handle: async (events) => events.forEach((event) => handled.push(event.eventId)),
+  });
+  const admin = kafka.kafka.admin();
+  await admin.connect();
+  const letters = `${prefix}${Topic.DeadLetter}`;
+  try {
+    await admin.deleteTopics({ topics: [letters] });
+    await until('the topic is gone', async () => !(await admin.listTopics()).includes(letters));
+  } finally {
+    await admin.disconnect();
+  }
+  const good = [numberedUsageEvent('bob', 1), numberedUsageEvent('bob', 2)];
+  const raw = kafka.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await raw.connect();
+  try {
+    await raw.send({
+      topic: `${prefix}${Topic.UsageRecorded}`,
+      messages: [
+        { key: 'bob', value: encodeEvent(good[0]).value },
+        { key: 'bob', value: 'not json at all' },
+        { key: 'bob', value: encodeEvent(good[1]).value },
+      ],
+    });
+  } finally {
+    await raw.disconnect();
+  }
+  await until('the usage behind the unreadable message is handled', () => handled.length === 2, {
+    deadlineMs: 30_000,
+  });
+  assert.deepEqual(
+    handled,
+    good.map((event) => event.eventId),
+  );
+  const [letter] = await deadLettersOnceThere(kafka.kafka, prefix, 1, 'the letter');
+  assert.equal(letter.value, 'not json at all');
 });
