@@ -669,17 +669,18 @@ export class KafkaEventBus implements EventPublisher {
    * would hold back every later event (usage included) until a restart created the topic.
    */
   private async recreateMissingTopics(): Promise<void> {
-    this.logger.warn('a topic the gateway writes to is missing (deleted?); creating it again', {
-      spooled: this.spool.count,
-    });
     await this.prepareKafka(this.startOptions);
     this.topicsMissing = false;
   }
 
   private onSendFailed(flight: InFlight, error: unknown): void {
     if (isTooLarge(error)) return this.onTooLarge(flight, error);
-    if (isUnknownTopic(error) && (this.startOptions.createTopics ?? true)) {
+    if (!this.topicsMissing && isUnknownTopic(error) && (this.startOptions.createTopics ?? true)) {
       this.topicsMissing = true;
+      this.logger.warn('a topic the gateway writes to is missing (deleted?); creating it again', {
+        spooled: this.spool.count,
+        error,
+      });
     }
     this.failures++;
     const delay = Math.min(this.retryMinMs * 2 ** (this.failures - 1), this.retryMaxMs);
@@ -1399,6 +1400,9 @@ export class KafkaEventBus implements EventPublisher {
       // Deleted while the bus ran: no letter would ever go, and the partition would wait on
       // it. Created again now, the partition's next try letters it.
       if (isUnknownTopic(error) && (this.startOptions.createTopics ?? true)) {
+        this.logger.warn('the dead-letter topic is missing (deleted?); creating it again', {
+          error,
+        });
         await this.recreateMissingTopics().catch((recreateError: unknown) =>
           this.logger.warn('the missing topics could not be created; trying again', {
             error: recreateError,
