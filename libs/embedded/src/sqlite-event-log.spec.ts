@@ -11,7 +11,8 @@ function withLogPath(run: (path: string) => void): void {
   try {
     run(join(dir, 'events.db'));
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    // The WAL checkpoint worker closes its own connection in its own time: retried.
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10 });
   }
 }
 
@@ -55,7 +56,8 @@ describe('SqliteEventLog durability', () => {
       assert.deepEqual([reopened.count(), reopened.committed('sink')], [1, 1]);
       reopened.close();
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      // The WAL checkpoint worker closes its own connection in its own time: retried.
+      rmSync(dir, { recursive: true, force: true, maxRetries: 10 });
     }
   });
 });

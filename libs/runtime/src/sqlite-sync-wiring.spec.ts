@@ -10,7 +10,8 @@ import { ServiceRuntime } from './service-runtime';
 import { ONE_BACKEND_CONFIG } from './testing/one-backend-config';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-sqlite-sync-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+// The WAL checkpoint worker closes its own connection in its own time: retried.
+after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10 }));
 const configPath = join(dir, 'gateway.yaml');
 writeFileSync(configPath, ONE_BACKEND_CONFIG);
 

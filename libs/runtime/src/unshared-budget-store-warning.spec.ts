@@ -11,7 +11,8 @@ import { ServiceRuntime } from './service-runtime';
 import { ONE_BACKEND_CONFIG } from './testing/one-backend-config';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-unshared-budget-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+// The WAL checkpoint worker closes its own connection in its own time: retried.
+after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10 }));
 const configPath = join(dir, 'gateway.yaml');
 writeFileSync(configPath, ONE_BACKEND_CONFIG);
 
