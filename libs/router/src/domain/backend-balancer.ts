@@ -69,11 +69,13 @@ export class BackendBalancer {
   private byLoad(rotated: ChainLink[], balancing: Balancing | undefined): ChainLink[] {
     const strategy = balancing?.config.strategy ?? 'weighted-round-robin';
     if (!balancing || strategy === 'weighted-round-robin') return rotated;
+    const weighted = rotated.filter((link) => link.backend.weight > 0);
+    const standbys = rotated.filter((link) => link.backend.weight === 0);
+    if (strategy === 'least-busy') return [...leastBusy(weighted, balancing.load), ...standbys];
     const share = balancing.config.explorationPercent;
     if (strategy === 'lowest-latency' && share > 0 && this.random() * 100 < share) return rotated;
     const score = (link: ChainLink): number => {
       const figures = balancing.load(link.backend.name);
-      if (strategy === 'least-busy') return figures.inFlight / link.backend.weight;
       if (figures.latencyMs !== undefined) return figures.latencyMs;
       // Unmeasured: first, unless a call of this kind is under way (its measure is coming;
       // until then every call would pile onto it, however slow it is) or failed lately (it
@@ -82,10 +84,9 @@ export class BackendBalancer {
       const waiting = figures.probeSpent || (figures.kindInFlight ?? figures.inFlight) > 0;
       return waiting ? Number.MAX_VALUE : -1;
     };
-    const weighted = rotated.filter((link) => link.backend.weight > 0);
     const scores = new Map(weighted.map((link) => [link, score(link)]));
     weighted.sort((a, b) => (scores.get(a) ?? 0) - (scores.get(b) ?? 0));
-    return [...weighted, ...rotated.filter((link) => link.backend.weight === 0)];
+    return [...weighted, ...standbys];
   }
 
   /**
@@ -121,6 +122,33 @@ export class BackendBalancer {
     current[best] -= total;
     return best;
   }
+}
+
+/**
+ * least-busy's order of the weighted backends, given in turn (the first is the one whose
+ * turn it is): by calls in flight per unit of weight, the least busy first. The first place
+ * goes to the backend that would be least busy relative to its weight with this call too,
+ * but the one in turn keeps it when it is no busier now than that: calls in flight are
+ * whole, so by the figures before the call an idle backend of weight 1 beside one of weight
+ * 1,000 with a single call would take every call while idle, about half of them at two calls
+ * at a time where its weight is worth a thousandth. Idle, everyone keeps its turn, so calls
+ * go by weight; a busy one is passed over only for one that has room for the call.
+ */
+function leastBusy(weighted: readonly ChainLink[], load: Balancing['load']): ChainLink[] {
+  if (weighted.length === 0) return [];
+  const inFlight = new Map(weighted.map((link) => [link, load(link.backend.name).inFlight]));
+  const busy = (link: ChainLink, added = 0) => (inFlight.get(link)! + added) / link.backend.weight;
+  const [turnLink, ...others] = weighted;
+  let best: ChainLink | undefined;
+  let bestBusy = Infinity;
+  for (const link of others) {
+    const withCall = busy(link, 1);
+    if (withCall < bestBusy) [best, bestBusy] = [link, withCall];
+  }
+  const first = best && bestBusy <= busy(turnLink) ? best : turnLink;
+  // The others as failover order: the least busy now first, ties in turn (a stable sort).
+  const rest = weighted.filter((link) => link !== first).sort((a, b) => busy(a) - busy(b));
+  return [first, ...rest];
 }
 
 /** Where the group of equal priority that starts at `start` ends (exclusive). */

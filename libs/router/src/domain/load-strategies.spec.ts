@@ -165,6 +165,40 @@ describe('BackendBalancer strategies', () => {
     assert.deepEqual(tied, ['big', 'big', 'big', 'small', 'big']);
   });
 
+  it('least-busy: weights as uneven as 1:1000 share calls by weight, neither favouring nor starving the light one', () => {
+    const links = [link('heavy', 0, 1000), link('light', 0, 1)];
+    // Two calls at a time, each ending as the next starts: by the figures before the call,
+    // an idle light backend (0/1) was less busy than heavy with one (1/1000) and took about
+    // every other call; its weight is worth one in 1001.
+    const load = new BackendLoad();
+    const balancer = new BackendBalancer();
+    const lb = balancing(load, LEAST_BUSY);
+    const running: { ended(): void }[] = [];
+    const firsts = { heavy: 0, light: 0 };
+    for (let call = 0; call < 10_010; call++) {
+      if (running.length === 2) running.shift()!.ended();
+      const first = names(balancer.order(links, lb))[0] as keyof typeof firsts;
+      firsts[first]++;
+      running.push(load.start(first));
+    }
+    assert.ok(firsts.light >= 5 && firsts.light <= 20, `light took ${firsts.light} of 10010`);
+
+    // Busy past its weight's worth (1000 in flight), heavy gives the call to the idle one;
+    // light, in its turn with a call of its own still running, gives it to heavy.
+    const busy = new BackendLoad();
+    const order = () => names(new BackendBalancer().order(links, balancing(busy, LEAST_BUSY)));
+    for (let i = 0; i < 1000; i++) busy.start('heavy');
+    assert.deepEqual(order(), ['light', 'heavy']);
+    const idleHeavy = new BackendLoad();
+    idleHeavy.start('light');
+    const turns = new BackendBalancer();
+    const lightFirst = Array.from(
+      { length: 1001 },
+      () => names(turns.order(links, balancing(idleHeavy, LEAST_BUSY)))[0],
+    ).filter((name) => name === 'light');
+    assert.deepEqual(lightFirst, []);
+  });
+
   it('least-busy: a weight-0 standby stays last however idle it is', () => {
     const load = new BackendLoad();
     const links = [link('a', 0), link('standby', 0, 0), link('b', 0)];
