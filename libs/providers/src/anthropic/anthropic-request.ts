@@ -315,7 +315,10 @@ export function toAnthropicRequest(
   const choice = toolChoice(prompt);
   const forcesCall = choice?.type === 'any' || choice?.type === 'tool';
   if (choice && (body.tools !== undefined || forcesCall)) body.tool_choice = choice;
-  if (!body.tools && !answerTool) Object.assign(body, historyToolFields(prompt.turns));
+  // A forced call without tools is left for Anthropic to refuse, not answered in text.
+  if (!body.tools && !answerTool && !forcesCall) {
+    Object.assign(body, historyToolFields(prompt.turns));
+  }
   if (prompt.stop.length > 0) body.stop_sequences = claudeStopSequences(prompt.stop);
   // Only what the model takes (claude-sampling.ts); top_k may be a Gemini or Messages
   // client's (provider_extras).

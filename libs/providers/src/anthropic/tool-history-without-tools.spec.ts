@@ -117,6 +117,15 @@ function sharedCases(
     });
   }
 
+  it('leaves a forced call without tools for Claude to refuse, declaring nothing', async () => {
+    // tool_choice required with no tools asks for the impossible (OpenAI refuses it too):
+    // the history's tools, ruled out, must not turn it into a text answer.
+    await assert.rejects(
+      invoke(gatewayChatRequest({ messages: TOOL_HISTORY, tool_choice: 'required' })),
+    );
+    assert.deepEqual(toolsOf(lastBody()), { names: [], choice: { type: 'any' } });
+  });
+
   it('declares nothing for a conversation without tool blocks', async () => {
     await invoke(gatewayChatRequest());
     assert.deepEqual(toolsOf(lastBody()), { names: [], choice: undefined });
