@@ -16,6 +16,7 @@ import {
   type ProviderPort,
   type RouterPort,
 } from '@aigw/contracts/data-plane';
+import { until } from '@aigw/testing';
 import { HttpProviderClient } from './http-provider-client';
 import { HttpRouterClient } from './http-router-client';
 import { registerProviderWire } from './provider-wire-server';
@@ -195,10 +196,13 @@ describe('provider-adapter over the wire', () => {
     };
     const abort = new AbortController();
     const pending = client.invoke(call({}, abort.signal));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The call reaches the adapter, then its hang-up does, each in its own time.
+    await until('the call reaches the adapter', () => adapterSignal !== undefined, { everyMs: 10 });
     abort.abort(new Error('client went away'));
     await assert.rejects(pending, /client went away/);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until("the adapter's work is cancelled", () => adapterSignal?.aborted === true, {
+      everyMs: 10,
+    });
     assert.equal(adapterSignal?.aborted, true);
   });
 
