@@ -146,3 +146,53 @@ describe('budget thinking in a tool loop', () => {
     assert.deepEqual(told, ['reasoning tool_loop']);
   });
 });
+
+describe('budget thinking in a loop of several tool calls', () => {
+  const SIGNED = [{ type: 'thinking', thinking: 'Hm.', signature: 'sig' }];
+  const call = (id: string) => ({
+    id,
+    type: 'function',
+    function: { name: 'get_weather', arguments: '{}' },
+  });
+  /** A question, then one assistant turn per entry (its thinking_blocks), each answered by a tool. */
+  const loop = (thinking: (readonly object[] | undefined)[], after: object[] = []) =>
+    claudeThinking(
+      parseChatRequest({
+        model: 'm',
+        reasoning_effort: 'high',
+        messages: [
+          { role: 'user', content: 'Weather in Paris and Rome?' },
+          ...thinking.flatMap((blocks, i) => [
+            {
+              role: 'assistant',
+              content: null,
+              tool_calls: [call(`toolu_${i}`)],
+              ...(blocks ? { thinking_blocks: blocks } : {}),
+            },
+            { role: 'tool', tool_call_id: `toolu_${i}`, content: '18C' },
+          ]),
+          ...after,
+        ],
+      }),
+      undefined,
+      'claude-sonnet-4-5',
+    );
+
+  // Claude thinks at the start of its turn; a loop is one turn, so its later tool calls
+  // come without thinking (unless interleaved), and only the first must carry it back.
+  it('is kept when the turn began with its signed thinking, though its later calls carry none', () => {
+    assert.equal(loop([SIGNED, undefined])?.kind, 'budget');
+    const redacted = [{ type: 'redacted_thinking', data: 'opaque' }];
+    assert.equal(loop([redacted, undefined, undefined])?.kind, 'budget');
+  });
+
+  it('is left out when the turn began without it, though a later call carries some', () => {
+    assert.equal(loop([undefined, SIGNED]), undefined);
+  });
+
+  it('counts a question after a tool result, in the same message as it, as the same turn', () => {
+    const question = [{ role: 'user', content: 'And Rome?' }];
+    assert.equal(loop([undefined], question), undefined);
+    assert.equal(loop([SIGNED, undefined], question)?.kind, 'budget');
+  });
+});

@@ -7,7 +7,7 @@ import {
   type ThinkingDisplay,
 } from '@aigw/contracts/data-plane';
 import type { AnswerTool } from '../core/answer-tool';
-import type { ChatPrompt, ChatReasoning, ThinkingEffort } from '../core/chat-request';
+import type { ChatPrompt, ChatReasoning, ChatTurn, ThinkingEffort } from '../core/chat-request';
 import { DOUBLING_EFFORT_BUDGETS, thinkingBudget } from '../core/reasoning';
 import { isAtLeast, readClaudeModel } from './claude-models';
 import type { SettingsDroppedListener } from './claude-sampling';
@@ -156,22 +156,43 @@ function budgetThinking(
 }
 
 /**
- * Whether the request goes on a tool loop whose tool-calling turn came back without its
- * signed thinking: an OpenAI client keeps no `thinking_blocks`, and with budget thinking
- * on Claude refuses such a turn (400: "a final `assistant` message must start with a
- * thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks) ...
- * To avoid this requirement, disable `thinking`"). Every next call of the loop would be
- * refused, so the answer is had without thinking, as Anthropic advises; the loop's next
- * question thinks again. Adaptive thinking (Claude 4.6 on) may skip thinking on any turn,
- * so it is left as asked.
+ * Whether the request goes on a tool loop whose turn began without its signed thinking: an
+ * OpenAI client keeps no `thinking_blocks`, and with budget thinking Claude refuses such a
+ * loop (400: "a final `assistant` message must start with a thinking block (preceeding the
+ * lastmost set of `tool_use` and `tool_result` blocks) ... To avoid this requirement,
+ * disable `thinking`"). Every next call of the loop would be refused, so the answer is had
+ * without thinking, as Anthropic advises; the loop's next question thinks again. Adaptive
+ * thinking (Claude 4.6 on) may skip thinking on any turn, so it is left as asked.
  */
 function toolLoopLostItsThinking(prompt: ChatPrompt): boolean {
-  const turns = prompt.turns;
-  const at = turns.findLastIndex((turn) => turn.role === 'assistant');
-  const turn = turns[at];
-  if (turn?.role !== 'assistant' || turn.toolCalls.length === 0) return false;
-  const answered = turns.slice(at + 1).some((later) => later.role === 'tool');
-  return answered && replayableThinking(turn.thinking).length === 0;
+  const start = toolLoopStart(prompt.turns);
+  const first = start === undefined ? undefined : prompt.turns[start];
+  return first?.role === 'assistant' && replayableThinking(first.thinking).length === 0;
+}
+
+/**
+ * Where the tool loop the request goes on began: the first assistant turn since the last
+ * message of the user's own. A loop is one assistant turn to Claude, thinking at its start
+ * only (unless interleaved): its later calls come back with none, and need none. A user
+ * message is the run of user and tool turns between two assistant turns (Anthropic merges
+ * them, as it merges adjacent assistant turns); one with a tool result goes on the loop.
+ * Undefined when the request ends on no tool result: no loop to go on.
+ */
+function toolLoopStart(turns: readonly ChatTurn[]): number | undefined {
+  let start: number | undefined;
+  let answersTools = false;
+  for (let at = turns.length - 1; at >= 0; at -= 1) {
+    const turn = turns[at];
+    if (turn.role === 'tool') answersTools = true;
+    else if (turn.role === 'assistant') {
+      // Adjacent assistant turns are one message, which begins with the earlier.
+      const mergedWithNext = turns[at + 1]?.role === 'assistant';
+      if (!answersTools && !mergedWithNext) break;
+      start = at;
+      answersTools = false;
+    }
+  }
+  return start;
 }
 
 function budgeted(

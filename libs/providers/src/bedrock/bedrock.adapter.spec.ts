@@ -880,6 +880,34 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
       assert.deepEqual(thinkingOf(next).thinking, { type: 'enabled', budget_tokens: 4096 });
     });
 
+    it('keeps budget thinking on a loop of several calls whose first carried its thinking, as Claude takes it', async () => {
+      // Claude thinks at the start of its turn: the loop's later calls come back with none.
+      const call = (id: string, city: string) => ({
+        id,
+        type: 'function',
+        function: { name: 'get_weather', arguments: JSON.stringify({ city }) },
+      });
+      const body = await bodyOf({
+        reasoning_effort: 'high',
+        tools: [WEATHER_TOOL],
+        messages: [
+          { role: 'user', content: 'Weather in Paris and Rome?' },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [call('tooluse_1', 'Paris')],
+            thinking_blocks: [
+              { type: 'thinking', thinking: SIGNED.text, signature: SIGNED.signature },
+            ],
+          },
+          { role: 'tool', tool_call_id: 'tooluse_1', content: '18C' },
+          { role: 'assistant', content: null, tool_calls: [call('tooluse_2', 'Rome')] },
+          { role: 'tool', tool_call_id: 'tooluse_2', content: '21C' },
+        ],
+      });
+      assert.deepEqual(thinkingOf(body).thinking, { type: 'enabled', budget_tokens: 4096 });
+    });
+
     it('answers reasoningContent blocks as reasoning_content and thinking_blocks', async () => {
       upstream.next({
         kind: 'json',

@@ -163,8 +163,9 @@ function converseBodyProblem(body: Record<string, unknown>): string | undefined 
 
 /**
  * Claude's rule for budget thinking in a tool loop, as Anthropic documents it: with
- * `thinking: {type: "enabled"}`, the assistant message before the last set of tool results
- * must start with its thinking block, else a 400.
+ * `thinking: {type: "enabled"}`, a request going on a tool loop must carry the thinking the
+ * loop began with: the loop's first assistant message starts with its thinking block, else
+ * a 400. Its later messages (calls after tool results) need none.
  */
 function budgetThinkingProblem(
   body: Record<string, unknown>,
@@ -174,9 +175,12 @@ function budgetThinkingProblem(
   if (fields?.thinking?.type !== 'enabled') return undefined;
   const blocks = (message: { content?: unknown } | undefined) =>
     (Array.isArray(message?.content) ? message.content : []) as Record<string, unknown>[];
-  const last = messages.at(-1);
-  if (last?.role !== 'user' || !blocks(last).some((block) => block.toolResult)) return undefined;
-  const m = messages.length - 2;
+  const answersTools = (message: { role?: unknown; content?: unknown } | undefined) =>
+    message?.role === 'user' && blocks(message).some((block) => block.toolResult);
+  if (!answersTools(messages.at(-1))) return undefined;
+  // The loop is one assistant turn: its first message, since the user's own last, must think.
+  let m = messages.length - 2;
+  while (m >= 2 && answersTools(messages[m - 1])) m -= 2;
   const first = blocks(messages[m])[0];
   if (first?.reasoningContent) return undefined;
   const found = first ? Object.keys(first)[0] : 'nothing';
