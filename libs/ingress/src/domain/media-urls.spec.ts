@@ -90,6 +90,38 @@ describe('security.mediaUrls', () => {
     );
   });
 
+  it('refuses a URL part by its keys whatever its type, as vLLM reads one with no type or a uuid', () => {
+    const refused: [string, MediaUrlPart][] = [];
+    const pipeline = pipelineWith('{refuse: true}', refused);
+    const metadata = 'http://169.254.169.254/latest/meta-data/';
+    // vLLM takes a part without `type` by the URL key it holds, and one with a `uuid` so
+    // whatever `type` it names; an input_image's image_url as {url} reads the same.
+    const cases: [unknown, string, MediaUrlPart][] = [
+      [{ image_url: { url: metadata } }, 'image_url.url', 'image'],
+      [{ image_url: metadata }, 'image_url', 'image'],
+      [{ video_url: metadata }, 'video_url', 'other'],
+      [{ audio_url: { url: metadata } }, 'audio_url.url', 'other'],
+      [{ type: 'text', text: 'x', uuid: 'u1', image_url: metadata }, 'image_url', 'image'],
+      [{ type: 'input_image', image_url: { url: metadata } }, 'image_url.url', 'image'],
+    ];
+    for (const [part, at] of cases) {
+      assert.throws(
+        () => pipeline.checkMediaUrls(request(chat(part)), true),
+        refusedAt(`messages[0].content[1].${at}`, metadata),
+        JSON.stringify(part),
+      );
+    }
+    assert.deepEqual(
+      refused,
+      cases.map(([, , part]) => ['internal', part]),
+    );
+    // Keys named like the built-in object's are no media keys.
+    pipeline.checkMediaUrls(
+      request(chat({ type: 'text', text: 'x', constructor: metadata })),
+      true,
+    );
+  });
+
   it('names no param for a body translated from another API, and reads moderations input', () => {
     const pipeline = pipelineWith('{refuse: true}');
     const url = 'https://example.com/cat.png';

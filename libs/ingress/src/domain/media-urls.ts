@@ -12,7 +12,7 @@ export type MediaUrlPart = 'image' | 'file' | 'other';
 /** A URL a content part asks its backend to fetch, and where it sits. */
 interface PartUrl {
   readonly url: unknown;
-  /** Within the part: `image_url.url`, `file.file_url`. */
+  /** Within the object holding it: `image_url.url`, `file_url`. */
   readonly at: string;
   readonly part: MediaUrlPart;
 }
@@ -72,33 +72,41 @@ function* eachObject(body: JsonObject): Generator<{ value: JsonObject; at: strin
 }
 
 /**
- * The URLs a part names for its backend to fetch, in every shape a chat body may carry one:
+ * The keys whose value (a URL, or `{url}`) a backend fetches, read in any object whatever its
+ * `type`: vLLM takes a part with no `type` (`{"image_url": "https://..."}`), or with a `uuid`
+ * whatever `type` it names, by the key it holds. A Map, so `constructor` is no key of it.
+ */
+const MEDIA_KEYS: ReadonlyMap<string, MediaUrlPart> = new Map([
+  ['image_url', 'image'],
+  ['file_url', 'file'],
+  ['audio_url', 'other'],
+  ['video_url', 'other'],
+]);
+
+/**
+ * The URLs an object names for its backend to fetch, in every shape a body may carry one:
  * chat's `image_url` (an object or, as vLLM takes it, a string), `file.file_url`, a
  * Responses message's `input_image`/`input_file` (a batch line's input is read as such),
- * an Anthropic `source` by URL, and any other `<kind>_url` part a self-hosted server
- * fetches (vLLM's `video_url`, `audio_url`).
+ * vLLM's `video_url`/`audio_url`, an Anthropic `source` by URL, and a `<type>_url` part of
+ * any other type (Mistral's `document_url`).
  */
-function urlsOf(part: unknown): PartUrl[] {
-  if (!isObject(part) || typeof part.type !== 'string') return [];
-  const { type } = part;
-  const urls: PartUrl[] = [];
+function urlsOf(object: JsonObject): PartUrl[] {
+  const type = typeof object.type === 'string' ? object.type : '';
   const kind: MediaUrlPart = /image/.test(type)
     ? 'image'
     : /file|document/.test(type)
       ? 'file'
       : 'other';
-  if (type === 'input_image') urls.push({ url: part.image_url, at: 'image_url', part: 'image' });
-  if (type === 'input_file') urls.push({ url: part.file_url, at: 'file_url', part: 'file' });
-  if (type === 'file' && isObject(part.file)) {
-    urls.push({ url: part.file.file_url, at: 'file.file_url', part: 'file' });
+  const urls: PartUrl[] = [];
+  for (const key of Object.keys(object)) {
+    const part = MEDIA_KEYS.get(key) ?? (key === type && type.endsWith('_url') ? kind : undefined);
+    if (part === undefined) continue;
+    const named = object[key];
+    if (typeof named === 'string') urls.push({ url: named, at: key, part });
+    else if (isObject(named)) urls.push({ url: named.url, at: `${key}.url`, part });
   }
-  if (isObject(part.source) && part.source.type === 'url') {
-    urls.push({ url: part.source.url, at: 'source.url', part: kind });
-  }
-  if (type.endsWith('_url')) {
-    const named = part[type];
-    if (typeof named === 'string') urls.push({ url: named, at: type, part: kind });
-    else if (isObject(named)) urls.push({ url: named.url, at: `${type}.url`, part: kind });
+  if (isObject(object.source) && object.source.type === 'url') {
+    urls.push({ url: object.source.url, at: 'source.url', part: kind });
   }
   return urls;
 }
