@@ -234,6 +234,31 @@ describe('Responses API dialect with stored responses', () => {
     assert.equal((await state.find('alice', first.response.id)).id, first.response.id);
   });
 
+  it('continues a chain whose earlier turns hold one item id twice (as stored before ids were random)', async () => {
+    const { create, prepare, state, store } = setUp();
+    const first = await create({ model: 'm', input: 'one' }, 'alice');
+    const second = await create(
+      { model: 'm', input: 'two', previous_response_id: first.response.id },
+      'alice',
+    );
+    // Before 40bd1ab3, every turn under one x-request-id named its message msg_<request>_0.
+    const kept = await state.find('alice', second.response.id);
+    const [message] = kept.response.output;
+    const sameId = { ...message, id: first.response.output[0].id };
+    await store.put({ ...kept, response: { ...kept.response, output: [sameId] } }, 60_000);
+    const next = await prepare(
+      { model: 'm', input: 'three', previous_response_id: second.response.id },
+      'alice',
+    );
+    assert.equal((next.body.messages as unknown[]).length, 5);
+    // What the client sends again is still refused.
+    await assert.rejects(
+      prepare({ model: 'm', input: [sameId], previous_response_id: second.response.id }, 'alice'),
+      (error: unknown) =>
+        error instanceof DataPlaneError && error.httpStatus === 400 && error.param === 'input',
+    );
+  });
+
   it("prepends the chain's turns, oldest first, and only this request's instructions", async () => {
     const { create } = setUp();
     const first = await create(

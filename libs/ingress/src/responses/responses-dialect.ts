@@ -143,7 +143,7 @@ export function responsesDialect(kept?: {
       chains.set(body, ids);
       earlier = items;
     }
-    refuseDuplicateItems([...earlier, ...sent]);
+    refuseDuplicateItems(sent, earlier);
     // The whole input, before budgets, redaction, the cache and the router see it.
     const { chat } = translateResponsesRequest(
       {

@@ -5,13 +5,18 @@ import { error, isObject } from './request-params';
  * chains with `previous_response_id` (or a conversation) and still sends the earlier items.
  * Kept, the backend would read (and bill) that history twice, and the stored response's
  * `input_items` would hold one id twice, which pages by id (`after`) cannot get past.
- * `items`: the earlier turns' items, then this request's input, as sent.
+ * `sent`: this request's input, as sent; `earlier`: the chain's or conversation's items,
+ * whose own repeats are not the client's doing (a chain stored before item ids were
+ * random, under one x-request-id) and are left alone.
  */
-export function refuseDuplicateItems(items: readonly unknown[]): void {
-  const seen = new Set<string>();
-  for (const item of items) {
-    const id = isObject(item) ? item.id : undefined;
-    if (typeof id !== 'string' || id === '') continue;
+export function refuseDuplicateItems(
+  sent: readonly unknown[],
+  earlier: readonly unknown[] = [],
+): void {
+  const seen = new Set(earlier.map(idOf));
+  for (const item of sent) {
+    const id = idOf(item);
+    if (id === undefined) continue;
     if (seen.has(id)) {
       const shown = id.slice(0, 128).replace(/[^A-Za-z0-9_-]/g, '?');
       throw error(
@@ -21,4 +26,9 @@ export function refuseDuplicateItems(items: readonly unknown[]): void {
     }
     seen.add(id);
   }
+}
+
+function idOf(item: unknown): string | undefined {
+  const id = isObject(item) ? item.id : undefined;
+  return typeof id === 'string' && id !== '' ? id : undefined;
 }
