@@ -9,6 +9,7 @@ import {
   type ProviderPort,
 } from '@aigw/contracts/data-plane';
 import type { InternalToken } from './internal-auth';
+import { PROVIDER_HOP_GRACE_MS } from './realtime-wire';
 import { WireClient, type PeerPoolState } from './wire-client';
 
 export interface HttpProviderClientOptions {
@@ -18,9 +19,6 @@ export interface HttpProviderClientOptions {
   /** AI_GATEWAY_INTERNAL_TOKEN, sent on every call when set. */
   readonly token?: InternalToken;
 }
-
-/** Headroom over the backend's own timeout, so the adapter reports it rather than us. */
-const TIMEOUT_MARGIN_MS = 2_000;
 
 /**
  * The provider adapters as the router sees them when they run as their own service.
@@ -54,7 +52,8 @@ export class HttpProviderClient implements ProviderPort {
       }),
       signal: call.signal,
       stream: request.stream,
-      timeoutMs: target.requestTimeoutMs + TIMEOUT_MARGIN_MS,
+      // Past the backend's own timeout, so the adapter reports it rather than this hop.
+      timeoutMs: target.requestTimeoutMs + PROVIDER_HOP_GRACE_MS,
       headers: firstEventHeaders(call),
       // The adapter wrote the requested name into each chunk: relayed without parsing.
       chunk: (line) => lazyChunk(line, requestedModel),

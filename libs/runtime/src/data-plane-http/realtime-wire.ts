@@ -48,8 +48,9 @@ const SERVED_BY_HEADER = 'x-aigw-served-by';
  */
 export const ROUTER_HOP_TIMEOUT_MS = 60_000;
 /**
- * The router waits for the adapter a backend's firstByteTimeout and this, so that the
- * adapter's own timeout, naming the backend, is what the client hears.
+ * The router waits for the adapter a backend's own timeout (a call's requestTimeout, a
+ * stream's or Realtime handshake's firstByteTimeout) and this, so that the adapter's own
+ * timeout, naming the backend, is what the client hears.
  */
 export const PROVIDER_HOP_GRACE_MS = 2_000;
 
