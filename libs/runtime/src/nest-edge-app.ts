@@ -101,7 +101,8 @@ export async function createNestEdgeApp(
   app.useGlobalFilters(options.filter);
   if (options.cors) app.enableCors(corsOptions(options.cors));
   const fastify = app.getHttpAdapter().getInstance();
-  // First of the hooks: what it refuses reaches no other.
+  // First of this app's hooks, what it refuses reaching none of them; Nest's adapter runs
+  // its own first (the CORS one answers a preflight, which this never sees).
   fastify.addHook('onRequest', edgeRefusalHook(options.filter, options.onClientError));
   fastify.addHook('preParsing', requestBodyDecoder(options.maxBodyBytes));
   readEmptyJsonAsNoBody(fastify);
