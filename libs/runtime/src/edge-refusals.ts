@@ -59,8 +59,9 @@ export function edgeRefusalOf(request: MarkedRequest): EdgeRefusal | undefined {
 /**
  * The app's first onRequest hook (Nest's adapter runs its own before it): refuses what
  * `edgeRefusalOf` names through the app's exception filter (its error shape by path,
- * counted in the request metrics), tells `onRefused`, and closes the connection after the answer, as Node's own did: a body the
- * client held back for its expectation would otherwise be read as the next request.
+ * counted in the request metrics), tells `onRefused`, and closes the connection after the
+ * answer, as Node's own did: a body the client held back for its expectation would
+ * otherwise be read as the next request.
  */
 export function edgeRefusalHook(
   filter: ExceptionFilter,
