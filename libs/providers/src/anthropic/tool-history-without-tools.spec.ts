@@ -107,6 +107,21 @@ function sharedCases(
     assert.deepEqual(toolsOf(lastBody()), { names: ['get_weather'], choice: { type: 'none' } });
   });
 
+  it("sends only the client's tools when it offers some, though the history called others", async () => {
+    // Tools defined, the Messages API takes the history's blocks: no tool is declared in
+    // the client's name, nor is a call it allows ruled out.
+    const answer = await invoke(
+      gatewayChatRequest({ messages: TOOL_HISTORY, tools: [WEATHER_TOOL] }),
+    );
+    if (answer.kind !== 'json') return assert.fail('expected json');
+    const message = (answer.body.choices as { message: JsonObject }[])[0].message;
+    assert.equal(
+      (message.tool_calls as { function: { name: string } }[])[0].function.name,
+      'get_weather',
+    );
+    assert.deepEqual(toolsOf(lastBody()), { names: ['get_weather'], choice: undefined });
+  });
+
   for (const choice of ['none', 'auto']) {
     it(`answers tool_choice ${choice} sent without tools or tool history, sending no tool_choice`, async () => {
       const answer = await invoke(gatewayChatRequest({ tool_choice: choice }));
