@@ -15,6 +15,7 @@ import {
   type RealtimeRouter,
 } from '@aigw/contracts/data-plane';
 import { startTracing, type Tracing } from '@aigw/observability';
+import { until } from '@aigw/testing';
 import type { IngressPipeline } from '../ingress-pipeline';
 import { bothObservers, type IngressObserver, type RequestFailure } from '../ingress-observer';
 import { edgeTracing, type EdgeTracing } from '../tracing/edge-tracing';
@@ -118,7 +119,8 @@ describe('RealtimeEdge: a session is a request (events, metrics, its span)', () 
     client.send('{"type":"response.create"}');
     await new Promise((resolve) => client.once('message', resolve));
     client.close();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The server hears the close in its own time.
+    await until('the session is finished', () => recorder.calls.includes('finished realtime'));
     assert.deepEqual(recorder.calls, [
       'started realtime',
       'accepted realtime',
@@ -142,7 +144,7 @@ describe('RealtimeEdge: a session is a request (events, metrics, its span)', () 
     await new Promise((resolve) => client.once('open', resolve));
     router.listener!.closed(1011, 'gone');
     await new Promise((resolve) => client.once('close', resolve));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until('the session is finished', () => recorder.calls.includes('finished realtime'));
     assert.deepEqual(recorder.calls.slice(-2), ['failed realtime', 'finished realtime']);
     const [failure] = recorder.failures;
     assert.equal(failure.error.code, DataPlaneErrorCode.StreamInterrupted);
@@ -167,7 +169,7 @@ describe('RealtimeEdge: a session is a request (events, metrics, its span)', () 
     } finally {
       router.refuse = undefined;
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until('the session is finished', () => recorder.calls.includes('finished realtime'));
     assert.deepEqual(recorder.calls, [
       'started realtime',
       'accepted realtime',
