@@ -58,7 +58,7 @@ export class BackendBalancer {
         const group = links.slice(start, end) as ChainLink[];
         const turn = this.take(group, route, resting);
         const rotated = inTurn(group, turn);
-        ordered.splice(start, group.length, ...(this.byLoad(rotated, balancing) as L[]));
+        ordered.splice(start, group.length, ...(this.byLoad(rotated, balancing, resting) as L[]));
       }
       start = end;
     }
@@ -66,12 +66,18 @@ export class BackendBalancer {
   }
 
   /** The group in turn, its weighted backends reordered by the strategy (a stable sort). */
-  private byLoad(rotated: ChainLink[], balancing: Balancing | undefined): ChainLink[] {
+  private byLoad(
+    rotated: ChainLink[],
+    balancing: Balancing | undefined,
+    resting: ((backend: string) => boolean) | undefined,
+  ): ChainLink[] {
     const strategy = balancing?.config.strategy ?? 'weighted-round-robin';
     if (!balancing || strategy === 'weighted-round-robin') return rotated;
     const weighted = rotated.filter((link) => link.backend.weight > 0);
     const standbys = rotated.filter((link) => link.backend.weight === 0);
-    if (strategy === 'least-busy') return [...leastBusy(weighted, balancing.load), ...standbys];
+    if (strategy === 'least-busy') {
+      return [...leastBusy(weighted, balancing.load, resting), ...standbys];
+    }
     const share = balancing.config.explorationPercent;
     if (strategy === 'lowest-latency' && share > 0 && this.random() * 100 < share) return rotated;
     const score = (link: ChainLink): number => {
@@ -132,16 +138,25 @@ export class BackendBalancer {
  * whole, so by the figures before the call an idle backend of weight 1 beside one of weight
  * 1,000 with a single call would take every call while idle, about half of them at two calls
  * at a time where its weight is worth a thousandth. Idle, everyone keeps its turn, so calls
- * go by weight; a busy one is passed over only for one that has room for the call.
+ * go by weight; a busy one is passed over only for one that has room for the call. A resting
+ * backend (idle because it is cooling) takes no first place: the caller moves it last, which
+ * would leave the call to whichever is least busy before it, the light one above.
  */
-function leastBusy(weighted: readonly ChainLink[], load: Balancing['load']): ChainLink[] {
+function leastBusy(
+  weighted: readonly ChainLink[],
+  load: Balancing['load'],
+  resting: ((backend: string) => boolean) | undefined,
+): ChainLink[] {
   if (weighted.length === 0) return [];
   const inFlight = new Map(weighted.map((link) => [link, load(link.backend.name).inFlight]));
   const busy = (link: ChainLink, added = 0) => (inFlight.get(link)! + added) / link.backend.weight;
   const [turnLink, ...others] = weighted;
+  // The turn skips resting backends unless the whole group rests: then they all compete.
+  const skip = resting?.(turnLink.backend.name) ? undefined : resting;
   let best: ChainLink | undefined;
   let bestBusy = Infinity;
   for (const link of others) {
+    if (skip?.(link.backend.name)) continue;
     const withCall = busy(link, 1);
     if (withCall < bestBusy) [best, bestBusy] = [link, withCall];
   }

@@ -199,6 +199,26 @@ describe('BackendBalancer strategies', () => {
     assert.deepEqual(lightFirst, []);
   });
 
+  it('least-busy: a cooling backend idle for its cooldown does not hand the call to the least busy now', () => {
+    // The caller moves resting backends last; a resting one picked first must not leave the
+    // call to whichever backend is least busy before it (light, 0/1, beside heavy's 1/1000).
+    const links = [link('heavy', 0, 1000), link('light', 0, 1), link('spare', 0, 1000)];
+    const resting = (name: string) => name === 'spare';
+    const load = new BackendLoad();
+    const balancer = new BackendBalancer();
+    const lb = balancing(load, LEAST_BUSY);
+    const running: { ended(): void }[] = [];
+    const firsts = { heavy: 0, light: 0, spare: 0 };
+    for (let call = 0; call < 10_010; call++) {
+      if (running.length === 2) running.shift()!.ended();
+      const ordered = names(balancer.order(links, lb, 'r', resting));
+      const first = ordered.find((name) => !resting(name)) as keyof typeof firsts;
+      firsts[first]++;
+      running.push(load.start(first));
+    }
+    assert.ok(firsts.light >= 5 && firsts.light <= 20, `light took ${firsts.light} of 10010`);
+  });
+
   it('least-busy: a weight-0 standby stays last however idle it is', () => {
     const load = new BackendLoad();
     const links = [link('a', 0), link('standby', 0, 0), link('b', 0)];
