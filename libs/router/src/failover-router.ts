@@ -462,9 +462,13 @@ export class FailoverRouter implements RouterPort {
           span?.failed(error, 'final');
           throw error;
         }
-        // A model passed over for this request alone (too small for it) has room for every
-        // other call: no failure of its backend, no cooldown keeping the others off it.
-        if (!(error instanceof PassOverRefusal)) {
+        // A model passed over for this request alone (too small for it, by the gateway's
+        // budget or the backend's own 413) has room for every other call: no failure of its
+        // backend, no cooldown keeping the others off it.
+        const forThisRequestOnly =
+          error instanceof PassOverRefusal ||
+          (error instanceof DataPlaneError && error.refusedForSize);
+        if (!forThisRequestOnly) {
           const retryAfterMs = error instanceof DataPlaneError ? error.retryAfterMs : undefined;
           const cooldown = this.health.recordFailure(link.backend.name, retryAfterMs, trigger);
           if (cooldown) this.deps.observer?.cooledDown?.(link.backend, cooldown);

@@ -145,6 +145,17 @@ export class DataPlaneError extends Error {
     return HTTP_STATUS[this.code];
   }
 
+  /**
+   * Whether the backend refused this request for its size alone (413): Groq answers one
+   * larger than its plan's tokens per minute so, with the code rate_limit_exceeded (a rate
+   * limit that fails over). Another backend may serve it, but it says nothing of this
+   * backend's load: no cooldown, or one client's oversized requests would close the backend
+   * to everyone.
+   */
+  get refusedForSize(): boolean {
+    return this.upstreamStatus === 413;
+  }
+
   /** The failover trigger this error sets off, if any. */
   get trigger(): FailoverTrigger | undefined {
     switch (this.code) {
