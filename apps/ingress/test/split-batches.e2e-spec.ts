@@ -26,10 +26,10 @@ const BACKEND_KEY = 'sk-split-backend';
 const PRICE = { inputPer1k: 0.002, outputPer1k: 0.008 };
 
 /**
- * The batch usage events the ingress recorded (its event log without Kafka), of one batch
- * when given its id: the sweeper may bill an earlier test's batch while a later test waits.
+ * The usage events the ingress recorded (its event log without Kafka) for one batch, by its
+ * id: the sweeper may bill an earlier test's batch while a later test waits.
  */
-function batchEvents(dir: string, batchId?: string): Record<string, unknown>[] {
+function batchEvents(dir: string, batchId: string): Record<string, unknown>[] {
   const db = new DatabaseSync(join(dir, 'ingress', 'ingress-events.db'), { readOnly: true });
   try {
     return (
@@ -38,8 +38,7 @@ function batchEvents(dir: string, batchId?: string): Record<string, unknown>[] {
       }[]
     )
       .map((row) => JSON.parse(row.value) as Record<string, unknown>)
-      .filter((event) => event.operation === 'batch')
-      .filter((event) => batchId === undefined || event.requestId === batchId);
+      .filter((event) => event.operation === 'batch' && event.requestId === batchId);
   } finally {
     db.close();
   }
