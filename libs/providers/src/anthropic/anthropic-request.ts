@@ -70,7 +70,7 @@ function claudeStopSequences(stop: readonly string[]): readonly string[] {
   if (blank < 0) return stop;
   throw new DataPlaneError(
     DataPlaneErrorCode.InvalidRequest,
-    `stop sequence ${blank} (${JSON.stringify(stop[blank])}) is empty or only whitespace, which Claude does not take: each of its stop sequences must hold a visible character. Leave it out, or use one such as "\n\nHuman:".`,
+    `stop sequence ${blank} (${JSON.stringify(stop[blank])}) is empty or only whitespace, which Claude does not take: each of its stop sequences must hold a visible character. Leave it out, or use one such as "\\n\\nHuman:".`,
     { param: 'stop' },
   );
 }

@@ -49,6 +49,8 @@ describe('whitespace-only stop sequences to Claude', () => {
           assert.equal(error.param, 'stop');
           assert.match(error.message, /Claude/);
           assert.match(error.message, /whitespace/);
+          // One line, the sequences written as JSON strings: no raw line break in a message.
+          assert.doesNotMatch(error.message, /[\r\n]/);
           return true;
         },
         JSON.stringify(stop),
