@@ -217,7 +217,7 @@ export type DroppedSettingName = RequestSetting | (typeof FEATURES_LEFT_OUT)[num
 /**
  * Why a setting was left out: `model`, the model refuses it (Claude Opus 4.7 any sampling);
  * `thinking`, it is refused with thinking on; `unsupported`, the provider has no such setting;
- * `tool_loop`, Claude's budget thinking on a tool loop whose tool-calling turn came back
+ * `tool_loop`, Claude's budget thinking on a tool loop whose first tool-calling turn came back
  * without its signed thinking (Claude refuses such a turn with thinking on).
  */
 export const SETTING_DROP_REASONS = ['model', 'thinking', 'unsupported', 'tool_loop'] as const;
