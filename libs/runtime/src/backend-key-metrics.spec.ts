@@ -89,3 +89,28 @@ test("leaves out a waiting edit's keyless backend the config in force has: it ru
   );
   assert.deepEqual(await missingKeyLines(metrics), []);
 });
+
+test("names a waiting edit's keyless backend the config in force has under another provider: it is not called meanwhile", async () => {
+  const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
+  // The edit moves `keyless` from vLLM to OpenAI under a secret not yet there; the router,
+  // which took it, calls it as OpenAI, which the provider-adapter refuses.
+  const inForce = parseGatewayConfig(
+    YAML.replaceAll(
+      'provider: openai, model: gpt-4o, auth: {apiKeyRef: {name: absent}}',
+      'provider: vllm, baseUrl: "http://vllm.test/v1", model: gpt-4o',
+    ).replaceAll(
+      'provider: openai, model: gpt-4, auth: {apiKeyRef: {name: absent}}',
+      'provider: vllm, baseUrl: "http://vllm.test/v1", model: gpt-4',
+    ),
+    { missingSecrets: 'warn', env: PRESENT },
+  );
+  assert.ok(inForce.ok);
+  meterBackendsMissingKey(
+    metrics,
+    () => inForce.config,
+    () => configWith(PRESENT, 'warn'),
+  );
+  assert.deepEqual(await missingKeyLines(metrics), [
+    'ai_gateway_backend_missing_key{backend="keyless"} 1',
+  ]);
+});

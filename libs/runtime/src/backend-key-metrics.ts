@@ -37,16 +37,16 @@ export function meterBackendsMissingKey(
 
 /**
  * The backends an edit waiting for its keys adds without their key: one the config in force
- * already has (its route, its name) is called as it is meanwhile, its old key included.
+ * already has (its route, its name, its provider) is called as it is meanwhile, its old key
+ * included; one the edit moves to another provider is not (upstreamTargetFor refuses it).
  */
 function newBackendsMissingKey(waiting: GatewayConfig, inForce: GatewayConfig): string[] {
   const names = new Set<string>();
   for (const route of waiting.routes) {
     for (const backend of route.backends) {
       if (isAuthenticated(backend)) continue;
-      if (backendForCall(inForce.routes, backend.name, route.name) === undefined) {
-        names.add(backend.name);
-      }
+      const kept = backendForCall(inForce.routes, backend.name, route.name);
+      if (kept?.provider !== backend.provider) names.add(backend.name);
     }
   }
   return [...names];

@@ -76,6 +76,25 @@ describe('upstreamTargetFor', () => {
     );
   });
 
+  it('refuses a backend an edit waiting for its key moves to another provider as missing that key', () => {
+    // The edit turns a vLLM backend into an OpenAI one under a new, not yet created, secret:
+    // the router calls it as OpenAI, which the backend in force here is not.
+    const inForce = parseGatewayConfig(
+      'kind: AIGatewayRoute\nmetadata: {name: main}\nspec:\n  backends:\n  - {name: openai-main, provider: vllm, baseUrl: "http://vllm.test/v1", model: gpt-4o}\n',
+      { missingSecrets: 'warn', env: {} },
+    );
+    assert.ok(inForce.ok);
+    assert.throws(
+      () => upstreamTargetFor(inForce.config, wire, adapterConfig({})),
+      (error: DataPlaneError) => {
+        assert.match(error.message, /backend "openai-main" has no API key/);
+        assert.match(error.message, /the config edit that adds the backend waits here/);
+        assert.equal(error.retryAfterMs, MISSING_KEY_RETRY_AFTER_MS);
+        return true;
+      },
+    );
+  });
+
   it('refuses a backend this config does not know, asking the router to leave it a moment', () => {
     assert.throws(
       () => upstreamTargetFor(adapterConfig({}), { ...wire, backendName: 'elsewhere' }),

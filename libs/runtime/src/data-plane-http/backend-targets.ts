@@ -28,9 +28,12 @@ export function upstreamTargetFor(
   wire: WireTarget,
   waitingForKeys?: GatewayConfig,
 ): UpstreamTarget {
+  // One in force of another provider is not the backend named: the router may have taken
+  // an edit, waiting here for its key, that moved the backend to this provider.
   const inForce = backendOf(config, wire);
-  const backend = inForce ?? waitingBackendOf(waitingForKeys, wire);
-  if (!backend || backend.provider !== wire.provider) {
+  const backend =
+    inForce?.provider === wire.provider ? inForce : waitingBackendOf(waitingForKeys, wire);
+  if (!backend) {
     // The router's config and this one differ for a moment (each service reloads on its
     // own): a short Retry-After has the router leave the backend for that moment and fail
     // over, instead of counting failures to a 30 s cooldown that outlasts the difference,
@@ -52,7 +55,7 @@ export function upstreamTargetFor(
       DataPlaneErrorCode.UpstreamError,
       `backend "${backend.name}" has no API key in the provider-adapter's configuration ` +
         `(secret "${auth.secretRef.name}" key "${auth.secretRef.key}" is missing` +
-        `${inForce ? '' : '; the config edit that adds the backend waits here for that key'})`,
+        `${backend === inForce ? '' : '; the config edit that adds the backend waits here for that key'})`,
       { retryAfterMs: MISSING_KEY_RETRY_AFTER_MS },
     );
   }
@@ -69,13 +72,15 @@ function backendOf(config: GatewayConfig, wire: WireTarget): BackendConfig | und
 }
 
 /**
- * The backend a router named in an edit waiting for its keys, when its key is one of those
- * missing: refused below as such, never called (the config in force does not have it).
+ * The backend a router named in an edit waiting for its keys, of the provider it named,
+ * when its key is one of those missing: refused as such, never called (the config in
+ * force does not have it).
  */
 function waitingBackendOf(
   waiting: GatewayConfig | undefined,
   wire: WireTarget,
 ): BackendConfig | undefined {
   const backend = waiting && backendOf(waiting, wire);
-  return backend?.auth.kind === 'apiKey' && backend.auth.apiKey === undefined ? backend : undefined;
+  if (backend?.provider !== wire.provider || backend.auth.kind !== 'apiKey') return undefined;
+  return backend.auth.apiKey === undefined ? backend : undefined;
 }
