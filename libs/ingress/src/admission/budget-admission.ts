@@ -32,7 +32,6 @@ import {
   DataPlaneErrorCode,
   estimatePromptTokensUpperBound,
   promptImageCount,
-  TOKENS_PER_IMAGE,
   AUDIO_OPERATIONS,
   IMAGE_OPERATIONS,
   MEDIA_OPERATIONS,
@@ -46,7 +45,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import { mediaHoldCounts } from './audio-hold';
 import { chatAudioTokensUpperBound } from './chat-audio-hold';
-import { imageTokensUpperBound } from './image-token-bound';
+import { imageTokensPastEstimate } from './image-token-bound';
 import { HoldReleases, type HoldReleaseOutcome, type HoldReleasesOptions } from './hold-releases';
 import { LastBalances } from './last-balances';
 import { RunningHolds } from './running-holds';
@@ -753,7 +752,7 @@ function worstCase(
 
 /** `counts` with its images held at what `model` may bill for each, where that is more. */
 function withImagesOn(model: string, counts: TokenCounts, images: number): TokenCounts {
-  const extra = images * (imageTokensUpperBound(model) - TOKENS_PER_IMAGE);
+  const extra = imageTokensPastEstimate(model, images);
   return extra > 0 ? { ...counts, inputTokens: counts.inputTokens + extra } : counts;
 }
 

@@ -61,3 +61,11 @@ export function imageTokensUpperBound(model: string): number {
   for (const [pattern, tokens] of IMAGE_TOKEN_BOUNDS) if (pattern.test(model)) return tokens;
   return TOKENS_PER_IMAGE;
 }
+
+/**
+ * What `images` may bill on `model` past the TOKENS_PER_IMAGE each a prompt estimate counts
+ * them at: the tokens a chat call's or a batch's hold adds for them.
+ */
+export function imageTokensPastEstimate(model: string, images: number): number {
+  return images * (imageTokensUpperBound(model) - TOKENS_PER_IMAGE);
+}

@@ -24,8 +24,8 @@ import {
   type BudgetStore,
   pacesCalls,
 } from '@aigw/budget-core';
-import { DataPlaneError, DataPlaneErrorCode, TOKENS_PER_IMAGE } from '@aigw/contracts/data-plane';
-import { imageTokensUpperBound } from '../admission/image-token-bound';
+import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { imageTokensPastEstimate } from '../admission/image-token-bound';
 import { recordBudgetKey } from './batch-budget-key';
 import type { BatchEstimate } from './batch-estimate';
 import { BATCH_WINDOW_MS, DEFAULT_GIVE_UP_MARGIN_MS } from './batch-sweeper';
@@ -96,7 +96,8 @@ export class BatchHolds {
     // A file uploaded before uploads were estimated: holding nothing would run it unheld.
     if (!estimate) throw unestimated();
     const counts = {
-      inputTokens: estimate.inputTokens + imageTokensPast(estimate, batch.upstreamModel),
+      inputTokens:
+        estimate.inputTokens + imageTokensPastEstimate(batch.upstreamModel, estimate.images ?? 0),
       outputTokens: estimate.outputTokens,
     };
     const amounts = amountsFor(route, batch.upstreamModel, counts);
@@ -177,14 +178,6 @@ function heldDollars(
   // The rates at that prompt, without the tiers that would price the sum again.
   const { tiers: _tiers, ...flat } = { ...price, ...ratesForPrompt(price, largest) };
   return dollarsAt(flat, counts);
-}
-
-/**
- * What the batch's images may bill on `model` past the TOKENS_PER_IMAGE each the estimate
- * counts them at, as a chat call's are held (gpt-4o-mini bills one up to 48,169 tokens).
- */
-function imageTokensPast(estimate: BatchEstimate, model: string): number {
-  return (estimate.images ?? 0) * Math.max(0, imageTokensUpperBound(model) - TOKENS_PER_IMAGE);
 }
 
 function unestimated(): DataPlaneError {
