@@ -172,6 +172,11 @@ for (const shape of ['all-in-one', 'split'] as const) {
     it('reads an absolute-form target (a client using the gateway as its HTTP proxy) as its path', async () => {
       // RFC 9112 §3.2.2: a server must accept `POST http://host/v1/messages`. Routed alike,
       // its errors too: the shape, the 405 and the metric's route go by the path.
+      const refusedMessages = async () => {
+        const text = await (await fetch(`http://127.0.0.1:${edge.adminPort}/metrics`)).text();
+        return metricSum(text, 'ai_gateway_requests_total', { route: 'messages', status: '400' });
+      };
+      const counted = await refusedMessages();
       const messages = await rawExchange(
         edge.port,
         post('http://gateway/v1/messages', 'host: gateway\r\n', '{"model":'),
@@ -194,11 +199,7 @@ for (const shape of ['all-in-one', 'split'] as const) {
       assert.equal(get.status, 405, get.head);
       assert.match(get.head, /\r\nallow: POST\r\n/i);
 
-      const text = await (await fetch(`http://127.0.0.1:${edge.adminPort}/metrics`)).text();
-      assert.ok(
-        metricSum(text, 'ai_gateway_requests_total', { route: 'messages', status: '400' }) >= 1,
-        'counted under its route, not other',
-      );
+      assert.equal(await refusedMessages(), counted + 1, 'counted under its route, not other');
     });
 
     it('never echoes the userinfo of an absolute-form target', async () => {
