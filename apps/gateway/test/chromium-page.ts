@@ -44,3 +44,16 @@ export async function withChromiumPage(
     rmSync(profile, { recursive: true, force: true });
   }
 }
+
+/**
+ * Waits for the usage page to finish loading: 'ready', or the error text it shows when it
+ * failed (so a failed load names its cause).
+ */
+export async function usagePageLoaded(page: Page): Promise<string> {
+  await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', {
+    timeout: 60_000,
+  });
+  return (await page.locator('body').getAttribute('data-state')) === 'ready'
+    ? 'ready'
+    : await page.locator('#error').innerText();
+}

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { until } from '@aigw/testing';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
-import { CHROMIUM, withChromiumPage } from './chromium-page';
+import { CHROMIUM, usagePageLoaded, withChromiumPage } from './chromium-page';
 
 const USER = 'ended-window-user-s33';
 const LIMIT = 'tokenRateLimit.perUser.requestsPerMinute';
@@ -85,10 +85,7 @@ spec:
         // window's end, then an hour past it.
         await page.clock.setFixedTime(at);
         await page.goto(`${gateway.baseUrl}/usage`);
-        await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', {
-          timeout: 60_000,
-        });
-        assert.equal(await page.locator('body').getAttribute('data-state'), 'ready');
+        assert.equal(await usagePageLoaded(page), 'ready');
         const tr = page.locator(`#budgets tbody tr[data-key="${USER}|${LIMIT}"]`);
         shown = await tr.locator('td').allInnerTexts();
       });

@@ -6,9 +6,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Page } from 'playwright-core';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
-import { CHROMIUM, withChromiumPage } from './chromium-page';
+import { CHROMIUM, usagePageLoaded, withChromiumPage } from './chromium-page';
 
 const TOKEN = 'usage-page-token-s33';
 
@@ -44,29 +43,19 @@ spec:
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Waits for the page to finish loading; its error text when it failed. */
-  async function loaded(page: Page): Promise<string> {
-    await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', {
-      timeout: 60_000,
-    });
-    return (await page.locator('body').getAttribute('data-state')) === 'ready'
-      ? 'ready'
-      : await page.locator('#error').innerText();
-  }
-
   it('keeps the token when a range link is followed', async () => {
     await withChromiumPage(async (page) => {
       const problems: string[] = [];
       page.on('pageerror', (error) => problems.push(error.message));
       await page.goto(`${gateway.baseUrl}/usage#token=${TOKEN}`);
-      assert.equal(await loaded(page), 'ready');
+      assert.equal(await usagePageLoaded(page), 'ready');
 
       for (const range of ['7d', '30d', '24h']) {
         await Promise.all([
           page.waitForURL(`**/usage?range=${range}*`),
           page.click(`nav a:text-is("${linkText(range)}")`),
         ]);
-        assert.equal(await loaded(page), 'ready', `after the ${range} link`);
+        assert.equal(await usagePageLoaded(page), 'ready', `after the ${range} link`);
         assert.equal(new URL(page.url()).hash, `#token=${TOKEN}`, range);
         assert.match(
           await page.locator('#range').innerText(),
@@ -89,7 +78,7 @@ spec:
       );
       await page.goto(`${gateway.baseUrl}/usage#token=${TOKEN}`);
       assert.equal(
-        await loaded(page),
+        await usagePageLoaded(page),
         'Could not load usage: /v1/analytics/rates answered 504 Gateway Timeout',
       );
     });

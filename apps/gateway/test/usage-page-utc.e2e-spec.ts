@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { until } from '@aigw/testing';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
-import { CHROMIUM, withChromiumPage } from './chromium-page';
+import { CHROMIUM, usagePageLoaded, withChromiumPage } from './chromium-page';
 
 const USER = 'utc-chart-user-s33';
 
@@ -75,10 +75,7 @@ spec:
     await withChromiumPage(
       async (page) => {
         await page.goto(`${gateway.baseUrl}/usage?${params.toString()}`);
-        await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', {
-          timeout: 60_000,
-        });
-        assert.equal(await page.locator('body').getAttribute('data-state'), 'ready');
+        assert.equal(await usagePageLoaded(page), 'ready');
         // uPlot's legend shows the time under the cursor: hover the only bucket, today's.
         const plot = page.locator('#chart-cost .u-over');
         const box = await plot.boundingBox();
@@ -95,10 +92,7 @@ spec:
     await withChromiumPage(
       async (page) => {
         await page.goto(`${gateway.baseUrl}/usage?range=24h&to=2026-12-07T00:00:00`);
-        await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', {
-          timeout: 60_000,
-        });
-        assert.equal(await page.locator('body').getAttribute('data-state'), 'ready');
+        assert.equal(await usagePageLoaded(page), 'ready');
         // 24 hours before that UTC midnight, not before New York's.
         assert.equal(
           await page.locator('#range').innerText(),
@@ -118,10 +112,7 @@ spec:
     await withChromiumPage(async (page) => {
       await page.clock.setFixedTime(today + 30 * day + 60_000);
       await page.goto(`${gateway.baseUrl}/usage?range=30d`);
-      await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', {
-        timeout: 60_000,
-      });
-      assert.equal(await page.locator('body').getAttribute('data-state'), 'ready');
+      assert.equal(await usagePageLoaded(page), 'ready');
       assert.equal(await page.locator('#total-requests').innerText(), '0');
       // Latency reads requests by hour: before, from 01:00 today, so it showed the call.
       assert.equal(await page.locator('#latency').innerText(), '–');
