@@ -14,6 +14,7 @@ import { NOOP_INGRESS_OBSERVER, type RequestFailure } from '../ingress-observer'
 import { NOOP_REALTIME_OBSERVER } from './realtime-telemetry';
 import type { IngressPipeline } from '../ingress-pipeline';
 import { RealtimeEdge } from './realtime-edge';
+import { until } from '@aigw/testing';
 
 /** A router whose sessions say whether they were closed. */
 class FakeRouter implements RealtimeRouter {
@@ -177,9 +178,7 @@ describe('RealtimeEdge: a client hanging up mid-handshake', () => {
         .join('\r\n')
         .concat('\r\n\r\n'),
     );
-    for (let i = 0; i < 50 && outcomes.length === 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await until('the outcome is counted', () => outcomes.length > 0, { everyMs: 10 });
     assert.deepEqual(outcomes, ['client_gone_before_open']);
     assert.equal(failures.length, 1);
     assert.equal(failures[0].clientGone, true);

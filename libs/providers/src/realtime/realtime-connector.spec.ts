@@ -51,9 +51,7 @@ describe('RealtimeConnector', () => {
     const chunk = 'a'.repeat(1024 * 1024);
     const frames = (MAX_BACKEND_BACKLOG_BYTES / chunk.length) * 3;
     for (let i = 0; i < frames; i++) connection.send(chunk);
-    for (let i = 0; i < 100 && closed.length === 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await until('the session is closed', () => closed.length > 0, { everyMs: 10 });
     assert.deepEqual(
       closed,
       [1008],

@@ -17,6 +17,7 @@ import {
   RealtimeProviderClient,
   serveRealtimeWire,
 } from './realtime-wire';
+import { until } from '@aigw/testing';
 
 describe('serveRealtimeWire', () => {
   const server: Server = createServer((_, res) => res.end());
@@ -177,9 +178,7 @@ describe('a realtime hop’s frames are bounded both ways', () => {
     });
     assert.equal(await code, 1009);
     assert.deepEqual(frames, []);
-    for (let i = 0; i < 50 && behind.length === 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await until('the session behind is closed', () => behind.length > 0, { everyMs: 10 });
     assert.deepEqual(behind, [1009], 'the adapter’s side closes its backend with the same code');
   });
 
@@ -197,9 +196,7 @@ describe('a realtime hop’s frames are bounded both ways', () => {
     const closed = new Promise<number>((resolve) => socket.once('close', resolve));
     socket.send(Buffer.alloc(MAX_REALTIME_FRAME_BYTES + 1));
     assert.equal(await closed, 1009);
-    for (let i = 0; i < 50 && behind.length === 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await until('the session behind is closed', () => behind.length > 0, { everyMs: 10 });
     assert.deepEqual(behind, [1009], 'the session behind hears why');
   });
 });
