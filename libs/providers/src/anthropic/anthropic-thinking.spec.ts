@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { JsonObject } from '@aigw/contracts/data-plane';
+import { ANTHROPIC_SERVER_TOOLS, type JsonObject } from '@aigw/contracts/data-plane';
 import { parseChatRequest } from '../core/chat-request';
 import {
   claudeThinking,
@@ -194,5 +194,46 @@ describe('budget thinking in a loop of several tool calls', () => {
     const question = [{ role: 'user', content: 'And Rome?' }];
     assert.equal(loop([undefined], question), undefined);
     assert.equal(loop([SIGNED, undefined], question)?.kind, 'budget');
+  });
+});
+
+describe("budget thinking in a tool loop whose turn used Anthropic's server tools", () => {
+  // The Messages edge writes such a turn's thinking among its content, beside the search's
+  // blocks (server_tool_use, web_search_tool_result), not as thinking_blocks.
+  const search = [
+    { type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: { query: 'q' } },
+    { type: 'web_search_tool_result', tool_use_id: 'srvtoolu_1', content: [] },
+  ];
+  const loop = (content: object[]) =>
+    claudeThinking(
+      parseChatRequest(
+        {
+          model: 'm',
+          reasoning_effort: 'high',
+          messages: [
+            { role: 'user', content: 'Search, then run the script.' },
+            {
+              role: 'assistant',
+              content,
+              tool_calls: [
+                { id: 'toolu_1', type: 'function', function: { name: 'run', arguments: '{}' } },
+              ],
+            },
+            { role: 'tool', tool_call_id: 'toolu_1', content: 'done' },
+          ],
+        },
+        { anthropicServerTools: new Set(ANTHROPIC_SERVER_TOOLS) },
+      ),
+      undefined,
+      'claude-sonnet-4-5',
+    );
+
+  it('is kept when the turn begins with its signed thinking there', () => {
+    const thought = { type: 'thinking', thinking: 'Search first.', signature: 'sig' };
+    assert.equal(loop([thought, ...search])?.kind, 'budget');
+  });
+
+  it('is left out when the turn carries none', () => {
+    assert.equal(loop(search), undefined);
   });
 });

@@ -167,7 +167,18 @@ function budgetThinking(
 function toolLoopLostItsThinking(prompt: ChatPrompt): boolean {
   const start = toolLoopStart(prompt.turns);
   const first = start === undefined ? undefined : prompt.turns[start];
-  return first?.role === 'assistant' && replayableThinking(first.thinking).length === 0;
+  return first?.role === 'assistant' && !beginsWithThinking(first);
+}
+
+/**
+ * Whether an assistant turn goes back to Claude beginning with its signed thinking: its
+ * `thinking_blocks`, or, in a turn that used Anthropic's server tools, a thinking block the
+ * Messages edge placed at the start of its content among theirs.
+ */
+function beginsWithThinking(turn: Extract<ChatTurn, { role: 'assistant' }>): boolean {
+  if (replayableThinking(turn.thinking).length > 0) return true;
+  const lead = turn.serverToolBlocks?.[0];
+  return lead !== undefined && lead.after === 0 && isReplayableThinking(lead.block);
 }
 
 /**
