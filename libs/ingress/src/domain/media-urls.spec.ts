@@ -115,6 +115,11 @@ describe('security.mediaUrls', () => {
       refused,
       cases.map(([, , part]) => ['internal', part]),
     );
+    // One at the body's top level is named without a leading dot.
+    assert.throws(
+      () => pipeline.checkMediaUrls(request({ model: 'm', image_url: metadata }), true),
+      refusedAt('image_url', metadata),
+    );
     // Keys named like the built-in object's are no media keys.
     pipeline.checkMediaUrls(
       request(chat({ type: 'text', text: 'x', constructor: metadata })),

@@ -39,7 +39,8 @@ export function refuseMediaUrls(
     for (const found of urlsOf(value)) {
       if (typeof found.url !== 'string' || allowed(found.url, policy)) continue;
       refused?.(found.part);
-      throw mediaUrlRefused(found, policy, exactParams ? `${at}.${found.at}` : undefined);
+      const param = at === '' ? found.at : `${at}.${found.at}`;
+      throw mediaUrlRefused(found, policy, exactParams ? param : undefined);
     }
   }
 }
