@@ -89,6 +89,49 @@ spec:
     assert.deepEqual(sent.tool_choice, { type: 'none' });
   });
 
+  it('answers a Messages client sending a tool history without tools on Claude', async () => {
+    // What Anthropic itself refuses; through the gateway the same as an OpenAI client's.
+    claude.reset();
+    const response = await fetch(`${gateway.baseUrl}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'client-key' },
+      body: JSON.stringify({
+        model: 'claude',
+        max_tokens: 64,
+        messages: [
+          { role: 'user', content: 'Weather in Paris?' },
+          {
+            role: 'assistant',
+            content: [
+              { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } },
+            ],
+          },
+          {
+            role: 'user',
+            content: [
+              { type: 'tool_result', tool_use_id: 'toolu_1', content: 'Sunny' },
+              { type: 'text', text: 'Sum that up in one line.' },
+            ],
+          },
+        ],
+      }),
+    });
+    const text = await response.text();
+    assert.equal(response.status, 200, text);
+    const message = JSON.parse(text) as { content: { type: string }[]; stop_reason: string };
+    assert.deepEqual(
+      message.content.map((block) => block.type),
+      ['text'],
+    );
+    assert.equal(message.stop_reason, 'end_turn');
+    const sent = claude.calls[0].body;
+    assert.deepEqual(
+      (sent.tools as { name: string }[]).map((tool) => tool.name),
+      ['get_weather'],
+    );
+    assert.deepEqual(sent.tool_choice, { type: 'none' });
+  });
+
   for (const model of ['claude', 'gemini']) {
     it(`answers an agent loop's last turn on ${model}: tool_choice none, no tools`, async () => {
       const completion = await client.chat.completions.create({
