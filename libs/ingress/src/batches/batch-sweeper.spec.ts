@@ -4,6 +4,7 @@ import Fastify from 'fastify';
 import { parseGatewayConfig, type GatewayConfig } from '@aigw/config';
 import type { TokenUsageRecorded } from '@aigw/contracts';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { until } from '@aigw/testing';
 import {
   BATCH_WINDOW_MS,
   BatchSweeper,
@@ -216,9 +217,8 @@ describe('batch sweeper', () => {
     assert.equal(t.events.length, 0, 'no lease, no round');
     leased = true;
     run();
-    for (let i = 0; i < 50 && t.events.length === 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    // Its round ends in its own time; a stop before it took the batch would skip it.
+    await until('the leased round bills the batch', () => t.events.length > 0, { everyMs: 5 });
     await sweeper.stop();
     assert.equal(t.events.length, 1);
     assert.ok(cleared);
