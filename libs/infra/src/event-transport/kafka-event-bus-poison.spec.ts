@@ -334,3 +334,88 @@ describe('KafkaEventBus with a handler that keeps failing', () => {
     await bus.close();
   });
 });
+
+/**
+ * A Kafka whose dead-letter topic was deleted while the bus ran (its sends fail with
+ * UNKNOWN_TOPIC_OR_PARTITION until it is created again), and whose admin may be refused
+ * CreateTopics (a principal without the right).
+ */
+class DeadLetterTopicGoneKafka extends FakeKafka {
+  gone = true;
+  createRefused = true;
+  private readonly topics = new Set<string>();
+
+  override producer() {
+    const producer = super.producer();
+    return {
+      ...producer,
+      send: async (record: { topic: string; messages: Message[] }) => {
+        if (this.gone && record.topic === String(Topic.DeadLetter)) {
+          throw Object.assign(new Error('This server does not host this topic-partition'), {
+            type: 'UNKNOWN_TOPIC_OR_PARTITION',
+          });
+        }
+        return producer.send(record);
+      },
+    };
+  }
+
+  admin() {
+    return {
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      describeCluster: async () => ({ brokers: [{ nodeId: 0 }] }),
+      listTopics: async () => (this.gone ? [] : [...this.topics]),
+      createTopics: async ({ topics }: { topics: { topic: string }[] }) => {
+        if (this.createRefused) {
+          throw Object.assign(new Error('Not authorized to access topics'), {
+            type: 'TOPIC_AUTHORIZATION_FAILED',
+            retriable: false,
+          });
+        }
+        for (const { topic } of topics) this.topics.add(topic);
+        this.gone = false;
+        return true;
+      },
+      fetchTopicMetadata: async ({ topics }: { topics: string[] }) => ({
+        topics: topics.map((name) => ({ name, partitions: [{ partitionId: 0, leader: 0 }] })),
+      }),
+    };
+  }
+}
+
+describe('KafkaEventBus with its dead-letter topic deleted', () => {
+  it('says once that the topic is missing and that it could not be created, however often the partition tries; the letter goes once it can be', async () => {
+    const kafka = new DeadLetterTopicGoneKafka();
+    const warnings: string[] = [];
+    const bus = new KafkaEventBus(kafka as unknown as Kafka, {
+      spool: new EventSpool(join(dir, `spool-${++files}.db`)),
+      retryMinMs: 2,
+      retryMaxMs: 10,
+      logger: { info: () => undefined, warn: (msg) => void warnings.push(msg), error: () => {} },
+    });
+    kafka.createRefused = false;
+    await bus.start(); // creates the topics the fake does not list
+    kafka.gone = true;
+    kafka.createRefused = true;
+    const [first, second] = [1, 2].map((n) => numberedUsageEvent('ivy', n));
+    await bus.subscribe({ group: 'budget', topics: [Topic.UsageRecorded], handle: async () => {} });
+    const partition = [first, Buffer.from('not an event'), second];
+    // kafkajs fetches a failed batch again from the last offset committed.
+    const fetch = () =>
+      kafka.current
+        .deliver(Topic.UsageRecorded, partition, Number(kafka.current.committedOf(0) ?? 0))
+        .catch(() => undefined);
+    for (let i = 0; i < 5; i++) await fetch();
+    const count = (text: string) => warnings.filter((w) => w.includes(text)).length;
+    assert.equal(count('dead-letter topic is missing'), 1, warnings.join('\n'));
+    assert.equal(count('could not be created'), 1, warnings.join('\n'));
+    assert.notEqual(kafka.current.committedOf(0), '3', 'the partition waits on the letter');
+
+    kafka.createRefused = false;
+    for (let i = 0; i < 5 && kafka.current.committedOf(0) !== '3'; i++) await fetch();
+    assert.equal(kafka.current.committedOf(0), '3', 'lettered, and the partition goes on');
+    assert.equal(kafka.sent.filter((s) => s.topic === String(Topic.DeadLetter)).length, 1);
+    await bus.close();
+  });
+});

@@ -1398,16 +1398,22 @@ export class KafkaEventBus implements EventPublisher {
       this.deadLetterProducer = undefined;
       void producer?.disconnect().catch(() => undefined);
       // Deleted while the bus ran: no letter would ever go, and the partition would wait on
-      // it. Created again now, the partition's next try letters it.
+      // it. Created again now, the partition's next try letters it. Said once, as for
+      // sends: where creating it is refused, the partition tries every few seconds.
       if (isUnknownTopic(error) && (this.startOptions.createTopics ?? true)) {
-        this.logger.warn('the dead-letter topic is missing (deleted?); creating it again', {
-          error,
-        });
-        await this.recreateMissingTopics().catch((recreateError: unknown) =>
+        const firstFound = !this.topicsMissing;
+        this.topicsMissing = true;
+        if (firstFound) {
+          this.logger.warn('the dead-letter topic is missing (deleted?); creating it again', {
+            error,
+          });
+        }
+        await this.recreateMissingTopics().catch((recreateError: unknown) => {
+          if (!firstFound) return;
           this.logger.warn('the missing topics could not be created; trying again', {
             error: recreateError,
-          }),
-        );
+          });
+        });
       }
       throw error;
     }
