@@ -146,14 +146,14 @@ export class DataPlaneError extends Error {
   }
 
   /**
-   * Whether the backend refused this request for its size alone (413): Groq answers one
-   * larger than its plan's tokens per minute so, with the code rate_limit_exceeded (a rate
-   * limit that fails over). Another backend may serve it, but it says nothing of this
-   * backend's load: no cooldown, or one client's oversized requests would close the backend
-   * to everyone.
+   * Whether the backend refused this request for its size alone: Groq answers one larger
+   * than its plan's tokens per minute with 413 and the code rate_limit_exceeded (a rate
+   * limit that fails over), OpenAI with a 429 that says so (`tooLargeForPlanAlone`).
+   * Another backend may serve it, but it says nothing of this backend's load: no cooldown,
+   * or one client's oversized requests would close the backend to everyone.
    */
   get refusedForSize(): boolean {
-    return this.upstreamStatus === 413;
+    return this.upstreamStatus === 413 || tooLargeForPlanAlone(this);
   }
 
   /** The failover trigger this error sets off, if any. */
@@ -194,6 +194,29 @@ export class DataPlaneError extends Error {
     const param = typeof error?.param === 'string' ? error.param : undefined;
     return new DataPlaneError(code ?? codeForStatus(fallbackStatus), message, { param });
   }
+}
+
+/** An upstream's refusal as its error words it: the backend, its status, the provider's text. */
+export function upstreamAnsweredText(backendName: string, status: number, text: string): string {
+  return `backend "${backendName}" answered ${status}: ${text}`;
+}
+
+/**
+ * OpenAI's 429 (or an OpenAI-compatible API's in its words) for a request that alone exceeds
+ * the plan's tokens per minute, as `upstreamAnsweredText` words it: "Request too large for
+ * gpt-4o in organization org-... on tokens per min (TPM): Limit 30000, Requested 50000. The
+ * input or output tokens must be reduced...", with the code rate_limit_exceeded that a
+ * backend at its limit ("Rate limit reached for ...") sends too. Only the words tell them apart.
+ */
+const TOO_LARGE_FOR_PLAN = /^backend "[^"]*" answered 429: Request too large\b/;
+
+/** Whether a 429 is the refusal of a request too large for the backend's plan on its own. */
+function tooLargeForPlanAlone(error: DataPlaneError): boolean {
+  return (
+    error.upstreamStatus === 429 &&
+    error.upstreamCode === 'rate_limit_exceeded' &&
+    TOO_LARGE_FOR_PLAN.test(error.message)
+  );
 }
 
 /** A provider error code fit to pass on: short, letters, digits, `_`, `.` and `-` only. */

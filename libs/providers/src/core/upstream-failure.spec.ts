@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { DataPlaneErrorCode, decodeWireError, encodeWireError } from '@aigw/contracts/data-plane';
 import {
   MAX_RETRY_AFTER_MS,
   parseRetryAfter,
@@ -74,6 +74,50 @@ test('a refused credential, a quota or junk passes on no provider code', () => {
   for (const junk of [400, 'two words', 'x'.repeat(65), '', null]) {
     assert.equal(upstreamHttpError('b', 400, body(junk), {}).upstreamCode, undefined);
   }
+});
+
+// OpenAI answers a request that alone exceeds the plan's tokens per minute with a 429 coded
+// rate_limit_exceeded, as it does a backend at its limit; only the words differ. The former
+// says nothing of the backend's load, so (as Groq's 413) it must not cool the backend down.
+test("OpenAI's 429 for a request too large for the plan is a refusal of its size alone", () => {
+  const openAi = (message: string, code = 'rate_limit_exceeded') =>
+    JSON.stringify({ error: { message, type: 'tokens', param: null, code } });
+  const tooLarge = upstreamHttpError(
+    'openai',
+    429,
+    openAi(
+      'Request too large for gpt-4o in organization org-abcdefgh12345678 on tokens per min (TPM): Limit 30000, Requested 50000. The input or output tokens must be reduced in order to run successfully. Visit https://platform.openai.com/account/rate-limits to learn more.',
+    ),
+    { 'retry-after': '20' },
+  );
+  assert.equal(tooLarge.code, DataPlaneErrorCode.UpstreamRateLimited);
+  assert.equal(tooLarge.trigger, 'rateLimit');
+  assert.equal(tooLarge.refusedForSize, true);
+  assert.equal(tooLarge.toOpenAiBody().error.code, 'rate_limit_exceeded');
+  // So it stays across the router's hop to the provider-adapter.
+  assert.equal(decodeWireError(encodeWireError(tooLarge), 429).refusedForSize, true);
+
+  const atLimit = upstreamHttpError(
+    'openai',
+    429,
+    openAi(
+      'Rate limit reached for gpt-4o in organization org-abcdefgh12345678 on tokens per min (TPM): Limit 30000, Used 29937, Requested 385. Please try again in 644ms.',
+    ),
+    {},
+  );
+  assert.equal(atLimit.refusedForSize, false);
+  // The words alone, with another code (an exhausted quota), are no refusal of the size.
+  const quota = upstreamHttpError(
+    'openai',
+    429,
+    openAi('Request too large', 'insufficient_quota'),
+    {},
+  );
+  assert.equal(quota.refusedForSize, false);
+  assert.equal(quota.upstreamCode, undefined);
+  // A backend failing (5xx) under that code is still the gateway's error, not a rate limit.
+  const failing = upstreamHttpError('openai', 503, openAi('Request too large'), {});
+  assert.equal(failing.toOpenAiBody().error.code, DataPlaneErrorCode.UpstreamError);
 });
 
 test("a backend account out of funds (402) is the gateway's trouble with that backend: it fails over", () => {

@@ -4,6 +4,7 @@ import {
   DataPlaneError,
   DataPlaneErrorCode,
   isProviderErrorCode,
+  upstreamAnsweredText,
 } from '@aigw/contracts/data-plane';
 
 // Provider error messages sometimes echo part of the key they rejected.
@@ -190,6 +191,16 @@ function awsErrorType(
  */
 const RATE_LIMIT_CODE = 'rate_limit_exceeded';
 
+/** A rate limit's provider code when it is the one its client is told (`upstreamCode`). */
+function rateLimitCode(
+  kind: DataPlaneErrorCode,
+  code: string | undefined,
+): { upstreamCode?: string } {
+  return kind === DataPlaneErrorCode.UpstreamRateLimited && code === RATE_LIMIT_CODE
+    ? { upstreamCode: code }
+    : {};
+}
+
 /**
  * The failover class of an error status: an AWS throttling or quota type, or a refusal
  * coded as a rate limit, is a rate limit.
@@ -225,15 +236,18 @@ export function upstreamHttpError(
   const { message, code, param } = upstreamErrorBody(bodyText);
   const kind = failureKind(status, bodyText, headers, code);
   // Only a request the provider refused has a code the client can act on; a refused
-  // credential or an exhausted quota is the gateway's own trouble with that backend.
+  // credential or an exhausted quota is the gateway's own trouble with that backend. The
+  // rate-limit code, the one a client is told anyway, is kept so the router can tell a
+  // request too large for the plan from a backend at its limit (`refusedForSize`).
   const rejected = kind === DataPlaneErrorCode.UpstreamRejected;
+  const kept = rejected ? { upstreamCode: code, param } : rateLimitCode(kind, code);
   return new DataPlaneError(
     kind,
-    `backend "${backendName}" answered ${status}: ${scrubbedUpstreamText(message, secret)}`,
+    upstreamAnsweredText(backendName, status, scrubbedUpstreamText(message, secret)),
     {
       upstreamStatus: status,
       retryAfterMs: retryAfterOf(headers) ?? retryInfoDelayOf(bodyText),
-      ...(rejected ? { upstreamCode: code, param } : {}),
+      ...kept,
     },
   );
 }
