@@ -343,6 +343,7 @@ describe('KafkaEventBus with a handler that keeps failing', () => {
 class DeadLetterTopicGoneKafka extends FakeKafka {
   gone = true;
   createRefused = true;
+  eventsSent = 0;
   private readonly topics = new Set<string>();
 
   override producer() {
@@ -356,6 +357,10 @@ class DeadLetterTopicGoneKafka extends FakeKafka {
           });
         }
         return producer.send(record);
+      },
+      // The bus's own events: their topics are there.
+      sendBatch: async ({ topicMessages }: { topicMessages: { topic: string }[] }) => {
+        this.eventsSent += topicMessages.length;
       },
     };
   }
@@ -411,6 +416,9 @@ describe('KafkaEventBus with its dead-letter topic deleted', () => {
     assert.equal(count('dead-letter topic is missing'), 1, warnings.join('\n'));
     assert.equal(count('could not be created'), 1, warnings.join('\n'));
     assert.notEqual(kafka.current.committedOf(0), '3', 'the partition waits on the letter');
+    // Meanwhile events still go to their own topics, which are there.
+    bus.publish(numberedUsageEvent('ivy', 3));
+    await until('the event is sent', () => kafka.eventsSent > 0);
 
     kafka.createRefused = false;
     for (let i = 0; i < 5 && kafka.current.committedOf(0) !== '3'; i++) await fetch();

@@ -324,6 +324,8 @@ export class KafkaEventBus implements EventPublisher {
    * gateway's missing topics first, as a start does.
    */
   private topicsMissing = false;
+  /** A dead letter found its topic missing, and it has not been sent since. */
+  private deadLetterTopicMissing = false;
 
   // Every event is settled in publish order (acknowledged, spooled or refused), so one
   // counter pair tells `flush` when everything published before it is safe.
@@ -1392,6 +1394,7 @@ export class KafkaEventBus implements EventPublisher {
         acks: -1,
         messages: [letter],
       });
+      this.deadLetterTopicMissing = false;
     } catch (error) {
       // A fresh producer next time, as for events: this one's sequence state is unknown.
       const producer = this.deadLetterProducer;
@@ -1401,8 +1404,9 @@ export class KafkaEventBus implements EventPublisher {
       // it. Created again now, the partition's next try letters it. Said once, as for
       // sends: where creating it is refused, the partition tries every few seconds.
       if (isUnknownTopic(error) && (this.startOptions.createTopics ?? true)) {
-        const firstFound = !this.topicsMissing;
-        this.topicsMissing = true;
+        // A flag of its own: the sends' would have every send try to create it first.
+        const firstFound = !this.deadLetterTopicMissing;
+        this.deadLetterTopicMissing = true;
         if (firstFound) {
           this.logger.warn('the dead-letter topic is missing (deleted?); creating it again', {
             error,
