@@ -1658,22 +1658,26 @@ function letterHeader(letter: KafkaMessage, name: string): string | undefined {
 const UNKNOWN_TOPIC = 'UNKNOWN_TOPIC_OR_PARTITION';
 
 function isUnknownTopic(error: unknown): boolean {
-  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
-    if ((e as { type?: unknown }).type === UNKNOWN_TOPIC) return true;
-    // kafkajs's own, when the metadata it refreshed still lacks the topic.
-    if ((e as { name?: unknown }).name === 'KafkaJSTopicMetadataNotLoaded') return true;
-    e =
-      (e as { cause?: unknown; originalError?: unknown }).cause ??
-      (e as { originalError?: unknown }).originalError;
-  }
-  return false;
+  return someCause(
+    error,
+    // kafkajs's own name, when the metadata it refreshed still lacks the topic.
+    (e) => e.type === UNKNOWN_TOPIC || e.name === 'KafkaJSTopicMetadataNotLoaded',
+  );
 }
 
 /** Whether kafkajs failed a produce request because the broker found it too large. */
 function isTooLarge(error: unknown): boolean {
+  return someCause(error, (e) => TOO_LARGE.has(String(e.type)));
+}
+
+/** Whether `error` or one of the errors kafkajs wrapped in it (a few deep) passes `test`. */
+function someCause(
+  error: unknown,
+  test: (e: { readonly type?: unknown; readonly name?: unknown }) => boolean,
+): boolean {
   for (let e = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
-    if (TOO_LARGE.has(String((e as { type?: unknown }).type))) return true;
-    e = (e as { cause?: unknown }).cause;
+    if (test(e)) return true;
+    e = (e as { cause?: unknown }).cause ?? (e as { originalError?: unknown }).originalError;
   }
   return false;
 }
