@@ -163,13 +163,20 @@ for (const [shape, start] of SHAPES) {
       assert.equal(next.status, 'completed');
       assertThinkingReturned();
 
-      // The same turn without the reasoning's content is what Anthropic refuses.
+      // The same turn without the reasoning's content is what Anthropic refuses (the fake
+      // enforces it): the gateway answers it without thinking, as Anthropic advises, rather
+      // than pass that 400 on (8d4dea7c), and sends the turn back with no thinking block.
       const stripped = input.map((item) =>
         'type' in item && item.type === 'reasoning' ? { ...item, encrypted_content: null } : item,
       );
-      await assert.rejects(
-        client.responses.create({ ...AGENT_TURN, input: stripped }),
-        (error: unknown) => error instanceof OpenAI.APIError && error.status === 400,
+      const unthought = await client.responses.create({ ...AGENT_TURN, input: stripped });
+      assert.equal(unthought.status, 'completed');
+      assert.equal(lastSent().thinking, undefined);
+      const turn = lastSent().messages[1];
+      assert.equal(turn?.role, 'assistant');
+      assert.ok(
+        !(turn?.content as { type: string }[]).some((block) => block.type === 'thinking'),
+        JSON.stringify(turn),
       );
     });
 
