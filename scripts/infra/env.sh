@@ -30,11 +30,18 @@ if [ "$AIGW_INFRA_MODE" = podman ]; then
   # runc with lowered ulimits; crun fails on this kernel (see README). The engine service
   # outlives this checkout (a later clone reuses it), so it reads a copy that stays put:
   # a file inside a clone that is deleted would leave it running on podman's defaults.
+  # The copy is named by its content, so up.sh replaces a service started on other settings.
   AIGW_PODMAN_CONF_DIR=${AIGW_INFRA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/aigw-infra}
   mkdir -p "$AIGW_PODMAN_CONF_DIR"
-  cmp -s "$AIGW_INFRA_DIR/containers.conf" "$AIGW_PODMAN_CONF_DIR/containers.conf" ||
-    cp "$AIGW_INFRA_DIR/containers.conf" "$AIGW_PODMAN_CONF_DIR/containers.conf"
-  export CONTAINERS_CONF=$AIGW_PODMAN_CONF_DIR/containers.conf
+  aigw_nofile=$(ulimit -Hn)
+  if [ "$aigw_nofile" = unlimited ] || [ "$aigw_nofile" -gt 16384 ]; then aigw_nofile=16384; fi
+  aigw_conf=$(sed "s/@NOFILE@/$aigw_nofile/g" "$AIGW_INFRA_DIR/containers.conf")
+  CONTAINERS_CONF=$AIGW_PODMAN_CONF_DIR/containers-$(printf '%s\n' "$aigw_conf" | sha256sum | cut -c1-12).conf
+  if [ ! -f "$CONTAINERS_CONF" ]; then # written whole, then renamed: never read half-written
+    printf '%s\n' "$aigw_conf" >"$CONTAINERS_CONF.$$" && mv -f "$CONTAINERS_CONF.$$" "$CONTAINERS_CONF"
+  fi
+  export CONTAINERS_CONF
+  unset aigw_nofile aigw_conf
   export TESTCONTAINERS_RYUK_DISABLED=true # the reaper's image cannot be pulled here
   # The image's tag is a hash of everything it is built from, so a change rebuilds it
   # and an unchanged tree finds it in podman's store.
