@@ -2,13 +2,11 @@
 // (the analytics API keeps it so). A row whose window has ended is not a limit spent now:
 // the page must not show a user whose per-minute limit ran out an hour ago as exhausted.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { until } from '@aigw/testing';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
-import { CHROMIUM, usagePageLoaded, withChromiumPage } from './chromium-page';
+import type { AppProcess } from '@aigw/testing/processes';
+import { usagePageLoaded, withChromiumPage } from './chromium-page';
+import { chatAs, startUsagePageGateway, type UsagePageGateway } from './usage-page-gateway';
 
 const USER = 'ended-window-user-s33';
 const LIMIT = 'tokenRateLimit.perUser.requestsPerMinute';
@@ -24,48 +22,22 @@ interface BudgetRow {
 }
 
 describe('usage page budgets whose window ended', { timeout: 180_000 }, () => {
+  let started: UsagePageGateway;
   let gateway: AppProcess;
-  let dir: string;
 
   before(async () => {
-    assert.ok(
-      existsSync(CHROMIUM),
-      `${CHROMIUM} is missing: run scripts/browser/ensure-chromium.sh (Debian's chromium)`,
-    );
-    dir = mkdtempSync(join(tmpdir(), 'aigw-usage-page-ended-'));
-    writeFileSync(
-      join(dir, 'config.yaml'),
-      `kind: AIGatewayRoute
-metadata: {name: usage}
-spec:
-  backends:
-  - {name: mini, provider: local, model: gpt-4o-mini}
-  userIdentification: {header: x-user-id}
-  tokenRateLimit:
-    perUser: {requestsPerMinute: 1}
-`,
-    );
-    gateway = await startApp('gateway', {
-      AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
-      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
+    started = await startUsagePageGateway(
+      'ended',
+      '  tokenRateLimit:\n    perUser: {requestsPerMinute: 1}\n',
       // Every settlement's room announced at once, so the exhausted state is stored now.
-      AI_GATEWAY_BUDGET_STATE_INTERVAL_MS: '0',
-    });
-    const response = await fetch(`${gateway.baseUrl}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-user-id': USER },
-      body: JSON.stringify({
-        model: 'gpt-4o-mini',
-        max_tokens: 10,
-        messages: [{ role: 'user', content: 'hello' }],
-      }),
-    });
-    assert.equal(response.status, 200, await response.text());
+      { AI_GATEWAY_BUDGET_STATE_INTERVAL_MS: '0' },
+    );
+    gateway = started.gateway;
+    await chatAs(gateway, USER);
   });
 
   after(async () => {
-    await gateway?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await started?.stop();
   });
 
   it('marks the row as an ended window, not a limit spent now', async () => {

@@ -2,45 +2,24 @@
 // fragment (/usage#token=...), so every way the page offers to move to another range must
 // keep it, or the next load asks the API without it and gets a 401.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
-import { CHROMIUM, usagePageLoaded, withChromiumPage } from './chromium-page';
+import type { AppProcess } from '@aigw/testing/processes';
+import { usagePageLoaded, withChromiumPage } from './chromium-page';
+import { startUsagePageGateway, type UsagePageGateway } from './usage-page-gateway';
 
 const TOKEN = 'usage-page-token-s33';
 
 describe('usage page behind the analytics token', { timeout: 180_000 }, () => {
+  let started: UsagePageGateway;
   let gateway: AppProcess;
-  let dir: string;
 
   before(async () => {
-    assert.ok(
-      existsSync(CHROMIUM),
-      `${CHROMIUM} is missing: run scripts/browser/ensure-chromium.sh (Debian's chromium)`,
-    );
-    dir = mkdtempSync(join(tmpdir(), 'aigw-usage-page-token-'));
-    writeFileSync(
-      join(dir, 'config.yaml'),
-      `kind: AIGatewayRoute
-metadata: {name: usage}
-spec:
-  backends:
-  - {name: mini, provider: local, model: gpt-4o-mini}
-  userIdentification: {header: x-user-id}
-`,
-    );
-    gateway = await startApp('gateway', {
-      AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
-      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
-      AI_GATEWAY_ANALYTICS_TOKEN: TOKEN,
-    });
+    started = await startUsagePageGateway('token', '', { AI_GATEWAY_ANALYTICS_TOKEN: TOKEN });
+    gateway = started.gateway;
   });
 
   after(async () => {
-    await gateway?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await started?.stop();
   });
 
   it('keeps the token when a range link is followed', async () => {

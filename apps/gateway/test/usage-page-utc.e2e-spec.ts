@@ -2,58 +2,29 @@
 // the page says so ("per day (UTC)"), so the charts must label each bucket with its UTC
 // time, not the browser's (in New York a day starting 00:00 UTC is 19:00 the day before).
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { until } from '@aigw/testing';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
-import { CHROMIUM, usagePageLoaded, withChromiumPage } from './chromium-page';
+import type { AppProcess } from '@aigw/testing/processes';
+import { usagePageLoaded, withChromiumPage } from './chromium-page';
+import { chatAs, startUsagePageGateway, type UsagePageGateway } from './usage-page-gateway';
 
 const USER = 'utc-chart-user-s33';
 
 describe('usage page charts in UTC', { timeout: 180_000 }, () => {
+  let started: UsagePageGateway;
   let gateway: AppProcess;
-  let dir: string;
 
   before(async () => {
-    assert.ok(
-      existsSync(CHROMIUM),
-      `${CHROMIUM} is missing: run scripts/browser/ensure-chromium.sh (Debian's chromium)`,
+    started = await startUsagePageGateway(
+      'utc',
+      '  costControl:\n    modelPricing:\n      gpt-4o-mini: {inputPer1k: 0.15, outputPer1k: 0.6}\n',
     );
-    dir = mkdtempSync(join(tmpdir(), 'aigw-usage-page-utc-'));
-    writeFileSync(
-      join(dir, 'config.yaml'),
-      `kind: AIGatewayRoute
-metadata: {name: usage}
-spec:
-  backends:
-  - {name: mini, provider: local, model: gpt-4o-mini}
-  userIdentification: {header: x-user-id}
-  costControl:
-    modelPricing:
-      gpt-4o-mini: {inputPer1k: 0.15, outputPer1k: 0.6}
-`,
-    );
-    gateway = await startApp('gateway', {
-      AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
-      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
-    });
-    const response = await fetch(`${gateway.baseUrl}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-user-id': USER },
-      body: JSON.stringify({
-        model: 'gpt-4o-mini',
-        max_tokens: 10,
-        messages: [{ role: 'user', content: 'hello' }],
-      }),
-    });
-    assert.equal(response.status, 200, await response.text());
+    gateway = started.gateway;
+    await chatAs(gateway, USER);
   });
 
   after(async () => {
-    await gateway?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await started?.stop();
   });
 
   it('labels a daily bucket with its UTC day in a browser in New York', async () => {
