@@ -463,6 +463,18 @@ describe('builtinPrice', () => {
     assert.equal(builtinPrice('vertex', 'gemini-embedding-001')?.per1kCharacters, undefined);
   });
 
+  it('prices a Vertex model named by its full publisher path as the model itself', () => {
+    configureBuiltinPrices({ enabled: true });
+    // Vertex backends may name their model "publishers/{publisher}/models/{id}" (the
+    // adapter calls the same URL); the catalog lists the id alone.
+    for (const id of ['gemini-2.5-flash', 'gemini-embedding-001', 'claude-sonnet-4-5@20250929']) {
+      const publisher = id.startsWith('claude') ? 'anthropic' : 'google';
+      const price = builtinPrice('vertex', id);
+      assert.ok(price, id);
+      assert.deepEqual(builtinPrice('vertex', `publishers/${publisher}/models/${id}`), price, id);
+    }
+  });
+
   it('misses an unknown model, and a self-hosted backend without asking the catalog', () => {
     const { lines, log } = recordingLog();
     configureBuiltinPrices({ enabled: true, log });

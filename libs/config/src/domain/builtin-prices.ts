@@ -115,7 +115,8 @@ export function builtinPrice(provider: string, model: string): ModelPricing | un
   const providerId = catalogProviderId(provider);
   const found =
     settings.enabled && providerId
-      ? (findInCatalog(providerId, model, now) ?? listedApart(provider, model))
+      ? (findInCatalog(providerId, catalogModelName(provider, model), now) ??
+        listedApart(provider, model))
       : undefined;
   if (known === undefined) report(provider, model, found);
   const until = found?.conditional ? now + CONDITIONAL_PRICE_TTL_MS : Infinity;
@@ -135,6 +136,17 @@ function remember(provider: string, model: string, entry: MemoEntry): void {
   }
   if (!models.has(model)) memoEntries++;
   models.set(model, entry);
+}
+
+/**
+ * The model's name as the catalog lists it. A Vertex backend may name its model by its
+ * resource path ("publishers/google/models/gemini-2.5-flash", as the adapter accepts),
+ * which the catalog does not know: without the id alone such a backend's calls cost $0.
+ */
+function catalogModelName(provider: string, model: string): string {
+  return canonicalProvider(provider) === 'vertex'
+    ? model.replace(/^publishers\/[^/]+\/models\//i, '')
+    : model;
 }
 
 /** A list price the catalog lacks, kept here: Vertex's per-character text embeddings. */
