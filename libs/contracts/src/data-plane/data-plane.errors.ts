@@ -2,6 +2,7 @@
 // bodies at the edge, and to failover triggers in the router.
 
 import type { OpenAiErrorBody, OpenAiErrorType } from '../openai/openai-error';
+import type { ProviderInnerError } from './provider-inner-error';
 
 export enum DataPlaneErrorCode {
   InvalidRequest = 'REQUEST.INVALID',
@@ -117,6 +118,11 @@ export interface DataPlaneErrorOptions {
   upstreamCode?: string;
   /** Response headers that explain the error (rate-limit state, say). */
   headers?: Readonly<Record<string, string>>;
+  /**
+   * The provider's `innererror` (Azure's content-filter verdict), already made fit for a
+   * client (`providerInnerError`): OpenAI-shaped error bodies carry it as `innererror`.
+   */
+  innerError?: ProviderInnerError;
   cause?: unknown;
 }
 
@@ -126,6 +132,7 @@ export class DataPlaneError extends Error {
   readonly param?: string;
   readonly upstreamCode?: string;
   readonly headers?: Readonly<Record<string, string>>;
+  readonly innerError?: ProviderInnerError;
 
   constructor(
     readonly code: DataPlaneErrorCode,
@@ -139,6 +146,7 @@ export class DataPlaneError extends Error {
     this.param = options.param;
     if (isProviderErrorCode(options.upstreamCode)) this.upstreamCode = options.upstreamCode;
     this.headers = options.headers;
+    if (options.innerError !== undefined) this.innerError = options.innerError;
   }
 
   get httpStatus(): number {
@@ -174,13 +182,16 @@ export class DataPlaneError extends Error {
   }
 
   /** The OpenAI-style error body; messages never carry secrets or matched prompt text. */
-  toOpenAiBody(): OpenAiErrorBody & { error: { code: string } } {
+  toOpenAiBody(): OpenAiErrorBody & {
+    error: { code: string; innererror?: ProviderInnerError };
+  } {
     return {
       error: {
         message: this.message,
         type: OPENAI_TYPE[this.code],
         code: this.upstreamCode ?? OPENAI_CODE[this.code] ?? this.code,
         param: this.param ?? null,
+        ...(this.innerError === undefined ? {} : { innererror: this.innerError }),
       },
     };
   }

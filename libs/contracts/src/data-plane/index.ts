@@ -1,6 +1,7 @@
 export * from './data-plane.types';
 export * from './attempt-commit';
 export * from './data-plane.errors';
+export * from './provider-inner-error';
 export * from './backend-silence';
 export * from './token-estimate';
 export * from './json-depth';

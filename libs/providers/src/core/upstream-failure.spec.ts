@@ -63,6 +63,79 @@ test("a request the provider refused keeps the provider's own code and param", (
   assert.equal(upstreamHttpError('b', 400, nested, {}).param, 'tools[0].function.name');
 });
 
+// Azure's 400 for a prompt its content filter blocked: the verdict names the category.
+const AZURE_FILTERED = {
+  error: {
+    message:
+      "The response was filtered due to the prompt triggering Azure OpenAI's content management policy.",
+    type: null,
+    param: 'prompt',
+    code: 'content_filter',
+    status: 400,
+    innererror: {
+      code: 'ResponsibleAIPolicyViolation',
+      content_filter_result: {
+        hate: { filtered: false, severity: 'safe' },
+        jailbreak: { filtered: true, detected: true },
+        violence: { filtered: true, severity: 'medium' },
+        custom_blocklists: { filtered: false, details: [{ filtered: false, id: 'team-list' }] },
+      },
+    },
+  },
+};
+
+test("Azure's content-filter refusal keeps its verdict, for OpenAI bodies and in words", () => {
+  const error = upstreamHttpError('azure', 400, JSON.stringify(AZURE_FILTERED), {});
+  assert.equal(error.code, DataPlaneErrorCode.UpstreamRejected);
+  const body = error.toOpenAiBody().error;
+  assert.equal(body.code, 'content_filter');
+  assert.deepEqual(body.innererror, AZURE_FILTERED.error.innererror);
+  assert.equal(
+    body.message,
+    'backend "azure" answered 400: The response was filtered due to the prompt triggering ' +
+      "Azure OpenAI's content management policy. (filtered: jailbreak, violence (medium))",
+  );
+  // It crosses the internal hop of a split deployment whole.
+  assert.deepEqual(
+    decodeWireError(encodeWireError(error), 400).toOpenAiBody(),
+    error.toOpenAiBody(),
+  );
+});
+
+test("an innererror keeps no secret, nothing unbounded, and no backend trouble's detail", () => {
+  const key = 'c0ffee00c0ffee00c0ffee00c0ffee00';
+  const body = (status: number) =>
+    upstreamHttpError(
+      'azure',
+      status,
+      JSON.stringify({
+        error: {
+          message: 'filtered',
+          code: 'content_filter',
+          innererror: {
+            code: 'ResponsibleAIPolicyViolation',
+            echoed: `key ${key}`,
+            long: 'x'.repeat(500),
+            'bad key': true,
+            nested: { a: { b: { c: { d: { e: 'too deep' } } } } },
+            content_filter_result: { sexual: { filtered: true, severity: 'high' } },
+          },
+        },
+      }),
+      {},
+      { reveal: () => key },
+    );
+  const inner = body(400).innerError;
+  assert.deepEqual(inner, {
+    code: 'ResponsibleAIPolicyViolation',
+    echoed: 'key [REDACTED]',
+    nested: { a: { b: { c: {} } } },
+    content_filter_result: { sexual: { filtered: true, severity: 'high' } },
+  });
+  // A refused credential or a rate limit is the gateway's trouble: no detail reaches a client.
+  for (const status of [401, 429, 500]) assert.equal(body(status).innerError, undefined);
+});
+
 test('a refused credential, a quota or junk passes on no provider code', () => {
   const body = (code: unknown) => JSON.stringify({ error: { message: 'no', code } });
   // The gateway's own key or account: the client must not read it as its own.

@@ -3,8 +3,11 @@ import {
   codeForStatus,
   DataPlaneError,
   DataPlaneErrorCode,
+  filteredCategoriesText,
   isProviderErrorCode,
+  providerInnerError,
   upstreamAnsweredText,
+  type ProviderInnerError,
 } from '@aigw/contracts/data-plane';
 
 // Provider error messages sometimes echo part of the key they rejected.
@@ -128,13 +131,15 @@ interface UpstreamErrorBody {
   readonly message: string;
   readonly code?: string;
   readonly param?: string;
+  /** Azure's `error.innererror` (a content filter's verdict), as sent. */
+  readonly innerError?: unknown;
 }
 
 /** Reads whatever error body a provider sent; only OpenAI's shape yields a code and param. */
 function upstreamErrorBody(bodyText: string): UpstreamErrorBody {
   try {
     const parsed = errorEnvelope(JSON.parse(bodyText)) as {
-      error?: { message?: unknown; code?: unknown; param?: unknown } | string;
+      error?: { message?: unknown; code?: unknown; param?: unknown; innererror?: unknown } | string;
       message?: unknown;
     };
     const error = typeof parsed.error === 'object' && parsed.error !== null ? parsed.error : {};
@@ -145,6 +150,7 @@ function upstreamErrorBody(bodyText: string): UpstreamErrorBody {
         message: candidate,
         code: isProviderErrorCode(error.code) ? error.code : undefined,
         param: typeof error.param === 'string' && PARAM.test(error.param) ? error.param : undefined,
+        innerError: error.innererror,
       };
     }
   } catch {
@@ -233,23 +239,43 @@ export function upstreamHttpError(
   headers: Readonly<Record<string, string | string[] | undefined>>,
   secret?: EchoedSecret,
 ): DataPlaneError {
-  const { message, code, param } = upstreamErrorBody(bodyText);
+  const { message, code, param, innerError } = upstreamErrorBody(bodyText);
   const kind = failureKind(status, bodyText, headers, code);
   // Only a request the provider refused has a code the client can act on; a refused
   // credential or an exhausted quota is the gateway's own trouble with that backend. The
   // rate-limit code, the one a client is told anyway, is kept so the router can tell a
   // request too large for the plan from a backend at its limit (`refusedForSize`).
   const rejected = kind === DataPlaneErrorCode.UpstreamRejected;
-  const kept = rejected ? { upstreamCode: code, param } : rateLimitCode(kind, code);
+  // So is the detail of a refusal (Azure's content-filter verdict: which category fired).
+  const inner = rejected
+    ? providerInnerError(innerError, (text) => scrubbedUpstreamText(text, secret))
+    : undefined;
+  const kept = rejected
+    ? { upstreamCode: code, param, ...(inner === undefined ? {} : { innerError: inner }) }
+    : rateLimitCode(kind, code);
   return new DataPlaneError(
     kind,
-    upstreamAnsweredText(backendName, status, scrubbedUpstreamText(message, secret)),
+    upstreamAnsweredText(backendName, status, refusalText(message, inner, secret)),
     {
       upstreamStatus: status,
       retryAfterMs: retryAfterOf(headers) ?? retryInfoDelayOf(bodyText),
       ...kept,
     },
   );
+}
+
+/**
+ * A provider's refusal in words fit for a client, with the content-filter categories that
+ * fired after it: a client of an API with no `innererror` (Messages, Gemini) still learns them.
+ */
+function refusalText(
+  message: string,
+  inner: ProviderInnerError | undefined,
+  secret: EchoedSecret | undefined,
+): string {
+  const text = scrubbedUpstreamText(message, secret);
+  const fired = filteredCategoriesText(inner);
+  return fired === undefined ? text : `${text} (filtered: ${fired})`;
 }
 
 /** Maps a transport failure (refused, reset, timed out) to a data-plane error. */

@@ -1,4 +1,5 @@
 import { DataPlaneError, DataPlaneErrorCode, isProviderErrorCode } from '../data-plane.errors';
+import { providerInnerError, type ProviderInnerError } from '../provider-inner-error';
 import { WIRE_VERSION, WIRE_VERSION_HEADER } from './wire-protocol';
 
 /** An error as it crosses an internal hop: OpenAI's shape, with the internal code. */
@@ -14,6 +15,8 @@ export interface WireErrorBody {
     upstreamCode?: string;
     /** Response headers the error carries (e.g. a per-model 429's x-ratelimit-*). */
     headers?: Record<string, string>;
+    /** The provider's innererror (Azure's content-filter verdict), passed on to the client. */
+    innererror?: ProviderInnerError;
   };
 }
 
@@ -53,11 +56,13 @@ export function decodeWireError(body: unknown, status: number): DataPlaneError {
   const upstreamStatus = nonNegative(extra?.upstreamStatus);
   const headers = stringHeaders(extra?.headers);
   const upstreamCode = isProviderErrorCode(extra?.upstreamCode) ? extra.upstreamCode : undefined;
+  const innerError = providerInnerError(extra?.innererror);
   if (
     retryAfterMs === undefined &&
     upstreamStatus === undefined &&
     headers === undefined &&
-    upstreamCode === undefined
+    upstreamCode === undefined &&
+    innerError === undefined
   ) {
     return plain;
   }
@@ -67,6 +72,7 @@ export function decodeWireError(body: unknown, status: number): DataPlaneError {
     upstreamStatus,
     upstreamCode,
     headers,
+    innerError,
   });
 }
 
