@@ -26,6 +26,14 @@ const GEMINI_TILED_IMAGE_TOKENS = 24 * 258;
 // break token after each row of patches.
 const PIXTRAL_IMAGE_TOKENS = 64 * 64 + 64;
 
+// Mistral Small (from 3.1), Medium 3 and Magistral: an image of at most 1,540 px a side, 14
+// px patches merged 2 x 2 (a token a 28 px square), a break token after each row: 55 x 55 + 55.
+const MISTRAL_MERGED_IMAGE_TOKENS = 55 * 55 + 55;
+
+// Cohere's image-inputs guide: at high detail (`auto` for an image past 768 px) an image is
+// split into 512 px tiles, 12 at most, plus a thumbnail, 256 tokens each.
+const COHERE_IMAGE_TOKENS = (12 + 1) * 256;
+
 /** A model id of `names`, dated or not, alone or after a provider's prefix (`openai/`). */
 function modelIds(names: string): RegExp {
   return new RegExp(`(^|[/:])(${names})(-\\d{4}-\\d{2}-\\d{2})?$`, 'i');
@@ -51,6 +59,8 @@ const IMAGE_TOKEN_BOUNDS: readonly (readonly [RegExp, number])[] = [
     CLAUDE_HIGH_RESOLUTION_IMAGE_TOKENS,
   ],
   [modelFamily('pixtral-'), PIXTRAL_IMAGE_TOKENS],
+  [modelFamily('(mistral|magistral)-(small|medium)'), MISTRAL_MERGED_IMAGE_TOKENS],
+  [modelFamily('command-a-vision|(c4ai-)?aya-vision'), COHERE_IMAGE_TOKENS],
   [modelIds('gpt-4\\.1-nano|gpt-5-nano'), Math.ceil(MAX_PATCHES * 2.46)],
   [modelIds('o4-mini'), Math.ceil(MAX_PATCHES * 1.72)],
   [modelIds('gpt-4\\.1-mini|gpt-5-mini'), Math.ceil(MAX_PATCHES * 1.62)],

@@ -79,6 +79,31 @@ describe('imageTokensUpperBound', () => {
       assert.equal(imageTokensUpperBound(model), 64 * 64 + 64, model);
     }
   });
+
+  // Held at 1,600, one image on these billed up to 1.9 (Mistral) or 2.1 (Cohere) times it.
+  it("is Mistral Small and Medium's 1,540 px at 28 px a token, with a break token a row", () => {
+    for (const model of [
+      'mistral-small-latest',
+      'mistral-small-2506',
+      'mistral-medium-2508',
+      'mistral/mistral-medium-latest',
+      'magistral-medium-2509',
+      'magistral-small-latest',
+    ]) {
+      assert.equal(imageTokensUpperBound(model), 55 * 55 + 55, model);
+    }
+  });
+
+  it("is Cohere's high detail: 12 tiles of 512 px and a thumbnail, 256 tokens each", () => {
+    for (const model of [
+      'command-a-vision-07-2025',
+      'cohere/command-a-vision',
+      'c4ai-aya-vision-32b',
+      'aya-vision-8b',
+    ]) {
+      assert.equal(imageTokensUpperBound(model), 13 * 256, model);
+    }
+  });
 });
 
 describe("a chat request's images in its budget hold", () => {
