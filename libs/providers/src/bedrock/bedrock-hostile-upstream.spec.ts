@@ -347,6 +347,36 @@ describe('BedrockAdapter against an upstream that breaks the Converse reference'
       });
     }
 
+    for (const [exception, code] of [
+      ['throttlingException', DataPlaneErrorCode.UpstreamRateLimited],
+      ['serviceUnavailableException', DataPlaneErrorCode.UpstreamError],
+      ['modelStreamErrorException', DataPlaneErrorCode.UpstreamError],
+    ] as const) {
+      it(`maps a ${exception} right after messageStart to ${code}, no chunk sent`, async () => {
+        // messageStart carries only the role: nothing the client could use went out, so
+        // the router may still fail over.
+        const answer = await converseStream([MESSAGE_START, exceptionFrame(exception, 'Busy.')]);
+        const relayed: JsonObject[] = [];
+        await assert.rejects(
+          async () => {
+            for await (const chunk of answer.events) relayed.push(chunk);
+          },
+          isError(code, /before answering: Busy\./),
+        );
+        assert.deepEqual(relayed, []);
+      });
+    }
+
+    it('sends the role chunk with the first content, and alone before an empty answer', async () => {
+      const chunks = await collectStream(await converseStream(wellFormed(textDelta('Hi'))));
+      const deltas = chunks.map((chunk) => (chunk.choices as JsonObject[])[0]?.delta);
+      assert.deepEqual(deltas.slice(0, 2), [{ role: 'assistant', content: '' }, { content: 'Hi' }]);
+      const empty = await collectStream(await converseStream(wellFormed()));
+      const first = (empty[0].choices as JsonObject[])[0];
+      assert.deepEqual(first.delta, { role: 'assistant', content: '' });
+      assert.equal(streamedFinishReason(empty), 'stop');
+    });
+
     it('ends the stream with StreamInterrupted when an exception follows the first chunk', async () => {
       const answer = await converseStream([
         MESSAGE_START,
@@ -399,7 +429,7 @@ describe('BedrockAdapter against an upstream that breaks the Converse reference'
         },
         new Uint8Array(0),
       );
-      const answer = await converseStream([MESSAGE_START, errorFrame]);
+      const answer = await converseStream([MESSAGE_START, textDelta('Hel'), errorFrame]);
       await assert.rejects(
         collectStream(answer),
         isError(DataPlaneErrorCode.StreamInterrupted, /InternalFailure.*The server had a problem/),

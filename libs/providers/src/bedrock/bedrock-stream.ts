@@ -39,10 +39,11 @@ function exceptionCode(name: string): DataPlaneErrorCode {
 }
 
 /**
- * ConverseStream events into OpenAI chunks. Text blocks have no start event; each toolUse
- * block starts with one and gets the next OpenAI tool-call index. The answer is complete
- * once both messageStop and the metadata event (usage, the served tier) arrived, and its
- * finish chunk waits for both. Reasoning deltas are `reasoning_content` fragments and, for
+ * ConverseStream events into OpenAI chunks. messageStart's role chunk goes out with the
+ * first chunk that carries something, so an exception right after it still fails over.
+ * Text blocks have no start event; each toolUse block starts with one and gets the next
+ * OpenAI tool-call index. The answer is complete once both messageStop and the metadata
+ * event (usage, the served tier) arrived, and its finish chunk waits for both. Reasoning deltas are `reasoning_content` fragments and, for
  * a signature or a redacted block, a `thinking_blocks` entry to send back. With an answer
  * tool (`bedrock-json-mode.ts`) its input fragments are the content and prose is
  * dropped, as in the JSON answer.
@@ -56,6 +57,8 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
   private readonly answerBlocks = new Map<unknown, boolean>();
   private usage: TokenUsage | undefined;
   private sentChunk = false;
+  /** messageStart came and its role chunk waits for the first chunk with something in it. */
+  private roleHeld = false;
   private stopped = false;
   private sawMetadata = false;
   private finishReason: FinishReason | undefined;
@@ -78,8 +81,11 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
   translate(event: BedrockStreamEvent): readonly JsonObject[] {
     if (event.kind === 'exception') throw this.failure(event.name, event.message);
     const chunks = this.translateEvent(event.name, event.payload);
-    if (chunks.length > 0) this.sentChunk = true;
-    return chunks;
+    if (chunks.length === 0) return chunks;
+    this.sentChunk = true;
+    if (!this.roleHeld) return chunks;
+    this.roleHeld = false;
+    return [this.chunks.role(), ...chunks];
   }
 
   reportedUsage(): TokenUsage | undefined {
@@ -93,7 +99,11 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
   private translateEvent(name: string, payload: JsonObject): JsonObject[] {
     switch (name) {
       case 'messageStart':
-        return [this.chunks.role()];
+        // Held back: an exception Bedrock sends right after messageStart (throttling, a
+        // model stream error) comes before anything the client could use, and the router
+        // may still fail over only while no chunk has gone out.
+        if (!this.sentChunk) this.roleHeld = true;
+        return [];
       case 'contentBlockStart':
         return this.blockStart(payload);
       case 'contentBlockDelta':
