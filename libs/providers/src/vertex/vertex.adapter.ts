@@ -47,6 +47,7 @@ import {
   type VertexPredictCall,
 } from './vertex-embeddings';
 import { keepVertexClaudeBetas } from './vertex-claude-betas';
+import { withProjectRefusalAsBackendError } from './vertex-project-refusal';
 import { VERTEX_WEB_SEARCH_BETA, withBetas } from '../anthropic/server-tool-betas';
 import { vertexModel, vertexModelUrl, type VertexModel } from './vertex-urls';
 
@@ -188,7 +189,7 @@ export class VertexAdapter implements ProviderAdapter {
       if (error instanceof DataPlaneError && error.upstreamStatus === 401) {
         this.tokens.refused(target.backendName, serviceAccountKey, token);
       }
-      throw error;
+      throw withProjectRefusalAsBackendError(error);
     }
   }
 
