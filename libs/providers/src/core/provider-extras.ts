@@ -38,6 +38,16 @@ export interface ChatExtras {
    * every other backend refuses them.
    */
   readonly anthropicServerTools?: readonly JsonObject[];
+  /**
+   * A Gemini client's thinkingBudget under the canonical floor of 1,024 tokens, which
+   * Gemini and Vertex Gemini take as it came (the canonical `thinking` holds the floor).
+   */
+  readonly thinkingBudget?: number;
+  /**
+   * A Gemini client's includeThoughts asked with no thinking of its own: Gemini and Vertex
+   * Gemini are asked for the thought summaries, the model thinking as it would.
+   */
+  readonly includeThoughts?: boolean;
 }
 
 /**
@@ -73,6 +83,8 @@ export function chatExtras(body: JsonObject): ChatExtras {
     safetySettings?: JsonObject[];
     geminiTools?: JsonObject[];
     anthropicServerTools?: JsonObject[];
+    thinkingBudget?: number;
+    includeThoughts?: boolean;
   } = {};
   const topK = extras.top_k;
   if (topK !== undefined && topK !== null) {
@@ -96,6 +108,23 @@ export function chatExtras(body: JsonObject): ChatExtras {
   if (tools.length > 0) out.geminiTools = tools;
   const serverTools = anthropicServerTools(extras[ANTHROPIC_SERVER_TOOLS_EXTRA]);
   if (serverTools.length > 0) out.anthropicServerTools = serverTools;
+  const budget = extras.thinking_budget;
+  if (budget !== undefined && budget !== null) {
+    if (typeof budget !== 'number' || !Number.isSafeInteger(budget) || budget < 1) {
+      throw invalid(
+        `${PROVIDER_EXTRAS}.thinking_budget must be a whole number of at least 1`,
+        'thinking_budget',
+      );
+    }
+    out.thinkingBudget = budget;
+  }
+  const thoughts = extras.include_thoughts;
+  if (thoughts !== undefined && thoughts !== null) {
+    if (typeof thoughts !== 'boolean') {
+      throw invalid(`${PROVIDER_EXTRAS}.include_thoughts must be a boolean`, 'include_thoughts');
+    }
+    if (thoughts) out.includeThoughts = true;
+  }
   return out;
 }
 

@@ -215,7 +215,9 @@ function toolConfig(prompt: ChatPrompt): JsonObject | undefined {
 /**
  * generationConfig.thinkingConfig for the reasoning asked for: a budget with the thought
  * summaries (they become the answer's reasoning), a budget of 0 for none (a model that
- * must think refuses it, and the client sees why), nothing for the model's default.
+ * must think refuses it, and the client sees why), nothing for the model's default, or
+ * only the summaries when a Gemini client asked for them alone. A Gemini client's budget
+ * under the canonical floor is sent as it came.
  */
 function thinkingConfig(prompt: ChatPrompt): JsonObject | undefined {
   const reasoning = prompt.reasoning;
@@ -224,8 +226,11 @@ function thinkingConfig(prompt: ChatPrompt): JsonObject | undefined {
     return { thinkingBudget: -1, includeThoughts: true };
   }
   const budget = thinkingBudget(reasoning, GEMINI_EFFORT_BUDGETS);
-  if (budget === undefined) return undefined;
-  return budget === 0 ? { thinkingBudget: 0 } : { thinkingBudget: budget, includeThoughts: true };
+  if (budget === undefined) return prompt.includeThoughts ? { includeThoughts: true } : undefined;
+  if (budget === 0) return { thinkingBudget: 0 };
+  // The client's own budget stands for the canonical one it was floored into.
+  const exact = reasoning?.kind === 'budget' ? prompt.thinkingBudget : undefined;
+  return { thinkingBudget: exact ?? budget, includeThoughts: true };
 }
 
 /** The generateContent body for an OpenAI chat request. */

@@ -711,7 +711,18 @@ function applyThinking(chat: JsonObject, value: unknown): boolean {
         ...(value.includeThoughts === true ? { display: 'summarized' } : {}),
       };
     } else if (budget === 0) chat.thinking = { type: 'disabled' };
-    else chat.thinking = { type: 'enabled', budget_tokens: Math.max(budget, MIN_THINKING_BUDGET) };
+    else {
+      chat.thinking = { type: 'enabled', budget_tokens: Math.max(budget, MIN_THINKING_BUDGET) };
+      // Gemini takes budgets under the canonical floor (2.5 Flash from 1, Pro from 128):
+      // its backends get the client's own, the floor being what admission holds.
+      if (budget < MIN_THINKING_BUDGET) providerExtras(chat).thinking_budget = budget;
+    }
   }
-  return value.includeThoughts === true;
+  const includeThoughts = value.includeThoughts === true;
+  // Thoughts asked for alone: Gemini's models think by default and show it only when
+  // asked, which nothing in the canonical request says when it asks no thinking.
+  if (includeThoughts && !present(level) && budget === undefined) {
+    providerExtras(chat).include_thoughts = true;
+  }
+  return includeThoughts;
 }
