@@ -1,6 +1,12 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { GatewayRequest, JsonObject, UpstreamTarget } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type GatewayRequest,
+  type JsonObject,
+  type UpstreamTarget,
+} from '@aigw/contracts/data-plane';
 import {
   collectStream,
   FakeAnthropicUpstream,
@@ -55,6 +61,7 @@ function toolsOf(body: JsonObject): { names: string[]; choice: unknown } {
 function sharedCases(
   invoke: (request: GatewayRequest) => ReturnType<AnthropicAdapter['invoke']>,
   lastBody: () => JsonObject,
+  callCount: () => number,
 ): void {
   it('answers a tool history sent without tools; the history is kept, no tool can be called', async () => {
     const answer = await invoke(gatewayChatRequest({ messages: TOOL_HISTORY }));
@@ -132,13 +139,17 @@ function sharedCases(
     });
   }
 
-  it('leaves a forced call without tools for Claude to refuse, declaring nothing', async () => {
-    // tool_choice required with no tools asks for the impossible (OpenAI refuses it too):
-    // the history's tools, ruled out, must not turn it into a text answer.
+  it('refuses a forced call without tools as OpenAI does, calling no backend', async () => {
+    // tool_choice required with no tools asks for the impossible: the history's tools,
+    // ruled out, must not turn it into a text answer, nor Claude's refusal cost a call.
     await assert.rejects(
       invoke(gatewayChatRequest({ messages: TOOL_HISTORY, tool_choice: 'required' })),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.code === DataPlaneErrorCode.InvalidRequest &&
+        error.param === 'tool_choice',
     );
-    assert.deepEqual(toolsOf(lastBody()), { names: [], choice: { type: 'any' } });
+    assert.equal(callCount(), 0);
   });
 
   it('declares nothing for a conversation without tool blocks', async () => {
@@ -165,6 +176,7 @@ describe('Claude on the Messages API: a tool history sent without tools', () => 
   sharedCases(
     (request) => adapter.invoke({ request, target, signal: new AbortController().signal }),
     () => upstream.calls.at(-1)!.body,
+    () => upstream.calls.length,
   );
 });
 
@@ -176,5 +188,6 @@ describe('Claude on Vertex AI: a tool history sent without tools', () => {
   sharedCases(
     (request) => invoke(request, target('claude-sonnet-4-5@20250929', claude.baseUrl)),
     () => claude.calls.at(-1)!.body,
+    () => claude.calls.length,
   );
 });

@@ -332,6 +332,20 @@ describe('BedrockAdapter against an upstream that breaks the Converse reference'
     });
   });
 
+  describe('requests refused before any call', () => {
+    it('refuses tool_choice "required" with no tools, which Converse would answer in text', async () => {
+      for (const stream of [false, true]) {
+        await assert.rejects(
+          invoke(gatewayChatRequest({ stream, tool_choice: 'required' })),
+          (error: unknown) =>
+            isError(DataPlaneErrorCode.InvalidRequest, /tools/)(error) &&
+            (error as DataPlaneError).param === 'tool_choice',
+        );
+      }
+      assert.equal(upstream.calls, 0);
+    });
+  });
+
   describe('ConverseStream exceptions', () => {
     for (const [exception, code] of [
       ['throttlingException', DataPlaneErrorCode.UpstreamRateLimited],

@@ -177,6 +177,32 @@ describe('parseChatRequest', () => {
     );
   });
 
+  it('refuses tool_choice "required" with no tool to call, as OpenAI does, but not auto or none', () => {
+    for (const tools of [undefined, []]) {
+      rejects({ messages: user, tools, tool_choice: 'required' }, 'tool_choice', /tools/);
+    }
+    for (const choice of ['auto', 'none']) {
+      assert.equal(
+        parseChatRequest({ messages: user, tool_choice: choice }).toolChoice?.kind,
+        choice,
+      );
+    }
+    const tools = [{ type: 'function', function: { name: 'f' } }];
+    const offered = parseChatRequest({ messages: user, tools, tool_choice: 'required' });
+    assert.deepEqual(offered.toolChoice, { kind: 'required' });
+    // A Messages client's `any` over Anthropic's server tools alone has a tool to call.
+    const search = { type: 'web_search_20250305', name: 'web_search' };
+    const served = parseChatRequest(
+      {
+        messages: user,
+        tool_choice: 'required',
+        provider_extras: { anthropic_server_tools: [search] },
+      },
+      { anthropicServerTools: new Set(['web_search'] as const) },
+    );
+    assert.deepEqual(served.toolChoice, { kind: 'required' });
+  });
+
   it('refuses custom tools, their calls and allowed_tools, naming the limitation, never dropping them', () => {
     const fn = { type: 'function', function: { name: 'f' } };
     const limitation = /custom tool.*function tools only.*OpenAI-format backends/;

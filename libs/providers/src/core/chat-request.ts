@@ -672,6 +672,9 @@ function parseTools(value: unknown, nameLimit: number): ChatTool[] {
 function parseToolChoice(body: JsonObject, tools: readonly ChatTool[]): ChatToolChoice | undefined {
   const value = body.tool_choice;
   if (value === undefined || value === null) return undefined;
+  if (value === 'required' && tools.length === 0 && serverToolsNamed(body).length === 0) {
+    throw forcedCallWithoutTools();
+  }
   if (value === 'auto' || value === 'none' || value === 'required') return { kind: value };
   if (isJsonObject(value) && (value.type === 'allowed_tools' || value.type === 'custom')) {
     throw customToolsRefused(`tool_choice is ${String(value.type)}`, 'tool_choice');
@@ -690,6 +693,18 @@ function parseToolChoice(body: JsonObject, tools: readonly ChatTool[]): ChatTool
     return { kind: 'function', name: fn.name };
   }
   throw invalid('tool_choice must be "auto", "none", "required" or a function', 'tool_choice');
+}
+
+/**
+ * A call forced with nothing to call: OpenAI refuses `tool_choice` "required" without
+ * tools (a 400 naming tool_choice), where a backend that offers no tool then would answer
+ * in text (Bedrock, Cohere) or refuse in its own words after a call (Claude, Gemini).
+ */
+function forcedCallWithoutTools(): DataPlaneError {
+  return invalid(
+    'tool_choice "required" is only allowed when tools are specified: there is no tool to call',
+    'tool_choice',
+  );
 }
 
 /** The end user's id (`ChatPrompt.user`): `safety_identifier`, else `user`. */
