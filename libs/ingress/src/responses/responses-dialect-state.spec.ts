@@ -47,6 +47,7 @@ const DOWN: ResponseStore = {
     throw new Error('connection lost');
   },
   get: async () => [],
+  touch: async () => undefined,
   delete: async () => false,
   close: async () => undefined,
 };

@@ -22,7 +22,7 @@ import { conversationNotFound } from './conversations/conversation-state';
 import { refuseFileIds, withInputFiles, type InputFileResolver } from './input-files';
 import { responseContext, ResponsesStreamRelay } from './responses-sse';
 import type { ResponseState } from './state/response-state';
-import { normalizedInput, type StoredResponse } from './state/stored-response';
+import { normalizedInput, type UnplacedResponse } from './state/stored-response';
 
 type Callers = Pick<IngressPipeline, 'ownerKeyFor' | 'ownerKeysWithoutModel'>;
 
@@ -60,16 +60,15 @@ export function responsesDialect(kept?: {
 
   const save = (request: GatewayRequest, clientBody: unknown, response: ResponseObject) => {
     const body = (clientBody ?? {}) as JsonObject;
-    const record: StoredResponse = {
+    const record: UnplacedResponse = {
       id: response.id,
       // Its owner key: on a route identifying users two ways, two providers' `alice`s differ.
       owner: callerOwnerKey(request.caller),
       model: request.requestedModel,
-      ancestors: chains.get(body) ?? [],
       input: normalizedInput(body.input, response.id),
       response,
     };
-    return state!.save(record);
+    return state!.save(record, chains.get(body));
   };
 
   /**

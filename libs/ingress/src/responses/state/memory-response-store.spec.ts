@@ -5,7 +5,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { MemoryResponseStore } from './memory-response-store';
 import type { EvictionReason } from './response-store';
-import { storedRecord } from './test-records';
+import { asRecords, storedRecord } from './test-records';
 
 const HOUR = 3_600_000;
 
@@ -28,7 +28,7 @@ describe('in-process response store', () => {
     const record = storedRecord('resp_a', 'alice');
     assert.equal(await store.put(record, HOUR), true);
     await store.put(storedRecord('resp_b', 'bob'), HOUR);
-    const [b, missing, a] = await store.get(['resp_b', 'resp_zzz', 'resp_a']);
+    const [b, missing, a] = asRecords(await store.get(['resp_b', 'resp_zzz', 'resp_a']));
     assert.equal(b?.owner, 'bob');
     assert.equal(missing, undefined);
     assert.deepEqual(a, record);
@@ -79,7 +79,7 @@ describe('in-process response store', () => {
     await store.put(storedRecord('resp_a', 'u', { answered: 'first' }), HOUR);
     await store.put(storedRecord('resp_a', 'u', { answered: 'second' }), HOUR);
     assert.equal(store.size().entries, 1);
-    const [again] = await store.get(['resp_a']);
+    const [again] = asRecords(await store.get(['resp_a']));
     assert.deepEqual(
       again?.response.output[0],
       storedRecord('resp_a', 'u', { answered: 'second' }).response.output[0],

@@ -1,7 +1,7 @@
 import { heapBytesOf } from '../../cache/domain/heap-bytes';
 import { BoundedLru, type BoundedLruLimits } from '../bounded-lru';
 import type { EvictionReason, ResponseStore } from './response-store';
-import { decodeStored, encodeStored, type StoredResponse } from './stored-response';
+import { decodeStored, encodeStored, type StoredEntry } from './stored-response';
 
 /** Records (or conversations) kept at most, and the heap they take. */
 export type MemoryStoreLimits = BoundedLruLimits;
@@ -45,17 +45,25 @@ export class MemoryResponseStore implements ResponseStore {
     this.lru = new BoundedLru(limits, onEvicted, now);
   }
 
-  async put(record: StoredResponse, ttlMs: number): Promise<boolean> {
-    const text = encodeStored(record);
-    const bytes = heldBytes(record.id, text);
+  async put(entry: StoredEntry, ttlMs: number): Promise<boolean> {
+    const text = encodeStored(entry);
+    const bytes = heldBytes(entry.id, text);
     if (bytes > this.limits.maxBytes || ttlMs <= 0) return false;
-    this.lru.remove(record.id);
+    this.lru.remove(entry.id);
     const now = this.now();
-    this.lru.add(record.id, { text, bytes, expiresAt: now + ttlMs }, now);
+    this.lru.add(entry.id, { text, bytes, expiresAt: now + ttlMs }, now);
     return true;
   }
 
-  async get(ids: readonly string[]): Promise<(StoredResponse | undefined)[]> {
+  async touch(ids: readonly string[], ttlMs: number): Promise<void> {
+    const now = this.now();
+    for (const id of ids) {
+      const entry = this.lru.live(id, now);
+      if (entry) entry.expiresAt = Math.max(entry.expiresAt, now + ttlMs);
+    }
+  }
+
+  async get(ids: readonly string[]): Promise<(StoredEntry | undefined)[]> {
     const now = this.now();
     return ids.map((id) => {
       const entry = this.lru.live(id, now);

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import type { ResponseStore } from './response-store';
-import { decodeStored, encodeStored, type StoredResponse } from './stored-response';
+import { decodeStored, encodeStored, type StoredEntry } from './stored-response';
 
 const PREFIX = 'aigw:resp:v1:';
 const keyOf = (id: string) => PREFIX + id;
@@ -21,14 +21,19 @@ export class RedisResponseStore implements ResponseStore {
     private readonly closeClient = true,
   ) {}
 
-  async put(record: StoredResponse, ttlMs: number): Promise<boolean> {
-    const text = encodeStored(record);
+  async put(entry: StoredEntry, ttlMs: number): Promise<boolean> {
+    const text = encodeStored(entry);
     if (ttlMs <= 0 || Buffer.byteLength(text) > this.maxRecordBytes) return false;
-    await this.redis.set(keyOf(record.id), text, 'PX', Math.ceil(ttlMs));
+    await this.redis.set(keyOf(entry.id), text, 'PX', Math.ceil(ttlMs));
     return true;
   }
 
-  async get(ids: readonly string[]): Promise<(StoredResponse | undefined)[]> {
+  async touch(ids: readonly string[], ttlMs: number): Promise<void> {
+    // Each key alone (they live in different slots of a cluster); an absent one is left so.
+    await Promise.all(ids.map((id) => this.redis.pexpire(keyOf(id), Math.ceil(ttlMs))));
+  }
+
+  async get(ids: readonly string[]): Promise<(StoredEntry | undefined)[]> {
     const texts = await Promise.all(ids.map((id) => this.redis.get(keyOf(id))));
     return texts.map((text) => (text === null ? undefined : decodeStored(text)));
   }

@@ -28,6 +28,24 @@ const DEFAULT_MEMORY_ENTRIES = 10_000;
 const REDIS_COMMAND_TIMEOUT_MS = 2_000;
 
 /**
+ * `AI_GATEWAY_RESPONSES_WRITE_ANCESTOR_LISTS`: whether stored responses also carry every
+ * earlier turn's id, the form the release before the linear chain form reads (`true`, the
+ * default with Redis in this release, keeps a rolling upgrade's older replicas continuing
+ * chains the newer ones stored; `false` once none is left stores a chain in linear space).
+ * Memory is one process's own: never.
+ */
+function writesAncestorLists(env: Env, shared: boolean): boolean {
+  const value = env.AI_GATEWAY_RESPONSES_WRITE_ANCESTOR_LISTS;
+  if (value === undefined || value === '') return shared;
+  if (value !== 'true' && value !== 'false') {
+    throw new Error(
+      `AI_GATEWAY_RESPONSES_WRITE_ANCESTOR_LISTS must be true or false, got "${value}"`,
+    );
+  }
+  return shared && value === 'true';
+}
+
+/**
  * The Responses API's response store for a service process, or undefined when
  * `AI_GATEWAY_RESPONSES_STORE=false` (then nothing is stored and `previous_response_id`
  * is refused). `REDIS_URL` → Redis, shared by every replica (the split deployment);
@@ -103,7 +121,14 @@ export function openResponseState(host: ResponseStateHost, env: Env): ResponseSt
     onEvent,
     onError,
   });
-  const state = new ResponseState({ store, ttlMs, onEvent, onError, conversations });
+  const state = new ResponseState({
+    store,
+    ttlMs,
+    onEvent,
+    onError,
+    conversations,
+    writeAncestorLists: writesAncestorLists(env, store.kind === 'redis'),
+  });
   host.onClose(() => state.close());
   return state;
 }

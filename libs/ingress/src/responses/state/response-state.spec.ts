@@ -44,8 +44,8 @@ function previousNotFound(id = /resp_/) {
 /** A chain a → b → c stored by `owner`. */
 async function chainOf(state: ResponseState, owner: string): Promise<void> {
   await state.save(storedRecord('resp_a', owner));
-  await state.save(storedRecord('resp_b', owner, { ancestors: ['resp_a'] }));
-  await state.save(storedRecord('resp_c', owner, { ancestors: ['resp_a', 'resp_b'] }));
+  await state.save(storedRecord('resp_b', owner), ['resp_a']);
+  await state.save(storedRecord('resp_c', owner), ['resp_a', 'resp_b']);
 }
 
 describe('stored responses, as each caller sees them', () => {
@@ -63,9 +63,9 @@ describe('stored responses, as each caller sees them', () => {
   it("lists a chained response's input items as its whole context, leaving out what is gone", async () => {
     const { state, store } = stateWith();
     await chainOf(state, 'alice');
-    const [last] = await store.get(['resp_c']);
+    const last = await state.find('alice', 'resp_c');
     const listed = async () =>
-      (await state.inputItems(last!, () => 'alice', false)).map((item) => item.id);
+      (await state.inputItems(last, () => 'alice', false)).map((item) => item.id);
     assert.deepEqual(await listed(), [
       'in_resp_a',
       'msg_resp_a',
@@ -77,26 +77,26 @@ describe('stored responses, as each caller sees them', () => {
     assert.deepEqual(await listed(), ['in_resp_a', 'msg_resp_a', 'in_resp_c']);
     // An earlier turn another caller owns is not this caller's to see.
     await state.save(storedRecord('resp_x', 'bob'));
-    await state.save(storedRecord('resp_y', 'alice', { ancestors: ['resp_x'] }));
-    const [y] = await store.get(['resp_y']);
-    const ids = (await state.inputItems(y!, () => 'alice', false)).map((item) => item.id);
+    await state.save(storedRecord('resp_y', 'alice'), ['resp_x']);
+    const y = await state.find('alice', 'resp_y');
+    const ids = (await state.inputItems(y, () => 'alice', false)).map((item) => item.id);
     assert.deepEqual(ids, ['in_resp_y']);
   });
 
   it("shows earlier turns' reasoning blocks only when asked", async () => {
-    const { state, store } = stateWith();
+    const { state } = stateWith();
     const thinking = storedRecord('resp_t', 'alice');
     const reasoning = { type: 'reasoning', id: 'rs_t', summary: [], encrypted_content: 'blocks' };
     await state.save({
       ...thinking,
       response: { ...thinking.response, output: [reasoning, ...thinking.response.output] },
     } as typeof thinking);
-    await state.save(storedRecord('resp_u', 'alice', { ancestors: ['resp_t'] }));
-    const [u] = await store.get(['resp_u']);
-    const shown = await state.inputItems(u!, () => 'alice', false);
+    await state.save(storedRecord('resp_u', 'alice'), ['resp_t']);
+    const u = await state.find('alice', 'resp_u');
+    const shown = await state.inputItems(u, () => 'alice', false);
     assert.equal(shown[1]?.id, 'rs_t');
     assert.equal('encrypted_content' in shown[1], false);
-    const asked = await state.inputItems(u!, () => 'alice', true);
+    const asked = await state.inputItems(u, () => 'alice', true);
     assert.equal(asked[1]?.encrypted_content, 'blocks');
   });
 
@@ -148,10 +148,7 @@ describe('stored responses, as each caller sees them', () => {
     const { state } = stateWith();
     // Made on a JWT route ('jwt-model'), then continued on a header route ('hdr-model').
     await state.save({ ...storedRecord('resp_a', 'alice'), model: 'jwt-model' });
-    await state.save({
-      ...storedRecord('resp_b', 'alice', { ancestors: ['resp_a'] }),
-      model: 'hdr-model',
-    });
+    await state.save({ ...storedRecord('resp_b', 'alice'), model: 'hdr-model' }, ['resp_a']);
     const asked: string[] = [];
     /** Alice on the header route; on the JWT route, whoever `onJwt` says. */
     const caller = (onJwt: () => string) => (record: { model: string }) => {
@@ -243,6 +240,7 @@ describe('stored responses, as each caller sees them', () => {
         throw new Error('connection lost');
       },
       get: async () => [],
+      touch: async () => undefined,
       delete: async () => false,
       close: async () => undefined,
     };
@@ -267,6 +265,7 @@ describe('stored responses, as each caller sees them', () => {
       get: async () => {
         throw new Error('Command timed out');
       },
+      touch: async () => undefined,
       delete: async () => {
         throw new Error('Command timed out');
       },

@@ -1,9 +1,15 @@
 import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
 import type { ConversationState } from '../conversations/conversation-state';
 import { withoutReasoningBlocks } from '../domain/responses-response';
+import { depthOf, isCheckpoint, positionAfter, walkAncestry } from './chain-position';
 import type { ResponseStore } from './response-store';
 import { storeUnavailable } from './store-unavailable';
-import type { StoredResponse } from './stored-response';
+import {
+  isDeleted,
+  type StoredEntry,
+  type StoredResponse,
+  type UnplacedResponse,
+} from './stored-response';
 
 /** What the operator is told of stored responses (a metric per event). */
 export type ResponseStateEvent =
@@ -14,7 +20,8 @@ export type ResponseStateEvent =
   | 'hit'
   | 'miss'
   | 'deleted'
-  | 'evicted';
+  | 'evicted'
+  | 'chain_touch_failed';
 
 export interface ResponseStateOptions {
   readonly store: ResponseStore;
@@ -24,6 +31,12 @@ export interface ResponseStateOptions {
   readonly maxChainDepth?: number;
   /** Serialized bytes of the earlier turns one chain may bring back. */
   readonly maxChainBytes?: number;
+  /**
+   * Records also carry every earlier turn's id (`ancestors`), the only form replicas of
+   * the release before the linear one read: needed while such replicas share the store
+   * (a rolling upgrade), and quadratic in a chain's length.
+   */
+  readonly writeAncestorLists?: boolean;
   readonly onEvent?: (event: ResponseStateEvent) => void;
   /** A store that failed (Redis away): logged, never the client's error once answered. */
   readonly onError?: (what: string, error: unknown) => void;
@@ -96,6 +109,7 @@ export class ResponseState {
   readonly ttlMs: number;
   private readonly maxChainDepth: number;
   private readonly maxChainBytes: number;
+  private readonly writeAncestorLists: boolean;
   private readonly onEvent: (event: ResponseStateEvent) => void;
   private readonly onError: (what: string, error: unknown) => void;
 
@@ -103,6 +117,7 @@ export class ResponseState {
     this.ttlMs = options.ttlMs;
     this.maxChainDepth = options.maxChainDepth ?? DEFAULT_MAX_CHAIN_DEPTH;
     this.maxChainBytes = options.maxChainBytes ?? DEFAULT_MAX_CHAIN_BYTES;
+    this.writeAncestorLists = options.writeAncestorLists ?? false;
     this.onEvent = options.onEvent ?? (() => undefined);
     this.onError = options.onError ?? (() => undefined);
   }
@@ -117,18 +132,42 @@ export class ResponseState {
   }
 
   /**
-   * Keeps a finished response, and says whether it did. A failure is reported, not thrown
-   * (the answer is on its way, and says `store: false` when nothing was kept).
+   * Keeps a finished response continuing the chain `earlier` (every turn's id, oldest
+   * first, as `history` gave them; none for a first turn), and says whether it did. Its
+   * earlier turns are kept as long as it is, so a chain stays whole while its newest turn
+   * lives. A failure is reported, not thrown (the answer is on its way, and says
+   * `store: false` when nothing was kept).
    */
-  async save(record: StoredResponse): Promise<boolean> {
+  async save(record: UnplacedResponse, earlier: readonly string[] = []): Promise<boolean> {
+    const { id, owner, model, input, response } = record;
+    const placed: StoredResponse = {
+      id,
+      owner,
+      model,
+      input,
+      response,
+      ...positionAfter(earlier, this.writeAncestorLists),
+    };
+    let kept: boolean;
     try {
-      const kept = await this.options.store.put(record, this.ttlMs);
-      this.onEvent(kept ? 'stored' : 'too_large');
-      return kept;
+      kept = await this.options.store.put(placed, this.ttlMs);
     } catch (error) {
       this.onEvent('store_failed');
       this.onError('storing a response', error);
       return false;
+    }
+    this.onEvent(kept ? 'stored' : 'too_large');
+    if (kept && earlier.length > 0) await this.keepAlive(earlier);
+    return kept;
+  }
+
+  /** The chain's earlier turns live on with its newest; a failure leaves them their own TTL. */
+  private async keepAlive(ids: readonly string[]): Promise<void> {
+    try {
+      await this.options.store.touch(ids, this.ttlMs);
+    } catch (error) {
+      this.onEvent('chain_touch_failed');
+      this.onError("keeping a chain's earlier responses", error);
     }
   }
 
@@ -159,23 +198,61 @@ export class ResponseState {
     return record;
   }
 
-  /** Deletes a record its owner looked up. */
+  /**
+   * Deletes a record its owner looked up. A checkpoint leaves its place behind (no input,
+   * no output, no owner), so its chain's later turns still list the turns before it.
+   */
   async remove(record: StoredResponse): Promise<void> {
+    const { id, ancestors, depth, lineage } = record;
     try {
-      await this.options.store.delete(record.id);
+      const place = { ancestors, depth, lineage };
+      const marked =
+        isCheckpoint(record) &&
+        (await this.options.store.put({ id, deleted: true, ...place }, this.ttlMs));
+      // Not a checkpoint, or its marker not kept: the record goes all the same.
+      if (!marked) await this.options.store.delete(id);
     } catch (error) {
       throw this.unavailable('deleting a stored response', error);
     }
     this.onEvent('deleted');
   }
 
-  /** The records under these ids, or a 503 when the store cannot be read. */
+  /** The records under these ids (not deleted ones), or a 503 when the store cannot be read. */
   private async read(ids: readonly string[]): Promise<(StoredResponse | undefined)[]> {
+    return (await this.readEntries(ids)).map((entry) =>
+      entry && !isDeleted(entry) ? entry : undefined,
+    );
+  }
+
+  private async readEntries(ids: readonly string[]): Promise<(StoredEntry | undefined)[]> {
+    if (ids.length === 0) return [];
     try {
       return await this.options.store.get(ids);
     } catch (error) {
       throw this.unavailable('reading a stored response', error);
     }
+  }
+
+  /**
+   * The turns before `last`, oldest first: their ids as far as its chain can be walked
+   * back, and their records (undefined for one gone or deleted). `brokenAt` names the
+   * checkpoint that was gone, before which nothing could be found.
+   */
+  private async earlierTurns(last: StoredResponse): Promise<{
+    ids: string[];
+    records: (StoredResponse | undefined)[];
+    brokenAt?: string;
+  }> {
+    const { ids, read, brokenAt } = await walkAncestry(last, (some) => this.readEntries(some));
+    const unread = ids.filter((id) => !read.has(id));
+    (await this.readEntries(unread)).forEach((entry, index) => {
+      if (entry) read.set(unread[index], entry);
+    });
+    const records = ids.map((id) => {
+      const entry = read.get(id);
+      return entry && !isDeleted(entry) ? entry : undefined;
+    });
+    return { ids, records, ...(brokenAt !== undefined && { brokenAt }) };
   }
 
   /** Reported (counted and logged) as the 503 the client is given. */
@@ -197,10 +274,11 @@ export class ResponseState {
     whoAsks: WhoAsks,
     withReasoningBlocks: boolean,
   ): Promise<JsonObject[]> {
-    if (record.ancestors.length === 0) return [...record.input];
+    if (depthOf(record) === 0) return [...record.input];
     const asker = askerByModel(whoAsks);
     const items: JsonObject[] = [];
-    for (const earlier of await this.read(record.ancestors)) {
+    // A chain broken at a checkpoint lists the turns after it: all that can be found.
+    for (const earlier of (await this.earlierTurns(record)).records) {
       if (!earlier || !(await askerOwns(asker, earlier))) continue;
       const output = withReasoningBlocks
         ? earlier.response.output
@@ -224,23 +302,25 @@ export class ResponseState {
     const param = 'previous_response_id';
     const asker = askerByModel(whoAsks);
     const last = await this.lookup(previousId, asker, param);
-    const ids = [...last.ancestors, last.id];
-    if (ids.length >= this.maxChainDepth) {
+    const held = depthOf(last) + 1;
+    if (held >= this.maxChainDepth) {
       throw new DataPlaneError(
         DataPlaneErrorCode.InvalidRequest,
-        `The conversation ending at '${printable(previousId)}' holds ${ids.length} responses; this gateway chains at most ${this.maxChainDepth - 1}. Start a new one, sending the context you need in 'input'.`,
+        `The conversation ending at '${printable(previousId)}' holds ${held} responses; this gateway chains at most ${this.maxChainDepth - 1}. Start a new one, sending the context you need in 'input'.`,
         { param },
       );
     }
-    const earlier = await this.read(last.ancestors);
+    const earlier = await this.earlierTurns(last);
+    const gone = (id: string) => {
+      this.onEvent('miss');
+      return previousResponseNotFound(
+        `Previous response with id '${printable(previousId)}' cannot be continued: an earlier response of its conversation ('${printable(id)}') has expired or was deleted.`,
+      );
+    };
+    if (earlier.brokenAt !== undefined) throw gone(earlier.brokenAt);
     const chain: StoredResponse[] = [];
-    for (const [index, record] of earlier.entries()) {
-      if (!record || !(await askerOwns(asker, record))) {
-        this.onEvent('miss');
-        throw previousResponseNotFound(
-          `Previous response with id '${printable(previousId)}' cannot be continued: an earlier response of its conversation ('${printable(last.ancestors[index])}') has expired or was deleted.`,
-        );
-      }
+    for (const [index, record] of earlier.records.entries()) {
+      if (!record || !(await askerOwns(asker, record))) throw gone(earlier.ids[index]);
       chain.push(record);
     }
     chain.push(last);
@@ -262,7 +342,7 @@ export class ResponseState {
         { param },
       );
     }
-    return { items, ids };
+    return { items, ids: [...earlier.ids, last.id] };
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { StoredResponse } from './stored-response';
+import type { StoredEntry } from './stored-response';
 
 /**
  * Where stored responses live: this process's memory (the all-in-one gateway on embedded
@@ -7,10 +7,12 @@ import type { StoredResponse } from './stored-response';
  */
 export interface ResponseStore {
   readonly kind: 'memory' | 'redis';
-  /** Keeps the record for `ttlMs`; false when it is too large to keep. */
-  put(record: StoredResponse, ttlMs: number): Promise<boolean>;
-  /** The records under these ids, in order; undefined for one absent or expired. */
-  get(ids: readonly string[]): Promise<(StoredResponse | undefined)[]>;
+  /** Keeps the entry for `ttlMs` (replacing one under its id); false when too large to keep. */
+  put(entry: StoredEntry, ttlMs: number): Promise<boolean>;
+  /** The entries under these ids, in order; undefined for one absent or expired. */
+  get(ids: readonly string[]): Promise<(StoredEntry | undefined)[]>;
+  /** Keeps the entries under these ids (those still held) `ttlMs` from now. */
+  touch(ids: readonly string[], ttlMs: number): Promise<void>;
   /** Forgets a record; false when there was none. */
   delete(id: string): Promise<boolean>;
   close(): Promise<void>;

@@ -1,20 +1,22 @@
 import type { JsonObject } from '@aigw/contracts/data-plane';
 import type { ResponseObject } from '../domain/responses-response';
+import { isValidPosition, type ChainPosition } from './chain-position';
 
 // What the gateway keeps of a Responses API answer the client asked it to store, so a
 // later request can name it in `previous_response_id` and the client can retrieve, list
 // or delete it. The gateway translates every Responses request to a chat request, so the
 // conversation's state must live here, whatever the backend.
 
-/** One stored response: the turn's own input and the answer, never the earlier turns. */
-export interface StoredResponse {
+/**
+ * One stored response: the turn's own input and the answer, never the earlier turns, and
+ * its place in its chain (see `ChainPosition`).
+ */
+export interface StoredResponse extends ChainPosition {
   readonly id: string;
   /** The caller's user key (the one budgets use): only it may read, chain or delete it. */
   readonly owner: string;
   /** The model the client asked for; its route identifies a caller who retrieves it. */
   readonly model: string;
-  /** The earlier responses of its chain, oldest first (its previous one last). */
-  readonly ancestors: readonly string[];
   /** The input items as the client sent them, normalized (typed, with ids). */
   readonly input: readonly JsonObject[];
   /**
@@ -27,27 +29,51 @@ export interface StoredResponse {
   readonly response: ResponseObject;
 }
 
-/** Serialized form: the stores keep strings, so what they hold is a copy nobody can mutate. */
-export function encodeStored(record: StoredResponse): string {
-  return JSON.stringify(record);
+/** A response before it has a place in a chain: what the edge makes of an answer. */
+export type UnplacedResponse = Pick<
+  StoredResponse,
+  'id' | 'owner' | 'model' | 'input' | 'response'
+>;
+
+/**
+ * What a deleted checkpoint leaves (see `isCheckpoint`): its place alone, so the later
+ * turns of its chain still find the earlier ones (its `input_items` list them), while it
+ * reads as never stored. Releases before the linear chain form cannot decode it, and take
+ * it for absent, as they would the deleted record.
+ */
+export interface DeletedResponse extends ChainPosition {
+  readonly id: string;
+  readonly deleted: true;
 }
 
-/** A stored record back; undefined for anything that is not one (another version, damage). */
-export function decodeStored(text: string): StoredResponse | undefined {
+/** What a store holds under a response id. */
+export type StoredEntry = StoredResponse | DeletedResponse;
+
+export function isDeleted(entry: StoredEntry): entry is DeletedResponse {
+  return 'deleted' in entry && entry.deleted === true;
+}
+
+/** Serialized form: the stores keep strings, so what they hold is a copy nobody can mutate. */
+export function encodeStored(entry: StoredEntry): string {
+  return JSON.stringify(entry);
+}
+
+/** A stored entry back; undefined for anything that is not one (another version, damage). */
+export function decodeStored(text: string): StoredEntry | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
     return undefined;
   }
-  const record = parsed as Partial<StoredResponse> | null;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const entry = parsed as Record<string, unknown>;
+  if (typeof entry.id !== 'string' || !isValidPosition(entry)) return undefined;
+  if (entry.deleted === true) return entry as unknown as DeletedResponse;
+  const record = entry as Partial<StoredResponse>;
   const valid =
-    typeof record === 'object' &&
-    record !== null &&
-    typeof record.id === 'string' &&
     typeof record.owner === 'string' &&
     typeof record.model === 'string' &&
-    Array.isArray(record.ancestors) &&
     Array.isArray(record.input) &&
     typeof record.response === 'object' &&
     record.response !== null &&

@@ -1,8 +1,19 @@
 import type { JsonObject } from '@aigw/contracts/data-plane';
 import type { ResponseObject } from '../domain/responses-response';
-import type { StoredResponse } from './stored-response';
+import { isDeleted, type StoredEntry, type StoredResponse } from './stored-response';
 
-/** A stored record for the specs: one user message in, one assistant message out. */
+/** What a store read gives, as records: a deletion marker fails the spec. */
+export function asRecords(entries: readonly (StoredEntry | undefined)[]) {
+  return entries.map((entry) => {
+    if (entry && isDeleted(entry)) throw new Error(`${entry.id} is a deletion marker`);
+    return entry;
+  });
+}
+
+/**
+ * A stored record for the specs: one user message in, one assistant message out, in the
+ * form releases before the linear chain form wrote (its whole `ancestors` list).
+ */
 export function storedRecord(
   id: string,
   owner: string,
