@@ -34,7 +34,7 @@ const REDIS_COMMAND_TIMEOUT_MS = 2_000;
  * chains the newer ones stored; `false` once none is left stores a chain in linear space).
  * Memory is one process's own: never.
  */
-function writesAncestorLists(env: Env, shared: boolean): boolean {
+export function writesAncestorLists(env: Env, shared: boolean): boolean {
   const value = env.AI_GATEWAY_RESPONSES_WRITE_ANCESTOR_LISTS;
   if (value === undefined || value === '') return shared;
   if (value !== 'true' && value !== 'false') {
