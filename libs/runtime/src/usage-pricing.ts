@@ -1,7 +1,7 @@
 import {
   dollarsAt,
-  modelPrice,
   routeOfBackend,
+  servedModelPrice,
   weightedTokens,
   type GatewayConfig,
 } from '@aigw/config';
@@ -18,7 +18,8 @@ type PriceUsage = (
 /**
  * Prices a call's usage from the route that served it, found by route and backend name
  * (budget weights and dollars, the model's `modelPricing` entry, else the built-in
- * catalog's price for its provider), and counts the calls whose model has no price at all
+ * catalog's price for its provider; for a model with neither, the model the provider
+ * answered as: `servedModelPrice`), and counts the calls whose model has no price at all
  * in `ai_gateway_unpriced_calls_total`. `forCall` holds the config in force as a call
  * starts, so its usage (a stream's, known at its end) is priced by it even after a reload
  * removed or repriced its route: a removed route would price it at nothing.
@@ -31,7 +32,7 @@ export function configUsagePricing(
     (pinned: GatewayConfig | undefined): PriceUsage =>
     (_call, servedBy, usage) => {
       const route = routeOfBackend((pinned ?? config()).routes, servedBy.backend, servedBy.route);
-      const price = route ? modelPrice(route, servedBy.model, servedBy.provider) : undefined;
+      const price = route ? servedModelPrice(route, servedBy, usage) : undefined;
       if (!price) metrics.recordUnpricedCall(servedBy.model);
       return {
         weightedTokens: route

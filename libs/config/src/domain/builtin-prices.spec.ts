@@ -185,6 +185,19 @@ describe('builtinPrice', () => {
     ]);
   });
 
+  it('says an Azure deployment without a price is priced as the model it answers as', () => {
+    const { lines, log } = recordingLog();
+    configureBuiltinPrices({ enabled: false, log });
+    assert.equal(builtinPrice('azure', 'prod-chat'), undefined);
+    assert.deepEqual(lines, [
+      {
+        level: 'warn',
+        message:
+          'no price for prod-chat: its calls cost $0 in metrics and budgets unless priced as the model Azure answers as',
+      },
+    ]);
+  });
+
   it('prices gpt-4o-mini on openai as the catalog lists it, cache reads included', () => {
     const { lines, log } = recordingLog();
     configureBuiltinPrices({ enabled: true, log });

@@ -165,11 +165,17 @@ function listedApart(provider: string, model: string): CatalogFind | undefined {
 
 function report(provider: string, model: string, found: CatalogFind | undefined): void {
   if (found === undefined) {
-    settings.log.warn(`no price for ${model}: its calls cost $0 in metrics and budgets`, {
-      provider,
-      builtinPrices: settings.enabled,
-      fix: 'add it to costControl.modelPricing',
-    });
+    // An Azure deployment's name is its owner's: its calls are priced as the model it answers as.
+    const fallback =
+      canonicalProvider(provider) === 'azure' ? ' unless priced as the model Azure answers as' : '';
+    settings.log.warn(
+      `no price for ${model}: its calls cost $0 in metrics and budgets${fallback}`,
+      {
+        provider,
+        builtinPrices: settings.enabled,
+        fix: 'add it to costControl.modelPricing',
+      },
+    );
     return;
   }
   const source = [

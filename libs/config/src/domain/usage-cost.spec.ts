@@ -8,6 +8,7 @@ import {
   dollarsAt,
   modelPrice,
   ratesForPrompt,
+  servedModelPrice,
   usageCost,
 } from './usage-cost';
 
@@ -31,6 +32,28 @@ const counts = { inputTokens: 1000, outputTokens: 2000 };
 
 // Each test starts from the catalog on, with nothing looked up yet.
 afterEach(() => configureBuiltinPrices({ enabled: true }));
+
+describe('servedModelPrice', () => {
+  const azure = { provider: 'azure', model: 'prod-chat' };
+  const pricing = {
+    'prod-chat': { inputPer1k: 1, outputPer1k: 2 },
+    'gpt-4o': { inputPer1k: 3, outputPer1k: 4 },
+  };
+
+  it('prices the model sent first, then the model the provider answered as', () => {
+    const own = route(pricing, [backend('azure', 'prod-chat', 'chat')]);
+    assert.deepEqual(
+      servedModelPrice(own, azure, { answeredModel: 'gpt-4o' }),
+      pricing['prod-chat'],
+    );
+    const other = route({ 'gpt-4o': pricing['gpt-4o'] }, [backend('azure', 'prod-chat', 'chat')]);
+    assert.deepEqual(
+      servedModelPrice(other, azure, { answeredModel: 'gpt-4o' }),
+      pricing['gpt-4o'],
+    );
+    assert.equal(servedModelPrice(other, azure, {}), undefined);
+  });
+});
 
 describe('dollarCost', () => {
   it('prices a model from its own entry', () => {

@@ -143,6 +143,21 @@ export function modelPrice(
   return source.own ?? builtinPrice(source.provider, source.model);
 }
 
+/**
+ * What a served call costs on a route: the price of the model it was sent (`modelPrice`),
+ * else, when the provider answered as another model (an Azure deployment named by its
+ * owner answers as the model it runs), that model's.
+ */
+export function servedModelPrice(
+  route: RouteConfig,
+  served: { readonly model: string; readonly provider: string },
+  usage: { readonly answeredModel?: string },
+): ModelPricing | undefined {
+  const own = modelPrice(route, served.model, served.provider);
+  if (own !== undefined || usage.answeredModel === undefined) return own;
+  return modelPrice(route, usage.answeredModel, served.provider);
+}
+
 /** Where a model's price on a route comes from: the route's own entry, or the catalog's. */
 type PriceSource =
   | { readonly own: ModelPricing; readonly provider?: undefined; readonly model?: undefined }

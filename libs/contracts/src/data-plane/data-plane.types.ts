@@ -179,6 +179,12 @@ export interface TokenUsage extends TokenCounts {
    * searches, web fetches), billed per request beside the tokens; absent when none.
    */
   readonly serverToolRequests?: ServerToolRequests;
+  /**
+   * The model the provider named in its answer where it differs from the one it was sent:
+   * an Azure deployment (`prod-chat`) answers as the model it runs (`gpt-4o-2024-08-06`).
+   * Priced when the model sent has no price of its own.
+   */
+  readonly answeredModel?: string;
 }
 
 /** Runs per server tool (anthropic-server-tools.ts), as the provider counted them. */

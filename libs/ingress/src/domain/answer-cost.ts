@@ -1,4 +1,4 @@
-import { dollarsAt, modelPrice, routeOfBackend, type GatewayConfig } from '@aigw/config';
+import { dollarsAt, routeOfBackend, servedModelPrice, type GatewayConfig } from '@aigw/config';
 import type { ServedBy, TokenUsage } from '@aigw/contracts/data-plane';
 
 /** The response header that tells a client what its call cost, in US dollars. */
@@ -16,7 +16,7 @@ export function pricedDollars(
   usage: TokenUsage,
 ): number | undefined {
   const route = routeOfBackend(config.routes, servedBy.backend, servedBy.route);
-  const price = route && modelPrice(route, servedBy.model, servedBy.provider);
+  const price = route && servedModelPrice(route, servedBy, usage);
   return price ? dollarsAt(price, usage) : undefined;
 }
 

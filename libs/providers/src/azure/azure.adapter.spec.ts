@@ -89,6 +89,14 @@ describe('azureDeploymentUrl', () => {
   });
 });
 
+const JSON_ANSWER = {
+  id: 'chatcmpl-1',
+  object: 'chat.completion',
+  created: 1,
+  choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }],
+  usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+};
+
 describe('AzureOpenAiAdapter against a fake Azure OpenAI resource', () => {
   const upstream = new FakeAzureOpenAiUpstream();
   const adapter = new AzureOpenAiAdapter();
@@ -122,7 +130,29 @@ describe('AzureOpenAiAdapter against a fake Azure OpenAI resource', () => {
       outputTokens: 4,
       cachedInputTokens: 0,
       source: 'reported',
+      // The model behind the deployment, as Azure's answer names it: priced when the
+      // deployment's own name has no price.
+      answeredModel: 'gpt-4o-2024-08-06',
     });
+  });
+
+  it("names the model Azure answered as in a stream's usage and an embedding's", async () => {
+    const streamed = (await invoke(gatewayChatRequest({ stream: true }))) as StreamAnswer;
+    await collectStream(streamed);
+    // The prompt-filter chunk that opens the stream names none ("").
+    assert.equal((await streamed.usage).answeredModel, 'gpt-4o-2024-08-06');
+    const embedded = await invoke(gatewayChatRequest({ input: 'x' }, { operation: 'embeddings' }));
+    assert.equal(
+      embedded.kind === 'json' && embedded.usage.answeredModel,
+      'text-embedding-3-small',
+    );
+  });
+
+  it('names no answered model when Azure answers with the deployment name', async () => {
+    const body = { ...JSON_ANSWER, model: 'gpt4o-prod' };
+    upstream.next({ kind: 'json', body });
+    const answer = await invoke(gatewayChatRequest());
+    assert.equal(answer.kind === 'json' && answer.usage.answeredModel, undefined);
   });
 
   it("calls Azure's v1 API with the deployment as the model when the api-version is v1", async () => {

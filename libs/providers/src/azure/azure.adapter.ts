@@ -14,6 +14,7 @@ import { invokeOpenAiSpeech } from '../core/openai-speech';
 import { wantsSpeechEvents } from '../core/openai-speech-events';
 import { invokeOpenAiWire } from '../core/openai-wire';
 import { sharedUpstreamAgent } from '../core/upstream-http';
+import { withAnsweredModel } from './azure-answered-model';
 import { azureDeploymentUrl, azureTakesNewerChatFields } from './azure-urls';
 
 /**
@@ -70,6 +71,7 @@ export class AzureOpenAiAdapter implements ProviderAdapter {
       completionTokensAsMaxTokens: !newer,
       refusesStreamOptions: !newer,
     };
-    return invokeOpenAiWire(call, endpoint, this.dispatcher);
+    // Priced as the model Azure ran when the deployment's own name has no price.
+    return withAnsweredModel(await invokeOpenAiWire(call, endpoint, this.dispatcher), target.model);
   }
 }

@@ -170,6 +170,9 @@ export function decodeUsage(value: unknown): TokenUsage {
   const searches = object.searches === undefined ? undefined : count('searches');
   const variant = object.imageVariant;
   if (variant !== undefined && typeof variant !== 'string') throw malformed('usage.imageVariant');
+  const answered = object.answeredModel;
+  if (answered !== undefined && typeof answered !== 'string')
+    throw malformed('usage.answeredModel');
   return {
     inputTokens: count('inputTokens'),
     outputTokens: count('outputTokens'),
@@ -186,6 +189,7 @@ export function decodeUsage(value: unknown): TokenUsage {
     ...(variant === undefined ? {} : { imageVariant: variant }),
     ...(searches === undefined ? {} : { searches }),
     ...serverToolRequests(object.serverToolRequests),
+    ...(answered === undefined ? {} : { answeredModel: answered }),
     source: object.source === 'reported' ? 'reported' : 'estimated',
   };
 }

@@ -289,6 +289,16 @@ describe('wire messages', () => {
     );
   });
 
+  it('carries the model a provider answered as; none from an older peer is none', () => {
+    const usage = { inputTokens: 1, outputTokens: 2, cachedInputTokens: 0, source: 'reported' };
+    assert.equal(
+      decodeUsage({ ...usage, answeredModel: 'gpt-4o-2024-08-06' }).answeredModel,
+      'gpt-4o-2024-08-06',
+    );
+    assert.ok(!('answeredModel' in decodeUsage(usage)));
+    assert.throws(() => decodeUsage({ ...usage, answeredModel: 7 }), /usage\.answeredModel/);
+  });
+
   it('carries the 1-hour part of a cache write; none from an older peer is none', () => {
     const usage = {
       inputTokens: 1200,
