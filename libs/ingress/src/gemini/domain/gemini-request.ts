@@ -13,6 +13,7 @@ import { geminiFileIdIn } from '../files/gemini-file-names';
 import { codeExecutionText, isCodeExecutionPart } from './gemini-code-parts';
 import { gatewayFilePart } from '../files/gemini-held-files';
 import { refuseTooDeepBody } from '../../domain/body-depth';
+import { MAX_TOP_LOGPROBS } from './gemini-logprobs';
 
 // Gemini generateContent requests in the gateway's canonical format (OpenAI chat
 // completions), so `/v1beta/models/{model}:generateContent` works against every backend.
@@ -635,6 +636,7 @@ function applyGenerationConfig(chat: JsonObject, value: unknown): boolean {
   if (frequency !== undefined) chat.frequency_penalty = frequency;
   const seed = numberAt(value.seed, at('seed'));
   if (seed !== undefined) chat.seed = seed;
+  applyLogprobs(chat, value);
   const modalities = listAt(value.responseModalities, at('response_modalities'));
   if (modalities.some((m) => m !== 'TEXT')) {
     throw invalid(at('response_modalities'), 'only TEXT output is served by this gateway');
@@ -642,6 +644,27 @@ function applyGenerationConfig(chat: JsonObject, value: unknown): boolean {
   const format = responseFormat(value);
   if (format) chat.response_format = format;
   return applyThinking(chat, value.thinkingConfig);
+}
+
+/**
+ * responseLogprobs as OpenAI's logprobs, and the number of top candidates at each step
+ * (`logprobs`, which means nothing without responseLogprobs) as its top_logprobs.
+ */
+function applyLogprobs(chat: JsonObject, config: JsonObject): void {
+  const asked = config.responseLogprobs;
+  if (present(asked) && typeof asked !== 'boolean') {
+    throw invalid('generation_config.response_logprobs', 'a boolean is required');
+  }
+  const top = numberAt(config.logprobs, 'generation_config.logprobs');
+  if (top !== undefined && (!Number.isInteger(top) || top < 0 || top > MAX_TOP_LOGPROBS)) {
+    throw invalid(
+      'generation_config.logprobs',
+      `a whole number from 0 to ${MAX_TOP_LOGPROBS} is required`,
+    );
+  }
+  if (asked !== true) return;
+  chat.logprobs = true;
+  if (top !== undefined && top > 0) chat.top_logprobs = top;
 }
 
 /** responseMimeType and its schema as OpenAI's response_format. */

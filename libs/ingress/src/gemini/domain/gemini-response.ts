@@ -17,6 +17,7 @@ import {
   textAndToolParts,
   toolUseTokensOf,
 } from './gemini-tool-parts';
+import { logprobsFields } from './gemini-logprobs';
 
 // OpenAI chat answers (the canonical format every backend's answer arrives in) as
 // Gemini GenerateContentResponse objects.
@@ -232,5 +233,6 @@ function candidateOf(choice: JsonObject, position: number, facts: GeminiRequestF
     ),
     index: typeof choice.index === 'number' ? choice.index : position,
     ...candidateMetadata(message),
+    ...logprobsFields(choice.logprobs),
   };
 }

@@ -24,6 +24,7 @@ import {
   textAndToolParts,
   toolUseTokensOf,
 } from './gemini-tool-parts';
+import { candidateLogprobs } from './gemini-logprobs';
 
 /** A tool call whose arguments are still arriving. */
 interface OpenCall {
@@ -48,6 +49,9 @@ interface ChoiceState {
   thinking: ThinkingBlock[];
   /** The reasoning text since the last block: a block's signature may come without it. */
   reasoningText: string;
+  /** The chosen tokens' log probabilities so far, summed, and how many: avgLogprobs. */
+  logprobSum: number;
+  logprobSteps: number;
 }
 
 /**
@@ -96,9 +100,14 @@ export class GeminiStreamTranslator {
     choices.forEach((choice, position) => {
       if (typeof choice !== 'object' || choice === null || Array.isArray(choice)) return;
       const index = choiceIndex(choice as JsonObject, position);
-      const parts = this.choiceParts(this.choiceAt(index), choice as JsonObject);
-      // groundingMetadata and urlContextMetadata go out on the event they came with.
-      const metadata = candidateMetadata((choice as JsonObject).delta);
+      const state = this.choiceAt(index);
+      const parts = this.choiceParts(state, choice as JsonObject);
+      // groundingMetadata and urlContextMetadata go out on the event they came with, as
+      // do the log probabilities of the chunk's tokens.
+      const metadata = {
+        ...candidateMetadata((choice as JsonObject).delta),
+        ...chunkLogprobs(state, (choice as JsonObject).logprobs),
+      };
       if (parts.length > 0 || Object.keys(metadata).length > 0) {
         candidates.push({ ...candidate(index, parts), ...metadata });
       }
@@ -114,6 +123,7 @@ export class GeminiStreamTranslator {
       .map(([index, state]) => ({
         ...candidate(index, this.flushCalls(state)),
         finishReason: closingFinishReason(state),
+        ...(state.logprobSteps > 0 ? { avgLogprobs: state.logprobSum / state.logprobSteps } : {}),
       }));
     const closing = this.event(candidates);
     closing.usageMetadata = geminiUsageMetadata(usage, this.reasoningTokens, this.toolUseTokens);
@@ -166,6 +176,8 @@ export class GeminiStreamTranslator {
         refused: false,
         thinking: [],
         reasoningText: '',
+        logprobSum: 0,
+        logprobSteps: 0,
       };
       this.choices.set(index, state);
     }
@@ -247,6 +259,15 @@ function closingFinishReason(state: ChoiceState): string {
   return !refused && (finishReason === null || finishReason === undefined)
     ? 'FINISH_REASON_UNSPECIFIED'
     : candidateFinishReason(finishReason, refused, policyStop);
+}
+
+/** A chunk's log probabilities as its event's logprobsResult ({} without), counted on the choice. */
+function chunkLogprobs(state: ChoiceState, logprobs: unknown): JsonObject {
+  const made = candidateLogprobs(logprobs);
+  if (!made) return {};
+  state.logprobSum += made.sum;
+  state.logprobSteps += made.steps;
+  return { logprobsResult: made.logprobsResult };
 }
 
 /** A candidate of an event: its index, and its parts when it has any. */
