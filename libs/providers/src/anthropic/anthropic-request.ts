@@ -62,10 +62,10 @@ export const ANTHROPIC_SETTINGS: ReadonlySet<RequestSetting> = new Set([
 /**
  * The stop sequences as Claude takes them, or a 400 naming `stop`: Anthropic refuses one that
  * is empty or only whitespace (OpenAI clients' common `"\n"`) with a 400 naming its own
- * `stop_sequences`. Not dropped, which would answer past the stop, nor cut here: the model
- * would go on to its end, billing text the client never sees.
+ * `stop_sequences`, and Claude on Bedrock does too. Not dropped, which would answer past the
+ * stop, nor cut here: the model would go on to its end, billing text the client never sees.
  */
-function claudeStopSequences(stop: readonly string[]): readonly string[] {
+export function claudeStopSequences(stop: readonly string[]): readonly string[] {
   const blank = stop.findIndex(isBlank);
   if (blank < 0) return stop;
   throw new DataPlaneError(

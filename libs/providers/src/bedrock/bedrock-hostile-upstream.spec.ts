@@ -344,6 +344,18 @@ describe('BedrockAdapter against an upstream that breaks the Converse reference'
       }
       assert.equal(upstream.calls, 0);
     });
+
+    it('refuses a whitespace-only stop sequence for Claude, which refuses it as on Anthropic', async () => {
+      for (const stop of ['\n', ['END', ' \t']]) {
+        await assert.rejects(
+          invoke(gatewayChatRequest({ stop })),
+          (error: unknown) =>
+            isError(DataPlaneErrorCode.InvalidRequest, /only whitespace/)(error) &&
+            (error as DataPlaneError).param === 'stop',
+        );
+      }
+      assert.equal(upstream.calls, 0);
+    });
   });
 
   describe('ConverseStream exceptions', () => {
@@ -817,6 +829,17 @@ describe('toConverseRequest on requests Converse would refuse', () => {
       ],
       toolChoice: { tool: { name: 'json_response' } },
     });
+  });
+
+  it('sends a whitespace-only stop sequence to a family other than Claude as it came', () => {
+    for (const model of ['meta.llama3-1-70b-instruct-v1:0', 'us.amazon.nova-pro-v1:0']) {
+      const body = toConverseRequest(
+        parseChatRequest({ messages: [{ role: 'user', content: 'Hi.' }], stop: ['\n'] }),
+        undefined,
+        model,
+      );
+      assert.deepEqual((body.inferenceConfig as JsonObject).stopSequences, ['\n'], model);
+    }
   });
 
   it('drops whitespace-only text, which Converse refuses as blank', () => {

@@ -26,7 +26,7 @@ import {
   type ClaudeSettingsDroppedListener,
 } from '../anthropic/anthropic-thinking';
 import { claudeSampling } from '../anthropic/claude-sampling';
-import { MESSAGES_API_SETTINGS } from '../anthropic/anthropic-request';
+import { claudeStopSequences, MESSAGES_API_SETTINGS } from '../anthropic/anthropic-request';
 import { converseFamily } from './bedrock-model-id';
 
 type Block = JsonObject;
@@ -410,7 +410,10 @@ export function toConverseRequest(
   if (maxTokens !== undefined) inference.maxTokens = maxTokens;
   if (sampling.temperature !== undefined) inference.temperature = sampling.temperature;
   if (sampling.topP !== undefined) inference.topP = sampling.topP;
-  if (prompt.stop.length > 0) inference.stopSequences = prompt.stop;
+  if (prompt.stop.length > 0) {
+    // Claude refuses a blank stop sequence on Bedrock as on Anthropic's own API.
+    inference.stopSequences = namesClaude(model) ? claudeStopSequences(prompt.stop) : prompt.stop;
+  }
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
   // Which stop sequence ended the answer: Claude's response field, which Converse returns
   // only when asked (and ignores where the model does not answer it).
