@@ -1,4 +1,5 @@
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { takeSpentUsage, withSpentUsage } from '../core/spent-usage';
 
 /**
  * Vertex's refusal of a model the backend's project may not use (400 FAILED_PRECONDITION,
@@ -23,9 +24,12 @@ export function withProjectRefusalAsBackendError(error: unknown): unknown {
   ) {
     return error;
   }
-  return new DataPlaneError(DataPlaneErrorCode.UpstreamError, error.message, {
+  const backendError = new DataPlaneError(DataPlaneErrorCode.UpstreamError, error.message, {
     upstreamStatus: error.upstreamStatus,
     retryAfterMs: error.retryAfterMs,
     cause: error,
   });
+  // What calls of the request that answered cost is still recorded.
+  const spent = takeSpentUsage(error);
+  return spent === undefined ? backendError : withSpentUsage(backendError, spent);
 }

@@ -25,6 +25,7 @@ import { embeddingAsk, EMBEDDINGS_EXPECTED, type EmbeddingAsk } from '../core/em
 import { embeddingPartsAnswer, embeddingPartsOf } from '../core/embedding-parts';
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { SettingsLeftOut, withDroppedSettings } from '../core/settings-left-out';
+import { takeSpentUsage, withSpentUsage } from '../core/spent-usage';
 import { sseMessages } from '../core/sse-events';
 import { translatedStreamAnswer } from '../core/translated-stream';
 import { asCompletionBody, translatedJsonAnswer } from '../core/translated-answer';
@@ -91,6 +92,11 @@ async function withinFirstByteTimeout(call: ProviderCall, token: Promise<string>
     clearTimeout(timer);
     if (onAbort) signal.removeEventListener('abort', onAbort);
   }
+}
+
+/** Vertex's 401: the bearer token was refused (revoked, expired early, its key disabled). */
+function refusedToken(error: unknown): boolean {
+  return error instanceof DataPlaneError && error.upstreamStatus === 401;
 }
 
 export interface VertexAdapterOptions {
@@ -171,24 +177,42 @@ export class VertexAdapter implements ProviderAdapter {
           ...heldOutputOptions(request),
         });
     if (embeds && model.publisher !== 'google') throw notAnEmbeddingModel(target.model);
+    const placement = target.vertex;
     const serviceAccountKey = target.credential?.apiKey.reveal();
-    const token = await withinFirstByteTimeout(
-      call,
-      this.tokens.accessToken(target.backendName, serviceAccountKey),
-    );
     // The secret is the service-account key: it must never become a header.
     const bearer: ProviderCall = { ...call, target: { ...target, credential: undefined } };
-    const headers = { authorization: `Bearer ${token}` };
-    try {
-      if ('inputs' in work) return await this.embed(bearer, target.vertex, model, work, headers);
-      return model.publisher === 'anthropic'
-        ? await this.claude(bearer, target.vertex, model, work, headers)
-        : await this.gemini(bearer, target.vertex, model, work, headers);
-    } catch (error) {
-      // A revoked token fails this call over; the next one gets a fresh token.
-      if (error instanceof DataPlaneError && error.upstreamStatus === 401) {
-        this.tokens.refused(target.backendName, serviceAccountKey, token);
+    const send = async (): Promise<GatewayAnswer> => {
+      const token = await withinFirstByteTimeout(
+        call,
+        this.tokens.accessToken(target.backendName, serviceAccountKey),
+      );
+      const headers = { authorization: `Bearer ${token}` };
+      try {
+        if ('inputs' in work) return await this.embed(bearer, placement, model, work, headers);
+        return model.publisher === 'anthropic'
+          ? await this.claude(bearer, placement, model, work, headers)
+          : await this.gemini(bearer, placement, model, work, headers);
+      } catch (error) {
+        // A refused token is dropped: the retry below and the calls after get a fresh one.
+        if (refusedToken(error)) this.tokens.refused(target.backendName, serviceAccountKey, token);
+        throw error;
       }
+    };
+    try {
+      return await send();
+    } catch (error) {
+      // A token Vertex refused before it expired (revoked, its key disabled) is replaced
+      // and the call made once more, as Google's client libraries do: nothing of it was
+      // answered. Not when part of it was billed (an embeddings list): that is recorded.
+      const spent = takeSpentUsage(error);
+      if (!refusedToken(error) || spent !== undefined) {
+        const failure = spent === undefined ? error : withSpentUsage(error, spent);
+        throw withProjectRefusalAsBackendError(failure);
+      }
+    }
+    try {
+      return await send();
+    } catch (error) {
       throw withProjectRefusalAsBackendError(error);
     }
   }
