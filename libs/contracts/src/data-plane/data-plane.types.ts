@@ -112,6 +112,12 @@ export interface GatewayRequest {
   /** The budget hold taken at admission; the usage event settles it. */
   readonly reservationId?: string;
   /**
+   * The input tokens the prompt's files named by a backend's id may bill (a PDF's pages
+   * counted at its upload), which its body, naming them only, cannot tell: set by the edge
+   * that resolved the gateway's file ids, added to the prompt estimate by admission.
+   */
+  readonly heldFileTokens?: number;
+  /**
    * Models admission passed over for this request alone (a per-model limit smaller than it
    * may cost in a whole window): the router turns them away for it, with no store read, so
    * it never calls one with nothing held (a later model of the chain holds its room).

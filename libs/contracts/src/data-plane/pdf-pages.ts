@@ -152,16 +152,17 @@ function countPagesInObjectStreams(
 }
 
 /**
- * The pages of a base64 PDF, at least one: its page objects, written out or in object
- * streams. An object written again by an update counts again, which errs high, as the
- * token estimates this serves do. The reading is bounded (pages, names, streams, inflated
- * bytes), so a client's crafted file costs little; a prompt's files share one `allowance`.
+ * The pages of a PDF (its bytes, or them in base64), at least one: its page objects,
+ * written out or in object streams. An object written again by an update counts again,
+ * which errs high, as the token estimates this serves do. The reading is bounded (pages,
+ * names, streams, inflated bytes), so a client's crafted file costs little; a prompt's
+ * files share one `allowance`.
  */
 export function pdfPageCount(
-  base64: string,
+  pdf: string | Buffer,
   allowance: PdfReadAllowance = new PdfReadAllowance(),
 ): number {
-  const bytes = Buffer.from(base64, 'base64');
+  const bytes = typeof pdf === 'string' ? Buffer.from(pdf, 'base64') : pdf;
   const tally = new PageTally();
   countPageObjects(bytes, tally);
   countPagesInObjectStreams(bytes, tally, allowance);

@@ -153,7 +153,24 @@ export const TOKENS_PER_IMAGE = 1_600;
 // tokens of text a page, and each page is also seen as an image (OpenAI likewise reads a
 // PDF's text and an image of each page). Left out, a 100-page PDF was held, and counted
 // by count_tokens, as a few tokens.
-const TOKENS_PER_PDF_PAGE = 3_000 + TOKENS_PER_IMAGE;
+export const TOKENS_PER_PDF_PAGE = 3_000 + TOKENS_PER_IMAGE;
+
+/** How far into a file PDF readers look for its `%PDF-` header. */
+export const PDF_HEADER_BYTES = 1024;
+const PDF_HEADER = Buffer.from('%PDF-', 'latin1');
+
+/** Whether a file that starts with `head` is a PDF: `%PDF-` in its first PDF_HEADER_BYTES. */
+export function startsAsPdf(head: Buffer): boolean {
+  return head.subarray(0, PDF_HEADER_BYTES).includes(PDF_HEADER);
+}
+
+/**
+ * The pages of an uploaded file that is a PDF, counted as a prompt's inline PDFs are;
+ * undefined for any other file.
+ */
+export function uploadedPdfPages(bytes: Buffer): number | undefined {
+  return startsAsPdf(bytes) ? pdfPageCount(bytes) : undefined;
+}
 
 /** A chat `file` part's inline PDF (`file_data: data:application/pdf;base64,…`). */
 const INLINE_PDF = /^data:application\/pdf;base64,/i;

@@ -564,7 +564,8 @@ export class BudgetAdmission {
     return {
       inputTokens:
         estimatePromptTokensUpperBound(request.body, promptTextOnce(request.body)) +
-        audioInputTokens,
+        audioInputTokens +
+        (request.heldFileTokens ?? 0),
       ...(audioInputTokens > 0 ? { audioInputTokens } : {}),
       outputTokens:
         request.operation === 'embeddings'

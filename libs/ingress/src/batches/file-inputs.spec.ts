@@ -31,7 +31,7 @@ class Backend implements HeldObjectCalls {
   }
 }
 
-async function setup(retry = '', object: JsonObject = {}) {
+async function setup(retry = '', object: JsonObject = {}, counted: { pdfPages?: number } = {}) {
   const store = new MemoryHeldObjectStore({ maxEntries: 10, maxBytes: 1_000_000 });
   const backend = new Backend();
   const current = config(retry);
@@ -44,9 +44,12 @@ async function setup(retry = '', object: JsonObject = {}) {
     },
     Date.now,
   );
-  const record = heldOnBatchRoute('file', 'up1', 1, {
-    object: { purpose: 'user_data', filename: 'q3.pdf', bytes: CONTENT.length, ...object },
-  });
+  const record = {
+    ...heldOnBatchRoute('file', 'up1', 1, {
+      object: { purpose: 'user_data', filename: 'q3.pdf', bytes: CONTENT.length, ...object },
+    }),
+    ...counted,
+  };
   await store.put(record, HELD_TTL_MS);
   const inputs = new FileInputs(() => current, records);
   const resolve = (model = 'gpt-batch') =>
@@ -57,8 +60,18 @@ async function setup(retry = '', object: JsonObject = {}) {
 describe('FileInputs', () => {
   it("is the holder's own id when only the holder may serve the model", async () => {
     const { backend, resolve } = await setup();
-    assert.deepEqual(await resolve(), { kind: 'id', file: { file_id: 'up1' } });
+    // Its record counted no pages: held at its size, a token a byte.
+    assert.deepEqual(await resolve(), {
+      kind: 'id',
+      file: { file_id: 'up1' },
+      heldTokens: CONTENT.length,
+    });
     assert.equal(backend.reads, 0);
+  });
+
+  it('holds a PDF named by id at the pages counted at its upload, 4,600 tokens each', async () => {
+    const { resolve } = await setup('', {}, { pdfPages: 12 });
+    assert.equal(((await resolve()) as { heldTokens: number }).heldTokens, 12 * 4_600);
   });
 
   it("is the file's content, typed by its name, when a cheaper model's backend may serve", async () => {

@@ -5,7 +5,12 @@ import {
   type BackendConfig,
   type GatewayConfig,
 } from '@aigw/config';
-import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  TOKENS_PER_PDF_PAGE,
+  type JsonObject,
+} from '@aigw/contracts/data-plane';
 import { enc, invalid, type Headers, type Who } from './held-api';
 import type { HeldRecord } from './held-objects';
 import type { HeldRecords } from './held-records';
@@ -28,8 +33,12 @@ export const MAX_INLINE_FILE_BYTES = 32 * 1024 * 1024;
 
 /** A file part as the serving backend takes it: chat's `file` object. */
 export type ResolvedFile =
-  /** The id the holding backend knows it by: every backend that may serve is that one. */
-  | { readonly kind: 'id'; readonly file: JsonObject }
+  /**
+   * The id the holding backend knows it by: every backend that may serve is that one. Its
+   * `heldTokens` are what the file may bill in a prompt (fileIdHoldTokens), which a body
+   * naming it by id cannot tell the hold.
+   */
+  | { readonly kind: 'id'; readonly file: JsonObject; readonly heldTokens: number }
   /** Its content as a data URL: another backend may serve the request. */
   | { readonly kind: 'content'; readonly file: JsonObject };
 
@@ -73,7 +82,13 @@ export class FileInputs {
     const onlyHolder = serving.every(
       ({ route, backend }) => route === record.route && backend.name === record.backend,
     );
-    if (onlyHolder) return { kind: 'id', file: { file_id: record.providerId } };
+    if (onlyHolder) {
+      return {
+        kind: 'id',
+        file: { file_id: record.providerId },
+        heldTokens: fileIdHoldTokens(record),
+      };
+    }
     return { kind: 'content', file: await this.inlined(record, id, param) };
   }
 
@@ -94,6 +109,18 @@ export class FileInputs {
       ...(filename !== '' && { filename }),
     };
   }
+}
+
+/**
+ * What a file named by id may bill in a prompt, from above: a PDF's pages counted at upload,
+ * each at TOKENS_PER_PDF_PAGE as an inline PDF's; any other file (or a PDF uploaded before
+ * pages were counted, or too large to count) at its size, a token a byte, which bounds the
+ * tokens of a text (each takes a byte at least). Settlement bills what the backend reports.
+ */
+export function fileIdHoldTokens(record: HeldRecord): number {
+  if (record.pdfPages !== undefined) return record.pdfPages * TOKENS_PER_PDF_PAGE;
+  const bytes = record.object.bytes;
+  return typeof bytes === 'number' && Number.isFinite(bytes) && bytes > 0 ? bytes : 0;
 }
 
 /** Every backend the router may call for `model`: its own, then a cheaper model's. */

@@ -44,6 +44,7 @@ import {
   outputFileObject,
 } from './output-files';
 import { storeUnavailable } from '../responses/state/store-unavailable';
+import { UploadPdfPages } from './upload-pdf-pages';
 import { readUploadForm, type Field, type UploadForm } from './upload-form';
 import { streamedUploadForm } from './upstream-form';
 
@@ -167,6 +168,9 @@ export class FilesApi {
     const estimator = new BatchEstimator(
       this.options.defaultMaxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
     );
+    // A model's input file that is a PDF: its pages, counted as it passes, for the holds
+    // of the calls that name it by id (a batch's input never passes it: none counted).
+    const pdfPages = new UploadPdfPages();
     // Rewritten line by line as the upload's bytes arrive: one line in memory at a time.
     const content =
       purpose === 'batch'
@@ -185,7 +189,7 @@ export class FilesApi {
             // parsed and screened whole), however large the file may be.
             Math.min(MAX_BATCH_LINE_BYTES, formStream.maxHeldBytes),
           )
-        : file.content;
+        : pdfPages.passing(file.content);
     // Every field but `model` (the gateway's own) goes on: purpose, expires_after[...].
     const upload = streamedUploadForm(
       form.fields.filter(([name]) => name !== 'model'),
@@ -212,6 +216,7 @@ export class FilesApi {
         backend: holding.backend,
         providerId,
         ...(purpose === 'batch' && { estimate: estimator.estimate }),
+        ...pagesOf(pdfPages),
         object: answer,
       });
       return record.object;
@@ -496,4 +501,10 @@ function uploadOutcome(thrown: unknown, ownFailure: unknown): FileBytesOutcome {
     (thrown as { code?: unknown }).code === 'ECONNRESET'
     ? 'aborted'
     : 'failed';
+}
+
+/** The record's `pdfPages` for an upload that was a PDF counted whole; nothing otherwise. */
+function pagesOf(counted: UploadPdfPages): { pdfPages?: number } {
+  const pages = counted.pages();
+  return pages === undefined ? {} : { pdfPages: pages };
 }

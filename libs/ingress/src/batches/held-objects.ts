@@ -57,6 +57,11 @@ export interface HeldRecord {
    * billed, and no look tries again.
    */
   readonly outputGone?: boolean;
+  /**
+   * A model's input file that is a PDF, no larger than a call sends as content: its pages,
+   * counted at upload, which the hold of a call naming it by id prices.
+   */
+  readonly pdfPages?: number;
   /** A batch input file's worst case, summed over its lines at upload (a batch's hold). */
   readonly estimate?: BatchEstimate;
   /** A batch's hold on its owner's budgets, settled by its usage event or released. */

@@ -18,7 +18,7 @@ class Resolver implements InputFileResolver {
   ): Promise<ResolvedFile> {
     this.asked.push({ id, param, model, user: await who(model, headers) });
     if (id.startsWith('file-')) {
-      return { kind: 'id', file: { file_id: id.replace('file-aigw_', 'up-') } };
+      return { kind: 'id', file: { file_id: id.replace('file-aigw_', 'up-') }, heldTokens: 0 };
     }
     throw new Error(`no such file ${id}`);
   }

@@ -6,12 +6,16 @@ import type { DataPlaneError } from '@aigw/contracts/data-plane';
 import { fileIdParams, withInputFiles, type InputFileResolver } from './input-files';
 import { responsesDialect } from './responses-dialect';
 
-/** Resolves `file-aigw_N` to the backend's `up-N`, recording each look-up's parameter. */
+/**
+ * Resolves `file-aigw_N` to the backend's `up-N`, held at N thousand tokens, recording each
+ * look-up's parameter.
+ */
 class Resolver implements InputFileResolver {
   readonly asked: { id: string; param: string; model: string }[] = [];
   async resolve(id: string, param: string, model: string): Promise<ResolvedFile> {
     this.asked.push({ id, param, model });
-    return { kind: 'id', file: { file_id: id.replace('file-aigw_', 'up-') } };
+    const heldTokens = Number(id.replace('file-aigw_', '')) * 1000;
+    return { kind: 'id', file: { file_id: id.replace('file-aigw_', 'up-') }, heldTokens };
   }
 }
 
@@ -62,6 +66,20 @@ describe('withInputFiles', () => {
       { id: 'file-aigw_1', param: 'input[0].content[1].file_id', model: 'gpt-docs' },
       { id: 'file-aigw_2', param: 'input[1].content[1].file_id', model: 'gpt-docs' },
     ]);
+    // Each file is held each time it is named (sent, and billed, as often): 1 + 1 + 2.
+    assert.equal(swapped.heldFileTokens, 4000);
+  });
+
+  it('holds nothing more for a file sent as its content (the body shows its pages)', async () => {
+    const content: InputFileResolver = {
+      resolve: async () => ({
+        kind: 'content',
+        file: { file_data: 'data:application/pdf;base64,' },
+      }),
+    };
+    const request = requestOf([{ role: 'user', content: [filePart('file-aigw_7')] }]);
+    const swapped = await withInputFiles(request, {}, {}, content, () => 'alice');
+    assert.equal(swapped.heldFileTokens, undefined);
   });
 
   it("names an earlier turn's file by the parameter that brought it back", async () => {

@@ -66,6 +66,9 @@ async function swapFileIds(
       ),
     ),
   );
+  // What the files sent by id may bill, each time one is named (it is sent, and billed, as
+  // often): the body's estimate sees an id, not the file.
+  let heldFileTokens = 0;
   const swapped = messages.map((message: unknown) => {
     if (!isObject(message) || !Array.isArray(message.content)) return message;
     return {
@@ -73,17 +76,25 @@ async function swapFileIds(
       content: message.content.map((part: unknown) => {
         const id = chatFileIdOf(part);
         if (id === undefined) return part;
+        const file = resolved.get(id)!;
+        if (file.kind === 'id') heldFileTokens += file.heldTokens;
         // The client's own name for the file, where it gave one, over the upload's.
         const sent = (part as { file: JsonObject }).file;
-        const file = {
-          ...resolved.get(id)!.file,
-          ...(sent.filename !== undefined && { filename: sent.filename }),
+        return {
+          ...(part as JsonObject),
+          file: {
+            ...file.file,
+            ...(sent.filename !== undefined && { filename: sent.filename }),
+          },
         };
-        return { ...(part as JsonObject), file };
       }),
     };
   });
-  return { ...request, body: { ...request.body, messages: swapped } };
+  return {
+    ...request,
+    body: { ...request.body, messages: swapped },
+    ...(heldFileTokens > 0 && { heldFileTokens }),
+  };
 }
 
 /** The ids a chat body's file parts name files by; undefined (nothing allocated) for none. */
