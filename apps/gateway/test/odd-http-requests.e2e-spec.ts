@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { metricSum } from '@aigw/testing';
 import { FakeOpenAiUpstream } from '@aigw/testing/fake-provider';
 import {
@@ -38,10 +39,17 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 type Shape = 'all-in-one' | 'split';
 
+/** A body limit the oversized cases pass without writing megabytes, and browsers allowed. */
+const MAX_BODY_BYTES = 64 * 1024;
+const EDGE_ENV = {
+  AI_GATEWAY_MAX_BODY_BYTES: String(MAX_BODY_BYTES),
+  AI_GATEWAY_CORS_ORIGINS: '*',
+};
+
 /** The public edge of `shape` on one OpenAI-compatible backend serving gpt-4o-mini. */
 async function startEdge(shape: Shape, baseUrl: string, apps: AppProcess[]): Promise<AppProcess> {
   if (shape === 'all-in-one') {
-    const gateway = await startGatewayOnOneBackend(baseUrl);
+    const gateway = await startGatewayOnOneBackend(baseUrl, EDGE_ENV);
     apps.push(gateway);
     return gateway;
   }
@@ -54,7 +62,11 @@ spec:
   - {name: fake, provider: openai-compatible, baseUrl: "${baseUrl}", model: gpt-4o-mini}
 `,
   );
-  const env = { AI_GATEWAY_CONFIG: join(dir, 'config.yaml'), AI_GATEWAY_MISSING_SECRETS: 'warn' };
+  const env = {
+    AI_GATEWAY_CONFIG: join(dir, 'config.yaml'),
+    AI_GATEWAY_MISSING_SECRETS: 'warn',
+    ...EDGE_ENV,
+  };
   return (await startSplitDataPlane(env, dir, apps)).ingress;
 }
 
@@ -210,6 +222,110 @@ for (const shape of ['all-in-one', 'split'] as const) {
       assert.equal(answer.status, 404, answer.head);
       assert.doesNotMatch(answer.body, /s3cret/);
       assert.match(answer.body, /Cannot GET \/v1\/nothing/);
+    });
+
+    it('answers a request with two Host headers with a 400 in OpenAI shape, counted, nothing called', async () => {
+      // RFC 9112 §3.2: more than one Host field line is a 400; joined, the two were served.
+      const counted = await clientErrors('duplicate-host');
+      const asked = upstream.calls.length;
+      const answer = await rawExchange(
+        edge.port,
+        post('/v1/chat/completions', 'host: gateway\r\nhost: other.example\r\n'),
+      );
+
+      assert.equal(answer.status, 400, answer.head);
+      assert.match(answer.head, /\r\nconnection: close/i);
+      const { error } = bodyOf(answer) as { error: { type: string; message: string } };
+      assert.equal(error.type, 'invalid_request_error');
+      assert.match(error.message, /Host/);
+      assert.equal(await clientErrors('duplicate-host'), counted + 1);
+      assert.equal(upstream.calls.length, asked, 'nothing reached the provider');
+    });
+
+    it('answers two Host headers on /v1/messages in Anthropic shape', async () => {
+      const answer = await rawExchange(
+        edge.port,
+        post('/v1/messages', 'host: gateway\r\nhost: gateway\r\n'),
+      );
+      assert.equal(answer.status, 400, answer.head);
+      const body = bodyOf(answer) as { type: string; error: { message: string } };
+      assert.equal(body.type, 'error');
+      assert.match(body.error.message, /Host/);
+    });
+
+    it('answers a transfer coding other than chunked with a 501 in OpenAI shape, counted, nothing called', async () => {
+      // RFC 9112 §6.1: a transfer coding the server does not understand is a 501.
+      const counted = await clientErrors('unknown-transfer-coding');
+      const asked = upstream.calls.length;
+      const gzipped = gzipSync(CHAT);
+      const answer = await rawExchange(
+        edge.port,
+        `POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\ncontent-type: application/json\r\n` +
+          `transfer-encoding: gzip, chunked\r\n\r\n${gzipped.length.toString(16)}\r\n` +
+          `${gzipped.toString('latin1')}\r\n0\r\n\r\n`,
+      );
+
+      assert.equal(answer.status, 501, answer.head);
+      assert.match(answer.head, /\r\nconnection: close/i);
+      const { error } = bodyOf(answer) as {
+        error: { type: string; code: string; message: string };
+      };
+      assert.equal(error.type, 'invalid_request_error');
+      assert.equal(error.code, 'not_implemented');
+      assert.match(error.message, /Transfer-Encoding/);
+      assert.equal(await clientErrors('unknown-transfer-coding'), counted + 1);
+      assert.equal(upstream.calls.length, asked, 'nothing reached the provider');
+    });
+
+    it('answers a transfer coding other than chunked on /v1beta in Google shape', async () => {
+      const answer = await rawExchange(
+        edge.port,
+        `POST /v1beta/models/gpt-4o-mini:generateContent HTTP/1.1\r\nhost: gateway\r\n` +
+          `content-type: application/json\r\ntransfer-encoding: deflate, chunked\r\n\r\n0\r\n\r\n`,
+      );
+      assert.equal(answer.status, 501, answer.head);
+      const { error } = bodyOf(answer) as { error: { code: number; status: string } };
+      assert.deepEqual([error.code, error.status], [501, 'UNIMPLEMENTED']);
+    });
+
+    it('answers 413 before 100 Continue when the declared body is over the limit', async () => {
+      // The client waits for 100 Continue before sending; a 413 first spares it the upload.
+      const asked = upstream.calls.length;
+      const answer = await rawExchange(
+        edge.port,
+        `POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\ncontent-type: application/json\r\n` +
+          `expect: 100-continue\r\ncontent-length: ${MAX_BODY_BYTES + 1}\r\n\r\n`,
+      );
+
+      assert.equal(answer.status, 413, answer.head);
+      assert.doesNotMatch(answer.head, /100 Continue/);
+      assert.match(answer.head, /\r\nconnection: close/i);
+      const { error } = bodyOf(answer) as { error: { type: string; code: string } };
+      assert.equal(error.type, 'invalid_request_error');
+      assert.equal(error.code, 'request_too_large');
+      assert.equal(upstream.calls.length, asked, 'nothing reached the provider');
+    });
+
+    it('answers a CORS preflight without Host with the 400, not the preflight 204', async () => {
+      const answer = await rawExchange(
+        edge.port,
+        'OPTIONS /v1/chat/completions HTTP/1.1\r\norigin: https://app.example.com\r\n' +
+          'access-control-request-method: POST\r\n\r\n',
+      );
+      assert.equal(answer.status, 400, answer.head);
+      const { error } = bodyOf(answer) as { error: { type: string; message: string } };
+      assert.match(error.message, /Host/);
+    });
+
+    it('still answers a CORS preflight with Host', async () => {
+      const answer = await rawExchange(
+        edge.port,
+        'OPTIONS /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\n' +
+          'origin: https://app.example.com\r\naccess-control-request-method: POST\r\n' +
+          'connection: close\r\n\r\n',
+      );
+      assert.equal(answer.status, 204, answer.head);
+      assert.match(answer.head, /\r\naccess-control-allow-origin: \*/i);
     });
 
     it('still serves a call that expects 100-continue', async () => {

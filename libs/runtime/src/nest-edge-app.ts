@@ -14,7 +14,12 @@ import {
   type ClientErrorReason,
 } from './edge-client-errors';
 import { readEmptyJsonAsNoBody } from './empty-json-body';
-import { edgeRefusalHook, passUnmetExpectations } from './edge-refusals';
+import {
+  corsUnlessRefused,
+  edgeRefusalHook,
+  holdContinues,
+  passUnmetExpectations,
+} from './edge-refusals';
 import { originFormTarget } from './origin-form';
 import { requestBodyDecoder } from './request-body-decoding';
 import { webSocketUpgradesOnly } from './upgrade-offers';
@@ -95,15 +100,19 @@ export async function createNestEdgeApp(
   const httpServer = app.getHttpServer();
   upgradeListeners.count = () => httpServer.listenerCount('upgrade');
   passUnmetExpectations(httpServer);
+  holdContinues(httpServer);
   refuseConnectRequests(httpServer, options.onClientError);
   // Form bodies (the one other type Nest's parser takes) keep Nest's parser: a cold path.
   app.useBodyParser('application/x-www-form-urlencoded', { bodyLimit: options.maxBodyBytes });
   app.useGlobalFilters(options.filter);
-  if (options.cors) app.enableCors(corsOptions(options.cors));
+  if (options.cors) app.enableCors(corsUnlessRefused(corsOptions(options.cors)));
   const fastify = app.getHttpAdapter().getInstance();
   // First of this app's hooks, what it refuses reaching none of them; Nest's adapter runs
-  // its own first (the CORS one answers a preflight, which this never sees).
-  fastify.addHook('onRequest', edgeRefusalHook(options.filter, options.onClientError));
+  // its own first (the CORS one, which offers no CORS to what this refuses).
+  fastify.addHook(
+    'onRequest',
+    edgeRefusalHook(options.filter, options.maxBodyBytes, options.onClientError),
+  );
   fastify.addHook('preParsing', requestBodyDecoder(options.maxBodyBytes));
   readEmptyJsonAsNoBody(fastify);
   const endKeepAlive = closingKeepAlive(app.getHttpServer());

@@ -15,6 +15,8 @@ export enum DataPlaneErrorCode {
   MethodNotAllowed = 'REQUEST.METHOD_NOT_ALLOWED',
   /** An `Expect` the gateway cannot meet (any but 100-continue): RFC 9110's 417. */
   ExpectationFailed = 'REQUEST.EXPECTATION_FAILED',
+  /** A transfer coding the gateway does not implement (any but chunked): RFC 9112's 501. */
+  NotImplemented = 'REQUEST.NOT_IMPLEMENTED',
   /** `Cache-Control: only-if-cached` and no stored answer: RFC 9111's 504, no call made. */
   NotCached = 'REQUEST.NOT_CACHED',
   ModelNotFound = 'ROUTE.MODEL_NOT_FOUND',
@@ -45,6 +47,7 @@ const HTTP_STATUS: Record<DataPlaneErrorCode, number> = {
   [DataPlaneErrorCode.NotFound]: 404,
   [DataPlaneErrorCode.MethodNotAllowed]: 405,
   [DataPlaneErrorCode.ExpectationFailed]: 417,
+  [DataPlaneErrorCode.NotImplemented]: 501,
   [DataPlaneErrorCode.NotCached]: 504,
   [DataPlaneErrorCode.ModelNotFound]: 404,
   [DataPlaneErrorCode.ModelNotAllowed]: 403,
@@ -71,6 +74,7 @@ const OPENAI_TYPE: Record<DataPlaneErrorCode, OpenAiErrorType> = {
   [DataPlaneErrorCode.NotFound]: 'invalid_request_error',
   [DataPlaneErrorCode.MethodNotAllowed]: 'invalid_request_error',
   [DataPlaneErrorCode.ExpectationFailed]: 'invalid_request_error',
+  [DataPlaneErrorCode.NotImplemented]: 'invalid_request_error',
   [DataPlaneErrorCode.NotCached]: 'invalid_request_error',
   [DataPlaneErrorCode.ModelNotFound]: 'invalid_request_error',
   [DataPlaneErrorCode.ModelNotAllowed]: 'permission_error',
@@ -96,6 +100,7 @@ const OPENAI_CODE: Partial<Record<DataPlaneErrorCode, string>> = {
   [DataPlaneErrorCode.NotFound]: 'not_found',
   [DataPlaneErrorCode.MethodNotAllowed]: 'method_not_allowed',
   [DataPlaneErrorCode.ExpectationFailed]: 'expectation_failed',
+  [DataPlaneErrorCode.NotImplemented]: 'not_implemented',
   [DataPlaneErrorCode.NotCached]: 'not_cached',
   [DataPlaneErrorCode.InvalidRequest]: 'invalid_request',
   [DataPlaneErrorCode.BudgetExceeded]: 'budget_exceeded',

@@ -1,6 +1,7 @@
 import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
+import { awaitsContinue } from '@aigw/runtime';
 import { isMessagesPath, sendMessagesError } from '../anthropic/messages-errors';
 import { sendGeminiError } from '../gemini/gemini-errors';
 import { isGeminiPath } from '../gemini/gemini-paths';
@@ -69,9 +70,14 @@ export class OpenAiExceptionFilter implements ExceptionFilter {
     if (mapped.code === DataPlaneErrorCode.Internal) this.onUnexpected(exception);
     this.onRefused(endpointAt(request.url) ?? OTHER_ROUTE, mapped.httpStatus);
     const send = rendererFor(request.url);
-    if (mapped.code === DataPlaneErrorCode.BodyTooLarge && !request.raw.complete) {
+    if (
+      mapped.code === DataPlaneErrorCode.BodyTooLarge &&
+      !request.raw.complete &&
+      !awaitsContinue(request.raw)
+    ) {
       // Read the rest of an oversized upload before answering: a client still sending
-      // would otherwise see a reset connection instead of our 413.
+      // would otherwise see a reset connection instead of our 413. (One waiting for 100
+      // Continue sends nothing until told.)
       drainThen(request.raw, () => send(reply, mapped, request.id));
       return;
     }

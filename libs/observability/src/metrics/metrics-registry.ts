@@ -619,7 +619,7 @@ export class MetricsRegistry {
   });
   readonly #clientErrors = new Counter({
     name: 'ai_gateway_client_errors_total',
-    help: 'Client connections that ended before they carried a request: not received in time (timeout), headers too large, not HTTP (malformed), or closed by the client halfway through sending one (aborted); and requests refused before any route, for what HTTP/1.1 itself forbids: no Host header (missing-host), an Expect other than 100-continue (unmet-expectation); a CONNECT, answered 405 (connect)',
+    help: 'Client connections that ended before they carried a request: not received in time (timeout), headers too large, not HTTP (malformed), or closed by the client halfway through sending one (aborted); and requests refused before any route, for what HTTP/1.1 itself forbids: no Host header (missing-host), more than one (duplicate-host), a transfer coding other than chunked, answered 501 (unknown-transfer-coding), an Expect other than 100-continue (unmet-expectation); a CONNECT, answered 405 (connect)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });

@@ -19,6 +19,7 @@ const RENDERING: Record<DataPlaneErrorCode, { status: number; type: MessagesErro
   [DataPlaneErrorCode.NotFound]: { status: 404, type: 'not_found_error' },
   [DataPlaneErrorCode.MethodNotAllowed]: { status: 405, type: 'invalid_request_error' },
   [DataPlaneErrorCode.ExpectationFailed]: { status: 417, type: 'invalid_request_error' },
+  [DataPlaneErrorCode.NotImplemented]: { status: 501, type: 'invalid_request_error' },
   [DataPlaneErrorCode.ModelNotFound]: { status: 404, type: 'not_found_error' },
   [DataPlaneErrorCode.ModelNotAllowed]: { status: 403, type: 'permission_error' },
   [DataPlaneErrorCode.Forbidden]: { status: 403, type: 'permission_error' },

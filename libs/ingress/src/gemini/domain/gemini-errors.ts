@@ -10,7 +10,8 @@ export type GoogleRpcStatus =
   | 'RESOURCE_EXHAUSTED'
   | 'INTERNAL'
   | 'UNAVAILABLE'
-  | 'DEADLINE_EXCEEDED';
+  | 'DEADLINE_EXCEEDED'
+  | 'UNIMPLEMENTED';
 
 export interface GeminiErrorBody {
   error: { code: number; message: string; status: GoogleRpcStatus };
@@ -27,6 +28,7 @@ const RENDERING: Record<DataPlaneErrorCode, { status: number; rpc: GoogleRpcStat
   [DataPlaneErrorCode.UnknownUrl]: { status: 404, rpc: 'NOT_FOUND' },
   // An `Expect` the gateway cannot meet: HTTP's 417, in Google's terms a precondition.
   [DataPlaneErrorCode.ExpectationFailed]: { status: 417, rpc: 'FAILED_PRECONDITION' },
+  [DataPlaneErrorCode.NotImplemented]: { status: 501, rpc: 'UNIMPLEMENTED' },
   [DataPlaneErrorCode.NotFound]: { status: 404, rpc: 'NOT_FOUND' },
   [DataPlaneErrorCode.ModelNotFound]: { status: 404, rpc: 'NOT_FOUND' },
   [DataPlaneErrorCode.ModelNotAllowed]: { status: 403, rpc: 'PERMISSION_DENIED' },
