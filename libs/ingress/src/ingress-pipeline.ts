@@ -16,6 +16,7 @@ import {
   type ServedBy,
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
+import { servingModels } from '@aigw/budget-core';
 import { pricedDollars } from './domain/answer-cost';
 import { refuseTooDeepToolArguments } from './domain/body-depth';
 import { forwardableHeaders, withTraceHeaders } from './domain/header-policy';
@@ -533,6 +534,15 @@ export class IngressPipeline {
   /** Whether a route serves `model` (as the router plans a call's backends). */
   servesModel(model: string): boolean {
     return this.routeFor(model) !== undefined;
+  }
+
+  /**
+   * The upstream models that may serve `request` (its backends', then its cheaper
+   * fallbacks'), as budget admission reckons them; none when no route serves it.
+   */
+  servingModelsOf(request: GatewayRequest): readonly string[] {
+    const route = this.routeFor(request.requestedModel)?.route;
+    return route ? servingModels(route, request.requestedModel, request.allowedModels) : [];
   }
 
   listModels(): readonly string[] {

@@ -79,3 +79,14 @@ export function imageTokensUpperBound(model: string): number {
 export function imageTokensPastEstimate(model: string, images: number): number {
   return images * (imageTokensUpperBound(model) - TOKENS_PER_IMAGE);
 }
+
+/**
+ * What `images` may bill past the estimate's TOKENS_PER_IMAGE each on the dearest of
+ * `models` (those that may serve a request): what its hold adds for them, and so what the
+ * token-count routes add, so a count tells a client what admission will hold.
+ */
+export function imageTokensPastEstimateOnAny(models: readonly string[], images: number): number {
+  let most = 0;
+  for (const model of models) most = Math.max(most, imageTokensPastEstimate(model, images));
+  return most;
+}

@@ -1,20 +1,23 @@
 import {
   countPromptTokens,
+  promptImageCount,
   type GatewayRequest,
   type JsonObject,
   modelNotAllowed,
   modelNotServed,
 } from '@aigw/contracts/data-plane';
 import { chatAudioTokensUpperBound } from '../admission/chat-audio-hold';
+import { imageTokensPastEstimateOnAny } from '../admission/image-token-bound';
 import type { IncomingHeaders } from '../identity/tier-selector';
 import type { IngressPipeline } from '../ingress-pipeline';
 
 /**
  * The input tokens of `chat`, a count-token route's request in chat's terms
  * (`/v1/messages/count_tokens`, Gemini's `:countTokens`, `/v1/responses/input_tokens`): an
- * estimate by our tokenizer (OpenAI's cl100k), erring high, and its audio (a Gemini client's
- * inlineData audio) by its length, as a call's hold counts it. The caller is identified, the
- * model refused as generating would refuse it and the prompt rules applied; nothing is routed.
+ * estimate by our tokenizer (OpenAI's cl100k), erring high, its audio (a Gemini client's
+ * inlineData audio) by its length and its images at what the models that may serve it bill
+ * at most, as a call's hold counts them. The caller is identified, the model refused as
+ * generating would refuse it and the prompt rules applied; nothing is routed.
  */
 export async function countedInputTokens(
   pipeline: IngressPipeline,
@@ -26,7 +29,10 @@ export async function countedInputTokens(
   refuseUncountableModel(pipeline, prepared);
   // Counted as a provider would be sent it; nothing is, so nothing is reported.
   const redacted = pipeline.redact(prepared, () => undefined);
-  return countPromptTokens(redacted.body) + chatAudioTokensUpperBound(redacted.body);
+  const images = promptImageCount(redacted.body);
+  const pastEstimate =
+    images > 0 ? imageTokensPastEstimateOnAny(pipeline.servingModelsOf(redacted), images) : 0;
+  return countPromptTokens(redacted.body) + chatAudioTokensUpperBound(redacted.body) + pastEstimate;
 }
 
 /**
