@@ -297,6 +297,49 @@ ${otherIdentityRoute(upstream.baseUrl)}`,
         /Duplicate item found with id /.test(error.message),
     );
   });
+  it('chains, lists and deletes across checkpoints of a long chain (stored in linear space)', async () => {
+    // 70 turns: past two checkpoints (every 32nd turn), where the chain is walked back.
+    const turns = 70;
+    const ids: string[] = [];
+    for (let turn = 0; turn < turns; turn++) {
+      const previous = ids.at(-1);
+      const response = await alice.responses.create({
+        model: 'gpt-plain',
+        input: `Turn ${turn}.`,
+        ...(previous && { previous_response_id: previous }),
+      });
+      ids.push(response.id);
+    }
+    const sent = upstream.calls.at(-1)?.body.messages as { role: string; content: string }[];
+    assert.equal(sent.length, 2 * turns - 1);
+    assert.deepEqual(sent[0], { role: 'user', content: 'Turn 0.' });
+    assert.deepEqual(sent.at(-1), { role: 'user', content: `Turn ${turns - 1}.` });
+    const said = async () => {
+      const listed: string[] = [];
+      for await (const item of alice.responses.inputItems.list(ids.at(-1)!, { order: 'asc' })) {
+        const { role, content } = item as { role: string; content: { text: string }[] };
+        if (role === 'user') listed.push(content[0].text);
+      }
+      return listed;
+    };
+    const every = Array.from({ length: turns }, (_, turn) => `Turn ${turn}.`);
+    assert.deepEqual(await said(), every);
+    // The 32nd turn is a checkpoint: deleted, it is left out and every other turn still listed.
+    await alice.responses.delete(ids[32]);
+    await assert.rejects(alice.responses.retrieve(ids[32]), notFound());
+    assert.deepEqual(
+      await said(),
+      every.filter((text) => text !== 'Turn 32.'),
+    );
+    await assert.rejects(
+      alice.responses.create({
+        model: 'gpt-plain',
+        input: 'More.',
+        previous_response_id: ids.at(-1),
+      }),
+      previousNotFound,
+    );
+  });
 });
 
 describe('Responses API on a gateway whose store keeps nothing', () => {
