@@ -183,4 +183,24 @@ describe('a long chain of stored responses', () => {
     await assert.rejects(state.history(owner, idOf(1)), /not found/);
     assert.deepEqual(await store.get([idOf(0)]), [undefined]);
   });
+
+  it('keeps the answer stored when refreshing its earlier turns fails, and says so', async () => {
+    const { store } = countingStore();
+    const events: string[] = [];
+    const errors: string[] = [];
+    const failing: ResponseStore = {
+      ...store,
+      touch: () => Promise.reject(new Error('connection lost')),
+    };
+    const state = new ResponseState({
+      store: failing,
+      ttlMs: TTL,
+      onEvent: (event) => events.push(event),
+      onError: (what) => errors.push(what),
+    });
+    await grow(state, 2);
+    assert.deepEqual(events, ['stored', 'hit', 'stored', 'chain_touch_failed']);
+    assert.deepEqual(errors, ["keeping a chain's earlier responses"]);
+    assert.deepEqual((await state.history(owner, idOf(1))).ids, turnIds(2));
+  });
 });
