@@ -60,7 +60,7 @@ export function isValidPosition(record: Record<string, unknown>): boolean {
 
 /** What a walk found: the earlier turns' ids it could reach, and the records it read. */
 export interface Ancestry<E> {
-  /** Oldest first; when `brokenAt`, only the turns after it. */
+  /** Oldest first; when `brokenAt`, only those from it on (it, then the later turns). */
   readonly ids: string[];
   /** Records read on the way, by id (replaying them needs no second read). */
   readonly read: Map<string, E>;
