@@ -15,6 +15,7 @@ metadata: {name: azure-filter}
 spec:
   backends:
   - {name: azure, provider: azure, baseUrl: "${azureUrl}", auth: {apiKeyRef: {name: azure-key}}, model: prod-chat, modelNameOverride: chat}
+  - {name: azure-images, provider: azure, baseUrl: "${azureUrl}", auth: {apiKeyRef: {name: azure-key}}, model: prod-dalle, modelNameOverride: dall-e-3}
   userIdentification: {header: x-user-id}
 `;
 
@@ -96,6 +97,38 @@ describe('Azure OpenAI content filter through the gateway', () => {
     assert.match(body.error.message, /content management policy/);
     assert.match(body.error.message, /\(filtered: hate \(high\)\)$/);
     assert.doesNotMatch(body.error.message, /sexual|violence|jailbreak/);
+  });
+
+  it("passes an image refusal's inner_error on under Azure's own name for it", async () => {
+    // Azure's image generation words its content-filter refusal so.
+    const inner = {
+      code: 'ResponsibleAIPolicyViolation',
+      content_filter_results: {
+        sexual: { filtered: false, severity: 'safe' },
+        violence: { filtered: true, severity: 'medium' },
+      },
+    };
+    azure.next({
+      kind: 'status',
+      status: 400,
+      body: {
+        error: {
+          code: 'content_policy_violation',
+          inner_error: inner,
+          message: 'Your request was rejected as a result of our safety system.',
+          type: 'invalid_request_error',
+        },
+      },
+    });
+    const response = await post('/v1/images/generations', { model: 'dall-e-3', prompt: 'x' });
+    const text = await response.text();
+    assert.equal(response.status, 400, text);
+    const { error } = JSON.parse(text) as {
+      error: { code: string; message: string; inner_error?: unknown };
+    };
+    assert.equal(error.code, 'content_policy_violation');
+    assert.deepEqual(error.inner_error, inner);
+    assert.match(error.message, /\(filtered: violence \(medium\)\)$/);
   });
 
   it('streams a Messages answer from a stream opening with the prompt-filter chunk', async () => {

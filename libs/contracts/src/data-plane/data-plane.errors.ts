@@ -2,7 +2,7 @@
 // bodies at the edge, and to failover triggers in the router.
 
 import type { OpenAiErrorBody, OpenAiErrorType } from '../openai/openai-error';
-import type { ProviderInnerError } from './provider-inner-error';
+import type { InnerErrorField, ProviderInnerError } from './provider-inner-error';
 
 export enum DataPlaneErrorCode {
   InvalidRequest = 'REQUEST.INVALID',
@@ -125,9 +125,11 @@ export interface DataPlaneErrorOptions {
   headers?: Readonly<Record<string, string>>;
   /**
    * The provider's `innererror` (Azure's content-filter verdict), already made fit for a
-   * client (`providerInnerError`): OpenAI-shaped error bodies carry it as `innererror`.
+   * client (`providerInnerError`): OpenAI-shaped error bodies carry it as the provider did,
+   * under `innerErrorField` (`innererror` when not given).
    */
   innerError?: ProviderInnerError;
+  innerErrorField?: InnerErrorField;
   cause?: unknown;
 }
 
@@ -138,6 +140,7 @@ export class DataPlaneError extends Error {
   readonly upstreamCode?: string;
   readonly headers?: Readonly<Record<string, string>>;
   readonly innerError?: ProviderInnerError;
+  readonly innerErrorField: InnerErrorField = 'innererror';
 
   constructor(
     readonly code: DataPlaneErrorCode,
@@ -152,6 +155,7 @@ export class DataPlaneError extends Error {
     if (isProviderErrorCode(options.upstreamCode)) this.upstreamCode = options.upstreamCode;
     this.headers = options.headers;
     if (options.innerError !== undefined) this.innerError = options.innerError;
+    if (options.innerErrorField !== undefined) this.innerErrorField = options.innerErrorField;
   }
 
   get httpStatus(): number {
@@ -188,7 +192,7 @@ export class DataPlaneError extends Error {
 
   /** The OpenAI-style error body; messages never carry secrets or matched prompt text. */
   toOpenAiBody(): OpenAiErrorBody & {
-    error: { code: string; innererror?: ProviderInnerError };
+    error: { code: string } & Partial<Record<InnerErrorField, ProviderInnerError>>;
   } {
     return {
       error: {
@@ -196,7 +200,7 @@ export class DataPlaneError extends Error {
         type: OPENAI_TYPE[this.code],
         code: this.upstreamCode ?? OPENAI_CODE[this.code] ?? this.code,
         param: this.param ?? null,
-        ...(this.innerError === undefined ? {} : { innererror: this.innerError }),
+        ...(this.innerError === undefined ? {} : { [this.innerErrorField]: this.innerError }),
       },
     };
   }

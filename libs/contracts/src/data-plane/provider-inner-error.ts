@@ -6,6 +6,21 @@
  */
 export type ProviderInnerError = Readonly<Record<string, InnerErrorValue>>;
 
+/**
+ * The field of an error that holds it: `innererror` on chat and completions, `inner_error`
+ * (with `content_filter_results`) on image generation and some newer APIs.
+ */
+export type InnerErrorField = 'innererror' | 'inner_error';
+
+/** The inner error an OpenAI-shaped `error` object carries, and under which field. */
+export function innerErrorIn(
+  error: { readonly innererror?: unknown; readonly inner_error?: unknown } | undefined,
+): { readonly field: InnerErrorField; readonly value: unknown } | undefined {
+  if (error?.innererror !== undefined) return { field: 'innererror', value: error.innererror };
+  if (error?.inner_error !== undefined) return { field: 'inner_error', value: error.inner_error };
+  return undefined;
+}
+
 type InnerErrorValue =
   | boolean
   | number
@@ -66,7 +81,7 @@ function keptValue(
  * jailbreak". Undefined when the error names none.
  */
 export function filteredCategoriesText(inner: ProviderInnerError | undefined): string | undefined {
-  const result = inner?.content_filter_result;
+  const result = inner?.content_filter_result ?? inner?.content_filter_results;
   if (typeof result !== 'object' || result === null || Array.isArray(result)) return undefined;
   const fired: string[] = [];
   for (const [category, verdict] of Object.entries(result as Record<string, InnerErrorValue>)) {

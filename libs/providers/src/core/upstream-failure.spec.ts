@@ -102,6 +102,35 @@ test("Azure's content-filter refusal keeps its verdict, for OpenAI bodies and in
   );
 });
 
+test("Azure's image refusal keeps its inner_error under that name, content_filter_results read", () => {
+  const inner = {
+    code: 'ResponsibleAIPolicyViolation',
+    content_filter_results: {
+      sexual: { filtered: true, severity: 'high' },
+      violence: { filtered: false, severity: 'safe' },
+    },
+    revised_prompt: 'A cat on a beach',
+  };
+  const body = {
+    error: {
+      code: 'content_policy_violation',
+      inner_error: inner,
+      message: 'Your request was rejected as a result of our safety system.',
+      type: 'invalid_request_error',
+    },
+  };
+  const error = upstreamHttpError('azure-images', 400, JSON.stringify(body), {});
+  const sent = error.toOpenAiBody().error;
+  assert.equal(sent.code, 'content_policy_violation');
+  assert.deepEqual(sent.inner_error, inner);
+  assert.equal(sent.innererror, undefined);
+  assert.match(sent.message, /safety system\. \(filtered: sexual \(high\)\)$/);
+  assert.deepEqual(
+    decodeWireError(encodeWireError(error), 400).toOpenAiBody(),
+    error.toOpenAiBody(),
+  );
+});
+
 test("an innererror keeps no secret, nothing unbounded, and no backend trouble's detail", () => {
   const key = 'c0ffee00c0ffee00c0ffee00c0ffee00';
   const body = (status: number) =>

@@ -4,9 +4,11 @@ import {
   DataPlaneError,
   DataPlaneErrorCode,
   filteredCategoriesText,
+  innerErrorIn,
   isProviderErrorCode,
   providerInnerError,
   upstreamAnsweredText,
+  type InnerErrorField,
   type ProviderInnerError,
 } from '@aigw/contracts/data-plane';
 
@@ -131,15 +133,23 @@ interface UpstreamErrorBody {
   readonly message: string;
   readonly code?: string;
   readonly param?: string;
-  /** Azure's `error.innererror` (a content filter's verdict), as sent. */
-  readonly innerError?: unknown;
+  /** Azure's `error.innererror` or `inner_error` (a content filter's verdict), as sent. */
+  readonly inner?: { readonly field: InnerErrorField; readonly value: unknown };
 }
 
 /** Reads whatever error body a provider sent; only OpenAI's shape yields a code and param. */
 function upstreamErrorBody(bodyText: string): UpstreamErrorBody {
   try {
     const parsed = errorEnvelope(JSON.parse(bodyText)) as {
-      error?: { message?: unknown; code?: unknown; param?: unknown; innererror?: unknown } | string;
+      error?:
+        | {
+            message?: unknown;
+            code?: unknown;
+            param?: unknown;
+            innererror?: unknown;
+            inner_error?: unknown;
+          }
+        | string;
       message?: unknown;
     };
     const error = typeof parsed.error === 'object' && parsed.error !== null ? parsed.error : {};
@@ -150,7 +160,7 @@ function upstreamErrorBody(bodyText: string): UpstreamErrorBody {
         message: candidate,
         code: isProviderErrorCode(error.code) ? error.code : undefined,
         param: typeof error.param === 'string' && PARAM.test(error.param) ? error.param : undefined,
-        innerError: error.innererror,
+        inner: innerErrorIn(error),
       };
     }
   } catch {
@@ -239,7 +249,7 @@ export function upstreamHttpError(
   headers: Readonly<Record<string, string | string[] | undefined>>,
   secret?: EchoedSecret,
 ): DataPlaneError {
-  const { message, code, param, innerError } = upstreamErrorBody(bodyText);
+  const { message, code, param, inner: sent } = upstreamErrorBody(bodyText);
   const kind = failureKind(status, bodyText, headers, code);
   // Only a request the provider refused has a code the client can act on; a refused
   // credential or an exhausted quota is the gateway's own trouble with that backend. The
@@ -248,11 +258,10 @@ export function upstreamHttpError(
   const rejected = kind === DataPlaneErrorCode.UpstreamRejected;
   // So is the detail of a refusal (Azure's content-filter verdict: which category fired).
   const inner = rejected
-    ? providerInnerError(innerError, (text) => scrubbedUpstreamText(text, secret))
+    ? providerInnerError(sent?.value, (text) => scrubbedUpstreamText(text, secret))
     : undefined;
-  const kept = rejected
-    ? { upstreamCode: code, param, ...(inner === undefined ? {} : { innerError: inner }) }
-    : rateLimitCode(kind, code);
+  const detail = inner === undefined ? {} : { innerError: inner, innerErrorField: sent?.field };
+  const kept = rejected ? { upstreamCode: code, param, ...detail } : rateLimitCode(kind, code);
   return new DataPlaneError(
     kind,
     upstreamAnsweredText(backendName, status, refusalText(message, inner, secret)),

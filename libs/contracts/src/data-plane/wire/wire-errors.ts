@@ -1,10 +1,15 @@
 import { DataPlaneError, DataPlaneErrorCode, isProviderErrorCode } from '../data-plane.errors';
-import { providerInnerError, type ProviderInnerError } from '../provider-inner-error';
+import {
+  innerErrorIn,
+  providerInnerError,
+  type InnerErrorField,
+  type ProviderInnerError,
+} from '../provider-inner-error';
 import { WIRE_VERSION, WIRE_VERSION_HEADER } from './wire-protocol';
 
 /** An error as it crosses an internal hop: OpenAI's shape, with the internal code. */
 export interface WireErrorBody {
-  error: {
+  error: Partial<Record<InnerErrorField, ProviderInnerError>> & {
     message: string;
     type: string;
     code: string;
@@ -15,8 +20,6 @@ export interface WireErrorBody {
     upstreamCode?: string;
     /** Response headers the error carries (e.g. a per-model 429's x-ratelimit-*). */
     headers?: Record<string, string>;
-    /** The provider's innererror (Azure's content-filter verdict), passed on to the client. */
-    innererror?: ProviderInnerError;
   };
 }
 
@@ -56,7 +59,9 @@ export function decodeWireError(body: unknown, status: number): DataPlaneError {
   const upstreamStatus = nonNegative(extra?.upstreamStatus);
   const headers = stringHeaders(extra?.headers);
   const upstreamCode = isProviderErrorCode(extra?.upstreamCode) ? extra.upstreamCode : undefined;
-  const innerError = providerInnerError(extra?.innererror);
+  // The provider's innererror (Azure's content-filter verdict), passed on to the client.
+  const inner = innerErrorIn(extra);
+  const innerError = providerInnerError(inner?.value);
   if (
     retryAfterMs === undefined &&
     upstreamStatus === undefined &&
@@ -73,6 +78,7 @@ export function decodeWireError(body: unknown, status: number): DataPlaneError {
     upstreamCode,
     headers,
     innerError,
+    innerErrorField: inner?.field,
   });
 }
 
