@@ -6,6 +6,7 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
+import { until } from '@aigw/testing';
 import { FakeBedrockUpstream } from '@aigw/testing/fake-provider';
 import { startGatewayWithConfig, type AppProcess } from '@aigw/testing/processes';
 
@@ -48,7 +49,15 @@ spec:
   beforeEach(() => {
     first.reset();
     second.reset();
+    first.streamException = 'modelStreamErrorException';
   });
+
+  /** The input tokens counted for `claude` so far, over every user. */
+  const inputTokens = async (): Promise<number> => {
+    const text = await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text();
+    const counted = /^ai_gateway_tokens_total\{[^}]*model="claude",type="input"\} (\d+)/gm;
+    return [...text.matchAll(counted)].reduce((sum, match) => sum + Number(match[1]), 0);
+  };
 
   const streamedChat = () =>
     client.chat.completions.create({
@@ -57,8 +66,10 @@ spec:
       messages: [{ role: 'user', content: 'hi' }],
     });
 
-  it('fails over to the next backend, the client seeing one whole answer', async () => {
+  it('fails over to the next backend, the client seeing one answer, billed once', async () => {
+    first.streamException = 'throttlingException';
     first.next({ kind: 'stream-error', afterChunks: 1 }); // messageStart, then the exception
+    const before = await inputTokens();
     let text = '';
     let roles = 0;
     for await (const chunk of await streamedChat()) {
@@ -70,6 +81,10 @@ spec:
     assert.equal(roles, 1);
     assert.equal(first.calls.length, 1);
     assert.equal(second.calls.length, 1);
+    // Only the answer's prompt is counted (15 tokens, 40 read from the cache, 10 written):
+    // the throttled call, billed nothing by Bedrock, adds no estimate of its own.
+    await until('the answer is counted', async () => (await inputTokens()) - before >= 65);
+    assert.equal((await inputTokens()) - before, 65);
   });
 
   it('ends the stream with an error once text went out, calling no other backend', async () => {

@@ -393,6 +393,25 @@ describe('BedrockAdapter against an upstream that breaks the Converse reference'
       });
     }
 
+    it('bills nothing for a stream Bedrock refused before answering, as for the same HTTP status', async () => {
+      // A throttled or unavailable ConverseStream is not billed, as a 429 or 503 is not: an
+      // estimate of its prompt would charge the caller's budget again for the backend
+      // that serves after failover.
+      for (const exception of ['throttlingException', 'serviceUnavailableException']) {
+        const answer = await converseStream([MESSAGE_START, exceptionFrame(exception, 'Busy.')]);
+        await assert.rejects(collectStream(answer));
+        const usage = await answer.usage;
+        assert.deepEqual([usage.inputTokens, usage.outputTokens], [0, 0], exception);
+      }
+      // A model that failed while answering may have read the prompt: its estimate stays.
+      const failed = await converseStream([
+        MESSAGE_START,
+        exceptionFrame('modelStreamErrorException', 'Broke.'),
+      ]);
+      await assert.rejects(collectStream(failed));
+      assert.ok((await failed.usage).inputTokens > 0);
+    });
+
     it('sends the role chunk with the first content, and alone before an empty answer', async () => {
       const chunks = await collectStream(await converseStream(wellFormed(textDelta('Hi'))));
       const deltas = chunks.map((chunk) => (chunk.choices as JsonObject[])[0]?.delta);

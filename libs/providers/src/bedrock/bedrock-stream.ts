@@ -39,6 +39,25 @@ function exceptionCode(name: string): DataPlaneErrorCode {
 }
 
 /**
+ * The ConverseStream exceptions by which Bedrock refuses a request rather than fails while
+ * answering it: before any answer, such a call is billed nothing, as the same refusal as an
+ * HTTP status (429, 503, 400) is not.
+ */
+const REFUSALS: ReadonlySet<string> = new Set([
+  'throttlingexception',
+  'serviceunavailableexception',
+  'validationexception',
+]);
+
+/** What a refused call spent: no token, reported as such rather than estimated. */
+const NOTHING_SPENT: TokenUsage = {
+  inputTokens: 0,
+  outputTokens: 0,
+  cachedInputTokens: 0,
+  source: 'reported',
+};
+
+/**
  * ConverseStream events into OpenAI chunks. messageStart's role chunk goes out with the
  * first chunk that carries something, so an exception right after it still fails over.
  * Text blocks have no start event; each toolUse block starts with one and gets the next
@@ -244,8 +263,9 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
 
   /**
    * A ConverseStream exception. Before the first chunk the router may still fail over,
-   * so it gets the exception's own meaning (throttling is a rate limit); after it, the
-   * client already has part of an answer and the stream is interrupted.
+   * so it gets the exception's own meaning (throttling is a rate limit), and a refusal
+   * (REFUSALS) spent nothing; after it, the client already has part of an answer and the
+   * stream is interrupted.
    */
   private failure(name: string, message: string | undefined): DataPlaneError {
     const exception = name.slice(0, 100);
@@ -253,6 +273,7 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
     const detail = message ? `: ${scrubbedUpstreamText(message).slice(0, MAX_DETAIL_CHARS)}` : '';
     if (this.sentChunk)
       return streamInterrupted(this.backendName, `sent ${exception} mid-stream${detail}`);
+    if (REFUSALS.has(exception.toLowerCase())) this.usage = NOTHING_SPENT;
     return new DataPlaneError(
       exceptionCode(exception),
       `backend "${this.backendName}" sent ${exception} before answering${detail}`,

@@ -202,6 +202,8 @@ export class FakeBedrockUpstream extends FakeProviderServer {
   private readonly codec = new EventStreamCodec(toUtf8, fromUtf8);
   /** Why the last request's signature was refused, for test failure messages. */
   lastSignatureProblem: string | undefined;
+  /** The exception a `stream-error` behaviour sends (ConverseStreamOutput's names). */
+  streamException = 'modelStreamErrorException';
 
   constructor(private readonly credentials: FakeAwsCredentials) {
     super();
@@ -355,7 +357,7 @@ export class FakeBedrockUpstream extends FakeProviderServer {
       if (mode.kind !== 'ok' && index >= mode.afterChunks) {
         if (mode.kind === 'stream-error') {
           response.end(
-            this.encode('exception', 'modelStreamErrorException', {
+            this.encode('exception', this.streamException, {
               message: 'fake failure mid-stream',
             }),
           );
