@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiError, GoogleGenAI, type GenerateContentResponse } from '@google/genai';
-import { FakeAnthropicUpstream } from '@aigw/testing/fake-provider';
+import { FakeAnthropicUpstream, FakeGeminiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 // Google's SDK asking for log probabilities (responseLogprobs, logprobs) through the
@@ -126,12 +126,13 @@ const TOP = [
 describe('Gemini API log probabilities', () => {
   const openai = new LogprobsUpstream();
   const claude = new FakeAnthropicUpstream();
+  const gemini = new FakeGeminiUpstream();
   let gateway: AppProcess;
   let client: GoogleGenAI;
   const config = { responseLogprobs: true, logprobs: 2 };
 
   before(async () => {
-    await Promise.all([openai.start(), claude.start()]);
+    await Promise.all([openai.start(), claude.start(), gemini.start()]);
     const file = join(dir, 'routes.yaml');
     writeFileSync(
       file,
@@ -150,18 +151,25 @@ spec:
     model: claude-sonnet-4-5
     modelNameOverride: claude
     auth: {apiKeyRef: {name: anthropic-key}}
+  - name: gemini
+    provider: google-gemini
+    baseUrl: ${gemini.baseUrl}
+    model: gemini-2.5-flash
+    modelNameOverride: gemini-flash
+    auth: {apiKeyRef: {name: gemini-key}}
 `,
     );
     gateway = await startApp('gateway', {
       AI_GATEWAY_CONFIG: file,
       AI_GATEWAY_SECRET_ANTHROPIC_KEY_APIKEY: 'sk-ant-backend',
+      AI_GATEWAY_SECRET_GEMINI_KEY_APIKEY: 'AIzaBackendKey',
       AI_GATEWAY_DATA_DIR: join(dir, 'data'),
     });
     client = new GoogleGenAI({ apiKey: 'client-key', httpOptions: { baseUrl: gateway.baseUrl } });
   });
   after(async () => {
     await gateway.stop();
-    await Promise.all([openai.stop(), claude.stop()]);
+    await Promise.all([openai.stop(), claude.stop(), gemini.stop()]);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -206,5 +214,36 @@ spec:
         /logprobs/.test(error.message),
     );
     assert.equal(claude.calls.length, before);
+  });
+
+  it('asks a Gemini backend for them and answers what it returned', async () => {
+    gemini.reset();
+    const result = { topCandidates: TOP, chosenCandidates: CHOSEN };
+    gemini.next({
+      kind: 'json',
+      body: {
+        candidates: [
+          {
+            content: { role: 'model', parts: [{ text: 'Yes!' }] },
+            finishReason: 'STOP',
+            logprobsResult: result,
+            avgLogprobs: -0.5,
+          },
+        ],
+        usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 2, totalTokenCount: 5 },
+      },
+    });
+    const answer = await client.models.generateContent({
+      model: 'gemini-flash',
+      contents: 'Hi',
+      config,
+    });
+    assert.deepEqual(gemini.calls[0].body.generationConfig, {
+      responseLogprobs: true,
+      logprobs: 2,
+    });
+    const [candidate] = answer.candidates ?? [];
+    assert.deepEqual(candidate.logprobsResult, result);
+    assert.equal(candidate.avgLogprobs, -0.5);
   });
 });

@@ -240,6 +240,11 @@ export interface ChatPrompt extends ChatExtras {
   readonly reasoning?: ChatReasoning;
   /** The choices asked for (`n`) when more than one, where the backend answers several. */
   readonly choices?: number;
+  /**
+   * Log probabilities asked for (`logprobs`), with the top alternatives at each step
+   * (`top_logprobs`, 0 for none), where the backend returns them.
+   */
+  readonly logprobs?: { readonly top: number };
 }
 
 const DATA_URL = /^data:([a-z]+\/[a-z0-9.+-]+);base64,(.+)$/is;
@@ -713,6 +718,28 @@ function endUserId(body: JsonObject): string | undefined {
   return typeof body.user === 'string' ? body.user : undefined;
 }
 
+/** The most alternatives a step lists (OpenAI's top_logprobs, Gemini's logprobs). */
+const MAX_TOP_LOGPROBS = 20;
+
+/**
+ * The log probabilities asked for, where the backend returns them; asked of one that
+ * does not, they would be missing from the answer without a word: a 400 says so instead.
+ */
+function parseLogprobs(body: JsonObject, returned: boolean): ChatPrompt['logprobs'] {
+  const top = body.top_logprobs ?? 0;
+  if (body.logprobs !== true && top === 0) return undefined;
+  if (!returned) {
+    throw invalid('this backend does not return log probabilities (logprobs)', 'logprobs');
+  }
+  if (typeof top !== 'number' || !Number.isInteger(top) || top < 0 || top > MAX_TOP_LOGPROBS) {
+    throw invalid(
+      `top_logprobs must be a whole number from 0 to ${MAX_TOP_LOGPROBS}`,
+      'top_logprobs',
+    );
+  }
+  return { top };
+}
+
 function parseStop(value: unknown): string[] {
   if (value === undefined || value === null) return [];
   if (typeof value === 'string') return [value];
@@ -725,6 +752,8 @@ export interface ChatParseOptions {
   readonly images?: boolean;
   /** Whether the backend answers several choices (`n`) for this request. */
   readonly choices?: boolean;
+  /** Whether the backend returns log probabilities (Gemini's logprobsResult). */
+  readonly logprobs?: boolean;
   /** Whether the backend runs Gemini's built-in tools (Gemini and Vertex Gemini only). */
   readonly geminiTools?: boolean;
   /** Whether the backend reads files it holds by URI (Gemini's fileData). */
@@ -777,10 +806,7 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
     if (options.choices !== true) throw invalid('this backend answers with one choice (n=1)', 'n');
     if (!Number.isInteger(n) || n < 1) throw invalid('n must be a whole number of at least 1', 'n');
   }
-  // Asked for, they would be missing from the answer without a word: say so instead.
-  if (body.logprobs === true || (body.top_logprobs ?? 0) !== 0) {
-    throw invalid('this backend does not return log probabilities (logprobs)', 'logprobs');
-  }
+  const logprobs = parseLogprobs(body, options.logprobs === true);
   refuseUnmetAsks(body);
 
   const tools = parseTools(body.tools, options.toolNameLimit ?? TOOL_NAME_LIMIT);
@@ -900,6 +926,7 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
     responseFormat: parseResponseFormat(body.response_format),
     reasoning: parseReasoning(body),
     ...(n !== undefined && n > 1 ? { choices: n } : {}),
+    ...(logprobs ? { logprobs } : {}),
     ...extrasFor(body, options),
   };
 }

@@ -10,6 +10,7 @@ import {
 } from '../core/chat-request';
 import { thinkingBudget, type EffortBudgets } from '../core/reasoning';
 import { geminiResponseFormatConfig } from './gemini-response-format';
+import { logprobsConfig } from './gemini-logprobs';
 
 /**
  * Google's own budgets for OpenAI's reasoning_effort on Gemini 2.5 (its OpenAI-compatible
@@ -280,6 +281,7 @@ export function toGeminiRequest(prompt: ChatPrompt): JsonObject {
     generation.frequencyPenalty = frequencyPenalty;
   }
   Object.assign(generation, geminiResponseFormatConfig(prompt.responseFormat));
+  Object.assign(generation, logprobsConfig(prompt.logprobs));
   const thinking = thinkingConfig(prompt);
   if (thinking) generation.thinkingConfig = thinking;
   if (Object.keys(generation).length > 0) body.generationConfig = generation;

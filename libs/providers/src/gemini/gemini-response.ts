@@ -9,6 +9,7 @@ import { chatCompletion, type FinishReason, type OpenAiToolCall } from '../core/
 import { isJsonObject, isNonEmptyString } from '../core/json-shape';
 import { idWithSignature } from '../core/tool-call-signature-id';
 import { badResponse } from '../core/upstream-http';
+import { choiceLogprobs } from './gemini-logprobs';
 import { reportedTokens, sumTokens } from '../core/usage';
 import {
   isToolPart,
@@ -341,6 +342,8 @@ export function fromGeminiResponse(
       images,
     });
     const [choice] = completion.choices as JsonObject[];
+    const logprobs = choiceLogprobs(one);
+    if (logprobs) choice.logprobs = logprobs;
     withToolAnswerExtras(choice.message as JsonObject, toolAnswerExtras(one, toolParts));
     withToolAnswerExtras(choice.message as JsonObject, policyStopExtras(one?.finishReason));
     completion.usage = withToolUseTokens(

@@ -19,6 +19,7 @@ import {
   type RejectAnswer,
 } from './gemini-response';
 import { toolAnswerExtras, toolUsePromptTokens, withToolAnswerExtras } from './gemini-tool-answers';
+import { choiceLogprobs } from './gemini-logprobs';
 
 /**
  * The larger of each count: Gemini's stream usage is cumulative, so an event reporting
@@ -144,6 +145,12 @@ export class GeminiStreamTranslation implements StreamTranslation<EventSourceMes
       const chunk = this.chunks.text(text);
       withToolAnswerExtras(deltaOf(chunk), extras);
       chunks.push(chunk);
+    }
+    // The log probabilities of the event's tokens ride on its text.
+    const logprobs = choiceLogprobs(candidate);
+    if (logprobs) {
+      if (chunks.length === 0) chunks.push(this.chunks.text(''));
+      (chunks.at(-1)?.choices as JsonObject[])[0].logprobs = logprobs;
     }
     // Relayed as they come, each no larger than the (bounded) event that carried it.
     if (images.length > 0) chunks.push(this.chunks.images(images));

@@ -106,6 +106,7 @@ export class GeminiAdapter implements ProviderAdapter {
     // Several candidates (n, as candidateCount): a JSON answer's choices, or a stream's.
     const prompt = parseChatRequest(request.body, {
       choices: true,
+      logprobs: true,
       geminiTools: true,
       heldFiles: true,
       audio: true,

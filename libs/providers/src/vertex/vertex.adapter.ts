@@ -165,6 +165,7 @@ export class VertexAdapter implements ProviderAdapter {
       ? embeddingAsk(request.body)
       : parseChatRequest(request.body, {
           choices: gemini,
+          logprobs: gemini,
           geminiTools: gemini,
           // Gemini reads wav and mp3 as inline data; Claude takes no audio.
           audio: gemini,
