@@ -45,6 +45,14 @@ spec:
   - {name: vertex-wi, priority: 0, provider: vertex, project: proj-1, location: europe-west4, baseUrl: "${gemini.baseUrl}", model: gemini-2.5-pro, modelNameOverride: resilient}
   - {name: openai-standby, priority: 1, provider: openai, baseUrl: "${openai.baseUrl}", auth: {apiKeyRef: {name: openai-key}}, model: gpt-4o-mini, modelNameOverride: resilient}
   failover: {on: [rateLimit], retryDelay: 0s}
+---
+kind: AIGatewayRoute
+metadata: {name: vertex-claude-standby}
+spec:
+  backends:
+  - {name: vertex-claude-east, priority: 0, provider: vertex, project: proj-1, location: us-east5, baseUrl: "${claude.baseUrl}", auth: ${sa}, model: "claude-sonnet-4-5@20250929", modelNameOverride: claude-anywhere}
+  - {name: openai-claude-standby, priority: 1, provider: openai, baseUrl: "${openai.baseUrl}", auth: {apiKeyRef: {name: openai-key}}, model: gpt-4o-mini, modelNameOverride: claude-anywhere}
+  failover: {on: [error], retryDelay: 0s}
 `,
     );
     gateway = await startApp('gateway', {
@@ -300,6 +308,33 @@ spec:
       /\/locations\/europe-west4\/.*gemini-2\.5-pro:generateContent$/,
     );
     assert.ok(oauth.authorizes(gemini.calls[0].headers.authorization));
+    assert.equal(openai.calls.length, 1, 'then the standby answered');
+  });
+
+  it("fails over when Vertex answers that the backend's project may not use the model", async () => {
+    // The model not enabled in Model Garden for the project: Vertex's 400 FAILED_PRECONDITION.
+    claude.next({
+      kind: 'status',
+      status: 400,
+      body: [
+        {
+          error: {
+            code: 400,
+            message:
+              'Project `proj-1` is not allowed to use Publisher Model ' +
+              '`projects/proj-1/locations/us-east5/publishers/anthropic/models/claude-sonnet-4-5@20250929`',
+            status: 'FAILED_PRECONDITION',
+          },
+        },
+      ],
+    });
+    const completion = await client.chat.completions.create({
+      model: 'claude-anywhere',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    assert.ok(completion.choices[0].message.content);
+    assert.equal(claude.calls.length, 1, 'Vertex was asked first');
+    assert.match(claude.calls[0].path, /\/locations\/us-east5\/publishers\/anthropic\//);
     assert.equal(openai.calls.length, 1, 'then the standby answered');
   });
 
