@@ -153,6 +153,8 @@ function translateContent(content: unknown, at: string, state: ContentsState): v
     if (!isObject(part)) throw invalid(`${at}.parts[${index}]`, 'a Part object is required');
     return part;
   });
+  // As Google refuses it: a turn of nothing is no turn a backend could be sent.
+  if (parts.length === 0) throw invalid(`${at}.parts`, 'contents.parts must not be empty');
   switch (role) {
     case 'model':
       modelTurn(parts, `${at}.parts`, state);
