@@ -115,6 +115,23 @@ spec:
     await settled(1); // the first call's usage; the refused one had none
   });
 
+  it('counts the file the same way in /v1/responses/input_tokens', async () => {
+    const dave = client('dave');
+    const fileId = await upload(dave, MODEL, 'user_data', 'report.pdf', pdf(PAGES));
+    const count = async (content: unknown[]) => {
+      const response = await fetch(`${gateway.baseUrl}/v1/responses/input_tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-user-id': 'dave' },
+        body: JSON.stringify({ model: MODEL, input: [{ role: 'user', content }] }),
+      });
+      assert.equal(response.status, 200, await response.clone().text());
+      return ((await response.json()) as { input_tokens: number }).input_tokens;
+    };
+    const text = { type: 'input_text', text: 'Summarize.' };
+    const withFile = await count([text, { type: 'input_file', file_id: fileId }]);
+    assert.equal(withFile - (await count([text])), PAGES * PER_PAGE);
+  });
+
   it("settles the hold to the call's usage once", async () => {
     const bob = client('bob');
     const fileId = await upload(bob, MODEL, 'user_data', 'report.pdf', pdf(PAGES));

@@ -161,7 +161,7 @@ export class EdgeRoutes implements OnModuleInit {
       // are not served).
       this.realtime.registerSecretsAndCalls(fastify, prefix);
       // input_tokens, cancel and compact: served (or refused) with the store on or off.
-      registerResponsesSideRoutes(fastify, prefix, this.pipeline);
+      registerResponsesSideRoutes(fastify, prefix, this.pipeline, this.batches?.inputs);
       if (this.storedResponses) this.storedResponses.register(fastify, prefix);
       else registerStoreOffRoutes(fastify, prefix);
       this.conversations?.register(fastify, prefix);

@@ -24,15 +24,24 @@ export async function countedInputTokens(
   chat: JsonObject,
   headers: IncomingHeaders,
   requestId: string,
+  /** Makes the prompt's gateway file ids what a call sends, as its edge's `withState` does. */
+  withFiles?: (request: GatewayRequest) => GatewayRequest | Promise<GatewayRequest>,
 ): Promise<number> {
   const prepared = await pipeline.prepareUntraced('chat', chat, headers, requestId);
   refuseUncountableModel(pipeline, prepared);
+  const whole = withFiles ? await withFiles(prepared) : prepared;
   // Counted as a provider would be sent it; nothing is, so nothing is reported.
-  const redacted = pipeline.redact(prepared, () => undefined);
+  const redacted = pipeline.redact(whole, () => undefined);
   const images = promptImageCount(redacted.body);
   const pastEstimate =
     images > 0 ? imageTokensPastEstimateOnAny(pipeline.servingModelsOf(redacted), images) : 0;
-  return countPromptTokens(redacted.body) + chatAudioTokensUpperBound(redacted.body) + pastEstimate;
+  return (
+    countPromptTokens(redacted.body) +
+    chatAudioTokensUpperBound(redacted.body) +
+    pastEstimate +
+    // Files sent by a backend's id, as the call's hold counts them.
+    (redacted.heldFileTokens ?? 0)
+  );
 }
 
 /**

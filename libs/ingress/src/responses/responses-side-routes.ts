@@ -4,6 +4,7 @@ import { countedInputTokens } from '../http/countable-model';
 import { sendOpenAiError, toDataPlaneError } from '../http/openai-errors';
 import type { IngressPipeline } from '../ingress-pipeline';
 import { translateResponsesRequest } from './domain/responses-request';
+import { refuseFileIds, withInputFiles, type InputFileResolver } from './input-files';
 
 /**
  * The Responses API's other POSTs, which would otherwise fall on `/responses/:id` (a 405
@@ -11,7 +12,8 @@ import { translateResponsesRequest } from './domain/responses-request';
  * - `input_tokens`: an estimate by our tokenizer (OpenAI's cl100k), erring high, as
  *   `/v1/messages/count_tokens` and Gemini's `:countTokens` give: the backend's own
  *   tokenizer may count differently. Identity, the model's route and prompt rules apply
- *   as for a create; nothing is routed.
+ *   as for a create; nothing is routed. An input_file by `file_id` is counted as the
+ *   call's hold counts it (`files`, the Files API), or refused where that is not served.
  * - `{id}/cancel`: only background responses can be cancelled, and this gateway runs none.
  * - `compact`: not served.
  * Registered whether or not the response store is on: none of them reads it.
@@ -20,9 +22,10 @@ export function registerResponsesSideRoutes(
   fastify: FastifyInstance,
   prefix: string,
   pipeline: IngressPipeline,
+  files?: InputFileResolver,
 ): void {
   fastify.post(`${prefix}/responses/input_tokens`, (request, reply) =>
-    countInputTokens(request, reply, pipeline),
+    countInputTokens(request, reply, pipeline, files),
   );
   fastify.post(`${prefix}/responses/:id/cancel`, (request, reply) =>
     sendOpenAiError(reply, notCancellable(), request.id),
@@ -42,6 +45,7 @@ async function countInputTokens(
   request: FastifyRequest,
   reply: FastifyReply,
   pipeline: IngressPipeline,
+  files: InputFileResolver | undefined,
 ): Promise<void> {
   try {
     const body = request.body as JsonObject | undefined;
@@ -55,7 +59,16 @@ async function countInputTokens(
       );
     }
     const { chat } = translateResponsesRequest(body, { stateful: false });
-    const inputTokens = await countedInputTokens(pipeline, chat, request.headers, request.id);
+    if (!files) refuseFileIds(body);
+    // Each file read as the caller who would send it, identified by the file's model's route.
+    const who = (model: string, on: typeof request.headers) => pipeline.ownerKeyFor(model, on);
+    const inputTokens = await countedInputTokens(
+      pipeline,
+      chat,
+      request.headers,
+      request.id,
+      files && ((prepared) => withInputFiles(prepared, body, request.headers, files, who)),
+    );
     void reply
       .header('x-request-id', request.id)
       .send({ object: 'response.input_tokens', input_tokens: inputTokens });
