@@ -224,9 +224,11 @@ spec:
       for (let i = 0; i < 3; i++) {
         await assert.rejects(
           router.route(request(), new AbortController().signal),
+          // The provider's 404 as it sent it: the SDKs' not-found, not a malformed request.
           (e: unknown) =>
             e instanceof DataPlaneError &&
-            e.code === DataPlaneErrorCode.UpstreamRejected &&
+            e.code === DataPlaneErrorCode.NotFound &&
+            e.httpStatus === 404 &&
             e.upstreamStatus === 404,
         );
       }
