@@ -38,6 +38,25 @@ describe('vertex backends', () => {
     }
   });
 
+  it('takes the project by its number, quoted or not, as Vertex URLs do', () => {
+    for (const project of ['123456789012', '"123456789012"']) {
+      const result = load(
+        `  - {name: v, provider: vertex, model: gemini-2.5-flash, project: ${project}, location: us-central1}\n`,
+      );
+      assert.ok(result.ok, JSON.stringify(!result.ok && result.errors.map((e) => e.format())));
+      assert.deepEqual(result.config.routes[0].backends[0].vertex, {
+        project: '123456789012',
+        location: 'us-central1',
+      });
+    }
+    assert.match(
+      errorsOf(
+        '  - {name: v, provider: vertex, model: m, project: "0123456", location: global}\n',
+      )[0],
+      /project: expected a Google Cloud project id/,
+    );
+  });
+
   it('takes a service-account key through apiKeyRef', () => {
     const result = load(
       '  - name: v\n    provider: vertex\n    model: claude-sonnet-4-5@20250929\n    project: proj-1\n    location: us-east5\n    auth: {apiKeyRef: {name: gcp-sa, key: json}}\n',

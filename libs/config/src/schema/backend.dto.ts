@@ -1,5 +1,5 @@
 // Shape of one entry of `spec.backends`, as written in the YAML.
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   IsBoolean,
   IsDefined,
@@ -28,9 +28,15 @@ export const AUTH_TYPES = ['APIKey', 'AWSSigV4', 'None'] as const;
 export type AuthType = (typeof AUTH_TYPES)[number];
 
 // Google Cloud project ids (6-30 characters), optionally domain-scoped ("example.com:proj").
-const GCP_PROJECT = /^(?:[a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+// Vertex URLs take the project's number as well as its id.
+const GCP_PROJECT = /^(?:(?:[a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]|[1-9][0-9]{5,18})$/;
 const GCP_PROJECT_EXPECTATION =
-  'a Google Cloud project id: 6-30 lowercase letters, digits or hyphens, starting with a letter';
+  'a Google Cloud project id (6-30 lowercase letters, digits or hyphens, starting with a letter) or project number';
+
+/** YAML reads an unquoted project number as a number; Vertex takes it as the id's text. */
+function projectNumberAsText({ value }: { value: unknown }): unknown {
+  return typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value;
+}
 // The location becomes part of the host name, so only a region's shape (or global) passes.
 const GCP_LOCATION = /^(?:global|[a-z]+(?:-[a-z]+[0-9]+)?)$/;
 const GCP_LOCATION_EXPECTATION = 'a Google Cloud region such as "us-central1", or "global"';
@@ -115,6 +121,7 @@ export class BackendDto {
 
   /** Provider vertex: the Google Cloud project id the models are called in. */
   @IsOptional()
+  @Transform(projectNumberAsText, { toClassOnly: true })
   @Matches(GCP_PROJECT, expecting(GCP_PROJECT_EXPECTATION))
   project?: string;
 
