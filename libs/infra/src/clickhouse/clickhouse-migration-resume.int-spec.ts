@@ -50,7 +50,12 @@ test('a migration whose first ALTER ran but was not recorded is finished at the 
   assert.ok(!(await columnsOf('request_completed_events')).includes('route'));
 
   const result = await migrate(client);
-  assert.deepEqual(result.applied, ['010_backend_routes', '011_route_rollups', '012_web_searches']);
+  assert.deepEqual(result.applied, [
+    '010_backend_routes',
+    '011_route_rollups',
+    '012_web_searches',
+    '013_budget_state_order',
+  ]);
   assert.ok((await columnsOf('request_completed_events')).includes('route'));
   // Recorded: the next start applies nothing.
   assert.deepEqual((await migrate(client)).applied, []);

@@ -48,6 +48,7 @@ test('migrations apply once and are recorded', async () => {
     '010_backend_routes',
     '011_route_rollups',
     '012_web_searches',
+    '013_budget_state_order',
   ];
   assert.deepEqual(first.applied, all);
   assert.match(first.serverVersion, /^\d+\.\d+/);
@@ -170,6 +171,7 @@ test('a database of migration 003 gains cache writes: old rows read 0, all roll 
       '010_backend_routes',
       '011_route_rollups',
       '012_web_searches',
+      '013_budget_state_order',
     ]);
     await older.insert({
       table: 'usage_events',

@@ -120,7 +120,11 @@ describe('ClickHouse rollups by route', () => {
         const values = tableRows.map(({ web_search_requests: _later, ...row }) => row);
         await client.insert({ table, values, format: 'JSONEachRow' });
       }
-      assert.deepEqual((await migrate(client)).applied, ['011_route_rollups', '012_web_searches']);
+      assert.deepEqual((await migrate(client)).applied, [
+        '011_route_rollups',
+        '012_web_searches',
+        '013_budget_state_order',
+      ]);
       const writer = new ClickHouseUsageWriter(client);
       const after = buildWorkload(30)
         .events.filter((e) => routed.includes(e.type))

@@ -13,6 +13,7 @@ import {
   type BudgetAdjustmentRow,
   type BudgetAdjustmentsQuery,
   type BudgetStateRow,
+  type BudgetsQuery,
   type FallbackRow,
   type FallbacksQuery,
   type LatencyQuery,
@@ -412,7 +413,8 @@ export class ClickHouseUsageAnalytics implements UsageAnalytics {
     }));
   }
 
-  async budgets(): Promise<readonly BudgetStateRow[]> {
+  /** From migration 013's table: the newest state by time, then event id. */
+  async budgets(query: BudgetsQuery): Promise<readonly BudgetStateRow[]> {
     const rows = await this.rows<{
       budget_key: string;
       limit_kind: string;
@@ -424,12 +426,17 @@ export class ClickHouseUsageAnalytics implements UsageAnalytics {
       b_reset: Num;
       b_at: Num;
     }>(
-      `SELECT budget_key, limit_kind, argMax(state, version_ms) AS b_state,
-         argMax(remaining, version_ms) AS b_remaining, argMax(limit_value, version_ms) AS b_limit,
-         argMax(unit, version_ms) AS b_unit, argMax(window_id, version_ms) AS b_window,
-         toUnixTimestamp(argMax(reset_at, version_ms)) AS b_reset, max(version_ms) AS b_at
-       FROM budget_state_latest
-       GROUP BY budget_key, limit_kind ORDER BY budget_key, limit_kind`,
+      `SELECT budget_key, limit_kind, tupleElement(b, 1) AS b_window, tupleElement(b, 2) AS b_state,
+         tupleElement(b, 3) AS b_remaining, tupleElement(b, 4) AS b_limit,
+         tupleElement(b, 5) AS b_unit, toUnixTimestamp(tupleElement(b, 6)) AS b_reset,
+         tupleElement(b, 7) AS b_at
+       FROM (
+         SELECT budget_key, limit_kind, argMaxMerge(newest) AS b
+         FROM budget_state_newest
+         GROUP BY budget_key, limit_kind
+       )
+       ORDER BY budget_key, limit_kind
+       LIMIT ${limitOf(query.limit)}`,
     );
     return rows.map((row) => ({
       budgetKey: row.budget_key,

@@ -414,6 +414,7 @@ describe('a ClickHouse database of migration 007', () => {
         '010_backend_routes',
         '011_route_rollups',
         '012_web_searches',
+        '013_budget_state_order',
       ]);
       const newer = buildWorkload(10).events.filter((e) => e.type === 'budget.adjusted');
       await new ClickHouseUsageWriter(client).write(newer);
@@ -456,6 +457,7 @@ describe('a ClickHouse database of migration 009', () => {
         '010_backend_routes',
         '011_route_rollups',
         '012_web_searches',
+        '013_budget_state_order',
       ]);
       const newer = buildWorkload(10)
         .events.filter((e) => routed.includes(e.type))
@@ -491,7 +493,10 @@ describe('a ClickHouse database of migration 011', () => {
       const usageRows = toRowsByTable(older.events).get('usage_events') ?? [];
       const values = usageRows.map(({ web_search_requests: _dropped, ...row }) => row);
       await client.insert({ table: 'usage_events', values, format: 'JSONEachRow' });
-      assert.deepEqual((await migrate(client)).applied, ['012_web_searches']);
+      assert.deepEqual((await migrate(client)).applied, [
+        '012_web_searches',
+        '013_budget_state_order',
+      ]);
       const newer = buildWorkload(30);
       const searched = newer.usage.reduce((a, u) => a + (u.webSearchRequests ?? 0), 0);
       assert.ok(searched > 0, 'the workload runs web searches');
@@ -599,12 +604,12 @@ describe('raw-table retention on ClickHouse', () => {
       const states = buildWorkload().events.filter((e) => e.type === 'budget.state');
       await new ClickHouseUsageWriter(db.client).write(states);
       const analytics = new ClickHouseUsageAnalytics(db.client);
-      const before = await analytics.budgets();
+      const before = await analytics.budgets({ limit: 1000 });
       assert.equal(before.length, 2);
       const expiry = new ClickHouseRawEventExpiry(db.client);
       assert.equal(await expiry.expireBefore(at('2026-04-01T00:00:00Z')), states.length);
       assert.equal(await scalar(db.client, 'SELECT count() AS n FROM budget_state_events'), 0);
-      assert.deepEqual(await analytics.budgets(), before);
+      assert.deepEqual(await analytics.budgets({ limit: 1000 }), before);
     } finally {
       await db.drop();
     }

@@ -159,6 +159,11 @@ export interface BudgetStateRow {
   readonly at: string;
 }
 
+export interface BudgetsQuery {
+  /** Most rows answered, in budget key then limit order. */
+  readonly limit: number;
+}
+
 export interface BudgetAdjustmentsQuery extends TimeRange {
   /** Most rows answered, newest first. */
   readonly limit: number;
@@ -191,7 +196,7 @@ export interface UsageAnalytics {
   latency(query: LatencyQuery): Promise<readonly LatencyRow[]>;
   fallbacks(query: FallbacksQuery): Promise<readonly FallbackRow[]>;
   /** The latest reported state of every limit that has had one. */
-  budgets(): Promise<readonly BudgetStateRow[]>;
+  budgets(query: BudgetsQuery): Promise<readonly BudgetStateRow[]>;
   /** Operators' resets and credits whose time is in [from, to), newest first. */
   budgetAdjustments(query: BudgetAdjustmentsQuery): Promise<readonly BudgetAdjustmentRow[]>;
   /** The logged request and answer of one request (payloadLogging); undefined when none. */

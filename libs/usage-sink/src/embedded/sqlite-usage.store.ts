@@ -27,6 +27,7 @@ import {
   type BudgetAdjustmentRow,
   type BudgetAdjustmentsQuery,
   type BudgetStateRow,
+  type BudgetsQuery,
   type FallbackRow,
   type FallbacksQuery,
   type LatencyQuery,
@@ -138,7 +139,7 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
     ) WITHOUT ROWID`);
     for (const table of EXPIRING_TABLES) {
       // Each limit's newest state stays: the budgets panel shows it however old it is, as
-      // ClickHouse's budget_state_latest (no raw table) keeps it.
+      // ClickHouse's budget_state_newest (no raw table) keeps it.
       const kept =
         table === 'budget_state_events'
           ? `AND (occurred_at, event_id) NOT IN (SELECT occurred_at, event_id FROM ${NEWEST_BUDGET_STATES})`
@@ -311,7 +312,7 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
     );
   }
 
-  async budgets(): Promise<readonly BudgetStateRow[]> {
+  async budgets(query: BudgetsQuery): Promise<readonly BudgetStateRow[]> {
     const rows = this.all<{
       budgetKey: string;
       limitKind: string;
@@ -328,8 +329,9 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
          occurred_ms AS atMs
        FROM (${NEWEST_STATE_ROWS})
        WHERE newest = 1
-       ORDER BY budget_key, limit_kind`,
-      [],
+       ORDER BY budget_key, limit_kind
+       LIMIT ?`,
+      [query.limit],
     );
     return rows.map(({ limitValue, resetAt, atMs, ...row }) => ({
       ...row,

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { AnalyticsQueryError } from '../domain/analytics-query-error';
 import {
   parseBudgetAdjustmentsQuery,
+  parseBudgetsQuery,
   parseFallbacksQuery,
   parseLatencyQuery,
   parseRatesQuery,
@@ -154,4 +155,14 @@ test('a range outside 1970..2106, which ClickHouse would wrap, is a 400', () => 
   assert.equal(edges.from.getTime(), 0);
   const last = parseUsageQuery({ from: '2105-12-31T00:00:00Z', to: '2106-01-01T00:00:00Z' }, now);
   assert.equal(last.to.toISOString(), '2106-01-01T00:00:00.000Z');
+});
+
+test('budgets: 1000 rows by default, 1 to 10000 asked, nothing else', () => {
+  assert.deepEqual(parseBudgetsQuery({}), { limit: 1000 });
+  assert.deepEqual(parseBudgetsQuery({ limit: '10000' }), { limit: 10_000 });
+  assert.deepEqual(parseBudgetsQuery({ limit: '1' }), { limit: 1 });
+  for (const limit of ['0', '10001', '01', '1e3', '-1', '']) {
+    assert.throws(() => parseBudgetsQuery({ limit }), /1 to 10000/, limit);
+  }
+  assert.throws(() => parseBudgetsQuery({ user: 'alice' }), /property user should not exist/);
 });

@@ -15,6 +15,7 @@ import {
   USAGE_DIMENSIONS,
   type Bucket,
   type BudgetAdjustmentsQuery,
+  type BudgetsQuery,
   type Dimension,
   type FallbacksQuery,
   type LatencyQuery,
@@ -139,6 +140,15 @@ export class BudgetAdjustmentsQueryDto extends RangeDto {
 
   @IsOptional()
   @Matches(/^(1000|[1-9][0-9]{0,2})$/, { message: 'limit must be a whole number from 1 to 1000' })
+  limit?: string;
+}
+
+/** The budgets panel: one row per limit of each budget key, so bounded (10 000 at most). */
+export class BudgetsQueryDto {
+  @IsOptional()
+  @Matches(/^(10000|[1-9][0-9]{0,3})$/, {
+    message: 'limit must be a whole number from 1 to 10000',
+  })
   limit?: string;
 }
 
@@ -291,12 +301,12 @@ export function parseRequestId(requestId: string): string {
   return requestId;
 }
 
-/** The budgets panel takes no parameters; any given is a mistake worth reporting. */
-export function parseBudgetsQuery(query: unknown): void {
-  const names = typeof query === 'object' && query !== null ? Object.keys(query) : [];
-  if (names.length > 0) {
-    throw new AnalyticsQueryError(
-      names.map((name) => ({ path: name, message: `property ${name} should not exist` })),
-    );
-  }
+/**
+ * The budgets panel: 1000 rows by default, in budget key then limit order. A deployment
+ * with many users had every limit of every user in one answer (100 000 users: rows past
+ * 20 MB, read and sent each time the panel refreshed).
+ */
+export function parseBudgetsQuery(query: unknown): BudgetsQuery {
+  const dto = validated(BudgetsQueryDto, query);
+  return { limit: dto.limit === undefined ? 1000 : Number(dto.limit) };
 }

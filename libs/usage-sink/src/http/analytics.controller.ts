@@ -114,8 +114,7 @@ export class AnalyticsController {
     @Req() request: FastifyRequest,
   ): Promise<{ rows: readonly BudgetStateRow[] }> {
     this.authorize(request);
-    parseBudgetsQuery(query);
-    return { rows: await this.analytics.budgets() };
+    return { rows: await this.analytics.budgets(parseBudgetsQuery(query)) };
   }
 
   /**

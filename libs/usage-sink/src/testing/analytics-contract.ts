@@ -520,8 +520,16 @@ export function describeAnalyticsContract(
       assert.ok(rows.every((r) => r.fromProvider === 'azure'));
     });
 
+    it('the latest states of budget limits, as many as asked', async () => {
+      const rows = await store.analytics.budgets({ limit: 1 });
+      assert.deepEqual(
+        rows.map((r) => [r.budgetKey, r.limitKind, r.state]),
+        [['alice', 'tokenBudget.perUser', 'recovered']],
+      );
+    });
+
     it('the latest state of each budget limit', async () => {
-      const rows = await store.analytics.budgets();
+      const rows = await store.analytics.budgets({ limit: 1000 });
       assert.deepEqual(
         rows.map((r) => r.limitKind),
         ['tokenBudget.perUser', 'tokenRateLimit.perUser.requestsPerMinute'],
@@ -758,6 +766,12 @@ export function describeAnalyticsContract(
       );
       const budgets = await get(`${base}/v1/analytics/budgets`);
       assert.equal(((await budgets.json()) as { rows: unknown[] }).rows.length, 2);
+      // At most `limit` rows, in budget key then limit order.
+      const first = await get(`${base}/v1/analytics/budgets?limit=1`);
+      assert.deepEqual(
+        ((await first.json()) as { rows: { limitKind: string }[] }).rows.map((r) => r.limitKind),
+        ['tokenBudget.perUser'],
+      );
     });
 
     it('refuses bad parameters with a 400 naming them', async () => {
@@ -808,6 +822,8 @@ export function describeAnalyticsContract(
         ['fallbacks?route=main', /property route should not exist/],
         ['budget-adjustments?route=main', /property route should not exist/],
         ['budgets?x=1', /property x should not exist/],
+        ['budgets?limit=0', /limit must be a whole number from 1 to 10000/],
+        ['budgets?limit=10001', /limit must be a whole number from 1 to 10000/],
         ['budget-adjustments?limit=0', /limit must be a whole number from 1 to 1000/],
         ['budget-adjustments?model=m', /property model should not exist/],
         ['budget-adjustments?user=a%0Ab', /user must be 1 to 256 printable characters/],
