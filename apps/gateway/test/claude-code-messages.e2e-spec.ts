@@ -117,12 +117,33 @@ describe('Claude Code on an Anthropic backend', () => {
       .map((block) => (block.type === 'text' ? block.text : ''))
       .join('');
     assert.deepEqual(JSON.parse(streamedText), { city: 'Paris' });
-    // The schema reached the backend as what the model must answer with.
+    // The format reached Claude 4.5 as sent, for the model to answer in natively.
+    assert.deepEqual(upstream.calls[0]?.body.output_config, ask.output_config);
+    assert.equal(upstream.calls[0]?.body.tools, undefined);
+
+    // With thinking, which a forced answer tool would have cost (Anthropic refuses thinking
+    // with a forced tool), and beside the client's own tools.
+    upstream.reset();
+    const weather = {
+      name: 'get_weather',
+      input_schema: { type: 'object' as const, properties: { city: { type: 'string' } } },
+    };
+    const thoughtOut = await client.messages.create({
+      ...ask,
+      max_tokens: 4096,
+      thinking: { type: 'enabled', budget_tokens: 2048 },
+      tools: [weather],
+    });
     assert.deepEqual(
-      (upstream.calls[0]?.body.tools as { input_schema: unknown }[] | undefined)?.map(
-        (tool) => tool.input_schema,
-      ),
-      [schema],
+      thoughtOut.content.map((block) => block.type),
+      ['thinking', 'text'],
+    );
+    const sent = upstream.calls[0]?.body;
+    assert.deepEqual(sent?.thinking, { type: 'enabled', budget_tokens: 2048 });
+    assert.deepEqual(sent?.output_config, ask.output_config);
+    assert.deepEqual(
+      (sent?.tools as { name: string }[] | undefined)?.map((tool) => tool.name),
+      ['get_weather'],
     );
   });
 

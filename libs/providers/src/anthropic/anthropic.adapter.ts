@@ -3,6 +3,7 @@ import {
   ANTHROPIC_SERVER_TOOLS,
   type AnthropicServerTool,
   type GatewayAnswer,
+  type JsonObject,
   type ProviderCall,
 } from '@aigw/contracts/data-plane';
 import { answerTool } from '../core/answer-tool';
@@ -20,6 +21,7 @@ import { AnthropicStreamTranslation } from './anthropic-stream';
 import { SettingsLeftOut, withDroppedSettings } from '../core/settings-left-out';
 import { anthropicServiceTier } from '../core/service-tier';
 import { serverToolBetas, withBetas } from './server-tool-betas';
+import { claudeOutputFormat } from './claude-output-format';
 
 /** Anthropic's own API runs every server tool. */
 const ALL_SERVER_TOOLS: ReadonlySet<AnthropicServerTool> = new Set(ANTHROPIC_SERVER_TOOLS);
@@ -70,10 +72,17 @@ export class AnthropicAdapter implements ProviderAdapter {
       // Anthropic requires max_tokens: without the client's, the one admission held.
       ...heldOutputOptions(request),
     });
-    const tool = answerTool(prompt, 'anthropic');
+    // A Messages client's structured outputs go as sent where the model has them (with its
+    // thinking and tools); otherwise the JSON comes through a forced answer tool.
+    const outputFormat = claudeOutputFormat(request.body, target.model);
+    const tool = outputFormat ? undefined : answerTool(prompt, 'anthropic');
     const answerToolName = tool?.name;
     const leftOut = new SettingsLeftOut();
     const body = toAnthropicRequest(prompt, target.model, request.stream, tool, leftOut.leaveOut);
+    if (outputFormat) {
+      const config = (body.output_config ?? {}) as JsonObject;
+      body.output_config = { ...config, format: outputFormat };
+    }
     // Anthropic's own API has tiers (Vertex's and Bedrock's Claude take theirs elsewhere).
     if (prompt.serviceTier !== undefined) {
       const tier = anthropicServiceTier(prompt.serviceTier);

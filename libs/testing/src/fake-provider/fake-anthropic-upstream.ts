@@ -102,6 +102,15 @@ function toolChoiceWithoutTools(body: Record<string, unknown>): boolean {
   return body.tool_choice !== undefined && !(Array.isArray(tools) && tools.length > 0);
 }
 
+/**
+ * Whether the request asks for structured outputs (`output_config.format`): the answer's
+ * text is then JSON (the fake's tool input, streamed in the same fragments).
+ */
+function asksStructuredOutput(body: Record<string, unknown>): boolean {
+  const config = body.output_config as { format?: { type?: unknown } } | undefined;
+  return config?.format?.type === 'json_schema';
+}
+
 /** The tool the model calls: the first one defined, unless `tool_choice` is none. */
 function calledTool(body: Record<string, unknown>): string | undefined {
   const choice = body.tool_choice as { type?: unknown } | undefined;
@@ -210,8 +219,11 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
       const message = 'tool_choice may only be specified while providing tools.';
       return sendJson(response, { type: 'error', error: { type: ERROR_TYPES[400], message } }, 400);
     }
-    const tool = calledTool(call.body);
+    const structured = asksStructuredOutput(call.body);
+    // Asked for structured output, the model answers in it rather than calling a tool.
+    const tool = structured ? undefined : calledTool(call.body);
     const thinks = thinkingEnabled(call.body);
+    const words = structured ? ANTHROPIC_FAKE_TOOL_INPUT : WORDS;
     if (call.body.stream === true) {
       const end = tool ? { stop_reason: 'tool_use', stop_sequence: null } : this.endOf(call.body);
       return this.stream(
@@ -221,6 +233,7 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
         thinks,
         shownThinking(call.body, this.thinking),
         end,
+        words,
       );
     }
     const answer: unknown[] = tool
@@ -233,7 +246,7 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
             input: JSON.parse(ANTHROPIC_FAKE_TOOL_INPUT.join('')) as unknown,
           },
         ]
-      : [{ type: 'text', text: WORDS.join('') }];
+      : [{ type: 'text', text: words.join('') }];
     const thinking = {
       type: 'thinking',
       ...ANTHROPIC_FAKE_THINKING,
@@ -258,6 +271,7 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
     thinks: boolean,
     thought: string,
     end: { stop_reason: string; stop_sequence: string | null },
+    words: readonly string[],
   ): void {
     const sse = new SseWriter(response, mode, {
       event: 'error',
@@ -285,7 +299,7 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
         type: string;
       },
       { type: 'ping' },
-      ...(tool ? ['Let me check.'] : WORDS).map((text) => ({
+      ...(tool ? ['Let me check.'] : words).map((text) => ({
         type: 'content_block_delta',
         index: first,
         delta: { type: 'text_delta', text },

@@ -415,7 +415,7 @@ describe('Anthropic Messages request to OpenAI chat', () => {
     assert.deepEqual(effortOnly.chat.output_config, { effort: 'low' });
   });
 
-  it('takes structured outputs (output_config.format, or the older output_format) as response_format', () => {
+  it('takes structured outputs (output_config.format, or the older output_format) as response_format and as sent', () => {
     const schema = { type: 'object', properties: { a: { type: 'string' } } };
     const expected = {
       type: 'json_schema',
@@ -429,9 +429,11 @@ describe('Anthropic Messages request to OpenAI chat', () => {
       messages,
     });
     assert.deepEqual(current.chat.response_format, expected);
-    assert.deepEqual(current.chat.output_config, { effort: 'low' });
+    // Beside it, the client's own format, for a Claude that answers in it natively.
+    assert.deepEqual(current.chat.output_config, { effort: 'low', format });
     const older = translateMessagesRequest({ ...base, output_format: format, messages });
     assert.deepEqual(older.chat.response_format, expected);
+    assert.deepEqual(older.chat.output_config, { format });
     rejects(
       { ...base, output_config: { format: { type: 'json' } }, messages },
       'output_config.format.type',

@@ -143,9 +143,15 @@ export function translateMessagesRequest(
   // carries it in Anthropic's shape, which translating adapters map and the OpenAI family
   // never sees (a model without reasoning there refuses reasoning_effort).
   const effort = outputEffort(body.output_config);
-  if (effort !== undefined) chat.output_config = { effort };
   const format = outputFormat(body);
-  if (format) chat.response_format = format;
+  if (format) chat.response_format = format.responseFormat;
+  // The client's own format rides beside it, for a Claude that answers in it natively
+  // (with thinking and tools, which the answer tool other Claudes use cannot have).
+  const outputConfig: JsonObject = {
+    ...(effort === undefined ? {} : { effort }),
+    ...(format ? { format: format.native } : {}),
+  };
+  if (Object.keys(outputConfig).length > 0) chat.output_config = outputConfig;
   refuseUnservedFields(body);
   if (stream) chat.stream = true;
 
@@ -261,10 +267,13 @@ function outputEffort(value: unknown): string | undefined {
 
 /**
  * Structured outputs: `output_config.format` (or the beta's older `output_format`), a JSON
- * schema the answer must follow, as the canonical `response_format`. Each backend then
- * answers in that schema its own way (OpenAI's json_schema; Claude through a forced tool).
+ * schema the answer must follow, as the canonical `response_format`, and as Anthropic's own
+ * `output_config.format`. Each backend then answers in that schema its own way (OpenAI's
+ * json_schema; Claude 4.5 and later natively, older ones through a forced tool).
  */
-function outputFormat(body: JsonObject): JsonObject | undefined {
+function outputFormat(
+  body: JsonObject,
+): { responseFormat: JsonObject; native: JsonObject } | undefined {
   const config = isObject(body.output_config) ? body.output_config : {};
   const [value, field] =
     config.format !== undefined && config.format !== null
@@ -276,8 +285,11 @@ function outputFormat(body: JsonObject): JsonObject | undefined {
   if (!isObject(value.schema))
     throw invalid(`${field}.schema`, 'Input should be a valid dictionary');
   return {
-    type: 'json_schema',
-    json_schema: { name: 'output', schema: value.schema, strict: true },
+    responseFormat: {
+      type: 'json_schema',
+      json_schema: { name: 'output', schema: value.schema, strict: true },
+    },
+    native: { type: 'json_schema', schema: value.schema },
   };
 }
 
