@@ -7,6 +7,7 @@ import {
   claudeThinkingFields,
   isReplayableThinking,
   replayableThinking,
+  type ThinkingDroppedListener,
 } from './anthropic-thinking';
 
 // Which models think within a budget only is in claude-models.spec, with every naming.
@@ -106,7 +107,7 @@ describe('budget thinking in a tool loop', () => {
   const loop = (
     assistant: Record<string, unknown>,
     model: string,
-    onDropped?: (setting: 'reasoning', reason: 'tool_loop') => void,
+    onDropped?: ThinkingDroppedListener,
   ) =>
     claudeThinking(
       parseChatRequest({

@@ -83,7 +83,7 @@ export function thinksWithinBudgetOnly(model: string): boolean {
 /** Told when the thinking a client asked for is left out, and why; never of its value. */
 export type ThinkingDroppedListener = (
   setting: Extract<DroppedSettingName, 'reasoning'>,
-  reason: Extract<SettingDropReason, 'tool_loop'>,
+  reason: Extract<SettingDropReason, 'tool_loop' | 'model'>,
 ) => void;
 
 /** Told of each setting a Claude request leaves out: a sampling setting, or its thinking. */
@@ -123,9 +123,21 @@ export function claudeThinking(
   if (answerTool) return undefined;
   const reasoning = prompt.reasoning;
   if (reasoning === undefined || reasoning.kind === 'off') return undefined;
+  // So is the client's own forced call ("Thinking may not be enabled when tool_choice forces
+  // tool use"): the call it asked for comes without the reasoning, counted, not refused.
+  if (forcesToolCall(prompt)) {
+    onDropped?.('reasoning', 'model');
+    return undefined;
+  }
   return thinksWithinBudgetOnly(model)
     ? budgetThinking(prompt, reasoning, onDropped)
     : adaptiveThinking(reasoning, prompt.maxTokens ?? heldOutput(prompt));
+}
+
+/** Whether the client forces a tool call (`required`, or a function by name). */
+function forcesToolCall(prompt: ChatPrompt): boolean {
+  const kind = prompt.toolChoice?.kind;
+  return kind === 'required' || kind === 'function';
 }
 
 function budgetThinking(

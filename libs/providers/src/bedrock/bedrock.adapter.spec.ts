@@ -804,6 +804,38 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
       assert.deepEqual(json.inferenceConfig, { temperature: 0.3 });
     });
 
+    it('leaves thinking out beside a forced tool call, which Claude refuses with it, and says so', async () => {
+      const forced = ['required', { type: 'function', function: { name: 'get_weather' } }] as const;
+      for (const tool_choice of forced) {
+        for (const stream of [false, true]) {
+          const answer = await invoke(
+            gatewayChatRequest({
+              reasoning_effort: 'high',
+              tools: [WEATHER_TOOL],
+              tool_choice,
+              stream,
+            }),
+          );
+          if (answer.kind === 'stream')
+            assert.deepEqual(streamedToolCalls(await collectStream(answer)).length, 1);
+          const body = upstream.calls.at(-1)!.body;
+          assert.equal(thinkingOf(body).thinking, undefined);
+          assert.ok((body.toolConfig as JsonObject).toolChoice);
+          // The tool call the client forced, without the reasoning: counted, not silent.
+          assert.deepEqual(answer.servedBy.droppedSettings, [
+            { setting: 'reasoning', reason: 'model' },
+          ]);
+        }
+      }
+      // A choice that forces nothing keeps the thinking.
+      const auto = await bodyOf({
+        reasoning_effort: 'high',
+        tools: [WEATHER_TOOL],
+        tool_choice: 'auto',
+      });
+      assert.ok(thinkingOf(auto).thinking);
+    });
+
     it("sends an assistant turn's reasoning first, signed, and leaves unsigned blocks out", async () => {
       const body = await bodyOf({
         reasoning_effort: 'high',

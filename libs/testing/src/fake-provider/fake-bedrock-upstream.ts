@@ -150,7 +150,7 @@ function converseBodyProblem(body: Record<string, unknown>): string | undefined 
   if (toolBlocks && tools.length === 0) {
     return 'The toolConfig field must be defined when using toolUse and toolResult content blocks.';
   }
-  const thinkingProblem = budgetThinkingProblem(body, messages);
+  const thinkingProblem = budgetThinkingProblem(body, messages) ?? forcedToolThinkingProblem(body);
   if (thinkingProblem) return thinkingProblem;
   for (const [t, tool] of tools.entries()) {
     const description = (tool as { toolSpec?: { description?: unknown } }).toolSpec?.description;
@@ -185,6 +185,20 @@ function budgetThinkingProblem(
   if (first?.reasoningContent) return undefined;
   const found = first ? Object.keys(first)[0] : 'nothing';
   return `messages.${m}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${found}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block (preceeding the lastmost set of \`tool_use\` and \`tool_result\` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable \`thinking\`.`;
+}
+
+/**
+ * Claude's rule for thinking beside a forced tool call, as Anthropic documents it: with
+ * thinking on, only `auto` (or `none`) may be the tool choice; `any` or a named tool is a 400.
+ */
+function forcedToolThinkingProblem(body: Record<string, unknown>): string | undefined {
+  const fields = body.additionalModelRequestFields as { thinking?: { type?: unknown } } | undefined;
+  const type = fields?.thinking?.type;
+  if (type !== 'enabled' && type !== 'adaptive') return undefined;
+  const choice = (body.toolConfig as { toolChoice?: Record<string, unknown> } | undefined)
+    ?.toolChoice;
+  if (!choice?.any && !choice?.tool) return undefined;
+  return 'Thinking may not be enabled when tool_choice forces tool use.';
 }
 
 export interface FakeAwsCredentials {
