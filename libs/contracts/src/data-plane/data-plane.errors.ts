@@ -140,7 +140,7 @@ export class DataPlaneError extends Error {
   readonly upstreamCode?: string;
   readonly headers?: Readonly<Record<string, string>>;
   readonly innerError?: ProviderInnerError;
-  readonly innerErrorField: InnerErrorField = 'innererror';
+  readonly innerErrorField?: InnerErrorField;
 
   constructor(
     readonly code: DataPlaneErrorCode,
@@ -200,7 +200,9 @@ export class DataPlaneError extends Error {
         type: OPENAI_TYPE[this.code],
         code: this.upstreamCode ?? OPENAI_CODE[this.code] ?? this.code,
         param: this.param ?? null,
-        ...(this.innerError === undefined ? {} : { [this.innerErrorField]: this.innerError }),
+        ...(this.innerError === undefined
+          ? {}
+          : { [this.innerErrorField ?? 'innererror']: this.innerError }),
       },
     };
   }
