@@ -117,6 +117,8 @@ export interface GatewayRequest {
    * that resolved the gateway's file ids, added to the prompt estimate by admission.
    */
   readonly heldFileTokens?: number;
+  /** The PDF pages of those files, each also read as an image (held as its images are). */
+  readonly heldFilePages?: number;
   /**
    * Models admission passed over for this request alone (a per-model limit smaller than it
    * may cost in a whole window): the router turns them away for it, with no store read, so

@@ -180,12 +180,31 @@ const INLINE_PDF = /^data:application\/pdf;base64,/i;
  * within what is left of the prompt's `pdfs` allowance).
  */
 function mediaPartTokens(part: unknown, pdfs: PdfReadAllowance): number {
+  if ((part as { type?: unknown } | null)?.type === 'image_url') return TOKENS_PER_IMAGE;
+  return inlinePdfPages(part, pdfs) * TOKENS_PER_PDF_PAGE;
+}
+
+/** The pages of a chat `file` part's inline PDF (none for any other part). */
+function inlinePdfPages(part: unknown, pdfs: PdfReadAllowance): number {
   const { type, file } = (part ?? {}) as { type?: unknown; file?: { file_data?: unknown } };
-  if (type === 'image_url') return TOKENS_PER_IMAGE;
   const data = type === 'file' ? file?.file_data : undefined;
   if (typeof data !== 'string') return 0;
   const inline = INLINE_PDF.exec(data);
-  return inline ? pdfPageCount(data.slice(inline[0].length), pdfs) * TOKENS_PER_PDF_PAGE : 0;
+  return inline ? pdfPageCount(data.slice(inline[0].length), pdfs) : 0;
+}
+
+/**
+ * The pages of a chat prompt's inline PDFs, read as its estimate reads them: a model reads
+ * each page as an image too (held at TOKENS_PER_IMAGE within TOKENS_PER_PDF_PAGE), so
+ * admission holds them more on models that bill an image more.
+ */
+export function promptPdfPageCount(body: Readonly<Record<string, unknown>>): number {
+  let pages = 0;
+  const pdfs = new PdfReadAllowance();
+  eachContentPart(body, (part) => {
+    pages += inlinePdfPages(part, pdfs);
+  });
+  return pages;
 }
 
 /**

@@ -31,7 +31,6 @@ import {
   DataPlaneError,
   DataPlaneErrorCode,
   estimatePromptTokensUpperBound,
-  promptImageCount,
   AUDIO_OPERATIONS,
   IMAGE_OPERATIONS,
   MEDIA_OPERATIONS,
@@ -45,7 +44,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import { mediaHoldCounts } from './audio-hold';
 import { chatAudioTokensUpperBound } from './chat-audio-hold';
-import { imageTokensPastEstimate } from './image-token-bound';
+import { imageTokensPastEstimate, promptImagesOn } from './image-token-bound';
 import { HoldReleases, type HoldReleaseOutcome, type HoldReleasesOptions } from './hold-releases';
 import { LastBalances } from './last-balances';
 import { RunningHolds } from './running-holds';
@@ -201,7 +200,7 @@ export class BudgetAdmission {
       OWN_HOLD_OPERATIONS.has(request.operation)
         ? ownHoldCounts(request)
         : this.modelCallHoldCounts(request, heldOutputTokens),
-      request.operation === 'chat' ? promptImageCount(request.body) : 0,
+      request.operation === 'chat' ? promptImagesOn(request, models) : 0,
     );
     // A worst case above a whole window of one of the caller's limits is refused whenever
     // it is retried: say so (400), not "try again after the reset" (429).

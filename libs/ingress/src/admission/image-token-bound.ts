@@ -1,4 +1,9 @@
-import { TOKENS_PER_IMAGE } from '@aigw/contracts/data-plane';
+import {
+  promptImageCount,
+  promptPdfPageCount,
+  TOKENS_PER_IMAGE,
+  type GatewayRequest,
+} from '@aigw/contracts/data-plane';
 
 // OpenAI's vision guide: most models bill an image by 512 px tiles (85 + 170 a tile, at
 // most ~1,500 tokens, within the prompt estimate's TOKENS_PER_IMAGE), but gpt-4o-mini bills
@@ -89,4 +94,16 @@ export function imageTokensPastEstimateOnAny(models: readonly string[], images: 
   let most = 0;
   for (const model of models) most = Math.max(most, imageTokensPastEstimate(model, images));
   return most;
+}
+
+/**
+ * What a chat request shows the model as images, each counted at TOKENS_PER_IMAGE by its
+ * prompt estimate: its image parts, and the pages of its PDFs (inline, or by id:
+ * `heldFilePages`), each read as an image of the page too (Anthropic, OpenAI). The pages
+ * are read again only when one of `models` (those that may serve it) bills an image more.
+ */
+export function promptImagesOn(request: GatewayRequest, models: readonly string[]): number {
+  const images = promptImageCount(request.body);
+  if (!models.some((model) => imageTokensUpperBound(model) > TOKENS_PER_IMAGE)) return images;
+  return images + promptPdfPageCount(request.body) + (request.heldFilePages ?? 0);
 }

@@ -135,6 +135,29 @@ describe("a chat request's images in its budget hold", () => {
     assert.ok(cost >= 2 * 6_192, error.message);
   });
 
+  // A PDF's page is read as its text and an image of the page (Anthropic, OpenAI): the
+  // page's image bills as any image does on the model, held at 1,600 it was not.
+  it("holds each page of a PDF at the model's image bound beside its text", async () => {
+    const page = (n: number) => `${n} 0 obj << /Type /Page >> endobj\n`;
+    const pdf = Buffer.from(`%PDF-1.7\n${page(3)}${page(4)}%%EOF`).toString('base64');
+    const request = ask('u', 10);
+    const file = { type: 'file', file: { file_data: `data:application/pdf;base64,${pdf}` } };
+    const asked = {
+      ...request,
+      body: { ...request.body, messages: [{ role: 'user', content: [file] }] },
+    };
+    const on = (model: string) =>
+      admissionOn(
+        `    - {name: b, provider: anthropic, model: ${model}, modelNameOverride: chat}`,
+        '  tokenBudget: {perMinute: {limit: 12000}}',
+      ).admission;
+    await on('claude-sonnet-4-5').admit(asked); // two pages at 4,600 fit
+    const error = await refusalOf(on('claude-opus-4-7').admit(asked));
+    assert.equal(error.httpStatus, 400);
+    const cost = Number(/may cost up to (\d+) tokens/.exec(error.message)?.[1]);
+    assert.ok(cost >= 2 * (3_000 + 4_784), error.message);
+  });
+
   it('holds the dearest model of a failover chain', async () => {
     const { admission } = admissionOn(
       `    - {name: a, provider: openai, model: gpt-4o, modelNameOverride: chat, priority: 0}

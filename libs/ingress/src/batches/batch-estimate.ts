@@ -1,4 +1,8 @@
-import { estimatePromptTokensUpperBound, promptImageCount } from '@aigw/contracts/data-plane';
+import {
+  estimatePromptTokensUpperBound,
+  promptImageCount,
+  promptPdfPageCount,
+} from '@aigw/contracts/data-plane';
 
 /** What a batch input file may cost, summed over its lines: its hold's counts. */
 export interface BatchEstimate {
@@ -13,9 +17,9 @@ export interface BatchEstimate {
   /** The lines' urls, each once: a batch runs them at its endpoint, which must be theirs. */
   readonly urls?: readonly string[];
   /**
-   * The lines' prompt images, each in `inputTokens` at TOKENS_PER_IMAGE: the hold adds what
-   * the batch's model bills for one past that (imageTokensUpperBound). Absent on an older
-   * record.
+   * The lines' prompt images (their PDFs' pages among them), each in `inputTokens` at
+   * TOKENS_PER_IMAGE: the hold adds what the batch's model bills for one past that
+   * (imageTokensUpperBound). Absent on an older record.
    */
   readonly images?: number;
 }
@@ -51,7 +55,8 @@ export class BatchEstimator {
     this.inputTokens += prompt;
     if (prompt > this.largestPromptTokens) this.largestPromptTokens = prompt;
     if (url === '/v1/embeddings') return;
-    this.images += promptImageCount(chat);
+    // A PDF's pages too: the model reads each as an image of the page beside its text.
+    this.images += promptImageCount(chat) + promptPdfPageCount(chat);
     const asked =
       url === '/v1/responses'
         ? positive(body.max_output_tokens)

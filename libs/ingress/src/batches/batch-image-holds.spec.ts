@@ -49,6 +49,22 @@ describe("a batch's images", () => {
     assert.ok(inputTokens >= 2 * TOKENS_PER_IMAGE, String(inputTokens));
   });
 
+  it("count each page of a line's PDF, which the model also reads as an image", () => {
+    const page = (n: number) => `${n} 0 obj << /Type /Page >> endobj\n`;
+    const pdf = Buffer.from(`%PDF-1.7\n${page(3)}${page(4)}%%EOF`).toString('base64');
+    const estimator = new BatchEstimator(100);
+    estimator.add('/v1/chat/completions', {
+      model: 'vision',
+      messages: [
+        {
+          role: 'user',
+          content: [{ type: 'file', file: { file_data: `data:application/pdf;base64,${pdf}` } }],
+        },
+      ],
+    });
+    assert.equal(estimator.estimate.images, 2);
+  });
+
   it('are held at what the batch model may bill for each', async () => {
     const parsed = parseGatewayConfig(
       `kind: AIGatewayRoute

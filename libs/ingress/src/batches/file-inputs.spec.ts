@@ -71,7 +71,9 @@ describe('FileInputs', () => {
 
   it('holds a PDF named by id at the pages counted at its upload, 4,600 tokens each', async () => {
     const { resolve } = await setup('', {}, { pdfPages: 12 });
-    assert.equal(((await resolve()) as { heldTokens: number }).heldTokens, 12 * 4_600);
+    const resolved = (await resolve()) as { heldTokens: number; heldPages?: number };
+    assert.equal(resolved.heldTokens, 12 * 4_600);
+    assert.equal(resolved.heldPages, 12);
   });
 
   it("is the file's content, typed by its name, when a cheaper model's backend may serve", async () => {

@@ -36,9 +36,14 @@ export type ResolvedFile =
   /**
    * The id the holding backend knows it by: every backend that may serve is that one. Its
    * `heldTokens` are what the file may bill in a prompt (fileIdHoldTokens), which a body
-   * naming it by id cannot tell the hold.
+   * naming it by id cannot tell the hold; `heldPages` its PDF pages, where it is a PDF.
    */
-  | { readonly kind: 'id'; readonly file: JsonObject; readonly heldTokens: number }
+  | {
+      readonly kind: 'id';
+      readonly file: JsonObject;
+      readonly heldTokens: number;
+      readonly heldPages?: number;
+    }
   /** Its content as a data URL: another backend may serve the request. */
   | { readonly kind: 'content'; readonly file: JsonObject };
 
@@ -87,6 +92,7 @@ export class FileInputs {
         kind: 'id',
         file: { file_id: record.providerId },
         heldTokens: fileIdHoldTokens(record),
+        ...(record.pdfPages !== undefined && { heldPages: record.pdfPages }),
       };
     }
     return { kind: 'content', file: await this.inlined(record, id, param) };

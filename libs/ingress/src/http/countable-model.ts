@@ -1,13 +1,12 @@
 import {
   countPromptTokens,
-  promptImageCount,
   type GatewayRequest,
   type JsonObject,
   modelNotAllowed,
   modelNotServed,
 } from '@aigw/contracts/data-plane';
 import { chatAudioTokensUpperBound } from '../admission/chat-audio-hold';
-import { imageTokensPastEstimateOnAny } from '../admission/image-token-bound';
+import { imageTokensPastEstimateOnAny, promptImagesOn } from '../admission/image-token-bound';
 import type { IncomingHeaders } from '../identity/tier-selector';
 import type { IngressPipeline } from '../ingress-pipeline';
 
@@ -32,9 +31,8 @@ export async function countedInputTokens(
   const whole = withFiles ? await withFiles(prepared) : prepared;
   // Counted as a provider would be sent it; nothing is, so nothing is reported.
   const redacted = pipeline.redact(whole, () => undefined);
-  const images = promptImageCount(redacted.body);
-  const pastEstimate =
-    images > 0 ? imageTokensPastEstimateOnAny(pipeline.servingModelsOf(redacted), images) : 0;
+  const models = pipeline.servingModelsOf(redacted);
+  const pastEstimate = imageTokensPastEstimateOnAny(models, promptImagesOn(redacted, models));
   return (
     countPromptTokens(redacted.body) +
     chatAudioTokensUpperBound(redacted.body) +

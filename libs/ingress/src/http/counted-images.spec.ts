@@ -48,6 +48,25 @@ describe("counting a prompt's images", () => {
     assert.equal(await twoImages('mistral-small-latest'), 2 * 3_080);
   });
 
+  it("counts a PDF's page as its text and an image of the page on the serving model", async () => {
+    const page = (n: number) => `${n} 0 obj << /Type /Page >> endobj\n`;
+    const pdf = Buffer.from(`%PDF-1.7\n${page(3)}%%EOF`).toString('base64');
+    const file = { type: 'file', file: { file_data: `data:application/pdf;base64,${pdf}` } };
+    const added = async (model: string) => {
+      const pipeline = new IngressPipeline(config(model), router, {});
+      const count = (content: unknown[]) =>
+        countedInputTokens(
+          pipeline,
+          { model: 'm', messages: [{ role: 'user', content }] },
+          {},
+          'c',
+        );
+      return (await count([TEXT, file])) - (await count([TEXT]));
+    };
+    assert.equal(await added('claude-sonnet-4-5'), 3_000 + 1_600);
+    assert.equal(await added('claude-opus-4-7'), 3_000 + 4_784);
+  });
+
   it('counts each at 1,600 on a model that bills an image no more', async () => {
     assert.equal(await twoImages('claude-sonnet-4-5'), 2 * 1_600);
   });

@@ -14,8 +14,9 @@ class Resolver implements InputFileResolver {
   readonly asked: { id: string; param: string; model: string }[] = [];
   async resolve(id: string, param: string, model: string): Promise<ResolvedFile> {
     this.asked.push({ id, param, model });
-    const heldTokens = Number(id.replace('file-aigw_', '')) * 1000;
-    return { kind: 'id', file: { file_id: id.replace('file-aigw_', 'up-') }, heldTokens };
+    const n = Number(id.replace('file-aigw_', ''));
+    const file = { file_id: id.replace('file-aigw_', 'up-') };
+    return { kind: 'id', file, heldTokens: n * 1000, heldPages: n };
   }
 }
 
@@ -68,6 +69,7 @@ describe('withInputFiles', () => {
     ]);
     // Each file is held each time it is named (sent, and billed, as often): 1 + 1 + 2.
     assert.equal(swapped.heldFileTokens, 4000);
+    assert.equal(swapped.heldFilePages, 4);
   });
 
   it('holds nothing more for a file sent as its content (the body shows its pages)', async () => {

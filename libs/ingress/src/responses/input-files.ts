@@ -69,6 +69,7 @@ async function swapFileIds(
   // What the files sent by id may bill, each time one is named (it is sent, and billed, as
   // often): the body's estimate sees an id, not the file.
   let heldFileTokens = 0;
+  let heldFilePages = 0;
   const swapped = messages.map((message: unknown) => {
     if (!isObject(message) || !Array.isArray(message.content)) return message;
     return {
@@ -77,7 +78,10 @@ async function swapFileIds(
         const id = chatFileIdOf(part);
         if (id === undefined) return part;
         const file = resolved.get(id)!;
-        if (file.kind === 'id') heldFileTokens += file.heldTokens;
+        if (file.kind === 'id') {
+          heldFileTokens += file.heldTokens;
+          heldFilePages += file.heldPages ?? 0;
+        }
         // The client's own name for the file, where it gave one, over the upload's.
         const sent = (part as { file: JsonObject }).file;
         return {
@@ -94,6 +98,7 @@ async function swapFileIds(
     ...request,
     body: { ...request.body, messages: swapped },
     ...(heldFileTokens > 0 && { heldFileTokens }),
+    ...(heldFilePages > 0 && { heldFilePages }),
   };
 }
 
