@@ -10,6 +10,16 @@ function chatOf(body: unknown, stream = false) {
   return translateGeminiRequest(body, { ...call, stream }).chat;
 }
 
+/** A schema whose root is not an object, as every backend is asked for it (gemini-json-root). */
+function asObjectProperty(schema: unknown) {
+  return {
+    type: 'object',
+    properties: { value: schema },
+    required: ['value'],
+    additionalProperties: false,
+  };
+}
+
 function refusal(body: unknown, field: RegExp): void {
   assert.throws(
     () => translateGeminiRequest(body, call),
@@ -292,7 +302,10 @@ describe('Gemini request translation', () => {
       stop: ['END'],
       response_format: {
         type: 'json_schema',
-        json_schema: { name: 'response', schema: { type: 'array', items: { type: 'string' } } },
+        json_schema: {
+          name: 'response',
+          schema: asObjectProperty({ type: 'array', items: { type: 'string' } }),
+        },
       },
       thinking: { type: 'enabled', budget_tokens: 2048 },
       // For the backends that take them as they came (Gemini, Vertex; Claude takes top_k).
@@ -433,7 +446,7 @@ describe('Gemini request translation', () => {
     });
     assert.deepEqual(chat.response_format, {
       type: 'json_schema',
-      json_schema: { name: 'response', schema: wanted },
+      json_schema: { name: 'response', schema: asObjectProperty(wanted) },
     });
     const [tool] = chat.tools as { function: { parameters: unknown } }[];
     assert.deepEqual(tool?.function.parameters, {
@@ -465,7 +478,10 @@ describe('Gemini request translation', () => {
     // proto3 JSON reads null as the field left unset, as Google's API does.
     assert.deepEqual(chatOf(withBound(null)).response_format, {
       type: 'json_schema',
-      json_schema: { name: 'response', schema: { type: 'array', items: { type: 'string' } } },
+      json_schema: {
+        name: 'response',
+        schema: asObjectProperty({ type: 'array', items: { type: 'string' } }),
+      },
     });
   });
 

@@ -14,6 +14,7 @@ import { codeExecutionText, isCodeExecutionPart } from './gemini-code-parts';
 import { gatewayFilePart } from '../files/gemini-held-files';
 import { refuseTooDeepBody } from '../../domain/body-depth';
 import { MAX_TOP_LOGPROBS } from './gemini-logprobs';
+import { objectRootedSchema } from './gemini-json-root';
 
 // Gemini generateContent requests in the gateway's canonical format (OpenAI chat
 // completions), so `/v1beta/models/{model}:generateContent` works against every backend.
@@ -26,6 +27,11 @@ export interface GeminiRequestFacts {
   readonly stream: boolean;
   /** Gemini sends thought summaries only when asked (`thinkingConfig.includeThoughts`). */
   readonly includeThoughts: boolean;
+  /**
+   * The response schema's root is not an object and was asked for as an object's one
+   * property (gemini-json-root): the answer's text is that property's value.
+   */
+  readonly wrappedJson?: true;
 }
 
 export interface TranslatedGeminiRequest {
@@ -125,10 +131,18 @@ export function translateGeminiRequest(
   // Run by Google inside the call: only Gemini backends take them (the router sees to it).
   if (builtIn.length > 0) providerExtras(chat)[GEMINI_TOOLS_EXTRA] = builtIn;
   applyToolConfig(chat, body.toolConfig, tools);
-  const includeThoughts = applyGenerationConfig(chat, body.generationConfig);
+  const { includeThoughts, wrappedJson } = applyGenerationConfig(chat, body.generationConfig);
   applySafetySettings(chat, body.safetySettings);
   // labels have no counterpart: accepted and not applied.
-  return { chat, facts: { model: call.model, stream: call.stream, includeThoughts } };
+  return {
+    chat,
+    facts: {
+      model: call.model,
+      stream: call.stream,
+      includeThoughts,
+      ...(wrappedJson ? { wrappedJson } : {}),
+    },
+  };
 }
 
 function systemMessages(instruction: unknown): JsonObject[] {
@@ -603,9 +617,15 @@ function applyCandidateCount(chat: JsonObject, value: unknown): void {
   chat.n = candidates;
 }
 
-/** Applies generationConfig; says whether thought summaries were asked for. */
-function applyGenerationConfig(chat: JsonObject, value: unknown): boolean {
-  if (!present(value)) return false;
+/**
+ * Applies generationConfig; says whether thought summaries were asked for, and whether
+ * the response schema was wrapped in an object.
+ */
+function applyGenerationConfig(
+  chat: JsonObject,
+  value: unknown,
+): { includeThoughts: boolean; wrappedJson: boolean } {
+  if (!present(value)) return { includeThoughts: false, wrappedJson: false };
   if (!isObject(value)) throw invalid('generation_config', 'a GenerationConfig object is required');
   const at = (field: string) => `generation_config.${field}`;
   applyCandidateCount(chat, value.candidateCount);
@@ -644,8 +664,11 @@ function applyGenerationConfig(chat: JsonObject, value: unknown): boolean {
     throw invalid(at('response_modalities'), 'only TEXT output is served by this gateway');
   }
   const format = responseFormat(value);
-  if (format) chat.response_format = format;
-  return applyThinking(chat, value.thinkingConfig);
+  if (format) chat.response_format = format.format;
+  return {
+    includeThoughts: applyThinking(chat, value.thinkingConfig),
+    wrappedJson: format?.wrapped === true,
+  };
 }
 
 /**
@@ -669,8 +692,11 @@ function applyLogprobs(chat: JsonObject, config: JsonObject): void {
   if (top !== undefined && top > 0) chat.top_logprobs = top;
 }
 
-/** responseMimeType and its schema as OpenAI's response_format. */
-function responseFormat(config: JsonObject): JsonObject | undefined {
+/**
+ * responseMimeType and its schema as OpenAI's response_format; a schema whose root is not
+ * an object is asked for wrapped in one (gemini-json-root).
+ */
+function responseFormat(config: JsonObject): { format: JsonObject; wrapped: boolean } | undefined {
   const mime = config.responseMimeType;
   const schema = config.responseJsonSchema ?? config.responseSchema;
   if (!present(mime) || mime === 'text/plain') {
@@ -685,13 +711,18 @@ function responseFormat(config: JsonObject): JsonObject | undefined {
       "only 'text/plain' and 'application/json' are served by this gateway",
     );
   }
-  if (!present(schema)) return { type: 'json_object' };
+  if (!present(schema)) return { format: { type: 'json_object' }, wrapped: false };
   if (!isObject(schema))
     throw invalid('generation_config.response_schema', 'a schema object is required');
-  const jsonSchema = present(config.responseJsonSchema)
-    ? schema
-    : jsonSchemaOf(schema, 'generation_config.response_schema');
-  return { type: 'json_schema', json_schema: { name: 'response', schema: jsonSchema } };
+  const asked = objectRootedSchema(
+    present(config.responseJsonSchema)
+      ? schema
+      : jsonSchemaOf(schema, 'generation_config.response_schema'),
+  );
+  return {
+    format: { type: 'json_schema', json_schema: { name: 'response', schema: asked.schema } },
+    wrapped: asked.wrapped,
+  };
 }
 
 function applyThinking(chat: JsonObject, value: unknown): boolean {

@@ -18,6 +18,7 @@ import {
   toolUseTokensOf,
 } from './gemini-tool-parts';
 import { logprobsFields } from './gemini-logprobs';
+import { unwrappedAnswer } from './gemini-json-root';
 
 // OpenAI chat answers (the canonical format every backend's answer arrives in) as
 // Gemini GenerateContentResponse objects.
@@ -211,7 +212,9 @@ function candidateOf(choice: JsonObject, position: number, facts: GeminiRequestF
   // stream sends it; finishReason says it refused.
   const refusal = refusalText(message);
   // The built-in tools' parts (code run, its result) go back between the texts.
-  parts.push(...textAndToolParts(contentText(message.content) + refusal, message));
+  const content = contentText(message.content);
+  const text = facts.wrappedJson && refusal === '' ? unwrappedAnswer(content) : content;
+  parts.push(...textAndToolParts(text + refusal, message));
   const toolCalls = Array.isArray(message.tool_calls) ? (message.tool_calls as JsonObject[]) : [];
   let reasoningSignature = reasoningBlocksSignature(thinkingBlocksOf(message.thinking_blocks));
   for (const call of toolCalls) {

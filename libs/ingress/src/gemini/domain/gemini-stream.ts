@@ -25,6 +25,7 @@ import {
   toolUseTokensOf,
 } from './gemini-tool-parts';
 import { candidateLogprobs } from './gemini-logprobs';
+import { unwrappedAnswer } from './gemini-json-root';
 
 /** A tool call whose arguments are still arriving. */
 interface OpenCall {
@@ -49,6 +50,11 @@ interface ChoiceState {
   thinking: ThinkingBlock[];
   /** The reasoning text since the last block: a block's signature may come without it. */
   reasoningText: string;
+  /**
+   * The answer's JSON so far, held whole when its schema was wrapped (facts.wrappedJson):
+   * its unwrapped value goes out when the choice finishes.
+   */
+  heldJson: string;
   /** The chosen tokens' log probabilities so far, summed, and how many: avgLogprobs. */
   logprobSum: number;
   logprobSteps: number;
@@ -121,7 +127,7 @@ export class GeminiStreamTranslator {
     const candidates = [...this.choices.entries()]
       .sort(([a], [b]) => a - b)
       .map(([index, state]) => ({
-        ...candidate(index, this.flushCalls(state)),
+        ...candidate(index, [...heldAnswer(state), ...this.flushCalls(state)]),
         finishReason: closingFinishReason(state),
         ...(state.logprobSteps > 0 ? { avgLogprobs: state.logprobSum / state.logprobSteps } : {}),
       }));
@@ -142,7 +148,12 @@ export class GeminiStreamTranslator {
     for (const block of thinkingBlocksOf(delta.thinking_blocks)) thinkingBlock(state, block);
     this.toolUseTokens = Math.max(this.toolUseTokens, toolUseTokensOf(delta));
     // The built-in tools' parts (code run, its result) go out between the texts.
-    const visible = textAndToolParts(typeof delta.content === 'string' ? delta.content : '', delta);
+    let content = typeof delta.content === 'string' ? delta.content : '';
+    if (this.facts.wrappedJson) {
+      state.heldJson += content;
+      content = '';
+    }
+    const visible = textAndToolParts(content, delta);
     const refusal = refusalText(delta);
     // Text after calls goes out after them, as it came: calls whose arguments are whole
     // by now are done (a call still mid-arguments keeps them all waiting for the finish).
@@ -160,7 +171,7 @@ export class GeminiStreamTranslator {
     if (choice.finish_reason !== undefined && choice.finish_reason !== null) {
       state.finishReason = choice.finish_reason;
       state.policyStop = policyStopOf(delta);
-      parts.push(...this.flushCalls(state));
+      parts.push(...heldAnswer(state), ...this.flushCalls(state));
     }
     return parts;
   }
@@ -176,6 +187,7 @@ export class GeminiStreamTranslator {
         refused: false,
         thinking: [],
         reasoningText: '',
+        heldJson: '',
         logprobSum: 0,
         logprobSteps: 0,
       };
@@ -259,6 +271,14 @@ function closingFinishReason(state: ChoiceState): string {
   return !refused && (finishReason === null || finishReason === undefined)
     ? 'FINISH_REASON_UNSPECIFIED'
     : candidateFinishReason(finishReason, refused, policyStop);
+}
+
+/** The answer held for its wrapped schema, as its client's own JSON (none held: no part). */
+function heldAnswer(state: ChoiceState): JsonObject[] {
+  if (state.heldJson === '') return [];
+  const text = unwrappedAnswer(state.heldJson);
+  state.heldJson = '';
+  return [{ text }];
 }
 
 /** A chunk's log probabilities as its event's logprobsResult ({} without), counted on the choice. */

@@ -1,0 +1,55 @@
+import type { JsonObject } from '@aigw/contracts/data-plane';
+
+// A Gemini client's response schema may have any root (Google's own structured-output
+// example is an ARRAY of recipes), while OpenAI's json_schema and the answer tool of
+// Claude and Bedrock take an object root only ("schema must be a JSON Schema of 'type:
+// "object"', got 'type: "array"'"). Such a schema is asked for as the one property of an
+// object, and the answer given back as that property's value, so every backend answers it.
+
+/** The property a schema of another root is asked for under. */
+const ANSWER_FIELD = 'value';
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Whether a JSON Schema's root is an object (a schema of properties without a type is). */
+function objectRooted(schema: JsonObject): boolean {
+  if (schema.type === 'object') return true;
+  return schema.type === undefined && isObject(schema.properties) && schema.anyOf === undefined;
+}
+
+/**
+ * The schema to ask for: an object-rooted one as it is, any other as the one required
+ * property of an object (its `$defs` kept at the root, where its `$ref`s point).
+ */
+export function objectRootedSchema(schema: JsonObject): { schema: JsonObject; wrapped: boolean } {
+  if (objectRooted(schema)) return { schema, wrapped: false };
+  const { $defs, definitions, ...inner } = schema;
+  return {
+    schema: {
+      type: 'object',
+      properties: { [ANSWER_FIELD]: inner },
+      required: [ANSWER_FIELD],
+      additionalProperties: false,
+      ...($defs === undefined ? {} : { $defs }),
+      ...(definitions === undefined ? {} : { definitions }),
+    },
+    wrapped: true,
+  };
+}
+
+/**
+ * The answer to a wrapped schema as the client's own: the property's value, as JSON.
+ * Text that is not such an object (an answer cut short by the token limit) is left as it
+ * came: it is no JSON of the client's schema either way.
+ */
+export function unwrappedAnswer(text: string): string {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (isObject(parsed) && ANSWER_FIELD in parsed) return JSON.stringify(parsed[ANSWER_FIELD]);
+  } catch {
+    // left as it came (see above)
+  }
+  return text;
+}
