@@ -19,6 +19,7 @@ import {
 } from './gemini-tool-parts';
 import { logprobsFields } from './gemini-logprobs';
 import { unwrappedAnswer } from './gemini-json-root';
+import { imageParts } from './gemini-image-parts';
 
 // OpenAI chat answers (the canonical format every backend's answer arrives in) as
 // Gemini GenerateContentResponse objects.
@@ -215,6 +216,8 @@ function candidateOf(choice: JsonObject, position: number, facts: GeminiRequestF
   const content = contentText(message.content);
   const text = facts.wrappedJson && refusal === '' ? unwrappedAnswer(content) : content;
   parts.push(...textAndToolParts(text + refusal, message));
+  // The images an image model made, after its text.
+  parts.push(...imageParts(message.images));
   const toolCalls = Array.isArray(message.tool_calls) ? (message.tool_calls as JsonObject[]) : [];
   let reasoningSignature = reasoningBlocksSignature(thinkingBlocksOf(message.thinking_blocks));
   for (const call of toolCalls) {

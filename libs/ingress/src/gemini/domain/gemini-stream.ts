@@ -26,6 +26,7 @@ import {
 } from './gemini-tool-parts';
 import { candidateLogprobs } from './gemini-logprobs';
 import { unwrappedAnswer } from './gemini-json-root';
+import { imageParts } from './gemini-image-parts';
 
 /** A tool call whose arguments are still arriving. */
 interface OpenCall {
@@ -160,7 +161,7 @@ export class GeminiStreamTranslator {
     if ((visible.length > 0 || refusal !== '') && state.calls.size > 0 && callsWhole(state)) {
       parts.push(...this.flushCalls(state));
     }
-    parts.push(...visible);
+    parts.push(...visible, ...imageParts(delta.images));
     if (refusal !== '') {
       state.refused = true;
       parts.push({ text: refusal });
