@@ -88,6 +88,14 @@ describe('FileInputs', () => {
     assert.equal(backend.reads, 1);
   });
 
+  it('holds a file sent as content that is no PDF at its size, as by id', async () => {
+    const { resolve } = await setup(CHEAPER, { filename: 'notes.txt' });
+    const resolved = await resolve();
+    assert.equal(resolved.kind, 'content');
+    assert.match(String(resolved.file.file_data), /^data:text\/plain;base64,/);
+    assert.equal(resolved.heldTokens, CONTENT.length);
+  });
+
   it('refuses, naming the part, a file too large to send as content, without reading it', async () => {
     const { backend, resolve } = await setup(CHEAPER, { bytes: MAX_INLINE_FILE_BYTES + 1 });
     await assert.rejects(

@@ -44,8 +44,12 @@ export type ResolvedFile =
       readonly heldTokens: number;
       readonly heldPages?: number;
     }
-  /** Its content as a data URL: another backend may serve the request. */
-  | { readonly kind: 'content'; readonly file: JsonObject };
+  /**
+   * Its content as a data URL: another backend may serve the request. A PDF's pages the
+   * prompt estimate reads from it; any other file it cannot: its `heldTokens`, a token a
+   * byte, as by id.
+   */
+  | { readonly kind: 'content'; readonly file: JsonObject; readonly heldTokens?: number };
 
 /**
  * A gateway file id in a model call's input, made into what the backend takes. Only the
@@ -95,11 +99,16 @@ export class FileInputs {
         ...(record.pdfPages !== undefined && { heldPages: record.pdfPages }),
       };
     }
-    return { kind: 'content', file: await this.inlined(record, id, param) };
+    const file = await this.inlined(record, id, param);
+    return { kind: 'content', ...file };
   }
 
   /** The file's content, read from the backend that holds it, as chat's file_data. */
-  private async inlined(record: HeldRecord, id: string, param: string): Promise<JsonObject> {
+  private async inlined(
+    record: HeldRecord,
+    id: string,
+    param: string,
+  ): Promise<{ file: JsonObject; heldTokens?: number }> {
     const size = record.object.bytes;
     if (typeof size === 'number' && size > MAX_INLINE_FILE_BYTES) throw tooLarge(id, param);
     const answer = await this.records.call(
@@ -111,8 +120,12 @@ export class FileInputs {
     const filename = typeof record.object.filename === 'string' ? record.object.filename : '';
     const mediaType = mediaTypeOf(filename, answer.contentType);
     return {
-      file_data: `data:${mediaType};base64,${answer.body.toString('base64')}`,
-      ...(filename !== '' && { filename }),
+      file: {
+        file_data: `data:${mediaType};base64,${answer.body.toString('base64')}`,
+        ...(filename !== '' && { filename }),
+      },
+      // Not a PDF: the estimate reads no pages of it.
+      ...(mediaType !== 'application/pdf' && { heldTokens: answer.body.byteLength }),
     };
   }
 }

@@ -78,10 +78,8 @@ async function swapFileIds(
         const id = chatFileIdOf(part);
         if (id === undefined) return part;
         const file = resolved.get(id)!;
-        if (file.kind === 'id') {
-          heldFileTokens += file.heldTokens;
-          heldFilePages += file.heldPages ?? 0;
-        }
+        heldFileTokens += file.heldTokens ?? 0;
+        if (file.kind === 'id') heldFilePages += file.heldPages ?? 0;
         // The client's own name for the file, where it gave one, over the upload's.
         const sent = (part as { file: JsonObject }).file;
         return {
