@@ -69,6 +69,8 @@ export class AnthropicAdapter implements ProviderAdapter {
       documentUrls: true,
       documentCitations: true,
       anthropicServerTools: ALL_SERVER_TOOLS,
+      // A Messages client's inference_geo is the Claude API's own field (data residency).
+      inferenceGeo: true,
       // Anthropic requires max_tokens: without the client's, the one admission held.
       ...heldOutputOptions(request),
     });
@@ -83,6 +85,7 @@ export class AnthropicAdapter implements ProviderAdapter {
       const config = (body.output_config ?? {}) as JsonObject;
       body.output_config = { ...config, format: outputFormat };
     }
+    if (prompt.inferenceGeo !== undefined) body.inference_geo = prompt.inferenceGeo;
     // Anthropic's own API has tiers (Vertex's and Bedrock's Claude take theirs elsewhere).
     if (prompt.serviceTier !== undefined) {
       const tier = anthropicServiceTier(prompt.serviceTier);

@@ -19,7 +19,12 @@ import {
 import { isJsonObject } from './json-shape';
 import { imageMediaType } from './image-media-type';
 import { parseCacheControl, type CacheControl } from './cache-control';
-import { chatExtras, type ChatExtras } from './provider-extras';
+import {
+  asksInferenceGeo,
+  chatExtras,
+  inferenceGeoRefused,
+  type ChatExtras,
+} from './provider-extras';
 import { parseResponseFormat, type ResponseFormat } from './response-format';
 import { refuseUnmetAsks } from './unmet-asks';
 import { idWithoutSignature, signatureInId } from './tool-call-signature-id';
@@ -776,6 +781,8 @@ export interface ChatParseOptions {
    * AI: web search): it takes their definitions and their blocks in assistant turns.
    */
   readonly anthropicServerTools?: ReadonlySet<AnthropicServerTool>;
+  /** The backend keeps Claude in the geography a Messages client names (Anthropic's API). */
+  readonly inferenceGeo?: boolean;
   /** The request's held default output (`ChatPrompt.defaultMaxTokens`), when it carries one. */
   readonly defaultMaxTokens?: number;
   /** The output held for the request (`ChatPrompt.heldOutputTokens`), when it carries one. */
@@ -945,6 +952,8 @@ function extrasFor(body: JsonObject, options: ChatParseOptions): ChatExtras {
     const name = anthropicServerToolOf(serverTool.type);
     if (name && !options.anthropicServerTools?.has(name)) throw serverToolRefused(name);
   }
+  // Refused, never dropped: the answer would run wherever, against the client's residency.
+  if (asksInferenceGeo(extras) && options.inferenceGeo !== true) throw inferenceGeoRefused();
   return extras;
 }
 

@@ -16,6 +16,7 @@ import {
   serverToolRefused,
 } from './chat-request';
 import { isJsonObject } from './json-shape';
+import { asksInferenceGeo, chatExtras, inferenceGeoRefused } from './provider-extras';
 import { idWithoutSignature, SIGNATURE_ID_SEPARATOR } from './tool-call-signature-id';
 
 // The gateway's canonical request is OpenAI's chat request extended the way LiteLLM and
@@ -67,6 +68,10 @@ export function withoutGatewayExtensions(
   // Likewise Anthropic's server tools: the answer would lack the search.
   const [serverTool] = 'provider_extras' in body ? anthropicServerToolsAsked(body) : [];
   if (serverTool !== undefined) throw serverToolRefused(serverTool);
+  // And a Messages client's inference geography, which no OpenAI-format backend keeps.
+  if ('provider_extras' in body && asksInferenceGeo(chatExtras(body))) {
+    throw inferenceGeoRefused();
+  }
   const {
     thinking: _thinking,
     output_config: _outputConfig,

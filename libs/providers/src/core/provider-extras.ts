@@ -48,6 +48,26 @@ export interface ChatExtras {
    * Gemini are asked for the thought summaries, the model thinking as it would.
    */
   readonly includeThoughts?: boolean;
+  /**
+   * A Messages client's `inference_geo`, where Claude may run ("us" for US-only inference):
+   * Anthropic's own API takes it; every other backend refuses any but the default, "global".
+   */
+  readonly inferenceGeo?: string;
+}
+
+/** Anthropic's default geography, which asks nothing of any backend. */
+export const GLOBAL_INFERENCE_GEO = 'global';
+
+/**
+ * The 400 for an `inference_geo` other than "global" sent to a backend that cannot keep
+ * the answer in that geography (where Bedrock, Vertex AI and the rest run is their
+ * endpoint's region, not a request's field).
+ */
+export function inferenceGeoRefused(): DataPlaneError {
+  return invalid(
+    "inference_geo is taken by Anthropic's own API only; this backend runs where its endpoint's region is, so it cannot honour it",
+    'inference_geo',
+  );
 }
 
 /**
@@ -85,6 +105,7 @@ export function chatExtras(body: JsonObject): ChatExtras {
     anthropicServerTools?: JsonObject[];
     thinkingBudget?: number;
     includeThoughts?: boolean;
+    inferenceGeo?: string;
   } = {};
   const topK = extras.top_k;
   if (topK !== undefined && topK !== null) {
@@ -125,7 +146,19 @@ export function chatExtras(body: JsonObject): ChatExtras {
     }
     if (thoughts) out.includeThoughts = true;
   }
+  const geo = extras.inference_geo;
+  if (geo !== undefined && geo !== null) {
+    if (typeof geo !== 'string' || geo.length === 0) {
+      throw invalid(`${PROVIDER_EXTRAS}.inference_geo must be a non-empty string`, 'inference_geo');
+    }
+    out.inferenceGeo = geo;
+  }
   return out;
+}
+
+/** Whether the extras ask for a geography other than the default (inferenceGeoRefused). */
+export function asksInferenceGeo(extras: ChatExtras): boolean {
+  return extras.inferenceGeo !== undefined && extras.inferenceGeo !== GLOBAL_INFERENCE_GEO;
 }
 
 /** `anthropic_server_tools`: tool objects of a server tool's type, each named. */

@@ -395,6 +395,14 @@ describe('Anthropic Messages request to OpenAI chat', () => {
     );
   });
 
+  it('carries inference_geo (data residency) for the backends that keep it, never dropped', () => {
+    const messages = [{ role: 'user', content: 'x' }];
+    const { chat } = translateMessagesRequest({ ...base, inference_geo: 'us', top_k: 5, messages });
+    assert.deepEqual(chat.provider_extras, { top_k: 5, inference_geo: 'us' });
+    rejects({ ...base, inference_geo: 1, messages }, 'inference_geo', /valid string/);
+    rejects({ ...base, inference_geo: '', messages }, 'inference_geo', /at least 1 character/);
+  });
+
   it("takes Claude 4.6's adaptive thinking and its effort, output_config's other fields dropped", () => {
     const { chat } = translateMessagesRequest({
       ...base,

@@ -178,6 +178,17 @@ export function translateMessagesRequest(
     }
   }
 
+  // Where Claude may run (data residency): only Anthropic's own API takes it, and every
+  // other backend refuses it by name (providers' provider-extras), never dropped.
+  const geo = body.inference_geo;
+  if (geo !== undefined && geo !== null) {
+    const inferenceGeo = requiredString(geo, 'inference_geo');
+    if (inferenceGeo.length === 0) {
+      throw invalid('inference_geo', 'String should have at least 1 character');
+    }
+    chat.provider_extras = { ...(chat.provider_extras ?? {}), inference_geo: inferenceGeo };
+  }
+
   const serviceTier = chatServiceTier(body.service_tier);
   if (serviceTier !== undefined) chat.service_tier = serviceTier;
 
