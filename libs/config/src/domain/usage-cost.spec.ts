@@ -53,6 +53,30 @@ describe('servedModelPrice', () => {
     );
     assert.equal(servedModelPrice(other, azure, {}), undefined);
   });
+
+  it("prices the model the provider ran over the catalog's price of a deployment's name", () => {
+    configureBuiltinPrices({ enabled: true });
+    // A deployment named for one model and running another (upgraded in place, or named so
+    // by its owner): the catalog's guess from its name is not what Azure bills.
+    const named = route({}, [backend('azure', 'gpt-4o-mini', 'chat')]);
+    const sent = { provider: 'azure', model: 'gpt-4o-mini' };
+    assert.deepEqual(
+      servedModelPrice(named, sent, { answeredModel: 'gpt-4o-2024-05-13' }),
+      modelPrice(named, 'gpt-4o-2024-05-13', 'azure'),
+    );
+    assert.ok(modelPrice(named, 'gpt-4o-2024-05-13', 'azure'), 'the catalog prices it');
+    // The same on a wildcard backend, whose deployment the client names.
+    const wildcard = route({}, [backend('azure')]);
+    assert.deepEqual(
+      servedModelPrice(wildcard, sent, { answeredModel: 'gpt-4o-2024-05-13' }),
+      modelPrice(wildcard, 'gpt-4o-2024-05-13', 'azure'),
+    );
+    // An answered model the catalog does not know leaves the name's price.
+    assert.deepEqual(
+      servedModelPrice(named, sent, { answeredModel: 'no-such-model-anywhere' }),
+      modelPrice(named, 'gpt-4o-mini', 'azure'),
+    );
+  });
 });
 
 describe('dollarCost', () => {

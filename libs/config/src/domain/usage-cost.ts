@@ -138,24 +138,29 @@ export function modelPrice(
   model: string,
   provider?: string,
 ): ModelPricing | undefined {
-  const source = priceSourceOf(route, model, provider);
-  if (source === undefined) return undefined;
-  return source.own ?? builtinPrice(source.provider, source.model);
+  return priceFrom(priceSourceOf(route, model, provider));
 }
 
 /**
- * What a served call costs on a route: the price of the model it was sent (`modelPrice`),
- * else, when the provider answered as another model (an Azure deployment named by its
- * owner answers as the model it runs), that model's.
+ * What a served call costs on a route: the route's own price of the model it was sent,
+ * else, when the provider answered as another model, that model's (`modelPrice`), else
+ * the catalog's for the name sent. An Azure deployment is named by its owner (`prod-chat`,
+ * or `gpt-4o-mini` for one upgraded in place to gpt-4o) and answers as the model it runs:
+ * that is what Azure bills, not what the catalog makes of the deployment's name.
  */
 export function servedModelPrice(
   route: RouteConfig,
   served: { readonly model: string; readonly provider: string },
   usage: { readonly answeredModel?: string },
 ): ModelPricing | undefined {
-  const own = modelPrice(route, served.model, served.provider);
-  if (own !== undefined || usage.answeredModel === undefined) return own;
-  return modelPrice(route, usage.answeredModel, served.provider);
+  const sent = priceSourceOf(route, served.model, served.provider);
+  if (sent?.own !== undefined || usage.answeredModel === undefined) return priceFrom(sent);
+  return modelPrice(route, usage.answeredModel, served.provider) ?? priceFrom(sent);
+}
+
+function priceFrom(source: PriceSource | undefined): ModelPricing | undefined {
+  if (source === undefined) return undefined;
+  return source.own ?? builtinPrice(source.provider, source.model);
 }
 
 /** Where a model's price on a route comes from: the route's own entry, or the catalog's. */
