@@ -1539,7 +1539,22 @@ export class KafkaEventBus implements EventPublisher {
       const producers = [this.producer, this.deadLetterProducer];
       this.producer = undefined;
       this.deadLetterProducer = undefined;
-      await Promise.allSettled(producers.map((p) => (p ? p.disconnect() : Promise.resolve())));
+      // kafkajs' disconnect waits for each request in flight, up to its request timeout
+      // (30 s), when the broker stopped answering without closing the connection (its host
+      // hung): what those requests carry is in the spool by now, so the close waits for them
+      // no longer than its drain, and the next start replays them.
+      const disconnected = Promise.allSettled(
+        producers.map((p) => (p ? p.disconnect() : Promise.resolve())),
+      ).then(() => true);
+      const inTime = await Promise.race([
+        disconnected,
+        sleep(Math.max(deadline - Date.now(), 1_000)).then(() => false),
+      ]);
+      if (!inTime) {
+        this.logger.warn('Kafka did not answer in time while the bus closed; closing without it', {
+          spooled: this.spool.count,
+        });
+      }
       if (this.spool.count > 0) {
         this.logger.warn('events stay in the spool; the next start replays them', {
           events: this.spool.count,

@@ -15,6 +15,13 @@ export interface RestartableKafka {
   stopBroker(): Promise<void>;
   /** Starts it again and waits until it is ready. */
   startBroker(): Promise<void>;
+  /**
+   * Freezes the broker (the container paused): its connections stay open and nothing is
+   * answered, as a broker whose host hangs or whose network drops packets.
+   */
+  freezeBroker(): Promise<void>;
+  /** Lets a frozen broker go on. */
+  thawBroker(): Promise<void>;
   /** Removes the container. */
   stop(): Promise<void>;
 }
@@ -44,6 +51,14 @@ export async function startRestartableKafka(options: StartOptions = {}): Promise
     // A restart of a stopped container starts it and waits for the readiness log line
     // written after this start.
     startBroker: () => container.restart(),
+    freezeBroker: async () => {
+      const client = await getContainerRuntimeClient();
+      await client.container.getById(container.getId()).pause();
+    },
+    thawBroker: async () => {
+      const client = await getContainerRuntimeClient();
+      await client.container.getById(container.getId()).unpause();
+    },
     stop: async () => void (await container.stop({ remove: true, timeout: 2_000 })),
   };
 }
