@@ -38,7 +38,8 @@ const KEY = /^[A-Za-z_][\w]{0,63}$/;
  * A provider's `innererror` as a client may see it: object keys shaped like field names,
  * booleans, numbers and short strings (a category's severity, a blocklist id), a bounded
  * number of each; anything else left out. `text` makes a provider's string fit to pass on
- * (its key-like runs redacted). Undefined when nothing is left.
+ * (its key-like runs redacted); a key it would change is left out. Undefined when nothing
+ * is left.
  */
 export function providerInnerError(
   value: unknown,
@@ -69,7 +70,8 @@ function keptValue(
   }
   const kept: Record<string, InnerErrorValue> = {};
   for (const [key, entry] of Object.entries(value).slice(0, MAX_ENTRIES)) {
-    if (!KEY.test(key)) continue;
+    // A field name `text` would change (a key, an echoed secret) is no field name: left out.
+    if (!KEY.test(key) || text(key) !== key) continue;
     const keptEntry = keptValue(entry, depth + 1, text);
     if (keptEntry !== undefined) kept[key] = keptEntry;
   }

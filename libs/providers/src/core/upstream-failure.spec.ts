@@ -146,6 +146,9 @@ test("an innererror keeps no secret, nothing unbounded, and no backend trouble's
             echoed: `key ${key}`,
             long: 'x'.repeat(500),
             'bad key': true,
+            // A key-like field name is left out as a key-like value is redacted.
+            [key]: true,
+            sk_live_abcdefgh12345678: { filtered: true },
             nested: { a: { b: { c: { d: { e: 'too deep' } } } } },
             content_filter_result: { sexual: { filtered: true, severity: 'high' } },
           },
