@@ -480,7 +480,14 @@ describe('builtinPrice', () => {
     configureBuiltinPrices({ enabled: true });
     // Vertex backends may name their model "publishers/{publisher}/models/{id}" (the
     // adapter calls the same URL); the catalog lists the id alone.
-    for (const id of ['gemini-2.5-flash', 'gemini-embedding-001', 'claude-sonnet-4-5@20250929']) {
+    // text-embedding-005: Google's per-character price, which the catalog lacks.
+    const ids = [
+      'gemini-2.5-flash',
+      'gemini-embedding-001',
+      'claude-sonnet-4-5@20250929',
+      'text-embedding-005',
+    ];
+    for (const id of ids) {
       const publisher = id.startsWith('claude') ? 'anthropic' : 'google';
       const price = builtinPrice('vertex', id);
       assert.ok(price, id);

@@ -113,10 +113,10 @@ export function builtinPrice(provider: string, model: string): ModelPricing | un
   }
   const now = settings.now();
   const providerId = catalogProviderId(provider);
+  const listed = catalogModelName(provider, model);
   const found =
     settings.enabled && providerId
-      ? (findInCatalog(providerId, catalogModelName(provider, model), now) ??
-        listedApart(provider, model))
+      ? (findInCatalog(providerId, listed, now) ?? listedApart(provider, listed))
       : undefined;
   if (known === undefined) report(provider, model, found);
   const until = found?.conditional ? now + CONDITIONAL_PRICE_TTL_MS : Infinity;

@@ -14,9 +14,11 @@ const CHARACTER_BILLED_MODELS = [
   /^textembedding-gecko(?:-multilingual)?(?:$|@)/i,
 ];
 
-/** The per-character price of a Vertex text-embedding model, or undefined for others. */
-export function vertexCharacterPrice(model: string): ModelPricing | undefined {
-  const id = model.replace(/^publishers\/google\/models\//i, '');
+/**
+ * The per-character price of a Vertex text-embedding model (its id, without the
+ * `publishers/google/models/` path: `catalogModelName`), or undefined for others.
+ */
+export function vertexCharacterPrice(id: string): ModelPricing | undefined {
   if (!CHARACTER_BILLED_MODELS.some((pattern) => pattern.test(id))) return undefined;
   return { inputPer1k: 0, outputPer1k: 0, per1kCharacters: PER_1K_CHARACTERS };
 }
