@@ -190,7 +190,7 @@ export interface TokenUsage extends TokenCounts {
   /**
    * The model the provider named in its answer where it differs from the one it was sent:
    * an Azure deployment (`prod-chat`) answers as the model it runs (`gpt-4o-2024-08-06`).
-   * Priced when the model sent has no price of its own.
+   * Priced unless the route prices the model sent (`servedModelPrice`).
    */
   readonly answeredModel?: string;
 }

@@ -71,7 +71,7 @@ export class AzureOpenAiAdapter implements ProviderAdapter {
       completionTokensAsMaxTokens: !newer,
       refusesStreamOptions: !newer,
     };
-    // Priced as the model Azure ran when the deployment's own name has no price.
+    // Priced as the model Azure ran unless the route prices the deployment (servedModelPrice).
     return withAnsweredModel(await invokeOpenAiWire(call, endpoint, this.dispatcher), target.model);
   }
 }
