@@ -7,6 +7,7 @@ import type { HeldKind } from './gateway-ids';
 import type { HeldObjectCalls } from './held-api';
 import type { HeldObjectStore, HeldRecord } from './held-objects';
 import type { StoreAway } from './store-away-log';
+import type { PdfUncounted } from './upload-pdf-pages';
 import type { GeminiFileCalls, GeminiUploadOutcome } from '../gemini/files/gemini-files';
 
 /**
@@ -115,6 +116,11 @@ export interface FilesAndBatchesOptions {
   readonly clientSendTimeoutMs?: number;
   /** A file streamed from its backend or to it (an upload): `bytes` read, however it ended (metrics). */
   readonly onFileBytes?: (use: FileBytesUse, outcome: FileBytesOutcome, bytes: number) => void;
+  /**
+   * A PDF uploaded for a model let go uncounted (too large, or past what all uploads being
+   * counted may keep in memory): calls naming it are held at its size (metrics).
+   */
+  readonly onUploadPdfUncounted?: (reason: PdfUncounted) => void;
   /**
    * Gemini backends' Files API (the all-in-one gateway, which holds their keys): with it
    * the Gemini edge serves Google's Files API, its files kept in `store` as these are.

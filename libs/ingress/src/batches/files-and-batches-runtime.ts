@@ -194,6 +194,7 @@ export function openFilesAndBatches(
     // A batch file streamed from its backend, to a client or to bill it: its bytes, and
     // how it ended (a cut download or a failed read shows here, after the request's `ok`).
     onFileBytes: (use, outcome, bytes) => metrics.recordBatchFileBytes(use, outcome, bytes),
+    onUploadPdfUncounted: (reason) => metrics.recordUploadPdfUncounted(reason),
     onUnkeptBatch: (unkept) => logUnkeptBatch(logger, unkept),
     onStoreAway: (away) => logStoreAway(logger, away),
     onError,

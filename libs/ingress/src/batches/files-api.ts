@@ -44,6 +44,7 @@ import {
   outputFileObject,
 } from './output-files';
 import { storeUnavailable } from '../responses/state/store-unavailable';
+import { PdfCountMemory } from './pdf-count-memory';
 import { UploadPdfPages } from './upload-pdf-pages';
 import { readUploadForm, type Field, type UploadForm } from './upload-form';
 import { streamedUploadForm } from './upstream-form';
@@ -56,6 +57,7 @@ type FilesOptions = Pick<
   | 'onRedacted'
   | 'defaultMaxOutputTokens'
   | 'onFileBytes'
+  | 'onUploadPdfUncounted'
   | 'clientSendTimeoutMs'
   | 'onError'
   | 'uploadSpool'
@@ -107,6 +109,9 @@ export class FilesApi {
   }
 
   private ownSpool?: UploadSpool;
+
+  /** What the PDF uploads being counted keep in memory, all of them at once. */
+  private readonly pdfCountMemory = new PdfCountMemory();
 
   private async uploaded(
     formStream: FormStream,
@@ -170,7 +175,7 @@ export class FilesApi {
     );
     // A model's input file that is a PDF: its pages, counted as it passes, for the holds
     // of the calls that name it by id (a batch's input never passes it: none counted).
-    const pdfPages = new UploadPdfPages();
+    const pdfPages = new UploadPdfPages(this.pdfCountMemory, this.options.onUploadPdfUncounted);
     // Rewritten line by line as the upload's bytes arrive: one line in memory at a time.
     const content =
       purpose === 'batch'
@@ -198,7 +203,13 @@ export class FilesApi {
       fieldsAfterFile(form.after, model),
     );
     const target = targetOf(holding.backend, holding.route);
-    const answer = await this.sentUpload(target, upload, form);
+    const answer = await this.sentUpload(target, upload, form).catch((error: unknown) => {
+      // Cut on the way: its kept bytes go back to what all uploads being counted may keep.
+      pdfPages.release();
+      throw error;
+    });
+    // Passed whole: counted now, its bytes given back whatever follows.
+    const counted = pagesOf(pdfPages);
     const providerId = answer.id;
     if (typeof providerId !== 'string' || providerId === '') {
       throw new DataPlaneError(
@@ -216,7 +227,7 @@ export class FilesApi {
         backend: holding.backend,
         providerId,
         ...(purpose === 'batch' && { estimate: estimator.estimate }),
-        ...pagesOf(pdfPages),
+        ...counted,
         object: answer,
       });
       return record.object;

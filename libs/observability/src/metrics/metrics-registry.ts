@@ -431,6 +431,12 @@ export class MetricsRegistry {
     labelNames: ['use', 'outcome'] as const,
     registers: [this.registry],
   });
+  readonly #uploadPdfUncounted = new Counter({
+    name: 'ai_gateway_upload_pdf_uncounted_total',
+    help: 'PDFs uploaded for a model (POST /v1/files) whose pages were not counted, by reason: too_large (over the 32 MiB a call may send as content) or memory (past the 128 MiB all uploads being counted may keep at once); a call naming one by file_id is held at its size, a token a byte, not at its pages',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly #batchSweeperChecks = new Counter({
     name: 'ai_gateway_batch_sweeper_checks_total',
     help: "The batch sweeper's checks of unbilled batches by outcome (billed, in_progress, finished, not_found, expired, forgotten, failed); round_failed counts rounds that could not read the index",
@@ -1235,6 +1241,11 @@ export class MetricsRegistry {
   /** A batch file streamed from or to its backend (`use` and `outcome` from fixed sets): its bytes. */
   recordBatchFileBytes(use: string, outcome: string, bytes: number): void {
     this.#batchFileBytes.inc({ use, outcome }, bytes);
+  }
+
+  /** A PDF upload let go uncounted (`reason` from a fixed set: too_large, memory). */
+  recordUploadPdfUncounted(reason: string): void {
+    this.#uploadPdfUncounted.inc({ reason });
   }
 
   /** One check of the batch sweeper, or a round it could not run (`round_failed`). */
