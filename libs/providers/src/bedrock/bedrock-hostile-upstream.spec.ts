@@ -583,6 +583,26 @@ describe('BedrockAdapter against an upstream that breaks the Converse reference'
       eventFrame('contentBlockDelta', { contentBlockIndex, delta: { toolUse: { input } } });
     const WEATHER = { toolUseId: 'tooluse_1', name: 'get_weather' };
 
+    it('sends the held role chunk first when the answer opens with a tool call or reasoning', async () => {
+      const reasoningDelta = eventFrame('contentBlockDelta', {
+        contentBlockIndex: 0,
+        delta: { reasoningContent: { text: 'Checking the forecast.' } },
+      });
+      for (const opening of [
+        [toolStart(0, WEATHER), toolDelta(0, '{"city":"Paris"}')],
+        [reasoningDelta, textDelta('Sunny.', 1)],
+      ]) {
+        const chunks = await collectStream(await converseStream(wellFormed(...opening)));
+        const deltas = chunks.map(
+          (chunk) => (chunk.choices as JsonObject[] | undefined)?.[0]?.delta,
+        );
+        const roles = deltas.filter((delta) => delta?.role !== undefined);
+        assert.deepEqual(roles.length, 1, 'one role chunk');
+        assert.equal(deltas[0]?.role, 'assistant', 'the role chunk comes first');
+        assert.ok(deltas.slice(1).some((delta) => delta?.tool_calls ?? delta?.reasoning_content));
+      }
+    });
+
     it('refuses a toolUse delta for a content block that never started', async () => {
       const answer = await converseStream(wellFormed(toolDelta(3, '{"city":"Paris"}')));
       await assert.rejects(
