@@ -6,6 +6,7 @@ import {
   GEMINI_TOOLS_EXTRA,
   isGeminiBuiltInTool,
   type JsonObject,
+  MIN_THINKING_BUDGET,
 } from '@aigw/contracts/data-plane';
 import { isJsonObject } from './json-shape';
 
@@ -131,9 +132,16 @@ export function chatExtras(body: JsonObject): ChatExtras {
   if (serverTools.length > 0) out.anthropicServerTools = serverTools;
   const budget = extras.thinking_budget;
   if (budget !== undefined && budget !== null) {
-    if (typeof budget !== 'number' || !Number.isSafeInteger(budget) || budget < 1) {
+    // Only under the floor: a larger one is the canonical thinking's, which the budget
+    // hold counts; sent in its stead it would let Gemini think past what was held.
+    if (
+      typeof budget !== 'number' ||
+      !Number.isSafeInteger(budget) ||
+      budget < 1 ||
+      budget >= MIN_THINKING_BUDGET
+    ) {
       throw invalid(
-        `${PROVIDER_EXTRAS}.thinking_budget must be a whole number of at least 1`,
+        `${PROVIDER_EXTRAS}.thinking_budget must be a whole number from 1 to ${MIN_THINKING_BUDGET - 1} (a larger budget is thinking.budget_tokens)`,
         'thinking_budget',
       );
     }

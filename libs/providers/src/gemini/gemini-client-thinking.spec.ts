@@ -42,6 +42,9 @@ describe("Gemini: a Gemini client's own thinking settings", () => {
       { thinking_budget: 1.5 },
       { thinking_budget: 0 },
       { thinking_budget: '512' },
+      // At the floor and above, the canonical thinking says it (and the hold counts it).
+      { thinking_budget: 1024 },
+      { thinking_budget: 50_000 },
     ]) {
       await assert.rejects(
         invoke(gatewayChatRequest({ provider_extras: extras })),
