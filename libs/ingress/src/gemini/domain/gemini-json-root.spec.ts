@@ -107,24 +107,56 @@ describe('Gemini response schemas whose root is not an object', () => {
     assert.deepEqual(texts, [{ text: '["soup","bread"]' }]);
   });
 
-  it('gives an answer cut short as it came', () => {
+  it("gives an answer cut short as the client's own JSON so far, the wrapper's opening left out", () => {
     const { facts } = translated({ responseMimeType: 'application/json', responseSchema: RECIPES });
-    const answer = toGeminiResponse(
-      {
-        choices: [
-          {
-            index: 0,
-            message: { role: 'assistant', content: '{"value": ["so' },
-            finish_reason: 'length',
-          },
-        ],
-      },
-      usage,
-      facts,
-      'req-1',
+    // What Gemini itself answers for an ARRAY schema cut short: the array so far.
+    for (const [cut, own] of [
+      ['{"value": ["so', '["so'],
+      [' {\n  "value" :[', '['],
+      ['{"val', ''],
+    ]) {
+      const answer = toGeminiResponse(
+        {
+          choices: [
+            { index: 0, message: { role: 'assistant', content: cut }, finish_reason: 'length' },
+          ],
+        },
+        usage,
+        facts,
+        'req-1',
+      );
+      const [candidate] = answer.candidates as JsonObject[];
+      assert.deepEqual((candidate.content as JsonObject).parts, [{ text: own }], cut);
+      assert.equal(candidate.finishReason, 'MAX_TOKENS');
+    }
+
+    const translator = new GeminiStreamTranslator({ ...facts, stream: true }, 'req-1');
+    const events = [
+      ...translator.push({ choices: [{ index: 0, delta: { content: '{"value": [' } }] }),
+      ...translator.push({
+        choices: [{ index: 0, delta: { content: '"so' }, finish_reason: 'length' }],
+      }),
+      ...translator.finish(usage),
+    ];
+    const parts = events.flatMap((event) =>
+      (event.candidates as JsonObject[]).flatMap(
+        (candidate) => ((candidate.content as JsonObject | undefined)?.parts as JsonObject[]) ?? [],
+      ),
     );
-    const [candidate] = answer.candidates as JsonObject[];
-    assert.deepEqual((candidate.content as JsonObject).parts, [{ text: '{"value": ["so' }]);
-    assert.equal(candidate.finishReason, 'MAX_TOKENS');
+    assert.deepEqual(parts, [{ text: '["so' }]);
+  });
+
+  it("gives a backend's answer of the client's own schema, not wrapped, as it came", () => {
+    const { facts } = translated({ responseMimeType: 'application/json', responseSchema: RECIPES });
+    for (const content of ['["soup"]', '"soup"']) {
+      const answer = toGeminiResponse(
+        { choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }] },
+        usage,
+        facts,
+        'req-1',
+      );
+      const [candidate] = answer.candidates as JsonObject[];
+      assert.deepEqual((candidate.content as JsonObject).parts, [{ text: content }]);
+    }
   });
 });

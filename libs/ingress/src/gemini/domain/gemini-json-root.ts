@@ -39,17 +39,27 @@ export function objectRootedSchema(schema: JsonObject): { schema: JsonObject; wr
   };
 }
 
+/** The wrapper's opening, `{"value":`, with whatever whitespace a backend put in it. */
+const OPENING = new RegExp(`^\\s*\\{\\s*"${ANSWER_FIELD}"\\s*:\\s*`);
+const BARE_OPENING = `{"${ANSWER_FIELD}":`;
+
 /**
- * The answer to a wrapped schema as the client's own: the property's value, as JSON.
- * Text that is not such an object (an answer cut short by the token limit) is left as it
- * came: it is no JSON of the client's schema either way.
+ * The answer to a wrapped schema as the client's own: the property's value, as JSON. An
+ * answer cut short (the token limit) is the client's JSON so far, as Gemini's own would
+ * be: the wrapper's opening left out. Text of no wrapper (a backend that answered the
+ * client's schema itself) is left as it came.
  */
 export function unwrappedAnswer(text: string): string {
   try {
     const parsed: unknown = JSON.parse(text);
     if (isObject(parsed) && ANSWER_FIELD in parsed) return JSON.stringify(parsed[ANSWER_FIELD]);
+    return text;
   } catch {
-    // left as it came (see above)
+    // Not whole JSON: cut short, most likely (see above).
   }
-  return text;
+  const opening = OPENING.exec(text);
+  if (opening) return text.slice(opening[0].length);
+  // Cut within the opening itself: nothing of the client's JSON yet.
+  const bare = text.replace(/\s+/g, '');
+  return bare !== '' && BARE_OPENING.startsWith(bare) ? '' : text;
 }

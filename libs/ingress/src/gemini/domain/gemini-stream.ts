@@ -274,12 +274,12 @@ function closingFinishReason(state: ChoiceState): string {
     : candidateFinishReason(finishReason, refused, policyStop);
 }
 
-/** The answer held for its wrapped schema, as its client's own JSON (none held: no part). */
+/** The answer held for its wrapped schema, as its client's own JSON (none: no part). */
 function heldAnswer(state: ChoiceState): JsonObject[] {
   if (state.heldJson === '') return [];
   const text = unwrappedAnswer(state.heldJson);
   state.heldJson = '';
-  return [{ text }];
+  return text === '' ? [] : [{ text }];
 }
 
 /** A chunk's log probabilities as its event's logprobsResult ({} without), counted on the choice. */
