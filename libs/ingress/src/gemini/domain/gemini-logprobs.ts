@@ -42,6 +42,8 @@ export interface CandidateLogprobs {
  * asked, or the answer was redacted and its log probabilities withheld).
  */
 export function candidateLogprobs(logprobs: unknown): CandidateLogprobs | undefined {
+  // Not asked (null on each chunk): no work on the answers that did not ask.
+  if (logprobs === null || logprobs === undefined) return undefined;
   const chosen: JsonObject[] = [];
   const top: JsonObject[] = [];
   let sum = 0;

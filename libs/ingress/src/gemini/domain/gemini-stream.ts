@@ -111,10 +111,9 @@ export class GeminiStreamTranslator {
       const parts = this.choiceParts(state, choice as JsonObject);
       // groundingMetadata and urlContextMetadata go out on the event they came with, as
       // do the log probabilities of the chunk's tokens.
-      const metadata = {
-        ...candidateMetadata((choice as JsonObject).delta),
-        ...chunkLogprobs(state, (choice as JsonObject).logprobs),
-      };
+      const metadata = candidateMetadata((choice as JsonObject).delta);
+      const logprobsResult = chunkLogprobs(state, (choice as JsonObject).logprobs);
+      if (logprobsResult) metadata.logprobsResult = logprobsResult;
       if (parts.length > 0 || Object.keys(metadata).length > 0) {
         candidates.push({ ...candidate(index, parts), ...metadata });
       }
@@ -282,13 +281,13 @@ function heldAnswer(state: ChoiceState): JsonObject[] {
   return text === '' ? [] : [{ text }];
 }
 
-/** A chunk's log probabilities as its event's logprobsResult ({} without), counted on the choice. */
-function chunkLogprobs(state: ChoiceState, logprobs: unknown): JsonObject {
+/** A chunk's log probabilities as its event's logprobsResult, counted on the choice. */
+function chunkLogprobs(state: ChoiceState, logprobs: unknown): JsonObject | undefined {
   const made = candidateLogprobs(logprobs);
-  if (!made) return {};
+  if (!made) return undefined;
   state.logprobSum += made.sum;
   state.logprobSteps += made.steps;
-  return { logprobsResult: made.logprobsResult };
+  return made.logprobsResult;
 }
 
 /** A candidate of an event: its index, and its parts when it has any. */
