@@ -304,6 +304,7 @@ export function toAnthropicRequest(
         ...(tool.description === undefined ? {} : { description: tool.description }),
         input_schema: tool.parameters,
         ...cacheField(tool.cache),
+        ...(tool.strict ? { strict: true } : {}),
       })),
       // Anthropic runs these: sent as the client wrote them (Anthropic checks their settings).
       ...serverTools.map((tool) => ({ ...tool })),

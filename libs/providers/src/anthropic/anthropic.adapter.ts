@@ -71,6 +71,7 @@ export class AnthropicAdapter implements ProviderAdapter {
       anthropicServerTools: ALL_SERVER_TOOLS,
       // A Messages client's inference_geo is the Claude API's own field (data residency).
       inferenceGeo: true,
+      strictTools: true,
       // Anthropic requires max_tokens: without the client's, the one admission held.
       ...heldOutputOptions(request),
     });

@@ -168,6 +168,13 @@ export interface ChatTool {
   readonly parameters: JsonObject;
   /** A caching breakpoint after this tool's definition, where marked. */
   readonly cache?: CacheControl;
+  /**
+   * A Messages client's strict tool (`strict: true` at the tool's top level, in Anthropic's
+   * shape): the backend guarantees the call's input follows the schema. Read only where the
+   * backend takes it (`ChatParseOptions.strictTools`). OpenAI's `function.strict`, whose
+   * schema rules are not Anthropic's, is not this.
+   */
+  readonly strict?: boolean;
 }
 
 export type ChatToolChoice =
@@ -625,7 +632,7 @@ function parseThoughtSignature(extra: unknown, param: string): string | undefine
   return signature === '' ? undefined : signature;
 }
 
-function parseTools(value: unknown, nameLimit: number): ChatTool[] {
+function parseTools(value: unknown, nameLimit: number, strictTools: boolean): ChatTool[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw invalid('tools must be an array', 'tools');
   return value.map((tool: unknown, index): ChatTool => {
@@ -666,11 +673,15 @@ function parseTools(value: unknown, nameLimit: number): ChatTool[] {
       );
     }
     const cache = parseCacheControl(tool.cache_control, `${at}.cache_control`);
+    if (tool.strict !== undefined && tool.strict !== null && typeof tool.strict !== 'boolean') {
+      throw invalid(`${at}.strict must be a boolean`, `${at}.strict`);
+    }
     return {
       name: fn.name,
       description: fn.description,
       parameters: { type: 'object', ...parameters },
       ...(cache ? { cache } : {}),
+      ...(strictTools && tool.strict === true ? { strict: true } : {}),
     };
   });
 }
@@ -783,6 +794,8 @@ export interface ChatParseOptions {
   readonly anthropicServerTools?: ReadonlySet<AnthropicServerTool>;
   /** The backend keeps Claude in the geography a Messages client names (Anthropic's API). */
   readonly inferenceGeo?: boolean;
+  /** The backend takes a Messages client's strict tools (`ChatTool.strict`: Anthropic's API). */
+  readonly strictTools?: boolean;
   /** The request's held default output (`ChatPrompt.defaultMaxTokens`), when it carries one. */
   readonly defaultMaxTokens?: number;
   /** The output held for the request (`ChatPrompt.heldOutputTokens`), when it carries one. */
@@ -816,7 +829,11 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
   const logprobs = parseLogprobs(body, options.logprobs === true);
   refuseUnmetAsks(body);
 
-  const tools = parseTools(body.tools, options.toolNameLimit ?? TOOL_NAME_LIMIT);
+  const tools = parseTools(
+    body.tools,
+    options.toolNameLimit ?? TOOL_NAME_LIMIT,
+    options.strictTools === true,
+  );
   const system: string[] = [];
   const systemTexts: ChatSystemText[] = [];
   const turns: ChatTurn[] = [];

@@ -81,7 +81,7 @@ export function withoutGatewayExtensions(
   if (Array.isArray(body.messages)) {
     copy.messages = body.messages.map((message) => plainMessage(message, keep));
   }
-  if (Array.isArray(body.tools)) copy.tools = body.tools.map(unmarked);
+  if (Array.isArray(body.tools)) copy.tools = body.tools.map((tool) => unmarked(unstrict(tool)));
   return copy;
 }
 
@@ -144,7 +144,9 @@ function sendableImageUrl(image: unknown): boolean {
 /** A cheap look for any extension, field names only (no serializing). */
 function hasGatewayExtensions(body: JsonObject, keep: ExtensionStripping): boolean {
   if ('thinking' in body || 'output_config' in body || 'provider_extras' in body) return true;
-  if (Array.isArray(body.tools) && body.tools.some(isMarked)) return true;
+  if (Array.isArray(body.tools) && body.tools.some((tool) => isMarked(tool) || isStrict(tool))) {
+    return true;
+  }
   return (
     Array.isArray(body.messages) &&
     body.messages.some((message) => messageHasExtensions(message, keep))
@@ -263,6 +265,18 @@ function withErrorPrefix(content: unknown): unknown {
 
 function isMarked(item: unknown): boolean {
   return isJsonObject(item) && 'cache_control' in item;
+}
+
+/** A Messages client's strict tool (`strict` at the tool's top level, Anthropic's field). */
+function isStrict(tool: unknown): boolean {
+  return isJsonObject(tool) && 'strict' in tool;
+}
+
+/** A tool without Anthropic's `strict` (OpenAI's own is `function.strict`, kept). */
+function unstrict(tool: unknown): unknown {
+  if (!isStrict(tool)) return tool;
+  const { strict: _strict, ...rest } = tool as JsonObject;
+  return rest;
 }
 
 /** A content part or tool without its caching mark. */

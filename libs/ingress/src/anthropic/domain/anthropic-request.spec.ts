@@ -395,6 +395,28 @@ describe('Anthropic Messages request to OpenAI chat', () => {
     );
   });
 
+  it("keeps a strict tool's strict at the tool's top level, apart from OpenAI's function.strict", () => {
+    const messages = [{ role: 'user', content: 'x' }];
+    const input_schema = { type: 'object', properties: {}, additionalProperties: false };
+    const { chat } = translateMessagesRequest({
+      ...base,
+      tools: [
+        { name: 'a', input_schema, strict: true },
+        { name: 'b', input_schema, strict: false },
+      ],
+      messages,
+    });
+    assert.deepEqual(chat.tools, [
+      { type: 'function', function: { name: 'a', parameters: input_schema }, strict: true },
+      { type: 'function', function: { name: 'b', parameters: input_schema } },
+    ]);
+    rejects(
+      { ...base, tools: [{ name: 'a', input_schema, strict: 'yes' }], messages },
+      'tools.0.strict',
+      /valid boolean/,
+    );
+  });
+
   it('carries inference_geo (data residency) for the backends that keep it, never dropped', () => {
     const messages = [{ role: 'user', content: 'x' }];
     const { chat } = translateMessagesRequest({ ...base, inference_geo: 'us', top_k: 5, messages });

@@ -673,7 +673,18 @@ function functionTool(tool: JsonObject, at: string): JsonObject {
   if (tool.description !== undefined && tool.description !== null) {
     definition.description = requiredString(tool.description, `${at}.description`);
   }
-  return { type: 'function', function: definition, ...cacheMark(tool, at) };
+  // Strict tool use (the call's input guaranteed to follow the schema) stays Anthropic's
+  // field at the tool's top level: OpenAI's `function.strict` has other schema rules.
+  const strict = tool.strict;
+  if (strict !== undefined && strict !== null && typeof strict !== 'boolean') {
+    throw invalid(`${at}.strict`, 'Input should be a valid boolean');
+  }
+  return {
+    type: 'function',
+    function: definition,
+    ...cacheMark(tool, at),
+    ...(strict === true ? { strict: true } : {}),
+  };
 }
 
 function applyToolChoice(
