@@ -134,7 +134,8 @@ export class FileInputs {
  * What a file named by id may bill in a prompt, from above: a PDF's pages counted at upload,
  * each at TOKENS_PER_PDF_PAGE as an inline PDF's; any other file (or a PDF uploaded before
  * pages were counted, too large to count, or let go for memory: UploadPdfPages) at its size,
- * a token a byte, which bounds the tokens of a text (each takes a byte at least). Settlement bills what the backend reports.
+ * a token a byte, which bounds the tokens of a text (each takes a byte at least).
+ * Settlement bills what the backend reports.
  */
 export function fileIdHoldTokens(record: HeldRecord): number {
   if (record.pdfPages !== undefined) return record.pdfPages * TOKENS_PER_PDF_PAGE;
