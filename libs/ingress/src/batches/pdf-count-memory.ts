@@ -10,7 +10,8 @@ export const DEFAULT_PDF_COUNT_MEMORY_BYTES = 4 * MAX_INLINE_FILE_BYTES;
  * The bytes every PDF upload being counted keeps in memory, shared by them all: each may
  * keep up to 32 MiB until it has passed whole, so many at once could otherwise take the
  * process's memory. An upload whose next bytes do not fit is let go uncounted (a call
- * naming it is then held at its size, as for any file uncounted).
+ * naming it is then held at its size, as for any file uncounted). The count itself copies
+ * one upload's bytes whole, but runs synchronously: one such copy at a time, beyond this.
  */
 export class PdfCountMemory {
   private keptBytes = 0;
