@@ -22,6 +22,7 @@ import { SettingsLeftOut, withDroppedSettings } from '../core/settings-left-out'
 import { anthropicServiceTier } from '../core/service-tier';
 import { serverToolBetas, withBetas } from './server-tool-betas';
 import { claudeOutputFormat } from './claude-output-format';
+import { claudeContextManagement } from './claude-context-management';
 
 /** Anthropic's own API runs every server tool. */
 const ALL_SERVER_TOOLS: ReadonlySet<AnthropicServerTool> = new Set(ANTHROPIC_SERVER_TOOLS);
@@ -87,6 +88,9 @@ export class AnthropicAdapter implements ProviderAdapter {
       body.output_config = { ...config, format: outputFormat };
     }
     if (prompt.inferenceGeo !== undefined) body.inference_geo = prompt.inferenceGeo;
+    // Context editing, as sent (its beta rides in the client's anthropic-beta).
+    const contextManagement = claudeContextManagement(prompt.contextManagement, body);
+    if (contextManagement) body.context_management = contextManagement;
     // Anthropic's own API has tiers (Vertex's and Bedrock's Claude take theirs elsewhere).
     if (prompt.serviceTier !== undefined) {
       const tier = anthropicServiceTier(prompt.serviceTier);

@@ -54,6 +54,11 @@ export interface ChatExtras {
    * Anthropic's own API takes it; every other backend refuses any but the default, "global".
    */
   readonly inferenceGeo?: string;
+  /**
+   * A Messages client's context editing (`context_management`: Anthropic clears old tool
+   * results or thinking as a conversation grows), as sent: Anthropic's own API applies it.
+   */
+  readonly contextManagement?: JsonObject;
 }
 
 /** Anthropic's default geography, which asks nothing of any backend. */
@@ -107,6 +112,7 @@ export function chatExtras(body: JsonObject): ChatExtras {
     thinkingBudget?: number;
     includeThoughts?: boolean;
     inferenceGeo?: string;
+    contextManagement?: JsonObject;
   } = {};
   const topK = extras.top_k;
   if (topK !== undefined && topK !== null) {
@@ -160,6 +166,16 @@ export function chatExtras(body: JsonObject): ChatExtras {
       throw invalid(`${PROVIDER_EXTRAS}.inference_geo must be a non-empty string`, 'inference_geo');
     }
     out.inferenceGeo = geo;
+  }
+  const contextManagement = extras.context_management;
+  if (contextManagement !== undefined && contextManagement !== null) {
+    if (!isJsonObject(contextManagement)) {
+      throw invalid(
+        `${PROVIDER_EXTRAS}.context_management must be an object`,
+        'context_management',
+      );
+    }
+    out.contextManagement = contextManagement;
   }
   return out;
 }

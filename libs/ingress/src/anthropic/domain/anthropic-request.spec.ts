@@ -417,6 +417,18 @@ describe('Anthropic Messages request to OpenAI chat', () => {
     );
   });
 
+  it('carries context_management (context editing) for Anthropic backends to apply', () => {
+    const messages = [{ role: 'user', content: 'x' }];
+    const contextManagement = { edits: [{ type: 'clear_thinking_20251015', keep: 'all' }] };
+    const { chat } = translateMessagesRequest({
+      ...base,
+      context_management: contextManagement,
+      messages,
+    });
+    assert.deepEqual(chat.provider_extras, { context_management: contextManagement });
+    rejects({ ...base, context_management: [], messages }, 'context_management', /dictionary/);
+  });
+
   it('carries inference_geo (data residency) for the backends that keep it, never dropped', () => {
     const messages = [{ role: 'user', content: 'x' }];
     const { chat } = translateMessagesRequest({ ...base, inference_geo: 'us', top_k: 5, messages });

@@ -189,6 +189,18 @@ export function translateMessagesRequest(
     chat.provider_extras = { ...(chat.provider_extras ?? {}), inference_geo: inferenceGeo };
   }
 
+  // Context editing, for Anthropic to apply (it checks the edits); other backends have none.
+  const contextManagement = body.context_management;
+  if (contextManagement !== undefined && contextManagement !== null) {
+    if (!isObject(contextManagement)) {
+      throw invalid('context_management', 'Input should be a valid dictionary');
+    }
+    chat.provider_extras = {
+      ...(chat.provider_extras ?? {}),
+      context_management: contextManagement,
+    };
+  }
+
   const serviceTier = chatServiceTier(body.service_tier);
   if (serviceTier !== undefined) chat.service_tier = serviceTier;
 
