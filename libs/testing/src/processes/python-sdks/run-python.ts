@@ -23,8 +23,14 @@ export function runPythonChecks(
       {
         timeout: SCRIPT_TIMEOUT_MS,
         maxBuffer: 16 * 1024 * 1024,
-        // No proxy from the environment between the SDK and the local gateway.
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+        // No proxy from the environment between the SDK and the local gateway, and no
+        // __pycache__ left beside the scripts in the work tree.
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '',
+          PYTHONDONTWRITEBYTECODE: '1',
+          ...env,
+        },
       },
       (error, stdout, stderr) => {
         if (error) {
