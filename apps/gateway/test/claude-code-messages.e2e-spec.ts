@@ -147,6 +147,34 @@ describe('Claude Code on an Anthropic backend', () => {
     );
   });
 
+  it('sends output_config.task_budget as sent, with its beta', async () => {
+    upstream.reset();
+    const beta = 'task-budgets-2026-03-13';
+    const output_config = { effort: 'high', task_budget: { type: 'tokens', total: 64000 } };
+    const response = await fetch(`${gateway.baseUrl}/v1/messages`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-api-key': 'client-key',
+        'anthropic-version': '2023-06-01',
+        'anthropic-beta': beta,
+      },
+      body: JSON.stringify({
+        model: 'claude-code',
+        max_tokens: 64,
+        output_config,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+    });
+    assert.equal(response.status, 200, await response.text());
+    const call = upstream.calls[0];
+    assert.deepEqual(
+      (call?.body.output_config as { task_budget?: unknown } | undefined)?.task_budget,
+      output_config.task_budget,
+    );
+    assert.equal(call?.headers['anthropic-beta'], beta);
+  });
+
   it('refuses mcp_servers and container, which it cannot serve, instead of dropping them', async () => {
     upstream.reset();
     const base = {

@@ -21,7 +21,7 @@ import { AnthropicStreamTranslation } from './anthropic-stream';
 import { SettingsLeftOut, withDroppedSettings } from '../core/settings-left-out';
 import { anthropicServiceTier } from '../core/service-tier';
 import { serverToolBetas, withBetas } from './server-tool-betas';
-import { claudeOutputFormat } from './claude-output-format';
+import { claudeOutputFormat, claudeTaskBudget } from './claude-output-format';
 import { claudeContextManagement } from './claude-context-management';
 
 /** Anthropic's own API runs every server tool. */
@@ -83,9 +83,13 @@ export class AnthropicAdapter implements ProviderAdapter {
     const answerToolName = tool?.name;
     const leftOut = new SettingsLeftOut();
     const body = toAnthropicRequest(prompt, target.model, request.stream, tool, leftOut.leaveOut);
-    if (outputFormat) {
-      const config = (body.output_config ?? {}) as JsonObject;
-      body.output_config = { ...config, format: outputFormat };
+    const taskBudget = claudeTaskBudget(request.body);
+    if (outputFormat || taskBudget) {
+      body.output_config = {
+        ...((body.output_config ?? {}) as JsonObject),
+        ...(outputFormat ? { format: outputFormat } : {}),
+        ...(taskBudget ? { task_budget: taskBudget } : {}),
+      };
     }
     if (prompt.inferenceGeo !== undefined) body.inference_geo = prompt.inferenceGeo;
     // Context editing, as sent (its beta rides in the client's anthropic-beta).

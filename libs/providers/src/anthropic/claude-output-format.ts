@@ -33,3 +33,13 @@ export function claudeOutputFormat(body: JsonObject, model: string): JsonObject 
   }
   return hasStructuredOutputs(model) ? { ...format } : undefined;
 }
+
+/**
+ * A Messages client's `output_config.task_budget` (an advisory token budget for a whole
+ * agentic loop), to send as it came; Anthropic checks it and the model it takes.
+ */
+export function claudeTaskBudget(body: JsonObject): JsonObject | undefined {
+  const config = body.output_config;
+  if (!isObject(config) || !isObject(config.task_budget)) return undefined;
+  return { ...config.task_budget };
+}

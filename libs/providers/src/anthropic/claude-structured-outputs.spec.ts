@@ -38,7 +38,7 @@ const WEATHER_TOOL = {
   },
 };
 
-describe("AnthropicAdapter with a Messages client's output_config.format", () => {
+describe("AnthropicAdapter with a Messages client's output_config (format, task_budget)", () => {
   const upstream = new FakeAnthropicUpstream();
   const adapter = new AnthropicAdapter();
   const targetFor = (model: string): UpstreamTarget =>
@@ -107,6 +107,16 @@ describe("AnthropicAdapter with a Messages client's output_config.format", () =>
     if (answer.kind !== 'json') return assert.fail('expected json');
     const message = (answer.body.choices as JsonObject[])[0].message as JsonObject;
     assert.deepEqual(JSON.parse(message.content as string), { city: 'Paris' });
+  });
+
+  it("sends a Messages client's task budget as sent, beside its effort", async () => {
+    const taskBudget = { type: 'tokens', total: 64000 };
+    await invoke(
+      { output_config: { effort: 'high', task_budget: taskBudget }, max_tokens: 8000 },
+      'claude-opus-4-7',
+    );
+    assert.deepEqual((sent().output_config as JsonObject).task_budget, taskBudget);
+    assert.equal((sent().output_config as JsonObject).effort, 'high');
   });
 
   it("keeps an OpenAI client's response_format on the forced tool", async () => {

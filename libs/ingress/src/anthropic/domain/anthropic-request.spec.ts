@@ -437,16 +437,23 @@ describe('Anthropic Messages request to OpenAI chat', () => {
     rejects({ ...base, inference_geo: '', messages }, 'inference_geo', /at least 1 character/);
   });
 
-  it("takes Claude 4.6's adaptive thinking and its effort, output_config's other fields dropped", () => {
+  it("takes Claude 4.6's adaptive thinking, its effort and a task budget", () => {
+    const taskBudget = { type: 'tokens', total: 64000 };
     const { chat } = translateMessagesRequest({
       ...base,
       max_tokens: 2000,
       thinking: { type: 'adaptive', display: 'summarized' },
-      output_config: { effort: 'high', task_budget: 5 },
+      output_config: { effort: 'high', task_budget: taskBudget },
       messages: [{ role: 'user', content: 'x' }],
     });
     assert.deepEqual(chat.thinking, { type: 'adaptive', display: 'summarized' });
-    assert.deepEqual(chat.output_config, { effort: 'high' });
+    // The task budget rides as sent, for Anthropic to apply (its beta in anthropic-beta).
+    assert.deepEqual(chat.output_config, { effort: 'high', task_budget: taskBudget });
+    rejects(
+      { ...base, output_config: { task_budget: 5 }, messages: [{ role: 'user', content: 'x' }] },
+      'output_config.task_budget',
+      /dictionary/,
+    );
     // An effort alone (it steers the answer's length too) goes as well.
     const effortOnly = translateMessagesRequest({
       ...base,

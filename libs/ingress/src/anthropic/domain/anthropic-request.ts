@@ -147,9 +147,11 @@ export function translateMessagesRequest(
   if (format) chat.response_format = format.responseFormat;
   // The client's own format rides beside it, for a Claude that answers in it natively
   // (with thinking and tools, which the answer tool other Claudes use cannot have).
+  const taskBudget = outputTaskBudget(body.output_config);
   const outputConfig: JsonObject = {
     ...(effort === undefined ? {} : { effort }),
     ...(format ? { format: format.native } : {}),
+    ...(taskBudget ? { task_budget: taskBudget } : {}),
   };
   if (Object.keys(outputConfig).length > 0) chat.output_config = outputConfig;
   refuseUnservedFields(body);
@@ -271,8 +273,8 @@ function thinkingConfig(value: unknown): ThinkingConfig | undefined {
 }
 
 /**
- * `output_config.effort`, checked against the efforts the adapters map. Its `format` is
- * read apart (`outputFormat`); the rest has no counterpart and is dropped.
+ * `output_config.effort`, checked against the efforts the adapters map. Its `format` and
+ * `task_budget` are read apart (`outputFormat`, `outputTaskBudget`).
  */
 function outputEffort(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
@@ -286,6 +288,19 @@ function outputEffort(value: unknown): string | undefined {
     );
   }
   return effort;
+}
+
+/**
+ * `output_config.task_budget` (an advisory token budget for a whole agentic loop, Claude
+ * Opus 4.7 and later), as sent for Anthropic to check and apply; other backends have none.
+ */
+function outputTaskBudget(config: unknown): JsonObject | undefined {
+  if (!isObject(config)) return undefined;
+  const budget = config.task_budget;
+  if (budget === undefined || budget === null) return undefined;
+  if (!isObject(budget))
+    throw invalid('output_config.task_budget', 'Input should be a valid dictionary');
+  return budget;
 }
 
 /**
