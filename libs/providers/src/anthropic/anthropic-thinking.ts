@@ -118,11 +118,14 @@ export function claudeThinking(
   /** Told when the thinking asked for is left out for a reason worth counting. */
   onDropped?: ThinkingDroppedListener,
 ): ClaudeThinking | undefined {
-  // Claude refuses forced tool use with thinking on, and the answer tool is forced: the
-  // JSON answer the client asked for matters more than the reasoning behind it.
-  if (answerTool) return undefined;
   const reasoning = prompt.reasoning;
   if (reasoning === undefined || reasoning.kind === 'off') return undefined;
+  // Claude refuses forced tool use with thinking on, and the answer tool is forced: the
+  // JSON answer the client asked for matters more than the reasoning behind it (counted).
+  if (answerTool) {
+    onDropped?.('reasoning', 'model');
+    return undefined;
+  }
   // So is the client's own forced call ("Thinking may not be enabled when tool_choice forces
   // tool use"): the call it asked for comes without the reasoning, counted, not refused.
   if (forcesToolCall(prompt)) {

@@ -119,6 +119,19 @@ describe("AnthropicAdapter with a Messages client's output_config (format, task_
     assert.equal((sent().output_config as JsonObject).effort, 'high');
   });
 
+  it('counts the thinking the forced answer tool goes without, never silently', async () => {
+    const answer = await invoke({
+      response_format: MESSAGES_FORMAT.response_format,
+      reasoning_effort: 'high',
+    });
+    assert.equal(sent().thinking, undefined);
+    assert.deepEqual(answer.servedBy.droppedSettings, [{ setting: 'reasoning', reason: 'model' }]);
+    // Without reasoning asked for, nothing is left out.
+    upstream.reset();
+    const plain = await invoke({ response_format: MESSAGES_FORMAT.response_format });
+    assert.equal(plain.servedBy.droppedSettings, undefined);
+  });
+
   it("keeps an OpenAI client's response_format on the forced tool", async () => {
     await invoke({ response_format: MESSAGES_FORMAT.response_format });
     assert.equal(sent().output_config, undefined);
