@@ -329,6 +329,15 @@ describe('official Python SDKs through the all-in-one gateway', () => {
         }
       });
 
+      it('responses retrieve, input_items, input_tokens.count, conversations, delete', () => {
+        const lifecycle = check('responses_lifecycle');
+        assert.equal(lifecycle.retrieved_text, family.text);
+        assert.deepEqual(lifecycle.input_items, ['message']);
+        assert.ok(Number(lifecycle.input_tokens) > 0);
+        assert.equal(lifecycle.in_conversation, 'completed');
+        assert.equal(lifecycle.after_delete, 404);
+      });
+
       it("with_raw_response shows the gateway's x-request-id, the SDK's _request_id", () => {
         const raw = check('raw_response_headers');
         assert.equal(raw.status, 200);
@@ -438,6 +447,16 @@ describe('official Python SDKs through the all-in-one gateway', () => {
         assert.equal(loop.first_stop, 'tool_use');
         // The Claude fake calls the tool whenever tools are offered; the tool fake answers.
         assert.equal(loop.second_stop, family.key === 'claude' ? 'tool_use' : 'end_turn');
+      });
+
+      it('stream=True events as they come, and an image input', () => {
+        assert.deepEqual(check('raw_event_stream'), {
+          check: 'raw_event_stream',
+          first: 'message_start',
+          last: 'message_stop',
+          stops: 1,
+        });
+        assert.equal(check('image_input').stop_reason, 'end_turn');
       });
 
       it('count_tokens, the beta resource, messages.parse and raw headers', () => {

@@ -163,3 +163,31 @@ def _():
         ),
         hooks,
     )
+
+
+@check("raw_event_stream")
+def _():
+    # stream=True without the helper: the events as they come.
+    events = client().messages.create(model=MODEL, max_tokens=64, messages=HELLO, stream=True)
+    types = [event.type for event in events]
+    return {"first": types[0], "last": types[-1], "stops": types.count("message_stop")}
+
+
+@check("image_input")
+def _():
+    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+    image = {"type": "base64", "media_type": "image/png", "data": png}
+    message = client().messages.create(
+        model=MODEL,
+        max_tokens=64,
+        messages=[
+            {
+                "role": "user",
+                "content": [
+                    {"type": "image", "source": image},
+                    {"type": "text", "text": "What is this?"},
+                ],
+            }
+        ],
+    )
+    return {"stop_reason": message.stop_reason}

@@ -152,3 +152,28 @@ def _():
         "sdk_request_id": completion._request_id,
         "content": completion.choices[0].message.content,
     }
+
+
+@check("responses_lifecycle")
+def _():
+    response = client.responses.create(model=CHAT_MODEL, input="Say hello")
+    retrieved = client.responses.retrieve(response.id)
+    items = list(client.responses.input_items.list(response.id))
+    counted = client.responses.input_tokens.count(model=CHAT_MODEL, input="Say hello")
+    conversation = client.conversations.create()
+    in_conversation = client.responses.create(
+        model=CHAT_MODEL, input="Say hello", conversation=conversation.id
+    )
+    client.responses.delete(response.id)
+    try:
+        client.responses.retrieve(response.id)
+        after_delete = None
+    except openai.NotFoundError as error:
+        after_delete = error.status_code
+    return {
+        "retrieved_text": retrieved.output_text,
+        "input_items": [item.type for item in items],
+        "input_tokens": counted.input_tokens,
+        "in_conversation": in_conversation.status,
+        "after_delete": after_delete,
+    }
