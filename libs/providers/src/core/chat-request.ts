@@ -3,6 +3,7 @@ import {
   anthropicServerToolOf,
   DataPlaneError,
   DataPlaneErrorCode,
+  GEMINI_MODALITIES_EXTRA,
   isReasoningEffort,
   isServerToolBlockType,
   serverToolRunners,
@@ -772,6 +773,8 @@ export interface ChatParseOptions {
   readonly logprobs?: boolean;
   /** Whether the backend runs Gemini's built-in tools (Gemini and Vertex Gemini only). */
   readonly geminiTools?: boolean;
+  /** Whether the backend answers images (responseModalities IMAGE: Gemini and Vertex Gemini). */
+  readonly imageOutput?: boolean;
   /** Whether the backend reads files it holds by URI (Gemini's fileData). */
   readonly heldFiles?: boolean;
   /** Whether the backend fetches PDFs by URL (`file.file_url`): Anthropic's own API only. */
@@ -965,6 +968,10 @@ function extrasFor(body: JsonObject, options: ChatParseOptions): ChatExtras {
   const extras = chatExtras(body);
   const tool = extras.geminiTools?.[0];
   if (tool && options.geminiTools !== true) throw geminiToolRefused(Object.keys(tool)[0]);
+  // Image output likewise: the answer would be text alone, the image asked for left out.
+  if (extras.responseModalities?.includes('IMAGE') && options.imageOutput !== true) {
+    throw imageOutputRefused();
+  }
   for (const serverTool of extras.anthropicServerTools ?? []) {
     const name = anthropicServerToolOf(serverTool.type);
     if (name && !options.anthropicServerTools?.has(name)) throw serverToolRefused(name);
@@ -1046,6 +1053,17 @@ export function geminiToolRefused(tool: string): DataPlaneError {
   return invalid(
     `the ${tool} tool is run by Gemini and Vertex Gemini backends only; this backend cannot run it`,
     'tools',
+  );
+}
+
+/**
+ * The 400 for image output (a Gemini client's responseModalities IMAGE) asked of a backend
+ * that answers text only.
+ */
+export function imageOutputRefused(): DataPlaneError {
+  return invalid(
+    'generationConfig.responseModalities IMAGE is answered by Gemini and Vertex Gemini backends only; this backend answers text only',
+    GEMINI_MODALITIES_EXTRA,
   );
 }
 

@@ -1,5 +1,6 @@
 import {
   anthropicServerToolsAsked,
+  asksImageOutput,
   geminiToolsAsked,
   isServerToolBlockType,
   normalizedThinkingBlock,
@@ -12,6 +13,7 @@ import {
   failedToolText,
   geminiToolRefused,
   heldFileRefused,
+  imageOutputRefused,
   serverToolBlockRefused,
   serverToolRefused,
 } from './chat-request';
@@ -68,6 +70,8 @@ export function withoutGatewayExtensions(
   // Likewise Anthropic's server tools: the answer would lack the search.
   const [serverTool] = 'provider_extras' in body ? anthropicServerToolsAsked(body) : [];
   if (serverTool !== undefined) throw serverToolRefused(serverTool);
+  // And image output, which no OpenAI-format backend answers (its answer is text only).
+  if ('provider_extras' in body && asksImageOutput(body)) throw imageOutputRefused();
   // And a Messages client's inference geography, which no OpenAI-format backend keeps.
   if ('provider_extras' in body && asksInferenceGeo(chatExtras(body))) {
     throw inferenceGeoRefused();

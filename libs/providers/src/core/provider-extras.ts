@@ -3,17 +3,19 @@ import {
   anthropicServerToolOf,
   DataPlaneError,
   DataPlaneErrorCode,
+  GEMINI_MODALITIES_EXTRA,
   GEMINI_TOOLS_EXTRA,
   isGeminiBuiltInTool,
   type JsonObject,
   MIN_THINKING_BUDGET,
+  SERVED_RESPONSE_MODALITIES,
 } from '@aigw/contracts/data-plane';
 import { isJsonObject } from './json-shape';
 
 // `provider_extras`: the gateway's own extension of the canonical request for settings
 // OpenAI's shape has no place for, which some providers take as they are. The Gemini edge
-// sets it (generationConfig.topK, safetySettings; an embedding's taskType and title), the
-// Messages edge its top_k, and a `/v1` client may send it as it is.
+// sets it (generationConfig.topK and responseModalities, safetySettings; an embedding's
+// taskType and title), the Messages edge its top_k, and a `/v1` client may send it as it is.
 // Adapters whose provider takes a setting apply it; the others leave it out and say so on
 // their answer (settings-left-out), and an OpenAI-format backend never sees the field
 // (openai-extensions), as OpenAI refuses fields it does not know.
@@ -39,6 +41,11 @@ export interface ChatExtras {
    * every other backend refuses them.
    */
   readonly anthropicServerTools?: readonly JsonObject[];
+  /**
+   * A Gemini client's responseModalities (["TEXT", "IMAGE"]), as sent: Gemini and Vertex
+   * Gemini take them; every other backend refuses IMAGE (it answers text only).
+   */
+  readonly responseModalities?: readonly string[];
   /**
    * A Gemini client's thinkingBudget under the canonical floor of 1,024 tokens, which
    * Gemini and Vertex Gemini take as it came (the canonical `thinking` holds the floor).
@@ -109,6 +116,7 @@ export function chatExtras(body: JsonObject): ChatExtras {
     safetySettings?: JsonObject[];
     geminiTools?: JsonObject[];
     anthropicServerTools?: JsonObject[];
+    responseModalities?: string[];
     thinkingBudget?: number;
     includeThoughts?: boolean;
     inferenceGeo?: string;
@@ -136,6 +144,8 @@ export function chatExtras(body: JsonObject): ChatExtras {
   if (tools.length > 0) out.geminiTools = tools;
   const serverTools = anthropicServerTools(extras[ANTHROPIC_SERVER_TOOLS_EXTRA]);
   if (serverTools.length > 0) out.anthropicServerTools = serverTools;
+  const modalities = responseModalities(extras[GEMINI_MODALITIES_EXTRA]);
+  if (modalities.length > 0) out.responseModalities = modalities;
   const budget = extras.thinking_budget;
   if (budget !== undefined && budget !== null) {
     // Only under the floor: a larger one is the canonical thinking's, which the budget
@@ -183,6 +193,20 @@ export function chatExtras(body: JsonObject): ChatExtras {
 /** Whether the extras ask for a geography other than the default (inferenceGeoRefused). */
 export function asksInferenceGeo(extras: ChatExtras): boolean {
   return extras.inferenceGeo !== undefined && extras.inferenceGeo !== GLOBAL_INFERENCE_GEO;
+}
+
+/** `response_modalities`: Google's names of the served output modalities (TEXT, IMAGE). */
+function responseModalities(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  const valid = (modality: unknown) =>
+    typeof modality === 'string' && SERVED_RESPONSE_MODALITIES.has(modality);
+  if (!Array.isArray(value) || !value.every(valid)) {
+    throw invalid(
+      `${PROVIDER_EXTRAS}.${GEMINI_MODALITIES_EXTRA} must be a list of TEXT or IMAGE`,
+      GEMINI_MODALITIES_EXTRA,
+    );
+  }
+  return value as string[];
 }
 
 /** `anthropic_server_tools`: tool objects of a server tool's type, each named. */

@@ -271,6 +271,8 @@ export function toGeminiRequest(prompt: ChatPrompt): JsonObject {
   if (prompt.maxTokens !== undefined) generation.maxOutputTokens = prompt.maxTokens;
   if (prompt.stop.length > 0) generation.stopSequences = prompt.stop;
   if (prompt.seed !== undefined) generation.seed = prompt.seed;
+  // An image model's ["TEXT", "IMAGE"], as the Gemini client sent it.
+  if (prompt.responseModalities) generation.responseModalities = prompt.responseModalities;
   // 0 changes nothing, and some Gemini models refuse the fields outright: only a real
   // penalty is sent (a model that refuses one answers 400, which the client sees).
   const { presencePenalty, frequencyPenalty } = prompt;

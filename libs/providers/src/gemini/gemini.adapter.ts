@@ -108,6 +108,7 @@ export class GeminiAdapter implements ProviderAdapter {
       choices: true,
       logprobs: true,
       geminiTools: true,
+      imageOutput: true,
       heldFiles: true,
       audio: true,
     });

@@ -167,6 +167,7 @@ export class VertexAdapter implements ProviderAdapter {
           choices: gemini,
           logprobs: gemini,
           geminiTools: gemini,
+          imageOutput: gemini,
           // Gemini reads wav and mp3 as inline data; Claude takes no audio.
           audio: gemini,
           // Claude on Vertex runs Anthropic's web search (Google's docs); Gemini none of them.

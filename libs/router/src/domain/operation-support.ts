@@ -1,6 +1,7 @@
 import { canonicalProvider, type ProviderKind } from '@aigw/config';
 import {
   anthropicServerToolsAsked,
+  asksImageOutput,
   AUDIO_API_OPERATIONS,
   DataPlaneError,
   DataPlaneErrorCode,
@@ -149,8 +150,8 @@ export function servesOperation(provider: string, operation: Operation): boolean
 
 /**
  * Whether the chain must be filtered for `request`: an operation only some providers
- * serve, or a chat asking for Gemini's built-in tools (googleSearch, codeExecution...),
- * which only Gemini backends run, or for Anthropic's server tools, which only Anthropic
+ * serve, or a chat asking for Gemini's built-in tools (googleSearch, codeExecution...)
+ * or for image output (responseModalities IMAGE), which only Gemini backends serve, or for Anthropic's server tools, which only Anthropic
  * backends (and Claude on Vertex, for web search) run. Everything else is served by every
  * backend.
  */
@@ -186,12 +187,16 @@ export function runsServerTools(
   );
 }
 
+/**
+ * A chat only a Gemini backend can answer: it asks for Gemini's built-in tools, or for
+ * image output (a Gemini client's responseModalities IMAGE), which no other backend makes.
+ */
 function asksGeminiTools(request: Pick<GatewayRequest, 'operation' | 'body'>): boolean {
   // A plain chat (no provider_extras) is answered without building the list of tools.
   return (
     request.operation === 'chat' &&
     request.body.provider_extras !== undefined &&
-    geminiToolsAsked(request.body).length > 0
+    (geminiToolsAsked(request.body).length > 0 || asksImageOutput(request.body))
   );
 }
 
@@ -218,11 +223,26 @@ export function unservedProviderTools(
   if (asksServerTools(request)) return unservedServerTools(request);
   if (!asksGeminiTools(request)) return undefined;
   const [tool] = geminiToolsAsked(request.body);
+  if (tool === undefined) return unservedImageOutput(request);
   return new DataPlaneError(
     DataPlaneErrorCode.InvalidRequest,
     `the ${tool} tool is run by Gemini and Vertex Gemini backends only, and no backend of ` +
       `"${request.requestedModel}" is one: route the model to a Gemini backend, or leave ${tool} out`,
     { param: 'tools' },
+  );
+}
+
+/**
+ * The 400 for image output (responseModalities IMAGE) of a model none of whose backends
+ * makes images: Gemini and Vertex Gemini backends only do.
+ */
+function unservedImageOutput(request: Pick<GatewayRequest, 'requestedModel'>): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    'generationConfig.responseModalities IMAGE is answered by Gemini and Vertex Gemini ' +
+      `backends only, and no backend of "${request.requestedModel}" is one: route the model ` +
+      'to a Gemini backend, or ask for TEXT only',
+    { param: 'generationConfig.responseModalities' },
   );
 }
 

@@ -1,10 +1,12 @@
 import {
   DataPlaneError,
   DataPlaneErrorCode,
+  GEMINI_MODALITIES_EXTRA,
   GEMINI_TOOLS_EXTRA,
   isGeminiBuiltInTool,
   MAX_CHOICES,
   MIN_THINKING_BUDGET,
+  SERVED_RESPONSE_MODALITIES,
   type JsonObject,
   type ThinkingBlock,
 } from '@aigw/contracts/data-plane';
@@ -659,16 +661,29 @@ function applyGenerationConfig(
   const seed = numberAt(value.seed, at('seed'));
   if (seed !== undefined) chat.seed = seed;
   applyLogprobs(chat, value);
-  const modalities = listAt(value.responseModalities, at('response_modalities'));
-  if (modalities.some((m) => m !== 'TEXT')) {
-    throw invalid(at('response_modalities'), 'only TEXT output is served by this gateway');
-  }
+  applyResponseModalities(chat, value.responseModalities);
   const format = responseFormat(value);
   if (format) chat.response_format = format.format;
   return {
     includeThoughts: applyThinking(chat, value.thinkingConfig),
     wrappedJson: format?.wrapped === true,
   };
+}
+
+/**
+ * responseModalities as sent, for Gemini and Vertex Gemini backends (an image model's
+ * ["TEXT", "IMAGE"]); IMAGE sends the request to those backends only (the router sees to
+ * it). AUDIO is not served.
+ */
+function applyResponseModalities(chat: JsonObject, value: unknown): void {
+  const at = 'generation_config.response_modalities';
+  const modalities = listAt(value, at).map((modality, index) => {
+    if (typeof modality !== 'string' || !SERVED_RESPONSE_MODALITIES.has(modality)) {
+      throw invalid(`${at}[${index}]`, 'only TEXT and IMAGE output are served by this gateway');
+    }
+    return modality;
+  });
+  if (modalities.length > 0) providerExtras(chat)[GEMINI_MODALITIES_EXTRA] = modalities;
 }
 
 /**
