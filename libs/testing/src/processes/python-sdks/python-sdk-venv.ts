@@ -4,7 +4,16 @@
 // list, and reused after; pip's own cache (also under home) keeps a rebuild quick.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +21,8 @@ import { join } from 'node:path';
 const REQUIREMENTS = join(__dirname, 'requirements.txt');
 /** Written last into a finished build, before it is renamed into place. */
 const COMPLETE_MARKER = '.aigw-complete';
+/** A build directory this old was left by a run that died: no install takes that long. */
+const ABANDONED_BUILD_MS = 60 * 60_000;
 /** A cold install (downloads included) took about 25 s here; this bounds a stuck one. */
 const INSTALL_TIMEOUT_MS = 10 * 60_000;
 
@@ -54,6 +65,7 @@ export async function ensurePythonSdkVenv(): Promise<string> {
   if (existsSync(join(dir, COMPLETE_MARKER))) return python;
 
   mkdirSync(cacheRoot(), { recursive: true });
+  removeAbandonedBuilds();
   const build = mkdtempSync(join(cacheRoot(), '.build-'));
   try {
     await run('python3', ['-m', 'venv', build]);
@@ -83,4 +95,19 @@ export async function ensurePythonSdkVenv(): Promise<string> {
     rmSync(build, { recursive: true, force: true });
   }
   return python;
+}
+
+/** Removes the build directories of runs killed mid-install (each holds a whole venv). */
+function removeAbandonedBuilds(): void {
+  for (const name of readdirSync(cacheRoot())) {
+    if (!name.startsWith('.build-')) continue;
+    const path = join(cacheRoot(), name);
+    try {
+      if (Date.now() - statSync(path).mtimeMs > ABANDONED_BUILD_MS) {
+        rmSync(path, { recursive: true, force: true });
+      }
+    } catch {
+      // another run removed or renamed it meanwhile
+    }
+  }
 }
