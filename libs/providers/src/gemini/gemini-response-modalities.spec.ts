@@ -6,6 +6,7 @@ import { parseChatRequest } from '../core/chat-request';
 import { withoutGatewayExtensions } from '../core/openai-extensions';
 import { toGeminiRequest } from './gemini-request';
 import { fakeGeminiBackend } from '../testing/fake-gemini-backend';
+import { useFakeVertexEndpoints } from '../testing/fake-vertex-endpoints';
 
 // A Gemini client's responseModalities (provider_extras.response_modalities): sent to
 // Gemini as generationConfig.responseModalities, as it came; IMAGE refused, never dropped,
@@ -49,6 +50,25 @@ describe('responseModalities on a Gemini backend', () => {
         error instanceof DataPlaneError && /response_modalities/.test(error.message),
     );
     assert.equal(upstream.calls.length, 0);
+  });
+});
+
+describe('responseModalities on Vertex AI', () => {
+  const { gemini, claude, target, invoke } = useFakeVertexEndpoints({
+    project: 'proj-one',
+    location: 'us-central1',
+  });
+
+  it('goes to a Gemini model as sent; a Claude model refuses IMAGE, calling nothing', async () => {
+    const request = gatewayChatRequest(IMAGE_AND_TEXT);
+    await invoke(request, target('gemini-2.5-flash-image', gemini.baseUrl));
+    const generation = gemini.calls[0].body.generationConfig as JsonObject;
+    assert.deepEqual(generation.responseModalities, ['TEXT', 'IMAGE']);
+    await assert.rejects(
+      invoke(request, target('claude-sonnet-4-5@20250929', claude.baseUrl)),
+      isImageRefusal,
+    );
+    assert.equal(claude.calls.length, 0);
   });
 });
 
