@@ -23,4 +23,22 @@ describe('the analytics API filter and the edge refusals', () => {
       await fastify.close();
     }
   });
+
+  it('answers a transfer coding the edge does not implement with its 501, not as a store failure', async () => {
+    const storeErrors: unknown[] = [];
+    const filter = new AnalyticsExceptionFilter({ onStoreError: (e) => storeErrors.push(e) });
+    const fastify = Fastify();
+    fastify.post('/v1/analytics/usage', (request, reply) => {
+      const refusal = new DataPlaneError(DataPlaneErrorCode.NotImplemented, 'no such coding');
+      filter.catch(refusal, new ExecutionContextHost([request, reply]));
+    });
+    try {
+      const answer = await fastify.inject({ method: 'POST', url: '/v1/analytics/usage' });
+      assert.equal(answer.statusCode, 501, answer.body);
+      assert.deepEqual(answer.json(), { error: { type: 'http_error', message: 'no such coding' } });
+      assert.deepEqual(storeErrors, [], 'not logged as the store failing');
+    } finally {
+      await fastify.close();
+    }
+  });
 });

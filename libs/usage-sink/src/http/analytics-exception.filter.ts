@@ -6,7 +6,7 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DataPlaneError } from '@aigw/contracts/data-plane';
+import { DataPlaneError, DataPlaneErrorCode } from '@aigw/contracts/data-plane';
 import {
   ANALYTICS_HTTP_OPTIONS,
   AnalyticsAccessError,
@@ -65,8 +65,9 @@ export class AnalyticsExceptionFilter implements ExceptionFilter {
       }
     }
     // The edge's own refusals before any route (a request without Host, an Expect it
-    // cannot meet: edge-refusals), answered with their status as an HttpException is.
-    if (exception instanceof DataPlaneError && exception.httpStatus < 500) {
+    // cannot meet, a transfer coding it does not implement, 501: edge-refusals), answered
+    // with their status as an HttpException is.
+    if (exception instanceof DataPlaneError && isClientsFault(exception)) {
       void reply.status(exception.httpStatus).send({
         error: { type: 'http_error', message: exception.message },
       });
@@ -95,4 +96,9 @@ export class AnalyticsExceptionFilter implements ExceptionFilter {
       error: { type: 'store_unavailable', message: 'the analytics store did not answer' },
     });
   }
+}
+
+/** A refusal of what the client sent (4xx, or 501 for what it asked of HTTP), not a failure. */
+function isClientsFault(error: DataPlaneError): boolean {
+  return error.httpStatus < 500 || error.code === DataPlaneErrorCode.NotImplemented;
 }
