@@ -132,7 +132,9 @@ function declaredTooLarge(request: IncomingMessage, limit: number): DataPlaneErr
  * `edgeRefusalOf` names through the app's exception filter (its error shape by path,
  * counted in the request metrics), tells `onRefused`, and closes the connection after the
  * answer, as Node's own did: a body the client held back for its expectation would
- * otherwise be read as the next request.
+ * otherwise be read as the next request. A client waiting for 100 Continue (holdContinues)
+ * is refused 413 the same way when its declared body is past the route's limit, and is
+ * otherwise told to continue here, once.
  */
 export function edgeRefusalHook(
   filter: ExceptionFilter,
