@@ -42,6 +42,7 @@ import {
   providersServing,
   servesOperation,
   servesRequest,
+  unservedInferenceGeo,
   unservedProviderTools,
 } from './domain/operation-support';
 import type { AttemptSpan, AttemptTracing } from './tracing/attempt-tracing';
@@ -235,8 +236,8 @@ export class FailoverRouter implements RouterPort {
         return this.routePinned(request, route, holder, signal);
       }
       // A backend whose API lacks the operation (completions or audio on Anthropic), or a
-      // chat's Gemini built-in tools or Anthropic server tools, is no failover target; every
-      // backend serves the other chats, so those skip the filter.
+      // chat's Gemini built-in tools, Anthropic server tools or inference_geo, is no failover
+      // target; every backend serves the other chats, so those skip the filter.
       const able = isSpecialRequest(request)
         ? links.filter(
             (link) =>
@@ -554,7 +555,7 @@ function unservedOperation(
   request: GatewayRequest,
   links: readonly (ChainLink | UnresolvedLink)[],
 ): DataPlaneError {
-  const providerTools = unservedProviderTools(request);
+  const providerTools = unservedProviderTools(request) ?? unservedInferenceGeo(request);
   if (providerTools) return providerTools;
   const speaks = links.some(
     (link) => !isUnresolved(link) && servesOperation(link.backend.provider, request.operation),

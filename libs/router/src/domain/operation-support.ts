@@ -7,6 +7,7 @@ import {
   DataPlaneErrorCode,
   geminiToolsAsked,
   IMAGE_OPERATIONS,
+  inferenceGeoAsked,
   serverToolRunners,
   VERTEX_CLAUDE_SERVER_TOOLS,
   type GatewayRequest,
@@ -157,7 +158,40 @@ export function servesOperation(provider: string, operation: Operation): boolean
  */
 export function isSpecialRequest(request: Pick<GatewayRequest, 'operation' | 'body'>): boolean {
   return (
-    isSpecialOperation(request.operation) || asksGeminiTools(request) || asksServerTools(request)
+    isSpecialOperation(request.operation) ||
+    asksGeminiTools(request) ||
+    asksServerTools(request) ||
+    asksInferenceGeo(request)
+  );
+}
+
+/**
+ * A chat asking to be kept in a geography (a Messages client's inference_geo other than
+ * "global"), which only Anthropic's own API keeps: the others run where their endpoint's
+ * region is, and refuse it with a 400.
+ */
+function asksInferenceGeo(request: Pick<GatewayRequest, 'operation' | 'body'>): boolean {
+  return (
+    request.operation === 'chat' &&
+    request.body.provider_extras !== undefined &&
+    inferenceGeoAsked(request.body) !== undefined
+  );
+}
+
+/**
+ * The 400 for an inference_geo no backend of the request's model keeps (none is
+ * Anthropic's own API); undefined for a request asking none.
+ */
+export function unservedInferenceGeo(
+  request: Pick<GatewayRequest, 'operation' | 'body' | 'requestedModel'>,
+): DataPlaneError | undefined {
+  if (!asksInferenceGeo(request)) return undefined;
+  return new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    `inference_geo "${inferenceGeoAsked(request.body)}" is kept by Anthropic backends only, ` +
+      `and no backend of "${request.requestedModel}" is one: route the model to an Anthropic ` +
+      'backend, or leave inference_geo out',
+    { param: 'inference_geo' },
   );
 }
 
@@ -269,14 +303,17 @@ function unservedServerTools(
  * and speech as server-sent events (`stream_format: "sse"`), which Azure OpenAI's speech
  * API lacks (its deployment endpoint answers audio only), so an Azure backend is no
  * candidate for it; image streams only on the providers that send their events;
- * Gemini's built-in tools only on Gemini backends; and Anthropic's server tools only on
- * the backends that run them (runsServerTools).
+ * Gemini's built-in tools only on Gemini backends; Anthropic's server tools only on
+ * the backends that run them (runsServerTools); and an inference_geo on Anthropic's own
+ * API only.
  */
 export function servesRequest(
   provider: string,
   request: Pick<GatewayRequest, 'operation' | 'body'>,
   model: string,
 ): boolean {
+  // Checked first: the backends that run the tools asked for must keep the geography too.
+  if (asksInferenceGeo(request) && canonicalProvider(provider) !== 'anthropic') return false;
   if (asksGeminiTools(request)) return runsGeminiTools(provider, model);
   if (asksServerTools(request)) return runsServerTools(provider, model, request);
   if (!servesOperation(provider, request.operation)) return false;
