@@ -594,7 +594,8 @@ describe('BedrockAdapter against an upstream that breaks the Converse reference'
       ]) {
         const chunks = await collectStream(await converseStream(wellFormed(...opening)));
         const deltas = chunks.map(
-          (chunk) => (chunk.choices as JsonObject[] | undefined)?.[0]?.delta,
+          (chunk) =>
+            (chunk.choices as JsonObject[] | undefined)?.[0]?.delta as JsonObject | undefined,
         );
         const roles = deltas.filter((delta) => delta?.role !== undefined);
         assert.deepEqual(roles.length, 1, 'one role chunk');
