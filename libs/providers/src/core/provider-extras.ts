@@ -5,6 +5,7 @@ import {
   DataPlaneErrorCode,
   GEMINI_MODALITIES_EXTRA,
   GEMINI_TOOLS_EXTRA,
+  GLOBAL_INFERENCE_GEO,
   isGeminiBuiltInTool,
   type JsonObject,
   MIN_THINKING_BUDGET,
@@ -67,9 +68,6 @@ export interface ChatExtras {
    */
   readonly contextManagement?: JsonObject;
 }
-
-/** Anthropic's default geography, which asks nothing of any backend. */
-export const GLOBAL_INFERENCE_GEO = 'global';
 
 /**
  * The 400 for an `inference_geo` other than "global" sent to a backend that cannot keep
