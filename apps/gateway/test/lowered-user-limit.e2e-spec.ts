@@ -97,6 +97,13 @@ describe('all-in-one gateway: a caller limit lowered below its spend', () => {
     await eventually('the usage is settled', async () =>
       (await remaining()) === 9_400 ? true : undefined,
     );
+    // The embedded store's balances are visible to an operator (no Redis here).
+    assert.ok(
+      metricSum(
+        await (await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`)).text(),
+        'ai_gateway_budget_local_balances',
+      ) >= 1,
+    );
 
     save(routeWithBudget(port, 500));
     await eventually('the edit is loaded', async () =>

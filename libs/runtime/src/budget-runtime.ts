@@ -141,6 +141,8 @@ export async function openBudgetStore(runtime: ServiceRuntime): Promise<BudgetSt
     sync: settings.sqliteSync,
     onSync: sqliteSyncObserver(runtime.metrics, logger, 'budget'),
   });
+  // Kept in memory until their windows end: an operator sees many distinct callers here.
+  runtime.metrics.watchLocalBudgetBalances(() => store.size);
   // Tells budget:rebuild --restore that the balances are kept here (it would be overwritten).
   const owner = BudgetStoreOwnerLock.acquire(path);
   if (!owner) {

@@ -520,6 +520,16 @@ export class MetricsRegistry {
       this.#budgetExhaustionMarks.set(this.#exhaustionMarks());
     },
   });
+  /** Where the local-balances gauge reads the embedded budget store when scraped (no Redis). */
+  #localBudgetBalances: () => number = () => 0;
+  readonly #budgetLocalBalances = new Gauge({
+    name: 'ai_gateway_budget_local_balances',
+    help: "Balances the embedded budget store (no REDIS_URL) keeps in this process's memory and budget.db: one per user, limit and window, each until its window ends plus an hour; many distinct callers grow it",
+    registers: [this.registry],
+    collect: () => {
+      this.#budgetLocalBalances.set(this.#localBudgetBalances());
+    },
+  });
   // Set at each /readyz evaluation (the kubelet probes every few seconds): the shared
   // dependencies readiness reports without gating on, so an outage of one shows here.
   readonly #dependencyReachable = new Gauge({
@@ -1517,6 +1527,11 @@ export class MetricsRegistry {
   /** The source of `ai_gateway_budget_exhaustion_marks`: the process's exhaustion view. */
   watchExhaustionMarks(count: () => number): void {
     this.#exhaustionMarks = count;
+  }
+
+  /** The source of `ai_gateway_budget_local_balances`: the embedded budget store. */
+  watchLocalBudgetBalances(count: () => number): void {
+    this.#localBudgetBalances = count;
   }
 
   /** The source of `ai_gateway_backend_drained`: the process's backend health. */
