@@ -245,6 +245,18 @@ describe('withoutGatewayExtensions', () => {
     });
   });
 
+  it('drops provider_extras it never reads without checking them, refusing only inference_geo', () => {
+    // Checked by the backends that read them; an OpenAI-format call sends none of them.
+    const extras = { top_k: 'many', thinking_budget: -1, inference_geo: 'global' };
+    const chat = { messages: [], provider_extras: extras };
+    assert.deepEqual(withoutGatewayExtensions(chat), { messages: [] });
+    const resident = { messages: [], provider_extras: { top_k: 'many', inference_geo: 'us' } };
+    assert.throws(
+      () => withoutGatewayExtensions(resident),
+      (error: unknown) => error instanceof DataPlaneError && error.param === 'inference_geo',
+    );
+  });
+
   it('passes messages and tools that are not objects on as they are', () => {
     const body = { thinking: { type: 'disabled' }, messages: [null, 'x', 7], tools: 'none' };
     assert.deepEqual(withoutGatewayExtensions(body), { messages: [null, 'x', 7], tools: 'none' });

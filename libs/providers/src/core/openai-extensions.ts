@@ -2,6 +2,7 @@ import {
   anthropicServerToolsAsked,
   asksImageOutput,
   geminiToolsAsked,
+  inferenceGeoAsked,
   isServerToolBlockType,
   normalizedThinkingBlock,
   type JsonObject,
@@ -18,7 +19,7 @@ import {
   serverToolRefused,
 } from './chat-request';
 import { isJsonObject } from './json-shape';
-import { asksInferenceGeo, chatExtras, inferenceGeoRefused } from './provider-extras';
+import { inferenceGeoRefused } from './provider-extras';
 import { idWithoutSignature, SIGNATURE_ID_SEPARATOR } from './tool-call-signature-id';
 
 // The gateway's canonical request is OpenAI's chat request extended the way LiteLLM and
@@ -73,7 +74,8 @@ export function withoutGatewayExtensions(
   // And image output, which no OpenAI-format backend answers (its answer is text only).
   if ('provider_extras' in body && asksImageOutput(body)) throw imageOutputRefused();
   // And a Messages client's inference geography, which no OpenAI-format backend keeps.
-  if ('provider_extras' in body && asksInferenceGeo(chatExtras(body))) {
+  // Read alone: the other extras are stripped unread, as no OpenAI-format backend takes them.
+  if ('provider_extras' in body && inferenceGeoAsked(body) !== undefined) {
     throw inferenceGeoRefused();
   }
   const {
