@@ -2,7 +2,7 @@ export * from './admin-server';
 export { adminAccessFrom, bearerToken, isThisHostCaller, type AdminAccess } from './admin-access';
 export { matchesSecretDigest, secretDigest } from './secret-digest';
 export { routePatternMatcher } from './route-pattern';
-export { awaitsContinue } from './edge-refusals';
+export { awaitsContinue, edgeRefusalHook, holdContinues } from './edge-refusals';
 export * from './listen';
 export * from './startup-errors';
 export * from './service-settings';

@@ -40,7 +40,10 @@ export function registerGeminiFileRoutes(
     // The upload's bytes stay unread until the handler streams them to the backend.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
-    for (const path of GEMINI_UPLOAD_PATHS) scope.post(path, handlers.upload);
+    // The handler holds the body to this itself; declared, the edge reads it too (a client
+    // waiting for 100 Continue is refused before it sends only past the file's limit).
+    const limit = files === undefined ? {} : { bodyLimit: files.maxUploadBodyBytes };
+    for (const path of GEMINI_UPLOAD_PATHS) scope.post(path, limit, handlers.upload);
   });
   fastify.get(GEMINI_FILES_PATH, handlers.list);
   fastify.get(`${GEMINI_FILES_PATH}/:id`, handlers.get);

@@ -264,7 +264,7 @@ export class GeminiFiles {
       );
     }
     // The body: the file within the limit, with its metadata part and framing.
-    const parts = new MultipartParts(request.raw, boundary, this.maxBytes + MAX_METADATA_BYTES);
+    const parts = new MultipartParts(request.raw, boundary, this.maxUploadBodyBytes);
     let failure: unknown;
     try {
       if (!(await parts.nextPart())) throw invalid('The multipart upload has no metadata part');
@@ -651,6 +651,11 @@ export class GeminiFiles {
 
   private get maxBytes(): number {
     return this.options.maxFileBytes ?? GEMINI_MAX_FILE_BYTES;
+  }
+
+  /** The most an upload request's body may be: the file, with a multipart upload's metadata. */
+  get maxUploadBodyBytes(): number {
+    return this.maxBytes + MAX_METADATA_BYTES;
   }
 }
 
