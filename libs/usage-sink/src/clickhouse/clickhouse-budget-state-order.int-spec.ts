@@ -4,8 +4,7 @@
 // 003's latest-state table ordered by the millisecond alone, so ClickHouse showed either:
 // the first part read before a merge, the last row inserted after one.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
   BudgetState,
@@ -14,46 +13,13 @@ import {
   LimitKind,
   type BudgetStateChanged,
 } from '@aigw/contracts';
-import {
-  BUILTIN_MIGRATIONS_DIR,
-  createClickHouseClient,
-  loadMigrations,
-  migrate,
-  sqlIdentifier,
-} from '@aigw/infra';
-import { startClickHouse, type RealService } from '@aigw/testing';
+import { migrate, sqlIdentifier } from '@aigw/infra';
+import { migratedClickHouseDatabases } from '../testing/migrated-clickhouse';
 import { ClickHouseRawEventExpiry } from './clickhouse-retention';
 import { ClickHouseUsageAnalytics } from './clickhouse-usage.analytics';
 import { ClickHouseUsageWriter } from './clickhouse-usage.writer';
 
-let server: RealService | undefined;
-const clients: ClickHouseClient[] = [];
-after(async () => {
-  await Promise.allSettled(clients.map((c) => c.close()));
-  await server?.stop();
-});
-
-/** `work` on a fresh database migrated up to `version` (every migration when omitted). */
-async function withDatabase(
-  version: number | undefined,
-  work: (client: ClickHouseClient) => Promise<void>,
-): Promise<void> {
-  server ??= await startClickHouse();
-  const name = sqlIdentifier(`it_bso_${randomUUID().replace(/-/g, '').slice(0, 12)}`);
-  const admin = createClickHouseClient({ url: server.url });
-  const client = createClickHouseClient({ url: server.url, database: name });
-  clients.push(admin, client);
-  await admin.command({ query: `CREATE DATABASE ${name}` });
-  try {
-    const shipped = loadMigrations(BUILTIN_MIGRATIONS_DIR);
-    await migrate(client, {
-      migrations: shipped.filter((m) => version === undefined || m.version <= version),
-    });
-    await work(client);
-  } finally {
-    await admin.command({ query: `DROP DATABASE IF EXISTS ${name}` });
-  }
-}
+const withDatabase = migratedClickHouseDatabases('it_bso');
 
 const AT = new Date('2026-03-01T10:00:00.123Z');
 

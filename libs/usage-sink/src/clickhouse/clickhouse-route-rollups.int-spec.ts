@@ -2,52 +2,17 @@
 // the raw rows naming a route, and a database upgraded from 010 keeps its history whole:
 // usage stored before the rollups existed groups under route '' and every total adds up.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { GatewayEvent } from '@aigw/contracts';
-import {
-  BUILTIN_MIGRATIONS_DIR,
-  createClickHouseClient,
-  loadMigrations,
-  migrate,
-  sqlIdentifier,
-} from '@aigw/infra';
-import { startClickHouse, type RealService } from '@aigw/testing';
+import { migrate } from '@aigw/infra';
+import { migratedClickHouseDatabases } from '../testing/migrated-clickhouse';
 import { toRowsByTable } from '../domain/event-rows';
 import { buildWorkload, RANGE } from '../testing/analytics-fixture';
 import { ClickHouseUsageAnalytics } from './clickhouse-usage.analytics';
 import { ClickHouseUsageWriter } from './clickhouse-usage.writer';
 
-let server: RealService | undefined;
-const clients: ClickHouseClient[] = [];
-
-after(async () => {
-  await Promise.allSettled(clients.map((c) => c.close()));
-  await server?.stop();
-});
-
-/** `work` on a fresh database migrated up to `version` (all when undefined); dropped after. */
-async function withDatabase(
-  version: number | undefined,
-  work: (client: ClickHouseClient) => Promise<void>,
-): Promise<void> {
-  server ??= await startClickHouse();
-  const name = sqlIdentifier(`it_routes_${randomUUID().replace(/-/g, '').slice(0, 12)}`);
-  const admin = createClickHouseClient({ url: server.url });
-  await admin.command({ query: `CREATE DATABASE ${name}` });
-  const client = createClickHouseClient({ url: server.url, database: name });
-  clients.push(client, admin);
-  try {
-    const shipped = loadMigrations(BUILTIN_MIGRATIONS_DIR);
-    await migrate(client, {
-      migrations: shipped.filter((m) => version === undefined || m.version <= version),
-    });
-    await work(client);
-  } finally {
-    await admin.command({ query: `DROP DATABASE IF EXISTS ${name}` });
-  }
-}
+const withDatabase = migratedClickHouseDatabases('it_routes');
 
 async function rows<T>(client: ClickHouseClient, query: string): Promise<T[]> {
   return (await client.query({ query, format: 'JSONEachRow' })).json<T>();
