@@ -766,7 +766,9 @@ describe('Anthropic Messages API on an Anthropic backend: top_k reaches it', () 
 
   it("ends a stream the backend broke off with overloaded_error in that error's own type", async () => {
     upstream.reset();
-    upstream.next({ kind: 'stream-error', afterChunks: 3 });
+    // After message_start, the text block's start, a ping and the first word: an error
+    // before the first word fails over (one backend here: a 529 before the stream).
+    upstream.next({ kind: 'stream-error', afterChunks: 4 });
     const events: string[] = [];
     const failure = await (async () => {
       const stream = await client.messages.create({

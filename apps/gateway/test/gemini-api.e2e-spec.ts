@@ -573,7 +573,8 @@ spec:
 
   it('ends a stream that broke mid-way with an error the SDK throws', async () => {
     claude.reset();
-    claude.next({ kind: 'stream-error', afterChunks: 3 });
+    // After the first word: an error before it is refused before the stream starts.
+    claude.next({ kind: 'stream-error', afterChunks: 4 });
     const stream = await client.models.generateContentStream({
       model: 'gemini-claude',
       contents: 'Break please',

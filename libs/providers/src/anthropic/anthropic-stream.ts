@@ -30,9 +30,30 @@ const ERROR_TYPE = /^[a-z0-9_]{1,64}$/i;
 const OVERLOADED = 'overloaded_error';
 
 /**
- * Anthropic's SSE events into OpenAI chunks. Content blocks are numbered across text and
- * tool use; OpenAI numbers tool calls alone, so each tool_use block gets the next tool
- * index. Usage starts in message_start (input, cache) and message_delta updates it; the
+ * The error types by which Anthropic refuses a request rather than fails while answering
+ * it: before any answer such a stream is billed nothing, as the same refusal as an HTTP
+ * status (429, 529, 400) is not. An api_error may come after the prompt was read.
+ */
+const REFUSALS: ReadonlySet<string> = new Set([
+  'rate_limit_error',
+  OVERLOADED,
+  'invalid_request_error',
+]);
+
+/** What a refused call spent: no token, reported as such rather than estimated. */
+const NOTHING_SPENT: TokenUsage = {
+  inputTokens: 0,
+  outputTokens: 0,
+  cachedInputTokens: 0,
+  source: 'reported',
+};
+
+/**
+ * Anthropic's SSE events into OpenAI chunks. message_start's role chunk goes out with the
+ * first chunk that carries something, so an error event right after it (Anthropic sends
+ * overloaded_error so under load) still fails over. Content blocks are numbered across
+ * text and tool use; OpenAI numbers tool calls alone, so each tool_use block gets the next
+ * tool index. Usage starts in message_start (input, cache) and message_delta updates it; the
  * served tier, in message_start only, is named on every chunk after. Events out of order
  * are tolerated where the answer stays sound; what would make it unsound (a nameless tool
  * call, a stop without a start) interrupts the stream. Thinking blocks are the reasoning:
@@ -43,6 +64,12 @@ const OVERLOADED = 'overloaded_error';
 export class AnthropicStreamTranslation implements StreamTranslation<EventSourceMessage> {
   finished = false;
   private started = false;
+  /** Whether any chunk went out: from then on the client has part of the answer. */
+  private sentChunk = false;
+  /** message_start came and its role chunk waits for the first chunk with something in it. */
+  private roleHeld = false;
+  /** Set when the backend refused the call before answering: it spent nothing. */
+  private refused = false;
   private finishSent = false;
   private readonly chunks: ChunkFactory;
   private readonly toolIndexByBlock = new Map<unknown, number>();
@@ -72,7 +99,15 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
 
   translate(message: EventSourceMessage): readonly JsonObject[] {
     if (this.finished) return []; // nothing belongs to the answer after message_stop
-    const event = streamEventObject(this.backendName, message.data);
+    const chunks = this.translateEvent(streamEventObject(this.backendName, message.data));
+    if (chunks.length === 0) return chunks;
+    this.sentChunk = true;
+    if (!this.roleHeld) return chunks;
+    this.roleHeld = false;
+    return [this.chunks.role(), ...chunks];
+  }
+
+  private translateEvent(event: JsonObject): JsonObject[] {
     switch (event.type) {
       case 'message_start':
         return this.messageStart(event);
@@ -105,7 +140,10 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
     if (tier !== undefined) this.chunks.serviceTier = tier;
     if (this.started) return [];
     this.started = true;
-    return [this.chunks.role()];
+    // Held back: an error event right after message_start comes before anything the
+    // client could use, and the router may still fail over only while no chunk went out.
+    if (!this.sentChunk) this.roleHeld = true;
+    return [];
   }
 
   private blockStart(event: JsonObject): JsonObject[] {
@@ -289,26 +327,30 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
   }
 
   /**
-   * An error event. Before message_start nothing of the answer exists, so it means what
-   * the same error as an HTTP status would (Anthropic sends overloaded_error so at times):
-   * a rate limit the router and the client can act on as one. After it, the stream was cut.
+   * An error event. Before the first chunk nothing of the answer went out (message_start
+   * carries none), so it means what the same error as an HTTP status would (Anthropic
+   * sends overloaded_error so under load): a rate limit the router and the client can act
+   * on as one, and a refusal (REFUSALS) spent nothing. After it, the stream was cut.
    */
   private reportedError(event: JsonObject): DataPlaneError {
     const error = isJsonObject(event.error) ? event.error : {};
     // Only a short type name goes into our message, never whatever text the backend sent.
     const what =
       typeof error.type === 'string' && ERROR_TYPE.test(error.type) ? error.type : 'an error';
-    if (this.started) {
+    if (this.sentChunk) {
       return new DataPlaneError(
         DataPlaneErrorCode.StreamInterrupted,
         `backend "${this.backendName}" reported ${what} mid-stream`,
         what === OVERLOADED ? { upstreamCode: OVERLOADED } : {},
       );
     }
-    return errorBeforeAnswer(this.backendName, error, () => `${what} before its message started`);
+    if (REFUSALS.has(what)) this.refused = true;
+    const when = this.started ? 'before answering' : 'before its message started';
+    return errorBeforeAnswer(this.backendName, error, () => `${what} ${when}`);
   }
 
   reportedUsage(): TokenUsage | undefined {
+    if (this.refused) return NOTHING_SPENT;
     return usageFromCounts(this.counts);
   }
 

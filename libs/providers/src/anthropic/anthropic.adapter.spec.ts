@@ -800,6 +800,8 @@ describe('AnthropicAdapter against a fake Messages API', () => {
     invoke,
     plain: () => gatewayChatRequest(),
     streaming: () => gatewayChatRequest({ stream: true }),
+    // message_start, the text block's start and a ping carry no content: the first word does.
+    eventsToFirstContent: 4,
   });
 });
 
@@ -1612,9 +1614,89 @@ describe('AnthropicAdapter against a Messages API answering odd or hostile conte
           /before its message started$/.test(thrown.message),
         JSON.stringify(error),
       );
-      // Nothing was answered: the input is still counted (estimated).
-      assert.equal((await answer.usage).source, 'estimated');
+      // Nothing was answered. A refusal (a rate limit, an overload, a bad request) spent
+      // nothing, as the same HTTP status does; any other error keeps the estimate.
+      const usage = await answer.usage;
+      if ([429, 529, 400].includes(status)) {
+        assert.deepEqual([usage.inputTokens, usage.outputTokens], [0, 0], JSON.stringify(error));
+      } else {
+        assert.equal(usage.source, 'estimated');
+      }
     }
+  });
+
+  for (const [type, code, status] of [
+    ['overloaded_error', DataPlaneErrorCode.UpstreamError, 529],
+    ['api_error', DataPlaneErrorCode.UpstreamError, 500],
+    ['rate_limit_error', DataPlaneErrorCode.UpstreamRateLimited, 429],
+  ] as const) {
+    it(`maps ${type} right after message_start to ${code}, no chunk sent`, async () => {
+      // message_start carries no content: nothing the client could use went out, so the
+      // router may still fail over, on the error's own meaning.
+      const answer = await streamOf(
+        MESSAGE_START,
+        TEXT_START,
+        { type: 'ping' },
+        {
+          type: 'error',
+          error: { type, message: 'Busy.' },
+        },
+      );
+      const relayed: JsonObject[] = [];
+      await assert.rejects(
+        async () => {
+          for await (const chunk of answer.events) relayed.push(chunk);
+        },
+        (thrown: unknown) =>
+          thrown instanceof DataPlaneError &&
+          thrown.code === code &&
+          thrown.upstreamStatus === status &&
+          thrown.message.endsWith(`reported ${type} before answering`),
+      );
+      assert.deepEqual(relayed, []);
+    });
+  }
+
+  it("bills nothing for a stream refused after message_start, keeping an api_error's count", async () => {
+    // message_start reported 20 + 100 + 5 input tokens, but an overloaded or rate-limited
+    // call is not billed: counting them would charge the caller's budget for the prompt
+    // again when the next backend answers it.
+    for (const type of ['overloaded_error', 'rate_limit_error']) {
+      const answer = await streamOf(MESSAGE_START, { type: 'error', error: { type } });
+      await assert.rejects(collectStream(answer));
+      const usage = await answer.usage;
+      assert.deepEqual([usage.inputTokens, usage.outputTokens], [0, 0], type);
+    }
+    // A server error may come after the prompt was read: message_start's count stays.
+    const failed = await streamOf(MESSAGE_START, { type: 'error', error: { type: 'api_error' } });
+    await assert.rejects(collectStream(failed));
+    assert.equal((await failed.usage).inputTokens, 125);
+  });
+
+  it('sends the role chunk with the first content, and alone before an empty answer', async () => {
+    const chunks = await collectStream(
+      await streamOf(
+        MESSAGE_START,
+        TEXT_START,
+        textDelta('Hi'),
+        messageDelta('end_turn'),
+        MESSAGE_STOP,
+      ),
+    );
+    const deltas = chunks.map((chunk) => (chunk.choices as JsonObject[])[0]?.delta);
+    assert.deepEqual(deltas.slice(0, 2), [{ role: 'assistant', content: '' }, { content: 'Hi' }]);
+    const empty = await collectStream(
+      await streamOf(
+        MESSAGE_START,
+        TEXT_START,
+        blockStop(0),
+        messageDelta('end_turn'),
+        MESSAGE_STOP,
+      ),
+    );
+    const first = (empty[0].choices as JsonObject[])[0];
+    assert.deepEqual(first.delta, { role: 'assistant', content: '' });
+    assert.equal(streamedFinishReason(empty), 'stop');
   });
 
   it('drops blank text Anthropic refuses from messages and the system prompt', async () => {

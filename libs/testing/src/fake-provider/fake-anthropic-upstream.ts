@@ -140,6 +140,8 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
   /** Whether answers end on the request's first stop sequence, as a model that wrote it. */
   private stopsAtSequence = false;
   private stopReason: string | undefined;
+  /** The error type a `stream-error` behaviour's error event names (Anthropic's types). */
+  streamErrorType = 'overloaded_error';
 
   get baseUrl(): string {
     return this.origin;
@@ -178,6 +180,7 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
     this.usage = DEFAULT_USAGE;
     this.thinking = ANTHROPIC_FAKE_THINKING.thinking;
     this.stopsAtSequence = false;
+    this.streamErrorType = 'overloaded_error';
   }
 
   /** How an answer without a tool call ends: at a stop sequence, if told to, or its end. */
@@ -275,7 +278,7 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
   ): void {
     const sse = new SseWriter(response, mode, {
       event: 'error',
-      data: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } },
+      data: { type: 'error', error: { type: this.streamErrorType, message: 'Overloaded' } },
     });
     const send = (data: { type: string }) => sse.send(data, data.type);
     // With thinking, the thinking block is block 0 and the answer's blocks follow it.

@@ -26,6 +26,11 @@ export function itMapsUpstreamFailures(options: {
   streaming: () => GatewayRequest;
   /** Whether the provider has an error event inside its stream format. */
   streamErrorEvent?: boolean;
+  /**
+   * How many of the fake's stream events carry the first content (2 unless told): an
+   * error event after them is mid-answer, one before them still fails over.
+   */
+  eventsToFirstContent?: number;
 }): void {
   for (const [status, code] of [
     [429, DataPlaneErrorCode.UpstreamRateLimited],
@@ -81,7 +86,8 @@ export function itMapsUpstreamFailures(options: {
 
   if (options.streamErrorEvent !== false) {
     it("turns the provider's error event mid-stream into StreamInterrupted", async () => {
-      options.upstream().next({ kind: 'stream-error', afterChunks: 2 });
+      const afterChunks = options.eventsToFirstContent ?? 2;
+      options.upstream().next({ kind: 'stream-error', afterChunks });
       const answer = (await options.invoke(options.streaming())) as StreamAnswer;
       await assert.rejects(collectStream(answer), hasCode(DataPlaneErrorCode.StreamInterrupted));
       await answer.usage;
