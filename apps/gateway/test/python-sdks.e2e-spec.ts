@@ -127,12 +127,13 @@ describe('official Python SDKs through the all-in-one gateway', () => {
   const brokenClaude = new FakeAnthropicUpstream().always({ kind: 'break-stream', afterChunks: 4 });
   const batch = new FakeBatchBackend();
   const upstreams = [plain, tools, json, claude, brokenOpenAi, brokenClaude, batch];
-  let gateway: AppProcess;
+  let gateway: AppProcess | undefined;
+  let baseUrl: string;
   let python: string;
 
   /** Runs `script` against the gateway with `env`: its checks, by name. */
   const checksOf = (script: string, env: Record<string, string>) =>
-    runPythonChecks(python, join(SCRIPTS, script), { GATEWAY_URL: gateway.baseUrl, ...env });
+    runPythonChecks(python, join(SCRIPTS, script), { GATEWAY_URL: baseUrl, ...env });
 
   let openAiOnOpenAi: Map<string, PythonCheck>;
   let openAiOnClaude: Map<string, PythonCheck>;
@@ -146,7 +147,9 @@ describe('official Python SDKs through the all-in-one gateway', () => {
 
   before(async () => {
     await Promise.all(upstreams.map((upstream) => upstream.start()));
-    [gateway, python] = await Promise.all([
+    // Both at once; whichever fails, the gateway that did start is kept for after() to stop
+    // (a venv that cannot be built must fail the suite, not leave a gateway running).
+    const [started, built] = await Promise.allSettled([
       startGatewayWithConfig(
         config({
           plain: plain.baseUrl,
@@ -164,6 +167,11 @@ describe('official Python SDKs through the all-in-one gateway', () => {
       ),
       ensurePythonSdkVenv(),
     ]);
+    if (started.status === 'rejected') throw started.reason;
+    gateway = started.value;
+    baseUrl = gateway.baseUrl;
+    if (built.status === 'rejected') throw built.reason;
+    python = built.value;
     [
       openAiOnOpenAi,
       openAiOnClaude,
