@@ -50,10 +50,10 @@ const NOTHING_SPENT: TokenUsage = {
 
 /**
  * Anthropic's SSE events into OpenAI chunks. message_start's role chunk goes out with the
- * first chunk that carries something, so an error event right after it (Anthropic sends
- * overloaded_error so under load) still fails over. Content blocks are numbered across
- * text and tool use; OpenAI numbers tool calls alone, so each tool_use block gets the next
- * tool index. Usage starts in message_start (input, cache) and message_delta updates it; the
+ * first chunk that carries something (or a thinking block's start), so an error event
+ * right after it (Anthropic sends overloaded_error so under load) still fails over.
+ * Content blocks are numbered across text and tool use; OpenAI numbers tool calls alone,
+ * so each tool_use block gets the next tool index. Usage starts in message_start (input, cache) and message_delta updates it; the
  * served tier, in message_start only, is named on every chunk after. Events out of order
  * are tolerated where the answer stays sound; what would make it unsound (a nameless tool
  * call, a stop without a start) interrupts the stream. Thinking blocks are the reasoning:
@@ -99,12 +99,16 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
 
   translate(message: EventSourceMessage): readonly JsonObject[] {
     if (this.finished) return []; // nothing belongs to the answer after message_stop
-    const chunks = this.translateEvent(streamEventObject(this.backendName, message.data));
-    if (chunks.length === 0) return chunks;
-    this.sentChunk = true;
-    if (!this.roleHeld) return chunks;
-    this.roleHeld = false;
-    return [this.chunks.role(), ...chunks];
+    const event = streamEventObject(this.backendName, message.data);
+    const chunks = this.translateEvent(event);
+    // A thinking block may send nothing until its signature (`display: "omitted"`), for
+    // longer than the router's first-byte timeout: its start shows the model answering.
+    if (this.roleHeld && (chunks.length > 0 || startsThinking(event))) {
+      this.roleHeld = false;
+      chunks.unshift(this.chunks.role());
+    }
+    if (chunks.length > 0) this.sentChunk = true;
+    return chunks;
   }
 
   private translateEvent(event: JsonObject): JsonObject[] {
@@ -357,4 +361,13 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
   usageChunk(usage: TokenUsage): JsonObject {
     return this.chunks.usage(usage);
   }
+}
+
+/** Whether `event` starts a thinking block, whose first chunk may be long in coming. */
+function startsThinking(event: JsonObject): boolean {
+  return (
+    event.type === 'content_block_start' &&
+    isJsonObject(event.content_block) &&
+    event.content_block.type === 'thinking'
+  );
 }
