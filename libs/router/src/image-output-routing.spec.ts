@@ -67,3 +67,44 @@ describe('FailoverRouter: image output', () => {
     assert.equal(providers.calls.length, 0);
   });
 });
+
+describe('FailoverRouter: image output kept in a geography', () => {
+  it('refuses with a 400 naming both, not blaming the model, since no backend can do both', async () => {
+    // Gemini backends make images, and only Anthropic's own API keeps an inference_geo:
+    // the request is the client's contradiction, whatever backends the model has.
+    const providers = new ScriptedProviders({});
+    const router = new FailoverRouter({ config: () => MIXED, providers });
+    await assert.rejects(
+      router.route(
+        chatWithExtras('painter', { ...IMAGE, inference_geo: 'us' }),
+        new AbortController().signal,
+      ),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.code === DataPlaneErrorCode.InvalidRequest &&
+        error.param === 'inference_geo' &&
+        /responseModalities IMAGE/.test(error.message) &&
+        /no backend does both/.test(error.message) &&
+        !/no backend of "painter"/.test(error.message),
+      'the 400 names the contradiction',
+    );
+    assert.equal(providers.calls.length, 0);
+  });
+
+  it('refuses the same for a Gemini built-in tool with an inference_geo', async () => {
+    const providers = new ScriptedProviders({});
+    const router = new FailoverRouter({ config: () => MIXED, providers });
+    await assert.rejects(
+      router.route(
+        chatWithExtras('painter', { gemini_tools: [{ googleSearch: {} }], inference_geo: 'us' }),
+        new AbortController().signal,
+      ),
+      (error: unknown) =>
+        error instanceof DataPlaneError &&
+        error.param === 'inference_geo' &&
+        /googleSearch/.test(error.message) &&
+        /no backend does both/.test(error.message),
+    );
+    assert.equal(providers.calls.length, 0);
+  });
+});

@@ -151,10 +151,11 @@ export function servesOperation(provider: string, operation: Operation): boolean
 
 /**
  * Whether the chain must be filtered for `request`: an operation only some providers
- * serve, or a chat asking for Gemini's built-in tools (googleSearch, codeExecution...)
- * or for image output (responseModalities IMAGE), which only Gemini backends serve, or for Anthropic's server tools, which only Anthropic
- * backends (and Claude on Vertex, for web search) run. Everything else is served by every
- * backend.
+ * serve, or a chat asking for Gemini's built-in tools (googleSearch, codeExecution...) or
+ * for image output (responseModalities IMAGE), which only Gemini backends serve, for
+ * Anthropic's server tools, which only Anthropic backends (and Claude on Vertex, for web
+ * search) run, or for an inference_geo, which only Anthropic's own API keeps. Everything
+ * else is served by every backend.
  */
 export function isSpecialRequest(request: Pick<GatewayRequest, 'operation' | 'body'>): boolean {
   return (
@@ -257,12 +258,32 @@ export function unservedProviderTools(
   if (asksServerTools(request)) return unservedServerTools(request);
   if (!asksGeminiTools(request)) return undefined;
   const [tool] = geminiToolsAsked(request.body);
+  const geminiOnly = tool ?? 'generationConfig.responseModalities IMAGE';
+  if (asksInferenceGeo(request)) return geoBesideGeminiOnly(request, geminiOnly);
   if (tool === undefined) return unservedImageOutput(request);
   return new DataPlaneError(
     DataPlaneErrorCode.InvalidRequest,
     `the ${tool} tool is run by Gemini and Vertex Gemini backends only, and no backend of ` +
       `"${request.requestedModel}" is one: route the model to a Gemini backend, or leave ${tool} out`,
     { param: 'tools' },
+  );
+}
+
+/**
+ * The 400 for an inference_geo beside what only Gemini backends serve (a built-in tool,
+ * image output): only Anthropic's own API keeps a geography, so no backend of any model
+ * serves the request, and the client must drop one of the two.
+ */
+function geoBesideGeminiOnly(
+  request: Pick<GatewayRequest, 'body'>,
+  geminiOnly: string,
+): DataPlaneError {
+  return new DataPlaneError(
+    DataPlaneErrorCode.InvalidRequest,
+    `inference_geo "${inferenceGeoAsked(request.body)}" is kept by Anthropic backends only and ` +
+      `${geminiOnly} is served by Gemini and Vertex Gemini backends only: no backend does ` +
+      'both, so leave one of them out',
+    { param: 'inference_geo' },
   );
 }
 
