@@ -40,7 +40,10 @@ const REFUSALS: ReadonlySet<string> = new Set([
   'invalid_request_error',
 ]);
 
-/** What a refused call spent: no token, reported as such rather than estimated. */
+/**
+ * What a refused call spent: no token. A count, not none, which the relay would replace by
+ * an estimate of the prompt (it still marks a stream cut short as estimated).
+ */
 const NOTHING_SPENT: TokenUsage = {
   inputTokens: 0,
   outputTokens: 0,
