@@ -671,17 +671,19 @@ function applyGenerationConfig(
 }
 
 /**
- * responseModalities as sent, for Gemini and Vertex Gemini backends (an image model's
+ * responseModalities (upper-cased) for Gemini and Vertex Gemini backends (an image model's
  * ["TEXT", "IMAGE"]); IMAGE sends the request to those backends only (the router sees to
  * it). AUDIO is not served.
  */
 function applyResponseModalities(chat: JsonObject, value: unknown): void {
   const at = 'generation_config.response_modalities';
   const modalities = listAt(value, at).map((modality, index) => {
-    if (typeof modality !== 'string' || !SERVED_RESPONSE_MODALITIES.has(modality)) {
+    // Google's Python examples write ['Text', 'Image']: the names are read in any case.
+    const name = typeof modality === 'string' ? modality.toUpperCase() : undefined;
+    if (name === undefined || !SERVED_RESPONSE_MODALITIES.has(name)) {
       throw invalid(`${at}[${index}]`, 'only TEXT and IMAGE output are served by this gateway');
     }
-    return modality;
+    return name;
   });
   if (modalities.length > 0) providerExtras(chat)[GEMINI_MODALITIES_EXTRA] = modalities;
 }

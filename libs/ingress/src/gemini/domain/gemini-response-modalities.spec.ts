@@ -23,6 +23,12 @@ describe('Gemini edge: responseModalities', () => {
     assert.deepEqual(chatAsking(['TEXT']).provider_extras, { response_modalities: ['TEXT'] });
   });
 
+  it("reads the names in any case, as Google's Python examples write them", () => {
+    assert.deepEqual(chatAsking(['Text', 'image']).provider_extras, {
+      response_modalities: ['TEXT', 'IMAGE'],
+    });
+  });
+
   it('adds nothing for an empty list', () => {
     assert.equal(chatAsking([]).provider_extras, undefined);
   });
@@ -30,7 +36,7 @@ describe('Gemini edge: responseModalities', () => {
   it('refuses AUDIO and other values, naming the entry', () => {
     for (const [value, at] of [
       [['TEXT', 'AUDIO'], 'generation_config.response_modalities[1]'],
-      [['image'], 'generation_config.response_modalities[0]'],
+      [['audio'], 'generation_config.response_modalities[0]'],
       [[7], 'generation_config.response_modalities[0]'],
       ['IMAGE', 'generation_config.response_modalities'],
     ] as const) {
