@@ -76,6 +76,7 @@ describe('the usage-sink service', () => {
         'backend_routes',
         'route_rollups',
         'web_searches',
+        'budget_state_order',
       ],
     );
   });
