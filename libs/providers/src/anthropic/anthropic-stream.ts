@@ -11,6 +11,7 @@ import { servedTierOfAnthropic } from '../core/service-tier';
 import type { StreamTranslation } from '../core/translated-stream';
 import { isJsonObject, isNonEmptyString } from '../core/json-shape';
 import { errorBeforeAnswer } from '../core/reported-error-status';
+import { NOTHING_SPENT } from '../core/spent-usage';
 import { streamEventObject } from '../core/stream-event-json';
 import { streamInterrupted } from '../core/upstream-http';
 import {
@@ -39,17 +40,6 @@ const REFUSALS: ReadonlySet<string> = new Set([
   OVERLOADED,
   'invalid_request_error',
 ]);
-
-/**
- * What a refused call spent: no token. A count, not none, which the relay would replace by
- * an estimate of the prompt (it still marks a stream cut short as estimated).
- */
-const NOTHING_SPENT: TokenUsage = {
-  inputTokens: 0,
-  outputTokens: 0,
-  cachedInputTokens: 0,
-  source: 'reported',
-};
 
 /**
  * Anthropic's SSE events into OpenAI chunks. message_start's role chunk goes out with the

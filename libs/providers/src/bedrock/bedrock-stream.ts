@@ -7,6 +7,7 @@ import {
 import { isJsonObject, isNonEmptyString } from '../core/json-shape';
 import { ChunkFactory, type FinishReason } from '../core/openai-output';
 import { servedTierOfConverse } from '../core/service-tier';
+import { NOTHING_SPENT } from '../core/spent-usage';
 import type { StreamTranslation } from '../core/translated-stream';
 import { scrubbedUpstreamText } from '../core/upstream-failure';
 import { streamInterrupted } from '../core/upstream-http';
@@ -48,14 +49,6 @@ const REFUSALS: ReadonlySet<string> = new Set([
   'serviceunavailableexception',
   'validationexception',
 ]);
-
-/** What a refused call spent: no token, reported as such rather than estimated. */
-const NOTHING_SPENT: TokenUsage = {
-  inputTokens: 0,
-  outputTokens: 0,
-  cachedInputTokens: 0,
-  source: 'reported',
-};
 
 /**
  * ConverseStream events into OpenAI chunks. messageStart's role chunk goes out with the

@@ -22,3 +22,16 @@ export function takeSpentUsage(error: unknown): TokenUsage | undefined {
   spent.delete(error);
   return usage;
 }
+
+/**
+ * What a call the backend refused before answering spent: no token (a stream's refusal is
+ * billed nothing, as the same refusal as an HTTP status is not). A count, not none, which
+ * the relay would replace by an estimate of the prompt (it still marks a stream cut short
+ * as estimated).
+ */
+export const NOTHING_SPENT: TokenUsage = {
+  inputTokens: 0,
+  outputTokens: 0,
+  cachedInputTokens: 0,
+  source: 'reported',
+};
