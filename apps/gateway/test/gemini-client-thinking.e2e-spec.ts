@@ -1,17 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { GoogleGenAI } from '@google/genai';
 import { FakeGeminiUpstream } from '@aigw/testing/fake-provider';
-import { startApp, type AppProcess } from '@aigw/testing/processes';
+import type { AppProcess } from '@aigw/testing/processes';
+import { startOnGeminiBackend } from './gemini-backend';
 
 // Google's SDK asking a Gemini backend through the gateway for thinking as Google's docs
 // write it: the thought summaries alone (`includeThoughts`, the model thinking as it
 // would), and a small budget (2.5 Flash takes 1 and up).
-
-const dir = mkdtempSync(join(tmpdir(), 'aigw-gemini-thinking-'));
 
 describe("Gemini API: a Gemini client's thinkingConfig reaches a Gemini backend as meant", () => {
   const gemini = new FakeGeminiUpstream();
@@ -20,26 +16,7 @@ describe("Gemini API: a Gemini client's thinkingConfig reaches a Gemini backend 
 
   before(async () => {
     await gemini.start();
-    const config = join(dir, 'gemini.yaml');
-    writeFileSync(
-      config,
-      `kind: AIGatewayRoute
-metadata: {name: gemini-thinking}
-spec:
-  backends:
-  - name: gemini
-    provider: google-gemini
-    baseUrl: ${gemini.baseUrl}
-    model: gemini-2.5-flash
-    modelNameOverride: gemini-flash
-    auth: {apiKeyRef: {name: gemini-key}}
-`,
-    );
-    gateway = await startApp('gateway', {
-      AI_GATEWAY_CONFIG: config,
-      AI_GATEWAY_SECRET_GEMINI_KEY_APIKEY: 'AIzaBackendKey',
-      AI_GATEWAY_DATA_DIR: join(dir, 'data'),
-    });
+    gateway = await startOnGeminiBackend(gemini, 'gemini-flash', 'gemini-2.5-flash');
     client = new GoogleGenAI({
       apiKey: 'client-key',
       httpOptions: { baseUrl: gateway.baseUrl },
@@ -48,7 +25,6 @@ spec:
   after(async () => {
     await gateway.stop();
     await gemini.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('asks for the thought summaries when includeThoughts comes alone, plain and streamed', async () => {
