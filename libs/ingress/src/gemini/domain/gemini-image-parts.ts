@@ -1,12 +1,9 @@
 import type { JsonObject } from '@aigw/contracts/data-plane';
+import { isObject } from '../../redaction/copy-on-write';
 
 // The images an answer made (Gemini's image models, gemini-2.5-flash-image), which the
 // canonical answer carries as OpenRouter does (`message.images` / `delta.images`, each an
 // `image_url` of a base64 data URL), as Gemini's own `inlineData` parts.
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 const BASE64_MARK = ';base64,';
 

@@ -1,4 +1,5 @@
 import type { JsonObject } from '@aigw/contracts/data-plane';
+import { isObject } from '../../redaction/copy-on-write';
 
 // A Gemini client's response schema may have any root (Google's own structured-output
 // example is an ARRAY of recipes), while OpenAI's json_schema and the answer tool of
@@ -8,10 +9,6 @@ import type { JsonObject } from '@aigw/contracts/data-plane';
 
 /** The property a schema of another root is asked for under. */
 const ANSWER_FIELD = 'value';
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Whether a JSON Schema's root is an object (a schema of properties without a type is). */
 function objectRooted(schema: JsonObject): boolean {

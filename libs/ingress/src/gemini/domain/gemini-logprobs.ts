@@ -1,4 +1,5 @@
 import type { JsonObject } from '@aigw/contracts/data-plane';
+import { isObject } from '../../redaction/copy-on-write';
 
 // Log probabilities for a Gemini client: its generationConfig's `responseLogprobs` and
 // `logprobs` (how many top candidates at each step) are OpenAI's `logprobs` and
@@ -9,10 +10,6 @@ import type { JsonObject } from '@aigw/contracts/data-plane';
 
 /** The most top candidates a step may list, OpenAI's and Gemini's limit alike. */
 export const MAX_TOP_LOGPROBS = 20;
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** One OpenAI token entry ({token, logprob}) as Gemini's candidate ({token, logProbability}). */
 function tokenCandidate(entry: JsonObject): JsonObject | undefined {
