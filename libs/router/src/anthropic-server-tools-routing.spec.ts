@@ -10,7 +10,7 @@ import {
   isSpecialRequest,
   runsServerTools,
   servesRequest,
-  unservedProviderTools,
+  unservedProviderFeature,
 } from './domain/operation-support';
 import { FailoverRouter } from './failover-router';
 import { chatWithExtras, ScriptedProviders, unavailable } from './testing/scripted-providers';
@@ -99,16 +99,16 @@ describe("FailoverRouter: Anthropic's server tools", () => {
   });
 });
 
-describe('unservedProviderTools', () => {
+describe('unservedProviderFeature', () => {
   it("is the 400 naming a provider-run tool, Anthropic's server tool or Gemini's built-in one", () => {
-    const server = unservedProviderTools(chat('searcher', FETCH));
+    const server = unservedProviderFeature(chat('searcher', FETCH));
     assert.equal(server?.code, DataPlaneErrorCode.InvalidRequest);
     assert.match(server?.message ?? '', /the web_fetch server tool is run by/);
-    const gemini = unservedProviderTools(
+    const gemini = unservedProviderFeature(
       chat('searcher', { gemini_tools: [{ googleSearch: {} }] }),
     );
     assert.equal(gemini?.code, DataPlaneErrorCode.InvalidRequest);
     assert.match(gemini?.message ?? '', /Gemini and Vertex Gemini backends only/);
-    assert.equal(unservedProviderTools(chat('searcher', null)), undefined);
+    assert.equal(unservedProviderFeature(chat('searcher', null)), undefined);
   });
 });

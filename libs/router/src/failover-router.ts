@@ -42,8 +42,7 @@ import {
   providersServing,
   servesOperation,
   servesRequest,
-  unservedInferenceGeo,
-  unservedProviderTools,
+  unservedProviderFeature,
 } from './domain/operation-support';
 import type { AttemptSpan, AttemptTracing } from './tracing/attempt-tracing';
 
@@ -555,8 +554,8 @@ function unservedOperation(
   request: GatewayRequest,
   links: readonly (ChainLink | UnresolvedLink)[],
 ): DataPlaneError {
-  const providerTools = unservedProviderTools(request) ?? unservedInferenceGeo(request);
-  if (providerTools) return providerTools;
+  const providerFeature = unservedProviderFeature(request);
+  if (providerFeature) return providerFeature;
   const speaks = links.some(
     (link) => !isUnresolved(link) && servesOperation(link.backend.provider, request.operation),
   );

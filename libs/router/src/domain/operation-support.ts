@@ -160,7 +160,7 @@ export function servesOperation(provider: string, operation: Operation): boolean
 export function isSpecialRequest(request: Pick<GatewayRequest, 'operation' | 'body'>): boolean {
   return (
     isSpecialOperation(request.operation) ||
-    asksGeminiTools(request) ||
+    asksGeminiOnly(request) ||
     asksServerTools(request) ||
     asksInferenceGeo(request)
   );
@@ -183,7 +183,7 @@ function asksInferenceGeo(request: Pick<GatewayRequest, 'operation' | 'body'>): 
  * The 400 for an inference_geo no backend of the request's model keeps (none is
  * Anthropic's own API); undefined for a request asking none.
  */
-export function unservedInferenceGeo(
+function unservedInferenceGeo(
   request: Pick<GatewayRequest, 'operation' | 'body' | 'requestedModel'>,
 ): DataPlaneError | undefined {
   if (!asksInferenceGeo(request)) return undefined;
@@ -226,7 +226,7 @@ export function runsServerTools(
  * A chat only a Gemini backend can answer: it asks for Gemini's built-in tools, or for
  * image output (a Gemini client's responseModalities IMAGE), which no other backend makes.
  */
-function asksGeminiTools(request: Pick<GatewayRequest, 'operation' | 'body'>): boolean {
+function asksGeminiOnly(request: Pick<GatewayRequest, 'operation' | 'body'>): boolean {
   // A plain chat (no provider_extras) is answered without building the list of tools.
   return (
     request.operation === 'chat' &&
@@ -248,15 +248,15 @@ export function runsGeminiTools(provider: string, model: string): boolean {
 }
 
 /**
- * The 400 for a request asking for tools a provider runs itself (Gemini's built-in tools,
- * Anthropic's server tools) of a model none of whose backends runs them, naming the tool;
- * undefined for any other request.
+ * The 400 for a chat asking for what only some providers serve (Gemini's built-in tools or
+ * image output, Anthropic's server tools, an inference_geo) of a model none of whose
+ * backends serves it, naming what it asked; undefined for any other request.
  */
-export function unservedProviderTools(
+export function unservedProviderFeature(
   request: Pick<GatewayRequest, 'operation' | 'body' | 'requestedModel'>,
 ): DataPlaneError | undefined {
   if (asksServerTools(request)) return unservedServerTools(request);
-  if (!asksGeminiTools(request)) return undefined;
+  if (!asksGeminiOnly(request)) return unservedInferenceGeo(request);
   const [tool] = geminiToolsAsked(request.body);
   const geminiOnly = tool ?? 'generationConfig.responseModalities IMAGE';
   if (asksInferenceGeo(request)) return geoBesideGeminiOnly(request, geminiOnly);
@@ -335,7 +335,7 @@ export function servesRequest(
 ): boolean {
   // Checked first: the backends that run the tools asked for must keep the geography too.
   if (asksInferenceGeo(request) && canonicalProvider(provider) !== 'anthropic') return false;
-  if (asksGeminiTools(request)) return runsGeminiTools(provider, model);
+  if (asksGeminiOnly(request)) return runsGeminiTools(provider, model);
   if (asksServerTools(request)) return runsServerTools(provider, model, request);
   if (!servesOperation(provider, request.operation)) return false;
   const kind = canonicalProvider(provider);
