@@ -1,12 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GoogleGenAI, Type } from '@google/genai';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { ScriptedChatUpstream, type ChatAnswer } from './scripted-chat-upstream';
 
 // Google's structured-output example through the gateway to an OpenAI backend: a
 // responseSchema of an ARRAY, which OpenAI's json_schema refuses at the root. The client
@@ -14,83 +13,61 @@ import { startApp, type AppProcess } from '@aigw/testing/processes';
 
 const dir = mkdtempSync(join(tmpdir(), 'aigw-gemini-json-root-'));
 
-/** An OpenAI-compatible server that, as OpenAI does, takes only object-rooted schemas. */
-class StructuredUpstream {
-  readonly bodies: Record<string, unknown>[] = [];
-  private readonly server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-      this.bodies.push(body);
-      const format = body.response_format as { json_schema?: { schema?: { type?: string } } };
-      const root = format?.json_schema?.schema?.type;
-      if (root !== 'object') {
-        response.writeHead(400, { 'content-type': 'application/json' });
-        response.end(
-          JSON.stringify({
-            error: {
-              message: `Invalid schema for response_format 'response': schema must be a JSON Schema of 'type: "object"', got 'type: "${root}"'.`,
-              type: 'invalid_request_error',
-              param: 'response_format',
-              code: null,
-            },
-          }),
-        );
-        return;
-      }
-      const answer = '{"value": ["soup", "bread"]}';
-      const usage = { prompt_tokens: 9, completion_tokens: 8, total_tokens: 17 };
-      const base = { id: 'chatcmpl-json', model: 'upstream' };
-      if (body.stream !== true) {
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(
-          JSON.stringify({
-            ...base,
-            object: 'chat.completion',
-            choices: [
-              {
-                index: 0,
-                message: { role: 'assistant', content: answer },
-                finish_reason: 'stop',
-              },
-            ],
-            usage,
-          }),
-        );
-        return;
-      }
-      response.writeHead(200, { 'content-type': 'text/event-stream' });
-      const event = (data: unknown) => response.write(`data: ${JSON.stringify(data)}\n\n`);
-      const chunk = { ...base, object: 'chat.completion.chunk' };
-      for (const piece of [answer.slice(0, 12), answer.slice(12)]) {
-        event({
-          ...chunk,
-          choices: [{ index: 0, delta: { content: piece }, finish_reason: null }],
-        });
-      }
-      event({ ...chunk, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
-      event({ ...chunk, choices: [], usage });
-      response.end('data: [DONE]\n\n');
+/** Answers as OpenAI does, which takes only object-rooted schemas. */
+const objectRootedOnly: ChatAnswer = (body, response) => {
+  const format = body.response_format as { json_schema?: { schema?: { type?: string } } };
+  const root = format?.json_schema?.schema?.type;
+  if (root !== 'object') {
+    response.writeHead(400, { 'content-type': 'application/json' });
+    response.end(
+      JSON.stringify({
+        error: {
+          message: `Invalid schema for response_format 'response': schema must be a JSON Schema of 'type: "object"', got 'type: "${root}"'.`,
+          type: 'invalid_request_error',
+          param: 'response_format',
+          code: null,
+        },
+      }),
+    );
+    return;
+  }
+  const answer = '{"value": ["soup", "bread"]}';
+  const usage = { prompt_tokens: 9, completion_tokens: 8, total_tokens: 17 };
+  const base = { id: 'chatcmpl-json', model: 'upstream' };
+  if (body.stream !== true) {
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(
+      JSON.stringify({
+        ...base,
+        object: 'chat.completion',
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: answer },
+            finish_reason: 'stop',
+          },
+        ],
+        usage,
+      }),
+    );
+    return;
+  }
+  response.writeHead(200, { 'content-type': 'text/event-stream' });
+  const event = (data: unknown) => response.write(`data: ${JSON.stringify(data)}\n\n`);
+  const chunk = { ...base, object: 'chat.completion.chunk' };
+  for (const piece of [answer.slice(0, 12), answer.slice(12)]) {
+    event({
+      ...chunk,
+      choices: [{ index: 0, delta: { content: piece }, finish_reason: null }],
     });
-  });
-
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
   }
-
-  get baseUrl(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
+  event({ ...chunk, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
+  event({ ...chunk, choices: [], usage });
+  response.end('data: [DONE]\n\n');
+};
 
 describe('Gemini API: a response schema of an array on an OpenAI backend', () => {
-  const upstream = new StructuredUpstream();
+  const upstream = new ScriptedChatUpstream(objectRootedOnly);
   let gateway: AppProcess;
   let client: GoogleGenAI;
   const config = {

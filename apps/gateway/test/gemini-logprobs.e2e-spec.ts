@@ -1,13 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiError, GoogleGenAI, type GenerateContentResponse } from '@google/genai';
 import { FakeAnthropicUpstream, FakeGeminiUpstream } from '@aigw/testing/fake-provider';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
+import { ScriptedChatUpstream, type ChatAnswer } from './scripted-chat-upstream';
 
 // Google's SDK asking for log probabilities (responseLogprobs, logprobs) through the
 // gateway: an OpenAI-compatible backend returns them, and they come back as Gemini's
@@ -39,70 +38,47 @@ const TOKENS = [
 ];
 const USAGE = { prompt_tokens: 7, completion_tokens: 2, total_tokens: 9 };
 
-/** An OpenAI-compatible server answering with log probabilities; it records each body. */
-class LogprobsUpstream {
-  readonly bodies: Record<string, unknown>[] = [];
-  private readonly server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-      this.bodies.push(body);
-      if (body.stream !== true) {
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(
-          JSON.stringify({
-            id: 'chatcmpl-lp',
-            object: 'chat.completion',
-            model: 'upstream',
-            choices: [
-              {
-                index: 0,
-                message: { role: 'assistant', content: 'Yes!' },
-                logprobs: { content: TOKENS, refusal: null },
-                finish_reason: 'stop',
-              },
-            ],
-            usage: USAGE,
-          }),
-        );
-        return;
-      }
-      response.writeHead(200, { 'content-type': 'text/event-stream' });
-      const event = (data: unknown) => response.write(`data: ${JSON.stringify(data)}\n\n`);
-      const base = { id: 'chatcmpl-lp', object: 'chat.completion.chunk', model: 'upstream' };
-      TOKENS.forEach((entry, at) =>
-        event({
-          ...base,
-          choices: [
-            {
-              index: 0,
-              delta:
-                at === 0 ? { role: 'assistant', content: entry.token } : { content: entry.token },
-              logprobs: { content: [entry], refusal: null },
-              finish_reason: at === TOKENS.length - 1 ? 'stop' : null,
-            },
-          ],
-        }),
-      );
-      event({ ...base, choices: [], usage: USAGE });
-      response.end('data: [DONE]\n\n');
-    });
-  });
-
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+/** Answers "Yes!" with its log probabilities, as an OpenAI-compatible server does. */
+const withLogprobs: ChatAnswer = (body, response) => {
+  if (body.stream !== true) {
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(
+      JSON.stringify({
+        id: 'chatcmpl-lp',
+        object: 'chat.completion',
+        model: 'upstream',
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: 'Yes!' },
+            logprobs: { content: TOKENS, refusal: null },
+            finish_reason: 'stop',
+          },
+        ],
+        usage: USAGE,
+      }),
+    );
+    return;
   }
-
-  get baseUrl(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
+  response.writeHead(200, { 'content-type': 'text/event-stream' });
+  const event = (data: unknown) => response.write(`data: ${JSON.stringify(data)}\n\n`);
+  const base = { id: 'chatcmpl-lp', object: 'chat.completion.chunk', model: 'upstream' };
+  TOKENS.forEach((entry, at) =>
+    event({
+      ...base,
+      choices: [
+        {
+          index: 0,
+          delta: at === 0 ? { role: 'assistant', content: entry.token } : { content: entry.token },
+          logprobs: { content: [entry], refusal: null },
+          finish_reason: at === TOKENS.length - 1 ? 'stop' : null,
+        },
+      ],
+    }),
+  );
+  event({ ...base, choices: [], usage: USAGE });
+  response.end('data: [DONE]\n\n');
+};
 
 const CHOSEN = [
   { token: 'Yes', logProbability: -0.25 },
@@ -124,7 +100,7 @@ const TOP = [
 ];
 
 describe('Gemini API log probabilities', () => {
-  const openai = new LogprobsUpstream();
+  const openai = new ScriptedChatUpstream(withLogprobs);
   const claude = new FakeAnthropicUpstream();
   const gemini = new FakeGeminiUpstream();
   let gateway: AppProcess;
