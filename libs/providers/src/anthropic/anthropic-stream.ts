@@ -10,6 +10,7 @@ import { ChunkFactory } from '../core/openai-output';
 import { servedTierOfAnthropic } from '../core/service-tier';
 import type { StreamTranslation } from '../core/translated-stream';
 import { isJsonObject, isNonEmptyString } from '../core/json-shape';
+import { HeldRoleChunk } from '../core/held-role-chunk';
 import { errorBeforeAnswer } from '../core/reported-error-status';
 import { NOTHING_SPENT } from '../core/spent-usage';
 import { streamEventObject } from '../core/stream-event-json';
@@ -57,10 +58,8 @@ const REFUSALS: ReadonlySet<string> = new Set([
 export class AnthropicStreamTranslation implements StreamTranslation<EventSourceMessage> {
   finished = false;
   private started = false;
-  /** Whether any chunk went out: from then on the client has part of the answer. */
-  private sentChunk = false;
-  /** message_start came and its role chunk waits for the first chunk with something in it. */
-  private roleHeld = false;
+  /** message_start's role chunk, waiting for the first chunk with something in it. */
+  private readonly opening: HeldRoleChunk;
   /** Set when the backend refused the call before answering: it spent nothing. */
   private refused = false;
   private finishSent = false;
@@ -88,20 +87,15 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
     private readonly answerTool?: string,
   ) {
     this.chunks = new ChunkFactory('msg', model);
+    this.opening = new HeldRoleChunk(this.chunks);
   }
 
   translate(message: EventSourceMessage): readonly JsonObject[] {
     if (this.finished) return []; // nothing belongs to the answer after message_stop
     const event = streamEventObject(this.backendName, message.data);
-    const chunks = this.translateEvent(event);
     // A thinking block may send nothing until its signature (`display: "omitted"`), for
     // longer than the router's first-byte timeout: its start shows the model answering.
-    if (this.roleHeld && (chunks.length > 0 || startsThinking(event))) {
-      this.roleHeld = false;
-      chunks.unshift(this.chunks.role());
-    }
-    if (chunks.length > 0) this.sentChunk = true;
-    return chunks;
+    return this.opening.release(this.translateEvent(event), startsThinking(event));
   }
 
   private translateEvent(event: JsonObject): JsonObject[] {
@@ -139,7 +133,7 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
     this.started = true;
     // Held back: an error event right after message_start comes before anything the
     // client could use, and the router may still fail over only while no chunk went out.
-    if (!this.sentChunk) this.roleHeld = true;
+    this.opening.hold();
     return [];
   }
 
@@ -334,7 +328,7 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
     // Only a short type name goes into our message, never whatever text the backend sent.
     const what =
       typeof error.type === 'string' && ERROR_TYPE.test(error.type) ? error.type : 'an error';
-    if (this.sentChunk) {
+    if (this.opening.chunkSent) {
       return new DataPlaneError(
         DataPlaneErrorCode.StreamInterrupted,
         `backend "${this.backendName}" reported ${what} mid-stream`,

@@ -5,6 +5,7 @@ import {
   type TokenUsage,
 } from '@aigw/contracts/data-plane';
 import { isJsonObject, isNonEmptyString } from '../core/json-shape';
+import { HeldRoleChunk } from '../core/held-role-chunk';
 import { ChunkFactory, type FinishReason } from '../core/openai-output';
 import { servedTierOfConverse } from '../core/service-tier';
 import { NOTHING_SPENT } from '../core/spent-usage';
@@ -68,9 +69,8 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
   /** The answer tool's blocks, by block index: whether input arrived for each. */
   private readonly answerBlocks = new Map<unknown, boolean>();
   private usage: TokenUsage | undefined;
-  private sentChunk = false;
-  /** messageStart came and its role chunk waits for the first chunk with something in it. */
-  private roleHeld = false;
+  /** messageStart's role chunk, waiting for the first chunk with something in it. */
+  private readonly opening: HeldRoleChunk;
   private stopped = false;
   private sawMetadata = false;
   private finishReason: FinishReason | undefined;
@@ -84,6 +84,7 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
     private readonly answerTool?: string,
   ) {
     this.chunks = new ChunkFactory(id, model);
+    this.opening = new HeldRoleChunk(this.chunks);
   }
 
   get finished(): boolean {
@@ -92,12 +93,7 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
 
   translate(event: BedrockStreamEvent): readonly JsonObject[] {
     if (event.kind === 'exception') throw this.failure(event.name, event.message);
-    const chunks = this.translateEvent(event.name, event.payload);
-    if (chunks.length === 0) return chunks;
-    this.sentChunk = true;
-    if (!this.roleHeld) return chunks;
-    this.roleHeld = false;
-    return [this.chunks.role(), ...chunks];
+    return this.opening.release(this.translateEvent(event.name, event.payload));
   }
 
   reportedUsage(): TokenUsage | undefined {
@@ -114,7 +110,7 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
         // Held back: an exception Bedrock sends right after messageStart (throttling, a
         // model stream error) comes before anything the client could use, and the router
         // may still fail over only while no chunk has gone out.
-        if (!this.sentChunk) this.roleHeld = true;
+        this.opening.hold();
         return [];
       case 'contentBlockStart':
         return this.blockStart(payload);
@@ -264,7 +260,7 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
     const exception = name.slice(0, 100);
     // Bedrock's own words, which may echo a key: redacted before they reach a client.
     const detail = message ? `: ${scrubbedUpstreamText(message).slice(0, MAX_DETAIL_CHARS)}` : '';
-    if (this.sentChunk)
+    if (this.opening.chunkSent)
       return streamInterrupted(this.backendName, `sent ${exception} mid-stream${detail}`);
     if (REFUSALS.has(exception.toLowerCase())) this.usage = NOTHING_SPENT;
     return new DataPlaneError(
