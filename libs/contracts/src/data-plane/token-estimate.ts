@@ -175,15 +175,6 @@ export function uploadedPdfPages(bytes: Buffer): number | undefined {
 /** A chat `file` part's inline PDF (`file_data: data:application/pdf;base64,…`). */
 const INLINE_PDF = /^data:application\/pdf;base64,/i;
 
-/**
- * The tokens a message part that is not text may cost: an image, an inline PDF (read
- * within what is left of the prompt's `pdfs` allowance).
- */
-function mediaPartTokens(part: unknown, pdfs: PdfReadAllowance): number {
-  if ((part as { type?: unknown } | null)?.type === 'image_url') return TOKENS_PER_IMAGE;
-  return inlinePdfPages(part, pdfs) * TOKENS_PER_PDF_PAGE;
-}
-
 /** The pages of a chat `file` part's inline PDF (none for any other part). */
 function inlinePdfPages(part: unknown, pdfs: PdfReadAllowance): number {
   const { type, file } = (part ?? {}) as { type?: unknown; file?: { file_data?: unknown } };
@@ -193,30 +184,31 @@ function inlinePdfPages(part: unknown, pdfs: PdfReadAllowance): number {
   return inline ? pdfPageCount(data.slice(inline[0].length), pdfs) : 0;
 }
 
-/**
- * The pages of a chat prompt's inline PDFs, read as its estimate reads them: a model reads
- * each page as an image too (held at TOKENS_PER_IMAGE within TOKENS_PER_PDF_PAGE), so
- * admission holds them more on models that bill an image more.
- */
-export function promptPdfPageCount(body: Readonly<Record<string, unknown>>): number {
-  let pages = 0;
-  const pdfs = new PdfReadAllowance();
-  eachContentPart(body, (part) => {
-    pages += inlinePdfPages(part, pdfs);
-  });
-  return pages;
+/** What a chat prompt shows the model besides text, read in one walk of its parts. */
+export interface PromptMedia {
+  /** Its `image_url` parts, each held at TOKENS_PER_IMAGE by the estimates here. */
+  readonly images: number;
+  /**
+   * Its inline PDFs' pages, each held at TOKENS_PER_PDF_PAGE: a model reads each page as an
+   * image too (TOKENS_PER_IMAGE of it), so admission holds them more on models that bill an
+   * image more.
+   */
+  readonly pdfPages: number;
 }
 
 /**
- * The images of a chat prompt (its `image_url` parts), each held at TOKENS_PER_IMAGE by
- * the estimates here: admission holds more for models that bill an image more.
+ * A chat prompt's images and inline PDF pages. The estimates read it themselves; a caller
+ * that needs the counts too reads it once and passes it on (a PDF's pages are a decode).
  */
-export function promptImageCount(body: Readonly<Record<string, unknown>>): number {
+export function promptMedia(body: Readonly<Record<string, unknown>>): PromptMedia {
   let images = 0;
+  let pdfPages = 0;
+  const pdfs = new PdfReadAllowance();
   eachContentPart(body, (part) => {
     if ((part as { type?: unknown } | null)?.type === 'image_url') images++;
+    else pdfPages += inlinePdfPages(part, pdfs);
   });
-  return images;
+  return { images, pdfPages };
 }
 
 /** Calls `visit` with each content part of a chat body's messages (string contents have none). */
@@ -231,15 +223,13 @@ export function eachContentPart(
   }
 }
 
-function promptFraming(body: Record<string, unknown>): number {
+function promptFraming(body: Record<string, unknown>, media: PromptMedia): number {
   const messages = Array.isArray(body.messages) ? body.messages : [];
-  let media = 0;
-  const pdfs = new PdfReadAllowance();
-  eachContentPart(body, (part) => {
-    media += mediaPartTokens(part, pdfs);
-  });
+  const mediaTokens = media.images * TOKENS_PER_IMAGE + media.pdfPages * TOKENS_PER_PDF_PAGE;
   return (
-    messages.length * TOKENS_PER_MESSAGE + (messages.length > 0 ? REPLY_PRIMER_TOKENS : 0) + media
+    messages.length * TOKENS_PER_MESSAGE +
+    (messages.length > 0 ? REPLY_PRIMER_TOKENS : 0) +
+    mediaTokens
   );
 }
 
@@ -252,15 +242,23 @@ export function estimatePromptTokensUpperBound(
   body: Record<string, unknown>,
   /** promptText(body), when the caller has it already (the edge's prompt guard built it). */
   text: string = promptText(body),
+  /** promptMedia(body), when the caller needs the counts too. */
+  media: PromptMedia = promptMedia(body),
 ): number {
   const tools = body.tools === undefined ? 0 : textTokensUpperBound(JSON.stringify(body.tools));
-  return textTokensUpperBound(text) + promptFraming(body) + tools + promptTokenIds(body);
+  return textTokensUpperBound(text) + promptFraming(body, media) + tools + promptTokenIds(body);
 }
 
 /** The prompt's tokens by tokenizer, with framing and tools: what `count_tokens` answers. */
-export function countPromptTokens(body: Record<string, unknown>): number {
+export function countPromptTokens(
+  body: Record<string, unknown>,
+  /** promptMedia(body), when the caller needs the counts too. */
+  media: PromptMedia = promptMedia(body),
+): number {
   const tools = body.tools === undefined ? 0 : estimateTokens(JSON.stringify(body.tools));
-  return estimateTokens(promptText(body)) + promptFraming(body) + tools + promptTokenIds(body);
+  return (
+    estimateTokens(promptText(body)) + promptFraming(body, media) + tools + promptTokenIds(body)
+  );
 }
 
 /**

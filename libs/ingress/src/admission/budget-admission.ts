@@ -31,6 +31,8 @@ import {
   DataPlaneError,
   DataPlaneErrorCode,
   estimatePromptTokensUpperBound,
+  promptMedia,
+  type PromptMedia,
   AUDIO_OPERATIONS,
   IMAGE_OPERATIONS,
   MEDIA_OPERATIONS,
@@ -194,13 +196,16 @@ export class BudgetAdmission {
     if (limits.length === 0 && !(perModel && models.some((m) => Object.hasOwn(perModel, m)))) {
       return this.unheld(heldOutputTokens);
     }
+    // Read once (an inline PDF's pages are a decode): the estimate counts the prompt's
+    // images and PDF pages, and the dearest model's bound for them adds to it.
+    const media = promptMedia(request.body);
     const amounts = worstCase(
       route,
       models,
       OWN_HOLD_OPERATIONS.has(request.operation)
         ? ownHoldCounts(request)
-        : this.modelCallHoldCounts(request, heldOutputTokens),
-      request.operation === 'chat' ? promptImagesOn(request, models) : 0,
+        : this.modelCallHoldCounts(request, heldOutputTokens, media),
+      request.operation === 'chat' ? promptImagesOn(request, media) : 0,
     );
     // A worst case above a whole window of one of the caller's limits is refused whenever
     // it is retried: say so (400), not "try again after the reset" (429).
@@ -557,12 +562,13 @@ export class BudgetAdmission {
   private modelCallHoldCounts(
     request: GatewayRequest,
     heldOutputTokens: number | undefined,
+    media: PromptMedia,
   ): TokenCounts {
     const audioInputTokens =
       request.operation === 'chat' ? chatAudioTokensUpperBound(request.body) : 0;
     return {
       inputTokens:
-        estimatePromptTokensUpperBound(request.body, promptTextOnce(request.body)) +
+        estimatePromptTokensUpperBound(request.body, promptTextOnce(request.body), media) +
         audioInputTokens +
         (request.heldFileTokens ?? 0),
       ...(audioInputTokens > 0 ? { audioInputTokens } : {}),

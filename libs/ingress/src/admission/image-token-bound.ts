@@ -1,8 +1,7 @@
 import {
-  promptImageCount,
-  promptPdfPageCount,
   TOKENS_PER_IMAGE,
   type GatewayRequest,
+  type PromptMedia,
 } from '@aigw/contracts/data-plane';
 
 // OpenAI's vision guide: most models bill an image by 512 px tiles (85 + 170 a tile, at
@@ -98,12 +97,10 @@ export function imageTokensPastEstimateOnAny(models: readonly string[], images: 
 
 /**
  * What a chat request shows the model as images, each counted at TOKENS_PER_IMAGE by its
- * prompt estimate: its image parts, and the pages of its PDFs (inline, or by id:
- * `heldFilePages`), each read as an image of the page too (Anthropic, OpenAI). The pages
- * are read again only when one of `models` (those that may serve it) bills an image more.
+ * prompt estimate: its image parts, and the pages of its PDFs (inline, read with its
+ * estimate as `media`, or by id: `heldFilePages`), each read as an image of the page too
+ * (Anthropic, OpenAI).
  */
-export function promptImagesOn(request: GatewayRequest, models: readonly string[]): number {
-  const images = promptImageCount(request.body);
-  if (!models.some((model) => imageTokensUpperBound(model) > TOKENS_PER_IMAGE)) return images;
-  return images + promptPdfPageCount(request.body) + (request.heldFilePages ?? 0);
+export function promptImagesOn(request: GatewayRequest, media: PromptMedia): number {
+  return media.images + media.pdfPages + (request.heldFilePages ?? 0);
 }

@@ -1,8 +1,4 @@
-import {
-  estimatePromptTokensUpperBound,
-  promptImageCount,
-  promptPdfPageCount,
-} from '@aigw/contracts/data-plane';
+import { estimatePromptTokensUpperBound, promptMedia } from '@aigw/contracts/data-plane';
 
 /** What a batch input file may cost, summed over its lines: its hold's counts. */
 export interface BatchEstimate {
@@ -51,12 +47,14 @@ export class BatchEstimator {
     this.requests++;
     this.urls.add(String(url));
     const chat = url === '/v1/responses' ? asChatPrompt(body) : body;
-    const prompt = estimatePromptTokensUpperBound(chat);
+    // Read once: the estimate counts the line's images and PDF pages, and so does the hold.
+    const media = promptMedia(chat);
+    const prompt = estimatePromptTokensUpperBound(chat, undefined, media);
     this.inputTokens += prompt;
     if (prompt > this.largestPromptTokens) this.largestPromptTokens = prompt;
     if (url === '/v1/embeddings') return;
     // A PDF's pages too: the model reads each as an image of the page beside its text.
-    this.images += promptImageCount(chat) + promptPdfPageCount(chat);
+    this.images += media.images + media.pdfPages;
     const asked =
       url === '/v1/responses'
         ? positive(body.max_output_tokens)

@@ -4,6 +4,7 @@ import {
   type JsonObject,
   modelNotAllowed,
   modelNotServed,
+  promptMedia,
 } from '@aigw/contracts/data-plane';
 import { chatAudioTokensUpperBound } from '../admission/chat-audio-hold';
 import { imageTokensPastEstimateOnAny, promptImagesOn } from '../admission/image-token-bound';
@@ -32,9 +33,10 @@ export async function countedInputTokens(
   // Counted as a provider would be sent it; nothing is, so nothing is reported.
   const redacted = pipeline.redact(whole, () => undefined);
   const models = pipeline.servingModelsOf(redacted);
-  const pastEstimate = imageTokensPastEstimateOnAny(models, promptImagesOn(redacted, models));
+  const media = promptMedia(redacted.body);
+  const pastEstimate = imageTokensPastEstimateOnAny(models, promptImagesOn(redacted, media));
   return (
-    countPromptTokens(redacted.body) +
+    countPromptTokens(redacted.body, media) +
     chatAudioTokensUpperBound(redacted.body) +
     pastEstimate +
     // Files sent by a backend's id, as the call's hold counts them.
