@@ -675,9 +675,14 @@ export class KafkaEventBus implements EventPublisher {
     this.topicsMissing = false;
   }
 
+  /** Whether `error` is a topic missing that the bus creates again (as its start would). */
+  private recreatesTopicFor(error: unknown): boolean {
+    return isUnknownTopic(error) && (this.startOptions.createTopics ?? true);
+  }
+
   private onSendFailed(flight: InFlight, error: unknown): void {
     if (isTooLarge(error)) return this.onTooLarge(flight, error);
-    if (!this.topicsMissing && isUnknownTopic(error) && (this.startOptions.createTopics ?? true)) {
+    if (!this.topicsMissing && this.recreatesTopicFor(error)) {
       this.topicsMissing = true;
       this.logger.warn('a topic the gateway writes to is missing (deleted?); creating it again', {
         spooled: this.spool.count,
@@ -1403,7 +1408,7 @@ export class KafkaEventBus implements EventPublisher {
       // Deleted while the bus ran: no letter would ever go, and the partition would wait on
       // it. Created again now, the partition's next try letters it. Said once, as for
       // sends: where creating it is refused, the partition tries every few seconds.
-      if (isUnknownTopic(error) && (this.startOptions.createTopics ?? true)) {
+      if (this.recreatesTopicFor(error)) {
         // A flag of its own: the sends' would have every send try to create it first.
         const firstFound = !this.deadLetterTopicMissing;
         this.deadLetterTopicMissing = true;
@@ -1533,9 +1538,9 @@ export class KafkaEventBus implements EventPublisher {
       clearTimeout(this.lingerTimer);
       clearTimeout(this.retryTimer);
       this.markSpoolWritable(); // stops the probe: the spool closes below
-      if (this.sending) {
-        await Promise.race([this.sending, sleep(Math.max(deadline - Date.now(), 1_000))]);
-      }
+      // What is left of the drain, a second at least: the longest Kafka is waited for now.
+      const restOfDrain = () => sleep(Math.max(deadline - Date.now(), 1_000));
+      if (this.sending) await Promise.race([this.sending, restOfDrain()]);
       const producers = [this.producer, this.deadLetterProducer];
       this.producer = undefined;
       this.deadLetterProducer = undefined;
@@ -1546,10 +1551,7 @@ export class KafkaEventBus implements EventPublisher {
       const disconnected = Promise.allSettled(
         producers.map((p) => (p ? p.disconnect() : Promise.resolve())),
       ).then(() => true);
-      const inTime = await Promise.race([
-        disconnected,
-        sleep(Math.max(deadline - Date.now(), 1_000)).then(() => false),
-      ]);
+      const inTime = await Promise.race([disconnected, restOfDrain().then(() => false)]);
       if (!inTime) {
         this.logger.warn('Kafka did not answer in time while the bus closed; closing without it', {
           spooled: this.spool.count,
