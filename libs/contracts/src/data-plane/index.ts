@@ -16,6 +16,7 @@ export * from './realtime-calls';
 export * from './upstream-target';
 export * from './text-or-tokens';
 export * from './choice-count';
+export * from './top-logprobs';
 export * from './gemini-tools';
 export * from './gemini-response-modalities';
 export * from './gemini-policy-stops';

@@ -6,6 +6,7 @@ import {
   GEMINI_MODALITIES_EXTRA,
   isReasoningEffort,
   isServerToolBlockType,
+  MAX_TOP_LOGPROBS,
   serverToolRunners,
   type AnthropicServerTool,
   type GatewayRequest,
@@ -734,9 +735,6 @@ function endUserId(body: JsonObject): string | undefined {
   if (typeof body.safety_identifier === 'string') return body.safety_identifier;
   return typeof body.user === 'string' ? body.user : undefined;
 }
-
-/** The most alternatives a step lists (OpenAI's top_logprobs, Gemini's logprobs). */
-const MAX_TOP_LOGPROBS = 20;
 
 /**
  * The log probabilities asked for, where the backend returns them; asked of one that

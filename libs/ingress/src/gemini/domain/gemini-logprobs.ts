@@ -8,9 +8,6 @@ import { isObject } from '../../redaction/copy-on-write';
 // and `avgLogprobs`. A backend that cannot return them refuses the ask (a 400 naming
 // `logprobs`) rather than answer without them.
 
-/** The most top candidates a step may list, OpenAI's and Gemini's limit alike. */
-export const MAX_TOP_LOGPROBS = 20;
-
 /** One OpenAI token entry ({token, logprob}) as Gemini's candidate ({token, logProbability}). */
 function tokenCandidate(entry: JsonObject): JsonObject | undefined {
   const { token, logprob } = entry;

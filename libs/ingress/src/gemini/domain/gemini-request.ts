@@ -5,6 +5,7 @@ import {
   GEMINI_TOOLS_EXTRA,
   isGeminiBuiltInTool,
   MAX_CHOICES,
+  MAX_TOP_LOGPROBS,
   MIN_THINKING_BUDGET,
   SERVED_RESPONSE_MODALITIES,
   type JsonObject,
@@ -15,7 +16,6 @@ import { geminiFileIdIn } from '../files/gemini-file-names';
 import { codeExecutionText, isCodeExecutionPart } from './gemini-code-parts';
 import { gatewayFilePart } from '../files/gemini-held-files';
 import { refuseTooDeepBody } from '../../domain/body-depth';
-import { MAX_TOP_LOGPROBS } from './gemini-logprobs';
 import { objectRootedSchema } from './gemini-json-root';
 
 // Gemini generateContent requests in the gateway's canonical format (OpenAI chat
