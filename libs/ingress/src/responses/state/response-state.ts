@@ -5,7 +5,7 @@ import { depthOf, isCheckpoint, positionAfter, walkAncestry } from './chain-posi
 import type { ResponseStore } from './response-store';
 import { storeUnavailable } from './store-unavailable';
 import {
-  isDeleted,
+  liveRecord,
   type StoredEntry,
   type StoredResponse,
   type UnplacedResponse,
@@ -219,9 +219,7 @@ export class ResponseState {
 
   /** The records under these ids (not deleted ones), or a 503 when the store cannot be read. */
   private async read(ids: readonly string[]): Promise<(StoredResponse | undefined)[]> {
-    return (await this.readEntries(ids)).map((entry) =>
-      entry && !isDeleted(entry) ? entry : undefined,
-    );
+    return (await this.readEntries(ids)).map(liveRecord);
   }
 
   private async readEntries(ids: readonly string[]): Promise<(StoredEntry | undefined)[]> {
@@ -248,10 +246,7 @@ export class ResponseState {
     (await this.readEntries(unread)).forEach((entry, index) => {
       if (entry) read.set(unread[index], entry);
     });
-    const records = ids.map((id) => {
-      const entry = read.get(id);
-      return entry && !isDeleted(entry) ? entry : undefined;
-    });
+    const records = ids.map((id) => liveRecord(read.get(id)));
     return { ids, records, ...(brokenAt !== undefined && { brokenAt }) };
   }
 

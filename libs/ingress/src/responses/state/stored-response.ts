@@ -53,6 +53,11 @@ export function isDeleted(entry: StoredEntry): entry is DeletedResponse {
   return 'deleted' in entry && entry.deleted === true;
 }
 
+/** The record an entry holds: none for one absent or deleted. */
+export function liveRecord(entry: StoredEntry | undefined): StoredResponse | undefined {
+  return entry && !isDeleted(entry) ? entry : undefined;
+}
+
 /** Serialized form: the stores keep strings, so what they hold is a copy nobody can mutate. */
 export function encodeStored(entry: StoredEntry): string {
   return JSON.stringify(entry);
@@ -66,8 +71,8 @@ export function decodeStored(text: string): StoredEntry | undefined {
   } catch {
     return undefined;
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-  const entry = parsed as Record<string, unknown>;
+  if (!isObject(parsed)) return undefined;
+  const entry: Record<string, unknown> = parsed;
   if (typeof entry.id !== 'string' || !isValidPosition(entry)) return undefined;
   if (entry.deleted === true) return entry as unknown as DeletedResponse;
   const record = entry as Partial<StoredResponse>;
