@@ -12,6 +12,11 @@ export function withSpentUsage(error: unknown, usage: TokenUsage): unknown {
   return error;
 }
 
+/** Whether the failed call spent anything upstream before it failed (left to be taken). */
+export function hasSpentUsage(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && spent.has(error);
+}
+
 /**
  * What the failed call spent upstream before it failed, if anything, read once: an error
  * object met again (one abort reason for every attempt of a request) is not billed twice.

@@ -25,7 +25,7 @@ import { embeddingAsk, EMBEDDINGS_EXPECTED, type EmbeddingAsk } from '../core/em
 import { embeddingPartsAnswer, embeddingPartsOf } from '../core/embedding-parts';
 import type { ProviderAdapter } from '../core/provider-adapter';
 import { SettingsLeftOut, withDroppedSettings } from '../core/settings-left-out';
-import { takeSpentUsage, withSpentUsage } from '../core/spent-usage';
+import { hasSpentUsage } from '../core/spent-usage';
 import { sseMessages } from '../core/sse-events';
 import { translatedStreamAnswer } from '../core/translated-stream';
 import { asCompletionBody, translatedJsonAnswer } from '../core/translated-answer';
@@ -206,10 +206,8 @@ export class VertexAdapter implements ProviderAdapter {
       // A token Vertex refused before it expired (revoked, its key disabled) is replaced
       // and the call made once more, as Google's client libraries do: nothing of it was
       // answered. Not when part of it was billed (an embeddings list): that is recorded.
-      const spent = takeSpentUsage(error);
-      if (!refusedToken(error) || spent !== undefined) {
-        const failure = spent === undefined ? error : withSpentUsage(error, spent);
-        throw withProjectRefusalAsBackendError(failure);
+      if (!refusedToken(error) || hasSpentUsage(error)) {
+        throw withProjectRefusalAsBackendError(error);
       }
     }
     try {
