@@ -169,7 +169,7 @@ export function translateMessagesRequest(
   if (topK !== undefined) {
     if (!Number.isInteger(topK)) throw invalid('top_k', 'Input should be a valid integer');
     if (topK < 0) throw invalid('top_k', 'Input should be greater than or equal to 0');
-    chat.provider_extras = { top_k: topK };
+    withProviderExtra(chat, 'top_k', topK);
   }
 
   if (body.metadata !== undefined && body.metadata !== null) {
@@ -188,7 +188,7 @@ export function translateMessagesRequest(
     if (inferenceGeo.length === 0) {
       throw invalid('inference_geo', 'String should have at least 1 character');
     }
-    chat.provider_extras = { ...(chat.provider_extras ?? {}), inference_geo: inferenceGeo };
+    withProviderExtra(chat, 'inference_geo', inferenceGeo);
   }
 
   // Context editing, for Anthropic to apply (it checks the edits); other backends have none.
@@ -197,10 +197,7 @@ export function translateMessagesRequest(
     if (!isObject(contextManagement)) {
       throw invalid('context_management', 'Input should be a valid dictionary');
     }
-    chat.provider_extras = {
-      ...(chat.provider_extras ?? {}),
-      context_management: contextManagement,
-    };
+    withProviderExtra(chat, 'context_management', contextManagement);
   }
 
   const serviceTier = chatServiceTier(body.service_tier);
@@ -211,14 +208,19 @@ export function translateMessagesRequest(
   // Anthropic runs these itself: they ride as they came, for the backends that reach it
   // (@aigw/contracts anthropic-server-tools), as Gemini's built-in tools do.
   if (serverTools.length > 0) {
-    chat.provider_extras = {
-      ...(chat.provider_extras ?? {}),
-      [ANTHROPIC_SERVER_TOOLS_EXTRA]: serverTools,
-    };
+    withProviderExtra(chat, ANTHROPIC_SERVER_TOOLS_EXTRA, serverTools);
   }
   applyToolChoice(chat, body.tool_choice, tools.length > 0 || serverTools.length > 0, serverTools);
 
   return { chat, facts: { model, stream, stopSequences } };
+}
+
+/**
+ * Adds `key` to the gateway's `provider_extras` (see the providers' provider-extras): what
+ * OpenAI's shape has no place for, applied by the backends that take it.
+ */
+function withProviderExtra(chat: JsonObject, key: string, value: unknown): void {
+  chat.provider_extras = { ...(chat.provider_extras ?? {}), [key]: value };
 }
 
 function systemMessages(system: unknown): JsonObject[] {
