@@ -284,6 +284,33 @@ describe('EmbeddedEventBus on the SQLite log', () => {
   });
 });
 
+describe('EmbeddedEventBus heldCount (the spool depth gauge)', () => {
+  it('holds nothing a healthy log is about to write; all that waits while it fails or piles up', async () => {
+    let failing = false;
+    const { log, bus } = await busOnFlakyLog(() => failing, { maxBatch: 3 });
+    bus.publish(usage('a', 1));
+    bus.publish(usage('b', 1));
+    assert.equal(bus.pendingCount, 2);
+    assert.equal(bus.heldCount, 0, 'waiting for the timed flush is not held');
+
+    failing = true;
+    await bus.flush();
+    assert.equal(bus.heldCount, 2, 'the log refused them');
+    failing = false;
+    await bus.flush();
+    assert.equal(bus.heldCount, 0);
+
+    // A fourth before the writer took the first three: more than a batch waits.
+    for (const user of ['c', 'd', 'e', 'f']) bus.publish(usage(user, 1));
+    assert.equal(bus.heldCount, 4);
+    await bus.flush();
+    assert.equal(bus.heldCount, 0);
+    assert.equal(log.count(), 6);
+    await bus.close();
+    log.close();
+  });
+});
+
 describe('EmbeddedEventBus while the log refuses writes', () => {
   it('retries on its timer only, bounds what waits in memory, and writes what it kept in order', async () => {
     const eventBytes = serializeEvent(usage('a', 1)).json.length;

@@ -284,6 +284,16 @@ export class EmbeddedEventBus implements EventPublisher {
     return this.pending.length;
   }
 
+  /**
+   * Events the log has not taken in its normal course: all that wait while it refuses
+   * writes, or while more than a batch piles up behind a busy writer. Not the few a healthy
+   * log writes at the next timed flush, which a busy gateway nearly always has.
+   */
+  get heldCount(): number {
+    const waiting = this.pending.length;
+    return this.failing || waiting > this.options.maxBatch ? waiting : 0;
+  }
+
   flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;

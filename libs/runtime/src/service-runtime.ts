@@ -481,7 +481,9 @@ function openEmbeddedEvents(
       }
     },
   });
-  const spoolGauge = setInterval(() => metrics.setSpoolDepth(bus.pendingCount), 1_000);
+  // What the log has not taken, as Kafka's spool is: an event waiting for the next timed
+  // flush is not held (AiGatewayEventBacklog pages on this staying above 0).
+  const spoolGauge = setInterval(() => metrics.setSpoolDepth(bus.heldCount), 1_000);
   spoolGauge.unref();
   readiness.push({
     name: 'eventLog',
