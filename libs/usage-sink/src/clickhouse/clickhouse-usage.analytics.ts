@@ -432,9 +432,10 @@ export class ClickHouseUsageAnalytics implements UsageAnalytics {
          tupleElement(b, 7) AS b_at
        FROM (
          SELECT budget_key, limit_kind, argMaxMerge(newest) AS b
-         FROM budget_state_newest
+         FROM budget_state_newest ${budgetLimitsWhere(query)}
          GROUP BY budget_key, limit_kind
        )
+       ${newestStateWhere(query)}
        ORDER BY budget_key, limit_kind
        LIMIT ${limitOf(query.limit)}`,
     );
@@ -521,6 +522,31 @@ export class ClickHouseUsageAnalytics implements UsageAnalytics {
     const result = await this.client.query({ query, format: 'JSONEachRow' });
     return result.json<T>();
   }
+}
+
+/**
+ * The limits a budgets query reads (the table's sort key, so a page seeks to its cursor):
+ * those after the cursor, in budget key then limit kind order, and of the key and kind
+ * filters.
+ */
+function budgetLimitsWhere(query: BudgetsQuery): string {
+  const conditions: string[] = [];
+  if (query.after) {
+    const key = sqlString(query.after.budgetKey);
+    conditions.push(
+      `(budget_key > ${key} OR (budget_key = ${key} AND limit_kind > ${sqlString(query.after.limitKind)}))`,
+    );
+  }
+  const { budgetKey, limitKind } = query.filters ?? {};
+  if (budgetKey !== undefined) conditions.push(`budget_key = ${sqlString(budgetKey)}`);
+  if (limitKind !== undefined) conditions.push(`limit_kind = ${sqlString(limitKind)}`);
+  return conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+}
+
+/** The state filter, on the newest state once it is found. */
+function newestStateWhere(query: BudgetsQuery): string {
+  const state = query.filters?.state;
+  return state === undefined ? '' : `WHERE tupleElement(b, 2) = ${sqlString(state)}`;
 }
 
 function wholeNumber(value: number): number {

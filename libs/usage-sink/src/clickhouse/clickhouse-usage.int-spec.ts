@@ -16,6 +16,7 @@ import {
 } from '@aigw/infra';
 import { startClickHouse, type RealService } from '@aigw/testing';
 import { describeAnalyticsContract } from '../testing/analytics-contract';
+import { describeBudgetsPaging } from '../testing/budgets-paging-contract';
 import { toRowsByTable } from '../domain/event-rows';
 import {
   ADJUSTMENTS,
@@ -116,6 +117,16 @@ describeAnalyticsContract('ClickHouse', async (options) => {
       adjustments: await scalar(client, 'SELECT count() AS n FROM budget_adjustment_events'),
     }),
     close: () => contractDb.drop(),
+  };
+});
+
+describeBudgetsPaging('ClickHouse', async () => {
+  const db = await freshDatabase();
+  return {
+    writer: () => new ClickHouseUsageWriter(db.client),
+    analytics: new ClickHouseUsageAnalytics(db.client),
+    storedCounts: async () => ({ usage: 0, completed: 0, adjustments: 0 }),
+    close: () => db.drop(),
   };
 });
 

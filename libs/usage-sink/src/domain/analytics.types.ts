@@ -159,9 +159,25 @@ export interface BudgetStateRow {
   readonly at: string;
 }
 
+/** A limit of a budget key: the budgets list's sort key, where one page ends. */
+export interface BudgetLimitKey {
+  readonly budgetKey: string;
+  readonly limitKind: string;
+}
+
+/** Exact-match filters of the budgets list; `state` is the newest state's. */
+export interface BudgetsFilters {
+  readonly budgetKey?: string;
+  readonly limitKind?: string;
+  readonly state?: string;
+}
+
 export interface BudgetsQuery {
   /** Most rows answered, in budget key then limit order. */
   readonly limit: number;
+  /** Only the limits after this one in that order: the page after a cursor's. */
+  readonly after?: BudgetLimitKey;
+  readonly filters?: BudgetsFilters;
 }
 
 export interface BudgetAdjustmentsQuery extends TimeRange {

@@ -18,6 +18,7 @@ import { AUDIT_TABLES, EXPIRING_TABLES, payloadExpiry } from '../domain/analytic
 import { TABLE_OF_TOPIC, type RawTable } from '../domain/event-rows';
 import { ADJUSTMENTS, buildWorkload, payloadEvents, RANGE } from '../testing/analytics-fixture';
 import { describeAnalyticsContract } from '../testing/analytics-contract';
+import { describeBudgetsPaging } from '../testing/budgets-paging-contract';
 import { SqliteUsageStore } from './sqlite-usage.store';
 
 const topicOf = (event: GatewayEvent) => topicForType(event.type);
@@ -58,6 +59,16 @@ describeAnalyticsContract('the embedded SQLite store', async (options) => {
 });
 
 const analyticsPath = () => join(mkdtempSync(join(tmpdir(), 'aigw-analytics-')), 'a.db');
+
+describeBudgetsPaging('the embedded SQLite store', async () => {
+  const store = new SqliteUsageStore(analyticsPath());
+  return {
+    writer: () => store,
+    analytics: store,
+    storedCounts: async () => ({ usage: 0, completed: 0, adjustments: 0 }),
+    close: async () => store.close(),
+  };
+});
 
 // The sink's consumer commits its position (Kafka's offset, or the embedded log's) once a
 // write returns: a write lost to a power loss after that is never delivered again, so by

@@ -85,11 +85,13 @@ const TOTALS = `count(*) AS requests, coalesce(sum(cache_hit), 0) AS cacheHits,
 /**
  * Budget states numbered newest first per limit (`newest` 1), the later id on a tie: one
  * sort of the table (a NOT EXISTS per row, without an index to seek, read it once per row).
+ * `where` picks whole limits (a condition on the budget key and limit kind alone).
  */
-const NEWEST_STATE_ROWS = `SELECT *, row_number() OVER (
+const newestStateRows = (where = '') => `SELECT *, row_number() OVER (
     PARTITION BY budget_key, limit_kind ORDER BY occurred_ms DESC, event_id DESC
   ) AS newest
-  FROM budget_state_events`;
+  FROM budget_state_events ${where}`;
+const NEWEST_STATE_ROWS = newestStateRows();
 
 /** Per connection: the newest states an expiry pass keeps. */
 const NEWEST_BUDGET_STATES = 'temp.newest_budget_states';
@@ -313,6 +315,11 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
   }
 
   async budgets(query: BudgetsQuery): Promise<readonly BudgetStateRow[]> {
+    const limits = budgetLimitsWhere(query);
+    // The state is the newest one's: filtered after it is found.
+    const wanted = query.filters?.state;
+    const state: Where =
+      wanted === undefined ? { sql: '', params: [] } : { sql: 'AND state = ?', params: [wanted] };
     const rows = this.all<{
       budgetKey: string;
       limitKind: string;
@@ -327,11 +334,11 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
       `SELECT budget_key AS budgetKey, limit_kind AS limitKind, state, remaining,
          limit_value AS limitValue, unit, window_id AS windowId, reset_at AS resetAt,
          occurred_ms AS atMs
-       FROM (${NEWEST_STATE_ROWS})
-       WHERE newest = 1
+       FROM (${newestStateRows(limits.sql)})
+       WHERE newest = 1 ${state.sql}
        ORDER BY budget_key, limit_kind
        LIMIT ?`,
-      [query.limit],
+      [...limits.params, ...state.params, query.limit],
     );
     return rows.map(({ limitValue, resetAt, atMs, ...row }) => ({
       ...row,
@@ -455,6 +462,29 @@ function whereOf(range: TimeRange, bucket: Bucket, filters: UsageFilters, column
     params.push(value);
   }
   return { sql: `WHERE ${conditions.join(' AND ')}`, params };
+}
+
+/**
+ * The limits a budgets query reads, before their newest states are found: those after its
+ * cursor (budget key, then limit kind, the list's order) and of its key and kind filters.
+ */
+function budgetLimitsWhere(query: BudgetsQuery): Where {
+  const conditions: string[] = [];
+  const params: SQLInputValue[] = [];
+  if (query.after) {
+    conditions.push('(budget_key > ? OR (budget_key = ? AND limit_kind > ?))');
+    params.push(query.after.budgetKey, query.after.budgetKey, query.after.limitKind);
+  }
+  const { budgetKey, limitKind } = query.filters ?? {};
+  if (budgetKey !== undefined) {
+    conditions.push('budget_key = ?');
+    params.push(budgetKey);
+  }
+  if (limitKind !== undefined) {
+    conditions.push('limit_kind = ?');
+    params.push(limitKind);
+  }
+  return { sql: conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`, params };
 }
 
 function numbers(totals: UsageTotals): UsageTotals {

@@ -24,7 +24,10 @@ describe('the analytics token check', () => {
   afterEach(() => mock.restoreAll());
 
   it('serves the bearer of the token and refuses others, naming no token', async () => {
-    assert.deepEqual(await controller.budgets({}, bearing(`Bearer ${TOKEN}`)), { rows: [] });
+    assert.deepEqual(await controller.budgets({}, bearing(`Bearer ${TOKEN}`)), {
+      rows: [],
+      nextCursor: null,
+    });
     for (const header of [undefined, TOKEN, `Bearer ${TOKEN.slice(0, -1)}x`, 'Bearer x']) {
       await assert.rejects(controller.budgets({}, bearing(header)), (error: Error) => {
         assert.ok(error instanceof AnalyticsAccessError);
@@ -36,7 +39,11 @@ describe('the analytics token check', () => {
 
   it('takes the scheme in any case, as RFC 9110 has it and the admin port does', async () => {
     for (const header of [`bearer ${TOKEN}`, `BEARER ${TOKEN}`, `Bearer  ${TOKEN} `]) {
-      assert.deepEqual(await controller.budgets({}, bearing(header)), { rows: [] }, header);
+      assert.deepEqual(
+        await controller.budgets({}, bearing(header)),
+        { rows: [], nextCursor: null },
+        header,
+      );
     }
     for (const header of [`Basic ${TOKEN}`, `Bearer${TOKEN}`, `Bearer ${TOKEN} x`]) {
       await assert.rejects(controller.budgets({}, bearing(header)), AnalyticsAccessError, header);

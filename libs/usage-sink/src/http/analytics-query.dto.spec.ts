@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AnalyticsQueryError } from '../domain/analytics-query-error';
+import { budgetsCursor } from './budgets-cursor';
 import {
   parseBudgetAdjustmentsQuery,
   parseBudgetsQuery,
@@ -158,11 +159,29 @@ test('a range outside 1970..2106, which ClickHouse would wrap, is a 400', () => 
 });
 
 test('budgets: 1000 rows by default, 1 to 10000 asked, nothing else', () => {
-  assert.deepEqual(parseBudgetsQuery({}), { limit: 1000 });
-  assert.deepEqual(parseBudgetsQuery({ limit: '10000' }), { limit: 10_000 });
-  assert.deepEqual(parseBudgetsQuery({ limit: '1' }), { limit: 1 });
+  assert.deepEqual(parseBudgetsQuery({}), { limit: 1000, filters: {} });
+  assert.deepEqual(parseBudgetsQuery({ limit: '10000' }), { limit: 10_000, filters: {} });
+  assert.deepEqual(parseBudgetsQuery({ limit: '1' }), { limit: 1, filters: {} });
   for (const limit of ['0', '10001', '01', '1e3', '-1', '']) {
     assert.throws(() => parseBudgetsQuery({ limit }), /1 to 10000/, limit);
   }
   assert.throws(() => parseBudgetsQuery({ user: 'alice' }), /property user should not exist/);
+});
+
+test('budgets: a cursor names the limit the page starts after; filters pass as given', () => {
+  const cursor = budgetsCursor({
+    budgetKey: 'jwt:corp:sub:alice',
+    limitKind: 'tokenBudget.perUser',
+  });
+  assert.match(cursor, /^[A-Za-z0-9_-]+$/);
+  assert.deepEqual(
+    parseBudgetsQuery({ cursor, budgetKey: 'bob', limitKind: 'x', state: 'exhausted' }),
+    {
+      limit: 1000,
+      after: { budgetKey: 'jwt:corp:sub:alice', limitKind: 'tokenBudget.perUser' },
+      filters: { budgetKey: 'bob', limitKind: 'x', state: 'exhausted' },
+    },
+  );
+  assert.throws(() => parseBudgetsQuery({ cursor: 'a'.repeat(11_001) }), /cursor is not one/);
+  assert.throws(() => parseBudgetsQuery({ state: 'spent' }), /state must be one of/);
 });

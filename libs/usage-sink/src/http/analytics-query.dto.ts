@@ -7,7 +7,7 @@ import {
   MaxLength,
   MinLength,
 } from 'class-validator';
-import { STRICT_VALIDATION, validatePlain } from '@aigw/contracts';
+import { BudgetState, STRICT_VALIDATION, validatePlain } from '@aigw/contracts';
 import type { ClassConstructor } from 'class-transformer';
 import {
   BUCKETS,
@@ -29,6 +29,7 @@ import {
   type UsageQuery,
 } from '../domain/analytics.types';
 import { AnalyticsQueryError } from '../domain/analytics-query-error';
+import { limitAfterCursor } from './budgets-cursor';
 
 // Query strings of the analytics API. Every field arrives as a string (a repeated one as
 // an array, which fails IsString); unknown parameters are refused, not ignored.
@@ -150,6 +151,21 @@ export class BudgetsQueryDto {
     message: 'limit must be a whole number from 1 to 10000',
   })
   limit?: string;
+
+  /** The previous page's nextCursor (checked after: budgets-cursor). */
+  @IsOptional()
+  @IsString()
+  cursor?: string;
+
+  @FilterValue()
+  budgetKey?: string;
+
+  @FilterValue()
+  limitKind?: string;
+
+  @IsOptional()
+  @IsIn(Object.values(BudgetState))
+  state?: string;
 }
 
 export class PayloadsQueryDto {
@@ -308,5 +324,14 @@ export function parseRequestId(requestId: string): string {
  */
 export function parseBudgetsQuery(query: unknown): BudgetsQuery {
   const dto = validated(BudgetsQueryDto, query);
-  return { limit: dto.limit === undefined ? 1000 : Number(dto.limit) };
+  const filters: Record<string, string> = {};
+  for (const name of ['budgetKey', 'limitKind', 'state'] as const) {
+    const value = dto[name];
+    if (value !== undefined) filters[name] = value;
+  }
+  return {
+    limit: dto.limit === undefined ? 1000 : Number(dto.limit),
+    ...(dto.cursor === undefined ? {} : { after: limitAfterCursor(dto.cursor) }),
+    filters,
+  };
 }

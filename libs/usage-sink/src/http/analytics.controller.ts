@@ -35,6 +35,7 @@ import {
   parseUsageQuery,
 } from './analytics-query.dto';
 import { AnalyticsExceptionFilter } from './analytics-exception.filter';
+import { budgetsPage } from './budgets-cursor';
 import {
   ANALYTICS_HTTP_OPTIONS,
   AnalyticsAccessError,
@@ -108,13 +109,17 @@ export class AnalyticsController {
     return { rows: await this.analytics.fallbacks(parseFallbacksQuery(query)) };
   }
 
+  /** One page of the limits' newest states; `nextCursor` asks for the next (null: no more). */
   @Get('budgets')
   async budgets(
     @Query() query: unknown,
     @Req() request: FastifyRequest,
-  ): Promise<{ rows: readonly BudgetStateRow[] }> {
+  ): Promise<{ rows: readonly BudgetStateRow[]; nextCursor: string | null }> {
     this.authorize(request);
-    return { rows: await this.analytics.budgets(parseBudgetsQuery(query)) };
+    const parsed = parseBudgetsQuery(query);
+    // One row past the page tells whether there is a next one.
+    const rows = await this.analytics.budgets({ ...parsed, limit: parsed.limit + 1 });
+    return budgetsPage(rows, parsed.limit);
   }
 
   /**

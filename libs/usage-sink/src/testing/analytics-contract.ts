@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Module } from '@nestjs/common';
 import { BudgetAdjustmentAction, CompletionStatus, createBudgetAdjusted } from '@aigw/contracts';
-import { Logger } from '@aigw/observability';
-import { createNestEdgeApp, type ServedApp } from '@aigw/runtime';
+import type { ServedApp } from '@aigw/runtime';
 import {
   bucketStart,
   isoSeconds,
@@ -14,8 +12,6 @@ import {
   type UsageTotals,
 } from '../domain/analytics.types';
 import { interpolatedQuantile } from '../domain/percentiles';
-import { AnalyticsExceptionFilter } from '../http/analytics-exception.filter';
-import { AnalyticsHttpModule } from '../http/analytics-http.module';
 import { AnalyticsQueryError } from '../domain/analytics-query-error';
 import { UsageSinkConsumer, type UsageEventWriter } from '../usage-sink.consumer';
 import {
@@ -28,6 +24,7 @@ import {
   type Workload,
   usageEventAt,
 } from './analytics-fixture';
+import { getAnalytics, serveAnalytics } from './analytics-server';
 
 export interface AnalyticsStoreUnderTest {
   /** A fresh writer over the same store, as a restarted sink would have. */
@@ -68,10 +65,7 @@ function assertTotals(actual: UsageTotals, expected: UsageTotals, what: string):
   }
 }
 
-/** The contract's server takes the analytics token, as a deployment logging payloads must. */
-const ANALYTICS_TOKEN = 'contract-analytics-token';
-const get = (url: string): Promise<Response> =>
-  fetch(url, { headers: { authorization: `Bearer ${ANALYTICS_TOKEN}` } });
+const get = getAnalytics;
 
 const bucketOf = (iso: string, bucket: Bucket): string =>
   isoSeconds(bucketStart(Math.floor(Date.parse(iso) / 1000), bucket));
@@ -105,28 +99,7 @@ export function describeAnalyticsContract(
       for (let i = 0; i < workload.events.length; i += 7) {
         await consumer.handle(workload.events.slice(i, i + 7));
       }
-      @Module({})
-      class TestModule {}
-      const logger = Logger.fromEnv({ LOG_LEVEL: 'error' });
-      const onStoreError = (error: unknown) => logger.error('store', { error });
-      app = await createNestEdgeApp(
-        {
-          module: TestModule,
-          imports: [
-            AnalyticsHttpModule.forRoot(store.analytics, {
-              accessToken: ANALYTICS_TOKEN,
-              onStoreError,
-            }),
-          ],
-        },
-        {
-          logger,
-          maxBodyBytes: 1024,
-          requestReceiveTimeoutMs: 10_000,
-          filter: new AnalyticsExceptionFilter({ accessToken: ANALYTICS_TOKEN, onStoreError }),
-        },
-      );
-      base = `http://127.0.0.1:${await app.listen(0, '127.0.0.1')}`;
+      ({ app, base } = await serveAnalytics(store.analytics));
     });
     after(async () => {
       await app?.close();
