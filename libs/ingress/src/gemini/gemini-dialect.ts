@@ -1,10 +1,12 @@
 import type { FastifyRequest } from 'fastify';
+import type { ServedBy } from '@aigw/contracts/data-plane';
 import type { EdgeDialect } from '../http/edge-exchange';
 import { translateGeminiRequest, type GeminiRequestFacts } from './domain/gemini-request';
 import { toGeminiResponse } from './domain/gemini-response';
 import { sendGeminiError } from './gemini-errors';
 import { GeminiStreamRelay, type GeminiFraming } from './gemini-sse';
 import { reportUnapplied } from './gemini-unapplied';
+import { takesReasoningTextBack } from '../responses/domain/reasoning-text-back';
 import type { GeminiFileCallers, GeminiFiles } from './files/gemini-files';
 import {
   gatewayFileIdsIn,
@@ -68,13 +70,14 @@ export function geminiDialect(
     }),
     answerBody: (answer, request) => {
       reportUnapplied(answer.servedBy);
-      return toGeminiResponse(answer.body, answer.usage, facts, request.requestId);
+      const answered = answeredFacts(facts, answer.servedBy);
+      return toGeminiResponse(answer.body, answer.usage, answered, request.requestId);
     },
     openStream: (response, headers, request, _clientBody, servedBy) => {
       if (servedBy) reportUnapplied(servedBy);
       return new GeminiStreamRelay(
         response,
-        facts,
+        answeredFacts(facts, servedBy),
         request.requestId,
         undefined,
         call.framing ?? 'sse',
@@ -83,4 +86,12 @@ export function geminiDialect(
     sendError: sendGeminiError,
     callerHeaders: geminiCallerHeaders,
   };
+}
+
+/** The request's facts with what the backend that answered asks of them (reasoning-text-back). */
+function answeredFacts(
+  facts: GeminiRequestFacts,
+  servedBy: ServedBy | undefined,
+): GeminiRequestFacts {
+  return takesReasoningTextBack(servedBy) ? { ...facts, reasoningTextBack: true } : facts;
 }

@@ -34,6 +34,11 @@ export interface GeminiRequestFacts {
    * property (gemini-json-root): the answer's text is that property's value.
    */
   readonly wrappedJson?: true;
+  /**
+   * The backend that answered wants a tool-call turn's reasoning text back (DeepSeek,
+   * reasoning-text-back): set by the dialect once it is known, never from the request.
+   */
+  readonly reasoningTextBack?: true;
 }
 
 export interface TranslatedGeminiRequest {

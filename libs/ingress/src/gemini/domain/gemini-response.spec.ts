@@ -228,4 +228,29 @@ describe('Gemini answer translation', () => {
     assert.deepEqual(decodeReasoning(parts[0].thoughtSignature as string), [blocks[0]]);
     assert.equal(parts[1].thoughtSignature, undefined);
   });
+
+  it("carries DeepSeek's reasoning text in the first call's thoughtSignature, unsigned", () => {
+    const message = {
+      content: null,
+      reasoning_content: 'I need f.',
+      tool_calls: [
+        { id: 'a', type: 'function', function: { name: 'f', arguments: '{}' } },
+        { id: 'b', type: 'function', function: { name: 'g', arguments: '{}' } },
+      ],
+    };
+    const partsFor = (answered: typeof facts & { reasoningTextBack?: true }): JsonObject[] =>
+      (
+        (
+          toGeminiResponse(completion(message, 'tool_calls'), usage, answered, 'r')
+            .candidates as JsonObject[]
+        )[0].content as JsonObject
+      ).parts as JsonObject[];
+    const parts = partsFor({ ...facts, reasoningTextBack: true });
+    assert.deepEqual(decodeReasoning(parts[0].thoughtSignature as string), [
+      { type: 'thinking', thinking: 'I need f.', signature: '' },
+    ]);
+    assert.equal(parts[1].thoughtSignature, undefined);
+    // Another backend's unsigned reasoning is nothing it checks: no signature.
+    assert.equal(partsFor(facts)[0].thoughtSignature, undefined);
+  });
 });

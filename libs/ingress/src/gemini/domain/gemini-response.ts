@@ -8,6 +8,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import { firstChoice } from '../../domain/canonical-answer';
 import { encodeReasoning, thinkingBlocksOf } from '../../responses/domain/encrypted-reasoning';
+import { blocksToKeep } from '../../responses/domain/reasoning-text-back';
 import type { GeminiRequestFacts } from './gemini-request';
 import { contentText } from '../../domain/content-text';
 import { refusalText } from '../../domain/refusal-text';
@@ -158,6 +159,24 @@ export function reasoningBlocksSignature(blocks: readonly ThinkingBlock[]): stri
   return signed.length === 0 ? undefined : encodeReasoning(signed);
 }
 
+/**
+ * The thoughtSignature of a turn's first function call: the backend's signed blocks
+ * (reasoningBlocksSignature), else, for a backend that refuses a tool-call turn sent back
+ * without its reasoning text (DeepSeek's thinking mode, reasoning-text-back), that text as
+ * one unsigned block. A Gemini client sends the call's signature back but no thought part
+ * as input, so the signature is the one place the text can come back from.
+ */
+export function callReasoningSignature(
+  blocks: readonly ThinkingBlock[],
+  text: string,
+  facts: Pick<GeminiRequestFacts, 'reasoningTextBack'>,
+): string | undefined {
+  const signed = reasoningBlocksSignature(blocks);
+  if (signed !== undefined || facts.reasoningTextBack !== true) return signed;
+  const unsigned = blocksToKeep([], text, true);
+  return unsigned.length === 0 ? undefined : encodeReasoning(unsigned);
+}
+
 /** A complete canonical tool call as a functionCall part. */
 export function functionCallPart(
   id: unknown,
@@ -219,7 +238,11 @@ function candidateOf(choice: JsonObject, position: number, facts: GeminiRequestF
   // The images an image model made, after its text.
   parts.push(...imageParts(message.images));
   const toolCalls = Array.isArray(message.tool_calls) ? (message.tool_calls as JsonObject[]) : [];
-  let reasoningSignature = reasoningBlocksSignature(thinkingBlocksOf(message.thinking_blocks));
+  let reasoningSignature = callReasoningSignature(
+    thinkingBlocksOf(message.thinking_blocks),
+    reasoning ?? '',
+    facts,
+  );
   for (const call of toolCalls) {
     const fn = (call.function ?? {}) as JsonObject;
     const name = typeof fn.name === 'string' ? fn.name : '';

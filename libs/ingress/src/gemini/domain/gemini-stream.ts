@@ -12,7 +12,7 @@ import {
   candidateFinishReason,
   functionCallPart,
   geminiUsageMetadata,
-  reasoningBlocksSignature,
+  callReasoningSignature,
   reasoningTokensOf,
   responseIdOf,
   thoughtSignatureOf,
@@ -226,8 +226,11 @@ export class GeminiStreamTranslator {
     const calls = [...state.calls.entries()].sort(([a], [b]) => a - b);
     state.calls.clear();
     return calls.map(([, call]) => {
-      const signature = call.signature ?? reasoningBlocksSignature(state.thinking);
+      const signature =
+        call.signature ?? callReasoningSignature(state.thinking, state.reasoningText, this.facts);
       state.thinking = [];
+      // Given to the first call alone, as the signed blocks are.
+      state.reasoningText = '';
       const args = callArgs(call.args, call.name, state.finishReason);
       return functionCallPart(call.id, call.name, args, signature);
     });
