@@ -269,6 +269,14 @@ test('the rules cover what pages an operator', () => {
     'ai_gateway_reservation_overshoot_tokens_total',
     'ai_gateway_budget_holds_lapsed_total',
     'ai_gateway_provider_token_refreshes_total',
+    // Budgets reset and usage counted twice, with no error, when Redis may evict keys.
+    'ai_gateway_redis_eviction_policy_safe',
+    // A shared per-model limit refusing: load shed for every caller of a model.
+    'ai_gateway_budget_refusals_total',
+    // Budget alerts that reach no one.
+    'ai_gateway_budget_alert_webhooks_total',
+    // Failover storms, the provider's 429s among them.
+    'ai_gateway_fallback_total',
   ]) {
     assert.ok(read(metric).length > 0, `no alert reads ${metric}`);
   }
