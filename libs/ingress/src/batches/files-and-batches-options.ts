@@ -9,6 +9,7 @@ import type { HeldObjectStore, HeldRecord } from './held-objects';
 import type { StoreAway } from './store-away-log';
 import type { PdfUncounted } from './upload-pdf-pages';
 import type { GeminiFileCalls, GeminiUploadOutcome } from '../gemini/files/gemini-files';
+import type { FileCountFailure } from '../gemini/files/gemini-file-tokens';
 
 /**
  * What made the gateway bill a batch: a client's look, the sweeper, a download, or a
@@ -128,6 +129,8 @@ export interface FilesAndBatchesOptions {
   readonly geminiUpstream?: GeminiFileCalls;
   /** A Gemini upload finalized, or an upload request refused or failed (metrics). */
   readonly onGeminiUpload?: (outcome: GeminiUploadOutcome) => void;
+  /** A Gemini file's token count its backend did not give (the hold's fallback was used). */
+  readonly onGeminiFileCountFailed?: (reason: FileCountFailure) => void;
   /** A created batch the gateway could not remember, cancelled at its backend or not (logs). */
   readonly onUnkeptBatch?: (unkept: UnkeptBatch) => void;
   /** A call answered 503 for its store of records (logs: its cause, once per call). */

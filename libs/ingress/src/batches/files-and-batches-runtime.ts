@@ -139,6 +139,7 @@ export function openFilesAndBatches(
     ...(options.geminiUpstream && {
       geminiUpstream: options.geminiUpstream,
       onGeminiUpload: (outcome: string) => metrics.recordGeminiFileUpload(outcome),
+      onGeminiFileCountFailed: (reason: string) => metrics.recordGeminiFileCountFailed(reason),
     }),
     admission: options.admission,
     store,

@@ -67,6 +67,7 @@ export class FilesAndBatches {
         ttlMs: options.ttlMs,
         maxFileBytes: options.maxFileBytes,
         onUpload: options.onGeminiUpload,
+        onCountFailed: options.onGeminiFileCountFailed,
         onStoreAway: options.onStoreAway,
         onError: options.onError,
         now,

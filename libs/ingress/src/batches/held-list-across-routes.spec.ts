@@ -73,7 +73,7 @@ describe('listing files and batches without a model, across routes', () => {
     const held = new FilesAndBatches({
       config: () => config,
       upstream: { send: async () => backendReply({}) },
-      geminiUpstream: { start: unused, step: unused, file: unused },
+      geminiUpstream: { start: unused, step: unused, file: unused, countTokens: unused },
       store,
       ttlMs: HELD_TTL_MS,
       priceFactor: 0.5,

@@ -62,6 +62,11 @@ export interface HeldRecord {
    * counted at upload, which the hold of a call naming it by id prices.
    */
   readonly pdfPages?: number;
+  /**
+   * A Gemini file's input tokens as its backend counted them for `model` (at first use),
+   * which the hold of a call naming it by `fileData.fileUri` takes (gemini-file-tokens).
+   */
+  readonly geminiTokens?: { readonly model: string; readonly tokens: number };
   /** A batch input file's worst case, summed over its lines at upload (a batch's hold). */
   readonly estimate?: BatchEstimate;
   /** A batch's hold on its owner's budgets, settled by its usage event or released. */

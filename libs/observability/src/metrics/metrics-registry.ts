@@ -407,6 +407,12 @@ export class MetricsRegistry {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  readonly #geminiFileCountFailed = new Counter({
+    name: 'ai_gateway_gemini_file_count_failed_total',
+    help: "Gemini files named by fileData.fileUri whose token count the holding backend's countTokens did not give, so the call's budget hold used the fallback (a video by its videoMetadata duration at 312 tokens a second, any other file at 0), by reason: timeout (no answer within 3 s; a late one is still kept), error (the backend refused or failed), bad_answer (no whole totalTokens)",
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly #batchesBilled = new Counter({
     name: 'ai_gateway_batches_billed_total',
     help: 'Finished batches billed, by what found them finished: a client retrieving or listing them (client_poll), the background sweeper (sweeper), or a download of the output file (content)',
@@ -1234,6 +1240,11 @@ export class MetricsRegistry {
   /** A Gemini Files API upload request's outcome (a fixed set). */
   recordGeminiFileUpload(outcome: string): void {
     this.#geminiFileUploads.inc({ outcome });
+  }
+
+  /** A Gemini file's token count not given by its backend (reason from a fixed set). */
+  recordGeminiFileCountFailed(reason: string): void {
+    this.#geminiFileCountFailed.inc({ reason });
   }
 
   /** A finished batch billed, and what found it finished. */

@@ -8,7 +8,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import { timedOut } from '@aigw/infra/http';
 import { transportError, upstreamHttpError } from '../core/upstream-failure';
-import { GEMINI_BASE_URL } from './gemini.adapter';
+import { GEMINI_BASE_URL, modelUrlPath } from './gemini.adapter';
 
 // Google's Files API (ai.google.dev/api/files) at a Gemini backend, with the backend's own
 // key: the resumable upload (a `start` at /upload/v1beta/files, then `upload` and
@@ -126,6 +126,28 @@ export class GeminiFilesUpstream {
   ): Promise<GeminiFileReply> {
     const reply = await this.call(backend, geminiFileUrl(backend, id), method, this.keyOf(backend));
     return replyOf(reply);
+  }
+
+  /**
+   * The tokens a file held here costs `model` as a prompt: countTokens on a content of that
+   * file alone (free, and what Google bills for it: a video's frames and sound by its
+   * length, a PDF's pages). Its answer's body, `{totalTokens}`.
+   */
+  async countTokens(
+    backend: BackendCallTarget,
+    model: string,
+    file: { readonly id: string; readonly mimeType: string },
+  ): Promise<GeminiFileReply> {
+    const url = `${apiBase(backend).toString().replace(/\/+$/, '')}/${modelUrlPath(model)}:countTokens`;
+    const fileData = {
+      fileUri: geminiFileUrl(backend, file.id),
+      ...(file.mimeType === '' ? {} : { mimeType: file.mimeType }),
+    };
+    const body = Buffer.from(
+      JSON.stringify({ contents: [{ role: 'user', parts: [{ fileData }] }] }),
+    );
+    const headers = { ...this.keyOf(backend), 'content-type': 'application/json' };
+    return replyOf(await this.call(backend, url, 'POST', headers, [body]));
   }
 
   private keyOf(backend: BackendCallTarget): Record<string, string> {

@@ -42,7 +42,7 @@ function modelPath(model: string): string {
  * model name as it came, so the name after the collection is one encoded segment: a `/`,
  * `..`, `?` or `#` in it must not reach another endpoint of the API with our key.
  */
-function modelUrlPath(model: string): string {
+export function modelUrlPath(model: string): string {
   const path = modelPath(model);
   const slash = path.indexOf('/');
   return `${path.slice(0, slash)}/${encodedModelName(path.slice(slash + 1))}`;

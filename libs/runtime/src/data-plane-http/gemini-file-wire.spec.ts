@@ -99,6 +99,10 @@ describe('Gemini file calls across the hops', () => {
         seen.push({ op: method, id });
         return { status: 200, body: Buffer.from(`{"name":"files/${id}"}`) };
       },
+      countTokens: async (target, model, file) => {
+        seen.push({ op: 'count', keyed: (target as { keyed?: boolean }).keyed, model, ...file });
+        return { status: 200, body: Buffer.from('{"totalTokens":17880}') };
+      },
     });
   });
 
@@ -181,6 +185,23 @@ describe('Gemini file calls across the hops', () => {
     await assert.rejects(
       network.client.file(backend, 'GET', 'gone'),
       (error: unknown) => error instanceof DataPlaneError && error.httpStatus === 404,
+    );
+  });
+
+  it("counts a file's tokens at the adapter for the model named, its answer carried back", async () => {
+    const count = await network.client.countTokens(backend, 'tunedModels/x y', {
+      id: 'abc-1',
+      mimeType: 'video/mp4',
+    });
+    assert.equal(count.body.toString(), '{"totalTokens":17880}');
+    assert.deepEqual(
+      seen.find((s) => s.op === 'count'),
+      { op: 'count', keyed: true, model: 'tunedModels/x y', id: 'abc-1', mimeType: 'video/mp4' },
+    );
+    await assert.rejects(
+      network.client.countTokens(backend, 'm', { id: '../x', mimeType: '' }),
+      (error: unknown) =>
+        error instanceof DataPlaneError && error.code === DataPlaneErrorCode.InvalidRequest,
     );
   });
 

@@ -45,6 +45,12 @@ type WholeCall = WireBackend &
         readonly contentType?: string;
       }
     | { readonly op: 'get' | 'delete'; readonly id: string }
+    | {
+        readonly op: 'count';
+        readonly id: string;
+        readonly model: string;
+        readonly mimeType: string;
+      }
   );
 
 interface StepCall extends WireBackend {
@@ -99,6 +105,11 @@ export interface GeminiFileBackendCalls {
     method: 'GET' | 'DELETE',
     id: string,
   ): Promise<GeminiFileWireAnswer>;
+  countTokens(
+    backend: BackendCallTarget,
+    model: string,
+    file: { readonly id: string; readonly mimeType: string },
+  ): Promise<GeminiFileWireAnswer>;
 }
 
 /**
@@ -136,6 +147,15 @@ export class HttpGeminiFileClient implements GeminiFileBackendCalls {
     return answerOf(
       await this.whole({ ...wireBackend(backend), op, id }, backend.requestTimeoutMs),
     );
+  }
+
+  async countTokens(
+    backend: BackendCallTarget,
+    model: string,
+    file: { readonly id: string; readonly mimeType: string },
+  ): Promise<GeminiFileWireAnswer> {
+    const call: WholeCall = { ...wireBackend(backend), op: 'count', model, ...file };
+    return answerOf(await this.whole(call, backend.requestTimeoutMs));
   }
 
   async step(
@@ -247,6 +267,10 @@ export function registerGeminiFileServer(
           ...(call.contentType === undefined ? {} : { contentType: call.contentType }),
         });
         return { status: 200, uploadUrl, base64: '' };
+      }
+      if (call.op === 'count') {
+        const { id, mimeType } = call;
+        return replyOf(await upstream.countTokens(target, call.model, { id, mimeType }));
       }
       return replyOf(await upstream.file(target, call.op === 'get' ? 'GET' : 'DELETE', call.id));
     },
@@ -370,6 +394,15 @@ function decodeWholeCall(body: unknown): WholeCall {
     // A Gemini file id: lowercase letters, digits and dashes (Google's), one path segment.
     if (typeof call.id !== 'string' || !/^[a-z0-9-]{1,64}$/.test(call.id)) throw malformed('id');
     return { ...backend, op: call.op, id: call.id };
+  }
+  if (call.op === 'count') {
+    if (typeof call.id !== 'string' || !/^[a-z0-9-]{1,64}$/.test(call.id)) throw malformed('id');
+    // The adapter %-encodes the model into its URL (a wildcard backend's is the client's).
+    if (typeof call.model !== 'string' || call.model === '' || call.model.length > 512) {
+      throw malformed('model');
+    }
+    const mimeType = optionalText(call.mimeType, /^[\x20-\x7e]{0,255}$/, 'mimeType') ?? '';
+    return { ...backend, op: 'count', id: call.id, model: call.model, mimeType };
   }
   throw malformed('op');
 }

@@ -30,6 +30,10 @@ export class FakeGeminiFilesUpstream {
   failGenerate = false;
   /** When set, generateContent answers a 429 with Retry-After: 30 (the router cools it down). */
   rateLimitGenerate = false;
+  /** What countTokens answers for a content of one file: its tokens, by file id (else 10). */
+  readonly fileTokens = new Map<string, number>();
+  /** When set, countTokens answers a 500. */
+  failCount = false;
   private readonly uploads = new Map<string, Upload>();
   private server?: Server;
   private next = 0;
@@ -156,6 +160,26 @@ export class FakeGeminiFilesUpstream {
       }
       const { bytes: _bytes, ...file } = held;
       return json(response, 200, file);
+    }
+    if (request.method === 'POST' && url.pathname.endsWith(':countTokens')) {
+      if (this.failCount) return googleError(response, 500, 'INTERNAL', 'Internal error');
+      const body = JSON.parse(raw.toString('utf8')) as {
+        contents?: { parts?: { fileData?: { fileUri?: string } }[] }[];
+      };
+      let totalTokens = 0;
+      for (const content of body.contents ?? []) {
+        for (const part of content.parts ?? []) {
+          const uri = part.fileData?.fileUri;
+          const id = uri?.startsWith(`${this.baseUrl}/files/`)
+            ? uri.slice(`${this.baseUrl}/files/`.length)
+            : undefined;
+          if (id === undefined || !this.files.has(id)) {
+            return googleError(response, 400, 'INVALID_ARGUMENT', `No file ${uri ?? ''}`);
+          }
+          totalTokens += this.fileTokens.get(id) ?? 10;
+        }
+      }
+      return json(response, 200, { totalTokens });
     }
     if (request.method === 'POST' && url.pathname.endsWith(':generateContent')) {
       if (this.failGenerate) return googleError(response, 500, 'INTERNAL', 'Internal error');

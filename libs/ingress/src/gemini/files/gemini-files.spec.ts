@@ -46,6 +46,26 @@ class Backend implements GeminiFileCalls {
   deleted: string[] = [];
   /** When the backend will delete the files it finalizes (Google's `expirationTime`), if said. */
   expirationTime?: string;
+  /** More of the File finalized (a video's `videoMetadata`). */
+  fileFields: Record<string, unknown> = {};
+  /** countTokens calls: the model asked and the file. */
+  readonly counts: { model: string; id: string; mimeType: string }[] = [];
+  /** countTokens' answer: tokens, a failure, or tokens given only after 150 ms. */
+  countAnswer: number | 'fail' | { late: number } = 1_000;
+
+  async countTokens(
+    backend: BackendCallTarget,
+    model: string,
+    file: { id: string; mimeType: string },
+  ): Promise<GeminiCallReply> {
+    this.targets.push(backend);
+    this.counts.push({ model, ...file });
+    const answer = this.countAnswer;
+    if (answer === 'fail') throw new DataPlaneError(DataPlaneErrorCode.UpstreamError, 'down');
+    const tokens = typeof answer === 'number' ? answer : answer.late;
+    if (typeof answer !== 'number') await new Promise((resolve) => setTimeout(resolve, 150));
+    return { status: 200, body: Buffer.from(JSON.stringify({ totalTokens: tokens })) };
+  }
 
   async start(backend: BackendCallTarget) {
     this.targets.push(backend);
@@ -75,6 +95,7 @@ class Backend implements GeminiFileCalls {
       downloadUri: 'http://127.0.0.1:9/download/backendfile1',
       state: 'ACTIVE',
       ...(this.expirationTime !== undefined && { expirationTime: this.expirationTime }),
+      ...this.fileFields,
     };
     return { status: 200, uploadStatus: 'final', body: Buffer.from(JSON.stringify({ file })) };
   }
@@ -149,6 +170,7 @@ function setup(maxFileBytes?: number, now: () => number = Date.now) {
   const backend = new Backend();
   const store = new MemoryHeldObjectStore({ maxEntries: 100, maxBytes: 1_000_000 }, undefined, now);
   const outcomes: string[] = [];
+  const countFailures: string[] = [];
   const files = new GeminiFiles({
     config: () => CONFIG,
     upstream: backend,
@@ -156,6 +178,8 @@ function setup(maxFileBytes?: number, now: () => number = Date.now) {
     ttlMs: 60_000,
     maxFileBytes,
     onUpload: (outcome) => outcomes.push(outcome),
+    onCountFailed: (reason) => countFailures.push(reason),
+    countWaitMs: 50,
     now,
   });
   /** alice's file, uploaded in two steps. */
@@ -181,7 +205,7 @@ function setup(maxFileBytes?: number, now: () => number = Date.now) {
     const final = await step('upload, finalize', '6', 'world');
     return { started, token, active, final, step };
   };
-  return { backend, store, files, outcomes, upload };
+  return { backend, store, files, outcomes, countFailures, upload };
 }
 
 const isCode = (code: DataPlaneErrorCode) => (error: unknown) =>
@@ -521,6 +545,70 @@ spec:
     await assert.rejects(call('pro', 'bob'), isCode(DataPlaneErrorCode.NotFound));
     // `other` is served by g3 alone: the file's backend does not serve it.
     await assert.rejects(call('other'), isCode(DataPlaneErrorCode.InvalidRequest));
+  });
+
+  it("holds a call naming a file at the holder's countTokens of it, each time named, counted once", async () => {
+    const { backend, files, upload } = setup();
+    backend.countAnswer = 90_000; // a five-minute video at Gemini 2.5's rate
+    const { final } = await upload();
+    const id = geminiFileIdIn(String((final.body!.file as Record<string, unknown>).uri))!;
+    const call = (copies: number) =>
+      withHeldGeminiFiles(
+        {
+          requestedModel: 'pro',
+          heldFileTokens: 5,
+          body: {
+            model: 'pro',
+            messages: [
+              {
+                role: 'user',
+                content: [
+                  ...Array.from({ length: copies }, () => gatewayFilePart(id, 'video/mp4')),
+                  { type: 'text', text: 'What happens?' },
+                ],
+              },
+            ],
+          },
+        } as unknown as GatewayRequest,
+        { 'x-user-id': 'alice' },
+        files,
+        CALLERS,
+      );
+    assert.equal((await call(1)).heldFileTokens, 5 + 90_000);
+    assert.equal((await call(2)).heldFileTokens, 5 + 2 * 90_000);
+    // Asked once, of the holder's own model, for its own file; then kept with the file.
+    assert.deepEqual(backend.counts, [
+      { model: 'gemini-2.5-flash', id: 'backendfile1', mimeType: 'text/plain' },
+    ]);
+  });
+
+  it('holds a video by its length when the count fails or is late, counts why, and keeps a late count', async () => {
+    const { backend, files, countFailures, upload } = setup();
+    backend.fileFields = { mimeType: 'video/mp4', videoMetadata: { videoDuration: '600.5s' } };
+    const { final } = await upload();
+    const id = geminiFileIdIn(String((final.body!.file as Record<string, unknown>).uri))!;
+    const call = () =>
+      withHeldGeminiFiles(
+        {
+          requestedModel: 'pro',
+          body: {
+            model: 'pro',
+            messages: [{ role: 'user', content: [gatewayFilePart(id, '')] }],
+          },
+        } as unknown as GatewayRequest,
+        { 'x-user-id': 'alice' },
+        files,
+        CALLERS,
+      );
+    backend.countAnswer = 'fail';
+    assert.equal((await call()).heldFileTokens, Math.ceil(600.5 * 312));
+    backend.countAnswer = { late: 1_234 };
+    assert.equal((await call()).heldFileTokens, Math.ceil(600.5 * 312));
+    assert.deepEqual(countFailures, ['error', 'timeout']);
+    // The late answer is kept with the file: the next call is held at it, asking nothing.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal((await call()).heldFileTokens, 1_234);
+    assert.equal(backend.counts.length, 2);
   });
 
   it('serves the simple multipart upload, its media part streamed to the backend as it arrives', async () => {

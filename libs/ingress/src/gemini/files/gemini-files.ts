@@ -29,6 +29,7 @@ import {
   uploadRecordId,
 } from './gemini-file-names';
 import { isMultipartUpload, multipartBoundary, MultipartParts } from './gemini-multipart-upload';
+import { GeminiFileTokens, type FileCountFailure } from './gemini-file-tokens';
 
 /** What the gateway needs of a Gemini backend's Files API (the provider library's GeminiFilesUpstream). */
 export interface GeminiFileCalls {
@@ -47,6 +48,12 @@ export interface GeminiFileCalls {
     },
   ): Promise<GeminiCallReply>;
   file(backend: BackendCallTarget, method: 'GET' | 'DELETE', id: string): Promise<GeminiCallReply>;
+  /** The backend's countTokens of a content holding only the file `id` (its own), for `model`. */
+  countTokens(
+    backend: BackendCallTarget,
+    model: string,
+    file: { readonly id: string; readonly mimeType: string },
+  ): Promise<GeminiCallReply>;
 }
 
 export interface GeminiCallReply {
@@ -62,6 +69,8 @@ export interface HeldGeminiFile {
   readonly mimeType: string;
   readonly route: string;
   readonly backend: string;
+  /** The input tokens the file costs each time a call names it (see gemini-file-tokens). */
+  readonly tokens: number;
 }
 
 /** How a client's upload ended, for the uploads metric (a fixed set). */
@@ -87,6 +96,10 @@ export interface GeminiFilesOptions {
   readonly onUpload?: (outcome: GeminiUploadOutcome) => void;
   /** A call answered 503 for its store of records (logs: its cause, once per call). */
   readonly onStoreAway?: (away: StoreAway) => void;
+  /** A file's token count the backend did not give (the hold fell back: see gemini-file-tokens). */
+  readonly onCountFailed?: (reason: FileCountFailure) => void;
+  /** How long a call waits for a file's first token count (gemini-file-tokens' COUNT_WAIT_MS). */
+  readonly countWaitMs?: number;
   /** A failure the client is not told of (a stray file's delete): logged, without secrets. */
   readonly onError?: (what: string, error: unknown) => void;
   readonly now?: () => number;
@@ -129,9 +142,21 @@ const GEMINI_FILE_MODEL_HEADER = 'x-ai-gateway-model';
  */
 export class GeminiFiles {
   private readonly now: () => number;
+  private readonly tokens: GeminiFileTokens;
 
   constructor(private readonly options: GeminiFilesOptions) {
     this.now = options.now ?? Date.now;
+    this.tokens = new GeminiFileTokens({
+      count: (record, model) =>
+        options.upstream.countTokens(targetOf(this.holderOf(record)), model, {
+          id: record.providerId,
+          mimeType: typeof record.object.mimeType === 'string' ? record.object.mimeType : '',
+        }),
+      remember: (record) => options.store.put(record, this.ttlOf(record.object)),
+      ...(options.onCountFailed && { onFailed: options.onCountFailed }),
+      ...(options.countWaitMs !== undefined && { waitMs: options.countWaitMs }),
+      ...(options.onError && { onError: options.onError }),
+    });
   }
 
   /** `POST /upload/v1beta/files`: a resumable upload's start, or (with upload_id) a step of it. */
@@ -593,11 +618,14 @@ export class GeminiFiles {
         );
       }
       const mimeType = record.object.mimeType;
+      // What the holder runs: its own model, or a wildcard backend's, the one called.
+      const holderModel = serving.find((backend) => backend.name === record.backend)?.model;
       found.set(id, {
         uri: record.providerUri ?? '',
         mimeType: typeof mimeType === 'string' ? mimeType : '',
         route: record.route,
         backend: record.backend,
+        tokens: await this.tokens.of(record, holderModel ?? model),
       });
     }
     return found;

@@ -65,6 +65,9 @@ export async function withHeldGeminiFiles(
   const ids = gatewayFileIdsIn(request.body);
   if (!ids) return request;
   const held = await files.heldFiles(ids, request.requestedModel, headers, callers);
+  // What the files may bill, each time one is named (it is sent, and billed, as often):
+  // the body's estimate sees a URI, not the video or audio behind it.
+  let heldFileTokens = 0;
   const messages = (request.body.messages as unknown[]).map((message) => {
     if (!isObject(message) || !Array.isArray(message.content)) return message;
     return {
@@ -73,6 +76,7 @@ export async function withHeldGeminiFiles(
         const id = gatewayFileOf(part);
         if (id === undefined) return part;
         const file = held.get(id)!;
+        heldFileTokens += file.tokens;
         const asked = (part as { file: Json }).file.mime_type;
         return {
           type: 'file',
@@ -88,6 +92,7 @@ export async function withHeldGeminiFiles(
   return {
     ...request,
     body: { ...request.body, messages },
+    ...(heldFileTokens > 0 && { heldFileTokens: (request.heldFileTokens ?? 0) + heldFileTokens }),
     overrides: { ...request.overrides, fallback: false },
   };
 }
