@@ -14,7 +14,7 @@ import {
   groupingLabels,
   metricNames,
   TARGET_LABELS,
-  type ExportedMetric,
+  typeProblems,
 } from './promql-metrics';
 
 const root = join(__dirname, '..', '..', '..');
@@ -54,62 +54,15 @@ const exported = exportedMetricTypes();
 
 const RULE_KEYS = new Set(['alert', 'expr', 'for', 'labels', 'annotations']);
 const SEVERITIES = new Set(['critical', 'warning']);
-// Functions that turn a counter's running total into a per-second or per-window figure.
-const COUNTER_FUNCTIONS = new Set(['rate', 'irate', 'increase']);
-
-/** The strings and label matchers of an expr blanked to spaces, so indices stay put. */
-function blankStringsAndMatchers(expr: string): string {
-  const blank = (text: string) => ' '.repeat(text.length);
-  return expr.replace(/"(?:[^"\\]|\\.)*"/g, blank).replace(/\{[^}]*\}/g, blank);
-}
-
-/** The function whose parentheses directly hold `index` (undefined: an aggregation or none). */
-function enclosingFunction(expr: string, index: number): string | undefined {
-  let depth = 0;
-  for (let i = index - 1; i >= 0; i--) {
-    if (expr[i] === ')') depth++;
-    else if (expr[i] === '(' && depth > 0) depth--;
-    else if (expr[i] === '(') return /([A-Za-z_][A-Za-z0-9_]*)\s*$/.exec(expr.slice(0, i))?.[1];
-  }
-  return undefined;
-}
-
-/** How `metric` must be read: counters (and histogram series) through rate or increase. */
-function typeProblem(name: string, metric: ExportedMetric, around: string | undefined): string {
-  const throughCounterFunction = around !== undefined && COUNTER_FUNCTIONS.has(around);
-  if (metric.type === 'histogram')
-    return `${name} is a histogram: read its _bucket, _sum or _count`;
-  const cumulative = metric.type === 'counter' || metric.type.startsWith('histogram_');
-  if (cumulative && !throughCounterFunction) {
-    return `${name} is a ${metric.type}: read it through rate() or increase(), not ${around ?? 'as is'}`;
-  }
-  if (metric.type === 'gauge' && throughCounterFunction) {
-    return `${name} is a gauge: ${around}() of it means nothing`;
-  }
-  return '';
-}
-
 /** What is wrong with one rule's expr and annotations (empty: nothing). */
 function problemsOf(rule: Rule): string[] {
   const problems: string[] = [];
   const names = metricNames(rule.expr);
   if (names.length === 0) problems.push('reads no metric');
-  const blanked = blankStringsAndMatchers(rule.expr);
   for (const name of names) {
-    const metric = exported.get(name);
-    if (!metric) {
-      problems.push(`${name} is not a metric the gateway exports`);
-      continue;
-    }
-    // Every place the expr reads it, not only the first.
-    const uses = [
-      ...blanked.matchAll(new RegExp(`(?<![A-Za-z0-9_:])${name}(?![A-Za-z0-9_:])`, 'g')),
-    ];
-    for (const use of uses) {
-      const problem = typeProblem(name, metric, enclosingFunction(blanked, use.index));
-      if (problem) problems.push(problem);
-    }
+    if (!exported.has(name)) problems.push(`${name} is not a metric the gateway exports`);
   }
+  problems.push(...typeProblems(rule.expr, exported));
   // Matchers: each label on the metric it selects (or one Prometheus adds at the scrape).
   const noStrings = rule.expr.replace(/"(?:[^"\\]|\\.)*"/g, '""');
   for (const [, name, matchers] of noStrings.matchAll(/([A-Za-z_:][A-Za-z0-9_:]*)\{([^}]*)\}/g)) {

@@ -18,7 +18,14 @@ import {
   SECRET_ENV_PREFIX,
   type AppName,
 } from './app-env';
-import { exportedMetrics, labelNames, metricNames, TARGET_LABELS } from './promql-metrics';
+import {
+  exportedMetricTypes,
+  exportedMetrics,
+  labelNames,
+  metricNames,
+  TARGET_LABELS,
+  typeProblems,
+} from './promql-metrics';
 
 const root = join(__dirname, '..', '..', '..');
 const base = join(root, 'deploy', 'k8s', 'base');
@@ -759,6 +766,19 @@ test('every dashboard query reads metrics and labels the registry exports, and s
     if (!/^(ai_gateway|gen_ai)_/.test(name) || /_(bucket|sum|count)$/.test(name)) continue;
     assert.ok(used.has(name), `no dashboard panel shows ${name}`);
   }
+});
+
+test('every dashboard query reads each metric as its type allows (counters through rate or increase)', () => {
+  const dashboard = JSON.parse(read('deploy/grafana/ai-gateway-dashboard.json')) as {
+    panels: DashboardPanel[];
+  };
+  const types = exportedMetricTypes();
+  const problems = dashboard.panels.flatMap((panel) =>
+    (panel.targets ?? []).flatMap((target) =>
+      typeProblems(target.expr, types).map((problem) => `${panel.title}: ${problem}`),
+    ),
+  );
+  assert.deepEqual(problems, []);
 });
 
 test('the token panels name every token type the gateway records, and count only input and output as totals', () => {

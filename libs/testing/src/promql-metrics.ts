@@ -105,3 +105,64 @@ export function exportedMetricTypes(): Map<string, ExportedMetric> {
 export function exportedMetrics(): Map<string, readonly string[]> {
   return new Map([...exportedMetricTypes()].map(([name, { labels }]) => [name, labels]));
 }
+
+// Functions that turn a counter's running total into a per-second or per-window figure.
+const COUNTER_FUNCTIONS = new Set(['rate', 'irate', 'increase']);
+
+/** The strings and label matchers of an expr blanked to spaces, so indices stay put. */
+function blankStringsAndMatchers(expr: string): string {
+  const blank = (text: string) => ' '.repeat(text.length);
+  return expr.replace(/"(?:[^"\\]|\\.)*"/g, blank).replace(/\{[^}]*\}/g, blank);
+}
+
+/** The function whose parentheses directly hold `index` (undefined: an aggregation or none). */
+function enclosingFunction(expr: string, index: number): string | undefined {
+  let depth = 0;
+  for (let i = index - 1; i >= 0; i--) {
+    if (expr[i] === ')') depth++;
+    else if (expr[i] === '(' && depth > 0) depth--;
+    else if (expr[i] === '(') return /([A-Za-z_][A-Za-z0-9_]*)\s*$/.exec(expr.slice(0, i))?.[1];
+  }
+  return undefined;
+}
+
+/** How `metric` must be read: counters (and histogram series) through rate or increase. */
+function typeProblem(name: string, metric: ExportedMetric, around: string | undefined): string {
+  const throughCounterFunction = around !== undefined && COUNTER_FUNCTIONS.has(around);
+  if (metric.type === 'histogram')
+    return `${name} is a histogram: read its _bucket, _sum or _count`;
+  const cumulative = metric.type === 'counter' || metric.type.startsWith('histogram_');
+  if (cumulative && !throughCounterFunction) {
+    return `${name} is a ${metric.type}: read it through rate() or increase(), not ${around ?? 'as is'}`;
+  }
+  if (metric.type === 'gauge' && throughCounterFunction) {
+    return `${name} is a gauge: ${around}() of it means nothing`;
+  }
+  return '';
+}
+
+/**
+ * Every place `expr` reads an exported metric against its type: a counter (or a histogram's
+ * series) as is restarts from 0 with each pod and only grows, so it is read through rate()
+ * or increase(); rate() of a gauge means nothing. Metrics the registry lacks are not here.
+ */
+export function typeProblems(
+  expr: string,
+  exported: ReadonlyMap<string, ExportedMetric>,
+): string[] {
+  const problems: string[] = [];
+  const blanked = blankStringsAndMatchers(expr);
+  for (const name of metricNames(expr)) {
+    const metric = exported.get(name);
+    if (!metric) continue;
+    // Every place the expr reads it, not only the first.
+    const uses = [
+      ...blanked.matchAll(new RegExp(`(?<![A-Za-z0-9_:])${name}(?![A-Za-z0-9_:])`, 'g')),
+    ];
+    for (const use of uses) {
+      const problem = typeProblem(name, metric, enclosingFunction(blanked, use.index));
+      if (problem) problems.push(problem);
+    }
+  }
+  return problems;
+}
