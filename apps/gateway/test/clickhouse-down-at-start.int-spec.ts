@@ -69,6 +69,19 @@ describe('the all-in-one gateway started while ClickHouse does not answer', () =
       { deadlineMs: 30_000 },
     );
 
+    // The analytics API meanwhile: a 503 in its own shape, counted where an alert sees it.
+    const usage = await fetch(`${gateway!.baseUrl}/v1/analytics/usage`);
+    assert.equal(usage.status, 503);
+    assert.deepEqual(await usage.json(), {
+      error: { type: 'store_unavailable', message: 'the analytics store did not answer' },
+    });
+    assert.equal(
+      metricSum(await metrics(), 'ai_gateway_analytics_query_failures_total', {
+        store: 'clickhouse',
+      }),
+      1,
+    );
+
     await proxy.open();
     await until(
       'its usage to be stored',

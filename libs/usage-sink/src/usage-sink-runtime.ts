@@ -225,7 +225,10 @@ export async function openUsageAnalytics(
   const token = env.AI_GATEWAY_ANALYTICS_TOKEN?.trim();
   const httpModule = AnalyticsHttpModule.forRoot(analytics, {
     ...(token ? { accessToken: token } : {}),
-    onStoreError: (error) => logger.error('analytics query failed', { error }),
+    onStoreError: (error) => {
+      logger.error('analytics query failed', { error });
+      runtime.metrics.recordAnalyticsQueryFailure(store);
+    },
   });
   return { store, analytics, consumer, httpModule };
 }

@@ -961,6 +961,12 @@ export class MetricsRegistry {
     labelNames: ['store'] as const,
     registers: [this.registry],
   });
+  readonly #analyticsQueryFailures = new Counter({
+    name: 'ai_gateway_analytics_query_failures_total',
+    help: 'Analytics API and usage page queries the store failed (answered 503 store_unavailable), by store (clickhouse, embedded): ClickHouse down, timed out or refusing the query',
+    labelNames: ['store'] as const,
+    registers: [this.registry],
+  });
   readonly #usageSinkAlreadyStored = new Counter({
     name: 'ai_gateway_usage_sink_events_already_stored_total',
     help: 'Events the usage-sink did not insert into ClickHouse because the raw table already held their id (a redelivery), by table: kept out of the rollups, so analytics count each event once',
@@ -1625,6 +1631,11 @@ export class MetricsRegistry {
   /** A batch write of the usage-sink that failed (retried on redelivery). */
   recordUsageSinkWriteFailure(store: 'clickhouse' | 'embedded'): void {
     this.#usageSinkWriteFailures.inc({ store });
+  }
+
+  /** An analytics API query the store failed (answered 503). */
+  recordAnalyticsQueryFailure(store: 'clickhouse' | 'embedded'): void {
+    this.#analyticsQueryFailures.inc({ store });
   }
 
   /** Events of a usage-sink batch a ClickHouse raw table already held (not inserted again). */
