@@ -26,3 +26,12 @@ export function converseFamily(modelId: string): ConverseFamily {
   if (base.startsWith('amazon.nova')) return 'nova';
   return 'other';
 }
+
+/**
+ * Whether Converse may be asked to cite a document for the model: Claude cites documents
+ * on Bedrock (a DocumentBlock's `citations`), and an ARN that hides its model may be one.
+ */
+export function citesDocuments(modelId: string): boolean {
+  const family = converseFamily(modelId);
+  return family === 'claude' || family === 'unnamed';
+}

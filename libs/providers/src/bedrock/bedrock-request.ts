@@ -113,13 +113,21 @@ function partBlocks(part: ChatPart, at: string): Block[] {
 }
 
 /**
- * A PDF as Converse's document block. Converse takes names of letters, digits, single
- * spaces, hyphens, parentheses and square brackets (1 to 200 characters; "report.pdf" is
- * refused for its dot), so the client's file name is kept in those terms, or "document".
+ * A PDF, or a plain-text document that asks to be cited, as Converse's document block
+ * (`pdf`, `txt`), with `citations: {enabled: true}` where the client asked for them (only a
+ * Claude model is let ask: bedrock.adapter.ts). Converse takes names of letters, digits,
+ * single spaces, hyphens, parentheses and square brackets (1 to 200 characters;
+ * "report.pdf" is refused for its dot), so the client's file name is kept in those terms,
+ * or "document".
  */
 function documentBlock(part: ChatPart & { kind: 'document' }): Block {
   return {
-    document: { format: 'pdf', name: documentName(part.filename), source: { bytes: part.base64 } },
+    document: {
+      format: part.mediaType === 'text/plain' ? 'txt' : 'pdf',
+      name: documentName(part.filename),
+      source: { bytes: part.base64 },
+      ...(part.cited ? { citations: { enabled: true } } : {}),
+    },
   };
 }
 

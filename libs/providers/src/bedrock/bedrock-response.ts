@@ -5,7 +5,8 @@ import { badResponse } from '../core/upstream-http';
 import { sumTokens, tokenCount } from '../core/usage';
 import { servedTierOfConverse } from '../core/service-tier';
 import { anthropicStoppedAt } from '../anthropic/anthropic-response';
-import { replayableThinking } from '../anthropic/anthropic-thinking';
+import { isReplayableThinking, replayableThinking } from '../anthropic/anthropic-thinking';
+import { citedContent } from './bedrock-citations';
 
 /**
  * A token count Bedrock reported, or undefined when it is not a count at all. Unlike
@@ -133,7 +134,10 @@ export function fromConverseResponse(
   if (!message || !Array.isArray(message.content)) return undefined;
   const failed = failedStopReason(body.stopReason);
   if (failed) throw badResponse(context.backendName, `stopReason ${failed}`);
-  const { text, toolCalls, reasoning } = answerContent(message.content, context);
+  const { text, toolCalls, reasoning, ordered } = answerContent(message.content, context);
+  // An answer that cites is its texts in order, each with its own sources, and its thinking
+  // in its places among them (as an Anthropic backend's answer), not one joined text.
+  const cites = ordered.some((part) => part.citations !== undefined);
   // Reasoning is billed as output, so an estimate counts it too.
   const generated = reasoning.text + text + toolCalls.map((call) => call.argumentsJson).join('');
   const usage = bedrockUsage(body.usage) ?? context.estimateUsage(generated);
@@ -146,8 +150,12 @@ export function fromConverseResponse(
     stoppedAt: converseStoppedAt(body.stopReason, body.additionalModelResponseFields),
     usage,
     // Only signed or redacted blocks go back to the client: Claude refuses unsigned ones.
-    reasoning: { text: reasoning.text, blocks: replayableThinking(reasoning.blocks) },
+    reasoning: { text: reasoning.text, blocks: cites ? [] : replayableThinking(reasoning.blocks) },
   });
+  if (cites) {
+    const [choice] = completion.choices as JsonObject[];
+    (choice.message as JsonObject).content = ordered;
+  }
   // The tier it was served at, as OpenAI answers it (service_tier beside usage).
   const tier = servedTierOfConverse(body.serviceTier);
   if (tier !== undefined) completion.service_tier = tier;
@@ -158,6 +166,8 @@ interface AnswerContent {
   text: string;
   toolCalls: OpenAiToolCall[];
   reasoning: { text: string; blocks: ThinkingBlock[] };
+  /** The texts (a cited one with its `citations`) and replayable thinking, in order. */
+  ordered: JsonObject[];
 }
 
 /**
@@ -172,6 +182,7 @@ function answerContent(
   let text = '';
   const toolCalls: OpenAiToolCall[] = [];
   const reasoning = { text: '', blocks: [] as ThinkingBlock[] };
+  const ordered: JsonObject[] = [];
   for (const block of content) {
     if (!isJsonObject(block)) {
       throw badResponse(backendName, 'a content block that is not an object');
@@ -181,28 +192,44 @@ function answerContent(
         throw badResponse(backendName, 'a text content block whose text is not a string');
       }
       if (answerTool === undefined) text += block.text;
+      ordered.push({ type: 'text', text: block.text });
+    } else if ('citationsContent' in block) {
+      if (!isJsonObject(block.citationsContent)) {
+        throw badResponse(backendName, 'a citationsContent block that is not an object');
+      }
+      // The cited text is part of the answer; with an answer tool, prose is dropped.
+      if (answerTool !== undefined) continue;
+      const cited = citedContent(block.citationsContent);
+      text += cited.text;
+      ordered.push({
+        type: 'text',
+        text: cited.text,
+        ...(cited.citations.length > 0 ? { citations: cited.citations } : {}),
+      });
     } else if ('toolUse' in block) {
       const call = toolCall(block.toolUse, backendName);
       if (answerTool === undefined) toolCalls.push(call);
       else if (call.name === answerTool) text += call.argumentsJson;
       else throw badResponse(backendName, 'a toolUse block for a tool the request did not offer');
     } else if ('reasoningContent' in block) {
-      addReasoning(block.reasoningContent, reasoning, backendName);
+      const added = addReasoning(block.reasoningContent, reasoning, backendName);
+      if (added && isReplayableThinking(added)) ordered.push({ ...added });
     }
-    // Other blocks (citationsContent, ...) have no OpenAI counterpart.
+    // Other blocks (types added later) have no OpenAI counterpart.
   }
-  return { text, toolCalls, reasoning };
+  return { text, toolCalls, reasoning, ordered };
 }
 
 /**
  * A reasoningContent block added to the reasoning: its text, and the block itself (a
- * redacted one's content is the base64 Converse sends a blob as).
+ * redacted one's content is the base64 Converse sends a blob as), which is returned for its
+ * place in an answer that cites; undefined for a member added later.
  */
 function addReasoning(
   content: unknown,
   reasoning: AnswerContent['reasoning'],
   backendName: string,
-): void {
+): ThinkingBlock | undefined {
   if (!isJsonObject(content)) {
     throw badResponse(backendName, 'a reasoningContent block that is not an object');
   }
@@ -212,11 +239,17 @@ function addReasoning(
     if (typeof text !== 'string' || typeof signature !== 'string') {
       throw badResponse(backendName, 'a reasoningText whose text or signature is not a string');
     }
+    const block: ThinkingBlock = { type: 'thinking', thinking: text, signature };
     reasoning.text += text;
-    reasoning.blocks.push({ type: 'thinking', thinking: text, signature });
-  } else if (isNonEmptyString(redactedContent)) {
-    reasoning.blocks.push({ type: 'redacted_thinking', data: redactedContent });
+    reasoning.blocks.push(block);
+    return block;
   }
+  if (isNonEmptyString(redactedContent)) {
+    const block: ThinkingBlock = { type: 'redacted_thinking', data: redactedContent };
+    reasoning.blocks.push(block);
+    return block;
+  }
+  return undefined;
 }
 
 function toolCall(toolUse: unknown, backendName: string): OpenAiToolCall {

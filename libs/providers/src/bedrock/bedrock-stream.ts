@@ -13,6 +13,7 @@ import type { StreamTranslation } from '../core/translated-stream';
 import { scrubbedUpstreamText } from '../core/upstream-failure';
 import { streamInterrupted } from '../core/upstream-http';
 import type { BedrockStreamEvent } from './bedrock-event-stream';
+import { anthropicCitation } from './bedrock-citations';
 import {
   bedrockFinishReason,
   bedrockUsage,
@@ -76,6 +77,9 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
   private finishReason: FinishReason | undefined;
   private stoppedAt: string | undefined;
   private finishSent = false;
+  /** The content block the last text or citation delta was on, once citations came. */
+  private textBlock: unknown;
+  private cited = false;
 
   constructor(
     private readonly backendName: string,
@@ -179,12 +183,39 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
     const delta = isJsonObject(payload.delta) ? payload.delta : {};
     if ('text' in delta) {
       if (typeof delta.text !== 'string') throw this.malformed('a text delta that is not text');
-      if (this.answerTool !== undefined) return [];
-      return delta.text === '' ? [] : [this.chunks.text(delta.text)];
+      if (this.answerTool !== undefined || delta.text === '') return [];
+      return [...this.textBlockBoundary(payload), this.chunks.text(delta.text)];
     }
     if ('toolUse' in delta) return this.toolInput(payload, delta.toolUse);
     if ('reasoningContent' in delta) return this.reasoning(delta.reasoningContent);
-    return []; // citation deltas have no OpenAI counterpart
+    if ('citation' in delta) return this.citation(payload, delta.citation);
+    return []; // members added later
+  }
+
+  /**
+   * A source of the cited text block streaming, which Bedrock sends before that block's
+   * text (as Anthropic's citations_delta): a `citations` delta of Anthropic's shape.
+   */
+  private citation(payload: JsonObject, citation: unknown): JsonObject[] {
+    const source = anthropicCitation(citation);
+    if (!source || this.answerTool !== undefined) return [];
+    const boundary = this.textBlockBoundary(payload);
+    this.cited = true;
+    return [...boundary, this.chunks.delta({ citations: [source] })];
+  }
+
+  /**
+   * Once the answer cites, each Converse text block is a text part of its own: an empty
+   * `citations` tells the client's edge a new one starts, so an uncited text after a cited
+   * one does not take its sources.
+   */
+  private textBlockBoundary(payload: JsonObject): JsonObject[] {
+    const block = payload.contentBlockIndex;
+    const previous = this.textBlock;
+    this.textBlock = block;
+    return this.cited && previous !== undefined && previous !== block
+      ? [this.chunks.delta({ citations: [] })]
+      : [];
   }
 
   /**

@@ -35,6 +35,7 @@ import {
 } from './bedrock-embeddings';
 import { bedrockEvents } from './bedrock-event-stream';
 import { converseJsonMode } from './bedrock-json-mode';
+import { citesDocuments } from './bedrock-model-id';
 import { toConverseRequest } from './bedrock-request';
 import { converseServiceTier } from '../core/service-tier';
 import { fromConverseResponse } from './bedrock-response';
@@ -91,7 +92,11 @@ export class BedrockAdapter implements ProviderAdapter {
     if (request.operation === 'embeddings') return this.embed(call);
     if (request.operation !== 'chat') throw unsupportedOperation('bedrock', request.operation);
     // Claude's thinking needs a max_tokens: without the client's, from the one admission held.
-    const prompt = parseChatRequest(request.body, heldOutputOptions(request));
+    // Claude cites the documents that ask for it on Bedrock too (Converse's citations).
+    const prompt = parseChatRequest(request.body, {
+      ...heldOutputOptions(request),
+      documentCitations: citesDocuments(target.model),
+    });
     // A JSON response_format: a forced answer tool, or structured outputs, by family.
     const jsonMode = converseJsonMode(prompt, target.model);
     const tool = jsonMode?.kind === 'tool' ? jsonMode.tool : undefined;

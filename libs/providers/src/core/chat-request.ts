@@ -387,6 +387,45 @@ function parseParts(
   });
 }
 
+/**
+ * An assistant turn's parts: text, and the images an image model made where the backend
+ * takes them back (`images`); anywhere else such an image is refused by name.
+ */
+function assistantParts(
+  content: unknown,
+  param: string,
+  images: boolean,
+  indexes: readonly number[] | undefined,
+): ChatPart[] {
+  if (!images) {
+    if (Array.isArray(content)) {
+      const at = content.findIndex((part: unknown) => isAssistantImage(part));
+      if (at !== -1) throw assistantImageRefused(`${param}[${indexes?.[at] ?? at}]`);
+    }
+    return parseParts(content, param, false, undefined, {}, indexes);
+  }
+  const parts = parseParts(content, param, true, undefined, {}, indexes);
+  const other = parts.findIndex((part) => part.kind !== 'text' && part.kind !== 'image');
+  if (other !== -1) {
+    const at = `${param}[${indexes?.[other] ?? other}]`;
+    throw invalid(`${at}: an assistant turn carries text and images (base64) only`, at);
+  }
+  return parts;
+}
+
+/** An image part: what an image model's answer carries back in an assistant turn. */
+export function isAssistantImage(part: unknown): boolean {
+  return isJsonObject(part) && part.type === 'image_url';
+}
+
+/** The 400 of an image in an assistant turn sent to a backend that takes none there. */
+export function assistantImageRefused(param: string): DataPlaneError {
+  return invalid(
+    `${param} is an image in an assistant (model) turn, as an image model's answer is sent back: only Gemini and Vertex Gemini backends take one there; this backend takes images in user turns only`,
+    param,
+  );
+}
+
 /** The 400 of an image URL that is neither http(s) nor a base64 data URL. */
 export function imageUrlRefused(param: string): DataPlaneError {
   return invalid(`${param} must be an http(s) or base64 data URL`, param);
@@ -457,11 +496,11 @@ function citedDocument(file: JsonObject, param: string, media: UserMedia): boole
   return true;
 }
 
-/** The 400 of a backend that cannot cite documents: only Claude (Anthropic, Vertex AI) does here. */
+/** The 400 of a backend that cannot cite documents: only Claude (Anthropic, Vertex AI, Bedrock) does here. */
 export function documentCitationsRefused(param?: string): DataPlaneError {
   return new DataPlaneError(
     DataPlaneErrorCode.InvalidRequest,
-    'this backend does not cite documents (citations); document citations are served by Anthropic backends and Claude on Vertex AI',
+    'this backend does not cite documents (citations); document citations are served by Anthropic backends and Claude on Vertex AI and Bedrock',
     param === undefined ? {} : { param },
   );
 }
@@ -773,6 +812,11 @@ export interface ChatParseOptions {
   readonly geminiTools?: boolean;
   /** Whether the backend answers images (responseModalities IMAGE: Gemini and Vertex Gemini). */
   readonly imageOutput?: boolean;
+  /**
+   * Whether the backend takes images in assistant turns (an image model's answer sent back
+   * in a later turn): Gemini and Vertex Gemini. Others take images in user turns only.
+   */
+  readonly assistantImages?: boolean;
   /** Whether the backend reads files it holds by URI (Gemini's fileData). */
   readonly heldFiles?: boolean;
   /** Whether the backend fetches PDFs by URL (`file.file_url`): Anthropic's own API only. */
@@ -875,7 +919,12 @@ export function parseChatRequest(body: JsonObject, options: ChatParseOptions = {
           (options.anthropicServerTools?.size ?? 0) > 0
             ? withoutServerToolBlocks(message.content, `${at}.content`)
             : { content: message.content, serverToolBlocks: [], indexes: undefined };
-        const parts = parseParts(content, `${at}.content`, false, undefined, {}, indexes);
+        const parts = assistantParts(
+          content,
+          `${at}.content`,
+          options.assistantImages === true,
+          indexes,
+        );
         const thinking = parseThinkingBlocks(message.thinking_blocks, `${at}.thinking_blocks`);
         turns.push({
           role: 'assistant',

@@ -201,6 +201,50 @@ function forcedToolThinkingProblem(body: Record<string, unknown>): string | unde
   return 'Thinking may not be enabled when tool_choice forces tool use.';
 }
 
+interface CitedAnswer {
+  /** Converse's Citation of the first document that asks to be cited. */
+  readonly citation: Record<string, unknown>;
+  /** The cited text, then the text after it, uncited. */
+  readonly cited: string;
+  readonly after: string;
+}
+
+/**
+ * Claude's answer to a request with a document that asks to be cited (`citations:
+ * {enabled: true}`), as Bedrock answered one live: the cited passage first (a character
+ * range of a `txt` document, a page range of a `pdf`), then uncited text. The document's
+ * index counts every document of the request, in order.
+ */
+function citedAnswer(body: Record<string, unknown>): CitedAnswer | undefined {
+  type Block = { document?: Record<string, unknown> } | null;
+  const messages = (Array.isArray(body.messages) ? body.messages : []) as {
+    content?: unknown;
+  }[];
+  const documents = messages.flatMap((message) =>
+    (Array.isArray(message?.content) ? (message.content as Block[]) : []).flatMap((block) =>
+      block?.document ? [block.document] : [],
+    ),
+  );
+  const documentIndex = documents.findIndex(
+    (document) => (document.citations as { enabled?: unknown } | undefined)?.enabled === true,
+  );
+  if (documentIndex < 0) return undefined;
+  const document = documents[documentIndex];
+  const source = document.source as { bytes?: unknown } | undefined;
+  const bytes = typeof source?.bytes === 'string' ? source.bytes : '';
+  const text = document.format === 'txt' ? Buffer.from(bytes, 'base64').toString('utf8') : '';
+  const location =
+    document.format === 'txt'
+      ? { documentChar: { documentIndex, start: 0, end: text.length } }
+      : { documentPage: { documentIndex, start: 1, end: 2 } };
+  const quoted = document.format === 'txt' ? text : 'Page one of the report.';
+  return {
+    citation: { location, sourceContent: [{ text: quoted }], title: document.name },
+    cited: `The document says: ${quoted}`,
+    after: ' That is all it says.',
+  };
+}
+
 export interface FakeAwsCredentials {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
@@ -310,19 +354,31 @@ export class FakeBedrockUpstream extends FakeProviderServer {
     const tool = toolConfig?.tools?.[0]?.toolSpec.name;
     // Served at the tier asked for, named in the answer as Bedrock names it.
     const served = call.body.serviceTier ? { serviceTier: call.body.serviceTier } : {};
+    const cites = citedAnswer(call.body);
     if (call.path.endsWith('/converse')) {
+      const content = cites
+        ? [
+            {
+              citationsContent: {
+                citations: [cites.citation],
+                content: [{ text: cites.cited }],
+              },
+            },
+            { text: cites.after },
+          ]
+        : tool
+          ? [
+              { text: 'Checking.' },
+              { toolUse: { toolUseId: 'tooluse_1', name: tool, input: { city: 'Paris' } } },
+            ]
+          : [{ text: WORDS.join('') }];
       return sendJson(
         response,
         {
           output: {
             message: {
               role: 'assistant',
-              content: tool
-                ? [
-                    { text: 'Checking.' },
-                    { toolUse: { toolUseId: 'tooluse_1', name: tool, input: { city: 'Paris' } } },
-                  ]
-                : [{ text: WORDS.join('') }],
+              content,
             },
           },
           stopReason: tool ? 'tool_use' : 'end_turn',
@@ -334,7 +390,7 @@ export class FakeBedrockUpstream extends FakeProviderServer {
         { 'x-amzn-requestid': 'req-bedrock-1' },
       );
     }
-    return this.stream(response, mode, tool, served);
+    return this.stream(response, mode, tool, served, cites);
   }
 
   private async stream(
@@ -342,16 +398,27 @@ export class FakeBedrockUpstream extends FakeProviderServer {
     mode: AnswerMode,
     tool: string | undefined,
     served: Record<string, unknown>,
+    cites?: CitedAnswer,
   ) {
     response.writeHead(200, {
       'content-type': 'application/vnd.amazon.eventstream',
       'x-amzn-requestid': 'req-bedrock-1',
     });
     const events: [string, unknown][] = [['messageStart', { role: 'assistant' }]];
-    const texts = tool ? ['Checking.'] : WORDS;
+    if (cites) {
+      // Each block's sources come before its text, as ConverseStream sends them.
+      events.push(
+        ['contentBlockDelta', { contentBlockIndex: 0, delta: { citation: cites.citation } }],
+        ['contentBlockDelta', { contentBlockIndex: 0, delta: { text: cites.cited } }],
+        ['contentBlockStop', { contentBlockIndex: 0 }],
+        ['contentBlockDelta', { contentBlockIndex: 1, delta: { text: cites.after } }],
+        ['contentBlockStop', { contentBlockIndex: 1 }],
+      );
+    }
+    const texts = cites ? [] : tool ? ['Checking.'] : WORDS;
     for (const text of texts)
       events.push(['contentBlockDelta', { contentBlockIndex: 0, delta: { text } }]);
-    events.push(['contentBlockStop', { contentBlockIndex: 0 }]);
+    if (!cites) events.push(['contentBlockStop', { contentBlockIndex: 0 }]);
     if (tool) {
       events.push(
         [
