@@ -8,6 +8,8 @@ import {
   type JsonObject,
 } from '@aigw/contracts/data-plane';
 import {
+  assistantImageRefused,
+  isAssistantImage,
   documentCitationsRefused,
   imageUrlRefused,
   documentUrlsRefused,
@@ -34,7 +36,7 @@ import { idWithoutSignature, SIGNATURE_ID_SEPARATOR } from './tool-call-signatur
 // request argument"). DeepSeek alone gets back the `reasoning_content` of tool-call turns:
 // its thinking mode answers 400 without it (older models refused it on any turn); a turn
 // that carries its reasoning as `thinking_blocks` only (as the Messages edge sends it)
-// gives their text as it.
+// gives their text as it. DeepSeek also gets `thinking` as its own on/off toggle.
 // `reasoning_effort` is OpenAI's own field and passes as it is.
 
 /** What the backend takes of the extensions: Google's tool-call extras, DeepSeek's reasoning. */
@@ -49,6 +51,12 @@ export interface ExtensionStripping {
    * answers 400 when such a turn comes back without it.
    */
   readonly keepsToolTurnReasoning?: boolean;
+  /**
+   * Send `thinking` as the backend's own on/off toggle, `{"type": "enabled" | "disabled"}`
+   * (DeepSeek, whose thinking mode is on by default): without it a client that turned
+   * thinking off is answered, and billed, with reasoning all the same.
+   */
+  readonly takesThinkingToggle?: boolean;
 }
 
 const STRIP_ALL: ExtensionStripping = {};
@@ -88,7 +96,19 @@ export function withoutGatewayExtensions(
     copy.messages = body.messages.map((message) => plainMessage(message, keep));
   }
   if (Array.isArray(body.tools)) copy.tools = body.tools.map((tool) => unmarked(unstrict(tool)));
+  const toggle = keep.takesThinkingToggle === true ? thinkingToggle(body.thinking) : undefined;
+  if (toggle !== undefined) copy.thinking = toggle;
   return copy;
+}
+
+/**
+ * A canonical `thinking` (checked at the edge) as an on/off toggle: a budget or adaptive
+ * thinking is on, at the backend's own depth (its `reasoning_effort`, which passes as sent).
+ */
+function thinkingToggle(thinking: unknown): JsonObject | undefined {
+  const type = isJsonObject(thinking) ? thinking.type : undefined;
+  if (type === 'disabled') return { type: 'disabled' };
+  return type === 'enabled' || type === 'adaptive' ? { type: 'enabled' } : undefined;
 }
 
 /**
@@ -105,7 +125,13 @@ function refuseUnsendableParts(messages: unknown, backendName: string): void {
   messages.forEach((message: unknown, index) => {
     const content = isJsonObject(message) ? message.content : undefined;
     if (!Array.isArray(content)) return;
+    const assistant = (message as JsonObject).role === 'assistant';
     content.forEach((part: unknown, at) => {
+      // An image model's image sent back (a Gemini client's model turn): OpenAI's chat API
+      // takes text and refusals in assistant turns, nothing else.
+      if (assistant && isAssistantImage(part)) {
+        throw assistantImageRefused(`messages[${index}].content[${at}]`);
+      }
       // An Anthropic server tool's call or result (a Messages client's history) is
       // Anthropic's to read: no OpenAI-format backend takes one.
       if (isJsonObject(part) && isServerToolBlockType(part.type)) {

@@ -414,6 +414,36 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
     assert.equal('reasoning_content' in plain[2], false);
   });
 
+  it("gives DeepSeek a client's thinking as its own toggle, which turns thinking mode on or off", async () => {
+    // DeepSeek's thinking mode is on by default (V4) and switched by `thinking: {"type":
+    // "enabled" | "disabled"}`; left out, a client that turned it off is answered (and billed)
+    // with reasoning all the same.
+    const asked: [JsonObject, JsonObject][] = [
+      [{ type: 'disabled' }, { type: 'disabled' }],
+      [{ type: 'enabled', budget_tokens: 2048 }, { type: 'enabled' }],
+      [{ type: 'adaptive', display: 'summarized' }, { type: 'enabled' }],
+    ];
+    for (const [thinking, sent] of asked) {
+      upstream.reset();
+      const body = {
+        model: 'deepseek-v4-pro',
+        messages: [{ role: 'user', content: 'hi' }],
+        thinking,
+      };
+      await invoke(chatRequest({ body }), 'deepseek');
+      assert.deepEqual(upstream.calls[0].body.thinking, sent, JSON.stringify(thinking));
+    }
+    // Other backends of the family define no such field (OpenAI refuses it).
+    upstream.reset();
+    const body = {
+      model: 'm',
+      messages: [{ role: 'user', content: 'hi' }],
+      thinking: { type: 'disabled' },
+    };
+    await invoke(chatRequest({ body }));
+    assert.equal('thinking' in upstream.calls[0].body, false);
+  });
+
   it("sends Mistral none of OpenAI's hint fields it refuses (user, safety_identifier, ...)", async () => {
     // The openai SDKs' user, and what the Responses edge forwards, are 422s at Mistral.
     const body = {

@@ -22,6 +22,7 @@ type ProviderRules = Pick<
   | 'leavesOutServiceTier'
   | 'refusesStreamOptions'
   | 'keepsToolTurnReasoning'
+  | 'takesThinkingToggle'
   | 'echoesPrefix'
   | 'splitsThinkingChunks'
 > & {
@@ -63,11 +64,13 @@ const RULES: ReadonlyMap<string, ProviderRules> = new Map<string, ProviderRules>
     // keepsToolTurnReasoning: its thinking mode answers 400 without a tool-call turn's
     // reasoning_content. The Responses edge (ingress reasoning-text-back) gives a DeepSeek
     // answer's reasoning items the text, so its clients can send it back.
+    // takesThinkingToggle: `thinking` as its own on/off switch (thinking mode is on by default).
     // chatBody: a json_schema response format, which it refuses, as its JSON mode.
     {
       completionTokensAsMaxTokens: true,
       leavesOutServiceTier: true,
       keepsToolTurnReasoning: true,
+      takesThinkingToggle: true,
       chatBody: deepseekChatBody,
     },
   ],
