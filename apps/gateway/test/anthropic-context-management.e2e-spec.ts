@@ -55,4 +55,46 @@ describe('context_management on /v1/messages to an Anthropic backend', () => {
       assert.equal(call?.headers['anthropic-beta'], BETA);
     }
   });
+
+  it('answers the edits Anthropic applied (context_management.applied_edits), plain and streamed', async () => {
+    const applied = [
+      { type: 'clear_tool_uses_20250919', cleared_tool_uses: 3, cleared_input_tokens: 12000 },
+    ];
+    const ask = (stream: boolean) =>
+      fetch(`${gateway.baseUrl}/v1/messages`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-api-key': 'client-key',
+          'anthropic-version': '2023-06-01',
+          'anthropic-beta': BETA,
+        },
+        body: JSON.stringify({
+          model: 'claude',
+          max_tokens: 256,
+          stream,
+          context_management: { edits: [{ type: 'clear_tool_uses_20250919' }] },
+          messages: [{ role: 'user', content: 'hi' }],
+        }),
+      });
+    upstream.reset();
+    upstream.applyEdits(applied);
+    const plain = await ask(false);
+    const message = (await plain.json()) as { context_management?: unknown };
+    assert.deepEqual(message.context_management, { applied_edits: applied });
+
+    upstream.reset();
+    upstream.applyEdits(applied);
+    const streamed = await (await ask(true)).text();
+    const delta = sseEvents(streamed).find((event) => event.type === 'message_delta');
+    assert.deepEqual(delta?.context_management, { applied_edits: applied });
+  });
 });
+
+/** The events of an SSE body, parsed. */
+function sseEvents(body: string): Record<string, unknown>[] {
+  return body
+    .split('\n')
+    .filter((line) => line.startsWith('data: '))
+    .map((line) => JSON.parse(line.slice('data: '.length)) as Record<string, unknown>);
+}

@@ -10,6 +10,7 @@ import {
   ratesForPrompt,
   servedModelPrice,
   usageCost,
+  type TokenCounts,
 } from './usage-cost';
 
 const route = (modelPricing: unknown, backends: unknown[] = []): RouteConfig =>
@@ -210,6 +211,20 @@ describe('dollarCost with cache writes', () => {
     assert.ok(Math.abs(dollarCost(free, 'claude-sonnet-4-5', searched) - 0.018) < 1e-12);
     const fetchedOnly = { ...searched, serverToolRequests: { web_fetch: 2 } };
     assert.ok(Math.abs(dollarCost(listed, 'claude-sonnet-4-5', fetchedOnly) - 0.018) < 1e-12);
+  });
+
+  it('bills US-only inference (inferenceGeo: us) at 1.1 times every token, not the searches', () => {
+    const claude = route({
+      'claude-opus-4-6': { inputPer1k: 0.005, outputPer1k: 0.025, cachedInputPer1k: 0.0005 },
+    });
+    const used = { inputTokens: 2000, cachedInputTokens: 1000, outputTokens: 1000 };
+    const tokens = 0.005 + 0.0005 + 0.025;
+    const at = (counts: TokenCounts) => dollarCost(claude, 'claude-opus-4-6', counts);
+    assert.ok(Math.abs(at(used) - tokens) < 1e-12);
+    assert.ok(Math.abs(at({ ...used, inferenceGeo: 'us' }) - tokens * 1.1) < 1e-12);
+    assert.ok(Math.abs(at({ ...used, inferenceGeo: 'global' }) - tokens) < 1e-12);
+    const searched = { ...used, inferenceGeo: 'us', serverToolRequests: { web_search: 1 } };
+    assert.ok(Math.abs(at(searched) - (tokens * 1.1 + 0.01)) < 1e-12);
   });
 
   it('bills web searches on a catalog price too (Claude on the Anthropic API and Vertex AI)', () => {

@@ -3,6 +3,7 @@
 // it does not price, the built-in catalog (builtin-prices.ts).
 import { bedrockBaseModelId } from './bedrock-model-ids';
 import { builtinPrice } from './builtin-prices';
+import { inferenceGeoFactor } from './inference-geo-price';
 import {
   type BackendConfig,
   type ModelPricing,
@@ -62,6 +63,12 @@ export interface TokenCounts {
    * `usage.server_tool_use`); absent when none ran.
    */
   readonly serverToolRequests?: ServerToolCounts;
+  /**
+   * Where Anthropic ran the call (its answer's `usage.inference_geo`, else the request's
+   * `inference_geo`); for a budget hold, the geography the request asks for. `us` bills
+   * the tokens dearer (inferenceGeoFactor).
+   */
+  readonly inferenceGeo?: string;
 }
 
 /**
@@ -264,6 +271,8 @@ function servingBackend(
  * duration at `perMinute`, speech by its characters at `per1kCharacters`, images by the
  * image at `perImage` (or the variant asked), reranks by the search unit at `per1kSearches`,
  * server-tool web searches by the search at `webSearchPer1k` (else Anthropic's list price).
+ * The tokens' part is multiplied by where Anthropic ran the call (US-only inference at 1.1
+ * times: inferenceGeoFactor); fees by the minute, image or search are not.
  *
  * What a call spends: the usage event's dollars, which budgets settle with. The budget
  * admission's estimate (budget-admission.ts) stays token-based: how many searches a model
@@ -285,7 +294,7 @@ export function dollarsAt(price: ModelPricing, counts: TokenCounts): number {
   const imageOutput = Math.min(Math.max(counts.imageOutputTokens ?? 0, 0), output);
   const audioOutput = Math.min(Math.max(counts.audioOutputTokens ?? 0, 0), output - imageOutput);
   const writeRate = rates.cacheWritePer1k ?? rates.inputPer1k;
-  return (
+  const tokens =
     ((input - cached - written - audio - image) / 1000) * rates.inputPer1k +
     (audio / 1000) * (price.audioInputPer1k ?? rates.inputPer1k) +
     (image / 1000) * (rates.imageInputPer1k ?? rates.inputPer1k) +
@@ -294,7 +303,9 @@ export function dollarsAt(price: ModelPricing, counts: TokenCounts): number {
     (writtenFor1h / 1000) * (rates.cacheWrite1hPer1k ?? writeRate) +
     ((output - imageOutput - audioOutput) / 1000) * rates.outputPer1k +
     (imageOutput / 1000) * (rates.imageOutputPer1k ?? rates.outputPer1k) +
-    (audioOutput / 1000) * (price.audioOutputPer1k ?? rates.outputPer1k) +
+    (audioOutput / 1000) * (price.audioOutputPer1k ?? rates.outputPer1k);
+  return (
+    tokens * inferenceGeoFactor(counts.inferenceGeo) +
     ((counts.audioSeconds ?? 0) / 60) * (price.perMinute ?? 0) +
     ((counts.characters ?? 0) / 1000) * (price.per1kCharacters ?? 0) +
     (counts.images ?? 0) * imagePrice(price, counts.imageVariant) +

@@ -160,6 +160,13 @@ export interface AnthropicUsage {
   service_tier?: string | null;
   /** The server tools' runs, billed per request (web search). */
   server_tool_use?: { web_search_requests: number; web_fetch_requests?: number } | null;
+  /** Where the call ran (`us`, `global`), as Anthropic named it. */
+  inference_geo?: string | null;
+}
+
+/** The context edits Anthropic applied to the prompt (context editing), as it sent them. */
+export interface AnthropicContextManagement {
+  applied_edits: Record<string, unknown>[];
 }
 
 export interface AnthropicMessagesResponse {
@@ -171,6 +178,8 @@ export interface AnthropicMessagesResponse {
   stop_reason: AnthropicStopReason | null;
   stop_sequence: string | null;
   usage: AnthropicUsage;
+  /** With context editing asked for: what it cleared. */
+  context_management?: AnthropicContextManagement;
 }
 
 export type AnthropicContentDelta =
@@ -193,6 +202,7 @@ export type AnthropicStreamEvent =
       type: 'message_delta';
       delta: { stop_reason: AnthropicStopReason | null; stop_sequence: string | null };
       usage: Partial<AnthropicUsage> & { output_tokens: number };
+      context_management?: AnthropicContextManagement;
     }
   | { type: 'message_stop' }
   | { type: 'ping' }

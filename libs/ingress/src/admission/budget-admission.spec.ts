@@ -378,6 +378,30 @@ spec:
       error.message.includes(LimitKind.MaxDailyCostPerUser),
     );
   });
+
+  it("holds US-only inference (inference_geo: us) at Anthropic's 1.1 times the price", async () => {
+    const admission = admissionFor(`kind: AIGatewayRoute
+metadata: {name: r}
+spec:
+  backends: [{name: claude, provider: anthropic, model: claude-opus-4-6}]
+  costControl:
+    maxDailyCostPerUser: 1
+    modelPricing:
+      claude-opus-4-6: {inputPer1k: 1, outputPer1k: 1}
+`);
+    // A worst case of 950 tokens: $0.95 anywhere, $1.045 on US-only infrastructure.
+    const prompt = estimatePromptTokensUpperBound(ask('claude-opus-4-6', 1).body);
+    const usOnly = (geo: string): GatewayRequest => {
+      const asked = ask('claude-opus-4-6', 950 - prompt);
+      return { ...asked, body: { ...asked.body, provider_extras: { inference_geo: geo } } };
+    };
+    await assert.rejects(
+      admission.admit(usOnly('us')),
+      (error: DataPlaneError) =>
+        error.code === DataPlaneErrorCode.InvalidRequest && /1\.045/.test(error.message),
+    );
+    await admission.admit(usOnly('global'));
+  });
 });
 
 describe('BudgetAdmission: tokenRateLimit.perModel', () => {

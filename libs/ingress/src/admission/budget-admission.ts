@@ -31,6 +31,7 @@ import {
   DataPlaneError,
   DataPlaneErrorCode,
   estimatePromptTokensUpperBound,
+  inferenceGeoAsked,
   promptMedia,
   type PromptMedia,
   AUDIO_OPERATIONS,
@@ -576,6 +577,7 @@ export class BudgetAdmission {
         request.operation === 'embeddings'
           ? 0
           : this.maxOutputTokens(request.operation, request.body, heldOutputTokens),
+      ...askedInferenceGeo(request.body),
     };
   }
 
@@ -611,6 +613,15 @@ export class BudgetAdmission {
       ? thinking.budget_tokens + reasoningDefault
       : reasoningDefault;
   }
+}
+
+/**
+ * Where a Messages request asks Claude to run (`inference_geo`), held at that geography's
+ * price: US-only inference bills 1.1 times the tokens, and settles so.
+ */
+function askedInferenceGeo(body: GatewayRequest['body']): Pick<TokenCounts, 'inferenceGeo'> {
+  const geo = inferenceGeoAsked(body);
+  return geo === undefined ? {} : { inferenceGeo: geo };
 }
 
 /** The output per choice the client bounded the request to; undefined when it set none. */

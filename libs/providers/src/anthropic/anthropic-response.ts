@@ -29,7 +29,13 @@ export type AnthropicCounts = Partial<
     (typeof USAGE_FIELDS)[number] | 'cache_creation_1h' | keyof typeof SERVER_TOOL_COUNTS,
     number
   >
->;
+> & {
+  /** Where Anthropic says it ran the call (`us`, `global`): `us` is billed dearer. */
+  inference_geo?: string;
+};
+
+/** What an `inference_geo` in an answer's usage may be: a short lower-case name. */
+const GEO_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 
 /** `usage.server_tool_use`'s counts, by the server tool each counts runs of. */
 const SERVER_TOOL_COUNTS = {
@@ -50,6 +56,9 @@ export function anthropicCounts(usage: unknown): AnthropicCounts {
     ? tokenCount(byLifetime.ephemeral_1h_input_tokens)
     : undefined;
   if (forAnHour !== undefined) counts.cache_creation_1h = forAnHour;
+  if (typeof usage.inference_geo === 'string' && GEO_NAME.test(usage.inference_geo)) {
+    counts.inference_geo = usage.inference_geo;
+  }
   const serverTools = usage.server_tool_use;
   if (isJsonObject(serverTools)) {
     for (const field of Object.keys(SERVER_TOOL_COUNTS) as (keyof typeof SERVER_TOOL_COUNTS)[]) {
@@ -93,12 +102,31 @@ export function usageFromCounts(counts: AnthropicCounts): TokenUsage | undefined
     ...(cacheWrite > 0 ? { cacheWriteInputTokens: cacheWrite } : {}),
     ...(forAnHour > 0 ? { cacheWrite1hInputTokens: forAnHour } : {}),
     ...(runs ? { serverToolRequests: runs } : {}),
+    ...(counts.inference_geo === undefined ? {} : { inferenceGeo: counts.inference_geo }),
     source: 'reported',
   };
 }
 
-export function anthropicUsage(usage: unknown): TokenUsage | undefined {
-  return usageFromCounts(anthropicCounts(usage));
+/**
+ * The usable counts of an answer's `usage`, where it ran taken from the request
+ * (`askedGeo`) when the answer does not say: Anthropic bills US-only inference dearer
+ * whether or not its answer names it.
+ */
+export function answerCounts(usage: unknown, askedGeo: string | undefined): AnthropicCounts {
+  const counts = anthropicCounts(usage);
+  if (counts.inference_geo === undefined && askedGeo !== undefined) {
+    counts.inference_geo = askedGeo;
+  }
+  return counts;
+}
+
+/**
+ * The context edits Anthropic applied (`context_management.applied_edits` of a message or a
+ * stream's message_delta), as it sent them; undefined when it sent none.
+ */
+export function appliedContextEdits(value: unknown): JsonObject | undefined {
+  if (!isJsonObject(value) || !Array.isArray(value.applied_edits)) return undefined;
+  return { applied_edits: value.applied_edits.filter(isJsonObject) };
 }
 
 /**
@@ -230,10 +258,11 @@ export function fromAnthropicMessage(
   body: JsonObject,
   fallbackModel: string,
   answerTool?: string,
+  askedGeo?: string,
 ): { completion: JsonObject; usage: TokenUsage } | undefined {
   if (body.type !== 'message' || !Array.isArray(body.content)) return undefined;
   const parts = answerParts(body.content, answerTool);
-  const usage = anthropicUsage(body.usage);
+  const usage = usageFromCounts(answerCounts(body.usage, askedGeo));
   if (!parts || !usage) return undefined;
   // Beside a server tool's blocks the thinking stands in its places in the content, as
   // Anthropic wrote it (it checks the order when the turn comes back), not apart.
@@ -256,6 +285,9 @@ export function fromAnthropicMessage(
     ? servedTierOfAnthropic(body.usage.service_tier)
     : undefined;
   if (tier !== undefined) completion.service_tier = tier;
+  // What context editing cleared, for a Messages client (others never ask for it).
+  const edits = appliedContextEdits(body.context_management);
+  if (edits) completion.context_management = edits;
   // The searches (or fetches, code runs), the cited texts and the thinking, in order, as
   // Anthropic wrote them.
   if (ordered) {

@@ -17,6 +17,8 @@ import { streamEventObject } from '../core/stream-event-json';
 import { streamInterrupted } from '../core/upstream-http';
 import {
   anthropicCounts,
+  answerCounts,
+  appliedContextEdits,
   anthropicFinishReason,
   anthropicStoppedAt,
   usageFromCounts,
@@ -74,20 +76,28 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
   private readonly startInputs = new Map<unknown, string>();
   /** The answer tool's blocks, by block index: whether input arrived for each. */
   private readonly answerBlocks = new Map<unknown, boolean>();
-  private counts: AnthropicCounts = {};
+  private counts: AnthropicCounts;
+  /** The context edits Anthropic applied (message_delta's `context_management`). */
+  private contextEdits: JsonObject | undefined;
   /** The type of the last block started, and whether a server tool's block or citation came. */
   private lastBlockType: unknown;
   private ranServerTools = false;
   /** A server tool's call, by block index: its start, and its input as it streams. */
   private readonly serverCalls = new Map<unknown, { block: JsonObject; input: string }>();
 
+  /**
+   * @param askedGeo the request's `inference_geo`, where it ran unless the answer says
+   * otherwise (answerCounts).
+   */
   constructor(
     private readonly backendName: string,
     model: string,
     private readonly answerTool?: string,
+    askedGeo?: string,
   ) {
     this.chunks = new ChunkFactory('msg', model);
     this.opening = new HeldRoleChunk(this.chunks);
+    this.counts = answerCounts(undefined, askedGeo);
   }
 
   translate(message: EventSourceMessage): readonly JsonObject[] {
@@ -287,6 +297,7 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
 
   private messageDelta(event: JsonObject): JsonObject[] {
     this.addCounts(event.usage);
+    this.contextEdits = appliedContextEdits(event.context_management) ?? this.contextEdits;
     const delta = isJsonObject(event.delta) ? event.delta : {};
     return isNonEmptyString(delta.stop_reason)
       ? this.finish(delta.stop_reason, anthropicStoppedAt(delta.stop_reason, delta.stop_sequence))
@@ -306,7 +317,13 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
   private finish(stopReason: unknown, stoppedAt?: string): JsonObject[] {
     if (this.finishSent) return [];
     this.finishSent = true;
-    return [this.chunks.finish(anthropicFinishReason(stopReason, this.toolCount > 0), stoppedAt)];
+    const chunk = this.chunks.finish(
+      anthropicFinishReason(stopReason, this.toolCount > 0),
+      stoppedAt,
+    );
+    // What context editing cleared goes with the stop, for the Messages edge's message_delta.
+    if (this.contextEdits) chunk.context_management = this.contextEdits;
+    return [chunk];
   }
 
   /**

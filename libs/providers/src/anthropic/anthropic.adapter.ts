@@ -116,6 +116,7 @@ export class AnthropicAdapter implements ProviderAdapter {
         target.backendName,
         target.model,
         answerToolName,
+        prompt.inferenceGeo,
       );
       const answer = translatedStreamAnswer(call, sseMessages(response.body), translation);
       return withDroppedSettings(answer, leftOut.list);
@@ -124,7 +125,10 @@ export class AnthropicAdapter implements ProviderAdapter {
       call,
       post,
       this.dispatcher,
-      (parsed) => asCompletionBody(fromAnthropicMessage(parsed, target.model, answerToolName)),
+      (parsed) =>
+        asCompletionBody(
+          fromAnthropicMessage(parsed, target.model, answerToolName, prompt.inferenceGeo),
+        ),
       'a body that is not a Messages API message',
     );
     return withDroppedSettings(answer, leftOut.list);

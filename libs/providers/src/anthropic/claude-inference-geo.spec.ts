@@ -43,6 +43,22 @@ describe("AnthropicAdapter with a Messages client's inference_geo", () => {
     assert.equal(sent.inference_geo, 'us');
     assert.equal(sent.provider_extras, undefined);
   });
+
+  it('reports where the call ran (usage.inference_geo), plain and streamed, for its price', async () => {
+    for (const stream of [false, true]) {
+      upstream.reset();
+      const answer = await adapter.invoke({
+        request: gatewayChatRequest({ ...US_ONLY, stream }),
+        target: upstreamTarget(
+          { provider: 'anthropic', model: 'claude-opus-4-6', baseUrl: upstream.baseUrl },
+          { headerName: 'x-api-key', value: 'sk-ant-secret' },
+        ),
+        signal: new AbortController().signal,
+      });
+      if (answer.kind === 'stream') for await (const chunk of answer.events) void chunk;
+      assert.equal((await answer.usage).inferenceGeo, 'us', `stream: ${stream}`);
+    }
+  });
 });
 
 describe('inference_geo on backends that cannot honour it', () => {

@@ -140,6 +140,8 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
   /** Whether answers end on the request's first stop sequence, as a model that wrote it. */
   private stopsAtSequence = false;
   private stopReason: string | undefined;
+  /** The context edits every answer says it applied (`context_management.applied_edits`). */
+  private appliedEdits: readonly Record<string, unknown>[] | undefined;
   /** The error type a `stream-error` behaviour's error event names (Anthropic's types). */
   streamErrorType = 'overloaded_error';
 
@@ -168,6 +170,30 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
     return this;
   }
 
+  /**
+   * From now on each answer to a request with `context_management` says these edits were
+   * applied: in the message's `context_management`, a stream's in message_delta's.
+   */
+  applyEdits(edits: readonly Record<string, unknown>[]): this {
+    this.appliedEdits = edits;
+    return this;
+  }
+
+  /** What an answer to `body` says of its context edits; none without context_management. */
+  private contextManagement(body: Record<string, unknown>): Record<string, unknown> {
+    if (body.context_management === undefined || this.appliedEdits === undefined) return {};
+    return { context_management: { applied_edits: this.appliedEdits } };
+  }
+
+  /**
+   * The usage an answer to `body` reports: where it ran (`inference_geo`, as Anthropic
+   * names it for a request that asks for a geography) beside the counts.
+   */
+  private usageFor(body: Record<string, unknown>): Record<string, unknown> {
+    const geo = body.inference_geo;
+    return typeof geo === 'string' ? { ...this.usage, inference_geo: geo } : { ...this.usage };
+  }
+
   /** Ends each answer without a tool call with this stop_reason (a newer model's, say). */
   stopWith(reason: string): this {
     this.stopReason = reason;
@@ -177,6 +203,7 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
   override reset(): void {
     super.reset();
     this.stopReason = undefined;
+    this.appliedEdits = undefined;
     this.usage = DEFAULT_USAGE;
     this.thinking = ANTHROPIC_FAKE_THINKING.thinking;
     this.stopsAtSequence = false;
@@ -230,6 +257,7 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
     if (call.body.stream === true) {
       const end = tool ? { stop_reason: 'tool_use', stop_sequence: null } : this.endOf(call.body);
       return this.stream(
+        call.body,
         response,
         mode,
         tool,
@@ -263,11 +291,13 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
       model: MODEL,
       content,
       ...(tool ? { stop_reason: 'tool_use', stop_sequence: null } : this.endOf(call.body)),
-      usage: this.usage,
+      usage: this.usageFor(call.body),
+      ...this.contextManagement(call.body),
     });
   }
 
   private stream(
+    body: Record<string, unknown>,
     response: ServerResponse,
     mode: AnswerMode,
     tool: string | undefined,
@@ -294,7 +324,7 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
           content: [],
           stop_reason: null,
           stop_sequence: null,
-          usage: { ...this.usage, output_tokens: 1 },
+          usage: { ...this.usageFor(body), output_tokens: 1 },
         },
       } as { type: string },
       ...(thinks ? thinkingSteps(thought) : []),
@@ -329,6 +359,7 @@ export class FakeAnthropicUpstream extends FakeProviderServer {
         type: 'message_delta',
         delta: end,
         usage: { output_tokens: this.usage.output_tokens },
+        ...this.contextManagement(body),
       } as { type: string },
       { type: 'message_stop' },
     );

@@ -173,6 +173,8 @@ export function decodeUsage(value: unknown): TokenUsage {
   const answered = object.answeredModel;
   if (answered !== undefined && typeof answered !== 'string')
     throw malformed('usage.answeredModel');
+  const geo = object.inferenceGeo;
+  if (geo !== undefined && typeof geo !== 'string') throw malformed('usage.inferenceGeo');
   return {
     inputTokens: count('inputTokens'),
     outputTokens: count('outputTokens'),
@@ -190,6 +192,9 @@ export function decodeUsage(value: unknown): TokenUsage {
     ...(searches === undefined ? {} : { searches }),
     ...serverToolRequests(object.serverToolRequests),
     ...(answered === undefined ? {} : { answeredModel: answered }),
+    // Where Anthropic ran the call: US-only inference is billed dearer, and a Messages
+    // client is told it (`usage.inference_geo`). An older peer names none.
+    ...(geo === undefined ? {} : { inferenceGeo: geo }),
     source: object.source === 'reported' ? 'reported' : 'estimated',
   };
 }

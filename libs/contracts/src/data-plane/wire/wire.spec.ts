@@ -299,6 +299,13 @@ describe('wire messages', () => {
     assert.throws(() => decodeUsage({ ...usage, answeredModel: 7 }), /usage\.answeredModel/);
   });
 
+  it('carries where Anthropic ran the call (billed dearer in the US); none from an older peer is none', () => {
+    const usage = { inputTokens: 1, outputTokens: 2, cachedInputTokens: 0, source: 'reported' };
+    assert.equal(decodeUsage({ ...usage, inferenceGeo: 'us' }).inferenceGeo, 'us');
+    assert.ok(!('inferenceGeo' in decodeUsage(usage)));
+    assert.throws(() => decodeUsage({ ...usage, inferenceGeo: 1 }), /usage\.inferenceGeo/);
+  });
+
   it('carries the 1-hour part of a cache write; none from an older peer is none', () => {
     const usage = {
       inputTokens: 1200,

@@ -1,5 +1,6 @@
 import type {
   AnthropicContentBlock,
+  AnthropicContextManagement,
   AnthropicMessagesResponse,
   AnthropicStopReason,
   AnthropicUsage,
@@ -51,7 +52,23 @@ export function anthropicUsageOf(usage: TokenUsage): AnthropicUsage {
           },
         }
       : {}),
+    // Where it ran (data residency), as Anthropic answered it.
+    ...(usage.inferenceGeo === undefined ? {} : { inference_geo: usage.inferenceGeo }),
   };
+}
+
+/**
+ * What context editing cleared, as an Anthropic backend answered it (the canonical answer's,
+ * or its finish chunk's, `context_management`); none from any other backend.
+ */
+export function contextManagementOf(carrier: JsonObject): {
+  context_management?: AnthropicContextManagement;
+} {
+  const value = carrier.context_management;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+  const edits = (value as JsonObject).applied_edits;
+  if (!Array.isArray(edits)) return {};
+  return { context_management: { applied_edits: edits as Record<string, unknown>[] } };
 }
 
 export interface AnthropicStop {
@@ -221,6 +238,7 @@ export function toAnthropicMessage(
     stop_reason: stop.stop_reason,
     stop_sequence: stop.stop_sequence,
     usage: { ...anthropicUsageOf(usage), ...servedTier(completion.service_tier) },
+    ...contextManagementOf(completion),
   };
 }
 

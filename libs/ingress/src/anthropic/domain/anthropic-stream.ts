@@ -12,6 +12,7 @@ import { isWholeJsonObject } from '../../domain/whole-arguments';
 import {
   anthropicStop,
   anthropicUsageOf,
+  contextManagementOf,
   messageId,
   servedTier,
   thinkingBlocksOf,
@@ -73,6 +74,8 @@ export class MessageStreamTranslator {
   /** The served tier in Anthropic's terms, once a chunk named it. */
   private tier: { service_tier?: string } = {};
   private tierInStart = false;
+  /** The context edits an Anthropic backend applied, as message_delta names them. */
+  private contextEdits: ReturnType<typeof contextManagementOf> = {};
   /** Whether the open text block has had text yet (a citation after it starts another). */
   private openTextHasText = false;
 
@@ -89,6 +92,8 @@ export class MessageStreamTranslator {
       this.tier = servedTier(chunk.service_tier);
     }
     this.ensureStarted(chunk.id, events);
+    // What context editing cleared rides on the finish chunk; it goes in message_delta.
+    if (chunk.context_management !== undefined) this.contextEdits = contextManagementOf(chunk);
     const choices = chunk.choices;
     const choice = Array.isArray(choices) ? (choices[0] as JsonObject | undefined) : undefined;
     if (!choice) return events; // a usage-only chunk: usage comes from the answer itself
@@ -146,6 +151,7 @@ export class MessageStreamTranslator {
         type: 'message_delta',
         delta: { stop_reason: stop.stop_reason, stop_sequence: stop.stop_sequence },
         usage: { ...anthropicUsageOf(usage), ...(this.tierInStart ? {} : this.tier) },
+        ...this.contextEdits,
       },
       { type: 'message_stop' },
     );
