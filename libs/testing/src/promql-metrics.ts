@@ -25,6 +25,7 @@ export function metricNames(expr: string): string[] {
     .replace(/"(?:[^"\\]|\\.)*"/g, '""')
     .replace(/\{[^}]*\}/g, '')
     .replace(/\[[^\]]*\]/g, '')
+    .replace(/\boffset\s+-?(?:\d+[smhdwy])+/g, '')
     .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, '');
   return [...stripped.matchAll(/[A-Za-z_:][A-Za-z0-9_:]*(?!\s*\(|[A-Za-z0-9_:])/g)]
     .map((m) => m[0])
@@ -141,17 +142,40 @@ function typeProblem(name: string, metric: ExportedMetric, around: string | unde
   return '';
 }
 
+const SELECTOR = String.raw`[A-Za-z_:][A-Za-z0-9_:]*(?:\{[^}]*\})?`;
+/** `(M{…} unless M{…} offset 15m)`: the series of M born in the last 15m, each whole. */
+const BORN_IN_WINDOW = new RegExp(
+  String.raw`\(\s*(${SELECTOR})\s+unless\s+(${SELECTOR})\s+offset\s+(\d+[smhd])\s*\)`,
+  'g',
+);
+
+/**
+ * The series an expr counts whole from their birth within a window: a counter created at
+ * its first event is born with that event's count, which increase() never sees (it needs
+ * a sample before), so a rule alerting on such an event reads those series whole beside
+ * increase() of the rest. Each entry is the selector and its window: `M{…}[15m]`.
+ */
+export function bornInWindow(expr: string): string[] {
+  return [...expr.matchAll(BORN_IN_WINDOW)]
+    .filter(([, selector, again]) => selector === again)
+    .map(([, selector, , window]) => `${selector}[${window}]`);
+}
+
 /**
  * Every place `expr` reads an exported metric against its type: a counter (or a histogram's
  * series) as is restarts from 0 with each pod and only grows, so it is read through rate()
- * or increase(); rate() of a gauge means nothing. Metrics the registry lacks are not here.
+ * or increase(), or whole only as the series born in a window (bornInWindow); rate() of a
+ * gauge means nothing. Metrics the registry lacks are not here.
  */
 export function typeProblems(
   expr: string,
   exported: ReadonlyMap<string, ExportedMetric>,
 ): string[] {
   const problems: string[] = [];
-  const blanked = blankStringsAndMatchers(expr);
+  const withoutBirths = expr.replace(BORN_IN_WINDOW, (term, selector: string, again: string) =>
+    selector === again ? ' '.repeat(term.length) : term,
+  );
+  const blanked = blankStringsAndMatchers(withoutBirths);
   for (const name of metricNames(expr)) {
     const metric = exported.get(name);
     if (!metric) continue;
@@ -165,4 +189,17 @@ export function typeProblems(
     }
   }
   return problems;
+}
+
+/**
+ * Counters the registry holds no series of until their first event (those with labels not
+ * set to 0 at start): the first count of each series is invisible to increase().
+ */
+export async function countersBornAtFirstEvent(): Promise<Set<string>> {
+  const metrics = new MetricsRegistry({ collectDefaultMetrics: false });
+  const born = new Set<string>();
+  for (const metric of await metrics.registry.getMetricsAsJSON()) {
+    if (String(metric.type) === 'counter' && metric.values.length === 0) born.add(metric.name);
+  }
+  return born;
 }
