@@ -229,8 +229,8 @@ export class GeminiStreamTranslator {
       const signature =
         call.signature ?? callReasoningSignature(state.thinking, state.reasoningText, this.facts);
       state.thinking = [];
-      // Given to the first call alone, as the signed blocks are.
-      state.reasoningText = '';
+      // The text a backend wants back goes to the first call alone, as signed blocks do.
+      if (this.facts.reasoningTextBack === true) state.reasoningText = '';
       const args = callArgs(call.args, call.name, state.finishReason);
       return functionCallPart(call.id, call.name, args, signature);
     });
