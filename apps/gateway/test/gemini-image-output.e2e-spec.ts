@@ -63,4 +63,29 @@ describe('Gemini API: an image model answers its image', () => {
       inlineData: { mimeType: 'image/png', data: PNG },
     });
   });
+
+  it("takes the image back in a chat's next turn, as the SDK's chat helper sends it", async () => {
+    const answer = (text: string, parts: unknown[] = []) =>
+      gemini.next({
+        kind: 'json',
+        body: {
+          candidates: [
+            { content: { role: 'model', parts: [{ text }, ...parts] }, finishReason: 'STOP' },
+          ],
+          usageMetadata: { promptTokenCount: 6, candidatesTokenCount: 5, totalTokenCount: 11 },
+        },
+      });
+    const chat = client.chats.create({ model: 'nano-banana' });
+    answer('Here is a cat.', [{ inlineData: { mimeType: 'image/png', data: PNG } }]);
+    await chat.sendMessage({ message: 'Draw a cat' });
+    answer('Here it is in blue.');
+    const second = await chat.sendMessage({ message: 'Make it blue' });
+    assert.equal(second.text, 'Here it is in blue.');
+    // The model turn reached Gemini as it was: its text, then its image.
+    const contents = gemini.calls.at(-1)!.body.contents as unknown[];
+    assert.deepEqual(contents[1], {
+      role: 'model',
+      parts: [{ text: 'Here is a cat.' }, { inlineData: { mimeType: 'image/png', data: PNG } }],
+    });
+  });
 });

@@ -109,6 +109,7 @@ export class GeminiAdapter implements ProviderAdapter {
       logprobs: true,
       geminiTools: true,
       imageOutput: true,
+      assistantImages: true,
       heldFiles: true,
       audio: true,
     });

@@ -168,6 +168,7 @@ export class VertexAdapter implements ProviderAdapter {
           logprobs: gemini,
           geminiTools: gemini,
           imageOutput: gemini,
+          assistantImages: gemini,
           // Gemini reads wav and mp3 as inline data; Claude takes no audio.
           audio: gemini,
           // Claude on Vertex runs Anthropic's web search (Google's docs); Gemini none of them.

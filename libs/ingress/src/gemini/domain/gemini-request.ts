@@ -190,9 +190,18 @@ function translateContent(content: unknown, at: string, state: ContentsState): v
   }
 }
 
-/** A model turn: its text is the assistant's, its functionCall parts the tool calls. */
+/**
+ * A model turn: its text is the assistant's, its functionCall parts the tool calls, and
+ * the images an image model made (inlineData, sent back by the SDKs' chat helpers) image
+ * parts among its text, which Gemini backends take back and others refuse by name.
+ */
 function modelTurn(parts: JsonObject[], at: string, state: ContentsState): void {
   let text = '';
+  const content: JsonObject[] = [];
+  const endText = () => {
+    if (text !== '') content.push({ type: 'text', text });
+    text = '';
+  };
   const toolCalls: JsonObject[] = [];
   const thinking: ThinkingBlock[] = [];
   parts.forEach((part, index) => {
@@ -204,14 +213,20 @@ function modelTurn(parts: JsonObject[], at: string, state: ContentsState): void 
       text += stringAt(part.text, `${partAt}.text`);
     } else if (isCodeExecutionPart(part)) {
       text += codeExecutionText(part, partAt);
+    } else if (present(part.inlineData)) {
+      endText();
+      content.push(modelImagePart(part.inlineData, `${partAt}.inline_data`));
     } else if (!signatureOnly(part)) {
       throw unsupportedPart(part, partAt, 'model');
     }
   });
-  if (text === '' && toolCalls.length === 0) return;
+  endText();
+  if (content.length === 0 && toolCalls.length === 0) return;
+  // Text alone travels as a plain string, as it always has (every backend takes one).
+  const only = content.length === 1 && content[0].type === 'text' ? content[0].text : undefined;
   const message: JsonObject = {
     role: 'assistant',
-    content: text === '' && toolCalls.length > 0 ? null : text,
+    content: content.length === 0 ? null : (only ?? content),
   };
   if (toolCalls.length > 0) message.tool_calls = toolCalls;
   // Anthropic refuses a tool-using turn whose signed reasoning is not sent back as it came.
@@ -310,6 +325,19 @@ function functionResponseMedia(result: unknown, at: string): JsonObject[] {
     if (present(part.fileData)) return filePart(part.fileData, `${partAt}.file_data`);
     throw invalid(partAt, 'inline_data or file_data is required');
   });
+}
+
+/** An image a model turn carries (an image model's answer): images only, as Gemini makes. */
+function modelImagePart(inline: unknown, at: string): JsonObject {
+  if (isObject(inline) && typeof inline.mimeType === 'string') {
+    if (!inline.mimeType.startsWith('image/')) {
+      throw invalid(
+        `${at}.mime_type`,
+        `'${inline.mimeType.slice(0, 64)}' in a model turn is not served by this gateway (a model turn's inline_data may be images only)`,
+      );
+    }
+  }
+  return inlinePart(inline, at);
 }
 
 /** Audio formats OpenAI's `input_audio` takes, by MIME type. */
