@@ -259,6 +259,8 @@ test('the rules cover what pages an operator', () => {
     'ai_gateway_budget_alert_webhooks_total',
     // Failover storms, the provider's 429s among them.
     'ai_gateway_fallback_total',
+    // A saturated process: every request on it waits.
+    'nodejs_eventloop_lag_p99_seconds',
   ]) {
     assert.ok(read(metric).length > 0, `no alert reads ${metric}`);
   }
