@@ -20,7 +20,7 @@ import {
   type FrameworkGateway,
   type UsageRow,
 } from './framework-gateway';
-import { FRAMEWORK_USAGE, PERSON, PLAIN_ANSWER, STALL } from './framework-upstream';
+import { BREAK, FRAMEWORK_USAGE, PERSON, PLAIN_ANSWER, STALL } from './framework-upstream';
 
 const weather = tool({
   description: 'The weather in a city',
@@ -153,6 +153,21 @@ export function describeAiSdkCases(
           await until(() => fw.upstream.hungUp > hungUpBefore);
           const [row] = await fw.usageOf(user);
           assert.ok((row?.input_tokens ?? 0) > 0, JSON.stringify(row));
+        });
+        it('streamText whose backend drops mid-answer: an error, not a short answer', async () => {
+          let failure: unknown;
+          const result = streamText({
+            model: make(model, freshUser('broken')),
+            prompt: `Say hello ${BREAK}`,
+            maxRetries: 0,
+            onError: ({ error }) => {
+              failure = error;
+            },
+          });
+          let text = '';
+          for await (const piece of result.textStream) text += piece;
+          assert.equal(text, 'Hello');
+          assert.ok(failure !== undefined, `finished as ${await result.finishReason}`);
         });
       });
     }

@@ -6,8 +6,8 @@ import { analyticsRows } from './analytics-rows';
 import { FrameworkUpstream } from './framework-upstream';
 
 /** The client-facing models: one per backend format, and two whose budget refuses. */
-export const VIA_OPENAI = 'via-openai';
-export const VIA_ANTHROPIC = 'via-anthropic';
+export const VIA_OPENAI = 'gpt-5-mini';
+export const VIA_ANTHROPIC = 'claude-sonnet-4-5';
 export const BACKEND_MODELS = [VIA_OPENAI, VIA_ANTHROPIC] as const;
 /** Refused with a 20-day budget spent (a 429 the SDKs should not retry). */
 export const SPENT_MODEL = 'spent-model';

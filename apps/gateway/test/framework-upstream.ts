@@ -11,6 +11,8 @@ export const PERSON = { name: 'Ada', age: 36 } as const;
 export const WEATHER_ARGS = { city: 'Paris' } as const;
 /** A prompt holding this word gets one streamed piece, then nothing until the caller hangs up. */
 export const STALL = 'STALL';
+/** A prompt holding this word gets one streamed piece, then the connection dropped. */
+export const BREAK = 'BREAK';
 
 /** The answer a conversation gets, whichever API asked. */
 type Answer = { text: string } | { tool: string; args: Json };
@@ -105,6 +107,7 @@ export class FrameworkUpstream {
     };
     const base = { id: 'chatcmpl-fw', created: 1_700_000_000, model: body.model };
     const stall = textOf(last.content).includes(STALL);
+    const broken = textOf(last.content).includes(BREAK);
     if (body.stream !== true) {
       const message =
         'text' in answer
@@ -143,6 +146,7 @@ export class FrameworkUpstream {
       const words = answer.text.split(/(?= )/);
       chunk({ role: 'assistant', content: words[0] });
       if (stall) return; // left open: only the caller hanging up ends it
+      if (broken) return void setTimeout(() => response.destroy(), 20);
       for (const word of words.slice(1)) chunk({ content: word });
       chunk({}, 'stop');
     } else {
@@ -190,6 +194,7 @@ export class FrameworkUpstream {
           ? { text: JSON.stringify(PERSON) }
           : { text: PLAIN_ANSWER };
     const stall = textOf(last.content).includes(STALL);
+    const broken = textOf(last.content).includes(BREAK);
     const id = 'msg_fw1';
     const stopReason = 'text' in answer ? 'end_turn' : 'tool_use';
     if (body.stream !== true) {
@@ -236,6 +241,7 @@ export class FrameworkUpstream {
         delta: { type: 'text_delta', text: words[0] },
       });
       if (stall) return;
+      if (broken) return void setTimeout(() => response.destroy(), 20);
       for (const word of words.slice(1)) {
         event({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: word } });
       }
