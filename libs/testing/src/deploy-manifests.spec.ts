@@ -781,6 +781,28 @@ test('every dashboard query reads each metric as its type allows (counters throu
   assert.deepEqual(problems, []);
 });
 
+test('consumer lag is summed over partitions, each partition taken once (the most any replica reports)', () => {
+  // Every replica's local view reads every partition under the view's group, and a
+  // rebalance can leave a partition reported by two members for a moment: a plain sum
+  // over replicas counts that lag once per replica.
+  const dashboard = JSON.parse(read('deploy/grafana/ai-gateway-dashboard.json')) as {
+    panels: DashboardPanel[];
+  };
+  const lagQueries = dashboard.panels.flatMap((panel) =>
+    (panel.targets ?? [])
+      .filter((target) => target.expr.includes('ai_gateway_kafka_consumer_lag'))
+      .map((target) => `${panel.title}: ${target.expr}`),
+  );
+  assert.ok(lagQueries.length > 0, 'a panel shows the lag');
+  for (const query of lagQueries) {
+    assert.match(
+      query,
+      /max by \((?=[^)]*\bpartition\b)[^)]*\) \(ai_gateway_kafka_consumer_lag\)/,
+      query,
+    );
+  }
+});
+
 test('the token panels name every token type the gateway records, and count only input and output as totals', () => {
   const dashboard = JSON.parse(read('deploy/grafana/ai-gateway-dashboard.json')) as {
     panels: (DashboardPanel & { description?: string })[];
