@@ -433,6 +433,13 @@ describe('OpenAiCompatibleAdapter against a fake OpenAI upstream', () => {
       await invoke(chatRequest({ body }), 'deepseek');
       assert.deepEqual(upstream.calls[0].body.thinking, sent, JSON.stringify(thinking));
     }
+    // OpenAI's effort `none` (no reasoning, as the Responses API and gpt-5.1 name it) is that
+    // toggle off: DeepSeek's efforts are high and max, thinking on.
+    upstream.reset();
+    const none = { model: 'deepseek-v4-pro', messages: [{ role: 'user', content: 'hi' }] };
+    await invoke(chatRequest({ body: { ...none, reasoning_effort: 'none' } }), 'deepseek');
+    assert.deepEqual(upstream.calls[0].body.thinking, { type: 'disabled' });
+    assert.equal('reasoning_effort' in upstream.calls[0].body, false);
     // Other backends of the family define no such field (OpenAI refuses it).
     upstream.reset();
     const body = {
