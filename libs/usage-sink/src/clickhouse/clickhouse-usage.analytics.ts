@@ -34,6 +34,7 @@ import {
   type UsageTotals,
 } from '../domain/analytics.types';
 import {
+  type ColumnMap,
   FALLBACK_COLUMNS,
   keyExpression,
   OPERATION_COLUMNS,
@@ -234,6 +235,13 @@ async function webSearchesByGroup(
   return new Map(found.map((row) => [searchKey(row.t, row.key), Number(row.n)]));
 }
 
+/** How spenders are listed: the most spent first, or by user id (the order pages take). */
+const SPENDER_ORDER: Readonly<Record<TopSpendersQuery['orderBy'], string>> = {
+  cost: 's_cost DESC, user_id',
+  tokens: '(s_tokens_in + s_tokens_out) DESC, user_id',
+  user: 'user_id',
+};
+
 /** Quantiles of an empty group come back as NaN (null in JSON): report 0. */
 const finite = (value: Num | null | undefined): number => {
   const n = Number(value ?? 0);
@@ -304,23 +312,28 @@ export class ClickHouseUsageAnalytics implements UsageAnalytics {
   }
 
   async topSpenders(query: TopSpendersQuery): Promise<readonly SpenderRow[]> {
-    const order = query.orderBy === 'cost' ? 's_cost' : '(s_tokens_in + s_tokens_out)';
+    // A page of users in id order starts after its cursor's: a condition on the rollups'
+    // user key, before they are summed.
+    const where = (columns: ColumnMap) =>
+      query.afterUser === undefined
+        ? whereClause(query, query.filters, columns)
+        : `${whereClause(query, query.filters, columns)} AND user_id > ${sqlString(query.afterUser)}`;
     // One route's spend comes from the rollups by route alone, one operation's from the
     // rollups by operation alone.
     const from =
       query.filters.route !== undefined
-        ? `${OPERATION_TOTALS} FROM (${routeSide('hourly', whereClause(query, query.filters, USAGE_ROUTE_COLUMNS), false)})`
+        ? `${OPERATION_TOTALS} FROM (${routeSide('hourly', where(USAGE_ROUTE_COLUMNS), false)})`
         : query.filters.operation === undefined
-          ? `${TOTALS_COLUMNS} FROM ${usageRows('hourly', whereClause(query, query.filters, SERVED_COLUMNS))}`
-          : `${OPERATION_TOTALS} FROM ${operationRows('hourly', whereClause(query, query.filters, OPERATION_COLUMNS), true)}`;
+          ? `${TOTALS_COLUMNS} FROM ${usageRows('hourly', where(SERVED_COLUMNS))}`
+          : `${OPERATION_TOTALS} FROM ${operationRows('hourly', where(OPERATION_COLUMNS), true)}`;
     const rows = await this.rows<TotalsRow & { user_id: string }>(
       `SELECT user_id, ${from}
-       GROUP BY user_id ORDER BY ${order} DESC, user_id LIMIT ${limitOf(query.limit)}`,
+       GROUP BY user_id ORDER BY ${SPENDER_ORDER[query.orderBy]} LIMIT ${limitOf(query.limit)}`,
     );
     // Each user's web searches over the same range and filters (rollups of migration 012).
     const searched = await this.rows<{ user_id: string; n: Num }>(
       `SELECT user_id, sum(web_searches) AS n
-       FROM web_searches_hourly ${whereClause(query, query.filters, USAGE_ROUTE_COLUMNS)}
+       FROM web_searches_hourly ${where(USAGE_ROUTE_COLUMNS)}
        GROUP BY user_id`,
     );
     const searches = new Map(searched.map((row) => [row.user_id, Number(row.n)]));

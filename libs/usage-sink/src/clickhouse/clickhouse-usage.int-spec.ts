@@ -16,7 +16,7 @@ import {
 } from '@aigw/infra';
 import { startClickHouse, type RealService } from '@aigw/testing';
 import { describeAnalyticsContract } from '../testing/analytics-contract';
-import { describeBudgetsPaging } from '../testing/budgets-paging-contract';
+import { describeAnalyticsPaging } from '../testing/paging-contract';
 import { toRowsByTable } from '../domain/event-rows';
 import {
   ADJUSTMENTS,
@@ -120,7 +120,7 @@ describeAnalyticsContract('ClickHouse', async (options) => {
   };
 });
 
-describeBudgetsPaging('ClickHouse', async () => {
+describeAnalyticsPaging('ClickHouse', async () => {
   const db = await freshDatabase();
   return {
     writer: () => new ClickHouseUsageWriter(db.client),

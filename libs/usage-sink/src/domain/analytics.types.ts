@@ -84,12 +84,15 @@ export interface UsageReport {
   readonly totals: UsageTotals;
 }
 
-export type SpendOrder = 'cost' | 'tokens';
+/** Most spent first (cost, tokens), or by user id: the order every user can be paged in. */
+export type SpendOrder = 'cost' | 'tokens' | 'user';
 
 export interface TopSpendersQuery extends TimeRange {
   readonly limit: number;
   readonly orderBy: SpendOrder;
   readonly filters: UsageFilters;
+  /** With `orderBy` user: only the users after this one (the page after a cursor's). */
+  readonly afterUser?: string;
 }
 
 export interface SpenderRow extends UsageTotals {

@@ -18,7 +18,7 @@ import { AUDIT_TABLES, EXPIRING_TABLES, payloadExpiry } from '../domain/analytic
 import { TABLE_OF_TOPIC, type RawTable } from '../domain/event-rows';
 import { ADJUSTMENTS, buildWorkload, payloadEvents, RANGE } from '../testing/analytics-fixture';
 import { describeAnalyticsContract } from '../testing/analytics-contract';
-import { describeBudgetsPaging } from '../testing/budgets-paging-contract';
+import { describeAnalyticsPaging } from '../testing/paging-contract';
 import { SqliteUsageStore } from './sqlite-usage.store';
 
 const topicOf = (event: GatewayEvent) => topicForType(event.type);
@@ -60,7 +60,7 @@ describeAnalyticsContract('the embedded SQLite store', async (options) => {
 
 const analyticsPath = () => join(mkdtempSync(join(tmpdir(), 'aigw-analytics-')), 'a.db');
 
-describeBudgetsPaging('the embedded SQLite store', async () => {
+describeAnalyticsPaging('the embedded SQLite store', async () => {
   const store = new SqliteUsageStore(analyticsPath());
   return {
     writer: () => store,

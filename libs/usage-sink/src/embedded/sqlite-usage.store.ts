@@ -101,6 +101,13 @@ interface Where {
   readonly params: SQLInputValue[];
 }
 
+/** How spenders are listed: the most spent first, or by user id (the order pages take). */
+const SPENDER_ORDER: Readonly<Record<TopSpendersQuery['orderBy'], string>> = {
+  cost: 'costDollars DESC, user_id',
+  tokens: '(inputTokens + outputTokens) DESC, user_id',
+  user: 'user_id',
+};
+
 /**
  * The analytics store of the all-in-one gateway: the raw tables of the ClickHouse schema
  * in SQLite under the data directory, idempotent on the event id (the tables are keyed
@@ -219,11 +226,12 @@ export class SqliteUsageStore implements UsageEventWriter, UsageAnalytics, RawEv
 
   async topSpenders(query: TopSpendersQuery): Promise<readonly SpenderRow[]> {
     const where = whereOf(query, 'hour', query.filters, USAGE);
-    const order = query.orderBy === 'cost' ? 'costDollars' : '(inputTokens + outputTokens)';
+    // A page of users in id order starts after its cursor's.
+    const after = query.afterUser === undefined ? '' : 'AND user_id > ?';
     const rows = this.all<UsageTotals & { user: string }>(
-      `SELECT user_id AS user, ${TOTALS} FROM usage_events ${where.sql}
-       GROUP BY user_id ORDER BY ${order} DESC, user_id LIMIT ?`,
-      [...where.params, query.limit],
+      `SELECT user_id AS user, ${TOTALS} FROM usage_events ${where.sql} ${after}
+       GROUP BY user_id ORDER BY ${SPENDER_ORDER[query.orderBy]} LIMIT ?`,
+      [...where.params, ...(query.afterUser === undefined ? [] : [query.afterUser]), query.limit],
     );
     return rows.map(({ user, ...totals }) => answerTotals({ user, ...numbers(totals) }));
   }

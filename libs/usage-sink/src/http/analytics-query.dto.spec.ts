@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AnalyticsQueryError } from '../domain/analytics-query-error';
-import { budgetsCursor } from './budgets-cursor';
+import { budgetsCursor, spendersPage } from './keyset-cursor';
+import { EMPTY_TOTALS } from '../domain/analytics.types';
 import {
   parseBudgetAdjustmentsQuery,
   parseBudgetsQuery,
@@ -184,4 +185,29 @@ test('budgets: a cursor names the limit the page starts after; filters pass as g
   );
   assert.throws(() => parseBudgetsQuery({ cursor: 'a'.repeat(11_001) }), /cursor is not one/);
   assert.throws(() => parseBudgetsQuery({ state: 'spent' }), /state must be one of/);
+});
+
+/** The cursor a page ending at `user` answers. */
+const spendersCursorFor = (user: string): string => {
+  const rows = [user, `${user}~`].map((name) => ({ user: name, ...EMPTY_TOTALS }));
+  const { nextCursor } = spendersPage(rows, 1);
+  assert.ok(nextCursor);
+  return nextCursor;
+};
+
+test('top spenders: a cursor pages orderBy=user only, and names the user the page starts after', () => {
+  const now = new Date('2026-03-02T00:00:00Z');
+  const cursor = spendersCursorFor('key-0123456789abcdef');
+  assert.equal(
+    parseTopSpendersQuery({ orderBy: 'user', cursor }, now).afterUser,
+    'key-0123456789abcdef',
+  );
+  assert.equal(parseTopSpendersQuery({ orderBy: 'user' }, now).afterUser, undefined);
+  assert.throws(() => parseTopSpendersQuery({ cursor }, now), /cursor pages only orderBy=user/);
+  // A budgets cursor names two keys: not a place in the spenders list.
+  const budgets = budgetsCursor({ budgetKey: 'a', limitKind: 'b' });
+  assert.throws(
+    () => parseTopSpendersQuery({ orderBy: 'user', cursor: budgets }, now),
+    /cursor is not one/,
+  );
 });

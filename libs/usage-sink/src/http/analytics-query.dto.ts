@@ -29,7 +29,7 @@ import {
   type UsageQuery,
 } from '../domain/analytics.types';
 import { AnalyticsQueryError } from '../domain/analytics-query-error';
-import { limitAfterCursor } from './budgets-cursor';
+import { limitAfterCursor, userAfterCursor } from './keyset-cursor';
 
 // Query strings of the analytics API. Every field arrives as a string (a repeated one as
 // an array, which fails IsString); unknown parameters are refused, not ignored.
@@ -113,8 +113,13 @@ export class TopSpendersQueryDto extends UsageFilteredRangeDto {
   limit?: string;
 
   @IsOptional()
-  @IsIn(['cost', 'tokens'])
+  @IsIn(['cost', 'tokens', 'user'])
   orderBy?: SpendOrder;
+
+  /** The previous page's nextCursor, with orderBy=user (checked after: keyset-cursor). */
+  @IsOptional()
+  @IsString()
+  cursor?: string;
 }
 
 export class RatesQueryDto extends FilteredRangeDto {}
@@ -152,7 +157,7 @@ export class BudgetsQueryDto {
   })
   limit?: string;
 
-  /** The previous page's nextCursor (checked after: budgets-cursor). */
+  /** The previous page's nextCursor (checked after: keyset-cursor). */
   @IsOptional()
   @IsString()
   cursor?: string;
@@ -256,11 +261,22 @@ export function parseUsageQuery(query: unknown, now = new Date()): UsageQuery {
 
 export function parseTopSpendersQuery(query: unknown, now = new Date()): TopSpendersQuery {
   const dto = validated(TopSpendersQueryDto, query);
+  const orderBy = dto.orderBy ?? 'cost';
+  // Spend moves while a client pages: a cursor holds its place in user order only.
+  if (dto.cursor !== undefined && orderBy !== 'user') {
+    throw new AnalyticsQueryError([
+      {
+        path: 'cursor',
+        message: 'cursor pages only orderBy=user (spend changes as usage arrives)',
+      },
+    ]);
+  }
   return {
     ...rangeOf(dto, now, DAY_MS, MAX_SUMMARY_RANGE_MS),
     limit: dto.limit === undefined ? 10 : Number(dto.limit),
-    orderBy: dto.orderBy ?? 'cost',
+    orderBy,
     filters: filtersOf(dto),
+    ...(dto.cursor === undefined ? {} : { afterUser: userAfterCursor(dto.cursor) }),
   };
 }
 

@@ -35,7 +35,7 @@ import {
   parseUsageQuery,
 } from './analytics-query.dto';
 import { AnalyticsExceptionFilter } from './analytics-exception.filter';
-import { budgetsPage } from './budgets-cursor';
+import { budgetsPage, spendersPage, type Page } from './keyset-cursor';
 import {
   ANALYTICS_HTTP_OPTIONS,
   AnalyticsAccessError,
@@ -76,13 +76,20 @@ export class AnalyticsController {
     };
   }
 
+  /**
+   * The most spent, or with orderBy=user one page of every user, whose `nextCursor` asks for
+   * the next (null: no more).
+   */
   @Get('top-spenders')
   async topSpenders(
     @Query() query: unknown,
     @Req() request: FastifyRequest,
-  ): Promise<{ rows: readonly SpenderRow[] }> {
+  ): Promise<{ rows: readonly SpenderRow[] } | Page<SpenderRow>> {
     this.authorize(request);
-    return { rows: await this.analytics.topSpenders(parseTopSpendersQuery(query)) };
+    const parsed = parseTopSpendersQuery(query);
+    if (parsed.orderBy !== 'user') return { rows: await this.analytics.topSpenders(parsed) };
+    const rows = await this.analytics.topSpenders({ ...parsed, limit: parsed.limit + 1 });
+    return spendersPage(rows, parsed.limit);
   }
 
   @Get('rates')

@@ -8,8 +8,9 @@ import {
   type GatewayEvent,
 } from '@aigw/contracts';
 import type { ServedApp } from '@aigw/runtime';
-import type { BudgetStateRow } from '../domain/analytics.types';
+import type { BudgetStateRow, SpenderRow } from '../domain/analytics.types';
 import type { AnalyticsStoreUnderTest } from './analytics-contract';
+import { usageEventAt } from './analytics-fixture';
 import { getAnalytics, serveAnalytics } from './analytics-server';
 
 const AT = Date.parse('2026-05-04T10:00:00Z');
@@ -60,15 +61,15 @@ interface Page {
 }
 
 /**
- * Paging and filters of `/v1/analytics/budgets`, run against ClickHouse (int) and the
- * embedded SQLite store (unit): a store with many keys is read in full, page by page, while
- * states keep arriving.
+ * Paging and filters of `/v1/analytics/budgets` and `top-spenders?orderBy=user`, run against
+ * ClickHouse (int) and the embedded SQLite store (unit): a store with many keys is read in
+ * full, page by page, while states and usage keep arriving.
  */
-export function describeBudgetsPaging(
+export function describeAnalyticsPaging(
   name: string,
   open: () => Promise<AnalyticsStoreUnderTest>,
 ): void {
-  describe(`budgets pages on ${name}`, () => {
+  describe(`pages of budgets and spenders on ${name}`, () => {
     let store: AnalyticsStoreUnderTest;
     let app: ServedApp;
     let base: string;
@@ -172,6 +173,51 @@ export function describeBudgetsPaging(
       assert.ok(exhausted.every((r) => r.state === 'exhausted'));
     });
 
+    it('pages every spender in user order, usage arriving between pages counted once', async () => {
+      const at = new Date('2026-05-04T10:30:00Z');
+      const users = [ODD_KEY, 'u-00', 'u-01', 'u-02', 'u-03', 'u-04'];
+      await store.writer().write(users.map((user, i) => usageEventAt(at, `spend-${i}`, { user })));
+      const range = {
+        from: '2026-05-04T00:00:00Z',
+        to: '2026-05-05T00:00:00Z',
+        orderBy: 'user',
+        limit: '2',
+      };
+      const seen: SpenderRow[] = [];
+      let cursor: string | null = null;
+      for (let n = 0; n < 10; n += 1) {
+        const response = await getAnalytics(
+          `${base}/v1/analytics/top-spenders?${new URLSearchParams(cursor === null ? range : { ...range, cursor }).toString()}`,
+        );
+        assert.equal(response.status, 200, await response.clone().text());
+        const body = (await response.json()) as { rows: SpenderRow[]; nextCursor: string | null };
+        seen.push(...body.rows);
+        if (n === 0) {
+          // More usage of a listed user, and of users either side of the page's end.
+          await store
+            .writer()
+            .write([
+              usageEventAt(at, 'spend-late-0', { user: 'u-00' }),
+              usageEventAt(at, 'spend-late-1', { user: 'n-late' }),
+              usageEventAt(at, 'spend-late-3', { user: 'u-000' }),
+              usageEventAt(at, 'spend-late-2', { user: 'u-03' }),
+            ]);
+        }
+        if (body.nextCursor === null) break;
+        cursor = body.nextCursor;
+      }
+      assert.deepEqual(
+        seen.map((r) => r.user),
+        [ODD_KEY, 'u-00', 'u-000', 'u-01', 'u-02', 'u-03', 'u-04'],
+      );
+      assert.equal(seen.find((r) => r.user === 'u-03')?.requests, 2);
+      // The most spent: no cursor, whose place would move as spend arrives.
+      const top = await getAnalytics(
+        `${base}/v1/analytics/top-spenders?${new URLSearchParams({ ...range, orderBy: 'cost', cursor: cursor ?? '' }).toString()}`,
+      );
+      assert.equal(top.status, 400);
+    });
+
     it('refuses a cursor it did not make, and a state that is none, with a 400 naming them', async () => {
       const made = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
       for (const cursor of [
@@ -181,7 +227,7 @@ export function describeBudgetsPaging(
         made({}),
         made(['a']),
         made(['a', 1]),
-        made(['', 'x']),
+        made(['a', 'b', 'c']),
       ]) {
         assert.deepEqual(
           await refusal({ cursor }),
@@ -189,6 +235,11 @@ export function describeBudgetsPaging(
           cursor,
         );
       }
+      const budgets = await page({ limit: '1' });
+      const spenders = await getAnalytics(
+        `${base}/v1/analytics/top-spenders?orderBy=user&cursor=${budgets.nextCursor ?? ''}`,
+      );
+      assert.equal(spenders.status, 400);
       assert.deepEqual(await refusal({ state: 'spent' }), {
         status: 400,
         type: 'invalid_query',
