@@ -20,7 +20,15 @@ import {
   type FrameworkGateway,
   type UsageRow,
 } from './framework-gateway';
-import { BREAK, FRAMEWORK_USAGE, PERSON, PLAIN_ANSWER, STALL } from './framework-upstream';
+import {
+  BREAK,
+  CACHE,
+  CACHED,
+  FRAMEWORK_USAGE,
+  PERSON,
+  PLAIN_ANSWER,
+  STALL,
+} from './framework-upstream';
 
 const weather = tool({
   description: 'The weather in a city',
@@ -88,6 +96,22 @@ export function describeAiSdkCases(
           assert.equal(usage.outputTokens, FRAMEWORK_USAGE.output);
           const [row] = await fw.usageOf(user);
           assert.equal(row?.input_tokens, usage.inputTokens);
+          assert.equal(row?.output_tokens, usage.outputTokens);
+        });
+
+        it('cache reads: the input and its cached part, as recorded', async () => {
+          const user = freshUser('cached');
+          const result = streamText({
+            model: make(model, user),
+            prompt: `Say hello ${CACHED}`,
+            maxRetries: 0,
+          });
+          await result.consumeStream();
+          const usage = await result.usage;
+          assert.equal(usage.inputTokenDetails.cacheReadTokens, CACHE.read);
+          const [row] = await fw.usageOf(user);
+          assert.equal(row?.input_tokens, usage.inputTokens);
+          assert.equal(row?.cached_input_tokens, usage.inputTokenDetails.cacheReadTokens);
           assert.equal(row?.output_tokens, usage.outputTokens);
         });
 

@@ -56,6 +56,8 @@ export interface UsageRow {
   readonly model_requested: string;
   readonly input_tokens: number;
   readonly output_tokens: number;
+  /** The part of input_tokens read from the provider's prompt cache. */
+  readonly cached_input_tokens: number;
 }
 
 export async function startFrameworkGateway(): Promise<FrameworkGateway> {
@@ -82,7 +84,7 @@ export async function startFrameworkGateway(): Promise<FrameworkGateway> {
     usageOf: async (user, count = 1) => {
       return analyticsRows<UsageRow>(
         dataDir,
-        'SELECT request_id, model_requested, input_tokens, output_tokens FROM usage_events WHERE user_id = ? ORDER BY occurred_at',
+        'SELECT request_id, model_requested, input_tokens, output_tokens, cached_input_tokens FROM usage_events WHERE user_id = ? ORDER BY occurred_at',
         user,
         count,
       );

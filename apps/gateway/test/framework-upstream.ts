@@ -11,6 +11,13 @@ export const PERSON = { name: 'Ada', age: 36 } as const;
 export const WEATHER_ARGS = { city: 'Paris' } as const;
 /** A prompt holding this word gets one streamed piece, then nothing until the caller hangs up. */
 export const STALL = 'STALL';
+/**
+ * A prompt holding this word is answered as one that read CACHE.read tokens of its prompt
+ * from the provider's cache (and, on Anthropic, wrote CACHE.write to it): OpenAI counts them
+ * in prompt_tokens, Anthropic beside input_tokens.
+ */
+export const CACHED = 'CACHED';
+export const CACHE = { read: 10, write: 5 } as const;
 /** A prompt holding this word gets one streamed piece, then the connection dropped. */
 export const BREAK = 'BREAK';
 
@@ -100,10 +107,13 @@ export class FrameworkUpstream {
           : format === 'json_schema' || format === 'json_object'
             ? { text: JSON.stringify(PERSON) }
             : { text: PLAIN_ANSWER };
+    const cached = textOf(last.content).includes(CACHED);
+    const prompt = FRAMEWORK_USAGE.input + (cached ? CACHE.read : 0);
     const usage = {
-      prompt_tokens: FRAMEWORK_USAGE.input,
+      prompt_tokens: prompt,
       completion_tokens: FRAMEWORK_USAGE.output,
-      total_tokens: FRAMEWORK_USAGE.input + FRAMEWORK_USAGE.output,
+      total_tokens: prompt + FRAMEWORK_USAGE.output,
+      ...(cached ? { prompt_tokens_details: { cached_tokens: CACHE.read } } : {}),
     };
     const base = { id: 'chatcmpl-fw', created: 1_700_000_000, model: body.model };
     const stall = textOf(last.content).includes(STALL);
@@ -196,6 +206,12 @@ export class FrameworkUpstream {
     const stall = textOf(last.content).includes(STALL);
     const broken = textOf(last.content).includes(BREAK);
     const id = 'msg_fw1';
+    const inputUsage = {
+      input_tokens: FRAMEWORK_USAGE.input,
+      ...(textOf(last.content).includes(CACHED)
+        ? { cache_read_input_tokens: CACHE.read, cache_creation_input_tokens: CACHE.write }
+        : {}),
+    };
     const stopReason = 'text' in answer ? 'end_turn' : 'tool_use';
     if (body.stream !== true) {
       const block =
@@ -212,7 +228,7 @@ export class FrameworkUpstream {
           content: [block],
           stop_reason: stopReason,
           stop_sequence: null,
-          usage: { input_tokens: FRAMEWORK_USAGE.input, output_tokens: FRAMEWORK_USAGE.output },
+          usage: { ...inputUsage, output_tokens: FRAMEWORK_USAGE.output },
         }),
       );
       return;
@@ -229,7 +245,7 @@ export class FrameworkUpstream {
         content: [],
         stop_reason: null,
         stop_sequence: null,
-        usage: { input_tokens: FRAMEWORK_USAGE.input, output_tokens: 1 },
+        usage: { ...inputUsage, output_tokens: 1 },
       },
     });
     if ('text' in answer) {

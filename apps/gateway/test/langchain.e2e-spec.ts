@@ -21,7 +21,15 @@ import {
   startFrameworkGateway,
   type FrameworkGateway,
 } from './framework-gateway';
-import { BREAK, FRAMEWORK_USAGE, PERSON, PLAIN_ANSWER, STALL } from './framework-upstream';
+import {
+  BREAK,
+  CACHE,
+  CACHED,
+  FRAMEWORK_USAGE,
+  PERSON,
+  PLAIN_ANSWER,
+  STALL,
+} from './framework-upstream';
 
 const started = startFrameworkGateway();
 started.catch(() => undefined); // reported by the suites' before
@@ -78,6 +86,15 @@ for (const [title, chat] of [
           assert.equal(row?.model_requested, model);
           assert.equal(row?.input_tokens, answer.usage_metadata?.input_tokens);
           assert.equal(row?.output_tokens, answer.usage_metadata?.output_tokens);
+        });
+
+        it('invoke with cache reads: the input and its cached part, as recorded', async () => {
+          const user = freshUser('lc-cached');
+          const answer = await make(model, user).invoke(`Say hello ${CACHED}`);
+          assert.equal(answer.usage_metadata?.input_token_details?.cache_read, CACHE.read);
+          const [row] = await fw.usageOf(user);
+          assert.equal(row?.input_tokens, answer.usage_metadata?.input_tokens);
+          assert.equal(row?.cached_input_tokens, CACHE.read);
         });
 
         it('stream: the pieces, and the usage as recorded', async () => {
