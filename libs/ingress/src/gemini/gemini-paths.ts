@@ -1,10 +1,23 @@
 import { GatewayEndpoint } from '@aigw/contracts';
 
 // Google's Gemini API paths: `/{version}/models/{model}:{method}`, the model the
-// gateway's virtual model name (which may hold slashes) and the method after its colon.
+// gateway's virtual model name (which may hold slashes) and the method after its colon;
+// and a tuned model's `/{version}/tunedModels/{id}:{method}` (what Google's SDKs call for
+// `model: 'tunedModels/{id}'`), whose virtual model is `tunedModels/{id}` as written.
 
 /** The API versions Google's SDKs put before `models/` (`v1beta` by default). */
 export const GEMINI_PREFIXES = ['/v1beta', '/v1', ''] as const;
+
+/**
+ * The collections a model call is made on: base models, and tuned models, whose name keeps
+ * its collection (`tunedModels/{id}`), as the Gemini API and its SDKs name them.
+ */
+export const GEMINI_MODEL_COLLECTIONS = ['models', 'tunedModels'] as const;
+
+/** The model name a call on `collection` names by `name`: a tuned model's keeps its collection. */
+export function collectionModel(collection: string, name: string): string {
+  return collection === 'tunedModels' ? `tunedModels/${name}` : name;
+}
 
 export type GeminiMethod =
   | 'generateContent'
@@ -36,13 +49,17 @@ export function geminiTarget(
   return { model: target.slice(0, colon), method: method as GeminiMethod };
 }
 
-/** The part after `models/` of a Gemini API URL, or undefined for any other URL. */
+/** The part after `models/` (a tuned model's whole name) of a Gemini API URL, else undefined. */
 function modelsTarget(url: string): string | undefined {
   const query = url.indexOf('?');
   const path = query === -1 ? url : url.slice(0, query);
   for (const prefix of GEMINI_PREFIXES) {
-    const start = `${prefix}/models/`;
-    if (path.startsWith(start)) return decoded(path.slice(start.length));
+    for (const collection of GEMINI_MODEL_COLLECTIONS) {
+      const start = `${prefix}/${collection}/`;
+      if (path.startsWith(start)) {
+        return collectionModel(collection, decoded(path.slice(start.length)));
+      }
+    }
   }
   return undefined;
 }

@@ -10,7 +10,12 @@ import { geminiCallerHeaders, geminiDialect } from './gemini-dialect';
 import { geminiEmbedDialect } from './gemini-embed-dialect';
 import { sendGeminiError } from './gemini-errors';
 import { registerGeminiModels } from './gemini-models';
-import { GEMINI_PREFIXES, geminiTarget } from './gemini-paths';
+import {
+  collectionModel,
+  GEMINI_MODEL_COLLECTIONS,
+  GEMINI_PREFIXES,
+  geminiTarget,
+} from './gemini-paths';
 import { registerGeminiFileRoutes } from './files/gemini-file-routes';
 import type { GeminiFiles } from './files/gemini-files';
 
@@ -28,8 +33,13 @@ export function registerGeminiRoutes(
   files?: GeminiFiles,
 ): void {
   const held = files && { files, callers: pipeline };
-  const serve = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const target = geminiTarget((request.params as { '*': string })['*']);
+  const serve = async (
+    collection: string,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<void> => {
+    const named = (request.params as { '*': string })['*'];
+    const target = geminiTarget(collectionModel(collection, named));
     if (!target) {
       const path = request.url.split('?')[0];
       sendGeminiError(
@@ -83,7 +93,13 @@ export function registerGeminiRoutes(
       geminiDialect({ model, stream, framing: alt === 'sse' ? 'sse' : 'array' }, held),
     );
   };
-  for (const prefix of GEMINI_PREFIXES) fastify.post(`${prefix}/models/*`, serve);
+  for (const prefix of GEMINI_PREFIXES) {
+    for (const collection of GEMINI_MODEL_COLLECTIONS) {
+      fastify.post(`${prefix}/${collection}/*`, (request, reply) =>
+        serve(collection, request, reply),
+      );
+    }
+  }
   registerGeminiModels(fastify, pipeline);
   registerGeminiFileRoutes(fastify, pipeline, files);
 }

@@ -290,6 +290,13 @@ describe('Gemini stream relay', () => {
     assert.ok(isGeminiPath('/v1/models/m:countTokens'));
     assert.ok(!isGeminiPath('/v1/models/m'));
     assert.ok(!isGeminiPath('/v1beta/models/m:predict'));
+    // A tuned model's calls, at its own collection (Google's SDKs for `tunedModels/x`).
+    assert.ok(isGeminiPath('/v1beta/tunedModels/my-tuned:generateContent'));
+    assert.equal(
+      geminiEndpointAt('/v1/tunedModels/t:streamGenerateContent?alt=sse'),
+      'gemini.streamGenerateContent',
+    );
+    assert.ok(!isGeminiPath('/v1beta/tunedModels/t'));
     assert.equal(geminiEndpointAt('/v1beta/models/m:embedContent'), 'gemini.embedContent');
     assert.equal(
       geminiEndpointAt('/v1/models/m:batchEmbedContents?key=k'),

@@ -174,7 +174,8 @@ export class FakeGeminiUpstream extends FakeProviderServer {
 
   protected override reject(call: ProviderFakeCall): number | undefined {
     if (
-      !/^\/v1beta\/models\/[^/:]+:(generateContent|streamGenerateContent|batchEmbedContents)$/.test(
+      // Google serves a tuned model's calls under its own collection (tunedModels.generateContent).
+      !/^\/v1beta\/(models|tunedModels)\/[^/:]+:(generateContent|streamGenerateContent|batchEmbedContents)$/.test(
         call.path,
       )
     ) {
