@@ -1,0 +1,160 @@
+// Checks the alerting rules with Prometheus's own promtool, which the unit specs cannot run
+// (no Go toolchain in CI): the rules file parses as Prometheus parses it, and a few rules'
+// expressions, taken from the file as they are, answer as they should on made-up series.
+//   PROMTOOL=/path/to/promtool node scripts/deploy/promtool-check.mjs
+// promtool: `go install github.com/prometheus/prometheus/cmd/promtool@latest`.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
+
+const promtool = process.env.PROMTOOL ?? 'promtool';
+const rulesFile = resolve('deploy/prometheus/ai-gateway-alerts.yaml');
+const rules = parse(readFileSync(rulesFile, 'utf8')).groups.flatMap((group) => group.rules);
+const exprOf = (alert) => {
+  const rule = rules.find((candidate) => candidate.alert === alert);
+  if (!rule) throw new Error(`no rule ${alert}`);
+  return rule.expr;
+};
+
+const pod = 'namespace="ns",service="svc",instance="10.0.0.1:9901"';
+// Each case: the series (one sample a minute), when to evaluate, what the expr returns there.
+const cases = [
+  {
+    name: 'one event dead-lettered, its series born with it, still counts',
+    alert: 'AiGatewayEventsDeadLettered',
+    series: [
+      {
+        series: `ai_gateway_events_rejected_total{${pod},topic="usage",code="DECODE.INVALID"}`,
+        values: '_x4 1x20',
+      },
+    ],
+    eval_time: '10m',
+    exp_samples: [{ labels: '{namespace="ns",topic="usage",code="DECODE.INVALID"}', value: 1 }],
+  },
+  {
+    name: 'an event dead-lettered long ago is not counted again',
+    alert: 'AiGatewayEventsDeadLettered',
+    series: [
+      {
+        series: `ai_gateway_events_rejected_total{${pod},topic="usage",code="DECODE.INVALID"}`,
+        values: '1x60',
+      },
+    ],
+    eval_time: '40m',
+    exp_samples: [],
+  },
+  {
+    name: 'events refused on a series that existed count their increase',
+    alert: 'AiGatewayEventsRefused',
+    series: [
+      {
+        series: `ai_gateway_events_rejected_total{${pod},topic="usage",code="PRODUCER.SPOOL_FULL"}`,
+        values: '0+1x60',
+      },
+    ],
+    eval_time: '35m',
+    exp_samples: [
+      {
+        labels: `{${pod},topic="usage",code="PRODUCER.SPOOL_FULL"}`,
+        value: 15,
+      },
+    ],
+  },
+  {
+    name: 'a token mint that failed once and then worked is no credentials failure',
+    alert: 'AiGatewayProviderCredentialsFailing',
+    series: [
+      {
+        series: `ai_gateway_provider_token_refreshes_total{${pod},backend="vertex",source="metadata",result="ok"}`,
+        values: '1x10 2x20',
+      },
+      {
+        series: `ai_gateway_provider_token_refreshes_total{${pod},backend="vertex",source="metadata",result="failed"}`,
+        // One failure long before, then the blip at 10m.
+        values: '1x9 2x21',
+      },
+    ],
+    eval_time: '15m',
+    exp_samples: [],
+  },
+  {
+    name: 'mints that keep failing on one pod are, whatever the others mint',
+    alert: 'AiGatewayProviderCredentialsFailing',
+    series: [
+      {
+        series: `ai_gateway_provider_token_refreshes_total{${pod},backend="vertex",source="metadata",result="ok"}`,
+        values: '1x30',
+      },
+      {
+        series: `ai_gateway_provider_token_refreshes_total{${pod},backend="vertex",source="metadata",result="failed"}`,
+        values: '0+1x30',
+      },
+      {
+        series: `ai_gateway_provider_token_refreshes_total{namespace="ns",service="svc",instance="10.0.0.2:9901",backend="vertex",source="metadata",result="ok"}`,
+        values: '1+1x30',
+      },
+    ],
+    eval_time: '20m',
+    exp_samples: [{ labels: `{${pod},backend="vertex",source="metadata"}`, value: 15 }],
+  },
+  {
+    name: "the split deployment's router refusing at a per-model limit (limit unknown) sheds load",
+    alert: 'AiGatewayModelLimitRefusing',
+    series: [
+      {
+        series: `ai_gateway_budget_refusals_total{${pod},route="/v1/chat/completions",limit="unknown"}`,
+        values: '0+6x30',
+      },
+      {
+        series: `ai_gateway_requests_total{${pod},route="/v1/chat/completions",status="429"}`,
+        values: '0+6x30',
+      },
+      {
+        series: `ai_gateway_requests_total{${pod},route="/v1/chat/completions",status="200"}`,
+        values: '0+54x30',
+      },
+    ],
+    eval_time: '20m',
+    exp_samples: [{ labels: '{namespace="ns",service="svc",limit="unknown"}', value: 0.1 }],
+  },
+  {
+    name: 'failovers the router counts against the requests the ingress counts',
+    alert: 'AiGatewayFailoverStorm',
+    series: [
+      {
+        series: `ai_gateway_fallback_total{namespace="ns",service="router",instance="10.0.0.3:9901",from="openai",to="anthropic",reason="rate_limit"}`,
+        values: '0+12x30',
+      },
+      {
+        series: `ai_gateway_requests_total{${pod},route="/v1/chat/completions",status="200"}`,
+        values: '0+60x30',
+      },
+    ],
+    eval_time: '20m',
+    exp_samples: [{ labels: '{namespace="ns",from="openai",reason="rate_limit"}', value: 0.2 }],
+  },
+];
+
+const dir = mkdtempSync(join(tmpdir(), 'aigw-promtool-'));
+try {
+  execFileSync(promtool, ['check', 'rules', rulesFile], { stdio: 'inherit' });
+  const tests = cases.map((testCase) => ({
+    interval: '1m',
+    input_series: testCase.series,
+    promql_expr_test: [
+      {
+        expr: exprOf(testCase.alert),
+        eval_time: testCase.eval_time,
+        exp_samples: testCase.exp_samples,
+      },
+    ],
+  }));
+  const testFile = join(dir, 'alerts.test.yaml');
+  writeFileSync(testFile, JSON.stringify({ tests }, null, 2));
+  execFileSync(promtool, ['test', 'rules', testFile], { stdio: 'inherit' });
+  console.log(`promtool-check: ${cases.length} expression cases pass`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
