@@ -37,6 +37,7 @@ describe('usage priced across a config reload', () => {
     const unpriced: string[] = [];
     const pricing = configUsagePricing(() => current, {
       recordUnpricedCall: (model) => unpriced.push(model),
+      recordUnpricedServiceTier: () => undefined,
     });
     const removedMidCall = pricing.forCall(call);
     const repricedMidCall = pricing.forCall(call);

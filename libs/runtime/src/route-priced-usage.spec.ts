@@ -41,7 +41,10 @@ const usage: TokenUsage = {
 const embedding = { backend: 'openai', provider: 'vllm', model: 'text-embedding-3-small' };
 
 describe('a backend name shared by two routes', () => {
-  const price = configUsagePricing(() => config, { recordUnpricedCall: () => undefined });
+  const price = configUsagePricing(() => config, {
+    recordUnpricedCall: () => undefined,
+    recordUnpricedServiceTier: () => undefined,
+  });
 
   it('prices a call at the price of the route that served it', () => {
     assert.equal(price({} as ProviderCall, { ...embedding, route: 'embed' }, usage).dollars, 0.5);

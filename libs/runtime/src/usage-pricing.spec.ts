@@ -12,6 +12,8 @@ spec:
   - {name: own, provider: anthropic, model: claude-sonnet-4-5}
   - {name: listed, priority: 1, provider: openai, model: gpt-4o-mini}
   - {name: local, priority: 2, provider: vllm, baseUrl: "http://127.0.0.1:1/v1", model: llama-3}
+  - {name: gpt5, priority: 3, provider: openai, model: gpt-5}
+  - {name: nano, priority: 4, provider: openai, model: gpt-5-nano}
   costControl:
     modelPricing:
       claude-sonnet-4-5: {inputPer1k: 0.003, cachedInputPer1k: 0.0003, outputPer1k: 0.015}
@@ -30,10 +32,12 @@ const usage: TokenUsage = {
 
 function pricingWithCounter() {
   const unpriced: string[] = [];
+  const unpricedTiers: string[] = [];
   const price = configUsagePricing(() => config, {
     recordUnpricedCall: (model) => unpriced.push(model),
+    recordUnpricedServiceTier: (model, tier) => unpricedTiers.push(`${model} ${tier}`),
   });
-  return { price, unpriced };
+  return { price, unpriced, unpricedTiers };
 }
 
 afterEach(() => configureBuiltinPrices({ enabled: true }));
@@ -78,5 +82,34 @@ describe('configUsagePricing', () => {
     configureBuiltinPrices({ enabled: false });
     price(call, { backend: 'listed', provider: 'openai', model: 'gpt-4o-mini' }, usage);
     assert.deepEqual(unpriced, ['llama-3', 'gpt-4o-mini', 'gpt-4o-mini']);
+  });
+
+  it('prices an OpenAI call at the service tier its answer names: priority dearer, flex half', () => {
+    const { price, unpricedTiers } = pricingWithCounter();
+    const served = { backend: 'gpt5', provider: 'openai', model: 'gpt-5' };
+    const plain: TokenUsage = {
+      inputTokens: 1_000_000,
+      cachedInputTokens: 0,
+      outputTokens: 1_000_000,
+      source: 'reported',
+    };
+    // gpt-5: $1.25 + $10 standard; priority $2.50 + $20 (OpenAI's priority price list).
+    const standard = price(call, served, { ...plain, serviceTier: 'default' }).dollars;
+    assert.ok(Math.abs(standard - 11.25) < 1e-9, `standard ${standard}`);
+    const priority = price(call, served, { ...plain, serviceTier: 'priority' }).dollars;
+    assert.ok(Math.abs(priority - 22.5) < 1e-9, `priority ${priority}`);
+    const flex = price(call, served, { ...plain, serviceTier: 'flex' }).dollars;
+    assert.ok(Math.abs(flex - 5.625) < 1e-9, `flex ${flex}`);
+    assert.deepEqual(unpricedTiers, []);
+  });
+
+  it('counts a call served at a tier its price has no factor for, billed at standard rates', () => {
+    const { price, unpricedTiers } = pricingWithCounter();
+    // gpt-5-nano has no priority price in OpenAI's list.
+    const served = { backend: 'nano', provider: 'openai', model: 'gpt-5-nano' };
+    const standard = price(call, served, usage).dollars;
+    assert.equal(price(call, served, { ...usage, serviceTier: 'priority' }).dollars, standard);
+    price(call, served, { ...usage, serviceTier: 'default' });
+    assert.deepEqual(unpricedTiers, ['gpt-5-nano priority']);
   });
 });

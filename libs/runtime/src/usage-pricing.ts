@@ -2,6 +2,7 @@ import {
   dollarsAt,
   routeOfBackend,
   servedModelPrice,
+  serviceTierPriced,
   weightedTokens,
   type GatewayConfig,
 } from '@aigw/config';
@@ -20,13 +21,14 @@ type PriceUsage = (
  * (budget weights and dollars, the model's `modelPricing` entry, else the built-in
  * catalog's price for its provider; for a model with neither, the model the provider
  * answered as: `servedModelPrice`), and counts the calls whose model has no price at all
- * in `ai_gateway_unpriced_calls_total`. `forCall` holds the config in force as a call
+ * in `ai_gateway_unpriced_calls_total`, and those served at a service tier their price has no
+ * factor for in `ai_gateway_unpriced_service_tier_calls_total`. `forCall` holds the config in force as a call
  * starts, so its usage (a stream's, known at its end) is priced by it even after a reload
  * removed or repriced its route: a removed route would price it at nothing.
  */
 export function configUsagePricing(
   config: () => GatewayConfig,
-  metrics: Pick<MetricsRegistry, 'recordUnpricedCall'>,
+  metrics: Pick<MetricsRegistry, 'recordUnpricedCall' | 'recordUnpricedServiceTier'>,
 ): PriceUsage & { readonly forCall: (call: ProviderCall) => PriceUsage } {
   const pricedIn =
     (pinned: GatewayConfig | undefined): PriceUsage =>
@@ -34,6 +36,10 @@ export function configUsagePricing(
       const route = routeOfBackend((pinned ?? config()).routes, servedBy.backend, servedBy.route);
       const price = route ? servedModelPrice(route, servedBy, usage) : undefined;
       if (!price) metrics.recordUnpricedCall(servedBy.model);
+      else if (!serviceTierPriced(price, usage.serviceTier)) {
+        // Billed at the standard rates: below what a priority call costs.
+        metrics.recordUnpricedServiceTier(servedBy.model, usage.serviceTier ?? '');
+      }
       return {
         weightedTokens: route
           ? weightedTokens(route, servedBy.model, usage)

@@ -207,6 +207,8 @@ describe('builtinPrice', () => {
       inputPer1k: per1k(listed.input_mtok),
       outputPer1k: per1k(listed.output_mtok),
       cachedInputPer1k: per1k(listed.cache_read_mtok),
+      // OpenAI's flex at half, priority at $0.25/$1 per 1M tokens against $0.15/$0.60.
+      serviceTierFactors: { flex: 0.5, priority: 0.25 / 0.15 },
     });
     // The package's own arithmetic for the same usage agrees with ours.
     const usage = { inputTokens: 12_000, cachedInputTokens: 10_000, outputTokens: 700 };
@@ -448,6 +450,22 @@ describe('builtinPrice', () => {
     // One price for all its output (gpt-image-1, a chat model): no image output rate.
     assert.equal(builtinPrice('openai', 'gpt-image-1')?.imageOutputPer1k, undefined);
     assert.equal(builtinPrice('openai', 'gpt-4o-mini')?.imageOutputPer1k, undefined);
+  });
+
+  it("gives OpenAI's models their service tiers' factors, which dated names share", () => {
+    configureBuiltinPrices({ enabled: true });
+    // gpt-5: priority $2.50/$20 per 1M tokens against $1.25/$10 (OpenAI's priority list).
+    assert.deepEqual(builtinPrice('openai', 'gpt-5-2025-08-07')?.serviceTierFactors, {
+      flex: 0.5,
+      priority: 2,
+    });
+    // gpt-5-nano is not served at priority: flex alone, and a priority answer is unpriced.
+    assert.deepEqual(builtinPrice('openai', 'gpt-5-nano')?.serviceTierFactors, { flex: 0.5 });
+    // Groq bills flex as on-demand; Anthropic names no tier billed apart.
+    assert.deepEqual(builtinPrice('groq', 'llama-3.3-70b-versatile')?.serviceTierFactors, {
+      flex: 1,
+    });
+    assert.equal(builtinPrice('anthropic', 'claude-sonnet-4-5')?.serviceTierFactors, undefined);
   });
 
   it('reaches Gemini and Bedrock through their catalog ids', () => {

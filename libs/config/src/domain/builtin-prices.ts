@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import type * as GenAiPrices from '@pydantic/genai-prices';
 import type { ModelPricing, PriceTier } from './gateway-config';
 import { canonicalProvider, type ProviderKind } from './providers';
+import { serviceTierFactorsOf } from './service-tier-prices';
 import { vertexCharacterPrice } from './vertex-character-prices';
 
 const CATALOG_PACKAGE = '@pydantic/genai-prices';
@@ -254,6 +255,7 @@ function findInCatalog(providerId: string, model: string, now: number): CatalogF
     return undefined;
   }
   const tiers = catalogTiers(prices);
+  const serviceTierFactors = serviceTierFactorsOf(providerId, result.model.id);
   const price: ModelPricing = {
     inputPer1k: (input ?? 0) / 1000,
     outputPer1k: (output ?? 0) / 1000,
@@ -266,6 +268,7 @@ function findInCatalog(providerId: string, model: string, now: number): CatalogF
     ...(audioOutput === undefined ? {} : { audioOutputPer1k: audioOutput / 1000 }),
     ...(hourly === undefined ? {} : { perMinute: hourly / 60 }),
     ...(tiers.length === 0 ? {} : { tiers }),
+    ...(serviceTierFactors === undefined ? {} : { serviceTierFactors }),
   };
   const conditional = Array.isArray(result.model.prices);
   return {

@@ -198,6 +198,12 @@ export interface ModelPricing extends TokenRates {
    * (DEFAULT_WEB_SEARCH_PER_1K, usage-cost.ts).
    */
   readonly webSearchPer1k?: number;
+  /**
+   * The token price's multiplier by the service tier the provider billed a call at, as its
+   * answer names it (OpenAI's `service_tier`: `{ flex: 0.5, priority: 2 }` for gpt-5);
+   * absent for a tier = billed at these rates.
+   */
+  readonly serviceTierFactors?: Readonly<Record<string, number>>;
 }
 
 export interface CostControlConfig {

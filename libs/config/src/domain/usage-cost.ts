@@ -64,6 +64,12 @@ export interface TokenCounts {
    */
   readonly serverToolRequests?: ServerToolCounts;
   /**
+   * The service tier the call was billed at, as the provider's answer named it (OpenAI's
+   * `service_tier`: `flex` at half the token price, `priority` above it); for a budget hold,
+   * the tier the request asks for. Priced by the price's `serviceTierFactors`.
+   */
+  readonly serviceTier?: string;
+  /**
    * Where Anthropic ran the call (its answer's `usage.inference_geo`, else the request's
    * `inference_geo`); for a budget hold, the geography the request asks for. `us` bills
    * the tokens dearer (inferenceGeoFactor).
@@ -271,14 +277,57 @@ function servingBackend(
  * duration at `perMinute`, speech by its characters at `per1kCharacters`, images by the
  * image at `perImage` (or the variant asked), reranks by the search unit at `per1kSearches`,
  * server-tool web searches by the search at `webSearchPer1k` (else Anthropic's list price).
- * The tokens' part is multiplied by where Anthropic ran the call (US-only inference at 1.1
- * times: inferenceGeoFactor); fees by the minute, image or search are not.
+ * The tokens' part is multiplied by the service tier's factor (`serviceTierFactors`: OpenAI
+ * bills flex at half, priority above standard) and by where Anthropic ran it (US-only
+ * inference at 1.1 times: inferenceGeoFactor); fees by the minute, image or search are not.
  *
  * What a call spends: the usage event's dollars, which budgets settle with. The budget
  * admission's estimate (budget-admission.ts) stays token-based: how many searches a model
  * will run is not known before it answers, so settlement charges them afterwards.
  */
 export function dollarsAt(price: ModelPricing, counts: TokenCounts): number {
+  return (
+    tokenDollars(price, counts) *
+      serviceTierFactor(price, counts.serviceTier) *
+      inferenceGeoFactor(counts.inferenceGeo) +
+    ((counts.audioSeconds ?? 0) / 60) * (price.perMinute ?? 0) +
+    ((counts.characters ?? 0) / 1000) * (price.per1kCharacters ?? 0) +
+    (counts.images ?? 0) * imagePrice(price, counts.imageVariant) +
+    ((counts.searches ?? 0) / 1000) * (price.per1kSearches ?? 0) +
+    webSearchDollars(price, counts.serverToolRequests)
+  );
+}
+
+/**
+ * The tiers every price bills at its own rates: OpenAI's `default` (and `auto`, which a hold
+ * reads from a request), Anthropic's `standard`, Groq's `on_demand`.
+ */
+const STANDARD_TIERS: ReadonlySet<string> = new Set(['default', 'auto', 'standard', 'on_demand']);
+
+/**
+ * What a call's token price is multiplied by for the service tier it was billed at: the
+ * price's `serviceTierFactors` entry, else 1 (its own rates; `serviceTierPriced` tells
+ * whether that is known to be right).
+ */
+export function serviceTierFactor(price: ModelPricing, tier: string | undefined): number {
+  if (tier === undefined) return 1;
+  const factors = price.serviceTierFactors;
+  return factors && Object.hasOwn(factors, tier) ? factors[tier] : 1;
+}
+
+/**
+ * Whether `price` knows what a call billed at `tier` costs: a standard tier, or one its
+ * `serviceTierFactors` lists. A `priority` call on a price without a factor for it is
+ * billed at the standard rates, below what the provider charges.
+ */
+export function serviceTierPriced(price: ModelPricing, tier: string | undefined): boolean {
+  if (tier === undefined || STANDARD_TIERS.has(tier)) return true;
+  const factors = price.serviceTierFactors;
+  return factors !== undefined && Object.hasOwn(factors, tier);
+}
+
+/** The tokens' dollars at the standard tier: everything `dollarsAt` bills by the token. */
+function tokenDollars(price: ModelPricing, counts: TokenCounts): number {
   const input = counts.inputTokens;
   const rates = price.tiers ? ratesForPrompt(price, input) : price;
   const cached = Math.min(Math.max(counts.cachedInputTokens ?? 0, 0), input);
@@ -294,7 +343,7 @@ export function dollarsAt(price: ModelPricing, counts: TokenCounts): number {
   const imageOutput = Math.min(Math.max(counts.imageOutputTokens ?? 0, 0), output);
   const audioOutput = Math.min(Math.max(counts.audioOutputTokens ?? 0, 0), output - imageOutput);
   const writeRate = rates.cacheWritePer1k ?? rates.inputPer1k;
-  const tokens =
+  return (
     ((input - cached - written - audio - image) / 1000) * rates.inputPer1k +
     (audio / 1000) * (price.audioInputPer1k ?? rates.inputPer1k) +
     (image / 1000) * (rates.imageInputPer1k ?? rates.inputPer1k) +
@@ -303,14 +352,7 @@ export function dollarsAt(price: ModelPricing, counts: TokenCounts): number {
     (writtenFor1h / 1000) * (rates.cacheWrite1hPer1k ?? writeRate) +
     ((output - imageOutput - audioOutput) / 1000) * rates.outputPer1k +
     (imageOutput / 1000) * (rates.imageOutputPer1k ?? rates.outputPer1k) +
-    (audioOutput / 1000) * (price.audioOutputPer1k ?? rates.outputPer1k);
-  return (
-    tokens * inferenceGeoFactor(counts.inferenceGeo) +
-    ((counts.audioSeconds ?? 0) / 60) * (price.perMinute ?? 0) +
-    ((counts.characters ?? 0) / 1000) * (price.per1kCharacters ?? 0) +
-    (counts.images ?? 0) * imagePrice(price, counts.imageVariant) +
-    ((counts.searches ?? 0) / 1000) * (price.per1kSearches ?? 0) +
-    webSearchDollars(price, counts.serverToolRequests)
+    (audioOutput / 1000) * (price.audioOutputPer1k ?? rates.outputPer1k)
   );
 }
 

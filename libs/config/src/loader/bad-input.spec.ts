@@ -462,6 +462,32 @@ describe('bad input', () => {
     });
   });
 
+  it('modelPricing.serviceTierFactors multiplies the token price by service tier', () => {
+    const pricing = (rest: string) =>
+      `${ROUTE_HEAD}  costControl:\n    modelPricing:\n` +
+      `      gpt-5: {inputPer1k: 0.00125, outputPer1k: 0.01${rest}}\n`;
+    const at = 'gw.yaml:8: document 1 (AIGatewayRoute "r"): spec.costControl.modelPricing["gpt-5"]';
+    for (const bad of ['{priority: -2}', '{flex: "half"}', '[2]', '2']) {
+      assert.deepEqual(
+        errorsOf(pricing(`, serviceTierFactors: ${bad}`)),
+        [
+          `${at}.serviceTierFactors: expected a mapping of service tier to its token price multiplier (numbers >= 0)`,
+        ],
+        bad,
+      );
+    }
+    const result = parseGatewayConfig(
+      pricing(', serviceTierFactors: {priority: 2, flex: 0.5}'),
+      options,
+    );
+    assert.ok(result.ok, JSON.stringify(!result.ok && result.errors.map((e) => e.format())));
+    assert.deepEqual(result.config.routes[0].costControl?.modelPricing['gpt-5'], {
+      inputPer1k: 0.00125,
+      outputPer1k: 0.01,
+      serviceTierFactors: { priority: 2, flex: 0.5 },
+    });
+  });
+
   it('modelPricing.perImage and perImageVariants price images, numbers >= 0', () => {
     const pricing = (rest: string) =>
       `${ROUTE_HEAD}  costControl:\n    modelPricing:\n` +

@@ -253,6 +253,10 @@ function costControl(dto: CostControlDto, path: PathSegment[], ctx: Ctx): CostCo
         ...optional('per1kSearches', price.per1kSearches),
         ...optional('webSearchPer1k', price.webSearchPer1k),
         ...optional(
+          'serviceTierFactors',
+          price.serviceTierFactors && { ...price.serviceTierFactors },
+        ),
+        ...optional(
           'tiers',
           price.tiers && priceTiers(price.tiers, [...path, 'modelPricing', model, 'tiers'], ctx),
         ),

@@ -577,6 +577,7 @@ export class BudgetAdmission {
         request.operation === 'embeddings'
           ? 0
           : this.maxOutputTokens(request.operation, request.body, heldOutputTokens),
+      ...askedServiceTier(request.body),
       ...askedInferenceGeo(request.body),
     };
   }
@@ -613,6 +614,16 @@ export class BudgetAdmission {
       ? thinking.budget_tokens + reasoningDefault
       : reasoningDefault;
   }
+}
+
+/**
+ * The service tier the request asks for (`service_tier`), held at that tier's price: a
+ * `priority` call costs up to twice the standard price (OpenAI), and must not be held at
+ * the standard one. `auto` is held at the standard price: the project's default decides.
+ */
+function askedServiceTier(body: GatewayRequest['body']): Pick<TokenCounts, 'serviceTier'> {
+  const tier = body.service_tier;
+  return typeof tier === 'string' ? { serviceTier: tier } : {};
 }
 
 /**

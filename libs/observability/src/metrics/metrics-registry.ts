@@ -82,6 +82,9 @@ export interface GenAiLabels {
   readonly provider: string;
 }
 
+/** The service tiers providers name (OpenAI, Groq, Bedrock); the metric's `tier` label. */
+const KNOWN_SERVICE_TIERS: ReadonlySet<string> = new Set(['flex', 'priority', 'scale', 'reserved']);
+
 // Bucket boundaries advised by the OpenTelemetry GenAI semantic conventions, the durations'
 // carried on to the gateway's default timeouts (requestTimeout 5 min, firstByteTimeout 15 s,
 // often set longer for reasoning models): past the last bound a quantile reads as that bound,
@@ -252,6 +255,12 @@ export class MetricsRegistry {
     name: 'ai_gateway_unpriced_calls_total',
     help: 'Provider calls metered at $0 because their model has no price (neither costControl.modelPricing nor the built-in catalog), by upstream model',
     labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+  readonly #unpricedServiceTierCalls = new FastCounter({
+    name: 'ai_gateway_unpriced_service_tier_calls_total',
+    help: 'Provider calls the backend served at a service tier their price has no factor for (an OpenAI priority call on a model without a known priority price, no serviceTierFactors entry), billed at the standard rates, below what the provider charges; by upstream model and tier (flex, priority, scale, reserved, other)',
+    labelNames: ['model', 'tier'] as const,
     registers: [this.registry],
   });
   readonly #serverToolRequests = new FastCounter({
@@ -1107,6 +1116,15 @@ export class MetricsRegistry {
   /** A call whose model has no price: its cost is missing from the dollars, not zero. */
   recordUnpricedCall(model: string): void {
     this.#unpricedCalls.inc([this.models.admit(model)]);
+  }
+
+  /**
+   * A call billed at the standard rates though the backend served it at `tier`, which its
+   * price has no factor for; a tier outside the providers' known names is `other`.
+   */
+  recordUnpricedServiceTier(model: string, tier: string): void {
+    const label = KNOWN_SERVICE_TIERS.has(tier) ? tier : 'other';
+    this.#unpricedServiceTierCalls.inc([this.models.admit(model), label]);
   }
 
   /** One answer's server tool runs (web_search: 2), by the gateway's closed set of tools. */

@@ -35,7 +35,7 @@ import {
   streamInterrupted,
 } from './upstream-http';
 import { fetchUpstreamJson } from './upstream-json';
-import { openAiUsage } from './usage';
+import { openAiUsage, withServedTier } from './usage';
 
 /** Where an OpenAI-format call goes, and what of the gateway's extensions it keeps. */
 export interface OpenAiWireEndpoint extends ExtensionStripping {
@@ -128,9 +128,11 @@ export async function invokeOpenAiWire(
     if (Array.isArray(parsed.choices)) parsed.choices.forEach(withOpenAiFinishReason);
     if (endpoint.splitsThinkingChunks && request.operation === 'chat') splitAnswerThinking(parsed);
     restoreToolNames(parsed, aliased.originals);
-    const usage =
+    const usage = withServedTier(
       openAiUsage(parsed.usage, request.operation) ??
-      estimatedUsage(request.body, estimatedOutputTokens(request.operation, parsed));
+        estimatedUsage(request.body, estimatedOutputTokens(request.operation, parsed)),
+      parsed.service_tier,
+    );
     // After the usage: the echoed text was generated (and is billed) all the same.
     if (echoedPrefix !== undefined) stripEchoedPrefix(parsed, echoedPrefix);
     if (request.operation === 'embeddings') {
@@ -180,6 +182,8 @@ async function* openAiStreamEvents(
   const prefix =
     relay.echoedPrefix === undefined ? undefined : new EchoedPrefixStripper(relay.echoedPrefix);
   let reported: TokenUsage | undefined;
+  /** The tier the backend served at, which its chunks name (OpenAI: each of them). */
+  let servedTier: unknown;
   const output = new OutputTally();
   let done = false;
   const unfinished = new UnfinishedChoices();
@@ -204,6 +208,7 @@ async function* openAiStreamEvents(
       if (nestsDeeperThan(chunk, MAX_BODY_DEPTH)) {
         throw streamInterrupted(target.backendName, 'sent a stream event nested too deeply');
       }
+      if (chunk.service_tier !== undefined) servedTier = chunk.service_tier;
       // The usage we asked for, whether or not its counts are usable (else it is estimated).
       const carriesUsage = typeof chunk.usage === 'object' && chunk.usage !== null;
       reported =
@@ -264,7 +269,7 @@ async function* openAiStreamEvents(
   } catch (error) {
     throw streamFailure(target.backendName, error, call.signal);
   } finally {
-    settle(reported ?? estimatedUsage(request.body, output.tokens));
+    settle(withServedTier(reported ?? estimatedUsage(request.body, output.tokens), servedTier));
   }
 }
 

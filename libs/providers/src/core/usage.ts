@@ -71,6 +71,18 @@ function cachedTokens(usage: JsonObject): number {
   return tokenCount(details.cached_tokens) ?? reportedTokens(usage.prompt_cache_hit_tokens);
 }
 
+/**
+ * `usage` with the service tier the backend says it served the call at (OpenAI's
+ * `service_tier` beside the usage: `flex` bills half the tokens' price, `priority` more),
+ * which the price's `serviceTierFactors` bill. A tier that is no short name is not kept.
+ */
+export function withServedTier(usage: TokenUsage, tier: unknown): TokenUsage {
+  if (typeof tier !== 'string' || !SERVICE_TIER_NAME.test(tier)) return usage;
+  return { ...usage, serviceTier: tier };
+}
+
+const SERVICE_TIER_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
+
 export const NO_USAGE: TokenUsage = {
   inputTokens: 0,
   outputTokens: 0,

@@ -173,6 +173,8 @@ export function decodeUsage(value: unknown): TokenUsage {
   const answered = object.answeredModel;
   if (answered !== undefined && typeof answered !== 'string')
     throw malformed('usage.answeredModel');
+  const tier = object.serviceTier;
+  if (tier !== undefined && typeof tier !== 'string') throw malformed('usage.serviceTier');
   const geo = object.inferenceGeo;
   if (geo !== undefined && typeof geo !== 'string') throw malformed('usage.inferenceGeo');
   return {
@@ -192,6 +194,8 @@ export function decodeUsage(value: unknown): TokenUsage {
     ...(searches === undefined ? {} : { searches }),
     ...serverToolRequests(object.serverToolRequests),
     ...(answered === undefined ? {} : { answeredModel: answered }),
+    // Optional: an older peer names none, and its calls are billed at the standard tier.
+    ...(tier === undefined ? {} : { serviceTier: tier }),
     // Where Anthropic ran the call: US-only inference is billed dearer, and a Messages
     // client is told it (`usage.inference_geo`). An older peer names none.
     ...(geo === undefined ? {} : { inferenceGeo: geo }),
