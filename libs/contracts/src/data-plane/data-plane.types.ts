@@ -216,6 +216,12 @@ export const REQUEST_SETTINGS = [
   'title',
   'service_tier',
   'parallel_tool_calls',
+  // A Messages client's Claude features that only Anthropic's own API takes: context
+  // editing (provider_extras.context_management), output_config.task_budget, and a tool's
+  // strict: true. Claude on Bedrock and Vertex AI answers without them.
+  'context_management',
+  'task_budget',
+  'strict',
 ] as const;
 export type RequestSetting = (typeof REQUEST_SETTINGS)[number];
 

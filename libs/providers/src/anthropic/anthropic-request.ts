@@ -53,10 +53,17 @@ export const MESSAGES_BODY_SETTINGS: ReadonlySet<RequestSetting> = new Set([
   'parallel_tool_calls',
 ]);
 
-/** What Anthropic's own Messages API takes besides: its `service_tier` (service-tier.ts). */
+/**
+ * What Anthropic's own Messages API takes besides: its `service_tier` (service-tier.ts), and
+ * the Claude features Bedrock and Vertex AI do not pass (context editing, a task budget,
+ * strict tools).
+ */
 export const ANTHROPIC_SETTINGS: ReadonlySet<RequestSetting> = new Set([
   ...MESSAGES_BODY_SETTINGS,
   'service_tier',
+  'context_management',
+  'task_budget',
+  'strict',
 ]);
 
 /**

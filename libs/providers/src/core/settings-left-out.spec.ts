@@ -5,6 +5,7 @@ import {
   type GatewayAnswer,
   type JsonObject,
   type ProviderCall,
+  type RequestSetting,
   type StreamAnswer,
 } from '@aigw/contracts/data-plane';
 import { gatewayChatRequest } from '@aigw/testing/fake-provider';
@@ -70,10 +71,12 @@ describe('the settings a request asks for', () => {
         safety_settings: [{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_NONE' }],
         task_type: 'RETRIEVAL_QUERY',
         title: 'T',
+        context_management: { edits: [{ type: 'clear_tool_uses_20250919' }] },
       },
       service_tier: 'flex',
-      tools: [{ type: 'function', function: { name: 'f' } }],
+      tools: [{ type: 'function', function: { name: 'f' }, strict: true }],
       parallel_tool_calls: false,
+      output_config: { task_budget: { type: 'tokens', total: 50000 } },
     };
     assert.deepEqual(askedSettings(body), [...REQUEST_SETTINGS]);
   });
@@ -175,6 +178,29 @@ describe('an adapter reporting the settings its wire format has no place for', (
     assert.deepEqual(unsupportedSettings({ seed: 3, top_k: 2 }, NO_SETTINGS), [
       { setting: 'seed', reason: 'unsupported' },
     ]);
+  });
+
+  it("reports Claude's context editing, task budget and strict tools left out on Bedrock and Vertex AI", () => {
+    const body = {
+      provider_extras: { context_management: { edits: [{ type: 'clear_tool_uses_20250919' }] } },
+      output_config: { task_budget: { type: 'tokens', total: 50000 } },
+      tools: [{ type: 'function', function: { name: 'f' }, strict: true }],
+    };
+    const claudeOnly = ['context_management', 'task_budget', 'strict'];
+    const leftOut = (taken: ReadonlySet<RequestSetting>) =>
+      unsupportedSettings(body, taken).map(({ setting }) => setting);
+    assert.deepEqual(
+      leftOut(converseSettings('us.anthropic.claude-sonnet-4-5-20250929-v1:0')),
+      claudeOnly,
+    );
+    assert.deepEqual(
+      leftOut(vertexSettings(callFor({}, 'claude-sonnet-4-5@20250929'))),
+      claudeOnly,
+    );
+    assert.deepEqual(leftOut(ANTHROPIC_SETTINGS), []);
+    // A tool without strict, or strict: false, asks for nothing.
+    const loose = { tools: [{ type: 'function', function: { name: 'f' }, strict: false }] };
+    assert.deepEqual(unsupportedSettings(loose, NO_SETTINGS), []);
   });
 
   it('knows what each provider request takes, by model and operation where that matters', () => {

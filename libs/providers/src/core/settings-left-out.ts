@@ -65,7 +65,18 @@ function asks(body: JsonObject, extras: JsonObject, setting: RequestSetting): bo
       return (
         body.parallel_tool_calls === false && Array.isArray(body.tools) && body.tools.length > 0
       );
+    case 'context_management':
+      return isJsonObject(extras.context_management);
+    case 'task_budget':
+      return isJsonObject(body.output_config) && isJsonObject(body.output_config.task_budget);
+    case 'strict':
+      return Array.isArray(body.tools) && body.tools.some(isStrictTool);
   }
+}
+
+/** A Messages client's strict tool: `strict: true` at the canonical tool's top level. */
+function isStrictTool(tool: unknown): boolean {
+  return isJsonObject(tool) && tool.strict === true;
 }
 
 const NO_EXTRAS: JsonObject = {};
