@@ -45,6 +45,7 @@ import {
   unservedProviderFeature,
 } from './domain/operation-support';
 import type { AttemptSpan, AttemptTracing } from './tracing/attempt-tracing';
+import { stoppedForPolicy } from './domain/policy-stop';
 
 /** What the router tells the rest of the gateway about its decisions. */
 export interface RouterObserver {
@@ -57,6 +58,8 @@ export interface RouterObserver {
   streamStalled?(backend: BackendConfig, request: GatewayRequest): void;
   /** A stream that had started was broken off by its backend (a stall is `streamStalled`). */
   streamBroken?(backend: BackendConfig): void;
+  /** The backend ended an answer for its own content policy (finish_reason content_filter). */
+  policyStopped?(backend: BackendConfig): void;
 }
 
 /** A request's overrides as the router applied them, after clamping. */
@@ -412,6 +415,7 @@ export class FailoverRouter implements RouterPort {
         if (called.kind === 'json') {
           streamSignal?.release();
           firstEvent?.clear();
+          if (stoppedForPolicy(called.body)) this.deps.observer?.policyStopped?.(link.backend);
         }
         const answer =
           called.kind === 'json'
@@ -428,6 +432,7 @@ export class FailoverRouter implements RouterPort {
                   this.streamFailed(link.backend);
                 },
                 finished: () => this.health.recordFinishedStream(link.backend.name),
+                policyStopped: () => this.deps.observer?.policyStopped?.(link.backend),
                 firstEvent: (firstEvent ??= new FirstEventDeadline(
                   firstEventMs(request, target),
                   target.backendName,
@@ -530,6 +535,8 @@ interface StreamWatch {
   readonly broken?: () => void;
   /** The backend ended the stream as it should (not cut, not left by the client). */
   readonly finished?: () => void;
+  /** The backend ended the answer for its own content policy (told once, at its finish). */
+  readonly policyStopped?: () => void;
   /** The attempt's first-byte timeout, running since the call started. */
   readonly firstEvent: FirstEventDeadline;
   /** The longest wait between two events once it started. */
@@ -639,7 +646,7 @@ async function commitStream(
   answer: StreamAnswer,
   requestedModel: string,
   signal: AbortSignal,
-  { attempt, commit, stalled, broken, finished, firstEvent, idleMs }: StreamWatch,
+  { attempt, commit, stalled, broken, finished, policyStopped, firstEvent, idleMs }: StreamWatch,
 ): Promise<StreamAnswer> {
   const backendName = answer.servedBy.backend;
   const iterator = answer.events[Symbol.asyncIterator]();
@@ -680,8 +687,13 @@ async function commitStream(
     );
     try {
       let next = first;
+      let stopCounted = false;
       while (!next.done) {
         next.value.model = requestedModel;
+        if (!stopCounted && stoppedForPolicy(next.value)) {
+          stopCounted = true;
+          policyStopped?.();
+        }
         yield next.value;
         try {
           next = await idle.next();

@@ -18,7 +18,9 @@ const REASON: Record<FailoverTrigger, FallbackReason> = {
  * cooldown a count on `ai_gateway_backend_cooldowns_total` and a warning in the log; a
  * client's overrides a count each on `ai_gateway_request_overrides_total` and a log line; a
  * stream cut for stalling a count on `ai_gateway_backend_stream_idle_timeouts_total` and a
- * warning; a stream its backend broke off a count on `ai_gateway_backend_streams_broken_total`.
+ * warning; a stream its backend broke off a count on `ai_gateway_backend_streams_broken_total`;
+ * an answer its backend's own content policy stopped a count on
+ * `ai_gateway_backend_content_filtered_total`.
  */
 export class RouterTelemetry implements RouterObserver {
   private readonly attempts = new WeakMap<GatewayRequest, number>();
@@ -51,6 +53,10 @@ export class RouterTelemetry implements RouterObserver {
 
   streamBroken(backend: BackendConfig): void {
     this.metrics.recordStreamBroken(backend.name);
+  }
+
+  policyStopped(backend: BackendConfig): void {
+    this.metrics.recordBackendPolicyStop(backend.name);
   }
 
   overridden(request: GatewayRequest, applied: AppliedOverrides): void {

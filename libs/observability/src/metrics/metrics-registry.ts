@@ -731,6 +731,12 @@ export class MetricsRegistry {
     labelNames: ['backend', 'result'] as const,
     registers: [this.registry],
   });
+  readonly #backendPolicyStops = new FastCounter({
+    name: 'ai_gateway_backend_content_filtered_total',
+    help: "Answers a backend ended for its own content policy (finish_reason content_filter: a Bedrock guardrail's guardrail_intervened or content_filtered, a Gemini safety stop, Azure OpenAI's content filter), by backend; answered and billed like any other, so only this counts them. The gateway's own security.responseValidation blocks are ai_gateway_answers_blocked_total",
+    labelNames: ['backend'] as const,
+    registers: [this.registry],
+  });
   /** Where the upstream pool gauges read each backend origin's pool when scraped. */
   #upstreamPools: () => Iterable<{
     origin: string;
@@ -1528,6 +1534,11 @@ export class MetricsRegistry {
   /** One call to a backend, by how it began (a stream cut later still began `ok`). */
   recordBackendCall(backend: string, result: BackendCallResult): void {
     this.#backendCalls.inc([backend, result]);
+  }
+
+  /** An answer the backend ended for its own content policy (finish_reason content_filter). */
+  recordBackendPolicyStop(backend: string): void {
+    this.#backendPolicyStops.inc([backend]);
   }
 
   recordBackendCooldown(labels: { backend: string; reason: string }): void {
