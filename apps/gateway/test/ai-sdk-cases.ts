@@ -14,6 +14,7 @@ import {
 import { z } from 'zod';
 import {
   BACKEND_MODELS,
+  BACKEND_OF,
   MINUTE_MODEL,
   SPENT_MODEL,
   freshUser,
@@ -73,6 +74,7 @@ export function describeAiSdkCases(
           assert.equal(result.usage.outputTokens, FRAMEWORK_USAGE.output);
           const headers = result.response.headers ?? {};
           assert.ok(headers['x-request-id'], JSON.stringify(headers));
+          assert.equal(headers['x-ai-gateway-backend'], BACKEND_OF[model]);
           const [row] = await fw.usageOf(user);
           assert.equal(row?.request_id, headers['x-request-id']);
           assert.equal(row?.model_requested, model);

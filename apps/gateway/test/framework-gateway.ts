@@ -9,6 +9,11 @@ import { FrameworkUpstream } from './framework-upstream';
 export const VIA_OPENAI = 'gpt-5-mini';
 export const VIA_ANTHROPIC = 'claude-sonnet-4-5';
 export const BACKEND_MODELS = [VIA_OPENAI, VIA_ANTHROPIC] as const;
+/** The backend serving each model, as `x-ai-gateway-backend` names it. */
+export const BACKEND_OF: Readonly<Record<string, string>> = {
+  [VIA_OPENAI]: 'oa',
+  [VIA_ANTHROPIC]: 'an',
+};
 /** Refused with a 20-day budget spent (a 429 the SDKs should not retry). */
 export const SPENT_MODEL = 'spent-model';
 /** Refused by a per-minute limit of 0 (a 429 with a Retry-After of a minute or less). */
