@@ -299,6 +299,13 @@ describe('wire messages', () => {
     assert.throws(() => decodeUsage({ ...usage, answeredModel: 7 }), /usage\.answeredModel/);
   });
 
+  it('carries the service tier a backend served at (priced by it); none from an older peer is none', () => {
+    const usage = { inputTokens: 1, outputTokens: 2, cachedInputTokens: 0, source: 'reported' };
+    assert.equal(decodeUsage({ ...usage, serviceTier: 'priority' }).serviceTier, 'priority');
+    assert.ok(!('serviceTier' in decodeUsage(usage)));
+    assert.throws(() => decodeUsage({ ...usage, serviceTier: 2 }), /usage\.serviceTier/);
+  });
+
   it('carries where Anthropic ran the call (billed dearer in the US); none from an older peer is none', () => {
     const usage = { inputTokens: 1, outputTokens: 2, cachedInputTokens: 0, source: 'reported' };
     assert.equal(decodeUsage({ ...usage, inferenceGeo: 'us' }).inferenceGeo, 'us');
