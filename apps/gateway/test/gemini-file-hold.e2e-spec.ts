@@ -89,12 +89,24 @@ spec:
     assert.equal(counts[0].headers['x-goog-api-key'], KEY);
   });
 
+  it('counts the file in countTokens as the hold does', async () => {
+    const counts = () => backend.calls.filter((c) => c.path.includes(':countTokens')).length;
+    const before = counts();
+    const video = await upload(VIDEO_TOKENS);
+    const counted = await alice.models.countTokens({
+      model: MODEL,
+      contents: [{ role: 'user', parts: [createPartFromUri(video.uri!, video.mimeType!)] }],
+    });
+    assert.ok((counted.totalTokens ?? 0) >= VIDEO_TOKENS, String(counted.totalTokens));
+    assert.equal(counts(), before + 1);
+  });
+
   it('serves a short clip within the budget, its count kept with the file', async () => {
     const clip = await upload(2_000);
     const answer = await ask(clip);
     assert.equal(answer.text, 'read by v');
     await ask(clip);
-    assert.equal(backend.calls.filter((c) => c.path.includes(':countTokens')).length, 2);
+    assert.equal(backend.calls.filter((c) => c.path.includes(':countTokens')).length, 3);
     const metrics = await (await fetch(`${gateway.baseUrl}/metrics`)).text();
     assert.equal(metricSum(metrics, 'ai_gateway_gemini_file_count_failed_total'), 0);
   });

@@ -1,12 +1,22 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayEndpoint } from '@aigw/contracts';
-import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contracts/data-plane';
+import {
+  DataPlaneError,
+  DataPlaneErrorCode,
+  type GatewayRequest,
+  type JsonObject,
+} from '@aigw/contracts/data-plane';
 import type { EdgeExchange } from '../http/edge-exchange';
 import { countedInputTokens } from '../http/countable-model';
 import { toDataPlaneError } from '../http/openai-errors';
 import type { IngressPipeline } from '../ingress-pipeline';
 import { translateGeminiRequest } from './domain/gemini-request';
-import { geminiCallerHeaders, geminiDialect } from './gemini-dialect';
+import { geminiCallerHeaders, geminiDialect, type HeldFilesService } from './gemini-dialect';
+import {
+  gatewayFileIdsIn,
+  geminiFilesNotServed,
+  withHeldGeminiFiles,
+} from './files/gemini-held-files';
 import { geminiEmbedDialect } from './gemini-embed-dialect';
 import { sendGeminiError } from './gemini-errors';
 import { registerGeminiModels } from './gemini-models';
@@ -53,7 +63,7 @@ export function registerGeminiRoutes(
       return;
     }
     const { model, method } = target;
-    if (method === 'countTokens') return countTokens(request, reply, model, pipeline);
+    if (method === 'countTokens') return countTokens(request, reply, model, pipeline, held);
     if (method === 'embedContent' || method === 'batchEmbedContents') {
       const batch = method === 'batchEmbedContents';
       const endpoint = batch
@@ -114,6 +124,8 @@ async function countTokens(
   reply: FastifyReply,
   model: string,
   pipeline: IngressPipeline,
+  /** The Files API whose files `fileData` may name (counted as a call's hold counts them). */
+  held?: HeldFilesService,
 ): Promise<void> {
   try {
     const body = request.body as JsonObject | undefined;
@@ -121,7 +133,11 @@ async function countTokens(
     const asked = typeof wrapped === 'object' && wrapped !== null ? wrapped : body;
     const { chat } = translateGeminiRequest(asked, { model, stream: false });
     const headers = geminiCallerHeaders(request);
-    const totalTokens = await countedInputTokens(pipeline, chat, headers, request.id);
+    if (!held && gatewayFileIdsIn(chat)) throw geminiFilesNotServed();
+    const withFiles =
+      held &&
+      ((asked: GatewayRequest) => withHeldGeminiFiles(asked, headers, held.files, held.callers));
+    const totalTokens = await countedInputTokens(pipeline, chat, headers, request.id, withFiles);
     void reply.header('x-request-id', request.id).send({ totalTokens });
   } catch (error) {
     sendGeminiError(reply, toDataPlaneError(error), request.id);
