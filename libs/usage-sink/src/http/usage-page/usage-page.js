@@ -10,6 +10,8 @@
     '7d': [7 * 86400e3, 'hour'],
     '30d': [30 * 86400e3, 'day'],
   };
+  // Budget limits asked for at once: more follow, a page at a time, with "Show more".
+  const BUDGETS_PAGE = 100;
   // How many of the latest budget adjustments the page lists.
   const ADJUSTMENTS_SHOWN = 20;
   // Usage stored before events named their operation groups under ''.
@@ -233,7 +235,7 @@
       api('usage', { ...range, groupBy: 'operation' }),
       api('rates', span),
       api('latency', { ...span, groupBy: 'none' }),
-      api('budgets', {}),
+      api('budgets', { limit: String(BUDGETS_PAGE) }),
       api('budget-adjustments', { ...span, limit: String(ADJUSTMENTS_SHOWN) }),
     ]);
     const operation = (key) => key || UNNAMED_OPERATION;
@@ -273,8 +275,30 @@
       noChart('chart-burn', TOO_MANY_USERS);
     }
 
-    fillBudgets(budgets.rows);
+    document.querySelector('#budgets tbody').replaceChildren();
+    showBudgets(budgets);
     fillAdjustments(adjustments.rows);
+  }
+
+  /**
+   * A page of budget limits added to the table, and "Show more" offered while the API has
+   * more (its nextCursor: the limits after the last one shown, however many were added
+   * since).
+   */
+  function showBudgets(page) {
+    fillBudgets(page.rows);
+    const more = document.getElementById('budgets-more');
+    more.hidden = !page.nextCursor;
+    more.onclick = async () => {
+      more.disabled = true;
+      try {
+        showBudgets(await api('budgets', { limit: String(BUDGETS_PAGE), cursor: page.nextCursor }));
+      } catch (error) {
+        more.textContent = 'Show more limits (failed: ' + error.message + ')';
+      } finally {
+        more.disabled = false;
+      }
+    };
   }
 
   /**
@@ -284,7 +308,6 @@
    */
   function fillBudgets(rows) {
     const body = document.querySelector('#budgets tbody');
-    body.replaceChildren();
     const now = Date.now();
     for (const b of rows) {
       const ended = Date.parse(b.resetAt) <= now;

@@ -1,0 +1,63 @@
+// The usage page's budgets table with more limits than one page of the analytics API: the
+// first page shows, and "Show more" adds the rest, a page at a time, until none is left.
+// Before, the page showed the API's first 1000 rows and no way to the others.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { until } from '@aigw/testing';
+import type { AppProcess } from '@aigw/testing/processes';
+import { usagePageLoaded, withChromiumPage } from './chromium-page';
+import { chatAs, startUsagePageGateway, type UsagePageGateway } from './usage-page-gateway';
+
+/** One more than the page asks the API for at once. */
+const USERS = 101;
+const userOf = (i: number) => `more-budgets-${String(i).padStart(3, '0')}`;
+
+describe('usage page budgets past one page', { timeout: 300_000 }, () => {
+  let started: UsagePageGateway;
+  let gateway: AppProcess;
+
+  before(async () => {
+    started = await startUsagePageGateway(
+      'more-budgets',
+      '  tokenRateLimit:\n    perUser: {requestsPerMinute: 1}\n',
+      // Every settlement's room announced at once, so each user's state is stored now.
+      { AI_GATEWAY_BUDGET_STATE_INTERVAL_MS: '0' },
+    );
+    gateway = started.gateway;
+    for (let i = 0; i < USERS; i += 1) await chatAs(gateway, userOf(i));
+  });
+
+  after(async () => {
+    await started?.stop();
+  });
+
+  it('shows the first page, then every limit with "Show more"', async () => {
+    await until(`${USERS} budget limits stored`, async () => {
+      const response = await fetch(`${gateway.baseUrl}/v1/analytics/budgets?limit=10000`);
+      const body = (await response.json()) as { rows: unknown[] };
+      return body.rows.length === USERS;
+    });
+    await withChromiumPage(async (page) => {
+      await page.goto(`${gateway.baseUrl}/usage`);
+      assert.equal(await usagePageLoaded(page), 'ready');
+      const rows = page.locator('#budgets tbody tr');
+      const more = page.locator('#budgets-more');
+      assert.equal(await rows.count(), USERS - 1);
+      assert.equal(await more.isVisible(), true);
+      await more.click();
+      await page.waitForFunction(
+        (n) => document.querySelectorAll('#budgets tbody tr').length === n,
+        USERS,
+      );
+      assert.equal(await more.isVisible(), false);
+      const keys = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-key')));
+      assert.deepEqual(
+        keys,
+        Array.from(
+          { length: USERS },
+          (_, i) => `${userOf(i)}|tokenRateLimit.perUser.requestsPerMinute`,
+        ),
+      );
+    });
+  });
+});
