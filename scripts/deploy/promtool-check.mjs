@@ -27,11 +27,42 @@ const cases = [
     series: [
       {
         series: `ai_gateway_events_rejected_total{${pod},topic="usage",code="DECODE.INVALID"}`,
-        values: '_x4 1x20',
+        values: '_x24 1x20',
+      },
+      // A pod up long before, scraped throughout.
+      { series: `process_start_time_seconds{${pod}}`, values: '-100000x50' },
+    ],
+    eval_time: '30m',
+    exp_samples: [{ labels: '{namespace="ns",topic="usage",code="DECODE.INVALID"}', value: 1 }],
+  },
+  {
+    name: 'old dead letters are not born again when scraping resumes after a gap',
+    alert: 'AiGatewayEventsDeadLettered',
+    series: [
+      {
+        series: `ai_gateway_events_rejected_total{${pod},topic="usage",code="DECODE.INVALID"}`,
+        values: '1x5 _x25 1x10',
+      },
+      { series: `process_start_time_seconds{${pod}}`, values: '-100000x5 _x25 -100000x10' },
+    ],
+    eval_time: '35m',
+    exp_samples: [],
+  },
+  {
+    name: 'a pod started within the window counts what it dead-lettered since',
+    alert: 'AiGatewayEventsDeadLettered',
+    series: [
+      {
+        series: `ai_gateway_events_rejected_total{namespace="ns",service="svc",instance="10.0.0.9:9901",topic="usage",code="DECODE.INVALID"}`,
+        values: '_x22 2x10',
+      },
+      {
+        series: `process_start_time_seconds{namespace="ns",service="svc",instance="10.0.0.9:9901"}`,
+        values: '_x20 1200x12',
       },
     ],
-    eval_time: '10m',
-    exp_samples: [{ labels: '{namespace="ns",topic="usage",code="DECODE.INVALID"}', value: 1 }],
+    eval_time: '25m',
+    exp_samples: [{ labels: '{namespace="ns",topic="usage",code="DECODE.INVALID"}', value: 2 }],
   },
   {
     name: 'an event dead-lettered long ago is not counted again',

@@ -154,13 +154,22 @@ test('a rule on increase() of a counter born at its first event also counts the 
   }
   assert.deepEqual(missing, []);
   // The whole-series term is no counter read as is.
+  const guard = (window: string, seconds: number) =>
+    `and on (namespace, instance) (process_start_time_seconds offset ${window} or process_start_time_seconds > time() - ${seconds})`;
   assert.deepEqual(
     bornInWindow(
-      'sum((x_total{a="b"} unless x_total{a="b"} offset 15m) or increase(x_total{a="b"}[15m]))',
+      `sum((x_total{a="b"} unless x_total{a="b"} offset 15m) ${guard('15m', 900)} or increase(x_total{a="b"}[15m]))`,
     ),
     ['x_total{a="b"}[15m]'],
   );
-  assert.deepEqual(bornInWindow('(x_total unless y_total offset 15m)'), []);
+  // Another series, no pod check (a gap in scraping would count old series), or windows apart.
+  assert.deepEqual(bornInWindow(`(x_total unless y_total offset 15m) ${guard('15m', 900)}`), []);
+  assert.deepEqual(
+    bornInWindow('(x_total unless x_total offset 15m) or increase(x_total[15m])'),
+    [],
+  );
+  assert.deepEqual(bornInWindow(`(x_total unless x_total offset 15m) ${guard('15m', 300)}`), []);
+  assert.deepEqual(bornInWindow(`(x_total unless x_total offset 15m) ${guard('5m', 900)}`), []);
 });
 
 test('a rule that reads a metric the gateway does not export, or reads one wrongly, fails', () => {

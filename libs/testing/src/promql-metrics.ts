@@ -143,11 +143,32 @@ function typeProblem(name: string, metric: ExportedMetric, around: string | unde
 }
 
 const SELECTOR = String.raw`[A-Za-z_:][A-Za-z0-9_:]*(?:\{[^}]*\})?`;
-/** `(M{…} unless M{…} offset 15m)`: the series of M born in the last 15m, each whole. */
+const DURATION = String.raw`(\d+)([smhd])`;
+/**
+ * `(M{…} unless M{…} offset 15m) and on (namespace, instance) (process_start_time_seconds
+ * offset 15m or process_start_time_seconds > time() - 900)`: the series of M born in the
+ * last 15m, each whole, on pods scraped 15m ago or started since (a gap in scraping would
+ * otherwise pass every old series off as born).
+ */
 const BORN_IN_WINDOW = new RegExp(
-  String.raw`\(\s*(${SELECTOR})\s+unless\s+(${SELECTOR})\s+offset\s+(\d+[smhd])\s*\)`,
+  String.raw`\(\s*(${SELECTOR})\s+unless\s+(${SELECTOR})\s+offset\s+${DURATION}\s*\)` +
+    String.raw`\s+and\s+on\s*\(\s*namespace\s*,\s*instance\s*\)\s*` +
+    String.raw`\(\s*process_start_time_seconds\s+offset\s+${DURATION}\s+or\s+` +
+    String.raw`process_start_time_seconds\s*>\s*time\(\)\s*-\s*(\d+)\s*\)`,
   'g',
 );
+const SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** Whether a match of BORN_IN_WINDOW names one selector and one window throughout. */
+function consistentBirth(match: RegExpMatchArray): boolean {
+  const [, selector, again, amount, unit, guardAmount, guardUnit, seconds] = match;
+  return (
+    selector === again &&
+    amount === guardAmount &&
+    unit === guardUnit &&
+    Number(amount) * SECONDS[unit] === Number(seconds)
+  );
+}
 
 /**
  * The series an expr counts whole from their birth within a window: a counter created at
@@ -157,8 +178,8 @@ const BORN_IN_WINDOW = new RegExp(
  */
 export function bornInWindow(expr: string): string[] {
   return [...expr.matchAll(BORN_IN_WINDOW)]
-    .filter(([, selector, again]) => selector === again)
-    .map(([, selector, , window]) => `${selector}[${window}]`);
+    .filter(consistentBirth)
+    .map(([, selector, , amount, unit]) => `${selector}[${amount}${unit}]`);
 }
 
 /**
@@ -172,9 +193,13 @@ export function typeProblems(
   exported: ReadonlyMap<string, ExportedMetric>,
 ): string[] {
   const problems: string[] = [];
-  const withoutBirths = expr.replace(BORN_IN_WINDOW, (term, selector: string, again: string) =>
-    selector === again ? ' '.repeat(term.length) : term,
-  );
+  const withoutBirths = [...expr.matchAll(BORN_IN_WINDOW)]
+    .filter(consistentBirth)
+    .reduce(
+      (text, { 0: term, index }) =>
+        text.slice(0, index) + ' '.repeat(term.length) + text.slice(index + term.length),
+      expr,
+    );
   const blanked = blankStringsAndMatchers(withoutBirths);
   for (const name of metricNames(expr)) {
     const metric = exported.get(name);
