@@ -122,6 +122,11 @@ spec:
       .parts;
     assert.deepEqual(parts[0], { fileData: { fileUri: held.uri, mimeType: 'text/plain' } });
     assert.equal(second.generateBodies().length, 0);
+    // The file's tokens for the hold: counted once, by the adapter, with the backend's key.
+    const counts = first.calls.filter((call) => call.path.endsWith(':countTokens'));
+    assert.equal(counts.length, 1);
+    assert.equal(counts[0].headers['x-goog-api-key'], BACKEND_KEY);
+    assert.ok(!counts[0].body.includes(CLIENT_KEY));
   });
 
   it('still calls a drained holder: a drain leaves a backend as the last resort, and no other has the file', async () => {
