@@ -139,7 +139,6 @@ test("a chat request's reasoning_effort must be a string and its thinking one th
   for (const thinking of [
     true,
     'enabled',
-    { type: 'enabled' },
     { type: 'enabled', budget_tokens: 1023 },
     { type: 'enabled', budget_tokens: 2048.5 },
     { type: 'enabled', budget_tokens: '2048' },
@@ -158,6 +157,33 @@ test("a chat request's reasoning_effort must be a string and its thinking one th
       /^'thinking.display' must be "summarized" or "omitted"$/,
     );
   }
+});
+
+test('a chat thinking enabled without a budget (DeepSeek, GLM, Kimi clients) is adaptive thinking, shown unless the client chose', () => {
+  const thinkingOf = (thinking: unknown) =>
+    buildGatewayRequest(
+      'chat',
+      { model: 'm', messages: [{ role: 'user', content: 'hi' }], thinking },
+      context,
+    ).body.thinking;
+  assert.deepEqual(thinkingOf({ type: 'enabled' }), { type: 'adaptive', display: 'summarized' });
+  assert.deepEqual(thinkingOf({ type: 'enabled', budget_tokens: null }), {
+    type: 'adaptive',
+    display: 'summarized',
+  });
+  assert.deepEqual(thinkingOf({ type: 'enabled', display: 'omitted' }), {
+    type: 'adaptive',
+    display: 'omitted',
+  });
+  // A budget keeps its meaning, and a display Anthropic does not know is still named.
+  assert.deepEqual(thinkingOf({ type: 'enabled', budget_tokens: 2048 }), {
+    type: 'enabled',
+    budget_tokens: 2048,
+  });
+  assert.throws(
+    () => thinkingOf({ type: 'enabled', display: 'full' }),
+    (error: unknown) => error instanceof DataPlaneError && error.param === 'thinking.display',
+  );
 });
 
 test('speech is a stream whatever the body says (its audio is relayed as it comes); a transcription is not', () => {

@@ -11,6 +11,7 @@ import {
   type JsonObject,
   type Operation,
 } from '@aigw/contracts/data-plane';
+import { withBareThinkingAsAdaptive } from './bare-thinking';
 import { refuseTooDeepBody, refuseTooDeepToolArguments } from './body-depth';
 import { checkEncodingFormat } from './encoding-format';
 import { checkTextShapes } from './text-shapes';
@@ -67,7 +68,7 @@ function checkReasoning(body: JsonObject): void {
       throw invalid(`'thinking.display' must be "summarized" or "omitted"`, 'thinking.display');
     }
     throw invalid(
-      `'thinking' must be {"type": "enabled", "budget_tokens": <whole number of at least ${MIN_THINKING_BUDGET}>}, {"type": "adaptive"} or {"type": "disabled"}`,
+      `'thinking' must be {"type": "enabled"}, optionally with "budget_tokens": <whole number of at least ${MIN_THINKING_BUDGET}>, {"type": "adaptive"} or {"type": "disabled"}`,
       'thinking',
     );
   }
@@ -134,7 +135,9 @@ export function buildGatewayRequest(
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     throw invalid('The request body must be a JSON object');
   }
-  const json = body as JsonObject;
+  const asSent = body as JsonObject;
+  // DeepSeek's, GLM's and Kimi's `thinking: {"type": "enabled"}` (no budget) as adaptive.
+  const json = operation === 'chat' ? withBareThinkingAsAdaptive(asSent) : asSent;
   // First, so nothing after it (prompt rules, estimates, adapters) walks a body too deep.
   refuseTooDeepBody(json);
   if (operation === 'chat') refuseTooDeepToolArguments(json.messages);
