@@ -45,12 +45,12 @@ describe('usage page budgets past one page', { timeout: 300_000 }, () => {
       assert.equal(await rows.count(), USERS - 1);
       assert.equal(await more.isVisible(), true);
       await more.click();
-      await page.waitForFunction(
-        (n) => document.querySelectorAll('#budgets tbody tr').length === n,
-        USERS,
-      );
+      await rows.nth(USERS - 1).waitFor();
       assert.equal(await more.isVisible(), false);
-      const keys = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-key')));
+      const keys: (string | null)[] = [];
+      for (let i = 0; i < (await rows.count()); i += 1) {
+        keys.push(await rows.nth(i).getAttribute('data-key'));
+      }
       assert.deepEqual(
         keys,
         Array.from(
