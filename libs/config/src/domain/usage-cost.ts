@@ -282,8 +282,8 @@ function servingBackend(
  * inference at 1.1 times: inferenceGeoFactor); fees by the minute, image or search are not.
  *
  * What a call spends: the usage event's dollars, which budgets settle with. The budget
- * admission's estimate (budget-admission.ts) stays token-based: how many searches a model
- * will run is not known before it answers, so settlement charges them afterwards.
+ * admission's estimate (budget-admission.ts) holds the searches a web_search tool's
+ * `max_uses` allows; a tool without one has no bound, and settlement charges its searches.
  */
 export function dollarsAt(price: ModelPricing, counts: TokenCounts): number {
   return (

@@ -47,6 +47,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import { mediaHoldCounts } from './audio-hold';
 import { chatAudioTokensUpperBound } from './chat-audio-hold';
+import { webSearchHold } from './web-search-hold';
 import { imageTokensPastEstimate, promptImagesOn } from './image-token-bound';
 import { HoldReleases, type HoldReleaseOutcome, type HoldReleasesOptions } from './hold-releases';
 import { LastBalances } from './last-balances';
@@ -578,6 +579,7 @@ export class BudgetAdmission {
           ? 0
           : this.maxOutputTokens(request.operation, request.body, heldOutputTokens),
       ...askedServiceTier(request.body),
+      ...webSearchHold(request.body),
       ...askedInferenceGeo(request.body),
     };
   }
