@@ -130,6 +130,32 @@ describe('withoutGatewayExtensions', () => {
     assert.ok('thinking' in body);
   });
 
+  it("drops the reasoning an assistant turn carries back as `reasoning` (Groq's, vLLM's, Ollama's answer shape), which OpenAI refuses as an unknown message field", () => {
+    const user = { role: 'user', content: 'What is 2+2?' };
+    const body = {
+      messages: [user, { role: 'assistant', content: '4', reasoning: 'Two and two make four.' }],
+    };
+    assert.deepEqual(withoutGatewayExtensions(body), {
+      messages: [user, { role: 'assistant', content: '4' }],
+    });
+  });
+
+  it("gives DeepSeek a tool-call turn's `reasoning` as its reasoning_content, dropping it elsewhere", () => {
+    const call = { id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}' } };
+    const body = {
+      messages: [
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: 'thinking aloud', reasoning: 'plain turn' },
+        { role: 'assistant', content: null, reasoning: 'I will call f.', tool_calls: [call] },
+      ],
+    };
+    assert.deepEqual(withoutGatewayExtensions(body, { keepsToolTurnReasoning: true }).messages, [
+      { role: 'user', content: 'hi' },
+      { role: 'assistant', content: 'thinking aloud' },
+      { role: 'assistant', content: null, reasoning_content: 'I will call f.', tool_calls: [call] },
+    ]);
+  });
+
   it('drops caching marks on content parts, messages and tools', () => {
     const body = {
       messages: [

@@ -192,6 +192,7 @@ function messageHasExtensions(message: unknown, keep: ExtensionStripping): boole
     'cache_control' in message ||
     'thinking_blocks' in message ||
     ('reasoning_content' in message && !keepsReasoning(message, keep)) ||
+    carriesReasoningByOtherName(message) ||
     'is_error' in message ||
     (Array.isArray(message.content) && message.content.some(isMarked)) ||
     (Array.isArray(message.tool_calls) &&
@@ -214,8 +215,11 @@ function plainMessage(message: unknown, keep: ExtensionStripping): unknown {
     is_error: isError,
     ...rest
   } = message as JsonObject;
+  const byOtherName = carriesReasoningByOtherName(message as JsonObject);
+  const otherName = byOtherName ? rest.reasoning : undefined;
+  if (byOtherName) delete rest.reasoning;
   if (keepsReasoning(message as JsonObject, keep)) {
-    const kept = reasoning ?? thinkingText(blocks);
+    const kept = reasoning ?? otherName ?? thinkingText(blocks);
     if (kept !== undefined) rest.reasoning_content = kept;
   }
   if (Array.isArray(rest.content)) rest.content = rest.content.map(unmarked);
@@ -228,6 +232,16 @@ function plainMessage(message: unknown, keep: ExtensionStripping): unknown {
   if (typeof rest.tool_call_id === 'string')
     rest.tool_call_id = idWithoutSignature(rest.tool_call_id);
   return rest;
+}
+
+/**
+ * Whether an assistant turn carries its reasoning back as `reasoning`, the name vLLM (from
+ * 0.11), Groq, Ollama and OpenRouter answer it by: not a field of OpenAI's message, which
+ * OpenAI refuses ("Additional properties are not allowed"), as Mistral does (422). It is
+ * stripped where `reasoning_content` is, and kept as that for DeepSeek's tool-call turns.
+ */
+function carriesReasoningByOtherName(message: JsonObject): boolean {
+  return message.role === 'assistant' && 'reasoning' in message;
 }
 
 /** Whether a message's reasoning goes to the backend: a tool-call turn's, to DeepSeek. */
