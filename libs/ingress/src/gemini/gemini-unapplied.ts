@@ -25,6 +25,10 @@ const GOOGLE_NAMES: Readonly<Record<DroppedSettingName, string>> = {
   service_tier: 'serviceTier',
   parallel_tool_calls: 'parallelToolCalls',
   reasoning: 'thinkingConfig',
+  // A Messages client's Claude features: a Gemini client never sends them.
+  context_management: 'contextManagement',
+  task_budget: 'taskBudget',
+  strict: 'strict',
 };
 
 /** The settings (Google's names) the backend that answered reported left out. */
