@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { EventStreamCodec } from '@smithy/core/event-streams';
 import { fromUtf8, toUtf8 } from '@smithy/core/serde';
+import { DataPlaneError } from '@aigw/contracts/data-plane';
 import { SseStreamTooLargeError } from '../core/sse-events';
-import { bedrockEvents } from './bedrock-event-stream';
+import { bedrockEvents, type BedrockStreamEvent } from './bedrock-event-stream';
+import { BedrockStreamTranslation } from './bedrock-stream';
 
 const codec = new EventStreamCodec(toUtf8, fromUtf8);
 
@@ -45,4 +47,43 @@ it('gives a stream of exactly its bound whole', async () => {
   let seen = 0;
   for await (const _event of bedrockEvents(frames(), 'bedrock-1', 10 * DELTA.length)) seen++;
   assert.equal(seen, 10);
+});
+
+it("carries a modelStreamErrorException's model error, not only Bedrock's generic words", async () => {
+  // ModelStreamErrorException: Bedrock's message, and what the model itself answered.
+  const exception = codec.encode({
+    headers: {
+      ':message-type': { type: 'string', value: 'exception' },
+      ':exception-type': { type: 'string', value: 'modelStreamErrorException' },
+      ':content-type': { type: 'string', value: 'application/json' },
+    },
+    body: fromUtf8(
+      JSON.stringify({
+        message: 'The system encountered an unexpected error during processing.',
+        originalStatusCode: 529,
+        originalMessage: 'Overloaded',
+      }),
+    ),
+  });
+  const frames = async function* () {
+    yield exception;
+  };
+  const events: BedrockStreamEvent[] = [];
+  for await (const event of bedrockEvents(frames(), 'bedrock-1')) events.push(event);
+  assert.deepEqual(events, [
+    {
+      kind: 'exception',
+      name: 'modelStreamErrorException',
+      message:
+        'The system encountered an unexpected error during processing. (the model answered 529: Overloaded)',
+    },
+  ]);
+  const translation = new BedrockStreamTranslation('bedrock-1', 'id', 'claude');
+  assert.throws(
+    () => translation.translate(events[0]),
+    (error: unknown) =>
+      error instanceof DataPlaneError &&
+      error.message ===
+        'backend "bedrock-1" sent modelStreamErrorException before answering: The system encountered an unexpected error during processing. (the model answered 529: Overloaded)',
+  );
 });

@@ -136,14 +136,12 @@ function streamEvent(
       if (!payload) throw malformed(`a ${name} event whose payload is not a JSON object`);
       return { kind: 'event', name, payload };
     }
-    case 'exception': {
-      const message = parseJsonObject(toUtf8(body))?.message;
+    case 'exception':
       return {
         kind: 'exception',
         name: header(headers, ':exception-type') || 'an exception',
-        message: typeof message === 'string' ? message : undefined,
+        message: exceptionMessage(parseJsonObject(toUtf8(body))),
       };
-    }
     case 'error':
       return {
         kind: 'exception',
@@ -153,6 +151,20 @@ function streamEvent(
     default:
       throw malformed(`a frame of message type "${messageType.slice(0, 50)}"`);
   }
+}
+
+/**
+ * An exception's words: its `message`, and for a modelStreamErrorException what the model
+ * itself answered (`originalStatusCode`, `originalMessage`), where Bedrock's own message is
+ * only "The system encountered an unexpected error".
+ */
+function exceptionMessage(payload: JsonObject | undefined): string | undefined {
+  const message = typeof payload?.message === 'string' ? payload.message : undefined;
+  const original = payload?.originalMessage;
+  if (typeof original !== 'string' || original === '') return message;
+  const status = payload?.originalStatusCode;
+  const said = `the model answered${typeof status === 'number' ? ` ${status}` : ''}: ${original}`;
+  return message ? `${message} (${said})` : said;
 }
 
 function header(headers: Headers, name: string): string {
