@@ -7,6 +7,7 @@ import {
   generateObject,
   generateText,
   stepCountIs,
+  streamObject,
   streamText,
   tool,
   type LanguageModel,
@@ -157,6 +158,24 @@ export function describeAiSdkCases(
           assert.equal(result.usage.inputTokens, FRAMEWORK_USAGE.input);
           const [row] = await fw.usageOf(user);
           assert.equal(row?.output_tokens, result.usage.outputTokens);
+        });
+
+        it('streamObject: the object streamed for a zod schema', async () => {
+          const user = freshUser('stream-object');
+          const result = streamObject({
+            model: make(model, user),
+            schema: z.object({ name: z.string(), age: z.number() }),
+            prompt: 'Invent a person',
+            maxRetries: 0,
+          });
+          let partials = 0;
+          for await (const partial of result.partialObjectStream) if (partial) partials++;
+          assert.ok(partials > 0);
+          assert.deepEqual(await result.object, PERSON);
+          const usage = await result.usage;
+          const [row] = await fw.usageOf(user);
+          assert.equal(row?.input_tokens, usage.inputTokens);
+          assert.equal(row?.output_tokens, usage.outputTokens);
         });
 
         it('streamText aborted mid-stream: the backend call is cancelled, the prompt billed', async () => {
