@@ -112,14 +112,23 @@ function sourceId(backend: string, serviceAccountKey: string | undefined): strin
     : `${backend}\0${createHash('sha256').update(serviceAccountKey).digest('hex')}`;
 }
 
+/** The wait after a failed early refresh before the next, doubling up to the cap. */
+const REFRESH_BACKOFF_MS = 5_000;
+const REFRESH_BACKOFF_CAP_MS = 60_000;
+
 /**
- * One token source, cached until REFRESH_MARGIN_MS before it expires. Concurrent calls
- * that find it stale share one refresh (single flight); a failed refresh is not cached,
- * so the next call tries again.
+ * One token source. A token is refreshed from REFRESH_MARGIN_MS before it expires; until
+ * it expires the calls keep using it and the refresh runs beside them, so a failed or
+ * slow refresh costs no call. A failed early refresh is tried again after a backoff, not
+ * by every call. Once the token has expired (or none was minted, or it was refused) the
+ * calls wait for a fresh one and fail with it. Either way one refresh is in flight at a
+ * time, shared by all the calls that want it (single flight).
  */
 class CachedToken {
   private current: MintedToken | undefined;
   private pending: Promise<MintedToken> | undefined;
+  private failures = 0;
+  private retryAt = 0;
 
   constructor(
     private readonly mint: () => Promise<MintedToken>,
@@ -128,19 +137,15 @@ class CachedToken {
 
   async accessToken(): Promise<string> {
     const current = this.current;
-    if (current && this.now() < current.expiresAt - REFRESH_MARGIN_MS) return current.accessToken;
-    this.pending ??= this.mint().then(
-      (token) => {
-        this.current = token;
-        this.pending = undefined;
-        return token;
-      },
-      (error: unknown) => {
-        this.pending = undefined;
-        throw error;
-      },
-    );
-    return (await this.pending).accessToken;
+    const now = this.now();
+    if (current && now < current.expiresAt) {
+      if (now >= current.expiresAt - REFRESH_MARGIN_MS && !this.pending && now >= this.retryAt) {
+        // Counted by the mint; the failure only delays the next try.
+        this.refresh().catch(() => undefined);
+      }
+      return current.accessToken;
+    }
+    return (await this.refresh()).accessToken;
   }
 
   /**
@@ -150,6 +155,26 @@ class CachedToken {
    */
   forget(accessToken: string): void {
     if (this.current?.accessToken === accessToken) this.current = undefined;
+  }
+
+  private refresh(): Promise<MintedToken> {
+    this.pending ??= this.mint().then(
+      (token) => {
+        this.current = token;
+        this.pending = undefined;
+        this.failures = 0;
+        this.retryAt = 0;
+        return token;
+      },
+      (error: unknown) => {
+        this.pending = undefined;
+        const backoff = Math.min(REFRESH_BACKOFF_MS * 2 ** this.failures, REFRESH_BACKOFF_CAP_MS);
+        this.failures = Math.min(this.failures + 1, 16);
+        this.retryAt = this.now() + backoff;
+        throw error;
+      },
+    );
+    return this.pending;
   }
 }
 
