@@ -35,6 +35,17 @@ export function claudeOutputFormat(body: JsonObject, model: string): JsonObject 
 }
 
 /**
+ * The Messages client's `output_config.format` for Claude on Vertex AI, which Google lists
+ * for Claude 4.6 and later (4.5 "coming soon", and only where the organization policy
+ * allows `structured_outputs`); undefined for an earlier model.
+ */
+export function vertexClaudeOutputFormat(body: JsonObject, model: string): JsonObject | undefined {
+  const claude = readClaudeModel(model);
+  if (!claude || !isAtLeast(claude.version, 4, 6)) return undefined;
+  return claudeOutputFormat(body, model);
+}
+
+/**
  * A Messages client's `output_config.task_budget` (an advisory token budget for a whole
  * agentic loop), to send as it came; Anthropic checks it and the model it takes.
  */

@@ -2,6 +2,7 @@ import { DataPlaneError, DataPlaneErrorCode, type JsonObject } from '@aigw/contr
 import { answerTool, type AnswerTool } from '../core/answer-tool';
 import type { ChatPrompt } from '../core/chat-request';
 import { jsonResponseFormat, type JsonResponseFormat } from '../core/response-format';
+import { hasStructuredOutputs } from '../anthropic/claude-output-format';
 import { baseModelId, converseFamily } from './bedrock-model-id';
 
 // How a Converse request asks for a JSON answer, by model family. Converse has no plain
@@ -39,13 +40,21 @@ function takesStructuredOutputs(model: string): boolean {
 /**
  * The JSON mode of a prompt for `model`; undefined for prose. Claude, Nova and an ARN that
  * does not say its model (it may be Claude) get the forced answer tool, which every
- * tool-calling Claude takes, strict schemas included; the structured-output families get
- * `outputConfig`; any other family is a 400 naming response_format.
+ * tool-calling Claude takes, strict schemas included, unless the prompt has tools of its
+ * own and the model is Claude 4.5 or later, which gets `outputConfig`; the
+ * structured-output families get `outputConfig`; any other family is a 400 naming
+ * response_format.
  */
 export function converseJsonMode(prompt: ChatPrompt, model: string): ConverseJsonMode | undefined {
   const format = jsonResponseFormat(prompt.responseFormat);
   if (!format) return undefined;
-  if (converseFamily(model) !== 'other') {
+  const family = converseFamily(model);
+  // Beside the client's own tools a forced answer tool cannot stand (the model could never
+  // call them); Claude 4.5 and later keep to the schema natively, with the tools.
+  if (family === 'claude' && prompt.tools.length > 0 && hasStructuredOutputs(model)) {
+    return { kind: 'output-config', outputConfig: outputConfig(format) };
+  }
+  if (family !== 'other') {
     const tool = answerTool(prompt, 'bedrock');
     return tool && { kind: 'tool', tool };
   }

@@ -1429,6 +1429,27 @@ describe('BedrockAdapter against a fake Bedrock Runtime that checks SigV4', () =
     });
   });
 
+  it("answers a response_format beside the client's tools natively on Claude 4.5 and later (outputConfig)", async () => {
+    // A Messages client's output_config.format with tools, failed over onto Bedrock.
+    const sonnet = { ...target, model: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0' };
+    await adapter.invoke({
+      request: gatewayChatRequest({ response_format: WEATHER_FORMAT, tools: [WEATHER_TOOL] }),
+      target: sonnet,
+      signal: new AbortController().signal,
+    });
+    const body = upstream.calls[0].body;
+    const textFormat = (body.outputConfig as JsonObject).textFormat as JsonObject;
+    assert.equal(textFormat.type, 'json_schema');
+    const toolConfig = body.toolConfig as JsonObject;
+    const tools = toolConfig.tools as JsonObject[];
+    // The client's own tool, offered as it is: no forced answer tool beside it.
+    assert.deepEqual(
+      tools.map((tool) => (tool.toolSpec as JsonObject).name),
+      ['get_weather'],
+    );
+    assert.equal(toolConfig.toolChoice, undefined);
+  });
+
   it('refuses tools beside a response_format it answers through a tool, before calling', async () => {
     for (const response_format of [WEATHER_FORMAT, { type: 'json_object' }]) {
       await assert.rejects(

@@ -13,6 +13,7 @@ import {
 import { AnthropicStreamTranslation } from '../anthropic/anthropic-stream';
 import { fromAnthropicMessage } from '../anthropic/anthropic-response';
 import { MESSAGES_BODY_SETTINGS, toAnthropicRequest } from '../anthropic/anthropic-request';
+import { vertexClaudeOutputFormat } from '../anthropic/claude-output-format';
 import { answerTool } from '../core/answer-tool';
 import { withAliasedToolNames, withRestoredToolNames } from '../core/tool-name-aliases';
 import {
@@ -284,7 +285,11 @@ export class VertexAdapter implements ProviderAdapter {
     headers: Record<string, string>,
   ): Promise<GatewayAnswer> {
     const { request, target } = call;
-    const tool = answerTool(prompt, 'anthropic');
+    // Beside the client's own tools a forced answer tool cannot stand (the model could never
+    // call them): a Messages client's format goes natively where Vertex takes it.
+    const outputFormat =
+      prompt.tools.length > 0 ? vertexClaudeOutputFormat(request.body, model.id) : undefined;
+    const tool = outputFormat ? undefined : answerTool(prompt, 'anthropic');
     const leftOut = new SettingsLeftOut();
     // Vertex names the model in the URL and the API version in the body.
     const { model: _model, ...messages } = toAnthropicRequest(
@@ -295,6 +300,9 @@ export class VertexAdapter implements ProviderAdapter {
       leftOut.leaveOut,
     );
     const body: JsonObject = { anthropic_version: VERTEX_ANTHROPIC_VERSION, ...messages };
+    if (outputFormat) {
+      body.output_config = { ...((body.output_config ?? {}) as JsonObject), format: outputFormat };
+    }
     const method = request.stream ? 'streamRawPredict' : 'rawPredict';
     const post = providerPost(
       call,
