@@ -738,3 +738,58 @@ describe('invokeOpenAiWire on a gpt-audio chat answer', () => {
     });
   }
 });
+
+describe("invokeOpenAiWire on a stream's service tier", () => {
+  const raw = new RawSseUpstream({ basePath: '/v1' });
+  let target: UpstreamTarget;
+
+  before(async () => {
+    await raw.start();
+    target = upstreamTarget({ provider: 'openai', model: 'gpt-5', baseUrl: raw.baseUrl }, KEY);
+  });
+  after(() => raw.stop());
+
+  const chunk = (serviceTier: string | null, extra: JsonObject) => ({
+    id: 'c1',
+    object: 'chat.completion.chunk',
+    model: 'gpt-5',
+    service_tier: serviceTier,
+    ...extra,
+  });
+  const usageOf = async (events: readonly (JsonObject | string)[]) => {
+    raw.next(events);
+    const answer = (await invokeOpenAiWire(
+      {
+        request: gatewayChatRequest({ stream: true }),
+        target,
+        signal: new AbortController().signal,
+      },
+      { url: `${raw.baseUrl}/chat/completions` },
+      sharedUpstreamAgent(),
+    )) as StreamAnswer;
+    await collectStream(answer);
+    return answer.usage;
+  };
+  const usage = { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 };
+
+  it('keeps the tier a chunk named when a later one names none (null)', async () => {
+    // The tier is billed (priority at twice gpt-5's price): a later chunk's null must not
+    // turn a priority call into a standard one.
+    const served = await usageOf([
+      chunk('priority', { choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: null }] }),
+      chunk('priority', { choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }),
+      chunk(null, { choices: [], usage }),
+      '[DONE]',
+    ]);
+    assert.equal(served.serviceTier, 'priority');
+  });
+
+  it('takes the tier the usage chunk alone names', async () => {
+    const served = await usageOf([
+      chunk(null, { choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: 'stop' }] }),
+      chunk('flex', { choices: [], usage }),
+      '[DONE]',
+    ]);
+    assert.equal(served.serviceTier, 'flex');
+  });
+});

@@ -182,8 +182,11 @@ async function* openAiStreamEvents(
   const prefix =
     relay.echoedPrefix === undefined ? undefined : new EchoedPrefixStripper(relay.echoedPrefix);
   let reported: TokenUsage | undefined;
-  /** The tier the backend served at, which its chunks name (OpenAI: each of them). */
-  let servedTier: unknown;
+  /**
+   * The tier the backend served at, which its chunks name (OpenAI: each of them): the last
+   * named, a chunk naming none (null) leaving it as it was.
+   */
+  let servedTier: string | undefined;
   const output = new OutputTally();
   let done = false;
   const unfinished = new UnfinishedChoices();
@@ -208,7 +211,7 @@ async function* openAiStreamEvents(
       if (nestsDeeperThan(chunk, MAX_BODY_DEPTH)) {
         throw streamInterrupted(target.backendName, 'sent a stream event nested too deeply');
       }
-      if (chunk.service_tier !== undefined) servedTier = chunk.service_tier;
+      if (typeof chunk.service_tier === 'string') servedTier = chunk.service_tier;
       // The usage we asked for, whether or not its counts are usable (else it is estimated).
       const carriesUsage = typeof chunk.usage === 'object' && chunk.usage !== null;
       reported =
