@@ -227,6 +227,36 @@ describe('dollarCost with cache writes', () => {
     assert.ok(Math.abs(at(searched) - (tokens * 1.1 + 0.01)) < 1e-12);
   });
 
+  it('multiplies the tokens alone by the service tier and the geography, together', () => {
+    const price = {
+      inputPer1k: 0.001,
+      outputPer1k: 0.004,
+      perMinute: 0.006,
+      webSearchPer1k: 10,
+      serviceTierFactors: { flex: 0.5, priority: 2 },
+    };
+    const tokens = 0.001 + 0.004;
+    const fees = 0.006 + 0.01; // a minute of audio, a web search: fees by the piece
+    const used: TokenCounts = {
+      inputTokens: 1000,
+      outputTokens: 1000,
+      audioSeconds: 60,
+      serverToolRequests: { web_search: 1 },
+    };
+    const near = (actual: number, expected: number, what: string) =>
+      assert.ok(Math.abs(actual - expected) < 1e-12, `${what}: ${actual} != ${expected}`);
+    near(dollarsAt(price, used), tokens + fees, 'standard');
+    near(dollarsAt(price, { ...used, serviceTier: 'priority' }), tokens * 2 + fees, 'priority');
+    near(dollarsAt(price, { ...used, serviceTier: 'flex' }), tokens * 0.5 + fees, 'flex');
+    near(
+      dollarsAt(price, { ...used, serviceTier: 'priority', inferenceGeo: 'us' }),
+      tokens * 2 * 1.1 + fees,
+      'priority in the US',
+    );
+    // A tier the price has no factor for bills at its own rates.
+    near(dollarsAt(price, { ...used, serviceTier: 'scale' }), tokens + fees, 'scale');
+  });
+
   it('bills web searches on a catalog price too (Claude on the Anthropic API and Vertex AI)', () => {
     const searched = {
       inputTokens: 0,
