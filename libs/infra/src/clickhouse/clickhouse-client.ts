@@ -25,6 +25,9 @@ export interface ClickHouseClientOptions {
   readonly logger?: ClickHouseLogSink;
 }
 
+/** How long the client waits for a request, unless told otherwise. */
+export const CLICKHOUSE_REQUEST_TIMEOUT_MS = 30_000;
+
 export function createClickHouseClient(options: ClickHouseClientOptions = {}): ClickHouseClient {
   const url = options.url ?? process.env.CLICKHOUSE_URL;
   if (!url) throw new ClickHouseConfigError('CLICKHOUSE_URL is not set');
@@ -34,7 +37,7 @@ export function createClickHouseClient(options: ClickHouseClientOptions = {}): C
   return clickhouseClient().createClient({
     url,
     ...(options.database ? { database: options.database } : {}),
-    request_timeout: options.requestTimeoutMs ?? 30_000,
+    request_timeout: options.requestTimeoutMs ?? CLICKHOUSE_REQUEST_TIMEOUT_MS,
     // Compressed responses need a setting 18.16's HTTP handler treats differently; the
     // payloads here are small.
     compression: { request: false, response: false },

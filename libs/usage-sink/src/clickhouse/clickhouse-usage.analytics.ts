@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { sqlString } from '@aigw/infra';
+import { CLICKHOUSE_REQUEST_TIMEOUT_MS, sqlString } from '@aigw/infra';
 import {
   addTotals,
   adjustmentRow,
@@ -241,6 +241,14 @@ const SPENDER_ORDER: Readonly<Record<TopSpendersQuery['orderBy'], string>> = {
   tokens: '(s_tokens_in + s_tokens_out) DESC, user_id',
   user: 'user_id',
 };
+
+/**
+ * Longest an analytics query may run on ClickHouse, in seconds: a little under the client's
+ * request timeout. ClickHouse does not cancel a query whose HTTP client gave up, so without
+ * it an abandoned heavy query would go on using the server; past it ClickHouse refuses the
+ * query (TIMEOUT_EXCEEDED), answered as the API's 503 and counted as a failed query.
+ */
+const ANALYTICS_QUERY_SECONDS = Math.floor(CLICKHOUSE_REQUEST_TIMEOUT_MS / 1000) - 5;
 
 /** Quantiles of an empty group come back as NaN (null in JSON): report 0. */
 const finite = (value: Num | null | undefined): number => {
@@ -532,7 +540,11 @@ export class ClickHouseUsageAnalytics implements UsageAnalytics {
   }
 
   private async rows<T>(query: string): Promise<T[]> {
-    const result = await this.client.query({ query, format: 'JSONEachRow' });
+    const result = await this.client.query({
+      query,
+      format: 'JSONEachRow',
+      clickhouse_settings: { max_execution_time: ANALYTICS_QUERY_SECONDS },
+    });
     return result.json<T>();
   }
 }
