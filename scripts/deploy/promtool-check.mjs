@@ -49,6 +49,28 @@ const cases = [
     exp_samples: [],
   },
   {
+    // Each pod answers for its own series: another pod scraped throughout vouches for none.
+    name: 'across replicas, one pod back from a gap counts nothing again, another its new series',
+    alert: 'AiGatewayEventsDeadLettered',
+    series: [
+      {
+        series: `ai_gateway_events_rejected_total{${pod},topic="usage",code="DECODE.INVALID"}`,
+        values: '1x5 _x25 1x10',
+      },
+      { series: `process_start_time_seconds{${pod}}`, values: '-100000x5 _x25 -100000x10' },
+      {
+        series: `ai_gateway_events_rejected_total{namespace="ns",service="svc",instance="10.0.0.2:9901",topic="usage",code="DECODE.INVALID"}`,
+        values: '_x25 3x15',
+      },
+      {
+        series: `process_start_time_seconds{namespace="ns",service="svc",instance="10.0.0.2:9901"}`,
+        values: '-100000x40',
+      },
+    ],
+    eval_time: '35m',
+    exp_samples: [{ labels: '{namespace="ns",topic="usage",code="DECODE.INVALID"}', value: 3 }],
+  },
+  {
     name: 'a pod started within the window counts what it dead-lettered since',
     alert: 'AiGatewayEventsDeadLettered',
     series: [
