@@ -33,6 +33,12 @@ export type TokenRefreshListener = (event: TokenRefreshEvent) => void;
 interface MintedToken {
   readonly accessToken: string;
   readonly expiresAt: number;
+  /**
+   * When to start refreshing it: REFRESH_MARGIN_MS before it expires, or halfway through
+   * a shorter life (a metadata server hands out its cached token until shortly before it
+   * expires), so such a token is not refreshed by every call.
+   */
+  readonly refreshAt: number;
 }
 
 /** The fields of a service-account key file this module reads. */
@@ -89,7 +95,12 @@ function mintedFrom(body: unknown, now: number): MintedToken | undefined {
   >;
   if (typeof accessToken !== 'string' || accessToken === '') return undefined;
   const seconds = typeof expiresIn === 'number' && expiresIn > 0 ? expiresIn : 3600;
-  return { accessToken, expiresAt: now + seconds * 1000 };
+  const lifetimeMs = seconds * 1000;
+  return {
+    accessToken,
+    expiresAt: now + lifetimeMs,
+    refreshAt: now + lifetimeMs - Math.min(REFRESH_MARGIN_MS, lifetimeMs / 2),
+  };
 }
 
 /** The OAuth2 error code of a refused exchange ("invalid_grant"), which carries no secret. */
@@ -139,7 +150,7 @@ class CachedToken {
     const current = this.current;
     const now = this.now();
     if (current && now < current.expiresAt) {
-      if (now >= current.expiresAt - REFRESH_MARGIN_MS && !this.pending && now >= this.retryAt) {
+      if (now >= current.refreshAt && !this.pending && now >= this.retryAt) {
         // Counted by the mint; the failure only delays the next try.
         this.refresh().catch(() => undefined);
       }

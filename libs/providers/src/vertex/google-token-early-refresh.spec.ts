@@ -92,3 +92,26 @@ describe('Google access tokens: the early refresh', () => {
     assert.ok(oauth.authorizes(`Bearer ${await source.token()}`), 'the next call mints again');
   });
 });
+
+describe('Google access tokens: a token minted with less than the margin left', () => {
+  const oauth = new FakeGoogleOAuth();
+  before(() => oauth.start());
+  after(() => oauth.stop());
+  beforeEach(() => oauth.reset());
+
+  it('is used for half its life before it is refreshed, not refreshed by every call', async () => {
+    // A metadata server hands out its cached token until shortly before it expires.
+    oauth.expiresIn = 120;
+    let now = Date.now();
+    const tokens = new GoogleAccessTokens({ metadataHost: oauth.host, now: () => now });
+    const first = await tokens.accessToken('vertex-a', undefined);
+    now += 30_000;
+    assert.equal(await tokens.accessToken('vertex-a', undefined), first);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(await tokens.accessToken('vertex-a', undefined), first);
+    assert.equal(oauth.metadataRequests, 1, 'no refresh in its first half');
+    now += 31_000;
+    assert.equal(await tokens.accessToken('vertex-a', undefined), first, 'still valid');
+    await until('refreshed past half its life', () => oauth.metadataRequests === 2);
+  });
+});
