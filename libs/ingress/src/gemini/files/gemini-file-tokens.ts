@@ -22,11 +22,14 @@ export const VIDEO_TOKENS_PER_SECOND = 312;
 /** Why a file's count was not given (a fixed set, a metric's label). */
 export type FileCountFailure = 'timeout' | 'error' | 'bad_answer';
 
+/** A file's count for a model, as kept with its record. */
+export type GeminiFileCount = NonNullable<HeldRecord['geminiTokens']>;
+
 export interface GeminiFileTokensOptions {
   /** The backend's countTokens answer for the file (GeminiFileCalls.countTokens'). */
   count(record: HeldRecord, model: string): Promise<{ readonly body: Buffer }>;
-  /** Keeps the record with its count (the store's put). */
-  remember(record: HeldRecord): Promise<void>;
+  /** Keeps the count with the file's record as it is when the count is given. */
+  remember(record: HeldRecord, tokens: GeminiFileCount): Promise<void>;
   onFailed?: (reason: FileCountFailure) => void;
   onError?: (what: string, error: unknown) => void;
   waitMs?: number;
@@ -69,7 +72,7 @@ export class GeminiFileTokens {
     }
     if (tokens === undefined) return 'bad_answer';
     try {
-      await this.options.remember({ ...record, geminiTokens: { model, tokens } });
+      await this.options.remember(record, { model, tokens });
     } catch (error) {
       // Counted again at the next use: nothing lost but a free call.
       this.options.onError?.(`keeping the token count of file ${record.id}`, error);

@@ -611,6 +611,74 @@ spec:
     assert.equal(backend.counts.length, 2);
   });
 
+  it('counts the files a call names together: the call waits once, not once a file', async () => {
+    const { backend, files, store, countFailures, upload } = setup();
+    const { final } = await upload();
+    const id = geminiFileIdIn(String((final.body!.file as Record<string, unknown>).uri))!;
+    const record = (await store.get(id))!;
+    const others = ['aigw-' + 'e'.repeat(32), 'aigw-' + 'f'.repeat(32)];
+    for (const other of others) await store.put({ ...record, id: other }, 60_000);
+    // The backend answers no count until all three are asked: files counted one after
+    // another would each wait out the call's 50 ms and be held by the fallback instead.
+    let asked = 0;
+    let allAsked!: () => void;
+    const all = new Promise<void>((resolve) => (allAsked = resolve));
+    const count = backend.countTokens.bind(backend);
+    backend.countTokens = async (target, model, file) => {
+      if (++asked === 3) allAsked();
+      await all;
+      return count(target, model, file);
+    };
+    const held = await withHeldGeminiFiles(
+      {
+        requestedModel: 'pro',
+        body: {
+          model: 'pro',
+          messages: [{ role: 'user', content: [id, ...others].map((i) => gatewayFilePart(i, '')) }],
+        },
+      } as unknown as GatewayRequest,
+      { 'x-user-id': 'alice' },
+      files,
+      CALLERS,
+    );
+    assert.equal(held.heldFileTokens, 3 * 1_000);
+    assert.deepEqual(countFailures, []);
+  });
+
+  it('keeps a late count with the file as it is by then: never bringing back a deleted file or an older state', async () => {
+    const { backend, files, store, upload } = setup();
+    const { final } = await upload();
+    const id = geminiFileIdIn(String((final.body!.file as Record<string, unknown>).uri))!;
+    const record = (await store.get(id))!;
+    const gone = 'aigw-' + 'e'.repeat(32);
+    await store.put({ ...record, id: gone }, 60_000);
+    const call = (i: string) =>
+      withHeldGeminiFiles(
+        {
+          requestedModel: 'pro',
+          body: { model: 'pro', messages: [{ role: 'user', content: [gatewayFilePart(i, '')] }] },
+        } as unknown as GatewayRequest,
+        { 'x-user-id': 'alice' },
+        files,
+        CALLERS,
+      );
+    backend.countAnswer = { late: 1_234 };
+    await call(id);
+    await call(gone);
+    // While the counts are asked, one file's state moves on (a GET saw it) and the other
+    // is deleted.
+    const newer = { ...record.object, state: 'ACTIVE', videoMetadata: { videoDuration: '9s' } };
+    await store.put({ ...record, object: newer }, 60_000);
+    await store.delete((await store.get(gone))!);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.deepEqual(await store.get(id), {
+      ...record,
+      object: newer,
+      geminiTokens: { model: 'gemini-2.5-flash', tokens: 1_234 },
+    });
+    assert.equal(await store.get(gone), undefined);
+  });
+
   it('serves the simple multipart upload, its media part streamed to the backend as it arrives', async () => {
     const { backend, files, outcomes } = setup();
     let mediaSeen!: () => void;

@@ -29,7 +29,11 @@ import {
   uploadRecordId,
 } from './gemini-file-names';
 import { isMultipartUpload, multipartBoundary, MultipartParts } from './gemini-multipart-upload';
-import { GeminiFileTokens, type FileCountFailure } from './gemini-file-tokens';
+import {
+  GeminiFileTokens,
+  type FileCountFailure,
+  type GeminiFileCount,
+} from './gemini-file-tokens';
 
 /** What the gateway needs of a Gemini backend's Files API (the provider library's GeminiFilesUpstream). */
 export interface GeminiFileCalls {
@@ -152,7 +156,7 @@ export class GeminiFiles {
           id: record.providerId,
           mimeType: typeof record.object.mimeType === 'string' ? record.object.mimeType : '',
         }),
-      remember: (record) => options.store.put(record, this.ttlOf(record.object)),
+      remember: (record, tokens) => this.rememberCount(record, tokens),
       ...(options.onCountFailed && { onFailed: options.onCountFailed }),
       ...(options.countWaitMs !== undefined && { waitMs: options.countWaitMs }),
       ...(options.onError && { onError: options.onError }),
@@ -599,7 +603,7 @@ export class GeminiFiles {
   ): Promise<Map<string, HeldGeminiFile>> {
     const route = routeForModel(this.options.config(), model);
     const serving = route ? backendsForModel(route, model) : [];
-    const found = new Map<string, HeldGeminiFile>();
+    const found = new Map<string, HeldRecord>();
     for (const id of ids) {
       const record = await this.ownedRecord(id, headers, callers);
       if (
@@ -617,18 +621,39 @@ export class GeminiFiles {
           'The files this request names are held by different backends, and no one backend can read them all: name files uploaded for the same model',
         );
       }
-      const mimeType = record.object.mimeType;
-      // What the holder runs: its own model, or a wildcard backend's, the one called.
-      const holderModel = serving.find((backend) => backend.name === record.backend)?.model;
-      found.set(id, {
-        uri: record.providerUri ?? '',
-        mimeType: typeof mimeType === 'string' ? mimeType : '',
-        route: record.route,
-        backend: record.backend,
-        tokens: await this.tokens.of(record, holderModel ?? model),
-      });
+      found.set(id, record);
     }
-    return found;
+    // Counted together: a call waits for its files' first counts once, not once a file.
+    // What the holder runs: its own model, or a wildcard backend's, the one called.
+    const holderModel = (record: HeldRecord) =>
+      serving.find((backend) => backend.name === record.backend)?.model ?? model;
+    const tokens = await Promise.all(
+      [...found.values()].map((record) => this.tokens.of(record, holderModel(record))),
+    );
+    return new Map(
+      [...found.entries()].map(([id, record], at) => [
+        id,
+        {
+          uri: record.providerUri ?? '',
+          mimeType: typeof record.object.mimeType === 'string' ? record.object.mimeType : '',
+          route: record.route,
+          backend: record.backend,
+          tokens: tokens[at],
+        },
+      ]),
+    );
+  }
+
+  /**
+   * A file's count, kept with its record as the store has it by then: the record read
+   * before the count may since have been deleted, or updated by a GET (its state, its
+   * videoMetadata), and putting that one back would undo either. The store has no
+   * compare-and-set; reading again narrows the window from the count's seconds to a read.
+   */
+  private async rememberCount(read: HeldRecord, tokens: GeminiFileCount): Promise<void> {
+    const current = await this.options.store.get(read.id);
+    if (!current || current.kind !== 'gemini_file') return;
+    await this.options.store.put({ ...current, geminiTokens: tokens }, this.ttlOf(current.object));
   }
 
   private async owned(
