@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import type * as GenAiPrices from '@pydantic/genai-prices';
 import type { ModelPricing, PriceTier } from './gateway-config';
 import { canonicalProvider, type ProviderKind } from './providers';
+import { googleSearchPriceOf } from './google-search-prices';
 import { serviceTierFactorsOf } from './service-tier-prices';
 import { vertexCharacterPrice } from './vertex-character-prices';
 
@@ -256,6 +257,7 @@ function findInCatalog(providerId: string, model: string, now: number): CatalogF
   }
   const tiers = catalogTiers(prices);
   const serviceTierFactors = serviceTierFactorsOf(providerId, result.model.id);
+  const googleSearch = googleSearchPriceOf(providerId, result.model.id);
   const price: ModelPricing = {
     inputPer1k: (input ?? 0) / 1000,
     outputPer1k: (output ?? 0) / 1000,
@@ -269,6 +271,7 @@ function findInCatalog(providerId: string, model: string, now: number): CatalogF
     ...(hourly === undefined ? {} : { perMinute: hourly / 60 }),
     ...(tiers.length === 0 ? {} : { tiers }),
     ...(serviceTierFactors === undefined ? {} : { serviceTierFactors }),
+    ...googleSearch,
   };
   const conditional = Array.isArray(result.model.prices);
   return {

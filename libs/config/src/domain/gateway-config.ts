@@ -194,10 +194,18 @@ export interface ModelPricing extends TokenRates {
   readonly per1kSearches?: number;
   /**
    * US dollars per 1000 web searches a model ran as a server tool (Anthropic's web_search,
-   * counted in `usage.server_tool_use`); absent = Anthropic's list price
+   * counted in `usage.server_tool_use`; Gemini's Google Search queries, its answer's
+   * `groundingMetadata.webSearchQueries`); absent = Anthropic's list price
    * (DEFAULT_WEB_SEARCH_PER_1K, usage-cost.ts).
    */
   readonly webSearchPer1k?: number;
+  /**
+   * US dollars per 1000 calls that ran web searches, for models billed by the grounded
+   * prompt rather than the search (Gemini 2.x grounding with Google Search: $35 per 1,000,
+   * however many queries a call ran). When set, a call's searches are billed so and not at
+   * `webSearchPer1k`.
+   */
+  readonly groundedPromptPer1k?: number;
   /**
    * The token price's multiplier by the service tier the provider billed a call at, as its
    * answer names it (OpenAI's `service_tier`: `{ flex: 0.5, priority: 2 }` for gpt-5);

@@ -78,7 +78,9 @@ export interface TokenCounts {
 }
 
 /**
- * Server tool runs by tool. Only web searches are billed per run (`webSearchPer1k`): a web
+ * Server tool runs by tool. `web_search` also counts the Google Search queries a Gemini
+ * model ran for grounding (its answer's `groundingMetadata.webSearchQueries`). Only web
+ * searches are billed per run (`webSearchPer1k`, or per call: `groundedPromptPer1k`): a web
  * fetch has no fee of its own (the page it reads is billed as input tokens), and code
  * execution is billed by container hours per organisation, which no call's usage reports.
  */
@@ -91,8 +93,9 @@ export interface ServerToolCounts {
 /**
  * Anthropic's list price of web search: $10 per 1000 searches, beside the tokens (the
  * results the model reads bill as input). The price of a search when the model's price
- * sets no `webSearchPer1k`: only Anthropic's Messages usage reports searches (the Anthropic
- * API, and Claude on Vertex AI, which bills them the same), so it is the one that applies.
+ * sets no `webSearchPer1k`: Anthropic's Messages usage reports searches (the Anthropic
+ * API, and Claude on Vertex AI, which bills them the same); Gemini's grounding searches
+ * are priced by the catalog (google-search-prices.ts) or the operator.
  */
 export const DEFAULT_WEB_SEARCH_PER_1K = 10;
 
@@ -276,14 +279,17 @@ function servingBackend(
  * `outputPer1k`); audio billed by
  * duration at `perMinute`, speech by its characters at `per1kCharacters`, images by the
  * image at `perImage` (or the variant asked), reranks by the search unit at `per1kSearches`,
- * server-tool web searches by the search at `webSearchPer1k` (else Anthropic's list price).
+ * server-tool web searches by the search at `webSearchPer1k` (else Anthropic's list price),
+ * or once for the call at `groundedPromptPer1k` where the price bills grounded prompts.
  * The tokens' part is multiplied by the service tier's factor (`serviceTierFactors`: OpenAI
  * bills flex at half, priority above standard) and by where Anthropic ran it (US-only
  * inference at 1.1 times: inferenceGeoFactor); fees by the minute, image or search are not.
  *
  * What a call spends: the usage event's dollars, which budgets settle with. The budget
  * admission's estimate (budget-admission.ts) holds the searches a web_search tool's
- * `max_uses` allows; a tool without one has no bound, and settlement charges its searches.
+ * `max_uses` allows, and one search for a Gemini request enabling Google Search
+ * (web-search-hold.ts); a tool without a bound has its further searches charged at
+ * settlement.
  */
 export function dollarsAt(price: ModelPricing, counts: TokenCounts): number {
   return (
@@ -356,11 +362,16 @@ function tokenDollars(price: ModelPricing, counts: TokenCounts): number {
   );
 }
 
-/** The web searches a model ran as a server tool, at the price's rate or Anthropic's. */
+/**
+ * The web searches a model ran as a server tool: one grounded prompt for the call where
+ * the price bills so (`groundedPromptPer1k`: Gemini 2.x), else each search at the price's
+ * rate or Anthropic's.
+ */
 function webSearchDollars(price: ModelPricing, runs: ServerToolCounts | undefined): number {
   const searches = runs?.web_search;
   // Guarded: most calls run none, and a count is never below 0 in the dollars.
   if (searches === undefined || !(searches > 0)) return 0;
+  if (price.groundedPromptPer1k !== undefined) return price.groundedPromptPer1k / 1000;
   return (searches / 1000) * (price.webSearchPer1k ?? DEFAULT_WEB_SEARCH_PER_1K);
 }
 

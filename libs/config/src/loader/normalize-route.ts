@@ -252,6 +252,7 @@ function costControl(dto: CostControlDto, path: PathSegment[], ctx: Ctx): CostCo
         ...optional('perImageVariants', price.perImageVariants && { ...price.perImageVariants }),
         ...optional('per1kSearches', price.per1kSearches),
         ...optional('webSearchPer1k', price.webSearchPer1k),
+        ...optional('groundedPromptPer1k', price.groundedPromptPer1k),
         ...optional(
           'serviceTierFactors',
           price.serviceTierFactors && { ...price.serviceTierFactors },

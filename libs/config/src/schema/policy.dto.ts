@@ -317,6 +317,10 @@ export class ModelPricingDto extends CacheRatesDto {
   webSearchPer1k?: number;
 
   @IsOptional()
+  @UsDollarsPer('1000 grounded prompts')
+  groundedPromptPer1k?: number;
+
+  @IsOptional()
   @IsPriceMap('a mapping of service tier to its token price multiplier (numbers >= 0)')
   serviceTierFactors?: Record<string, number>;
 
@@ -343,7 +347,7 @@ export class CostControlDto {
   @ValidateNested({
     each: true,
     message:
-      'expected a mapping of model name to {inputPer1k, outputPer1k, cachedInputPer1k, cacheWritePer1k, cacheWrite1hPer1k, imageInputPer1k, imageOutputPer1k, audioInputPer1k, audioOutputPer1k, perMinute, per1kCharacters, perImage, perImageVariants, per1kSearches, webSearchPer1k, serviceTierFactors, tiers}',
+      'expected a mapping of model name to {inputPer1k, outputPer1k, cachedInputPer1k, cacheWritePer1k, cacheWrite1hPer1k, imageInputPer1k, imageOutputPer1k, audioInputPer1k, audioOutputPer1k, perMinute, per1kCharacters, perImage, perImageVariants, per1kSearches, webSearchPer1k, groundedPromptPer1k, serviceTierFactors, tiers}',
   })
   @Type(() => ModelPricingDto)
   modelPricing?: Map<string, ModelPricingDto>;

@@ -48,4 +48,32 @@ describe("the budget hold of a request enabling Anthropic's web search", () => {
     assert.deepEqual(webSearchHold(body([webSearch(-1), webSearch(1.5)])), {});
     assert.deepEqual(webSearchHold(ask('u').body), {});
   });
+
+  it('holds one search for a Gemini request grounding with Google Search', async () => {
+    const gemini = '    - {name: g, provider: google-gemini, model: chat}';
+    // Tokens free, a grounded prompt at $35 per 1,000: past the whole day's cap.
+    const policy = `  costControl:
+    maxDailyCostPerUser: 0.03
+    modelPricing: {chat: {inputPer1k: 0, outputPer1k: 0, groundedPromptPer1k: 35}}`;
+    const { admission } = admissionOn(gemini, policy);
+    const grounded = (userKey: string, tool: string): GatewayRequest => {
+      const request = ask(userKey);
+      return {
+        ...request,
+        body: { ...request.body, provider_extras: { gemini_tools: [{ [tool]: {} }] } },
+      };
+    };
+    assert.deepEqual(webSearchHold(grounded('u', 'googleSearch').body), {
+      serverToolRequests: { web_search: 1 },
+    });
+    assert.deepEqual(webSearchHold(grounded('u', 'googleSearchRetrieval').body), {
+      serverToolRequests: { web_search: 1 },
+    });
+    assert.deepEqual(webSearchHold(grounded('u', 'codeExecution').body), {});
+    // Free tokens alone fit; $0.035 held for the grounded prompt is more than the cap.
+    await admission.admit(grounded('free', 'codeExecution'));
+    const error = await refusalOf(admission.admit(grounded('grounded', 'googleSearch')));
+    assert.equal(error.httpStatus, 400);
+    assert.match(error.message, /costControl\.maxDailyCostPerUser/);
+  });
 });

@@ -1,24 +1,38 @@
 import {
   ANTHROPIC_SERVER_TOOLS_EXTRA,
   anthropicServerToolOf,
+  geminiToolsAsked,
   type GatewayRequest,
 } from '@aigw/contracts/data-plane';
 import type { TokenCounts } from '@aigw/config';
 
+/** Gemini's built-in tools that ground the answer with Google Search, billed beside tokens. */
+const GOOGLE_SEARCH_TOOLS: ReadonlySet<string> = new Set(['googleSearch', 'googleSearchRetrieval']);
+
 /**
- * The web searches a request's Anthropic web_search tools allow at most (their `max_uses`,
- * added up), held at the model's per-search price (`webSearchPer1k`, else Anthropic's $10
- * per 1,000): a request letting Claude search 20 times may cost $0.20 beside its tokens.
- * A tool without `max_uses` has no bound, and adds nothing: its searches are charged when
- * the call settles.
+ * The web searches a request may be billed for, held at the model's per-search price
+ * (`webSearchPer1k`, else Anthropic's $10 per 1,000) beside its tokens:
+ *
+ * - Anthropic's web_search tools: the searches their `max_uses` allows, added up (a
+ *   request letting Claude search 20 times may cost $0.20). A tool without `max_uses` has
+ *   no bound, and adds nothing: its searches are charged when the call settles.
+ * - Gemini's Google Search grounding: one search. Gemini 2.x bills the grounded prompt
+ *   once however many queries it ran (`groundedPromptPer1k`: $35 per 1,000), so that is
+ *   its whole fee; Gemini 3 bills each query ($14 per 1,000) and no request field bounds
+ *   how many the model runs, so one is held and any more are charged at settlement.
  */
 export function webSearchHold(
   body: GatewayRequest['body'],
 ): Pick<TokenCounts, 'serverToolRequests'> {
+  const searches = anthropicSearchesAllowed(body) + googleSearchesHeld(body);
+  return searches > 0 ? { serverToolRequests: { web_search: searches } } : {};
+}
+
+function anthropicSearchesAllowed(body: GatewayRequest['body']): number {
   const extras = body.provider_extras;
-  if (typeof extras !== 'object' || extras === null || Array.isArray(extras)) return {};
+  if (typeof extras !== 'object' || extras === null || Array.isArray(extras)) return 0;
   const tools = (extras as Record<string, unknown>)[ANTHROPIC_SERVER_TOOLS_EXTRA];
-  if (!Array.isArray(tools)) return {};
+  if (!Array.isArray(tools)) return 0;
   let searches = 0;
   for (const tool of tools) {
     if (typeof tool !== 'object' || tool === null) continue;
@@ -28,5 +42,9 @@ export function webSearchHold(
       searches += maxUses;
     }
   }
-  return searches > 0 ? { serverToolRequests: { web_search: searches } } : {};
+  return searches;
+}
+
+function googleSearchesHeld(body: GatewayRequest['body']): number {
+  return geminiToolsAsked(body).some((tool) => GOOGLE_SEARCH_TOOLS.has(tool)) ? 1 : 0;
 }

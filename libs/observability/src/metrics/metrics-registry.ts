@@ -265,7 +265,7 @@ export class MetricsRegistry {
   });
   readonly #serverToolRequests = new FastCounter({
     name: 'ai_gateway_server_tool_requests_total',
-    help: "Runs of a provider's server tools, as the provider reported them (Anthropic's usage.server_tool_use: web_search, web_fetch), by tool and model; web searches are billed per request beside the tokens (Anthropic: $10 per 1,000, or the model's modelPricing webSearchPer1k), and ai_gateway_cost_dollars includes them",
+    help: "Runs of a provider's server tools, as the provider reported them (Anthropic's usage.server_tool_use: web_search, web_fetch; Gemini's Google Search grounding queries, groundingMetadata.webSearchQueries, as web_search), by tool and model; web searches are billed beside the tokens (Anthropic: $10 per 1,000; Gemini 3: $14 per 1,000 queries; Gemini 2.x: $35 per 1,000 grounded prompts, once a call; or the model's modelPricing webSearchPer1k / groundedPromptPer1k), and ai_gateway_cost_dollars includes them",
     labelNames: ['tool', 'model'] as const,
     registers: [this.registry],
   });

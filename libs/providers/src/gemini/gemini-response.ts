@@ -10,6 +10,7 @@ import { isJsonObject, isNonEmptyString } from '../core/json-shape';
 import { idWithSignature } from '../core/tool-call-signature-id';
 import { badResponse } from '../core/upstream-http';
 import { choiceLogprobs } from './gemini-logprobs';
+import { answerSearchQueries, withSearchQueries } from './gemini-grounding';
 import { reportedTokens, sumTokens } from '../core/usage';
 import {
   isToolPart,
@@ -314,8 +315,9 @@ export function fromGeminiResponse(
   );
   // A prompt blocked outright comes back with no candidate at all.
   if (candidates.length === 0 && !blockReason(body)) return undefined;
-  const usage = geminiUsage(body.usageMetadata);
-  if (!usage) return undefined;
+  const tokens = geminiUsage(body.usageMetadata);
+  if (!tokens) return undefined;
+  const usage = withSearchQueries(tokens, answerSearchQueries(body));
   const id = typeof body.responseId === 'string' ? body.responseId : `chatcmpl-${randomUUID()}`;
   const served = typeof body.modelVersion === 'string' ? body.modelVersion : model;
   // One broken candidate breaks the answer: its choice cannot be relayed as finished.

@@ -20,6 +20,7 @@ import {
 } from './gemini-response';
 import { toolAnswerExtras, toolUsePromptTokens, withToolAnswerExtras } from './gemini-tool-answers';
 import { choiceLogprobs } from './gemini-logprobs';
+import { StreamSearchQueries, withSearchQueries } from './gemini-grounding';
 
 /**
  * The larger of each count: Gemini's stream usage is cumulative, so an event reporting
@@ -79,6 +80,8 @@ export class GeminiStreamTranslation implements StreamTranslation<EventSourceMes
   private toolUseTokens = 0;
   /** The most thinking tokens an event reported (cumulative, as the usage is). */
   private reasoningTokens = 0;
+  /** The Google Search queries the candidates ran, billed beside the tokens. */
+  private readonly searchQueries = new StreamSearchQueries();
 
   constructor(
     private readonly backendName: string,
@@ -183,7 +186,7 @@ export class GeminiStreamTranslation implements StreamTranslation<EventSourceMes
   }
 
   reportedUsage(): TokenUsage | undefined {
-    return this.usage;
+    return this.usage && withSearchQueries(this.usage, this.searchQueries.total());
   }
 
   usageChunk(usage: TokenUsage): JsonObject {
@@ -194,6 +197,7 @@ export class GeminiStreamTranslation implements StreamTranslation<EventSourceMes
   }
 
   private readUsage(event: JsonObject): void {
+    this.searchQueries.read(event);
     const usage = geminiUsage(event.usageMetadata);
     if (usage) {
       this.usage = mergeUsage(this.usage, usage);
