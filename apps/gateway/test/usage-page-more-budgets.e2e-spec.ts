@@ -60,4 +60,34 @@ describe('usage page budgets past one page', { timeout: 300_000 }, () => {
       );
     });
   });
+
+  it('says a failed "Show more" failed, and no longer once one works', async () => {
+    await withChromiumPage(async (page) => {
+      // The first "Show more" fails; the next answers the next page with more to come.
+      let asked = 0;
+      await page.route('**/v1/analytics/budgets?*cursor=*', async (route) => {
+        asked += 1;
+        if (asked === 1) {
+          await route.fulfill({ status: 503, json: { error: { message: 'store down' } } });
+          return;
+        }
+        const answered = await route.fetch();
+        const body = (await answered.json()) as { rows: unknown[] };
+        await route.fulfill({ json: { rows: body.rows, nextCursor: 'more-after-this' } });
+      });
+      await page.goto(`${gateway.baseUrl}/usage`);
+      assert.equal(await usagePageLoaded(page), 'ready');
+      const rows = page.locator('#budgets tbody tr');
+      const more = page.locator('#budgets-more');
+      await more.click();
+      await until('the failure shown', async () =>
+        /failed: store down/.test(await more.innerText()),
+      );
+      assert.equal(await rows.count(), USERS - 1);
+      await more.click();
+      await rows.nth(USERS - 1).waitFor();
+      assert.equal(await more.isVisible(), true);
+      assert.equal(await more.innerText(), 'Show more limits');
+    });
+  });
 });

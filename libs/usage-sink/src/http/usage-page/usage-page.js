@@ -12,6 +12,7 @@
   };
   // Budget limits asked for at once: more follow, a page at a time, with "Show more".
   const BUDGETS_PAGE = 100;
+  const MORE_BUDGETS = 'Show more limits';
   // How many of the latest budget adjustments the page lists.
   const ADJUSTMENTS_SHOWN = 20;
   // Usage stored before events named their operation groups under ''.
@@ -289,12 +290,14 @@
     fillBudgets(page.rows);
     const more = document.getElementById('budgets-more');
     more.hidden = !page.nextCursor;
+    // A page that came clears the word of one that failed before it.
+    more.textContent = MORE_BUDGETS;
     more.onclick = async () => {
       more.disabled = true;
       try {
         showBudgets(await api('budgets', { limit: String(BUDGETS_PAGE), cursor: page.nextCursor }));
       } catch (error) {
-        more.textContent = 'Show more limits (failed: ' + error.message + ')';
+        more.textContent = MORE_BUDGETS + ' (failed: ' + error.message + ')';
       } finally {
         more.disabled = false;
       }
