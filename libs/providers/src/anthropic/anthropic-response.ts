@@ -8,7 +8,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import { chatCompletion, type FinishReason, type OpenAiToolCall } from '../core/openai-output';
 import { isJsonObject, isNonEmptyString } from '../core/json-shape';
-import { sumTokens, tokenCount } from '../core/usage';
+import { sumTokens, tokenCount, withServedTier } from '../core/usage';
 import { servedTierOfAnthropic } from '../core/service-tier';
 import { isReplayableThinking, replayableThinking } from './anthropic-thinking';
 
@@ -285,6 +285,8 @@ export function fromAnthropicMessage(
     ? servedTierOfAnthropic(body.usage.service_tier)
     : undefined;
   if (tier !== undefined) completion.service_tier = tier;
+  // And on the usage, which the price's serviceTierFactors bill by.
+  const served = withServedTier(usage, tier);
   // What context editing cleared, for a Messages client (others never ask for it).
   const edits = appliedContextEdits(body.context_management);
   if (edits) completion.context_management = edits;
@@ -294,5 +296,5 @@ export function fromAnthropicMessage(
     const [choice] = completion.choices as JsonObject[];
     (choice.message as JsonObject).content = parts.ordered;
   }
-  return { completion, usage };
+  return { completion, usage: served };
 }

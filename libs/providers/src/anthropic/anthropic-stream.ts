@@ -13,6 +13,7 @@ import { isJsonObject, isNonEmptyString } from '../core/json-shape';
 import { HeldRoleChunk } from '../core/held-role-chunk';
 import { errorBeforeAnswer } from '../core/reported-error-status';
 import { NOTHING_SPENT } from '../core/spent-usage';
+import { withServedTier } from '../core/usage';
 import { streamEventObject } from '../core/stream-event-json';
 import { streamInterrupted } from '../core/upstream-http';
 import {
@@ -357,9 +358,11 @@ export class AnthropicStreamTranslation implements StreamTranslation<EventSource
     return errorBeforeAnswer(this.backendName, error, () => `${what} ${when}`);
   }
 
+  /** The usage counted, with the tier message_start names (priced by serviceTierFactors). */
   reportedUsage(): TokenUsage | undefined {
     if (this.refused) return NOTHING_SPENT;
-    return usageFromCounts(this.counts);
+    const usage = usageFromCounts(this.counts);
+    return usage && withServedTier(usage, this.chunks.serviceTier);
   }
 
   usageChunk(usage: TokenUsage): JsonObject {

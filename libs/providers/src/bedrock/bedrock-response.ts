@@ -2,7 +2,7 @@ import type { JsonObject, ThinkingBlock, TokenUsage } from '@aigw/contracts/data
 import { chatCompletion, type FinishReason, type OpenAiToolCall } from '../core/openai-output';
 import { isJsonObject, isNonEmptyString } from '../core/json-shape';
 import { badResponse } from '../core/upstream-http';
-import { sumTokens, tokenCount } from '../core/usage';
+import { sumTokens, tokenCount, withServedTier } from '../core/usage';
 import { servedTierOfConverse } from '../core/service-tier';
 import { anthropicStoppedAt } from '../anthropic/anthropic-response';
 import { isReplayableThinking, replayableThinking } from '../anthropic/anthropic-thinking';
@@ -159,7 +159,8 @@ export function fromConverseResponse(
   // The tier it was served at, as OpenAI answers it (service_tier beside usage).
   const tier = servedTierOfConverse(body.serviceTier);
   if (tier !== undefined) completion.service_tier = tier;
-  return { completion, usage };
+  // And on the usage, which the price's serviceTierFactors bill by.
+  return { completion, usage: withServedTier(usage, tier) };
 }
 
 interface AnswerContent {

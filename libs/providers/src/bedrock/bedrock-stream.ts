@@ -9,6 +9,7 @@ import { HeldRoleChunk } from '../core/held-role-chunk';
 import { ChunkFactory, type FinishReason } from '../core/openai-output';
 import { servedTierOfConverse } from '../core/service-tier';
 import { NOTHING_SPENT } from '../core/spent-usage';
+import { withServedTier } from '../core/usage';
 import type { StreamTranslation } from '../core/translated-stream';
 import { scrubbedUpstreamText } from '../core/upstream-failure';
 import { streamInterrupted } from '../core/upstream-http';
@@ -100,8 +101,9 @@ export class BedrockStreamTranslation implements StreamTranslation<BedrockStream
     return this.opening.release(this.translateEvent(event.name, event.payload));
   }
 
+  /** The metadata event's usage, with the tier it names (priced by serviceTierFactors). */
   reportedUsage(): TokenUsage | undefined {
-    return this.usage;
+    return this.usage && withServedTier(this.usage, this.chunks.serviceTier);
   }
 
   usageChunk(usage: TokenUsage): JsonObject {
