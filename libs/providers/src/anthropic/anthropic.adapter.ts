@@ -78,7 +78,7 @@ export class AnthropicAdapter implements ProviderAdapter {
     });
     // A Messages client's structured outputs go as sent where the model has them (with its
     // thinking and tools); otherwise the JSON comes through a forced answer tool.
-    const outputFormat = claudeOutputFormat(request.body, target.model);
+    const outputFormat = claudeOutputFormat(request.body, target.model, 'anthropic');
     const tool = outputFormat ? undefined : answerTool(prompt, 'anthropic');
     const answerToolName = tool?.name;
     const leftOut = new SettingsLeftOut();

@@ -51,7 +51,7 @@ export function converseJsonMode(prompt: ChatPrompt, model: string): ConverseJso
   const family = converseFamily(model);
   // Beside the client's own tools a forced answer tool cannot stand (the model could never
   // call them); Claude 4.5 and later keep to the schema natively, with the tools.
-  if (family === 'claude' && prompt.tools.length > 0 && hasStructuredOutputs(model)) {
+  if (family === 'claude' && prompt.tools.length > 0 && hasStructuredOutputs(model, 'bedrock')) {
     return { kind: 'output-config', outputConfig: outputConfig(format) };
   }
   if (family !== 'other') {

@@ -13,7 +13,7 @@ import {
 import { AnthropicStreamTranslation } from '../anthropic/anthropic-stream';
 import { fromAnthropicMessage } from '../anthropic/anthropic-response';
 import { MESSAGES_BODY_SETTINGS, toAnthropicRequest } from '../anthropic/anthropic-request';
-import { vertexClaudeOutputFormat } from '../anthropic/claude-output-format';
+import { claudeOutputFormat } from '../anthropic/claude-output-format';
 import { answerTool } from '../core/answer-tool';
 import { withAliasedToolNames, withRestoredToolNames } from '../core/tool-name-aliases';
 import {
@@ -288,7 +288,7 @@ export class VertexAdapter implements ProviderAdapter {
     // Beside the client's own tools a forced answer tool cannot stand (the model could never
     // call them): a Messages client's format goes natively where Vertex takes it.
     const outputFormat =
-      prompt.tools.length > 0 ? vertexClaudeOutputFormat(request.body, model.id) : undefined;
+      prompt.tools.length > 0 ? claudeOutputFormat(request.body, model.id, 'vertex') : undefined;
     const tool = outputFormat ? undefined : answerTool(prompt, 'anthropic');
     const leftOut = new SettingsLeftOut();
     // Vertex names the model in the URL and the API version in the body.
