@@ -259,7 +259,7 @@ export class MetricsRegistry {
   });
   readonly #unpricedServiceTierCalls = new FastCounter({
     name: 'ai_gateway_unpriced_service_tier_calls_total',
-    help: 'Provider calls the backend served at a service tier their price has no factor for (an OpenAI priority call on a model without a known priority price, no serviceTierFactors entry), billed at the standard rates, below what the provider charges; by upstream model and tier (flex, priority, scale, reserved, other)',
+    help: 'Provider calls the backend served at a service tier their price has no factor for (an OpenAI priority call on a model without a known priority price, a Bedrock or Anthropic priority or flex call: no serviceTierFactors entry), billed at the standard rates, not what the provider charges (priority above them, flex below); by upstream model and tier (flex, priority, scale, reserved, other)',
     labelNames: ['model', 'tier'] as const,
     registers: [this.registry],
   });
