@@ -2,6 +2,7 @@
 // model the factory makes is served by an OpenAI-format and by an Anthropic backend.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { until } from '@aigw/testing';
 import {
   APICallError,
   generateObject,
@@ -195,7 +196,7 @@ export function describeAiSdkCases(
             controller.abort();
           }
           assert.deepEqual(seen, ['Hello']);
-          await until(() => fw.upstream.hungUp > hungUpBefore);
+          await until('the backend call to end', () => fw.upstream.hungUp > hungUpBefore);
           const [row] = await fw.usageOf(user);
           assert.ok((row?.input_tokens ?? 0) > 0, JSON.stringify(row));
         });
@@ -273,12 +274,4 @@ async function failureOf(model: LanguageModel): Promise<APICallError> {
 
 function sum(rows: readonly UsageRow[], field: 'input_tokens' | 'output_tokens'): number {
   return rows.reduce((total, row) => total + row[field], 0);
-}
-
-async function until(holds: () => boolean): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!holds()) {
-    if (Date.now() > deadline) assert.fail('timed out waiting for the backend call to end');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }

@@ -2,6 +2,7 @@
 // OpenAI-format and an Anthropic backend, so both translations are exercised.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { until } from '@aigw/testing';
 import { ChatAnthropic } from '@langchain/anthropic';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import {
@@ -171,7 +172,7 @@ for (const [title, chat] of [
             }
           }, /abort/i);
           assert.deepEqual(seen, ['Hello']);
-          await until(() => fw.upstream.hungUp > hungUpBefore);
+          await until('the backend call to end', () => fw.upstream.hungUp > hungUpBefore);
           const [row] = await fw.usageOf(user);
           assert.ok((row?.input_tokens ?? 0) > 0, JSON.stringify(row));
         });
@@ -226,12 +227,4 @@ async function failureOf(model: BaseChatModel): Promise<ApiError> {
   );
   assert.ok(error instanceof Error, String(error));
   return error;
-}
-
-async function until(holds: () => boolean): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!holds()) {
-    if (Date.now() > deadline) assert.fail('timed out waiting for the backend call to end');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
