@@ -290,7 +290,17 @@ function budgetAdjustments(): GatewayEvent[] {
 export function usageEventAt(
   at: Date,
   requestId: string,
-  { user = 'alice', operation }: { readonly user?: string; readonly operation?: string } = {},
+  {
+    user = 'alice',
+    operation,
+    route,
+    webSearchRequests,
+  }: {
+    readonly user?: string;
+    readonly operation?: string;
+    readonly route?: string;
+    readonly webSearchRequests?: number;
+  } = {},
 ): TokenUsageRecorded {
   return createTokenUsageRecorded(
     {
@@ -309,6 +319,8 @@ export function usageEventAt(
       weightedTokenCost: 12,
       cacheHit: false,
       ...(operation === undefined ? {} : { operation }),
+      ...(route === undefined ? {} : { route }),
+      ...(webSearchRequests === undefined ? {} : { webSearchRequests }),
     },
     { occurredAt: at },
   );

@@ -218,6 +218,71 @@ export function describeAnalyticsPaging(
       assert.equal(top.status, 400);
     });
 
+    it('pages spenders in user order within a route, an operation, or both', async () => {
+      const at = new Date('2026-05-06T10:30:00Z');
+      const spend = (
+        user: string,
+        route?: string,
+        operation?: string,
+        webSearchRequests?: number,
+      ) =>
+        usageEventAt(at, `filtered-${user}-${route}-${operation}-${webSearchRequests}`, {
+          user,
+          route,
+          operation,
+          webSearchRequests,
+        });
+      await store
+        .writer()
+        .write([
+          spend('p-a', 'main', 'chat', 1),
+          spend('p-a', 'embed', 'embeddings'),
+          spend('p-b', 'main', 'embeddings', 2),
+          spend('p-c', undefined, 'chat', 1),
+          spend('p-d', 'main', 'chat', 3),
+          spend('p-d', 'main', 'chat'),
+          spend('p-e', 'main', undefined, 4),
+          spend('p-f', 'embed', 'chat', 5),
+        ]);
+      /** user:requests:webSearchRequests of every page of a filter, two users a page. */
+      const pages = async (filters: Record<string, string>): Promise<string[]> => {
+        const params = {
+          from: '2026-05-06T00:00:00Z',
+          to: '2026-05-07T00:00:00Z',
+          orderBy: 'user',
+          limit: '2',
+          ...filters,
+        };
+        const seen: string[] = [];
+        let cursor: string | null = null;
+        for (let n = 0; n < 10; n += 1) {
+          const response = await getAnalytics(
+            `${base}/v1/analytics/top-spenders?${new URLSearchParams(cursor === null ? params : { ...params, cursor }).toString()}`,
+          );
+          assert.equal(response.status, 200, await response.clone().text());
+          const body = (await response.json()) as { rows: SpenderRow[]; nextCursor: string | null };
+          seen.push(...body.rows.map((r) => `${r.user}:${r.requests}:${r.webSearchRequests}`));
+          if (body.nextCursor === null) return seen;
+          cursor = body.nextCursor;
+        }
+        throw new Error('no last page after 10');
+      };
+      assert.deepEqual(await pages({ route: 'main' }), [
+        'p-a:1:1',
+        'p-b:1:2',
+        'p-d:2:3',
+        'p-e:1:4',
+      ]);
+      assert.deepEqual(await pages({ operation: 'chat' }), [
+        'p-a:1:1',
+        'p-c:1:1',
+        'p-d:2:3',
+        'p-f:1:5',
+      ]);
+      assert.deepEqual(await pages({ route: 'main', operation: 'chat' }), ['p-a:1:1', 'p-d:2:3']);
+      assert.deepEqual(await pages({ route: 'embed', operation: 'embeddings' }), ['p-a:1:0']);
+    });
+
     it('refuses a cursor it did not make, and a state that is none, with a 400 naming them', async () => {
       const made = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
       for (const cursor of [
