@@ -1,5 +1,6 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { Agent } from 'undici';
 import { FakeGoogleOAuth } from '@aigw/testing/fake-provider';
 import { until } from '@aigw/testing';
 import {
@@ -103,13 +104,25 @@ describe('Google access tokens: a token minted with less than the margin left', 
     // A metadata server hands out its cached token until shortly before it expires.
     oauth.expiresIn = 120;
     let now = Date.now();
-    const tokens = new GoogleAccessTokens({ metadataHost: oauth.host, now: () => now });
+    // Counts the token requests as they are sent: a refresh starts within the call that
+    // wants it, so none counted after the calls is none started, with no wait.
+    let sent = 0;
+    const agent = new Agent();
+    after(() => agent.close());
+    const counting = agent.compose((dispatch) => (options, handler) => {
+      sent++;
+      return dispatch(options, handler);
+    });
+    const tokens = new GoogleAccessTokens({
+      metadataHost: oauth.host,
+      now: () => now,
+      dispatcher: counting,
+    });
     const first = await tokens.accessToken('vertex-a', undefined);
     now += 30_000;
     assert.equal(await tokens.accessToken('vertex-a', undefined), first);
-    await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(await tokens.accessToken('vertex-a', undefined), first);
-    assert.equal(oauth.metadataRequests, 1, 'no refresh in its first half');
+    assert.equal(sent, 1, 'no refresh in its first half');
     now += 31_000;
     assert.equal(await tokens.accessToken('vertex-a', undefined), first, 'still valid');
     await until('refreshed past half its life', () => oauth.metadataRequests === 2);
