@@ -18,33 +18,44 @@ const exprOf = (alert) => {
   return rule.expr;
 };
 
-const pod = 'namespace="ns",service="svc",instance="10.0.0.1:9901"';
-// Each case: the series (one sample a minute), when to evaluate, what the expr returns there.
+// A pod's labels as the scrape gives them; `pod` is the one most cases need.
+const podAt = (ip) => `namespace="ns",service="svc",instance="${ip}:9901"`;
+const pod = podAt('10.0.0.1');
+// The series the cases feed in, one sample a minute.
+const deadLetters = (labels, values) => ({
+  series: `ai_gateway_events_rejected_total{${labels},topic="usage",code="DECODE.INVALID"}`,
+  values,
+});
+const startedAt = (labels, values) => ({ series: `process_start_time_seconds{${labels}}`, values });
+const tokenRefreshes = (labels, result, values) => ({
+  series: `ai_gateway_provider_token_refreshes_total{${labels},backend="vertex",source="metadata",result="${result}"}`,
+  values,
+});
+const chatRequests = (status, values) => ({
+  series: `ai_gateway_requests_total{${pod},route="/v1/chat/completions",status="${status}"}`,
+  values,
+});
+// What AiGatewayEventsDeadLettered answers for DECODE.INVALID dead letters.
+const deadLettered = (value) => [
+  { labels: '{namespace="ns",topic="usage",code="DECODE.INVALID"}', value },
+];
+// Each case: the series, when to evaluate, what the expr returns there.
 const cases = [
   {
     name: 'one event dead-lettered, its series born with it, still counts',
     alert: 'AiGatewayEventsDeadLettered',
     series: [
-      {
-        series: `ai_gateway_events_rejected_total{${pod},topic="usage",code="DECODE.INVALID"}`,
-        values: '_x24 1x20',
-      },
+      deadLetters(pod, '_x24 1x20'),
       // A pod up long before, scraped throughout.
-      { series: `process_start_time_seconds{${pod}}`, values: '-100000x50' },
+      startedAt(pod, '-100000x50'),
     ],
     eval_time: '30m',
-    exp_samples: [{ labels: '{namespace="ns",topic="usage",code="DECODE.INVALID"}', value: 1 }],
+    exp_samples: deadLettered(1),
   },
   {
     name: 'old dead letters are not born again when scraping resumes after a gap',
     alert: 'AiGatewayEventsDeadLettered',
-    series: [
-      {
-        series: `ai_gateway_events_rejected_total{${pod},topic="usage",code="DECODE.INVALID"}`,
-        values: '1x5 _x25 1x10',
-      },
-      { series: `process_start_time_seconds{${pod}}`, values: '-100000x5 _x25 -100000x10' },
-    ],
+    series: [deadLetters(pod, '1x5 _x25 1x10'), startedAt(pod, '-100000x5 _x25 -100000x10')],
     eval_time: '35m',
     exp_samples: [],
   },
@@ -53,48 +64,28 @@ const cases = [
     name: 'across replicas, one pod back from a gap counts nothing again, another its new series',
     alert: 'AiGatewayEventsDeadLettered',
     series: [
-      {
-        series: `ai_gateway_events_rejected_total{${pod},topic="usage",code="DECODE.INVALID"}`,
-        values: '1x5 _x25 1x10',
-      },
-      { series: `process_start_time_seconds{${pod}}`, values: '-100000x5 _x25 -100000x10' },
-      {
-        series: `ai_gateway_events_rejected_total{namespace="ns",service="svc",instance="10.0.0.2:9901",topic="usage",code="DECODE.INVALID"}`,
-        values: '_x25 3x15',
-      },
-      {
-        series: `process_start_time_seconds{namespace="ns",service="svc",instance="10.0.0.2:9901"}`,
-        values: '-100000x40',
-      },
+      deadLetters(pod, '1x5 _x25 1x10'),
+      startedAt(pod, '-100000x5 _x25 -100000x10'),
+      deadLetters(podAt('10.0.0.2'), '_x25 3x15'),
+      startedAt(podAt('10.0.0.2'), '-100000x40'),
     ],
     eval_time: '35m',
-    exp_samples: [{ labels: '{namespace="ns",topic="usage",code="DECODE.INVALID"}', value: 3 }],
+    exp_samples: deadLettered(3),
   },
   {
     name: 'a pod started within the window counts what it dead-lettered since',
     alert: 'AiGatewayEventsDeadLettered',
     series: [
-      {
-        series: `ai_gateway_events_rejected_total{namespace="ns",service="svc",instance="10.0.0.9:9901",topic="usage",code="DECODE.INVALID"}`,
-        values: '_x22 2x10',
-      },
-      {
-        series: `process_start_time_seconds{namespace="ns",service="svc",instance="10.0.0.9:9901"}`,
-        values: '_x20 1200x12',
-      },
+      deadLetters(podAt('10.0.0.9'), '_x22 2x10'),
+      startedAt(podAt('10.0.0.9'), '_x20 1200x12'),
     ],
     eval_time: '25m',
-    exp_samples: [{ labels: '{namespace="ns",topic="usage",code="DECODE.INVALID"}', value: 2 }],
+    exp_samples: deadLettered(2),
   },
   {
     name: 'an event dead-lettered long ago is not counted again',
     alert: 'AiGatewayEventsDeadLettered',
-    series: [
-      {
-        series: `ai_gateway_events_rejected_total{${pod},topic="usage",code="DECODE.INVALID"}`,
-        values: '1x60',
-      },
-    ],
+    series: [deadLetters(pod, '1x60')],
     eval_time: '40m',
     exp_samples: [],
   },
@@ -119,15 +110,9 @@ const cases = [
     name: 'a token mint that failed once and then worked is no credentials failure',
     alert: 'AiGatewayProviderCredentialsFailing',
     series: [
-      {
-        series: `ai_gateway_provider_token_refreshes_total{${pod},backend="vertex",source="metadata",result="ok"}`,
-        values: '1x10 2x20',
-      },
-      {
-        series: `ai_gateway_provider_token_refreshes_total{${pod},backend="vertex",source="metadata",result="failed"}`,
-        // One failure long before, then the blip at 10m.
-        values: '1x9 2x21',
-      },
+      tokenRefreshes(pod, 'ok', '1x10 2x20'),
+      // One failure long before, then the blip at 10m.
+      tokenRefreshes(pod, 'failed', '1x9 2x21'),
     ],
     eval_time: '15m',
     exp_samples: [],
@@ -136,18 +121,9 @@ const cases = [
     name: 'mints that keep failing on one pod are, whatever the others mint',
     alert: 'AiGatewayProviderCredentialsFailing',
     series: [
-      {
-        series: `ai_gateway_provider_token_refreshes_total{${pod},backend="vertex",source="metadata",result="ok"}`,
-        values: '1x30',
-      },
-      {
-        series: `ai_gateway_provider_token_refreshes_total{${pod},backend="vertex",source="metadata",result="failed"}`,
-        values: '0+1x30',
-      },
-      {
-        series: `ai_gateway_provider_token_refreshes_total{namespace="ns",service="svc",instance="10.0.0.2:9901",backend="vertex",source="metadata",result="ok"}`,
-        values: '1+1x30',
-      },
+      tokenRefreshes(pod, 'ok', '1x30'),
+      tokenRefreshes(pod, 'failed', '0+1x30'),
+      tokenRefreshes(podAt('10.0.0.2'), 'ok', '1+1x30'),
     ],
     eval_time: '20m',
     exp_samples: [{ labels: `{${pod},backend="vertex",source="metadata"}`, value: 15 }],
@@ -160,14 +136,8 @@ const cases = [
         series: `ai_gateway_budget_refusals_total{${pod},route="/v1/chat/completions",limit="unknown"}`,
         values: '0+6x30',
       },
-      {
-        series: `ai_gateway_requests_total{${pod},route="/v1/chat/completions",status="429"}`,
-        values: '0+6x30',
-      },
-      {
-        series: `ai_gateway_requests_total{${pod},route="/v1/chat/completions",status="200"}`,
-        values: '0+54x30',
-      },
+      chatRequests('429', '0+6x30'),
+      chatRequests('200', '0+54x30'),
     ],
     eval_time: '20m',
     exp_samples: [{ labels: '{namespace="ns",service="svc",limit="unknown"}', value: 0.1 }],
@@ -180,10 +150,7 @@ const cases = [
         series: `ai_gateway_fallback_total{namespace="ns",service="router",instance="10.0.0.3:9901",from="openai",to="anthropic",reason="rate_limit"}`,
         values: '0+12x30',
       },
-      {
-        series: `ai_gateway_requests_total{${pod},route="/v1/chat/completions",status="200"}`,
-        values: '0+60x30',
-      },
+      chatRequests('200', '0+60x30'),
     ],
     eval_time: '20m',
     exp_samples: [{ labels: '{namespace="ns",from="openai",reason="rate_limit"}', value: 0.2 }],
