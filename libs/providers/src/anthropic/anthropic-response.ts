@@ -8,7 +8,7 @@ import {
 } from '@aigw/contracts/data-plane';
 import { chatCompletion, type FinishReason, type OpenAiToolCall } from '../core/openai-output';
 import { isJsonObject, isNonEmptyString } from '../core/json-shape';
-import { sumTokens, tokenCount, withServedTier } from '../core/usage';
+import { isUsageLabel, sumTokens, tokenCount, withServedTier } from '../core/usage';
 import { servedTierOfAnthropic } from '../core/service-tier';
 import { isReplayableThinking, replayableThinking } from './anthropic-thinking';
 
@@ -34,9 +34,6 @@ export type AnthropicCounts = Partial<
   inference_geo?: string;
 };
 
-/** What an `inference_geo` in an answer's usage may be: a short lower-case name. */
-const GEO_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
-
 /** `usage.server_tool_use`'s counts, by the server tool each counts runs of. */
 const SERVER_TOOL_COUNTS = {
   web_search_requests: 'web_search',
@@ -56,7 +53,7 @@ export function anthropicCounts(usage: unknown): AnthropicCounts {
     ? tokenCount(byLifetime.ephemeral_1h_input_tokens)
     : undefined;
   if (forAnHour !== undefined) counts.cache_creation_1h = forAnHour;
-  if (typeof usage.inference_geo === 'string' && GEO_NAME.test(usage.inference_geo)) {
+  if (isUsageLabel(usage.inference_geo)) {
     counts.inference_geo = usage.inference_geo;
   }
   const serverTools = usage.server_tool_use;

@@ -77,11 +77,19 @@ function cachedTokens(usage: JsonObject): number {
  * which the price's `serviceTierFactors` bill. A tier that is no short name is not kept.
  */
 export function withServedTier(usage: TokenUsage, tier: unknown): TokenUsage {
-  if (typeof tier !== 'string' || !SERVICE_TIER_NAME.test(tier)) return usage;
+  if (!isUsageLabel(tier)) return usage;
   return { ...usage, serviceTier: tier };
 }
 
-const SERVICE_TIER_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
+/**
+ * A label a backend puts on its usage that a price is looked up by (a served tier, where
+ * it ran): a short lower-case name, so nothing else reaches the usage record.
+ */
+export function isUsageLabel(value: unknown): value is string {
+  return typeof value === 'string' && USAGE_LABEL.test(value);
+}
+
+const USAGE_LABEL = /^[a-z][a-z0-9_-]{0,31}$/;
 
 export const NO_USAGE: TokenUsage = {
   inputTokens: 0,
