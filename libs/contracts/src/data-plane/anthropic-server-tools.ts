@@ -57,15 +57,22 @@ export function isServerToolBlockType(type: unknown): boolean {
  * for a request without them. Reads the types only: the adapters check the rest.
  */
 export function anthropicServerToolsAsked(body: JsonObject): AnthropicServerTool[] {
+  return anthropicServerToolObjects(body).flatMap((tool) => {
+    const name = anthropicServerToolOf(tool.type);
+    return name ? [name] : [];
+  });
+}
+
+/**
+ * The server tool objects a canonical request carries, as the client sent them (unchecked);
+ * none for a request without them.
+ */
+export function anthropicServerToolObjects(body: JsonObject): JsonObject[] {
   const extras = body.provider_extras;
   if (typeof extras !== 'object' || extras === null || Array.isArray(extras)) return [];
   const tools = (extras as JsonObject)[ANTHROPIC_SERVER_TOOLS_EXTRA];
   if (!Array.isArray(tools)) return [];
-  return tools.flatMap((tool) => {
-    const type = typeof tool === 'object' && tool !== null ? (tool as JsonObject).type : undefined;
-    const name = anthropicServerToolOf(type);
-    return name ? [name] : [];
-  });
+  return tools.filter((tool): tool is JsonObject => typeof tool === 'object' && tool !== null);
 }
 
 /**

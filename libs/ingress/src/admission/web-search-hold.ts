@@ -1,5 +1,5 @@
 import {
-  ANTHROPIC_SERVER_TOOLS_EXTRA,
+  anthropicServerToolObjects,
   anthropicServerToolOf,
   geminiToolsAsked,
   type GatewayRequest,
@@ -29,14 +29,8 @@ export function webSearchHold(
 }
 
 function anthropicSearchesAllowed(body: GatewayRequest['body']): number {
-  const extras = body.provider_extras;
-  if (typeof extras !== 'object' || extras === null || Array.isArray(extras)) return 0;
-  const tools = (extras as Record<string, unknown>)[ANTHROPIC_SERVER_TOOLS_EXTRA];
-  if (!Array.isArray(tools)) return 0;
   let searches = 0;
-  for (const tool of tools) {
-    if (typeof tool !== 'object' || tool === null) continue;
-    const { type, max_uses: maxUses } = tool as Record<string, unknown>;
+  for (const { type, max_uses: maxUses } of anthropicServerToolObjects(body)) {
     if (anthropicServerToolOf(type) !== 'web_search') continue;
     if (typeof maxUses === 'number' && Number.isInteger(maxUses) && maxUses > 0) {
       searches += maxUses;
