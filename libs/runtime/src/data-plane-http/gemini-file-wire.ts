@@ -361,6 +361,9 @@ function decodeBackend(call: Fields): WireBackend {
 
 const NUMBER = /^\d{1,16}$/;
 
+/** A Gemini file id: lowercase letters, digits and dashes (Google's), one path segment. */
+const FILE_ID = /^[a-z0-9-]{1,64}$/;
+
 function optionalText(value: unknown, pattern: RegExp, what: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !pattern.test(value)) throw malformed(what);
@@ -391,12 +394,11 @@ function decodeWholeCall(body: unknown): WholeCall {
     };
   }
   if (call.op === 'get' || call.op === 'delete') {
-    // A Gemini file id: lowercase letters, digits and dashes (Google's), one path segment.
-    if (typeof call.id !== 'string' || !/^[a-z0-9-]{1,64}$/.test(call.id)) throw malformed('id');
+    if (typeof call.id !== 'string' || !FILE_ID.test(call.id)) throw malformed('id');
     return { ...backend, op: call.op, id: call.id };
   }
   if (call.op === 'count') {
-    if (typeof call.id !== 'string' || !/^[a-z0-9-]{1,64}$/.test(call.id)) throw malformed('id');
+    if (typeof call.id !== 'string' || !FILE_ID.test(call.id)) throw malformed('id');
     // The adapter %-encodes the model into its URL (a wildcard backend's is the client's).
     if (typeof call.model !== 'string' || call.model === '' || call.model.length > 512) {
       throw malformed('model');
