@@ -1,14 +1,11 @@
 // The Vercel AI SDK's Anthropic provider pointed at the gateway's /v1/messages, and its
 // Google provider at /v1beta.
-import { after } from 'node:test';
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createGoogleGenerativeAI } from '@ai-sdk/google';
 import { describeAiSdkCases } from './ai-sdk-cases';
-import { startFrameworkGateway } from './framework-gateway';
+import { frameworkGatewayForThisFile } from './framework-gateway';
 
-const started = startFrameworkGateway();
-started.catch(() => undefined); // reported by the suites' before
-after(async () => (await started.catch(() => undefined))?.stop());
+const started = frameworkGatewayForThisFile();
 
 describeAiSdkCases('AI SDK @ai-sdk/anthropic: the Messages API', started, (baseUrl, model, user) =>
   createAnthropic({ baseURL: `${baseUrl}/v1`, apiKey: 'unused', headers: { 'x-user-id': user } })(

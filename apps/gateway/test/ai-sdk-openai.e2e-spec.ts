@@ -1,13 +1,10 @@
 // The Vercel AI SDK's OpenAI provider pointed at the gateway: its Responses default
 // (`openai(model)`) and Chat Completions (`openai.chat(model)`).
-import { after } from 'node:test';
 import { createOpenAI } from '@ai-sdk/openai';
 import { describeAiSdkCases } from './ai-sdk-cases';
-import { startFrameworkGateway } from './framework-gateway';
+import { frameworkGatewayForThisFile } from './framework-gateway';
 
-const started = startFrameworkGateway();
-started.catch(() => undefined); // reported by the suites' before
-after(async () => (await started.catch(() => undefined))?.stop());
+const started = frameworkGatewayForThisFile();
 
 const provider = (baseUrl: string, user: string) =>
   createOpenAI({ baseURL: `${baseUrl}/v1`, apiKey: 'unused', headers: { 'x-user-id': user } });

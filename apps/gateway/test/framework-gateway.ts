@@ -1,4 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { after } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApp, type AppProcess } from '@aigw/testing/processes';
@@ -65,7 +66,7 @@ export interface UsageRow {
   readonly cached_input_tokens: number;
 }
 
-export async function startFrameworkGateway(): Promise<FrameworkGateway> {
+async function startFrameworkGateway(): Promise<FrameworkGateway> {
   const upstream = await new FrameworkUpstream().start();
   const dir = mkdtempSync(join(tmpdir(), 'aigw-frameworks-'));
   writeFileSync(join(dir, 'config.yaml'), config(upstream));
@@ -99,6 +100,17 @@ export async function startFrameworkGateway(): Promise<FrameworkGateway> {
       await upstream.stop();
     },
   };
+}
+
+/**
+ * A FrameworkGateway started once for this spec file and stopped after it; a failed start
+ * is reported by the suites' `before` that await it.
+ */
+export function frameworkGatewayForThisFile(): Promise<FrameworkGateway> {
+  const started = startFrameworkGateway();
+  started.catch(() => undefined);
+  after(async () => (await started.catch(() => undefined))?.stop());
+  return started;
 }
 
 let users = 0;

@@ -1,6 +1,6 @@
 // LangChain.js's ChatOpenAI and ChatAnthropic pointed at the gateway, each in front of an
 // OpenAI-format and an Anthropic backend, so both translations are exercised.
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { until } from '@aigw/testing';
 import { ChatAnthropic } from '@langchain/anthropic';
@@ -19,7 +19,7 @@ import {
   MINUTE_MODEL,
   SPENT_MODEL,
   freshUser,
-  startFrameworkGateway,
+  frameworkGatewayForThisFile,
   type FrameworkGateway,
 } from './framework-gateway';
 import {
@@ -32,9 +32,7 @@ import {
   STALL,
 } from './framework-upstream';
 
-const started = startFrameworkGateway();
-started.catch(() => undefined); // reported by the suites' before
-after(async () => (await started.catch(() => undefined))?.stop());
+const started = frameworkGatewayForThisFile();
 
 const weather = tool(async ({ city }) => `sunny in ${city}`, {
   name: 'get_weather',
