@@ -1,5 +1,5 @@
 import type { JsonObject } from '@aigw/contracts/data-plane';
-import { isJsonObject } from '../core/json-shape';
+import { isIndex, isJsonObject } from '../core/json-shape';
 
 // Claude on Bedrock cites the documents that ask for it (a DocumentBlock's `citations:
 // {enabled: true}`) in Converse's own shape: a `citationsContent` block (the cited text in
@@ -14,10 +14,6 @@ const LOCATIONS: Readonly<Record<string, readonly [type: string, start: string, 
   documentPage: ['page_location', 'start_page_number', 'end_page_number'],
   documentChunk: ['content_block_location', 'start_block_index', 'end_block_index'],
 };
-
-function wholeNumber(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
-}
 
 /** The cited passage: Converse gives it as a list of text pieces. */
 function citedText(sourceContent: unknown): string {
@@ -37,10 +33,8 @@ export function anthropicCitation(citation: unknown): JsonObject | undefined {
   for (const [member, [type, startField, endField]] of Object.entries(LOCATIONS)) {
     const location = citation.location[member];
     if (!isJsonObject(location)) continue;
-    const documentIndex = wholeNumber(location.documentIndex);
-    const start = wholeNumber(location.start);
-    const end = wholeNumber(location.end);
-    if (documentIndex === undefined || start === undefined || end === undefined) return undefined;
+    const { documentIndex, start, end } = location;
+    if (!isIndex(documentIndex) || !isIndex(start) || !isIndex(end)) return undefined;
     return {
       type,
       cited_text: citedText(citation.sourceContent),

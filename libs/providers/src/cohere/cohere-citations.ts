@@ -1,5 +1,5 @@
 import type { JsonObject } from '@aigw/contracts/data-plane';
-import { isJsonObject, isNonEmptyString } from '../core/json-shape';
+import { isIndex, isJsonObject, isNonEmptyString } from '../core/json-shape';
 
 // Cohere's citations (v2 chat: `message.citations`, streamed one per citation-start event)
 // as OpenAI-format clients read them. Each Cohere citation is a span of the answer's text
@@ -21,10 +21,6 @@ const TEXT_CONTENT = 'TEXT_CONTENT';
 /** Cohere's docs spell the kinds in capitals, its SDKs' types in lower case. */
 function isTextContent(kind: unknown): boolean {
   return typeof kind === 'string' && kind.toUpperCase() === TEXT_CONTENT;
-}
-
-function isIndex(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
 /** An http(s) URL, which a client may show as a link; anything else is not one. */

@@ -12,6 +12,11 @@ export function isNonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value !== '';
 }
 
+/** A whole number from 0 up: what an index into a list or a text must be. */
+export function isIndex(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
 /** `text` parsed as JSON when it is an object; undefined for anything else, or not JSON. */
 export function parseJsonObject(text: string): JsonObject | undefined {
   try {
